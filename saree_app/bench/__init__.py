@@ -1,0 +1,1 @@
+"""Benchmarks run on demand with `saree bench NAME` (never as timed tests)."""

@@ -1,0 +1,1 @@
+"""The curator's catalogue in one sqlite file: photos, predictions, embeddings, labels, notes."""

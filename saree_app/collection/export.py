@@ -1,0 +1,1 @@
+"""Export the catalogue as CSV and JSON-LD; read curator labels back from CSV."""

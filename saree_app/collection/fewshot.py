@@ -1,0 +1,1 @@
+"""Curator-confirmed photos as prototypes that sharpen the ranking without retraining."""

@@ -1,0 +1,1 @@
+"""Import a folder into the catalogue: a resumable generator that yields progress."""

@@ -1,0 +1,1 @@
+"""Similar-saree search over whole-saree or part embeddings."""

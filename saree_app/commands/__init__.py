@@ -1,0 +1,1 @@
+"""The subcommands of `saree`, one module per area; each exposes register(subparsers)."""

@@ -1,0 +1,256 @@
+"""Load any photo safely and prepare it for the model exactly as training does."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+# The one pixel limit. A 100-megapixel scan is still a real photo; past this a file is far more
+# likely a decompression bomb than a saree, and decoding it would take gigabytes.
+MAX_PIXELS = 120_000_000
+
+Source = str | Path | bytes
+
+# What a file that is not a picture usually turns out to be, by its first bytes.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive or office document"),
+    (b"<!DOCTYPE html", "a web page"),
+    (b"<html", "a web page"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"ftypheic", "a HEIC photo (not supported yet: export it as JPEG)"),
+)
+# Magic numbers of picture formats: such a file that Pillow cannot open is damaged, not foreign.
+_PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM", b"RIFF")
+
+
+class PhotoError(Exception):
+    """A photo that cannot be used, with the file and the reason in plain words."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How a photo becomes the model's input tensor; its values come from the model manifest."""
+
+    size: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    fill: tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """Where the photo sits inside the square model input, to map outputs back onto the photo."""
+
+    size: int
+    scale: float
+    offset_x: int
+    offset_y: int
+    width: int  # photo size that was letterboxed
+    height: int
+
+    @property
+    def content_box(self) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) of the photo inside the square, in input pixels."""
+        w = round(self.width * self.scale)
+        h = round(self.height * self.scale)
+        return self.offset_x, self.offset_y, self.offset_x + w, self.offset_y + h
+
+
+def _describe(source: Source, name: str | None) -> str:
+    if name:
+        return name
+    if isinstance(source, bytes):
+        return "<photo data>"
+    return str(source)
+
+
+def _sniff(head: bytes) -> str | None:
+    for signature, what in _SIGNATURES:
+        if head[:64].lower().find(signature.lower()) != -1:
+            return what
+    return None
+
+
+def _read_bytes(source: Source, label: str) -> bytes:
+    if isinstance(source, bytes):
+        data = source
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise PhotoError(label, "the file does not exist")
+        if path.is_dir():
+            raise PhotoError(label, "this is a folder, not a photo")
+        try:
+            data = path.read_bytes()
+        except PermissionError as exc:
+            raise PhotoError(label, "the file cannot be read (permission denied)") from exc
+        except OSError as exc:
+            raise PhotoError(label, f"the file cannot be read ({exc.strerror or exc})") from exc
+    if not data:
+        raise PhotoError(label, "the file is empty (0 bytes)")
+    return data
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Any Pillow mode to 8-bit RGB, keeping tones of 16-bit and float images."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(img)
+        if arr.dtype != np.uint16 and arr.size and arr.max() <= 255:
+            arr8 = arr.astype(np.uint8)
+        else:
+            arr8 = (np.clip(arr, 0, 65535).astype(np.uint32) >> 8).astype(np.uint8)
+        return Image.fromarray(arr8, "L").convert("RGB")
+    if img.mode == "F":
+        arr = np.asarray(img, dtype=np.float32)
+        top = float(arr.max()) if arr.size else 1.0
+        scale = 255.0 if top <= 1.0 else 255.0 / top
+        return Image.fromarray(np.clip(arr * scale, 0, 255).astype(np.uint8), "L").convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        # Cut-outs are shown on white, as a curator sees them in any viewer.
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        canvas.alpha_composite(rgba)
+        return canvas.convert("RGB")
+    return img.convert("RGB")
+
+
+def load_photo(
+    source: Source, *, target: int | None = None, name: str | None = None
+) -> Image.Image:
+    """Return the photo upright in 8-bit RGB, or raise PhotoError saying why not.
+
+    `target`: the side the caller will shrink to; lets JPEG decode at a reduced scale (draft
+    mode), several times faster for phone photos. The result is then at least `target` on its
+    shorter side where the photo allows, never the full resolution.
+    """
+    label = _describe(source, name)
+    data = _read_bytes(source, label)
+    with warnings.catch_warnings():
+        # Pillow warns about odd-but-readable files (palette transparency, EXIF quirks); those
+        # are not the curator's problem. A decompression bomb warning becomes an error below.
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError as exc:
+            if data.startswith(_PICTURE_MAGIC):
+                raise PhotoError(
+                    label, "the picture is damaged (its header is unreadable)"
+                ) from exc
+            what = _sniff(data)
+            reason = (
+                f"this is {what}, not a photo" if what else "not a picture format the app can read"
+            )
+            raise PhotoError(label, reason) from exc
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise PhotoError(label, _too_large_reason(None)) from exc
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise PhotoError(label, f"the picture is damaged ({exc})") from exc
+        w, h = img.size
+        if w <= 0 or h <= 0:
+            raise PhotoError(label, "the picture has no pixels")
+        if w * h > MAX_PIXELS:
+            raise PhotoError(label, _too_large_reason((w, h)))
+        try:
+            if getattr(img, "is_animated", False):
+                img.seek(0)  # an animated GIF or WebP: the first frame stands for the photo
+            if target is not None and img.format == "JPEG":
+                img.draft("RGB", (target, target))
+            img.load()
+            upright: Image.Image = ImageOps.exif_transpose(img) or img
+            rgb = _to_rgb(upright)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise PhotoError(label, _too_large_reason((w, h))) from exc
+        except OSError as exc:
+            text = str(exc)
+            if "truncated" in text or "broken data stream" in text or "end of file" in text:
+                raise PhotoError(
+                    label, "the file is cut short (an incomplete download or copy?)"
+                ) from exc
+            raise PhotoError(label, f"the picture is damaged ({text})") from exc
+        except (ValueError, SyntaxError, EOFError, MemoryError) as exc:
+            raise PhotoError(label, f"the picture is damaged ({exc})") from exc
+    if target is not None and min(rgb.size) > 2 * target:
+        # Bound memory for everything downstream; keep twice the target for overlays.
+        rgb.thumbnail((4 * target, 4 * target), Image.Resampling.BILINEAR)
+    return rgb
+
+
+def _too_large_reason(size: tuple[int, int] | None) -> str:
+    limit = f"{MAX_PIXELS / 1e6:.0f} megapixels"
+    if size is None:
+        return f"the picture is larger than {limit} (possibly a decompression bomb); not opened"
+    w, h = size
+    return (
+        f"the picture is {w} x {h} ({w * h / 1e6:.0f} megapixels), larger than the {limit} the "
+        "app opens (possibly a decompression bomb)"
+    )
+
+
+def letterbox(
+    img: Image.Image, size: int, fill: tuple[int, int, int]
+) -> tuple[Image.Image, Letterbox]:
+    """Shrink the photo to fit a size x size square, centred, padding with `fill`."""
+    w, h = img.size
+    scale = size / max(w, h)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    resized = img.resize((nw, nh), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    canvas = Image.new("RGB", (size, size), fill)
+    ox, oy = (size - nw) // 2, (size - nh) // 2
+    canvas.paste(resized, (ox, oy))
+    return canvas, Letterbox(size=size, scale=scale, offset_x=ox, offset_y=oy, width=w, height=h)
+
+
+def normalise(img: Image.Image, mean: tuple[float, ...], std: tuple[float, ...]) -> np.ndarray:
+    """RGB image -> float32 C x H x W, (x / 255 - mean) / std."""
+    arr: np.ndarray = np.asarray(img, dtype=np.float32) / 255.0
+    arr = (arr - np.asarray(mean, dtype=np.float32)) / np.asarray(std, dtype=np.float32)
+    return np.ascontiguousarray(arr.transpose(2, 0, 1))
+
+
+def preprocess(img: Image.Image, prep: Preprocessing) -> tuple[np.ndarray, Letterbox]:
+    """Photo -> (model input C x S x S float32, where it sits). Training uses this same code."""
+    boxed, box = letterbox(img, prep.size, prep.fill)
+    return normalise(boxed, prep.mean, prep.std), box
+
+
+def unletterbox(grid: np.ndarray, box: Letterbox) -> np.ndarray:
+    """Map a model output grid (h x w, or K x h x w) over the square input back to the photo.
+
+    Crops the padding away and resizes (bilinear) to the photo's width and height.
+    """
+    squeeze = grid.ndim == 2
+    maps = grid[None] if squeeze else grid
+    gh, gw = maps.shape[-2:]
+    left, top, right, bottom = box.content_box
+    sx, sy = gw / box.size, gh / box.size
+    x0, y0 = round(left * sx), round(top * sy)
+    x1, y1 = max(x0 + 1, round(right * sx)), max(y0 + 1, round(bottom * sy))
+    out = np.stack(
+        [
+            np.asarray(
+                Image.fromarray(m[y0:y1, x0:x1].astype(np.float32), "F").resize(
+                    (box.width, box.height), Image.Resampling.BILINEAR
+                )
+            )
+            for m in maps
+        ]
+    )
+    return out[0] if squeeze else out
+
+
+# Truncated images must fail loudly, never be padded with grey silently.
+ImageFile.LOAD_TRUNCATED_IMAGES = False

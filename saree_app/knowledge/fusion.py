@@ -1,0 +1,1 @@
+"""Visual scores + attribute evidence + curator metadata -> fused ranking with explanation."""

@@ -1,0 +1,1 @@
+"""TextileGraph: load ontology/*.ttl, validate, query, region hierarchy."""

@@ -1,0 +1,1 @@
+"""The ONNX side of the app: manifest, session, prediction. No torch, no Qt."""

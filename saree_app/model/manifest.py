@@ -1,0 +1,1 @@
+"""ModelManifest: labels, attribute ids, preprocessing, output names and checksum."""

@@ -1,0 +1,1 @@
+"""Predictor: photo -> Prediction (fused ranking, masks, heatmaps, attributes, embeddings)."""

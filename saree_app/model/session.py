@@ -1,0 +1,1 @@
+"""One onnxruntime session per model, checksum and output contract verified."""

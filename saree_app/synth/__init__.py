@@ -1,0 +1,1 @@
+"""Procedural saree renderer: labelled photos, part masks, attributes. numpy + pillow only."""

@@ -1,0 +1,204 @@
+"""Safe photo loading: every kind of file a curator's folder holds, good and bad."""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from saree_app import imaging
+from saree_app.imaging import PhotoError, Preprocessing, load_photo, preprocess, unletterbox
+
+
+def _marked(width: int = 60, height: int = 40) -> Image.Image:
+    """A grey picture with a red block in its top-left corner, to check orientation by pixels."""
+    img = Image.new("RGB", (width, height), (128, 128, 128))
+    side = max(10, min(width, height) // 4)
+    img.paste((255, 0, 0), (0, 0, side, side))
+    return img
+
+
+def _jpeg(img: Image.Image, **kw: object) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=95, **kw)
+    return buf.getvalue()
+
+
+def _red_corner(img: Image.Image) -> str:
+    arr = np.asarray(img).astype(int)
+    h, w = arr.shape[:2]
+    corners = {
+        "top-left": arr[2, 2],
+        "top-right": arr[2, w - 3],
+        "bottom-left": arr[h - 3, 2],
+        "bottom-right": arr[h - 3, w - 3],
+    }
+    reds = [k for k, px in corners.items() if px[0] > 200 and px[1] < 80 and px[2] < 80]
+    assert len(reds) == 1, corners
+    return reds[0]
+
+
+@pytest.mark.parametrize(
+    ("orientation", "size", "corner"),
+    [
+        (1, (60, 40), "top-left"),
+        (3, (60, 40), "bottom-right"),  # rotated 180
+        (6, (40, 60), "top-right"),  # stored rotated: upright needs 90 clockwise
+        (8, (40, 60), "bottom-left"),  # upright needs 90 anticlockwise
+    ],
+)
+def test_exif_orientation_puts_pixels_upright(
+    tmp_path: Path, orientation: int, size: tuple[int, int], corner: str
+) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "phone.jpg"
+    path.write_bytes(_jpeg(_marked(), exif=exif))
+    img = load_photo(path)
+    assert img.mode == "RGB"
+    assert img.size == size
+    assert _red_corner(img) == corner
+
+
+def test_cmyk_scan_becomes_rgb(tmp_path: Path) -> None:
+    path = tmp_path / "scan.jpg"
+    _marked().convert("CMYK").save(path, "JPEG", quality=95)
+    img = load_photo(path)
+    assert img.mode == "RGB"
+    assert _red_corner(img) == "top-left"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+def test_sixteen_bit_keeps_tones(tmp_path: Path, fmt: str) -> None:
+    ramp = (np.linspace(0, 65535, 64, dtype=np.uint16)[None, :].repeat(8, axis=0)).copy()
+    path = tmp_path / f"deep.{fmt.lower()}"
+    Image.fromarray(ramp).save(path, fmt)
+    img = load_photo(path)
+    row = np.asarray(img)[4, :, 0].astype(int)
+    assert img.mode == "RGB"
+    assert row[0] < 5 and row[-1] > 250  # full range kept, not clipped to white
+    assert np.all(np.diff(row) >= 0)
+
+
+def test_palette_png_with_transparency_is_composited_on_white(tmp_path: Path) -> None:
+    img = Image.new("P", (20, 20), 0)
+    img.putpalette([0, 0, 255] + [255, 0, 0] * 255)
+    img.paste(1, (10, 0, 20, 20))
+    path = tmp_path / "cutout.png"
+    img.save(path, transparency=0)
+    arr = np.asarray(load_photo(path))
+    assert tuple(arr[5, 5]) == (255, 255, 255)  # transparent half: white
+    assert tuple(arr[5, 15]) == (255, 0, 0)
+
+
+def test_animated_gif_gives_first_frame(tmp_path: Path) -> None:
+    frames = [Image.new("RGB", (16, 16), c) for c in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    path = tmp_path / "spin.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=50, loop=0)
+    arr = np.asarray(load_photo(path))
+    assert arr[8, 8, 0] > 200 and arr[8, 8, 1] < 60
+
+
+def test_wrong_extension_is_read_by_content(tmp_path: Path) -> None:
+    path = tmp_path / "actually_a_png.jpg"
+    _marked().save(path, "PNG")
+    assert _red_corner(load_photo(path)) == "top-left"
+
+
+def test_bytes_source() -> None:
+    assert load_photo(_jpeg(_marked())).size == (60, 40)
+
+
+def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    good = _jpeg(_marked(400, 300))
+    files: dict[str, tuple[bytes, str]] = {
+        "empty.jpg": (b"", "empty"),
+        "truncated.jpg": (good[: len(good) // 2], "cut short"),
+        "notes.jpg": (b"These are my notes about the saree, not a photo.\n" * 4, "not a picture"),
+        "catalogue.jpg": (b"%PDF-1.4\n%binary\n" + b"0" * 200, "PDF"),
+        "page.png": (b"<!DOCTYPE html><html><body>404</body></html>", "web page"),
+        "header_only.png": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 10, "damaged"),
+    }
+    out = {}
+    for name, (data, reason) in files.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        out[name] = (p, reason)
+    return out
+
+
+def test_bad_files_give_one_clear_error_each(tmp_path: Path) -> None:
+    for name, (path, reason) in _bad_files(tmp_path).items():
+        with pytest.raises(PhotoError) as info:
+            load_photo(path)
+        message = str(info.value)
+        assert name in message, message
+        assert reason.lower() in message.lower(), (name, message)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(PhotoError, match="does not exist"):
+        load_photo(tmp_path / "gone.jpg")
+    with pytest.raises(PhotoError, match="folder"):
+        load_photo(tmp_path)
+
+
+def _png_header_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims a huge size: the shape of a decompression bomb."""
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_header_claiming(50_000, 50_000))
+    with pytest.raises(PhotoError, match="decompression bomb"):
+        load_photo(path)
+
+
+def test_pixel_limit_is_the_one_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "ok.jpg"
+    path.write_bytes(_jpeg(_marked(400, 300)))
+    monkeypatch.setattr(imaging, "MAX_PIXELS", 100_000)
+    with pytest.raises(PhotoError, match="megapixels"):
+        load_photo(path)
+
+
+def test_draft_decode_reduces_large_jpeg_but_keeps_target() -> None:
+    data = _jpeg(_marked(2400, 1600))
+    img = load_photo(data, target=256)
+    assert min(img.size) >= 256
+    assert max(img.size) <= 1200  # decoded at a reduced scale, not 2400 wide
+    assert _red_corner(img.resize((120, 80))) == "top-left"
+
+
+def test_preprocess_letterbox_and_back() -> None:
+    prep = Preprocessing(size=64, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25), fill=(0, 0, 0))
+    img = _marked(120, 60)
+    x, box = preprocess(img, prep)
+    assert x.shape == (3, 64, 64) and x.dtype == np.float32
+    left, top, right, bottom = box.content_box
+    assert (left, right) == (0, 64) and (top, bottom) == (16, 48)
+    # padding holds the fill value, normalised
+    assert np.allclose(x[:, 0, 0], (0 - 0.5) / 0.25)
+    # a map over the square comes back at the photo's size, padding cropped away
+    grid = np.zeros((16, 16), np.float32)
+    grid[4:12, :] = 1.0  # the content rows
+    back = unletterbox(grid, box)
+    assert back.shape == (60, 120)
+    assert back.mean() > 0.9
