@@ -1,0 +1,237 @@
+"""Open set: is this photo a saree of a tradition the model knows? Signals, rule, calibration.
+
+Four signals, each higher = more familiar:
+  top_probability       the visual top tradition's probability (weak evidence when low)
+  margin                top minus runner-up probability (two traditions nearly tied)
+  prototype_similarity  cosine of the embedding to the nearest tradition prototype from
+                        training (far from anything the model has seen)
+  saree_area            share of the photo the segmentation calls saree cloth (not a saree)
+
+The rule: a photo is uncertain when any signal falls below its threshold. As one number
+(for AUROC) that is `novelty = max_i (threshold_i - signal_i) / scale_i`, which is > 0 exactly
+when the rule fires. Thresholds are calibrated on rendered photos of known traditions so that
+a chosen share of them (the false-alarm rate) is flagged; they live in the manifest's
+"open_set" entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SIGNALS: tuple[str, ...] = ("top_probability", "margin", "prototype_similarity", "saree_area")
+
+# Used until a model's thresholds are calibrated (`saree bench openset`): deliberately lenient,
+# so an uncalibrated model flags only clear cases.
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "top_probability": 0.40,
+    "margin": 0.10,
+    "prototype_similarity": 0.30,
+    "saree_area": 0.10,
+}
+DEFAULT_SCALES: dict[str, float] = {
+    "top_probability": 0.2,
+    "margin": 0.2,
+    "prototype_similarity": 0.2,
+    "saree_area": 0.2,
+}
+
+
+@dataclass(frozen=True)
+class OpenSetSignals:
+    """How familiar one photo looks to the model; each value is higher when more familiar."""
+
+    top_probability: float
+    margin: float
+    prototype_similarity: float | None  # None when the model ships no prototypes
+    nearest_prototype: str | None
+    saree_area: float
+    top: str
+    runner_up: str | None
+
+    def value(self, name: str) -> float | None:
+        """One signal by name."""
+        v: float | None = getattr(self, name)
+        return v
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able."""
+        return {
+            "top_probability": self.top_probability,
+            "margin": self.margin,
+            "prototype_similarity": self.prototype_similarity,
+            "nearest_prototype": self.nearest_prototype,
+            "saree_area": self.saree_area,
+        }
+
+
+def compute_signals(
+    labels: Sequence[str],
+    probs: np.ndarray,
+    embedding: np.ndarray,
+    prototypes: np.ndarray | None,
+    saree_area: float,
+) -> OpenSetSignals:
+    """Signals from one photo's visual probabilities (C,), embedding (D,) and saree area."""
+    order = np.argsort(-probs)
+    p1 = float(probs[order[0]])
+    p2 = float(probs[order[1]]) if len(order) > 1 else 0.0
+    sim: float | None = None
+    nearest: str | None = None
+    if prototypes is not None and prototypes.size:
+        e = embedding / max(float(np.linalg.norm(embedding)), 1e-12)
+        sims = prototypes @ e
+        k = int(np.argmax(sims))
+        sim, nearest = float(sims[k]), labels[k]
+    return OpenSetSignals(
+        top_probability=p1,
+        margin=p1 - p2,
+        prototype_similarity=sim,
+        nearest_prototype=nearest,
+        saree_area=float(saree_area),
+        top=labels[order[0]],
+        runner_up=labels[order[1]] if len(order) > 1 else None,
+    )
+
+
+def normalised_prototypes(rows: Sequence[Sequence[float]]) -> np.ndarray | None:
+    """The manifest's mean embeddings, rescaled to unit length for cosine similarity."""
+    if not rows:
+        return None
+    p = np.asarray(rows, dtype=np.float32)
+    return p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
+
+
+@dataclass(frozen=True)
+class OpenSetRule:
+    """Thresholds (below = unfamiliar) and scales (to put signals on one axis)."""
+
+    thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    scales: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SCALES))
+    calibrated: bool = False
+
+    @classmethod
+    def from_manifest(cls, open_set: Mapping[str, Any]) -> OpenSetRule:
+        """Read the manifest's "open_set" entry; missing values fall back to the defaults."""
+        th = dict(DEFAULT_THRESHOLDS)
+        sc = dict(DEFAULT_SCALES)
+        for name, value in dict(open_set.get("thresholds") or {}).items():
+            if name in th and isinstance(value, int | float):
+                th[name] = float(value)
+        for name, value in dict(open_set.get("scales") or {}).items():
+            if name in sc and isinstance(value, int | float) and value > 0:
+                sc[name] = float(value)
+        return cls(thresholds=th, scales=sc, calibrated=bool(open_set.get("thresholds")))
+
+    def novelty(self, s: OpenSetSignals) -> float:
+        """One number, > 0 exactly when the photo is flagged uncertain; higher = stranger."""
+        worst = -np.inf
+        for name in SIGNALS:
+            v = s.value(name)
+            if v is None:
+                continue
+            worst = max(worst, (self.thresholds[name] - v) / self.scales[name])
+        return float(worst)
+
+    def reasons(self, s: OpenSetSignals, label: Mapping[str, str] | None = None) -> list[str]:
+        """Why the photo is uncertain, in words; empty when every signal clears its threshold."""
+
+        def name(t: str | None) -> str:
+            if t is None:
+                return "?"
+            return label.get(t, t) if label else t
+
+        th = self.thresholds
+        out: list[str] = []
+        if s.saree_area < th["saree_area"]:
+            out.append(
+                f"little of the photo looks like saree cloth ({s.saree_area:.0%} of it); "
+                "it may not be a saree, or the saree fills only a corner of the photo"
+            )
+        if (
+            s.prototype_similarity is not None
+            and s.prototype_similarity < th["prototype_similarity"]
+        ):
+            out.append(
+                "the photo looks unlike every tradition the model was trained on (closest: "
+                f"{name(s.nearest_prototype)}, similarity {s.prototype_similarity:.2f}, usual "
+                f"at least {th['prototype_similarity']:.2f}); it may be a tradition the model "
+                "does not know"
+            )
+        if s.top_probability < th["top_probability"]:
+            out.append(
+                f"the visual evidence is weak: the best match, {name(s.top)}, has only "
+                f"{s.top_probability:.0%}"
+            )
+        elif s.margin < th["margin"] and s.runner_up is not None:
+            out.append(
+                f"{name(s.top)} and {name(s.runner_up)} are nearly tied "
+                f"({s.top_probability:.0%} vs {s.top_probability - s.margin:.0%})"
+            )
+        return out
+
+
+def auroc(negatives: Sequence[float], positives: Sequence[float]) -> float:
+    """Area under the ROC curve: chance that a positive scores above a negative (ties half)."""
+    neg = np.asarray(negatives, dtype=np.float64)
+    pos = np.asarray(positives, dtype=np.float64)
+    if neg.size == 0 or pos.size == 0:
+        return float("nan")
+    allv = np.concatenate([neg, pos])
+    order = allv.argsort(kind="mergesort")
+    ranks = np.empty_like(order, dtype=np.float64)
+    sorted_v = allv[order]
+    # Average ranks over ties so equal scores count one half.
+    i = 0
+    while i < len(sorted_v):
+        j = i
+        while j + 1 < len(sorted_v) and sorted_v[j + 1] == sorted_v[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    r_pos = ranks[neg.size :].sum()
+    return float((r_pos - pos.size * (pos.size + 1) / 2.0) / (pos.size * neg.size))
+
+
+def calibrate(known: Sequence[OpenSetSignals], false_alarm: float = 0.10) -> OpenSetRule:
+    """Thresholds flagging about `false_alarm` of photos of known traditions.
+
+    Every signal gets the same lower quantile of its values on the known photos, searched so
+    that the union (the rule fires when any signal is low) flags the chosen share. Scales are
+    each signal's spread on the known photos, so no signal dominates the novelty score.
+    """
+    if not known:
+        raise ValueError("calibration needs photos of known traditions")
+    values: dict[str, np.ndarray] = {}
+    for name in SIGNALS:
+        vs = [s.value(name) for s in known]
+        if all(v is not None for v in vs):
+            values[name] = np.asarray(vs, dtype=np.float64)
+    scales: dict[str, float] = {}
+    for name, arr in values.items():
+        q25, q75 = np.percentile(arr, [25, 75])
+        scales[name] = max(float(q75 - q25), float(arr.std()), 1e-3)
+
+    def rule_at(q: float) -> OpenSetRule:
+        th = dict(DEFAULT_THRESHOLDS)
+        for name, arr in values.items():
+            th[name] = float(np.quantile(arr, q))
+        # A signal absent from this model never fires: threshold at -inf equivalent.
+        for name in SIGNALS:
+            if name not in values:
+                th[name] = -1e9
+        return OpenSetRule(thresholds=th, scales={**DEFAULT_SCALES, **scales}, calibrated=True)
+
+    lo, hi = 0.0, false_alarm
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        rule = rule_at(mid)
+        rate = float(np.mean([rule.novelty(s) > 0 for s in known]))
+        if rate > false_alarm:
+            hi = mid
+        else:
+            lo = mid
+    return rule_at(lo)
