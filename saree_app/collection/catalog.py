@@ -1,1 +1,695 @@
 """The curator's catalogue in one sqlite file: photos, predictions, embeddings, labels, notes."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# Marks a sqlite file as ours ("SARE" in ASCII), so a stranger's database is never migrated.
+APPLICATION_ID = 0x53415245
+
+# The parts an embedding can describe; "whole" is the whole-saree embedding.
+PARTS = ("whole", "body", "border", "pallu")
+
+# A curator's certainty about an attribution, strongest first. Only "confirmed" labels teach the
+# few-shot prototypes and pass the "confirmed only" filter.
+CERTAINTIES = ("confirmed", "probable", "possible")
+
+# Each step takes the schema from version i to i + 1 and runs in one transaction with the
+# version bump, so a crash mid-migration leaves the old, intact schema behind.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE photos (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        exif_date TEXT,
+        camera TEXT,
+        added TEXT NOT NULL
+    );
+    CREATE INDEX photos_path ON photos(path);
+    CREATE TABLE models (
+        sha256 TEXT PRIMARY KEY,
+        name TEXT,
+        embedding_dim INTEGER,
+        labels TEXT,
+        first_used TEXT NOT NULL,
+        last_used TEXT NOT NULL
+    );
+    CREATE TABLE predictions (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model_sha256 TEXT NOT NULL,
+        top_tradition TEXT,
+        top_probability REAL,
+        uncertain INTEGER NOT NULL DEFAULT 0,
+        result TEXT NOT NULL,
+        created TEXT NOT NULL,
+        PRIMARY KEY (photo_id, model_sha256)
+    );
+    CREATE TABLE embeddings (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model_sha256 TEXT NOT NULL,
+        part TEXT NOT NULL CHECK (part IN ('whole', 'body', 'border', 'pallu')),
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model_sha256, part, photo_id)
+    );
+    CREATE TABLE labels (
+        photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+        tradition TEXT,
+        certainty TEXT CHECK (certainty IS NULL
+                              OR certainty IN ('confirmed', 'probable', 'possible')),
+        note TEXT,
+        updated TEXT NOT NULL
+    );
+    CREATE TABLE label_history (
+        id INTEGER PRIMARY KEY,
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        tradition TEXT,
+        certainty TEXT,
+        note TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE tags (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (photo_id, tag)
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class CatalogError(Exception):
+    """A catalogue that cannot be opened or an operation that cannot be done, in plain words."""
+
+
+@dataclass(frozen=True)
+class Photo:
+    """One photo of the collection (identified by its content, found at `path`)."""
+
+    id: int
+    path: str
+    sha256: str
+    size: int
+    width: int | None
+    height: int | None
+    exif_date: str | None
+    camera: str | None
+    added: str
+
+
+@dataclass(frozen=True)
+class Label:
+    """The curator's current word on a photo; any field may be empty."""
+
+    photo_id: int
+    tradition: str | None
+    certainty: str | None
+    note: str | None
+    updated: str
+
+
+@dataclass(frozen=True)
+class StoredPrediction:
+    """A model's answer for one photo as stored: the summary columns and Prediction.to_dict()."""
+
+    photo_id: int
+    model_sha256: str
+    top_tradition: str | None
+    top_probability: float | None
+    uncertain: bool
+    result: dict[str, Any]
+    created: str
+
+
+@dataclass(frozen=True)
+class NewPhoto:
+    """What the importer knows about a photo before it goes into the catalogue."""
+
+    path: str
+    sha256: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    exif_date: str | None = None
+    camera: str | None = None
+
+
+def now() -> str:
+    """UTC time stamp, ISO 8601 to the second."""
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype="<f4").tobytes()
+
+
+class Catalog:
+    """One collection's catalogue file. Safe to share between threads (one lock, one connection).
+
+    Every write is its own transaction (or a caller's `transaction()` block), so a process killed
+    at any moment leaves a consistent file: each photo is either fully in, or not at all.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not self.path.exists() and not create:
+            raise CatalogError(f"{self.path}: no such catalogue")
+        if self.path.is_dir():
+            raise CatalogError(f"{self.path}: this is a folder; give a catalogue file name")
+        if not self.path.parent.exists():
+            raise CatalogError(f"{self.path}: the folder {self.path.parent} does not exist")
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._writes = 0
+        self._cache: dict[tuple[str, str], tuple[tuple[int, int], np.ndarray, np.ndarray]] = {}
+        try:
+            self._db = sqlite3.connect(
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=30
+            )
+        except sqlite3.Error as exc:
+            raise CatalogError(f"{self.path}: cannot open ({exc})") from exc
+        try:
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise CatalogError(
+                f"{self.path}: not a catalogue file (or it is damaged): {exc}"
+            ) from exc
+        except CatalogError:
+            self._db.close()
+            raise
+
+    # -- opening and schema ------------------------------------------------------------------
+
+    def _setup(self) -> None:
+        db = self._db
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if app_id != APPLICATION_ID and (has_tables or version):
+            raise CatalogError(f"{self.path}: this sqlite file is not a saree catalogue")
+        if version > SCHEMA_VERSION:
+            raise CatalogError(
+                f"{self.path}: made by a newer version of the app (schema {version}, this app "
+                f"reads up to {SCHEMA_VERSION}); update the app"
+            )
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            # Network drives may refuse WAL; rollback journalling is slower but just as safe.
+            db.execute("PRAGMA journal_mode=DELETE")
+        # NORMAL in WAL mode survives a killed process; only a power cut may drop the last commit.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        self._migrate(version)
+
+    def _migrate(self, version: int) -> None:
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            script = MIGRATIONS[target - 1]
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                # executescript would COMMIT first; run the statements one by one instead.
+                for statement in _statements(script):
+                    db.execute(statement)
+                db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version={target}")
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                db.execute("ROLLBACK")
+                raise CatalogError(
+                    f"{self.path}: cannot upgrade the catalogue to schema {target} ({exc}); "
+                    "the file is unchanged"
+                ) from exc
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open file."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the file (checkpointing the write-ahead log)."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all. Nests (inner blocks join the outer)."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._db.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self._db.execute("COMMIT")
+            self._writes += 1
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # -- photos ----------------------------------------------------------------------------------
+
+    def add_photo(self, photo: NewPhoto) -> int:
+        """Add a photo, returning its id; a photo with the same content keeps its id."""
+        with self.transaction():
+            row = self._db.execute(
+                "SELECT id FROM photos WHERE sha256 = ?", (photo.sha256,)
+            ).fetchone()
+            if row:
+                return int(row[0])
+            cur = self._db.execute(
+                "INSERT INTO photos (path, sha256, size, width, height, exif_date, camera, added)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    photo.path,
+                    photo.sha256,
+                    photo.size,
+                    photo.width,
+                    photo.height,
+                    photo.exif_date,
+                    photo.camera,
+                    now(),
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+    def move_photo(self, photo_id: int, path: str) -> None:
+        """Record that a photo now lives at another path (same content)."""
+        with self.transaction():
+            self._db.execute("UPDATE photos SET path = ? WHERE id = ?", (path, photo_id))
+
+    def photo(self, photo_id: int) -> Photo | None:
+        """The photo with this id, or None."""
+        rows = self._query(f"SELECT {_PHOTO_COLS} FROM photos WHERE id = ?", (photo_id,))
+        return Photo(*rows[0]) if rows else None
+
+    def photo_by_hash(self, sha256: str) -> Photo | None:
+        """The photo with this content, or None."""
+        rows = self._query(f"SELECT {_PHOTO_COLS} FROM photos WHERE sha256 = ?", (sha256,))
+        return Photo(*rows[0]) if rows else None
+
+    def photo_by_path(self, path: str) -> Photo | None:
+        """The photo last seen at this path, or None."""
+        rows = self._query(
+            f"SELECT {_PHOTO_COLS} FROM photos WHERE path = ? ORDER BY id LIMIT 1", (path,)
+        )
+        return Photo(*rows[0]) if rows else None
+
+    def photos(self) -> list[Photo]:
+        """All photos, in the order they were added."""
+        return [Photo(*r) for r in self._query(f"SELECT {_PHOTO_COLS} FROM photos ORDER BY id")]
+
+    def count(self) -> int:
+        """How many photos the catalogue holds."""
+        return int(self._query("SELECT count(*) FROM photos")[0][0])
+
+    def known_hashes(self, model_sha256: str | None = None) -> dict[str, int]:
+        """Content hash -> photo id; with a model, only photos that model has already seen."""
+        if model_sha256 is None:
+            rows = self._query("SELECT sha256, id FROM photos")
+        else:
+            rows = self._query(
+                "SELECT p.sha256, p.id FROM photos p JOIN predictions r ON r.photo_id = p.id"
+                " WHERE r.model_sha256 = ?",
+                (model_sha256,),
+            )
+        return {str(h): int(i) for h, i in rows}
+
+    # -- models and predictions ---------------------------------------------------------------
+
+    def register_model(
+        self,
+        sha256: str,
+        *,
+        name: str | None = None,
+        embedding_dim: int | None = None,
+        labels: Sequence[str] = (),
+    ) -> None:
+        """Note that a model was used; the latest one is the default for search and export."""
+        stamp = now()
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO models (sha256, name, embedding_dim, labels, first_used, last_used)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET"
+                " last_used = excluded.last_used,"
+                " name = coalesce(excluded.name, name),"
+                " embedding_dim = coalesce(excluded.embedding_dim, embedding_dim)",
+                (sha256, name, embedding_dim, json.dumps(list(labels)), stamp, stamp),
+            )
+
+    def latest_model(self) -> str | None:
+        """The sha256 of the model used most recently (by last use, then by predictions held)."""
+        rows = self._query("SELECT sha256 FROM models ORDER BY last_used DESC, rowid DESC LIMIT 1")
+        if rows:
+            return str(rows[0][0])
+        rows = self._query(
+            "SELECT model_sha256 FROM predictions GROUP BY model_sha256"
+            " ORDER BY count(*) DESC LIMIT 1"
+        )
+        return str(rows[0][0]) if rows else None
+
+    def model_labels(self, sha256: str) -> list[str]:
+        """The tradition ids a model knows, as registered."""
+        rows = self._query("SELECT labels FROM models WHERE sha256 = ?", (sha256,))
+        if not rows or not rows[0][0]:
+            return []
+        return [str(x) for x in json.loads(rows[0][0])]
+
+    def put_prediction(
+        self,
+        photo_id: int,
+        model_sha256: str,
+        result: Mapping[str, Any],
+        *,
+        top_tradition: str | None,
+        top_probability: float | None,
+        uncertain: bool,
+    ) -> None:
+        """Store (or replace) one model's answer for one photo."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO predictions (photo_id, model_sha256, top_tradition,"
+                " top_probability, uncertain, result, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    photo_id,
+                    model_sha256,
+                    top_tradition,
+                    top_probability,
+                    int(bool(uncertain)),
+                    json.dumps(result, separators=(",", ":")),
+                    now(),
+                ),
+            )
+
+    def prediction(self, photo_id: int, model_sha256: str | None = None) -> StoredPrediction | None:
+        """A stored answer: that model's, or else the latest model's, or else any."""
+        sha = model_sha256 or self.latest_model()
+        rows = self._query(
+            f"SELECT {_PRED_COLS} FROM predictions WHERE photo_id = ?"
+            " ORDER BY model_sha256 = ? DESC, created DESC LIMIT 1",
+            (photo_id, sha),
+        )
+        if not rows or (model_sha256 is not None and rows[0][1] != model_sha256):
+            return None
+        return _stored(rows[0])
+
+    def predictions(self, model_sha256: str) -> dict[int, StoredPrediction]:
+        """Photo id -> that model's stored answer."""
+        rows = self._query(
+            f"SELECT {_PRED_COLS} FROM predictions WHERE model_sha256 = ?", (model_sha256,)
+        )
+        return {int(r[0]): _stored(r) for r in rows}
+
+    def put_embeddings(
+        self,
+        photo_id: int,
+        model_sha256: str,
+        whole: np.ndarray,
+        parts: np.ndarray | None = None,
+    ) -> None:
+        """Store the whole-saree embedding and the (3, D) body/border/pallu ones as float32."""
+        rows = [(photo_id, model_sha256, "whole", _blob(np.asarray(whole).reshape(-1)))]
+        if parts is not None:
+            parts = np.asarray(parts)
+            if parts.ndim != 2 or parts.shape[0] != 3:
+                raise CatalogError(f"part embeddings must be 3 x D, got {parts.shape}")
+            rows += [
+                (photo_id, model_sha256, name, _blob(vec))
+                for name, vec in zip(PARTS[1:], parts, strict=True)
+            ]
+        with self.transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO embeddings (photo_id, model_sha256, part, vector)"
+                " VALUES (?, ?, ?, ?)",
+                rows,
+            )
+
+    def embedding(self, photo_id: int, model_sha256: str, part: str = "whole") -> np.ndarray | None:
+        """One stored embedding, or None."""
+        _check_part(part)
+        rows = self._query(
+            "SELECT vector FROM embeddings WHERE photo_id = ? AND model_sha256 = ? AND part = ?",
+            (photo_id, model_sha256, part),
+        )
+        return np.frombuffer(rows[0][0], dtype="<f4").copy() if rows else None
+
+    def embeddings(self, model_sha256: str, part: str = "whole") -> tuple[np.ndarray, np.ndarray]:
+        """(photo ids int64 (N,), float32 matrix (N, D)) for one model and part, cached.
+
+        The cache is rebuilt only when this or another process has written since.
+        """
+        _check_part(part)
+        with self._lock:
+            stamp = (self._writes, int(self._db.execute("PRAGMA data_version").fetchone()[0]))
+            hit = self._cache.get((model_sha256, part))
+            if hit is not None and hit[0] == stamp:
+                return hit[1], hit[2]
+            rows = self._db.execute(
+                "SELECT photo_id, vector FROM embeddings WHERE model_sha256 = ? AND part = ?"
+                " ORDER BY photo_id",
+                (model_sha256, part),
+            ).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        if rows:
+            dims = {len(r[1]) for r in rows}
+            if len(dims) != 1:
+                raise CatalogError(f"{self.path}: stored embeddings have mixed sizes {dims}")
+            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
+            matrix = matrix.astype(np.float32, copy=True)
+        else:
+            matrix = np.zeros((0, 0), dtype=np.float32)
+        with self._lock:
+            self._cache[(model_sha256, part)] = (stamp, ids, matrix)
+        return ids, matrix
+
+    # -- one photo, all at once ---------------------------------------------------------------
+
+    def record(
+        self,
+        photo: NewPhoto,
+        model_sha256: str,
+        result: Mapping[str, Any],
+        *,
+        top_tradition: str | None,
+        top_probability: float | None,
+        uncertain: bool,
+        embedding: np.ndarray | None,
+        part_embeddings: np.ndarray | None,
+    ) -> int:
+        """Photo + prediction + embeddings in ONE transaction: the importer's unit of work."""
+        with self.transaction():
+            photo_id = self.add_photo(photo)
+            self.put_prediction(
+                photo_id,
+                model_sha256,
+                result,
+                top_tradition=top_tradition,
+                top_probability=top_probability,
+                uncertain=uncertain,
+            )
+            if embedding is not None:
+                self.put_embeddings(photo_id, model_sha256, embedding, part_embeddings)
+        return photo_id
+
+    # -- curator labels and tags --------------------------------------------------------------
+
+    def set_label(
+        self,
+        photo_id: int,
+        *,
+        tradition: str | None = None,
+        certainty: str | None = None,
+        note: str | None = None,
+        keep: bool = True,
+    ) -> Label:
+        """Set the curator's label; with keep, fields given as None keep their current value.
+
+        Every change is also appended to the label history.
+        """
+        if certainty is not None and certainty not in CERTAINTIES:
+            raise CatalogError(
+                f"certainty must be one of {', '.join(CERTAINTIES)}, not {certainty!r}"
+            )
+        with self.transaction():
+            if self.photo(photo_id) is None:
+                raise CatalogError(f"no photo with id {photo_id} in {self.path.name}")
+            old = self.label(photo_id)
+            if keep and old is not None:
+                tradition = tradition if tradition is not None else old.tradition
+                certainty = certainty if certainty is not None else old.certainty
+                note = note if note is not None else old.note
+            if tradition is not None and certainty is None:
+                certainty = "confirmed"
+            stamp = now()
+            self._db.execute(
+                "INSERT OR REPLACE INTO labels (photo_id, tradition, certainty, note, updated)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (photo_id, tradition, certainty, note, stamp),
+            )
+            self._db.execute(
+                "INSERT INTO label_history (photo_id, tradition, certainty, note, at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (photo_id, tradition, certainty, note, stamp),
+            )
+        return Label(photo_id, tradition, certainty, note, stamp)
+
+    def label(self, photo_id: int) -> Label | None:
+        """The curator's current label for a photo, or None."""
+        rows = self._query(
+            "SELECT photo_id, tradition, certainty, note, updated FROM labels WHERE photo_id = ?",
+            (photo_id,),
+        )
+        return Label(*rows[0]) if rows else None
+
+    def labels(self) -> dict[int, Label]:
+        """Photo id -> current label, for every labelled photo."""
+        rows = self._query("SELECT photo_id, tradition, certainty, note, updated FROM labels")
+        return {int(r[0]): Label(*r) for r in rows}
+
+    def label_history(self, photo_id: int) -> list[Label]:
+        """Every label a photo had, oldest first."""
+        rows = self._query(
+            "SELECT photo_id, tradition, certainty, note, at FROM label_history"
+            " WHERE photo_id = ? ORDER BY id",
+            (photo_id,),
+        )
+        return [Label(*r) for r in rows]
+
+    def add_tags(self, photo_id: int, tags: Sequence[str]) -> None:
+        """Attach tags (free words) to a photo."""
+        clean = [t.strip() for t in tags if t.strip()]
+        with self.transaction():
+            if self.photo(photo_id) is None:
+                raise CatalogError(f"no photo with id {photo_id} in {self.path.name}")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO tags (photo_id, tag) VALUES (?, ?)",
+                [(photo_id, t) for t in clean],
+            )
+
+    def remove_tags(self, photo_id: int, tags: Sequence[str]) -> None:
+        """Detach tags from a photo (missing ones are ignored)."""
+        with self.transaction():
+            self._db.executemany(
+                "DELETE FROM tags WHERE photo_id = ? AND tag = ?",
+                [(photo_id, t.strip()) for t in tags],
+            )
+
+    def tags(self, photo_id: int) -> list[str]:
+        """A photo's tags, sorted."""
+        rows = self._query("SELECT tag FROM tags WHERE photo_id = ? ORDER BY tag", (photo_id,))
+        return [str(r[0]) for r in rows]
+
+    def all_tags(self) -> dict[int, list[str]]:
+        """Photo id -> sorted tags, for every tagged photo."""
+        out: dict[int, list[str]] = {}
+        for pid, tag in self._query("SELECT photo_id, tag FROM tags ORDER BY photo_id, tag"):
+            out.setdefault(int(pid), []).append(str(tag))
+        return out
+
+    def attributed_tradition(self, photo_id: int, model_sha256: str | None = None) -> str | None:
+        """The curator's tradition if they gave one, else the model's top answer."""
+        lab = self.label(photo_id)
+        if lab is not None and lab.tradition:
+            return lab.tradition
+        pred = self.prediction(photo_id, model_sha256)
+        return pred.top_tradition if pred else None
+
+    def attributions(self, model_sha256: str | None = None) -> dict[int, tuple[str | None, bool]]:
+        """Photo id -> (attributed tradition, confirmed by the curator) for every photo.
+
+        The attributed tradition is the curator's if they gave one, else the model's top answer.
+        """
+        sha = model_sha256 or self.latest_model()
+        rows = self._query(
+            "SELECT p.id, coalesce(l.tradition, r.top_tradition),"
+            " l.tradition IS NOT NULL AND l.certainty = 'confirmed'"
+            " FROM photos p LEFT JOIN labels l ON l.photo_id = p.id"
+            " LEFT JOIN predictions r ON r.photo_id = p.id AND r.model_sha256 = ?",
+            (sha,),
+        )
+        return {int(r[0]): (r[1], bool(r[2])) for r in rows}
+
+    def integrity_problems(self) -> list[str]:
+        """sqlite's own integrity check plus this schema's invariants; empty when all is well."""
+        problems = [
+            str(r[0]) for r in self._query("PRAGMA integrity_check") if str(r[0]).lower() != "ok"
+        ]
+        problems += [
+            f"foreign key broken in {r[0]}" for r in self._query("PRAGMA foreign_key_check")
+        ]
+        dup = self._query("SELECT sha256, count(*) FROM photos GROUP BY sha256 HAVING count(*) > 1")
+        problems += [f"photo {h} stored {n} times" for h, n in dup]
+        orphans = self._query(
+            "SELECT count(*) FROM photos p WHERE NOT EXISTS"
+            " (SELECT 1 FROM predictions r WHERE r.photo_id = p.id)"
+        )[0][0]
+        if orphans:
+            problems.append(f"{orphans} photos without any prediction")
+        return problems
+
+
+_PHOTO_COLS = "id, path, sha256, size, width, height, exif_date, camera, added"
+_PRED_COLS = "photo_id, model_sha256, top_tradition, top_probability, uncertain, result, created"
+
+
+def _stored(row: tuple[Any, ...]) -> StoredPrediction:
+    return StoredPrediction(
+        photo_id=int(row[0]),
+        model_sha256=str(row[1]),
+        top_tradition=row[2],
+        top_probability=row[3],
+        uncertain=bool(row[4]),
+        result=json.loads(row[5]),
+        created=str(row[6]),
+    )
+
+
+def _check_part(part: str) -> None:
+    if part not in PARTS:
+        raise CatalogError(f"part must be one of {', '.join(PARTS)}, not {part!r}")
+
+
+def _statements(script: str) -> list[str]:
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

@@ -1,1 +1,304 @@
 """Import a folder into the catalogue: a resumable generator that yields progress."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from saree_app.collection.catalog import Catalog, NewPhoto
+
+# What a photo file is called; anything else in the folder is reported as skipped (not a photo).
+PHOTO_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
+)
+# Side files of the dataset layout (INTERFACES.md) that are not photos and not worth a mention.
+_SIDE_FILES = frozenset({"labels.jsonl", "attributes.json", "thumbs.db", "desktop.ini"})
+
+# EXIF tags: DateTimeOriginal lives in the Exif sub-IFD; DateTime, Make, Model in IFD0.
+_EXIF_IFD = 0x8769
+_DATE_ORIGINAL = 0x9003
+_DATE = 0x0132
+_MAKE = 0x010F
+_MODEL = 0x0110
+_ORIENTATION = 0x0112
+
+
+class PredictionLike(Protocol):
+    """What the importer reads from a model.predict.Prediction."""
+
+    @property
+    def photo_size(self) -> tuple[int, int]: ...
+    @property
+    def uncertain(self) -> bool: ...
+    @property
+    def embedding(self) -> np.ndarray: ...
+    @property
+    def part_embeddings(self) -> np.ndarray: ...
+    @property
+    def fused(self) -> Any: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class PredictorLike(Protocol):
+    """What the importer needs of a model.predict.Predictor (tests pass a fake)."""
+
+    @property
+    def manifest(self) -> Any: ...
+    def predict_many(
+        self, paths: Sequence[Path], batch_size: int = 8
+    ) -> Iterator[tuple[Path, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not imported, and why (in plain words)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """Where an import stands; the generator yields one after each file.
+
+    done counts every file dealt with (added, already there, or skipped); a progress bar is
+    done / total.
+    """
+
+    done: int
+    total: int
+    current: str
+    added: int
+    already: int
+    skipped: tuple[Skipped, ...]
+    cancelled: bool = False
+    finished: bool = False
+
+    @property
+    def fraction(self) -> float:
+        """done / total in [0, 1]."""
+        return 1.0 if self.total == 0 else self.done / self.total
+
+
+@dataclass
+class _State:
+    total: int
+    done: int = 0
+    added: int = 0
+    already: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def progress(self, current: str, **kw: bool) -> ImportProgress:
+        return ImportProgress(
+            self.done, self.total, current, self.added, self.already, tuple(self.skipped), **kw
+        )
+
+
+def find_photos(folder: Path) -> tuple[list[Path], list[Skipped]]:
+    """Photo files under `folder`, recursively and sorted; other files as Skipped.
+
+    Hidden files and folders, masks (<stem>.mask.png) and the dataset's side files are passed
+    over in silence.
+    """
+    photos: list[Path] = []
+    others: list[Skipped] = []
+    for root, dirs, files in os.walk(folder, onerror=None):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            low = name.lower()
+            if low.startswith(".") or low in _SIDE_FILES or low.endswith(".mask.png"):
+                continue
+            path = Path(root) / name
+            if Path(low).suffix in PHOTO_SUFFIXES:
+                photos.append(path)
+            else:
+                others.append(Skipped(str(path), "not a photo (unknown file type)"))
+    return photos, others
+
+
+def exif_facts(data: bytes) -> tuple[int | None, int | None, str | None, str | None]:
+    """(width, height as shown upright, EXIF date ISO 8601, camera), each None if unknown.
+
+    Reads only the header; a file Pillow cannot parse gives all None (the model reports why).
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            w, h = img.size
+            exif = img.getexif()
+    except Exception:  # a damaged header is reported by the model, not here
+        return None, None, None, None
+    try:
+        if exif.get(_ORIENTATION) in (5, 6, 7, 8):
+            w, h = h, w
+        sub = exif.get_ifd(_EXIF_IFD)
+        raw = sub.get(_DATE_ORIGINAL) or exif.get(_DATE)
+        date = _exif_date(raw)
+        make = str(exif.get(_MAKE) or "").strip("\x00 ")
+        model = str(exif.get(_MODEL) or "").strip("\x00 ")
+        if make and model.lower().startswith(make.lower()):
+            make = ""
+        camera = " ".join(x for x in (make, model) if x) or None
+    except Exception:  # odd EXIF never stops an import
+        return w, h, None, None
+    return w, h, date, camera
+
+
+def _exif_date(raw: object) -> str | None:
+    if not raw:
+        return None
+    text = str(raw).strip("\x00 ")
+    # EXIF writes "YYYY:MM:DD HH:MM:SS".
+    if len(text) >= 19 and text[4] == ":" and text[7] == ":":
+        return f"{text[0:4]}-{text[5:7]}-{text[8:10]}T{text[11:19]}"
+    return text or None
+
+
+def _summary(prediction: PredictionLike) -> tuple[str | None, float | None]:
+    ranking = getattr(prediction.fused, "ranking", ())
+    if not ranking:
+        return None, None
+    top = ranking[0]
+    return str(top.tradition), float(top.probability)
+
+
+def import_folder(
+    catalog: Catalog,
+    folder: str | Path,
+    predictor: PredictorLike,
+    *,
+    batch_size: int = 8,
+    cancel: Callable[[], bool] | None = None,
+) -> Iterator[ImportProgress]:
+    """Import every photo under `folder`; yields progress after each file.
+
+    Resumable: a photo the catalogue already holds with this model's answer is counted as
+    already there and not read twice by the model; each photo goes in with one transaction, so
+    a killed import loses at most the photo in hand. Duplicates (same content) are skipped with
+    the path they duplicate. Bad files are reported in `skipped`, never raised. The last
+    progress has finished=True (or cancelled=True when `cancel()` returned true).
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        what = "does not exist" if not root.exists() else "is not a folder"
+        raise FileNotFoundError(f"{root}: {what}")
+    manifest = predictor.manifest
+    model_sha = str(manifest.sha256)
+    catalog.register_model(
+        model_sha,
+        name=getattr(manifest, "name", None),
+        embedding_dim=getattr(manifest, "embedding_dim", None),
+        labels=list(getattr(manifest, "labels", ()) or ()),
+    )
+    photos, others = find_photos(root)
+    state = _State(total=len(photos) + len(others))
+    seen = catalog.known_hashes()  # content -> id: any photo, with or without this model
+    done_by_model = set(catalog.known_hashes(model_sha).values())
+    for skip in others:
+        state.skipped.append(skip)
+        state.done += 1
+        yield state.progress(skip.path)
+
+    def cancelled() -> bool:
+        return bool(cancel is not None and cancel())
+
+    for start in range(0, len(photos), max(1, batch_size)):
+        if cancelled():
+            yield state.progress("", cancelled=True)
+            return
+        chunk = photos[start : start + max(1, batch_size)]
+        todo: list[tuple[Path, NewPhoto]] = []
+        for path in chunk:
+            shown = str(path)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                state.skipped.append(Skipped(shown, f"cannot be read ({exc.strerror or exc})"))
+                state.done += 1
+                yield state.progress(shown)
+                continue
+            sha = hashlib.sha256(data).hexdigest()
+            known = seen.get(sha)
+            if known is not None and known in done_by_model:
+                stored = catalog.photo(known)
+                if stored is not None and stored.path != shown:
+                    if Path(stored.path).exists():
+                        state.skipped.append(Skipped(shown, f"same photo as {stored.path}"))
+                    else:
+                        catalog.move_photo(known, shown)  # the folder was moved or renamed
+                        state.already += 1
+                else:
+                    state.already += 1
+                state.done += 1
+                yield state.progress(shown)
+                continue
+            if any(t[1].sha256 == sha for t in todo):
+                first = next(t[0] for t in todo if t[1].sha256 == sha)
+                state.skipped.append(Skipped(shown, f"same photo as {first}"))
+                state.done += 1
+                yield state.progress(shown)
+                continue
+            w, h, date, camera = exif_facts(data)
+            todo.append((path, NewPhoto(shown, sha, len(data), w, h, date, camera)))
+        if not todo:
+            continue
+        facts = dict(todo)
+        results: Iterable[tuple[Path, Any]] = predictor.predict_many(
+            [p for p, _ in todo], batch_size=batch_size
+        )
+        for path, result in results:
+            new = facts[Path(path)]
+            if isinstance(result, BaseException):
+                reason = getattr(result, "reason", None) or str(result)
+                state.skipped.append(Skipped(new.path, str(reason)))
+            else:
+                width, height = getattr(result, "photo_size", (new.width, new.height))
+                top, prob = _summary(result)
+                photo_id = catalog.record(
+                    NewPhoto(
+                        new.path, new.sha256, new.size, width, height, new.exif_date, new.camera
+                    ),
+                    model_sha,
+                    result.to_dict(),
+                    top_tradition=top,
+                    top_probability=prob,
+                    uncertain=bool(result.uncertain),
+                    embedding=np.asarray(result.embedding, dtype=np.float32),
+                    part_embeddings=np.asarray(result.part_embeddings, dtype=np.float32),
+                )
+                seen[new.sha256] = photo_id
+                done_by_model.add(photo_id)
+                state.added += 1
+            state.done += 1
+            yield state.progress(new.path)
+            if cancelled():
+                # The rest of this batch was already computed by the model; keeping it costs
+                # nothing, but the curator asked to stop now.
+                yield state.progress("", cancelled=True)
+                return
+    yield state.progress("", finished=True)
+
+
+def run_import(
+    catalog: Catalog,
+    folder: str | Path,
+    predictor: PredictorLike,
+    *,
+    batch_size: int = 8,
+    cancel: Callable[[], bool] | None = None,
+) -> ImportProgress:
+    """import_folder to the end; returns the last progress."""
+    steps = import_folder(catalog, folder, predictor, batch_size=batch_size, cancel=cancel)
+    last: ImportProgress | None = None
+    for step in steps:
+        last = step
+    assert last is not None  # import_folder always yields a final progress
+    return last

@@ -1,0 +1,176 @@
+"""The catalogue file: schema and migrations, one-transaction writes, labels, tags, caches."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from saree_app.collection import catalog as catalog_mod
+from saree_app.collection.catalog import Catalog, CatalogError, NewPhoto
+
+SHA = "a" * 64
+
+
+def _photo(i: int) -> NewPhoto:
+    return NewPhoto(f"/photos/{i}.jpg", f"{i:064x}", 1000 + i, 40, 30, None, None)
+
+
+def _record(cat: Catalog, i: int, dim: int = 4) -> int:
+    vec = np.zeros(dim, np.float32)
+    vec[i % dim] = 1
+    return cat.record(
+        _photo(i),
+        SHA,
+        {"i": i},
+        top_tradition="Kanchipuram" if i % 2 else "Banarasi",
+        top_probability=0.5,
+        uncertain=i == 3,
+        embedding=vec,
+        part_embeddings=np.stack([vec, -vec, vec * 2]),
+    )
+
+
+def test_new_catalogue_is_wal_versioned_and_ours(tmp_path: Path) -> None:
+    path = tmp_path / "c.saree"
+    with Catalog(path) as cat:
+        assert cat.schema_version == catalog_mod.SCHEMA_VERSION
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA application_id").fetchone()[0] == catalog_mod.APPLICATION_ID
+    db.close()
+
+
+def test_record_round_trips_photo_prediction_and_embeddings(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat:
+        pid = _record(cat, 3)
+        assert cat.photo(pid) == cat.photo_by_hash(f"{3:064x}")
+        assert cat.photo(pid).size == 1003  # type: ignore[union-attr]
+        pred = cat.prediction(pid, SHA)
+        assert pred is not None
+        assert pred.result == {"i": 3}
+        assert pred.top_tradition == "Kanchipuram"
+        assert pred.uncertain
+        border = cat.embedding(pid, SHA, "border")
+        assert border is not None
+        np.testing.assert_array_equal(border, -np.eye(4, dtype=np.float32)[3])
+        assert cat.integrity_problems() == []
+
+
+def test_same_content_is_stored_once(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat:
+        a = _record(cat, 1)
+        b = _record(cat, 1)
+        assert a == b
+        assert cat.count() == 1
+
+
+def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat:
+        with pytest.raises(CatalogError), cat.transaction():
+            cat.add_photo(_photo(1))
+            cat.put_embeddings(1, SHA, np.ones(4), np.ones((2, 4)))  # wrong shape: raises
+        assert cat.count() == 0
+
+
+def test_embedding_matrix_is_cached_and_refreshed(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat:
+        for i in range(3):
+            _record(cat, i)
+        ids, m = cat.embeddings(SHA, "whole")
+        assert ids.tolist() == [1, 2, 3]
+        assert m.shape == (3, 4)
+        assert m.dtype == np.float32
+        assert cat.embeddings(SHA, "whole")[1] is m  # cached
+        _record(cat, 7)
+        ids2, m2 = cat.embeddings(SHA, "whole")
+        assert m2.shape == (4, 4)
+        assert ids2.tolist() == [1, 2, 3, 4]
+        # A write from another connection (another process) also invalidates the cache.
+        with Catalog(tmp_path / "c.saree") as other:
+            _record(other, 8)
+        assert cat.embeddings(SHA, "whole")[0].tolist() == [1, 2, 3, 4, 5]
+        with pytest.raises(CatalogError, match="part must be"):
+            cat.embeddings(SHA, "sleeve")
+
+
+def test_labels_keep_history_and_validate(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat:
+        pid = _record(cat, 1)
+        lab = cat.set_label(pid, tradition="Paithani")
+        assert lab.certainty == "confirmed"
+        cat.set_label(pid, note="bought in Pune, 1962")
+        lab = cat.label(pid)
+        assert lab is not None
+        assert (lab.tradition, lab.certainty, lab.note) == (
+            "Paithani",
+            "confirmed",
+            "bought in Pune, 1962",
+        )
+        assert len(cat.label_history(pid)) == 2
+        assert cat.attributed_tradition(pid) == "Paithani"
+        with pytest.raises(CatalogError, match="certainty must be"):
+            cat.set_label(pid, certainty="sure")
+        with pytest.raises(CatalogError, match="no photo with id 99"):
+            cat.set_label(99, tradition="Paithani")
+
+
+def test_tags(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat:
+        pid = _record(cat, 1)
+        cat.add_tags(pid, ["wedding", " gift ", "wedding", ""])
+        assert cat.tags(pid) == ["gift", "wedding"]
+        cat.remove_tags(pid, ["gift"])
+        assert cat.all_tags() == {pid: ["wedding"]}
+
+
+def test_refuses_foreign_and_newer_files(tmp_path: Path) -> None:
+    foreign = tmp_path / "other.db"
+    db = sqlite3.connect(foreign)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    with pytest.raises(CatalogError, match="not a saree catalogue"):
+        Catalog(foreign)
+    junk = tmp_path / "junk.saree"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(CatalogError, match="not a catalogue file"):
+        Catalog(junk)
+    newer = tmp_path / "newer.saree"
+    Catalog(newer).close()
+    db = sqlite3.connect(newer)
+    db.execute(f"PRAGMA user_version={catalog_mod.SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(CatalogError, match="newer version"):
+        Catalog(newer)
+    with pytest.raises(CatalogError, match="no such catalogue"):
+        Catalog(tmp_path / "missing.saree", create=False)
+    with pytest.raises(CatalogError, match="does not exist"):
+        Catalog(tmp_path / "nowhere" / "c.saree")
+
+
+def test_migration_runs_once_and_atomically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.saree"
+    with Catalog(path) as cat:
+        _record(cat, 1)
+    broken = [*catalog_mod.MIGRATIONS, "ALTER TABLE photos ADD COLUMN x TEXT; SELECT nonsense;"]
+    monkeypatch.setattr(catalog_mod, "MIGRATIONS", broken)
+    monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", len(broken))
+    with pytest.raises(CatalogError, match="cannot upgrade the catalogue"):
+        Catalog(path)
+    db = sqlite3.connect(path)
+    cols = [r[1] for r in db.execute("PRAGMA table_info(photos)")]
+    assert "x" not in cols  # rolled back with the failed step
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(broken) - 1
+    db.close()
+    good = [*catalog_mod.MIGRATIONS[:-1], "ALTER TABLE photos ADD COLUMN x TEXT;"]
+    monkeypatch.setattr(catalog_mod, "MIGRATIONS", good)
+    with Catalog(path) as cat:
+        assert cat.schema_version == len(good)
+        assert cat.count() == 1
+    with Catalog(path) as cat:  # already migrated: nothing runs twice
+        assert cat.schema_version == len(good)

@@ -1,0 +1,181 @@
+"""Importing folders: progress, dedupe, bad files, cancel, and resuming after a killed process."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from collection_fakes import FakePredictor, make_folder, write_photo
+from PIL import Image
+
+from saree_app.collection.catalog import Catalog
+from saree_app.collection.importer import exif_facts, find_photos, import_folder, run_import
+
+HERE = Path(__file__).resolve().parent
+
+
+def _broken_folder(root: Path) -> dict[str, Path]:
+    good = make_folder(root, 6)
+    cut = root / "Banarasi" / "cut.jpg"
+    cut.write_bytes(good[0].read_bytes()[:300])
+    (root / "Banarasi" / "empty.jpg").write_bytes(b"")
+    (root / "Paithani" / "report.pdf.jpg").write_bytes(b"%PDF-1.4 not a photo" * 10)
+    (root / "notes.txt").write_text("provenance notes")
+    (root / "Kanchipuram" / "000.mask.png").write_bytes(b"mask, ignored")
+    dup = root / "copies" / "same.jpg"
+    dup.parent.mkdir()
+    shutil.copy(good[1], dup)
+    return {"cut": cut, "dup": dup, "first": good[1]}
+
+
+def test_find_photos_is_recursive_and_quiet_about_side_files(tmp_path: Path) -> None:
+    _broken_folder(tmp_path)
+    (tmp_path / ".hidden").mkdir()
+    write_photo(tmp_path / ".hidden" / "x.jpg", (1, 2, 3), 0)
+    photos, others = find_photos(tmp_path)
+    names = {p.relative_to(tmp_path).as_posix() for p in photos}
+    assert "copies/same.jpg" in names
+    assert "Banarasi/cut.jpg" in names
+    assert not any("mask" in n or ".hidden" in n for n in names)
+    assert [Path(o.path).name for o in others] == ["notes.txt"]
+
+
+def test_import_reports_bad_files_and_duplicates_and_never_raises(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    files = _broken_folder(folder)
+    steps = []
+    with Catalog(tmp_path / "c.saree") as cat:
+        for step in import_folder(cat, folder, FakePredictor(), batch_size=3):
+            steps.append(step)
+        last = steps[-1]
+        assert last.finished
+        assert last.done == last.total == 11
+        assert [s.done for s in steps[:-1]] == list(range(1, 12))  # one step per file
+        assert last.added == 6
+        assert cat.count() == 6
+        reasons = {Path(s.path).name: s.reason for s in last.skipped}
+        assert "cut short" in reasons["cut.jpg"] or "damaged" in reasons["cut.jpg"]
+        assert "empty" in reasons["empty.jpg"]
+        assert "PDF" in reasons["report.pdf.jpg"]
+        assert "not a photo" in reasons["notes.txt"]
+        assert reasons["same.jpg"] == f"same photo as {files['first']}"
+        assert cat.integrity_problems() == []
+
+
+def test_rerun_skips_what_is_in_and_a_new_model_redoes_it(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    make_folder(folder, 6)
+    with Catalog(tmp_path / "c.saree") as cat:
+        first = FakePredictor()
+        run_import(cat, folder, first)
+        again = FakePredictor()
+        last = run_import(cat, folder, again)
+        assert (last.added, last.already) == (0, 6)
+        assert again.seen == []  # nothing sent to the model twice
+        other = FakePredictor(sha256="b" * 64)
+        last = run_import(cat, folder, other)
+        assert last.added == 6
+        assert cat.count() == 6
+        assert cat.latest_model() == "b" * 64
+
+
+def test_moved_folder_updates_paths(tmp_path: Path) -> None:
+    make_folder(tmp_path / "a", 3)
+    with Catalog(tmp_path / "c.saree") as cat:
+        run_import(cat, tmp_path / "a", FakePredictor())
+        (tmp_path / "a").rename(tmp_path / "b")
+        last = run_import(cat, tmp_path / "b", FakePredictor())
+        assert (last.already, last.skipped) == (3, ())
+        assert all(p.path.startswith(str(tmp_path / "b")) for p in cat.photos())
+
+
+def test_cancel_stops_soon_and_keeps_what_is_done(tmp_path: Path) -> None:
+    make_folder(tmp_path / "p", 12)
+    calls = {"n": 0}
+
+    def cancel() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 3
+
+    with Catalog(tmp_path / "c.saree") as cat:
+        steps = list(
+            import_folder(cat, tmp_path / "p", FakePredictor(), batch_size=4, cancel=cancel)
+        )
+        assert steps[-1].cancelled
+        assert not steps[-1].finished
+        assert 0 < cat.count() < 12
+        assert cat.count() == steps[-1].added
+        last = run_import(cat, tmp_path / "p", FakePredictor())
+        assert last.finished
+        assert cat.count() == 12
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat, pytest.raises(FileNotFoundError, match="does not"):
+        run_import(cat, tmp_path / "nope", FakePredictor())
+
+
+def test_exif_date_and_camera(tmp_path: Path) -> None:
+    img = Image.new("RGB", (30, 20), (10, 20, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"
+    exif[0x0110] = "Canon EOS 5D"
+    exif[0x0112] = 6  # rotated: shown 20 x 30
+    exif.get_ifd(0x8769)[0x9003] = "2019:03:04 10:11:12"
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif)
+    assert exif_facts(buf.getvalue()) == (20, 30, "2019-03-04T10:11:12", "Canon EOS 5D")
+    assert exif_facts(b"garbage") == (None, None, None, None)
+
+
+def _count(path: Path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        with Catalog(path, create=False) as cat:
+            return cat.count()
+    except Exception:  # the first writer may still be creating the schema
+        return 0
+
+
+def test_killed_import_resumes_intact_without_duplicates(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    make_folder(folder, 24)
+    shutil.copy(folder / "Banarasi" / "001.jpg", folder / "dup.jpg")
+    path = tmp_path / "c.saree"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])}
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "collection_fakes.py"), str(folder), str(path), "0.05"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while _count(path) < 5 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
+    killed_at = _count(path)
+    assert 5 <= killed_at < 24
+    with Catalog(path) as cat:
+        assert cat.integrity_problems() == []
+        model = FakePredictor()
+        last = run_import(cat, folder, model)
+        assert last.finished
+        assert last.already == killed_at
+        assert last.added == 24 - killed_at
+        assert len(model.seen) == 24 - killed_at  # only the rest went to the model
+        assert cat.count() == 24
+        assert cat.integrity_problems() == []
+        # os.walk lists dup.jpg (top level) before Banarasi/001.jpg, so the copy came first.
+        assert [(Path(s.path).name, s.reason) for s in last.skipped] == [
+            ("001.jpg", f"same photo as {folder / 'dup.jpg'}")
+        ]
