@@ -1,0 +1,203 @@
+"""ONNX export of PartAwareNet and its manifest (the contract in INTERFACES.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from saree_app.imaging import Preprocessing
+from saree_app.knowledge.namespace import term_iri
+from saree_app.train.net import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    OUTPUTS,
+    PARTS,
+    SEG_CLASSES,
+    NetConfig,
+    PartAwareNet,
+)
+
+FORMAT = "saree-model/1"
+LETTERBOX_RULE = "centre, keep aspect ratio, pad with fill"
+OPSET = 17
+
+
+def default_preprocessing(size: int) -> Preprocessing:
+    """ImageNet mean/std; padding in the mean colour so it normalises to about zero."""
+    fill = tuple(round(m * 255) for m in IMAGENET_MEAN)
+    return Preprocessing(size=size, mean=IMAGENET_MEAN, std=IMAGENET_STD, fill=fill)  # type: ignore[arg-type]
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def export_onnx(net: PartAwareNet, path: Path, *, opset: int = OPSET) -> Path:
+    """Write the full network (frozen backbone + heads) as ONNX with a dynamic batch axis."""
+    net = net.eval()
+    size = net.cfg.size
+    dummy = torch.zeros(1, 3, size, size)
+    dynamic = {"image": {0: "batch"}} | {name: {0: "batch"} for name in OUTPUTS}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # The TorchScript exporter is chatty about shape inference; nothing actionable there.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net,
+            (dummy,),
+            str(path),
+            input_names=["image"],
+            output_names=list(OUTPUTS),
+            dynamic_axes=dynamic,
+            opset_version=opset,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+    return path
+
+
+def build_manifest(
+    onnx_path: Path,
+    *,
+    cfg: NetConfig,
+    pretrained: bool = True,
+    labels: Sequence[str],
+    attributes: Sequence[str],
+    prep: Preprocessing,
+    name: str,
+    prototypes: np.ndarray | None = None,
+    training: Mapping[str, Any] | None = None,
+    evaluation: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The manifest dict for an exported .onnx (labels and attributes are term ids)."""
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "name": name,
+        "onnx": onnx_path.name,
+        "sha256": sha256_of(onnx_path),
+        "labels": [str(term_iri(t)) for t in labels],
+        "attributes": [str(term_iri(a)) for a in attributes],
+        "parts": list(PARTS),
+        "seg_classes": list(SEG_CLASSES),
+        "input": {
+            "name": "image",
+            "size": prep.size,
+            "mean": list(prep.mean),
+            "std": list(prep.std),
+            "fill": list(prep.fill),
+            "letterbox": LETTERBOX_RULE,
+        },
+        "outputs": list(OUTPUTS),
+        "embedding_dim": cfg.embedding_dim,
+        "prototypes": [] if prototypes is None else np.round(prototypes, 6).tolist(),
+        "architecture": {
+            "backbone": "EfficientNet-Lite0 "
+            + ("(ImageNet weights, frozen)" if pretrained else "(random weights)"),
+            "heads": "FPN seg decoder (stride 8, stride-4 refinement); part-aware pooling under "
+            "soft masks at stride 16; linear tradition/attribute/embedding heads",
+            "opset": OPSET,
+            "config": cfg.to_dict(),
+        },
+        "training": dict(training or {}),
+        "evaluation": dict(evaluation or {}),
+    }
+    if extra:
+        manifest.update(extra)
+    return manifest
+
+
+def write_model(
+    net: PartAwareNet,
+    out_dir: Path,
+    *,
+    labels: Sequence[str],
+    attributes: Sequence[str],
+    name: str,
+    stem: str = "saree-model",
+    prep: Preprocessing | None = None,
+    prototypes: np.ndarray | None = None,
+    training: Mapping[str, Any] | None = None,
+    evaluation: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Export ONNX + manifest into out_dir; returns the manifest path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = export_onnx(net, out_dir / f"{stem}.onnx")
+    manifest = build_manifest(
+        onnx_path,
+        cfg=net.cfg,
+        pretrained=net.backbone.pretrained,
+        labels=labels,
+        attributes=attributes,
+        prep=prep or default_preprocessing(net.cfg.size),
+        name=name,
+        prototypes=prototypes,
+        training=training,
+        evaluation=evaluation,
+        extra=extra,
+    )
+    return write_manifest(manifest, out_dir / f"{stem}.json")
+
+
+def write_manifest(manifest: Mapping[str, Any], path: Path) -> Path:
+    """Write the manifest JSON (atomically, so a reader never sees half a file)."""
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+TINY_LABELS = ("Kanchipuram", "Banarasi", "PochampallyIkat")
+TINY_ATTRIBUTES = ("TempleBorder", "Peacock", "Ikat", "ZariBrocade")
+
+
+def export_tiny_model(
+    out_dir: Path,
+    *,
+    labels: Sequence[str] = TINY_LABELS,
+    attributes: Sequence[str] = TINY_ATTRIBUTES,
+    size: int = 64,
+    seed: int = 0,
+    pretrained: bool = False,
+    name: str = "tiny-random",
+) -> Path:
+    """The real architecture with random heads at a small input size: for other parts' tests.
+
+    Returns the manifest path. Its outputs are meaningless but have the contract's names,
+    shapes and dtypes; prototypes are random unit vectors.
+    """
+    torch.manual_seed(seed)
+    cfg = NetConfig(
+        num_classes=len(labels),
+        num_attributes=len(attributes),
+        size=size,
+        width=64,
+        embedding_dim=32,
+    )
+    net = PartAwareNet(cfg, pretrained=pretrained).eval()
+    rng = np.random.default_rng(seed)
+    protos = rng.normal(size=(len(labels), cfg.embedding_dim)).astype(np.float32)
+    protos /= np.linalg.norm(protos, axis=1, keepdims=True)
+    return write_model(
+        net,
+        Path(out_dir),
+        labels=labels,
+        attributes=attributes,
+        name=name,
+        prototypes=protos,
+        training={"data": "none: random weights, for tests only"},
+        evaluation={},
+    )

@@ -1,0 +1,79 @@
+"""ONNX export of PartAwareNet: contract names and shapes, torch/onnxruntime parity, manifest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+ort = pytest.importorskip("onnxruntime")
+
+from saree_app.train.export import export_onnx, sha256_of  # noqa: E402
+from saree_app.train.net import OUTPUTS, NetConfig, PartAwareNet  # noqa: E402
+
+
+def _session(path: Path) -> ort.InferenceSession:
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def test_tiny_model_follows_the_contract(tiny_model: Path) -> None:
+    manifest = json.loads(tiny_model.read_text())
+    onnx_path = tiny_model.parent / manifest["onnx"]
+    assert manifest["format"] == "saree-model/1"
+    assert manifest["sha256"] == sha256_of(onnx_path)
+    assert manifest["outputs"] == list(OUTPUTS)
+    assert all(lab.startswith("https://saree-provenance.example/ns#") for lab in manifest["labels"])
+    c, a, d = len(manifest["labels"]), len(manifest["attributes"]), manifest["embedding_dim"]
+    assert np.asarray(manifest["prototypes"]).shape == (c, d)
+    sess = _session(onnx_path)
+    assert [i.name for i in sess.get_inputs()] == ["image"]
+    assert [o.name for o in sess.get_outputs()] == list(OUTPUTS)
+    size = manifest["input"]["size"]
+    for batch in (1, 3):  # dynamic batch
+        x = np.random.default_rng(batch).normal(size=(batch, 3, size, size)).astype(np.float32)
+        out = dict(zip(OUTPUTS, sess.run(None, {"image": x}), strict=True))
+        assert out["logits"].shape == (batch, c)
+        assert out["part_logits"].shape == (batch, 3, c)
+        assert out["seg"].shape[:2] == (batch, 4)
+        assert out["cam"].shape[:2] == (batch, c)
+        assert out["attributes"].shape == (batch, a)
+        assert out["embedding"].shape == (batch, d)
+        assert out["part_embeddings"].shape == (batch, 3, d)
+        np.testing.assert_allclose(np.linalg.norm(out["embedding"], axis=1), 1.0, atol=1e-4)
+        np.testing.assert_allclose(np.linalg.norm(out["part_embeddings"], axis=2), 1.0, atol=1e-4)
+
+
+def test_onnx_matches_torch_with_pretrained_backbone(tmp_path: Path) -> None:
+    torch.manual_seed(1)
+    cfg = NetConfig(num_classes=5, num_attributes=7, size=96, width=64, embedding_dim=16)
+    net = PartAwareNet(cfg, pretrained=True).eval()
+    path = export_onnx(net, tmp_path / "m.onnx")
+    x = np.random.default_rng(0).normal(size=(2, 3, 96, 96)).astype(np.float32)
+    with torch.no_grad():
+        expected = [t.numpy() for t in net(torch.from_numpy(x))]
+    got = _session(path).run(None, {"image": x})
+    assert np.abs(got[0] - expected[0]).max() <= 1e-4  # logits, the contract's parity bound
+    for name, g, e in zip(OUTPUTS, got, expected, strict=True):
+        assert g.shape == e.shape, name
+        np.testing.assert_allclose(g, e, atol=1e-3, rtol=1e-3, err_msg=name)
+
+
+def test_cam_sums_back_to_the_logits() -> None:
+    torch.manual_seed(2)
+    cfg = NetConfig(num_classes=4, num_attributes=3, size=64, width=32, embedding_dim=8)
+    net = PartAwareNet(cfg, pretrained=False).eval()
+    with torch.no_grad():
+        logits, _, _, cam, *_ = net(torch.randn(2, 3, 64, 64))
+    np.testing.assert_allclose(
+        cam.sum(dim=(2, 3)).numpy() + net.heads.cls.bias.detach().numpy(),
+        logits.numpy(),
+        atol=1e-4,
+    )
+
+
+def test_input_size_must_fit_the_strides() -> None:
+    with pytest.raises(ValueError, match="multiple of 32"):
+        PartAwareNet(NetConfig(num_classes=2, num_attributes=1, size=100), pretrained=False)
