@@ -34,6 +34,12 @@ class SAREE(DefinedNamespace):
     Feature: URIRef
     GIRegistration: URIRef
     AttributeLink: URIRef  # reified tradition -> attribute link carrying typicality and source
+    SareePart: URIRef
+    Source: URIRef
+    MotifScheme: URIRef
+    WeaveScheme: URIRef
+    FeatureScheme: URIRef
+    FibreScheme: URIRef
 
     # --- properties
     region: URIRef
@@ -50,6 +56,9 @@ class SAREE(DefinedNamespace):
     longitude: URIRef
     confirmed: URIRef
     shownOn: URIRef  # which part of the saree an attribute is usually seen on: body/border/pallu
+    registered: URIRef  # GI registration: whether registration itself is confirmed
+    giHolder: URIRef
+    note: URIRef
 
     # --- traditions
     Kanchipuram: URIRef
@@ -80,6 +89,67 @@ class SAREE(DefinedNamespace):
     MaduraiSungudi: URIRef
     KovaiKora: URIRef
 
+    # --- regions: cultural regions, states, towns and districts (ontology/regions.ttl)
+    SouthIndia: URIRef
+    NorthIndia: URIRef
+    CentralIndia: URIRef
+    EastIndia: URIRef
+    WestIndia: URIRef
+    NortheastIndia: URIRef
+    TamilNadu: URIRef
+    Kerala: URIRef
+    Karnataka: URIRef
+    AndhraPradesh: URIRef
+    Telangana: URIRef
+    UttarPradesh: URIRef
+    MadhyaPradesh: URIRef
+    Rajasthan: URIRef
+    Gujarat: URIRef
+    Maharashtra: URIRef
+    WestBengal: URIRef
+    Odisha: URIRef
+    Assam: URIRef
+    KanchipuramTown: URIRef
+    Karaikudi: URIRef
+    Madurai: URIRef
+    Coimbatore: URIRef
+    Balaramapuram: URIRef
+    IlkalTown: URIRef
+    Mysuru: URIRef
+    MolakalmuruTown: URIRef
+    Uppada: URIRef
+    VenkatagiriTown: URIRef
+    MangalagiriTown: URIRef
+    DharmavaramTown: URIRef
+    BhoodanPochampally: URIRef
+    GadwalTown: URIRef
+    Siddipet: URIRef
+    Varanasi: URIRef
+    ChanderiTown: URIRef
+    Maheshwar: URIRef
+    Kota: URIRef
+    Patan: URIRef
+    KutchDistrict: URIRef
+    Paithan: URIRef
+    Bishnupur: URIRef
+    NadiaDistrict: URIRef
+    Sambalpur: URIRef
+    GanjamDistrict: URIRef
+    Sualkuchi: URIRef
+
+    # --- saree parts (values of shownOn); order body, border, pallu as everywhere
+    Body: URIRef
+    Border: URIRef
+    Pallu: URIRef
+
+    # --- motif categories (SKOS broader concepts)
+    AnimalMotif: URIRef
+    PlantMotif: URIRef
+    GeometricMotif: URIRef
+    FigurativeMotif: URIRef
+    SymbolMotif: URIRef
+    ArchitecturalMotif: URIRef
+
     # --- motifs
     Peacock: URIRef
     Parrot: URIRef
@@ -101,6 +171,11 @@ class SAREE(DefinedNamespace):
     MilkmaidFigure: URIRef
     Checks: URIRef
     Stripes: URIRef
+    Flower: URIRef
+    Chatai: URIRef
+    Eent: URIRef
+    Heera: URIRef
+    BitterGourd: URIRef
 
     # --- weaves and techniques
     Ikat: URIRef
@@ -112,6 +187,9 @@ class SAREE(DefinedNamespace):
     TieDye: URIRef
     TapestryWeave: URIRef
     PlainWeave: URIRef
+    ResistDyeing: URIRef
+    Jacquard: URIRef
+    ThreeShuttleWeave: URIRef
 
     # --- structural features
     ContrastingBorder: URIRef
@@ -126,6 +204,10 @@ class SAREE(DefinedNamespace):
     TopeTeniJoin: URIRef
     KupadamJoin: URIRef
     HeavyZari: URIRef
+    PalluJoin: URIRef
+    BorderStructure: URIRef
+    PalluStructure: URIRef
+    BodyStructure: URIRef
 
     # --- fibres
     Silk: URIRef
