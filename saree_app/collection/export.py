@@ -1,1 +1,452 @@
 """Export the catalogue as CSV and JSON-LD; read curator labels back from CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from saree_app.collection.catalog import CERTAINTIES, Catalog, CatalogError
+
+SAREE_NS = "https://saree-provenance.example/ns#"
+
+CSV_COLUMNS = (
+    "id",
+    "path",
+    "sha256",
+    "size",
+    "width",
+    "height",
+    "exif_date",
+    "camera",
+    "added",
+    "model_tradition",
+    "model_probability",
+    "uncertain",
+    "state",
+    "cultural_region",
+    "curator_tradition",
+    "certainty",
+    "note",
+    "labelled",
+    "tradition",
+    "tags",
+)
+
+# The JSON-LD context, inline so the file is self-contained and readable offline. Class and
+# property names follow Linked Art (which profiles CIDOC-CRM); plain metadata uses Dublin Core.
+CONTEXT: dict[str, Any] = {
+    "@version": 1.1,
+    "crm": "http://www.cidoc-crm.org/cidoc-crm/",
+    "la": "https://linked.art/ns/terms/",
+    "dig": "http://www.ics.forth.gr/isl/CRMdig/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "saree": SAREE_NS,
+    "id": "@id",
+    "type": "@type",
+    "_label": "rdfs:label",
+    "HumanMadeObject": "crm:E22_Human-Made_Object",
+    "Production": "crm:E12_Production",
+    "Place": "crm:E53_Place",
+    "Type": "crm:E55_Type",
+    "VisualItem": "crm:E36_Visual_Item",
+    "DigitalObject": "dig:D1_Digital_Object",
+    "LinguisticObject": "crm:E33_Linguistic_Object",
+    "AttributeAssignment": "crm:E13_Attribute_Assignment",
+    "Identifier": "crm:E42_Identifier",
+    "Group": "crm:E74_Group",
+    "Person": "crm:E21_Person",
+    "produced_by": {"@id": "crm:P108i_was_produced_by", "@type": "@id"},
+    "technique": {"@id": "crm:P32_used_general_technique", "@type": "@id", "@container": "@set"},
+    "took_place_at": {"@id": "crm:P7_took_place_at", "@type": "@id", "@container": "@set"},
+    "part_of": {"@id": "crm:P89_falls_within", "@type": "@id", "@container": "@set"},
+    "classified_as": {"@id": "crm:P2_has_type", "@type": "@id", "@container": "@set"},
+    "identified_by": {"@id": "crm:P1_is_identified_by", "@container": "@set"},
+    "content": "crm:P190_has_symbolic_content",
+    "referred_to_by": {"@id": "crm:P67i_is_referred_to_by", "@container": "@set"},
+    "representation": {"@id": "crm:P138i_has_representation", "@container": "@set"},
+    "digitally_shown_by": {"@id": "la:digitally_shown_by", "@container": "@set"},
+    "access_point": {"@id": "la:access_point", "@type": "@id", "@container": "@set"},
+    "assigned_by": {"@id": "crm:P140i_was_attributed_by", "@container": "@set"},
+    "carried_out_by": {"@id": "crm:P14_carried_out_by", "@container": "@set"},
+    "assigned_property": {"@id": "crm:P177_assigned_property_of_type", "@type": "@id"},
+    "assigned": {"@id": "crm:P141_assigned", "@type": "@id"},
+    "dcterms:created": {"@type": "xsd:dateTime"},
+    "dcterms:modified": {"@type": "xsd:dateTime"},
+    "dcterms:extent": {"@type": "xsd:integer"},
+    "saree:probability": {"@type": "xsd:decimal"},
+}
+# Getty AAT concepts Linked Art uses for these roles.
+_AAT = "http://vocab.getty.edu/aat/"
+_NOTE = {"id": f"{_AAT}300027200", "type": "Type", "_label": "Notes"}
+_TEXTILES = {"id": f"{_AAT}300014063", "type": "Type", "_label": "textiles (visual works)"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One photo's catalogue entry, flattened (the CSV row and the JSON-LD object's source)."""
+
+    values: dict[str, Any]
+
+
+def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -> Iterator[Row]:
+    """Every photo with its model answer, curator label and tags, in catalogue order."""
+    sha = model_sha256 or catalog.latest_model()
+    preds = catalog.predictions(sha) if sha else {}
+    labels = catalog.labels()
+    tags = catalog.all_tags()
+    for photo in catalog.photos():
+        pred = preds.get(photo.id)
+        lab = labels.get(photo.id)
+        result = pred.result if pred else {}
+        states = result.get("states") or []
+        regions = result.get("cultural_regions") or []
+        curator = lab.tradition if lab and lab.tradition else None
+        model = pred.top_tradition if pred else None
+        yield Row(
+            {
+                "id": photo.id,
+                "path": photo.path,
+                "sha256": photo.sha256,
+                "size": photo.size,
+                "width": photo.width,
+                "height": photo.height,
+                "exif_date": photo.exif_date,
+                "camera": photo.camera,
+                "added": photo.added,
+                "model_tradition": model,
+                "model_probability": (
+                    round(pred.top_probability, 4)
+                    if pred and pred.top_probability is not None
+                    else None
+                ),
+                "uncertain": (pred.uncertain if pred else None),
+                "state": states[0]["region"] if states else None,
+                "cultural_region": regions[0]["region"] if regions else None,
+                "curator_tradition": curator,
+                "certainty": lab.certainty if lab else None,
+                "note": lab.note if lab else None,
+                "labelled": lab.updated if lab else None,
+                "tradition": curator or model,
+                "tags": tags.get(photo.id, []),
+            }
+        )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    text = str(value)
+    # A spreadsheet would run a cell that starts like a formula; a note must stay a note.
+    if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def to_csv(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -> str:
+    """The catalogue as CSV text (UTF-8, one row per photo, header first)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows(catalog, graph, model_sha256):
+        writer.writerow([_cell(row.values[c]) for c in CSV_COLUMNS])
+    return buf.getvalue()
+
+
+def _label(graph: Any, term: str) -> str:
+    if graph is not None:
+        try:
+            return str(graph.label(term))
+        except (KeyError, ValueError):
+            pass
+    from saree_app.model.predict import readable
+
+    return readable(term)
+
+
+def _term(term: str) -> str:
+    return term if ":" in term else SAREE_NS + term
+
+
+def _place(graph: Any, tradition: str) -> list[dict[str, Any]]:
+    """The tradition's place as a Linked Art Place, nested town -> state -> cultural region."""
+    if graph is None:
+        return []
+    try:
+        chain = list(graph.region_chain(tradition))
+    except (KeyError, ValueError, AttributeError):
+        return []
+    place: dict[str, Any] | None = None
+    for region in reversed(chain):  # broadest first, so each narrower place is part_of it
+        node: dict[str, Any] = {
+            "id": _term(region),
+            "type": "Place",
+            "_label": _label(graph, region),
+        }
+        if place is not None:
+            node["part_of"] = [place]
+        place = node
+    return [place] if place else []
+
+
+def jsonld_object(row: Row, graph: Any = None) -> dict[str, Any]:
+    """One photo's saree as a Linked Art HumanMadeObject with Dublin Core metadata."""
+    v = row.values
+    obj: dict[str, Any] = {
+        "id": f"urn:sha256:{v['sha256']}",
+        "type": "HumanMadeObject",
+        "_label": f"Saree, photo {Path(v['path']).name}",
+        "classified_as": [_TEXTILES],
+        "identified_by": [
+            {"type": "Identifier", "content": str(v["id"]), "_label": "catalogue number"}
+        ],
+        "dcterms:identifier": v["sha256"],
+        "dcterms:type": "saree",
+        "dcterms:source": v["path"],
+    }
+    tradition = v["tradition"]
+    if tradition:
+        label = _label(graph, tradition)
+        production: dict[str, Any] = {
+            "id": f"urn:sha256:{v['sha256']}#production",
+            "type": "Production",
+            "_label": f"Production of the saree ({label})",
+            "technique": [{"id": _term(tradition), "type": "Type", "_label": label}],
+        }
+        places = _place(graph, tradition)
+        if places:
+            production["took_place_at"] = places
+            obj["dcterms:spatial"] = places[0]["_label"]
+        by_curator = bool(v["curator_tradition"])
+        assignment: dict[str, Any] = {
+            "type": "AttributeAssignment",
+            "_label": "attribution by the curator" if by_curator else "attribution by the model",
+            "assigned_property": "crm:P32_used_general_technique",
+            "assigned": _term(tradition),
+            "carried_out_by": [
+                {"type": "Person", "_label": "curator"}
+                if by_curator
+                else {"type": "Group", "_label": "saree-app model"}
+            ],
+        }
+        if by_curator:
+            assignment["classified_as"] = [
+                {
+                    "id": f"{SAREE_NS}certainty-{v['certainty'] or 'confirmed'}",
+                    "type": "Type",
+                    "_label": v["certainty"] or "confirmed",
+                }
+            ]
+            if v["labelled"]:
+                assignment["dcterms:date"] = v["labelled"]
+        else:
+            if v["model_probability"] is not None:
+                assignment["saree:probability"] = v["model_probability"]
+            if v["uncertain"]:
+                assignment["classified_as"] = [
+                    {"id": f"{SAREE_NS}certainty-uncertain", "type": "Type", "_label": "uncertain"}
+                ]
+        production["assigned_by"] = [assignment]
+        obj["produced_by"] = production
+        obj["dcterms:subject"] = label
+    notes = []
+    if v["note"]:
+        notes.append({"type": "LinguisticObject", "classified_as": [_NOTE], "content": v["note"]})
+        obj["dcterms:description"] = v["note"]
+    if notes:
+        obj["referred_to_by"] = notes
+    if v["tags"]:
+        obj["dcterms:subject"] = [obj["dcterms:subject"], *v["tags"]] if tradition else v["tags"]
+    digital: dict[str, Any] = {
+        "type": "DigitalObject",
+        "_label": Path(v["path"]).name,
+        "access_point": [Path(v["path"]).as_uri() if Path(v["path"]).is_absolute() else v["path"]],
+        "dcterms:extent": v["size"],
+        "dcterms:modified": v["added"],
+    }
+    if v["exif_date"]:
+        digital["dcterms:created"] = v["exif_date"]
+    if v["camera"]:
+        digital["dcterms:description"] = f"taken with {v['camera']}"
+    if v["width"] and v["height"]:
+        digital["dcterms:format"] = f"{v['width']} x {v['height']} pixels"
+    obj["representation"] = [
+        {"type": "VisualItem", "_label": "photograph", "digitally_shown_by": [digital]}
+    ]
+    return obj
+
+
+def to_jsonld(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -> str:
+    """The catalogue as one JSON-LD document: an @graph of HumanMadeObjects."""
+    doc = {
+        "@context": CONTEXT,
+        "@graph": [jsonld_object(r, graph) for r in rows(catalog, graph, model_sha256)],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write text to `path` so it is either the whole new file or the old one, never half."""
+    target = Path(path)
+    if target.is_dir():
+        raise CatalogError(f"{target}: is a folder; give a file name")
+    if not target.parent.exists():
+        raise CatalogError(f"{target}: the folder {target.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export(
+    catalog: Catalog,
+    fmt: str,
+    out: str | Path | None = None,
+    *,
+    graph: Any = None,
+    model_sha256: str | None = None,
+) -> str:
+    """Export as "csv" or "jsonld"; written atomically to `out` when given. Returns the text."""
+    if fmt == "csv":
+        text = to_csv(catalog, graph, model_sha256)
+    elif fmt in ("jsonld", "json-ld"):
+        text = to_jsonld(catalog, graph, model_sha256)
+    else:
+        raise CatalogError(f"unknown export format {fmt!r}: use csv or jsonld")
+    if out is not None:
+        write_atomic(out, text)
+    return text
+
+
+@dataclass(frozen=True)
+class LabelImport:
+    """What an import of curator labels did: rows applied and bad rows by line number."""
+
+    applied: int
+    problems: tuple[tuple[int, str], ...]
+
+
+def import_labels(
+    catalog: Catalog, path: str | Path, *, known: set[str] | None = None
+) -> LabelImport:
+    """Read curator labels from CSV and apply every good row in one transaction.
+
+    The photo is found by a column id, sha256 or path (first present wins); the label by
+    tradition (or curator_tradition), certainty (default confirmed when a tradition is
+    given), note, tags ("; "-separated, added). `known`: the tradition ids allowed; a name
+    outside it is reported unless it is written as new:Name (a tradition the curator adds).
+    A CSV exported by `export` reads back as is.
+    """
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise CatalogError(f"{source}: no such file") from exc
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{source}: not UTF-8 text (save the sheet as CSV UTF-8)") from exc
+    except OSError as exc:
+        raise CatalogError(f"{source}: cannot be read ({exc.strerror or exc})") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {f.strip().lower() for f in (reader.fieldnames or [])}
+    if not fields & {"id", "sha256", "path"}:
+        raise CatalogError(
+            f"{source}: the header must name the photo by id, sha256 or path "
+            f"(found: {', '.join(sorted(fields)) or 'no header'})"
+        )
+    problems: list[tuple[int, str]] = []
+    todo: list[tuple[int, dict[str, Any]]] = []
+    by_path = {p.path: p.id for p in catalog.photos()}
+    if known is not None:
+        # Traditions a curator already added by hand are known from then on.
+        known = known | {lab.tradition for lab in catalog.labels().values() if lab.tradition}
+    for raw in reader:
+        line = reader.line_num
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        if None in raw:
+            problems.append((line, "more cells than header columns"))
+            continue
+        pid = _find_photo(catalog, row, by_path)
+        if isinstance(pid, str):
+            problems.append((line, pid))
+            continue
+        tradition = row.get("tradition") or row.get("curator_tradition") or ""
+        if "curator_tradition" in row and "tradition" in row and "model_tradition" in row:
+            tradition = row["curator_tradition"]  # our own export: the curator's column
+        if tradition.startswith("new:"):
+            tradition = tradition[4:].strip()
+            if not tradition:
+                problems.append((line, "new: needs a tradition name after it"))
+                continue
+        elif tradition and known is not None and tradition not in known:
+            problems.append(
+                (line, f"unknown tradition {tradition!r} (write new:{tradition} to add it)")
+            )
+            continue
+        certainty = row.get("certainty", "").lower()
+        if certainty and certainty not in CERTAINTIES:
+            problems.append(
+                (line, f"certainty {certainty!r} is not one of {', '.join(CERTAINTIES)}")
+            )
+            continue
+        note = row.get("note", "")
+        if note[:1] == "'" and note[1:2] in ("=", "+", "-", "@"):
+            note = note[1:]  # undo the guard `to_csv` puts before formula-like text
+        tags = [t.strip() for t in row.get("tags", "").split(";") if t.strip()]
+        if not (tradition or certainty or note or tags):
+            continue  # a row with nothing to say changes nothing
+        todo.append(
+            (pid, {"tradition": tradition, "certainty": certainty, "note": note, "tags": tags})
+        )
+    with catalog.transaction():
+        for pid, item in todo:
+            catalog.set_label(
+                pid,
+                tradition=item["tradition"] or None,
+                certainty=item["certainty"] or None,
+                note=item["note"] or None,
+            )
+            if item["tags"]:
+                catalog.add_tags(pid, item["tags"])
+    return LabelImport(len(todo), tuple(problems))
+
+
+def _find_photo(catalog: Catalog, row: dict[str, str], by_path: dict[str, int]) -> int | str:
+    if row.get("id"):
+        try:
+            pid = int(row["id"])
+        except ValueError:
+            return f"id {row['id']!r} is not a number"
+        return pid if catalog.photo(pid) is not None else f"no photo with id {pid}"
+    if row.get("sha256"):
+        photo = catalog.photo_by_hash(row["sha256"].lower())
+        return photo.id if photo else f"no photo with sha256 {row['sha256'][:12]}..."
+    if row.get("path"):
+        found = by_path.get(row["path"])
+        return found if found is not None else f"no photo at {row['path']}"
+    return "the row names no photo (id, sha256 or path is empty)"

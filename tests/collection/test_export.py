@@ -1,0 +1,221 @@
+"""CSV and JSON-LD export (Dublin Core, Linked Art / CIDOC-CRM) and reading labels back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from saree_app.collection import export as export_mod
+from saree_app.collection.catalog import Catalog, CatalogError, NewPhoto
+from saree_app.collection.export import export, import_labels, write_atomic
+
+SHA = "d" * 64
+CRM = "http://www.cidoc-crm.org/cidoc-crm/"
+NS = "https://saree-provenance.example/ns#"
+
+
+class FakeGraph:
+    """Enough of TextileGraph for export: labels and the region chain."""
+
+    labels: ClassVar[dict[str, str]] = {
+        "Kanchipuram": "Kanchipuram silk",
+        "TamilNadu": "Tamil Nadu",
+        "SouthIndia": "South India",
+        "Kanchipuram_town": "Kanchipuram (town)",
+    }
+
+    def label(self, term: str) -> str:
+        return self.labels[term]
+
+    def region_chain(self, tradition: str) -> list[str]:
+        if tradition != "Kanchipuram":
+            raise KeyError(tradition)
+        return ["Kanchipuram_town", "TamilNadu", "SouthIndia"]
+
+
+def _catalogue(tmp_path: Path) -> Catalog:
+    cat = Catalog(tmp_path / "c.saree")
+    for i, top in enumerate(["Kanchipuram", "Banarasi", "Paithani"]):
+        cat.record(
+            NewPhoto(
+                str(tmp_path / f"p{i}.jpg"),
+                f"{i:064x}",
+                100 + i,
+                40,
+                30,
+                "2019-03-04T10:11:12" if i == 0 else None,
+                "Canon EOS 5D" if i == 0 else None,
+            ),
+            SHA,
+            {
+                "states": [{"region": "TamilNadu", "label": "Tamil Nadu", "probability": 0.7}],
+                "cultural_regions": [],
+            },
+            top_tradition=top,
+            top_probability=0.61234,
+            uncertain=i == 2,
+            embedding=np.ones(4, np.float32),
+            part_embeddings=None,
+        )
+    cat.set_label(2, tradition="Kanchipuram", certainty="probable", note="=SUM(A1) gift, 1962")
+    cat.add_tags(2, ["wedding", "gift"])
+    return cat
+
+
+def test_csv_has_every_photo_and_the_curators_word(tmp_path: Path) -> None:
+    with _catalogue(tmp_path) as cat:
+        text = export(cat, "csv")
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert [r["id"] for r in table] == ["1", "2", "3"]
+    assert table[0]["exif_date"] == "2019-03-04T10:11:12"
+    assert table[0]["camera"] == "Canon EOS 5D"
+    assert table[0]["model_tradition"] == "Kanchipuram"
+    assert table[0]["state"] == "TamilNadu"
+    second = table[1]
+    assert (second["model_tradition"], second["curator_tradition"]) == ("Banarasi", "Kanchipuram")
+    assert second["tradition"] == "Kanchipuram"
+    assert second["certainty"] == "probable"
+    assert second["note"] == "'=SUM(A1) gift, 1962"  # never a live formula in a spreadsheet
+    assert second["tags"] == "gift; wedding"
+    assert table[2]["uncertain"] == "yes"
+
+
+def _graph_of(text: str) -> Any:
+    import rdflib
+
+    g = rdflib.Graph()
+    g.parse(data=text, format="json-ld")
+    return g
+
+
+def test_jsonld_is_linked_art_with_dublin_core(tmp_path: Path) -> None:
+    import rdflib
+    from rdflib.namespace import DCTERMS, RDF, RDFS
+
+    with _catalogue(tmp_path) as cat:
+        text = export(cat, "jsonld", graph=FakeGraph())
+    doc = json.loads(text)
+    assert len(doc["@graph"]) == 3
+    g = _graph_of(text)
+    crm = rdflib.Namespace(CRM)
+    objects = set(g.subjects(RDF.type, crm["E22_Human-Made_Object"]))
+    assert len(objects) == 3
+    first = rdflib.URIRef(f"urn:sha256:{0:064x}")
+    production = g.value(first, crm.P108i_was_produced_by)
+    assert (production, RDF.type, crm.E12_Production) in g
+    assert (production, crm.P32_used_general_technique, rdflib.URIRef(NS + "Kanchipuram")) in g
+    place = g.value(production, crm.P7_took_place_at)
+    assert g.value(place, RDFS.label) == rdflib.Literal("Kanchipuram (town)")
+    state = g.value(place, crm.P89_falls_within)
+    assert g.value(state, RDFS.label) == rdflib.Literal("Tamil Nadu")
+    assert g.value(first, DCTERMS.identifier) == rdflib.Literal(f"{0:064x}")
+    assert g.value(first, DCTERMS.spatial) == rdflib.Literal("Kanchipuram (town)")
+    # The curator's attribution is recorded as such, with its certainty.
+    second = rdflib.URIRef(f"urn:sha256:{1:064x}")
+    prod2 = g.value(second, crm.P108i_was_produced_by)
+    assign = g.value(prod2, crm.P140i_was_attributed_by)
+    assert g.value(assign, RDFS.label) == rdflib.Literal("attribution by the curator")
+    kind = g.value(assign, crm.P2_has_type)
+    assert g.value(kind, RDFS.label) == rdflib.Literal("probable")
+    assert g.value(second, DCTERMS.description) == rdflib.Literal("=SUM(A1) gift, 1962")
+
+
+def test_jsonld_without_graph_still_valid(tmp_path: Path) -> None:
+    with _catalogue(tmp_path) as cat:
+        g = _graph_of(export(cat, "jsonld"))
+    assert len(g) > 30
+
+
+def test_export_to_file_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "cat.csv"
+    out.write_text("old, complete file\n")
+    with _catalogue(tmp_path) as cat:
+        original = export_mod.os.fsync
+
+        def boom(fd: int) -> None:
+            original(fd)
+            raise OSError("disk full")
+
+        monkeypatch.setattr(export_mod.os, "fsync", boom)
+        with pytest.raises(OSError, match="disk full"):
+            export(cat, "csv", out)
+        assert out.read_text() == "old, complete file\n"
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".cat.csv")] == []
+        monkeypatch.setattr(export_mod.os, "fsync", original)
+        export(cat, "csv", out)
+        assert out.read_text().startswith("id,path,sha256")
+        with pytest.raises(CatalogError, match="unknown export format"):
+            export(cat, "xml")
+    with pytest.raises(CatalogError, match="does not exist"):
+        write_atomic(tmp_path / "no" / "x.csv", "x")
+
+
+def test_labels_round_trip_through_our_own_csv(tmp_path: Path) -> None:
+    with _catalogue(tmp_path) as cat:
+        text = export(cat, "csv")
+    with Catalog(tmp_path / "other.saree") as other:
+        for photo in Catalog(tmp_path / "c.saree").photos():
+            other.record(
+                NewPhoto(photo.path, photo.sha256, photo.size),
+                SHA,
+                {},
+                top_tradition=None,
+                top_probability=None,
+                uncertain=False,
+                embedding=None,
+                part_embeddings=None,
+            )
+        sheet = tmp_path / "labels.csv"
+        sheet.write_text(text)
+        result = import_labels(other, sheet, known={"Kanchipuram", "Banarasi"})
+        assert result.problems == ()
+        assert result.applied == 1
+        lab = other.label(2)
+        assert lab is not None
+        assert (lab.tradition, lab.certainty, lab.note) == (
+            "Kanchipuram",
+            "probable",
+            "=SUM(A1) gift, 1962",
+        )
+        assert other.tags(2) == ["gift", "wedding"]
+
+
+def test_bad_label_rows_are_reported_by_line_and_good_ones_applied(tmp_path: Path) -> None:
+    sheet = tmp_path / "labels.csv"
+    sheet.write_text(
+        "id,sha256,tradition,certainty,note\n"
+        "1,,Banarasi,confirmed,fine\n"  # line 2: good
+        "x,,Banarasi,,\n"  # 3: id not a number
+        "99,,Banarasi,,\n"  # 4: no such photo
+        f",{2:064x},Atlantis,,\n"  # 5: unknown tradition
+        "2,,Banarasi,sure,\n"  # 6: bad certainty
+        ",,Banarasi,,\n"  # 7: names no photo
+        "3,,new:Kotpad,,from a village fair\n"  # 8: a new tradition, fine
+        "3,,Banarasi,,,extra\n"  # 9: too many cells
+    )
+    with _catalogue(tmp_path) as cat:
+        result = import_labels(cat, sheet, known={"Kanchipuram", "Banarasi"})
+        assert result.applied == 2
+        lines = [line for line, _ in result.problems]
+        assert lines == [3, 4, 5, 6, 7, 9]
+        reasons = dict(result.problems)
+        assert "not a number" in reasons[3]
+        assert "no photo with id 99" in reasons[4]
+        assert "new:Atlantis" in reasons[5]
+        assert "certainty" in reasons[6]
+        assert cat.label(1).tradition == "Banarasi"  # type: ignore[union-attr]
+        assert cat.label(3).tradition == "Kotpad"  # type: ignore[union-attr]
+    other = tmp_path / "other"
+    other.mkdir()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("tradition,note\nBanarasi,x\n")
+    with _catalogue(other) as cat, pytest.raises(CatalogError, match="header"):
+        import_labels(cat, bad)
+    with _catalogue(other) as cat, pytest.raises(CatalogError, match="no such file"):
+        import_labels(cat, tmp_path / "missing.csv")
