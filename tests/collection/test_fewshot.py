@@ -1,0 +1,164 @@
+"""Few-shot prototypes from confirmed photos: scores, new traditions, re-ranking stored answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from saree_app.collection.catalog import Catalog, NewPhoto
+from saree_app.collection.fewshot import FewShot, apply_to_catalog, feature, refuse
+
+SHA = "e" * 64
+DIM = 16
+
+
+def _cluster(rng: np.random.Generator, centre: np.ndarray, n: int) -> list[np.ndarray]:
+    return [centre + 0.3 * rng.normal(size=DIM) for _ in range(n)]
+
+
+def test_prototypes_classify_synthetic_clusters() -> None:
+    rng = np.random.default_rng(0)
+    centres = {t: rng.normal(size=DIM) for t in ("Gadwal", "Ilkal", "KotaDoria", "Sambalpuri")}
+    shots = {t: _cluster(rng, c, 5) for t, c in centres.items()}
+    fs = FewShot(shots, parts=("whole",))
+    assert sorted(fs.prototypes) == sorted(centres)
+    right = total = 0
+    for t, c in centres.items():
+        for v in _cluster(rng, c, 20):
+            right += fs.classify(v) == t
+            total += 1
+    assert right / total >= 0.95
+    scores = fs.scores(centres["Ilkal"])
+    assert max(scores, key=lambda k: scores[k]) == "Ilkal"
+    assert abs(sum(scores.values()) - 1) < 1e-6
+
+
+def test_fewer_than_three_examples_wait_in_pending() -> None:
+    v = np.ones(DIM)
+    fs = FewShot({"Ilkal": [v, v, v], "Kotpad": [v, v]}, parts=("whole",))
+    assert list(fs.prototypes) == ["Ilkal"]
+    assert fs.pending == {"Kotpad": 2}
+    assert fs.summary() == [("Ilkal", 3, True), ("Kotpad", 2, False)]
+    assert not FewShot({}, parts=("whole",))
+    assert FewShot({}, parts=("whole",)).scores(v) == {}
+
+
+def test_feature_concatenates_unit_parts() -> None:
+    whole = np.array([3.0, 0, 0, 0])
+    parts = np.array([[0, 1.0, 0, 0], [0, 0, 2.0, 0], [0, 0, 0, 5.0]])
+    f = feature(whole, parts, ("whole", "border", "pallu"))
+    assert f.shape == (12,)
+    np.testing.assert_allclose(np.linalg.norm(f), 1, rtol=1e-6)
+    np.testing.assert_allclose(f[[0, 6, 11]], np.full(3, 1 / np.sqrt(3)), rtol=1e-6)
+
+
+def _catalogue(tmp_path: Path, rng: np.random.Generator) -> tuple[Catalog, dict[str, Any]]:
+    """12 photos the model calls Kanchipuram; really 6 Kanchipuram and 6 of a new tradition."""
+    cat = Catalog(tmp_path / "c.saree")
+    centres = {"Kanchipuram": rng.normal(size=DIM), "Kotpad": rng.normal(size=DIM)}
+    truth = {}
+    for i in range(12):
+        t = "Kanchipuram" if i % 2 == 0 else "Kotpad"
+        v = centres[t] + 0.2 * rng.normal(size=DIM)
+        pid = cat.record(
+            NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
+            SHA,
+            {
+                "tradition": "Kanchipuram",
+                "probability": 0.9,
+                "visual": [["Kanchipuram", 0.9], ["Banarasi", 0.1]],
+                "attributes": [],
+            },
+            top_tradition="Kanchipuram",
+            top_probability=0.9,
+            uncertain=False,
+            embedding=v.astype(np.float32),
+            part_embeddings=np.stack([v, v, v]).astype(np.float32),
+        )
+        truth[pid] = t
+    return cat, truth
+
+
+def test_from_catalog_uses_confirmed_labels_only(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    cat, truth = _catalogue(tmp_path, rng)
+    with cat:
+        kotpad = [pid for pid, t in truth.items() if t == "Kotpad"]
+        for pid in kotpad[:3]:
+            cat.set_label(pid, tradition="Kotpad")
+        cat.set_label(kotpad[3], tradition="Kotpad", certainty="possible")  # not an example
+        fs = FewShot.from_catalog(cat)
+        assert fs.summary() == [("Kotpad", 3, True)]
+        fs = FewShot.from_catalog(cat, exclude=[kotpad[0]])
+        assert fs.pending == {"Kotpad": 2}
+
+
+class _FakePrediction:
+    def __init__(self, emb: np.ndarray) -> None:
+        self.embedding = emb
+        self.part_embeddings = np.stack([emb, emb, emb])
+        self.fewshot: dict[str, float] | None = None
+
+    def refuse(self, graph: Any, *, fewshot: dict[str, float]) -> _FakePrediction:
+        out = _FakePrediction(self.embedding)
+        out.fewshot = fewshot
+        return out
+
+
+def test_refuse_passes_scores_to_the_prediction(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    centre = rng.normal(size=DIM)
+    fs = FewShot(
+        {"Ilkal": _cluster(rng, centre, 3), "Gadwal": _cluster(rng, -centre, 3)}, parts=("whole",)
+    )
+    pred = _FakePrediction(centre.astype(np.float32))
+    out = refuse(pred, None, fs)
+    assert out.fewshot is not None
+    assert out.fewshot["Ilkal"] > 0.9
+    assert refuse(pred, None, FewShot({})) is pred
+
+
+def test_apply_to_catalog_teaches_a_new_tradition(tmp_path: Path, monkeypatch: Any) -> None:
+    """With no graph, fusion is visual only; a stand-in fuse shows the scores reach it."""
+    from types import SimpleNamespace
+
+    from saree_app.model import predict
+
+    def fake_fuse(graph: Any, visual: Any, attributes: Any, **kw: Any) -> Any:
+        fewshot = kw.get("fewshot") or {}
+        combined = {
+            t: 0.5 * visual.get(t, 0.0) + 0.5 * fewshot.get(t, 0.0) for t in {*visual, *fewshot}
+        }
+        ranked = sorted(combined.items(), key=lambda kv: -kv[1])
+        return SimpleNamespace(
+            ranking=tuple(
+                SimpleNamespace(
+                    tradition=t,
+                    label=t,
+                    probability=p,
+                    score=p,
+                    known_to_model=t in visual,
+                    evidence=(),
+                )
+                for t, p in ranked
+            ),
+            states=(),
+            cultural_regions=(),
+        )
+
+    monkeypatch.setattr(predict, "fuse_visual", fake_fuse)
+    rng = np.random.default_rng(3)
+    cat, truth = _catalogue(tmp_path, rng)
+    with cat:
+        for t in ("Kotpad", "Kanchipuram"):
+            for pid in [p for p, x in truth.items() if x == t][:3]:
+                cat.set_label(pid, tradition=t)
+        changed = apply_to_catalog(cat, graph=object())
+        preds = cat.predictions(SHA)
+        unlabelled = [pid for pid in truth if cat.label(pid) is None]
+        right = sum(preds[pid].top_tradition == truth[pid] for pid in unlabelled)
+        assert right == len(unlabelled) == 6
+        assert changed >= 3
+        assert preds[unlabelled[0]].result["fewshot"]
