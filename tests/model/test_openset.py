@@ -1,0 +1,95 @@
+"""Open-set signals, rule, calibration and AUROC arithmetic."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from saree_app.model.openset import (
+    OpenSetRule,
+    OpenSetSignals,
+    auroc,
+    calibrate,
+    compute_signals,
+    normalised_prototypes,
+)
+
+
+def _signals(p1: float, margin: float, sim: float, area: float) -> OpenSetSignals:
+    return OpenSetSignals(p1, margin, sim, "Kanchipuram", area, "Kanchipuram", "Banarasi")
+
+
+def test_auroc_matches_pairwise_counting() -> None:
+    rng = np.random.default_rng(1)
+    neg = rng.normal(0, 1, 40).round(1)  # rounding makes ties
+    pos = rng.normal(0.7, 1, 30).round(1)
+    pairs = [(1.0 if p > n else 0.5 if p == n else 0.0) for n, p in itertools.product(neg, pos)]
+    assert auroc(neg, pos) == pytest.approx(np.mean(pairs))
+    assert auroc([0, 1], [2, 3]) == 1.0
+    assert auroc([2, 3], [0, 1]) == 0.0
+    assert auroc([1, 1], [1]) == 0.5
+
+
+def test_signals_from_outputs() -> None:
+    probs = np.array([0.1, 0.6, 0.3])
+    protos = normalised_prototypes([[1, 0], [0, 2], [1, 1]])
+    s = compute_signals(("A", "B", "C"), probs, np.array([0.0, 3.0]), protos, 0.8)
+    assert s.top == "B"
+    assert s.runner_up == "C"
+    assert s.margin == pytest.approx(0.3)
+    assert s.prototype_similarity == pytest.approx(1.0)
+    assert s.nearest_prototype == "B"
+
+
+def test_rule_fires_exactly_when_novelty_is_positive() -> None:
+    rule = OpenSetRule(
+        thresholds={
+            "top_probability": 0.5,
+            "margin": 0.1,
+            "prototype_similarity": 0.6,
+            "saree_area": 0.2,
+        },
+        scales=dict.fromkeys(
+            ("top_probability", "margin", "prototype_similarity", "saree_area"), 0.1
+        ),
+    )
+    confident = _signals(0.9, 0.8, 0.9, 0.7)
+    assert rule.reasons(confident) == []
+    assert rule.novelty(confident) < 0
+    not_saree = _signals(0.9, 0.8, 0.9, 0.05)
+    assert any("saree cloth" in r for r in rule.reasons(not_saree))
+    assert rule.novelty(not_saree) > 0
+    far = _signals(0.9, 0.8, 0.2, 0.7)
+    assert any("unlike every tradition" in r for r in rule.reasons(far))
+    tied = _signals(0.55, 0.05, 0.9, 0.7)
+    assert any("nearly tied" in r for r in rule.reasons(tied))
+    weak = _signals(0.3, 0.05, 0.9, 0.7)
+    assert any("weak" in r for r in rule.reasons(weak))
+
+
+def test_calibration_hits_the_false_alarm_rate_and_separates() -> None:
+    rng = np.random.default_rng(0)
+    known = [
+        _signals(
+            rng.uniform(0.6, 1), rng.uniform(0.3, 0.9), rng.uniform(0.6, 1), rng.uniform(0.4, 0.9)
+        )
+        for _ in range(400)
+    ]
+    unknown = [
+        _signals(
+            rng.uniform(0.2, 0.7), rng.uniform(0, 0.4), rng.uniform(0.1, 0.7), rng.uniform(0, 0.5)
+        )
+        for _ in range(200)
+    ]
+    rule = calibrate(known, false_alarm=0.10)
+    flagged = np.mean([rule.novelty(s) > 0 for s in known])
+    assert 0.07 <= flagged <= 0.10
+    score = auroc([rule.novelty(s) for s in known], [rule.novelty(s) for s in unknown])
+    assert score > 0.9
+    again = OpenSetRule.from_manifest(
+        {"thresholds": dict(rule.thresholds), "scales": dict(rule.scales)}
+    )
+    assert again.calibrated
+    assert again.thresholds == rule.thresholds

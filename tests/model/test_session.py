@@ -1,0 +1,90 @@
+"""ModelSession: checksum and output contract verified; a mismatch is refused by name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tiny_onnx
+from tiny_onnx import BASE, edit_manifest
+
+from saree_app.model.manifest import ModelError, ModelManifest
+from saree_app.model.session import ModelSession
+
+
+def test_runs_a_batch_with_every_output(tiny_manifest: Path) -> None:
+    session = ModelSession(ModelManifest.load(tiny_manifest), threads=1)
+    out = session.run(np.zeros((3, 3, 64, 64), dtype=np.float32))
+    assert out["logits"].shape == (3, 5)
+    assert out["part_logits"].shape == (3, 3, 5)
+    assert out["seg"].shape[:2] == (3, 4)
+    assert out["cam"].shape[:2] == (3, 5)
+    assert out["attributes"].shape == (3, 6)
+    assert out["embedding"].shape == (3, 16)
+    assert out["part_embeddings"].shape == (3, 3, 16)
+    assert session.providers == ("CPUExecutionProvider",)
+
+
+def test_bad_checksum_is_refused(model_copy: Path) -> None:
+    edit_manifest(model_copy, sha256="0" * 64)
+    with pytest.raises(ModelError) as err:
+        ModelSession(ModelManifest.load(model_copy))
+    assert "checksum mismatch" in str(err.value)
+    assert err.value.file.endswith("tiny.onnx")
+
+
+def test_a_changed_model_file_is_refused(model_copy: Path) -> None:
+    onnx_path = model_copy.with_suffix(".onnx")
+    onnx_path.write_bytes(onnx_path.read_bytes() + b"\0")
+    with pytest.raises(ModelError, match="checksum mismatch"):
+        ModelSession(ModelManifest.load(model_copy))
+
+
+def test_missing_output_is_refused(tmp_path: Path) -> None:
+    path = tiny_onnx.build(tmp_path, drop_output="cam")
+    with pytest.raises(ModelError) as err:
+        ModelSession(ModelManifest.load(path))
+    assert "lacks output cam" in str(err.value)
+
+
+def test_wrong_label_count_is_refused(model_copy: Path) -> None:
+    data = json.loads(model_copy.read_text())
+    edit_manifest(model_copy, labels=[*data["labels"], BASE + "Chanderi"], prototypes=None)
+    with pytest.raises(ModelError) as err:
+        ModelSession(ModelManifest.load(model_copy))
+    text = str(err.value)
+    assert "5 traditions" in text
+    assert "lists 6" in text
+
+
+def test_wrong_attribute_count_and_embedding_dim_are_refused(model_copy: Path) -> None:
+    edit_manifest(model_copy, embedding_dim=32, prototypes=None)
+    with pytest.raises(ModelError, match="embedding_dim"):
+        ModelSession(ModelManifest.load(model_copy))
+
+
+def test_wrong_input_size_is_refused(model_copy: Path) -> None:
+    data = json.loads(model_copy.read_text())
+    edit_manifest(model_copy, input={**data["input"], "size": 128})
+    with pytest.raises(ModelError, match="N x 3 x 128 x 128"):
+        ModelSession(ModelManifest.load(model_copy))
+
+
+def test_missing_onnx_and_unknown_provider(model_copy: Path) -> None:
+    with pytest.raises(ModelError, match="provider NoSuchProvider"):
+        ModelSession(ModelManifest.load(model_copy), providers=["NoSuchProvider"])
+    model_copy.with_suffix(".onnx").unlink()
+    with pytest.raises(ModelError, match="does not exist"):
+        ModelSession(ModelManifest.load(model_copy))
+
+
+def test_not_an_onnx_file_is_refused(model_copy: Path) -> None:
+    onnx_path = model_copy.with_suffix(".onnx")
+    onnx_path.write_bytes(b"not a model")
+    import hashlib
+
+    edit_manifest(model_copy, sha256=hashlib.sha256(b"not a model").hexdigest())
+    with pytest.raises(ModelError, match="cannot load the model"):
+        ModelSession(ModelManifest.load(model_copy))
