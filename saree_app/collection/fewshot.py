@@ -12,7 +12,7 @@ from saree_app.collection.catalog import PARTS, Catalog, CatalogError
 
 # A tradition becomes a prototype from this many confirmed photos; fewer is a guess, not a class.
 MIN_EXAMPLES = 3
-# Softmax temperature over cosine similarities: embeddings are L2-normalised, so similarities of
+# Softmax temperature for `probabilities`: embeddings are L2-normalised, so similarities of
 # neighbouring classes differ by a few hundredths; 0.05 turns a 0.1 lead into e^2 odds.
 TEMPERATURE = 0.05
 # Which embeddings a prototype is made of (concatenated, each L2-normalised). Borders and pallus
@@ -131,7 +131,7 @@ class FewShot:
         """Cosine similarity of a photo to each prototype."""
         return self.similarities_of(feature(embedding, part_embeddings, self.parts))
 
-    def scores_of(self, vector: np.ndarray) -> dict[str, float]:
+    def probabilities_of(self, vector: np.ndarray) -> dict[str, float]:
         """A probability per taught tradition (softmax of similarities / temperature)."""
         sims = self.similarities_of(vector)
         if not sims:
@@ -141,11 +141,18 @@ class FewShot:
         arr /= arr.sum()
         return {t: float(p) for t, p in zip(sims, arr, strict=True)}
 
+    def scores_of(self, vector: np.ndarray) -> dict[str, float]:
+        """What fusion takes as `fewshot`: cosine similarity to each prototype."""
+        return self.similarities_of(vector)
+
     def scores(
         self, embedding: np.ndarray, part_embeddings: np.ndarray | None = None
     ) -> dict[str, float]:
-        """Few-shot scores for fusion: `Prediction.refuse(graph, fewshot=scores)`."""
-        return self.scores_of(feature(embedding, part_embeddings, self.parts))
+        """Few-shot scores for fusion: `Prediction.refuse(graph, fewshot=scores)`.
+
+        Cosine similarities (knowledge.fusion adds w_f * (s - s_ref) per tradition).
+        """
+        return self.similarities(embedding, part_embeddings)
 
     def classify(
         self, embedding: np.ndarray, part_embeddings: np.ndarray | None = None

@@ -1,0 +1,453 @@
+"""`saree import / similar / label / fewshot / export / import-labels`: the curator's collection."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from saree_app.collection.catalog import Catalog
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the collection subcommands."""
+    p = sub.add_parser(
+        "import",
+        help="import a folder of photos into a catalogue (resumable)",
+        description=(
+            "Import every photo under DIR (recursively) into the catalogue FILE: each photo is "
+            "classified once and stored with its answer and embeddings. Safe to interrupt and "
+            "run again: photos already in are skipped, duplicates (same content) reported. "
+            "Exit status: 0 all done, 1 some files could not be used (listed), 2 error."
+        ),
+    )
+    p.add_argument("folder", type=Path, metavar="DIR")
+    _catalog_arg(p, create=True)
+    p.add_argument("--model", type=Path, help="model manifest (.json) or .onnx (default: shipped)")
+    p.add_argument("--threads", type=int, help="inference threads (default: one per core)")
+    p.add_argument("--batch", type=int, default=8, help="photos per inference batch (default 8)")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(func=run_import)
+
+    p = sub.add_parser(
+        "similar",
+        help="find the sarees in a catalogue most like a photo",
+        description=(
+            "Top-K similar sarees by the whole saree or by one part (a border like this one). "
+            "PHOTO is a file (classified first if it is not in the catalogue) or a catalogue id."
+        ),
+    )
+    p.add_argument("query", metavar="PHOTO|ID")
+    _catalog_arg(p)
+    p.add_argument("--part", choices=("whole", "body", "border", "pallu"), default="whole")
+    p.add_argument("--top", type=int, default=12, metavar="K", help="how many (default 12)")
+    p.add_argument("--tradition", metavar="T", help="only sarees attributed to this tradition")
+    p.add_argument("--confirmed", action="store_true", help="only curator-confirmed sarees")
+    p.add_argument("--model", type=Path, help="model for a photo not in the catalogue")
+    p.add_argument("--json", action="store_true", help="JSON on stdout")
+    p.set_defaults(func=run_similar)
+
+    p = sub.add_parser(
+        "label",
+        help="confirm, correct, annotate or tag a photo in a catalogue",
+        description=(
+            "Record the curator's word on a photo: --confirm the model's answer, or give "
+            "--tradition (a correction, confirmed unless --certainty says otherwise), a --note, "
+            "--tag / --untag. A tradition the model and graph do not know needs --new (then "
+            "three confirmed photos teach it: see `saree fewshot`)."
+        ),
+    )
+    p.add_argument("photo", metavar="PHOTO|ID", help="catalogue id, or a photo file in it")
+    _catalog_arg(p)
+    p.add_argument("--confirm", action="store_true", help="confirm the model's answer")
+    p.add_argument("--tradition", metavar="T", help="the tradition (id or label)")
+    p.add_argument("--new", action="store_true", help="T is a tradition new to the app")
+    p.add_argument("--certainty", choices=("confirmed", "probable", "possible"))
+    p.add_argument("--note", help="free text (replaces the note)")
+    p.add_argument("--tag", action="append", default=[], metavar="TAG")
+    p.add_argument("--untag", action="append", default=[], metavar="TAG")
+    p.set_defaults(func=run_label)
+
+    p = sub.add_parser(
+        "fewshot",
+        help="what confirmed photos teach; re-rank the catalogue with it",
+        description=(
+            "Confirmed photos become per-tradition prototypes (3 or more per tradition) that "
+            "sharpen the ranking without retraining, including traditions the model never saw. "
+            "Lists them; with --apply re-ranks every stored answer."
+        ),
+    )
+    _catalog_arg(p)
+    p.add_argument("--apply", action="store_true", help="re-rank the stored answers")
+    p.set_defaults(func=run_fewshot)
+
+    p = sub.add_parser(
+        "export",
+        help="export a catalogue as CSV or JSON-LD (Dublin Core, Linked Art)",
+        description="Export the catalogue; the file is written whole or not at all.",
+    )
+    _catalog_arg(p)
+    p.add_argument("--format", choices=("csv", "jsonld"), default="csv", dest="fmt")
+    p.add_argument("--out", type=Path, metavar="F", help="output file (default: stdout)")
+    p.set_defaults(func=run_export)
+
+    p = sub.add_parser(
+        "import-labels",
+        help="read curator labels from a CSV into a catalogue",
+        description=(
+            "Columns: id, sha256 or path (the photo); tradition, certainty, note, tags. "
+            "A tradition the app does not know is written new:Name. Bad rows are reported "
+            "with their line numbers; good rows are applied. A CSV from `saree export` reads "
+            "back as is. Exit status 1 when some rows were bad."
+        ),
+    )
+    p.add_argument("csv", type=Path, metavar="CSV")
+    _catalog_arg(p)
+    p.set_defaults(func=run_import_labels)
+
+
+def _catalog_arg(p: argparse.ArgumentParser, *, create: bool = False) -> None:
+    p.add_argument(
+        "--catalog",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the catalogue file" + (" (created if missing)" if create else ""),
+    )
+
+
+def _err(command: str, message: str) -> int:
+    print(f"saree {command}: {message}", file=sys.stderr)
+    return 2
+
+
+def _open(args: argparse.Namespace, command: str, *, create: bool = False) -> Catalog | None:
+    from saree_app.collection.catalog import Catalog, CatalogError
+
+    try:
+        return Catalog(args.catalog, create=create)
+    except CatalogError as exc:
+        _err(command, str(exc))
+        return None
+
+
+def _graph() -> Any:
+    try:
+        from saree_app.knowledge.graph import load_graph_or_none
+    except ImportError:
+        return None
+    graph, _message = load_graph_or_none()
+    return graph
+
+
+# ---- import -------------------------------------------------------------------------------
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Import a folder; progress on stderr; 0 ok, 1 some files unusable, 2 error."""
+    from saree_app.collection.catalog import CatalogError
+    from saree_app.collection.importer import import_folder
+    from saree_app.model.manifest import ModelError
+    from saree_app.model.predict import Predictor
+
+    if args.batch < 1 or (args.threads is not None and args.threads < 1):
+        return _err("import", "--batch and --threads must be at least 1")
+    if not args.folder.is_dir():
+        what = "does not exist" if not args.folder.exists() else "is not a folder"
+        return _err("import", f"{args.folder}: {what}")
+    try:
+        predictor = Predictor(args.model, threads=args.threads)
+    except ModelError as exc:
+        return _err("import", f"cannot use the model: {exc}")
+    cat = _open(args, "import", create=True)
+    if cat is None:
+        return 2
+    tty = sys.stderr.isatty() and not args.quiet
+    started = time.monotonic()
+    last = None
+    shown = 0.0
+    try:
+        with cat:
+            for last in import_folder(cat, args.folder, predictor, batch_size=args.batch):
+                now = time.monotonic()
+                if not args.quiet and (now - shown > (0.2 if tty else 10) or last.finished):
+                    shown = now
+                    rate = last.added / max(now - started, 1e-9)
+                    line = (
+                        f"{last.done}/{last.total}  added {last.added}  already {last.already}"
+                        f"  skipped {len(last.skipped)}  {rate:.1f} photos/s"
+                    )
+                    print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr)
+    except KeyboardInterrupt:
+        done = last.added if last else 0
+        print(
+            f"\ninterrupted: {done} photos were added and are safe; run the same command again "
+            "to import the rest",
+            file=sys.stderr,
+        )
+        return 130
+    except CatalogError as exc:
+        return _err("import", str(exc))
+    if tty:
+        print(file=sys.stderr)
+    assert last is not None
+    elapsed = time.monotonic() - started
+    print(
+        f"{args.catalog}: {last.added} added, {last.already} already there, "
+        f"{len(last.skipped)} skipped, in {elapsed:.1f} s"
+    )
+    for skip in last.skipped:
+        print(f"skipped: {skip.path}: {skip.reason}", file=sys.stderr)
+    bad = [s for s in last.skipped if not s.reason.startswith("same photo as")]
+    return 1 if bad else 0
+
+
+# ---- similar ------------------------------------------------------------------------------
+
+
+def _photo_id(cat: Catalog, text: str) -> int | str:
+    """A catalogue id from an id or a file (by content, then by path); or why not."""
+    import hashlib
+
+    path = Path(text)
+    if path.is_file():
+        try:
+            photo = cat.photo_by_hash(hashlib.sha256(path.read_bytes()).hexdigest())
+        except OSError as exc:
+            return f"{path}: cannot be read ({exc.strerror or exc})"
+        if photo is None:
+            photo = cat.photo_by_path(str(path))
+        return photo.id if photo else f"{path}: not in the catalogue"
+    if text.isdigit():
+        pid = int(text)
+        return pid if cat.photo(pid) else f"no photo with id {pid} in {cat.path.name}"
+    return f"{text}: no such file, and not a catalogue id"
+
+
+def run_similar(args: argparse.Namespace) -> int:
+    """Print the top-K similar photos; 0 ok, 2 error."""
+    from saree_app.collection.catalog import CatalogError
+    from saree_app.collection.similar import search
+
+    if args.top < 1:
+        return _err("similar", "--top must be at least 1")
+    cat = _open(args, "similar")
+    if cat is None:
+        return 2
+    with cat:
+        sha = cat.latest_model()
+        if sha is None:
+            return _err("similar", f"{args.catalog} holds no photos yet; run `saree import`")
+        found = _photo_id(cat, args.query)
+        query: Any
+        if isinstance(found, int):
+            query = found
+        elif Path(args.query).is_file():
+            query = _embed_new(args, sha)
+            if isinstance(query, str):
+                return _err("similar", query)
+        else:
+            return _err("similar", found)
+        try:
+            matches = search(
+                cat,
+                query,
+                part=args.part,
+                k=args.top,
+                tradition=args.tradition,
+                confirmed_only=args.confirmed,
+                model_sha256=sha,
+            )
+        except CatalogError as exc:
+            return _err("similar", str(exc))
+    if args.json:
+        print(json.dumps([m.__dict__ for m in matches], indent=1))
+        return 0
+    if not matches:
+        print("no photo matches the filters")
+    for rank, m in enumerate(matches, 1):
+        mark = " (confirmed)" if m.confirmed else ""
+        print(f"{rank:3d}. {m.score:6.3f}  #{m.photo_id:<6d} {m.tradition or '?'}{mark}  {m.path}")
+    return 0
+
+
+def _embed_new(args: argparse.Namespace, sha: str) -> Any:
+    from saree_app.imaging import PhotoError
+    from saree_app.model.manifest import ModelError
+    from saree_app.model.predict import Predictor
+
+    try:
+        predictor = Predictor(args.model, load_graph=False)
+    except ModelError as exc:
+        return f"cannot use the model: {exc}"
+    if predictor.manifest.sha256 != sha:
+        return (
+            "the catalogue was built with another model than "
+            f"{predictor.manifest.path}; give that model with --model"
+        )
+    try:
+        pred = predictor.predict(Path(args.query))
+    except PhotoError as exc:
+        return str(exc)
+    if args.part == "whole":
+        return pred.embedding
+    return pred.part_embeddings[("body", "border", "pallu").index(args.part)]
+
+
+# ---- label --------------------------------------------------------------------------------
+
+
+def _known_traditions(cat: Catalog, graph: Any) -> dict[str, str]:
+    """Lower-cased id or label -> tradition id, for every tradition the app knows."""
+    known: dict[str, str] = {}
+    sha = cat.latest_model()
+    for t in cat.model_labels(sha) if sha else []:
+        tid = t.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        known[tid.lower()] = tid
+    if graph is not None:
+        for t in graph.traditions():
+            known[t.lower()] = t
+            with contextlib.suppress(KeyError, ValueError):
+                known[str(graph.label(t)).lower()] = t
+    for lab in cat.labels().values():
+        if lab.tradition:
+            known.setdefault(lab.tradition.lower(), lab.tradition)
+    return known
+
+
+def run_label(args: argparse.Namespace) -> int:
+    """Set a photo's label, note and tags; print the result; 0 ok, 2 error."""
+    from saree_app.collection.catalog import CatalogError
+
+    if args.confirm and args.tradition:
+        return _err("label", "use --confirm (the model's answer) or --tradition, not both")
+    if not (args.confirm or args.tradition or args.certainty or args.note is not None) and not (
+        args.tag or args.untag
+    ):
+        return _err("label", "nothing to do: give --confirm, --tradition, --note or --tag")
+    cat = _open(args, "label")
+    if cat is None:
+        return 2
+    with cat:
+        pid = _photo_id(cat, args.photo)
+        if isinstance(pid, str):
+            return _err("label", pid)
+        tradition = None
+        if args.confirm:
+            pred = cat.prediction(pid)
+            if pred is None or not pred.top_tradition:
+                return _err("label", f"photo {pid} has no model answer to confirm")
+            tradition = pred.top_tradition
+        elif args.tradition:
+            if args.new:
+                tradition = args.tradition.strip()
+            else:
+                known = _known_traditions(cat, _graph())
+                tradition = known.get(args.tradition.strip().lower())
+                if tradition is None:
+                    return _err(
+                        "label",
+                        f"unknown tradition {args.tradition!r}; to add a tradition new to the "
+                        "app, repeat with --new",
+                    )
+        try:
+            with cat.transaction():
+                if tradition or args.certainty or args.note is not None:
+                    cat.set_label(
+                        pid, tradition=tradition, certainty=args.certainty, note=args.note
+                    )
+                if args.tag:
+                    cat.add_tags(pid, args.tag)
+                if args.untag:
+                    cat.remove_tags(pid, args.untag)
+        except CatalogError as exc:
+            return _err("label", str(exc))
+        lab = cat.label(pid)
+        photo = cat.photo(pid)
+        tags = cat.tags(pid)
+    assert photo is not None
+    print(f"#{pid} {photo.path}")
+    if lab is not None:
+        print(f"  tradition: {lab.tradition or '-'} ({lab.certainty or 'no certainty'})")
+        if lab.note:
+            print(f"  note: {lab.note}")
+    if tags:
+        print(f"  tags: {', '.join(tags)}")
+    return 0
+
+
+# ---- few-shot -----------------------------------------------------------------------------
+
+
+def run_fewshot(args: argparse.Namespace) -> int:
+    """List the taught traditions; with --apply re-rank stored answers."""
+    from saree_app.collection.fewshot import FewShot, apply_to_catalog
+
+    cat = _open(args, "fewshot")
+    if cat is None:
+        return 2
+    with cat:
+        teach = FewShot.from_catalog(cat)
+        rows = teach.summary()
+        if not rows:
+            print("no confirmed photos yet: confirm some with `saree label ID --confirm`")
+            return 0
+        for tradition, count, active in rows:
+            state = "active" if active else f"needs {teach.min_examples - count} more"
+            print(f"{tradition:<24} {count:4d} confirmed  {state}")
+        if args.apply:
+            changed = apply_to_catalog(cat, _graph(), fewshot=teach)
+            print(f"re-ranked the catalogue: {changed} answers changed")
+    return 0
+
+
+# ---- export and label import --------------------------------------------------------------
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write the export (atomically to --out, or to stdout)."""
+    from saree_app.collection.catalog import CatalogError
+    from saree_app.collection.export import export
+
+    cat = _open(args, "export")
+    if cat is None:
+        return 2
+    with cat:
+        try:
+            graph = _graph() if args.fmt == "jsonld" else None
+            text = export(cat, args.fmt, args.out, graph=graph)
+        except CatalogError as exc:
+            return _err("export", str(exc))
+        except OSError as exc:
+            return _err("export", f"{args.out}: cannot be written ({exc.strerror or exc})")
+        n = cat.count()
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        print(f"{args.out}: {n} photos exported as {args.fmt}")
+    return 0
+
+
+def run_import_labels(args: argparse.Namespace) -> int:
+    """Apply curator labels from CSV; report bad rows by line; 0 ok, 1 bad rows, 2 error."""
+    from saree_app.collection.catalog import CatalogError
+    from saree_app.collection.export import import_labels
+
+    cat = _open(args, "import-labels")
+    if cat is None:
+        return 2
+    with cat:
+        known = set(_known_traditions(cat, _graph()).values())
+        try:
+            result = import_labels(cat, args.csv, known=known)
+        except CatalogError as exc:
+            return _err("import-labels", str(exc))
+    print(f"{args.csv}: {result.applied} rows applied, {len(result.problems)} bad")
+    for line, reason in result.problems:
+        print(f"{args.csv}:{line}: {reason}", file=sys.stderr)
+    return 1 if result.problems else 0
