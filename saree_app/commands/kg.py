@@ -1,0 +1,192 @@
+"""`saree kg list|show|validate|export`: browse, check and export the textile knowledge graph."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from saree_app.knowledge.graph import TextileGraph
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `saree kg` and its subcommands."""
+    p = sub.add_parser(
+        "kg",
+        help="browse, validate and export the textile knowledge graph",
+        description="The textile knowledge graph: traditions, regions, motifs, weaves, sources.",
+    )
+    p.add_argument(
+        "--ontology",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of Turtle files (default: the bundled ontology)",
+    )
+    kg = p.add_subparsers(dest="kg_command", metavar="ACTION")
+    kg.add_parser("list", help="list the traditions").set_defaults(func=_list)
+    show = kg.add_parser("show", help="every fact about one tradition, with sources")
+    show.add_argument("tradition", help="id, name or local name, e.g. Kanchipuram or Kanjivaram")
+    show.set_defaults(func=_show)
+    kg.add_parser("validate", help="check the ontology files").set_defaults(func=_validate)
+    exp = kg.add_parser("export", help="write the whole graph as JSON-LD or Turtle")
+    exp.add_argument("--format", choices=("jsonld", "ttl"), default="ttl")
+    exp.add_argument("-o", "--output", type=Path, default=None, help="file (default: stdout)")
+    exp.set_defaults(func=_export)
+    p.set_defaults(func=lambda _args: _usage(p))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _load(args: argparse.Namespace) -> TextileGraph | None:
+    from saree_app.knowledge.graph import load_graph_or_none
+
+    graph, message = load_graph_or_none(args.ontology)
+    if graph is None:
+        print(message, file=sys.stderr)
+        print("Run `saree kg validate` to list every problem.", file=sys.stderr)
+    return graph
+
+
+def _list(args: argparse.Namespace) -> int:
+    graph = _load(args)
+    if graph is None:
+        return 1
+    rows = []
+    for t in graph.traditions():
+        state = graph.state_of(t)
+        region = graph.cultural_region_of(t)
+        gi = graph.card(t).gi
+        gi_text = "GI" if gi is not None and gi.registered and gi.confirmed else "-"
+        if gi is not None and not gi.confirmed:
+            gi_text = "GI?"
+        rows.append(
+            (
+                t,
+                graph.label(t),
+                graph.label(state) if state else "",
+                graph.label(region) if region else "",
+                gi_text,
+                str(len(graph.attributes_of(t))),
+            )
+        )
+    head = ("id", "name", "state", "region", "GI", "attributes")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    print(f"{len(rows)} traditions")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    import difflib
+
+    graph = _load(args)
+    if graph is None:
+        return 1
+    t = graph.resolve(args.tradition, {"tradition"})
+    if t is None:
+        by_name = {graph.label(x).casefold(): x for x in graph.traditions()}
+        by_name.update({x.casefold(): x for x in graph.traditions()})
+        close_keys = difflib.get_close_matches(args.tradition.casefold(), by_name, n=6, cutoff=0.5)
+        close = list(dict.fromkeys(by_name[k] for k in close_keys))[:3]
+        hint = f" Did you mean: {', '.join(close)}?" if close else " See `saree kg list`."
+        print(
+            f"No tradition called {args.tradition!r} in the knowledge graph.{hint}", file=sys.stderr
+        )
+        return 1
+    card = graph.card(t)
+    print(f"{card.label}  [{card.id}]")
+    if card.local_names:
+        print(f"  also called: {', '.join(card.local_names)}")
+    chain = " -> ".join(
+        r.label
+        + (
+            f" ({r.latitude:.2f}, {r.longitude:.2f})"
+            if r.latitude is not None and r.longitude is not None
+            else ""
+        )
+        for r in card.region_chain
+    )
+    print(f"  from: {chain}   [{', '.join(card.record_sources)}]")
+    print(
+        f"  fibres: {', '.join(f.label for f in card.fibres)}   [{', '.join(card.record_sources)}]"
+    )
+    if card.gi is not None:
+        gi = card.gi
+        facts = [
+            ("registered" if gi.registered else "not registered")
+            + ("" if gi.confirmed else " (not confirmed)")
+        ]
+        if gi.application:
+            facts.append(f"application {gi.application}")
+        if gi.year:
+            facts.append(gi.year)
+        if gi.holder:
+            facts.append(f"held by {gi.holder}")
+        if gi.note:
+            facts.append(gi.note)
+        print(f"  GI: {'; '.join(facts)}   [{', '.join(gi.sources)}]")
+    if card.note:
+        print(f"  note: {card.note}")
+    print("  attributes (typicality, shown on):")
+    for a in card.attributes:
+        local = f" ({', '.join(a.local_names)})" if a.local_names else ""
+        flag = "" if a.confirmed else "  not confirmed"
+        parts = "/".join(a.shown_on) or "-"
+        print(
+            f"    {a.typicality:4.2f}  {a.kind:7s} {a.label}{local}  on {parts}"
+            f"   [{', '.join(a.sources)}]{flag}"
+        )
+    similar = graph.similar_traditions(t, 3)
+    if similar:
+        print("  similar: " + ", ".join(f"{graph.label(o)} ({s:.2f})" for o, s in similar))
+    print("  sources:")
+    for s in card.sources:
+        print(f"    [{s.id}] {s.title}" + (f" <{s.url}>" if s.url else ""))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import time
+
+    from saree_app.knowledge.graph import TextileGraph
+
+    t0 = time.perf_counter()
+    problems = TextileGraph.check(args.ontology)
+    ms = (time.perf_counter() - t0) * 1000
+    if problems:
+        for p in problems:
+            print(p)
+        print(f"{len(problems)} problem{'s' if len(problems) > 1 else ''}", file=sys.stderr)
+        return 1
+    graph = TextileGraph.load(args.ontology)
+    links = sum(len(graph.attributes_of(t)) for t in graph.traditions())
+    print(
+        f"ok: {len(graph.traditions())} traditions, {links} attribute links, "
+        f"{len(graph.attributes())} attributes, {len(graph.regions())} regions; "
+        f"loaded and validated in {ms:.0f} ms"
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    graph = _load(args)
+    if graph is None:
+        return 1
+    text = graph.serialize(args.format)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"Cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.output} ({args.format})")
+    return 0
