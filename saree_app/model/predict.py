@@ -1,1 +1,595 @@
 """Predictor: photo -> Prediction (fused ranking, masks, heatmaps, attributes, embeddings)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+from saree_app.imaging import Letterbox, PhotoError, load_photo, preprocess, unletterbox
+from saree_app.model.manifest import PARTS, ModelError, ModelManifest
+from saree_app.model.openset import (
+    OpenSetRule,
+    OpenSetSignals,
+    compute_signals,
+    normalised_prototypes,
+)
+from saree_app.model.session import ModelSession
+
+if TYPE_CHECKING:
+    from saree_app.knowledge.fusion import CuratorMetadata, FusionResult, FusionWeights
+    from saree_app.knowledge.graph import TextileGraph
+
+Photo = str | Path | bytes | Image.Image
+
+
+def default_model_path() -> Path:
+    """The shipped model's manifest: models/saree-model.json."""
+    from saree_app.paths import models_dir
+
+    return models_dir() / "saree-model.json"
+
+
+def readable(term: str) -> str:
+    """'PochampallyIkat' -> 'Pochampally Ikat', for when no graph is there to name a term."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", term)
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    z = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    out: np.ndarray = e / e.sum(axis=axis, keepdims=True)
+    return out
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
+    return out
+
+
+@dataclass(frozen=True)
+class PartEvidence:
+    """What one part (body, border, pallu) says on its own, and how much of the photo it is."""
+
+    part: str
+    ranking: tuple[tuple[str, float], ...]  # (tradition id, probability), best first
+    area: float  # share of the photo's pixels the segmentation gives this part
+
+
+@dataclass(frozen=True)
+class AttributeFound:
+    """A motif, weave or structural feature, with the model's probability that it is there."""
+
+    term: str
+    label: str
+    probability: float
+
+
+@dataclass
+class Prediction:
+    """Everything the app knows about one photo: the answer, its evidence, its uncertainty.
+
+    Masks and heatmaps are computed when first asked for, at the photo's resolution
+    (`photo_size`) or at a `size` the caller gives (an overlay, a thumbnail).
+    """
+
+    source: str
+    model_sha256: str
+    photo_size: tuple[int, int]
+    fused: FusionResult
+    visual: tuple[tuple[str, float], ...]
+    visual_probs: dict[str, float]
+    attribute_probs: dict[str, float]
+    parts: tuple[PartEvidence, ...]
+    attributes: tuple[AttributeFound, ...]
+    uncertain: bool
+    uncertain_reasons: tuple[str, ...]
+    embedding: np.ndarray = field(repr=False)
+    part_embeddings: np.ndarray = field(repr=False)
+    open_set: OpenSetSignals | None = None
+    novelty: float = 0.0
+    # The raw grids over the square model input and where the photo sits in it.
+    seg_logits: np.ndarray = field(default_factory=lambda: np.zeros((4, 1, 1)), repr=False)
+    cam: np.ndarray = field(default_factory=lambda: np.zeros((0, 1, 1)), repr=False)
+    letterbox: Letterbox | None = field(default=None, repr=False)
+    labels: tuple[str, ...] = field(default=(), repr=False)
+    photo: Image.Image | None = field(default=None, repr=False, compare=False)
+    _cache: dict[Any, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    # ---- maps at photo resolution
+    def _box(self, size: tuple[int, int] | None) -> Letterbox:
+        if self.letterbox is None:
+            raise ValueError("this prediction carries no maps")
+        w, h = size or self.photo_size
+        box = self.letterbox
+        if (w, h) == (box.width, box.height):
+            return box
+        # Same content box over the square, only the output size changes.
+        return dataclasses.replace(box, width=w, height=h, scale=box.scale * box.width / w)
+
+    def _seg_probs(self, size: tuple[int, int] | None) -> np.ndarray:
+        key = ("seg", size or self.photo_size)
+        if key not in self._cache:
+            self._cache[key] = _softmax(unletterbox(self.seg_logits, self._box(size)), axis=0)
+        return self._cache[key]
+
+    @property
+    def part_mask(self) -> np.ndarray:
+        """H x W uint8 at photo resolution: 0 background, 1 body, 2 border, 3 pallu."""
+        return self.part_mask_at(None)
+
+    def part_mask_at(self, size: tuple[int, int] | None) -> np.ndarray:
+        """The part mask at `size` (w, h), default the photo's."""
+        w, h = size or self.photo_size
+        key = ("mask", (w, h))
+        if key not in self._cache:
+            # Argmax at a modest size, then nearest-neighbour up: a 12-megapixel photo must not
+            # cost four full-resolution float maps.
+            shrink = min(1.0, 1024 / max(w, h))
+            small = (max(1, round(w * shrink)), max(1, round(h * shrink)))
+            # Argmax of logits equals argmax of probabilities: no softmax needed.
+            logits = unletterbox(self.seg_logits, self._box(small))
+            mask = np.argmax(logits, axis=0).astype(np.uint8)
+            if small != (w, h):
+                mask = np.asarray(
+                    Image.fromarray(mask, "L").resize((w, h), Image.Resampling.NEAREST)
+                )
+            self._cache[key] = mask
+        return self._cache[key]
+
+    def has_heatmap(self, tradition: str) -> bool:
+        """Whether the model knows this tradition (graph-only traditions have no heatmap)."""
+        return tradition in self.labels
+
+    def heatmap(self, tradition: str, *, size: tuple[int, int] | None = None) -> np.ndarray:
+        """H x W float32 in [0, 1]: where the photo looks like `tradition` more than the others.
+
+        Each cell's class activation for the tradition minus the mean over all traditions
+        (evidence for this one rather than for a saree in general), floored at zero and scaled
+        by the strongest such value over all traditions: comparable across traditions, so a
+        runner-up's map is dimmer than the winner's. Raises KeyError for a tradition the model
+        does not know (see `has_heatmap`).
+        """
+        if tradition not in self.labels:
+            raise KeyError(
+                f"{tradition} is not one of the model's traditions (ranked from knowledge-graph "
+                "evidence only, so it has no heatmap)"
+            )
+        w, h = size or self.photo_size
+        key = ("cam", tradition, (w, h))
+        if key not in self._cache:
+            if "contrast" not in self._cache:
+                contrast = np.maximum(self.cam - self.cam.mean(axis=0, keepdims=True), 0.0)
+                self._cache["contrast"] = contrast / max(float(contrast.max()), 1e-12)
+            grid = self._cache["contrast"][self.labels.index(tradition)]
+            heat = unletterbox(grid, self._box((w, h)))
+            self._cache[key] = np.clip(heat, 0.0, 1.0).astype(np.float32)
+        return self._cache[key]
+
+    def part_heatmap(self, part: str, *, size: tuple[int, int] | None = None) -> np.ndarray:
+        """H x W float32 in [0, 1]: the segmentation's probability of `part` at each pixel."""
+        if part not in PARTS:
+            raise KeyError(f"unknown part {part!r}; parts are {', '.join(PARTS)}")
+        return self._seg_probs(size)[1 + PARTS.index(part)].astype(np.float32)
+
+    # ---- re-fusion and export
+    def refuse(
+        self,
+        graph: TextileGraph | None,
+        *,
+        metadata: CuratorMetadata | None = None,
+        fewshot: Mapping[str, float] | None = None,
+        weights: FusionWeights | None = None,
+    ) -> Prediction:
+        """The same visual outputs fused again (new curator metadata, few-shot scores, graph)."""
+        fused = fuse_visual(
+            graph,
+            self.visual_probs,
+            self.attribute_probs,
+            metadata=metadata,
+            fewshot=fewshot,
+            weights=weights,
+        )
+        reasons = [r for r in self.uncertain_reasons if not r.startswith(_ZERO_SHOT)]
+        reasons += _zero_shot_reason(fused)
+        return dataclasses.replace(
+            self,
+            fused=fused,
+            uncertain=bool(reasons),
+            uncertain_reasons=tuple(reasons),
+            _cache=self._cache,
+        )
+
+    @property
+    def top(self) -> str:
+        """The fused answer's tradition id."""
+        return str(self.fused.ranking[0].tradition)
+
+    def to_dict(self, *, top: int | None = None) -> dict[str, Any]:
+        """JSON-able summary (no masks, heatmaps or embeddings)."""
+        ranking = self.fused.ranking[:top] if top else self.fused.ranking
+        return {
+            "source": self.source,
+            "model_sha256": self.model_sha256,
+            "photo_size": list(self.photo_size),
+            "tradition": self.top,
+            "label": self.fused.ranking[0].label,
+            "probability": round(float(self.fused.ranking[0].probability), 6),
+            "uncertain": self.uncertain,
+            "uncertain_reasons": list(self.uncertain_reasons),
+            "ranking": [
+                {
+                    "tradition": r.tradition,
+                    "label": r.label,
+                    "probability": round(float(r.probability), 6),
+                    "score": round(float(r.score), 6),
+                    "known_to_model": bool(r.known_to_model),
+                    "evidence": [
+                        {
+                            "kind": e.kind,
+                            "term": e.term,
+                            "path": list(e.path),
+                            "typicality": e.typicality,
+                            "observed": e.observed,
+                            "contribution": e.contribution,
+                            "text": e.text,
+                        }
+                        for e in r.evidence
+                    ],
+                }
+                for r in ranking
+            ],
+            "visual": [[t, round(p, 6)] for t, p in (self.visual[:top] if top else self.visual)],
+            "states": [
+                {"region": s.region, "label": s.label, "probability": round(s.probability, 6)}
+                for s in self.fused.states
+            ],
+            "cultural_regions": [
+                {"region": s.region, "label": s.label, "probability": round(s.probability, 6)}
+                for s in self.fused.cultural_regions
+            ],
+            "parts": [
+                {
+                    "part": p.part,
+                    "area": round(p.area, 6),
+                    "ranking": [[t, round(v, 6)] for t, v in p.ranking[: top or 5]],
+                }
+                for p in self.parts
+            ],
+            "attributes": [
+                {"term": a.term, "label": a.label, "probability": round(a.probability, 6)}
+                for a in self.attributes
+            ],
+            "open_set": None
+            if self.open_set is None
+            else {**self.open_set.to_dict(), "novelty": round(self.novelty, 6)},
+        }
+
+
+_ZERO_SHOT = "the best match, "
+
+
+def _zero_shot_reason(fused: FusionResult) -> list[str]:
+    best = fused.ranking[0]
+    if best.known_to_model:
+        return []
+    return [
+        f"{_ZERO_SHOT}{best.label}, is not one of the traditions the model was trained on: "
+        "it is ranked from motif, weave and structure evidence in the knowledge graph only"
+    ]
+
+
+def fuse_visual(
+    graph: TextileGraph | None,
+    visual: Mapping[str, float],
+    attributes: Mapping[str, float],
+    *,
+    metadata: CuratorMetadata | None = None,
+    fewshot: Mapping[str, float] | None = None,
+    weights: FusionWeights | None = None,
+) -> FusionResult:
+    """Fuse through the graph; without a graph, the visual ranking alone in the same shape."""
+    from saree_app.knowledge import fusion
+
+    if graph is not None:
+        kwargs: dict[str, Any] = {"metadata": metadata, "fewshot": fewshot}
+        if weights is not None:
+            kwargs["weights"] = weights
+        return fusion.fuse(graph, visual, attributes, **kwargs)
+    ranked = sorted(visual.items(), key=lambda kv: -kv[1])
+    return fusion.FusionResult(
+        ranking=tuple(
+            fusion.RankedTradition(
+                tradition=t,
+                label=readable(t),
+                probability=float(p),
+                score=float(np.log(max(p, 1e-12))),
+                known_to_model=True,
+                evidence=(),
+            )
+            for t, p in ranked
+        ),
+        states=(),
+        cultural_regions=(),
+    )
+
+
+def _weights_from(manifest: ModelManifest) -> FusionWeights | None:
+    if not manifest.fusion:
+        return None
+    from saree_app.knowledge import fusion
+
+    cls = fusion.FusionWeights
+    maker = getattr(cls, "from_dict", None)
+    try:
+        if callable(maker):
+            made: FusionWeights = maker(manifest.fusion)
+            return made
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in manifest.fusion.items() if k in names})
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ModelError(manifest.path, f'"fusion" weights cannot be read ({exc})') from exc
+
+
+@dataclass
+class _Loaded:
+    source: str
+    array: np.ndarray
+    box: Letterbox
+    photo: Image.Image
+    photo_size: tuple[int, int]
+
+
+def _original_size(data: bytes, fallback: tuple[int, int]) -> tuple[int, int]:
+    """The photo's upright size from its header (draft decoding shrinks the pixels we get)."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+            orientation = im.getexif().get(0x0112, 1)
+    except Exception:  # the pixels decoded already; a header quirk only costs the exact size
+        return fallback
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+class Predictor:
+    """Photos in, explained predictions out; one verified model session, reused.
+
+    `model`: the manifest (.json) or the .onnx beside it (default: the shipped model).
+    `graph`: the knowledge graph for fusion; by default loaded from ontology/, and when it
+    cannot be loaded the answer is the visual ranking alone (see `graph_message`).
+    """
+
+    def __init__(
+        self,
+        model: Path | str | None = None,
+        graph: TextileGraph | None = None,
+        threads: int | None = None,
+        *,
+        providers: list[str] | None = None,
+        load_graph: bool = True,
+        decode_workers: int | None = None,
+    ) -> None:
+        path = Path(model) if model is not None else default_model_path()
+        if model is None and not path.exists():
+            raise ModelError(
+                path,
+                "the default model is missing; reinstall the app, or give a model with --model",
+            )
+        self.manifest = ModelManifest.load(path)
+        self.session = ModelSession(self.manifest, providers, threads)
+        self.graph_message: str | None = None
+        if graph is None and load_graph:
+            from saree_app.knowledge.graph import load_graph_or_none
+
+            graph, self.graph_message = load_graph_or_none()
+        self.graph = graph
+        self.weights = _weights_from(self.manifest) if graph is not None else None
+        self.open_set_rule = OpenSetRule.from_manifest(self.manifest.open_set)
+        self._prototypes = normalised_prototypes(self.manifest.prototypes)
+        self._labels = self.manifest.labels
+        self._decode_workers = decode_workers or min(4, os.cpu_count() or 2)
+
+    # ---- labels
+    def label(self, term: str) -> str:
+        """A term's English label (from the graph when there is one)."""
+        if self.graph is not None:
+            try:
+                return str(self.graph.label(term))
+            except (KeyError, ValueError):
+                pass
+        return readable(term)
+
+    # ---- loading
+    def _load(self, photo: Photo, name: str | None = None) -> _Loaded:
+        prep = self.manifest.preprocessing
+        if isinstance(photo, Image.Image):
+            img = photo if photo.mode == "RGB" else photo.convert("RGB")
+            size = img.size
+            label = name or "<image>"
+        else:
+            if isinstance(photo, bytes):
+                data, label = photo, name or "<photo data>"
+            else:
+                label = name or str(photo)
+                data = self._read(Path(photo), label)
+            img = load_photo(data, target=prep.size, name=label)
+            size = _original_size(data, img.size)
+        array, box = preprocess(img, prep)
+        return _Loaded(label, array, box, img, size)
+
+    @staticmethod
+    def _read(path: Path, label: str) -> bytes:
+        # load_photo reads paths too; reading here once lets the header give the true size.
+        if not path.exists():
+            raise PhotoError(label, "the file does not exist")
+        if path.is_dir():
+            raise PhotoError(label, "this is a folder, not a photo")
+        try:
+            return path.read_bytes()
+        except PermissionError as exc:
+            raise PhotoError(label, "the file cannot be read (permission denied)") from exc
+        except OSError as exc:
+            raise PhotoError(label, f"the file cannot be read ({exc.strerror or exc})") from exc
+
+    # ---- prediction
+    def predict(
+        self,
+        photo: Photo,
+        *,
+        metadata: CuratorMetadata | None = None,
+        fewshot: Mapping[str, float] | None = None,
+        name: str | None = None,
+    ) -> Prediction:
+        """One photo -> Prediction; raises PhotoError for a file that is not a usable photo."""
+        loaded = self._load(photo, name)
+        out = self.session.run(loaded.array[None])
+        return self._build(loaded, out, 0, metadata, fewshot)
+
+    def predict_many(
+        self,
+        paths: Iterable[Path | str],
+        batch_size: int = 8,
+        *,
+        metadata: CuratorMetadata | None = None,
+    ) -> Iterator[tuple[Path, Prediction | PhotoError]]:
+        """Photos in input order -> (path, Prediction or PhotoError); never raises for a photo.
+
+        Decoding runs on a thread pool ahead of inference (Pillow releases the GIL while it
+        decodes), and photos go through the model `batch_size` at a time.
+        """
+        batch_size = max(1, batch_size)
+        with ThreadPoolExecutor(self._decode_workers, thread_name_prefix="saree-decode") as pool:
+            pending: deque[tuple[Path, Future[_Loaded]]] = deque()
+            it = iter(paths)
+            exhausted = False
+
+            def fill() -> None:
+                nonlocal exhausted
+                while not exhausted and len(pending) < 2 * batch_size + self._decode_workers:
+                    try:
+                        p = Path(next(it))
+                    except StopIteration:
+                        exhausted = True
+                        return
+                    pending.append((p, pool.submit(self._load, p)))
+
+            fill()
+            while pending:
+                group: list[tuple[Path, _Loaded | PhotoError]] = []
+                while pending and len(group) < batch_size:
+                    p, fut = pending.popleft()
+                    try:
+                        group.append((p, fut.result()))
+                    except PhotoError as exc:
+                        group.append((p, exc))
+                    except (OSError, ValueError, MemoryError) as exc:
+                        group.append((p, PhotoError(str(p), f"the photo cannot be used ({exc})")))
+                    fill()
+                good = [(i, x) for i, (_, x) in enumerate(group) if isinstance(x, _Loaded)]
+                results: dict[int, Prediction] = {}
+                if good:
+                    out = self.session.run(np.stack([ld.array for _, ld in good]))
+                    for row, (i, ld) in enumerate(good):
+                        results[i] = self._build(ld, out, row, metadata, None)
+                for i, (p, item) in enumerate(group):
+                    if isinstance(item, PhotoError):
+                        yield p, item
+                    else:
+                        yield p, results[i]
+
+    def _build(
+        self,
+        loaded: _Loaded,
+        out: Mapping[str, np.ndarray],
+        row: int,
+        metadata: CuratorMetadata | None,
+        fewshot: Mapping[str, float] | None,
+    ) -> Prediction:
+        labels = self._labels
+        probs = _softmax(out["logits"][row].astype(np.float64), axis=0)
+        visual_probs = {t: float(p) for t, p in zip(labels, probs, strict=True)}
+        visual = tuple(sorted(visual_probs.items(), key=lambda kv: -kv[1]))
+        attr = _sigmoid(out["attributes"][row].astype(np.float64))
+        attribute_probs = {t: float(p) for t, p in zip(self.manifest.attributes, attr, strict=True)}
+        attributes = tuple(
+            sorted(
+                (AttributeFound(t, self.label(t), p) for t, p in attribute_probs.items()),
+                key=lambda a: -a.probability,
+            )
+        )
+        seg = out["seg"][row].astype(np.float32)
+        box = loaded.box
+        area_fg, areas = self._areas(seg, box)
+        part_probs = _softmax(out["part_logits"][row].astype(np.float64), axis=-1)
+        parts = tuple(
+            PartEvidence(
+                part=part,
+                ranking=tuple(
+                    sorted(
+                        ((t, float(v)) for t, v in zip(labels, part_probs[k], strict=True)),
+                        key=lambda kv: -kv[1],
+                    )
+                ),
+                area=areas[k],
+            )
+            for k, part in enumerate(PARTS)
+        )
+        embedding = out["embedding"][row].astype(np.float32)
+        signals = compute_signals(labels, probs, embedding, self._prototypes, area_fg)
+        names = {t: self.label(t) for t in labels}
+        reasons = self.open_set_rule.reasons(signals, names)
+        fused = fuse_visual(
+            self.graph,
+            visual_probs,
+            attribute_probs,
+            metadata=metadata,
+            fewshot=fewshot,
+            weights=self.weights,
+        )
+        reasons += _zero_shot_reason(fused)
+        return Prediction(
+            source=loaded.source,
+            model_sha256=self.manifest.sha256,
+            photo_size=loaded.photo_size,
+            fused=fused,
+            visual=visual,
+            visual_probs=visual_probs,
+            attribute_probs=attribute_probs,
+            parts=parts,
+            attributes=attributes,
+            uncertain=bool(reasons),
+            uncertain_reasons=tuple(reasons),
+            embedding=embedding,
+            part_embeddings=out["part_embeddings"][row].astype(np.float32),
+            open_set=signals,
+            novelty=self.open_set_rule.novelty(signals),
+            seg_logits=seg,
+            cam=out["cam"][row].astype(np.float32),
+            letterbox=box,
+            labels=labels,
+            photo=loaded.photo,
+        )
+
+    @staticmethod
+    def _areas(seg: np.ndarray, box: Letterbox) -> tuple[float, list[float]]:
+        """Share of the photo that is saree cloth, and each part's share, at grid resolution."""
+        gh, gw = seg.shape[-2:]
+        left, top, right, bottom = box.content_box
+        x0, y0 = round(left * gw / box.size), round(top * gh / box.size)
+        x1 = max(x0 + 1, round(right * gw / box.size))
+        y1 = max(y0 + 1, round(bottom * gh / box.size))
+        probs = _softmax(seg[:, y0:y1, x0:x1], axis=0)
+        hard = np.argmax(probs, axis=0)
+        n = hard.size
+        fg = float(1.0 - probs[0].mean())
+        return fg, [float((hard == k + 1).sum() / n) for k in range(len(PARTS))]

@@ -1,0 +1,311 @@
+"""End-to-end classification speed: one 12-MP JPEG, a folder, a plain torch baseline, FLOPs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from saree_app.imaging import load_photo, preprocess
+
+CACHE = Path(os.environ.get("SAREE_BENCH_DATA", "/work/data/bench/classify"))
+
+
+def _median_ms(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def _saree_picture(seed: int, size: int) -> Image.Image:
+    """A rendered saree photo when the renderer is there; else a textured stand-in."""
+    from saree_app import synth
+
+    render = getattr(synth, "render", None)
+    traditions = getattr(synth, "RENDERED_TRADITIONS", ())
+    if render is not None and traditions:
+        img: Image.Image = render(traditions[seed % len(traditions)], seed, size=size)[0]
+        return img
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+    base = np.stack([x / size * 200, y / size * 180, (x + y) / (2 * size) * 220], axis=-1)
+    base += rng.normal(0, 14, size=base.shape).astype(np.float32)
+    return Image.fromarray(np.clip(base, 0, 255).astype(np.uint8))
+
+
+def _twelve_mp_jpeg(path: Path) -> Path:
+    """4000 x 3000 JPEG (quality 90) of a saree, with sensor-like noise so it compresses real."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    small = _saree_picture(7, 1000)
+    big = small.resize((4000, 3000), Image.Resampling.BICUBIC)
+    arr = np.asarray(big, dtype=np.int16)
+    noise = np.random.default_rng(0).integers(-6, 7, size=arr.shape, dtype=np.int16)
+    Image.fromarray(np.clip(arr + noise, 0, 255).astype(np.uint8)).save(path, "JPEG", quality=90)
+    return path
+
+
+def _folder(path: Path, count: int, size: int) -> list[Path]:
+    """`count` rendered photos at `size` px as JPEGs, cached between runs."""
+    path.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i in range(count):
+        f = path / f"{i:04d}.jpg"
+        if not f.exists():
+            _saree_picture(1000 + i, size).save(f, "JPEG", quality=90)
+        files.append(f)
+    return files
+
+
+def onnx_flops(onnx_path: Path, size: int) -> tuple[float, dict[str, float]] | None:
+    """Multiply-adds x 2 of Conv, Gemm and MatMul for one photo, from the graph's shapes.
+
+    Returns None when the `onnx` package (train extra) is missing.
+    """
+    try:
+        import onnx
+        from onnx import shape_inference
+    except ImportError:
+        return None
+    model = onnx.load(str(onnx_path))
+    inp = model.graph.input[0]
+    dims = inp.type.tensor_type.shape.dim
+    for d, v in zip(dims, (1, 3, size, size), strict=False):
+        d.ClearField("dim_param")
+        d.dim_value = v
+    model = shape_inference.infer_shapes(model)
+    shapes: dict[str, list[int]] = {}
+    for vi in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output):
+        shapes[vi.name] = [
+            d.dim_value if d.HasField("dim_value") else 1 for d in vi.type.tensor_type.shape.dim
+        ]
+    for init in model.graph.initializer:
+        shapes[init.name] = list(init.dims)
+    by_op: dict[str, float] = {}
+    for node in model.graph.node:
+        flops = 0.0
+        if node.op_type == "Conv" and node.output[0] in shapes and node.input[1] in shapes:
+            out = shapes[node.output[0]]
+            w = shapes[node.input[1]]  # Cout x Cin/groups x kh x kw
+            flops = 2.0 * float(np.prod(out)) * float(np.prod(w[1:]))
+        elif node.op_type in ("Gemm", "MatMul"):
+            a, b = shapes.get(node.input[0]), shapes.get(node.input[1])
+            res = shapes.get(node.output[0])
+            if a and b and res:
+                k = b[0] if node.op_type == "Gemm" and not _attr(node, "transB") else b[-1]
+                if node.op_type == "MatMul":
+                    k = a[-1]
+                flops = 2.0 * float(np.prod(res)) * float(k)
+        elif node.op_type == "Einsum":
+            flops = _einsum_flops(node, shapes)
+        if flops:
+            by_op[node.op_type] = by_op.get(node.op_type, 0.0) + flops
+    return sum(by_op.values()), by_op
+
+
+def _attr(node: Any, name: str) -> int:
+    for a in node.attribute:
+        if a.name == name:
+            return int(a.i)
+    return 0
+
+
+def _einsum_flops(node: Any, shapes: dict[str, list[int]]) -> float:
+    eq = next((a.s.decode() for a in node.attribute if a.name == "equation"), "")
+    if "->" not in eq:
+        return 0.0
+    lhs = eq.split("->")[0].split(",")
+    sizes: dict[str, int] = {}
+    for term, name in zip(lhs, node.input, strict=False):
+        shape = shapes.get(name)
+        if not shape or len(shape) != len(term):
+            return 0.0
+        for ch, n in zip(term, shape, strict=True):
+            sizes[ch] = max(sizes.get(ch, 1), n)
+    return 2.0 * float(np.prod(list(sizes.values())))
+
+
+def cpu_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """Achievable float32 GFLOP/s of this CPU: best of `repeats` numpy (BLAS) n^3 matmuls."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n**3 / best / 1e9
+
+
+def _torch_baseline(
+    manifest: Any, threads: int | None
+) -> tuple[Callable[[np.ndarray], object], str] | str:
+    """The same network in torch eager (train extra) -> (forward, note), or why it is skipped."""
+    try:
+        # torch only through the train package (the layering rule: nothing else imports it).
+        from saree_app.train import net as train_net
+        from saree_app.train.net import NetConfig, PartAwareNet
+    except ImportError as exc:
+        return f"torch baseline skipped: {exc} (install the train extra)"
+    cfg_raw = dict((manifest.raw.get("training") or {}).get("net") or {})
+    known = set(NetConfig.__dataclass_fields__)
+    cfg_args = {k: v for k, v in cfg_raw.items() if k in known}
+    cfg_args.update(
+        num_classes=len(manifest.labels),
+        num_attributes=len(manifest.attributes),
+        size=manifest.preprocessing.size,
+        embedding_dim=manifest.embedding_dim,
+    )
+    try:
+        net = PartAwareNet(NetConfig(**cfg_args), pretrained=False).eval()
+    except (TypeError, ValueError, RuntimeError, ImportError) as exc:
+        return f"torch baseline skipped: the network cannot be built here ({exc})"
+    note = "PartAwareNet in torch eager, same architecture and size (weights not loaded: same cost)"
+    checkpoint = manifest.path.with_suffix(".pt")
+    if checkpoint.exists():
+        try:
+            state = train_net.torch.load(checkpoint, map_location="cpu", weights_only=True)
+            net.load_state_dict(state.get("model", state), strict=False)
+            note = f"PartAwareNet in torch eager with {checkpoint.name}"
+        except (RuntimeError, OSError, KeyError, AttributeError):
+            pass
+    torch = train_net.torch
+    if threads:
+        torch.set_num_threads(threads)
+
+    def forward(x: np.ndarray) -> object:
+        with torch.inference_mode():
+            return net(torch.from_numpy(x))
+
+    return forward, note
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the medians, throughputs, ratios, FLOPs and fraction of peak."""
+    ap = argparse.ArgumentParser(prog="saree bench classify")
+    ap.add_argument("--model", type=Path, help="manifest (default: the shipped model)")
+    ap.add_argument("--repeats", type=int, default=15, help="runs of the single-photo case")
+    ap.add_argument("--count", type=int, default=64, help="photos in the folder case")
+    ap.add_argument("--side", type=int, default=1600, help="folder photos' side in px")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--threads", type=int, help="inference threads (default: one per core)")
+    ap.add_argument("--data", type=Path, default=CACHE, help=f"bench photos cache ({CACHE})")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the torch baseline")
+    args = ap.parse_args(argv)
+
+    from saree_app.model.manifest import ModelError
+    from saree_app.model.overlays import write_overlays
+    from saree_app.model.predict import Predictor
+
+    try:
+        predictor = Predictor(args.model, threads=args.threads)
+    except ModelError as exc:
+        print(f"saree bench classify: cannot use the model: {exc}", file=sys.stderr)
+        return 2
+    m = predictor.manifest
+    size = m.preprocessing.size
+    print(f"model: {m.name} ({m.onnx_path.name}, input {size} px, {len(m.labels)} traditions)")
+    print(f"machine: {os.cpu_count()} logical CPUs; onnxruntime threads: {args.threads or 'auto'}")
+    if predictor.graph is None:
+        print(f"note: no knowledge graph ({predictor.graph_message}); fusion step skipped")
+
+    photo = _twelve_mp_jpeg(args.data / "photo-4000x3000.jpg")
+    data = photo.read_bytes()
+    files = _folder(args.data / f"folder-{args.side}", args.count, args.side)
+    out_dir = Path(tempfile.mkdtemp(prefix="saree-bench-"))
+
+    # ---- one 12-MP JPEG, end to end, with the stages timed separately too
+    def end_to_end() -> None:
+        pred = predictor.predict(photo)
+        write_overlays(pred, out_dir, "bench")
+
+    e2e = _median_ms(end_to_end, args.repeats, warmup=2)
+    dec = _median_ms(lambda: preprocess(load_photo(data, target=size), m.preprocessing), 9)
+    x1 = preprocess(load_photo(data, target=size), m.preprocessing)[0][None]
+    inf1 = _median_ms(lambda: predictor.session.run(x1), args.repeats)
+    pred = predictor.predict(photo)
+    ovl = _median_ms(lambda: write_overlays(pred, out_dir, "bench"), 5)
+    print(f"\none 4000 x 3000 JPEG ({len(data) / 1e6:.1f} MB), median of {args.repeats}:")
+    print(f"  end to end (decode, infer, fuse, overlays): {e2e:7.1f} ms   target <= 120 ms")
+    print(f"    decode + letterbox (draft JPEG):          {dec:7.1f} ms")
+    print(f"    inference (batch 1):                      {inf1:7.1f} ms")
+    print(f"    two overlay PNGs:                         {ovl:7.1f} ms")
+
+    # ---- a folder
+    list(predictor.predict_many(files[: args.batch], batch_size=args.batch))
+    t0 = time.perf_counter()
+    n_ok = sum(
+        1
+        for _, r in predictor.predict_many(files, batch_size=args.batch)
+        if not isinstance(r, Exception)
+    )
+    folder_s = time.perf_counter() - t0
+    rate = n_ok / folder_s
+    print(
+        f"\nfolder of {len(files)} JPEGs at {args.side} px (batch {args.batch}, parallel decode):"
+    )
+    print(f"  {rate:6.1f} photos/s ({folder_s:.2f} s)   target >= 15")
+
+    # ---- plain baseline: full decode + torch eager, same network, one photo at a time
+    if args.no_baseline:
+        print("\nbaseline skipped (--no-baseline)")
+    else:
+        made = _torch_baseline(m, args.threads)
+        if isinstance(made, str):
+            print(f"\n{made}")
+        else:
+            forward, note = made
+
+            def baseline_one(path_or_data: Path | bytes) -> None:
+                img = load_photo(path_or_data)  # full decode, no draft
+                forward(preprocess(img, m.preprocessing)[0][None])
+
+            base1 = _median_ms(lambda: baseline_one(data), max(5, args.repeats // 2))
+            t0 = time.perf_counter()
+            for f in files:
+                baseline_one(f)
+            base_rate = len(files) / (time.perf_counter() - t0)
+            base_inf = _median_ms(lambda: forward(x1), max(5, args.repeats // 2))
+            print(f"\nbaseline: full Pillow decode + {note}")
+            print(f"  one 12-MP JPEG: {base1:7.1f} ms (inference alone {base_inf:.1f} ms)")
+            print(f"  folder:         {base_rate:7.1f} photos/s")
+            print(f"  speed-up, one photo: {base1 / e2e:5.1f} x   (target >= 3 x)")
+            print(f"  speed-up, folder:    {rate / base_rate:5.1f} x")
+
+    # ---- FLOPs and fraction of peak
+    counted = onnx_flops(m.onnx_path, size)
+    peak = cpu_peak_gflops()
+    print(f"\nCPU peak estimate: {peak:.1f} GFLOP/s float32, measured as the best of 5 numpy")
+    print("  2048 x 2048 matrix products (BLAS, all cores): achievable, not theoretical, peak")
+    if counted is None:
+        print("FLOPs: not counted (the onnx package is missing: install the train extra)")
+    else:
+        total, by_op = counted
+        parts = ", ".join(f"{k} {v / 1e9:.2f}" for k, v in sorted(by_op.items()))
+        print(f"model: {total / 1e9:.2f} GFLOPs per photo ({parts}), counted from the ONNX graph")
+        batch = np.repeat(x1, args.batch, axis=0)
+        inf_b = _median_ms(lambda: predictor.session.run(batch), 5) / args.batch
+        for label, ms in (("batch 1", inf1), (f"batch {args.batch}", inf_b)):
+            gf = total / (ms / 1000) / 1e9
+            print(
+                f"  inference {label}: {ms:6.1f} ms/photo = {gf:6.1f} GFLOP/s "
+                f"= {gf / peak:5.1%} of peak"
+            )
+    return 0

@@ -1,0 +1,226 @@
+"""`saree classify PHOTO|FOLDER ...`: explained provenance answers on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from saree_app.knowledge.graph import TextileGraph
+    from saree_app.model.predict import Prediction
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `saree classify`."""
+    p = sub.add_parser(
+        "classify",
+        help="say where sarees in photos come from, and why",
+        description=(
+            "Classify saree photos: the most likely traditions with confidence, their state and "
+            "cultural region, the evidence behind the answer, and whether it is uncertain. "
+            "Folders are searched recursively for photos. Exit status: 0 all photos done, "
+            "1 some could not be read (reported on stderr, skipped), 2 usage or model error."
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PHOTO|FOLDER", type=Path)
+    p.add_argument("--top", type=int, default=3, metavar="K", help="traditions shown (default 3)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="one JSON document (a list) on stdout")
+    fmt.add_argument("--csv", action="store_true", help="one CSV row per photo on stdout")
+    p.add_argument(
+        "--overlays",
+        type=Path,
+        metavar="DIR",
+        help="write <photo>.parts.png and <photo>.heatmap.png into DIR",
+    )
+    p.add_argument("--model", type=Path, help="model manifest (.json) or .onnx (default: shipped)")
+    p.add_argument("--threads", type=int, help="inference threads (default: one per core)")
+    p.add_argument("--batch", type=int, default=8, help="photos per inference batch (default 8)")
+    p.set_defaults(func=run)
+
+
+def _expand(paths: list[Path], errors: list[str]) -> list[Path]:
+    """Files as given; folders searched recursively for photos (masks and others skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            photos = sorted(
+                f
+                for f in path.rglob("*")
+                if f.is_file()
+                and f.suffix.lower() in PHOTO_SUFFIXES
+                and not f.name.lower().endswith(".mask.png")
+                and not any(part.startswith(".") for part in f.relative_to(path).parts)
+            )
+            if not photos:
+                errors.append(f"{path}: no photos in this folder")
+            found += photos
+        elif path.exists():
+            found.append(path)
+        else:
+            errors.append(f"{path}: no such file or folder")
+    return found
+
+
+def _pct(p: float) -> str:
+    return f"{p:.0%}" if p >= 0.01 else "<1%"
+
+
+def _human(
+    pred: Prediction, top: int, out: TextIO, graph: TextileGraph | None, extra: list[str]
+) -> None:
+    w, h = pred.photo_size
+    out.write(f"{pred.source}  ({w} x {h})\n")
+    ranking = pred.fused.ranking[:top]
+    for k, r in enumerate(ranking, 1):
+        region = _region_line(graph, r.tradition)
+        known = "" if r.known_to_model else "  [not in the model: from graph evidence]"
+        out.write(f"  {k}. {r.label:<24} {_pct(r.probability):>5}{region}{known}\n")
+        lines = sorted(r.evidence, key=lambda e: -abs(e.contribution))[: 3 if k == 1 else 0]
+        for e in lines:
+            out.write(f"       {e.text}\n")
+    visual = ", ".join(f"{_label_of(pred, t)} {_pct(p)}" for t, p in pred.visual[:top])
+    out.write(f"  visual only: {visual}\n")
+    if pred.fused.states:
+        states = ", ".join(f"{s.label} {_pct(s.probability)}" for s in pred.fused.states[:top])
+        out.write(f"  state: {states}\n")
+    if pred.fused.cultural_regions:
+        regions = ", ".join(
+            f"{s.label} {_pct(s.probability)}" for s in pred.fused.cultural_regions[:top]
+        )
+        out.write(f"  cultural region: {regions}\n")
+    found = [a for a in pred.attributes if a.probability >= 0.5][:6]
+    if found:
+        out.write("  seen: " + ", ".join(f"{a.label} ({a.probability:.2f})" for a in found) + "\n")
+    parts = ", ".join(f"{p.part} {p.area:.0%}" for p in pred.parts)
+    out.write(f"  parts found: {parts}\n")
+    if pred.uncertain:
+        out.write("  uncertain because:\n")
+        for reason in pred.uncertain_reasons:
+            out.write(f"    - {reason}\n")
+    for line in extra:
+        out.write(f"  {line}\n")
+    out.write("\n")
+
+
+def _label_of(pred: Prediction, term: str) -> str:
+    for r in pred.fused.ranking:
+        if r.tradition == term:
+            return str(r.label)
+    return term
+
+
+def _region_line(graph: TextileGraph | None, tradition: str) -> str:
+    if graph is None:
+        return ""
+    try:
+        chain = [graph.label(t) for t in graph.region_chain(tradition)]
+    except (KeyError, ValueError):
+        return ""
+    return f"   {' > '.join(chain)}" if chain else ""
+
+
+CSV_FIELDS = (
+    "file",
+    "tradition",
+    "label",
+    "probability",
+    "state",
+    "cultural_region",
+    "uncertain",
+    "reasons",
+    "visual_top",
+    "visual_probability",
+    "ranking",
+)
+
+
+def _csv_row(pred: Prediction, top: int) -> dict[str, str]:
+    best = pred.fused.ranking[0]
+    state = pred.fused.states[0].label if pred.fused.states else ""
+    region = pred.fused.cultural_regions[0].label if pred.fused.cultural_regions else ""
+    return {
+        "file": pred.source,
+        "tradition": best.tradition,
+        "label": best.label,
+        "probability": f"{best.probability:.4f}",
+        "state": state,
+        "cultural_region": region,
+        "uncertain": "yes" if pred.uncertain else "no",
+        "reasons": " | ".join(pred.uncertain_reasons),
+        "visual_top": pred.visual[0][0],
+        "visual_probability": f"{pred.visual[0][1]:.4f}",
+        "ranking": "; ".join(
+            f"{r.tradition}={r.probability:.4f}" for r in pred.fused.ranking[:top]
+        ),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Classify every photo; report failures on stderr; 0 ok, 1 some failed, 2 usage/model."""
+    from saree_app.imaging import PhotoError
+    from saree_app.model.manifest import ModelError
+    from saree_app.model.overlays import write_overlays
+    from saree_app.model.predict import Predictor
+
+    for flag, value in (("--top", args.top), ("--threads", args.threads), ("--batch", args.batch)):
+        if value is not None and value < 1:
+            print(f"saree classify: {flag} must be at least 1", file=sys.stderr)
+            return 2
+    try:
+        predictor = Predictor(args.model, threads=args.threads)
+    except ModelError as exc:
+        print(f"saree classify: cannot use the model: {exc}", file=sys.stderr)
+        return 2
+    if predictor.graph_message:
+        print(f"note: {predictor.graph_message}; showing the visual ranking only", file=sys.stderr)
+    errors: list[str] = []
+    files = _expand(list(args.paths), errors)
+    for e in errors:
+        print(f"error: {e}", file=sys.stderr)
+    failed = bool(errors)
+    out = sys.stdout
+    rows: list[dict[str, object]] = []
+    writer = None
+    if args.csv:
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+    for path, result in predictor.predict_many(files, batch_size=args.batch):
+        if isinstance(result, PhotoError):
+            print(f"error: {result}", file=sys.stderr)
+            failed = True
+            continue
+        extra: list[str] = []
+        if args.overlays is not None:
+            try:
+                written = write_overlays(result, args.overlays, _overlay_stem(path, files))
+            except OSError as exc:
+                print(f"error: {path}: overlays not written ({exc})", file=sys.stderr)
+                failed = True
+            else:
+                extra.append("overlays: " + ", ".join(str(p) for p in written))
+        if args.json:
+            rows.append(result.to_dict(top=args.top))
+        elif writer is not None:
+            writer.writerow(_csv_row(result, args.top))
+        else:
+            _human(result, args.top, out, predictor.graph, extra)
+        out.flush()
+    if args.json:
+        json.dump(rows, out, indent=1, ensure_ascii=False)
+        out.write("\n")
+    return 1 if failed else 0
+
+
+def _overlay_stem(path: Path, files: list[Path]) -> str:
+    # Two photos both called IMG_0001.jpg in different folders must not overwrite each other.
+    same = [f for f in files if f.stem == path.stem]
+    if len(same) <= 1:
+        return path.stem
+    return f"{path.parent.name}_{path.stem}_{same.index(path)}"

@@ -1,0 +1,131 @@
+"""`saree classify`: human, JSON and CSV output, overlays, bad files, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from tiny_onnx import LABELS, edit_manifest, jpeg_bytes, photo
+
+from saree_app.cli import main
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    d = tmp_path / "photos"
+    (d / "Kanchipuram").mkdir(parents=True)
+    (d / "Kanchipuram" / "one.jpg").write_bytes(jpeg_bytes(photo(160, 120, seed=1)))
+    (d / "two.png").parent.mkdir(exist_ok=True)
+    photo(90, 140, seed=2).save(d / "two.png")
+    (d / "Kanchipuram" / "one.mask.png").write_bytes(b"masks are not photos: skipped")
+    (d / "notes.txt").write_text("not a photo and not named like one: ignored")
+    return d
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_human_output_all_fine(tiny_manifest: Path, folder: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    status, out, err = _run(capsys, "classify", str(folder), "--model", str(tiny_manifest))
+    assert status == 0, err
+    assert "one.jpg  (160 x 120)" in out
+    assert "two.png  (90 x 140)" in out
+    assert "visual only:" in out
+    assert "  1. " in out and "  3. " in out and "  4. " not in out
+    assert "error" not in err
+
+
+def test_bad_files_are_reported_and_skipped(  # type: ignore[no-untyped-def]
+    tiny_manifest: Path, folder: Path, capsys
+) -> None:
+    (folder / "broken.jpg").write_bytes(b"%PDF-1.7 scanned document")
+    cut = folder / "cut.jpg"
+    cut.write_bytes(jpeg_bytes(photo(300, 300))[:400])
+    status, out, err = _run(
+        capsys, "classify", str(folder), "--model", str(tiny_manifest), "--json"
+    )
+    assert status == 1
+    assert "broken.jpg" in err and "PDF" in err
+    assert "cut.jpg" in err
+    rows = json.loads(out)
+    assert sorted(Path(r["source"]).name for r in rows) == ["one.jpg", "two.png"]
+
+
+def test_json_output_parses(tiny_manifest: Path, folder: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    status, out, _ = _run(
+        capsys,
+        "classify",
+        str(folder / "two.png"),
+        "--model",
+        str(tiny_manifest),
+        "--json",
+        "--top",
+        "2",
+    )
+    assert status == 0
+    rows = json.loads(out)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["photo_size"] == [90, 140]
+    assert len(row["ranking"]) == 2
+    assert row["tradition"] == row["ranking"][0]["tradition"]
+    assert {t for t, _ in row["visual"]} <= set(LABELS)
+    assert isinstance(row["uncertain"], bool)
+
+
+def test_csv_output_parses(tiny_manifest: Path, folder: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    status, out, _ = _run(capsys, "classify", str(folder), "--model", str(tiny_manifest), "--csv")
+    assert status == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 2
+    assert all(0.0 <= float(r["probability"]) <= 1.0 for r in rows)
+    assert all(r["uncertain"] in ("yes", "no") for r in rows)
+
+
+def test_overlays_written(tiny_manifest: Path, folder: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out_dir = tmp_path / "overlays"
+    status, out, _ = _run(
+        capsys, "classify", str(folder), "--model", str(tiny_manifest), "--overlays", str(out_dir)
+    )
+    assert status == 0
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert names == ["one.heatmap.png", "one.parts.png", "two.heatmap.png", "two.parts.png"]
+    assert "overlays:" in out
+
+
+def test_missing_path_fails_with_1(tiny_manifest: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    status, _, err = _run(
+        capsys, "classify", str(tmp_path / "nowhere.jpg"), "--model", str(tiny_manifest)
+    )
+    assert status == 1
+    assert "no such file or folder" in err
+
+
+def test_model_problems_exit_2(model_copy: Path, folder: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    status, _, err = _run(
+        capsys, "classify", str(folder), "--model", str(model_copy.parent / "missing.json")
+    )
+    assert status == 2
+    assert "missing.json" in err and "does not exist" in err
+    edit_manifest(model_copy, sha256="f" * 64)
+    status, _, err = _run(capsys, "classify", str(folder), "--model", str(model_copy))
+    assert status == 2
+    assert "checksum mismatch" in err
+    assert "Traceback" not in err
+
+
+def test_usage_errors_exit_2(tiny_manifest: Path, folder: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    status, _, err = _run(
+        capsys, "classify", str(folder), "--model", str(tiny_manifest), "--top", "0"
+    )
+    assert status == 2
+    assert "--top" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["classify", str(folder), "--json", "--csv"])
+    assert exc.value.code == 2

@@ -1,0 +1,177 @@
+"""Predictor: the structure of a Prediction, maps at photo resolution, batches, bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from tiny_onnx import ATTRIBUTES, LABELS, edit_manifest, jpeg_bytes, photo
+
+from saree_app.imaging import PhotoError
+from saree_app.model.predict import Prediction, Predictor
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_manifest: Path) -> Predictor:
+    # No graph: these tests are about the model side; fusion has its own tests below.
+    return Predictor(tiny_manifest, threads=1, load_graph=False)
+
+
+def test_prediction_structure(predictor: Predictor) -> None:
+    pred = predictor.predict(photo(120, 90))
+    assert isinstance(pred, Prediction)
+    assert pred.photo_size == (120, 90)
+    assert pred.model_sha256 == predictor.manifest.sha256
+    assert set(pred.visual_probs) == set(LABELS)
+    assert sum(pred.visual_probs.values()) == pytest.approx(1.0)
+    probs = [p for _, p in pred.visual]
+    assert probs == sorted(probs, reverse=True)
+    assert [r.tradition for r in pred.fused.ranking][: len(LABELS)] == [t for t, _ in pred.visual]
+    assert [p.part for p in pred.parts] == ["body", "border", "pallu"]
+    for part in pred.parts:
+        assert sum(p for _, p in part.ranking) == pytest.approx(1.0)
+        assert 0.0 <= part.area <= 1.0
+    assert sum(p.area for p in pred.parts) <= 1.0 + 1e-9
+    assert [a.term for a in pred.attributes] != []
+    assert {a.term for a in pred.attributes} == set(ATTRIBUTES)
+    assert [a.probability for a in pred.attributes] == sorted(
+        (a.probability for a in pred.attributes), reverse=True
+    )
+    assert pred.attributes[0].label  # a readable name, e.g. "Temple Border"
+    assert pred.embedding.shape == (16,)
+    assert np.linalg.norm(pred.embedding) == pytest.approx(1.0, abs=1e-5)
+    assert pred.part_embeddings.shape == (3, 16)
+    assert pred.open_set is not None
+    assert pred.uncertain == bool(pred.uncertain_reasons)
+
+
+def test_masks_and_heatmaps_at_photo_resolution(predictor: Predictor) -> None:
+    pred = predictor.predict(photo(150, 70))
+    mask = pred.part_mask
+    assert mask.shape == (70, 150)
+    assert mask.dtype == np.uint8
+    assert set(np.unique(mask)) <= {0, 1, 2, 3}
+    for tradition in LABELS:
+        heat = pred.heatmap(tradition)
+        assert heat.shape == (70, 150)
+        assert heat.dtype == np.float32
+        assert 0.0 <= heat.min() <= heat.max() <= 1.0
+    # The maps of all traditions share one scale: the strongest reaches 1.
+    assert max(pred.heatmap(t).max() for t in LABELS) == pytest.approx(1.0, abs=0.05)
+    for part in ("body", "border", "pallu"):
+        ph = pred.part_heatmap(part)
+        assert ph.shape == (70, 150)
+        assert 0.0 <= ph.min() <= ph.max() <= 1.0
+    assert pred.heatmap(LABELS[0], size=(30, 14)).shape == (14, 30)
+    with pytest.raises(KeyError, match="not one of the model's traditions"):
+        pred.heatmap("Gadwal")
+    with pytest.raises(KeyError):
+        pred.part_heatmap("sleeve")
+
+
+def test_mask_follows_the_segmentation(predictor: Predictor) -> None:
+    """Where the per-part probability is highest, the mask says that part."""
+    pred = predictor.predict(photo(96, 96, seed=3))
+    probs = np.stack([pred.part_heatmap(p) for p in ("body", "border", "pallu")])
+    fg = probs.sum(axis=0)
+    confident = (probs.max(axis=0) > 0.6) & (fg > 0.8)
+    if confident.any():
+        want = probs.argmax(axis=0)[confident] + 1
+        agree = np.mean(pred.part_mask[confident] == want)
+        assert agree > 0.95
+
+
+def test_photo_size_is_the_original_after_draft_decoding(
+    predictor: Predictor, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.jpg"
+    big.write_bytes(jpeg_bytes(photo(1600, 1200)))
+    pred = predictor.predict(big)
+    assert pred.photo_size == (1600, 1200)
+    assert pred.photo is not None and max(pred.photo.size) < 1600  # decoded at reduced scale
+    assert pred.part_mask.shape == (1200, 1600)
+    # EXIF orientation 6 (rotate 90): the upright photo is portrait.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    rotated = tmp_path / "rotated.jpg"
+    rotated.write_bytes(jpeg_bytes(photo(400, 300), exif=exif.tobytes()))
+    assert predictor.predict(rotated).photo_size == (300, 400)
+
+
+def test_sources_path_bytes_and_image_agree(predictor: Predictor, tmp_path: Path) -> None:
+    img = photo(100, 100, seed=5)
+    path = tmp_path / "p.png"
+    img.save(path)
+    a = predictor.predict(path)
+    b = predictor.predict(path.read_bytes())
+    c = predictor.predict(img)
+    assert a.source == str(path)
+    assert b.source == "<photo data>"
+    np.testing.assert_allclose(a.embedding, b.embedding, atol=1e-6)
+    np.testing.assert_allclose(a.embedding, c.embedding, atol=1e-6)
+
+
+def test_bad_photo_raises_photo_error(predictor: Predictor, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"%PDF-1.4 not a photo")
+    with pytest.raises(PhotoError, match="PDF"):
+        predictor.predict(bad)
+
+
+def test_predict_many_keeps_order_and_reports_bad_files(
+    predictor: Predictor, tmp_path: Path
+) -> None:
+    paths = []
+    for i in range(5):
+        p = tmp_path / f"{i}.jpg"
+        p.write_bytes(jpeg_bytes(photo(90 + 10 * i, 80, seed=i)))
+        paths.append(p)
+    (tmp_path / "cut.jpg").write_bytes(paths[0].read_bytes()[:200])
+    paths.insert(2, tmp_path / "cut.jpg")
+    paths.append(tmp_path / "missing.jpg")
+    results = list(predictor.predict_many(paths, batch_size=3))
+    assert [p for p, _ in results] == paths
+    kinds = [type(r).__name__ for _, r in results]
+    assert kinds == ["Prediction"] * 2 + ["PhotoError"] + ["Prediction"] * 3 + ["PhotoError"]
+    # Batched results equal one-at-a-time ones.
+    single = predictor.predict(paths[3])
+    batched = results[3][1]
+    assert isinstance(batched, Prediction)
+    np.testing.assert_allclose(batched.embedding, single.embedding, atol=1e-5)
+    assert batched.visual[0][0] == single.visual[0][0]
+
+
+def test_to_dict_is_json(predictor: Predictor) -> None:
+    pred = predictor.predict(photo())
+    d = json.loads(json.dumps(pred.to_dict(top=2)))
+    assert d["tradition"] == pred.fused.ranking[0].tradition
+    assert len(d["ranking"]) == 2
+    assert d["photo_size"] == [120, 90]
+    assert {p["part"] for p in d["parts"]} == {"body", "border", "pallu"}
+    assert d["open_set"]["novelty"] == pytest.approx(pred.novelty, abs=1e-5)
+
+
+def test_open_set_thresholds_from_the_manifest(model_copy: Path) -> None:
+    img = photo(seed=2)
+    edit_manifest(model_copy, open_set={"thresholds": {"top_probability": 0.999}})
+    strict = Predictor(model_copy, load_graph=False).predict(img)
+    assert strict.uncertain
+    assert any("weak" in r for r in strict.uncertain_reasons)
+    lenient = dict.fromkeys(
+        ("top_probability", "margin", "prototype_similarity", "saree_area"), -1.0
+    )
+    edit_manifest(model_copy, open_set={"thresholds": lenient})
+    relaxed = Predictor(model_copy, load_graph=False).predict(img)
+    assert not relaxed.uncertain
+    assert relaxed.uncertain_reasons == ()
+
+
+def test_refuse_keeps_the_visual_outputs(predictor: Predictor) -> None:
+    pred = predictor.predict(photo())
+    again = pred.refuse(None)
+    assert again.visual == pred.visual
+    assert again.fused.ranking[0].tradition == pred.visual[0][0]
+    np.testing.assert_array_equal(again.part_mask, pred.part_mask)
