@@ -1,0 +1,74 @@
+"""`saree train`, `saree eval`, `saree export-model`: the model's life cycle (train extra)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+# Imported by name: the training package is outside the type-checked core (it needs torch),
+# and this keeps mypy from following into it.
+train_cli: Any = importlib.import_module("saree_app.train.cli")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the three subcommands."""
+    p = sub.add_parser(
+        "train",
+        help="train a model on rendered or curator photos and export it (needs the train extra)",
+        description="Cache frozen-backbone features, train the part-aware heads, export ONNX + "
+        "manifest. Resumable: run the same command again to continue.",
+    )
+    train_cli.add_train_args(p)
+    p.set_defaults(func=_train)
+    p = sub.add_parser(
+        "eval",
+        help="evaluate a model: accuracy, part mIoU, attribute mAP, retrieval, calibration",
+        description="Writes report.json, REPORT.md and confusion pictures.",
+    )
+    train_cli.add_eval_args(p)
+    p.set_defaults(func=_eval)
+    p = sub.add_parser(
+        "export-model",
+        help="export a trained checkpoint as ONNX + manifest (optionally int8)",
+    )
+    train_cli.add_export_args(p)
+    p.set_defaults(func=_export)
+
+
+def _argv() -> list[str]:
+    return sys.argv[2:]
+
+
+def _needs_torch(command: str) -> bool:
+    if importlib.util.find_spec("torch") is None:
+        print(
+            f"saree {command}: needs the train extra (torch): pip install -e '.[train]'",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
+def _train(args: argparse.Namespace) -> int:
+    if not _needs_torch("train"):
+        return 2
+    args.argv = _argv()
+    status: int = train_cli.run_train(args)
+    return status
+
+
+def _eval(args: argparse.Namespace) -> int:
+    args.argv = _argv()
+    status: int = train_cli.run_eval(args)
+    return status
+
+
+def _export(args: argparse.Namespace) -> int:
+    if not _needs_torch("export-model"):
+        return 2
+    args.argv = _argv()
+    status: int = train_cli.run_export(args)
+    return status

@@ -1,0 +1,439 @@
+"""`saree train`, `saree eval`, `saree export-model`: arguments and `main(argv)` entry points.
+
+Importing this module is cheap (argparse only); torch is imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SIZE = 256
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _default_cache() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("saree-app")) / "features"
+
+
+def _say(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _progress(done: int, total: int, text: str) -> None:
+    _say(f"{done}/{total} {text}")
+
+
+# ------------------------------------------------------------------------- arguments
+def add_train_args(p: argparse.ArgumentParser) -> None:
+    """Options of `saree train`."""
+    p.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="a data set: DIR/labels.jsonl (rendered) or DIR/<Tradition>/*.jpg (curator "
+        "folder); repeat to combine",
+    )
+    p.add_argument("--out", type=Path, required=True, help="folder for the .onnx + manifest")
+    p.add_argument("--name", default="saree-model", help="file stem and model name")
+    p.add_argument("--cache", type=Path, help="feature cache folder (default: user cache)")
+    p.add_argument("--exclude", type=_csv, default=[], help="traditions never to train on (a,b)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="input side (multiple of 32)")
+    p.add_argument("--width", type=int, default=256, help="channels of the pooled features")
+    p.add_argument("--embedding-dim", type=int, default=128)
+    p.add_argument("--max-steps", type=int, help="cap the steps of an epoch (tests, quick runs)")
+    p.add_argument("--threads", type=int, help="CPU threads for torch and onnxruntime")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument(
+        "--no-pretrained",
+        action="store_true",
+        help="random backbone (tests only: the real model needs ImageNet weights)",
+    )
+    p.add_argument(
+        "--eval",
+        action="store_true",
+        help="evaluate the exported model on the test and heldout splits afterwards",
+    )
+    p.add_argument("--report", type=Path, help="folder for the evaluation report (default: --out)")
+
+
+def add_eval_args(p: argparse.ArgumentParser) -> None:
+    """Options of `saree eval`."""
+    p.add_argument("--model", type=Path, help="manifest (.json) or .onnx (default: models/)")
+    p.add_argument("--data", action="append", required=True, type=Path, metavar="DIR")
+    p.add_argument("--out", type=Path, required=True, help="report folder")
+    p.add_argument("--splits", type=_csv, default=["test", "heldout"])
+    p.add_argument("--threads", type=int)
+    p.add_argument("--limit", type=int, help="at most this many photos per split (quick look)")
+    p.add_argument(
+        "--update-manifest",
+        action="store_true",
+        help="store the headline figures in the manifest's evaluation section",
+    )
+
+
+def add_export_args(p: argparse.ArgumentParser) -> None:
+    """Options of `saree export-model`."""
+    p.add_argument("--checkpoint", type=Path, required=True, help="final.pt written by train")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--name", default="saree-model")
+    p.add_argument(
+        "--int8",
+        action="store_true",
+        help="also write <name>.int8.onnx (dynamic int8 weights) next to the float model",
+    )
+
+
+# ------------------------------------------------------------------------- train
+def run_train(args: argparse.Namespace) -> int:
+    """Cache features, train the heads, export ONNX + manifest (and evaluate with --eval)."""
+    from saree_app.train.data import DataError, load_dataset, load_vocabulary, ontology_attributes
+
+    try:
+        vocab = load_vocabulary()
+        items = []
+        for d in args.data:
+            items += load_dataset(d, vocabulary=vocab)
+    except DataError as exc:
+        print(f"saree train: {exc}", file=sys.stderr)
+        return 2
+    if args.size % 32:
+        print(f"saree train: --size must be a multiple of 32, not {args.size}", file=sys.stderr)
+        return 2
+    unknown = sorted(set(args.exclude) - vocab.traditions)
+    if unknown:
+        print(
+            f"saree train: --exclude names unknown traditions: {', '.join(unknown)}",
+            file=sys.stderr,
+        )
+        return 2
+    items = ontology_attributes(items, vocab)
+    return train_items(items, args)
+
+
+def train_items(items: list[Any], args: argparse.Namespace) -> int:
+    """The training pipeline on already-loaded items."""
+    import numpy as np
+    import torch
+
+    from saree_app.train.cache import build_cache
+    from saree_app.train.data import select
+    from saree_app.train.export import default_preprocessing, write_model
+    from saree_app.train.loop import TrainConfig, Trainer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    items = select(items, exclude=args.exclude)
+    train_set = [it for it in items if it.split == "train"]
+    labels = sorted({it.tradition for it in train_set})
+    if len(labels) < 2:
+        print(
+            "saree train: need photos of at least two traditions in the train split "
+            f"(found {len(labels)})",
+            file=sys.stderr,
+        )
+        return 2
+    attributes = sorted({a for it in train_set for a in it.attributes})
+    if not attributes:
+        print(
+            "saree train: no attribute labels at all (and none from the ontology)", file=sys.stderr
+        )
+        return 2
+    items = [it for it in items if it.tradition in set(labels)]
+    counts = {t: sum(it.tradition == t for it in train_set) for t in labels}
+    _say(
+        f"{len(items)} photos, {len(labels)} traditions, {len(attributes)} attributes; "
+        f"train per class {min(counts.values())}-{max(counts.values())}"
+    )
+    prep = default_preprocessing(args.size)
+    pretrained = not args.no_pretrained
+    cache_dir = args.cache or _default_cache() / args.name
+    t0 = time.monotonic()
+    cache = build_cache(
+        items, cache_dir, prep, pretrained=pretrained, threads=args.threads, progress=_progress
+    )
+    _say(f"feature cache ready in {time.monotonic() - t0:.0f}s: {cache_dir}")
+    splits = np.array([it.split for it in cache.items])
+    ok = cache.ok
+    rows = {s: np.flatnonzero((splits == s) & ok) for s in ("train", "val", "test", "heldout")}
+    skipped = int((~ok).sum())
+    if skipped:
+        _say(f"{skipped} photos could not be read and are left out")
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        width=args.width,
+        embedding_dim=args.embedding_dim,
+        max_steps_per_epoch=args.max_steps,
+    )
+    trainer = Trainer(cache, labels, attributes, cfg, pretrained=pretrained, log=_say)
+    ckpt = cache_dir / "checkpoint.pt"
+    if ckpt.is_file() and not args.fresh:
+        try:
+            trainer.load(ckpt)
+            _say(f"resumed from {ckpt} at epoch {trainer.epoch}")
+        except (ValueError, KeyError, RuntimeError) as exc:
+            _say(f"not resuming ({exc}); training afresh")
+            trainer = Trainer(cache, labels, attributes, cfg, pretrained=pretrained, log=_say)
+    t1 = time.monotonic()
+    trainer.train(rows["train"], val_rows=rows["val"], checkpoint=ckpt)
+    train_s = time.monotonic() - t1
+    calib_rows = rows["val"] if len(rows["val"]) >= 10 else rows["train"]
+    t_whole, t_part = trainer.fit_temperature(calib_rows)
+    protos = trainer.prototypes(rows["train"])
+    open_set = _open_set_stats(trainer, calib_rows, protos)
+    training: dict[str, Any] = {
+        "data": [str(d) for d in args.data],
+        "photos": {s: len(r) for s, r in rows.items()},
+        "per_class_train": counts,
+        "excluded_traditions": list(args.exclude),
+        "config": dict(vars(cfg)),
+        "temperature": {"whole": t_whole, "parts": t_part},
+        "history": trainer.history,
+        "train_seconds": round(train_s, 1),
+        "seed": args.seed,
+        "command": "saree train " + " ".join(shlex.quote(a) for a in getattr(args, "argv", [])),
+        "note": "frozen ImageNet EfficientNet-Lite0 backbone; heads trained on cached features",
+    }
+    final = cache_dir / "final.pt"
+    torch.save(
+        {
+            "heads": trainer.net.heads.state_dict(),
+            "net_config": trainer.net_cfg.to_dict(),
+            "labels": labels,
+            "attributes": attributes,
+            "prototypes": protos,
+            "training": training,
+            "open_set": open_set,
+            "pretrained": pretrained,
+        },
+        final,
+    )
+    manifest = write_model(
+        trainer.net,
+        args.out,
+        labels=labels,
+        attributes=attributes,
+        name=args.name,
+        stem=args.name,
+        prototypes=protos,
+        training=training,
+        extra={"open_set": open_set},
+    )
+    _say(f"model written: {manifest} (checkpoint for export-model: {final})")
+    if args.eval:
+        from saree_app.train.evaluate import evaluate, summary
+
+        report_dir = args.report or args.out
+        eval_items = [it for it in items if it.split in ("test", "heldout")]
+        results = evaluate(
+            manifest,
+            eval_items,
+            report_dir,
+            command=training["command"],
+            threads=args.threads,
+            progress=_progress,
+        )
+        _store_evaluation(manifest, summary(results))
+        _print_summary(summary(results))
+    return 0
+
+
+def _open_set_stats(trainer: Any, rows: Any, protos: Any) -> dict[str, Any]:
+    """Where known traditions sit: low quantiles of max probability and prototype cosine."""
+    import numpy as np
+
+    if not len(rows):
+        return {}
+    out = trainer.predict(rows)
+    logits = out["logits"]
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    maxprob = (e / e.sum(1, keepdims=True)).max(1)
+    cos = (out["embedding"] @ protos.T).max(1)
+    return {
+        "calibration_photos": len(rows),
+        "max_prob_quantiles": {
+            q: float(np.quantile(maxprob, float(q))) for q in ("0.01", "0.05", "0.1")
+        },
+        "prototype_cosine_quantiles": {
+            q: float(np.quantile(cos, float(q))) for q in ("0.01", "0.05", "0.1")
+        },
+        "note": "quantiles on the validation split of known traditions; a photo below the 0.05 "
+        "quantile of both is unlike the training data",
+    }
+
+
+def _store_evaluation(manifest: Path, figures: dict[str, Any]) -> None:
+    from saree_app.train.export import write_manifest
+
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["evaluation"] = figures
+    write_manifest(data, manifest)
+
+
+def _print_summary(figures: dict[str, Any]) -> None:
+    for split, m in figures.items():
+        parts = ", ".join(
+            f"{k} {v:.3f}" for k, v in m.items() if isinstance(v, float) and k != "photos"
+        )
+        print(f"{split} ({m.get('photos')} photos): {parts}")
+
+
+# ------------------------------------------------------------------------- eval
+def run_eval(args: argparse.Namespace) -> int:
+    """Evaluate an exported model on data sets; JSON + Markdown + confusion pictures."""
+    from saree_app.train.data import DataError, load_dataset, load_vocabulary, ontology_attributes
+    from saree_app.train.evaluate import evaluate, summary
+
+    model = args.model
+    if model is None:
+        from saree_app.paths import models_dir
+
+        model = models_dir() / "saree-model.json"
+    if model.suffix == ".onnx":
+        model = model.with_suffix(".json")
+    if not model.is_file():
+        print(f"saree eval: {model}: no model manifest there", file=sys.stderr)
+        return 2
+    try:
+        vocab = load_vocabulary()
+        items = []
+        for d in args.data:
+            items += load_dataset(d, vocabulary=vocab)
+    except DataError as exc:
+        print(f"saree eval: {exc}", file=sys.stderr)
+        return 2
+    items = ontology_attributes(items, vocab)
+    if args.limit:
+        by_split: dict[str, int] = {}
+        kept = []
+        for it in items:
+            if by_split.get(it.split, 0) < args.limit:
+                kept.append(it)
+                by_split[it.split] = by_split.get(it.split, 0) + 1
+        items = kept
+    command = "saree eval " + " ".join(shlex.quote(a) for a in getattr(args, "argv", []))
+    try:
+        results = evaluate(
+            model,
+            items,
+            args.out,
+            splits=args.splits,
+            command=command,
+            threads=args.threads,
+            progress=_progress,
+        )
+    except (OSError, KeyError, ValueError) as exc:
+        print(f"saree eval: {model}: cannot evaluate ({exc})", file=sys.stderr)
+        return 2
+    if not results:
+        print(f"saree eval: no photos in the splits {', '.join(args.splits)}", file=sys.stderr)
+        return 2
+    figures = summary(results)
+    if args.update_manifest:
+        _store_evaluation(model, figures)
+    _print_summary(figures)
+    print(f"report: {Path(args.out) / 'REPORT.md'}")
+    return 0
+
+
+# ------------------------------------------------------------------------- export
+def run_export(args: argparse.Namespace) -> int:
+    """Rebuild the network from final.pt and write ONNX + manifest (optionally int8 too)."""
+    import torch
+
+    from saree_app.train.export import write_model
+    from saree_app.train.net import NetConfig, PartAwareNet
+
+    if not args.checkpoint.is_file():
+        print(f"saree export-model: {args.checkpoint}: no such checkpoint", file=sys.stderr)
+        return 2
+    try:
+        state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+        cfg = NetConfig(**state["net_config"])
+        net = PartAwareNet(cfg, pretrained=bool(state.get("pretrained", True)))
+        net.heads.load_state_dict(state["heads"])
+    except (KeyError, RuntimeError, TypeError, OSError) as exc:
+        print(
+            f"saree export-model: {args.checkpoint}: not a final.pt of saree train ({exc})",
+            file=sys.stderr,
+        )
+        return 2
+    manifest = write_model(
+        net.eval(),
+        args.out,
+        labels=state["labels"],
+        attributes=state["attributes"],
+        name=args.name,
+        stem=args.name,
+        prototypes=state["prototypes"],
+        training=state.get("training"),
+        extra={"open_set": state.get("open_set", {})},
+    )
+    print(f"model written: {manifest}")
+    if args.int8:
+        q = quantize_int8(args.out / f"{args.name}.onnx")
+        print(f"int8 variant: {q}")
+    return 0
+
+
+def quantize_int8(onnx_path: Path) -> Path:
+    """Dynamic int8 weights (onnxruntime.quantization); writes <stem>.int8.onnx + manifest."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from saree_app.train.export import sha256_of, write_manifest
+
+    out = onnx_path.with_name(onnx_path.stem + ".int8.onnx")
+    quantize_dynamic(str(onnx_path), str(out), weight_type=QuantType.QInt8)
+    src = onnx_path.with_suffix(".json")
+    if src.is_file():
+        data = json.loads(src.read_text(encoding="utf-8"))
+        data.update(onnx=out.name, sha256=sha256_of(out), name=data.get("name", "") + "-int8")
+        data["evaluation"] = {}
+        write_manifest(data, out.with_suffix(".json"))
+    return out
+
+
+# ------------------------------------------------------------------------- main(argv)
+def _main(add: Any, run: Any, prog: str, argv: Sequence[str] | None) -> int:
+    parser = argparse.ArgumentParser(prog=prog)
+    add(parser)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    args.argv = argv
+    status: int = run(args)
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`saree train` as a function (tests train one tiny epoch through this)."""
+    return _main(add_train_args, run_train, "saree train", argv)
+
+
+def eval_main(argv: Sequence[str] | None = None) -> int:
+    """`saree eval` as a function."""
+    return _main(add_eval_args, run_eval, "saree eval", argv)
+
+
+def export_main(argv: Sequence[str] | None = None) -> int:
+    """`saree export-model` as a function."""
+    return _main(add_export_args, run_export, "saree export-model", argv)

@@ -1,0 +1,123 @@
+"""Train one tiny epoch end to end through main(argv); evaluate; export; resume; bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from saree_app.train import cli
+from tests.train.fakes import write_fake_dataset
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_fake_dataset(tmp_path_factory.mktemp("fake_data"))
+
+
+@pytest.fixture(scope="module")
+def trained(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    out = tmp_path_factory.mktemp("model")
+    cache = tmp_path_factory.mktemp("cache")
+    status = cli.main(
+        [
+            "--data",
+            str(dataset),
+            "--out",
+            str(out),
+            "--cache",
+            str(cache),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "4",
+            "--size",
+            "64",
+            "--width",
+            "32",
+            "--embedding-dim",
+            "16",
+            "--no-pretrained",
+            "--threads",
+            "1",
+            "--eval",
+        ]
+    )
+    assert status == 0
+    return out, cache
+
+
+@pytest.mark.slow
+def test_train_exports_a_model_with_report(trained: tuple[Path, Path]) -> None:
+    out, cache = trained
+    manifest = json.loads((out / "saree-model.json").read_text())
+    assert [lab.rsplit("#", 1)[1] for lab in manifest["labels"]] == [
+        "Banarasi",
+        "Kanchipuram",
+        "PochampallyIkat",
+    ]
+    assert np.asarray(manifest["prototypes"]).shape == (3, 16)
+    assert manifest["training"]["history"][0]["epoch"] == 1
+    assert set(manifest["evaluation"]) == {"test", "heldout"}
+    report = json.loads((out / "report.json").read_text())
+    assert 0.0 <= report["heldout"]["top1"] <= 1.0
+    assert "part_mIoU" in report["heldout"]["seg"]
+    assert (out / "REPORT.md").read_text().startswith("# Evaluation")
+    assert (out / "confusion.png").is_file()
+    assert (cache / "checkpoint.pt").is_file() and (cache / "final.pt").is_file()
+
+
+@pytest.mark.slow
+def test_training_resumes_from_its_checkpoint(
+    trained: tuple[Path, Path], dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, cache = trained
+    status = cli.main(
+        [
+            "--data",
+            str(dataset),
+            "--out",
+            str(tmp_path),
+            "--cache",
+            str(cache),
+            "--epochs",
+            "2",
+            "--batch-size",
+            "4",
+            "--size",
+            "64",
+            "--width",
+            "32",
+            "--embedding-dim",
+            "16",
+            "--no-pretrained",
+            "--threads",
+            "1",
+        ]
+    )
+    assert status == 0
+    assert "resumed from" in capsys.readouterr().err
+    history = json.loads((tmp_path / "saree-model.json").read_text())["training"]["history"]
+    assert [h["epoch"] for h in history] == [1, 2]
+
+
+@pytest.mark.slow
+def test_export_model_from_final_checkpoint(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    _, cache = trained
+    assert cli.export_main(["--checkpoint", str(cache / "final.pt"), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "saree-model.onnx").is_file()
+
+
+def test_unknown_tradition_folder_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Kanchipram").mkdir()
+    (tmp_path / "Kanchipram" / "a.jpg").write_bytes(b"not used")
+    status = cli.main(["--data", str(tmp_path), "--out", str(tmp_path / "m")])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "'Kanchipram' is not a tradition" in err and "Kanchipuram" in err
