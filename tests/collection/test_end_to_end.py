@@ -1,0 +1,156 @@
+"""The collection with the real Predictor and the tiny model, through the `saree` command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from collection_fakes import write_photo
+
+from saree_app.cli import main
+from saree_app.collection.catalog import Catalog
+from saree_app.collection.importer import run_import
+
+
+def _folder(root: Path, n: int, size: int = 96) -> list[Path]:
+    rng = np.random.default_rng(5)
+    return [
+        write_photo(root / f"T{i % 3}" / f"{i:04d}.jpg", tuple(rng.integers(0, 255, 3)), i, size)
+        for i in range(n)
+    ]
+
+
+def test_real_predictor_import_stores_answers_and_embeddings(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    from saree_app.model.predict import Predictor
+
+    _folder(tmp_path / "p", 6)
+    (tmp_path / "p" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    predictor = Predictor(tiny_model)
+    with Catalog(tmp_path / "c.saree") as cat:
+        last = run_import(cat, tmp_path / "p", predictor, batch_size=4)
+        assert (last.added, len(last.skipped)) == (6, 1)
+        assert "broken.jpg" in last.skipped[0].path
+        sha = predictor.manifest.sha256
+        assert cat.latest_model() == sha
+        ids, m = cat.embeddings(sha, "border")
+        assert m.shape == (6, predictor.manifest.embedding_dim)
+        pred = cat.prediction(int(ids[0]), sha)
+        assert pred is not None
+        assert pred.top_tradition == pred.result["tradition"]
+        assert pred.result["ranking"][0]["tradition"] == pred.top_tradition
+        assert cat.integrity_problems() == []
+
+
+def _count(path: Path) -> int:
+    try:
+        with Catalog(path, create=False) as cat:
+            return cat.count()
+    except Exception:  # not created yet, or the schema is being written
+        return 0
+
+
+@pytest.mark.slow
+def test_cli_import_killed_then_resumed(tiny_model: Path, tmp_path: Path) -> None:
+    n = 150
+    _folder(tmp_path / "p", n, size=480)
+    cat_path = tmp_path / "c.saree"
+    cmd = [sys.executable, "-m", "saree_app.cli", "import", str(tmp_path / "p")]
+    cmd += [
+        "--catalog",
+        str(cat_path),
+        "--model",
+        str(tiny_model),
+        "--batch",
+        "2",
+        "--threads",
+        "1",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"}
+    )
+    deadline = time.monotonic() + 120
+    while _count(cat_path) < 5 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, err.decode()
+    killed_at = _count(cat_path)
+    assert 5 <= killed_at < n, "the import finished before it could be killed"
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"{n - killed_at} added, {killed_at} already there, 0 skipped" in done.stdout
+    with Catalog(cat_path) as cat:
+        assert cat.count() == n
+        assert cat.integrity_problems() == []
+
+
+def test_cli_similar_label_fewshot_export_round(
+    tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photos = _folder(tmp_path / "p", 8)
+    (tmp_path / "p" / "notes.txt").write_text("x")
+    cat = str(tmp_path / "c.saree")
+    assert (
+        main(
+            ["import", str(tmp_path / "p"), "--catalog", cat, "--model", str(tiny_model), "--quiet"]
+        )
+        == 1
+    )  # notes.txt is not a photo
+    out, err = capsys.readouterr()
+    assert "8 added" in out
+    assert "notes.txt: not a photo" in err
+
+    assert main(["similar", "1", "--catalog", cat, "--part", "border", "--top", "3", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert len(found) == 3
+    assert 1 not in [m["photo_id"] for m in found]
+    assert found[0]["score"] >= found[1]["score"] >= found[2]["score"]
+    # A photo file works as the query too (found in the catalogue by content).
+    assert main(["similar", str(photos[0]), "--catalog", cat, "--top", "2"]) == 0
+    assert "#" in capsys.readouterr().out
+
+    assert main(["label", "2", "--catalog", cat, "--confirm", "--tag", "wedding"]) == 0
+    assert "(confirmed)" in capsys.readouterr().out
+    assert main(["label", "3", "--catalog", cat, "--tradition", "Atlantis"]) == 2
+    assert "--new" in capsys.readouterr().err
+    for pid in ("3", "4", "5"):
+        assert main(["label", pid, "--catalog", cat, "--tradition", "Kotpad", "--new"]) == 0
+    capsys.readouterr()
+    assert main(["fewshot", "--catalog", cat, "--apply"]) == 0
+    out = capsys.readouterr().out
+    assert "Kotpad" in out and "active" in out
+    assert "re-ranked" in out
+
+    csv_out = tmp_path / "cat.csv"
+    assert main(["export", "--catalog", cat, "--format", "csv", "--out", str(csv_out)]) == 0
+    rows = list(csv.DictReader(csv_out.open()))
+    assert len(rows) == 8
+    assert [r["curator_tradition"] for r in rows[2:5]] == ["Kotpad"] * 3
+    assert rows[1]["tags"] == "wedding"
+    jl = tmp_path / "cat.jsonld"
+    assert main(["export", "--catalog", cat, "--format", "jsonld", "--out", str(jl)]) == 0
+    assert len(json.loads(jl.read_text())["@graph"]) == 8
+    capsys.readouterr()
+
+    sheet = tmp_path / "labels.csv"
+    sheet.write_text("id,tradition,note\n6,Kotpad,from the sheet\n77,Kotpad,\n")
+    assert main(["import-labels", str(sheet), "--catalog", cat]) == 1
+    out, err = capsys.readouterr()
+    assert "1 rows applied, 1 bad" in out
+    assert "labels.csv:3: no photo with id 77" in err
+
+    assert main(["similar", "1", "--catalog", cat, "--confirmed", "--json"]) == 0
+    confirmed = json.loads(capsys.readouterr().out)
+    assert {m["photo_id"] for m in confirmed} == {2, 3, 4, 5, 6}
+    assert main(["similar", "1", "--catalog", str(tmp_path / "none.saree")]) == 2
+    assert "no such catalogue" in capsys.readouterr().err
