@@ -467,6 +467,11 @@ class Catalog:
         )
         return np.frombuffer(rows[0][0], dtype="<f4").copy() if rows else None
 
+    def stamp(self) -> tuple[int, int]:
+        """Changes whenever this or another connection commits: a key for derived caches."""
+        with self._lock:
+            return (self._writes, int(self._db.execute("PRAGMA data_version").fetchone()[0]))
+
     def embeddings(self, model_sha256: str, part: str = "whole") -> tuple[np.ndarray, np.ndarray]:
         """(photo ids int64 (N,), float32 matrix (N, D)) for one model and part, cached.
 
@@ -474,7 +479,7 @@ class Catalog:
         """
         _check_part(part)
         with self._lock:
-            stamp = (self._writes, int(self._db.execute("PRAGMA data_version").fetchone()[0]))
+            stamp = self.stamp()
             hit = self._cache.get((model_sha256, part))
             if hit is not None and hit[0] == stamp:
                 return hit[1], hit[2]

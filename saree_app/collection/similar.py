@@ -197,17 +197,62 @@ def search(
     else:
         vec = np.asarray(query, dtype=np.float32).reshape(-1)
     index = catalog_index(catalog, sha, part, approximate=approximate)
-    facts = catalog.attributions(sha)
-    allowed = _filter_mask(index.ids, facts, tradition, confirmed_only, exclude)
+    facts = _facts(catalog, sha, part, index.ids)
+    allowed = facts.mask(index.ids, tradition, confirmed_only, exclude)
     ids, scores = index.search(vec, k, allowed)
     out = []
     for pid, score in zip(ids.tolist(), scores.tolist(), strict=True):
         photo = catalog.photo(pid)
         if photo is None:
             continue
-        trad, confirmed = facts.get(pid, (None, False))
+        trad, confirmed = facts.by_id.get(pid, (None, False))
         out.append(Match(pid, float(score), photo.path, trad, confirmed))
     return out
+
+
+class _Facts:
+    """Each indexed photo's attributed tradition (as a code) and confirmed flag, as arrays."""
+
+    def __init__(self, by_id: dict[int, tuple[str | None, bool]], ids: np.ndarray) -> None:
+        self.by_id = by_id
+        names = sorted({t for t, _ in by_id.values() if t})
+        self.codes = {t: i for i, t in enumerate(names)}
+        none: tuple[str | None, bool] = (None, False)
+        rows = [by_id.get(pid, none) for pid in ids.tolist()]
+        self.tradition = np.array([self.codes.get(t or "", -1) for t, _ in rows], dtype=np.int32)
+        self.confirmed = np.array([c for _, c in rows], dtype=bool)
+
+    def mask(
+        self,
+        ids: np.ndarray,
+        tradition: str | None,
+        confirmed_only: bool,
+        exclude: int | None,
+    ) -> np.ndarray | None:
+        if tradition is None and not confirmed_only and exclude is None:
+            return None
+        allowed = np.ones(ids.shape[0], dtype=bool)
+        if exclude is not None:
+            allowed &= ids != exclude
+        if confirmed_only:
+            allowed &= self.confirmed
+        if tradition is not None:
+            allowed &= self.tradition == self.codes.get(tradition, -2)
+        return allowed
+
+
+_FACTS: dict[tuple[str, str, str], tuple[tuple[int, int], np.ndarray, _Facts]] = {}
+
+
+def _facts(catalog: Catalog, model_sha256: str, part: str, ids: np.ndarray) -> _Facts:
+    key = (str(catalog.path.resolve()), model_sha256, part)
+    stamp = catalog.stamp()
+    hit = _FACTS.get(key)
+    if hit is not None and hit[0] == stamp and hit[1] is ids:
+        return hit[2]
+    facts = _Facts(catalog.attributions(model_sha256), ids)
+    _FACTS[key] = (stamp, ids, facts)
+    return facts
 
 
 # One index per (catalogue file, model, part), rebuilt when the stored embeddings change.
@@ -239,26 +284,3 @@ def catalog_index(
         index = ExactIndex(ids, matrix)
     _INDEXES[key] = (matrix, index)
     return index
-
-
-def _filter_mask(
-    ids: np.ndarray,
-    facts: dict[int, tuple[str | None, bool]],
-    tradition: str | None,
-    confirmed_only: bool,
-    exclude: int | None,
-) -> np.ndarray | None:
-    if tradition is None and not confirmed_only and exclude is None:
-        return None
-    allowed = np.ones(ids.shape[0], dtype=bool)
-    if exclude is not None:
-        allowed &= ids != exclude
-    if tradition is not None or confirmed_only:
-        none: tuple[str | None, bool] = (None, False)
-        keep = [
-            (not confirmed_only or facts.get(pid, none)[1])
-            and (tradition is None or facts.get(pid, none)[0] == tradition)
-            for pid in ids.tolist()
-        ]
-        allowed &= np.asarray(keep, dtype=bool)
-    return allowed
