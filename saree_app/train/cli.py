@@ -200,7 +200,9 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     calib_rows = rows["val"] if len(rows["val"]) >= 10 else rows["train"]
     t_whole, t_part = trainer.fit_temperature(calib_rows)
     protos = trainer.prototypes(rows["train"])
-    open_set = _open_set_stats(trainer, calib_rows, protos)
+    # Kept under "training": the manifest's "open_set" belongs to the calibration tool
+    # (saree bench openset), which writes thresholds there.
+    known_quantiles = _open_set_stats(trainer, calib_rows, protos)
     training: dict[str, Any] = {
         "data": [str(d) for d in args.data],
         "photos": {s: len(r) for s, r in rows.items()},
@@ -213,6 +215,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         "seed": args.seed,
         "command": "saree train " + " ".join(shlex.quote(a) for a in getattr(args, "argv", [])),
         "note": "frozen ImageNet EfficientNet-Lite0 backbone; heads trained on cached features",
+        "known_quantiles": known_quantiles,
     }
     final = cache_dir / "final.pt"
     torch.save(
@@ -223,7 +226,6 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
             "attributes": attributes,
             "prototypes": protos,
             "training": training,
-            "open_set": open_set,
             "pretrained": pretrained,
         },
         final,
@@ -237,7 +239,6 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         stem=args.name,
         prototypes=protos,
         training=training,
-        extra={"open_set": open_set},
     )
     _say(f"model written: {manifest} (checkpoint for export-model: {final})")
     if args.eval:
@@ -387,7 +388,6 @@ def run_export(args: argparse.Namespace) -> int:
         stem=args.name,
         prototypes=state["prototypes"],
         training=state.get("training"),
-        extra={"open_set": state.get("open_set", {})},
     )
     print(f"model written: {manifest}")
     if args.int8:
