@@ -1,0 +1,101 @@
+"""What the photo page shows for one photo, prepared on the worker: the photo at display size,
+the prediction, and its overlays as small uint8 maps (coloured on the GUI thread on demand)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from PySide6.QtGui import QImage
+
+from saree_app.gui.overlays import to_uint8
+from saree_app.gui.tasks import Cancel
+from saree_app.gui.theme import PARTS
+from saree_app.gui.thumbs import pil_to_qimage
+from saree_app.imaging import load_photo
+
+DISPLAY_MAX = 2400  # longest side of the photo on screen; zooming further shows pixels anyway
+OVERLAY_MAX = 768  # overlays are smooth maps: stretched over the photo they lose nothing
+TOP = 5
+
+
+@dataclass
+class Analysis:
+    """Everything the photo page needs for one photo; built off the GUI thread."""
+
+    key: object
+    name: str
+    photo: QImage
+    prediction: Any = None  # saree_app.model.Prediction, when a model is loaded
+    problem: str | None = None  # why there is no prediction
+    mask: np.ndarray | None = None
+    heat: dict[str, np.ndarray] = field(default_factory=dict)
+    part_heat: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def ranked(self) -> list[str]:
+        if self.prediction is None:
+            return []
+        return [r.tradition for r in self.prediction.fused.ranking[:TOP]]
+
+
+def _overlay_size(w: int, h: int) -> tuple[int, int]:
+    s = min(1.0, OVERLAY_MAX / max(w, h, 1))
+    return max(1, round(w * s)), max(1, round(h * s))
+
+
+def analyse(
+    key: object,
+    photo: Path | Image.Image,
+    predict: Callable[[Image.Image], Any] | None,
+    cancel: Cancel,
+    *,
+    name: str | None = None,
+    no_model_reason: str | None = None,
+) -> Analysis:
+    """Load, classify and prepare overlays. Raises PhotoError for an unreadable photo."""
+    img = load_photo(photo) if isinstance(photo, Path) else photo.convert("RGB")
+    label = name or (photo.name if isinstance(photo, Path) else "photo")
+    cancel.check()
+    shown = img
+    if max(img.size) > DISPLAY_MAX:
+        shown = img.copy()
+        shown.thumbnail((DISPLAY_MAX, DISPLAY_MAX), Image.Resampling.BILINEAR)
+    out = Analysis(key=key, name=label, photo=pil_to_qimage(shown))
+    if predict is None:
+        out.problem = no_model_reason or "No model is loaded."
+        return out
+    pred = predict(img)
+    cancel.check()
+    out.prediction = pred
+    osize = _overlay_size(*shown.size)
+    out.mask = np.ascontiguousarray(pred.part_mask_at(osize), dtype=np.uint8)
+    for r in pred.fused.ranking[:TOP]:
+        cancel.check()
+        if pred.has_heatmap(r.tradition):
+            out.heat[r.tradition] = to_uint8(pred.heatmap(r.tradition, size=osize))
+    for part in PARTS:
+        cancel.check()
+        out.part_heat[part] = to_uint8(pred.part_heatmap(part, size=osize))
+    return out
+
+
+def heat_for(analysis: Analysis, tradition: str) -> np.ndarray | None:
+    """A tradition's heatmap, computed now if it was not among the precomputed top ones."""
+    if tradition in analysis.heat:
+        return analysis.heat[tradition]
+    pred = analysis.prediction
+    if pred is None or analysis.mask is None or not pred.has_heatmap(tradition):
+        return None  # a tradition known only to the graph: the model cannot point at it
+    h, w = analysis.mask.shape
+    analysis.heat[tradition] = to_uint8(pred.heatmap(tradition, size=(w, h)))
+    return analysis.heat[tradition]
+
+
+def pretty(term: str) -> str:
+    """'PochampallyIkat' -> 'Pochampally Ikat': a readable fallback when no graph is loaded."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", term)

@@ -1,0 +1,311 @@
+"""The answer panel: ranked traditions with confidence, region roll-up, what each part says,
+attributes found, and the knowledge-graph explanation with its sources."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from saree_app.gui.analysis import pretty
+from saree_app.gui.theme import ACCENT, PART_COLOURS, PART_LABELS
+
+Labeller = Callable[[str], str]
+Sourcer = Callable[[str], Sequence[tuple[str, str | None]]]
+
+
+class ConfidenceBar(QWidget):
+    """A thin horizontal bar, filled to the probability."""
+
+    def __init__(self, value: float = 0.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._value = value
+        self._colour = QColor(ACCENT)
+        self.setMinimumWidth(60)
+        self.setFixedHeight(10)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def value(self) -> float:
+        return self._value
+
+    def set_value(self, value: float, colour: str | None = None) -> None:
+        self._value = max(0.0, min(1.0, float(value)))
+        if colour:
+            self._colour = QColor(colour)
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(120, 10)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect()).adjusted(0.5, 1.5, -0.5, -1.5)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#e8e3da"))
+        p.drawRoundedRect(r, 3.5, 3.5)
+        if self._value > 0:
+            fill = QRectF(r.left(), r.top(), max(r.height(), r.width() * self._value), r.height())
+            p.setBrush(self._colour)
+            p.drawRoundedRect(fill, 3.5, 3.5)
+        p.end()
+
+
+def _section(text: str, parent: QWidget) -> QLabel:
+    lab = QLabel(text, parent)
+    lab.setProperty("role", "section")
+    return lab
+
+
+def _pct(p: float) -> str:
+    return "<1%" if 0 < p < 0.005 else f"{p:.0%}"
+
+
+class AnswerPanel(QWidget):
+    """Shows one Prediction; `traditionClicked` asks the viewer for that tradition's heatmap."""
+
+    traditionClicked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("answerPanel")
+        self._label: Labeller = pretty
+        self._sources: Sourcer = lambda _t: ()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(14, 12, 14, 12)
+        lay.setSpacing(6)
+
+        self.title = QLabel("", self)
+        self.title.setObjectName("answerTitle")
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+
+        self.banner = QLabel("", self)
+        self.banner.setObjectName("uncertainBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.hide()
+        lay.addWidget(self.banner)
+
+        lay.addWidget(_section("Most likely traditions", self))
+        self._rank_box = QWidget(self)
+        self._rank_grid = QGridLayout(self._rank_box)
+        self._rank_grid.setContentsMargins(0, 0, 0, 0)
+        self._rank_grid.setHorizontalSpacing(8)
+        self._rank_grid.setVerticalSpacing(5)
+        self._rank_grid.setColumnStretch(1, 1)
+        lay.addWidget(self._rank_box)
+        self.rank_rows: list[tuple[QLabel, ConfidenceBar, QLabel]] = []
+
+        lay.addWidget(_section("Region", self))
+        self.regions = QLabel("", self)
+        self.regions.setWordWrap(True)
+        self.regions.setTextFormat(Qt.TextFormat.RichText)
+        lay.addWidget(self.regions)
+
+        lay.addWidget(_section("What each part says", self))
+        self._parts_box = QWidget(self)
+        self._parts_grid = QGridLayout(self._parts_box)
+        self._parts_grid.setContentsMargins(0, 0, 0, 0)
+        self._parts_grid.setHorizontalSpacing(8)
+        self._parts_grid.setColumnStretch(1, 1)
+        lay.addWidget(self._parts_box)
+        self.part_labels: dict[str, QLabel] = {}
+
+        lay.addWidget(_section("Attributes found", self))
+        self.attributes = QLabel("", self)
+        self.attributes.setObjectName("attributes")
+        self.attributes.setWordWrap(True)
+        self.attributes.setTextFormat(Qt.TextFormat.RichText)
+        lay.addWidget(self.attributes)
+
+        lay.addWidget(_section("Why: evidence from the knowledge graph", self))
+        self.explanation = QLabel("", self)
+        self.explanation.setObjectName("explanation")
+        self.explanation.setWordWrap(True)
+        self.explanation.setTextFormat(Qt.TextFormat.RichText)
+        self.explanation.setOpenExternalLinks(True)
+        self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        lay.addWidget(self.explanation)
+        lay.addStretch(1)
+        self.clear("Select a photo to see where it comes from.")
+
+    def set_labeller(self, labeller: Labeller, sourcer: Sourcer | None = None) -> None:
+        self._label = labeller
+        if sourcer is not None:
+            self._sources = sourcer
+
+    def clear(self, message: str) -> None:
+        self.title.setText(message)
+        self.banner.hide()
+        self._fill_ranking([])
+        self.regions.setText("")
+        self._fill_parts({})
+        self.attributes.setText("")
+        self.explanation.setText("")
+
+    def show_problem(self, name: str, problem: str) -> None:
+        self.clear(name)
+        self.banner.setText(f"<b>No answer for this photo.</b> {html.escape(problem)}")
+        self.banner.show()
+
+    def show_prediction(self, name: str, pred: Any) -> None:
+        fused = pred.fused
+        ranking = list(fused.ranking[:5])
+        self.title.setText(name)
+        if pred.uncertain:
+            reasons = "".join(f"<li>{html.escape(r)}</li>" for r in pred.uncertain_reasons)
+            self.banner.setText(
+                "<b>Uncertain.</b> Treat the ranking as a lead, not an answer:"
+                f"<ul style='margin:2px 0 0 -20px'>{reasons}</ul>"
+            )
+            self.banner.show()
+        else:
+            self.banner.hide()
+        self._fill_ranking(
+            [
+                (r.tradition, r.label or self._label(r.tradition), r.probability, r.known_to_model)
+                for r in ranking
+            ]
+        )
+        self.regions.setText(self._regions_html(fused))
+        self._fill_parts(
+            {
+                pe.part: [(t, p) for t, p in list(pe.ranking)[:2]]
+                for pe in pred.parts
+                if pe.part in PART_COLOURS
+            },
+            {pe.part: float(pe.area) for pe in pred.parts},
+        )
+        found = [a for a in pred.attributes if a.probability >= 0.5][:12]
+        if found:
+            chips = " ".join(
+                f"<span style='background:#efe9de; color:#3a362f'>&nbsp;{html.escape(a.label)}"
+                f" <span style='color:#7a746a'>{_pct(a.probability)}</span>&nbsp;</span>"
+                for a in found
+            )
+            self.attributes.setText(chips)
+        else:
+            self.attributes.setText(
+                "<span style='color:#7a746a'>None found with confidence.</span>"
+            )
+        self.explanation.setText(self._explanation_html(ranking))
+
+    # --- pieces
+    def _fill_ranking(self, rows: list[tuple[str, str, float, bool]]) -> None:
+        while self._rank_grid.count():
+            w = self._rank_grid.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        self.rank_rows = []
+        for i, (trad, label, prob, known) in enumerate(rows):
+            name = QLabel(
+                f"<a href='{html.escape(trad)}' style='color:#262626;"
+                f"text-decoration:none'>{html.escape(label)}</a>",
+                self._rank_box,
+            )
+            name.setToolTip(
+                "Click to show where the model sees this tradition"
+                if known
+                else "Known from the knowledge graph only: the model was not trained on it"
+            )
+            name.linkActivated.connect(self.traditionClicked.emit)
+            if i == 0:
+                name.setProperty("role", "top")
+            bar = ConfidenceBar(prob, self._rank_box)
+            bar.set_value(prob, ACCENT if i == 0 else "#7fa3a6")
+            pct = QLabel(_pct(prob), self._rank_box)
+            pct.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            pct.setMinimumWidth(34)
+            self._rank_grid.addWidget(name, i, 0)
+            self._rank_grid.addWidget(bar, i, 1)
+            self._rank_grid.addWidget(pct, i, 2)
+            self.rank_rows.append((name, bar, pct))
+
+    def _regions_html(self, fused: Any) -> str:
+        def line(title: str, scores: Sequence[Any]) -> str:
+            shown = [s for s in scores if s.probability >= 0.05][:3] or list(scores[:1])
+            if not shown:
+                return ""
+            parts = ", ".join(
+                f"{html.escape(s.label)} <span style='color:#7a746a'>{_pct(s.probability)}</span>"
+                for s in shown
+            )
+            return f"<div><span style='color:#7a746a'>{title}:</span> {parts}</div>"
+
+        return line("State", fused.states) + line("Cultural region", fused.cultural_regions)
+
+    def _fill_parts(
+        self, parts: dict[str, list[tuple[str, float]]], areas: dict[str, float] | None = None
+    ) -> None:
+        while self._parts_grid.count():
+            w = self._parts_grid.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        self.part_labels = {}
+        for row, part in enumerate(("border", "pallu", "body")):
+            if part not in parts:
+                continue
+            r, g, b = PART_COLOURS[part]
+            sw = QLabel(self._parts_box)
+            sw.setFixedSize(12, 12)
+            sw.setStyleSheet(f"background: rgb({r},{g},{b}); border-radius: 3px;")
+            area = (areas or {}).get(part, 0.0)
+            ranking = parts[part]
+            if area < 0.01 or not ranking:
+                text = f"<b>{PART_LABELS[part]}</b>: not found in the photo"
+            else:
+                best = ", ".join(
+                    f"{html.escape(self._label(t))} <span style='color:#7a746a'>{_pct(p)}</span>"
+                    for t, p in ranking
+                )
+                text = f"<b>{PART_LABELS[part]}</b> says {best}"
+            lab = QLabel(text, self._parts_box)
+            lab.setWordWrap(True)
+            lab.setTextFormat(Qt.TextFormat.RichText)
+            self._parts_grid.addWidget(sw, row, 0, Qt.AlignmentFlag.AlignTop)
+            self._parts_grid.addWidget(lab, row, 1)
+            self.part_labels[part] = lab
+
+    def _explanation_html(self, ranking: Sequence[Any]) -> str:
+        if not ranking:
+            return ""
+        top = ranking[0]
+        label = html.escape(top.label or self._label(top.tradition))
+        items = []
+        for ev in sorted(top.evidence, key=lambda e: -abs(e.contribution))[:6]:
+            sign = "+" if ev.contribution >= 0 else "−"
+            colour = "#2f7a3b" if ev.contribution >= 0 else "#9a3b2a"
+            items.append(
+                f"<li><span style='color:{colour}'>{sign}{abs(ev.contribution):.2f}</span> "
+                f"{html.escape(ev.text)}</li>"
+            )
+        body = (
+            f"<ul style='margin:0 0 0 -20px'>{''.join(items)}</ul>"
+            if items
+            else "<div style='color:#7a746a'>The visual model alone; no graph evidence.</div>"
+        )
+        sources = list(self._sources(top.tradition))[:4]
+        src = ""
+        if sources:
+            src = (
+                "<div style='color:#7a746a; margin-top:4px'>Sources: "
+                + "; ".join(
+                    f"<a href='{html.escape(url)}'>{html.escape(title)}</a>"
+                    if url
+                    else html.escape(title)
+                    for title, url in sources
+                )
+                + "</div>"
+            )
+        return f"<div>For <b>{label}</b>:</div>{body}{src}"

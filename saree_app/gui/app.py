@@ -1,0 +1,114 @@
+"""`saree-app`: start the desktop application (also --screenshots DIR and --self-test)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="saree-app",
+        description="Saree provenance: browse, classify, explain, review and export a collection.",
+    )
+    p.add_argument("--collection", type=Path, help="catalogue file to open (created if new)")
+    p.add_argument("--model", type=Path, help="model manifest (default: the shipped model)")
+    p.add_argument(
+        "--screenshots",
+        type=Path,
+        metavar="DIR",
+        help="render each main view with the sample collection to PNGs in DIR, then exit",
+    )
+    p.add_argument("--samples", type=Path, help=argparse.SUPPRESS)  # screenshots of any folder
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="load model and graph, classify a sample photo offscreen, check the answer, exit",
+    )
+    return p
+
+
+def _log_dir() -> Path:
+    import platformdirs
+
+    return platformdirs.user_log_path("saree-app", appauthor=False)
+
+
+def _install_excepthook() -> None:
+    """An unexpected error becomes a message box and a log entry, never a silent crash."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        details = "".join(traceback.format_exception(kind, exc, tb))
+        log = _log_dir() / "errors.log"
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("a", encoding="utf-8") as fh:
+                fh.write(details + "\n")
+        except OSError:
+            pass
+        from PySide6.QtWidgets import QApplication
+
+        from saree_app.gui.dialogs import show_error
+
+        if QApplication.instance() is not None:
+            show_error(
+                QApplication.activeWindow(),
+                "Something went wrong",
+                f"{exc or kind.__name__}\n\nYour work is saved. Details were written to {log}.",
+                details,
+            )
+        else:
+            sys.__excepthook__(kind, exc, tb)
+
+    sys.excepthook = hook
+
+
+def make_app(argv: Sequence[str] | None = None) -> object:
+    """The QApplication, themed (one per process)."""
+    from PySide6.QtWidgets import QApplication
+
+    from saree_app.gui import theme
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv or sys.argv[:1]))
+    app.setOrganizationName("saree-app")
+    app.setApplicationName("Saree provenance")
+    assert isinstance(app, QApplication)
+    theme.apply(app)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the app; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    if args.self_test or args.screenshots:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.self_test:
+        from saree_app.gui.selftest import run_self_test
+
+        return run_self_test(args.model)
+    app = make_app()
+    if args.screenshots:
+        from saree_app.gui.screenshots import render_screenshots
+
+        return render_screenshots(args.screenshots, model=args.model, samples=args.samples)
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from saree_app.gui.window import MainWindow
+
+    _install_excepthook()
+    win = MainWindow(QSettings(), collection=args.collection, model=args.model)
+    win.show()
+    assert isinstance(app, QApplication)
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,378 @@
+"""The collection browser: a thumbnail grid over a list model, and its facets and search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from saree_app.gui.items import (
+    CONFIRMED,
+    UNCERTAIN,
+    UNCONFIRMED,
+    UNKNOWN_TRADITION,
+    Filter,
+    Item,
+    apply_filter,
+    status_counts,
+    tradition_counts,
+)
+from saree_app.gui.theme import ACCENT, OK, WARN
+from saree_app.gui.thumbs import THUMB_SIZE, ThumbnailLoader
+
+ItemRole = Qt.ItemDataRole.UserRole + 1
+StatusRole = Qt.ItemDataRole.UserRole + 2
+CELL = QSize(THUMB_SIZE + 22, THUMB_SIZE + 52)
+
+Labeller = Callable[[str], str]
+
+
+class CollectionModel(QAbstractListModel):
+    """All items in memory (ids and names only), a filtered view of them, thumbnails on demand."""
+
+    def __init__(self, loader: ThumbnailLoader, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loader = loader
+        self._items: list[Item] = []
+        self._hay: list[str] = []
+        self._rows: list[int] = []
+        self._row_of_id: dict[int, int] = {}
+        self._filter = Filter()
+        self._label: Labeller = lambda t: t
+        self._labels: dict[str, str] = {}
+        loader.ready.connect(self._thumb_ready)
+        loader.failed.connect(self._thumb_ready)
+
+    # --- data in
+    def set_items(self, items: Sequence[Item], labeller: Labeller | None = None) -> None:
+        if labeller is not None:
+            self._label = labeller
+        self._items = list(items)
+        self._labels = {
+            t: self._label(t) for t in {i.tradition for i in self._items if i.tradition}
+        }
+        self._hay = [
+            it.haystack() + " " + self._labels.get(it.tradition or "", "").casefold()
+            for it in self._items
+        ]
+        self._refilter()
+
+    def update_item(self, item: Item) -> None:
+        """One item changed (confirmed, noted...): refresh it in place."""
+        for i, old in enumerate(self._items):
+            if old.id == item.id:
+                self._items[i] = item
+                if item.tradition and item.tradition not in self._labels:
+                    self._labels[item.tradition] = self._label(item.tradition)
+                self._hay[i] = (
+                    item.haystack() + " " + self._labels.get(item.tradition or "", "").casefold()
+                )
+                row = self._row_of_id.get(item.id)
+                if row is not None:
+                    idx = self.index(row)
+                    self.dataChanged.emit(idx, idx)
+                return
+
+    def set_filter(self, flt: Filter) -> None:
+        if flt != self._filter:
+            self._filter = flt
+            self._refilter()
+
+    @property
+    def filter(self) -> Filter:
+        return self._filter
+
+    def all_items(self) -> list[Item]:
+        return self._items
+
+    def item(self, row: int) -> Item | None:
+        if 0 <= row < len(self._rows):
+            return self._items[self._rows[row]]
+        return None
+
+    def row_of(self, item_id: int) -> int | None:
+        return self._row_of_id.get(item_id)
+
+    def _refilter(self) -> None:
+        self.beginResetModel()
+        self._rows = apply_filter(self._items, self._filter, None, self._hay)
+        self._row_of_id = {self._items[r].id: n for n, r in enumerate(self._rows)}
+        self.endResetModel()
+
+    # --- Qt model
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
+        if parent is not None and parent.isValid():
+            return 0
+        return len(self._rows)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        it = self._items[self._rows[index.row()]]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return it.name
+        if role == ItemRole:
+            return it
+        if role == Qt.ItemDataRole.DecorationRole:
+            pm = self._loader.pixmap(it.id)
+            if pm is None and not self._loader.is_broken(it.id):
+                self._loader.request(it.id, it.path)
+            return pm
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [it.name]
+            if it.tradition:
+                who = "confirmed" if it.confirmed else f"model, {it.probability:.0%}"
+                lines.append(f"{self._label(it.tradition)} ({who})")
+            if it.uncertain and not it.confirmed:
+                lines.append("The model is uncertain about this photo.")
+            if it.tags:
+                lines.append("Tags: " + ", ".join(it.tags))
+            return "\n".join(lines)
+        if role == StatusRole:
+            return it.status
+        return None
+
+    def label(self, tradition: str) -> str:
+        return self._label(tradition)
+
+    def _thumb_ready(self, key: object) -> None:
+        if not isinstance(key, int):
+            return
+        row = self._row_of_id.get(key)
+        if row is not None:
+            idx = self.index(row)
+            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+
+class ThumbDelegate(QStyledItemDelegate):
+    """Paints one cell: thumbnail, name, tradition and a status mark."""
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return CELL
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        item = index.data(ItemRole)
+        if not isinstance(item, Item):
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r: QRect = option.rect.adjusted(4, 4, -4, -4)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected:
+            painter.setPen(QPen(QColor(ACCENT), 2))
+            painter.setBrush(QColor("#e3efee"))
+        else:
+            painter.setPen(QPen(QColor("#e2ddd4"), 1))
+            painter.setBrush(QColor("#ffffff"))
+        painter.drawRoundedRect(r, 6, 6)
+        thumb_rect = QRect(r.left() + 7, r.top() + 7, r.width() - 14, THUMB_SIZE)
+        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        if pm is not None and not pm.isNull():
+            scaled = pm.size().scaled(thumb_rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            x = thumb_rect.left() + (thumb_rect.width() - scaled.width()) // 2
+            y = thumb_rect.top() + (thumb_rect.height() - scaled.height()) // 2
+            painter.drawPixmap(QRect(x, y, scaled.width(), scaled.height()), pm)
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#efebe4"))
+            painter.drawRoundedRect(thumb_rect, 4, 4)
+        # Text lines.
+        painter.setPen(QColor("#262626"))
+        font = QFont(option.font)
+        font.setPointSizeF(max(7.5, font.pointSizeF() - 0.5))
+        painter.setFont(font)
+        fm = painter.fontMetrics()
+        text_top = thumb_rect.bottom() + 4
+        name_rect = QRect(r.left() + 8, text_top, r.width() - 16, fm.height())
+        painter.drawText(
+            name_rect,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(item.name, Qt.TextElideMode.ElideMiddle, name_rect.width()),
+        )
+        model = index.model()
+        label = ""
+        if item.tradition:
+            label = model.label(item.tradition) if isinstance(model, CollectionModel) else ""
+            label = label or item.tradition
+        status = item.status
+        colour = {CONFIRMED: OK, UNCERTAIN: WARN, UNCONFIRMED: "#8a857c"}[status]
+        line2 = QRect(r.left() + 20, text_top + fm.height(), r.width() - 28, fm.height())
+        painter.setPen(QColor("#5b5750"))
+        shown = label or "not classified"
+        if status == UNCERTAIN:
+            shown = f"{shown}?"
+        painter.drawText(
+            line2,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(shown, Qt.TextElideMode.ElideRight, line2.width()),
+        )
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(colour))
+        dot = QRect(r.left() + 8, line2.center().y() - 4, 8, 8)
+        if status == CONFIRMED:
+            painter.drawEllipse(dot)
+        elif status == UNCERTAIN:
+            painter.drawRoundedRect(dot, 1, 1)
+        else:
+            painter.setPen(QPen(QColor(colour), 1.2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(dot.adjusted(0, 0, -1, -1))
+        painter.restore()
+
+
+class CollectionView(QListView):
+    """A wrapping grid of uniform cells: Qt lays out only what is visible, so 100,000 rows scroll
+    as smoothly as 100."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("collectionView")
+        self.setViewMode(QListView.ViewMode.ListMode)  # ListMode + wrapping = the fast layout
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(True)
+        self.setGridSize(CELL)
+        self.setMovement(QListView.Movement.Static)
+        self.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        self.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.verticalScrollBar().setSingleStep(24)
+        self.setItemDelegate(ThumbDelegate(self))
+        self.setSpacing(0)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+
+
+class FacetPanel(QWidget):
+    """Search box, status buttons and the tradition list with counts."""
+
+    filterChanged = Signal(object)  # Filter
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("facetPanel")
+        self._label: Labeller = lambda t: t
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(12, 12, 8, 12)
+        lay.setSpacing(8)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("Search names, notes, tags…")
+        self.search.setClearButtonEnabled(True)
+        lay.addWidget(self.search)
+
+        head = QLabel("Review state", self)
+        head.setProperty("role", "section")
+        lay.addWidget(head)
+        self._status_group = QButtonGroup(self)
+        self._status_group.setExclusive(True)
+        self.status_buttons: dict[str | None, QPushButton] = {}
+        for key, text in (
+            (None, "All"),
+            (UNCONFIRMED, "To review"),
+            (UNCERTAIN, "Uncertain"),
+            (CONFIRMED, "Confirmed"),
+        ):
+            b = QPushButton(text, self)
+            b.setCheckable(True)
+            b.setProperty("role", "facet")
+            b.setFlat(True)
+            self._status_group.addButton(b)
+            self.status_buttons[key] = b
+            lay.addWidget(b)
+        self.status_buttons[None].setChecked(True)
+
+        head2 = QLabel("Tradition", self)
+        head2.setProperty("role", "section")
+        lay.addWidget(head2)
+        self.traditions = QListWidget(self)
+        self.traditions.setObjectName("traditionFacet")
+        self.traditions.setFrameShape(QFrame.Shape.NoFrame)
+        lay.addWidget(self.traditions, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(200)  # type-ahead: filter once the curator pauses
+        self._timer.timeout.connect(self._emit)
+        self.search.textChanged.connect(lambda _t: self._timer.start())
+        self._status_group.buttonClicked.connect(lambda _b: self._emit())
+        self.traditions.currentItemChanged.connect(lambda *_: self._emit())
+        self._updating = False
+
+    def set_labeller(self, labeller: Labeller) -> None:
+        self._label = labeller
+
+    def current_filter(self) -> Filter:
+        status = next((k for k, b in self.status_buttons.items() if b.isChecked()), None)
+        it = self.traditions.currentItem()
+        trad = it.data(Qt.ItemDataRole.UserRole) if it is not None else None
+        return Filter(tradition=trad, status=status, text=self.search.text().strip())
+
+    def update_counts(self, items: Sequence[Item]) -> None:
+        """Refresh the numbers beside each facet; keeps the current choice."""
+        self._updating = True
+        try:
+            sc = status_counts(items)
+            names = {None: "All", UNCONFIRMED: "To review", UNCERTAIN: "Uncertain"}
+            names[CONFIRMED] = "Confirmed"
+            for key, b in self.status_buttons.items():
+                n = len(items) if key is None else sc.get(key, 0)
+                b.setText(f"{names[key]}  ·  {n:,}")
+            current = self.current_filter().tradition
+            counts = tradition_counts(items)
+            self.traditions.blockSignals(True)
+            self.traditions.clear()
+            all_item = QListWidgetItem(f"All traditions  ({len(items):,})")
+            all_item.setData(Qt.ItemDataRole.UserRole, None)
+            self.traditions.addItem(all_item)
+            chosen = all_item
+            ordered = sorted(
+                counts.items(), key=lambda kv: (kv[0] == UNKNOWN_TRADITION, -kv[1], kv[0])
+            )
+            for trad, n in ordered:
+                text = self._label(trad) if trad else "Not classified"
+                wi = QListWidgetItem(f"{text}  ({n:,})")
+                wi.setData(Qt.ItemDataRole.UserRole, trad)
+                self.traditions.addItem(wi)
+                if trad == current:
+                    chosen = wi
+            self.traditions.setCurrentItem(chosen)
+            self.traditions.blockSignals(False)
+        finally:
+            self._updating = False
+
+    def _emit(self) -> None:
+        if not self._updating:
+            self.filterChanged.emit(self.current_filter())

@@ -1,0 +1,349 @@
+"""The knowledge browser: a tradition's card (region hierarchy, motifs, weaves, fibres, GI,
+sources), a small map of where traditions come from, and its neighbourhood in the graph."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from saree_app.gui.theme import ACCENT
+
+# India's rough bounding box (lon, lat): enough to place dots sensibly without a base map.
+_LON = (68.0, 97.5)
+_LAT = (6.5, 35.5)
+
+
+class DotMap(QWidget):
+    """Traditions as dots at their coordinates; the chosen one highlighted, neighbours ringed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dotMap")
+        self._points: dict[str, tuple[float, float, str]] = {}
+        self._current: str | None = None
+        self._near: set[str] = set()
+        self.setMinimumSize(220, 240)
+
+    def set_points(self, points: dict[str, tuple[float, float, str]]) -> None:
+        self._points = points
+        self.update()
+
+    def set_current(self, tradition: str | None, near: Iterable[str] = ()) -> None:
+        self._current = tradition
+        self._near = set(near)
+        self.update()
+
+    def _xy(self, lat: float, lon: float, r: QRectF) -> QPointF:
+        x = r.left() + (lon - _LON[0]) / (_LON[1] - _LON[0]) * r.width()
+        y = r.bottom() - (lat - _LAT[0]) / (_LAT[1] - _LAT[0]) * r.height()
+        return QPointF(x, y)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor("#fbfaf7"))
+        side = min(self.width() - 20, (self.height() - 20) * (_LON[1] - _LON[0]) / 29.0)
+        h = side * 29.0 / (_LON[1] - _LON[0])
+        r = QRectF((self.width() - side) / 2, (self.height() - h) / 2, side, h)
+        p.setPen(QPen(QColor("#e2ddd4"), 1))
+        p.drawRoundedRect(r, 6, 6)
+        if not self._points:
+            p.setPen(QColor("#8a857c"))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, "No coordinates in the graph")
+            p.end()
+            return
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
+        p.setFont(font)
+        for tid, (lat, lon, _label) in self._points.items():
+            if tid == self._current:
+                continue
+            pt = self._xy(lat, lon, r)
+            near = tid in self._near
+            p.setPen(QPen(QColor(ACCENT), 1.5) if near else Qt.PenStyle.NoPen)
+            p.setBrush(QColor("#c9c2b6") if not near else QColor("#ffffff"))
+            p.drawEllipse(pt, 4.5 if near else 3.5, 4.5 if near else 3.5)
+        if self._current in self._points:
+            lat, lon, label = self._points[self._current]
+            pt = self._xy(lat, lon, r)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(213, 94, 0))
+            p.drawEllipse(pt, 6.5, 6.5)
+            p.setPen(QColor("#262626"))
+            p.drawText(pt + QPointF(9, 4), label)
+        p.end()
+
+
+class KnowledgePage(QWidget):
+    """Browse the textile knowledge graph; `showInCollection` filters the browser."""
+
+    showInCollection = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("knowledgePage")
+        self._graph: Any = None
+        self._label: Callable[[str], str] = lambda t: t
+        self._counts: dict[str, int] = {}
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        lay.addWidget(split)
+        left = QWidget(split)
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(12, 12, 6, 12)
+        self.search = QLineEdit(left)
+        self.search.setPlaceholderText("Find a tradition, state, motif…")
+        self.search.setClearButtonEnabled(True)
+        ll.addWidget(self.search)
+        self.list = QListWidget(left)
+        self.list.setObjectName("traditionList")
+        self.list.setFrameShape(QFrame.Shape.NoFrame)
+        ll.addWidget(self.list, 1)
+        split.addWidget(left)
+        self.card = QTextBrowser(split)
+        self.card.setObjectName("traditionCard")
+        self.card.setOpenLinks(False)
+        self.card.anchorClicked.connect(self._link)
+        self.card.setFrameShape(QFrame.Shape.NoFrame)
+        split.addWidget(self.card)
+        right = QWidget(split)
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(6, 12, 12, 12)
+        head = QLabel("Where it is woven", right)
+        head.setProperty("role", "section")
+        rl.addWidget(head)
+        self.map = DotMap(right)
+        rl.addWidget(self.map, 1)
+        self.map_note = QLabel(
+            "Dots: traditions in the graph. Ringed: its neighbours. Positions are approximate.",
+            right,
+        )
+        self.map_note.setWordWrap(True)
+        self.map_note.setProperty("role", "hint")
+        rl.addWidget(self.map_note)
+        split.addWidget(right)
+        split.setSizes([240, 620, 300])
+        self.list.currentItemChanged.connect(self._chosen)
+        self.search.textChanged.connect(self._filter)
+        self.set_graph(None, "The knowledge graph is still loading.")
+
+    def set_graph(self, graph: Any, problem: str | None = None, label: Any = None) -> None:
+        self._graph = graph
+        if label is not None:
+            self._label = label
+        self.list.clear()
+        if graph is None:
+            self.card.setHtml(
+                "<div style='color:#5b5750; margin:40px'><h3>No knowledge graph</h3>"
+                f"<p>{html.escape(problem or '')}</p></div>"
+            )
+            self.map.set_points({})
+            return
+        traditions = sorted(graph.traditions(), key=lambda t: self._label(t).casefold())
+        points: dict[str, tuple[float, float, str]] = {}
+        for t in traditions:
+            wi = QListWidgetItem(self._label(t))
+            wi.setData(Qt.ItemDataRole.UserRole, t)
+            wi.setData(Qt.ItemDataRole.UserRole + 1, self._search_text(t))
+            self.list.addItem(wi)
+            coords = self._coords(t)
+            if coords is not None:
+                points[t] = (coords[0], coords[1], self._label(t))
+        self.map.set_points(points)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """How many photos of the collection each tradition has (for the card's link)."""
+        self._counts = counts
+        cur = self.current()
+        if cur:
+            self.show_tradition(cur)
+
+    def current(self) -> str | None:
+        it = self.list.currentItem()
+        return str(it.data(Qt.ItemDataRole.UserRole)) if it is not None else None
+
+    def show_tradition(self, tradition: str) -> bool:
+        for i in range(self.list.count()):
+            it = self.list.item(i)
+            if it.data(Qt.ItemDataRole.UserRole) == tradition:
+                it.setHidden(False)
+                if self.list.currentItem() is it:
+                    self._render(tradition)
+                else:
+                    self.list.setCurrentItem(it)
+                return True
+        return False
+
+    # --- internals
+    def _search_text(self, t: str) -> str:
+        g = self._graph
+        words = [self._label(t)]
+        try:
+            words += [self._label(r) for r in g.region_chain(t)]
+            words += [self._label(a) for a in g.attributes_of(t)]
+        except (KeyError, ValueError, AttributeError):
+            pass
+        return " ".join(words).casefold()
+
+    def _coords(self, t: str) -> tuple[float, float] | None:
+        try:
+            card = self._graph.card(t)
+        except (KeyError, ValueError, AttributeError):
+            return None
+        for region in card.region_chain:  # the most local place that has coordinates
+            if region.latitude is not None and region.longitude is not None:
+                return float(region.latitude), float(region.longitude)
+        return None
+
+    def _filter(self, text: str) -> None:
+        words = text.casefold().split()
+        for i in range(self.list.count()):
+            it = self.list.item(i)
+            hay = str(it.data(Qt.ItemDataRole.UserRole + 1))
+            it.setHidden(not all(w in hay for w in words))
+
+    def _chosen(self, cur: QListWidgetItem | None, _prev: object = None) -> None:
+        if cur is not None:
+            self._render(str(cur.data(Qt.ItemDataRole.UserRole)))
+
+    def _link(self, url: Any) -> None:
+        target = url.toString()
+        if target.startswith("tradition:"):
+            self.show_tradition(target.split(":", 1)[1])
+        elif target.startswith("collection:"):
+            self.showInCollection.emit(target.split(":", 1)[1])
+
+    def _render(self, t: str) -> None:
+        g = self._graph
+        if g is None:
+            return
+        try:
+            card = g.card(t)
+        except (KeyError, ValueError) as exc:
+            self.card.setHtml(f"<p>{html.escape(str(exc))}</p>")
+            return
+        grey = "color:#8a857c"
+        levels = {"town": "town", "district": "district", "state": "state"}
+        levels["cultural_region"] = "cultural region"
+        region = (
+            " › ".join(
+                f"{html.escape(r.label)} <span style='{grey}'>"
+                f"({levels.get(r.level, r.level)})</span>"
+                for r in card.region_chain
+            )
+            or f"<span style='{grey}'>not recorded</span>"
+        )
+        rows = [("Region", region)]
+        if card.local_names:
+            rows.append(("Also called", html.escape(", ".join(card.local_names))))
+        for title, kind in (
+            ("Motifs", "motif"),
+            ("Weaves and techniques", "weave"),
+            ("Border, pallu and structure", "feature"),
+        ):
+            links = [a for a in card.attributes if a.kind == kind]
+            rows.append((title, _attributes_html(links)))
+        fibres = ", ".join(html.escape(f.label) for f in card.fibres)
+        rows.append(("Fibres", fibres or f"<span style='{grey}'>not recorded</span>"))
+        rows.append(("GI registration", _gi_html(card.gi)))
+        try:
+            near = list(g.similar_traditions(t, 5))
+        except (KeyError, ValueError, AttributeError):
+            near = []
+        near_ids = [str(n[0]) for n in near]
+        neighbours = ", ".join(
+            f"<a href='tradition:{html.escape(n)}'>{html.escape(self._label(n))}</a>"
+            f" <span style='{grey}'>{float(sim):.2f}</span>"
+            for n, sim in near
+        )
+        rows.append(("Neighbours (shared attributes)", neighbours or "none"))
+        n = self._counts.get(t, 0)
+        rows.append(
+            (
+                "In your collection",
+                f"<a href='collection:{html.escape(t)}'>{n:,} photo{'s' if n != 1 else ''}</a>"
+                if n
+                else "no photos yet",
+            )
+        )
+        table = "".join(
+            f"<tr><td style='color:#6b665d; padding:5px 16px 5px 0; vertical-align:top;"
+            f" white-space:nowrap'>{k}</td><td style='padding:5px 0'>{v}</td></tr>"
+            for k, v in rows
+        )
+        src = (
+            "".join(
+                f"<li><a href='{html.escape(s.url)}'>{html.escape(s.title)}</a></li>"
+                if s.url
+                else f"<li>{html.escape(s.title)}</li>"
+                for s in card.sources
+            )
+            or "<li>none recorded</li>"
+        )
+        caveat = ""
+        if not card.confirmed or card.note:
+            caveat = (
+                "<div style='background:#fbf1de; padding:6px; margin-top:6px'>"
+                + ("Not confirmed by a primary source. " if not card.confirmed else "")
+                + html.escape(card.note or "")
+                + "</div>"
+            )
+        self.card.setHtml(
+            f"<div style='margin:14px 18px'><h2 style='margin-bottom:2px'>"
+            f"{html.escape(card.label)}</h2>{caveat}"
+            f"<table style='margin-top:10px'>{table}</table>"
+            f"<h4 style='margin-bottom:2px'>Sources</h4><ul style='margin-top:2px'>{src}</ul>"
+            "</div>"
+        )
+        self.map.set_current(t, near_ids)
+
+
+def _attributes_html(links: list[Any]) -> str:
+    if not links:
+        return "<span style='color:#8a857c'>none recorded</span>"
+    out = []
+    for a in sorted(links, key=lambda a: -a.typicality):
+        where = f" on the {'/'.join(a.shown_on)}" if a.shown_on else ""
+        unsure = "" if a.confirmed else " (not confirmed)"
+        out.append(
+            f"{html.escape(a.label)} <span style='color:#8a857c'>typicality "
+            f"{a.typicality:.1f}{where}{unsure}</span>"
+        )
+    return "<br>".join(out)
+
+
+def _gi_html(gi: Any) -> str:
+    if gi is None:
+        return "<span style='color:#8a857c'>not recorded</span>"
+    facts = []
+    facts.append("registered" if gi.registered else "not registered")
+    if gi.application:
+        facts.append(f"application {html.escape(str(gi.application))}")
+    if gi.year:
+        facts.append(html.escape(str(gi.year)))
+    if gi.holder:
+        facts.append(f"held by {html.escape(str(gi.holder))}")
+    text = ", ".join(facts)
+    if not gi.confirmed:
+        text += " <span style='color:#a86a12'>(not confirmed)</span>"
+    if gi.note:
+        text += f"<br><span style='color:#8a857c'>{html.escape(gi.note)}</span>"
+    return text

@@ -1,0 +1,350 @@
+"""The window's one door to the core: catalogue, model, knowledge graph (no widgets here).
+
+Every method may be called from a worker thread unless it says otherwise; the catalogue is
+thread-safe and listing uses its own read-only connection, so the browser can refresh while an
+import writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import platformdirs
+
+from saree_app.gui.analysis import pretty
+from saree_app.gui.items import Item
+
+_LIST_SQL = """
+SELECT p.id, p.path, r.top_tradition, r.top_probability, r.uncertain,
+       l.tradition, l.certainty, l.note
+FROM photos p
+LEFT JOIN predictions r ON r.photo_id = p.id AND r.model_sha256 = ?
+LEFT JOIN labels l ON l.photo_id = p.id
+{where}
+ORDER BY p.id
+"""
+
+
+def default_collection() -> Path:
+    """Where a new curator's catalogue lives until they choose another file."""
+    return platformdirs.user_data_path("saree-app", appauthor=False) / "collection.saree"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the status bar and the model card say about the loaded model."""
+
+    name: str
+    sha256: str
+    card: Path | None
+
+
+class Library:
+    """One open collection plus the model and graph that explain it."""
+
+    def __init__(
+        self,
+        collection: Path,
+        *,
+        model: Path | None = None,
+        threads: int | None = None,
+    ) -> None:
+        from saree_app.collection.catalog import Catalog
+
+        collection.parent.mkdir(parents=True, exist_ok=True)
+        self.path = collection
+        self.catalog = Catalog(collection)
+        self._model_path = model
+        self._threads = threads or None
+        self._lock = threading.Lock()
+        self.predictor: Any = None
+        self.model_problem: str | None = "The model is still loading."
+        self.graph: Any = None
+        self.graph_problem: str | None = "The knowledge graph is still loading."
+        self._labels: dict[str, str] = {}
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    # --- model and graph (slow: call from a worker)
+    def load(self) -> None:
+        """Load the knowledge graph, then the model; problems are kept as messages."""
+        try:
+            from saree_app.knowledge.graph import load_graph_or_none
+
+            graph, problem = load_graph_or_none()
+        except Exception as exc:  # an incomplete install must still open the collection
+            graph, problem = None, f"The knowledge graph could not be loaded: {exc}"
+        self.graph, self.graph_problem = graph, problem
+        try:
+            from saree_app.model.predict import Predictor
+
+            predictor = Predictor(
+                self._model_path, graph=graph, threads=self._threads, load_graph=False
+            )
+        except Exception as exc:
+            self.predictor = None
+            self.model_problem = f"No model: {exc}"
+        else:
+            self.predictor = predictor
+            self.model_problem = None
+
+    def model_info(self) -> ModelInfo | None:
+        p = self.predictor
+        if p is None:
+            return None
+        manifest = p.manifest
+        path = Path(getattr(manifest, "path", "") or "")
+        card = path.parent / "MODEL_CARD.md" if path.name else None
+        if card is None or not card.is_file():
+            from saree_app import paths
+
+            card = paths.models_dir() / "MODEL_CARD.md"
+        return ModelInfo(
+            name=str(getattr(manifest, "name", "model")),
+            sha256=str(manifest.sha256),
+            card=card if card.is_file() else None,
+        )
+
+    # --- vocabulary
+    def label(self, term: str) -> str:
+        hit = self._labels.get(term)
+        if hit is not None:
+            return hit
+        text = pretty(term)
+        if self.graph is not None:
+            with contextlib.suppress(KeyError, ValueError, AttributeError):
+                text = str(self.graph.label(term))
+        elif self.predictor is not None:
+            text = str(self.predictor.label(term))
+        self._labels[term] = text
+        return text
+
+    def traditions(self) -> list[str]:
+        """Every tradition a curator can choose: the graph's, else the model's."""
+        if self.graph is not None:
+            return list(self.graph.traditions())
+        if self.predictor is not None:
+            return list(self.predictor.manifest.labels)
+        return []
+
+    def sources(self, tradition: str) -> list[tuple[str, str | None]]:
+        """(title, address or None) of every source the graph cites for a tradition."""
+        if self.graph is None:
+            return []
+        try:
+            card = self.graph.card(tradition)
+        except (KeyError, ValueError):
+            return []
+        return [(str(s.title), s.url) for s in card.sources]
+
+    # --- photos
+    def model_sha(self) -> str | None:
+        if self.predictor is not None:
+            return str(self.predictor.manifest.sha256)
+        latest: str | None = self.catalog.latest_model()
+        return latest
+
+    def items(self, ids: Sequence[int] | None = None) -> list[Item]:
+        """Every photo (or those ids) as browser items; a fresh read-only connection per call."""
+        sha = self.model_sha() or ""
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        where = ""
+        params: list[Any] = [sha]
+        if ids is not None:
+            if not ids:
+                return []
+            where = f"WHERE p.id IN ({','.join('?' * len(ids))})"
+            params += [int(i) for i in ids]
+        db = sqlite3.connect(uri, uri=True, timeout=30)
+        try:
+            rows = db.execute(_LIST_SQL.format(where=where), params).fetchall()
+            tag_sql = "SELECT photo_id, tag FROM tags ORDER BY photo_id, tag"
+            tags: dict[int, list[str]] = {}
+            for pid, tag in db.execute(tag_sql):
+                tags.setdefault(int(pid), []).append(str(tag))
+        finally:
+            db.close()
+        out = []
+        for pid, path, top, prob, uncertain, lab, certainty, note in rows:
+            p = Path(path)
+            confirmed = lab if lab and certainty == "confirmed" else None
+            out.append(
+                Item(
+                    id=int(pid),
+                    name=p.name,
+                    path=p,
+                    predicted=(lab if lab and not confirmed else top) or None,
+                    probability=float(prob or 0.0),
+                    confirmed=confirmed,
+                    uncertain=bool(uncertain),
+                    note=note or "",
+                    tags=tuple(tags.get(int(pid), ())),
+                )
+            )
+        return out
+
+    def item(self, item_id: int) -> Item | None:
+        found = self.items([item_id])
+        return found[0] if found else None
+
+    def predict(self, photo: Any, item_id: int | None = None) -> Any:
+        """A fresh Prediction for a photo (PIL image or path), sharpened by the curator's
+        confirmed examples (few-shot prototypes) when there are enough of them."""
+        if self.predictor is None:
+            raise RuntimeError(self.model_problem or "No model is loaded.")
+        pred = self.predictor.predict(photo)
+        try:
+            from saree_app.collection.fewshot import FewShot, refuse
+
+            sha = str(self.predictor.manifest.sha256)
+            exclude = () if item_id is None else (item_id,)
+            fewshot = FewShot.from_catalog(self.catalog, sha, exclude=exclude)
+        except Exception:  # few-shot is a refinement; without it the answer still stands
+            return pred
+        return refuse(pred, self.graph, fewshot)
+
+    # --- curator decisions (main thread)
+    def confirm(self, item_id: int, tradition: str) -> Item | None:
+        self.catalog.set_label(item_id, tradition=tradition, certainty="confirmed")
+        return self.item(item_id)
+
+    def set_note(self, item_id: int, note: str) -> Item | None:
+        self.catalog.set_label(item_id, note=note)
+        return self.item(item_id)
+
+    def set_tags(self, item_id: int, tags: Sequence[str]) -> Item | None:
+        old = set(self.catalog.tags(item_id))
+        new = set(tags)
+        with self.catalog.transaction():
+            if old - new:
+                self.catalog.remove_tags(item_id, sorted(old - new))
+            if new - old:
+                self.catalog.add_tags(item_id, sorted(new - old))
+        return self.item(item_id)
+
+    # --- similar sarees
+    def similar(self, item_id: int, part: str = "whole", k: int = 12) -> list[tuple[Item, float]]:
+        from saree_app.collection.catalog import CatalogError
+        from saree_app.collection.similar import search
+
+        sha = self.model_sha()
+        if sha is None:
+            return []
+        try:
+            matches = search(self.catalog, item_id, part=part, k=k, model_sha256=sha)
+        except CatalogError:
+            return []  # no embedding for this photo yet (imported with another model)
+        by_id = {it.id: it for it in self.items([m.photo_id for m in matches])}
+        return [(by_id[m.photo_id], float(m.score)) for m in matches if m.photo_id in by_id]
+
+    # --- import and export (generators and functions for the worker)
+    def import_paths(self, paths: Sequence[Path], cancel: Callable[[], bool]) -> Iterator[Any]:
+        """Import folders (recursively) and single photos; yields ImportProgress over all of
+        them and returns the last one (the worker's result)."""
+        from dataclasses import replace
+
+        from saree_app.collection.importer import ImportProgress, import_folder
+
+        if self.predictor is None:
+            raise RuntimeError(
+                (self.model_problem or "No model is loaded.")
+                + " Photos are classified as they are imported, so import needs the model."
+            )
+        folders = [p for p in paths if p.is_dir()]
+        files = [p for p in paths if not p.is_dir()]
+        base = ImportProgress(0, 0, "", 0, 0, ())
+        last = base
+        segments: list[Callable[[], Iterator[Any]]] = [
+            (lambda f=f: import_folder(self.catalog, f, self.predictor, cancel=cancel))
+            for f in folders
+        ]
+        if files:
+            segments.append(lambda: self._import_files(files, cancel))
+        for make in segments:
+            step = None
+            for step in make():
+                last = replace(
+                    step,
+                    done=base.done + step.done,
+                    total=base.total + step.total,
+                    added=base.added + step.added,
+                    already=base.already + step.already,
+                    skipped=base.skipped + step.skipped,
+                    finished=False,
+                )
+                yield last
+                if step.cancelled:
+                    return last
+            base = replace(last, cancelled=False)
+        last = replace(last, finished=True, current="")
+        yield last
+        return last
+
+    def _import_files(self, files: Sequence[Path], cancel: Callable[[], bool]) -> Iterator[Any]:
+        """Single photos dropped on the window: the importer's rules, without a folder scan."""
+        import hashlib
+
+        import numpy as np
+
+        from saree_app.collection.catalog import NewPhoto
+        from saree_app.collection.importer import ImportProgress, Skipped
+
+        predictor = self.predictor
+        sha_model = str(predictor.manifest.sha256)
+        seen = self.catalog.known_hashes(sha_model)
+        done = added = already = 0
+        skipped: list[Any] = []
+        todo: dict[Path, NewPhoto] = {}
+        for path in files:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                skipped.append(Skipped(str(path), f"cannot be read ({exc.strerror or exc})"))
+                done += 1
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in seen:
+                already += 1
+                done += 1
+                continue
+            todo[path] = NewPhoto(str(path), digest, len(data))
+        total = len(files)
+        yield ImportProgress(done, total, "", added, already, tuple(skipped))
+        for path, result in predictor.predict_many(list(todo)):
+            new = todo[Path(path)]
+            if isinstance(result, BaseException):
+                skipped.append(Skipped(new.path, str(getattr(result, "reason", result))))
+            else:
+                w, h = result.photo_size
+                top = result.fused.ranking[0] if result.fused.ranking else None
+                self.catalog.record(
+                    NewPhoto(new.path, new.sha256, new.size, w, h),
+                    sha_model,
+                    result.to_dict(),
+                    top_tradition=top.tradition if top else None,
+                    top_probability=float(top.probability) if top else None,
+                    uncertain=bool(result.uncertain),
+                    embedding=np.asarray(result.embedding, dtype=np.float32),
+                    part_embeddings=np.asarray(result.part_embeddings, dtype=np.float32),
+                )
+                added += 1
+            done += 1
+            yield ImportProgress(done, total, new.path, added, already, tuple(skipped))
+            if cancel():
+                yield ImportProgress(done, total, "", added, already, tuple(skipped), True)
+                return
+        yield ImportProgress(done, total, "", added, already, tuple(skipped), finished=True)
+
+    def export(self, path: Path, fmt: str) -> Path:
+        from saree_app.collection.export import export
+
+        export(self.catalog, fmt, path, graph=self.graph, model_sha256=self.model_sha())
+        return path

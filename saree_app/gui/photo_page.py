@@ -1,0 +1,267 @@
+"""The photo page: viewer with overlay controls and legend, answer and curator panels,
+and the similar-sarees strip."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from saree_app.gui.analysis import Analysis, heat_for, pretty
+from saree_app.gui.answer import AnswerPanel
+from saree_app.gui.curator import CuratorPanel
+from saree_app.gui.overlays import colour_heat, colour_mask, rgba_to_qimage
+from saree_app.gui.similar import SimilarStrip
+from saree_app.gui.theme import PART_COLOURS, PART_LABELS, PARTS
+from saree_app.gui.thumbs import ThumbnailLoader
+from saree_app.gui.viewer import PhotoViewer
+
+LAYER_PARTS = "parts"
+LAYER_HEAT = "tradition heat"
+LAYER_PART_HEAT = "part heat"
+
+
+class OverlayBar(QWidget):
+    """Switches and blends the overlay layers: part mask, tradition heatmap, part heatmap."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("overlayBar")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.setSpacing(10)
+        self.parts = QCheckBox("Parts", self)
+        self.parts.setToolTip("Colour the border, pallu and body the model found")
+        lay.addWidget(self.parts)
+        self.legend = QWidget(self)
+        leg = QHBoxLayout(self.legend)
+        leg.setContentsMargins(0, 0, 0, 0)
+        leg.setSpacing(4)
+        for part in PARTS:
+            r, g, b = PART_COLOURS[part]
+            sw = QLabel(self.legend)
+            sw.setFixedSize(10, 10)
+            sw.setStyleSheet(f"background: rgb({r},{g},{b}); border-radius: 2px;")
+            leg.addWidget(sw)
+            leg.addWidget(QLabel(PART_LABELS[part], self.legend))
+            leg.addSpacing(4)
+        lay.addWidget(self.legend)
+        lay.addSpacing(8)
+        self.heat = QCheckBox("Heatmap of", self)
+        self.heat.setToolTip("Where the model sees the chosen tradition")
+        lay.addWidget(self.heat)
+        self.heat_choice = QComboBox(self)
+        self.heat_choice.setObjectName("heatChoice")
+        self.heat_choice.setMinimumContentsLength(12)
+        lay.addWidget(self.heat_choice)
+        self.part_heat = QCheckBox("Part heatmap", self)
+        self.part_heat.setToolTip("How strongly each pixel belongs to one part")
+        lay.addWidget(self.part_heat)
+        self.part_choice = QComboBox(self)
+        for part in PARTS:
+            self.part_choice.addItem(PART_LABELS[part], part)
+        self.part_choice.setCurrentIndex(1)
+        lay.addWidget(self.part_choice)
+        lay.addStretch(1)
+        lay.addWidget(QLabel("Opacity", self))
+        self.opacity = QSlider(Qt.Orientation.Horizontal, self)
+        self.opacity.setObjectName("opacity")
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(60)
+        self.opacity.setFixedWidth(110)
+        lay.addWidget(self.opacity)
+        self.fit = QToolButton(self)
+        self.fit.setText("Fit")
+        self.fit.setToolTip("Fit the photo to the window (F)")
+        lay.addWidget(self.fit)
+        for w in (self.parts, self.heat, self.part_heat):
+            w.toggled.connect(lambda _on: self.changed.emit())
+        self.heat_choice.currentIndexChanged.connect(self._heat_choice_changed)
+        self.part_choice.currentIndexChanged.connect(self._part_choice_changed)
+
+    def _heat_choice_changed(self, _i: int) -> None:
+        if self.heat_choice.currentIndex() >= 0 and not self.heat.isChecked():
+            self.heat.setChecked(True)  # picking a tradition means "show me"
+        else:
+            self.changed.emit()
+
+    def _part_choice_changed(self, _i: int) -> None:
+        if not self.part_heat.isChecked():
+            self.part_heat.setChecked(True)
+        else:
+            self.changed.emit()
+
+    def set_traditions(self, ranked: list[tuple[str, str]]) -> None:
+        self.heat_choice.blockSignals(True)
+        self.heat_choice.clear()
+        for tid, label in ranked:
+            self.heat_choice.addItem(label, tid)
+        self.heat_choice.blockSignals(False)
+        enabled = bool(ranked)
+        for w in (self.parts, self.heat, self.heat_choice, self.part_heat, self.part_choice):
+            w.setEnabled(enabled)
+
+    def choose_tradition(self, tradition: str) -> None:
+        i = self.heat_choice.findData(tradition)
+        if i < 0:
+            return
+        self.heat_choice.blockSignals(True)
+        self.heat_choice.setCurrentIndex(i)
+        self.heat_choice.blockSignals(False)
+        if self.heat.isChecked():
+            self.changed.emit()
+        else:
+            self.heat.setChecked(True)
+
+
+class PhotoPage(QWidget):
+    """Shows one Analysis; everything the curator decides leaves through the curator panel."""
+
+    def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("photoPage")
+        self._analysis: Analysis | None = None
+        self._label: Callable[[str], str] = pretty
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("photoSplitter")
+        outer.addWidget(self.splitter)
+
+        left = QWidget(self.splitter)
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.setSpacing(0)
+        self.overlays = OverlayBar(left)
+        ll.addWidget(self.overlays)
+        self.stack = QStackedWidget(left)
+        self.viewer = PhotoViewer(self.stack)
+        self.placeholder = QLabel(
+            "Select a photo in the Collection tab (double-click or Enter) to see where it comes "
+            "from.\n\nJ / K move to the next / previous photo, C confirms the top answer.",
+            self.stack,
+        )
+        self.placeholder.setObjectName("emptyState")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.viewer)
+        ll.addWidget(self.stack, 1)
+        self.busy = QLabel("", left)
+        self.busy.setObjectName("busyLine")
+        self.busy.hide()
+        ll.addWidget(self.busy)
+        self.similar = SimilarStrip(loader, left)
+        ll.addWidget(self.similar)
+        self.splitter.addWidget(left)
+
+        right = QScrollArea(self.splitter)
+        right.setObjectName("sidePanel")
+        right.setWidgetResizable(True)
+        right.setFrameShape(QFrame.Shape.NoFrame)
+        right.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side = QWidget(right)
+        side.setObjectName("sideContent")
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.setSpacing(0)
+        self.answer = AnswerPanel(side)
+        self.curator = CuratorPanel(side)
+        sl.addWidget(self.curator)
+        line = QFrame(side)
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setObjectName("divider")
+        sl.addWidget(line)
+        sl.addWidget(self.answer, 1)
+        right.setWidget(side)
+        right.setMinimumWidth(340)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setSizes([900, 400])
+
+        self.overlays.changed.connect(self.refresh_overlays)
+        self.overlays.opacity.valueChanged.connect(lambda v: self.viewer.set_opacity(v / 100.0))
+        self.overlays.fit.clicked.connect(self.viewer.fit)
+        self.answer.traditionClicked.connect(self.overlays.choose_tradition)
+        self.viewer.set_opacity(self.overlays.opacity.value() / 100.0)
+        self.overlays.set_traditions([])
+
+    def set_labeller(self, labeller: Callable[[str], str]) -> None:
+        self._label = labeller
+
+    @property
+    def analysis(self) -> Analysis | None:
+        return self._analysis
+
+    def show_empty(self, text: str | None = None) -> None:
+        self._analysis = None
+        if text:
+            self.placeholder.setText(text)
+        self.stack.setCurrentWidget(self.placeholder)
+        self.answer.clear("No photo selected.")
+        self.overlays.set_traditions([])
+        self.set_busy("")
+
+    def set_busy(self, text: str) -> None:
+        self.busy.setText(text)
+        self.busy.setVisible(bool(text))
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        self._analysis = analysis
+        self.viewer.set_photo(analysis.photo)
+        self.stack.setCurrentWidget(self.viewer)
+        pred = analysis.prediction
+        if pred is None:
+            self.answer.show_problem(analysis.name, analysis.problem or "")
+            self.overlays.set_traditions([])
+        else:
+            self.answer.show_prediction(analysis.name, pred)
+            self.overlays.set_traditions(
+                [(r.tradition, r.label or self._label(r.tradition)) for r in pred.fused.ranking[:5]]
+            )
+        self.refresh_overlays()
+
+    def refresh_overlays(self) -> None:
+        a = self._analysis
+        bar = self.overlays
+        if a is None or a.prediction is None or a.mask is None:
+            for name in (LAYER_PARTS, LAYER_HEAT, LAYER_PART_HEAT):
+                self.viewer.set_layer(name, None)
+            return
+        # Bottom to top: heatmaps, then the part outline colours.
+        if bar.part_heat.isChecked():
+            part = str(bar.part_choice.currentData())
+            heat = a.part_heat.get(part)
+            self.viewer.set_layer(
+                LAYER_PART_HEAT, rgba_to_qimage(colour_heat(heat)) if heat is not None else None
+            )
+        else:
+            self.viewer.set_layer(LAYER_PART_HEAT, None)
+        if bar.heat.isChecked() and bar.heat_choice.currentIndex() >= 0:
+            heat = heat_for(a, str(bar.heat_choice.currentData()))
+            self.viewer.set_layer(
+                LAYER_HEAT, rgba_to_qimage(colour_heat(heat)) if heat is not None else None
+            )
+        else:
+            self.viewer.set_layer(LAYER_HEAT, None)
+        if bar.parts.isChecked():
+            self.viewer.set_layer(LAYER_PARTS, rgba_to_qimage(colour_mask(a.mask)))
+        else:
+            self.viewer.set_layer(LAYER_PARTS, None)

@@ -1,0 +1,122 @@
+"""The strip of most similar sarees, by whole saree or by one part."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from saree_app.gui.items import Item
+from saree_app.gui.thumbs import ThumbnailLoader
+
+MODES = (("whole", "Whole saree"), ("border", "Border"), ("pallu", "Pallu"), ("body", "Body"))
+_ICON = QSize(96, 96)
+
+
+class SimilarStrip(QWidget):
+    """Shows (item, similarity) pairs; a click asks for a side-by-side comparison."""
+
+    modeChanged = Signal(str)
+    compareRequested = Signal(int)
+    openRequested = Signal(int)
+
+    def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("similarStrip")
+        self._loader = loader
+        self._label: Callable[[str], str] = lambda t: t
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.setSpacing(4)
+        head = QHBoxLayout()
+        title = QLabel("Similar in the collection", self)
+        title.setProperty("role", "section")
+        head.addWidget(title)
+        head.addStretch(1)
+        self._group = QButtonGroup(self)
+        self.mode_buttons: dict[str, QPushButton] = {}
+        for key, text in MODES:
+            b = QPushButton(text, self)
+            b.setCheckable(True)
+            b.setProperty("role", "segment")
+            self._group.addButton(b)
+            self.mode_buttons[key] = b
+            head.addWidget(b)
+        self.mode_buttons["whole"].setChecked(True)
+        self._group.buttonClicked.connect(lambda _b: self.modeChanged.emit(self.mode()))
+        lay.addLayout(head)
+        self.list = QListWidget(self)
+        self.list.setObjectName("similarList")
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setFlow(QListView.Flow.LeftToRight)
+        self.list.setWrapping(False)
+        self.list.setIconSize(_ICON)
+        self.list.setGridSize(QSize(120, 128))
+        self.list.setMovement(QListView.Movement.Static)
+        self.list.setFixedHeight(146)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.list.itemClicked.connect(self._clicked)
+        self.list.itemDoubleClicked.connect(
+            lambda it: self.openRequested.emit(int(it.data(Qt.ItemDataRole.UserRole)))
+        )
+        lay.addWidget(self.list)
+        self.empty = QLabel("", self)
+        self.empty.setProperty("role", "hint")
+        lay.addWidget(self.empty)
+        loader.ready.connect(self._thumb_ready)
+        self.set_results([], "Select a photo to see similar sarees.")
+
+    def set_labeller(self, labeller: Callable[[str], str]) -> None:
+        self._label = labeller
+
+    def mode(self) -> str:
+        return next(k for k, b in self.mode_buttons.items() if b.isChecked())
+
+    def set_results(self, results: Sequence[tuple[Item, float]], empty_text: str = "") -> None:
+        self.list.clear()
+        for item, score in results:
+            wi = QListWidgetItem(f"{score:.0%}")
+            wi.setData(Qt.ItemDataRole.UserRole, item.id)
+            trad = self._label(item.tradition) if item.tradition else "not classified"
+            state = "confirmed" if item.confirmed else "model"
+            wi.setToolTip(
+                f"{item.name}\n{trad} ({state})\nsimilarity {score:.2f}\nClick to compare"
+            )
+            pm = self._loader.pixmap(item.id)
+            if pm is None:
+                self._loader.request(item.id, item.path)
+                pm = QPixmap(_ICON)
+                pm.fill(Qt.GlobalColor.transparent)
+            wi.setIcon(QIcon(pm))
+            self.list.addItem(wi)
+        self.list.setVisible(bool(results))
+        self.empty.setVisible(not results)
+        self.empty.setText(empty_text or "No similar sarees yet: import more photos.")
+
+    def result_ids(self) -> list[int]:
+        return [
+            int(self.list.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.list.count())
+        ]
+
+    def _clicked(self, wi: QListWidgetItem) -> None:
+        self.compareRequested.emit(int(wi.data(Qt.ItemDataRole.UserRole)))
+
+    def _thumb_ready(self, key: object) -> None:
+        for i in range(self.list.count()):
+            wi = self.list.item(i)
+            if wi.data(Qt.ItemDataRole.UserRole) == key:
+                pm = self._loader.pixmap(key)
+                if pm is not None:
+                    wi.setIcon(QIcon(pm))

@@ -1,0 +1,857 @@
+"""The main window: collection browser, photo page and knowledge browser, their menus,
+workers and remembered state."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from saree_app.gui import theme
+from saree_app.gui.analysis import Analysis, analyse
+from saree_app.gui.browser import CollectionModel, CollectionView, FacetPanel
+from saree_app.gui.compare import CompareDialog
+from saree_app.gui.dialogs import (
+    ImportReportDialog,
+    SettingsDialog,
+    TextDialog,
+    model_card_dialog,
+    shortcuts_html,
+    show_error,
+)
+from saree_app.gui.items import Filter, Item, tradition_counts
+from saree_app.gui.knowledge_page import KnowledgePage
+from saree_app.gui.library import Library, default_collection
+from saree_app.gui.photo_page import PhotoPage
+from saree_app.gui.tasks import Cancel, TaskRunner
+from saree_app.gui.thumbs import ThumbnailLoader, ThumbnailStore
+from saree_app.imaging import PhotoError
+
+TAB_COLLECTION, TAB_PHOTO, TAB_KNOWLEDGE = 0, 1, 2
+_REFRESH_DURING_IMPORT_MS = 2500
+
+
+class MainWindow(QMainWindow):
+    """Owns the library, the workers and the three pages."""
+
+    def __init__(
+        self,
+        settings: QSettings,
+        *,
+        collection: Path | None = None,
+        model: Path | None = None,
+        thumbs: ThumbnailStore | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Saree provenance")
+        self.settings = settings
+        self._model_path = model
+        self.library: Library | None = None
+        self._loaded = threading.Event()
+        self._current: Item | None = None
+        self._import_state: Any = None
+        self._pending_select: int | None = None
+        self._compare: CompareDialog | None = None
+
+        # Workers: one for long jobs (import, export), one for the photo being looked at, one
+        # for loading the model and listing the catalogue.
+        self.jobs = TaskRunner(self)
+        self.looker = TaskRunner(self)
+        self.loader_jobs = TaskRunner(self)
+        self.lister = TaskRunner(self)
+        self.thumbs = ThumbnailLoader(thumbs, parent=self)
+
+        self._build_ui()
+        self._build_actions()
+        self._connect()
+        self.setAcceptDrops(True)
+        self._restore_state()
+        path = collection or Path(str(self.settings.value("collection", str(default_collection()))))
+        self.open_collection(path)
+
+    # ------------------------------------------------------------------ layout
+    def _build_ui(self) -> None:
+        self.resize(1360, 860)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.setObjectName("mainSplitter")
+        self.splitter = split
+        self.facets = FacetPanel(split)
+        self.facets.setMinimumWidth(200)
+        split.addWidget(self.facets)
+        self.tabs = QTabWidget(split)
+        self.tabs.setObjectName("pages")
+        self.tabs.setDocumentMode(True)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(1, 1)
+        split.setSizes([250, 1110])
+        self.setCentralWidget(split)
+
+        # Collection page: the grid, or an empty state that says what to do.
+        self.model = CollectionModel(self.thumbs, self)
+        page = QWidget()
+        pl = QVBoxLayout(page)
+        pl.setContentsMargins(0, 0, 0, 0)
+        self.collection_stack = QStackedWidget(page)
+        self.grid = CollectionView(self.collection_stack)
+        self.grid.setModel(self.model)
+        self.empty = QWidget(self.collection_stack)
+        self.empty.setObjectName("emptyCollection")
+        el = QVBoxLayout(self.empty)
+        el.addStretch(2)
+        self.empty_title = QLabel("Your collection is empty", self.empty)
+        self.empty_title.setObjectName("emptyTitle")
+        self.empty_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        el.addWidget(self.empty_title)
+        self.empty_text = QLabel(
+            "Import a folder of saree photos to begin: each photo is classified as it comes in, "
+            "and you can then review, correct and export the catalogue.\n\nDrop photos or "
+            "folders anywhere on this window, or:",
+            self.empty,
+        )
+        self.empty_text.setObjectName("emptyState")
+        self.empty_text.setWordWrap(True)
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text.setMaximumWidth(560)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.empty_text)
+        row.addStretch(1)
+        el.addLayout(row)
+        brow = QHBoxLayout()
+        brow.addStretch(1)
+        self.empty_import = QPushButton("Import a folder…", self.empty)
+        self.empty_import.setProperty("role", "primary")
+        brow.addWidget(self.empty_import)
+        self.empty_samples = QPushButton("Import the sample photos", self.empty)
+        brow.addWidget(self.empty_samples)
+        brow.addStretch(1)
+        el.addLayout(brow)
+        el.addStretch(3)
+        self.no_match = QLabel(
+            "No photo matches these filters. Clear the search or choose “All”.",
+            self.collection_stack,
+        )
+        self.no_match.setObjectName("emptyState")
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.collection_stack.addWidget(self.empty)
+        self.collection_stack.addWidget(self.grid)
+        self.collection_stack.addWidget(self.no_match)
+        pl.addWidget(self.collection_stack)
+        self.tabs.addTab(page, theme.icon("grid"), "Collection")
+
+        self.photo = PhotoPage(self.thumbs)
+        self.tabs.addTab(self.photo, theme.icon("photo"), "Photo")
+        self.knowledge = KnowledgePage()
+        self.tabs.addTab(self.knowledge, theme.icon("graph"), "Knowledge")
+
+        # Status bar: counts, model state, import progress with cancel.
+        sb = self.statusBar()
+        self.count_label = QLabel("")
+        sb.addWidget(self.count_label)
+        self.model_label = QLabel("Loading the model…")
+        self.model_label.setObjectName("modelState")
+        sb.addPermanentWidget(self.model_label)
+        self.progress_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setFixedWidth(220)
+        self.progress.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelImport")
+        for w in (self.progress_label, self.progress, self.cancel_button):
+            sb.addPermanentWidget(w)
+            w.hide()
+
+    def _build_actions(self) -> None:
+        def act(text: str, slot: Any, shortcut: Any = None, icon: str | None = None) -> QAction:
+            a = QAction(text, self)
+            if icon:
+                a.setIcon(theme.icon(icon))
+            if shortcut is not None:
+                if isinstance(shortcut, list):
+                    a.setShortcuts([QKeySequence(s) for s in shortcut])
+                else:
+                    a.setShortcut(QKeySequence(shortcut))
+            a.triggered.connect(slot)
+            self.addAction(a)
+            return a
+
+        self.act_import = act("&Import folder…", self.choose_import_folder, "Ctrl+I", "import")
+        self.act_import_files = act("Import &photos…", self.choose_import_files)
+        self.act_export_csv = act("Export as &CSV…", lambda: self.choose_export("csv"), "Ctrl+E")
+        self.act_export_csv.setIcon(theme.icon("export"))
+        self.act_export_jsonld = act("Export as &JSON-LD…", lambda: self.choose_export("jsonld"))
+        self.act_settings = act(
+            "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences
+        )
+        self.act_quit = act("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_next = act("&Next photo", lambda: self.step(1), ["J", "PgDown"], "next")
+        self.act_prev = act("&Previous photo", lambda: self.step(-1), ["K", "PgUp"], "previous")
+        self.act_confirm = act("&Confirm top answer", self.confirm_top, "C", "confirm")
+        self.act_correct = act("Co&rrect…", self.focus_correct, "R")
+        self.act_fit = act("&Fit photo", self.photo.viewer.fit, "F")
+        self.act_parts = act("Part &overlay", self.photo.overlays.parts.toggle, "O")
+        self.act_heat = act("&Heatmap", self.photo.overlays.heat.toggle, "H")
+        self.act_search = act("&Search", self.focus_search, QKeySequence.StandardKey.Find)
+        self.act_tab = [
+            act("&Collection", lambda: self.tabs.setCurrentIndex(TAB_COLLECTION), "Ctrl+1"),
+            act("P&hoto", lambda: self.tabs.setCurrentIndex(TAB_PHOTO), "Ctrl+2"),
+            act("&Knowledge", lambda: self.tabs.setCurrentIndex(TAB_KNOWLEDGE), "Ctrl+3"),
+        ]
+        self.act_model_card = act("&Model card", self.show_model_card, None, "card")
+        self.act_shortcuts = act("&Keyboard shortcuts", self.show_shortcuts, "F1")
+        self.act_about = act("&About", self.show_about)
+
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        for a in (self.act_import, self.act_import_files):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_export_csv)
+        m.addAction(self.act_export_jsonld)
+        m.addSeparator()
+        m.addAction(self.act_settings)
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        m = mb.addMenu("&Review")
+        for a in (self.act_next, self.act_prev, self.act_confirm, self.act_correct):
+            m.addAction(a)
+        m = mb.addMenu("&View")
+        for a in self.act_tab:
+            m.addAction(a)
+        m.addSeparator()
+        for a in (self.act_search, self.act_fit, self.act_parts, self.act_heat):
+            m.addAction(a)
+        m = mb.addMenu("&Help")
+        for a in (self.act_model_card, self.act_shortcuts, self.act_about):
+            m.addAction(a)
+
+        tb = QToolBar("Main", self)
+        tb.setObjectName("mainToolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.addAction(self.act_import)
+        tb.addAction(self.act_export_csv)
+        tb.addSeparator()
+        tb.addAction(self.act_prev)
+        tb.addAction(self.act_next)
+        tb.addAction(self.act_confirm)
+        tb.addSeparator()
+        tb.addAction(self.act_model_card)
+        self.addToolBar(tb)
+        self.toolbar = tb
+
+    def _connect(self) -> None:
+        self.facets.filterChanged.connect(self._filter_changed)
+        self.grid.selectionModel().currentChanged.connect(self._current_changed)
+        self.grid.activated.connect(lambda _i: self.tabs.setCurrentIndex(TAB_PHOTO))
+        self.grid.doubleClicked.connect(lambda _i: self.tabs.setCurrentIndex(TAB_PHOTO))
+        self.empty_import.clicked.connect(self.choose_import_folder)
+        self.empty_samples.clicked.connect(self.import_samples)
+        self.cancel_button.clicked.connect(self.cancel_import)
+        self.jobs.failed.connect(self._job_failed)
+        self.jobs.cancelled.connect(self._import_cancelled)
+        self.looker.failed.connect(self._look_failed)
+        self.loader_jobs.failed.connect(self._job_failed)
+        self.lister.failed.connect(self._job_failed)
+        cur = self.photo.curator
+        cur.confirmRequested.connect(self.confirm)
+        cur.noteEdited.connect(self._note)
+        cur.tagsEdited.connect(self._tags)
+        self.photo.similar.modeChanged.connect(lambda _m: self._load_similar())
+        self.photo.similar.compareRequested.connect(self.compare_with)
+        self.photo.similar.openRequested.connect(self.select_item)
+        self.knowledge.showInCollection.connect(self.show_tradition_in_collection)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setInterval(_REFRESH_DURING_IMPORT_MS)
+        self._refresh_timer.timeout.connect(self.refresh_items)
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(300)
+        self._counts_timer.timeout.connect(self._update_counts)
+
+    # ------------------------------------------------------------------ state
+    def _restore_state(self) -> None:
+        s = self.settings
+        geo = s.value("window/geometry")
+        if isinstance(geo, QByteArray):
+            self.restoreGeometry(geo)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        for key, splitter in (
+            ("window/main_splitter", self.splitter),
+            ("window/photo_splitter", self.photo.splitter),
+        ):
+            v = s.value(key)
+            if isinstance(v, QByteArray):
+                splitter.restoreState(v)
+        try:
+            tab = int(str(s.value("window/tab", TAB_COLLECTION)))
+        except ValueError:
+            tab = TAB_COLLECTION
+        self.tabs.setCurrentIndex(tab if 0 <= tab < self.tabs.count() else TAB_COLLECTION)
+        try:
+            opacity = int(str(s.value("view/opacity", 60)))
+        except ValueError:
+            opacity = 60
+        self.photo.overlays.opacity.setValue(max(0, min(100, opacity)))
+
+    def save_state(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/main_splitter", self.splitter.saveState())
+        s.setValue("window/photo_splitter", self.photo.splitter.saveState())
+        s.setValue("window/tab", self.tabs.currentIndex())
+        s.setValue("view/opacity", self.photo.overlays.opacity.value())
+        if self._current is not None:
+            s.setValue("view/current", self._current.id)
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.jobs.busy:
+            answer = QMessageBox.question(
+                self,
+                "Stop the import?",
+                "An import is still running. Stop it and quit? Photos imported so far are kept.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.photo.curator.flush_note()
+        self.save_state()
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop every worker (the window is closing)."""
+        self._refresh_timer.stop()
+        for runner in (self.jobs, self.looker, self.lister, self.loader_jobs):
+            runner.shutdown(10000)
+        self.thumbs.shutdown()
+        if self.library is not None:
+            self.library.close()
+            self.library = None
+
+    # ------------------------------------------------------------------ collection
+    def open_collection(self, path: Path, threads: int | None = None) -> bool:
+        """Open (or create) a catalogue file and load model and graph in the background."""
+        from saree_app.collection.catalog import CatalogError
+
+        if threads is None:
+            try:
+                threads = int(str(self.settings.value("threads", 0)))
+            except ValueError:
+                threads = 0
+        try:
+            lib = Library(path, model=self._model_path, threads=threads or None)
+        except (CatalogError, OSError) as exc:
+            show_error(self, "Cannot open the collection", str(exc))
+            return False
+        old = self.library
+        for runner in (self.jobs, self.looker, self.lister, self.loader_jobs):
+            runner.shutdown(10000)
+        if old is not None:
+            old.close()
+        self.library = lib
+        self.settings.setValue("collection", str(path))
+        self.setWindowTitle(f"{path.stem} · Saree provenance")
+        self._loaded.clear()
+        self._current = None
+        self.photo.show_empty()
+        self.model_label.setText("Loading the model and knowledge graph…")
+        self.loader_jobs.start(lambda c: self._load(lib), on_done=lambda _r: self._model_ready())
+        self.refresh_items()
+        return True
+
+    def _load(self, lib: Library) -> None:
+        try:
+            lib.load()
+        finally:
+            self._loaded.set()
+
+    def _model_ready(self) -> None:
+        lib = self.library
+        if lib is None:
+            return
+        self.model.set_items(self.model.all_items(), lib.label)
+        self.facets.set_labeller(lib.label)
+        self.photo.set_labeller(lib.label)
+        self.photo.answer.set_labeller(lib.label, lib.sources)
+        self.photo.similar.set_labeller(lib.label)
+        self.photo.curator.set_traditions(lib.traditions(), lib.label)
+        self.knowledge.set_graph(lib.graph, lib.graph_problem, lib.label)
+        info = lib.model_info()
+        if info is None:
+            self.model_label.setText("No model: browsing only")
+            self.model_label.setToolTip(lib.model_problem or "")
+        else:
+            graph = "" if lib.graph is not None else " · no knowledge graph"
+            self.model_label.setText(f"Model {info.name} · {info.sha256[:8]}{graph}")
+            self.model_label.setToolTip(lib.graph_problem or "")
+        self._update_counts()
+        if self._current is not None:
+            self._look(self._current)
+        elif self._pending_select is None:
+            try:
+                last = int(str(self.settings.value("view/current", -1)))
+            except ValueError:
+                last = -1
+            if last >= 0:
+                self.select_item(last)
+
+    def refresh_items(self) -> None:
+        """Re-read the catalogue listing on a worker; the grid keeps its place."""
+        lib = self.library
+        if lib is None:
+            return
+        self.lister.start(lambda c: lib.items(), on_done=self._items_ready)
+
+    def _items_ready(self, items: list[Item]) -> None:
+        lib = self.library
+        self.model.set_items(items, lib.label if lib else None)
+        self._counts_timer.start()
+        self._show_collection_state()
+        if self._pending_select is not None:
+            target, self._pending_select = self._pending_select, None
+            self.select_item(target)
+        elif self._current is not None:
+            row = self.model.row_of(self._current.id)
+            if row is not None and self.grid.currentIndex().row() != row:
+                self.grid.setCurrentIndex(self.model.index(row))
+
+    def _show_collection_state(self) -> None:
+        n_all = len(self.model.all_items())
+        if n_all == 0:
+            self.collection_stack.setCurrentWidget(self.empty)
+        elif self.model.rowCount() == 0:
+            self.collection_stack.setCurrentWidget(self.no_match)
+        else:
+            self.collection_stack.setCurrentWidget(self.grid)
+        shown = self.model.rowCount()
+        text = f"{n_all:,} photos" if shown == n_all else f"{shown:,} of {n_all:,} photos"
+        self.count_label.setText(text)
+
+    def _update_counts(self) -> None:
+        items = self.model.all_items()
+        self.facets.update_counts(items)
+        self.knowledge.set_counts(dict(tradition_counts(items)))
+
+    def _filter_changed(self, flt: Filter) -> None:
+        keep = self._current.id if self._current else None
+        self.model.set_filter(flt)
+        self._show_collection_state()
+        if keep is not None:
+            row = self.model.row_of(keep)
+            if row is not None:
+                self.grid.setCurrentIndex(self.model.index(row))
+                self.grid.scrollTo(self.model.index(row))
+
+    def show_tradition_in_collection(self, tradition: str) -> None:
+        for i in range(self.facets.traditions.count()):
+            it = self.facets.traditions.item(i)
+            if it.data(Qt.ItemDataRole.UserRole) == tradition:
+                self.facets.traditions.setCurrentItem(it)
+                break
+        self.tabs.setCurrentIndex(TAB_COLLECTION)
+
+    # ------------------------------------------------------------------ selection
+    def select_item(self, item_id: int) -> bool:
+        row = self.model.row_of(item_id)
+        if row is None:
+            # Not under the current filter: show everything rather than hide the request.
+            self.facets.search.clear()
+            self.facets.status_buttons[None].setChecked(True)
+            self.facets.traditions.setCurrentRow(0)
+            self.model.set_filter(Filter())
+            self._show_collection_state()
+            row = self.model.row_of(item_id)
+        if row is None:
+            return False
+        idx = self.model.index(row)
+        self.grid.setCurrentIndex(idx)
+        self.grid.scrollTo(idx)
+        return True
+
+    def current_item(self) -> Item | None:
+        return self._current
+
+    def _current_changed(self, cur: QModelIndex, _prev: QModelIndex) -> None:
+        item = self.model.item(cur.row()) if cur.isValid() else None
+        if item is None:
+            return
+        if self._current is not None and self._current.id == item.id:
+            self._current = item
+            return
+        self.photo.curator.flush_note()
+        self._current = item
+        self._look(item)
+
+    def step(self, delta: int) -> None:
+        n = self.model.rowCount()
+        if n == 0:
+            return
+        cur = self.grid.currentIndex()
+        row = cur.row() + delta if cur.isValid() else 0
+        row = max(0, min(n - 1, row))
+        idx = self.model.index(row)
+        self.grid.setCurrentIndex(idx)
+        self.grid.scrollTo(idx)
+
+    def _look(self, item: Item) -> None:
+        """Classify and prepare the selected photo on the worker."""
+        lib = self.library
+        if lib is None:
+            return
+        self.photo.curator.set_item(item, item.predicted)
+        self.photo.set_busy(f"Looking at {item.name}…")
+        loaded = self._loaded
+
+        def job(cancel: Cancel) -> Analysis:
+            loaded.wait(120)
+            cancel.check()
+            predict = (lambda img: lib.predict(img, item.id)) if lib.predictor is not None else None
+            return analyse(
+                item.id,
+                item.path,
+                predict,
+                cancel,
+                name=item.name,
+                no_model_reason=lib.model_problem,
+            )
+
+        self.looker.start(job, on_done=self._analysis_ready)
+
+    def _analysis_ready(self, analysis: Analysis) -> None:
+        item = self._current
+        if item is None or analysis.key != item.id:
+            return
+        self.photo.set_busy("")
+        self.photo.show_analysis(analysis)
+        top = analysis.ranked()[0] if analysis.ranked() else item.predicted
+        self.photo.curator.set_item(item, top)
+        self._load_similar()
+
+    def _look_failed(self, message: str, details: str) -> None:
+        self.photo.set_busy("")
+        name = self._current.name if self._current else "this photo"
+        self.photo.show_empty(f"{name} cannot be shown.\n\n{message}")
+        self.photo.curator.set_item(self._current, None)
+
+    def _load_similar(self) -> None:
+        lib, item = self.library, self._current
+        if lib is None or item is None:
+            return
+        part = self.photo.similar.mode()
+        # Small enough for the GUI thread: one matrix product over the cached embeddings.
+        try:
+            results = lib.similar(item.id, part, 12)
+        except Exception as exc:  # a damaged catalogue must not take the page down
+            self.photo.similar.set_results([], f"Similar sarees unavailable: {exc}")
+            return
+        self.photo.similar.set_results(results)
+
+    # ------------------------------------------------------------------ curator
+    def confirm_top(self) -> None:
+        if self.photo.curator.confirm_suggested():
+            return
+        if self._current is None:
+            self.statusBar().showMessage("Select a photo first.", 3000)
+
+    def focus_correct(self) -> None:
+        self.tabs.setCurrentIndex(TAB_PHOTO)
+        self.photo.curator.focus_correct()
+
+    def focus_search(self) -> None:
+        self.facets.search.setFocus()
+        self.facets.search.selectAll()
+
+    def _store(self, fn: Any, *args: Any) -> None:
+        from saree_app.collection.catalog import CatalogError
+
+        try:
+            item = fn(*args)
+        except (CatalogError, OSError) as exc:
+            show_error(self, "Not saved", f"The change could not be saved: {exc}")
+            return
+        except Exception as exc:
+            show_error(
+                self, "Not saved", f"The change could not be saved: {exc}", traceback.format_exc()
+            )
+            return
+        if item is None:
+            return
+        if self._current is not None and self._current.id == item.id:
+            self._current = item
+        self.model.update_item(item)
+        self.photo.curator.item_changed(item)
+        self._counts_timer.start()
+
+    def confirm(self, tradition: str) -> None:
+        lib, item = self.library, self._current
+        if lib is None or item is None:
+            return
+        self._store(lib.confirm, item.id, tradition)
+        self.statusBar().showMessage(f"{item.name}: confirmed as {lib.label(tradition)}", 4000)
+
+    def _note(self, text: str) -> None:
+        if self.library is not None and self._current is not None:
+            self._store(self.library.set_note, self._current.id, text)
+
+    def _tags(self, tags: tuple[str, ...]) -> None:
+        if self.library is not None and self._current is not None:
+            self._store(self.library.set_tags, self._current.id, tags)
+
+    # ------------------------------------------------------------------ compare
+    def compare_with(self, other_id: int) -> None:
+        lib, item = self.library, self._current
+        if lib is None or item is None or self.photo.analysis is None:
+            return
+        other = next((i for i in self.model.all_items() if i.id == other_id), None)
+        if other is None:
+            return
+        try:
+            from saree_app.gui.thumbs import pil_to_qimage
+            from saree_app.imaging import load_photo
+
+            right = pil_to_qimage(load_photo(other.path, target=1200))
+        except PhotoError as exc:
+            show_error(self, "Cannot compare", str(exc))
+            return
+        if self._compare is None:
+            self._compare = CompareDialog(self)
+        lab = lib.label
+
+        def caption(it: Item) -> str:
+            trad = lab(it.tradition) if it.tradition else "not classified"
+            state = "confirmed" if it.confirmed else "model"
+            return f"<b>{it.name}</b> · {trad} <span style='color:#7a746a'>({state})</span>"
+
+        self._compare.set_photos(self.photo.analysis.photo, caption(item), right, caption(other))
+        self._compare.show()
+        self._compare.raise_()
+
+    # ------------------------------------------------------------------ import
+    def choose_import_folder(self) -> None:
+        start = str(self.settings.value("last_import", str(Path.home())))
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder of saree photos", start)
+        if folder:
+            self.settings.setValue("last_import", folder)
+            self.start_import([Path(folder)])
+
+    def choose_import_files(self) -> None:
+        start = str(self.settings.value("last_import", str(Path.home())))
+        files, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Import saree photos",
+            start,
+            "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)",
+        )
+        if files:
+            self.settings.setValue("last_import", str(Path(files[0]).parent))
+            self.start_import([Path(f) for f in files])
+
+    def import_samples(self) -> None:
+        from saree_app import paths
+
+        folder = paths.samples_dir()
+        if not folder.is_dir() or not any(folder.iterdir()):
+            show_error(self, "No sample photos", f"The sample photos are missing ({folder}).")
+            return
+        self.start_import([folder])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        md = event.mimeData()
+        if md.hasUrls() and any(u.isLocalFile() for u in md.urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.start_import(paths)
+
+    def start_import(self, paths: list[Path]) -> bool:
+        """Import folders and photo files on the worker, with progress and cancel."""
+        lib = self.library
+        if lib is None:
+            return False
+        if self.jobs.busy:
+            answer = QMessageBox.question(
+                self,
+                "Another task is running",
+                "An import or export is running. Stop it and start this import?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            show_error(self, "Nothing to import", f"{missing[0]} does not exist.")
+            return False
+        loaded = self._loaded
+
+        def job(cancel: Cancel) -> Any:
+            loaded.wait(300)
+            return lib.import_paths(paths, cancel.is_set)
+
+        self._import_state = None
+        self._set_progress(True, "Starting the import…")
+        self.jobs.start(job, on_done=self._import_done, on_progress=self._import_progress)
+        self._refresh_timer.start()
+        return True
+
+    def cancel_import(self) -> None:
+        self.jobs.cancel()
+        self.progress_label.setText("Stopping after the current photo…")
+
+    def _set_progress(self, on: bool, text: str = "") -> None:
+        for w in (self.progress_label, self.progress, self.cancel_button):
+            w.setVisible(on)
+        self.progress_label.setText(text)
+        if on:
+            self.progress.setRange(0, 0)
+
+    def _import_progress(self, p: Any) -> None:
+        self._import_state = p
+        total = max(int(p.total), 1)
+        self.progress.setRange(0, total)
+        self.progress.setValue(int(p.done))
+        name = Path(p.current).name if p.current else ""
+        self.progress_label.setText(f"Importing {p.done:,} / {p.total:,}  {name}")
+
+    def _import_done(self, last: Any) -> None:
+        self._refresh_timer.stop()
+        self._set_progress(False)
+        self._import_state = last
+        self.refresh_items()
+        if last is None:
+            return
+        self._report_import(last)
+
+    def _report_import(self, last: Any) -> None:
+        skipped = [(s.path, s.reason) for s in last.skipped]
+        if not skipped and not last.cancelled:
+            self.statusBar().showMessage(
+                f"Import finished: {last.added:,} added, {last.already:,} already there.", 8000
+            )
+            return
+        self.last_report = ImportReportDialog(
+            last.added, last.already, skipped, last.cancelled, self
+        )
+        self.last_report.open()
+
+    def _import_cancelled(self) -> None:
+        self._refresh_timer.stop()
+        self._set_progress(False)
+        self.refresh_items()
+        last = self._import_state
+        if last is not None:
+            from dataclasses import replace
+
+            self._report_import(replace(last, cancelled=True))
+        else:
+            self.statusBar().showMessage("Cancelled.", 5000)
+
+    def _job_failed(self, message: str, details: str) -> None:
+        self._refresh_timer.stop()
+        self._set_progress(False)
+        show_error(self, "Something went wrong", message, details)
+
+    # ------------------------------------------------------------------ export
+    def choose_export(self, fmt: str) -> None:
+        lib = self.library
+        if lib is None:
+            return
+        if not self.model.all_items():
+            show_error(self, "Nothing to export", "The collection is empty: import photos first.")
+            return
+        suffix = {"csv": "csv", "jsonld": "jsonld"}[fmt]
+        start = Path(str(self.settings.value("last_export", str(Path.home()))))
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            f"Export the catalogue as {fmt.upper()}",
+            str(start / f"{lib.path.stem}.{suffix}"),
+            f"{fmt.upper()} (*.{suffix});;All files (*)",
+        )
+        if path:
+            self.settings.setValue("last_export", str(Path(path).parent))
+            self.export_to(Path(path), fmt)
+
+    def export_to(self, path: Path, fmt: str) -> None:
+        lib = self.library
+        if lib is None:
+            return
+        if self.jobs.busy:
+            show_error(self, "Please wait", "An import is running; export when it has finished.")
+            return
+        self._set_progress(True, f"Exporting {path.name}…")
+        self.cancel_button.hide()
+
+        def done(_r: object) -> None:
+            self._set_progress(False)
+            self.statusBar().showMessage(f"Exported {path}", 8000)
+
+        self.jobs.start(lambda c: lib.export(path, fmt), on_done=done)
+
+    # ------------------------------------------------------------------ dialogs
+    def open_settings(self) -> None:
+        lib = self.library
+        try:
+            threads = int(str(self.settings.value("threads", 0)))
+        except ValueError:
+            threads = 0
+        dlg = SettingsDialog(lib.path if lib else default_collection(), threads, self)
+        if dlg.exec() != SettingsDialog.DialogCode.Accepted:
+            return
+        path, threads_new = dlg.values()
+        self.settings.setValue("threads", threads_new)
+        if lib is None or path != lib.path or threads_new != threads:
+            self.open_collection(path, threads_new)
+
+    def show_model_card(self) -> None:
+        lib = self.library
+        info = lib.model_info() if lib else None
+        from saree_app import paths
+
+        card = info.card if info else paths.models_dir() / "MODEL_CARD.md"
+        model_card_dialog(card, self).exec()
+
+    def show_shortcuts(self) -> None:
+        TextDialog("Keyboard shortcuts", shortcuts_html(), False, self).exec()
+
+    def show_about(self) -> None:
+        import saree_app
+
+        QMessageBox.about(
+            self,
+            "About",
+            f"<b>Saree provenance</b> {saree_app.__version__}<br>Where does this saree come "
+            "from? Part-aware recognition of Indian saree traditions, explained with a textile "
+            "knowledge graph.<br><br>Answers are leads for a curator, not verdicts.",
+        )
