@@ -41,17 +41,24 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data",
         action="append",
-        required=True,
         type=Path,
         metavar="DIR",
         help="a data set: DIR/labels.jsonl (rendered) or DIR/<Tradition>/*.jpg (curator "
         "folder); repeat to combine",
     )
+    p.add_argument(
+        "--recipe",
+        choices=["default"],
+        help="the shipped model's recipe: render the data (if --data is absent or empty), "
+        "train on 12 traditions, export, evaluate, benchmark",
+    )
+    p.add_argument("--per-class", type=int, help="--recipe: photos rendered per tradition")
+    p.add_argument("--int8", action="store_true", help="--recipe: also evaluate an int8 variant")
     p.add_argument("--out", type=Path, required=True, help="folder for the .onnx + manifest")
     p.add_argument("--name", default="saree-model", help="file stem and model name")
     p.add_argument("--cache", type=Path, help="feature cache folder (default: user cache)")
     p.add_argument("--exclude", type=_csv, default=[], help="traditions never to train on (a,b)")
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, help="passes over the training photos (default 20)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
@@ -106,6 +113,15 @@ def run_train(args: argparse.Namespace) -> int:
     """Cache features, train the heads, export ONNX + manifest (and evaluate with --eval)."""
     from saree_app.train.data import DataError, load_dataset, load_vocabulary, ontology_attributes
 
+    if args.recipe:
+        from saree_app.train import recipe
+
+        return recipe.run(args)
+    if not args.data:
+        print("saree train: give --data DIR (or --recipe default)", file=sys.stderr)
+        return 2
+    if args.epochs is None:
+        args.epochs = 20
     try:
         vocab = load_vocabulary()
         items = []

@@ -34,6 +34,7 @@ class TrainConfig:
     width: int = 256
     embedding_dim: int = 128
     dropout: float = 0.2
+    feature_dropout: float = 0.1  # channel dropout on the cached maps during training
     label_smoothing: float = 0.05
     metric_scale: float = 16.0  # normalised-softmax (proxy) metric loss scale
     w_part: float = 0.5
@@ -104,10 +105,19 @@ class Trainer:
         self.seg_w = torch.tensor(cfg.seg_class_weights)
 
     # ---------------------------------------------------------------- batches
-    def _tensors(self, rows: np.ndarray) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
+    def _tensors(
+        self, rows: np.ndarray, *, augment: bool = False
+    ) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
         feats, masks = self.cache.batch(rows)
         xs = [torch.from_numpy(f) for f in feats]
         m = torch.from_numpy(masks.astype(np.int64))
+        if augment:
+            # Mirror maps and masks together: a cheap stand-in for photo augmentation, which the
+            # cache rules out (a mirrored photo's features are close to mirrored features).
+            flip = torch.rand(len(rows)) < 0.5
+            xs = [torch.where(flip[:, None, None, None], x.flip(-1), x) for x in xs]
+            m = torch.where(flip[:, None, None], m.flip(-1), m)
+            xs = [F.dropout2d(x, p=self.cfg.feature_dropout, training=True) for x in xs]
         m[m == NO_MASK] = -1
         has_mask = (m >= 0).flatten(1).any(dim=1)
         area = torch.stack([(m == k).float().mean(dim=(1, 2)) for k in (1, 2, 3)], dim=1)
@@ -206,7 +216,7 @@ class Trainer:
                 step = self.epoch * steps + s
                 for g in self.opt.param_groups:
                     g["lr"] = self._lr_at(step, total)
-                xs, tgt = self._tensors(rows)
+                xs, tgt = self._tensors(rows, augment=True)
                 outs = self.net.forward_cached(*xs)
                 parts = self.losses(outs, tgt)
                 self.opt.zero_grad(set_to_none=True)
