@@ -201,8 +201,8 @@ def test_unknown_term_is_located(ontology_copy: Path) -> None:
 
 def test_unknown_property_is_located(ontology_copy: Path) -> None:
     path = ontology_copy / "traditions.ttl"
-    old = "[ saree:attribute saree:Wheel ; saree:typicality 0.5"
-    line = edit(path, old, "[ saree:attribute saree:Wheel ; saree:typicalty 0.5")
+    old = "[ saree:attribute saree:Ikat ; saree:typicality 0.9"
+    line = edit(path, old, "[ saree:attribute saree:Ikat ; saree:typicalty 0.9")
     problems = TextileGraph.check(ontology_copy)
     typo = [p for p in problems if p.term == "typicalty"]
     assert typo and typo[0].line == line and "unknown property" in typo[0].message
@@ -210,8 +210,8 @@ def test_unknown_property_is_located(ontology_copy: Path) -> None:
 
 def test_weight_out_of_range(ontology_copy: Path) -> None:
     path = ontology_copy / "traditions.ttl"
-    old = "[ saree:attribute saree:Peacock ; saree:typicality 0.6 ; saree:shownOn saree:Border ,"
-    line = edit(path, old, old.replace("0.6", "1.6"))
+    old = "[ saree:attribute saree:Peacock ; saree:typicality 0.4 ; saree:shownOn saree:Border ,"
+    line = edit(path, old, old.replace("0.4", "1.6"))
     err = _error(ontology_copy)
     assert (err.file, err.line, err.term) == (path, line, "Peacock")
     assert "outside [0, 1]" in err.message and "Kanchipuram" in err.message
