@@ -69,6 +69,11 @@ class CuratorPanel(QWidget):
         self.correct_box.setObjectName("correctBox")
         self.correct_box.setEditable(True)
         self.correct_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # Long tradition names must not widen the side panel past the window.
+        self.correct_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.correct_box.setMinimumContentsLength(12)
         self.correct_box.lineEdit().setPlaceholderText("Correct to… (type to search)")
         self.correct_box.setToolTip("Pick the right tradition (R to jump here)")
         row.addWidget(self.correct_box, 1)

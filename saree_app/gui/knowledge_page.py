@@ -48,20 +48,34 @@ class DotMap(QWidget):
         self._near = set(near)
         self.update()
 
+    def _bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """Longitude and latitude ranges: the points' own, padded, within India's box."""
+        if not self._points:
+            return _LON, _LAT
+        lats = [p[0] for p in self._points.values()]
+        lons = [p[1] for p in self._points.values()]
+        lat0, lat1 = max(_LAT[0], min(lats) - 1.5), min(_LAT[1], max(lats) + 1.5)
+        lon0, lon1 = max(_LON[0], min(lons) - 1.5), min(_LON[1], max(lons) + 1.5)
+        return (lon0, lon1), (lat0, lat1)
+
     def _xy(self, lat: float, lon: float, r: QRectF) -> QPointF:
-        x = r.left() + (lon - _LON[0]) / (_LON[1] - _LON[0]) * r.width()
-        y = r.bottom() - (lat - _LAT[0]) / (_LAT[1] - _LAT[0]) * r.height()
+        (lon0, lon1), (lat0, lat1) = self._bounds()
+        x = r.left() + (lon - lon0) / max(lon1 - lon0, 1e-6) * r.width()
+        y = r.bottom() - (lat - lat0) / max(lat1 - lat0, 1e-6) * r.height()
         return QPointF(x, y)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor("#fbfaf7"))
-        side = min(self.width() - 20, (self.height() - 20) * (_LON[1] - _LON[0]) / 29.0)
-        h = side * 29.0 / (_LON[1] - _LON[0])
-        r = QRectF((self.width() - side) / 2, (self.height() - h) / 2, side, h)
+        (lon0, lon1), (lat0, lat1) = self._bounds()
+        aspect = (lon1 - lon0) / max(lat1 - lat0, 1e-6)  # degrees are near-square this far south
+        avail_w, avail_h = self.width() - 20, self.height() - 20
+        w = min(avail_w, avail_h * aspect)
+        h = w / aspect
+        r = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
         p.setPen(QPen(QColor("#e2ddd4"), 1))
-        p.drawRoundedRect(r, 6, 6)
+        p.drawRoundedRect(r.adjusted(-8, -8, 8, 8), 6, 6)
         if not self._points:
             p.setPen(QColor("#8a857c"))
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, "No coordinates in the graph")

@@ -68,7 +68,10 @@ class OverlayBar(QWidget):
         lay.addWidget(self.heat)
         self.heat_choice = QComboBox(self)
         self.heat_choice.setObjectName("heatChoice")
-        self.heat_choice.setMinimumContentsLength(12)
+        self.heat_choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.heat_choice.setMinimumContentsLength(14)
         lay.addWidget(self.heat_choice)
         self.part_heat = QCheckBox("Part heatmap", self)
         self.part_heat.setToolTip("How strongly each pixel belongs to one part")
@@ -190,11 +193,11 @@ class PhotoPage(QWidget):
         sl.addWidget(line)
         sl.addWidget(self.answer, 1)
         right.setWidget(side)
-        right.setMinimumWidth(340)
+        right.setMinimumWidth(360)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
-        self.splitter.setSizes([900, 400])
+        self.splitter.setSizes([860, 420])
 
         self.overlays.changed.connect(self.refresh_overlays)
         self.overlays.opacity.valueChanged.connect(lambda v: self.viewer.set_opacity(v / 100.0))

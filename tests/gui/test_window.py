@@ -1,0 +1,253 @@
+"""The main flows on a real window, offscreen: import, select, overlays, confirm, notes and
+tags, similar, compare, knowledge browser, filters, empty states, errors, remembered state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.gui.conftest import wait_idle, write_photos
+
+QtCore = pytest.importorskip("PySide6.QtCore")
+Qt = QtCore.Qt
+
+
+@pytest.fixture(autouse=True)
+def no_modal_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Error boxes are recorded instead of blocking the test."""
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        "saree_app.gui.window.show_error",
+        lambda parent, title, message, details="": shown.append((title, message)),
+    )
+    return shown
+
+
+def _select_first(qtbot, win):  # type: ignore[no-untyped-def]
+    win.grid.setCurrentIndex(win.model.index(0))
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: win.photo.analysis is not None, timeout=10000)
+    return win.current_item()
+
+
+def test_empty_collection_says_what_to_do(window) -> None:  # type: ignore[no-untyped-def]
+    assert window.collection_stack.currentWidget() is window.empty
+    assert "Import" in window.empty_import.text()
+    assert window.photo.stack.currentWidget() is window.photo.placeholder
+    assert "Model" in window.model_label.text()
+
+
+def test_import_with_progress_and_skipped_report(qtbot, window, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    (photos / "notes.txt").write_text("a catalogue note, not a photo")
+    (photos / "cut.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    progress: list[object] = []
+    window.jobs.progress.connect(progress.append)
+    assert window.start_import([photos])
+    assert window.progress.isVisible() and window.cancel_button.isVisible()
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 9, timeout=10000)
+    assert progress, "no progress reached the window"
+    assert not window.progress.isVisible()
+    report = window.last_report
+    skipped = {
+        report.table.item(r, 0).text(): report.table.item(r, 1).text()
+        for r in range(report.table.rowCount())
+    }
+    assert set(skipped) == {"notes.txt", "cut.jpg"}
+    assert all(reason for reason in skipped.values())
+    assert "9 photos added" in report.summary.text()
+    assert window.collection_stack.currentWidget() is window.grid
+    qtbot.waitUntil(lambda: window.facets.status_buttons[None].text().endswith(" 9"))
+    # Importing the same folder again adds nothing.
+    window.start_import([photos])
+    wait_idle(qtbot, window)
+    assert window.model.rowCount() == 9
+
+
+def test_dropped_files_are_imported(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = write_photos(tmp_path / "loose", 2, seed=7)
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(f)) for f in files])
+    from PySide6.QtGui import QDropEvent
+
+    event = QDropEvent(
+        QtCore.QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10000)
+    assert {i.name for i in window.model.all_items()} == {f.name for f in files}
+
+
+def test_cancel_import_keeps_what_was_imported(qtbot, window, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "many"
+    write_photos(folder, 60, seed=3)
+    window.start_import([folder])
+    window.cancel_import()
+    wait_idle(qtbot, window)
+    n = window.model.rowCount()
+    assert n < 60
+    assert n == window.library.catalog.count()
+    assert not window.progress.isVisible()
+
+
+def test_select_shows_the_answer(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    item = _select_first(qtbot, win)
+    pred = win.photo.analysis.prediction
+    ranking = pred.fused.ranking
+    rows = win.photo.answer.rank_rows
+    assert len(rows) == min(5, len(ranking))
+    for (name, bar, _pct), r in zip(rows, ranking, strict=False):
+        assert r.label in name.text()
+        assert bar.value() == pytest.approx(r.probability)
+    assert win.photo.answer.title.text() == item.name
+    assert win.photo.answer.banner.isVisibleTo(win.photo.answer) == pred.uncertain
+    assert set(win.photo.answer.part_labels) == {"body", "border", "pallu"}
+    assert ranking[0].label in win.photo.curator.confirm_button.text()
+    assert win.photo.viewer.has_photo()
+
+
+def test_overlays_switch_and_blend(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    _select_first(qtbot, win)
+    viewer, bar = win.photo.viewer, win.photo.overlays
+    assert viewer.visible_layers() == []
+    bar.parts.setChecked(True)
+    assert viewer.visible_layers() == ["parts"]
+    top = win.photo.analysis.ranked()[0]
+    bar.choose_tradition(top)
+    assert bar.heat.isChecked()
+    assert set(viewer.visible_layers()) == {"parts", "tradition heat"}
+    bar.part_heat.setChecked(True)
+    assert set(viewer.visible_layers()) == {"parts", "tradition heat", "part heat"}
+    bar.opacity.setValue(25)
+    assert viewer.opacity() == pytest.approx(0.25)
+    bar.parts.setChecked(False)
+    bar.heat.setChecked(False)
+    assert viewer.visible_layers() == ["part heat"]
+
+
+def test_confirm_correct_and_review_loop(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    item = _select_first(qtbot, win)
+    top = win.photo.analysis.ranked()[0]
+    win.act_confirm.trigger()
+    label = win.library.catalog.label(item.id)
+    assert label is not None and label.tradition == top and label.certainty == "confirmed"
+    assert win.current_item().confirmed == top
+    qtbot.waitUntil(lambda: win.facets.status_buttons["confirmed"].text().endswith("1"))
+    # Next photo, then correct it through the searchable list.
+    win.act_next.trigger()
+    wait_idle(qtbot, win)
+    second = win.current_item()
+    assert second.id != item.id
+    cur = win.photo.curator
+    cur.correct_box.setEditText("Paithani")
+    cur.correct_button.click()
+    assert win.library.catalog.label(second.id).tradition == "Paithani"
+    win.act_prev.trigger()
+    assert win.current_item().id == item.id
+
+
+def test_note_and_tags_are_saved(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    item = _select_first(qtbot, win)
+    cur = win.photo.curator
+    cur.note.setPlainText("Bought in Kanchipuram, 1962")
+    cur.flush_note()
+    cur.tags.setText("wedding, red border")
+    cur.tags.editingFinished.emit()
+    cat = win.library.catalog
+    assert cat.label(item.id).note == "Bought in Kanchipuram, 1962"
+    assert cat.tags(item.id) == ["red border", "wedding"]
+    # Search finds the photo by its note and by its tags.
+    win.facets.search.setText("1962")
+    qtbot.waitUntil(lambda: win.model.rowCount() == 1, timeout=3000)
+    assert win.model.item(0).id == item.id
+    win.facets.search.setText("wedding")
+    qtbot.waitUntil(lambda: win.model.rowCount() == 1, timeout=3000)
+    win.facets.search.setText("no such word")
+    qtbot.waitUntil(lambda: win.collection_stack.currentWidget() is win.no_match, timeout=3000)
+
+
+def test_similar_strip_and_synchronised_compare(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    item = _select_first(qtbot, win)
+    strip = win.photo.similar
+    ids = strip.result_ids()
+    assert ids and item.id not in ids and len(ids) <= 8
+    strip.mode_buttons["border"].click()
+    border_ids = strip.result_ids()
+    assert border_ids and item.id not in border_ids
+    strip.compareRequested.emit(ids[0])
+    dlg = win._compare
+    assert dlg is not None and dlg.isVisible()
+    assert dlg.left.has_photo() and dlg.right.has_photo()
+    qtbot.wait(50)
+    dlg.left.zoom_by(2.5)
+    lz, lx, ly = dlg.left.relative_state()
+    rz, rx, ry = dlg.right.relative_state()
+    assert rz == pytest.approx(lz, rel=0.05)
+    assert (rx, ry) == pytest.approx((lx, ly), abs=0.05)
+    dlg.sync.setChecked(False)
+    dlg.left.zoom_by(2.0)
+    assert dlg.right.relative_state()[0] == pytest.approx(rz, rel=0.05)
+
+
+def test_knowledge_browser(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    graph = win.library.graph
+    page = win.knowledge
+    assert page.list.count() == len(graph.traditions())
+    assert page.show_tradition("Kanchipuram")
+    card = graph.card("Kanchipuram")
+    text = page.card.toPlainText()
+    assert card.label in text
+    for region in card.region_chain:
+        assert region.label in text
+    near = graph.similar_traditions("Kanchipuram", 5)[0][0]
+    page._link(QtCore.QUrl(f"tradition:{near}"))
+    assert page.current() == near
+    page.search.setText("Tamil Nadu")
+    visible = [page.list.item(i) for i in range(page.list.count())]
+    shown = {i.data(Qt.ItemDataRole.UserRole) for i in visible if not i.isHidden()}
+    assert "Kanchipuram" in shown and "Banarasi" not in shown
+    # The card's collection link filters the browser.
+    trad = win.model.all_items()[0].tradition
+    page.showInCollection.emit(trad)
+    assert win.tabs.currentIndex() == 0
+    assert all(win.model.item(r).tradition == trad for r in range(win.model.rowCount()))
+
+
+def test_no_model_still_browses_and_says_why(
+    qtbot, make_window, tmp_path: Path, no_modal_boxes
+) -> None:  # type: ignore[no-untyped-def]
+    win = make_window(model=tmp_path / "missing.json")
+    assert "No model" in win.model_label.text()
+    win.start_import([tmp_path])
+    wait_idle(qtbot, win)
+    assert no_modal_boxes and "model" in no_modal_boxes[-1][1].lower()
+
+
+def test_bad_collection_file_is_a_message(qtbot, window, tmp_path: Path, no_modal_boxes) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "not-a-catalogue.saree"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    assert not window.open_collection(bad)
+    assert no_modal_boxes and "Cannot open" in no_modal_boxes[-1][0]
+    assert window.library is not None  # the old collection stays open
+
+
+def test_window_state_is_remembered(qtbot, make_window, settings) -> None:  # type: ignore[no-untyped-def]
+    win = make_window()
+    win.tabs.setCurrentIndex(2)
+    win.photo.overlays.opacity.setValue(35)
+    win.close()
+    win2 = make_window()
+    assert win2.tabs.currentIndex() == 2
+    assert win2.photo.overlays.opacity.value() == 35
