@@ -164,7 +164,8 @@ def _torch_baseline(
         from saree_app.train.net import NetConfig, PartAwareNet
     except ImportError as exc:
         return f"torch baseline skipped: {exc} (install the train extra)"
-    cfg_raw = dict((manifest.raw.get("training") or {}).get("net") or {})
+    arch = manifest.raw.get("architecture") or {}
+    cfg_raw = dict(arch.get("config") or {}) if isinstance(arch, dict) else {}
     known = set(NetConfig.__dataclass_fields__)
     cfg_args = {k: v for k, v in cfg_raw.items() if k in known}
     cfg_args.update(

@@ -112,6 +112,7 @@ class OpenSetRule:
     thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     scales: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SCALES))
     calibrated: bool = False
+    signals: tuple[str, ...] = SIGNALS  # the ones the rule uses (calibration may drop some)
 
     @classmethod
     def from_manifest(cls, open_set: Mapping[str, Any]) -> OpenSetRule:
@@ -124,12 +125,26 @@ class OpenSetRule:
         for name, value in dict(open_set.get("scales") or {}).items():
             if name in sc and isinstance(value, int | float) and value > 0:
                 sc[name] = float(value)
-        return cls(thresholds=th, scales=sc, calibrated=bool(open_set.get("thresholds")))
+        used = tuple(n for n in (open_set.get("signals") or SIGNALS) if n in SIGNALS)
+        return cls(
+            thresholds=th,
+            scales=sc,
+            calibrated=bool(open_set.get("thresholds")),
+            signals=used or SIGNALS,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's "open_set" thresholds, scales and signals."""
+        return {
+            "signals": list(self.signals),
+            "thresholds": {n: round(float(self.thresholds[n]), 6) for n in self.signals},
+            "scales": {n: round(float(self.scales[n]), 6) for n in self.signals},
+        }
 
     def novelty(self, s: OpenSetSignals) -> float:
         """One number, > 0 exactly when the photo is flagged uncertain; higher = stranger."""
         worst = -np.inf
-        for name in SIGNALS:
+        for name in self.signals:
             v = s.value(name)
             if v is None:
                 continue
@@ -144,7 +159,7 @@ class OpenSetRule:
                 return "?"
             return label.get(t, t) if label else t
 
-        th = self.thresholds
+        th = {n: (self.thresholds[n] if n in self.signals else -np.inf) for n in SIGNALS}
         out: list[str] = []
         if s.saree_area < th["saree_area"]:
             out.append(
@@ -196,7 +211,11 @@ def auroc(negatives: Sequence[float], positives: Sequence[float]) -> float:
     return float((r_pos - pos.size * (pos.size + 1) / 2.0) / (pos.size * neg.size))
 
 
-def calibrate(known: Sequence[OpenSetSignals], false_alarm: float = 0.10) -> OpenSetRule:
+def calibrate(
+    known: Sequence[OpenSetSignals],
+    false_alarm: float = 0.10,
+    signals: Sequence[str] = SIGNALS,
+) -> OpenSetRule:
     """Thresholds flagging about `false_alarm` of photos of known traditions.
 
     Every signal gets the same lower quantile of its values on the known photos, searched so
@@ -205,8 +224,10 @@ def calibrate(known: Sequence[OpenSetSignals], false_alarm: float = 0.10) -> Ope
     """
     if not known:
         raise ValueError("calibration needs photos of known traditions")
+    if not signals:
+        raise ValueError("calibration needs at least one signal")
     values: dict[str, np.ndarray] = {}
-    for name in SIGNALS:
+    for name in signals:
         vs = [s.value(name) for s in known]
         if all(v is not None for v in vs):
             values[name] = np.asarray(vs, dtype=np.float64)
@@ -219,11 +240,12 @@ def calibrate(known: Sequence[OpenSetSignals], false_alarm: float = 0.10) -> Ope
         th = dict(DEFAULT_THRESHOLDS)
         for name, arr in values.items():
             th[name] = float(np.quantile(arr, q))
-        # A signal absent from this model never fires: threshold at -inf equivalent.
-        for name in SIGNALS:
-            if name not in values:
-                th[name] = -1e9
-        return OpenSetRule(thresholds=th, scales={**DEFAULT_SCALES, **scales}, calibrated=True)
+        return OpenSetRule(
+            thresholds=th,
+            scales={**DEFAULT_SCALES, **scales},
+            calibrated=True,
+            signals=tuple(values),
+        )
 
     lo, hi = 0.0, false_alarm
     for _ in range(30):

@@ -1,4 +1,8 @@
-"""Fixtures for the model tests: a tiny contract-honouring ONNX model and sample photos."""
+"""Model test fixtures: a hand-built contract model (torch-free) and copies of the shared one.
+
+The shared `tiny_model` (tests/conftest.py: the real architecture, random weights) drives the
+prediction, overlay and CLI tests; the hand-built one lets contract tests break a model.
+"""
 
 from __future__ import annotations
 
@@ -21,3 +25,11 @@ def model_copy(tiny_manifest: Path, tmp_path: Path) -> Path:
     out = tmp_path / "model"
     shutil.copytree(tiny_manifest.parent, out)
     return out / tiny_manifest.name
+
+
+@pytest.fixture
+def shared_copy(tiny_model: Path, tmp_path: Path) -> Path:
+    """A private copy of the shared tiny model (real architecture) whose files a test may change."""
+    out = tmp_path / "shared"
+    shutil.copytree(tiny_model.parent, out)
+    return out / tiny_model.name

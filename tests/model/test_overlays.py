@@ -12,8 +12,8 @@ from saree_app.model.overlays import PART_COLOURS, heatmap_overlay, part_overlay
 from saree_app.model.predict import Predictor
 
 
-def test_overlays_written_and_coloured(tiny_manifest: Path, tmp_path: Path) -> None:
-    pred = Predictor(tiny_manifest, load_graph=False).predict(photo(200, 150))
+def test_overlays_written_and_coloured(tiny_model: Path, tmp_path: Path) -> None:
+    pred = Predictor(tiny_model, load_graph=False).predict(photo(200, 150))
     paths = write_overlays(pred, tmp_path / "out", "saree")
     assert [p.name for p in paths] == ["saree.parts.png", "saree.heatmap.png"]
     for p in paths:

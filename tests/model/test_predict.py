@@ -8,16 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from tiny_onnx import ATTRIBUTES, LABELS, edit_manifest, jpeg_bytes, photo
+from tiny_onnx import edit_manifest, jpeg_bytes, photo
 
 from saree_app.imaging import PhotoError
 from saree_app.model.predict import Prediction, Predictor
 
+LABELS = ("Kanchipuram", "Banarasi", "PochampallyIkat")  # the shared tiny model's
+ATTRIBUTES = ("TempleBorder", "Peacock", "Ikat", "ZariBrocade")
+
 
 @pytest.fixture(scope="module")
-def predictor(tiny_manifest: Path) -> Predictor:
-    # No graph: these tests are about the model side; fusion has its own tests below.
-    return Predictor(tiny_manifest, threads=1, load_graph=False)
+def predictor(tiny_model: Path) -> Predictor:
+    # No graph: these tests are about the model side; the graph-fused answer is tested below.
+    return Predictor(tiny_model, threads=1, load_graph=False)
 
 
 def test_prediction_structure(predictor: Predictor) -> None:
@@ -41,9 +44,9 @@ def test_prediction_structure(predictor: Predictor) -> None:
         (a.probability for a in pred.attributes), reverse=True
     )
     assert pred.attributes[0].label  # a readable name, e.g. "Temple Border"
-    assert pred.embedding.shape == (16,)
+    assert pred.embedding.shape == (32,)
     assert np.linalg.norm(pred.embedding) == pytest.approx(1.0, abs=1e-5)
-    assert pred.part_embeddings.shape == (3, 16)
+    assert pred.part_embeddings.shape == (3, 32)
     assert pred.open_set is not None
     assert pred.uncertain == bool(pred.uncertain_reasons)
 
@@ -154,17 +157,17 @@ def test_to_dict_is_json(predictor: Predictor) -> None:
     assert d["open_set"]["novelty"] == pytest.approx(pred.novelty, abs=1e-5)
 
 
-def test_open_set_thresholds_from_the_manifest(model_copy: Path) -> None:
+def test_open_set_thresholds_from_the_manifest(shared_copy: Path) -> None:
     img = photo(seed=2)
-    edit_manifest(model_copy, open_set={"thresholds": {"top_probability": 0.999}})
-    strict = Predictor(model_copy, load_graph=False).predict(img)
+    edit_manifest(shared_copy, open_set={"thresholds": {"top_probability": 0.999}})
+    strict = Predictor(shared_copy, load_graph=False).predict(img)
     assert strict.uncertain
     assert any("weak" in r for r in strict.uncertain_reasons)
     lenient = dict.fromkeys(
         ("top_probability", "margin", "prototype_similarity", "saree_area"), -1.0
     )
-    edit_manifest(model_copy, open_set={"thresholds": lenient})
-    relaxed = Predictor(model_copy, load_graph=False).predict(img)
+    edit_manifest(shared_copy, open_set={"thresholds": lenient})
+    relaxed = Predictor(shared_copy, load_graph=False).predict(img)
     assert not relaxed.uncertain
     assert relaxed.uncertain_reasons == ()
 
@@ -175,3 +178,35 @@ def test_refuse_keeps_the_visual_outputs(predictor: Predictor) -> None:
     assert again.visual == pred.visual
     assert again.fused.ranking[0].tradition == pred.visual[0][0]
     np.testing.assert_array_equal(again.part_mask, pred.part_mask)
+
+
+def test_fused_with_the_knowledge_graph(tiny_model: Path) -> None:
+    predictor = Predictor(tiny_model, threads=1)
+    assert predictor.graph is not None, predictor.graph_message
+    pred = predictor.predict(photo(seed=4))
+    ranked = {r.tradition: r for r in pred.fused.ranking}
+    assert set(LABELS) < set(ranked)  # graph-only traditions are ranked too (zero-shot)
+    assert all(ranked[t].known_to_model for t in LABELS)
+    assert not ranked["Gadwal"].known_to_model
+    assert sum(r.probability for r in pred.fused.ranking) == pytest.approx(1.0, abs=1e-6)
+    assert pred.fused.states and pred.fused.cultural_regions
+    assert pred.attributes[0].label != pred.attributes[0].term or " " not in pred.attributes[0].term
+    # Few-shot scores reach the fusion; re-fusing without them gives the first answer back.
+    shot = predictor.predict(photo(seed=4), fewshot={"Gadwal": 0.99})
+    assert shot.fused.probability("Gadwal") > pred.fused.probability("Gadwal")
+    back = shot.refuse(predictor.graph)
+    assert back.fused.probability("Gadwal") == pytest.approx(pred.fused.probability("Gadwal"))
+    assert back.visual == shot.visual
+
+
+def test_an_answer_from_the_graph_alone_is_marked_uncertain() -> None:
+    from saree_app.knowledge.fusion import FusionResult, RankedTradition
+    from saree_app.model.predict import _zero_shot_reason
+
+    def ranked(t: str, known: bool) -> RankedTradition:
+        return RankedTradition(t, t, 0.5, 0.0, known, ())
+
+    graph_only = FusionResult((ranked("Gadwal", False), ranked("Kanchipuram", True)), (), ())
+    assert "not one of the traditions the model was trained on" in _zero_shot_reason(graph_only)[0]
+    known = FusionResult((ranked("Kanchipuram", True), ranked("Gadwal", False)), (), ())
+    assert _zero_shot_reason(known) == []

@@ -1,0 +1,232 @@
+"""Open-set calibration and AUROC: known traditions vs withheld traditions and non-sarees.
+
+Renders photos of the model's traditions (seeds far from any training seed), of traditions
+withheld from training (Gadwal, Ilkal, Kota Doria, Sambalpuri unless the model knows them)
+and non-saree scenes. Even seeds calibrate, odd seeds evaluate: thresholds are fitted on the
+calibration half (known photos only fix the thresholds; the choice of which signals to use
+also looks at that half's unknown photos), and every figure printed is on the evaluation half.
+The thresholds are written into the manifest's "open_set" entry (the checksum covers only the
+.onnx, so the manifest may change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+WITHHELD = ("Gadwal", "Ilkal", "KotaDoria", "Sambalpuri")
+CACHE = Path(os.environ.get("SAREE_BENCH_DATA", "/work/data/bench")) / "openset"
+SEED_BASE = 7_000_000  # far above the seeds data sets are rendered with
+
+
+def _render_one(job: tuple[str, str, int, int, str]) -> str:
+    kind, tradition, seed, size, out = job
+    path = Path(out)
+    if path.exists():
+        return out
+    from saree_app import synth
+
+    # getattr: the renderer is optional for everything but this benchmark.
+    if kind == "distractor":
+        img = getattr(synth, "render_distractor")(seed, size)  # noqa: B009
+    else:
+        img = getattr(synth, "render")(tradition, seed, size=size)[0]  # noqa: B009
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.jpg")
+    img.convert("RGB").save(tmp, "JPEG", quality=92)
+    tmp.replace(path)
+    return out
+
+
+def _jobs(
+    known: Sequence[str], withheld: Sequence[str], args: argparse.Namespace
+) -> list[tuple[str, str, int, int, str]]:
+    root = args.data / str(args.size)
+    jobs = []
+    for group, traditions, n in (
+        ("known", known, args.per_class),
+        ("withheld", withheld, args.unknown_per_class),
+    ):
+        for t in traditions:
+            for i in range(n):
+                seed = SEED_BASE + i
+                jobs.append((group, t, seed, args.size, str(root / t / f"{seed}.jpg")))
+    for i in range(args.distractors):
+        seed = SEED_BASE + i
+        jobs.append(("distractor", "", seed, args.size, str(root / "_distractors" / f"{seed}.jpg")))
+    return jobs
+
+
+def _auc_table(rule: Any, known: list[Any], unknown: dict[str, list[Any]]) -> dict[str, float]:
+    from saree_app.model.openset import auroc
+
+    k = [rule.novelty(s) for s in known]
+    out = {}
+    for name, items in unknown.items():
+        out[name] = auroc(k, [rule.novelty(s) for s in items])
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Calibrate the open-set thresholds of a model, print AUROC, write them to the manifest."""
+    ap = argparse.ArgumentParser(prog="saree bench openset", description=__doc__)
+    ap.add_argument("--model", type=Path, help="manifest (default: the shipped model)")
+    ap.add_argument("--per-class", type=int, default=24, help="photos per known tradition")
+    ap.add_argument("--unknown-per-class", type=int, default=40, help="per withheld tradition")
+    ap.add_argument("--distractors", type=int, default=120, help="non-saree scenes")
+    ap.add_argument("--size", type=int, default=320, help="rendered photo side (px)")
+    ap.add_argument("--false-alarm", type=float, default=0.10, help="share of known flagged")
+    ap.add_argument("--workers", type=int, default=2, help="rendering processes")
+    ap.add_argument("--data", type=Path, default=CACHE, help=f"rendered photos cache ({CACHE})")
+    ap.add_argument("--no-write", action="store_true", help="print only; leave the manifest")
+    args = ap.parse_args(argv)
+    if not 0.0 < args.false_alarm < 0.5:
+        print("saree bench openset: --false-alarm must be between 0 and 0.5", file=sys.stderr)
+        return 2
+
+    from saree_app import synth
+    from saree_app.model.manifest import ModelError
+    from saree_app.model.openset import SIGNALS, auroc, calibrate
+    from saree_app.model.predict import Predictor
+
+    rendered = set(getattr(synth, "RENDERED_TRADITIONS", ()))
+    if not rendered or not hasattr(synth, "render_distractor"):
+        print(
+            "saree bench openset: the renderer (saree_app.synth) is not available", file=sys.stderr
+        )
+        return 2
+    try:
+        predictor = Predictor(args.model, load_graph=False)
+    except ModelError as exc:
+        print(f"saree bench openset: cannot use the model: {exc}", file=sys.stderr)
+        return 2
+    m = predictor.manifest
+    known = [t for t in m.labels if t in rendered]
+    withheld = [t for t in WITHHELD if t in rendered and t not in m.labels]
+    for t in WITHHELD:
+        if t in m.labels:
+            print(f"note: {t} is one of the model's traditions; not used as an unknown")
+    if not known:
+        print(
+            "saree bench openset: none of the model's traditions can be rendered", file=sys.stderr
+        )
+        return 2
+    print(f"model: {m.name} ({len(m.labels)} traditions); known rendered: {len(known)}")
+    print(f"withheld traditions: {', '.join(withheld) or 'none'}; distractors: {args.distractors}")
+
+    jobs = _jobs(known, withheld, args)
+    t0 = time.perf_counter()
+    missing = [j for j in jobs if not Path(j[4]).exists()]
+    if missing:
+        print(f"rendering {len(missing)} photos at {args.size} px into {args.data} ...", flush=True)
+        with ProcessPoolExecutor(max(1, args.workers)) as pool:
+            list(pool.map(_render_one, missing, chunksize=8))
+    print(f"photos ready in {time.perf_counter() - t0:.0f} s; predicting ...", flush=True)
+
+    groups: dict[str, list[Any]] = {"known": [], "withheld": [], "distractor": []}
+    correct = []
+    paths = [Path(j[4]) for j in jobs]
+    by_path = {Path(j[4]): j for j in jobs}
+    for path, result in predictor.predict_many(paths, batch_size=16):
+        if isinstance(result, Exception):
+            print(f"error: {result}", file=sys.stderr)
+            continue
+        group, tradition, seed, _, _ = by_path[path]
+        assert result.open_set is not None
+        groups[group].append((seed % 2, result.open_set))
+        if group == "known":
+            correct.append((seed % 2, result.visual[0][0] == tradition))
+
+    def half(name: str, h: int) -> list[Any]:
+        return [s for parity, s in groups[name] if parity == h]
+
+    known_cal, known_eval = half("known", 0), half("known", 1)
+    unk_cal = {"withheld": half("withheld", 0), "non-saree": half("distractor", 0)}
+    unk_eval = {"withheld": half("withheld", 1), "non-saree": half("distractor", 1)}
+    unk_cal["all unknown"] = unk_cal["withheld"] + unk_cal["non-saree"]
+    unk_eval["all unknown"] = unk_eval["withheld"] + unk_eval["non-saree"]
+
+    # Which signals to combine: the subset whose novelty score best separates, on the
+    # calibration half only.
+    best: tuple[float, Any] | None = None
+    for r in range(1, len(SIGNALS) + 1):
+        for subset in itertools.combinations(SIGNALS, r):
+            try:
+                rule = calibrate(known_cal, args.false_alarm, subset)
+            except ValueError:
+                continue
+            score = _auc_table(rule, known_cal, {"u": unk_cal["all unknown"]})["u"]
+            if best is None or score > best[0]:
+                best = (score, rule)
+    assert best is not None
+    rule = best[1]
+    default_rule = calibrate(known_cal, args.false_alarm)
+
+    acc = np.mean([ok for parity, ok in correct if parity == 1]) if correct else float("nan")
+    print(f"\nknown traditions, visual top-1 on the evaluation half: {acc:.1%}")
+    print(f"signals used: {', '.join(rule.signals)} (chosen on the calibration half)")
+    for name in rule.signals:
+        print(f"  {name:<22} uncertain below {rule.thresholds[name]:.3f}")
+    table = _auc_table(rule, known_eval, unk_eval)
+    all4 = _auc_table(default_rule, known_eval, unk_eval)
+    n_eval = {k: len(v) for k, v in unk_eval.items()}
+    print(f"\nAUROC on the evaluation half ({len(known_eval)} known photos):")
+    for name, value in table.items():
+        print(
+            f"  known vs {name:<12} ({n_eval[name]:>3}): {value:.3f}"
+            f"   (all four signals: {all4[name]:.3f})"
+        )
+    print("  single signals, known vs all unknown:")
+    k_all = unk_eval["all unknown"]
+    single = {}
+    for name in SIGNALS:
+        ks = [s.value(name) for s in known_eval]
+        us = [s.value(name) for s in k_all]
+        if all(v is not None for v in ks + us):
+            single[name] = auroc([-v for v in ks], [-v for v in us])
+            print(f"    {name:<22} {single[name]:.3f}")
+    fpr = float(np.mean([rule.novelty(s) > 0 for s in known_eval]))
+    tpr = {
+        k: float(np.mean([rule.novelty(s) > 0 for s in v])) if v else float("nan")
+        for k, v in unk_eval.items()
+    }
+    print(
+        f"\nflagged uncertain: known {fpr:.1%} (target {args.false_alarm:.0%}), "
+        + ", ".join(f"{k} {v:.1%}" for k, v in tpr.items())
+    )
+
+    if args.no_write:
+        print("\nmanifest not changed (--no-write)")
+        return 0
+    entry = {
+        **rule.to_dict(),
+        "false_alarm_target": args.false_alarm,
+        "evaluation": {
+            "auroc": {k: round(v, 4) for k, v in table.items()},
+            "auroc_single_signals": {k: round(v, 4) for k, v in single.items()},
+            "flagged": {"known": round(fpr, 4), **{k: round(v, 4) for k, v in tpr.items()}},
+            "known_top1": round(float(acc), 4),
+            "known_traditions": known,
+            "withheld_traditions": withheld,
+            "photos": {
+                "known": len(groups["known"]),
+                "withheld": len(groups["withheld"]),
+                "non-saree": len(groups["distractor"]),
+            },
+            "size": args.size,
+            "split": "even seeds calibrate, odd seeds evaluate",
+            "command": "saree bench openset " + " ".join(argv or []),
+        },
+    }
+    m.write(m.with_open_set(entry))
+    print(f'\nthresholds written to {m.path} ("open_set")')
+    return 0
