@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,8 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     n = scores.shape[0]
     if k <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+    # argpartition on the scores themselves (no negated copy): the k largest sit at the end.
+    part = np.argpartition(scores, n - k)[n - k :] if k < n else np.arange(n)
     order = np.lexsort((part, -scores[part]))
     return part[order].astype(np.int64)
 
@@ -54,6 +56,9 @@ class ExactIndex:
         self.matrix = (
             np.ascontiguousarray(matrix, dtype=np.float32) if normalised else normalise_rows(matrix)
         )
+        # One reusable score buffer: allocating 400 kB per query costs as much as the top-k.
+        self._scores = np.empty(self.matrix.shape[0], dtype=np.float32)
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -67,12 +72,23 @@ class ExactIndex:
         q = normalise_rows(np.asarray(query, dtype=np.float32).reshape(1, -1))[0]
         if q.shape[0] != self.matrix.shape[1]:
             raise ValueError(f"query has {q.shape[0]} dimensions, the index {self.matrix.shape[1]}")
-        scores = self.matrix @ q
         if allowed is not None:
-            scores = np.where(allowed, scores, -np.inf)
-            k = min(k, int(allowed.sum()))
-        best = top_k(scores, k)
-        return self.ids[best], scores[best]
+            rows = np.flatnonzero(allowed)
+            k = min(k, rows.shape[0])
+            if rows.shape[0] * 4 < self.matrix.shape[0]:
+                # A narrow filter: score only its rows.
+                sub = self.matrix[rows] @ q
+            else:
+                with self._lock:
+                    sub = np.matmul(self.matrix, q, out=self._scores)[rows]
+            # Selecting among the allowed rows, never masking the rest with -inf: introselect
+            # degrades badly on many equal values (4 ms -> 40 ms at 100,000 items).
+            best = rows[top_k(sub, k)]
+            return self.ids[best], (self.matrix[best] @ q).astype(np.float32)
+        with self._lock:
+            scores = np.matmul(self.matrix, q, out=self._scores)
+            best = top_k(scores, k)
+            return self.ids[best], scores[best].copy()
 
 
 def faiss_available() -> bool:

@@ -1,0 +1,184 @@
+"""Similar-saree search: exact top-k at 100,000 items, approximate (faiss IVF) at 1,000,000."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from saree_app.collection.similar import ExactIndex, faiss_available, normalise_rows
+
+
+def vectors(
+    n: int, dim: int, kind: str, rng: np.random.Generator, seeds: np.ndarray | None = None
+) -> np.ndarray:
+    """n unit vectors: "clustered" (1,000 centres, like photos of a few dozen traditions in many
+    variants), "random" (no structure: the hardest case for an approximate index), or "seeded"
+    (real embeddings from a catalogue, jittered)."""
+    if kind == "random":
+        return normalise_rows(rng.standard_normal((n, dim), dtype=np.float32))
+    if kind == "seeded":
+        assert seeds is not None
+        base = seeds[rng.integers(0, seeds.shape[0], n)]
+        return normalise_rows(base + rng.normal(0, 0.3 / np.sqrt(dim), (n, dim)).astype(np.float32))
+    centres = normalise_rows(rng.standard_normal((1000, dim), dtype=np.float32))
+    out = np.empty((n, dim), dtype=np.float32)
+    step = 100_000
+    for s in range(0, n, step):
+        m = min(step, n - s)
+        noise = rng.standard_normal((m, dim), dtype=np.float32) * np.float32(0.8 / np.sqrt(dim))
+        out[s : s + m] = centres[rng.integers(0, 1000, m)] + noise
+    return normalise_rows(out)
+
+
+def _median_ms(times: list[float]) -> tuple[float, float]:
+    ordered = sorted(times)
+    return statistics.median(ordered) * 1000, ordered[int(0.95 * (len(ordered) - 1))] * 1000
+
+
+def bench_exact(data: np.ndarray, queries: np.ndarray, k: int) -> None:
+    index = ExactIndex(np.arange(data.shape[0]), data, normalised=True)
+    index.search(queries[0], k)
+    times = []
+    for q in queries:
+        t0 = time.perf_counter()
+        index.search(q, k)
+        times.append(time.perf_counter() - t0)
+    med, p95 = _median_ms(times)
+    print(f"exact, {data.shape[0]:,} x {data.shape[1]}: top-{k} median {med:.2f} ms, p95 {p95:.2f}")
+
+
+def bench_catalogue(data: np.ndarray, queries: np.ndarray, k: int) -> None:
+    """The same search through a real catalogue file (filters, paths, labels included)."""
+    from saree_app.collection.catalog import Catalog, NewPhoto
+    from saree_app.collection.similar import search
+
+    sha = "0" * 64
+    n = data.shape[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        cat = Catalog(Path(tmp) / "bench.saree")
+        t0 = time.perf_counter()
+        traditions = ("Kanchipuram", "Banarasi", "Paithani", "Ilkal")
+        with cat.transaction():
+            cat.register_model(sha, name="bench", embedding_dim=data.shape[1])
+            for i in range(n):
+                pid = cat.record(
+                    NewPhoto(f"/bench/{i}.jpg", f"{i:064x}", 1),
+                    sha,
+                    {},
+                    top_tradition=traditions[i % 4],
+                    top_probability=0.5,
+                    uncertain=False,
+                    embedding=data[i],
+                    part_embeddings=None,
+                )
+                if i % 50 == 0:
+                    cat.set_label(pid, tradition=traditions[i % 4])
+        print(f"catalogue of {n:,} written in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        search(cat, queries[0], k=k)
+        print(f"first search (loads the matrix): {(time.perf_counter() - t0) * 1000:.0f} ms")
+        for label, kw in (
+            ("no filter", {}),
+            ("tradition", {"tradition": "Banarasi"}),
+            ("confirmed", {"confirmed_only": True}),
+        ):
+            search(cat, queries[0], k=k, **kw)
+            times = []
+            for q in queries:
+                t0 = time.perf_counter()
+                search(cat, q, k=k, **kw)
+                times.append(time.perf_counter() - t0)
+            med, p95 = _median_ms(times)
+            print(f"  catalogue search, {label:<9}: median {med:.2f} ms, p95 {p95:.2f}")
+        cat.close()
+
+
+def bench_ann(
+    data: np.ndarray, queries: np.ndarray, k: int, nprobes: Sequence[int], nlist: int | None
+) -> None:
+    from saree_app.collection.similar import AnnIndex
+
+    n = data.shape[0]
+    t0 = time.perf_counter()
+    ann = AnnIndex(np.arange(n), data, nlist=nlist, normalised=True)
+    print(
+        f"faiss IVF over {n:,} x {data.shape[1]}: nlist {ann.index.nlist}, built in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
+    truth = []
+    for s in range(0, queries.shape[0], 20):
+        scores = queries[s : s + 20] @ data.T
+        truth += [set(np.argpartition(-row, k)[:k].tolist()) for row in scores]
+    exact_times = []
+    for q in queries[:20]:
+        t0 = time.perf_counter()
+        np.argpartition(-(data @ q), k)
+        exact_times.append(time.perf_counter() - t0)
+    print(f"  exact scan at this size: median {_median_ms(exact_times)[0]:.1f} ms")
+    for nprobe in nprobes:
+        ann.nprobe = nprobe
+        ann.search(queries[0], k)
+        times, hits = [], 0
+        for q, want in zip(queries, truth, strict=True):
+            t0 = time.perf_counter()
+            found, _ = ann.search(q, k)
+            times.append(time.perf_counter() - t0)
+            hits += len(want & set(found.tolist()))
+        med, p95 = _median_ms(times)
+        recall = hits / (k * len(truth))
+        print(f"  nprobe {nprobe:4d}: recall@{k} {recall:.3f}, median {med:.2f} ms, p95 {p95:.2f}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print median query times (and recall for the approximate index)."""
+    ap = argparse.ArgumentParser(prog="saree bench similar")
+    ap.add_argument("--n", type=int, default=100_000, help="items for exact search")
+    ap.add_argument("--dim", type=int, default=128, help="embedding size (the model's: 128)")
+    ap.add_argument("--k", type=int, default=12)
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--data", choices=("clustered", "random", "seeded"), default="clustered")
+    ap.add_argument("--from-catalog", type=Path, help="seed vectors: a catalogue's embeddings")
+    ap.add_argument("--no-catalogue", action="store_true", help="skip the catalogue-file run")
+    ap.add_argument("--ann-n", type=int, default=1_000_000, help="items for approximate search")
+    ap.add_argument("--ann-k", type=int, default=10)
+    ap.add_argument("--nprobe", default="8,16,32,64", help="comma-separated nprobe values")
+    ap.add_argument("--nlist", type=int, help="IVF cells (default 4 sqrt(N))")
+    ap.add_argument("--no-ann", action="store_true")
+    args = ap.parse_args(argv)
+    rng = np.random.default_rng(0)
+    seeds = None
+    if args.from_catalog is not None:
+        from saree_app.collection.catalog import Catalog
+
+        with Catalog(args.from_catalog, create=False) as cat:
+            sha = cat.latest_model()
+            if sha is None:
+                print(f"{args.from_catalog}: no embeddings")
+                return 2
+            seeds = cat.embeddings(sha, "whole")[1]
+        args.dim = seeds.shape[1]
+        args.data = "seeded"
+        print(f"seeded from {seeds.shape[0]} real embeddings of {args.from_catalog}")
+    # Queries come from the same distribution as the items (a new photo of a known kind).
+    both = vectors(args.n + args.queries, args.dim, args.data, rng, seeds)
+    data, queries = both[: args.n], both[args.n :]
+    print(f"data: {args.data}")
+    bench_exact(data, queries, args.k)
+    if not args.no_catalogue:
+        bench_catalogue(data, queries, args.k)
+    if args.no_ann:
+        return 0
+    if not faiss_available():
+        print("approximate index: faiss-cpu is not installed (pip install faiss-cpu)")
+        return 0
+    del data, both
+    big = vectors(args.ann_n + args.queries, args.dim, args.data, np.random.default_rng(2), seeds)
+    nprobes = [int(x) for x in args.nprobe.split(",") if x.strip()]
+    bench_ann(big[: args.ann_n], big[args.ann_n :][:200], args.ann_k, nprobes, args.nlist)
+    return 0
