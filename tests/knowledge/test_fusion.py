@@ -1,0 +1,280 @@
+"""Fusion: the arithmetic by hand on a tiny graph, explanations, zero-shot, roll-ups, fitting."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from saree_app.knowledge.fusion import (
+    DEFAULT_WEIGHTS,
+    CuratorMetadata,
+    FusionSample,
+    FusionWeights,
+    fit_fusion_weights,
+    fuse,
+    log_likelihood,
+)
+from saree_app.knowledge.graph import TextileGraph
+
+W = FusionWeights(visual=1.0, attribute=1.0, background=0.1, unknown=0.5)
+
+
+@pytest.fixture
+def tiny(tiny_dir: Path) -> TextileGraph:
+    return TextileGraph.load(tiny_dir)
+
+
+@pytest.fixture(scope="module")
+def kg() -> TextileGraph:
+    return TextileGraph.load()
+
+
+def _by_id(result, t):  # type: ignore[no-untyped-def]
+    return next(r for r in result.ranking if r.tradition == t)
+
+
+def test_scores_match_hand_computation(tiny: TextileGraph) -> None:
+    res = fuse(tiny, {"Alpha": 0.6, "Beta": 0.4}, {"TempleBorder": 0.9}, weights=W)
+    # Typicality of TempleBorder: Alpha 0.8, Beta and Gamma the background 0.1, so its base
+    # rate is (0.8 + 0.1 + 0.1) / 3 = 1/3; p = 0.9; two traditions known to the model.
+    pi = 1 / 3
+    lr_alpha = 0.8 * 0.9 / pi + 0.2 * 0.1 / (1 - pi)  # 2.19
+    lr_other = 0.1 * 0.9 / pi + 0.9 * 0.1 / (1 - pi)  # 0.405
+    expected = {
+        "Alpha": math.log(2 * 0.6) + math.log(lr_alpha),
+        "Beta": math.log(2 * 0.4) + math.log(lr_other),
+        # Gamma: unknown to the model, gets u = 0.5 of the doubt 1 - 0.6, alone among unknowns
+        "Gamma": math.log(2 * 0.5 * 0.4 / 1) + math.log(lr_other),
+    }
+    for t, score in expected.items():
+        assert _by_id(res, t).score == pytest.approx(score, abs=1e-9)
+    z = sum(math.exp(s) for s in expected.values())
+    for t, score in expected.items():
+        assert _by_id(res, t).probability == pytest.approx(math.exp(score) / z, abs=1e-9)
+    assert [r.tradition for r in res.ranking] == ["Alpha", "Beta", "Gamma"]
+    assert _by_id(res, "Gamma").known_to_model is False
+    assert _by_id(res, "Alpha").known_to_model is True
+
+
+def test_weights_temper_each_term(tiny: TextileGraph) -> None:
+    w = FusionWeights(visual=0.5, attribute=2.0, background=0.1, unknown=0.5)
+    res = fuse(tiny, {"Alpha": 0.6, "Beta": 0.4}, {"TempleBorder": 0.9}, weights=w)
+    lr_alpha = 0.8 * 0.9 * 3 + 0.2 * 0.1 * 1.5
+    assert _by_id(res, "Alpha").score == pytest.approx(
+        0.5 * math.log(1.2) + 2.0 * math.log(lr_alpha), abs=1e-9
+    )
+
+
+def test_evidence_sums_to_score_and_reads_naturally(tiny: TextileGraph) -> None:
+    res = fuse(tiny, {"Alpha": 0.6, "Beta": 0.4}, {"TempleBorder": 0.9, "Peacock": 0.02}, weights=W)
+    for r in res.ranking:
+        assert sum(e.contribution for e in r.evidence) == pytest.approx(r.score, abs=1e-9)
+    alpha = _by_id(res, "Alpha")
+    temple = next(e for e in alpha.evidence if e.term == "TempleBorder")
+    assert temple.path == ("Alpha", "hasAttribute", "TempleBorder")
+    assert temple.typicality == 0.8 and temple.observed == 0.9
+    lr = 0.8 * 0.9 * 3 + 0.2 * 0.1 * 1.5
+    assert temple.text == (
+        f"Alpha -> has motif -> temple border (typicality 0.80); seen with p = 0.90: "
+        f"+{math.log(lr):.2f}"
+    )
+    peacock = next(e for e in alpha.evidence if e.term == "Peacock")
+    assert peacock.contribution < 0 and "not seen (p = 0.02)" in peacock.text
+    beta = _by_id(res, "Beta")
+    unlisted = next(e for e in beta.evidence if e.term == "TempleBorder")
+    assert unlisted.contribution < 0 and "not typical of Beta" in unlisted.text
+    visual = alpha.evidence[0]
+    assert visual.kind == "visual" and "p = 0.60" in visual.text
+    gamma_visual = _by_id(res, "Gamma").evidence[0]
+    assert "not known to the model" in gamma_visual.text
+
+
+def test_hierarchy_paths(tiny: TextileGraph) -> None:
+    # Gamma links double ikat; a detector for ikat counts for it with full typicality.
+    res = fuse(tiny, {}, {"Ikat": 0.9}, weights=W)
+    gamma = next(e for e in _by_id(res, "Gamma").evidence if e.term == "Ikat")
+    assert gamma.path == ("Gamma", "hasAttribute", "DoubleIkat", "broader", "Ikat")
+    assert gamma.typicality == 0.9
+    assert "double ikat, a kind of ikat" in gamma.text
+    # Beta links ikat (typicality 0.4); a double-ikat detector counts at half of it.
+    res = fuse(tiny, {}, {"DoubleIkat": 0.9}, weights=W)
+    beta = next(e for e in _by_id(res, "Beta").evidence if e.term == "DoubleIkat")
+    assert beta.path == ("Beta", "hasAttribute", "Ikat", "narrower", "DoubleIkat")
+    assert beta.typicality == pytest.approx(0.2)
+    assert res.ranking[0].tradition == "Gamma"
+
+
+def test_no_model_ranks_from_attributes_alone(tiny: TextileGraph) -> None:
+    res = fuse(tiny, {}, {"ZariBrocade": 0.95, "Paisley": 0.8, "TempleBorder": 0.05}, weights=W)
+    assert res.ranking[0].tradition == "Beta"
+    assert not any(r.known_to_model for r in res.ranking)
+    assert all(e.kind != "visual" for r in res.ranking for e in r.evidence)
+
+
+def test_attributes_unknown_to_graph_are_ignored(tiny: TextileGraph) -> None:
+    a = fuse(tiny, {"Alpha": 0.5, "Beta": 0.5}, {"TempleBorder": 0.9}, weights=W)
+    b = fuse(tiny, {"Alpha": 0.5, "Beta": 0.5}, {"TempleBorder": 0.9, "Glitter": 0.99}, weights=W)
+    assert [r.score for r in a.ranking] == [r.score for r in b.ranking]
+
+
+def test_fibre_metadata(tiny: TextileGraph) -> None:
+    w = FusionWeights(visual=1.0, attribute=1.0, background=0.1, unknown=0.5, fibre=1.5)
+    visual = {"Alpha": 0.5, "Beta": 0.5}
+    base = fuse(tiny, visual, {}, weights=w)
+    res = fuse(tiny, visual, {}, metadata=CuratorMetadata(fibre="cotton"), weights=w)
+    # Alpha and Beta are silk, Gamma cotton.
+    for t, penalty in (("Alpha", -1.5), ("Beta", -1.5), ("Gamma", 0.0)):
+        assert _by_id(res, t).score == pytest.approx(_by_id(base, t).score + penalty, abs=1e-9)
+    silk = fuse(tiny, visual, {}, metadata=CuratorMetadata(fibre="muga silk"), weights=w)
+    assert _by_id(silk, "Alpha").score == pytest.approx(_by_id(base, "Alpha").score)
+    near = fuse(tiny, visual, {}, metadata=CuratorMetadata(fibre="SilkCotton"), weights=w)
+    assert _by_id(near, "Gamma").score == pytest.approx(_by_id(base, "Gamma").score - 0.75)
+
+
+def test_region_metadata_steps_through_the_hierarchy(tiny: TextileGraph) -> None:
+    w = FusionWeights(region=1.0)
+    base = fuse(tiny, {}, {}, weights=w)
+    # Alpha: Kanchipuram, Tamil Nadu, South India; Beta: Varanasi, Uttar Pradesh, Central
+    # India; Gamma: Patan, Gujarat, West India.
+    for region, steps in (
+        ("Tamil Nadu", {"Alpha": 0, "Beta": 2, "Gamma": 2}),
+        ("KanchipuramTown", {"Alpha": 0, "Beta": 3, "Gamma": 3}),
+        ("South India", {"Alpha": 0, "Beta": 1, "Gamma": 1}),
+    ):
+        res = fuse(tiny, {}, {}, metadata=CuratorMetadata(region=region), weights=w)
+        for t, n in steps.items():
+            assert _by_id(res, t).score == pytest.approx(_by_id(base, t).score - n), (region, t)
+    res = fuse(tiny, {}, {}, metadata=CuratorMetadata(region="Tamil Nadu"), weights=w)
+    ev = next(e for e in _by_id(res, "Alpha").evidence if e.kind == "region")
+    assert ev.path == ("Alpha", "region", "KanchipuramTown", "partOf", "TamilNadu")
+    assert "acquired in Tamil Nadu" in ev.text
+
+
+def test_bad_metadata_and_scores_raise_clear_errors(tiny: TextileGraph) -> None:
+    with pytest.raises(ValueError, match="unknown fibre 'wool'"):
+        fuse(tiny, {}, {}, metadata=CuratorMetadata(fibre="wool"))
+    with pytest.raises(ValueError, match="unknown region 'Atlantis'"):
+        fuse(tiny, {}, {}, metadata=CuratorMetadata(region="Atlantis"))
+    with pytest.raises(ValueError, match="not a finite number"):
+        fuse(tiny, {"Alpha": float("nan")}, {})
+
+
+def test_fewshot_and_curator_made_traditions(tiny: TextileGraph) -> None:
+    w = FusionWeights(fewshot=4.0, fewshot_ref=0.5)
+    base = fuse(tiny, {"Alpha": 0.5, "Beta": 0.5}, {}, weights=w)
+    res = fuse(
+        tiny, {"Alpha": 0.5, "Beta": 0.5}, {}, fewshot={"Beta": 0.9, "MyWeave": 0.95}, weights=w
+    )
+    assert _by_id(res, "Beta").score == pytest.approx(_by_id(base, "Beta").score + 4.0 * 0.4)
+    mine = _by_id(res, "MyWeave")
+    assert mine.label == "MyWeave" and not mine.known_to_model
+    assert any(e.kind == "fewshot" and "0.95" in e.text for e in mine.evidence)
+    unplaced = [s for s in res.states if s.region == ""]
+    assert unplaced and unplaced[0].probability == pytest.approx(mine.probability)
+
+
+def test_rollups_sum_to_one_and_match_traditions(kg: TextileGraph) -> None:
+    rng = np.random.default_rng(0)
+    known = kg.traditions()[:12]
+    p = rng.dirichlet(np.ones(len(known)))
+    attrs = {a: float(rng.random()) for a in kg.attributes()[:30]}
+    res = fuse(kg, dict(zip(known, p, strict=True)), attrs)
+    assert len(res.ranking) == len(kg.traditions())
+    assert sum(r.probability for r in res.ranking) == pytest.approx(1.0)
+    assert sum(s.probability for s in res.states) == pytest.approx(1.0)
+    assert sum(s.probability for s in res.cultural_regions) == pytest.approx(1.0)
+    tn = next(s for s in res.states if s.region == "TamilNadu")
+    in_tn = [r.probability for r in res.ranking if kg.state_of(r.tradition) == "TamilNadu"]
+    assert tn.probability == pytest.approx(sum(in_tn))
+    assert {s.level for s in res.states} == {"state"}
+    assert {s.level for s in res.cultural_regions} == {"cultural_region"}
+    probs = [s.probability for s in res.cultural_regions]
+    assert probs == sorted(probs, reverse=True)
+
+
+def test_zero_shot_tradition_with_matching_attributes_rises_to_the_top(kg: TextileGraph) -> None:
+    # A model that knows 12 traditions, not Gadwal, and is unsure; the detectors see Gadwal's
+    # kupadam join, temple border and contrasting border.
+    known = [
+        "Kanchipuram", "Banarasi", "Paithani", "PochampallyIkat", "PatanPatola", "Bandhani",
+        "Chanderi", "Maheshwari", "Baluchari", "Sambalpuri", "Jamdani", "Kasavu",
+    ]  # fmt: skip
+    visual = dict.fromkeys(known, 1 / 12)
+    gadwal = kg.attributes_of("Gadwal")
+    attrs = {a: (0.9 if gadwal.get(a, 0) >= 0.7 else 0.05) for a in kg.attributes()}
+    res = fuse(kg, visual, attrs)
+    assert res.ranking[0].tradition == "Gadwal"
+    assert res.ranking[0].known_to_model is False
+    assert res.states[0].region == "Telangana"
+    # The same photo without attribute evidence: Gadwal is not above the known traditions.
+    plain = fuse(kg, visual, {})
+    assert plain.rank_of("Gadwal") > 12  # type: ignore[operator]
+
+
+def test_weights_round_trip_and_reject_bad_values() -> None:
+    w = FusionWeights(visual=0.8, attribute=0.3, fitted={"samples": 10})
+    d = json.loads(json.dumps(w.to_dict()))
+    assert d["rule"].startswith("naive-bayes")
+    back = FusionWeights.from_dict(d)
+    assert back == w and back.fitted == {"samples": 10}
+    assert FusionWeights.from_dict({}) == DEFAULT_WEIGHTS
+    for bad in ({"visual": "high"}, {"attribute": -1}, {"background": 1.5}, {"unknown": 0},
+                {"visual": float("nan")}, {"fewshot": True}):  # fmt: skip
+        with pytest.raises(ValueError):
+            FusionWeights.from_dict(bad)
+    with pytest.raises(ValueError):
+        FusionWeights.from_dict([1, 2])  # type: ignore[arg-type]
+
+
+def _samples(graph: TextileGraph, n: int, seed: int, informative: bool) -> list[FusionSample]:
+    """Fake model outputs: a noisy visual classifier over Alpha/Beta and attribute detectors
+    that fire on the true tradition's attributes (or at random)."""
+    rng = np.random.default_rng(seed)
+    attrs = ["TempleBorder", "Peacock", "ContrastingBorder", "ZariBrocade", "Paisley", "Ikat",
+             "DoubleIkat", "Elephant", "Parrot"]  # fmt: skip
+    out = []
+    for k in range(n):
+        t = ["Alpha", "Beta", "Gamma"][k % 3]
+        logits = rng.normal(0, 1.0, 2)
+        if t != "Gamma":
+            logits[["Alpha", "Beta"].index(t)] += 0.7
+        p = np.exp(logits) / np.exp(logits).sum()
+        typ = graph.attributes_of(t)
+        if informative:
+            probs = {
+                a: float(np.clip((0.85 if rng.random() < typ.get(a, 0.05) else 0.1)
+                                 + rng.normal(0, 0.05), 0.01, 0.99))
+                for a in attrs
+            }  # fmt: skip
+        else:
+            probs = {a: float(rng.random()) for a in attrs}
+        out.append(FusionSample(t, {"Alpha": float(p[0]), "Beta": float(p[1])}, probs))
+    return out
+
+
+def test_fit_improves_likelihood_and_matches_fuse(tiny: TextileGraph) -> None:
+    train = _samples(tiny, 90, 1, informative=True)
+    test = _samples(tiny, 60, 2, informative=True)
+    w = fit_fusion_weights(train, tiny, ["Alpha", "Beta"])
+    assert w.attribute > 0
+    assert w.fitted["samples"] == 90
+    assert w.fitted["log_likelihood"] >= w.fitted["log_likelihood_start"]
+    # The vectorised objective used for fitting equals the one computed through fuse().
+    assert log_likelihood(train, tiny, w) == pytest.approx(w.fitted["log_likelihood"], abs=1e-3)
+    visual_only = FusionWeights(attribute=0.0)
+    assert log_likelihood(test, tiny, w) > log_likelihood(test, tiny, visual_only)
+
+
+def test_fit_turns_noise_attributes_down(tiny: TextileGraph) -> None:
+    noisy = fit_fusion_weights(_samples(tiny, 90, 3, informative=False), tiny, ["Alpha", "Beta"])
+    useful = fit_fusion_weights(_samples(tiny, 90, 3, informative=True), tiny, ["Alpha", "Beta"])
+    assert noisy.attribute < useful.attribute
+
+
+def test_fit_needs_samples(tiny: TextileGraph) -> None:
+    with pytest.raises(ValueError, match="no samples"):
+        fit_fusion_weights([], tiny, ["Alpha"])
