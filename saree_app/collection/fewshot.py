@@ -154,12 +154,16 @@ class FewShot:
         """
         return self.similarities(embedding, part_embeddings)
 
+    def nearest_of(self, vector: np.ndarray) -> str | None:
+        """The tradition of the prototype nearest a feature vector (None when none is taught)."""
+        sims = self.similarities_of(vector)
+        return max(sims, key=lambda t: sims[t]) if sims else None
+
     def classify(
         self, embedding: np.ndarray, part_embeddings: np.ndarray | None = None
     ) -> str | None:
         """The nearest prototype's tradition (None when nothing is taught yet)."""
-        sims = self.similarities(embedding, part_embeddings)
-        return max(sims, key=lambda t: sims[t]) if sims else None
+        return self.nearest_of(feature(embedding, part_embeddings, self.parts))
 
     def summary(self) -> list[tuple[str, int, bool]]:
         """(tradition, examples, active) for every tradition a curator has confirmed."""

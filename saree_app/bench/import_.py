@@ -1,0 +1,104 @@
+"""Folder import end to end (hash, EXIF, decode, model, catalogue) on 3-megapixel JPEGs."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def _picture(seed: int, width: int, height: int) -> Image.Image:
+    """A rendered saree when the renderer is there, else a textured card; camera-like noise."""
+    rng = np.random.default_rng(seed)
+    try:
+        from saree_app.synth import RENDERED_TRADITIONS, render
+
+        tradition = RENDERED_TRADITIONS[seed % len(RENDERED_TRADITIONS)]
+        base = render(tradition, seed, size=480)[0].resize(
+            (width, height), Image.Resampling.BICUBIC
+        )
+        arr = np.asarray(base, dtype=np.float32)
+    except ImportError:
+        y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+        phase = rng.uniform(0, 6.28, 3)
+        arr = np.stack(
+            [127 + 100 * np.sin(x / (20 + 10 * c) + y / 37 + phase[c]) for c in range(3)], axis=-1
+        )
+    # Sensor noise makes the JPEG as large and as slow to decode as a phone photo (~1 MB).
+    arr += rng.normal(0, 6, arr.shape).astype(np.float32)
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def make_photos(folder: Path, n: int, width: int, height: int) -> list[Path]:
+    """n JPEGs of width x height in `folder` (kept between runs: made once)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = folder / f"photo_{i:05d}.jpg"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            _picture(i, width, height).save(tmp, "JPEG", quality=92)
+            tmp.replace(path)
+        paths.append(path)
+    return paths
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print photos per second for a whole import, and for the model step alone."""
+    ap = argparse.ArgumentParser(prog="saree bench import_")
+    ap.add_argument("--model", type=Path, help="model manifest (default: the shipped model)")
+    ap.add_argument("--n", type=int, default=120, help="photos")
+    ap.add_argument("--size", default="2000x1500", help="photo size WxH (default 3 megapixels)")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--threads", type=int, help="inference threads")
+    ap.add_argument(
+        "--photos",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "saree-bench-import",
+        help="where the generated photos are kept",
+    )
+    args = ap.parse_args(argv)
+    from saree_app.collection.catalog import Catalog
+    from saree_app.collection.importer import run_import
+    from saree_app.model.predict import Predictor
+
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    folder = args.photos / f"{width}x{height}"
+    t0 = time.perf_counter()
+    paths = make_photos(folder, args.n, width, height)
+    made = time.perf_counter() - t0
+    mb = sum(p.stat().st_size for p in paths) / len(paths) / 1e6
+    print(f"{len(paths)} JPEGs of {width} x {height} ({mb:.2f} MB each) ready in {made:.1f} s")
+    predictor = Predictor(args.model, threads=args.threads)
+    print(
+        f"model: {predictor.manifest.name} ({predictor.manifest.path.name}), input "
+        f"{predictor.manifest.preprocessing.size} px, batch {args.batch}"
+    )
+    # Warm-up: the first batch pays for session start-up and graph tables.
+    for _ in predictor.predict_many(paths[: args.batch], batch_size=args.batch):
+        pass
+    t0 = time.perf_counter()
+    for _ in predictor.predict_many(paths, batch_size=args.batch):
+        pass
+    model_only = time.perf_counter() - t0
+    print(f"model step alone (decode + inference + fusion): {len(paths) / model_only:.1f} photos/s")
+    with tempfile.TemporaryDirectory() as tmp, Catalog(Path(tmp) / "bench.saree") as cat:
+        t0 = time.perf_counter()
+        last = run_import(cat, folder, predictor, batch_size=args.batch)
+        total = time.perf_counter() - t0
+        assert last.added == len(paths), last
+        t0 = time.perf_counter()
+        again = run_import(cat, folder, predictor, batch_size=args.batch)
+        rerun = time.perf_counter() - t0
+        assert again.already == len(paths)
+    print(
+        f"import end to end (hash, EXIF, model, catalogue): {len(paths) / total:.1f} photos/s "
+        f"({total:.1f} s for {len(paths)})"
+    )
+    print(f"re-run over the same folder (all already in): {len(paths) / rerun:.0f} photos/s")
+    return 0
