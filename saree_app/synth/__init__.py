@@ -1,1 +1,27 @@
 """Procedural saree renderer: labelled photos, part masks, attributes. numpy + pillow only."""
+
+from saree_app.synth.dataset import contact_sheet, write_dataset, write_samples
+from saree_app.synth.render import (
+    FAMILIES,
+    RENDERED_TRADITIONS,
+    SynthError,
+    render,
+    render_distractor,
+)
+from saree_app.synth.scene import BACKGROUNDS, CAMERAS, LIGHTINGS
+from saree_app.synth.views import VIEWS
+
+__all__ = [
+    "BACKGROUNDS",
+    "CAMERAS",
+    "FAMILIES",
+    "LIGHTINGS",
+    "RENDERED_TRADITIONS",
+    "VIEWS",
+    "SynthError",
+    "contact_sheet",
+    "render",
+    "render_distractor",
+    "write_dataset",
+    "write_samples",
+]

@@ -1,0 +1,46 @@
+"""Renderer speed: photos per second at a given size on one core (median of repeats)."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Sequence
+
+from saree_app.synth import RENDERED_TRADITIONS, VIEWS, render
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Render every tradition in every view, several rounds; print median photos/s per round."""
+    ap = argparse.ArgumentParser(prog="saree bench synth")
+    ap.add_argument("--size", type=int, default=320, help="longer side in pixels")
+    ap.add_argument("--repeats", type=int, default=5, help="timed rounds (median is reported)")
+    ap.add_argument("--per-round", type=int, default=48, help="photos per round")
+    args = ap.parse_args(argv)
+    if args.size < 32 or args.repeats < 1 or args.per_round < 1:
+        ap.error("size must be >= 32, repeats and per-round >= 1")
+    combos = [(t, v) for v in VIEWS for t in RENDERED_TRADITIONS]
+    render(combos[0][0], 0, args.size, view=combos[0][1])  # warm-up: stamps, caches
+    wall_rates, cpu_rates = [], []
+    per_view: dict[str, list[float]] = {v: [] for v in VIEWS}
+    k = 0
+    for _ in range(args.repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(args.per_round):
+            t, v = combos[k % len(combos)]
+            c1 = time.process_time()
+            render(t, k, args.size, view=v)
+            per_view[v].append(time.process_time() - c1)
+            k += 1
+        wall_rates.append(args.per_round / (time.perf_counter() - t0))
+        cpu_rates.append(args.per_round / max(time.process_time() - c0, 1e-9))
+    # CPU time is the one-core figure; wall time also counts other processes on a shared machine.
+    print(
+        f"synth render at {args.size} px, one process, {args.repeats} rounds of {args.per_round}:"
+    )
+    print(f"  median {statistics.median(cpu_rates):6.1f} photos/s per core (CPU time)")
+    print(f"  median {statistics.median(wall_rates):6.1f} photos/s wall clock")
+    for v, ts in per_view.items():
+        if ts:
+            print(f"  {v:8s} median {statistics.median(ts) * 1000:6.1f} ms CPU per photo")
+    return 0

@@ -1,0 +1,256 @@
+"""render(): one labelled photograph of a procedural saree (image, part mask, attributes, meta)."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from saree_app.synth import scene
+from saree_app.synth.designs import GRAMMARS, LENGTH, Design, design
+from saree_app.synth.scene import BACKGROUNDS, CAMERAS, LIGHTINGS, grid
+from saree_app.synth.views import BUILDERS, VIEWS, Shot
+
+RENDERED_TRADITIONS: tuple[str, ...] = tuple(GRAMMARS)
+
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "view": VIEWS,
+    "background": BACKGROUNDS,
+    "lighting": LIGHTINGS,
+    "camera": CAMERAS,
+}
+
+_THREADS = 260.0  # visible thread pitch per saree width, for the weave texture in close-ups
+
+
+class SynthError(ValueError):
+    """A bad argument to the renderer (unknown tradition or family, bad size or seed)."""
+
+
+def check_family(kind: str, name: str | None) -> None:
+    """Raise SynthError unless `name` is None or a member of family `kind`."""
+    if kind not in FAMILIES:
+        raise SynthError(f"unknown family kind {kind!r}; known: {', '.join(FAMILIES)}")
+    if name is not None and name not in FAMILIES[kind]:
+        raise SynthError(f"unknown {kind} {name!r}; known: {', '.join(FAMILIES[kind])}")
+
+
+def check_tradition(tradition: str) -> None:
+    """Raise SynthError unless the renderer can draw `tradition`."""
+    if tradition not in GRAMMARS:
+        raise SynthError(
+            f"the renderer has no design grammar for {tradition!r}; "
+            f"rendered traditions: {', '.join(RENDERED_TRADITIONS)}"
+        )
+
+
+def _rng(tradition: str, seed: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(tradition.encode()), stream])
+
+
+def _frame(view: str, rng: np.random.Generator, size: int) -> tuple[int, int]:
+    """(h, w): the longer side is `size`; portrait for hanging and draped cloth."""
+    short = round(size * 0.75)
+    r = rng.random()
+    if view in ("hung", "draped"):
+        return (size, short) if r < 0.75 else (size, size)
+    if r < 0.5:
+        return short, size
+    if r < 0.85:
+        return size, size
+    return size, short
+
+
+def _shadow(cover: np.ndarray, light: scene.Lighting, h: int, w: int) -> np.ndarray:
+    """Soft drop shadow of what stands on the background, H x W in 0..1."""
+    f = 4
+    small = Image.fromarray((cover * 255).astype(np.uint8)).resize(
+        (max(1, w // f), max(1, h // f)), Image.Resampling.BOX
+    )
+    small = small.filter(ImageFilter.GaussianBlur(max(h, w) / f * 0.02))
+    big = np.asarray(small.resize((w, h), Image.Resampling.BILINEAR), np.float32) / 255
+    dx, dy = light.direction
+    ox, oy = int(-dx * max(h, w) * 0.02), int(-dy * max(h, w) * 0.02)
+    pad = max(abs(ox), abs(oy)) + 1
+    padded = np.pad(big, pad)
+    out: np.ndarray = padded[pad - oy : pad - oy + h, pad - ox : pad - ox + w]
+    return out
+
+
+def _props(img: np.ndarray, shot: Shot) -> np.ndarray:
+    cover = np.zeros(img.shape[:2], bool)
+    for p in shot.props:
+        colour = p.colour[None, :] * (p.shade[p.mask][:, None] if p.shade is not None else 1.0)
+        img[p.mask] = colour
+        cover |= p.mask
+    return cover
+
+
+def _visible(
+    d: Design,
+    *,
+    u: np.ndarray,
+    v: np.ndarray,
+    cloth: np.ndarray,
+    part: np.ndarray,
+    band: np.ndarray,
+) -> tuple[list[str], dict[str, int]]:
+    """Attributes whose bands are visible large and sharp enough, and pixel counts per part."""
+    h, w = cloth.shape
+    gu_y, gu_x = np.gradient(u)
+    gv_y, gv_x = np.gradient(v)
+    area = np.abs(gu_x * gv_y - gu_y * gv_x)[cloth]
+    med = float(np.median(area)) if area.size else 1.0
+    area = np.clip(area, 0, 4 * med)
+    px_per_unit = 1 / np.sqrt(max(med, 1e-12))
+    bands = d.bands()
+    counts = np.bincount(band, minlength=len(bands))
+    areas = np.bincount(band, weights=area, minlength=len(bands))
+    min_px = max(25, int(0.002 * h * w))
+    found: set[str] = set()
+    for i, b in enumerate(bands):
+        if not b.attrs or counts[i] < min_px:
+            continue
+        if b.cell > 0 and areas[i] < b.cell:
+            continue
+        if b.motif > 0 and b.motif * px_per_unit < 3:
+            continue
+        found.update(b.attrs)
+    part_px = {
+        name: int((part == k).sum()) for k, name in ((1, "body"), (2, "border"), (3, "pallu"))
+    }
+    for attr, parts in d.requires.items():
+        if all(int((part == p).sum()) >= min_px for p in parts):
+            found.add(attr)
+    return sorted(found), part_px
+
+
+def render(
+    tradition: str,
+    seed: int,
+    size: int = 320,
+    *,
+    view: str | None = None,
+    background: str | None = None,
+    lighting: str | None = None,
+    camera: str | None = None,
+) -> tuple[Image.Image, np.ndarray, list[str], dict[str, Any]]:
+    """One photo of a saree of `tradition`: (RGB image, part mask, attribute ids, meta).
+
+    The mask has the image's size: 0 background, 1 body, 2 border, 3 pallu. Attributes are the
+    ontology terms visible in this photo. Families left as None are drawn from the seed; the
+    saree itself depends only on (tradition, seed), so one seed seen in two views is one saree.
+    Same arguments, same bytes.
+    """
+    check_tradition(tradition)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise SynthError(f"seed must be a non-negative integer, not {seed!r}")
+    if not isinstance(size, int | np.integer) or not 32 <= size <= 4096:
+        raise SynthError(f"size must be an integer from 32 to 4096, not {size!r}")
+    chosen = {"view": view, "background": background, "lighting": lighting, "camera": camera}
+    pick = _rng(tradition, seed, 0)
+    for kind, name in chosen.items():
+        check_family(kind, name)
+        drawn = FAMILIES[kind][int(pick.integers(len(FAMILIES[kind])))]
+        if name is None:
+            chosen[kind] = drawn
+    fam = {k: str(v) for k, v in chosen.items()}
+    d = design(tradition, _rng(tradition, seed, 1))
+    rng = _rng(tradition, seed, 2)
+    h, w = _frame(fam["view"], rng, int(size))
+    light = scene.lighting(fam["lighting"], rng)
+    shot = BUILDERS[fam["view"]](rng, h, w, d, light)
+    bg = scene.background(fam["background"], rng, h, w)
+    cover = _props(bg, shot)
+
+    u = np.zeros((h, w), np.float32)
+    v = np.zeros((h, w), np.float32)
+    shade = np.ones((h, w), np.float32)
+    spec = np.zeros((h, w), np.float32)
+    cloth = np.zeros((h, w), bool)
+    for layer in shot.layers:
+        m = layer.valid
+        np.copyto(u, layer.u, where=m)
+        np.copyto(v, layer.v, where=m)
+        np.copyto(shade, layer.shade, where=m)
+        np.copyto(spec, layer.spec, where=m)
+        cloth |= m
+    np.clip(u, 0, LENGTH, out=u)
+    np.clip(v, 0, 1, out=v)
+    idx = np.flatnonzero(cloth)
+    uu, vv = u.ravel()[idx], v.ravel()[idx]
+    part, band, col, zari, opacity = d.evaluate(uu, vv)
+
+    # Thread texture only where a thread spans a few pixels (close-ups); else it would alias.
+    fade = float(np.clip((shot.px_per_unit / _THREADS - 2.0) / 3.0, 0, 1))
+    if fade > 0:
+        tw = np.float32(2 * np.pi * _THREADS)
+        tex = np.sin(uu * tw) * np.sin(vv * tw * 1.13)
+        col *= (1 + fade * (d.weave + 0.1 * zari) * tex)[:, None]
+
+    field = light.field(h, w)
+    lc = np.asarray(light.colour, np.float32)
+    shadow = _shadow(cloth | cover, light, h, w)
+    img = bg * (field * (1 - light.shadow * shadow * ~cloth))[..., None]
+    flat_img = img.reshape(-1, 3)
+    diffuse = shade.ravel()[idx] * field.ravel()[idx]
+    sp = spec.ravel()[idx] * light.specular
+    sparkle = (rng.random(idx.size, dtype=np.float32) > 0.9) * 0.6 + 0.7
+    metal = zari * sp * sparkle * 1.6
+    out = col * (diffuse * (1 - 0.35 * zari))[:, None] + col * metal[:, None]
+    out += (d.sheen * sp * (1 - zari) * 0.35)[:, None]
+    out = opacity[:, None] * out + (1 - opacity[:, None]) * flat_img[idx] * 0.92
+    flat_img[idx] = out
+    img = img * lc
+    photo = scene.camera(fam["camera"], rng, img)
+
+    flat_mask: np.ndarray = np.zeros(h * w, np.uint8)
+    flat_mask[idx] = part
+    mask = flat_mask.reshape(h, w)
+    attrs, part_px = _visible(d, u=u, v=v, cloth=cloth, part=part, band=band)
+    meta: dict[str, Any] = {
+        "tradition": tradition,
+        "seed": int(seed),
+        "size": [w, h],
+        "families": fam,
+        "parts_px": part_px,
+    }
+    return photo, mask, attrs, meta
+
+
+def render_distractor(seed: int, size: int = 320) -> Image.Image:
+    """A photo with no saree in it (objects, plain cloth, furniture) for open-set evaluation."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise SynthError(f"seed must be a non-negative integer, not {seed!r}")
+    rng = np.random.default_rng([seed, 7_777_777])
+    h, w = (round(size * 0.75), size) if rng.random() < 0.5 else (size, size)
+    bg = scene.background(BACKGROUNDS[int(rng.integers(len(BACKGROUNDS)))], rng, h, w)
+    light = scene.lighting(LIGHTINGS[int(rng.integers(len(LIGHTINGS)))], rng)
+    canvas = Image.fromarray(np.clip(bg * 255, 0, 255).astype(np.uint8))
+    dr = ImageDraw.Draw(canvas)
+    for _ in range(int(rng.integers(1, 6))):
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        x0, x1 = sorted(rng.uniform(-0.1, 1.1, 2) * w)
+        y0, y1 = sorted(rng.uniform(-0.1, 1.1, 2) * h)
+        kind = int(rng.integers(4))
+        if kind == 0:
+            dr.rectangle((x0, y0, x1, y1), fill=colour)
+        elif kind == 1:
+            dr.ellipse((x0, y0, x1, y1), fill=colour)
+        elif kind == 2:
+            pts = [(float(a), float(b)) for a, b in rng.uniform(0, 1, (5, 2)) * (w, h)]
+            dr.polygon(pts, fill=colour)
+        else:
+            # A patterned cloth without saree structure: tartan or polka dots, no border.
+            xs, ys = grid(h, w)
+            per = rng.uniform(8, 30)
+            pat = (np.mod(xs, per) < per * 0.3) ^ (np.mod(ys, per) < per * 0.3)
+            tile = np.where(pat[..., None], np.asarray(colour), 255 - np.asarray(colour))
+            region = Image.new("L", (w, h), 0)
+            ImageDraw.Draw(region).rectangle((x0, y0, x1, y1), fill=255)
+            canvas.paste(Image.fromarray(tile.astype(np.uint8)), (0, 0), region)
+    arr = np.asarray(canvas, np.float32) / 255 * light.field(h, w)[..., None]
+    arr = arr * np.asarray(light.colour, np.float32)
+    return scene.camera(CAMERAS[int(rng.integers(len(CAMERAS)))], rng, arr)

@@ -1,0 +1,232 @@
+"""Motif stamps: small label maps (0 empty, 1 main, 2 second colour, 3 accent) drawn once."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import cache
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+S = 64  # stamp side in pixels; looked up with nearest-neighbour, so 64 is plenty at 320-640 px
+
+Draw = ImageDraw.ImageDraw
+
+
+def _peacock(d: Draw) -> None:
+    # Tail fan first (behind), then body, neck, head, crest, legs.
+    d.pieslice((2, 6, 40, 56), 110, 250, fill=2)
+    for a in (130, 160, 190, 220):
+        r = 16
+        x = 21 + r * math.cos(math.radians(a))
+        y = 31 + r * math.sin(math.radians(a))
+        d.ellipse((x - 3, y - 3, x + 3, y + 3), fill=3)
+    d.ellipse((16, 26, 44, 44), fill=1)
+    d.polygon([(36, 30), (44, 12), (50, 12), (44, 34)], fill=1)
+    d.ellipse((42, 6, 54, 16), fill=1)
+    d.polygon([(53, 10), (60, 12), (53, 13)], fill=3)
+    for x in (44, 47, 50):
+        d.line((x, 6, x - 1, 1), fill=3, width=2)
+    d.line((28, 43, 26, 58), fill=1, width=3)
+    d.line((36, 43, 38, 58), fill=1, width=3)
+
+
+def _parrot(d: Draw) -> None:
+    d.polygon([(18, 40), (4, 62), (12, 62), (26, 44)], fill=2)
+    d.ellipse((16, 18, 42, 50), fill=1)
+    d.ellipse((22, 26, 38, 46), fill=2)
+    d.ellipse((32, 6, 52, 26), fill=1)
+    d.polygon([(50, 12), (60, 18), (50, 24)], fill=3)
+    d.ellipse((42, 12, 46, 16), fill=3)
+
+
+def _paisley(d: Draw) -> None:
+    pts = []
+    for i in range(41):
+        t = i / 40
+        a = math.pi * 2 * t
+        r = 20 * (1 - 0.15 * t)
+        pts.append((30 + r * math.cos(a), 38 + r * math.sin(a)))
+    pts += [(14, 24), (22, 6), (36, 2), (46, 8), (40, 14), (30, 16)]
+    d.polygon(pts, fill=1)
+    d.ellipse((20, 28, 42, 50), fill=2)
+    d.ellipse((27, 35, 35, 43), fill=3)
+
+
+def _rudraksha(d: Draw) -> None:
+    d.ellipse((6, 6, 58, 58), fill=1)
+    for k in range(10):
+        a = 2 * math.pi * k / 10
+        x, y = 32 + 17 * math.cos(a), 32 + 17 * math.sin(a)
+        d.ellipse((x - 4, y - 4, x + 4, y + 4), fill=2)
+    d.ellipse((26, 26, 38, 38), fill=3)
+
+
+def _coin(d: Draw) -> None:
+    d.ellipse((8, 8, 56, 56), fill=1)
+    d.ellipse((15, 15, 49, 49), fill=2)
+    d.ellipse((20, 20, 44, 44), fill=1)
+    d.ellipse((28, 28, 36, 36), fill=3)
+
+
+def _flower(d: Draw) -> None:
+    for k in range(6):
+        a = 2 * math.pi * k / 6
+        x, y = 32 + 15 * math.cos(a), 32 + 15 * math.sin(a)
+        d.ellipse((x - 11, y - 11, x + 11, y + 11), fill=1)
+    d.ellipse((22, 22, 42, 42), fill=3)
+
+
+def _elephant(d: Draw) -> None:
+    d.ellipse((8, 18, 46, 44), fill=1)
+    d.ellipse((36, 10, 58, 34), fill=1)
+    d.polygon([(54, 26), (60, 32), (58, 58), (52, 58), (52, 34)], fill=1)
+    for x in (12, 22, 32, 40):
+        d.rectangle((x, 38, x + 6, 58), fill=1)
+    d.ellipse((36, 14, 48, 30), fill=2)
+    d.rectangle((18, 18, 34, 30), fill=3)
+
+
+def _swan(d: Draw) -> None:
+    d.ellipse((4, 30, 46, 54), fill=1)
+    d.polygon([(4, 36), (0, 26), (14, 34)], fill=1)
+    d.line((40, 36, 46, 20, 40, 10, 46, 4), fill=1, width=6)
+    d.ellipse((42, 2, 52, 10), fill=1)
+    d.polygon([(51, 5), (60, 8), (51, 9)], fill=3)
+    d.ellipse((12, 36, 34, 48), fill=2)
+
+
+def _conch(d: Draw) -> None:
+    d.polygon([(32, 2), (50, 20), (54, 40), (40, 58), (24, 58), (12, 42), (16, 20)], fill=1)
+    d.line((32, 6, 44, 30, 36, 52), fill=2, width=4)
+    d.line((22, 24, 40, 24), fill=2, width=3)
+    d.line((18, 40, 44, 40), fill=2, width=3)
+    d.ellipse((28, 48, 36, 56), fill=3)
+
+
+def _wheel(d: Draw) -> None:
+    d.ellipse((4, 4, 60, 60), fill=1)
+    d.ellipse((11, 11, 53, 53), fill=0)
+    for k in range(8):
+        a = math.pi * k / 4
+        d.line((32, 32, 32 + 24 * math.cos(a), 32 + 24 * math.sin(a)), fill=2, width=4)
+    d.ellipse((24, 24, 40, 40), fill=3)
+
+
+def _fish(d: Draw) -> None:
+    d.ellipse((10, 18, 50, 46), fill=1)
+    d.polygon([(12, 32), (0, 18), (0, 46)], fill=1)
+    d.polygon([(26, 20), (34, 10), (40, 22)], fill=2)
+    d.polygon([(26, 44), (34, 54), (40, 42)], fill=2)
+    d.ellipse((40, 26, 46, 32), fill=3)
+
+
+def _figure(d: Draw) -> None:
+    d.ellipse((26, 2, 38, 14), fill=3)
+    d.polygon([(32, 14), (16, 58), (48, 58)], fill=1)
+    d.rectangle((28, 14, 36, 30), fill=1)
+    d.line((28, 20, 14, 34), fill=1, width=4)
+    d.line((36, 20, 50, 30), fill=1, width=4)
+    d.line((22, 42, 42, 42), fill=2, width=4)
+
+
+def _rider(d: Draw) -> None:
+    d.ellipse((6, 28, 46, 44), fill=1)
+    d.polygon([(40, 30), (52, 12), (60, 16), (50, 36)], fill=1)
+    for x in (10, 18, 34, 40):
+        d.rectangle((x, 40, x + 4, 60), fill=1)
+    d.polygon([(4, 32), (0, 48), (6, 34)], fill=1)
+    d.ellipse((24, 2, 34, 12), fill=3)
+    d.polygon([(26, 12), (20, 30), (36, 30), (32, 12)], fill=2)
+
+
+def _temple(d: Draw) -> None:
+    steps = 5
+    for k in range(steps):
+        w = 30 - 5.5 * k
+        y0 = 62 - 12 * (k + 1)
+        d.rectangle((32 - w, y0, 32 + w, y0 + 12), fill=1)
+    d.polygon([(32, 0), (26, 6), (38, 6)], fill=3)
+    d.rectangle((28, 40, 36, 62), fill=2)
+
+
+def _diamond(d: Draw) -> None:
+    d.polygon([(32, 2), (62, 32), (32, 62), (2, 32)], fill=1)
+    d.polygon([(32, 14), (50, 32), (32, 50), (14, 32)], fill=2)
+    d.polygon([(32, 24), (40, 32), (32, 40), (24, 32)], fill=3)
+
+
+def _jamdani(d: Draw) -> None:
+    # Stepped geometric flower, the way extra-weft floats build shapes thread by thread.
+    for k in range(4):
+        a = 6 + 6 * k
+        d.rectangle((32 - a, 32 - (26 - 6 * k), 32 + a, 32 + (26 - 6 * k)), fill=1 + (k % 2))
+    d.rectangle((28, 2, 36, 62), fill=1)
+    d.rectangle((2, 28, 62, 36), fill=1)
+    d.rectangle((28, 28, 36, 36), fill=3)
+
+
+def _star(d: Draw) -> None:
+    pts = []
+    for k in range(16):
+        r = 30 if k % 2 == 0 else 13
+        a = math.pi * k / 8
+        pts.append((32 + r * math.cos(a), 32 + r * math.sin(a)))
+    d.polygon(pts, fill=1)
+    d.ellipse((25, 25, 39, 39), fill=3)
+
+
+def _lotus(d: Draw) -> None:
+    d.ellipse((22, 4, 42, 50), fill=1)
+    d.polygon([(32, 50), (4, 24), (10, 46)], fill=2)
+    d.polygon([(32, 50), (60, 24), (54, 46)], fill=2)
+    d.rectangle((8, 50, 56, 58), fill=3)
+
+
+def _chatai(d: Draw) -> None:
+    # Mat (chatai) weave motif: interlaced short bars.
+    for i in range(4):
+        for j in range(4):
+            x, y = i * 16, j * 16
+            if (i + j) % 2:
+                d.rectangle((x + 2, y + 5, x + 14, y + 11), fill=1)
+            else:
+                d.rectangle((x + 5, y + 2, x + 11, y + 14), fill=2)
+
+
+_DRAWERS: dict[str, Callable[[Draw], None]] = {
+    "peacock": _peacock,
+    "parrot": _parrot,
+    "paisley": _paisley,
+    "rudraksha": _rudraksha,
+    "coin": _coin,
+    "flower": _flower,
+    "elephant": _elephant,
+    "swan": _swan,
+    "conch": _conch,
+    "wheel": _wheel,
+    "fish": _fish,
+    "figure": _figure,
+    "rider": _rider,
+    "temple": _temple,
+    "diamond": _diamond,
+    "jamdani": _jamdani,
+    "star": _star,
+    "lotus": _lotus,
+    "chatai": _chatai,
+}
+
+NAMES: tuple[str, ...] = tuple(_DRAWERS)
+
+
+@cache
+def stamp(name: str) -> np.ndarray:
+    """The label map of a motif, S x S uint8 (0 empty, 1-3 colour slots); cached."""
+    if name not in _DRAWERS:
+        raise KeyError(f"unknown motif stamp {name!r}; known: {', '.join(NAMES)}")
+    img = Image.new("L", (S, S), 0)
+    _DRAWERS[name](ImageDraw.Draw(img))
+    arr = np.asarray(img, dtype=np.uint8).copy()
+    arr.setflags(write=False)
+    return arr

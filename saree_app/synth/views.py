@@ -1,0 +1,543 @@
+"""View geometry: for every output pixel, which cloth point (u, v) it sees, and how it is lit.
+
+Each view builds layers (back to front). A layer maps pixels to cloth coordinates through an
+inverse mapping (homography, fold profile, pleats, ...). The renderer paints colour and the
+part mask from the same per-pixel (u, v), so the mask follows the cloth through every fold,
+drape and perspective exactly (nearest-neighbour by construction).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from saree_app.synth.designs import LENGTH, Design
+from saree_app.synth.scene import Lighting, grid, smooth_noise
+
+VIEWS: tuple[str, ...] = ("flat", "partial", "folded", "hung", "draped", "closeup")
+
+
+@dataclass
+class Layer:
+    """One visible sheet of cloth: where it is, what cloth point each pixel shows, its light."""
+
+    valid: np.ndarray  # H x W bool
+    u: np.ndarray
+    v: np.ndarray
+    shade: np.ndarray  # diffuse multiplier
+    spec: np.ndarray  # specular highlight 0..1
+
+
+@dataclass
+class Prop:
+    """A non-cloth object drawn over the background (mannequin, rod): mask, colour, shading."""
+
+    mask: np.ndarray  # H x W bool
+    colour: np.ndarray
+    shade: np.ndarray | None = None
+
+
+@dataclass
+class Shot:
+    """Everything a view contributes: cloth layers, props, and pixels per cloth unit."""
+
+    layers: list[Layer]
+    props: list[Prop] = field(default_factory=list)
+    px_per_unit: float = 100.0
+
+
+def homography(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The 3 x 3 projective map sending 4 src points to 4 dst points."""
+    a = np.zeros((8, 8))
+    b = np.zeros(8)
+    for i in range(4):
+        x, y = src[i]
+        xx, yy = dst[i]
+        a[2 * i] = [x, y, 1, 0, 0, 0, -xx * x, -xx * y]
+        a[2 * i + 1] = [0, 0, 0, x, y, 1, -yy * x, -yy * y]
+        b[2 * i] = xx
+        b[2 * i + 1] = yy
+    h = np.linalg.solve(a, b)
+    return np.append(h, 1.0).reshape(3, 3)
+
+
+def apply(m: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map points through a homography."""
+    d = m[2, 0] * x + m[2, 1] * y + m[2, 2]
+    return (m[0, 0] * x + m[0, 1] * y + m[0, 2]) / d, (m[1, 0] * x + m[1, 1] * y + m[1, 2]) / d
+
+
+def _tilt(rng: np.random.Generator, h: int, w: int, amount: float) -> np.ndarray:
+    """A perspective map of the frame: the camera is not quite square to the surface."""
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], float)
+    k = rng.uniform(0, amount, 4)
+    side = rng.random() < 0.5
+    dst = src.copy()
+    if side:  # top edge further away
+        dst[0, 0] += k[0] * w
+        dst[1, 0] -= k[1] * w
+        dst[0, 1] += k[2] * h * 0.5
+        dst[1, 1] += k[3] * h * 0.5
+    else:  # one side further away
+        dst[0, 1] += k[0] * h
+        dst[3, 1] -= k[1] * h
+        dst[0, 0] += k[2] * w * 0.5
+        dst[3, 0] += k[3] * w * 0.5
+    return homography(src, dst)
+
+
+def _place(
+    *,
+    centre_img: tuple[float, float],
+    centre_uv: tuple[float, float],
+    scale: float,
+    angle: float,
+    mirror: bool,
+    rect: tuple[float, float, float, float],
+) -> np.ndarray:
+    """Image positions of the cloth rectangle's corners (u0v0, u1v0, u1v1, u0v1)."""
+    u0, u1, v0, v1 = rect
+    ca, sa = math.cos(angle), math.sin(angle)
+    pts = []
+    for u, v in ((u0, v0), (u1, v0), (u1, v1), (u0, v1)):
+        du = (u - centre_uv[0]) * (-1 if mirror else 1)
+        dv = v - centre_uv[1]
+        pts.append(
+            (
+                centre_img[0] + scale * (ca * du - sa * dv),
+                centre_img[1] + scale * (sa * du + ca * dv),
+            )
+        )
+    return np.array(pts, float)
+
+
+def _wrinkles(
+    rng: np.random.Generator, h: int, w: int, light: Lighting, strength: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Displacement noise (two fields) and the shading of a gently rumpled flat cloth."""
+    n1 = smooth_noise(rng, h, w, 5)
+    n2 = smooth_noise(rng, h, w, 5)
+    bump = smooth_noise(rng, h, w, rng.uniform(4, 9))
+    gy, gx = np.gradient(bump)
+    dx, dy = light.direction
+    k = strength * max(h, w) / 8
+    shade = 1 + k * (gx * dx + gy * dy)
+    return n1, n2, np.clip(shade, 0.5, 1.4).astype(np.float32)
+
+
+def _flat_spec(h: int, w: int, rng: np.random.Generator, light: Lighting) -> np.ndarray:
+    xs, ys = grid(h, w)
+    dx, dy = light.direction
+    cx = w * (0.5 - 0.3 * dx + rng.normal(0, 0.1))
+    cy = h * (0.5 - 0.3 * dy + rng.normal(0, 0.1))
+    r = max(h, w) * rng.uniform(0.25, 0.6)
+    out: np.ndarray = np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * r * r)).astype(np.float32)
+    return out
+
+
+def _sheet(
+    rng: np.random.Generator,
+    h: int,
+    w: int,
+    *,
+    light: Lighting,
+    quad: np.ndarray,
+    rect: tuple[float, float, float, float],
+    wrinkle: float,
+    tilt: float,
+) -> Layer:
+    """A flat rectangle of cloth seen through a perspective camera, gently rumpled."""
+    p = _tilt(rng, h, w, tilt)
+    qx, qy = apply(p, quad[:, 0], quad[:, 1])
+    u0, u1, v0, v1 = rect
+    m = homography(np.stack([qx, qy], 1), np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]], float))
+    xs, ys = grid(h, w)
+    u, v = apply(m.astype(np.float32), xs, ys)
+    n1, n2, shade = _wrinkles(rng, h, w, light, wrinkle)
+    amp = wrinkle * 0.08
+    u = (u + amp * n1).astype(np.float32)
+    v = (v + amp * n2).astype(np.float32)
+    valid = (u >= u0) & (u < u1) & (v >= v0) & (v < v1)
+    spec = _flat_spec(h, w, rng, light) * np.clip(shade - 0.85, 0, 1) * 3
+    return Layer(valid, u, v, shade, spec.astype(np.float32))
+
+
+def _focus(rng: np.random.Generator, d: Design, kinds: list[str]) -> tuple[float, float]:
+    ps = LENGTH - d.pallu_len
+    kind = kinds[int(rng.integers(len(kinds)))]
+    if kind == "join":
+        return ps + rng.normal(0, 0.04), rng.uniform(0.15, 0.85)
+    if kind == "border":
+        bv = rng.uniform(0.3, 1.6) * d.border_w
+        return rng.uniform(ps - 2.0, ps - 0.1), bv if rng.random() < 0.5 else 1 - bv
+    if kind == "pallu":
+        return rng.uniform(ps + 0.1, LENGTH - 0.1), rng.uniform(0.15, 0.85)
+    if kind == "corner":
+        return LENGTH - rng.uniform(0.05, 0.3), rng.uniform(0.05, 0.3)
+    return rng.uniform(ps - 2.0, ps - 0.2), rng.uniform(0.25, 0.75)
+
+
+def flat(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
+    """The saree spread flat: the pallu and a stretch of body, all four edges in frame."""
+    lv = d.pallu_len + rng.uniform(0.6, 2.2)
+    rect = (LENGTH - lv, LENGTH, 0.0, 1.0)
+    angle = rng.normal(0, 0.06) + (math.pi / 2 if (h > w and rng.random() < 0.8) else 0.0)
+    bw = lv * abs(math.cos(angle)) + abs(math.sin(angle))
+    bh = lv * abs(math.sin(angle)) + abs(math.cos(angle))
+    s = rng.uniform(0.72, 0.95) * min(w / bw, h / bh)
+    c_img = (w * rng.uniform(0.45, 0.55), h * rng.uniform(0.45, 0.55))
+    quad = _place(
+        centre_img=c_img,
+        centre_uv=(LENGTH - lv / 2, 0.5),
+        scale=s,
+        angle=angle,
+        mirror=bool(rng.random() < 0.5),
+        rect=rect,
+    )
+    layer = _sheet(
+        rng, h, w, light=light, quad=quad, rect=rect, wrinkle=rng.uniform(0.01, 0.04), tilt=0.12
+    )
+    return Shot([layer], px_per_unit=s)
+
+
+def partial(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
+    """Part of the spread saree fills the frame: a join, a border run, the pallu's end."""
+    rect = (LENGTH - d.pallu_len - 2.6, LENGTH, 0.0, 1.0)
+    cu, cv = _focus(rng, d, ["join", "border", "pallu", "corner", "join"])
+    s = max(h, w) / rng.uniform(0.7, 1.6)
+    angle = rng.uniform(-0.4, 0.4) + (math.pi / 2 if rng.random() < 0.3 else 0.0)
+    c_img = (w * rng.uniform(0.35, 0.65), h * rng.uniform(0.35, 0.65))
+    quad = _place(
+        centre_img=c_img,
+        centre_uv=(cu, cv),
+        scale=s,
+        angle=angle,
+        mirror=bool(rng.random() < 0.5),
+        rect=rect,
+    )
+    layer = _sheet(
+        rng, h, w, light=light, quad=quad, rect=rect, wrinkle=rng.uniform(0.01, 0.04), tilt=0.15
+    )
+    return Shot([layer], px_per_unit=s)
+
+
+def closeup(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
+    """A detail crop: a hand's breadth of cloth fills the frame."""
+    rect = (LENGTH - d.pallu_len - 2.6, LENGTH, 0.0, 1.0)
+    cu, cv = _focus(rng, d, ["join", "border", "pallu", "body", "border"])
+    s = max(h, w) / rng.uniform(0.12, 0.35)
+    angle = rng.uniform(-0.3, 0.3) + (math.pi / 2 if rng.random() < 0.3 else 0.0)
+    c_img = (w * rng.uniform(0.4, 0.6), h * rng.uniform(0.4, 0.6))
+    quad = _place(
+        centre_img=c_img,
+        centre_uv=(cu, cv),
+        scale=s,
+        angle=angle,
+        mirror=bool(rng.random() < 0.5),
+        rect=rect,
+    )
+    layer = _sheet(
+        rng, h, w, light=light, quad=quad, rect=rect, wrinkle=rng.uniform(0.005, 0.015), tilt=0.1
+    )
+    return Shot([layer], px_per_unit=s)
+
+
+def _unit_map(quad: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    m = homography(quad, np.array([[0, 0], [1, 0], [1, 1], [0, 1]], float)).astype(np.float32)
+    xs, ys = grid(h, w)
+    return apply(m, xs, ys)
+
+
+def folded(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
+    """A folded saree lying on a surface: the top fold shows border and pallu or body."""
+    pw = w * rng.uniform(0.5, 0.78)
+    ph = min(pw * rng.uniform(0.55, 0.85), h * 0.7)
+    t = ph * rng.uniform(0.08, 0.18)
+    angle = rng.normal(0, 0.15)
+    cx, cy = w * rng.uniform(0.42, 0.58), h * rng.uniform(0.4, 0.5)
+    ca, sa = math.cos(angle), math.sin(angle)
+
+    def pts(local: list[tuple[float, float]]) -> np.ndarray:
+        return np.array(
+            [
+                (
+                    cx + ca * (x - pw / 2) - sa * (y - ph / 2),
+                    cy + sa * (x - pw / 2) + ca * (y - ph / 2),
+                )
+                for x, y in local
+            ],
+            float,
+        )
+
+    p = _tilt(rng, h, w, 0.15)
+    top = pts([(0, 0), (pw, 0), (pw, ph), (0, ph)])
+    side = pts([(0, ph), (pw, ph), (pw, ph + t), (0, ph + t)])
+    top = np.stack(apply(p, top[:, 0], top[:, 1]), 1)
+    side = np.stack(apply(p, side[:, 0], side[:, 1]), 1)
+    lp = rng.uniform(0.28, 0.45)
+    vp = lp * ph / pw
+    ps = LENGTH - d.pallu_len
+    ua = rng.uniform(ps, LENGTH - lp) if rng.random() < 0.6 else rng.uniform(1.0, ps - lp)
+    mirror = rng.random() < 0.5
+
+    a, b = _unit_map(top, h, w)
+    valid_t = (a >= 0) & (a < 1) & (b >= 0) & (b < 1)
+    aa = 1 - a if mirror else a
+    u_t = (ua + aa * lp).astype(np.float32)
+    v_t = ((1 - b) * vp).astype(np.float32)
+    puff = 1 - 0.5 * ((a - 0.5) ** 2 + (b - 0.5) ** 2) - 0.25 * np.clip(b - 0.85, 0, 1)
+    _n1, _n2, wr = _wrinkles(rng, h, w, light, 0.015)
+    shade_t = (puff * wr).astype(np.float32)
+    spec_t = _flat_spec(h, w, rng, light) * 0.6
+
+    a2, b2 = _unit_map(side, h, w)
+    valid_s = (a2 >= 0) & (a2 < 1) & (b2 >= 0) & (b2 < 1)
+    n_layers = int(rng.integers(6, 14))
+    k = np.floor(np.clip(b2, 0, 0.999) * n_layers)
+    frac = b2 * n_layers - k
+    aa2 = 1 - a2 if mirror else a2
+    u_s = (ua + aa2 * lp + 0.37 * k).astype(np.float32)
+    v_s = (np.mod(k * 0.618, 1.0) * d.border_w * 0.7).astype(np.float32)
+    shade_s = (0.55 + 0.25 * np.sin(np.clip(frac, 0, 1) * math.pi)).astype(np.float32)
+    layers = [
+        Layer(valid_s, u_s, v_s, shade_s, np.zeros_like(shade_s)),
+        Layer(valid_t, u_t, v_t, shade_t, spec_t.astype(np.float32)),
+    ]
+    return Shot(layers, px_per_unit=pw / lp)
+
+
+def _fold_profile(
+    rng: np.random.Generator, n_folds: float, amp: float, n: int = 1025
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Arc length s over projected x for a cloth with vertical folds; slope dz/ds; mean cos."""
+    s = np.linspace(0, 1, n)
+    z = np.zeros(n)
+    for _ in range(3):
+        f = n_folds * rng.uniform(0.6, 1.4)
+        z += amp * rng.uniform(0.4, 1.0) * np.sin(2 * np.pi * f * s + rng.uniform(0, 6.3))
+    dz = np.gradient(z, s)
+    dx = 1 / np.sqrt(1 + dz * dz)
+    x = np.concatenate([[0], np.cumsum((dx[1:] + dx[:-1]) / 2)]) / (n - 1)
+    mean_cos = float(x[-1])
+    return x / x[-1], s, dz, mean_cos
+
+
+def _fold_light(
+    dz: np.ndarray, light: Lighting, spec_power: float = 12.0
+) -> tuple[np.ndarray, np.ndarray]:
+    nrm = np.sqrt(1 + dz * dz)
+    nx, nz = -dz / nrm, 1 / nrm
+    lx = light.direction[0] * 0.7
+    lz = math.sqrt(1 - lx * lx)
+    diffuse = np.clip(nx * lx + nz * lz, 0, 1)
+    shade = light.ambient + (1 - light.ambient) * diffuse * 1.1
+    hx, hz = lx / 2, (lz + 1) / 2
+    hn = math.hypot(hx, hz)
+    spec = np.clip((nx * hx + nz * hz) / hn, 0, 1) ** spec_power
+    return shade.astype(np.float32), spec.astype(np.float32)
+
+
+def _folded_sheet(
+    rng: np.random.Generator,
+    h: int,
+    w: int,
+    *,
+    light: Lighting,
+    left: np.ndarray,
+    right: np.ndarray,
+    n_folds: float,
+    amp: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Across-coordinate s (0..1) per pixel of a vertically folded sheet between left/right."""
+    xs, _ys = grid(h, w)
+    xg, sg, dz, mean_cos = _fold_profile(rng, n_folds, amp)
+    shade_g, spec_g = _fold_light(dz, light)
+    xn = (xs - left) / np.maximum(right - left, 1e-3)
+    inside = (xn >= 0) & (xn < 1)
+    s = np.interp(xn, xg, sg).astype(np.float32)
+    idx = np.clip((s * (len(sg) - 1)).astype(np.int32), 0, len(sg) - 1)
+    return s, inside, shade_g[idx], spec_g[idx], mean_cos
+
+
+def hung(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
+    """Hung from a rod: the width runs across, folds fall vertically, the pallu hangs down."""
+    _xs, ys = grid(h, w)
+    y_t = h * rng.uniform(0.03, 0.12)
+    y_b = h * rng.uniform(0.8, 1.12)
+    wt = w * rng.uniform(0.45, 0.8)
+    flare = w * rng.uniform(0.0, 0.12)
+    cx = w * rng.uniform(0.42, 0.58)
+    tdown = np.clip((ys - y_t) / (y_b - y_t), 0, 1)
+    half = wt / 2 + flare * tdown
+    left = cx - half
+    right = cx + half
+    s, inside, shade, spec, mean_cos = _folded_sheet(
+        rng,
+        h,
+        w,
+        light=light,
+        left=left,
+        right=right,
+        n_folds=rng.uniform(2.5, 6),
+        amp=rng.uniform(0.01, 0.04),
+    )
+    sv = wt / mean_cos  # px per cloth unit along the length
+    u = LENGTH - (y_b - ys) / sv if rng.random() < 0.7 else rng.uniform(1.0, 2.5) + (ys - y_t) / sv
+    valid = inside & (ys >= y_t) & (ys < y_b) & (u >= 0) & (u < LENGTH)
+    v = s if rng.random() < 0.5 else 1 - s
+    rod_h = max(3.0, h * 0.018)
+    rod = (np.abs(ys - y_t) < rod_h) & (np.abs(_xs - cx) < wt * 0.62)
+    rod_c = np.asarray([(0.45, 0.3, 0.18), (0.7, 0.7, 0.72), (0.2, 0.2, 0.2)][int(rng.integers(3))])
+    layer = Layer(valid, u.astype(np.float32), v.astype(np.float32), shade, spec)
+    return Shot([layer], [Prop(rod, rod_c)], px_per_unit=sv)
+
+
+def _figure_masks(
+    h: int, w: int, cx: float, hs: float
+) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[float, float]]]:
+    """Mannequin and blouse masks (drawn with PIL polygons) and key points."""
+    img = Image.new("L", (w, h), 0)
+    dr = ImageDraw.Draw(img)
+    head_y = 0.09 * hs
+    dr.ellipse((cx - 0.05 * hs, head_y - 0.065 * hs, cx + 0.05 * hs, head_y + 0.065 * hs), fill=1)
+    dr.rectangle((cx - 0.022 * hs, head_y, cx + 0.022 * hs, 0.2 * hs), fill=1)
+    y_sh, y_w = 0.2 * hs, 0.44 * hs
+    torso = [
+        (cx - 0.14 * hs, y_sh),
+        (cx + 0.14 * hs, y_sh),
+        (cx + 0.11 * hs, 0.33 * hs),
+        (cx + 0.09 * hs, y_w),
+        (cx + 0.12 * hs, 0.55 * hs),
+        (cx - 0.12 * hs, 0.55 * hs),
+        (cx - 0.09 * hs, y_w),
+        (cx - 0.11 * hs, 0.33 * hs),
+    ]
+    dr.polygon(torso, fill=1)
+    for sgn in (-1, 1):
+        dr.polygon(
+            [
+                (cx + sgn * 0.13 * hs, y_sh),
+                (cx + sgn * 0.17 * hs, y_sh + 0.03 * hs),
+                (cx + sgn * 0.19 * hs, 0.55 * hs),
+                (cx + sgn * 0.15 * hs, 0.56 * hs),
+                (cx + sgn * 0.12 * hs, 0.3 * hs),
+            ],
+            fill=1,
+        )
+    fig = np.asarray(img, bool)
+    bl = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(bl).polygon(
+        [
+            (cx - 0.145 * hs, y_sh - 0.005 * hs),
+            (cx + 0.145 * hs, y_sh - 0.005 * hs),
+            (cx + 0.11 * hs, 0.35 * hs),
+            (cx - 0.11 * hs, 0.35 * hs),
+        ],
+        fill=1,
+    )
+    blouse = np.asarray(bl, bool)
+    return fig, blouse, {"shoulder": (0.2 * hs, 0.13 * hs), "waist": (y_w, 0.1 * hs)}
+
+
+def draped(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
+    """Draped on a mannequin: pleated skirt, the pallu across the chest and over the shoulder."""
+    xs, ys = grid(h, w)
+    hs = h * rng.uniform(0.95, 1.05)
+    cx = w * rng.uniform(0.42, 0.58)
+    side = 1.0 if rng.random() < 0.5 else -1.0
+    fig, blouse, _kp = _figure_masks(h, w, cx, hs)
+    tone = np.asarray(
+        [(0.92, 0.9, 0.86), (0.25, 0.25, 0.27), (0.8, 0.62, 0.5), (0.6, 0.6, 0.62)][
+            int(rng.integers(4))
+        ]
+    )
+    body_shade = (0.75 + 0.3 * np.cos(np.clip((xs - cx) / (0.16 * hs), -1.5, 1.5))).astype(
+        np.float32
+    )
+    blouse_c = np.clip(np.asarray(rng.uniform(0.1, 0.8, 3)), 0, 1)
+    props = [Prop(fig, tone, body_shade), Prop(blouse, blouse_c, body_shade)]
+    ps = LENGTH - d.pallu_len
+    layers: list[Layer] = []
+
+    # Skirt: width wraps around the body (u), the saree's width runs down to the hem (v).
+    y_w, y_h = 0.44 * hs, min(h * 1.02, 0.98 * hs)
+    tdown = np.clip((ys - y_w) / (y_h - y_w), 0, 1)
+    half = 0.105 * hs + 0.1 * hs * tdown
+    s, inside, shade, spec, mc = _folded_sheet(
+        rng,
+        h,
+        w,
+        light=light,
+        left=cx - half,
+        right=cx + half,
+        n_folds=rng.uniform(2, 4),
+        amp=rng.uniform(0.01, 0.03),
+    )
+    u = (0.2 + s * 0.9).astype(np.float32)
+    v = (0.1 + 0.9 * tdown).astype(np.float32)
+    skirt = inside & (ys >= y_w) & (ys < y_h)
+    layers.append(Layer(skirt, u, v, shade, spec))
+
+    # Pleats: the length folded zigzag, a fan of narrow faces from waist to hem.
+    p_half = 0.035 * hs + 0.06 * hs * tdown
+    p_cx = cx - side * 0.02 * hs
+    n_p = int(rng.integers(5, 9))
+    pn = (xs - (p_cx - p_half)) / (2 * p_half) * n_p
+    k = np.floor(pn)
+    f = pn - k
+    pleat = skirt & (pn >= 0) & (pn < n_p)
+    pu = (1.3 + k * 0.3 + f * 0.09).astype(np.float32)
+    pshade = (0.62 + 0.45 * f - 0.25 * (f > 0.93)).astype(np.float32)
+    layers.append(Layer(pleat, pu, v, pshade * light.ambient * 1.6, (f > 0.7) * 0.5 * f))
+
+    # The pallu's run across the chest: from the hip up to the shoulder, gathered in folds.
+    ax, ay = cx + side * 0.1 * hs, y_w + 0.02 * hs
+    bx, by = cx - side * 0.1 * hs, 0.2 * hs
+    dxl, dyl = bx - ax, by - ay
+    ln = math.hypot(dxl, dyl)
+    t = ((xs - ax) * dxl + (ys - ay) * dyl) / (ln * ln)
+    c = ((xs - ax) * dyl - (ys - ay) * dxl) / ln
+    hw = (0.075 - 0.03 * np.clip(t, 0, 1)) * hs
+    band = (t >= 0) & (t < 1.02) & (np.abs(c) < hw)
+    cn = (c / hw + 1) / 2
+    xg, sg, dz, _mc = _fold_profile(rng, rng.uniform(2, 4), rng.uniform(0.02, 0.05))
+    sb = np.interp(cn, xg, sg).astype(np.float32)
+    bshade, bspec = _fold_light(dz, light)
+    bi = np.clip((sb * (len(sg) - 1)).astype(np.int32), 0, len(sg) - 1)
+    l_band = 0.55
+    ub = (ps - 0.15 - l_band + t * l_band).astype(np.float32)
+    layers.append(Layer(band, ub, sb, bshade[bi], bspec[bi]))
+
+    # The pallu hanging from the shoulder, spread beside the arm.
+    top_y = 0.19 * hs
+    bot_y = hs * rng.uniform(0.62, 0.85)
+    td = np.clip((ys - top_y) / (bot_y - top_y), 0, 1)
+    pcx = bx - side * (0.03 * hs + 0.12 * hs * td)
+    phalf = 0.06 * hs + 0.07 * hs * td
+    s2, inside2, shade2, spec2, _mc2 = _folded_sheet(
+        rng,
+        h,
+        w,
+        light=light,
+        left=pcx - phalf,
+        right=pcx + phalf,
+        n_folds=rng.uniform(2, 4),
+        amp=rng.uniform(0.01, 0.04),
+    )
+    hang = inside2 & (ys >= top_y) & (ys < bot_y)
+    uh = (ps - 0.15 + td * (d.pallu_len + 0.15)).astype(np.float32)
+    layers.append(Layer(hang, uh, s2, shade2, spec2))
+    return Shot(layers, props, px_per_unit=(2 * 0.105 * hs) / (0.9 * mc))
+
+
+BUILDERS = {
+    "flat": flat,
+    "partial": partial,
+    "folded": folded,
+    "hung": hung,
+    "draped": draped,
+    "closeup": closeup,
+}

@@ -1,0 +1,181 @@
+"""The renderer: determinism, honest labels, masks that follow the pixels, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from saree_app.knowledge.namespace import SAREE
+from saree_app.synth import (
+    BACKGROUNDS,
+    CAMERAS,
+    LIGHTINGS,
+    RENDERED_TRADITIONS,
+    VIEWS,
+    SynthError,
+    render,
+    render_distractor,
+)
+from saree_app.synth.designs import GRAMMARS, design
+
+FIBRES = {"Silk", "Cotton", "SilkCotton", "MugaSilkFibre", "ArtSilk"}
+
+
+def test_sixteen_traditions_are_ontology_terms() -> None:
+    assert len(RENDERED_TRADITIONS) == 16
+    for t in RENDERED_TRADITIONS:
+        getattr(SAREE, t)  # raises on a term the ontology lacks
+
+
+def test_same_seed_same_bytes_and_different_seed_differs() -> None:
+    a = render("Kanchipuram", 7, 96)
+    b = render("Kanchipuram", 7, 96)
+    c = render("Kanchipuram", 8, 96)
+    assert a[0].tobytes() == b[0].tobytes()
+    assert np.array_equal(a[1], b[1])
+    assert a[2] == b[2] and a[3] == b[3]
+    assert a[0].tobytes() != c[0].tobytes()
+
+
+def test_output_shapes_and_mask_values() -> None:
+    for i, view in enumerate(VIEWS):
+        img, mask, _attrs, meta = render(RENDERED_TRADITIONS[i], i, 120, view=view)
+        assert img.mode == "RGB"
+        assert max(img.size) == 120
+        assert mask.dtype == np.uint8
+        assert mask.shape == (img.height, img.width)
+        assert set(np.unique(mask)) <= {0, 1, 2, 3}
+        assert meta["families"]["view"] == view
+        assert meta["tradition"] == RENDERED_TRADITIONS[i]
+
+
+def test_every_label_the_grammars_can_emit_is_an_attribute_term() -> None:
+    seen: set[str] = set()
+    for t in GRAMMARS:
+        for seed in range(12):
+            d = design(t, np.random.default_rng(seed))
+            for band in d.bands():
+                seen.update(band.attrs)
+            seen.update(d.requires)
+    for a in seen:
+        getattr(SAREE, a)
+    assert not seen & FIBRES
+    assert not seen & set(RENDERED_TRADITIONS)
+
+
+def test_rendered_attributes_are_terms_in_every_view() -> None:
+    for t in RENDERED_TRADITIONS:
+        for view in VIEWS:
+            _img, _mask, attrs, _meta = render(t, 3, 96, view=view)
+            assert attrs == sorted(set(attrs))
+            for a in attrs:
+                getattr(SAREE, a)
+            assert not set(attrs) & FIBRES
+
+
+def _principal(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ys, xs = np.nonzero(mask > 0)
+    pts = np.stack([xs, ys], 1).astype(float)
+    pts -= pts.mean(0)
+    _w, vecs = np.linalg.eigh(pts.T @ pts)
+    return vecs[:, 1], vecs[:, 0]  # major (length), minor (width)
+
+
+def test_flat_view_parts_sit_where_a_saree_has_them() -> None:
+    for i, t in enumerate(RENDERED_TRADITIONS):
+        _img, mask, _a, _m = render(t, 100 + i, 200, view="flat")
+        assert {1, 2, 3} <= set(np.unique(mask)), t
+        major, minor = _principal(mask)
+        ys, xs = np.nonzero(mask > 0)
+        cls = mask[ys, xs]
+        pts = np.stack([xs, ys], 1).astype(float)
+        pts -= pts.mean(0)
+        across = np.abs(pts @ minor)
+        along = pts @ major
+        # Borders run along the long edges: further from the centre line than the body.
+        assert across[cls == 2].mean() > across[cls == 1].mean() * 1.3, t
+        # The pallu sits at one end of the length, the body towards the other.
+        pallu_end = np.sign(along[cls == 3].mean())
+        assert pallu_end != 0
+        assert (along[cls == 3] * pallu_end).mean() > (along[cls == 1] * pallu_end).mean(), t
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_mask_edges_are_colour_edges(view: str) -> None:
+    # Ilkal: red border and pallu against a dark or green body. If the mask were shifted or
+    # not warped with the cloth, part boundaries would fall on random pixels.
+    ratios = []
+    for seed in range(6):
+        img, mask, _a, _m = render("Ilkal", seed, 240, view=view, camera="clean")
+        px = np.asarray(img, np.float32)
+        diff = np.abs(px[:, 1:] - px[:, :-1]).sum(-1)
+        edge = mask[:, 1:] != mask[:, :-1]
+        same = ~edge
+        if edge.sum() < 20:
+            continue
+        ratios.append(diff[edge].mean() / (diff[same].mean() + 1e-6))
+    assert ratios, "no part edges rendered"
+    assert np.median(ratios) > 1.6, ratios
+
+
+def test_close_up_of_body_does_not_claim_pallu_attributes() -> None:
+    found_body_only = 0
+    for seed in range(60):
+        _img, mask, attrs, _m = render("Baluchari", seed, 160, view="closeup")
+        classes = set(np.unique(mask))
+        if 3 not in classes:
+            found_body_only += 1
+            assert "NarrativePallu" not in attrs
+            assert "NarrativeFigures" not in attrs
+    assert found_body_only > 0
+
+
+def test_pallu_attributes_appear_when_the_pallu_is_shown() -> None:
+    hits = 0
+    for seed in range(10):
+        _img, mask, attrs, _m = render("Baluchari", seed, 320, view="flat")
+        if (mask == 3).sum() > 2000:
+            hits += "NarrativePallu" in attrs
+    assert hits >= 5
+
+
+def test_same_saree_in_two_views() -> None:
+    # The design depends on (tradition, seed) only: the model can be shown one saree many ways.
+    a = render("Kasavu", 5, 96, view="flat")
+    b = render("Kasavu", 5, 96, view="hung")
+    assert a[3]["families"]["view"] != b[3]["families"]["view"]
+    assert a[0].tobytes() != b[0].tobytes()
+
+
+def test_families_are_named_and_used() -> None:
+    for kind, names in (("background", BACKGROUNDS), ("lighting", LIGHTINGS), ("camera", CAMERAS)):
+        for n in names:
+            _i, _m, _a, meta = render("Chettinad", 1, 64, **{kind: n})
+            assert meta["families"][kind] == n
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"tradition": "Mysore"}, "no design grammar for 'Mysore'"),
+        ({"view": "sideways"}, "unknown view 'sideways'"),
+        ({"background": "moon"}, "unknown background 'moon'"),
+        ({"lighting": "disco"}, "unknown lighting 'disco'"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"size": 8}, "size must be an integer from 32"),
+    ],
+)
+def test_bad_arguments_say_what_is_wrong(kwargs: dict[str, object], message: str) -> None:
+    args: dict[str, object] = {"tradition": "Kanchipuram", "seed": 0, "size": 64}
+    args.update(kwargs)
+    with pytest.raises(SynthError, match=message):
+        render(**args)  # type: ignore[arg-type]
+
+
+def test_distractor_is_deterministic_and_saree_free() -> None:
+    a = render_distractor(3, 96)
+    b = render_distractor(3, 96)
+    assert a.tobytes() == b.tobytes()
+    assert max(a.size) == 96 and a.mode == "RGB"
+    with pytest.raises(SynthError):
+        render_distractor(-2, 96)
