@@ -118,6 +118,14 @@ def test_cli_similar_label_fewshot_export_round(
     # A photo file works as the query too (found in the catalogue by content).
     assert main(["similar", str(photos[0]), "--catalog", cat, "--top", "2"]) == 0
     assert "#" in capsys.readouterr().out
+    # A photo that is not in the catalogue is classified with the catalogue's model first.
+    new = write_photo(tmp_path / "new.jpg", (10, 200, 30), 999, 96)
+    query = ["similar", str(new), "--catalog", cat, "--part", "pallu", "--top", "3", "--json"]
+    assert main([*query, "--model", str(tiny_model)]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+    assert main(query) == 2  # the shipped model (or none yet) did not build this catalogue
+    err = capsys.readouterr().err
+    assert "another model" in err or "cannot use the model" in err
 
     assert main(["label", "2", "--catalog", cat, "--confirm", "--tag", "wedding"]) == 0
     assert "(confirmed)" in capsys.readouterr().out
