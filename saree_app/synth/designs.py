@@ -93,6 +93,7 @@ class Design:
     other_opacity: float = 1.0
     sheen: float = 0.3  # silk gloss; cotton is low
     weave: float = 0.06  # thread texture contrast seen in close-ups
+    slub: float = 0.04  # thread-to-thread unevenness (handspun cotton more than silk)
     fringe: Colour | None = None
     requires: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
@@ -271,14 +272,14 @@ SILK_JEWEL = [
 BUTI_ATTRS = {
     "rudraksha": ("Buti", "Rudraksha"),
     "coin": ("Buti", "CoinButi"),
-    "flower": ("Buti",),
+    "flower": ("Buti", "Flower"),
     "star": ("Buti",),
     "paisley": ("Buti", "Paisley"),
     "peacock": ("Buti", "Peacock"),
     "swan": ("Buti", "Swan"),
-    "lotus": ("Buti",),
+    "lotus": ("Buti", "Flower"),
     "diamond": ("Buti",),
-    "jamdani": ("Buti",),
+    "jamdani": ("Buti", "Flower"),
     "fish": ("Buti", "Fish"),
     "parrot": ("Buti", "Parrot"),
     "elephant": ("Buti", "Elephant"),
@@ -300,6 +301,12 @@ MOTIF_ATTRS = {
     "rider": ("NarrativeFigures",),
     "temple": ("TempleBorder",),
     "coin": ("CoinButi",),
+    "flower": ("Flower",),
+    "lotus": ("Flower",),
+    "jamdani": ("Flower",),
+    "chatai": ("Chatai",),
+    "eent": ("Eent",),
+    "diamond": ("Heera",),
 }
 
 
@@ -493,10 +500,16 @@ def paithani(k: Pick) -> Design:
     rest = pl - ph - 0.16
     pallu = _stack(
         [
-            (0.08, mun, ("ZariGroundPallu", *zs), 0, 0),
-            (ph, peac, ("Peacock", "TapestryWeave", "ZariGroundPallu", *zs), cell, size),
-            (0.08, mun, ("ZariGroundPallu", *zs), 0, 0),
-            (max(rest, 0.02), pt.solid(z, 1.0), ("ZariGroundPallu", *zs), 0, 0),
+            (0.08, mun, ("ZariGroundPallu", "HeavyZari", *zs), 0, 0),
+            (
+                ph,
+                peac,
+                ("Peacock", "TapestryWeave", "ZariGroundPallu", "HeavyZari", *zs),
+                cell,
+                size,
+            ),
+            (0.08, mun, ("ZariGroundPallu", "HeavyZari", *zs), 0, 0),
+            (max(rest, 0.02), pt.solid(z, 1.0), ("ZariGroundPallu", "HeavyZari", *zs), 0, 0),
         ]
     )
     return Design(
@@ -590,7 +603,16 @@ def pochampally(k: Pick) -> Design:
             (0.06, pt.stripes([c3, c2], [0.015, 0.015]), ("Stripes",), 0, 0),
         ]
     )
-    return Design("PochampallyIkat", body, bw, border, pl, pallu, sheen=k.u(0.1, 0.35))
+    return Design(
+        "PochampallyIkat",
+        body,
+        bw,
+        border,
+        pl,
+        pallu,
+        sheen=k.u(0.1, 0.35),
+        requires={"ContrastingBorder": (BODY, BORDER)},
+    )
 
 
 def patola(k: Pick) -> Design:
@@ -621,7 +643,7 @@ def patola(k: Pick) -> Design:
     )
     ikat_a = ("Ikat", "DoubleIkat")
     extra = _m(name) if name != "figure" else ()
-    body = Band(0, 1, p, (*ikat_a, *extra), per * per, per * 0.42)
+    body = Band(0, 1, p, (*ikat_a, "IkatDiamond", *extra), per * per, per * 0.42)
     bw = k.u(0.08, 0.13)
     bh = bw - 0.02
     flow = pt.motifs(
@@ -637,7 +659,7 @@ def patola(k: Pick) -> Design:
     border = _stack(
         [
             (0.012, pt.solid(cols[0]), (), 0, 0),
-            (bh, flow, ikat_a, bh * bh, bh),
+            (bh, flow, (*ikat_a, "Flower"), bh * bh, bh),
             (0.008, pt.solid(cols[0]), (), 0, 0),
         ]
     )
@@ -819,12 +841,12 @@ def maheshwari(k: Pick) -> Design:
         body = Band(0, 1, pt.solid(c1))
     bw = k.u(0.06, 0.11)
     bh = bw - 0.02
-    name = k.one(["chatai", "diamond"])
+    name = k.one(["chatai", "diamond", "eent"])
     p, cell, size = _motif_band(k, c2, name, [z, z, z], bh, along=bh * 1.1)
     border = _stack(
         [
             (0.01, pt.solid(z, 1.0), ("ZariBrocade",), 0, 0),
-            (bh, p, ("ZariBrocade",), cell, size),
+            (bh, p, (*_m(name), "ZariBrocade"), cell, size),
             (0.01, pt.solid(z, 1.0), ("ZariBrocade",), 0, 0),
         ]
     )
@@ -965,16 +987,16 @@ def jamdani(k: Pick) -> Design:
     jd = ("JamdaniWeave", "ExtraWeft")
     name = k.one(["jamdani", "flower", "star", "diamond"])
     p, cell, size = _butis(k, pt.solid(body_c), name, fg, k.u(0.08, 0.15), zari=0.0, size_frac=0.45)
-    body = Band(0, 1, p, (*jd, "Buti", "SheerBody"), cell, size)
+    body = Band(0, 1, p, (*jd, *BUTI_ATTRS[name], "SheerBody"), cell, size)
     bw = k.u(0.06, 0.12)
     bh = bw - 0.015
-    bp, bcell, bsize = _motif_band(
-        k, body_c, k.one(["jamdani", "diamond", "star"]), fg, bh, zari=0.0, along=bh
-    )
+    bname = k.one(["jamdani", "diamond", "star"])
+    bp, bcell, bsize = _motif_band(k, body_c, bname, fg, bh, zari=0.0, along=bh)
+    battrs = (*jd, "Flower") if bname == "jamdani" else jd
     border = _stack(
         [
             (0.015, pt.solid(fg[0]), (), 0, 0),
-            (bh, bp, jd, bcell, bsize),
+            (bh, bp, battrs, bcell, bsize),
         ]
     )
     pl = k.u(0.55, 0.85)
@@ -984,7 +1006,7 @@ def jamdani(k: Pick) -> Design:
     pallu = _stack(
         [
             (0.04, pt.stripes([fg[0], body_c], [0.008, 0.008]), (), 0, 0),
-            (pl - 0.04, pp, jd, pcell, psize),
+            (pl - 0.04, pp, (*jd, "Flower"), pcell, psize),
         ]
     )
     return Design(
@@ -1029,7 +1051,16 @@ def kasavu(k: Pick) -> Design:
             ),
         ]
     )
-    return Design("Kasavu", body, bw, _stack(parts), pl, pallu, sheen=k.u(0.03, 0.12))
+    return Design(
+        "Kasavu",
+        body,
+        bw,
+        _stack(parts),
+        pl,
+        pallu,
+        sheen=k.u(0.03, 0.12),
+        requires={"ContrastingBorder": (BODY, BORDER)},
+    )
 
 
 def chettinad(k: Pick) -> Design:

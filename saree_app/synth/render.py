@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from saree_app.synth import scene
 from saree_app.synth.designs import GRAMMARS, LENGTH, Design, design
+from saree_app.synth.patterns import hash01
 from saree_app.synth.scene import BACKGROUNDS, CAMERAS, LIGHTINGS, grid
 from saree_app.synth.views import BUILDERS, VIEWS, Shot
 
@@ -183,12 +184,19 @@ def render(
     uu, vv = u.ravel()[idx], v.ravel()[idx]
     part, band, col, zari, opacity = d.evaluate(uu, vv)
 
-    # Thread texture only where a thread spans a few pixels (close-ups); else it would alias.
+    # Uneven yarn: each warp and weft thread is a little lighter or darker (handloom streaks).
+    iu = np.floor(uu * np.float32(_THREADS))
+    iv = np.floor(vv * np.float32(_THREADS))
+    slub = hash01(iu, 3.7) + hash01(iv, 8.1) - 1.0
+    col *= (1 + d.slub * slub)[:, None]
+    # Plain-weave texture only where a thread spans a few pixels (close-ups); else it aliases.
     fade = float(np.clip((shot.px_per_unit / _THREADS - 2.0) / 3.0, 0, 1))
     if fade > 0:
-        tw = np.float32(2 * np.pi * _THREADS)
-        tex = np.sin(uu * tw) * np.sin(vv * tw * 1.13)
-        col *= (1 + fade * (d.weave + 0.1 * zari) * tex)[:, None]
+        fu = uu * np.float32(_THREADS) - iu
+        fv = vv * np.float32(_THREADS) - iv
+        over = np.mod(iu + iv, 2) == 0
+        bump = np.where(over, np.sin(fu * np.float32(np.pi)), np.sin(fv * np.float32(np.pi)))
+        col *= (1 + fade * (d.weave + 0.12 * zari) * (2 * bump - 1.2))[:, None]
 
     field = light.field(h, w)
     lc = np.asarray(light.colour, np.float32)

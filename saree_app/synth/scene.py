@@ -281,7 +281,7 @@ def camera(name: str, rng: np.random.Generator, img: np.ndarray) -> Image.Image:
         mean = img.mean(axis=2, keepdims=True)
         img = mean + (img - mean) * np.float32(rng.uniform(1.05, 1.25))
     elif name == "soft_focus":
-        blur, noise, quality, gain = rng.uniform(1.0, 2.2), rng.uniform(1, 3), (80, 92), 1.0
+        blur, noise, quality, gain = rng.uniform(0.7, 1.5), rng.uniform(1, 3), (80, 92), 1.0
     elif name == "low_light":
         blur, noise, quality, gain = rng.uniform(0.3, 1.0), rng.uniform(6, 12), (60, 80), 0.7
     else:

@@ -9,9 +9,40 @@ from functools import cache
 import numpy as np
 from PIL import Image, ImageDraw
 
-S = 64  # stamp side in pixels; looked up with nearest-neighbour, so 64 is plenty at 320-640 px
+S = 128  # stamp side in pixels: nearest-neighbour look-ups stay smooth even in close-ups
+_K = S / 64  # the drawings below are written on a 64-pixel grid
 
-Draw = ImageDraw.ImageDraw
+
+class Draw:
+    """ImageDraw on a 64-unit grid, scaled to the stamp's real side."""
+
+    def __init__(self, img: Image.Image) -> None:
+        self._d = ImageDraw.Draw(img)
+
+    @staticmethod
+    def _xy(xy: object) -> list[float]:
+        flat: list[float] = []
+        for p in xy:  # type: ignore[attr-defined]
+            if isinstance(p, tuple):
+                flat += [float(p[0]) * _K, float(p[1]) * _K]
+            else:
+                flat.append(float(p) * _K)
+        return flat
+
+    def ellipse(self, xy: object, fill: int) -> None:
+        self._d.ellipse(self._xy(xy), fill=fill)
+
+    def rectangle(self, xy: object, fill: int) -> None:
+        self._d.rectangle(self._xy(xy), fill=fill)
+
+    def polygon(self, xy: object, fill: int) -> None:
+        self._d.polygon(self._xy(xy), fill=fill)
+
+    def pieslice(self, xy: object, start: float, end: float, fill: int) -> None:
+        self._d.pieslice(self._xy(xy), start, end, fill=fill)
+
+    def line(self, xy: object, fill: int, width: int = 1) -> None:
+        self._d.line(self._xy(xy), fill=fill, width=round(width * _K))
 
 
 def _peacock(d: Draw) -> None:
@@ -42,16 +73,31 @@ def _parrot(d: Draw) -> None:
 
 
 def _paisley(d: Draw) -> None:
-    pts = []
-    for i in range(41):
-        t = i / 40
-        a = math.pi * 2 * t
-        r = 20 * (1 - 0.15 * t)
-        pts.append((30 + r * math.cos(a), 38 + r * math.sin(a)))
-    pts += [(14, 24), (22, 6), (36, 2), (46, 8), (40, 14), (30, 16)]
-    d.polygon(pts, fill=1)
-    d.ellipse((20, 28, 42, 50), fill=2)
-    d.ellipse((27, 35, 35, 43), fill=3)
+    # Mango / kalga: a round body whose tip sweeps up and curls over.
+    d.ellipse((8, 22, 48, 62), fill=1)
+    d.polygon(
+        [
+            (9, 38),
+            (12, 24),
+            (22, 12),
+            (36, 4),
+            (50, 1),
+            (60, 5),
+            (56, 10),
+            (48, 12),
+            (42, 18),
+            (44, 30),
+            (47, 40),
+        ],
+        fill=1,
+    )
+    d.ellipse((16, 32, 40, 56), fill=2)
+    d.polygon([(17, 40), (22, 26), (32, 16), (40, 14), (36, 22), (36, 34)], fill=2)
+    d.ellipse((24, 40, 34, 50), fill=3)
+    for k in range(7):
+        a = math.radians(100 + k * 30)
+        x, y = 28 + 22 * math.cos(a), 42 + 22 * math.sin(a)
+        d.ellipse((x - 2, y - 2, x + 2, y + 2), fill=3)
 
 
 def _rudraksha(d: Draw) -> None:
@@ -195,6 +241,15 @@ def _chatai(d: Draw) -> None:
                 d.rectangle((x + 5, y + 2, x + 11, y + 14), fill=2)
 
 
+def _eent(d: Draw) -> None:
+    # Brick (eent) motif: staggered courses.
+    for j in range(4):
+        off = 8 if j % 2 else 0
+        for i in range(-1, 4):
+            x = i * 16 + off
+            d.rectangle((x + 1, j * 16 + 2, x + 14, j * 16 + 13), fill=1 if (i + j) % 2 else 2)
+
+
 _DRAWERS: dict[str, Callable[[Draw], None]] = {
     "peacock": _peacock,
     "parrot": _parrot,
@@ -215,6 +270,7 @@ _DRAWERS: dict[str, Callable[[Draw], None]] = {
     "star": _star,
     "lotus": _lotus,
     "chatai": _chatai,
+    "eent": _eent,
 }
 
 NAMES: tuple[str, ...] = tuple(_DRAWERS)
@@ -226,7 +282,7 @@ def stamp(name: str) -> np.ndarray:
     if name not in _DRAWERS:
         raise KeyError(f"unknown motif stamp {name!r}; known: {', '.join(NAMES)}")
     img = Image.new("L", (S, S), 0)
-    _DRAWERS[name](ImageDraw.Draw(img))
+    _DRAWERS[name](Draw(img))
     arr = np.asarray(img, dtype=np.uint8).copy()
     arr.setflags(write=False)
     return arr

@@ -123,8 +123,17 @@ def _wrinkles(
     bump = smooth_noise(rng, h, w, rng.uniform(4, 9))
     gy, gx = np.gradient(bump)
     dx, dy = light.direction
-    k = strength * max(h, w) / 8
-    shade = 1 + k * (gx * dx + gy * dy)
+    g = gx * dx + gy * dy
+    g /= float(g.std()) + 1e-6
+    shade = 1 + strength * 3 * g
+    if rng.random() < 0.5:
+        # A storage crease: one face of the ridge lit, the other in shade.
+        xs, ys = grid(h, w)
+        a = rng.uniform(0, np.pi)
+        px, py = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h
+        sig = max(h, w) * rng.uniform(0.01, 0.03)
+        dist = ((xs - px) * np.sin(a) - (ys - py) * np.cos(a)) / sig
+        shade = shade + rng.uniform(0.1, 0.3) * dist * np.exp(-dist * dist)
     return n1, n2, np.clip(shade, 0.5, 1.4).astype(np.float32)
 
 
@@ -148,8 +157,12 @@ def _sheet(
     rect: tuple[float, float, float, float],
     wrinkle: float,
     tilt: float,
+    fringe: float = 0.0,
 ) -> Layer:
-    """A flat rectangle of cloth seen through a perspective camera, gently rumpled."""
+    """A flat rectangle of cloth seen through a perspective camera, gently rumpled.
+
+    With `fringe`, loose warp tassels continue past the pallu's end (u beyond LENGTH).
+    """
     p = _tilt(rng, h, w, tilt)
     qx, qy = apply(p, quad[:, 0], quad[:, 1])
     u0, u1, v0, v1 = rect
@@ -160,7 +173,11 @@ def _sheet(
     amp = wrinkle * 0.08
     u = (u + amp * n1).astype(np.float32)
     v = (v + amp * n2).astype(np.float32)
-    valid = (u >= u0) & (u < u1) & (v >= v0) & (v < v1)
+    valid = (u >= u0) & (u < min(u1, LENGTH)) & (v >= v0) & (v < v1)
+    if fringe > 0:
+        n_tassels = int(rng.integers(25, 60))
+        tassel = np.mod(v * n_tassels, 1.0) < rng.uniform(0.3, 0.6)
+        valid |= (u >= LENGTH) & (u < LENGTH + fringe) & (v >= v0) & (v < v1) & tassel
     spec = _flat_spec(h, w, rng, light) * np.clip(shade - 0.85, 0, 1) * 3
     return Layer(valid, u, v, shade, spec.astype(np.float32))
 
@@ -182,12 +199,15 @@ def _focus(rng: np.random.Generator, d: Design, kinds: list[str]) -> tuple[float
 
 def flat(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
     """The saree spread flat: the pallu and a stretch of body, all four edges in frame."""
-    lv = d.pallu_len + rng.uniform(0.6, 2.2)
-    rect = (LENGTH - lv, LENGTH, 0.0, 1.0)
+    lv = d.pallu_len + rng.uniform(0.5, 1.8)
+    # Sometimes the rest of the body runs out of the frame instead of ending at a fold.
+    extra = 2.0 if rng.random() < 0.35 else 0.0
+    fringe = rng.uniform(0.03, 0.07) if rng.random() < 0.35 else 0.0
+    rect = (LENGTH - lv - extra, LENGTH + fringe, 0.0, 1.0)
     angle = rng.normal(0, 0.06) + (math.pi / 2 if (h > w and rng.random() < 0.8) else 0.0)
     bw = lv * abs(math.cos(angle)) + abs(math.sin(angle))
     bh = lv * abs(math.sin(angle)) + abs(math.cos(angle))
-    s = rng.uniform(0.72, 0.95) * min(w / bw, h / bh)
+    s = rng.uniform(0.8, 0.98) * min(w / bw, h / bh)
     c_img = (w * rng.uniform(0.45, 0.55), h * rng.uniform(0.45, 0.55))
     quad = _place(
         centre_img=c_img,
@@ -198,14 +218,23 @@ def flat(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
         rect=rect,
     )
     layer = _sheet(
-        rng, h, w, light=light, quad=quad, rect=rect, wrinkle=rng.uniform(0.01, 0.04), tilt=0.12
+        rng,
+        h,
+        w,
+        light=light,
+        quad=quad,
+        rect=rect,
+        wrinkle=rng.uniform(0.01, 0.04),
+        tilt=0.12,
+        fringe=fringe,
     )
     return Shot([layer], px_per_unit=s)
 
 
 def partial(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
     """Part of the spread saree fills the frame: a join, a border run, the pallu's end."""
-    rect = (LENGTH - d.pallu_len - 2.6, LENGTH, 0.0, 1.0)
+    fringe = rng.uniform(0.03, 0.07) if rng.random() < 0.35 else 0.0
+    rect = (LENGTH - d.pallu_len - 2.6, LENGTH + fringe, 0.0, 1.0)
     cu, cv = _focus(rng, d, ["join", "border", "pallu", "corner", "join"])
     s = max(h, w) / rng.uniform(0.7, 1.6)
     angle = rng.uniform(-0.4, 0.4) + (math.pi / 2 if rng.random() < 0.3 else 0.0)
@@ -219,7 +248,15 @@ def partial(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting
         rect=rect,
     )
     layer = _sheet(
-        rng, h, w, light=light, quad=quad, rect=rect, wrinkle=rng.uniform(0.01, 0.04), tilt=0.15
+        rng,
+        h,
+        w,
+        light=light,
+        quad=quad,
+        rect=rect,
+        wrinkle=rng.uniform(0.01, 0.04),
+        tilt=0.15,
+        fringe=fringe,
     )
     return Shot([layer], px_per_unit=s)
 
@@ -366,7 +403,7 @@ def hung(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
     """Hung from a rod: the width runs across, folds fall vertically, the pallu hangs down."""
     _xs, ys = grid(h, w)
     y_t = h * rng.uniform(0.03, 0.12)
-    y_b = h * rng.uniform(0.8, 1.12)
+    y_b = h * rng.uniform(0.75, 1.04)
     wt = w * rng.uniform(0.45, 0.8)
     flare = w * rng.uniform(0.0, 0.12)
     cx = w * rng.uniform(0.42, 0.58)
