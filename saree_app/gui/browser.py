@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import (
@@ -9,13 +10,14 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -66,33 +68,81 @@ class CollectionModel(QAbstractListModel):
         self._filter = Filter()
         self._label: Labeller = lambda t: t
         self._labels: dict[str, str] = {}
+        self._stale_search = False
         loader.ready.connect(self._thumb_ready)
         loader.failed.connect(self._thumb_ready)
 
     # --- data in
-    def set_items(self, items: Sequence[Item], labeller: Labeller | None = None) -> None:
+    def set_items(
+        self,
+        items: Sequence[Item],
+        labeller: Labeller | None = None,
+        haystacks: Sequence[str] | None = None,
+        appended_after: int | None = None,
+    ) -> None:
+        """Replace the items. `haystacks` (search text, see `search_texts`) may be computed on a
+        worker; `appended_after=n` says the first n items are unchanged, so rows are inserted
+        instead of resetting the view (the curator keeps their place during an import)."""
         if labeller is not None:
             self._label = labeller
+            self._labels = {}
+        hay = list(haystacks) if haystacks is not None else self.search_texts(items)
+        n_old = len(self._items)
+        if (
+            appended_after is not None
+            and appended_after == n_old
+            and n_old
+            and labeller is None
+            and not self._stale_search
+        ):
+            new_items = list(items[n_old:])
+            self._items.extend(new_items)
+            self._hay.extend(hay[n_old:])
+            rows = [
+                n_old + k
+                for k, it in enumerate(new_items)
+                if self._filter.matches(it, None, hay[n_old + k])
+            ]
+            if rows:
+                first = len(self._rows)
+                self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+                self._rows.extend(rows)
+                for n, r in enumerate(rows, start=first):
+                    self._row_of_id[self._items[r].id] = n
+                self.endInsertRows()
+            return
         self._items = list(items)
-        self._labels = {
-            t: self._label(t) for t in {i.tradition for i in self._items if i.tradition}
-        }
-        self._hay = [
-            it.haystack() + " " + self._labels.get(it.tradition or "", "").casefold()
-            for it in self._items
-        ]
+        self._hay = hay
+        self._stale_search = False
         self._refilter()
+
+    def set_labeller(self, labeller: Labeller) -> None:
+        """How tradition ids read; the caller re-lists the items to re-index the search."""
+        self._label = labeller
+        self._labels = {}
+        self._stale_search = True
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+
+    def search_texts(self, items: Sequence[Item]) -> list[str]:
+        """What the text search looks through, per item (safe to call on a worker)."""
+        label = self._label
+        cache = dict(self._labels)
+        out = []
+        for it in items:
+            t = it.tradition or ""
+            if t and t not in cache:
+                cache[t] = label(t).casefold()
+            out.append(it.haystack() + " " + cache.get(t, ""))
+        self._labels = cache
+        return out
 
     def update_item(self, item: Item) -> None:
         """One item changed (confirmed, noted...): refresh it in place."""
         for i, old in enumerate(self._items):
             if old.id == item.id:
                 self._items[i] = item
-                if item.tradition and item.tradition not in self._labels:
-                    self._labels[item.tradition] = self._label(item.tradition)
-                self._hay[i] = (
-                    item.haystack() + " " + self._labels.get(item.tradition or "", "").casefold()
-                )
+                self._hay[i] = self.search_texts([item])[0]
                 row = self._row_of_id.get(item.id)
                 if row is not None:
                     idx = self.index(row)
@@ -173,6 +223,10 @@ class CollectionModel(QAbstractListModel):
 class ThumbDelegate(QStyledItemDelegate):
     """Paints one cell: thumbnail, name, tradition and a status mark."""
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._cells: OrderedDict[tuple[object, ...], QPixmap] = OrderedDict()
+
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
@@ -187,10 +241,47 @@ class ThumbDelegate(QStyledItemDelegate):
         item = index.data(ItemRole)
         if not isinstance(item, Item):
             return
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        model = index.model()
+        label = ""
+        if item.tradition and isinstance(model, CollectionModel):
+            label = model.label(item.tradition)
+        # Each cell is drawn once into a pixmap and then only copied: scrolling through a big
+        # collection repaints dozens of cells per frame.
+        key = (item, selected, pm is not None and not pm.isNull(), label, option.rect.size())
+        cached = self._cells.get(key)
+        if cached is None:
+            dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
+            size = option.rect.size()
+            cached = QPixmap(round(size.width() * dpr), round(size.height() * dpr))
+            cached.setDevicePixelRatio(dpr)
+            cached.fill(Qt.GlobalColor.transparent)
+            cell = QPainter(cached)
+            opt = QStyleOptionViewItem(option)
+            opt.rect = QRect(QPoint(0, 0), size)
+            self._paint_cell(cell, opt, item, selected=selected, pm=pm, label=label)
+            cell.end()
+            self._cells[key] = cached
+            while len(self._cells) > 800:
+                self._cells.popitem(last=False)
+        else:
+            self._cells.move_to_end(key)
+        painter.drawPixmap(option.rect.topLeft(), cached)
+
+    def _paint_cell(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        item: Item,
+        *,
+        selected: bool,
+        pm: QPixmap | None,
+        label: str,
+    ) -> None:
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         r: QRect = option.rect.adjusted(4, 4, -4, -4)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         if selected:
             painter.setPen(QPen(QColor(ACCENT), 2))
             painter.setBrush(QColor("#e3efee"))
@@ -199,7 +290,6 @@ class ThumbDelegate(QStyledItemDelegate):
             painter.setBrush(QColor("#ffffff"))
         painter.drawRoundedRect(r, 6, 6)
         thumb_rect = QRect(r.left() + 7, r.top() + 7, r.width() - 14, THUMB_SIZE)
-        pm = index.data(Qt.ItemDataRole.DecorationRole)
         if pm is not None and not pm.isNull():
             scaled = pm.size().scaled(thumb_rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
             x = thumb_rect.left() + (thumb_rect.width() - scaled.width()) // 2
@@ -222,11 +312,7 @@ class ThumbDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             fm.elidedText(item.name, Qt.TextElideMode.ElideMiddle, name_rect.width()),
         )
-        model = index.model()
-        label = ""
-        if item.tradition:
-            label = model.label(item.tradition) if isinstance(model, CollectionModel) else ""
-            label = label or item.tradition
+        label = label or item.tradition or ""
         status = item.status
         colour = {CONFIRMED: OK, UNCERTAIN: WARN, UNCONFIRMED: "#8a857c"}[status]
         line2 = QRect(r.left() + 20, text_top + fm.height(), r.width() - 28, fm.height())

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtWidgets import QDialog, QWidget
 
 from saree_app.gui.thumbs import ThumbnailStore
 
@@ -16,14 +16,26 @@ SIZE = (1440, 900)
 
 
 def wait_until(cond: Callable[[], bool], timeout: float = 60.0) -> bool:
-    """Run the event loop until `cond()` holds (True) or the timeout passes (False)."""
+    """Run a real event loop until `cond()` holds (True) or the timeout passes (False).
+
+    A nested QEventLoop, not processEvents() plus sleep: the sleeping would itself stall
+    the loop, and the stall benchmark must measure the app, not its driver.
+    """
+    if cond():
+        return True
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(20)
     end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        QApplication.processEvents()
-        if cond():
-            return True
-        time.sleep(0.01)
-    QApplication.processEvents()
+
+    def check() -> None:
+        if cond() or time.monotonic() > end:
+            loop.quit()
+
+    poll.timeout.connect(check)
+    poll.start()
+    loop.exec()
+    poll.stop()
     return cond()
 
 

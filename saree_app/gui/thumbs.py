@@ -98,7 +98,7 @@ class _Drain(QRunnable):
 
 
 class ThumbnailLoader(QObject):
-    """Loads thumbnails newest-request-first on two worker threads; keeps recent ones in memory."""
+    """Loads thumbnails newest-request-first on a worker thread; keeps recent ones in memory."""
 
     ready = Signal(object)  # key: the pixmap is now in `pixmap(key)`
     failed = Signal(object)
@@ -115,7 +115,7 @@ class ThumbnailLoader(QObject):
         self._stack: deque[tuple[object, Path]] = deque()
         self._queued: set[object] = set()
         self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
+        self._pool.setMaxThreadCount(1)  # decoding is cheap; fewer threads, fewer GIL waits
         self._drains = 0
         self._signals = _Signals()
         self._signals.ready.connect(self._on_ready)

@@ -3,6 +3,7 @@ workers and remembered state."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import traceback
 from pathlib import Path
@@ -400,7 +401,12 @@ class MainWindow(QMainWindow):
         lib = self.library
         if lib is None:
             return
-        self.model.set_items(self.model.all_items(), lib.label)
+        # The graph and model are long-lived: moving them out of the collector's view keeps
+        # full collections (which stop every thread) short while an import runs.
+        gc.collect()
+        gc.freeze()
+        self.model.set_labeller(lib.label)
+        self.refresh_items()
         self.facets.set_labeller(lib.label)
         self.photo.set_labeller(lib.label)
         self.photo.answer.set_labeller(lib.label, lib.sources)
@@ -431,11 +437,22 @@ class MainWindow(QMainWindow):
         lib = self.library
         if lib is None:
             return
-        self.lister.start(lambda c: lib.items(), on_done=self._items_ready)
+        before = list(self.model.all_items())
+        model = self.model
 
-    def _items_ready(self, items: list[Item]) -> None:
-        lib = self.library
-        self.model.set_items(items, lib.label if lib else None)
+        def job(cancel: Cancel) -> tuple[list[Item], list[str], int | None]:
+            items = lib.items()
+            cancel.check()
+            hay = model.search_texts(items)
+            # Compared here, not on the GUI thread: 100,000 items take a while.
+            appended = len(before) if items[: len(before)] == before else None
+            return items, hay, appended
+
+        self.lister.start(job, on_done=self._items_ready)
+
+    def _items_ready(self, result: tuple[list[Item], list[str], int | None]) -> None:
+        items, hay, appended = result
+        self.model.set_items(items, None, hay, appended)
         self._counts_timer.start()
         self._show_collection_state()
         if self._pending_select is not None:
@@ -739,9 +756,12 @@ class MainWindow(QMainWindow):
 
     def _import_progress(self, p: Any) -> None:
         self._import_state = p
-        total = max(int(p.total), 1)
-        self.progress.setRange(0, total)
-        self.progress.setValue(int(p.done))
+        # Whole per-mille steps only: QProgressBar repaints synchronously on every new value.
+        permille = int(1000 * int(p.done) / max(int(p.total), 1))
+        if self.progress.maximum() != 1000:
+            self.progress.setRange(0, 1000)
+        if permille != self.progress.value():
+            self.progress.setValue(permille)
         name = Path(p.current).name if p.current else ""
         self.progress_label.setText(f"Importing {p.done:,} / {p.total:,}  {name}")
 
