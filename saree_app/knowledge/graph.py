@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pickle
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -245,6 +248,62 @@ def _ttl_files(directory: Path) -> list[Path]:
 
 
 _CACHE: dict[tuple[str, tuple[tuple[str, int, int], ...]], TextileGraph] = {}
+# Bump when _Data changes shape: a pickled graph of an older layout must not be read back.
+_DISK_VERSION = 1
+
+
+def _cache_dir() -> Path | None:
+    """Where validated graphs are pickled (None: no disk cache). Importing rdflib and parsing
+    cost a few hundred ms on a busy machine; a validated graph read back costs a few ms."""
+    if os.environ.get("SAREE_NO_CACHE"):
+        return None
+    try:
+        import platformdirs
+    except ImportError:
+        return None
+    return Path(platformdirs.user_cache_dir("saree-app", appauthor=False)) / "knowledge"
+
+
+def _disk_key(key: tuple[str, tuple[tuple[str, int, int], ...]]) -> str:
+    import hashlib
+
+    from saree_app import __version__
+
+    raw = json.dumps([_DISK_VERSION, __version__, key[0], key[1]])
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _disk_load(key: tuple[str, tuple[tuple[str, int, int], ...]]) -> _Data | None:
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    path = folder / f"graph-{_disk_key(key)}.pickle"
+    try:
+        with path.open("rb") as fh:
+            # Our own cache file in the user's cache folder, keyed by the ontology files' names,
+            # sizes and modification times and by the code version.
+            data = pickle.load(fh)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a damaged or foreign cache file is only a cache miss
+        return None
+    return data if isinstance(data, _Data) else None
+
+
+def _disk_store(key: tuple[str, tuple[tuple[str, int, int], ...]], data: _Data) -> None:
+    folder = _cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("graph-*.pickle"):
+            old.unlink(missing_ok=True)
+        tmp = folder / f"graph-{_disk_key(key)}.{os.getpid()}.tmp"
+        with tmp.open("wb") as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(folder / f"graph-{_disk_key(key)}.pickle")
+    except OSError:
+        pass  # a read-only or full cache folder only costs speed
 
 
 def _fingerprint(files: list[Path]) -> tuple[tuple[str, int, int], ...]:
@@ -261,9 +320,9 @@ class TextileGraph:
     Load with `TextileGraph.load()`; query with term ids (local names such as "Kanchipuram").
     """
 
-    def __init__(self, data: _Data, rdf: rdflib.Graph, directory: Path) -> None:
+    def __init__(self, data: _Data, rdf: rdflib.Graph | None, directory: Path) -> None:
         self._d = data
-        self._rdf = rdf
+        self._rdf = rdf  # None when read back from the disk cache; parsed again on demand
         self.directory = directory
         self._nx: networkx.DiGraph | None = None
         self._narrower: dict[str, tuple[str, ...]] | None = None
@@ -271,11 +330,13 @@ class TextileGraph:
     # ----------------------------------------------------------------- construction
 
     @classmethod
-    def load(cls, directory: Path | None = None) -> TextileGraph:
+    def load(cls, directory: Path | None = None, *, cache: bool = True) -> TextileGraph:
         """Parse and validate every .ttl file of `directory` (default: the bundled ontology).
 
         Raises OntologyError naming the file, line and term of the first problem; the error's
-        `problems` lists all of them.
+        `problems` lists all of them. A validated graph is kept in memory and pickled in the
+        user cache folder, keyed by the files' names, sizes and times; `cache=False` parses
+        and validates afresh.
         """
         if directory is None:
             from saree_app.paths import ontology_dir
@@ -291,19 +352,27 @@ class TextileGraph:
             key = (str(directory.resolve()), _fingerprint(files))
         except OSError as exc:
             raise OntologyError(directory, None, None, f"cannot read: {exc}") from exc
-        cached = _CACHE.get(key)
-        if cached is not None:
-            return cached
+        if cache:
+            cached = _CACHE.get(key)
+            if cached is not None:
+                return cached
+            data = _disk_load(key)
+            if data is not None:
+                graph = cls(data, None, directory)
+                _CACHE.clear()
+                _CACHE[key] = graph
+                return graph
         graph = cls._parse_and_validate(directory, files)
         _CACHE.clear()
         _CACHE[key] = graph
+        _disk_store(key, graph._d)
         return graph
 
     @classmethod
     def check(cls, directory: Path | None = None) -> list[OntologyError]:
-        """All problems of the ontology in `directory` (empty list: it is valid)."""
+        """All problems of the ontology in `directory` (empty list: it is valid); never cached."""
         try:
-            cls.load(directory)
+            cls.load(directory, cache=False)
         except OntologyError as exc:
             return list(exc.problems)
         return []
@@ -596,13 +665,17 @@ class TextileGraph:
         return self._nx
 
     def rdf(self) -> rdflib.Graph:
-        """The merged rdflib graph (for export)."""
+        """The merged rdflib graph (for export); raises OntologyError if the files changed
+        into something invalid since the graph was loaded."""
+        if self._rdf is None:
+            self._rdf = self._parse_and_validate(self.directory, _ttl_files(self.directory))._rdf
+        assert self._rdf is not None
         return self._rdf
 
     def serialize(self, fmt: str) -> str:
         """The whole graph as Turtle ('ttl') or JSON-LD ('jsonld')."""
         if fmt in ("ttl", "turtle"):
-            return str(self._rdf.serialize(format="turtle"))
+            return str(self.rdf().serialize(format="turtle"))
         if fmt in ("jsonld", "json-ld"):
             context = {
                 "saree": BASE_IRI,
@@ -612,7 +685,7 @@ class TextileGraph:
                 "rdfs": _RDFS,
                 "owl": _OWL,
             }
-            return str(self._rdf.serialize(format="json-ld", context=context, indent=1))
+            return str(self.rdf().serialize(format="json-ld", context=context, indent=1))
         raise ValueError(f"unknown format {fmt!r}: use ttl or jsonld")
 
     # ----------------------------------------------------------------- helpers

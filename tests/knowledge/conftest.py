@@ -30,3 +30,15 @@ def tiny_dir(tmp_path: Path) -> Path:
         shutil.copy(ontology_dir() / name, dest / name)
     (dest / "traditions.ttl").write_text(TINY_TRADITIONS, encoding="utf-8")
     return dest
+
+
+@pytest.fixture(autouse=True)
+def graph_cache_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Keep the pickled-graph cache of these tests out of the user's cache folder."""
+    from saree_app.knowledge import graph as graph_module
+
+    folder = tmp_path_factory.mktemp("kg-cache")
+    monkeypatch.setattr(graph_module, "_cache_dir", lambda: folder)
+    return folder

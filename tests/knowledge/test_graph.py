@@ -319,3 +319,24 @@ def test_cache_sees_edits(ontology_copy: Path) -> None:
     path = ontology_copy / "traditions.ttl"
     edit(path, 'rdfs:label "Gadwal"@en', 'rdfs:label "Gadwal cotton-silk"@en')
     assert TextileGraph.load(ontology_copy).label("Gadwal") == "Gadwal cotton-silk"
+
+
+def test_disk_cache_round_trip(ontology_copy: Path, graph_cache_dir: Path) -> None:
+    first = TextileGraph.load(ontology_copy)
+    pickles = list(graph_cache_dir.glob("graph-*.pickle"))
+    assert len(pickles) == 1
+    graph_module._CACHE.clear()
+    again = TextileGraph.load(ontology_copy)
+    assert again is not first and again._rdf is None  # read back, not parsed
+    assert again.card("Ilkal") == first.card("Ilkal")
+    assert again.similar_traditions("Ilkal", 3) == first.similar_traditions("Ilkal", 3)
+    assert "saree:Ilkal" in again.serialize("ttl")  # parsed on demand for export
+    # A damaged cache file is a miss, not an error.
+    graph_module._CACHE.clear()
+    pickles[0].write_bytes(b"not a pickle")
+    assert TextileGraph.load(ontology_copy).label("Ilkal") == "Ilkal"
+    # An edited ontology is not served from the old cache, and a broken one is reported.
+    graph_module._CACHE.clear()
+    edit(ontology_copy / "traditions.ttl", "saree:region saree:Kota ; ", "")
+    with pytest.raises(OntologyError, match="no region"):
+        TextileGraph.load(ontology_copy)
