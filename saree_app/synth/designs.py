@@ -94,7 +94,7 @@ class Design:
     sheen: float = 0.3  # silk gloss; cotton is low
     weave: float = 0.06  # thread texture contrast seen in close-ups
     slub: float = 0.04  # thread-to-thread unevenness (handspun cotton more than silk)
-    fringe: Colour | None = None
+    shot: Colour | None = None  # weft colour of a shot silk, seen in highlights
     requires: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def bands(self) -> list[Band]:
@@ -331,7 +331,7 @@ def kanchipuram(k: Pick) -> Design:
         body = Band(0, 1, pt.checks(body_c, z, per, 0.12, line_zari=1.0), ("Checks", *zs), 0, per)
     else:
         body = Band(0, 1, pt.solid(body_c))
-    bw = k.u(0.1, 0.18)
+    bw = k.u(0.1, 0.25)
     temple_h = bw * k.u(0.35, 0.5)
     row_name = k.one(["peacock", "rudraksha", "paisley", "none", "none"])
     row_h = bw - temple_h - 0.035 - 0.012
@@ -384,6 +384,7 @@ def kanchipuram(k: Pick) -> Design:
             (pl - 0.19 - ph, pt.solid(pallu_c), (), 0, 0),
         ]
     )
+    shot = k.colours(SILK_JEWEL, 1)[0] if k.chance(0.4) else None
     return Design(
         "Kanchipuram",
         body,
@@ -395,6 +396,7 @@ def kanchipuram(k: Pick) -> Design:
         end_colour=z,
         sheen=k.u(0.35, 0.6),
         requires={"ContrastingBorder": (BODY, BORDER)},
+        shot=shot,
     )
 
 
@@ -450,7 +452,8 @@ def banarasi(k: Pick) -> Design:
             (0.06, pt.stripes([z, body_c], [0.012, 0.01], zari=[1, 0]), heavy, 0, 0),
         ]
     )
-    return Design("Banarasi", body, bw, border, pl, pallu, sheen=k.u(0.35, 0.6))
+    shot = k.colours(SILK_JEWEL, 1)[0] if k.chance(0.3) else None
+    return Design("Banarasi", body, bw, border, pl, pallu, sheen=k.u(0.35, 0.6), shot=shot)
 
 
 def paithani(k: Pick) -> Design:
@@ -523,6 +526,7 @@ def paithani(k: Pick) -> Design:
         end_colour=edge_c,
         sheen=k.u(0.35, 0.55),
         requires={"ContrastingBorder": (BODY, BORDER)},
+        shot=k.colours(SILK_JEWEL, 1)[0] if k.chance(0.5) else None,
     )
 
 

@@ -208,7 +208,11 @@ def render(
     sparkle = (rng.random(idx.size, dtype=np.float32) > 0.9) * 0.6 + 0.7
     metal = zari * sp * sparkle * 1.6
     out = col * (diffuse * (1 - 0.35 * zari))[:, None] + col * metal[:, None]
-    out += (d.sheen * sp * (1 - zari) * 0.35)[:, None]
+    gloss = (d.sheen * sp * (1 - zari))[:, None]
+    out += gloss * 0.35
+    if d.shot is not None:
+        # Shot silk: warp and weft of different colours, the highlight turns to the weft's.
+        out += gloss * 0.8 * (np.asarray(d.shot, np.float32) - col)
     out = opacity[:, None] * out + (1 - opacity[:, None]) * flat_img[idx] * 0.92
     flat_img[idx] = out
     img = img * lc

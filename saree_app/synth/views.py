@@ -157,6 +157,7 @@ def _sheet(
     rect: tuple[float, float, float, float],
     wrinkle: float,
     tilt: float,
+    scale: float,
     fringe: float = 0.0,
 ) -> Layer:
     """A flat rectangle of cloth seen through a perspective camera, gently rumpled.
@@ -170,9 +171,13 @@ def _sheet(
     xs, ys = grid(h, w)
     u, v = apply(m.astype(np.float32), xs, ys)
     n1, n2, shade = _wrinkles(rng, h, w, light, wrinkle)
-    amp = wrinkle * 0.08
-    u = (u + amp * n1).astype(np.float32)
-    v = (v + amp * n2).astype(np.float32)
+    # Cloth never lies dead straight: small ripples plus a slow bend of the whole spread.
+    span = max(h, w) / scale
+    amp = wrinkle * 0.12 * span
+    bend = rng.uniform(0.0, 0.02) * span
+    b1 = smooth_noise(rng, h, w, 1.5)
+    u = (u + amp * n1 + 0.5 * bend * b1).astype(np.float32)
+    v = (v + amp * n2 + bend * b1).astype(np.float32)
     valid = (u >= u0) & (u < min(u1, LENGTH)) & (v >= v0) & (v < v1)
     if fringe > 0:
         n_tassels = int(rng.integers(25, 60))
@@ -226,6 +231,7 @@ def flat(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
         rect=rect,
         wrinkle=rng.uniform(0.01, 0.04),
         tilt=0.12,
+        scale=s,
         fringe=fringe,
     )
     return Shot([layer], px_per_unit=s)
@@ -235,8 +241,8 @@ def partial(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting
     """Part of the spread saree fills the frame: a join, a border run, the pallu's end."""
     fringe = rng.uniform(0.03, 0.07) if rng.random() < 0.35 else 0.0
     rect = (LENGTH - d.pallu_len - 2.6, LENGTH + fringe, 0.0, 1.0)
-    cu, cv = _focus(rng, d, ["join", "border", "pallu", "corner", "join"])
-    s = max(h, w) / rng.uniform(0.7, 1.6)
+    cu, cv = _focus(rng, d, ["join", "border", "pallu", "corner", "join", "border", "body"])
+    s = max(h, w) / rng.uniform(0.6, 1.5)
     angle = rng.uniform(-0.4, 0.4) + (math.pi / 2 if rng.random() < 0.3 else 0.0)
     c_img = (w * rng.uniform(0.35, 0.65), h * rng.uniform(0.35, 0.65))
     quad = _place(
@@ -256,6 +262,7 @@ def partial(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting
         rect=rect,
         wrinkle=rng.uniform(0.01, 0.04),
         tilt=0.15,
+        scale=s,
         fringe=fringe,
     )
     return Shot([layer], px_per_unit=s)
@@ -277,7 +284,15 @@ def closeup(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting
         rect=rect,
     )
     layer = _sheet(
-        rng, h, w, light=light, quad=quad, rect=rect, wrinkle=rng.uniform(0.005, 0.015), tilt=0.1
+        rng,
+        h,
+        w,
+        light=light,
+        quad=quad,
+        rect=rect,
+        wrinkle=rng.uniform(0.01, 0.04),
+        tilt=0.1,
+        scale=s,
     )
     return Shot([layer], px_per_unit=s)
 
@@ -292,7 +307,7 @@ def folded(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting)
     """A folded saree lying on a surface: the top fold shows border and pallu or body."""
     pw = w * rng.uniform(0.5, 0.78)
     ph = min(pw * rng.uniform(0.55, 0.85), h * 0.7)
-    t = ph * rng.uniform(0.08, 0.18)
+    t = ph * rng.uniform(0.12, 0.25)
     angle = rng.normal(0, 0.15)
     cx, cy = w * rng.uniform(0.42, 0.58), h * rng.uniform(0.4, 0.5)
     ca, sa = math.cos(angle), math.sin(angle)
@@ -317,7 +332,10 @@ def folded(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting)
     lp = rng.uniform(0.28, 0.45)
     vp = lp * ph / pw
     ps = LENGTH - d.pallu_len
-    ua = rng.uniform(ps, LENGTH - lp) if rng.random() < 0.6 else rng.uniform(1.0, ps - lp)
+    if rng.random() < 0.6:
+        ua = rng.uniform(min(ps, LENGTH - lp), LENGTH - lp)
+    else:
+        ua = rng.uniform(1.0, ps - lp)
     mirror = rng.random() < 0.5
 
     a, b = _unit_map(top, h, w)
