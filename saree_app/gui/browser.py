@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
@@ -41,13 +42,13 @@ from saree_app.gui.items import (
     UNKNOWN_TRADITION,
     Filter,
     Item,
-    apply_filter,
     status_counts,
     tradition_counts,
 )
 from saree_app.gui.theme import ACCENT, OK, WARN
 from saree_app.gui.thumbs import THUMB_SIZE, ThumbnailLoader
 
+_ROOT = QModelIndex()
 ItemRole = Qt.ItemDataRole.UserRole + 1
 StatusRole = Qt.ItemDataRole.UserRole + 2
 CELL = QSize(THUMB_SIZE + 22, THUMB_SIZE + 52)
@@ -64,7 +65,10 @@ class CollectionModel(QAbstractListModel):
         self._items: list[Item] = []
         self._hay: list[str] = []
         self._rows: list[int] = []
-        self._row_of_id: dict[int, int] = {}
+        self._row_map: dict[int, int] | None = {}
+        self._pos_map: dict[int, int] | None = {}
+        self._trad_of: list[str] = []  # per item, for vectorised facet filtering
+        self._status_of: list[str] = []
         self._filter = Filter()
         self._label: Labeller = lambda t: t
         self._labels: dict[str, str] = {}
@@ -97,6 +101,11 @@ class CollectionModel(QAbstractListModel):
         ):
             new_items = list(items[n_old:])
             self._items.extend(new_items)
+            self._trad_of.extend(it.tradition or UNKNOWN_TRADITION for it in new_items)
+            self._status_of.extend(it.status for it in new_items)
+            if self._pos_map is not None:
+                for k, it in enumerate(new_items, start=n_old):
+                    self._pos_map[it.id] = k
             self._hay.extend(hay[n_old:])
             rows = [
                 n_old + k
@@ -107,12 +116,16 @@ class CollectionModel(QAbstractListModel):
                 first = len(self._rows)
                 self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
                 self._rows.extend(rows)
-                for n, r in enumerate(rows, start=first):
-                    self._row_of_id[self._items[r].id] = n
+                if self._row_map is not None:
+                    for n, r in enumerate(rows, start=first):
+                        self._row_map[self._items[r].id] = n
                 self.endInsertRows()
             return
         self._items = list(items)
         self._hay = hay
+        self._trad_of = [it.tradition or UNKNOWN_TRADITION for it in self._items]
+        self._status_of = [it.status for it in self._items]
+        self._pos_map = None
         self._stale_search = False
         self._refilter()
 
@@ -139,15 +152,17 @@ class CollectionModel(QAbstractListModel):
 
     def update_item(self, item: Item) -> None:
         """One item changed (confirmed, noted...): refresh it in place."""
-        for i, old in enumerate(self._items):
-            if old.id == item.id:
-                self._items[i] = item
-                self._hay[i] = self.search_texts([item])[0]
-                row = self._row_of_id.get(item.id)
-                if row is not None:
-                    idx = self.index(row)
-                    self.dataChanged.emit(idx, idx)
-                return
+        i = self._position(item.id)
+        if i is None:
+            return
+        self._items[i] = item
+        self._hay[i] = self.search_texts([item])[0]
+        self._trad_of[i] = item.tradition or UNKNOWN_TRADITION
+        self._status_of[i] = item.status
+        row = self._rows_by_id().get(item.id)
+        if row is not None:
+            idx = self.index(row)
+            self.dataChanged.emit(idx, idx)
 
     def set_filter(self, flt: Filter) -> None:
         if flt != self._filter:
@@ -167,19 +182,50 @@ class CollectionModel(QAbstractListModel):
         return None
 
     def row_of(self, item_id: int) -> int | None:
-        return self._row_of_id.get(item_id)
+        return self._rows_by_id().get(item_id)
+
+    def counts(self) -> tuple[Counter[str], Counter[str]]:
+        """(photos per review state, photos per tradition) over all items."""
+        return Counter(self._status_of), Counter(self._trad_of)
+
+    def _position(self, item_id: int) -> int | None:
+        if self._pos_map is None:
+            self._pos_map = {it.id: i for i, it in enumerate(self._items)}
+        return self._pos_map.get(item_id)
+
+    def _rows_by_id(self) -> dict[int, int]:
+        # Built on first use after a filter change: a 100,000-entry dict costs tens of ms.
+        if self._row_map is None:
+            self._row_map = {self._items[r].id: n for n, r in enumerate(self._rows)}
+        return self._row_map
+
+    def _matching_rows(self) -> list[int]:
+        """Indices of the items under the filter: facets with numpy, words over the text."""
+        flt = self._filter
+        n = len(self._items)
+        if flt == Filter():
+            return list(range(n))
+        mask = np.ones(n, dtype=bool)
+        if flt.tradition is not None:
+            mask &= np.asarray(self._trad_of, dtype=object) == flt.tradition
+        if flt.status is not None:
+            mask &= np.asarray(self._status_of, dtype=object) == flt.status
+        rows: list[int] = np.flatnonzero(mask).tolist()
+        hay = self._hay
+        for word in flt.text.casefold().split():
+            rows = [r for r in rows if word in hay[r]]
+        return rows
 
     def _refilter(self) -> None:
         self.beginResetModel()
-        self._rows = apply_filter(self._items, self._filter, None, self._hay)
-        self._row_of_id = {self._items[r].id: n for n, r in enumerate(self._rows)}
+        self._rows = self._matching_rows()
+        self._row_map = None
         self.endResetModel()
 
     # --- Qt model
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex | None = None) -> int:
-        if parent is not None and parent.isValid():
-            return 0
-        return len(self._rows)
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        # Called once per row while the view lays out: keep it minimal.
+        return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:
         if not index.isValid() or index.row() >= len(self._rows):
@@ -214,7 +260,7 @@ class CollectionModel(QAbstractListModel):
     def _thumb_ready(self, key: object) -> None:
         if not isinstance(key, int):
             return
-        row = self._row_of_id.get(key)
+        row = self._rows_by_id().get(key)
         if row is not None:
             idx = self.index(row)
             self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
@@ -351,6 +397,9 @@ class CollectionView(QListView):
         self.setWrapping(True)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)
+        # Lay out in slices between events: resetting 100,000 rows never freezes the window.
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(2000)
         self.setGridSize(CELL)
         self.setMovement(QListView.Movement.Static)
         self.setSelectionMode(QListView.SelectionMode.SingleSelection)
@@ -426,18 +475,24 @@ class FacetPanel(QWidget):
         trad = it.data(Qt.ItemDataRole.UserRole) if it is not None else None
         return Filter(tradition=trad, status=status, text=self.search.text().strip())
 
-    def update_counts(self, items: Sequence[Item]) -> None:
-        """Refresh the numbers beside each facet; keeps the current choice."""
+    def update_counts(
+        self,
+        items: Sequence[Item],
+        statuses: Counter[str] | None = None,
+        traditions: Counter[str] | None = None,
+    ) -> None:
+        """Refresh the numbers beside each facet (counted here unless given); keeps the
+        current choice."""
         self._updating = True
         try:
-            sc = status_counts(items)
+            sc = statuses if statuses is not None else status_counts(items)
             names = {None: "All", UNCONFIRMED: "To review", UNCERTAIN: "Uncertain"}
             names[CONFIRMED] = "Confirmed"
             for key, b in self.status_buttons.items():
                 n = len(items) if key is None else sc.get(key, 0)
                 b.setText(f"{names[key]}  ·  {n:,}")
             current = self.current_filter().tradition
-            counts = tradition_counts(items)
+            counts = traditions if traditions is not None else tradition_counts(items)
             self.traditions.blockSignals(True)
             self.traditions.clear()
             all_item = QListWidgetItem(f"All traditions  ({len(items):,})")

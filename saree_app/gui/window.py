@@ -45,7 +45,7 @@ from saree_app.gui.dialogs import (
     shortcuts_html,
     show_error,
 )
-from saree_app.gui.items import Filter, Item, tradition_counts
+from saree_app.gui.items import Filter, Item
 from saree_app.gui.knowledge_page import KnowledgePage
 from saree_app.gui.library import Library, default_collection
 from saree_app.gui.photo_page import PhotoPage
@@ -477,8 +477,9 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         items = self.model.all_items()
-        self.facets.update_counts(items)
-        self.knowledge.set_counts(dict(tradition_counts(items)))
+        statuses, traditions = self.model.counts()
+        self.facets.update_counts(items, statuses, traditions)
+        self.knowledge.set_counts(dict(traditions))
 
     def _filter_changed(self, flt: Filter) -> None:
         keep = self._current.id if self._current else None
