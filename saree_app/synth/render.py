@@ -12,7 +12,7 @@ from saree_app.synth import scene
 from saree_app.synth.designs import GRAMMARS, LENGTH, Design, design
 from saree_app.synth.patterns import hash01
 from saree_app.synth.scene import BACKGROUNDS, CAMERAS, LIGHTINGS, grid
-from saree_app.synth.views import BUILDERS, VIEWS, Shot
+from saree_app.synth.views import BUILDERS, VIEWS, Prop, Shot
 
 RENDERED_TRADITIONS: tuple[str, ...] = tuple(GRAMMARS)
 
@@ -77,6 +77,53 @@ def _shadow(cover: np.ndarray, light: scene.Lighting, h: int, w: int) -> np.ndar
     pad = max(abs(ox), abs(oy)) + 1
     padded = np.pad(big, pad)
     out: np.ndarray = padded[pad - oy : pad - oy + h, pad - ox : pad - ox + w]
+    return out
+
+
+def _occluders(rng: np.random.Generator, h: int, w: int) -> list[Prop]:
+    """Things in front of the cloth now and then: a price tag, a clothes peg, fingers."""
+    out: list[Prop] = []
+    if rng.random() > 0.25:
+        return out
+    img = Image.new("L", (w, h), 0)
+    dr = ImageDraw.Draw(img)
+    side = max(h, w)
+    kind = int(rng.integers(3))
+    cx, cy = float(rng.uniform(0.1, 0.9) * w), float(rng.uniform(0.1, 0.9) * h)
+    if kind == 0:  # paper tag on a string
+        a = rng.uniform(0, np.pi)
+        r = side * rng.uniform(0.03, 0.06)
+        pts = [
+            (cx + r * np.cos(a + t) * (1.6 if i % 2 else 1.0), cy + r * np.sin(a + t))
+            for i, t in enumerate((0.6, 2.5, 3.8, 5.7))
+        ]
+        dr.polygon([(float(x), float(y)) for x, y in pts], fill=1)
+        dr.line((cx, cy, cx + r * 3 * np.cos(a + 1), cy - r * 3), fill=1, width=max(1, side // 200))
+        colour = np.asarray(
+            [(0.93, 0.92, 0.86), (0.75, 0.6, 0.4), (0.9, 0.85, 0.5)][int(rng.integers(3))],
+            np.float32,
+        )
+    elif kind == 1:  # clothes peg
+        r = side * rng.uniform(0.015, 0.03)
+        dr.rectangle((cx - r, cy - 4 * r, cx + r, cy + 4 * r), fill=1)
+        colour = np.asarray(
+            [(0.7, 0.5, 0.3), (0.2, 0.5, 0.9), (0.9, 0.3, 0.3)][int(rng.integers(3))], np.float32
+        )
+    else:  # fingers reaching in from an edge
+        edge_y = h if rng.random() < 0.5 else 0
+        r = side * rng.uniform(0.025, 0.04)
+        for k in range(4):
+            x = cx + (k - 1.5) * r * 1.7
+            y_tip = edge_y + (-1 if edge_y else 1) * side * rng.uniform(0.12, 0.22)
+            dr.ellipse((x - r, min(y_tip, edge_y) - r, x + r, max(y_tip, edge_y) + r), fill=1)
+        colour = np.asarray(
+            [(0.85, 0.65, 0.5), (0.6, 0.42, 0.3), (0.45, 0.3, 0.22)][int(rng.integers(3))],
+            np.float32,
+        )
+    mask = np.asarray(img, bool)
+    xs, _ys = grid(h, w)
+    shade = (0.85 + 0.15 * np.cos((xs - cx) / side * 6)).astype(np.float32)
+    out.append(Prop(mask, colour, shade))
     return out
 
 
@@ -178,6 +225,9 @@ def render(
         np.copyto(shade, layer.shade, where=m)
         np.copyto(spec, layer.spec, where=m)
         cloth |= m
+    front = _occluders(_rng(tradition, seed, 3), h, w)
+    for p in front:
+        cloth &= ~p.mask
     np.clip(u, 0, LENGTH, out=u)
     np.clip(v, 0, 1, out=v)
     idx = np.flatnonzero(cloth)
@@ -215,6 +265,9 @@ def render(
         out += gloss * 0.8 * (np.asarray(d.shot, np.float32) - col)
     out = opacity[:, None] * out + (1 - opacity[:, None]) * flat_img[idx] * 0.92
     flat_img[idx] = out
+    for p in front:
+        assert p.shade is not None
+        img[p.mask] = p.colour * (p.shade * field)[p.mask][:, None]
     img = img * lc
     photo = scene.camera(fam["camera"], rng, img)
 

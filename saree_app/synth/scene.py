@@ -287,6 +287,13 @@ def camera(name: str, rng: np.random.Generator, img: np.ndarray) -> Image.Image:
     else:
         raise ValueError(f"unknown camera family {name!r}; known: {', '.join(CAMERAS)}")
     img = img * np.float32(gain * rng.uniform(0.92, 1.08))
+    # Every camera grades colour a little differently: white balance, saturation, tone curve.
+    wb = (1 + rng.normal(0, 0.035, 3)).astype(np.float32)
+    img = np.clip(img * wb, 0, 1.2)
+    mean = img.mean(axis=2, keepdims=True)
+    img = mean + (img - mean) * np.float32(rng.uniform(0.75, 1.12))
+    k = np.float32(rng.uniform(-0.25, 0.25))  # > 0 lifts shadows, < 0 deepens them
+    img = img * (1 + k * (1 - img))
     arr = np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
     pil = Image.fromarray(arr)
     if blur * scale > 0.3:
