@@ -17,8 +17,8 @@ PNG_SIZES = (16, 32, 48, 64, 128, 256, 512)
 
 def render(size: int) -> bytes:
     """The SVG rasterised at size x size, as PNG bytes (Qt's SVG renderer, offscreen)."""
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-    from PySide6.QtGui import QGuiApplication, QImage, QPainter
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
+    from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPainterPath
     from PySide6.QtSvg import QSvgRenderer
 
     _app = QGuiApplication.instance() or QGuiApplication([])
@@ -29,6 +29,14 @@ def render(size: int) -> bytes:
     image.fill(Qt.GlobalColor.transparent)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    # Qt's SVG renderer (SVG Tiny) ignores clipPath; clip to the SVG's rounded tile here so the
+    # PNG matches what full SVG renderers (librsvg, browsers) draw.
+    scale = size / 256
+    tile = QPainterPath()
+    tile.addRoundedRect(
+        QRectF(8 * scale, 8 * scale, 240 * scale, 240 * scale), 44 * scale, 44 * scale
+    )
+    painter.setClipPath(tile)
     renderer.render(painter)
     painter.end()
     data = QByteArray()
