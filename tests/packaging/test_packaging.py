@@ -127,16 +127,17 @@ def test_desktop_entry_passes_desktop_file_validate() -> None:
 
 def test_icons_are_square_and_drawn() -> None:
     icons = PACKAGING / "icons"
-    png = Image.open(icons / "saree-app.png")
-    assert png.size == (256, 256)
-    assert png.mode == "RGBA"
-    alpha = png.getchannel("A")
-    assert alpha.getextrema() == (0, 255), "icon should have opaque art and transparent corners"
-    colours = png.convert("RGB").getcolors(maxcolors=256 * 256)
+    with Image.open(icons / "saree-app.png") as png:
+        assert png.size == (256, 256)
+        assert png.mode == "RGBA"
+        alpha = png.getchannel("A")
+        assert alpha.getextrema() == (0, 255), "want opaque art and transparent corners"
+        colours = png.convert("RGB").getcolors(maxcolors=256 * 256)
     assert colours is not None
     assert len(colours) > 50, "icon looks blank"
-    ico = Image.open(icons / "saree-app.ico")
-    assert {(16, 16), (32, 32), (48, 48), (256, 256)} <= set(ico.info["sizes"])
+    with Image.open(icons / "saree-app.ico") as ico:
+        sizes = set(ico.info["sizes"])
+    assert {(16, 16), (32, 32), (48, 48), (256, 256)} <= sizes
 
 
 @pytest.mark.parametrize("script", [BUILD_SH, INSTALL_SH], ids=lambda p: p.name)
