@@ -52,7 +52,7 @@ class PredictorLike(Protocol):
     @property
     def manifest(self) -> Any: ...
     def predict_many(
-        self, paths: Sequence[Path], batch_size: int = 8
+        self, paths: Iterable[Path], batch_size: int = 8
     ) -> Iterator[tuple[Path, Any]]: ...
 
 
@@ -182,7 +182,7 @@ def import_folder(
 
     Resumable: a photo the catalogue already holds with this model's answer is counted as
     already there and not read twice by the model; each photo goes in with one transaction, so
-    a killed import loses at most the photo in hand. Duplicates (same content) are skipped with
+    a killed import loses at most the photos in hand. Duplicates (same content) are skipped with
     the path they duplicate. Bad files are reported in `skipped`, never raised. The last
     progress has finished=True (or cancelled=True when `cancel()` returned true).
     """
@@ -190,6 +190,33 @@ def import_folder(
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is not a folder"
         raise FileNotFoundError(f"{root}: {what}")
+    photos, others = find_photos(root)
+    return _import(catalog, photos, others, predictor, batch_size=batch_size, cancel=cancel)
+
+
+def import_files(
+    catalog: Catalog,
+    files: Sequence[str | Path],
+    predictor: PredictorLike,
+    *,
+    batch_size: int = 8,
+    cancel: Callable[[], bool] | None = None,
+) -> Iterator[ImportProgress]:
+    """Import single photos (dropped on the window, say) by the same rules as import_folder."""
+    return _import(
+        catalog, [Path(f) for f in files], [], predictor, batch_size=batch_size, cancel=cancel
+    )
+
+
+def _import(
+    catalog: Catalog,
+    photos: list[Path],
+    others: list[Skipped],
+    predictor: PredictorLike,
+    *,
+    batch_size: int,
+    cancel: Callable[[], bool] | None,
+) -> Iterator[ImportProgress]:
     manifest = predictor.manifest
     model_sha = str(manifest.sha256)
     catalog.register_model(
@@ -198,67 +225,86 @@ def import_folder(
         embedding_dim=getattr(manifest, "embedding_dim", None),
         labels=list(getattr(manifest, "labels", ()) or ()),
     )
-    photos, others = find_photos(root)
     state = _State(total=len(photos) + len(others))
     seen = catalog.known_hashes()  # content -> id: any photo, with or without this model
     done_by_model = set(catalog.known_hashes(model_sha).values())
-    for skip in others:
-        state.skipped.append(skip)
-        state.done += 1
-        yield state.progress(skip.path)
+    in_flight: dict[str, NewPhoto] = {}  # content -> photo handed to the model, not yet stored
+    facts: dict[Path, NewPhoto] = {}
+    # Progress of files dealt with without the model (snapshots, so `done` counts up by one).
+    events: list[ImportProgress] = []
 
     def cancelled() -> bool:
         return bool(cancel is not None and cancel())
 
-    for start in range(0, len(photos), max(1, batch_size)):
-        if cancelled():
-            yield state.progress("", cancelled=True)
-            return
-        chunk = photos[start : start + max(1, batch_size)]
-        todo: list[tuple[Path, NewPhoto]] = []
-        for path in chunk:
+    def skip(shown: str, reason: str) -> None:
+        state.skipped.append(Skipped(shown, reason))
+        state.done += 1
+        events.append(state.progress(shown))
+
+    stopped: list[bool] = []  # set when the read-ahead saw the cancel first
+
+    def to_model() -> Iterator[Path]:
+        """The photos the model must see; predict_many pulls them ahead of inference."""
+        for path in photos:
+            if cancelled():
+                stopped.append(True)
+                return
             shown = str(path)
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                state.skipped.append(Skipped(shown, f"cannot be read ({exc.strerror or exc})"))
-                state.done += 1
-                yield state.progress(shown)
+                skip(shown, f"cannot be read ({exc.strerror or exc})")
                 continue
             sha = hashlib.sha256(data).hexdigest()
             known = seen.get(sha)
             if known is not None and known in done_by_model:
                 stored = catalog.photo(known)
+                if stored is not None and stored.path != shown and Path(stored.path).exists():
+                    skip(shown, f"same photo as {stored.path}")
+                    continue
                 if stored is not None and stored.path != shown:
-                    if Path(stored.path).exists():
-                        state.skipped.append(Skipped(shown, f"same photo as {stored.path}"))
-                    else:
-                        catalog.move_photo(known, shown)  # the folder was moved or renamed
-                        state.already += 1
-                else:
-                    state.already += 1
+                    catalog.move_photo(known, shown)  # the folder was moved or renamed
+                state.already += 1
                 state.done += 1
-                yield state.progress(shown)
+                events.append(state.progress(shown))
                 continue
-            if any(t[1].sha256 == sha for t in todo):
-                first = next(t[0] for t in todo if t[1].sha256 == sha)
-                state.skipped.append(Skipped(shown, f"same photo as {first}"))
-                state.done += 1
-                yield state.progress(shown)
+            if sha in in_flight:
+                if in_flight[sha].path == shown:  # the same file listed twice
+                    state.already += 1
+                    state.done += 1
+                    events.append(state.progress(shown))
+                else:
+                    skip(shown, f"same photo as {in_flight[sha].path}")
                 continue
             w, h, date, camera = exif_facts(data)
-            todo.append((path, NewPhoto(shown, sha, len(data), w, h, date, camera)))
-        if not todo:
-            continue
-        facts = dict(todo)
-        results: Iterable[tuple[Path, Any]] = predictor.predict_many(
-            [p for p, _ in todo], batch_size=batch_size
-        )
-        for path, result in results:
-            new = facts[Path(path)]
+            new = NewPhoto(shown, sha, len(data), w, h, date, camera)
+            in_flight[sha] = new
+            facts[path] = new
+            yield path
+
+    for skipped in others:
+        skip(skipped.path, skipped.reason)
+    results = predictor.predict_many(to_model(), batch_size=batch_size)
+    try:
+        while True:
+            while events:
+                yield events.pop(0)
+            if stopped or cancelled():
+                yield state.progress("", cancelled=True)
+                return
+            item = next(results, None)
+            if item is None:
+                yield from events  # files after the last photo the model saw
+                if stopped:
+                    yield state.progress("", cancelled=True)
+                    return
+                break
+            path, result = item
+            new = facts.pop(Path(path))
             if isinstance(result, BaseException):
                 reason = getattr(result, "reason", None) or str(result)
                 state.skipped.append(Skipped(new.path, str(reason)))
+                in_flight.pop(new.sha256, None)
             else:
                 width, height = getattr(result, "photo_size", (new.width, new.height))
                 top, prob = _summary(result)
@@ -276,14 +322,18 @@ def import_folder(
                 )
                 seen[new.sha256] = photo_id
                 done_by_model.add(photo_id)
+                in_flight.pop(new.sha256, None)
                 state.added += 1
             state.done += 1
+            # Files the model's read-ahead passed over (duplicates, unreadable) come first so
+            # that `done` counts up one by one.
+            while events:
+                yield events.pop(0)
             yield state.progress(new.path)
-            if cancelled():
-                # The rest of this batch was already computed by the model; keeping it costs
-                # nothing, but the curator asked to stop now.
-                yield state.progress("", cancelled=True)
-                return
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # stop the model's read-ahead threads now, not at garbage collection
     yield state.progress("", finished=True)
 
 

@@ -179,3 +179,21 @@ def test_killed_import_resumes_intact_without_duplicates(tmp_path: Path) -> None
         assert [(Path(s.path).name, s.reason) for s in last.skipped] == [
             ("001.jpg", f"same photo as {folder / 'dup.jpg'}")
         ]
+
+
+def test_import_files_uses_the_same_rules(tmp_path: Path) -> None:
+    from saree_app.collection.importer import import_files
+
+    photos = make_folder(tmp_path / "p", 3)
+    copy = tmp_path / "copy.jpg"
+    shutil.copy(photos[0], copy)
+    missing = tmp_path / "p" / "gone.jpg"
+    with Catalog(tmp_path / "c.saree") as cat:
+        steps = list(import_files(cat, [*photos, copy, missing, photos[1]], FakePredictor()))
+        last = steps[-1]
+        assert last.finished
+        assert [s.done for s in steps[:-1]] == [1, 2, 3, 4, 5, 6]
+        assert (last.total, last.added, last.already) == (6, 3, 1)  # photos[1] twice: already
+        reasons = {Path(s.path).name: s.reason for s in last.skipped}
+        assert reasons["copy.jpg"] == f"same photo as {photos[0]}"
+        assert "cannot be read" in reasons["gone.jpg"]
