@@ -995,8 +995,9 @@ def _extract(
         dupes = {k.term for k in links if sum(1 for m in links if m.term == k.term) > 1}
         for term in sorted(dupes):
             problem(term, f"linked twice from {t}", f, after=t)
-        if len(links) < 3:
-            problem(t, f"has {len(links)} attribute links; at least 3 are needed", f)
+        distinct = len({k.term for k in links})
+        if distinct < 3:
+            problem(t, f"has {distinct} distinct attribute links; at least 3 are needed", f)
         d.links[t] = links
         gis = list(g.objects(node, s("giRegistration")))
         if len(gis) > 1:

@@ -261,23 +261,18 @@ def test_duplicate_label(ontology_copy: Path) -> None:
         assert err.line == line
 
 
-def test_too_few_attributes_and_all_problems_listed(ontology_copy: Path) -> None:
-    path = ontology_copy / "traditions.ttl"
-    edit(
-        path,
-        "        [ saree:attribute saree:ZariBrocade ; saree:typicality 0.5 ; saree:shownOn "
-        "saree:Pallu ; dcterms:source src:EncMirror ] ;\n",
-        "        [ saree:attribute saree:HeavyZari ; saree:typicality 0.2 ; "
-        "dcterms:source src:EncMirror ] ;\n",
-    )  # Dharmavaram: HeavyZari linked twice now
-    edit(path, "saree:region saree:Kota ; ", "")
-    problems = TextileGraph.check(ontology_copy)
+def test_too_few_attributes_and_all_problems_listed(tiny_dir: Path) -> None:
+    path = tiny_dir / "traditions.ttl"
+    edit(path, "saree:attribute saree:Peacock ;", "saree:attribute saree:TempleBorder ;")
+    edit(path, "saree:region saree:Varanasi ;", "")
+    problems = TextileGraph.check(tiny_dir)
     messages = [str(p) for p in problems]
-    assert any("HeavyZari" in m and "linked twice" in m for m in messages)
-    assert any("KotaDoria" in m and "no region" in m for m in messages)
-    err = _error(ontology_copy)
-    assert len(err.problems) == len(problems) >= 2
-    assert "more problem" in str(err)
+    assert any("TempleBorder: linked twice from Alpha" in m for m in messages)
+    assert any("Alpha: has 2 distinct attribute links; at least 3" in m for m in messages)
+    assert any("Beta: has no region" in m for m in messages)
+    err = _error(tiny_dir)
+    assert len(err.problems) == len(problems) == 3
+    assert "(and 2 more problems)" in str(err)
 
 
 def test_unknown_source(ontology_copy: Path) -> None:
