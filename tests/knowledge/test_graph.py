@@ -149,6 +149,7 @@ def test_networkx_view(kg: TextileGraph) -> None:
     assert "TempleBorder" in nx.descendants(g, "Gadwal")
 
 
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 def test_export_round_trips(kg: TextileGraph, tmp_path: Path) -> None:
     import rdflib
     from rdflib.compare import graph_diff, isomorphic, to_isomorphic
