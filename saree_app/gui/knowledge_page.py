@@ -92,6 +92,9 @@ class DotMap(QWidget):
             p.setPen(QPen(QColor(ACCENT), 1.5) if near else Qt.PenStyle.NoPen)
             p.setBrush(QColor("#c9c2b6") if not near else QColor("#ffffff"))
             p.drawEllipse(pt, 4.5 if near else 3.5, 4.5 if near else 3.5)
+            if near:
+                p.setPen(QColor("#5b5750"))
+                self._label_at(p, pt, _label, r)
         if self._current in self._points:
             lat, lon, label = self._points[self._current]
             pt = self._xy(lat, lon, r)
@@ -99,8 +102,20 @@ class DotMap(QWidget):
             p.setBrush(QColor(213, 94, 0))
             p.drawEllipse(pt, 6.5, 6.5)
             p.setPen(QColor("#262626"))
-            p.drawText(pt + QPointF(9, 4), label)
+            bold = QFont(font)
+            bold.setBold(True)
+            p.setFont(bold)
+            self._label_at(p, pt, label, r)
         p.end()
+
+    @staticmethod
+    def _label_at(p: QPainter, pt: QPointF, text: str, r: QRectF) -> None:
+        """Text beside a dot, on whichever side keeps it inside the map."""
+        width = p.fontMetrics().horizontalAdvance(text)
+        if pt.x() + 9 + width > r.right() + 8:
+            p.drawText(pt + QPointF(-9 - width, 4), text)
+        else:
+            p.drawText(pt + QPointF(9, 4), text)
 
 
 class KnowledgePage(QWidget):

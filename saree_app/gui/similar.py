@@ -41,7 +41,7 @@ class SimilarStrip(QWidget):
         lay.setContentsMargins(10, 6, 10, 6)
         lay.setSpacing(4)
         head = QHBoxLayout()
-        title = QLabel("Similar in the collection", self)
+        title = QLabel("Similar sarees", self)
         title.setProperty("role", "section")
         head.addWidget(title)
         head.addStretch(1)

@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         split.setObjectName("mainSplitter")
         self.splitter = split
         self.facets = FacetPanel(split)
-        self.facets.setMinimumWidth(200)
+        self.facets.setMinimumWidth(170)
         split.addWidget(self.facets)
         self.tabs = QTabWidget(split)
         self.tabs.setObjectName("pages")
