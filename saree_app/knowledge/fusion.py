@@ -30,6 +30,7 @@ and stored in the model manifest under "fusion".
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
@@ -245,19 +246,24 @@ class _Table:
         return out
 
 
-_TABLES: dict[tuple[int, tuple[str, ...], tuple[str, ...], float], _Table] = {}
+# Per graph (weakly held, so a freed graph's tables go with it): tables by tradition list,
+# attribute list and background typicality.
+_TABLES: weakref.WeakKeyDictionary[
+    TextileGraph, dict[tuple[tuple[str, ...], tuple[str, ...], float], _Table]
+] = weakref.WeakKeyDictionary()
 
 
 def _table(
     graph: TextileGraph, traditions: Sequence[str], attrs: Sequence[str], bg: float
 ) -> _Table:
-    key = (id(graph), tuple(traditions), tuple(attrs), float(bg))
-    tab = _TABLES.get(key)
+    per_graph = _TABLES.setdefault(graph, {})
+    key = (tuple(traditions), tuple(attrs), float(bg))
+    tab = per_graph.get(key)
     if tab is None:
-        if len(_TABLES) > 32:
-            _TABLES.clear()
+        if len(per_graph) > 32:
+            per_graph.clear()
         tab = _Table(graph, traditions, attrs, bg)
-        _TABLES[key] = tab
+        per_graph[key] = tab
     return tab
 
 
