@@ -269,7 +269,8 @@ def render(
         assert p.shade is not None
         img[p.mask] = p.colour * (p.shade * field)[p.mask][:, None]
     img = img * lc
-    photo = scene.camera(fam["camera"], rng, img)
+    dof = fam["view"] == "closeup" and bool(rng.random() < 0.4)
+    photo = scene.camera(fam["camera"], rng, img, depth_of_field=dof)
 
     flat_mask: np.ndarray = np.zeros(h * w, np.uint8)
     flat_mask[idx] = part

@@ -245,6 +245,7 @@ def lighting(name: str, rng: np.random.Generator) -> Lighting:
 
 
 _NOISE_SIDE = 1024
+_THIRD = np.full(3, 1 / 3, np.float32)
 
 
 @cache
@@ -270,15 +271,20 @@ def _sensor_noise(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return out if rng.random() < 0.5 else -out
 
 
-def camera(name: str, rng: np.random.Generator, img: np.ndarray) -> Image.Image:
-    """The named camera pipeline: exposure, blur, sensor noise, JPEG; float H x W x 3 -> RGB."""
+def camera(
+    name: str, rng: np.random.Generator, img: np.ndarray, *, depth_of_field: bool = False
+) -> Image.Image:
+    """The named camera pipeline: exposure, blur, sensor noise, JPEG; float H x W x 3 -> RGB.
+
+    With `depth_of_field`, one side of the frame falls out of focus (a close-up taken at a slant).
+    """
     h, w = img.shape[:2]
     scale = max(h, w) / 320
     if name == "clean":
         blur, noise, quality, gain = rng.uniform(0, 0.5), rng.uniform(0.5, 2), (88, 96), 1.0
     elif name == "phone":
         blur, noise, quality, gain = rng.uniform(0.2, 0.8), rng.uniform(2, 5), (68, 88), 1.0
-        mean = img.mean(axis=2, keepdims=True)
+        mean = (img @ _THIRD)[..., None]
         img = mean + (img - mean) * np.float32(rng.uniform(1.05, 1.25))
     elif name == "soft_focus":
         blur, noise, quality, gain = rng.uniform(0.7, 1.5), rng.uniform(1, 3), (80, 92), 1.0
@@ -290,7 +296,7 @@ def camera(name: str, rng: np.random.Generator, img: np.ndarray) -> Image.Image:
     # Every camera grades colour a little differently: white balance, saturation, tone curve.
     wb = (1 + rng.normal(0, 0.035, 3)).astype(np.float32)
     img = np.clip(img * wb, 0, 1.2)
-    mean = img.mean(axis=2, keepdims=True)
+    mean = (img @ _THIRD)[..., None]
     img = mean + (img - mean) * np.float32(rng.uniform(0.75, 1.12))
     k = np.float32(rng.uniform(-0.25, 0.25))  # > 0 lifts shadows, < 0 deepens them
     img = img * (1 + k * (1 - img))
@@ -298,6 +304,14 @@ def camera(name: str, rng: np.random.Generator, img: np.ndarray) -> Image.Image:
     pil = Image.fromarray(arr)
     if blur * scale > 0.3:
         pil = pil.filter(ImageFilter.GaussianBlur(blur * scale))
+    if depth_of_field:
+        xs, ys = grid(h, w)
+        ang = rng.uniform(0, 2 * np.pi)
+        ramp = (np.cos(ang) * (xs / w - 0.5) + np.sin(ang) * (ys / h - 0.5)) * 2
+        ramp = ramp - rng.uniform(-0.3, 0.5)
+        weight = np.clip(ramp * 255, 0, 255).astype(np.uint8)
+        soft = pil.filter(ImageFilter.GaussianBlur(rng.uniform(1.5, 3.5) * scale))
+        pil = Image.composite(soft, pil, Image.fromarray(weight))
     if noise > 0:
         a = np.asarray(pil, np.float32) + _sensor_noise(rng, h, w) * np.float32(noise)
         pil = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))

@@ -447,7 +447,27 @@ def hung(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
     rod = (np.abs(ys - y_t) < rod_h) & (np.abs(_xs - cx) < wt * 0.62)
     rod_c = np.asarray([(0.45, 0.3, 0.18), (0.7, 0.7, 0.72), (0.2, 0.2, 0.2)][int(rng.integers(3))])
     layer = Layer(valid, u.astype(np.float32), v.astype(np.float32), shade, spec)
-    return Shot([layer], [Prop(rod, rod_c)], px_per_unit=sv)
+    layers = [layer]
+    if rng.random() < 0.5:
+        # The rest of the saree hangs behind, peeking out beside the front drop.
+        off = wt * rng.uniform(0.15, 0.35) * (1 if rng.random() < 0.5 else -1)
+        y_b2 = y_b * rng.uniform(0.8, 0.97)
+        s2, inside2, shade2, spec2, _mc2 = _folded_sheet(
+            rng,
+            h,
+            w,
+            light=light,
+            left=left + off,
+            right=right + off,
+            n_folds=rng.uniform(3, 7),
+            amp=rng.uniform(0.02, 0.05),
+        )
+        u2 = rng.uniform(0.5, 1.5) + (ys - y_t) / sv
+        back = inside2 & (ys >= y_t) & (ys < y_b2)
+        layers.insert(
+            0, Layer(back, u2.astype(np.float32), s2, shade2 * np.float32(0.8), spec2 * 0.5)
+        )
+    return Shot(layers, [Prop(rod, rod_c)], px_per_unit=sv)
 
 
 def _figure_masks(
