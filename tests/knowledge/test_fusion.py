@@ -273,6 +273,10 @@ def test_fit_turns_noise_attributes_down(tiny: TextileGraph) -> None:
     noisy = fit_fusion_weights(_samples(tiny, 90, 3, informative=False), tiny, ["Alpha", "Beta"])
     useful = fit_fusion_weights(_samples(tiny, 90, 3, informative=True), tiny, ["Alpha", "Beta"])
     assert noisy.attribute < useful.attribute
+    for w in (noisy, useful):
+        # Never bought with a loss of top-1 on traditions the model knows.
+        assert w.fitted["top1_known"] >= w.fitted["top1_known_visual_only"]
+    assert 0.3 < noisy.fitted["top1_known_visual_only"] < 1.0
 
 
 def test_fit_needs_samples(tiny: TextileGraph) -> None:
