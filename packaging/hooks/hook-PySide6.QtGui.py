@@ -7,6 +7,8 @@ to be mixed with the user's own GTK at run time. Kept: xcb (X11), wayland, offsc
 image formats, icon engines, input contexts, the XDG desktop-portal theme.
 """
 
+from pathlib import Path, PurePath
+
 from PyInstaller.utils.hooks.qt import add_qt6_dependencies
 
 DROP = (
@@ -24,7 +26,7 @@ hiddenimports, binaries, datas = add_qt6_dependencies(__file__)
 
 
 def _dropped(src: str, dest: str) -> bool:
-    path = f"{dest}/{src.rsplit('/', 1)[-1]}"
+    path = (PurePath(dest) / Path(src).name).as_posix()
     return any(pattern in path for pattern in DROP)
 
 
