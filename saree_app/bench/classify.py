@@ -72,30 +72,48 @@ def _folder(path: Path, count: int, size: int) -> list[Path]:
     return files
 
 
-def onnx_flops(onnx_path: Path, size: int) -> tuple[float, dict[str, float]] | None:
-    """Multiply-adds x 2 of Conv, Gemm and MatMul for one photo, from the graph's shapes.
+_COUNTED = ("Conv", "Gemm", "MatMul", "Einsum")
 
-    Returns None when the `onnx` package (train extra) is missing.
+
+def onnx_flops(onnx_path: Path, size: int) -> tuple[float, dict[str, float]] | None:
+    """2 x multiply-adds of Conv, Gemm, MatMul and Einsum for one photo, from the graph.
+
+    Shapes come from running the graph once on a blank photo with every operand exposed as an
+    output: static shape inference loses the spatial sizes behind the exporter's dynamic
+    "same" padding. Returns None when the `onnx` package (train extra) is missing.
     """
     try:
         import onnx
-        from onnx import shape_inference
+        from onnx import TensorProto, helper
     except ImportError:
         return None
+    import onnxruntime as ort
+
     model = onnx.load(str(onnx_path))
-    inp = model.graph.input[0]
-    dims = inp.type.tensor_type.shape.dim
-    for d, v in zip(dims, (1, 3, size, size), strict=False):
-        d.ClearField("dim_param")
-        d.dim_value = v
-    model = shape_inference.infer_shapes(model)
-    shapes: dict[str, list[int]] = {}
-    for vi in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output):
-        shapes[vi.name] = [
-            d.dim_value if d.HasField("dim_value") else 1 for d in vi.type.tensor_type.shape.dim
-        ]
-    for init in model.graph.initializer:
-        shapes[init.name] = list(init.dims)
+    shapes: dict[str, list[int]] = {i.name: list(i.dims) for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            for a in node.attribute:
+                if a.name == "value":
+                    shapes[node.output[0]] = list(a.t.dims)
+    wanted = {
+        name
+        for node in model.graph.node
+        if node.op_type in _COUNTED
+        for name in (*node.input, *node.output)
+        if name and name not in shapes
+    }
+    present = {o.name for o in model.graph.output}
+    for name in sorted(wanted - present):
+        model.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    x = np.zeros((1, 3, size, size), dtype=np.float32)
+    for name, value in zip(names, sess.run(names, {sess.get_inputs()[0].name: x}), strict=True):
+        shapes[name] = list(np.shape(value))
     by_op: dict[str, float] = {}
     for node in model.graph.node:
         flops = 0.0
@@ -107,9 +125,9 @@ def onnx_flops(onnx_path: Path, size: int) -> tuple[float, dict[str, float]] | N
             a, b = shapes.get(node.input[0]), shapes.get(node.input[1])
             res = shapes.get(node.output[0])
             if a and b and res:
-                k = b[0] if node.op_type == "Gemm" and not _attr(node, "transB") else b[-1]
-                if node.op_type == "MatMul":
-                    k = a[-1]
+                # The contracted length: A's last axis for MatMul; B's row axis for Gemm.
+                transposed = node.op_type == "Gemm" and _attr(node, "transB")
+                k = b[-1] if transposed else (a[-1] if node.op_type == "MatMul" else b[0])
                 flops = 2.0 * float(np.prod(res)) * float(k)
         elif node.op_type == "Einsum":
             flops = _einsum_flops(node, shapes)
@@ -174,11 +192,21 @@ def _torch_baseline(
         size=manifest.preprocessing.size,
         embedding_dim=manifest.embedding_dim,
     )
-    try:
-        net = PartAwareNet(NetConfig(**cfg_args), pretrained=False).eval()
-    except (TypeError, ValueError, RuntimeError, ImportError) as exc:
-        return f"torch baseline skipped: the network cannot be built here ({exc})"
-    note = "PartAwareNet in torch eager, same architecture and size (weights not loaded: same cost)"
+    # ImageNet backbone weights where installed: real activations, as in the shipped model
+    # (the heads' weights do not change the cost).
+    net = None
+    for pretrained in (True, False):
+        try:
+            net = PartAwareNet(NetConfig(**cfg_args), pretrained=pretrained).eval()
+            break
+        except (TypeError, ValueError, RuntimeError, ImportError, OSError) as exc:
+            error = exc
+    if net is None:
+        return f"torch baseline skipped: the network cannot be built here ({error})"
+    note = (
+        "PartAwareNet in torch eager, same architecture and input size "
+        f"({'ImageNet' if pretrained else 'random'} backbone weights, untrained heads: same cost)"
+    )
     checkpoint = manifest.path.with_suffix(".pt")
     if checkpoint.exists():
         try:
