@@ -125,6 +125,22 @@ def topk(
     return hits1 / len(samples), hits3 / len(samples)
 
 
+def region_top1(
+    graph: TextileGraph, samples: Sequence[FusionSample], weights: FusionWeights
+) -> tuple[float, float]:
+    """(state top-1, cultural-region top-1) of the fused roll-ups."""
+    from saree_app.knowledge.fusion import fuse
+
+    if not samples:
+        return float("nan"), float("nan")
+    state = region = 0
+    for s in samples:
+        res = fuse(graph, s.visual, s.attributes, weights=weights)
+        state += res.states[0].region == graph.state_of(s.tradition)
+        region += res.cultural_regions[0].region == graph.cultural_region_of(s.tradition)
+    return state / len(samples), region / len(samples)
+
+
 def evaluate(photos: Sequence[Photo], labels: Sequence[str], graph: TextileGraph) -> dict[str, Any]:
     """Fit on val photos, report on test photos (see the module docstring)."""
     from saree_app.knowledge.fusion import DEFAULT_WEIGHTS, fit_fusion_weights
@@ -146,14 +162,18 @@ def evaluate(photos: Sequence[Photo], labels: Sequence[str], graph: TextileGraph
     }
     zero: dict[str, tuple[float, float]] = {}
     zero_default: dict[str, tuple[float, float]] = {}
+    zero_region: dict[str, tuple[float, float]] = {}
     for w in withheld:
         # Weights fitted without any photo of w: its zero-shot score is out of sample.
         weights_w = fit_fusion_weights([s for s in val if s.tradition != w], graph, labels)
         tests = [s for s in test if s.tradition == w]
         zero[w] = topk(graph, tests, weights_w)
         zero_default[w] = topk(graph, tests, DEFAULT_WEIGHTS)
+        zero_region[w] = region_top1(graph, tests, weights_w)
     out["zero_shot"] = zero
     out["zero_shot_default"] = zero_default
+    out["zero_shot_region"] = zero_region
+    out["known_region"] = region_top1(graph, test_known, fitted)
     out["n_traditions"] = len(graph.traditions())
     return out
 
@@ -203,13 +223,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  visual only          {_fmt(r['known_visual'])}")
     print(f"  fused, default w     {_fmt(r['known_fused_default'])}")
     print(f"  fused, fitted w      {_fmt(r['known_fused'])}")
+    st, cr = r["known_region"]
+    print(f"  fused roll-ups       state top-1 {st:.3f}  cultural region top-1 {cr:.3f}")
     n = r["n_traditions"]
     print(
         f"zero-shot (withheld from the model; ranked among all {n} graph traditions, "
         f"chance top-3 {3 / n:.3f}):"
     )
     for t, pair in r["zero_shot"].items():
-        print(f"  {t:<16} fitted w {_fmt(pair)}   default w {_fmt(r['zero_shot_default'][t])}")
+        st, cr = r["zero_shot_region"][t]
+        print(
+            f"  {t:<16} fitted w {_fmt(pair)}   default w {_fmt(r['zero_shot_default'][t])}"
+            f"   state top-1 {st:.3f}  region top-1 {cr:.3f}"
+        )
     if r["zero_shot"]:
         mean3 = sum(p[1] for p in r["zero_shot"].values()) / len(r["zero_shot"])
         mean1 = sum(p[0] for p in r["zero_shot"].values()) / len(r["zero_shot"])

@@ -41,3 +41,5 @@ def test_bench_runs_on_the_tiny_model(tiny_model: Path, tmp_path: Path) -> None:
     top1, top3 = r["zero_shot"]["Gadwal"]
     assert 0.0 <= top1 <= top3 <= 1.0 and not math.isnan(top3)
     assert r["weights"]["rule"].startswith("naive-bayes")
+    state, region = r["zero_shot_region"]["Gadwal"]
+    assert 0.0 <= state <= region <= 1.0  # a right state implies a right cultural region
