@@ -188,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, help="model manifest (default: the shipped model)")
     ap.add_argument("--val", type=int, default=20, help="validation photos per tradition")
     ap.add_argument("--test", type=int, default=30, help="test photos per tradition")
-    ap.add_argument("--size", type=int, default=320, help="render size")
+    ap.add_argument(
+        "--size", type=int, default=256, help="render size (the default recipe trains on 256)"
+    )
     ap.add_argument("--cache", type=Path, help="JSON file to keep predictions between runs")
     ap.add_argument("--weights-out", type=Path, help="write the fitted weights (JSON) here")
     args = ap.parse_args(argv)
