@@ -182,8 +182,11 @@ def _torch_baseline(
         from saree_app.train.net import NetConfig, PartAwareNet
     except ImportError as exc:
         return f"torch baseline skipped: {exc} (install the train extra)"
-    arch = manifest.raw.get("architecture") or {}
-    cfg_raw = dict(arch.get("config") or {}) if isinstance(arch, dict) else {}
+    cfg_raw: dict[str, Any] = {}
+    for key in ("training", "architecture"):
+        section = manifest.raw.get(key)
+        if isinstance(section, dict) and isinstance(section.get("config"), dict):
+            cfg_raw.update(section["config"])
     known = set(NetConfig.__dataclass_fields__)
     cfg_args = {k: v for k, v in cfg_raw.items() if k in known}
     cfg_args.update(

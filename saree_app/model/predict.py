@@ -404,9 +404,11 @@ class Predictor:
         """A term's English label (from the graph when there is one)."""
         if self.graph is not None:
             try:
-                return str(self.graph.label(term))
+                label = str(self.graph.label(term))
             except (KeyError, ValueError):
-                pass
+                label = term
+            if label != term:  # the graph answers an unknown term with the id itself
+                return label
         return readable(term)
 
     # ---- loading
