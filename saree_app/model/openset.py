@@ -115,10 +115,24 @@ class OpenSetRule:
     signals: tuple[str, ...] = SIGNALS  # the ones the rule uses (calibration may drop some)
 
     @classmethod
-    def from_manifest(cls, open_set: Mapping[str, Any]) -> OpenSetRule:
-        """Read the manifest's "open_set" entry; missing values fall back to the defaults."""
+    def from_manifest(
+        cls, open_set: Mapping[str, Any], training: Mapping[str, Any] | None = None
+    ) -> OpenSetRule:
+        """Read the manifest's "open_set" entry; missing values fall back to the defaults.
+
+        Before calibration, the training run's low quantiles on known photos (when the
+        manifest's "training" has them) stand in for the probability and similarity thresholds.
+        """
         th = dict(DEFAULT_THRESHOLDS)
         sc = dict(DEFAULT_SCALES)
+        stats = (training or {}).get("known_quantiles") or {}
+        for name, key in (
+            ("top_probability", "max_prob_quantiles"),
+            ("prototype_similarity", "prototype_cosine_quantiles"),
+        ):
+            value = (stats.get(key) or {}).get("0.01") if isinstance(stats, Mapping) else None
+            if isinstance(value, int | float):
+                th[name] = float(value)
         for name, value in dict(open_set.get("thresholds") or {}).items():
             if name in th and isinstance(value, int | float):
                 th[name] = float(value)

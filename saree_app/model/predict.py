@@ -394,7 +394,10 @@ class Predictor:
             graph, self.graph_message = load_graph_or_none()
         self.graph = graph
         self.weights = _weights_from(self.manifest) if graph is not None else None
-        self.open_set_rule = OpenSetRule.from_manifest(self.manifest.open_set)
+        training = self.manifest.raw.get("training")
+        self.open_set_rule = OpenSetRule.from_manifest(
+            self.manifest.open_set, training if isinstance(training, dict) else None
+        )
         self._prototypes = normalised_prototypes(self.manifest.prototypes)
         self._labels = self.manifest.labels
         self._decode_workers = decode_workers or min(4, os.cpu_count() or 2)

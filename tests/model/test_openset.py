@@ -93,3 +93,18 @@ def test_calibration_hits_the_false_alarm_rate_and_separates() -> None:
     )
     assert again.calibrated
     assert again.thresholds == rule.thresholds
+
+
+def test_uncalibrated_rule_uses_training_quantiles() -> None:
+    training = {
+        "known_quantiles": {
+            "max_prob_quantiles": {"0.01": 0.33, "0.05": 0.5},
+            "prototype_cosine_quantiles": {"0.01": 0.61},
+        }
+    }
+    rule = OpenSetRule.from_manifest({}, training)
+    assert not rule.calibrated
+    assert rule.thresholds["top_probability"] == 0.33
+    assert rule.thresholds["prototype_similarity"] == 0.61
+    calibrated = OpenSetRule.from_manifest({"thresholds": {"top_probability": 0.2}}, training)
+    assert calibrated.thresholds["top_probability"] == 0.2
