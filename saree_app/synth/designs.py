@@ -95,6 +95,8 @@ class Design:
     weave: float = 0.06  # thread texture contrast seen in close-ups
     slub: float = 0.04  # thread-to-thread unevenness (handspun cotton more than silk)
     shot: Colour | None = None  # weft colour of a shot silk, seen in highlights
+    reversible: bool = False  # the reverse face looks like the front (double ikat, jamdani)
+    reversible_border: bool = False  # the border is woven to look the same on both faces
     requires: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def bands(self) -> list[Band]:
@@ -616,6 +618,7 @@ def pochampally(k: Pick) -> Design:
         pallu,
         sheen=k.u(0.1, 0.35),
         requires={"ContrastingBorder": (BODY, BORDER)},
+        reversible=True,
     )
 
 
@@ -680,7 +683,9 @@ def patola(k: Pick) -> Design:
             (max(pl - 0.09 - 2 * rh, 0.02), lattice, ikat_a, per * per, per),
         ]
     )
-    return Design("PatanPatola", body, bw, border, pl, pallu, sheen=k.u(0.25, 0.45))
+    return Design(
+        "PatanPatola", body, bw, border, pl, pallu, sheen=k.u(0.25, 0.45), reversible=True
+    )
 
 
 def bandhani(k: Pick) -> Design:
@@ -769,6 +774,7 @@ def bandhani(k: Pick) -> Design:
         pallu,
         sheen=k.u(0.05, 0.3),
         requires={"ContrastingBorder": (BODY, BORDER)},
+        reversible=True,
     )
 
 
@@ -861,7 +867,16 @@ def maheshwari(k: Pick) -> Design:
         (s, pt.solid(c), ("StripedPallu", "Stripes"), 0.0, 0.0)
         for c in (c2, white, c1 if c1 != c2 else z, white, c2)
     ]
-    return Design("Maheshwari", body, bw, border, pl, _stack(stripes), sheen=k.u(0.2, 0.4))
+    return Design(
+        "Maheshwari",
+        body,
+        bw,
+        border,
+        pl,
+        _stack(stripes),
+        sheen=k.u(0.2, 0.4),
+        reversible_border=True,
+    )
 
 
 def baluchari(k: Pick) -> Design:
@@ -1024,6 +1039,7 @@ def jamdani(k: Pick) -> Design:
         other_opacity=k.u(0.7, 0.85),
         sheen=k.u(0.05, 0.15),
         weave=0.09,
+        reversible=True,
     )
 
 

@@ -144,6 +144,7 @@ def _visible(
     cloth: np.ndarray,
     part: np.ndarray,
     band: np.ndarray,
+    back: np.ndarray,
 ) -> tuple[list[str], dict[str, int]]:
     """Attributes whose bands are visible large and sharp enough, and pixel counts per part."""
     h, w = cloth.shape
@@ -172,6 +173,11 @@ def _visible(
     for attr, parts in d.requires.items():
         if all(int((part == p).sum()) >= min_px for p in parts):
             found.add(attr)
+    if d.reversible_border:
+        # Both faces of the border in one photo (a turned corner) show that it is reversible.
+        border = part == 2
+        if min(int((border & back).sum()), int((border & ~back).sum())) >= min_px:
+            found.add("ReversibleBorder")
     return sorted(found), part_px
 
 
@@ -218,8 +224,10 @@ def render(
     shade = np.ones((h, w), np.float32)
     spec = np.zeros((h, w), np.float32)
     cloth = np.zeros((h, w), bool)
+    back = np.zeros((h, w), bool)
     for layer in shot.layers:
         m = layer.valid
+        np.copyto(back, layer.back if layer.back is not None else False, where=m)
         np.copyto(u, layer.u, where=m)
         np.copyto(v, layer.v, where=m)
         np.copyto(shade, layer.shade, where=m)
@@ -234,6 +242,11 @@ def render(
     uu, vv = u.ravel()[idx], v.ravel()[idx]
     part, band, col, zari, opacity = d.evaluate(uu, vv)
 
+    rev = back.ravel()[idx]
+    if rev.any() and not d.reversible:
+        # The reverse of a woven design: floats cut short, colours duller and greyer.
+        grey = (col[rev] @ np.full(3, 1 / 3, np.float32))[:, None]
+        col[rev] = (0.6 * col[rev] + 0.4 * grey) * 0.9
     # Uneven yarn: each warp and weft thread is a little lighter or darker (handloom streaks).
     iu = np.floor(uu * np.float32(_THREADS))
     iv = np.floor(vv * np.float32(_THREADS))
@@ -275,7 +288,7 @@ def render(
     flat_mask: np.ndarray = np.zeros(h * w, np.uint8)
     flat_mask[idx] = part
     mask = flat_mask.reshape(h, w)
-    attrs, part_px = _visible(d, u=u, v=v, cloth=cloth, part=part, band=band)
+    attrs, part_px = _visible(d, u=u, v=v, cloth=cloth, part=part, band=band, back=rev)
     meta: dict[str, Any] = {
         "tradition": tradition,
         "seed": int(seed),

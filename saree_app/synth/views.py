@@ -29,6 +29,7 @@ class Layer:
     v: np.ndarray
     shade: np.ndarray  # diffuse multiplier
     spec: np.ndarray  # specular highlight 0..1
+    back: np.ndarray | None = None  # H x W bool: the reverse face is showing (a turned corner)
 
 
 @dataclass
@@ -159,6 +160,7 @@ def _sheet(
     tilt: float,
     scale: float,
     fringe: float = 0.0,
+    fold: bool = False,
 ) -> Layer:
     """A flat rectangle of cloth seen through a perspective camera, gently rumpled.
 
@@ -183,8 +185,31 @@ def _sheet(
         n_tassels = int(rng.integers(25, 60))
         tassel = np.mod(v * n_tassels, 1.0) < rng.uniform(0.3, 0.6)
         valid |= (u >= LENGTH) & (u < LENGTH + fringe) & (v >= v0) & (v < v1) & tassel
+    back = None
+    if fold:
+        # A corner at the pallu end turned over: the flap shows the reverse face, mirrored.
+        ue = min(u1, LENGTH)
+        vc = v0 if rng.random() < 0.5 else v1
+        a1, a2 = rng.uniform(0.15, 0.6), rng.uniform(0.2, 0.7)
+        p1u, p1v = ue - a1, vc
+        p2u, p2v = ue, (vc + a2 if vc == v0 else vc - a2)
+        tu, tv = p2u - p1u, p2v - p1v
+        ln = math.hypot(tu, tv)
+        nu, nv = tv / ln, -tu / ln
+        if (ue - p1u) * nu + (vc - p1v) * nv < 0:
+            nu, nv = -nu, -nv
+        dist = (u - p1u) * nu + (v - p1v) * nv
+        ru = u - 2 * dist * nu
+        rv = v - 2 * dist * nv
+        flap = (dist <= 0) & (ru >= u0) & (ru < ue) & (rv >= v0) & (rv < v1)
+        valid = (valid & (dist <= 0)) | flap
+        u = np.where(flap, ru, u).astype(np.float32)
+        v = np.where(flap, rv, v).astype(np.float32)
+        crease = np.exp(-((dist * scale / 2.5) ** 2))
+        shade = (np.where(flap, shade * 0.9, shade) + 0.18 * crease).astype(np.float32)
+        back = flap
     spec = _flat_spec(h, w, rng, light) * np.clip(shade - 0.85, 0, 1) * 3
-    return Layer(valid, u, v, shade, spec.astype(np.float32))
+    return Layer(valid, u, v, shade, spec.astype(np.float32), back)
 
 
 def _focus(rng: np.random.Generator, d: Design, kinds: list[str]) -> tuple[float, float]:
@@ -208,6 +233,7 @@ def flat(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
     # Sometimes the rest of the body runs out of the frame instead of ending at a fold.
     extra = 2.0 if rng.random() < 0.35 else 0.0
     fringe = rng.uniform(0.03, 0.07) if rng.random() < 0.35 else 0.0
+    fold = fringe == 0 and bool(rng.random() < 0.35)
     rect = (LENGTH - lv - extra, LENGTH + fringe, 0.0, 1.0)
     angle = rng.normal(0, 0.06) + (math.pi / 2 if (h > w and rng.random() < 0.8) else 0.0)
     bw = lv * abs(math.cos(angle)) + abs(math.sin(angle))
@@ -233,6 +259,7 @@ def flat(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
         tilt=0.12,
         scale=s,
         fringe=fringe,
+        fold=fold,
     )
     return Shot([layer], px_per_unit=s)
 
@@ -240,6 +267,7 @@ def flat(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
 def partial(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
     """Part of the spread saree fills the frame: a join, a border run, the pallu's end."""
     fringe = rng.uniform(0.03, 0.07) if rng.random() < 0.35 else 0.0
+    fold = fringe == 0 and bool(rng.random() < 0.3)
     rect = (LENGTH - d.pallu_len - 2.6, LENGTH + fringe, 0.0, 1.0)
     cu, cv = _focus(rng, d, ["join", "border", "pallu", "corner", "join", "border", "body"])
     s = max(h, w) / rng.uniform(0.6, 1.5)
@@ -264,6 +292,7 @@ def partial(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting
         tilt=0.15,
         scale=s,
         fringe=fringe,
+        fold=fold,
     )
     return Shot([layer], px_per_unit=s)
 
