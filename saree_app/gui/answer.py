@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from saree_app.gui.analysis import pretty
+from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT, PART_COLOURS, PART_LABELS
 
 Labeller = Callable[[str], str]
@@ -219,7 +220,7 @@ class AnswerPanel(QWidget):
                 if known
                 else "Known from the knowledge graph only: the model was not trained on it"
             )
-            name.linkActivated.connect(self.traditionClicked.emit)
+            name.linkActivated.connect(lambda t: emit(self.traditionClicked, t))
             if i == 0:
                 name.setProperty("role", "top")
             bar = ConfidenceBar(prob, self._rank_box)

@@ -83,6 +83,9 @@ def make_app(argv: Sequence[str] | None = None) -> object:
     app.setOrganizationName("saree-app")
     app.setApplicationName("Saree provenance")
     assert isinstance(app, QApplication)
+    from saree_app.gui.qtfix import emit_leaks_true
+
+    emit_leaks_true()
     theme.apply(app)
     return app
 

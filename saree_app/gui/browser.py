@@ -45,6 +45,7 @@ from saree_app.gui.items import (
     status_counts,
     tradition_counts,
 )
+from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT, OK, WARN
 from saree_app.gui.thumbs import THUMB_SIZE, ThumbnailLoader
 
@@ -135,7 +136,7 @@ class CollectionModel(QAbstractListModel):
         self._labels = {}
         self._stale_search = True
         if self._rows:
-            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+            emit(self.dataChanged, self.index(0), self.index(len(self._rows) - 1))
 
     def search_texts(self, items: Sequence[Item]) -> list[str]:
         """What the text search looks through, per item (safe to call on a worker)."""
@@ -162,7 +163,7 @@ class CollectionModel(QAbstractListModel):
         row = self._rows_by_id().get(item.id)
         if row is not None:
             idx = self.index(row)
-            self.dataChanged.emit(idx, idx)
+            emit(self.dataChanged, idx, idx)
 
     def set_filter(self, flt: Filter) -> None:
         if flt != self._filter:
@@ -263,7 +264,7 @@ class CollectionModel(QAbstractListModel):
         row = self._rows_by_id().get(key)
         if row is not None:
             idx = self.index(row)
-            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+            emit(self.dataChanged, idx, idx, [Qt.ItemDataRole.DecorationRole])
 
 
 class ThumbDelegate(QStyledItemDelegate):
@@ -516,4 +517,4 @@ class FacetPanel(QWidget):
 
     def _emit(self) -> None:
         if not self._updating:
-            self.filterChanged.emit(self.current_filter())
+            emit(self.filterChanged, self.current_filter())

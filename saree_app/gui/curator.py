@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from saree_app.gui.analysis import pretty
 from saree_app.gui.items import Item
+from saree_app.gui.qtfix import emit
 
 Labeller = Callable[[str], str]
 
@@ -181,7 +182,7 @@ class CuratorPanel(QWidget):
     def confirm_suggested(self) -> bool:
         if self._item is None or not self._suggested or not self.confirm_button.isEnabled():
             return False
-        self.confirmRequested.emit(self._suggested)
+        emit(self.confirmRequested, self._suggested)
         return True
 
     def _confirm_suggested(self) -> None:
@@ -197,7 +198,7 @@ class CuratorPanel(QWidget):
                 "the list."
             )
             return
-        self.confirmRequested.emit(t)
+        emit(self.confirmRequested, t)
 
     def flush_note(self) -> None:
         self._note_timer.stop()
@@ -205,14 +206,14 @@ class CuratorPanel(QWidget):
             return
         text = self.note.toPlainText()
         if text != self._item.note:
-            self.noteEdited.emit(text)
+            emit(self.noteEdited, text)
 
     def _emit_tags(self) -> None:
         if self._loading or self._item is None:
             return
         tags = parse_tags(self.tags.text())
         if tags != self._item.tags:
-            self.tagsEdited.emit(tags)
+            emit(self.tagsEdited, tags)
 
     def item_changed(self, item: Item) -> None:
         """The window stored a change: keep the panel in step without losing typed text."""

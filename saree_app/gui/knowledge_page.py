@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT
 
 # India's rough bounding box (lon, lat): enough to place dots sensibly without a base map.
@@ -258,7 +259,7 @@ class KnowledgePage(QWidget):
         if target.startswith("tradition:"):
             self.show_tradition(target.split(":", 1)[1])
         elif target.startswith("collection:"):
-            self.showInCollection.emit(target.split(":", 1)[1])
+            emit(self.showInCollection, target.split(":", 1)[1])
 
     def _render(self, t: str) -> None:
         g = self._graph

@@ -25,6 +25,7 @@ from saree_app.gui.analysis import Analysis, heat_for, pretty
 from saree_app.gui.answer import AnswerPanel
 from saree_app.gui.curator import CuratorPanel
 from saree_app.gui.overlays import colour_heat, colour_mask, rgba_to_qimage
+from saree_app.gui.qtfix import emit
 from saree_app.gui.similar import SimilarStrip
 from saree_app.gui.theme import PART_COLOURS, PART_LABELS, PARTS
 from saree_app.gui.thumbs import ThumbnailLoader
@@ -94,7 +95,7 @@ class OverlayBar(QWidget):
         self.fit.setToolTip("Fit the photo to the window (F)")
         lay.addWidget(self.fit)
         for w in (self.parts, self.heat, self.part_heat):
-            w.toggled.connect(lambda _on: self.changed.emit())
+            w.toggled.connect(lambda _on: emit(self.changed))
         self.heat_choice.currentIndexChanged.connect(self._heat_choice_changed)
         self.part_choice.currentIndexChanged.connect(self._part_choice_changed)
 
@@ -102,13 +103,13 @@ class OverlayBar(QWidget):
         if self.heat_choice.currentIndex() >= 0 and not self.heat.isChecked():
             self.heat.setChecked(True)  # picking a tradition means "show me"
         else:
-            self.changed.emit()
+            emit(self.changed)
 
     def _part_choice_changed(self, _i: int) -> None:
         if not self.part_heat.isChecked():
             self.part_heat.setChecked(True)
         else:
-            self.changed.emit()
+            emit(self.changed)
 
     def set_traditions(self, ranked: list[tuple[str, str]]) -> None:
         self.heat_choice.blockSignals(True)
@@ -128,7 +129,7 @@ class OverlayBar(QWidget):
         self.heat_choice.setCurrentIndex(i)
         self.heat_choice.blockSignals(False)
         if self.heat.isChecked():
-            self.changed.emit()
+            emit(self.changed)
         else:
             self.heat.setChecked(True)
 

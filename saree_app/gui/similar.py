@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from saree_app.gui.items import Item
+from saree_app.gui.qtfix import emit
 from saree_app.gui.thumbs import ThumbnailLoader
 
 MODES = (("whole", "Whole saree"), ("border", "Border"), ("pallu", "Pallu"), ("body", "Body"))
@@ -55,7 +56,7 @@ class SimilarStrip(QWidget):
             self.mode_buttons[key] = b
             head.addWidget(b)
         self.mode_buttons["whole"].setChecked(True)
-        self._group.buttonClicked.connect(lambda _b: self.modeChanged.emit(self.mode()))
+        self._group.buttonClicked.connect(lambda _b: emit(self.modeChanged, self.mode()))
         lay.addLayout(head)
         self.list = QListWidget(self)
         self.list.setObjectName("similarList")
@@ -69,7 +70,7 @@ class SimilarStrip(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.list.itemClicked.connect(self._clicked)
         self.list.itemDoubleClicked.connect(
-            lambda it: self.openRequested.emit(int(it.data(Qt.ItemDataRole.UserRole)))
+            lambda it: emit(self.openRequested, int(it.data(Qt.ItemDataRole.UserRole)))
         )
         lay.addWidget(self.list)
         self.empty = QLabel("", self)
@@ -111,7 +112,7 @@ class SimilarStrip(QWidget):
         ]
 
     def _clicked(self, wi: QListWidgetItem) -> None:
-        self.compareRequested.emit(int(wi.data(Qt.ItemDataRole.UserRole)))
+        emit(self.compareRequested, int(wi.data(Qt.ItemDataRole.UserRole)))
 
     def _thumb_ready(self, key: object) -> None:
         for i in range(self.list.count()):

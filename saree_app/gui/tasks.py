@@ -16,6 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from saree_app.gui.qtfix import emit, emit_leaks_true
+
 # A progress bar cannot show more than a few updates a second; flooding the event loop with
 # one queued signal per photo is what makes a window stutter during a big import.
 _PROGRESS_INTERVAL_S = 0.05
@@ -70,13 +72,13 @@ class _Run(QRunnable):
             if isinstance(out, Generator):
                 out = self._drive(out)
             if cancel.is_set():
-                relay.cancelled.emit(token)
+                emit(relay.cancelled, token)
             else:
-                relay.done.emit(token, out)
+                emit(relay.done, token, out)
         except Cancelled:
-            relay.cancelled.emit(token)
+            emit(relay.cancelled, token)
         except Exception as exc:  # the window shows it as a message, never as a traceback
-            relay.failed.emit(token, _message(exc), traceback.format_exc())
+            emit(relay.failed, token, _message(exc), traceback.format_exc())
 
     def _drive(self, gen: Generator[Any, None, Any]) -> Any:
         last = 0.0
@@ -90,13 +92,13 @@ class _Run(QRunnable):
                 item = next(gen)
                 now = time.monotonic()
                 if now - last >= _PROGRESS_INTERVAL_S:
-                    self._relay.progress.emit(self._token, item)
+                    emit(self._relay.progress, self._token, item)
                     last, have_pending = now, False
                 else:
                     pending, have_pending = item, True
         except StopIteration as stop:
             if have_pending:
-                self._relay.progress.emit(self._token, pending)
+                emit(self._relay.progress, self._token, pending)
             return stop.value
 
 
@@ -116,6 +118,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        emit_leaks_true()  # measured here, on the GUI thread, before any worker emits
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._relay = _Relay()
@@ -164,7 +167,7 @@ class TaskRunner(QObject):
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:
             self._busy = busy
-            self.busyChanged.emit(busy)
+            emit(self.busyChanged, busy)
 
     def _on_progress(self, token: int, item: object) -> None:
         if token != self._token:
@@ -172,7 +175,7 @@ class TaskRunner(QObject):
         cb = self._callbacks.get(token, (None, None))[1]
         if cb is not None:
             cb(item)
-        self.progress.emit(item)
+        emit(self.progress, item)
 
     def _on_done(self, token: int, result: object) -> None:
         if token != self._token:
@@ -183,20 +186,20 @@ class TaskRunner(QObject):
             try:
                 cb(result)
             except Exception as exc:
-                self.failed.emit(_message(exc), traceback.format_exc())
+                emit(self.failed, _message(exc), traceback.format_exc())
                 return
-        self.finished.emit(result)
+        emit(self.finished, result)
 
     def _on_failed(self, token: int, message: str, details: str) -> None:
         if token != self._token:
             return
         self._callbacks.pop(token, None)
         self._set_busy(False)
-        self.failed.emit(message, details)
+        emit(self.failed, message, details)
 
     def _on_cancelled(self, token: int) -> None:
         if token != self._token:
             return
         self._callbacks.pop(token, None)
         self._set_busy(False)
-        self.cancelled.emit()
+        emit(self.cancelled)

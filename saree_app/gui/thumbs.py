@@ -12,6 +12,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
+from saree_app.gui.qtfix import emit
 from saree_app.imaging import PhotoError, load_photo
 
 THUMB_SIZE = 160
@@ -92,9 +93,9 @@ class _Drain(QRunnable):
             key, path = job
             img = loader.store.get(path)
             if img is None:
-                loader._signals.failed.emit(key)
+                emit(loader._signals.failed, key)
             else:
-                loader._signals.ready.emit(key, pil_to_qimage(img))
+                emit(loader._signals.ready, key, pil_to_qimage(img))
 
 
 class ThumbnailLoader(QObject):
@@ -174,8 +175,8 @@ class ThumbnailLoader(QObject):
         self._pixmaps[key] = QPixmap.fromImage(image)
         while len(self._pixmaps) > self._memory:
             self._pixmaps.popitem(last=False)
-        self.ready.emit(key)
+        emit(self.ready, key)
 
     def _on_failed(self, key: object) -> None:
         self._broken.add(key)
-        self.failed.emit(key)
+        emit(self.failed, key)

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from saree_app.gui.qtfix import emit
+
 _MIN_ZOOM, _MAX_ZOOM = 0.02, 16.0
 
 
@@ -167,4 +169,4 @@ class PhotoViewer(QGraphicsView):
         return min((vp.width() - 2) / w, (vp.height() - 2) / h)
 
     def _changed(self, *_: object) -> None:
-        self.viewChanged.emit()
+        emit(self.viewChanged)

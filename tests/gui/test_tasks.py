@@ -110,3 +110,24 @@ def test_cancel_object(flag: bool) -> None:
             c.check()
     else:
         c.check()
+
+
+def test_emit_keeps_the_reference_count_of_true(qapp) -> None:  # type: ignore[no-untyped-def]
+    """PySide6 6.12.0 drops a reference to True on every emit(); ours must not."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    from saree_app.gui.qtfix import emit
+
+    class Source(QObject):
+        ping = Signal(int)
+
+    src = Source()
+    got: list[int] = []
+    src.ping.connect(got.append)
+    before = sys.getrefcount(True)
+    for i in range(2000):
+        emit(src.ping, i)
+    assert len(got) == 2000
+    assert abs(sys.getrefcount(True) - before) < 50
