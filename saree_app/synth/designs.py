@@ -383,7 +383,7 @@ def kanchipuram(k: Pick) -> Design:
             (0.08, stripes, heavy, 0, 0),
             (ph, p_row, (*_m(big), *heavy), cell, size),
             (0.06, stripes, heavy, 0, 0),
-            (pl - 0.19 - ph, pt.solid(pallu_c), (), 0, 0),
+            _kanchi_pallu_field(k, pallu_c, body_c, z, pl - 0.19 - ph),
         ]
     )
     shot = k.colours(SILK_JEWEL, 1)[0] if k.chance(0.4) else None
@@ -400,6 +400,37 @@ def kanchipuram(k: Pick) -> Design:
         requires={"ContrastingBorder": (BODY, BORDER)},
         shot=shot,
     )
+
+
+def _kanchi_pallu_field(
+    k: Pick, pallu_c: Colour, body_c: Colour, z: Colour, h: float
+) -> tuple[float, Painter, tuple[str, ...], float, float]:
+    """The rest of a Kanchipuram pallu: plain, dense zari lines, zari butis or a zari ground."""
+    heavy = ("HeavyZari", "ZariBrocade")
+    kind = k.one(["plain", "lines", "butis", "ground"])
+    if kind == "lines":
+        w = k.u(0.004, 0.01)
+        p = pt.stripes([z, pallu_c], [w, w * k.u(1.2, 2.5)], zari=[1.0, 0.0])
+        return (h, p, heavy, 0.0, w * 3)
+    if kind == "butis":
+        name = k.one(["paisley", "rudraksha", "flower", "coin"])
+        p, cell, size = _butis(
+            k, pt.solid(pallu_c), name, [z, _shade(z, 0.8), z], k.u(0.08, 0.14), size_frac=0.55
+        )
+        return (h, p, (*BUTI_ATTRS[name], *heavy), cell, size)
+    if kind == "ground":
+        name = k.one(["peacock", "paisley", "flower"])
+        p, cell, size = _butis(
+            k,
+            pt.solid(z, 1.0),
+            name,
+            [body_c, pallu_c, body_c],
+            k.u(0.12, 0.2),
+            zari=0.0,
+            size_frac=0.55,
+        )
+        return (h, p, (*BUTI_ATTRS[name], *heavy), cell, size)
+    return (h, pt.solid(pallu_c), (), 0.0, 0.0)
 
 
 def _stack_b(parts: Sequence[tuple[float, Painter, tuple[str, ...], float, float]]) -> list[Band]:
