@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the Linux one-folder bundle (dist/saree-app/) from this checkout, then check it: no torch
 # inside, the data and Qt plugins present, and the bundle's self-test passing in a clean
-# environment (no project venv). Reports the bundle's size and start-up time.
+# environment (no project venv), every view rendered. Reports the bundle's size and start-up time.
 #
 #   packaging/build.sh              make build/venv (once), install .[package], build, check
 #   packaging/build.sh --venv DIR   use an existing venv that already has the app's dependencies
@@ -133,6 +133,20 @@ for run in 1 2 3; do
 done
 median_ms=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
 
+# Every main view, rendered by the bundle: the sample collection imported into a fresh
+# catalogue, similar sarees, knowledge graph, model card (SVG icons, style sheet, fonts too).
+say "$APP --screenshots (clean environment)"
+shots="$ROOT/build/bundle-screenshots"
+rm -rf "$shots"
+if ! clean "$BUNDLE/$APP" --screenshots "$shots" >"$scratch/shots.log" 2>&1; then
+  cat "$scratch/shots.log" >&2
+  echo "build.sh: the bundle could not render its views" >&2
+  exit 1
+fi
+shot_count=$(find "$shots" -name '*.png' | wc -l)
+((shot_count > 0)) || { echo "build.sh: --screenshots wrote no PNG" >&2; exit 1; }
+echo "$shot_count views rendered to ${shots#"$ROOT"/}/"
+
 # --- 5. report -----------------------------------------------------------------------------
 version=$("$PY" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
 if ((TAR)); then
@@ -147,6 +161,7 @@ fi
   du -sh "$DATA"/* | sort -h | tail -6 | sed "s|$DATA/|                   |"
   echo "build time:        ${build_s} s (PyInstaller only)"
   echo "self-test:         passed 3 of 3 in a clean environment"
+  echo "views rendered:    $shot_count (build/bundle-screenshots/)"
   echo "start-up time:     median ${median_ms} ms of --self-test (runs: ${times[*]} ms)"
   if ((TAR)); then echo "archive:           $tarball ($(du -sh "$tarball" | cut -f1))"; fi
 } | tee "$REPORT"

@@ -161,6 +161,7 @@ def test_build_script_builds_the_spec_and_runs_the_self_test_cleanly() -> None:
     assert '".[package]"' in text
     assert "env -i" in text
     assert "--self-test" in text
+    assert "--screenshots" in text
     assert "-ipath '*torch*'" in text
     assert "du -sh" in text
     for name in ("desktop", "png", "svg"):
