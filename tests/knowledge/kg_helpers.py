@@ -50,3 +50,20 @@ def edit(path: Path, old: str, new: str) -> int:
     line = text[: text.index(old)].count("\n") + 1
     path.write_text(text.replace(old, new), encoding="utf-8")
     return line
+
+
+def edit_link(path: Path, tradition: str, attribute: str, pattern: str, repl: str) -> int:
+    """Apply re.sub(pattern, repl) to the line of `tradition`'s link to `attribute` (the
+    first mention after the tradition's definition); returns that line's 1-based number."""
+    import re
+
+    lines = path.read_text(encoding="utf-8").split("\n")
+    start = next(i for i, s in enumerate(lines) if s.startswith(f"saree:{tradition} a "))
+    i = next(
+        i for i in range(start, len(lines)) if f"saree:attribute saree:{attribute} ;" in lines[i]
+    )
+    new = re.sub(pattern, repl, lines[i])
+    assert new != lines[i], f"{pattern!r} not found in line {i + 1}: {lines[i]}"
+    lines[i] = new
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return i + 1

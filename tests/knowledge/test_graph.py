@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from kg_helpers import edit
+from kg_helpers import edit, edit_link
 
 from saree_app.knowledge import graph as graph_module
 from saree_app.knowledge.graph import OntologyError, TextileGraph, load_graph_or_none
@@ -193,8 +193,7 @@ def test_syntax_error_names_file_and_line(ontology_copy: Path) -> None:
 
 def test_unknown_term_is_located(ontology_copy: Path) -> None:
     path = ontology_copy / "traditions.ttl"
-    old = "[ saree:attribute saree:KupadamJoin ; saree:typicality 0.85"
-    line = edit(path, old, old.replace("KupadamJoin", "KupadamJion"))
+    line = edit_link(path, "Gadwal", "KupadamJoin", r"saree:KupadamJoin", "saree:KupadamJion")
     err = _error(ontology_copy)
     assert (err.file, err.line, err.term) == (path, line, "KupadamJion")
     assert "unknown term" in err.message
@@ -202,8 +201,7 @@ def test_unknown_term_is_located(ontology_copy: Path) -> None:
 
 def test_unknown_property_is_located(ontology_copy: Path) -> None:
     path = ontology_copy / "traditions.ttl"
-    old = "[ saree:attribute saree:Ikat ; saree:typicality 0.9"
-    line = edit(path, old, "[ saree:attribute saree:Ikat ; saree:typicalty 0.9")
+    line = edit_link(path, "Sambalpuri", "Ikat", r"saree:typicality", "saree:typicalty")
     problems = TextileGraph.check(ontology_copy)
     typo = [p for p in problems if p.term == "typicalty"]
     assert typo and typo[0].line == line and "unknown property" in typo[0].message
@@ -211,8 +209,7 @@ def test_unknown_property_is_located(ontology_copy: Path) -> None:
 
 def test_weight_out_of_range(ontology_copy: Path) -> None:
     path = ontology_copy / "traditions.ttl"
-    old = "[ saree:attribute saree:Peacock ; saree:typicality 0.4 ; saree:shownOn saree:Border ,"
-    line = edit(path, old, old.replace("0.4", "1.6"))
+    line = edit_link(path, "Kanchipuram", "Peacock", r"typicality [0-9.]+", "typicality 1.6")
     err = _error(ontology_copy)
     assert (err.file, err.line, err.term) == (path, line, "Peacock")
     assert "outside [0, 1]" in err.message and "Kanchipuram" in err.message
@@ -220,11 +217,7 @@ def test_weight_out_of_range(ontology_copy: Path) -> None:
 
 def test_missing_source(ontology_copy: Path) -> None:
     path = ontology_copy / "traditions.ttl"
-    old = (
-        "[ saree:attribute saree:KorvaiJoin ; saree:typicality 0.8 ; saree:shownOn saree:Border"
-        " ; dcterms:source src:EncKanchipuram ]"
-    )
-    line = edit(path, old, "[ saree:attribute saree:KorvaiJoin ; saree:typicality 0.8 ]")
+    line = edit_link(path, "Kanchipuram", "KorvaiJoin", r" ; dcterms:source src:\w+", "")
     err = _error(ontology_copy)
     assert (err.file, err.line, err.term) == (path, line, "KorvaiJoin")
     assert "no dcterms:source" in err.message
