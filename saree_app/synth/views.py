@@ -553,16 +553,31 @@ def draped(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting)
     cx = w * rng.uniform(0.42, 0.58)
     side = 1.0 if rng.random() < 0.5 else -1.0
     fig, blouse, _kp = _figure_masks(h, w, cx, hs)
-    tone = np.asarray(
-        [(0.92, 0.9, 0.86), (0.25, 0.25, 0.27), (0.8, 0.62, 0.5), (0.6, 0.6, 0.62)][
-            int(rng.integers(4))
-        ]
-    )
+    person = rng.random() < 0.5
+    if person:  # a model: skin tones, dark hair
+        tone = np.asarray(
+            [(0.78, 0.58, 0.45), (0.62, 0.44, 0.32), (0.45, 0.3, 0.22), (0.85, 0.68, 0.55)][
+                int(rng.integers(4))
+            ]
+        )
+    else:  # a shop mannequin
+        tone = np.asarray(
+            [(0.92, 0.9, 0.86), (0.25, 0.25, 0.27), (0.6, 0.6, 0.62)][int(rng.integers(3))]
+        )
+    tone = tone * (1 + rng.normal(0, 0.04, 3))
     body_shade = (0.75 + 0.3 * np.cos(np.clip((xs - cx) / (0.16 * hs), -1.5, 1.5))).astype(
         np.float32
     )
     blouse_c = np.clip(np.asarray(rng.uniform(0.1, 0.8, 3)), 0, 1)
     props = [Prop(fig, tone, body_shade), Prop(blouse, blouse_c, body_shade)]
+    if person:
+        hair = Image.new("L", (w, h), 0)
+        hd = ImageDraw.Draw(hair)
+        hd.ellipse((cx - 0.056 * hs, 0.015 * hs, cx + 0.056 * hs, 0.1 * hs), fill=1)
+        if rng.random() < 0.6:  # a plait or bun behind
+            hd.ellipse((cx - 0.04 * hs, 0.09 * hs, cx + 0.04 * hs, 0.16 * hs), fill=1)
+        hair_c = np.asarray((0.08, 0.06, 0.05)) * rng.uniform(0.8, 1.6)
+        props.append(Prop(np.asarray(hair, bool), hair_c, body_shade))
     ps = LENGTH - d.pallu_len
     layers: list[Layer] = []
 
