@@ -152,7 +152,7 @@ def test_killed_import_resumes_intact_without_duplicates(tmp_path: Path) -> None
     path = tmp_path / "c.saree"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])}
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "collection_fakes.py"), str(folder), str(path), "0.05"],
+        [sys.executable, str(HERE / "collection_fakes.py"), str(folder), str(path), "0.2"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
