@@ -104,10 +104,8 @@ class Design:
         end = Band(0, 1, pt.solid(self.end_colour))
         return [self.body, *self.border_bands, *self.pallu_bands, end]
 
-    def evaluate(
-        self, u: np.ndarray, v: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per point: part (1-3), band id, rgb, zari, opacity."""
+    def parts(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per point: part (1 body, 2 border, 3 pallu) and band id."""
         n = u.shape[0]
         nb = len(self.border_bands)
         npl = len(self.pallu_bands)
@@ -131,6 +129,18 @@ class Design:
             end = pu > self.pallu_len - self.end_border
             part[end] = BORDER
             band[end] = 1 + nb + npl
+        return part, band
+
+    def evaluate(
+        self, u: np.ndarray, v: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per point: part (1-3), band id, rgb, zari, opacity."""
+        n = u.shape[0]
+        nb = len(self.border_bands)
+        npl = len(self.pallu_bands)
+        bv = np.minimum(v, 1 - v)
+        pu = u - (LENGTH - self.pallu_len)
+        part, band = self.parts(u, v)
         colour = np.empty((n, 3), np.float32)
         zari = np.zeros(n, np.float32)
         # Each band paints only its own points, in its own coordinates.

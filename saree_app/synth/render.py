@@ -240,7 +240,15 @@ def render(
     np.clip(v, 0, 1, out=v)
     idx = np.flatnonzero(cloth)
     uu, vv = u.ravel()[idx], v.ravel()[idx]
-    part, band, col, zari, opacity = d.evaluate(uu, vv)
+    # Colour is sampled a random fraction of a pixel off the pixel centre, so fine repeats
+    # (checks, dots) blur into noise the camera smooths, not into moire; the part mask stays
+    # on the exact pixel centres.
+    foot = np.float32(1.0 / max(shot.px_per_unit, 1.0))
+    uj = uu + (rng.random(idx.size, dtype=np.float32) - 0.5) * foot
+    vj = vv + (rng.random(idx.size, dtype=np.float32) - 0.5) * foot
+    _pj, _bj, col, zari, _oj = d.evaluate(uj, np.clip(vj, 0, 1))
+    part, band = d.parts(uu, vv)
+    opacity = np.where(part == 1, d.body_opacity, d.other_opacity).astype(np.float32)
 
     rev = back.ravel()[idx]
     if rev.any() and not d.reversible:

@@ -76,8 +76,8 @@ def background(name: str, rng: np.random.Generator, h: int, w: int) -> np.ndarra
         plank = max(h, w) * rng.uniform(0.12, 0.3)
         k = np.floor(across / plank)
         warp = smooth_noise(rng, h, w, 4) * 6
-        grain = np.sin((across + warp * 3 + k * 37.0) * rng.uniform(0.25, 0.6) + along * 0.01)
-        ring = np.sin((across + warp * 8) * 0.05 + k)
+        grain = np.sin((across + warp * 1.5 + k * 37.0) * rng.uniform(0.25, 0.6) + along * 0.01)
+        ring = np.sin((across + warp * 4) * 0.03 + k)
         shade = 1 + 0.08 * grain + 0.1 * ring + 0.12 * (np.sin(k * 12.9898) * 0.5)
         gap = np.mod(across, plank) < 1.5
         shade = np.where(gap, 0.55, shade)
