@@ -19,6 +19,7 @@ def vectors(
     dim: int,
     kind: str,
     rng: np.random.Generator,
+    *,
     seeds: np.ndarray | None = None,
     spread: float = 0.8,
 ) -> np.ndarray:
@@ -174,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.data = "seeded"
         print(f"seeded from {seeds.shape[0]} real embeddings of {args.from_catalog}")
     # Queries come from the same distribution as the items (a new photo of a known kind).
-    both = vectors(args.n + args.queries, args.dim, args.data, rng, seeds, args.spread)
+    both = vectors(args.n + args.queries, args.dim, args.data, rng, seeds=seeds, spread=args.spread)
     data, queries = both[: args.n], both[args.n :]
     print(f"data: {args.data}, spread {args.spread}")
     bench_exact(data, queries, args.k)
@@ -187,7 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     del data, both
     big = vectors(
-        args.ann_n + args.queries, args.dim, args.data, np.random.default_rng(2), seeds, args.spread
+        args.ann_n + args.queries,
+        args.dim,
+        args.data,
+        np.random.default_rng(2),
+        seeds=seeds,
+        spread=args.spread,
     )
     nprobes = [int(x) for x in args.nprobe.split(",") if x.strip()]
     bench_ann(big[: args.ann_n], big[args.ann_n :][:200], args.ann_k, nprobes, args.nlist)
