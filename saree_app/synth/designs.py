@@ -986,7 +986,7 @@ def sambalpuri(k: Pick) -> Design:
     bw = k.u(0.1, 0.16)
     bc = k.colour(k.one(["red", "black", "maroon", "white"]))
     bh = bw - 0.03
-    row = k.one(["conch", "wheel"])
+    row = k.one(["conch", "wheel", "flower"])
     rp, rcell, rsize = _motif_band(k, bc, row, fg, bh, zari=0.0, flip=True, jitter=jit)
     border = _stack(
         [

@@ -53,13 +53,13 @@ def _rng(tradition: str, seed: int, stream: int) -> np.random.Generator:
 
 def _frame(view: str, rng: np.random.Generator, size: int) -> tuple[int, int]:
     """(h, w): the longer side is `size`; portrait for hanging and draped cloth."""
-    short = round(size * 0.75)
+    short = round(size * (0.75 if rng.random() < 0.7 else 2 / 3))
     r = rng.random()
     if view in ("hung", "draped"):
         return (size, short) if r < 0.75 else (size, size)
     if r < 0.5:
         return short, size
-    if r < 0.85:
+    if r < 0.85 or view == "folded":
         return size, size
     return size, short
 

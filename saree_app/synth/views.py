@@ -208,7 +208,8 @@ def _sheet(
         crease = np.exp(-((dist * scale / 2.5) ** 2))
         shade = (np.where(flap, shade * 0.9, shade) + 0.18 * crease).astype(np.float32)
         back = flap
-    spec = _flat_spec(h, w, rng, light) * np.clip(shade - 0.85, 0, 1) * 3
+    # A broad sheen where the light's reflection falls, brighter on the crests of wrinkles.
+    spec = _flat_spec(h, w, rng, light) * (0.25 + np.clip(shade - 0.85, 0, 1) * 3)
     return Layer(valid, u, v, shade, spec.astype(np.float32), back)
 
 
