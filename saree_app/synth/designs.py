@@ -1277,7 +1277,14 @@ def gadwal(k: Pick) -> Design:
     st = pt.stripes([z, bc], [0.015, 0.012], zari=[1, 0])
     pallu = _stack(
         [
-            (0.03, pt.teeth(bc, body_c, height=0.03, period=0.03), ("KupadamJoin",), 0.003, 0.03),
+            # The silk pallu is woven apart and joined to the cotton body: the join is visible.
+            (
+                0.03,
+                pt.teeth(bc, body_c, height=0.03, period=0.03),
+                ("KupadamJoin", "SeparatePallu"),
+                0.003,
+                0.03,
+            ),
             (0.06, st, zs, 0, 0),
             (rh, row, (*_m(big), *zs), cell, size),
             (0.06, st, zs, 0, 0),
@@ -1331,7 +1338,7 @@ def ilkal(k: Pick) -> Design:
             (
                 0.04,
                 pt.teeth(red, body_c, height=0.04, period=0.025),
-                ("TopeTeniJoin",),
+                ("TopeTeniJoin", "SeparatePallu"),
                 0.002,
                 0.03,
             ),
