@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the Linux one-folder bundle (dist/saree-app/) from this checkout, then check it: no torch
-# inside, the data and Qt plugins present, and the bundle's self-test passing in a clean
-# environment (no project venv), every view rendered. Reports the bundle's size and start-up time.
+# inside, the data and Qt plugins present, the bundle's self-test passing in a clean environment
+# (no project venv), every view rendered, and (with Xvfb) the window opening on X11. Reports
+# the bundle's size and start-up time.
 #
 #   packaging/build.sh              make build/venv (once), install .[package], build, check
 #   packaging/build.sh --venv DIR   use an existing venv that already has the app's dependencies
@@ -22,7 +23,7 @@ while (($#)); do
   case $1 in
     --venv) VENV=${2:?--venv needs a directory}; MANAGED_VENV=0; shift 2 ;;
     --tar) TAR=1; shift ;;
-    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -147,6 +148,24 @@ shot_count=$(find "$shots" -name '*.png' | wc -l)
 ((shot_count > 0)) || { echo "build.sh: --screenshots wrote no PNG" >&2; exit 1; }
 echo "$shot_count views rendered to ${shots#"$ROOT"/}/"
 
+# The real start: the main window on the X11 platform plugin, as on a user's desktop. Passing
+# means it is still up after 10 s (timeout's 124); any other status is a failed start.
+if command -v xvfb-run >/dev/null; then
+  say "$APP on X11 (Xvfb, clean environment): main window up for 10 s"
+  x11_status=0
+  clean env QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" \
+    timeout 10 "$BUNDLE/$APP" >"$scratch/x11.log" 2>&1 || x11_status=$?
+  if ((x11_status != 124)); then
+    cat "$scratch/x11.log" >&2
+    echo "build.sh: $APP did not stay up on X11 (exit status $x11_status)" >&2
+    exit 1
+  fi
+  x11_result="window stayed up 10 s on X11 (Xvfb)"
+else
+  x11_result="not checked: no xvfb-run on this machine (apt install xvfb)"
+fi
+echo "$x11_result"
+
 # --- 5. report -----------------------------------------------------------------------------
 version=$("$PY" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
 if ((TAR)); then
@@ -162,6 +181,7 @@ fi
   echo "build time:        ${build_s} s (PyInstaller only)"
   echo "self-test:         passed 3 of 3 in a clean environment"
   echo "views rendered:    $shot_count (build/bundle-screenshots/)"
+  echo "X11 start:         $x11_result"
   echo "start-up time:     median ${median_ms} ms of --self-test (runs: ${times[*]} ms)"
   if ((TAR)); then echo "archive:           $tarball ($(du -sh "$tarball" | cut -f1))"; fi
 } | tee "$REPORT"
