@@ -1379,6 +1379,27 @@ GRAMMARS: dict[str, Callable[[Pick], Design]] = {
 }
 
 
+# Handloom cotton (or cotton-silk) grounds: uneven yarn shows; filament silk is smoother.
+COTTON_GROUNDS = frozenset(
+    {
+        "Chettinad",
+        "Kasavu",
+        "Ilkal",
+        "Jamdani",
+        "KotaDoria",
+        "Gadwal",
+        "Sambalpuri",
+        "PochampallyIkat",
+        "Maheshwari",
+        "Chanderi",
+        "Bandhani",
+    }
+)
+
+
 def design(tradition: str, rng: np.random.Generator) -> Design:
     """A random saree of the tradition."""
-    return GRAMMARS[tradition](Pick(rng))
+    k = Pick(rng)
+    d = GRAMMARS[tradition](k)
+    d.slub = k.u(0.04, 0.08) if tradition in COTTON_GROUNDS else k.u(0.015, 0.035)
+    return d

@@ -246,6 +246,11 @@ def render(
     foot = np.float32(1.0 / max(shot.px_per_unit, 1.0))
     uj = uu + (rng.random(idx.size, dtype=np.float32) - 0.5) * foot
     vj = vv + (rng.random(idx.size, dtype=np.float32) - 0.5) * foot
+    # Woven designs change colour only from one thread to the next: in close-ups their outlines
+    # step along the thread grid (no effect once a pixel covers several threads).
+    t = np.float32(_THREADS)
+    uj = (np.floor(uj * t) + 0.5) / t
+    vj = (np.floor(vj * t) + 0.5) / t
     _pj, _bj, col, zari, _oj = d.evaluate(uj, np.clip(vj, 0, 1))
     part, band = d.parts(uu, vv)
     opacity = np.where(part == 1, d.body_opacity, d.other_opacity).astype(np.float32)
