@@ -163,7 +163,7 @@ class Catalog:
     at any moment leaves a consistent file: each photo is either fully in, or not at all.
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, timeout: float = 30.0) -> None:
         self.path = Path(path)
         if not self.path.exists() and not create:
             raise CatalogError(f"{self.path}: no such catalogue")
@@ -177,12 +177,15 @@ class Catalog:
         self._cache: dict[tuple[str, str], tuple[tuple[int, int], np.ndarray, np.ndarray]] = {}
         try:
             self._db = sqlite3.connect(
-                str(self.path), isolation_level=None, check_same_thread=False, timeout=30
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=timeout
             )
         except sqlite3.Error as exc:
             raise CatalogError(f"{self.path}: cannot open ({exc})") from exc
         try:
             self._setup()
+        except sqlite3.OperationalError as exc:
+            self._db.close()
+            raise CatalogError(_plain(self.path, exc)) from exc
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise CatalogError(
@@ -265,17 +268,28 @@ class Catalog:
                 finally:
                     self._depth -= 1
                 return
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise CatalogError(_plain(self.path, exc)) from exc
             self._depth = 1
             try:
                 yield
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._depth = 0
+                self._rollback()
+                raise CatalogError(_plain(self.path, exc)) from exc
             except BaseException:
                 self._depth = 0
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             self._depth = 0
-            self._db.execute("COMMIT")
             self._writes += 1
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -669,6 +683,18 @@ class Catalog:
 
 _PHOTO_COLS = "id, path, sha256, size, width, height, exif_date, camera, added"
 _PRED_COLS = "photo_id, model_sha256, top_tradition, top_probability, uncertain, result, created"
+
+
+def _plain(path: Path, exc: sqlite3.Error) -> str:
+    """A sqlite failure in the curator's words (the catalogue is unchanged by it)."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"{path}: the catalogue is busy in another program; close it and try again"
+    if "readonly" in text:
+        return f"{path}: the catalogue is read-only; copy it to a folder you can write to"
+    if "full" in text:
+        return f"{path}: the disk is full; nothing was lost, free some space and try again"
+    return f"{path}: {text}"
 
 
 def _stored(row: tuple[Any, ...]) -> StoredPrediction:

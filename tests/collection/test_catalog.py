@@ -174,3 +174,22 @@ def test_migration_runs_once_and_atomically(
         assert cat.count() == 1
     with Catalog(path) as cat:  # already migrated: nothing runs twice
         assert cat.schema_version == len(good)
+
+
+def test_busy_catalogue_is_a_plain_error_and_loses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "c.saree"
+    with Catalog(path) as cat:
+        _record(cat, 1)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        with Catalog(path, timeout=0.05) as cat:
+            with pytest.raises(CatalogError, match="busy in another program"):
+                _record(cat, 2)
+            assert cat.count() == 1
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with Catalog(path) as cat:
+        _record(cat, 2)
+        assert cat.count() == 2
