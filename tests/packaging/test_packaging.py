@@ -239,12 +239,18 @@ def test_install_script_installs_and_uninstalls_for_the_user(tmp_path: Path) -> 
         assert link.resolve() == (dest / name).resolve()
         run = subprocess.run([str(link)], capture_output=True, text=True, check=True)
         assert run.stdout.strip() == name
-    menu = _desktop_entry(prefix / "share" / "applications" / "saree-app.desktop")
+    menu_file = prefix / "share" / "applications" / "saree-app.desktop"
+    menu = _desktop_entry(menu_file)
     assert menu["Exec"] == f'"{dest}/saree-app"'
     assert menu["TryExec"] == f"{dest}/saree-app"
     assert menu["Icon"] == "saree-app"
     icon = prefix / "share" / "icons" / "hicolor" / "256x256" / "apps" / "saree-app.png"
     assert icon.read_bytes() == (PACKAGING / "icons" / "saree-app.png").read_bytes()
+    if shutil.which("desktop-file-validate"):
+        check = subprocess.run(
+            ["desktop-file-validate", str(menu_file)], capture_output=True, text=True, check=False
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
 
     result = _run_install(dest, prefix, "--uninstall")
     assert result.returncode == 0, result.stdout + result.stderr
