@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import threading
 from dataclasses import dataclass
@@ -129,8 +130,8 @@ class AnnIndex:
         index.train(sample)
         index.add(data)
         index.nprobe = min(nprobe, nlist)
-        self._quantizer = quantizer  # faiss keeps a raw pointer; keep the owner alive
-        self.index = index
+        self._quantizer: Any = quantizer  # faiss keeps a raw pointer; keep the owner alive
+        self.index: Any = index
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -170,12 +171,78 @@ class AnnIndex:
         scores, rows = self.index.search(normalise_rows(queries), k)
         return rows, scores
 
+    def add(self, ids: np.ndarray, matrix: np.ndarray, *, normalised: bool = False) -> None:
+        """Add rows without retraining the coarse cells (fine while the collection's kind of
+        sarees does not change; rebuild after it has grown several times over)."""
+        data = np.ascontiguousarray(
+            matrix if normalised else normalise_rows(matrix), dtype=np.float32
+        )
+        self.index.add(data)
+        self.ids = np.concatenate([self.ids, np.asarray(ids, dtype=np.int64)])
+
     def save(self, path: str | Path) -> None:
-        """Write the index (and ids beside it) so a large collection need not rebuild it."""
+        """Write the index and its ids (each atomically) so it need not be rebuilt."""
         import faiss
 
-        faiss.write_index(self.index, str(path))
-        np.save(Path(str(path) + ".ids.npy"), self.ids)
+        target = Path(path)
+        tmp = target.with_name(target.name + ".tmp")
+        faiss.write_index(self.index, str(tmp))
+        ids_tmp = target.with_name(target.name + ".ids.tmp.npy")
+        np.save(ids_tmp, self.ids)
+        # ids first: an index file whose ids are missing or stale is detected and rebuilt.
+        ids_tmp.replace(_ids_path(target))
+        tmp.replace(target)
+
+    @classmethod
+    def load(cls, path: str | Path) -> AnnIndex:
+        """An index written by `save`; raises OSError or RuntimeError when it is unusable."""
+        import faiss
+
+        target = Path(path)
+        ids = np.load(_ids_path(target))
+        index = faiss.read_index(str(target))
+        if index.ntotal != ids.shape[0]:
+            raise RuntimeError(f"{target}: {index.ntotal} vectors but {ids.shape[0]} ids")
+        self = cls.__new__(cls)
+        self.ids = ids.astype(np.int64)
+        self.index = index
+        self._quantizer = None
+        return self
+
+
+def _ids_path(index_path: Path) -> Path:
+    return index_path.with_name(index_path.name + ".ids.npy")
+
+
+def ann_path(catalog: Catalog, model_sha256: str, part: str) -> Path:
+    """Where a catalogue keeps its approximate index for one model and part (beside it)."""
+    return catalog.path.with_name(f"{catalog.path.name}.{model_sha256[:12]}.{part}.faiss")
+
+
+def _ann_for(
+    catalog: Catalog, model_sha256: str, part: str, ids: np.ndarray, matrix: np.ndarray
+) -> AnnIndex:
+    """The saved index brought up to date (new photos added), or a fresh one, saved."""
+    path = ann_path(catalog, model_sha256, part)
+    ann: AnnIndex | None = None
+    if path.exists():
+        try:
+            ann = AnnIndex.load(path)
+        except (OSError, RuntimeError, ValueError):
+            ann = None
+    n = 0 if ann is None else len(ann)
+    if ann is not None and (n > len(ids) or not np.array_equal(ann.ids, ids[:n])):
+        ann = None  # photos were removed or re-embedded: rebuild
+    if ann is None:
+        ann = AnnIndex(ids, matrix)
+    elif n < len(ids):
+        ann.add(ids[n:], matrix[n:])
+    else:
+        return ann
+    with contextlib.suppress(OSError, RuntimeError):
+        # A read-only folder: search still works, the index is rebuilt next session.
+        ann.save(path)
+    return ann
 
 
 def search(
@@ -295,7 +362,7 @@ def catalog_index(
     if len(ids) == 0:
         index = ExactIndex(ids, np.zeros((0, 1), dtype=np.float32))
     elif use_ann:
-        index = AnnIndex(ids, matrix)
+        index = _ann_for(catalog, model_sha256, part, ids, matrix)
     else:
         index = ExactIndex(ids, matrix)
     _INDEXES[key] = (matrix, index)

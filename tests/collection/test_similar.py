@@ -134,3 +134,34 @@ def test_search_uses_the_approximate_index_when_asked(tmp_path: Path) -> None:
             return
         found = search(cat, 1, k=3, approximate=True)
         assert [m.photo_id for m in found] == [2, 3, 4]
+
+
+@pytest.mark.skipif(not faiss_available(), reason="faiss-cpu (extra `ann`) not installed")
+def test_approximate_index_is_saved_and_grows_with_the_catalogue(tmp_path: Path) -> None:
+    from saree_app.collection import similar
+
+    with _catalogue(tmp_path) as cat:
+        first = [m.photo_id for m in search(cat, 1, k=3, approximate=True)]
+        path = similar.ann_path(cat, SHA, "whole")
+        assert path.exists()
+        similar._INDEXES.clear()  # a new session: the index comes from the file
+        loaded = similar.catalog_index(cat, SHA, "whole", approximate=True)
+        assert len(loaded) == 8
+        assert [m.photo_id for m in search(cat, 1, k=3, approximate=True)] == first
+        vec = np.array([1, 0.01, 0, 0], np.float32)
+        cat.record(
+            NewPhoto("/p/new.jpg", "f" * 64, 10, 1, 1),
+            SHA,
+            {},
+            top_tradition="Paithani",
+            top_probability=0.5,
+            uncertain=False,
+            embedding=vec,
+            part_embeddings=np.stack([vec, vec, vec]),
+        )
+        found = search(cat, vec, k=1, approximate=True)
+        assert [m.photo_id for m in found] == [9]
+        assert len(similar.AnnIndex.load(path)) == 9
+        path.write_bytes(b"damaged")  # a damaged file is rebuilt, never fatal
+        similar._INDEXES.clear()
+        assert len(similar.catalog_index(cat, SHA, "whole", approximate=True)) == 9
