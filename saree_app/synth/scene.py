@@ -145,6 +145,9 @@ class Lighting:
     specular: float  # how strong highlights on silk and zari are
     ambient: float  # fold shading is mixed with this much flat light
     shadow: float  # strength of the cloth's drop shadow
+    bars: float = 0.0  # > 0: soft shadows of window bars fall across the frame, this dark
+    bar_angle: float = 0.0
+    bar_pitch: float = 0.3  # fraction of the frame between bars
 
     def field(self, h: int, w: int) -> np.ndarray:
         """Brightness over the frame, H x W float32."""
@@ -158,6 +161,10 @@ class Lighting:
             cx, cy = self.spot_centre
             r2 = (xn - cx) ** 2 + (yn - cy) ** 2
             f = f * (0.45 + 0.75 * np.exp(-r2 / (2 * self.spot**2)))
+        if self.bars > 0:
+            t = (np.cos(self.bar_angle) * xn + np.sin(self.bar_angle) * yn) / self.bar_pitch
+            bar = np.clip((np.abs(np.mod(t, 1.0) - 0.5) - 0.38) * 12, 0, 1)
+            f = f * (1 - self.bars * bar)
         out: np.ndarray = f.astype(np.float32)
         return out
 
@@ -204,6 +211,9 @@ def lighting(name: str, rng: np.random.Generator) -> Lighting:
             u(0.3, 0.6),
             u(0.35, 0.55),
             u(0.15, 0.3),
+            bars=u(0.2, 0.45) if rng.random() < 0.4 else 0.0,
+            bar_angle=u(0, np.pi),
+            bar_pitch=u(0.2, 0.45),
         )
     if name == "spot":
         return Lighting(
