@@ -87,7 +87,13 @@ CONTEXT: dict[str, Any] = {
 # Getty AAT concepts Linked Art uses for these roles.
 _AAT = "http://vocab.getty.edu/aat/"
 _NOTE = {"id": f"{_AAT}300027200", "type": "Type", "_label": "Notes"}
-_TEXTILES = {"id": f"{_AAT}300014063", "type": "Type", "_label": "textiles (visual works)"}
+_TYPE_OF_WORK = {"id": f"{_AAT}300435443", "type": "Type", "_label": "Type of Work"}
+_TEXTILES = {
+    "id": f"{_AAT}300014063",
+    "type": "Type",
+    "_label": "textiles (visual works)",
+    "classified_as": [_TYPE_OF_WORK],
+}
 
 
 @dataclass(frozen=True)

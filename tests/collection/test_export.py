@@ -107,6 +107,8 @@ def test_jsonld_is_linked_art_with_dublin_core(tmp_path: Path) -> None:
     objects = set(g.subjects(RDF.type, crm["E22_Human-Made_Object"]))
     assert len(objects) == 3
     first = rdflib.URIRef(f"urn:sha256:{0:064x}")
+    textiles = rdflib.URIRef("http://vocab.getty.edu/aat/300014063")
+    assert (first, crm.P2_has_type, textiles) in g
     production = g.value(first, crm.P108i_was_produced_by)
     assert (production, RDF.type, crm.E12_Production) in g
     assert (production, crm.P32_used_general_technique, rdflib.URIRef(NS + "Kanchipuram")) in g
