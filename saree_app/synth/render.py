@@ -83,7 +83,7 @@ def _shadow(cover: np.ndarray, light: scene.Lighting, h: int, w: int) -> np.ndar
 def _occluders(rng: np.random.Generator, h: int, w: int) -> list[Prop]:
     """Things in front of the cloth now and then: a price tag, a clothes peg, fingers."""
     out: list[Prop] = []
-    if rng.random() > 0.25:
+    if rng.random() > 0.18:
         return out
     img = Image.new("L", (w, h), 0)
     dr = ImageDraw.Draw(img)

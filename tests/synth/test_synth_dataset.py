@@ -52,6 +52,22 @@ def test_two_workers_write_the_same_labels_as_one(tmp_path: Path) -> None:
     assert (a / str(first)).read_bytes() == (b / str(first)).read_bytes()
 
 
+def test_dataset_seed_gives_other_photos(tmp_path: Path) -> None:
+    a = write_dataset(tmp_path / "a", 2, 48, ["Chettinad"], workers=1, seed=0)
+    b = write_dataset(tmp_path / "b", 2, 48, ["Chettinad"], workers=1, seed=1)
+    ra, rb = _rows(a), _rows(b)
+    assert [r["seed"] for r in ra] != [r["seed"] for r in rb]
+    assert (a / str(ra[0]["image"])).read_bytes() != (b / str(rb[0]["image"])).read_bytes()
+
+
+def test_camera_family_can_be_held_out(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path, 10, 48, ["Ilkal"], {"camera": ["low_light"]}, workers=1)
+    for r in _rows(root):
+        fams = r["families"]
+        assert isinstance(fams, dict)
+        assert (r["split"] == "heldout") == (fams["camera"] == "low_light")
+
+
 def test_parse_heldout() -> None:
     assert parse_heldout(["view=draped,background=wood", "view=hung"]) == {
         "view": ["draped", "hung"],
