@@ -1,6 +1,7 @@
 """Procedural saree renderer: labelled photos, part masks, attributes. numpy + pillow only."""
 
 from saree_app.synth.dataset import contact_sheet, write_dataset, write_samples
+from saree_app.synth.designs import ATTRIBUTES
 from saree_app.synth.render import (
     FAMILIES,
     RENDERED_TRADITIONS,
@@ -12,6 +13,7 @@ from saree_app.synth.scene import BACKGROUNDS, CAMERAS, LIGHTINGS
 from saree_app.synth.views import VIEWS
 
 __all__ = [
+    "ATTRIBUTES",
     "BACKGROUNDS",
     "CAMERAS",
     "FAMILIES",

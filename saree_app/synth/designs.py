@@ -1379,6 +1379,18 @@ GRAMMARS: dict[str, Callable[[Pick], Design]] = {
 }
 
 
+# Every attribute id the renderer can put on a photo (ontology term ids), sorted: the model's
+# attribute head can be built from this list before any data set is written.
+ATTRIBUTES: tuple[str, ...] = (
+    "BandhaniDots", "Buti", "Chatai", "Checks", "CoinButi", "Conch", "ContrastingBorder",
+    "DoubleIkat", "Eent", "Elephant", "ExtraWeft", "Fish", "FloralJaal", "Flower", "HeavyZari",
+    "Heera", "Ikat", "IkatDiamond", "JamdaniWeave", "KorvaiJoin", "KupadamJoin",
+    "NarrativeFigures", "NarrativePallu", "Paisley", "Parrot", "Peacock", "PlainWeave",
+    "ReversibleBorder", "Rudraksha", "SeparatePallu", "SheerBody", "SingleIkat", "StripedPallu",
+    "Stripes", "Swan", "TapestryWeave", "TempleBorder", "TieDye", "TopeTeniJoin", "Vine",
+    "Wheel", "ZariBands", "ZariBrocade", "ZariGroundPallu",
+)  # fmt: skip
+
 # Handloom cotton (or cotton-silk) grounds: uneven yarn shows; filament silk is smoother.
 COTTON_GROUNDS = frozenset(
     {

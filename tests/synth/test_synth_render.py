@@ -7,6 +7,7 @@ import pytest
 
 from saree_app.knowledge.namespace import SAREE
 from saree_app.synth import (
+    ATTRIBUTES,
     BACKGROUNDS,
     CAMERAS,
     LIGHTINGS,
@@ -52,15 +53,19 @@ def test_output_shapes_and_mask_values() -> None:
 def test_every_label_the_grammars_can_emit_is_an_attribute_term() -> None:
     seen: set[str] = set()
     for t in GRAMMARS:
-        for seed in range(12):
+        for seed in range(40):
             d = design(t, np.random.default_rng(seed))
             for band in d.bands():
                 seen.update(band.attrs)
             seen.update(d.requires)
-    for a in seen:
+            if d.reversible_border:
+                seen.add("ReversibleBorder")
+    assert seen <= set(ATTRIBUTES), seen - set(ATTRIBUTES)
+    assert list(ATTRIBUTES) == sorted(set(ATTRIBUTES))
+    for a in ATTRIBUTES:
         getattr(SAREE, a)
-    assert not seen & FIBRES
-    assert not seen & set(RENDERED_TRADITIONS)
+    assert not set(ATTRIBUTES) & FIBRES
+    assert not set(ATTRIBUTES) & set(RENDERED_TRADITIONS)
 
 
 def test_rendered_attributes_are_terms_in_every_view() -> None:
