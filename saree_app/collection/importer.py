@@ -255,6 +255,9 @@ def _import(
             except OSError as exc:
                 skip(shown, f"cannot be read ({exc.strerror or exc})")
                 continue
+            if not data:
+                skip(shown, "the file is empty (0 bytes)")  # not "the same photo" as another
+                continue
             sha = hashlib.sha256(data).hexdigest()
             known = seen.get(sha)
             if known is not None and known in done_by_model:

@@ -26,6 +26,7 @@ def _broken_folder(root: Path) -> dict[str, Path]:
     cut = root / "Banarasi" / "cut.jpg"
     cut.write_bytes(good[0].read_bytes()[:300])
     (root / "Banarasi" / "empty.jpg").write_bytes(b"")
+    (root / "Paithani" / "empty too.jpg").write_bytes(b"")
     (root / "Paithani" / "report.pdf.jpg").write_bytes(b"%PDF-1.4 not a photo" * 10)
     (root / "notes.txt").write_text("provenance notes")
     (root / "Kanchipuram" / "000.mask.png").write_bytes(b"mask, ignored")
@@ -56,13 +57,13 @@ def test_import_reports_bad_files_and_duplicates_and_never_raises(tmp_path: Path
             steps.append(step)
         last = steps[-1]
         assert last.finished
-        assert last.done == last.total == 11
-        assert [s.done for s in steps[:-1]] == list(range(1, 12))  # one step per file
+        assert last.done == last.total == 12
+        assert [s.done for s in steps[:-1]] == list(range(1, 13))  # one step per file
         assert last.added == 6
         assert cat.count() == 6
         reasons = {Path(s.path).name: s.reason for s in last.skipped}
         assert "cut short" in reasons["cut.jpg"] or "damaged" in reasons["cut.jpg"]
-        assert "empty" in reasons["empty.jpg"]
+        assert reasons["empty.jpg"] == reasons["empty too.jpg"] == "the file is empty (0 bytes)"
         assert "PDF" in reasons["report.pdf.jpg"]
         assert "not a photo" in reasons["notes.txt"]
         assert reasons["same.jpg"] == f"same photo as {files['first']}"
