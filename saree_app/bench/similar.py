@@ -143,6 +143,33 @@ def bench_ann(
         print(f"  nprobe {nprobe:4d}: recall@{k} {recall:.3f}, median {med:.2f} ms, p95 {p95:.2f}")
 
 
+def bench_quality(catalogue: Path, k: int) -> None:
+    """Precision@k of each part's neighbours: the share from the same tradition (the folder a
+    photo was imported from, as in a rendered collection)."""
+    from saree_app.collection.catalog import PARTS, Catalog
+
+    with Catalog(catalogue, create=False) as cat:
+        sha = cat.latest_model()
+        assert sha is not None
+        folder = {p.id: Path(p.path).parent.name for p in cat.photos()}
+        print(f"precision@{k} by tradition (photo folder) over {len(folder)} photos:")
+        for part in PARTS:
+            ids, m = cat.embeddings(sha, part)
+            if len(ids) <= k:
+                continue
+            truth = np.array([folder[int(i)] for i in ids])
+            unit = normalise_rows(m)
+            hits = 0
+            for s in range(0, len(ids), 256):
+                sims = unit[s : s + 256] @ unit.T
+                for r in range(sims.shape[0]):
+                    sims[r, s + r] = -np.inf  # never its own neighbour
+                best = np.argpartition(-sims, k, axis=1)[:, :k]
+                hits += int((truth[best] == truth[s : s + 256, None]).sum())
+            chance = np.mean([np.mean(truth == t) for t in truth])
+            print(f"  {part:<7} {hits / (k * len(ids)):.3f}  (chance {chance:.3f})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print median query times (and recall for the approximate index)."""
     ap = argparse.ArgumentParser(prog="saree bench similar")
@@ -154,6 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--spread", type=float, default=0.8, help="noise norm in clusters")
     ap.add_argument("--from-catalog", type=Path, help="seed vectors: a catalogue's embeddings")
     ap.add_argument("--no-catalogue", action="store_true", help="skip the catalogue-file run")
+    ap.add_argument(
+        "--quality", action="store_true", help="with --from-catalog: precision@k by folder"
+    )
     ap.add_argument("--ann-n", type=int, default=1_000_000, help="items for approximate search")
     ap.add_argument("--ann-k", type=int, default=10)
     ap.add_argument("--nprobe", default="8,16,32,64", help="comma-separated nprobe values")
@@ -172,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             seeds = cat.embeddings(sha, "whole")[1]
         args.dim = seeds.shape[1]
+        if args.quality:
+            bench_quality(args.from_catalog, args.k)
         args.data = "seeded"
         print(f"seeded from {seeds.shape[0]} real embeddings of {args.from_catalog}")
     # Queries come from the same distribution as the items (a new photo of a known kind).
