@@ -126,7 +126,8 @@ class AnnIndex:
         index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
         index.cp.seed = seed
         rng = np.random.default_rng(seed)
-        sample = data if n <= 64 * nlist else data[rng.choice(n, 64 * nlist, replace=False)]
+        # 40 points per cell is what k-means needs (faiss warns below 39); more only costs time.
+        sample = data if n <= 40 * nlist else data[rng.choice(n, 40 * nlist, replace=False)]
         index.train(sample)
         index.add(data)
         index.nprobe = min(nprobe, nlist)
