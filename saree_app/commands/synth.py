@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     sa = s.add_parser("samples", help="sample photos for the app's sample collection")
     sa.add_argument("--out", required=True, type=Path, help="output folder")
-    sa.add_argument("--count", type=int, default=12)
+    sa.add_argument("--count", type=int, default=16, help="photos (default: one per tradition)")
     sa.add_argument("--size", type=int, default=640)
     sa.add_argument("--seed", type=int, default=0)
     sa.set_defaults(func=_samples)

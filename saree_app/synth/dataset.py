@@ -182,8 +182,14 @@ def contact_sheet(
     return sheet
 
 
-def write_samples(out: str | Path, count: int = 12, size: int = 640, seed: int = 0) -> list[Path]:
-    """`count` sample photos (JPEG) for the app's sample collection, mixed traditions and views."""
+def write_samples(out: str | Path, count: int = 16, size: int = 640, seed: int = 0) -> list[Path]:
+    """`count` sample photos (JPEG) for the app's sample collection: mixed traditions and views.
+
+    Cameras are the well-behaved ones (clean, phone): samples show what the app does with a
+    decent photo. Files are named <Tradition>-<nn>.jpg.
+    """
+    if count < 1:
+        raise SynthError(f"sample count must be at least 1, not {count}")
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -194,8 +200,9 @@ def write_samples(out: str | Path, count: int = 12, size: int = 640, seed: int =
     for i in range(count):
         t = names[int(order[i % len(names)])]
         v = views[i % len(views)]
-        img, _m, _a, _meta = render(t, 500 + i, size, view=v)
+        cam = ("clean", "phone")[i % 2]
+        img, _m, _a, _meta = render(t, 500 + 100 * seed + i, size, view=v, camera=cam)
         path = root / f"{t}-{i + 1:02d}.jpg"
-        img.save(path, quality=85, optimize=True)
+        img.save(path, quality=82, optimize=True)
         written.append(path)
     return written

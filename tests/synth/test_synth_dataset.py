@@ -131,3 +131,7 @@ def test_sheet_and_samples(tmp_path: Path) -> None:
     assert len(paths) == 2
     for p in paths:
         assert Image.open(p).format == "JPEG"
+        assert max(Image.open(p).size) == 96
+    assert len({p.name.split("-")[0] for p in paths}) == 2  # two different traditions
+    with pytest.raises(SynthError, match="at least 1"):
+        write_samples(tmp_path / "s", count=0)
