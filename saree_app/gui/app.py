@@ -83,15 +83,18 @@ def make_app(argv: Sequence[str] | None = None) -> object:
     app.setOrganizationName("saree-app")
     app.setApplicationName("Saree provenance")
     assert isinstance(app, QApplication)
-    from saree_app.gui.qtfix import emit_leaks_true
+    from saree_app.gui import qtfix
 
-    emit_leaks_true()
+    qtfix.apply()
     theme.apply(app)
     return app
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the app; returns the exit status."""
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # imports run in a child process, also when bundled
     args = build_parser().parse_args(argv)
     if args.self_test or args.screenshots:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

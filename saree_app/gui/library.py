@@ -55,6 +55,7 @@ class Library:
         *,
         model: Path | None = None,
         threads: int | None = None,
+        import_in_child: bool = True,
     ) -> None:
         from saree_app.collection.catalog import Catalog
 
@@ -63,6 +64,7 @@ class Library:
         self.catalog = Catalog(collection)
         self._model_path = model
         self._threads = threads or None
+        self.import_in_child = import_in_child
         self._lock = threading.Lock()
         self.predictor: Any = None
         self.model_problem: str | None = "The model is still loading."
@@ -248,100 +250,22 @@ class Library:
     # --- import and export (generators and functions for the worker)
     def import_paths(self, paths: Sequence[Path], cancel: Callable[[], bool]) -> Iterator[Any]:
         """Import folders (recursively) and single photos; yields ImportProgress over all of
-        them and returns the last one (the worker's result)."""
-        from dataclasses import replace
-
-        from saree_app.collection.importer import ImportProgress, import_folder
+        them and returns the last one (the worker's result). In a child process unless the
+        library was opened with import_in_child=False (tests)."""
+        from saree_app.gui.importing import import_in_child, import_paths
 
         if self.predictor is None:
             raise RuntimeError(
                 (self.model_problem or "No model is loaded.")
                 + " Photos are classified as they are imported, so import needs the model."
             )
-        folders = [p for p in paths if p.is_dir()]
-        files = [p for p in paths if not p.is_dir()]
-        base = ImportProgress(0, 0, "", 0, 0, ())
-        last = base
-        segments: list[Callable[[], Iterator[Any]]] = [
-            (lambda f=f: import_folder(self.catalog, f, self.predictor, cancel=cancel))
-            for f in folders
-        ]
-        if files:
-            segments.append(lambda: self._import_files(files, cancel))
-        for make in segments:
-            step = None
-            for step in make():
-                last = replace(
-                    step,
-                    done=base.done + step.done,
-                    total=base.total + step.total,
-                    added=base.added + step.added,
-                    already=base.already + step.already,
-                    skipped=base.skipped + step.skipped,
-                    finished=False,
+        if self.import_in_child:
+            return (
+                yield from import_in_child(
+                    self.path, self._model_path, self._threads, paths, cancel
                 )
-                yield last
-                if step.cancelled:
-                    return last
-            base = replace(last, cancelled=False)
-        last = replace(last, finished=True, current="")
-        yield last
-        return last
-
-    def _import_files(self, files: Sequence[Path], cancel: Callable[[], bool]) -> Iterator[Any]:
-        """Single photos dropped on the window: the importer's rules, without a folder scan."""
-        import hashlib
-
-        import numpy as np
-
-        from saree_app.collection.catalog import NewPhoto
-        from saree_app.collection.importer import ImportProgress, Skipped
-
-        predictor = self.predictor
-        sha_model = str(predictor.manifest.sha256)
-        seen = self.catalog.known_hashes(sha_model)
-        done = added = already = 0
-        skipped: list[Any] = []
-        todo: dict[Path, NewPhoto] = {}
-        for path in files:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                skipped.append(Skipped(str(path), f"cannot be read ({exc.strerror or exc})"))
-                done += 1
-                continue
-            digest = hashlib.sha256(data).hexdigest()
-            if digest in seen:
-                already += 1
-                done += 1
-                continue
-            todo[path] = NewPhoto(str(path), digest, len(data))
-        total = len(files)
-        yield ImportProgress(done, total, "", added, already, tuple(skipped))
-        for path, result in predictor.predict_many(list(todo)):
-            new = todo[Path(path)]
-            if isinstance(result, BaseException):
-                skipped.append(Skipped(new.path, str(getattr(result, "reason", result))))
-            else:
-                w, h = result.photo_size
-                top = result.fused.ranking[0] if result.fused.ranking else None
-                self.catalog.record(
-                    NewPhoto(new.path, new.sha256, new.size, w, h),
-                    sha_model,
-                    result.to_dict(),
-                    top_tradition=top.tradition if top else None,
-                    top_probability=float(top.probability) if top else None,
-                    uncertain=bool(result.uncertain),
-                    embedding=np.asarray(result.embedding, dtype=np.float32),
-                    part_embeddings=np.asarray(result.part_embeddings, dtype=np.float32),
-                )
-                added += 1
-            done += 1
-            yield ImportProgress(done, total, new.path, added, already, tuple(skipped))
-            if cancel():
-                yield ImportProgress(done, total, "", added, already, tuple(skipped), True)
-                return
-        yield ImportProgress(done, total, "", added, already, tuple(skipped), finished=True)
+            )
+        return (yield from import_paths(self.catalog, self.predictor, paths, cancel))
 
     def export(self, path: Path, fmt: str) -> Path:
         from saree_app.collection.export import export

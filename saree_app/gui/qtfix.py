@@ -1,9 +1,12 @@
-"""Workarounds for bugs in the Qt binding, each checked at run time rather than by version.
+"""A safety net for a broken Qt binding, switched on only when measured at run time.
 
-PySide6 6.12.0: `SignalInstance.emit()` returns Py_True without taking a reference, so every
-emit from Python takes one reference from `True`; after a few thousand emits (a long import,
-a morning of review) the interpreter aborts with "bool_dealloc: deallocating True or False".
-`emit()` below gives the reference back when, and only when, the running binding needs it.
+PySide6 6.12.0 (abi3 wheels) returns None, True and False to Python without taking a reference
+in many calls: every void method (setText, quit, setValue...) costs None a reference, every
+emit() and connect() costs True one. From Python 3.12 on these objects are immortal and nothing
+happens; on 3.11 the interpreter aborts ("none_dealloc" / "bool_dealloc") after enough calls,
+in a long import or a morning of review. pyproject.toml should exclude that release; when it
+is installed anyway, `apply()` makes the three singletons immortal the way 3.12 does, by
+giving them a reference count no session can use up.
 """
 
 from __future__ import annotations
@@ -12,14 +15,12 @@ import ctypes
 import sys
 from typing import Any
 
-_py_incref = ctypes.pythonapi.Py_IncRef
-_py_incref.argtypes = [ctypes.py_object]
-_py_incref.restype = None
+_HUGE = 1 << 40
 _STATE: dict[str, bool] = {}
 
 
-def emit_leaks_true() -> bool:
-    """Whether this binding's emit() drops a reference to True (measured once)."""
+def binding_leaks() -> bool:
+    """Whether void calls or emit() drop references to None / True (measured once)."""
     if "leaks" not in _STATE:
         from PySide6.QtCore import QObject, Signal
 
@@ -27,18 +28,27 @@ def emit_leaks_true() -> bool:
             ping = Signal()
 
         probe = _Probe()
-        before = sys.getrefcount(True)
-        results = [probe.ping.emit() for _ in range(8)]
-        del results
-        lost = before - sys.getrefcount(True)
-        for _ in range(max(0, lost)):
-            _py_incref(True)  # the probe's own losses
-        _STATE["leaks"] = lost >= 8
+        none0, true0 = sys.getrefcount(None), sys.getrefcount(True)
+        for _ in range(16):
+            probe.setObjectName("probe")
+            probe.ping.emit()
+        lost = max(none0 - sys.getrefcount(None), true0 - sys.getrefcount(True))
+        _STATE["leaks"] = lost >= 16
     return _STATE["leaks"]
 
 
+def apply() -> bool:
+    """Make None, True and False immortal if this binding needs it; True when it did."""
+    if sys.version_info >= (3, 12) or not binding_leaks():
+        return False
+    if not _STATE.get("applied"):
+        for obj in (None, True, False):
+            # ob_refcnt is the first field of every object in a release build of CPython 3.11.
+            ctypes.c_ssize_t.from_address(id(obj)).value += _HUGE
+        _STATE["applied"] = True
+    return True
+
+
 def emit(signal: Any, *args: Any) -> None:
-    """`signal.emit(*args)`, without the reference leak (safe from any thread)."""
-    result = signal.emit(*args)
-    if result is True and emit_leaks_true():
-        _py_incref(True)
+    """`signal.emit(*args)`; one place to route emits through should the binding need it."""
+    signal.emit(*args)

@@ -16,7 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from saree_app.gui.qtfix import emit, emit_leaks_true
+from saree_app.gui import qtfix
+from saree_app.gui.qtfix import emit
 
 # A progress bar cannot show more than a few updates a second; flooding the event loop with
 # one queued signal per photo is what makes a window stutter during a big import.
@@ -118,7 +119,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        emit_leaks_true()  # measured here, on the GUI thread, before any worker emits
+        qtfix.apply()  # on the GUI thread, before any worker emits
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._relay = _Relay()

@@ -67,8 +67,10 @@ class MainWindow(QMainWindow):
         collection: Path | None = None,
         model: Path | None = None,
         thumbs: ThumbnailStore | None = None,
+        import_in_child: bool = True,
     ) -> None:
         super().__init__()
+        self._import_in_child = import_in_child
         self.setObjectName("mainWindow")
         self.setWindowTitle("Saree provenance")
         self.settings = settings
@@ -371,7 +373,12 @@ class MainWindow(QMainWindow):
             except ValueError:
                 threads = 0
         try:
-            lib = Library(path, model=self._model_path, threads=threads or None)
+            lib = Library(
+                path,
+                model=self._model_path,
+                threads=threads or None,
+                import_in_child=self._import_in_child,
+            )
         except (CatalogError, OSError) as exc:
             show_error(self, "Cannot open the collection", str(exc))
             return False
