@@ -235,15 +235,21 @@ def flat(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
     extra = 2.0 if rng.random() < 0.35 else 0.0
     fringe = rng.uniform(0.03, 0.07) if rng.random() < 0.35 else 0.0
     fold = fringe == 0 and bool(rng.random() < 0.35)
-    rect = (LENGTH - lv - extra, LENGTH + fringe, 0.0, 1.0)
+    # Often folded in half along its length first: one border shows, the other lies beneath.
+    v0, v1, edge = 0.0, 1.0, None
+    if rng.random() < 0.3:
+        vf = rng.uniform(0.45, 0.65)
+        v0, v1, edge = (0.0, vf, vf) if rng.random() < 0.5 else (1 - vf, 1.0, 1 - vf)
+    width = v1 - v0
+    rect = (LENGTH - lv - extra, LENGTH + fringe, v0, v1)
     angle = rng.normal(0, 0.06) + (math.pi / 2 if (h > w and rng.random() < 0.8) else 0.0)
-    bw = lv * abs(math.cos(angle)) + abs(math.sin(angle))
-    bh = lv * abs(math.sin(angle)) + abs(math.cos(angle))
+    bw = lv * abs(math.cos(angle)) + width * abs(math.sin(angle))
+    bh = lv * abs(math.sin(angle)) + width * abs(math.cos(angle))
     s = rng.uniform(0.8, 0.98) * min(w / bw, h / bh)
     c_img = (w * rng.uniform(0.45, 0.55), h * rng.uniform(0.45, 0.55))
     quad = _place(
         centre_img=c_img,
-        centre_uv=(LENGTH - lv / 2, 0.5),
+        centre_uv=(LENGTH - lv / 2, (v0 + v1) / 2),
         scale=s,
         angle=angle,
         mirror=bool(rng.random() < 0.5),
@@ -262,6 +268,10 @@ def flat(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
         fringe=fringe,
         fold=fold,
     )
+    if edge is not None:
+        # The rounded fold catches the light.
+        ridge = np.exp(-(((layer.v - edge) * s / 3) ** 2))
+        layer.shade = (layer.shade + 0.2 * ridge).astype(np.float32)
     return Shot([layer], px_per_unit=s)
 
 
