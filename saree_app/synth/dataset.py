@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from saree_app.synth.render import (
     FAMILIES,
@@ -168,12 +168,18 @@ def contact_sheet(
         check_tradition(t)
     for v in cols:
         check_family("view", v)
-    label_w = 110 if labels else 0
+    size = max(11, min(22, cell // 10))
+    font: ImageFont.ImageFont | ImageFont.FreeTypeFont
+    try:
+        font = ImageFont.load_default(size=size)
+    except (OSError, ImportError, TypeError, ValueError):  # Pillow built without FreeType
+        font = ImageFont.load_default()
+    label_w = int(size * 9.5) if labels else 0
     sheet = Image.new("RGB", (label_w + cell * len(cols), cell * len(names)), (24, 24, 24))
     dr = ImageDraw.Draw(sheet)
     for r, t in enumerate(names):
         if labels:
-            dr.text((6, r * cell + cell // 2 - 6), t, fill=(230, 230, 230))
+            dr.text((8, r * cell + cell // 2 - size // 2), t, fill=(230, 230, 230), font=font)
         for c, v in enumerate(cols):
             img, _m, _a, _meta = render(t, seed * 1000 + r * 31 + c, cell, view=v)
             x = label_w + c * cell + (cell - img.width) // 2
