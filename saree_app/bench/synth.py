@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from saree_app.synth import RENDERED_TRADITIONS, VIEWS, render
+from saree_app.synth import RENDERED_TRADITIONS, VIEWS, render, write_dataset
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -16,6 +18,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=320, help="longer side in pixels")
     ap.add_argument("--repeats", type=int, default=5, help="timed rounds (median is reported)")
     ap.add_argument("--per-round", type=int, default=48, help="photos per round")
+    ap.add_argument(
+        "--dataset",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time write_dataset with 2 workers, N photos per tradition (temp folder)",
+    )
     args = ap.parse_args(argv)
     if args.size < 32 or args.repeats < 1 or args.per_round < 1:
         ap.error("size must be >= 32, repeats and per-round >= 1")
@@ -43,4 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for v, ts in per_view.items():
         if ts:
             print(f"  {v:8s} median {statistics.median(ts) * 1000:6.1f} ms CPU per photo")
+    if args.dataset > 0:
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            write_dataset(Path(tmp), args.dataset, args.size, workers=2)
+            n = args.dataset * len(RENDERED_TRADITIONS)
+            dt = time.perf_counter() - t0
+        print(f"  write_dataset, 2 workers: {n} photos in {dt:.1f} s = {n / dt:.1f} photos/s wall")
     return 0
