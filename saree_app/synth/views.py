@@ -480,8 +480,13 @@ def hung(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
         amp=rng.uniform(0.01, 0.04),
     )
     sv = wt / mean_cos  # px per cloth unit along the length
-    u = LENGTH - (y_b - ys) / sv if rng.random() < 0.7 else rng.uniform(1.0, 2.5) + (ys - y_t) / sv
+    down = rng.random() < 0.7  # the pallu hangs at the bottom (else a stretch of body)
+    u = LENGTH - (y_b - ys) / sv if down else rng.uniform(1.0, 2.5) + (ys - y_t) / sv
     valid = inside & (ys >= y_t) & (ys < y_b) & (u >= 0) & (u < LENGTH)
+    if down and rng.random() < 0.4:
+        # Tassels of loose warp below the pallu's end.
+        tassel = np.mod(s * rng.integers(25, 60), 1.0) < rng.uniform(0.3, 0.6)
+        valid |= inside & (u >= LENGTH) & (u < LENGTH + rng.uniform(0.03, 0.07)) & tassel
     v = s if rng.random() < 0.5 else 1 - s
     rod_h = max(3.0, h * 0.018)
     rod = (np.abs(ys - y_t) < rod_h) & (np.abs(_xs - cx) < wt * 0.62)
