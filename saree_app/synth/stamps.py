@@ -41,26 +41,28 @@ class Draw:
     def pieslice(self, xy: object, start: float, end: float, fill: int) -> None:
         self._d.pieslice(self._xy(xy), start, end, fill=fill)
 
+    def arc_ellipse(self, xy: object, fill: int) -> None:
+        self._d.ellipse(self._xy(xy), outline=fill, width=round(3 * _K))
+
     def line(self, xy: object, fill: int, width: int = 1) -> None:
         self._d.line(self._xy(xy), fill=fill, width=round(width * _K))
 
 
 def _peacock(d: Draw) -> None:
-    # Tail fan first (behind), then body, neck, head, crest, legs.
-    d.pieslice((2, 6, 40, 56), 110, 250, fill=2)
-    for a in (130, 160, 190, 220):
-        r = 16
-        x = 21 + r * math.cos(math.radians(a))
-        y = 31 + r * math.sin(math.radians(a))
+    # In profile, facing right: a long trailing tail with eyes, plump body, S-neck, crest.
+    d.polygon([(30, 40), (2, 50), (0, 60), (10, 62), (36, 48)], fill=2)
+    for x, y in ((6, 56), (14, 54), (22, 51)):
         d.ellipse((x - 3, y - 3, x + 3, y + 3), fill=3)
-    d.ellipse((16, 26, 44, 44), fill=1)
-    d.polygon([(36, 30), (44, 12), (50, 12), (44, 34)], fill=1)
-    d.ellipse((42, 6, 54, 16), fill=1)
-    d.polygon([(53, 10), (60, 12), (53, 13)], fill=3)
-    for x in (44, 47, 50):
-        d.line((x, 6, x - 1, 1), fill=3, width=2)
-    d.line((28, 43, 26, 58), fill=1, width=3)
-    d.line((36, 43, 38, 58), fill=1, width=3)
+    d.ellipse((20, 26, 48, 52), fill=1)
+    d.ellipse((25, 32, 39, 46), fill=2)
+    d.polygon([(36, 30), (40, 16), (44, 8), (54, 8), (50, 20), (48, 34)], fill=1)
+    d.ellipse((44, 4, 56, 14), fill=1)
+    d.polygon([(55, 8), (63, 11), (55, 12)], fill=3)
+    for x in (46, 49, 52):
+        d.line((x, 5, x - 2, 0), fill=3, width=2)
+        d.ellipse((x - 3, -1, x - 1, 1), fill=3)
+    d.line((32, 49, 30, 60), fill=1, width=2)
+    d.line((38, 49, 40, 60), fill=1, width=2)
 
 
 def _parrot(d: Draw) -> None:
@@ -125,13 +127,16 @@ def _flower(d: Draw) -> None:
 
 
 def _elephant(d: Draw) -> None:
-    d.ellipse((8, 18, 46, 44), fill=1)
-    d.ellipse((36, 10, 58, 34), fill=1)
-    d.polygon([(54, 26), (60, 32), (58, 58), (52, 58), (52, 34)], fill=1)
-    for x in (12, 22, 32, 40):
-        d.rectangle((x, 38, x + 6, 58), fill=1)
-    d.ellipse((36, 14, 48, 30), fill=2)
-    d.rectangle((18, 18, 34, 30), fill=3)
+    # Facing right, trunk curled down, a caparison cloth on the back.
+    d.ellipse((4, 16, 46, 46), fill=1)
+    d.ellipse((34, 10, 58, 36), fill=1)
+    d.polygon([(52, 26), (60, 30), (60, 50), (56, 58), (50, 56), (54, 48), (52, 34)], fill=1)
+    for x in (8, 18, 30, 40):
+        d.rectangle((x, 36, x + 7, 60), fill=1)
+    d.ellipse((36, 14, 48, 32), fill=2)
+    d.polygon([(12, 16), (38, 16), (36, 32), (14, 32)], fill=3)
+    d.line((4, 28, 0, 40), fill=1, width=3)
+    d.polygon([(52, 34), (58, 42), (54, 44)], fill=2)
 
 
 def _swan(d: Draw) -> None:
@@ -144,11 +149,14 @@ def _swan(d: Draw) -> None:
 
 
 def _conch(d: Draw) -> None:
-    d.polygon([(32, 2), (50, 20), (54, 40), (40, 58), (24, 58), (12, 42), (16, 20)], fill=1)
-    d.line((32, 6, 44, 30, 36, 52), fill=2, width=4)
-    d.line((22, 24, 40, 24), fill=2, width=3)
-    d.line((18, 40, 44, 40), fill=2, width=3)
-    d.ellipse((28, 48, 36, 56), fill=3)
+    # Shankha: a spiralled shell with a pointed spire and a flared lip.
+    d.ellipse((12, 18, 48, 60), fill=1)
+    d.polygon([(20, 24), (30, 0), (40, 24)], fill=1)
+    d.polygon([(44, 28), (60, 40), (52, 58), (40, 56)], fill=1)
+    d.line((22, 12, 38, 12), fill=2, width=3)
+    d.line((18, 22, 42, 22), fill=2, width=3)
+    d.arc_ellipse((20, 28, 44, 54), fill=2)
+    d.ellipse((28, 38, 36, 46), fill=3)
 
 
 def _wheel(d: Draw) -> None:
