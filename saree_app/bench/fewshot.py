@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--per-class", type=int, default=25, help="photos rendered per tradition")
     ap.add_argument("--size", type=int, default=320, help="render size")
     ap.add_argument("--splits", type=int, default=10, help="random choices of the shots")
+    ap.add_argument("--known", type=int, default=4, help="known traditions in the harm check")
+    ap.add_argument("--known-photos", type=int, default=10, help="photos per known tradition")
     args = ap.parse_args(argv)
     from saree_app.model.predict import Predictor
     from saree_app.synth import render
@@ -80,9 +82,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if predictor.graph is None:
         print("no knowledge graph: fusion comparison skipped")
         return 0
-    # Through the fusion, over every tradition the graph and the model know.
-    base_right = fused_right = total = 0
-    split = splits[0]
+    _through_fusion(args, predictor, traditions, preds, splits[0])
+    return 0
+
+
+def _through_fusion(
+    args: argparse.Namespace,
+    predictor: Any,
+    traditions: list[str],
+    preds: dict[str, list[Any]],
+    split: dict[str, np.ndarray],
+) -> None:
+    """Fused top-1 over every tradition, for the taught ones and for known ones (harm check),
+    with the fusion's few-shot weight and reference at their defaults and on a small grid."""
+    import dataclasses
+
+    from saree_app.knowledge.fusion import DEFAULT_WEIGHTS
+    from saree_app.synth import render
+
     parts = ("whole", "border", "pallu")
     shots = {
         t: [
@@ -92,16 +109,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         for t in traditions
     }
     fs = FewShot(shots, parts=parts)
-    for t in traditions:
-        for i in split[t][args.shots :]:
-            p = preds[t][i]
-            base_right += p.fused.ranking[0].tradition == t
+    labels = [t.rsplit("#", 1)[-1] for t in predictor.manifest.labels]
+    known = [t for t in labels if t not in traditions][: args.known]
+    known_preds = {
+        t: [
+            predictor.predict(render(t, SEED_BASE + 500_000 + 1000 * k + i, size=args.size)[0])
+            for i in range(args.known_photos)
+        ]
+        for k, t in enumerate(known)
+    }
+    taught = [(t, preds[t][i]) for t in traditions for i in split[t][args.shots :]]
+    others = [(t, p) for t, ps in known_preds.items() for p in ps]
+    base = predictor.weights or DEFAULT_WEIGHTS
+
+    def top1(cases: list[tuple[str, Any]], weights: Any) -> float:
+        right = 0
+        for t, p in cases:
+            if weights is None:
+                right += p.fused.ranking[0].tradition == t
+                continue
             scores = fs.scores(p.embedding, p.part_embeddings)
-            fused = p.refuse(predictor.graph, fewshot=scores)
-            fused_right += fused.fused.ranking[0].tradition == t
-            total += 1
+            fused = p.refuse(predictor.graph, fewshot=scores, weights=weights)
+            right += fused.fused.ranking[0].tradition == t
+        return right / max(len(cases), 1)
+
     print(
-        f"fused top-1 over all traditions (split 1): without few-shot {base_right / total:.3f}, "
-        f"with {args.shots}-shot prototypes {fused_right / total:.3f}"
+        f"fused top-1 over all traditions; taught: {len(taught)} photos of "
+        f"{len(traditions)} taught traditions, known: {len(others)} photos of {len(known)} "
+        "traditions the model knows (must not get worse)"
     )
-    return 0
+    before = (top1(taught, None), top1(others, None))
+    print(f"  without few-shot          taught {before[0]:.3f}  known {before[1]:.3f}")
+    grid = [(base.fewshot, base.fewshot_ref), (8.0, 0.3), (16.0, 0.3), (16.0, 0.5), (32.0, 0.3)]
+    for wf, ref in grid:
+        w = dataclasses.replace(base, fewshot=wf, fewshot_ref=ref)
+        tag = " (current)" if (wf, ref) == (base.fewshot, base.fewshot_ref) else ""
+        print(
+            f"  w_f {wf:4.1f} s_ref {ref:.1f}{tag:<10} taught {top1(taught, w):.3f}  "
+            f"known {top1(others, w):.3f}"
+        )
