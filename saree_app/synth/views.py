@@ -263,7 +263,7 @@ def flat(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
         quad=quad,
         rect=rect,
         wrinkle=rng.uniform(0.01, 0.04),
-        tilt=0.12,
+        tilt=0.12 if rng.random() < 0.7 else 0.3,
         scale=s,
         fringe=fringe,
         fold=fold,
@@ -300,7 +300,7 @@ def partial(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting
         quad=quad,
         rect=rect,
         wrinkle=rng.uniform(0.01, 0.04),
-        tilt=0.15,
+        tilt=0.15 if rng.random() < 0.7 else 0.3,
         scale=s,
         fringe=fringe,
         fold=fold,
@@ -512,7 +512,18 @@ def hung(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
         layers.insert(
             0, Layer(back, u2.astype(np.float32), s2, shade2 * np.float32(0.8), spec2 * 0.5)
         )
-    return Shot(layers, [Prop(rod, rod_c)], px_per_unit=sv)
+    props = [Prop(rod, rod_c)]
+    if rng.random() < 0.4:
+        # A hanger's hook above the rod.
+        hook = Image.new("L", (w, h), 0)
+        hd = ImageDraw.Draw(hook)
+        r = max(2.0, h * 0.025)
+        top = max(0.0, y_t - 3 * r)
+        hd.arc((cx - r, top, cx + r, top + 2 * r), 180, 360, fill=1, width=max(1, round(r / 3)))
+        hd.line((cx + r, top + r, cx, y_t), fill=1, width=max(1, round(r / 3)))
+        hd.polygon([(cx - wt * 0.55, y_t), (cx, y_t - 1.2 * r), (cx + wt * 0.55, y_t)], outline=1)
+        props.append(Prop(np.asarray(hook, bool), rod_c))
+    return Shot(layers, props, px_per_unit=sv)
 
 
 def _figure_masks(
