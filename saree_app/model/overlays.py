@@ -134,28 +134,38 @@ def heatmap_overlay(
     return out
 
 
-def write_overlays(pred: Prediction, out_dir: Path, stem: str | None = None) -> list[Path]:
-    """Write <stem>.parts.png and <stem>.heatmap.png into out_dir; returns their paths.
+def draw_overlays(pred: Prediction, photo: Image.Image | None = None) -> dict[str, Image.Image]:
+    """{"parts": part overlay, "heatmap": the answer's heatmap overlay}, drawn side by side.
 
     The heatmap is the fused answer's tradition, or the best-ranked one the model knows when
     the answer came from the knowledge graph alone.
     """
+    top = next((r.tradition for r in pred.fused.ranking if pred.has_heatmap(r.tradition)), None)
+    jobs: dict[str, Callable[[], Image.Image]] = {"parts": lambda: part_overlay(pred, photo)}
+    if top is not None:
+        jobs["heatmap"] = lambda: heatmap_overlay(pred, top, photo)
+    # numpy and Pillow release the GIL while they work: the two pictures take the time of one.
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        done = {name: pool.submit(draw) for name, draw in jobs.items()}
+        return {name: fut.result() for name, fut in done.items()}
+
+
+def save_overlays(images: dict[str, Image.Image], out_dir: Path, stem: str) -> list[Path]:
+    """Write each picture as <stem>.<name>.png (fast zlib level: these are previews)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [(out_dir / f"{stem}.{name}.png", img) for name, img in images.items()]
+
+    def save(job: tuple[Path, Image.Image]) -> Path:
+        job[1].save(job[0], compress_level=1)
+        return job[0]
+
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        return list(pool.map(save, jobs))
+
+
+def write_overlays(pred: Prediction, out_dir: Path, stem: str | None = None) -> list[Path]:
+    """Write <stem>.parts.png and <stem>.heatmap.png into out_dir; returns their paths."""
     if stem is None:
         # Bytes and in-memory pictures are labelled "<photo data>": no file name to reuse.
         stem = "photo" if pred.source.startswith("<") else Path(pred.source).stem
-    top = next((r.tradition for r in pred.fused.ranking if pred.has_heatmap(r.tradition)), None)
-    jobs: list[tuple[Path, Callable[[], Image.Image]]] = [
-        (out_dir / f"{stem}.parts.png", lambda: part_overlay(pred))
-    ]
-    if top is not None:
-        jobs.append((out_dir / f"{stem}.heatmap.png", lambda: heatmap_overlay(pred, top)))
-
-    def draw_and_save(job: tuple[Path, Callable[[], Image.Image]]) -> Path:
-        path, draw = job
-        draw().save(path, compress_level=1)
-        return path
-
-    # Drawing and PNG compression release the GIL: the two pictures take the time of one.
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        return list(pool.map(draw_and_save, jobs))
+    return save_overlays(draw_overlays(pred), out_dir, stem)

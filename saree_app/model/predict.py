@@ -378,6 +378,7 @@ class Predictor:
         providers: list[str] | None = None,
         load_graph: bool = True,
         decode_workers: int | None = None,
+        spin: bool = False,
     ) -> None:
         path = Path(model) if model is not None else default_model_path()
         if model is None and not path.exists():
@@ -386,7 +387,9 @@ class Predictor:
                 "the default model is missing; reinstall the app, or give a model with --model",
             )
         self.manifest = ModelManifest.load(path)
-        self.session = ModelSession(self.manifest, providers, threads)
+        # No spin-waiting between runs by default: on a small CPU the decode threads and the
+        # overlay drawing need those cores more than the next run needs a fast wake-up.
+        self.session = ModelSession(self.manifest, providers, threads, spin=spin)
         self.graph_message: str | None = None
         if graph is None and load_graph:
             from saree_app.knowledge.graph import load_graph_or_none
