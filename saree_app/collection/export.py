@@ -29,8 +29,8 @@ CSV_COLUMNS = (
     "model_tradition",
     "model_probability",
     "uncertain",
-    "state",
-    "cultural_region",
+    "likely_state",
+    "likely_cultural_region",
     "curator_tradition",
     "certainty",
     "note",
@@ -135,8 +135,10 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                     else None
                 ),
                 "uncertain": (pred.uncertain if pred else None),
-                "state": states[0]["region"] if states else None,
-                "cultural_region": regions[0]["region"] if regions else None,
+                # The roll-ups: the state (region) whose traditions together are most likely,
+                # which need not be the top tradition's own.
+                "likely_state": states[0]["region"] if states else None,
+                "likely_cultural_region": regions[0]["region"] if regions else None,
                 "curator_tradition": curator,
                 "certainty": lab.certainty if lab else None,
                 "note": lab.note if lab else None,

@@ -76,7 +76,7 @@ def test_csv_has_every_photo_and_the_curators_word(tmp_path: Path) -> None:
     assert table[0]["exif_date"] == "2019-03-04T10:11:12"
     assert table[0]["camera"] == "Canon EOS 5D"
     assert table[0]["model_tradition"] == "Kanchipuram"
-    assert table[0]["state"] == "TamilNadu"
+    assert table[0]["likely_state"] == "TamilNadu"
     second = table[1]
     assert (second["model_tradition"], second["curator_tradition"]) == ("Banarasi", "Kanchipuram")
     assert second["tradition"] == "Kanchipuram"
