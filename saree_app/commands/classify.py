@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -180,6 +181,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if predictor.graph_message:
         print(f"note: {predictor.graph_message}; showing the visual ranking only", file=sys.stderr)
+    if args.overlays is not None:
+        try:
+            args.overlays.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(
+                f"saree classify: --overlays {args.overlays}: cannot make this folder "
+                f"({exc.strerror or exc})",
+                file=sys.stderr,
+            )
+            return 2
     errors: list[str] = []
     files = _expand(list(args.paths), errors)
     for e in errors:
@@ -191,36 +202,53 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
         writer.writeheader()
-    for path, result in predictor.predict_many(files, batch_size=args.batch):
-        if isinstance(result, PhotoError):
-            print(f"error: {result}", file=sys.stderr)
-            failed = True
-            continue
-        extra: list[str] = []
-        if args.overlays is not None:
-            try:
-                written = write_overlays(result, args.overlays, _overlay_stem(path, files))
-            except OSError as exc:
-                print(f"error: {path}: overlays not written ({exc})", file=sys.stderr)
+    stems = _overlay_stems(files)
+    try:
+        for path, result in predictor.predict_many(files, batch_size=args.batch):
+            if isinstance(result, PhotoError):
+                print(f"error: {result}", file=sys.stderr)
                 failed = True
+                continue
+            extra: list[str] = []
+            if args.overlays is not None:
+                try:
+                    written = write_overlays(result, args.overlays, stems[path])
+                except OSError as exc:
+                    print(f"error: {path}: overlays not written ({exc})", file=sys.stderr)
+                    failed = True
+                else:
+                    extra.append("overlays: " + ", ".join(str(p) for p in written))
+            if args.json:
+                rows.append(result.to_dict(top=args.top))
+            elif writer is not None:
+                writer.writerow(_csv_row(result, args.top))
             else:
-                extra.append("overlays: " + ", ".join(str(p) for p in written))
+                _human(result, args.top, out, predictor.graph, extra)
+            out.flush()
         if args.json:
-            rows.append(result.to_dict(top=args.top))
-        elif writer is not None:
-            writer.writerow(_csv_row(result, args.top))
-        else:
-            _human(result, args.top, out, predictor.graph, extra)
-        out.flush()
-    if args.json:
-        json.dump(rows, out, indent=1, ensure_ascii=False)
-        out.write("\n")
+            json.dump(rows, out, indent=1, ensure_ascii=False)
+            out.write("\n")
+            out.flush()
+    except BrokenPipeError:
+        # The reader went away (`saree classify ... | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1 if failed else 0
     return 1 if failed else 0
 
 
-def _overlay_stem(path: Path, files: list[Path]) -> str:
-    # Two photos both called IMG_0001.jpg in different folders must not overwrite each other.
-    same = [f for f in files if f.stem == path.stem]
-    if len(same) <= 1:
-        return path.stem
-    return f"{path.parent.name}_{path.stem}_{same.index(path)}"
+def _overlay_stems(files: list[Path]) -> dict[Path, str]:
+    """File name stems for overlays; photos sharing a stem get their folder's name in front."""
+    count: dict[str, int] = {}
+    for f in files:
+        count[f.stem] = count.get(f.stem, 0) + 1
+    stems: dict[Path, str] = {}
+    seen: dict[str, int] = {}
+    for f in files:
+        if count[f.stem] == 1:
+            stems[f] = f.stem
+        else:
+            # Two photos both called IMG_0001.jpg must not overwrite each other's overlays.
+            seen[f.stem] = seen.get(f.stem, 0) + 1
+            stems[f] = f"{f.parent.name}_{f.stem}_{seen[f.stem]}"
+    return stems

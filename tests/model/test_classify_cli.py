@@ -126,3 +126,26 @@ def test_usage_errors_exit_2(tiny_model: Path, folder: Path, capsys) -> None:  #
     with pytest.raises(SystemExit) as exc:
         main(["classify", str(folder), "--json", "--csv"])
     assert exc.value.code == 2
+
+
+def test_overlays_of_same_named_photos_do_not_collide(  # type: ignore[no-untyped-def]
+    tiny_model: Path, tmp_path: Path, capsys
+) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / "in" / folder).mkdir(parents=True)
+        photo(seed=len(folder)).save(tmp_path / "in" / folder / "IMG_0001.png")
+    out_dir = tmp_path / "ov"
+    status, _, _ = _run(
+        capsys, "classify", str(tmp_path / "in"), "--model", str(tiny_model),
+        "--overlays", str(out_dir), "--json",
+    )  # fmt: skip
+    assert status == 0
+    assert len(list(out_dir.glob("*.parts.png"))) == 2
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    status, _, err = _run(
+        capsys, "classify", str(tmp_path / "in"), "--model", str(tiny_model),
+        "--overlays", str(blocker),
+    )  # fmt: skip
+    assert status == 2
+    assert "cannot make this folder" in err
