@@ -1,11 +1,15 @@
 """Open set: is this photo a saree of a tradition the model knows? Signals, rule, calibration.
 
-Four signals, each higher = more familiar:
+Six signals, each higher = more familiar:
   top_probability       the visual top tradition's probability (weak evidence when low)
   margin                top minus runner-up probability (two traditions nearly tied)
   prototype_similarity  cosine of the embedding to the nearest tradition prototype from
                         training (far from anything the model has seen)
   saree_area            share of the photo the segmentation calls saree cloth (not a saree)
+  part_agreement        how much body, border and pallu, each judged alone, back the whole
+                        saree's answer (an unfamiliar combination of familiar parts: e.g. a
+                        Kanchipuram-like border on a body the model has not seen with it)
+  energy                log-sum-exp of the tradition logits (evidence for any tradition at all)
 
 The rule: a photo is uncertain when any signal falls below its threshold. As one number
 (for AUROC) that is `novelty = max_i (threshold_i - signal_i) / scale_i`, which is > 0 exactly
@@ -22,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-SIGNALS: tuple[str, ...] = ("top_probability", "margin", "prototype_similarity", "saree_area")
+SIGNALS: tuple[str, ...] = (
+    "top_probability",
+    "margin",
+    "prototype_similarity",
+    "saree_area",
+    "part_agreement",
+    "energy",
+)
 
 # Used until a model's thresholds are calibrated (`saree bench openset`): deliberately lenient,
 # so an uncalibrated model flags only clear cases.
@@ -31,12 +42,17 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "margin": 0.10,
     "prototype_similarity": 0.30,
     "saree_area": 0.10,
+    # Model-specific scales: these two never fire until calibrated.
+    "part_agreement": -1e9,
+    "energy": -1e9,
 }
 DEFAULT_SCALES: dict[str, float] = {
     "top_probability": 0.2,
     "margin": 0.2,
     "prototype_similarity": 0.2,
     "saree_area": 0.2,
+    "part_agreement": 0.2,
+    "energy": 1.0,
 }
 
 
@@ -51,6 +67,9 @@ class OpenSetSignals:
     saree_area: float
     top: str
     runner_up: str | None
+    part_agreement: float | None = None
+    energy: float | None = None
+    part_tops: tuple[str, ...] = ()  # each part's own top tradition: body, border, pallu
 
     def value(self, name: str) -> float | None:
         """One signal by name."""
@@ -65,6 +84,8 @@ class OpenSetSignals:
             "prototype_similarity": self.prototype_similarity,
             "nearest_prototype": self.nearest_prototype,
             "saree_area": self.saree_area,
+            "part_agreement": self.part_agreement,
+            "energy": self.energy,
         }
 
 
@@ -74,8 +95,16 @@ def compute_signals(
     embedding: np.ndarray,
     prototypes: np.ndarray | None,
     saree_area: float,
+    *,
+    logits: np.ndarray | None = None,
+    part_probs: np.ndarray | None = None,
+    part_areas: Sequence[float] | None = None,
 ) -> OpenSetSignals:
-    """Signals from one photo's visual probabilities (C,), embedding (D,) and saree area."""
+    """Signals from one photo's visual probabilities (C,), embedding (D,) and saree area.
+
+    `logits` (C,) give the energy; `part_probs` (3, C) with `part_areas` give the agreement of
+    the parts with the whole (parts weighted by their area, so an absent pallu has no say).
+    """
     order = np.argsort(-probs)
     p1 = float(probs[order[0]])
     p2 = float(probs[order[1]]) if len(order) > 1 else 0.0
@@ -86,6 +115,17 @@ def compute_signals(
         sims = prototypes @ e
         k = int(np.argmax(sims))
         sim, nearest = float(sims[k]), labels[k]
+    energy: float | None = None
+    if logits is not None:
+        z = logits.astype(np.float64)
+        energy = float(z.max() + np.log(np.exp(z - z.max()).sum()))
+    agreement: float | None = None
+    part_tops: tuple[str, ...] = ()
+    if part_probs is not None:
+        w = np.asarray(part_areas if part_areas is not None else [1.0] * len(part_probs))
+        w = w / w.sum() if w.sum() > 0 else np.full(len(part_probs), 1.0 / len(part_probs))
+        agreement = float((w * part_probs[:, order[0]]).sum())
+        part_tops = tuple(labels[int(k)] for k in part_probs.argmax(axis=1))
     return OpenSetSignals(
         top_probability=p1,
         margin=p1 - p2,
@@ -94,6 +134,9 @@ def compute_signals(
         saree_area=float(saree_area),
         top=labels[order[0]],
         runner_up=labels[order[1]] if len(order) > 1 else None,
+        part_agreement=agreement,
+        energy=energy,
+        part_tops=part_tops,
     )
 
 
@@ -160,9 +203,10 @@ class OpenSetRule:
         worst = -np.inf
         for name in self.signals:
             v = s.value(name)
-            if v is None:
+            if v is None or name not in self.thresholds:
                 continue
-            worst = max(worst, (self.thresholds[name] - v) / self.scales[name])
+            scale = self.scales.get(name, DEFAULT_SCALES[name])
+            worst = max(worst, (self.thresholds[name] - v) / scale)
         return float(worst)
 
     def reasons(self, s: OpenSetSignals, label: Mapping[str, str] | None = None) -> list[str]:
@@ -173,7 +217,9 @@ class OpenSetRule:
                 return "?"
             return label.get(t, t) if label else t
 
-        th = {n: (self.thresholds[n] if n in self.signals else -np.inf) for n in SIGNALS}
+        th = {
+            n: (self.thresholds.get(n, -np.inf) if n in self.signals else -np.inf) for n in SIGNALS
+        }
         out: list[str] = []
         if s.saree_area < th["saree_area"]:
             out.append(
@@ -190,6 +236,19 @@ class OpenSetRule:
                 f"at least {th['prototype_similarity']:.2f}); it may be a tradition the model "
                 "does not know"
             )
+        if (
+            s.part_agreement is not None
+            and s.part_agreement < th["part_agreement"]
+            and len(s.part_tops) == 3
+        ):
+            body, border, pallu = (name(t) for t in s.part_tops)
+            out.append(
+                f"the parts disagree: on their own the body looks like {body}, the border like "
+                f"{border}, the pallu like {pallu}; an unusual combination, perhaps a tradition "
+                "the model does not know"
+            )
+        if s.energy is not None and s.energy < th["energy"]:
+            out.append("the model sees little evidence for any of its traditions in this photo")
         if s.top_probability < th["top_probability"]:
             out.append(
                 f"the visual evidence is weak: the best match, {name(s.top)}, has only "

@@ -553,7 +553,16 @@ class Predictor:
             for k, part in enumerate(PARTS)
         )
         embedding = out["embedding"][row].astype(np.float32)
-        signals = compute_signals(labels, probs, embedding, self._prototypes, area_fg)
+        signals = compute_signals(
+            labels,
+            probs,
+            embedding,
+            self._prototypes,
+            area_fg,
+            logits=out["logits"][row],
+            part_probs=part_probs,
+            part_areas=areas,
+        )
         names = {t: self.label(t) for t in labels}
         reasons = self.open_set_rule.reasons(signals, names)
         fused = fuse_visual(

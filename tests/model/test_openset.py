@@ -108,3 +108,25 @@ def test_uncalibrated_rule_uses_training_quantiles() -> None:
     assert rule.thresholds["prototype_similarity"] == 0.61
     calibrated = OpenSetRule.from_manifest({"thresholds": {"top_probability": 0.2}}, training)
     assert calibrated.thresholds["top_probability"] == 0.2
+
+
+def test_part_agreement_and_energy() -> None:
+    labels = ("A", "B", "C")
+    probs = np.array([0.7, 0.2, 0.1])
+    agree = np.array([[0.8, 0.1, 0.1], [0.9, 0.05, 0.05], [0.6, 0.2, 0.2]])
+    clash = np.array([[0.1, 0.8, 0.1], [0.9, 0.05, 0.05], [0.1, 0.1, 0.8]])
+    areas = [0.5, 0.3, 0.0]  # no pallu in view: it gets no say
+    a = compute_signals(labels, probs, np.ones(2), None, 0.9, part_probs=agree, part_areas=areas)
+    c = compute_signals(labels, probs, np.ones(2), None, 0.9, part_probs=clash, part_areas=areas)
+    assert a.part_agreement == pytest.approx((0.5 * 0.8 + 0.3 * 0.9) / 0.8)
+    assert c.part_agreement == pytest.approx((0.5 * 0.1 + 0.3 * 0.9) / 0.8)
+    assert c.part_tops == ("B", "A", "C")
+    rule = OpenSetRule(
+        thresholds={"part_agreement": 0.6, "energy": 1.0},
+        signals=("part_agreement", "energy"),
+    )
+    assert rule.reasons(a) == []
+    assert any("parts disagree" in r for r in rule.reasons(c))
+    low = compute_signals(labels, probs, np.ones(2), None, 0.9, logits=np.array([-3.0, -4.0, -5.0]))
+    assert low.energy == pytest.approx(np.log(np.exp([-3.0, -4.0, -5.0]).sum()))
+    assert any("little evidence" in r for r in rule.reasons(low))
