@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, value in table.items():
         print(
             f"  known vs {name:<12} ({n_eval[name]:>3}): {value:.3f}"
-            f"   (all four signals: {all4[name]:.3f})"
+            f"   (all six signals: {all4[name]:.3f})"
         )
     print("  single signals, known vs all unknown:")
     k_all = unk_eval["all unknown"]
