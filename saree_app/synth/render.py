@@ -127,6 +127,31 @@ def _occluders(rng: np.random.Generator, h: int, w: int) -> list[Prop]:
     return out
 
 
+def _clutter(rng: np.random.Generator, bg: np.ndarray) -> None:
+    """Now and then a few plain objects lie about behind the cloth (boxes, a bowl, a book)."""
+    if rng.random() > 0.35:
+        return
+    h, w = bg.shape[:2]
+    img = Image.new("L", (w, h), 0)
+    dr = ImageDraw.Draw(img)
+    colours = [np.asarray([0.0, 0.0, 0.0], np.float32)]
+    for k in range(1, int(rng.integers(2, 4))):
+        cx, cy = rng.uniform(-0.1, 1.1) * w, rng.uniform(-0.1, 1.1) * h
+        rx, ry = rng.uniform(0.05, 0.2) * w, rng.uniform(0.05, 0.2) * h
+        box = (float(cx - rx), float(cy - ry), float(cx + rx), float(cy + ry))
+        if rng.random() < 0.5:
+            dr.rectangle(box, fill=k)
+        else:
+            dr.ellipse(box, fill=k)
+        colours.append(rng.uniform(0.1, 0.9, 3).astype(np.float32))
+    lab = np.asarray(img)
+    hit = lab > 0
+    if hit.any():
+        xs, _ys = grid(h, w)
+        shade = 0.8 + 0.3 * (xs / w)[hit]
+        bg[hit] = np.stack(colours)[lab[hit]] * shade[:, None]
+
+
 def _props(img: np.ndarray, shot: Shot) -> np.ndarray:
     cover = np.zeros(img.shape[:2], bool)
     for p in shot.props:
@@ -217,6 +242,7 @@ def render(
     light = scene.lighting(fam["lighting"], rng)
     shot = BUILDERS[fam["view"]](rng, h, w, d, light)
     bg = scene.background(fam["background"], rng, h, w)
+    _clutter(_rng(tradition, seed, 4), bg)
     cover = _props(bg, shot)
 
     u = np.zeros((h, w), np.float32)
