@@ -224,7 +224,9 @@ def _focus(rng: np.random.Generator, d: Design, kinds: list[str]) -> tuple[float
     if kind == "pallu":
         return rng.uniform(ps + 0.1, LENGTH - 0.1), rng.uniform(0.15, 0.85)
     if kind == "corner":
-        return LENGTH - rng.uniform(0.05, 0.3), rng.uniform(0.05, 0.3)
+        # Near the pallu's end corner, but far enough in that the cloth fills most of the frame.
+        cv = rng.uniform(0.15, 0.4)
+        return LENGTH - rng.uniform(0.15, 0.4), cv if rng.random() < 0.5 else 1 - cv
     return rng.uniform(ps - 2.0, ps - 0.2), rng.uniform(0.25, 0.75)
 
 
