@@ -330,6 +330,7 @@ def _m(name: str) -> tuple[str, ...]:
 
 
 def kanchipuram(k: Pick) -> Design:
+    """Jewel silk, contrasting korvai border with a zari temple row, separately woven pallu."""
     body_c, border_c = k.colours(SILK_JEWEL, 2)
     z = k.zari()
     zs = ("ZariBrocade",)
@@ -401,7 +402,7 @@ def kanchipuram(k: Pick) -> Design:
         "Kanchipuram",
         body,
         bw,
-        _stack_b(parts),
+        _stack(parts),
         pl,
         pallu,
         end_border=0.03,
@@ -443,11 +444,8 @@ def _kanchi_pallu_field(
     return (h, pt.solid(pallu_c), (), 0.0, 0.0)
 
 
-def _stack_b(parts: Sequence[tuple[float, Painter, tuple[str, ...], float, float]]) -> list[Band]:
-    return _stack(parts)
-
-
 def banarasi(k: Pick) -> Design:
+    """Brocade: floral jaal or butis in zari, a bel (vine) border, a heavy paisley pallu."""
     body_c = k.colour(
         k.one(["red", "maroon", "royal", "magenta", "bottle", "black", "rani", "purple"])
     )
@@ -500,6 +498,7 @@ def banarasi(k: Pick) -> Design:
 
 
 def paithani(k: Pick) -> Design:
+    """Plain or buti body, zari border with tapestry parrots, zari-ground peacock pallu."""
     body_c = k.colour(
         k.one(
             [
@@ -585,6 +584,7 @@ IKAT_SETS = [
 
 
 def pochampally(k: Pick) -> Design:
+    """Double ikat diamonds (or chevrons) with feathered edges all over."""
     names = IKAT_SETS[int(k.rng.integers(len(IKAT_SETS)))]
     c1, c2, c3 = (k.colour(n) for n in names)
     jit = k.u(0.006, 0.018)
@@ -664,6 +664,7 @@ def pochampally(k: Pick) -> Design:
 
 
 def patola(k: Pick) -> Design:
+    """Double ikat lattice holding elephants, parrots, flowers or figures; banded pallu."""
     ground = k.colour(k.one(["red", "red", "crimson", "maroon", "bottle"]))
     cols = k.colours(["black", "white", "yellow", "bottle", "royal"], 3)
     jit = k.u(0.004, 0.01)
@@ -730,6 +731,7 @@ def patola(k: Pick) -> Design:
 
 
 def bandhani(k: Pick) -> Design:
+    """Tie-dyed dot clusters in larger figures, a contrasting dotted border."""
     ground = k.colour(
         k.one(["red", "rani", "maroon", "yellow", "bottle", "orange", "black", "royal"])
     )
@@ -823,6 +825,7 @@ PASTELS = ["peach", "mint", "sky", "lavender", "ivory", "palepink", "lemon", "be
 
 
 def chanderi(k: Pick) -> Design:
+    """Sheer pastel ground with small zari butis, narrow zari border, striped pallu."""
     body_c = k.colour(k.one([*PASTELS, "rani", "teal"]))
     z = k.zari()
     name = k.one(["coin", "coin", "flower", "peacock", "swan", "star"])
@@ -865,6 +868,7 @@ def chanderi(k: Pick) -> Design:
 
 
 def maheshwari(k: Pick) -> Design:
+    """Stripes or checks, a small reversible zari border, the five-stripe pallu."""
     c1, c2 = k.colours(
         [
             "maroon",
@@ -921,6 +925,7 @@ def maheshwari(k: Pick) -> Design:
 
 
 def baluchari(k: Pick) -> Design:
+    """Silk with small butis, a narrative pallu of framed figures and a paisley field."""
     body_c = k.colour(
         k.one(["red", "maroon", "purple", "navy", "orange", "magenta", "bottle", "black"])
     )
@@ -959,6 +964,7 @@ def baluchari(k: Pick) -> Design:
 
 
 def sambalpuri(k: Pick) -> Design:
+    """Single ikat: conch, wheel and flower rows in border and pallu."""
     body_c = k.colour(k.one(["maroon", "black", "red", "navy", "bottle", "purple", "mustard"]))
     fg = k.colours(["white", "cream", "yellow", "red", "black"], 3)
     jit = k.u(0.006, 0.014)
@@ -1034,6 +1040,7 @@ def sambalpuri(k: Pick) -> Design:
 
 
 def jamdani(k: Pick) -> Design:
+    """Sheer ground with floating extra-weft geometric flowers."""
     body_c = k.colour(
         k.one(["offwhite", "ivory", "grey", "sky", "mint", "peach", "black", "navy", "palepink"])
     )
@@ -1085,6 +1092,7 @@ def jamdani(k: Pick) -> Design:
 
 
 def kasavu(k: Pick) -> Design:
+    """Off-white cotton with a plain gold zari border and zari-banded pallu."""
     body_c = k.colour(k.one(["offwhite", "cream", "ivory", "beige"]), 0.03)
     z = k.colour(k.one(["gold", "gold", "oldgold"]), 0.04)
     body = Band(0, 1, pt.solid(body_c), ("PlainWeave",), 0.0, 0.0)
@@ -1125,6 +1133,7 @@ def kasavu(k: Pick) -> Design:
 
 
 def chettinad(k: Pick) -> Design:
+    """Bold cotton checks or stripes, a broad contrasting border, striped pallu."""
     c1, c2, c3 = k.colours(
         [
             "mustard",
@@ -1190,6 +1199,7 @@ def _mix(a: Colour, b: Colour) -> Colour:
 
 
 def kota(k: Pick) -> Design:
+    """Sheer khat checks of heavier threads, zari border and pallu stripes."""
     body_c = k.colour(k.one([*PASTELS, "rani", "yellow", "orange", "parrot"]))
     line = _shade(body_c, k.u(0.75, 0.88))
     per = k.u(0.025, 0.05)
@@ -1236,6 +1246,7 @@ def kota(k: Pick) -> Design:
 
 
 def gadwal(k: Pick) -> Design:
+    """Cotton body, silk temple border interlocked (kupadam), silk pallu."""
     body_c = k.colour(
         k.one(["cream", "beige", "parrot", "mustard", "pink", "sky", "lemon", "peacock", "orange"])
     )
@@ -1306,6 +1317,7 @@ def gadwal(k: Pick) -> Design:
 
 
 def ilkal(k: Pick) -> Design:
+    """Dark cotton body, red gomi border, red pallu with white tope teni stripes."""
     body_c = k.colour(
         k.one(["bottle", "indigo", "black", "maroon", "mustard", "parrot", "purple", "peacock"])
     )
