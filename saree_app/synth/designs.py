@@ -290,6 +290,7 @@ BUTI_ATTRS = {
     "peacock": ("Buti", "Peacock"),
     "swan": ("Buti", "Swan"),
     "lotus": ("Buti", "Flower"),
+    "boota": ("Buti", "Flower"),
     "diamond": ("Buti",),
     "jamdani": ("Buti", "Flower"),
     "fish": ("Buti", "Fish"),
@@ -315,6 +316,7 @@ MOTIF_ATTRS = {
     "coin": ("CoinButi",),
     "flower": ("Flower",),
     "lotus": ("Flower",),
+    "boota": ("Flower",),
     "jamdani": ("Flower",),
     "chatai": ("Chatai",),
     "eent": ("Eent",),
@@ -455,7 +457,7 @@ def banarasi(k: Pick) -> Design:
         per = k.u(0.12, 0.2)
         body = Band(0, 1, pt.jaal(body_c, z, z, period=per), ("FloralJaal", *zs), per * per, per)
     else:
-        name = k.one(["paisley", "flower", "star"])
+        name = k.one(["paisley", "flower", "star", "boota", "boota"])
         p, cell, size = _butis(
             k, pt.solid(body_c), name, [z, _shade(z, 0.8), z], k.u(0.06, 0.11), size_frac=0.6
         )
@@ -476,10 +478,11 @@ def banarasi(k: Pick) -> Design:
     fg = body_c if ground != body_c else z
     pitch = k.u(0.12, 0.2)
     fz = 0.0 if ground != body_c else 1.0
+    big = k.one(["paisley", "paisley", "boota"])
     p, cell, size = _butis(
         k,
         pt.solid(ground, 1.0 - fz),
-        "paisley",
+        big,
         [fg, _shade(fg, 0.7), fg],
         pitch,
         zari=fz,
@@ -489,7 +492,7 @@ def banarasi(k: Pick) -> Design:
     pallu = _stack(
         [
             (0.06, pt.stripes([z, body_c], [0.012, 0.01], zari=[1, 0]), heavy, 0, 0),
-            (pl - 0.12, p, ("Paisley", *heavy), cell, size),
+            (pl - 0.12, p, (*_m(big), *heavy), cell, size),
             (0.06, pt.stripes([z, body_c], [0.012, 0.01], zari=[1, 0]), heavy, 0, 0),
         ]
     )

@@ -249,6 +249,18 @@ def _chatai(d: Draw) -> None:
                 d.rectangle((x + 5, y + 2, x + 11, y + 14), fill=2)
 
 
+def _boota(d: Draw) -> None:
+    # Mughal flowering plant: a stem with paired leaves, a large bloom and two buds.
+    d.line((32, 62, 32, 20), fill=2, width=4)
+    for y, sgn in ((50, -1), (42, 1), (34, -1)):
+        d.ellipse((32 + sgn * 16 - 8, y - 5, 32 + sgn * 16 + 8, y + 5), fill=2)
+    d.ellipse((18, 4, 46, 30), fill=1)
+    d.ellipse((26, 10, 38, 24), fill=3)
+    d.ellipse((6, 18, 18, 30), fill=1)
+    d.ellipse((46, 18, 58, 30), fill=1)
+    d.rectangle((22, 58, 42, 63), fill=2)
+
+
 def _eent(d: Draw) -> None:
     # Brick (eent) motif: staggered courses.
     for j in range(4):
@@ -279,6 +291,7 @@ _DRAWERS: dict[str, Callable[[Draw], None]] = {
     "lotus": _lotus,
     "chatai": _chatai,
     "eent": _eent,
+    "boota": _boota,
 }
 
 NAMES: tuple[str, ...] = tuple(_DRAWERS)
