@@ -21,14 +21,20 @@ def vectors(
     rng: np.random.Generator,
     *,
     seeds: np.ndarray | None = None,
+    groups: list[np.ndarray] | None = None,
     spread: float = 0.8,
 ) -> np.ndarray:
     """n unit vectors: "clustered" (1,000 centres, like photos of a few dozen traditions in many
     variants; `spread` is the noise norm against the centre's 1: 0.8 gives cosine ~0.6 inside
     a cluster, 1.5 about 0.3), "random" (no structure: the hardest case for an approximate
-    index), or "seeded" (real embeddings from a catalogue, jittered by `spread` / 3)."""
+    index), "seeded" (real embeddings from a catalogue, jittered by `spread` / 3), or "fitted"
+    (a Gaussian per tradition fitted to a catalogue's real embeddings: real class structure,
+    no repeated points)."""
     if kind == "random":
         return normalise_rows(rng.standard_normal((n, dim), dtype=np.float32))
+    if kind == "fitted":
+        assert groups is not None
+        return _fitted(n, groups, rng)
     if kind == "seeded":
         assert seeds is not None
         base = seeds[rng.integers(0, seeds.shape[0], n)]
@@ -41,6 +47,23 @@ def vectors(
         m = min(step, n - s)
         noise = rng.standard_normal((m, dim), dtype=np.float32) * np.float32(spread / np.sqrt(dim))
         out[s : s + m] = centres[rng.integers(0, 1000, m)] + noise
+    return normalise_rows(out)
+
+
+def _fitted(n: int, groups: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    dim = groups[0].shape[1]
+    factors = []
+    for g in groups:
+        cov = np.cov(g, rowvar=False) if g.shape[0] > 1 else np.eye(dim) * 1e-3
+        # Shrink toward the diagonal: a few dozen photos cannot fill a 128 x 128 covariance.
+        cov = 0.5 * cov + 0.5 * np.diag(np.diag(cov)) + 1e-6 * np.eye(dim)
+        factors.append((g.mean(axis=0), np.linalg.cholesky(cov).astype(np.float32)))
+    which = rng.integers(0, len(groups), n)
+    out = np.empty((n, dim), dtype=np.float32)
+    for k, (mean, chol) in enumerate(factors):
+        rows = np.flatnonzero(which == k)
+        z = rng.standard_normal((rows.shape[0], dim), dtype=np.float32)
+        out[rows] = mean + z @ chol.T
     return normalise_rows(out)
 
 
@@ -177,7 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--dim", type=int, default=128, help="embedding size (the model's: 128)")
     ap.add_argument("--k", type=int, default=12)
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--data", choices=("clustered", "random", "seeded"), default="clustered")
+    ap.add_argument(
+        "--data", choices=("clustered", "random", "seeded", "fitted"), default="clustered"
+    )
     ap.add_argument("--spread", type=float, default=0.8, help="noise norm in clusters")
     ap.add_argument("--from-catalog", type=Path, help="seed vectors: a catalogue's embeddings")
     ap.add_argument("--no-catalogue", action="store_true", help="skip the catalogue-file run")
@@ -192,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
     seeds = None
+    groups = None
     if args.from_catalog is not None:
         from saree_app.collection.catalog import Catalog
 
@@ -200,14 +226,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             if sha is None:
                 print(f"{args.from_catalog}: no embeddings")
                 return 2
-            seeds = cat.embeddings(sha, "whole")[1]
+            ids, seeds = cat.embeddings(sha, "whole")
+            folder = {p.id: Path(p.path).parent.name for p in cat.photos()}
+        names = np.array([folder[int(i)] for i in ids])
+        groups = [seeds[names == t] for t in sorted(set(names.tolist()))]
         args.dim = seeds.shape[1]
         if args.quality:
             bench_quality(args.from_catalog, args.k)
-        args.data = "seeded"
-        print(f"seeded from {seeds.shape[0]} real embeddings of {args.from_catalog}")
+        if args.data not in ("seeded", "fitted"):
+            args.data = "fitted"
+        print(
+            f"{args.data} from {seeds.shape[0]} real embeddings in {len(groups)} folders of "
+            f"{args.from_catalog}"
+        )
     # Queries come from the same distribution as the items (a new photo of a known kind).
-    both = vectors(args.n + args.queries, args.dim, args.data, rng, seeds=seeds, spread=args.spread)
+    both = vectors(
+        args.n + args.queries,
+        args.dim,
+        args.data,
+        rng,
+        seeds=seeds,
+        groups=groups,
+        spread=args.spread,
+    )
     data, queries = both[: args.n], both[args.n :]
     print(f"data: {args.data}, spread {args.spread}")
     bench_exact(data, queries, args.k)
@@ -225,6 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.data,
         np.random.default_rng(2),
         seeds=seeds,
+        groups=groups,
         spread=args.spread,
     )
     nprobes = [int(x) for x in args.nprobe.split(",") if x.strip()]
