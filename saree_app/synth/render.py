@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from saree_app.synth import patterns as pt
 from saree_app.synth import scene
-from saree_app.synth.designs import GRAMMARS, LENGTH, Design, design
+from saree_app.synth.designs import GRAMMARS, LENGTH, Band, Design, Pick, design
 from saree_app.synth.patterns import hash01
 from saree_app.synth.scene import BACKGROUNDS, CAMERAS, LIGHTINGS, grid
 from saree_app.synth.views import BUILDERS, VIEWS, Prop, Shot
@@ -237,12 +238,39 @@ def render(
             chosen[kind] = drawn
     fam = {k: str(v) for k, v in chosen.items()}
     d = design(tradition, _rng(tradition, seed, 1))
-    rng = _rng(tradition, seed, 2)
-    h, w = _frame(fam["view"], rng, int(size))
+    photo, mask, attrs, part_px = _photograph(
+        d,
+        fam,
+        int(size),
+        rng=_rng(tradition, seed, 2),
+        occ_rng=_rng(tradition, seed, 3),
+        clutter_rng=_rng(tradition, seed, 4),
+    )
+    meta: dict[str, Any] = {
+        "tradition": tradition,
+        "seed": int(seed),
+        "size": [photo.width, photo.height],
+        "families": fam,
+        "parts_px": part_px,
+    }
+    return photo, mask, attrs, meta
+
+
+def _photograph(
+    d: Design,
+    fam: dict[str, str],
+    size: int,
+    *,
+    rng: np.random.Generator,
+    occ_rng: np.random.Generator,
+    clutter_rng: np.random.Generator,
+) -> tuple[Image.Image, np.ndarray, list[str], dict[str, int]]:
+    """Photograph one saree design in the given families: photo, mask, attributes, part sizes."""
+    h, w = _frame(fam["view"], rng, size)
     light = scene.lighting(fam["lighting"], rng)
     shot = BUILDERS[fam["view"]](rng, h, w, d, light)
     bg = scene.background(fam["background"], rng, h, w)
-    _clutter(_rng(tradition, seed, 4), bg)
+    _clutter(clutter_rng, bg)
     cover = _props(bg, shot)
 
     u = np.zeros((h, w), np.float32)
@@ -259,7 +287,7 @@ def render(
         np.copyto(shade, layer.shade, where=m)
         np.copyto(spec, layer.spec, where=m)
         cloth |= m
-    front = _occluders(_rng(tradition, seed, 3), h, w)
+    front = _occluders(occ_rng, h, w)
     for p in front:
         cloth &= ~p.mask
     np.clip(u, 0, LENGTH, out=u)
@@ -329,14 +357,28 @@ def render(
     flat_mask[idx] = part
     mask = flat_mask.reshape(h, w)
     attrs, part_px = _visible(d, u=u, v=v, cloth=cloth, part=part, band=band, back=rev)
-    meta: dict[str, Any] = {
-        "tradition": tradition,
-        "seed": int(seed),
-        "size": [w, h],
-        "families": fam,
-        "parts_px": part_px,
-    }
-    return photo, mask, attrs, meta
+    return photo, mask, attrs, part_px
+
+
+def _other_textile(rng: np.random.Generator) -> Design:
+    """Cloth that is not a saree: one all-over pattern, no border, no pallu."""
+    k = Pick(rng)
+    cs = rng.uniform(0.05, 0.95, (3, 3))
+    c1, c2, c3 = ((float(r), float(g), float(b)) for r, g, b in cs)
+    kind = k.one(["plain", "tartan", "polka", "print", "stripes"])
+    painter: pt.Painter
+    if kind == "plain":
+        painter = pt.solid(c1)
+    elif kind == "tartan":
+        painter = pt.checks(c1, c2, k.u(0.05, 0.2), 0.5, blocks=c3)
+    elif kind == "polka":
+        painter = pt.motifs(pt.solid(c1), "coin", [c2, c2, c2], cell=(0.08, 0.08), size=0.04)
+    elif kind == "print":
+        name = k.one(["flower", "star", "lotus"])
+        painter = pt.motifs(pt.solid(c1), name, [c2, c3, c2], cell=(0.1, 0.1), size=0.06)
+    else:
+        painter = pt.stripes([c1, c2, c3], [0.03, 0.01, 0.02], along=k.chance(0.5))
+    return Design("Distractor", Band(0, 1, painter), 0.0, [], 0.0, [], sheen=k.u(0.0, 0.3))
 
 
 def render_distractor(seed: int, size: int = 320) -> Image.Image:
@@ -344,6 +386,23 @@ def render_distractor(seed: int, size: int = 320) -> Image.Image:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise SynthError(f"seed must be a non-negative integer, not {seed!r}")
     rng = np.random.default_rng([seed, 7_777_777])
+    if rng.random() < 0.5:
+        # Another textile photographed like a saree: a stole, a bedsheet, a shirting length.
+        fam = {
+            "view": ("flat", "partial", "folded", "hung")[int(rng.integers(4))],
+            "background": BACKGROUNDS[int(rng.integers(len(BACKGROUNDS)))],
+            "lighting": LIGHTINGS[int(rng.integers(len(LIGHTINGS)))],
+            "camera": CAMERAS[int(rng.integers(len(CAMERAS)))],
+        }
+        photo, _m, _a, _p = _photograph(
+            _other_textile(rng),
+            fam,
+            int(size),
+            rng=rng,
+            occ_rng=np.random.default_rng([seed, 7_777_778]),
+            clutter_rng=np.random.default_rng([seed, 7_777_779]),
+        )
+        return photo
     h, w = (round(size * 0.75), size) if rng.random() < 0.5 else (size, size)
     bg = scene.background(BACKGROUNDS[int(rng.integers(len(BACKGROUNDS)))], rng, h, w)
     light = scene.lighting(LIGHTINGS[int(rng.integers(len(LIGHTINGS)))], rng)
