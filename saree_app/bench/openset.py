@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from saree_app import synth
     from saree_app.model.manifest import ModelError
-    from saree_app.model.openset import SIGNALS, auroc, calibrate
+    from saree_app.model.openset import SIGNALS, auroc, calibrate, calibrate_combined
     from saree_app.model.predict import Predictor
 
     rendered = set(getattr(synth, "RENDERED_TRADITIONS", ()))
@@ -155,35 +155,52 @@ def main(argv: Sequence[str] | None = None) -> int:
     unk_cal["all unknown"] = unk_cal["withheld"] + unk_cal["non-saree"]
     unk_eval["all unknown"] = unk_eval["withheld"] + unk_eval["non-saree"]
 
-    # Which signals to combine: the subset whose novelty score best separates, on the
-    # calibration half only.
+    # Two candidate rules, both fitted on the calibration half only: "any" over the subset of
+    # signals that separates best, and the combined (logistic) rule over all signals. The one
+    # that separates better there is kept; the figures below are on the evaluation half.
     best: tuple[float, Any] | None = None
     for r in range(1, len(SIGNALS) + 1):
         for subset in itertools.combinations(SIGNALS, r):
             try:
-                rule = calibrate(known_cal, args.false_alarm, subset)
+                candidate = calibrate(known_cal, args.false_alarm, subset)
             except ValueError:
                 continue
-            score = _auc_table(rule, known_cal, {"u": unk_cal["all unknown"]})["u"]
+            score = _auc_table(candidate, known_cal, {"u": unk_cal["all unknown"]})["u"]
             if best is None or score > best[0]:
-                best = (score, rule)
+                best = (score, candidate)
     assert best is not None
-    rule = best[1]
-    default_rule = calibrate(known_cal, args.false_alarm)
+    rules = {"any": best[1]}
+    cal_scores = {"any": best[0]}
+    try:
+        combined = calibrate_combined(known_cal, unk_cal["all unknown"], args.false_alarm)
+    except ValueError as exc:
+        print(f"note: combined rule not fitted ({exc})")
+    else:
+        rules["combined"] = combined
+        cal_scores["combined"] = _auc_table(combined, known_cal, {"u": unk_cal["all unknown"]})["u"]
+    chosen = max(cal_scores, key=lambda k: cal_scores[k])
+    rule = rules[chosen]
 
     acc = np.mean([ok for parity, ok in correct if parity == 1]) if correct else float("nan")
     print(f"\nknown traditions, visual top-1 on the evaluation half: {acc:.1%}")
-    print(f"signals used: {', '.join(rule.signals)} (chosen on the calibration half)")
+    print(
+        f"rule kept: {chosen} (calibration-half AUROC: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in cal_scores.items())
+        + ")"
+    )
+    print(f"signals: {', '.join(rule.signals)}")
     for name in rule.signals:
-        print(f"  {name:<22} uncertain below {rule.thresholds[name]:.3f}")
-    table = _auc_table(rule, known_eval, unk_eval)
-    all4 = _auc_table(default_rule, known_eval, unk_eval)
+        weight = f"   weight {rule.weights[name]:+.2f}" if rule.weights else ""
+        print(f"  {name:<22} alone uncertain below {rule.thresholds[name]:.3f}{weight}")
+    tables = {k: _auc_table(r, known_eval, unk_eval) for k, r in rules.items()}
+    table = tables[chosen]
     n_eval = {k: len(v) for k, v in unk_eval.items()}
     print(f"\nAUROC on the evaluation half ({len(known_eval)} known photos):")
     for name, value in table.items():
+        others = ", ".join(f"{k} {t[name]:.3f}" for k, t in tables.items() if k != chosen)
         print(
             f"  known vs {name:<12} ({n_eval[name]:>3}): {value:.3f}"
-            f"   (all six signals: {all4[name]:.3f})"
+            + (f"   (other rule: {others})" if others else "")
         )
     print("  single signals, known vs all unknown:")
     k_all = unk_eval["all unknown"]

@@ -11,15 +11,20 @@ Six signals, each higher = more familiar:
                         Kanchipuram-like border on a body the model has not seen with it)
   energy                log-sum-exp of the tradition logits (evidence for any tradition at all)
 
-The rule: a photo is uncertain when any signal falls below its threshold. As one number
-(for AUROC) that is `novelty = max_i (threshold_i - signal_i) / scale_i`, which is > 0 exactly
-when the rule fires. Thresholds are calibrated on rendered photos of known traditions so that
-a chosen share of them (the false-alarm rate) is flagged; they live in the manifest's
-"open_set" entry.
+Two rules, each reduced to one number `novelty` that is > 0 exactly when the photo is flagged:
+  any       uncertain when any signal falls below its threshold:
+            novelty = max_i (threshold_i - signal_i) / scale_i
+  combined  a logistic regression of known-vs-unknown on the standardised signals:
+            novelty = cut - sum_i w_i (signal_i - centre_i) / scale_i
+The cut and thresholds are calibrated on rendered photos of known traditions so that a chosen
+share of them (the false-alarm rate) is flagged; the weights need unknown photos too
+(`saree bench openset`). Everything lives in the manifest's "open_set" entry. The reasons in
+words always come from the per-signal thresholds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,6 +161,10 @@ class OpenSetRule:
     scales: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SCALES))
     calibrated: bool = False
     signals: tuple[str, ...] = SIGNALS  # the ones the rule uses (calibration may drop some)
+    # The combined rule; None means the "any" rule.
+    weights: Mapping[str, float] | None = None
+    centres: Mapping[str, float] = field(default_factory=dict)
+    cut: float = 0.0
 
     @classmethod
     def from_manifest(
@@ -183,23 +192,53 @@ class OpenSetRule:
             if name in sc and isinstance(value, int | float) and value > 0:
                 sc[name] = float(value)
         used = tuple(n for n in (open_set.get("signals") or SIGNALS) if n in SIGNALS)
+        weights = None
+        centres: dict[str, float] = {}
+        cut = 0.0
+        raw_w = open_set.get("weights")
+        if open_set.get("rule") == "combined" and isinstance(raw_w, Mapping):
+            weights = {k: float(v) for k, v in raw_w.items() if k in SIGNALS}
+            centres = {k: float(v) for k, v in dict(open_set.get("centres") or {}).items()}
+            cut = float(open_set.get("cut", 0.0))
         return cls(
             thresholds=th,
             scales=sc,
             calibrated=bool(open_set.get("thresholds")),
             signals=used or SIGNALS,
+            weights=weights,
+            centres=centres,
+            cut=cut,
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The manifest's "open_set" thresholds, scales and signals."""
-        return {
+        out: dict[str, Any] = {
+            "rule": "any" if self.weights is None else "combined",
             "signals": list(self.signals),
             "thresholds": {n: round(float(self.thresholds[n]), 6) for n in self.signals},
             "scales": {n: round(float(self.scales[n]), 6) for n in self.signals},
         }
+        if self.weights is not None:
+            out["weights"] = {n: round(float(v), 6) for n, v in self.weights.items()}
+            out["centres"] = {n: round(float(v), 6) for n, v in self.centres.items()}
+            out["cut"] = round(float(self.cut), 6)
+        return out
+
+    def familiarity(self, s: OpenSetSignals) -> float:
+        """The combined rule's weighted sum of standardised signals (absent ones count 0)."""
+        total = 0.0
+        for name, w in (self.weights or {}).items():
+            v = s.value(name)
+            if v is None:
+                continue
+            scale = self.scales.get(name, DEFAULT_SCALES[name])
+            total += w * (v - self.centres.get(name, 0.0)) / scale
+        return total
 
     def novelty(self, s: OpenSetSignals) -> float:
         """One number, > 0 exactly when the photo is flagged uncertain; higher = stranger."""
+        if self.weights is not None:
+            return float(self.cut - self.familiarity(s))
         worst = -np.inf
         for name in self.signals:
             v = s.value(name)
@@ -210,7 +249,31 @@ class OpenSetRule:
         return float(worst)
 
     def reasons(self, s: OpenSetSignals, label: Mapping[str, str] | None = None) -> list[str]:
-        """Why the photo is uncertain, in words; empty when every signal clears its threshold."""
+        """Why the photo is uncertain, in words; empty exactly when it is not flagged."""
+        if self.novelty(s) <= 0:
+            return []
+        out = self._signal_reasons(s, label)
+        if not out:
+            # Flagged by the combined rule with no one signal past its threshold.
+            out.append(
+                "several signs are weak together: best match "
+                f"{(label or {}).get(s.top, s.top)} at {s.top_probability:.0%}"
+                + (
+                    f", similarity to the nearest known tradition {s.prototype_similarity:.2f}"
+                    if s.prototype_similarity is not None
+                    else ""
+                )
+                + (
+                    f", parts backing the answer {s.part_agreement:.0%}"
+                    if s.part_agreement is not None
+                    else ""
+                )
+            )
+        return out
+
+    def _signal_reasons(
+        self, s: OpenSetSignals, label: Mapping[str, str] | None = None
+    ) -> list[str]:
 
         def name(t: str | None) -> str:
             if t is None:
@@ -330,3 +393,67 @@ def calibrate(
         else:
             lo = mid
     return rule_at(lo)
+
+
+def calibrate_combined(
+    known: Sequence[OpenSetSignals],
+    unknown: Sequence[OpenSetSignals],
+    false_alarm: float = 0.10,
+    signals: Sequence[str] = SIGNALS,
+    l2: float = 0.01,
+) -> OpenSetRule:
+    """The combined rule: logistic regression of known (1) vs unknown (0) photos.
+
+    Signals are standardised by their median and spread on the known photos; weights are fitted
+    by Newton's method with a small L2 penalty; the cut flags `false_alarm` of the known photos.
+    Per-signal thresholds (for the reasons in words) are each signal's `false_alarm` quantile.
+    """
+    if not known or not unknown:
+        raise ValueError("the combined rule needs photos of known and of unknown traditions")
+    used = [n for n in signals if all(x.value(n) is not None for x in [*known, *unknown])]
+    if not used:
+        raise ValueError("no signal is available for every photo")
+    centres: dict[str, float] = {}
+    scales: dict[str, float] = {}
+    thresholds: dict[str, float] = {}
+    for n in used:
+        arr = np.asarray([x.value(n) for x in known], dtype=np.float64)
+        q25, q50, q75 = np.percentile(arr, [25, 50, 75])
+        centres[n] = float(q50)
+        scales[n] = max(float(q75 - q25), float(arr.std()), 1e-3)
+        thresholds[n] = float(np.quantile(arr, false_alarm))
+
+    def features(items: Sequence[OpenSetSignals]) -> np.ndarray:
+        return np.asarray(
+            [[(float(x.value(n) or 0.0) - centres[n]) / scales[n] for n in used] for x in items]
+        )
+
+    x = np.vstack([features(known), features(unknown)])
+    x = np.hstack([x, np.ones((len(x), 1))])  # bias column
+    y = np.concatenate([np.ones(len(known)), np.zeros(len(unknown))])
+    # Balance the classes so the weights do not follow whichever group was rendered more.
+    sw = np.where(y == 1, 0.5 / len(known), 0.5 / len(unknown))
+    w = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
+        grad = x.T @ (sw * (p - y)) + penalty * w
+        hess = (x * (sw * p * (1 - p))[:, None]).T @ x + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    weights = {n: float(v) for n, v in zip(used, w[:-1], strict=True)}
+    rule = OpenSetRule(
+        thresholds={**DEFAULT_THRESHOLDS, **thresholds},
+        scales={**DEFAULT_SCALES, **scales},
+        calibrated=True,
+        signals=tuple(used),
+        weights=weights,
+        centres=centres,
+        cut=0.0,
+    )
+    fam = np.asarray([rule.familiarity(s) for s in known])
+    cut = float(np.quantile(fam, false_alarm))
+    return dataclasses.replace(rule, cut=cut)
