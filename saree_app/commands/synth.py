@@ -113,6 +113,8 @@ def _sheet(args: argparse.Namespace) -> int:
 
     if not 48 <= args.cell <= 1024:
         return _fail("--cell must be from 48 to 1024 pixels")
+    if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        return _fail(f"--out must end in .png, .jpg or .jpeg, not {args.out.name!r}")
     try:
         sheet = contact_sheet(cell=args.cell, seed=args.seed)
         args.out.parent.mkdir(parents=True, exist_ok=True)
