@@ -251,3 +251,58 @@ def test_window_state_is_remembered(qtbot, make_window, settings) -> None:  # ty
     win2 = make_window()
     assert win2.tabs.currentIndex() == 2
     assert win2.photo.overlays.opacity.value() == 35
+
+
+def test_export_writes_the_catalogue(qtbot, imported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    item = _select_first(qtbot, win)
+    win.act_confirm.trigger()
+    out = tmp_path / "catalogue.csv"
+    win.export_to(out, "csv")
+    wait_idle(qtbot, win)
+    text = out.read_text(encoding="utf-8")
+    assert item.name in text
+    assert len(text.strip().splitlines()) == 1 + win.model.rowCount()
+    ld = tmp_path / "catalogue.jsonld"
+    win.export_to(ld, "jsonld")
+    wait_idle(qtbot, win)
+    assert "@context" in ld.read_text(encoding="utf-8")
+
+
+def test_a_vanished_photo_is_explained_not_raised(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    victim = win.model.item(1)
+    victim.path.unlink()
+    win.grid.setCurrentIndex(win.model.index(1))
+    wait_idle(qtbot, win)
+    assert win.photo.stack.currentWidget() is win.photo.placeholder
+    assert victim.name in win.photo.placeholder.text()
+    assert "does not exist" in win.photo.placeholder.text()
+
+
+def test_switching_collections_from_settings(qtbot, imported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui.dialogs import SettingsDialog
+
+    win = imported
+    dlg = SettingsDialog(win.library.path, 2, win)
+    dlg.collection.setText(str(tmp_path / "other.saree"))
+    dlg.threads.setValue(1)
+    path, threads = dlg.values()
+    assert win.open_collection(path, threads)
+    wait_idle(qtbot, win)
+    assert win.model.rowCount() == 0
+    assert win.collection_stack.currentWidget() is win.empty
+    assert win.settings.value("collection") == str(tmp_path / "other.saree")
+
+
+def test_model_card_dialog_shows_the_card(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui.dialogs import model_card_dialog
+
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text("# Saree model\n\nTrained on **synthetic** sarees.\n", encoding="utf-8")
+    dlg = model_card_dialog(card)
+    qtbot.addWidget(dlg)
+    assert "Trained on synthetic sarees." in dlg.browser.toPlainText()
+    missing = model_card_dialog(tmp_path / "nope.md")
+    qtbot.addWidget(missing)
+    assert "missing" in missing.browser.toPlainText()
