@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--ann-n", type=int, default=1_000_000, help="items for approximate search")
     ap.add_argument("--ann-k", type=int, default=10)
-    ap.add_argument("--nprobe", default="8,16,32,64", help="comma-separated nprobe values")
+    ap.add_argument("--nprobe", default="16,32,64,128,256", help="comma-separated nprobe values")
     ap.add_argument("--nlist", type=int, help="IVF cells (default 4 sqrt(N))")
     ap.add_argument("--no-ann", action="store_true")
     args = ap.parse_args(argv)
