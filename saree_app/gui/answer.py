@@ -65,6 +65,7 @@ class ConfidenceBar(QWidget):
 def _section(text: str, parent: QWidget) -> QLabel:
     lab = QLabel(text, parent)
     lab.setProperty("role", "section")
+    lab.setWordWrap(True)
     return lab
 
 
@@ -130,7 +131,7 @@ class AnswerPanel(QWidget):
         self.attributes.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.attributes)
 
-        lay.addWidget(_section("Why: evidence from the knowledge graph", self))
+        lay.addWidget(_section("Why (knowledge graph)", self))
         self.explanation = QLabel("", self)
         self.explanation.setObjectName("explanation")
         self.explanation.setWordWrap(True)

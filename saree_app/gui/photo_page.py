@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
 from saree_app.gui.analysis import Analysis, heat_for, pretty
 from saree_app.gui.answer import AnswerPanel
 from saree_app.gui.curator import CuratorPanel
-from saree_app.gui.overlays import colour_heat, colour_mask, rgba_to_qimage
+from saree_app.gui.overlays import colour_heat, colour_mask, heat_lut, rgba_to_qimage
 from saree_app.gui.qtfix import emit
 from saree_app.gui.similar import SimilarStrip
 from saree_app.gui.theme import PART_COLOURS, PART_LABELS, PARTS
@@ -34,6 +36,16 @@ from saree_app.gui.viewer import PhotoViewer
 LAYER_PARTS = "parts"
 LAYER_HEAT = "tradition heat"
 LAYER_PART_HEAT = "part heat"
+
+
+def _ramp_pixmap(width: int, height: int) -> QPixmap:
+    """The heatmap colour ramp as a small legend swatch (opaque, so the colours read)."""
+    lut = heat_lut()
+    idx = np.linspace(0, 255, width).astype(int)
+    row = lut[idx].copy()
+    row[:, 3] = 255
+    img = np.repeat(row[None], height, axis=0)
+    return QPixmap.fromImage(rgba_to_qimage(img))
 
 
 class OverlayBar(QWidget):
@@ -74,6 +86,13 @@ class OverlayBar(QWidget):
         )
         self.heat_choice.setMinimumContentsLength(9)
         lay.addWidget(self.heat_choice)
+        self.ramp = QLabel(self)
+        self.ramp.setObjectName("heatRamp")
+        self.ramp.setPixmap(_ramp_pixmap(44, 8))
+        self.ramp.setToolTip(
+            "Heatmap colours: weak evidence (dark, see-through) to strong (yellow)"
+        )
+        lay.addWidget(self.ramp)
         self.part_heat = QCheckBox("Part map", self)
         self.part_heat.setToolTip("How strongly each pixel belongs to one part")
         lay.addWidget(self.part_heat)
@@ -83,12 +102,12 @@ class OverlayBar(QWidget):
         self.part_choice.setCurrentIndex(1)
         lay.addWidget(self.part_choice)
         lay.addStretch(1)
-        lay.addWidget(QLabel("Opacity", self))
         self.opacity = QSlider(Qt.Orientation.Horizontal, self)
         self.opacity.setObjectName("opacity")
         self.opacity.setRange(0, 100)
         self.opacity.setValue(60)
         self.opacity.setFixedWidth(80)
+        self.opacity.setToolTip("Overlay opacity: from the bare photo to the overlay alone")
         lay.addWidget(self.opacity)
         self.fit = QToolButton(self)
         self.fit.setText("Fit")
@@ -194,7 +213,8 @@ class PhotoPage(QWidget):
         sl.addWidget(line)
         sl.addWidget(self.answer, 1)
         right.setWidget(side)
-        right.setMinimumWidth(310)
+        # The panel scrolls vertically only: never narrower than what its content needs.
+        right.setMinimumWidth(max(310, side.minimumSizeHint().width() + 16))
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
