@@ -1,8 +1,13 @@
-"""Training of the part-aware heads on the feature cache: losses, schedule, checkpoints, ETA."""
+"""Training of the part-aware heads on the feature cache: staged, checkpointed, with an ETA.
+
+Stage 1 trains the segmentation decoder on the cached backbone maps. Stage 2 pools every
+photo's frozen features under its predicted soft part masks once (the same computation the
+exported model does). Stage 3 trains the classifier, attribute, embedding and part heads on
+those pooled vectors: cheap enough on a 2-core CPU for many epochs.
+"""
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
@@ -20,29 +25,33 @@ from saree_app.train.cache import NO_MASK, FeatureCache
 from saree_app.train.net import NetConfig, PartAwareNet
 
 Log = Callable[[str], None]
+SEG_MODULES = ("lat32", "lat16", "ctx16", "lat8", "up16", "smooth8", "seg8", "edge4")
 
 
 @dataclass
 class TrainConfig:
     """Hyper-parameters of one training run (stored in checkpoints and the manifest)."""
 
-    epochs: int = 20
-    batch_size: int = 64
+    epochs: int = 40  # stage 3: passes over the pooled vectors
+    seg_epochs: int = 3  # stage 1: passes over the cached maps
+    batch_size: int = 64  # stage 1
+    head_batch_size: int = 256  # stage 3
     lr: float = 2e-3
+    head_lr: float = 1e-3
     weight_decay: float = 1e-4
+    head_weight_decay: float = 1e-3
     seed: int = 0
-    width: int = 256
+    width: int = 512
     embedding_dim: int = 128
-    dropout: float = 0.2
-    feature_dropout: float = 0.1  # channel dropout on the cached maps during training
+    dropout: float = 0.3
+    feature_noise: float = 0.1  # Gaussian noise on standardised pooled vectors (stage 3)
     label_smoothing: float = 0.05
     metric_scale: float = 16.0  # normalised-softmax (proxy) metric loss scale
     w_part: float = 0.5
     w_attr: float = 1.0
-    w_seg: float = 1.0
     w_metric: float = 0.5
     seg_class_weights: tuple[float, float, float, float] = (0.5, 1.0, 2.0, 1.5)
-    max_steps_per_epoch: int | None = None  # to cap an epoch on a slow machine or in a test
+    max_steps_per_epoch: int | None = None  # cap stage 1 epochs (tests, quick runs)
 
 
 def seed_everything(seed: int) -> None:
@@ -52,25 +61,13 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-class Targets:
-    """Labels of the cache rows as arrays: class index, attribute multi-hot, part presence."""
-
-    def __init__(
-        self, cache: FeatureCache, labels: Sequence[str], attributes: Sequence[str]
-    ) -> None:
-        lab = {t: i for i, t in enumerate(labels)}
-        att = {a: i for i, a in enumerate(attributes)}
-        n = len(cache)
-        self.y = np.array([lab.get(it.tradition, -1) for it in cache.items], dtype=np.int64)
-        self.attr = np.zeros((n, len(attributes)), dtype=np.float32)
-        for i, it in enumerate(cache.items):
-            for a in it.attributes:
-                if a in att:
-                    self.attr[i, att[a]] = 1.0
+def _eta(seconds: float) -> str:
+    s = int(max(seconds, 0))
+    return f"{s // 60}m{s % 60:02d}s"
 
 
 class Trainer:
-    """Holds the network, metric proxies and optimiser; trains epochs on cache rows."""
+    """Holds the network, metric proxies and optimisers; runs the three stages."""
 
     def __init__(
         self,
@@ -85,7 +82,16 @@ class Trainer:
         seed_everything(cfg.seed)
         self.cache, self.cfg = cache, cfg
         self.labels, self.attributes = list(labels), list(attributes)
-        self.targets = Targets(cache, labels, attributes)
+        lab = {t: i for i, t in enumerate(labels)}
+        att = {a: i for i, a in enumerate(attributes)}
+        n = len(cache)
+        self.y = np.array([lab.get(it.tradition, -1) for it in cache.items], dtype=np.int64)
+        self.attr = np.zeros((n, len(attributes)), dtype=np.float32)
+        for i, it in enumerate(cache.items):
+            for a in it.attributes:
+                if a in att:
+                    self.attr[i, att[a]] = 1.0
+        self.has_mask = np.array([bool((cache.masks[i] != NO_MASK).any()) for i in range(n)])
         self.net_cfg = NetConfig(
             num_classes=len(labels),
             num_attributes=len(attributes),
@@ -97,64 +103,158 @@ class Trainer:
         self.net = PartAwareNet(self.net_cfg, pretrained=pretrained)
         c, d = len(labels), cfg.embedding_dim
         self.proxies = nn.Parameter(torch.randn(4, c, d) * 0.1)  # whole, body, border, pallu
-        params = [*self.net.heads.parameters(), self.proxies]
-        self.opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.stage = "seg"  # seg -> heads -> done
+        self.seg_epoch = 0
         self.epoch = 0
         self.history: list[dict[str, Any]] = []
         self.log = log or (lambda s: None)
         self.seg_w = torch.tensor(cfg.seg_class_weights)
+        self.pooled: torch.Tensor | None = None  # N x 4 x FEAT for all cache rows
+        self.present: torch.Tensor | None = None  # N x 3 part presence
+        self._opt_state: dict[str, Any] | None = None
 
-    # ---------------------------------------------------------------- batches
-    def _tensors(
-        self, rows: np.ndarray, *, augment: bool = False
-    ) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
+    # ---------------------------------------------------------------- stage 1: segmentation
+    def _maps(self, rows: np.ndarray, *, augment: bool) -> tuple[list[torch.Tensor], torch.Tensor]:
         feats, masks = self.cache.batch(rows)
         xs = [torch.from_numpy(f) for f in feats]
         m = torch.from_numpy(masks.astype(np.int64))
+        m[m == NO_MASK] = -1
         if augment:
             # Mirror maps and masks together: a cheap stand-in for photo augmentation, which the
             # cache rules out (a mirrored photo's features are close to mirrored features).
             flip = torch.rand(len(rows)) < 0.5
             xs = [torch.where(flip[:, None, None, None], x.flip(-1), x) for x in xs]
             m = torch.where(flip[:, None, None], m.flip(-1), m)
-            xs = [F.dropout2d(x, p=self.cfg.feature_dropout, training=True) for x in xs]
-        m[m == NO_MASK] = -1
-        has_mask = (m >= 0).flatten(1).any(dim=1)
-        area = torch.stack([(m == k).float().mean(dim=(1, 2)) for k in (1, 2, 3)], dim=1)
-        # A part counts as present if it covers 1% of the photo; without a mask, assume it does.
-        present = torch.where(has_mask[:, None], (area > 0.01).float(), torch.ones_like(area))
-        tgt = {
-            "y": torch.from_numpy(self.targets.y[rows]),
-            "attr": torch.from_numpy(self.targets.attr[rows]),
-            "mask": m,
-            "present": present,
-        }
-        return xs, tgt
+        return xs, m
 
-    def losses(
-        self, outs: Sequence[torch.Tensor], tgt: dict[str, torch.Tensor]
-    ) -> dict[str, torch.Tensor]:
-        """All loss terms of one batch (weighted sum under 'total')."""
+    def _segment(self, xs: list[torch.Tensor]) -> torch.Tensor:
+        s4, s8, s16, s32 = xs
+        with torch.no_grad():
+            n32 = self.net.backbone.neck(s32)
+        return self.net.heads.segment(s4, s8, s16, n32)
+
+    def train_seg(self, rows: np.ndarray, checkpoint: Path | None, should_stop: Any) -> None:
+        """Stage 1 on the rows that have a part mask."""
         cfg = self.cfg
-        logits, part_logits, seg, _cam, attributes, emb, part_emb = outs
-        y, present = tgt["y"], tgt["present"]
+        rows = rows[self.has_mask[rows]]
+        heads = self.net.heads
+        params = [p for name, p in heads.named_parameters() if name.split(".")[0] in SEG_MODULES]
+        if not len(rows):
+            self.log("no part masks: the segmentation head stays untrained (whole photo = saree)")
+            with torch.no_grad():
+                heads.seg8.bias.copy_(torch.tensor([-4.0, 4.0, 0.0, 0.0]))
+            self.stage = "heads"
+            return
+        opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        if self._opt_state is not None and self._opt_state.get("stage") == "seg":
+            opt.load_state_dict(self._opt_state["state"])
+        steps = math.ceil(len(rows) / cfg.batch_size)
+        if cfg.max_steps_per_epoch:
+            steps = min(steps, cfg.max_steps_per_epoch)
+        total = steps * cfg.seg_epochs
+        t0, start_step = time.monotonic(), self.seg_epoch * steps
+        while self.seg_epoch < cfg.seg_epochs:
+            if should_stop is not None and should_stop():
+                return
+            perm = np.random.default_rng(cfg.seed * 1000 + self.seg_epoch).permutation(rows)
+            heads.train()
+            loss_sum = 0.0
+            for s in range(steps):
+                batch = perm[s * cfg.batch_size : (s + 1) * cfg.batch_size]
+                if len(batch) < 2:
+                    continue
+                step = self.seg_epoch * steps + s
+                for g in opt.param_groups:
+                    g["lr"] = _cosine(cfg.lr, step, total)
+                xs, m = self._maps(batch, augment=True)
+                seg = self._segment(xs)
+                seg_up = F.interpolate(seg, size=m.shape[-2:], mode="bilinear", align_corners=False)
+                loss = F.cross_entropy(seg_up, m, weight=self.seg_w, ignore_index=-1)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                loss_sum += float(loss.detach())
+                if s % 20 == 0 or s == steps - 1:
+                    rate = (step + 1 - start_step) / max(time.monotonic() - t0, 1e-6)
+                    self.log(
+                        f"segmentation epoch {self.seg_epoch + 1}/{cfg.seg_epochs} step "
+                        f"{s + 1}/{steps} loss {loss_sum / (s + 1):.3f} "
+                        f"ETA {_eta((total - step - 1) / max(rate, 1e-9))}"
+                    )
+            self.seg_epoch += 1
+            self.history.append(
+                {"stage": "seg", "epoch": self.seg_epoch, "loss_seg": loss_sum / steps}
+            )
+            self._opt_state = {"stage": "seg", "state": opt.state_dict()}
+            if self.seg_epoch >= cfg.seg_epochs:
+                self.stage = "heads"
+                self._opt_state = None
+            if checkpoint is not None:
+                self.save(checkpoint)
+
+    # ---------------------------------------------------------------- stage 2: pooled vectors
+    @torch.no_grad()
+    def pool_all(self, batch: int = 128) -> None:
+        """Pooled vectors (and part presence) of every cache row, with the trained seg head."""
+        heads = self.net.heads.eval()
+        n = len(self.cache)
+        pooled = []
+        present = []
+        t0 = time.monotonic()
+        for s in range(0, n, batch):
+            rows = np.arange(s, min(n, s + batch))
+            xs, m = self._maps(rows, augment=False)
+            s4, s8, s16, s32 = xs
+            n32 = self.net.backbone.neck(s32)
+            seg = heads.segment(s4, s8, s16, n32)
+            p, *_ = heads.pool(seg, s8, s16, n32)
+            pooled.append(p)
+            # Part presence from the true mask where there is one, else from the prediction.
+            if (m >= 0).any():
+                area = torch.stack([(m == k).float().mean(dim=(1, 2)) for k in (1, 2, 3)], 1)
+            else:
+                area = torch.zeros(len(rows), 3)
+            pred = torch.softmax(seg, 1)[:, 1:].mean(dim=(2, 3))
+            has = torch.from_numpy(self.has_mask[rows])[:, None]
+            present.append((torch.where(has, area, pred) > 0.01).float())
+            if (s // batch) % 20 == 0:
+                rate = (s + len(rows)) / max(time.monotonic() - t0, 1e-6)
+                self.log(f"pooling {s + len(rows)}/{n} ETA {_eta((n - s - len(rows)) / rate)}")
+        self.pooled = torch.cat(pooled)
+        self.present = torch.cat(present)
+
+    def fit_standardisation(self, rows: np.ndarray) -> None:
+        """Mean and spread of the pooled vectors on the training rows, into the net's buffers."""
+        assert self.pooled is not None
+        p = self.pooled[torch.from_numpy(rows)]
+        with torch.no_grad():
+            self.net.heads.mu.copy_(p.mean(0))
+            self.net.heads.sd.copy_(p.std(0) + 1e-3)
+
+    # ---------------------------------------------------------------- stage 3: heads
+    def losses(
+        self,
+        outs: Sequence[torch.Tensor],
+        y: torch.Tensor,
+        attr: torch.Tensor,
+        present: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
+        """All stage-3 loss terms of one batch (weighted sum under 'total')."""
+        cfg = self.cfg
+        logits, part_logits, attributes, emb, part_emb = outs
         out: dict[str, torch.Tensor] = {}
         out["cls"] = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
         part_ce = torch.stack(
             [
-                F.cross_entropy(part_logits[:, k], y, reduction="none", label_smoothing=0.05)
+                F.cross_entropy(
+                    part_logits[:, k], y, reduction="none", label_smoothing=cfg.label_smoothing
+                )
                 for k in range(3)
             ],
             dim=1,
         )
         out["part"] = (part_ce * present).sum() / present.sum().clamp(min=1.0)
-        out["attr"] = F.binary_cross_entropy_with_logits(attributes, tgt["attr"])
-        mask = tgt["mask"]
-        if (mask >= 0).any():
-            seg_up = F.interpolate(seg, size=mask.shape[-2:], mode="bilinear", align_corners=False)
-            out["seg"] = F.cross_entropy(seg_up, mask, weight=self.seg_w, ignore_index=-1)
-        else:
-            out["seg"] = seg.sum() * 0.0
+        out["attr"] = F.binary_cross_entropy_with_logits(attributes, attr)
         protos = F.normalize(self.proxies, dim=-1)
         metric = F.cross_entropy(cfg.metric_scale * emb @ protos[0].T, y)
         part_metric = torch.stack(
@@ -172,18 +272,89 @@ class Trainer:
             out["cls"]
             + cfg.w_part * out["part"]
             + cfg.w_attr * out["attr"]
-            + cfg.w_seg * out["seg"]
             + cfg.w_metric * out["metric"]
         )
         return out
 
-    # ---------------------------------------------------------------- epochs
-    def _lr_at(self, step: int, total: int) -> float:
-        warm = max(1, total // 20)
-        if step < warm:
-            return self.cfg.lr * (step + 1) / warm
-        t = (step - warm) / max(1, total - warm)
-        return self.cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+    def _classify(self, rows: torch.Tensor, *, train: bool) -> tuple[torch.Tensor, ...]:
+        assert self.pooled is not None
+        heads = self.net.heads
+        p = self.pooled[rows]
+        if train and self.cfg.feature_noise:
+            p = p + torch.randn_like(p) * self.cfg.feature_noise * heads.sd
+        return heads.classify(p)
+
+    def train_heads(
+        self,
+        rows: np.ndarray,
+        val_rows: np.ndarray | None,
+        checkpoint: Path | None,
+        should_stop: Any,
+    ) -> None:
+        """Stage 3: classifier, attributes, embeddings and part heads on pooled vectors."""
+        cfg = self.cfg
+        assert self.present is not None
+        rows = rows[self.y[rows] >= 0]
+        heads = self.net.heads
+        params = [
+            p for name, p in heads.named_parameters() if name.split(".")[0] not in SEG_MODULES
+        ]
+        opt = torch.optim.AdamW(
+            [*params, self.proxies], lr=cfg.head_lr, weight_decay=cfg.head_weight_decay
+        )
+        if self._opt_state is not None and self._opt_state.get("stage") == "heads":
+            opt.load_state_dict(self._opt_state["state"])
+        bs = cfg.head_batch_size
+        steps = max(1, math.ceil(len(rows) / bs))
+        total = steps * cfg.epochs
+        y_all = torch.from_numpy(self.y)
+        a_all = torch.from_numpy(self.attr)
+        t0, start_epoch = time.monotonic(), self.epoch
+        while self.epoch < cfg.epochs:
+            if should_stop is not None and should_stop():
+                return
+            perm = torch.from_numpy(
+                np.random.default_rng(cfg.seed * 7919 + self.epoch).permutation(rows)
+            )
+            heads.train()
+            sums: dict[str, float] = {}
+            correct = 0
+            for s in range(steps):
+                r = perm[s * bs : (s + 1) * bs]
+                if len(r) < 2:
+                    continue
+                for g in opt.param_groups:
+                    g["lr"] = _cosine(cfg.head_lr, self.epoch * steps + s, total)
+                outs = self._classify(r, train=True)
+                parts = self.losses(outs, y_all[r], a_all[r], self.present[r])
+                opt.zero_grad(set_to_none=True)
+                parts["total"].backward()
+                opt.step()
+                for k, v in parts.items():
+                    sums[k] = sums.get(k, 0.0) + float(v.detach())
+                correct += int((outs[0].argmax(1) == y_all[r]).sum())
+            self.epoch += 1
+            record: dict[str, Any] = {
+                "stage": "heads",
+                "epoch": self.epoch,
+                **{f"loss_{k}": round(v / steps, 4) for k, v in sums.items()},
+                "train_acc": round(correct / max(len(rows), 1), 4),
+            }
+            if val_rows is not None and len(val_rows):
+                record["val_acc"] = round(self.accuracy(val_rows), 4)
+            self.history.append(record)
+            rate = (self.epoch - start_epoch) / max(time.monotonic() - t0, 1e-6)
+            if self.epoch % 5 == 0 or self.epoch in (1, cfg.epochs):
+                self.log(
+                    f"heads epoch {self.epoch}/{cfg.epochs} loss {record.get('loss_total', 0):.3f} "
+                    f"train acc {record['train_acc']:.3f} val acc {record.get('val_acc', 'n/a')} "
+                    f"ETA {_eta((cfg.epochs - self.epoch) / max(rate, 1e-9))}"
+                )
+            self._opt_state = {"stage": "heads", "state": opt.state_dict()}
+            if self.epoch >= cfg.epochs:
+                self.stage = "done"
+            if checkpoint is not None and (self.epoch % 5 == 0 or self.stage == "done"):
+                self.save(checkpoint)
 
     def train(
         self,
@@ -193,95 +364,43 @@ class Trainer:
         checkpoint: Path | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> list[dict[str, Any]]:
-        """Train until cfg.epochs (continuing from self.epoch); checkpoint after every epoch."""
-        cfg = self.cfg
-        train_rows = train_rows[self.targets.y[train_rows] >= 0]
-        steps = math.ceil(len(train_rows) / cfg.batch_size)
-        if cfg.max_steps_per_epoch:
-            steps = min(steps, cfg.max_steps_per_epoch)
-        total = steps * cfg.epochs
-        t_start, done_at_start = time.monotonic(), self.epoch * steps
-        while self.epoch < cfg.epochs:
-            if should_stop is not None and should_stop():
-                break
-            rng = np.random.default_rng(cfg.seed * 1000 + self.epoch)
-            perm = rng.permutation(train_rows)
-            self.net.heads.train()
-            sums: dict[str, float] = {}
-            correct = seen = 0
-            for s in range(steps):
-                rows = perm[s * cfg.batch_size : (s + 1) * cfg.batch_size]
-                if len(rows) < 2:
-                    continue
-                step = self.epoch * steps + s
-                for g in self.opt.param_groups:
-                    g["lr"] = self._lr_at(step, total)
-                xs, tgt = self._tensors(rows, augment=True)
-                outs = self.net.forward_cached(*xs)
-                parts = self.losses(outs, tgt)
-                self.opt.zero_grad(set_to_none=True)
-                parts["total"].backward()
-                self.opt.step()
-                for k, v in parts.items():
-                    sums[k] = sums.get(k, 0.0) + float(v.detach())
-                correct += int((outs[0].argmax(1) == tgt["y"]).sum())
-                seen += len(rows)
-                if s % 20 == 0 or s == steps - 1:
-                    elapsed = time.monotonic() - t_start
-                    rate = (step + 1 - done_at_start) / max(elapsed, 1e-6)
-                    eta = (total - step - 1) / max(rate, 1e-9)
-                    self.log(
-                        f"epoch {self.epoch + 1}/{cfg.epochs} step {s + 1}/{steps} "
-                        f"loss {sums['total'] / (s + 1):.3f} acc {correct / max(seen, 1):.3f} "
-                        f"ETA {int(eta) // 60}m{int(eta) % 60:02d}s"
-                    )
-            record: dict[str, Any] = {
-                "epoch": self.epoch + 1,
-                **{f"loss_{k}": v / max(steps, 1) for k, v in sums.items()},
-                "train_acc": correct / max(seen, 1),
-            }
-            if val_rows is not None and len(val_rows):
-                record["val_acc"] = self.accuracy(val_rows)
-            self.history.append(record)
-            self.epoch += 1
-            self.log(json.dumps(record))
-            if checkpoint is not None:
-                self.save(checkpoint)
+        """All stages, continuing from wherever a loaded checkpoint left off."""
+        if self.stage == "seg":
+            self.train_seg(train_rows, checkpoint, should_stop)
+        if self.stage == "seg":  # stopped early
+            return self.history
+        self.pool_all()
+        self.fit_standardisation(train_rows[self.y[train_rows] >= 0])
+        self.train_heads(train_rows, val_rows, checkpoint, should_stop)
         return self.history
 
-    # ---------------------------------------------------------------- inference on the cache
+    # ---------------------------------------------------------------- inference on pooled rows
     @torch.no_grad()
-    def predict(self, rows: np.ndarray, batch: int = 128) -> dict[str, np.ndarray]:
-        """All seven outputs (cam left out) for cache rows, eval mode."""
+    def predict(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Heads' outputs for cache rows (eval mode), from the pooled vectors."""
         self.net.heads.eval()
-        keep: dict[str, list[np.ndarray]] = {}
-        names = ("logits", "part_logits", "seg", "attributes", "embedding", "part_embeddings")
-        for s in range(0, len(rows), batch):
-            xs, _ = self._tensors(rows[s : s + batch])
-            outs = self.net.forward_cached(*xs)
-            picked = (outs[0], outs[1], outs[2], outs[4], outs[5], outs[6])
-            for name, o in zip(names, picked, strict=True):
-                keep.setdefault(name, []).append(o.numpy())
-        return {k: np.concatenate(v) for k, v in keep.items()}
+        outs = self._classify(torch.from_numpy(rows), train=False)
+        names = ("logits", "part_logits", "attributes", "embedding", "part_embeddings")
+        return {k: v.numpy() for k, v in zip(names, outs, strict=True)}
 
     def accuracy(self, rows: np.ndarray) -> float:
         """Top-1 on cache rows with a known label."""
-        rows = rows[self.targets.y[rows] >= 0]
+        rows = rows[self.y[rows] >= 0]
         if not len(rows):
             return float("nan")
         logits = self.predict(rows)["logits"]
-        return float((logits.argmax(1) == self.targets.y[rows]).mean())
+        return float((logits.argmax(1) == self.y[rows]).mean())
 
     def fit_temperature(self, rows: np.ndarray) -> tuple[float, float]:
         """Temperature scaling on held-aside rows, folded into the classifier weights.
 
         Returns (T whole, T parts). ONNX logits are then calibrated without any extra op.
         """
-        rows = rows[self.targets.y[rows] >= 0]
+        rows = rows[self.y[rows] >= 0]
         if len(rows) < 10:
             return 1.0, 1.0
         out = self.predict(rows)
-        y = torch.from_numpy(self.targets.y[rows])
+        y = torch.from_numpy(self.y[rows])
 
         def fit(logits: torch.Tensor, yy: torch.Tensor) -> float:
             log_t = torch.zeros(1, requires_grad=True)
@@ -310,9 +429,9 @@ class Trainer:
 
     def prototypes(self, rows: np.ndarray) -> np.ndarray:
         """Class means of the whole-saree embedding (re-normalised to unit length), C x D."""
-        rows = rows[self.targets.y[rows] >= 0]
+        rows = rows[self.y[rows] >= 0]
         emb = self.predict(rows)["embedding"]
-        y = self.targets.y[rows]
+        y = self.y[rows]
         protos = np.zeros((len(self.labels), emb.shape[1]), dtype=np.float32)
         for c in range(len(self.labels)):
             sel = emb[y == c]
@@ -328,7 +447,9 @@ class Trainer:
         state = {
             "heads": self.net.heads.state_dict(),
             "proxies": self.proxies.detach().clone(),
-            "opt": self.opt.state_dict(),
+            "opt": self._opt_state,
+            "stage": self.stage,
+            "seg_epoch": self.seg_epoch,
             "epoch": self.epoch,
             "history": self.history,
             "config": asdict(self.cfg),
@@ -341,13 +462,25 @@ class Trainer:
         tmp.replace(path)
 
     def load(self, path: Path) -> None:
-        """Resume from save(); refuses a checkpoint of a different label set."""
+        """Resume from save(); refuses a checkpoint of another label set or architecture."""
         state = torch.load(path, map_location="cpu", weights_only=False)
         if state["labels"] != self.labels or state["attributes"] != self.attributes:
             raise ValueError(f"{path}: checkpoint was trained on other labels; start afresh")
+        if state.get("net_config") != self.net_cfg.to_dict():
+            raise ValueError(f"{path}: checkpoint has another architecture; start afresh")
         self.net.heads.load_state_dict(state["heads"])
         with torch.no_grad():
             self.proxies.copy_(state["proxies"])
-        self.opt.load_state_dict(state["opt"])
+        self._opt_state = state.get("opt")
+        self.stage = state.get("stage", "seg")
+        self.seg_epoch = int(state.get("seg_epoch", 0))
         self.epoch = int(state["epoch"])
         self.history = list(state["history"])
+
+
+def _cosine(base: float, step: int, total: int) -> float:
+    warm = max(1, total // 20)
+    if step < warm:
+        return base * (step + 1) / warm
+    t = (step - warm) / max(1, total - warm)
+    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))

@@ -30,7 +30,7 @@ class NetConfig:
     num_classes: int
     num_attributes: int
     size: int = 256
-    width: int = 256  # channels of the pooled feature map
+    width: int = 512  # hidden units of the attribute and embedding heads
     embedding_dim: int = 128
     dropout: float = 0.2
 
@@ -105,40 +105,130 @@ def _cbr(cin: int, cout: int, k: int = 1, groups: int = 1) -> nn.Sequential:
     )
 
 
-def _masked_mean(feat: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    # eps of one cell: a part that is absent pools to ~0 instead of amplified noise.
-    num = torch.einsum("nchw,nhw->nc", feat, weight)
-    return num / (weight.sum(dim=(1, 2))[:, None] + 1.0)
+FEAT = NECK + C16 + C8  # channels pooled per region: 1280 + 112 + 40
+
+
+def _mlp(cin: int, hidden: int, cout: int, dropout: float) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Dropout(dropout), nn.Linear(cin, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, cout)
+    )
 
 
 class Heads(nn.Module):
-    """Segmentation decoder, part-aware pooling, classifiers, attributes, embeddings, CAM."""
+    """Segmentation decoder, part-aware pooling, classifiers, attributes, embeddings, CAM.
+
+    The pooled features are frozen-backbone maps averaged under the soft part masks, so
+    everything after pooling trains on cached vectors; the tradition classifier is linear in
+    them, which makes the CAM an exact spatial decomposition of the logits.
+    """
 
     def __init__(self, cfg: NetConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        w, c, a, d = cfg.width, cfg.num_classes, cfg.num_attributes, cfg.embedding_dim
-        # FPN-like seg decoder, output at stride 4.
-        self.lat32 = nn.Conv2d(NECK, 64, 1)
-        self.lat16 = nn.Conv2d(C16, 64, 1)
+        h, c, a, d = cfg.width, cfg.num_classes, cfg.num_attributes, cfg.embedding_dim
+        # FPN-like seg decoder at stride 8, refined at stride 4.
+        self.lat32 = nn.Conv2d(NECK, 96, 1)
+        self.lat16 = nn.Conv2d(C16, 96, 1)
+        # Context at stride 16: which stripe is border and which end is pallu is a question of
+        # layout across the whole cloth, so the receptive field grows with dilation.
+        self.ctx16 = nn.Sequential(
+            *[
+                nn.Sequential(
+                    nn.Conv2d(96, 96, 3, padding=d, dilation=d, groups=96, bias=False),
+                    _cbr(96, 96),
+                )
+                for d in (1, 2, 4)
+            ]
+        )
         self.lat8 = nn.Conv2d(C8, 64, 1)
+        self.up16 = nn.Conv2d(96, 64, 1)
         self.smooth8 = nn.Sequential(_cbr(64, 64, 3, groups=64), _cbr(64, 64))
         self.seg8 = nn.Conv2d(64, len(SEG_CLASSES), 1)
         # Stride-4 refinement kept to per-pixel layers: it sharpens thin borders at little cost.
         self.edge4 = nn.Sequential(
             nn.Conv2d(C4, 16, 1), nn.ReLU(inplace=True), nn.Conv2d(16, len(SEG_CLASSES), 1)
         )
-        # The pooled feature map at stride 16.
-        self.red32 = nn.Conv2d(NECK, w - w // 4, 1)
-        self.red16 = nn.Conv2d(C16, w // 4, 1)
-        self.fuse = nn.Sequential(nn.BatchNorm2d(w), nn.ReLU(inplace=True), _cbr(w, w))
+        # Standardisation of the pooled vectors (whole, body, border, pallu), fitted on the
+        # training set; kept as buffers so the export carries it.
+        self.register_buffer("mu", torch.zeros(4, FEAT))
+        self.register_buffer("sd", torch.ones(4, FEAT))
         self.drop = nn.Dropout(cfg.dropout)
-        # Linear on [whole, body, border, pallu] pooled vectors: CAM decomposes it exactly.
-        self.cls = nn.Linear(4 * w, c)
-        self.part_cls = nn.ModuleList([nn.Linear(w, c) for _ in PARTS])
-        self.attr = nn.Linear(4 * w, a)
-        self.emb = nn.Linear(4 * w, d)
-        self.part_emb = nn.ModuleList([nn.Linear(w, d) for _ in PARTS])
+        self.cls = nn.Linear(4 * FEAT, c)
+        self.part_cls = nn.ModuleList([nn.Linear(FEAT, c) for _ in PARTS])
+        self.attr = _mlp(4 * FEAT, h, a, cfg.dropout)
+        self.emb = _mlp(4 * FEAT, h, d, cfg.dropout)
+        self.part_emb = nn.ModuleList([_mlp(FEAT, h // 2, d, cfg.dropout) for _ in PARTS])
+
+    def segment(
+        self, s4: torch.Tensor, s8: torch.Tensor, s16: torch.Tensor, n32: torch.Tensor
+    ) -> torch.Tensor:
+        """Part segmentation logits at stride 4."""
+        up = F.interpolate
+        p16 = self.lat16(s16) + up(self.lat32(n32), size=s16.shape[-2:], mode="nearest")
+        p16 = p16 + self.ctx16(p16)
+        p8 = self.lat8(s8) + self.up16(
+            up(p16, size=s8.shape[-2:], mode="bilinear", align_corners=False)
+        )
+        p8 = self.smooth8(p8)
+        seg = up(self.seg8(p8), size=s4.shape[-2:], mode="bilinear", align_corners=False)
+        return seg + self.edge4(s4)
+
+    @staticmethod
+    def weights(seg: torch.Tensor, factor: int) -> torch.Tensor:
+        """N x 4 x h x w pooling weights (whole, body, border, pallu), each summing to < 1."""
+        prob = F.avg_pool2d(torch.softmax(seg, dim=1), kernel_size=factor)
+        w = torch.stack([1.0 - prob[:, 0], prob[:, 1], prob[:, 2], prob[:, 3]], dim=1)
+        # +1 cell in the denominator: an absent part pools to ~0 instead of amplified noise.
+        return w / (w.sum(dim=(2, 3), keepdim=True) + 1.0)
+
+    def pool(
+        self, seg: torch.Tensor, s8: torch.Tensor, s16: torch.Tensor, n32: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> pooled N x 4 x FEAT, the stride-16 map and weights, the stride-8 weights."""
+        hw = s16.shape[-2:]
+        w16 = self.weights(seg, 4)  # stride 4 -> 16
+        w8 = self.weights(seg, 2)  # stride 4 -> 8
+        f16 = torch.cat(
+            [F.interpolate(n32, size=hw, mode="bilinear", align_corners=False), s16], dim=1
+        )
+        pooled16 = torch.einsum("nchw,nkhw->nkc", f16, w16)
+        pooled8 = torch.einsum("nchw,nkhw->nkc", s8, w8)
+        return torch.cat([pooled16, pooled8], dim=2), f16, w16, w8
+
+    def classify(self, pooled: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Pooled vectors -> logits, part_logits, attributes, embedding, part_embeddings."""
+        z = (pooled - self.mu) / self.sd
+        n = z.shape[0]
+        flat = z.reshape(n, -1)
+        logits = self.cls(self.drop(flat))
+        part_logits = torch.stack(
+            [head(self.drop(z[:, i + 1])) for i, head in enumerate(self.part_cls)], dim=1
+        )
+        attributes = self.attr(flat)
+        embedding = F.normalize(self.emb(flat), dim=1)
+        part_embeddings = torch.stack(
+            [F.normalize(head(z[:, i + 1]), dim=1) for i, head in enumerate(self.part_emb)],
+            dim=1,
+        )
+        return logits, part_logits, attributes, embedding, part_embeddings
+
+    def cam(
+        self, s8: torch.Tensor, f16: torch.Tensor, w16: torch.Tensor, w8: torch.Tensor
+    ) -> torch.Tensor:
+        """Class activation maps at stride 16: the classifier applied at every cell, weighted as
+        the pooling weighs it. Summed over cells (plus `cam_bias()`) they give the logits."""
+        c = self.cls.out_features
+        wk = (self.cls.weight.reshape(c, 4, FEAT) / self.sd[None]).to(f16.dtype)  # C x 4 x FEAT
+        n16 = f16.shape[1]
+        cam = torch.einsum("ckf,nfhw,nkhw->nchw", wk[:, :, :n16], f16, w16)
+        cam8 = torch.einsum("ckf,nfhw,nkhw->nchw", wk[:, :, n16:], s8, w8)
+        return cam + F.avg_pool2d(cam8, kernel_size=2) * 4.0
+
+    def cam_bias(self) -> torch.Tensor:
+        """The part of the logits no cell carries: bias minus the standardisation offset."""
+        c = self.cls.out_features
+        wk = self.cls.weight.reshape(c, 4, FEAT) / self.sd[None]
+        return self.cls.bias - (wk * self.mu[None]).sum(dim=(1, 2))
 
     def forward(
         self,
@@ -149,41 +239,10 @@ class Heads(nn.Module):
         n32: torch.Tensor,
     ) -> tuple[torch.Tensor, ...]:
         """Backbone maps -> the seven contract outputs (OUTPUTS order)."""
-        up = F.interpolate
-        p16 = self.lat16(s16) + up(self.lat32(n32), size=s16.shape[-2:], mode="nearest")
-        p8 = self.lat8(s8) + up(p16, size=s8.shape[-2:], mode="bilinear", align_corners=False)
-        p8 = self.smooth8(p8)
-        seg = up(self.seg8(p8), size=s4.shape[-2:], mode="bilinear", align_corners=False)
-        seg = seg + self.edge4(s4)
-
-        hw = s16.shape[-2:]
-        feat = torch.cat(
-            [up(self.red32(n32), size=hw, mode="bilinear", align_corners=False), self.red16(s16)],
-            dim=1,
-        )
-        feat = self.fuse(feat)
-        # Soft part masks at the pooling resolution; detached so the classifiers cannot bend
-        # the segmentation towards whatever helps them.
-        prob = F.avg_pool2d(torch.softmax(seg.detach(), dim=1), kernel_size=4)  # stride 4 -> 16
-        weights = torch.stack([1.0 - prob[:, 0], prob[:, 1], prob[:, 2], prob[:, 3]], dim=1)
-        norm = weights / (weights.sum(dim=(2, 3), keepdim=True) + 1.0)  # N x 4 x h x w
-        pooled = torch.einsum("nchw,nkhw->nkc", feat, norm)  # N x 4 x W: whole, body, border, pallu
-        n = pooled.shape[0]
-        flat = self.drop(pooled.reshape(n, -1))
-        logits = self.cls(flat)
-        part_logits = torch.stack(
-            [head(self.drop(pooled[:, i + 1])) for i, head in enumerate(self.part_cls)], dim=1
-        )
-        attributes = self.attr(flat)
-        embedding = F.normalize(self.emb(flat), dim=1)
-        part_embeddings = torch.stack(
-            [F.normalize(head(pooled[:, i + 1]), dim=1) for i, head in enumerate(self.part_emb)],
-            dim=1,
-        )
-        # CAM: the tradition classifier applied at every cell, weighted as the pooling weighs it;
-        # summed over cells it gives back the logits (minus the bias).
-        wk = self.cls.weight.reshape(self.cls.out_features, 4, -1)  # C x 4 x W
-        cam = torch.einsum("ckw,nwhx,nkhx->nchx", wk, feat, norm)
+        seg = self.segment(s4, s8, s16, n32)
+        pooled, f16, w16, w8 = self.pool(seg, s8, s16, n32)
+        logits, part_logits, attributes, embedding, part_embeddings = self.classify(pooled)
+        cam = self.cam(s8, f16, w16, w8)
         return logits, part_logits, seg, cam, attributes, embedding, part_embeddings
 
 

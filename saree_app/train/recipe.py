@@ -20,7 +20,6 @@ from typing import Any
 WITHHELD = ("Gadwal", "Ilkal", "KotaDoria", "Sambalpuri")
 # Families never seen in training: the held-out split is rendered only with these.
 HELDOUT_FAMILIES = {"view": ["draped"], "background": ["wood"], "lighting": ["tungsten"]}
-PER_CLASS = 1000  # photos rendered per tradition (train + val + test + heldout)
 RENDER_SIZE = 256
 EPOCHS = 16
 SEED = 0
@@ -39,35 +38,105 @@ def default_data_dir() -> Path:
 
 def traditions() -> list[str]:
     """The rendered traditions the default model learns (all but the withheld four)."""
+    return [t for t in _synth().RENDERED_TRADITIONS if t not in WITHHELD]
+
+
+def _synth() -> Any:
     from saree_app import synth
 
-    return [t for t in synth.RENDERED_TRADITIONS if t not in WITHHELD]
+    return synth
 
 
-def render_data(data_dir: Path, per_class: int, size: int, workers: int = 2) -> None:
-    """Render the training set with the held-out families set aside (skipped when present)."""
-    from saree_app import synth
+# Photos per tradition in each split. Train and val photos use only the training families;
+# every heldout photo has at least one held-out family (view, background or lighting).
+SPLIT_COUNTS = {"train": 850, "val": 50, "test": 70, "heldout": 130}
+_SEED_BASE = {"train": 0, "val": 100_000, "test": 200_000, "heldout": 300_000}
+
+
+def _families(split: str, tradition: str, seed: int) -> dict[str, str]:
+    import zlib
+
+    import numpy as np
+
+    rng = np.random.default_rng([zlib.crc32(tradition.encode()), seed, 4242])
+    out: dict[str, str] = {}
+    forced = None
+    if split == "heldout":
+        forced = list(HELDOUT_FAMILIES)[int(rng.integers(len(HELDOUT_FAMILIES)))]
+    for kind, names in _synth().FAMILIES.items():
+        if kind == forced:
+            pool = list(HELDOUT_FAMILIES[kind])
+        elif split == "heldout":
+            pool = list(names)
+        else:
+            pool = [n for n in names if n not in HELDOUT_FAMILIES.get(kind, [])]
+        out[kind] = pool[int(rng.integers(len(pool)))]
+    return out
+
+
+def _render_one(job: tuple[str, str, str, int, int]) -> dict[str, Any]:
+    from PIL import Image
+
+    out, split, tradition, seed, size = job
+    fam = _families(split, tradition, seed)
+    img, mask, attrs, meta = _synth().render(tradition, seed, size, **fam)
+    stem = f"{seed:06d}"
+    folder = Path(out) / tradition
+    img.save(folder / f"{stem}.jpg", quality=92)
+    Image.fromarray(mask).save(folder / f"{stem}.mask.png", compress_level=1)
+    return {
+        "image": f"{tradition}/{stem}.jpg",
+        "mask": f"{tradition}/{stem}.mask.png",
+        "tradition": tradition,
+        "attributes": attrs,
+        "split": split,
+        "families": meta.get("families", fam),
+        "seed": seed,
+    }
+
+
+def render_data(
+    data_dir: Path, counts: dict[str, int], size: int = RENDER_SIZE, workers: int = 2
+) -> None:
+    """Render the data set (layout of INTERFACES.md) with the held-out families set aside.
+
+    Unlike `saree synth dataset`, which draws every family at random and sends photos with a
+    held-out family to "heldout", this draws train/val/test photos from the training families
+    only, so no render is wasted: the same number of training photos in about 40% less time.
+    Skipped when labels.jsonl is already there.
+    """
+    import json
+    import multiprocessing
 
     if (data_dir / "labels.jsonl").is_file():
         _say(f"data set already there: {data_dir}")
         return
-    _say(f"rendering {per_class} photos x {len(traditions())} traditions into {data_dir}")
+    names = traditions()
+    jobs = [
+        (str(data_dir), split, t, _SEED_BASE[split] + i, size)
+        for t in names
+        for split, n in counts.items()
+        for i in range(n)
+    ]
+    for t in names:
+        (data_dir / t).mkdir(parents=True, exist_ok=True)
+    _say(f"rendering {len(jobs)} photos of {len(names)} traditions into {data_dir}")
     t0 = time.monotonic()
-
-    def progress(done: int, total: int, *rest: Any) -> None:
-        if done % 500 == 0 or done == total:
-            rate = done / max(time.monotonic() - t0, 1e-6)
-            _say(f"rendered {done}/{total} ({rate:.0f}/s)")
-
-    synth.write_dataset(
-        data_dir,
-        per_class=per_class,
-        size=size,
-        traditions=traditions(),
-        heldout=HELDOUT_FAMILIES,
-        workers=workers,
-        progress=progress,
-    )
+    rows = []
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        for i, row in enumerate(pool.imap(_render_one, jobs, chunksize=8)):
+            rows.append(row)
+            if (i + 1) % 500 == 0 or i + 1 == len(jobs):
+                rate = (i + 1) / max(time.monotonic() - t0, 1e-6)
+                _say(
+                    f"rendered {i + 1}/{len(jobs)} ({rate:.0f}/s, ETA "
+                    f"{(len(jobs) - i - 1) / max(rate, 1e-6) / 60:.1f} min)"
+                )
+    tmp = data_dir / "labels.jsonl.tmp"
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, sort_keys=True) + "\n")
+    tmp.replace(data_dir / "labels.jsonl")
     _say(f"rendered in {time.monotonic() - t0:.0f}s")
 
 
@@ -76,7 +145,11 @@ def run(args: argparse.Namespace) -> int:
     from saree_app.train import cli
 
     data_dir: Path = args.data[0] if args.data else default_data_dir()
-    render_data(data_dir, args.per_class or PER_CLASS, RENDER_SIZE)
+    counts = dict(SPLIT_COUNTS)
+    if args.per_class:  # scale every split alike
+        scale = args.per_class / sum(SPLIT_COUNTS.values())
+        counts = {k: max(2, round(v * scale)) for k, v in SPLIT_COUNTS.items()}
+    render_data(data_dir, counts, RENDER_SIZE)
     cache = args.cache or data_dir.parent / "cache-default"
     argv = [
         "--data",

@@ -65,10 +65,12 @@ def test_cam_sums_back_to_the_logits() -> None:
     torch.manual_seed(2)
     cfg = NetConfig(num_classes=4, num_attributes=3, size=64, width=32, embedding_dim=8)
     net = PartAwareNet(cfg, pretrained=False).eval()
-    with torch.no_grad():
+    with torch.no_grad():  # a non-trivial standardisation must be carried by cam_bias()
+        net.heads.mu.uniform_(0.0, 1.0)
+        net.heads.sd.uniform_(0.5, 2.0)
         logits, _, _, cam, *_ = net(torch.randn(2, 3, 64, 64))
     np.testing.assert_allclose(
-        cam.sum(dim=(2, 3)).numpy() + net.heads.cls.bias.detach().numpy(),
+        cam.sum(dim=(2, 3)).numpy() + net.heads.cam_bias().detach().numpy(),
         logits.numpy(),
         atol=1e-4,
     )

@@ -33,6 +33,8 @@ def trained(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
             str(cache),
             "--epochs",
             "1",
+            "--seg-epochs",
+            "1",
             "--batch-size",
             "4",
             "--size",
@@ -61,7 +63,8 @@ def test_train_exports_a_model_with_report(trained: tuple[Path, Path]) -> None:
         "PochampallyIkat",
     ]
     assert np.asarray(manifest["prototypes"]).shape == (3, 16)
-    assert manifest["training"]["history"][0]["epoch"] == 1
+    stages = [(h["stage"], h["epoch"]) for h in manifest["training"]["history"]]
+    assert stages == [("seg", 1), ("heads", 1)]
     assert set(manifest["evaluation"]) == {"test", "heldout"}
     report = json.loads((out / "report.json").read_text())
     assert 0.0 <= report["heldout"]["top1"] <= 1.0
@@ -86,6 +89,8 @@ def test_training_resumes_from_its_checkpoint(
             str(cache),
             "--epochs",
             "2",
+            "--seg-epochs",
+            "1",
             "--batch-size",
             "4",
             "--size",
@@ -102,7 +107,7 @@ def test_training_resumes_from_its_checkpoint(
     assert status == 0
     assert "resumed from" in capsys.readouterr().err
     history = json.loads((tmp_path / "saree-model.json").read_text())["training"]["history"]
-    assert [h["epoch"] for h in history] == [1, 2]
+    assert [(h["stage"], h["epoch"]) for h in history] == [("seg", 1), ("heads", 1), ("heads", 2)]
 
 
 @pytest.mark.slow
