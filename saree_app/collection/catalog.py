@@ -223,6 +223,9 @@ class Catalog:
             script = MIGRATIONS[target - 1]
             db = self._db
             db.execute("BEGIN IMMEDIATE")
+            if int(db.execute("PRAGMA user_version").fetchone()[0]) >= target:
+                db.execute("COMMIT")  # another process migrated it while we waited for the lock
+                continue
             try:
                 # executescript would COMMIT first; run the statements one by one instead.
                 for statement in _statements(script):

@@ -193,3 +193,28 @@ def test_busy_catalogue_is_a_plain_error_and_loses_nothing(tmp_path: Path) -> No
     with Catalog(path) as cat:
         _record(cat, 2)
         assert cat.count() == 2
+
+
+def test_two_programs_creating_one_catalogue_at_once(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "c.saree"
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        barrier.wait()
+        try:
+            Catalog(path).close()
+        except BaseException as exc:  # collected and reported by the assert below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with Catalog(path) as cat:
+        assert cat.schema_version == catalog_mod.SCHEMA_VERSION
+        assert cat.integrity_problems() == []
