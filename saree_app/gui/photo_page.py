@@ -84,7 +84,7 @@ class OverlayBar(QWidget):
         self.heat_choice.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.heat_choice.setMinimumContentsLength(9)
+        self.heat_choice.setMinimumContentsLength(12)
         lay.addWidget(self.heat_choice)
         self.ramp = QLabel(self)
         self.ramp.setObjectName("heatRamp")

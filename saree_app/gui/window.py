@@ -88,12 +88,14 @@ class MainWindow(QMainWindow):
         self.looker = TaskRunner(self)
         self.loader_jobs = TaskRunner(self)
         self.lister = TaskRunner(self)
+        self.finder = TaskRunner(self)
         self.thumbs = ThumbnailLoader(thumbs, parent=self)
 
         self._build_ui()
         self._build_actions()
         self._connect()
         self.setAcceptDrops(True)
+        self.grid.setFocus()
         self._restore_state()
         path = collection or Path(str(self.settings.value("collection", str(default_collection()))))
         self.open_collection(path)
@@ -287,6 +289,7 @@ class MainWindow(QMainWindow):
         cur.noteEdited.connect(self._note)
         cur.tagsEdited.connect(self._tags)
         self.photo.similar.modeChanged.connect(lambda _m: self._load_similar())
+        self.finder.failed.connect(self._similar_failed)
         self.photo.similar.compareRequested.connect(self.compare_with)
         self.photo.similar.openRequested.connect(self.select_item)
         self.knowledge.showInCollection.connect(self.show_tradition_in_collection)
@@ -355,7 +358,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop every worker (the window is closing)."""
         self._refresh_timer.stop()
-        for runner in (self.jobs, self.looker, self.lister, self.loader_jobs):
+        for runner in (self.jobs, self.looker, self.lister, self.loader_jobs, self.finder):
             runner.shutdown(10000)
         self.thumbs.shutdown()
         if self.library is not None:
@@ -383,7 +386,7 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot open the collection", str(exc))
             return False
         old = self.library
-        for runner in (self.jobs, self.looker, self.lister, self.loader_jobs):
+        for runner in (self.jobs, self.looker, self.lister, self.loader_jobs, self.finder):
             runner.shutdown(10000)
         if old is not None:
             old.close()
@@ -590,17 +593,24 @@ class MainWindow(QMainWindow):
         self.photo.curator.set_item(self._current, None)
 
     def _load_similar(self) -> None:
+        """Search on a worker: the first search reads every embedding of the catalogue."""
         lib, item = self.library, self._current
         if lib is None or item is None:
             return
         part = self.photo.similar.mode()
-        # Small enough for the GUI thread: one matrix product over the cached embeddings.
-        try:
-            results = lib.similar(item.id, part, 12)
-        except Exception as exc:  # a damaged catalogue must not take the page down
-            self.photo.similar.set_results([], f"Similar sarees unavailable: {exc}")
-            return
-        self.photo.similar.set_results(results)
+        key = (item.id, part)
+
+        def done(results: list[tuple[Item, float]]) -> None:
+            cur = self._current
+            if cur is not None and (cur.id, self.photo.similar.mode()) == key:
+                self.photo.similar.set_results(results)
+
+        self.photo.similar.set_results([], "Looking for similar sarees…")
+        self.finder.start(lambda c: lib.similar(item.id, part, 12), on_done=done)
+
+    def _similar_failed(self, message: str, _details: str) -> None:
+        # A damaged or model-less catalogue must not take the page down.
+        self.photo.similar.set_results([], f"Similar sarees unavailable: {message}")
 
     # ------------------------------------------------------------------ curator
     def confirm_top(self) -> None:

@@ -183,6 +183,7 @@ def test_similar_strip_and_synchronised_compare(qtbot, imported) -> None:  # typ
     ids = strip.result_ids()
     assert ids and item.id not in ids and len(ids) <= 8
     strip.mode_buttons["border"].click()
+    wait_idle(qtbot, win)
     border_ids = strip.result_ids()
     assert border_ids and item.id not in border_ids
     strip.compareRequested.emit(ids[0])
