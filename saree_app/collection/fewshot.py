@@ -103,19 +103,9 @@ class FewShot:
 
         exclude: photo ids left out (a photo is never scored against itself as an example).
         """
-        sha = model_sha256 or catalog.latest_model()
         skip = set(exclude)
-        examples: dict[str, list[np.ndarray]] = {}
-        if sha is None:
-            return cls(examples, parts=parts, min_examples=min_examples, temperature=temperature)
-        matrices = {p: dict(_rows(*catalog.embeddings(sha, p))) for p in {"whole", *parts}}
-        for pid, label in catalog.labels().items():
-            if pid in skip or label.certainty != "confirmed" or not label.tradition:
-                continue
-            if any(pid not in matrices[p] for p in parts):
-                continue
-            vec = _unit(np.concatenate([_unit(matrices[p][pid]) for p in parts]))
-            examples.setdefault(label.tradition, []).append(vec)
+        found = confirmed_examples(catalog, model_sha256, parts)
+        examples = {t: [vec for pid, vec in rows if pid not in skip] for t, rows in found.items()}
         return cls(examples, parts=parts, min_examples=min_examples, temperature=temperature)
 
     def similarities_of(self, vector: np.ndarray) -> dict[str, float]:
@@ -172,8 +162,48 @@ class FewShot:
         return sorted(rows)
 
 
-def _rows(ids: np.ndarray, matrix: np.ndarray) -> Iterable[tuple[int, np.ndarray]]:
-    return zip(ids.tolist(), matrix, strict=True)
+def features_of(
+    catalog: Catalog, model_sha256: str, parts: Sequence[str], photo_ids: Sequence[int]
+) -> dict[int, np.ndarray]:
+    """Photo id -> feature vector (see `feature`) for those photos that have every part."""
+    out: dict[int, np.ndarray] = {}
+    if not photo_ids:
+        return out
+    want = np.asarray(photo_ids, dtype=np.int64)
+    pieces: list[np.ndarray] = []
+    ok = np.ones(want.shape[0], dtype=bool)
+    for part in parts:
+        ids, matrix = catalog.embeddings(model_sha256, part)  # ids sorted by photo id
+        if ids.shape[0] == 0:
+            return out
+        at = np.clip(np.searchsorted(ids, want), 0, ids.shape[0] - 1)
+        ok &= ids[at] == want
+        rows = matrix[at]
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        pieces.append(np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0))
+    joined = np.concatenate(pieces, axis=1)
+    for i in np.flatnonzero(ok).tolist():
+        out[int(want[i])] = _unit(joined[i])
+    return out
+
+
+def confirmed_examples(
+    catalog: Catalog, model_sha256: str | None, parts: Sequence[str]
+) -> dict[str, list[tuple[int, np.ndarray]]]:
+    """Tradition -> (photo id, feature) of every photo the curator confirmed with a tradition."""
+    sha = model_sha256 or catalog.latest_model()
+    if sha is None:
+        return {}
+    labels = {
+        pid: lab.tradition
+        for pid, lab in catalog.labels().items()
+        if lab.certainty == "confirmed" and lab.tradition
+    }
+    feats = features_of(catalog, sha, parts, sorted(labels))
+    out: dict[str, list[tuple[int, np.ndarray]]] = {}
+    for pid, vec in feats.items():
+        out.setdefault(str(labels[pid]), []).append((pid, vec))
+    return out
 
 
 def refuse(prediction: Any, graph: Any, fewshot: FewShot) -> Any:
@@ -245,18 +275,25 @@ def apply_to_catalog(
     teach = fewshot or FewShot.from_catalog(catalog, sha)
     if not teach:
         return 0
-    confirmed = {pid for pid, lab in catalog.labels().items() if lab.certainty == "confirmed"}
-    feats = {p: dict(_rows(*catalog.embeddings(sha, p))) for p in {"whole", *teach.parts}}
+    found = confirmed_examples(catalog, sha, teach.parts)
+    example_of = {pid: t for t, rows in found.items() for pid, _ in rows}
+    preds = catalog.predictions(sha)
+    feats = features_of(catalog, sha, teach.parts, sorted(preds))
     changed = 0
-    for pid, stored in catalog.predictions(sha).items():
-        if any(pid not in feats[p] for p in teach.parts):
+    for pid, stored in preds.items():
+        vec = feats.get(pid)
+        if vec is None:
             continue
-        vec = _unit(np.concatenate([_unit(feats[p][pid]) for p in teach.parts]))
-        model = (
-            FewShot.from_catalog(catalog, sha, parts=teach.parts, exclude=[pid])
-            if pid in confirmed
-            else teach
-        )
+        model = teach
+        if pid in example_of:
+            # A confirmed photo is scored against prototypes built without it.
+            rest = {t: [v for p, v in rows if p != pid] for t, rows in found.items()}
+            model = FewShot(
+                rest,
+                parts=teach.parts,
+                min_examples=teach.min_examples,
+                temperature=teach.temperature,
+            )
         scores = model.scores_of(vec)
         if not scores:
             continue
