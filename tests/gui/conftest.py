@@ -73,6 +73,7 @@ def wait_idle(qtbot, win, timeout: int = 30000) -> None:  # type: ignore[no-unty
             and not win.jobs.busy
             and not win.lister.busy
             and not win.looker.busy
+            and not win.finder.busy
         ),
         timeout=timeout,
     )

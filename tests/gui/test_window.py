@@ -181,7 +181,8 @@ def test_similar_strip_and_synchronised_compare(qtbot, imported) -> None:  # typ
     item = _select_first(qtbot, win)
     strip = win.photo.similar
     ids = strip.result_ids()
-    assert ids and item.id not in ids and len(ids) <= 8
+    assert ids, strip.empty.text()
+    assert item.id not in ids and len(ids) <= 8
     strip.mode_buttons["border"].click()
     wait_idle(qtbot, win)
     border_ids = strip.result_ids()
