@@ -129,6 +129,13 @@ def test_cli_similar_label_fewshot_export_round(
 
     assert main(["label", "2", "--catalog", cat, "--confirm", "--tag", "wedding"]) == 0
     assert "(confirmed)" in capsys.readouterr().out
+    assert main(["fewshot", "--catalog", cat]) == 0
+    assert "1 confirmed  needs 2 more" in capsys.readouterr().out
+    # A photo file names the photo too; a tradition may be given by its label.
+    assert main(["label", str(photos[6]), "--catalog", cat, "--tradition", "kanchipuram silk"]) == 0
+    assert "Kanchipuram (confirmed)" in capsys.readouterr().out
+    assert main(["similar", "1", "--catalog", cat, "--tradition", "Kanchipuram", "--json"]) == 0
+    assert 7 in [m["photo_id"] for m in json.loads(capsys.readouterr().out)]
     assert main(["label", "3", "--catalog", cat, "--tradition", "Atlantis"]) == 2
     assert "--new" in capsys.readouterr().err
     for pid in ("3", "4", "5"):
@@ -144,6 +151,9 @@ def test_cli_similar_label_fewshot_export_round(
     rows = list(csv.DictReader(csv_out.open()))
     assert len(rows) == 8
     assert [r["curator_tradition"] for r in rows[2:5]] == ["Kotpad"] * 3
+    capsys.readouterr()
+    assert main(["export", "--catalog", cat]) == 0  # CSV on stdout
+    assert capsys.readouterr().out.count("\n") == 9
     assert rows[1]["tags"] == "wedding"
     jl = tmp_path / "cat.jsonld"
     assert main(["export", "--catalog", cat, "--format", "jsonld", "--out", str(jl)]) == 0
@@ -159,6 +169,6 @@ def test_cli_similar_label_fewshot_export_round(
 
     assert main(["similar", "1", "--catalog", cat, "--confirmed", "--json"]) == 0
     confirmed = json.loads(capsys.readouterr().out)
-    assert {m["photo_id"] for m in confirmed} == {2, 3, 4, 5, 6}
+    assert {m["photo_id"] for m in confirmed} == {2, 3, 4, 5, 6, 7}
     assert main(["similar", "1", "--catalog", str(tmp_path / "none.saree")]) == 2
     assert "no such catalogue" in capsys.readouterr().err
