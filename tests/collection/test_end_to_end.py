@@ -132,10 +132,13 @@ def test_cli_similar_label_fewshot_export_round(
     assert main(["fewshot", "--catalog", cat]) == 0
     assert "1 confirmed  needs 2 more" in capsys.readouterr().out
     # A photo file names the photo too; a tradition may be given by its label.
-    assert main(["label", str(photos[6]), "--catalog", cat, "--tradition", "kanchipuram silk"]) == 0
-    assert "Kanchipuram (confirmed)" in capsys.readouterr().out
+    # (Imported in sorted order, T2/0005.jpg = photos[5] is the last, id 8.)
+    assert main(["label", str(photos[5]), "--catalog", cat, "--tradition", "kanchipuram silk"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("#8 ")
+    assert "Kanchipuram (confirmed)" in out
     assert main(["similar", "1", "--catalog", cat, "--tradition", "Kanchipuram", "--json"]) == 0
-    assert 7 in [m["photo_id"] for m in json.loads(capsys.readouterr().out)]
+    assert 8 in [m["photo_id"] for m in json.loads(capsys.readouterr().out)]
     assert main(["label", "3", "--catalog", cat, "--tradition", "Atlantis"]) == 2
     assert "--new" in capsys.readouterr().err
     for pid in ("3", "4", "5"):
@@ -169,6 +172,6 @@ def test_cli_similar_label_fewshot_export_round(
 
     assert main(["similar", "1", "--catalog", cat, "--confirmed", "--json"]) == 0
     confirmed = json.loads(capsys.readouterr().out)
-    assert {m["photo_id"] for m in confirmed} == {2, 3, 4, 5, 6, 7}
+    assert {m["photo_id"] for m in confirmed} == {2, 3, 4, 5, 6, 8}
     assert main(["similar", "1", "--catalog", str(tmp_path / "none.saree")]) == 2
     assert "no such catalogue" in capsys.readouterr().err
