@@ -151,8 +151,9 @@ class CuratorPanel(QWidget):
         else:
             self.state.setText("Not reviewed yet.")
         target = sug if sug else None
-        if target and item.confirmed == target:
-            self.confirm_button.setText(f"Confirmed: {self._label(target)}")
+        if item.confirmed:
+            # The curator's word stands; changing it is a correction, not a confirmation.
+            self.confirm_button.setText(f"Confirmed: {self._label(item.confirmed)}")
             self.confirm_button.setEnabled(False)
         elif target:
             self.confirm_button.setText(f"Confirm {self._label(target)}")

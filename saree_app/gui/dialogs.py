@@ -29,6 +29,7 @@ SHORTCUTS = (
     ("J  or  Page Down", "Next photo"),
     ("K  or  Page Up", "Previous photo"),
     ("C", "Confirm the top answer"),
+    ("Shift+C  or  Ctrl+Enter", "Confirm the top answer and go to the next photo"),
     ("R", "Correct: search the list of traditions"),
     ("F", "Fit the photo to the window"),
     ("O", "Show or hide the part overlay"),

@@ -127,7 +127,7 @@ def import_in_child(
                 raise RuntimeError(msg[1])
     finally:
         stop.set()
-        proc.join(30)
+        proc.join(10)
         if proc.is_alive():
             proc.terminate()
             proc.join(5)

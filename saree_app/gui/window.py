@@ -218,6 +218,9 @@ class MainWindow(QMainWindow):
         self.act_next = act("&Next photo", lambda: self.step(1), ["J", "PgDown"], "next")
         self.act_prev = act("&Previous photo", lambda: self.step(-1), ["K", "PgUp"], "previous")
         self.act_confirm = act("&Confirm top answer", self.confirm_top, "C", "confirm")
+        self.act_confirm_next = act(
+            "Confirm and &next", self.confirm_and_next, ["Shift+C", "Ctrl+Return"]
+        )
         self.act_correct = act("Co&rrect…", self.focus_correct, "R")
         self.act_fit = act("&Fit photo", self.photo.viewer.fit, "F")
         self.act_parts = act("Part &overlay", self.photo.overlays.parts.toggle, "O")
@@ -244,7 +247,13 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.act_quit)
         m = mb.addMenu("&Review")
-        for a in (self.act_next, self.act_prev, self.act_confirm, self.act_correct):
+        for a in (
+            self.act_next,
+            self.act_prev,
+            self.act_confirm,
+            self.act_confirm_next,
+            self.act_correct,
+        ):
             m.addAction(a)
         m = mb.addMenu("&View")
         for a in self.act_tab:
@@ -619,6 +628,13 @@ class MainWindow(QMainWindow):
         if self._current is None:
             self.statusBar().showMessage("Select a photo first.", 3000)
 
+    def confirm_and_next(self) -> None:
+        """The fast review loop: accept the top answer (unless the curator already decided)
+        and move on."""
+        cur = self._current
+        if cur is not None and (cur.confirmed or self.photo.curator.confirm_suggested()):
+            self.step(1)
+
     def focus_correct(self) -> None:
         self.tabs.setCurrentIndex(TAB_PHOTO)
         self.photo.curator.focus_correct()
@@ -725,6 +741,7 @@ class MainWindow(QMainWindow):
         md = event.mimeData()
         if md.hasUrls() and any(u.isLocalFile() for u in md.urls()):
             event.acceptProposedAction()
+            self.statusBar().showMessage("Drop to import these photos and folders", 3000)
 
     def dropEvent(self, event: QDropEvent) -> None:
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]

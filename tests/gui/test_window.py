@@ -153,6 +153,21 @@ def test_confirm_correct_and_review_loop(qtbot, imported) -> None:  # type: igno
     assert win.library.catalog.label(second.id).tradition == "Paithani"
     win.act_prev.trigger()
     assert win.current_item().id == item.id
+    # Confirm-and-next keeps a curator's correction and moves on; on an unreviewed photo it
+    # confirms the top answer first.
+    win.act_next.trigger()
+    wait_idle(qtbot, win)
+    assert win.current_item().id == second.id
+    assert not cur.confirm_button.isEnabled()
+    win.act_confirm_next.trigger()
+    wait_idle(qtbot, win)
+    assert win.library.catalog.label(second.id).tradition == "Paithani"
+    third = win.current_item()
+    assert third.id not in (item.id, second.id)
+    third_top = win.photo.analysis.ranked()[0]
+    win.act_confirm_next.trigger()
+    assert win.library.catalog.label(third.id).tradition == third_top
+    assert win.current_item().id not in (item.id, second.id, third.id)
 
 
 def test_note_and_tags_are_saved(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
