@@ -55,6 +55,11 @@ from saree_app.imaging import PhotoError
 
 TAB_COLLECTION, TAB_PHOTO, TAB_KNOWLEDGE = 0, 1, 2
 _REFRESH_DURING_IMPORT_MS = 2500
+_EMPTY_TEXT = (
+    "Import a folder of saree photos to begin: each photo is classified as it comes in, and "
+    "you can then review, correct and export the catalogue.\n\nDrop photos or folders "
+    "anywhere on this window, or:"
+)
 
 
 class MainWindow(QMainWindow):
@@ -133,12 +138,7 @@ class MainWindow(QMainWindow):
         self.empty_title.setObjectName("emptyTitle")
         self.empty_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         el.addWidget(self.empty_title)
-        self.empty_text = QLabel(
-            "Import a folder of saree photos to begin: each photo is classified as it comes in, "
-            "and you can then review, correct and export the catalogue.\n\nDrop photos or "
-            "folders anywhere on this window, or:",
-            self.empty,
-        )
+        self.empty_text = QLabel(_EMPTY_TEXT, self.empty)
         self.empty_text.setObjectName("emptyState")
         self.empty_text.setWordWrap(True)
         self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -433,9 +433,14 @@ class MainWindow(QMainWindow):
         self.photo.curator.set_traditions(lib.traditions(), lib.label)
         self.knowledge.set_graph(lib.graph, lib.graph_problem, lib.label)
         info = lib.model_info()
+        self.empty_text.setText(_EMPTY_TEXT)
         if info is None:
             self.model_label.setText("No model: browsing only")
             self.model_label.setToolTip(lib.model_problem or "")
+            self.empty_text.setText(
+                f"{lib.model_problem}\nPhotos cannot be classified until a model is installed "
+                "(see Settings and the model card).\n\n" + _EMPTY_TEXT
+            )
         else:
             graph = "" if lib.graph is not None else " · no knowledge graph"
             self.model_label.setText(f"Model {info.name} · {info.sha256[:8]}{graph}")
