@@ -1,5 +1,7 @@
-"""What the photo page shows for one photo, prepared on the worker: the photo at display size,
-the prediction, and its overlays as small uint8 maps (coloured on the GUI thread on demand)."""
+"""One photo prepared for the photo page on a worker: display image, prediction, overlays.
+
+Overlays are kept as small uint8 maps and coloured on the GUI thread on demand.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The answer panel: ranked traditions with confidence, region roll-up, what each part says,
-attributes found, and the knowledge-graph explanation with its sources."""
+"""The answer panel: ranking with confidence bars, regions, parts, attributes, explanation."""
 
 from __future__ import annotations
 

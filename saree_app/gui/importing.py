@@ -1,6 +1,9 @@
-"""Imports for the window: folders and loose photos in one progress stream, run in a child
-process so that the model and the catalogue writes never compete with the event loop for the
-interpreter lock (no Qt here; the child never loads Qt)."""
+"""Imports for the window, run in a child process so they never hold up the event loop.
+
+Folders and loose photos become one progress stream; the model and the catalogue writes run
+in the child, where they cannot compete with the event loop for the interpreter lock (no Qt
+here; the child never loads Qt).
+"""
 
 from __future__ import annotations
 

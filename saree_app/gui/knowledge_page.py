@@ -1,5 +1,4 @@
-"""The knowledge browser: a tradition's card (region hierarchy, motifs, weaves, fibres, GI,
-sources), a small map of where traditions come from, and its neighbourhood in the graph."""
+"""The knowledge browser: tradition cards, a small map of origins, graph neighbourhood."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Overlay pictures as numpy arrays: the coloured part mask and heatmap colouring (no Qt here
-except the final QImage wrapper, so the arithmetic can be tested on its own)."""
+"""Overlay colouring as numpy arithmetic: the part mask and the heatmap ramp.
+
+No Qt except the final QImage wrapper, so the arithmetic can be tested on its own.
+"""
 
 from __future__ import annotations
 

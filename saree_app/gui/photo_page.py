@@ -1,5 +1,4 @@
-"""The photo page: viewer with overlay controls and legend, answer and curator panels,
-and the similar-sarees strip."""
+"""The photo page: viewer with overlays, answer and curator panels, similar-sarees strip."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Sample photos for screenshots, the self-test and the benchmark: the bundled samples, else
-photos rendered by saree_app.synth on the spot."""
+"""Sample photos for screenshots, self-test and benchmark: bundled, else freshly rendered."""
 
 from __future__ import annotations
 

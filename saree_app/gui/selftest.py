@@ -1,5 +1,7 @@
-"""`saree-app --self-test`: load model and graph, classify a sample photo offscreen, check the
-answer's structure and that the answer panel can show it. Used by packaging."""
+"""`saree-app --self-test`: model, graph, one classified sample and its answer, checked.
+
+Used by packaging: runs offscreen and exits 0, or prints what failed and exits 1.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The main window: collection browser, photo page and knowledge browser, their menus,
-workers and remembered state."""
+"""The main window: pages, menus, workers and remembered state."""
 
 from __future__ import annotations
 

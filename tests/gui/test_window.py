@@ -1,5 +1,8 @@
-"""The main flows on a real window, offscreen: import, select, overlays, confirm, notes and
-tags, similar, compare, knowledge browser, filters, empty states, errors, remembered state."""
+"""The main flows on a real window, offscreen.
+
+Import, select, overlays, confirm, notes and tags, similar, compare, knowledge browser,
+filters, empty states, errors, remembered state.
+"""
 
 from __future__ import annotations
 
