@@ -58,10 +58,15 @@ class PredictorLike(Protocol):
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file that was not imported, and why (in plain words)."""
+    """A file that was not imported, and why (in plain words).
+
+    kind: "bad" (a photo file that cannot be used), "duplicate" (the same photo is already in
+    under another path), or "other" (not a photo file at all).
+    """
 
     path: str
     reason: str
+    kind: str = "bad"
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,7 @@ def find_photos(folder: Path) -> tuple[list[Path], list[Skipped]]:
             if Path(low).suffix in PHOTO_SUFFIXES:
                 photos.append(path)
             else:
-                others.append(Skipped(str(path), "not a photo (unknown file type)"))
+                others.append(Skipped(str(path), "not a photo (unknown file type)", "other"))
     return photos, others
 
 
@@ -191,6 +196,15 @@ def import_folder(
         what = "does not exist" if not root.exists() else "is not a folder"
         raise FileNotFoundError(f"{root}: {what}")
     photos, others = find_photos(root)
+    # The catalogue (and its -wal, -shm and index files) may live inside the photo folder.
+    own = catalog.path.resolve()
+    others = [
+        o
+        for o in others
+        if not (
+            Path(o.path).resolve().parent == own.parent and Path(o.path).name.startswith(own.name)
+        )
+    ]
     return _import(catalog, photos, others, predictor, batch_size=batch_size, cancel=cancel)
 
 
@@ -236,8 +250,8 @@ def _import(
     def cancelled() -> bool:
         return bool(cancel is not None and cancel())
 
-    def skip(shown: str, reason: str) -> None:
-        state.skipped.append(Skipped(shown, reason))
+    def skip(shown: str, reason: str, kind: str = "bad") -> None:
+        state.skipped.append(Skipped(shown, reason, kind))
         state.done += 1
         events.append(state.progress(shown))
 
@@ -263,7 +277,7 @@ def _import(
             if known is not None and known in done_by_model:
                 stored = catalog.photo(known)
                 if stored is not None and stored.path != shown and Path(stored.path).exists():
-                    skip(shown, f"same photo as {stored.path}")
+                    skip(shown, f"same photo as {stored.path}", "duplicate")
                     continue
                 if stored is not None and stored.path != shown:
                     catalog.move_photo(known, shown)  # the folder was moved or renamed
@@ -277,7 +291,7 @@ def _import(
                     state.done += 1
                     events.append(state.progress(shown))
                 else:
-                    skip(shown, f"same photo as {in_flight[sha].path}")
+                    skip(shown, f"same photo as {in_flight[sha].path}", "duplicate")
                 continue
             w, h, date, camera = exif_facts(data)
             new = NewPhoto(shown, sha, len(data), w, h, date, camera)
@@ -286,7 +300,7 @@ def _import(
             yield path
 
     for skipped in others:
-        skip(skipped.path, skipped.reason)
+        skip(skipped.path, skipped.reason, skipped.kind)
     results = predictor.predict_many(to_model(), batch_size=batch_size)
     try:
         while True:

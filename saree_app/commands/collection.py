@@ -203,8 +203,8 @@ def run_import(args: argparse.Namespace) -> int:
     )
     for skip in last.skipped:
         print(f"skipped: {skip.path}: {skip.reason}", file=sys.stderr)
-    bad = [s for s in last.skipped if not s.reason.startswith("same photo as")]
-    return 1 if bad else 0
+    # Duplicates and other kinds of file are reported, but only unusable photos fail the run.
+    return 1 if any(s.kind == "bad" for s in last.skipped) else 0
 
 
 # ---- similar ------------------------------------------------------------------------------

@@ -99,16 +99,18 @@ def test_cli_similar_label_fewshot_export_round(
 ) -> None:
     photos = _folder(tmp_path / "p", 8)
     (tmp_path / "p" / "notes.txt").write_text("x")
-    cat = str(tmp_path / "c.saree")
-    assert (
-        main(
-            ["import", str(tmp_path / "p"), "--catalog", cat, "--model", str(tiny_model), "--quiet"]
-        )
-        == 1
-    )  # notes.txt is not a photo
+    cat = str(tmp_path / "p" / "c.saree")  # the catalogue inside the photo folder
+    command = ["import", str(tmp_path / "p"), "--catalog", cat, "--model", str(tiny_model)]
+    assert main([*command, "--quiet"]) == 0  # notes.txt is reported, but is no failure
     out, err = capsys.readouterr()
     assert "8 added" in out
     assert "notes.txt: not a photo" in err
+    assert "c.saree" not in err  # its own files are not "other files"
+    (tmp_path / "p" / "T0" / "damaged.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut")
+    assert main([*command, "--quiet"]) == 1  # an unusable photo fails the run
+    out, err = capsys.readouterr()
+    assert "0 added, 8 already there, 2 skipped" in out
+    assert "damaged.jpg" in err
 
     assert main(["similar", "1", "--catalog", cat, "--part", "border", "--top", "3", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)

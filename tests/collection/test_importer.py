@@ -62,6 +62,15 @@ def test_import_reports_bad_files_and_duplicates_and_never_raises(tmp_path: Path
         assert last.added == 6
         assert cat.count() == 6
         reasons = {Path(s.path).name: s.reason for s in last.skipped}
+        kinds = {Path(s.path).name: s.kind for s in last.skipped}
+        assert kinds == {
+            "cut.jpg": "bad",
+            "empty.jpg": "bad",
+            "empty too.jpg": "bad",
+            "report.pdf.jpg": "bad",
+            "notes.txt": "other",
+            "same.jpg": "duplicate",
+        }
         assert "cut short" in reasons["cut.jpg"] or "damaged" in reasons["cut.jpg"]
         assert reasons["empty.jpg"] == reasons["empty too.jpg"] == "the file is empty (0 bytes)"
         assert "PDF" in reasons["report.pdf.jpg"]
