@@ -1,6 +1,8 @@
 """Benchmark: the longest event-loop stall while the window imports N photos.
 
     python -m saree_app.gui.bench_stall --photos 1000 [--model M] [--keep DIR]
+    python -m saree_app.gui.bench_stall --browse 100000
+
 
 A QTimer fires every 5 ms on the GUI thread; a stall is the time between two firings beyond
 that interval. While the import runs, the probe also scrolls the collection grid (the curator
@@ -56,8 +58,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, default=None, help="model manifest (default: shipped)")
     ap.add_argument("--keep", type=Path, default=None, help="reuse/keep the photos in this folder")
     ap.add_argument("--no-scroll", action="store_true", help="do not scroll the grid meanwhile")
+    ap.add_argument(
+        "--browse",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: time filtering and scrolling a grid of N items (no import)",
+    )
     args = ap.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.browse:
+        return browse(args.browse)
 
     from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -133,6 +144,93 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  median stall  : {statistics.median(stalls) if stalls else 0.0:7.1f} ms")
     print(f"  stalls > 100 ms: {over}")
     return 0 if worst <= 100 else 1
+
+
+def browse(n: int) -> int:
+    """Filter and scroll a grid of n items: the GUI-thread cost of a big collection."""
+    from PySide6.QtWidgets import QApplication
+
+    from saree_app.gui.app import make_app
+    from saree_app.gui.browser import CollectionModel, CollectionView, FacetPanel
+    from saree_app.gui.items import Filter, Item
+    from saree_app.gui.thumbs import ThumbnailLoader, ThumbnailStore
+
+    app = make_app()
+    assert isinstance(app, QApplication)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        photo = tmp / "p.jpg"
+        _make_photos(tmp / "one", 1)
+        photo = next((tmp / "one").rglob("*.jpg"))
+        names = ("Kanchipuram", "Banarasi", "PochampallyIkat", "Paithani", "Chanderi")
+        items = [
+            Item(
+                id=i,
+                name=f"IMG_{i:06d}.jpg",
+                path=photo,
+                predicted=names[i % 5],
+                probability=0.5,
+                uncertain=i % 7 == 0,
+                note="donated 1962" if i % 3 == 0 else "",
+                tags=("silk",) if i % 11 == 0 else (),
+            )
+            for i in range(n)
+        ]
+        loader = ThumbnailLoader(ThumbnailStore(tmp / "thumbs"))
+        model = CollectionModel(loader)
+        hay = model.search_texts(items)  # on a worker in the app
+        timings: dict[str, float] = {}
+
+        def timed(name: str, fn: object) -> None:
+            t0 = time.perf_counter()
+            fn()  # type: ignore[operator]
+            app.processEvents()
+            timings[name] = (time.perf_counter() - t0) * 1000
+
+        timed("load the list (GUI part)", lambda: model.set_items(items, None, hay))
+        view = CollectionView()
+        view.setModel(model)
+        view.resize(1200, 800)
+        view.show()
+        app.processEvents()
+        facets = FacetPanel()
+        timed("facet counts", lambda: facets.update_counts(items, *model.counts()))
+        for flt in (
+            Filter(tradition="Banarasi"),
+            Filter(status="uncertain"),
+            Filter(text="1962"),
+            Filter(text="silk banarasi"),
+            Filter(),
+        ):
+            timed(f"filter {flt}", lambda flt=flt: model.set_filter(flt))
+        bar = view.verticalScrollBar()
+        frames = []
+        for _step in range(200):  # wheel-sized steps, as a curator scrolls
+            t0 = time.perf_counter()
+            bar.setValue(bar.value() + 120)
+            view.viewport().repaint()
+            frames.append((time.perf_counter() - t0) * 1000)
+        jumps = []
+        for k in range(20):  # dragging the scroll bar far away: every cell is new
+            t0 = time.perf_counter()
+            bar.setValue(int(bar.maximum() * (k + 0.5) / 20))
+            view.viewport().repaint()
+            jumps.append((time.perf_counter() - t0) * 1000)
+        loader.shutdown()
+    print(f"{n:,} items")
+    for name, ms in timings.items():
+        print(f"  {name:60s} {ms:7.1f} ms")
+    frames.sort()
+    jumps.sort()
+    print(
+        f"  scroll frame, 120 px step: median {statistics.median(frames):5.1f} ms, "
+        f"worst {frames[-1]:5.1f} ms"
+    )
+    print(
+        f"  scroll frame, jump:        median {statistics.median(jumps):5.1f} ms, "
+        f"worst {jumps[-1]:5.1f} ms"
+    )
+    return 0
 
 
 if __name__ == "__main__":
