@@ -21,11 +21,16 @@ import platformdirs
 from saree_app.gui.analysis import pretty
 from saree_app.gui.items import Item
 
+# The current model's answer for each photo, else the latest answer any model gave (a photo
+# imported before a model update still shows where it was thought to come from).
 _LIST_SQL = """
 SELECT p.id, p.path, r.top_tradition, r.top_probability, r.uncertain,
        l.tradition, l.certainty, l.note
 FROM photos p
-LEFT JOIN predictions r ON r.photo_id = p.id AND r.model_sha256 = ?
+LEFT JOIN predictions r ON r.rowid = (
+    SELECT r2.rowid FROM predictions r2 WHERE r2.photo_id = p.id
+    ORDER BY r2.model_sha256 = ? DESC, r2.created DESC LIMIT 1
+)
 LEFT JOIN labels l ON l.photo_id = p.id
 {where}
 ORDER BY p.id

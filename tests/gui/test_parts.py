@@ -84,3 +84,28 @@ def test_thumbnail_store_caches_on_disk(tmp_path: Path) -> None:
     assert again is not None and again.size == thumb.size
     (tmp_path / "bad.jpg").write_bytes(b"not a photo")
     assert store.get(tmp_path / "bad.jpg") is None
+
+
+def test_library_lists_answers_of_an_older_model(tmp_path: Path, tiny_model: Path) -> None:
+    from saree_app.collection.catalog import NewPhoto
+    from saree_app.gui.library import Library
+
+    lib = Library(tmp_path / "c.saree", model=tiny_model, import_in_child=False)
+    lib.load()
+    cat = lib.catalog
+    old = cat.add_photo(NewPhoto(str(tmp_path / "old.jpg"), "a" * 64, 10))
+    both = cat.add_photo(NewPhoto(str(tmp_path / "both.jpg"), "b" * 64, 10))
+    for pid, top in ((old, "Paithani"), (both, "Paithani")):
+        cat.put_prediction(
+            pid, "f" * 64, {}, top_tradition=top, top_probability=0.7, uncertain=False
+        )
+    cat.put_prediction(
+        both, lib.model_sha(), {}, top_tradition="Banarasi", top_probability=0.6, uncertain=True
+    )
+    cat.set_label(old, note="from the 1962 donation")
+    items = {i.id: i for i in lib.items()}
+    assert items[old].predicted == "Paithani" and items[old].note == "from the 1962 donation"
+    assert items[both].predicted == "Banarasi" and items[both].uncertain  # current model wins
+    lib.confirm(old, "Kanchipuram")
+    assert lib.item(old).confirmed == "Kanchipuram"
+    lib.close()
