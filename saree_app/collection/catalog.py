@@ -6,6 +6,7 @@ import datetime as _dt
 import json
 import sqlite3
 import threading
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,6 +87,21 @@ MIGRATIONS: list[str] = [
         tag TEXT NOT NULL,
         PRIMARY KEY (photo_id, tag)
     );
+    """,
+    # 2: a generation counter that changes with every embedding written, so the embedding
+    # matrix can be kept in a side file and trusted only while the counter still matches.
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO meta (key, value) VALUES ('embeddings_generation', 0);
+    CREATE TRIGGER embeddings_inserted AFTER INSERT ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    CREATE TRIGGER embeddings_updated AFTER UPDATE ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    CREATE TRIGGER embeddings_deleted AFTER DELETE ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -500,23 +516,53 @@ class Catalog:
             hit = self._cache.get((model_sha256, part))
             if hit is not None and hit[0] == stamp:
                 return hit[1], hit[2]
-            rows = self._db.execute(
-                "SELECT photo_id, vector FROM embeddings WHERE model_sha256 = ? AND part = ?"
-                " ORDER BY photo_id",
-                (model_sha256, part),
-            ).fetchall()
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        if rows:
-            dims = {len(r[1]) for r in rows}
-            if len(dims) != 1:
-                raise CatalogError(f"{self.path}: stored embeddings have mixed sizes {dims}")
-            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1)
-            matrix = matrix.astype(np.float32, copy=True)
+            # One read snapshot for the generation and the rows (unless a write is open).
+            own = not self._db.in_transaction
+            if own:
+                self._db.execute("BEGIN")
+            try:
+                generation = self._generation()
+                side = self.embeddings_file(model_sha256, part)
+                loaded = _load_side(side, generation)
+                rows = []
+                if loaded is None:
+                    rows = self._db.execute(
+                        "SELECT photo_id, vector FROM embeddings"
+                        " WHERE model_sha256 = ? AND part = ? ORDER BY photo_id",
+                        (model_sha256, part),
+                    ).fetchall()
+            finally:
+                if own:
+                    self._db.execute("COMMIT")
+        if loaded is not None:
+            ids, matrix = loaded
         else:
-            matrix = np.zeros((0, 0), dtype=np.float32)
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            if rows:
+                dims = {len(r[1]) for r in rows}
+                if len(dims) != 1:
+                    raise CatalogError(f"{self.path}: stored embeddings have mixed sizes {dims}")
+                blob = b"".join(r[1] for r in rows)
+                matrix = np.frombuffer(blob, dtype="<f4").reshape(len(rows), -1)
+                matrix = matrix.astype(np.float32, copy=True)
+            else:
+                matrix = np.zeros((0, 0), dtype=np.float32)
+            if len(ids) >= SIDE_FILE_MIN:
+                _save_side(side, generation, ids, matrix)
         with self._lock:
             self._cache[(model_sha256, part)] = (stamp, ids, matrix)
         return ids, matrix
+
+    def _generation(self) -> int:
+        row = self._db.execute(
+            "SELECT value FROM meta WHERE key = 'embeddings_generation'"
+        ).fetchone()
+        return int(row[0]) if row else -1
+
+    def embeddings_file(self, model_sha256: str, part: str) -> Path:
+        """The side file that keeps one model's and part's embedding matrix beside the
+        catalogue (read back in a fraction of the time the rows take)."""
+        return self.path.with_name(f"{self.path.name}.{model_sha256[:12]}.{part}.npz")
 
     # -- one photo, all at once ---------------------------------------------------------------
 
@@ -686,6 +732,37 @@ class Catalog:
 
 _PHOTO_COLS = "id, path, sha256, size, width, height, exif_date, camera, added"
 _PRED_COLS = "photo_id, model_sha256, top_tradition, top_probability, uncertain, result, created"
+
+
+# Collections smaller than this read their embeddings from the catalogue fast enough.
+SIDE_FILE_MIN = 20_000
+
+
+def _load_side(path: Path, generation: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(ids, matrix) from a side file written at this generation; None if absent or stale."""
+    if generation < 0 or not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if int(data["generation"]) != generation:
+                return None
+            ids = np.asarray(data["ids"], dtype=np.int64)
+            matrix = np.asarray(data["matrix"], dtype=np.float32)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None  # damaged or half-copied: the rows are read instead
+    if matrix.ndim != 2 or matrix.shape[0] != ids.shape[0]:
+        return None
+    return ids, matrix
+
+
+def _save_side(path: Path, generation: int, ids: np.ndarray, matrix: np.ndarray) -> None:
+    """Write the side file atomically; a folder that cannot be written just goes without."""
+    tmp = path.with_name(path.name + ".tmp.npz")
+    try:
+        np.savez(tmp, generation=np.int64(generation), ids=ids, matrix=matrix)
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def _plain(path: Path, exc: sqlite3.Error) -> str:

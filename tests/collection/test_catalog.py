@@ -218,3 +218,51 @@ def test_two_programs_creating_one_catalogue_at_once(tmp_path: Path) -> None:
     with Catalog(path) as cat:
         assert cat.schema_version == catalog_mod.SCHEMA_VERSION
         assert cat.integrity_problems() == []
+
+
+def test_version_1_file_is_upgraded_with_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.saree"
+    monkeypatch.setattr(catalog_mod, "MIGRATIONS", catalog_mod.MIGRATIONS[:1])
+    monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", 1)
+    with Catalog(path) as cat:
+        _record(cat, 1)
+        cat.set_label(1, tradition="Paithani", note="kept")
+    monkeypatch.undo()
+    with Catalog(path) as cat:
+        assert cat.schema_version == catalog_mod.SCHEMA_VERSION >= 2
+        assert cat.label(1).note == "kept"  # type: ignore[union-attr]
+        assert cat.embeddings(SHA, "border")[1].shape == (1, 4)
+        before = cat._generation()
+        _record(cat, 2)
+        assert cat._generation() == before + 4  # whole + three parts
+        assert cat.integrity_problems() == []
+
+
+def test_embedding_side_file_is_used_while_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(catalog_mod, "SIDE_FILE_MIN", 1)
+    path = tmp_path / "c.saree"
+    with Catalog(path) as cat:
+        for i in range(3):
+            _record(cat, i)
+        ids, m = cat.embeddings(SHA, "pallu")
+        side = cat.embeddings_file(SHA, "pallu")
+        assert side.exists()
+    with Catalog(path) as cat:
+        # A fresh session reads the side file, not the rows: mark it to tell them apart.
+        catalog_mod._save_side(side, cat._generation(), ids, m + 1)
+        ids2, m2 = cat.embeddings(SHA, "pallu")
+        np.testing.assert_array_equal(ids2, ids)
+        np.testing.assert_array_equal(m2, m + 1)
+        _record(cat, 9)  # the catalogue moved on: the side file is stale and rewritten
+        assert catalog_mod._load_side(side, cat._generation()) is None
+        assert cat.embeddings(SHA, "pallu")[0].tolist() == [1, 2, 3, 4]
+        assert catalog_mod._load_side(side, cat._generation()) is not None
+        good = side.read_bytes()
+        for damaged in (b"damaged", good[: len(good) // 2]):  # never trusted when damaged
+            side.write_bytes(damaged)
+            cat._cache.clear()
+            assert cat.embeddings(SHA, "pallu")[0].tolist() == [1, 2, 3, 4]
