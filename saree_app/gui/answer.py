@@ -165,10 +165,11 @@ class AnswerPanel(QWidget):
         ranking = list(fused.ranking[:5])
         self.title.setText(name)
         if pred.uncertain:
-            reasons = "".join(f"<li>{html.escape(r)}</li>" for r in pred.uncertain_reasons)
+            # Plain lines, not an HTML list: QLabel's height-for-width undercounts lists and
+            # would clip the reasons.
+            reasons = "".join(f"<br>• {html.escape(r)}" for r in pred.uncertain_reasons)
             self.banner.setText(
-                "<b>Uncertain.</b> Treat the ranking as a lead, not an answer:"
-                f"<ul style='margin:2px 0 0 -20px'>{reasons}</ul>"
+                f"<b>Uncertain.</b> Treat the ranking as a lead, not an answer:{reasons}"
             )
             self.banner.show()
         else:
@@ -285,14 +286,11 @@ class AnswerPanel(QWidget):
         label = html.escape(top.label or self._label(top.tradition))
         items = []
         for ev in sorted(top.evidence, key=lambda e: -abs(e.contribution))[:6]:
-            sign = "+" if ev.contribution >= 0 else "−"
-            colour = "#2f7a3b" if ev.contribution >= 0 else "#9a3b2a"
-            items.append(
-                f"<li><span style='color:{colour}'>{sign}{abs(ev.contribution):.2f}</span> "
-                f"{html.escape(ev.text)}</li>"
-            )
+            mark, colour = ("▲", "#2f7a3b") if ev.contribution >= 0 else ("▼", "#9a3b2a")
+            text = html.escape(ev.text.replace(" -> ", " → "))
+            items.append(f"<span style='color:{colour}'>{mark}</span> {text}")
         body = (
-            f"<ul style='margin:0 0 0 -20px'>{''.join(items)}</ul>"
+            "<div style='margin-top:2px'>" + "<br>".join(items) + "</div>"
             if items
             else "<div style='color:#7a746a'>The visual model alone; no graph evidence.</div>"
         )
