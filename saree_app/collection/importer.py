@@ -114,7 +114,13 @@ def find_photos(folder: Path) -> tuple[list[Path], list[Skipped]]:
     """
     photos: list[Path] = []
     others: list[Skipped] = []
-    for root, dirs, files in os.walk(folder, onerror=None):
+
+    def unreadable(exc: OSError) -> None:
+        others.append(
+            Skipped(str(exc.filename), f"folder cannot be read ({exc.strerror or exc})", "bad")
+        )
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             low = name.lower()

@@ -207,3 +207,21 @@ def test_import_files_uses_the_same_rules(tmp_path: Path) -> None:
         reasons = {Path(s.path).name: s.reason for s in last.skipped}
         assert reasons["copy.jpg"] == f"same photo as {photos[0]}"
         assert "cannot be read" in reasons["gone.jpg"]
+
+
+def test_unreadable_subfolder_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_folder(tmp_path, 3)
+    real = os.scandir
+    locked = str(tmp_path / "Banarasi")
+
+    def scandir(path: object) -> object:
+        # chmod does not stop root, so the refusal is simulated where os.walk lists a folder.
+        if str(path) == locked:
+            raise PermissionError(13, "Permission denied", locked)
+        return real(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    photos, others = find_photos(tmp_path)
+    assert len(photos) == 2
+    assert [(o.path, o.kind) for o in others] == [(locked, "bad")]
+    assert "Permission denied" in others[0].reason
