@@ -13,6 +13,7 @@ weights on the validation photos and reports on the test photos:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -35,6 +36,8 @@ class Photo:
     split: str  # val | test
     visual: dict[str, float]
     attributes: dict[str, float]
+    novelty: float | None = None  # the model's open-set novelty (> 0: flagged as unfamiliar)
+    signals: dict[str, float | None] | None = None
 
 
 def pick_seeds(tradition: str, split: str, count: int, start: int = 0) -> list[int]:
@@ -87,8 +90,23 @@ def collect(
             for seed in pick_seeds(t, split, n):
                 img = render(t, seed, size=size)[0]
                 pred = predictor.predict(img, name=f"{t}-{seed}")
+                sig = getattr(pred, "open_set", None)
                 photos.append(
-                    Photo(t, seed, split, dict(pred.visual_probs), dict(pred.attribute_probs))
+                    Photo(
+                        t,
+                        seed,
+                        split,
+                        dict(pred.visual_probs),
+                        dict(pred.attribute_probs),
+                        novelty=getattr(pred, "novelty", None),
+                        signals={
+                            k: v
+                            for k, v in dataclasses.asdict(sig).items()
+                            if isinstance(v, float | int) or v is None
+                        }
+                        if sig is not None
+                        else None,
+                    )
                 )
         log(f"  {i + 1}/{len(traditions)} {t}: {time.perf_counter() - t0:.0f} s")
     if cache is not None:
@@ -105,9 +123,13 @@ def _samples(photos: Sequence[Photo], split: str) -> list[FusionSample]:
 
 
 def topk(
-    graph: TextileGraph, samples: Sequence[FusionSample], weights: FusionWeights | None
+    graph: TextileGraph,
+    samples: Sequence[FusionSample],
+    weights: FusionWeights | None,
+    among: set[str] | None = None,
 ) -> tuple[float, float]:
-    """(top-1, top-3) of the fused ranking, or of the visual ranking when weights is None."""
+    """(top-1, top-3) of the fused ranking, or of the visual ranking when weights is None;
+    with `among`, of the ranking restricted to those traditions."""
     from saree_app.knowledge.fusion import fuse
 
     if not samples:
@@ -119,6 +141,8 @@ def topk(
         else:
             res = fuse(graph, s.visual, s.attributes, weights=weights)
             order = [r.tradition for r in res.ranking]
+        if among is not None:
+            order = [t for t in order if t in among]
         rank = order.index(s.tradition) if s.tradition in order else len(order)
         hits1 += rank < 1
         hits3 += rank < 3
@@ -146,35 +170,42 @@ def evaluate(photos: Sequence[Photo], labels: Sequence[str], graph: TextileGraph
     from saree_app.knowledge.fusion import DEFAULT_WEIGHTS, fit_fusion_weights
 
     known = set(labels)
+    unknown = {t for t in graph.traditions() if t not in known}
     val, test = _samples(photos, "val"), _samples(photos, "test")
     withheld = sorted({s.tradition for s in test} - known)
     fitted = fit_fusion_weights(val, graph, labels)
+    fitted_lik = fit_fusion_weights(val, graph, labels, objective="likelihood")
     test_known = [s for s in test if s.tradition in known]
     out: dict[str, Any] = {
         "known": sorted(known),
         "withheld": withheld,
         "n_val": len(val),
         "n_test_known": len(test_known),
+        "n_unknown": len(unknown),
         "weights": fitted.to_dict(),
+        "weights_likelihood": fitted_lik.to_dict(),
         "known_visual": topk(graph, test_known, None),
         "known_fused_default": topk(graph, test_known, DEFAULT_WEIGHTS),
         "known_fused": topk(graph, test_known, fitted),
+        "known_fused_likelihood": topk(graph, test_known, fitted_lik),
+        "known_region": region_top1(graph, test_known, fitted),
+        "n_traditions": len(graph.traditions()),
     }
-    zero: dict[str, tuple[float, float]] = {}
-    zero_default: dict[str, tuple[float, float]] = {}
-    zero_region: dict[str, tuple[float, float]] = {}
+    rows: dict[str, dict[str, tuple[float, float]]] = {}
     for w in withheld:
-        # Weights fitted without any photo of w: its zero-shot score is out of sample.
-        weights_w = fit_fusion_weights([s for s in val if s.tradition != w], graph, labels)
+        # Weights fitted without any photo of w: its zero-shot figures are out of sample.
+        rest = [s for s in val if s.tradition != w]
+        w_bal = fit_fusion_weights(rest, graph, labels)
+        w_lik = fit_fusion_weights(rest, graph, labels, objective="likelihood")
         tests = [s for s in test if s.tradition == w]
-        zero[w] = topk(graph, tests, weights_w)
-        zero_default[w] = topk(graph, tests, DEFAULT_WEIGHTS)
-        zero_region[w] = region_top1(graph, tests, weights_w)
-    out["zero_shot"] = zero
-    out["zero_shot_default"] = zero_default
-    out["zero_shot_region"] = zero_region
-    out["known_region"] = region_top1(graph, test_known, fitted)
-    out["n_traditions"] = len(graph.traditions())
+        rows[w] = {
+            "all": topk(graph, tests, w_bal),
+            "unknown_only": topk(graph, tests, w_bal, among=unknown),
+            "all_likelihood": topk(graph, tests, w_lik),
+            "all_default": topk(graph, tests, DEFAULT_WEIGHTS),
+            "region": region_top1(graph, tests, w_bal),
+        }
+    out["zero_shot"] = rows
     return out
 
 
@@ -215,33 +246,54 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     r = evaluate(photos, labels, graph)
     w = r["weights"]
+    f = w["fitted"]
     print(f"model knows {len(r['known'])} traditions; withheld: {', '.join(r['withheld'])}")
     print(
-        f"fitted on {r['n_val']} validation photos: visual {w['visual']}, attribute "
-        f"{w['attribute']}, background {w['background']}, unknown {w['unknown']} "
-        f"(val log-lik {w['fitted']['log_likelihood_start']} -> {w['fitted']['log_likelihood']})"
+        f"fitted on {r['n_val']} validation photos ({f['samples_unknown_to_model']} of withheld "
+        f"traditions), balanced objective: "
+        + ", ".join(
+            f"{k} {w[k]}"
+            for k in (
+                "visual",
+                "attribute",
+                "background",
+                "unknown",
+                "doubt",
+                "attribute_scale",
+                "attribute_shift",
+            )
+        )
     )
     print(f"known traditions, {r['n_test_known']} test photos:")
-    print(f"  visual only          {_fmt(r['known_visual'])}")
-    print(f"  fused, default w     {_fmt(r['known_fused_default'])}")
-    print(f"  fused, fitted w      {_fmt(r['known_fused'])}")
+    print(f"  visual only                {_fmt(r['known_visual'])}")
+    print(f"  fused, default weights     {_fmt(r['known_fused_default'])}")
+    print(f"  fused, fitted (balanced)   {_fmt(r['known_fused'])}")
+    print(f"  fused, fitted (likelihood) {_fmt(r['known_fused_likelihood'])}")
     st, cr = r["known_region"]
-    print(f"  fused roll-ups       state top-1 {st:.3f}  cultural region top-1 {cr:.3f}")
-    n = r["n_traditions"]
+    print(f"  fused roll-ups             state top-1 {st:.3f}  cultural region top-1 {cr:.3f}")
+    n, nu = r["n_traditions"], r["n_unknown"]
     print(
-        f"zero-shot (withheld from the model; ranked among all {n} graph traditions, "
-        f"chance top-3 {3 / n:.3f}):"
+        f"zero-shot, withheld traditions (weights fitted without the tradition's photos):\n"
+        f"  A: ranked among all {n} graph traditions (chance top-3 {3 / n:.3f})\n"
+        f"  B: ranked among the {nu} the model does not know (chance top-3 {3 / nu:.3f})"
     )
-    for t, pair in r["zero_shot"].items():
-        st, cr = r["zero_shot_region"][t]
+    rows = r["zero_shot"]
+    for t, row in rows.items():
+        st, cr = row["region"]
         print(
-            f"  {t:<16} fitted w {_fmt(pair)}   default w {_fmt(r['zero_shot_default'][t])}"
-            f"   state top-1 {st:.3f}  region top-1 {cr:.3f}"
+            f"  {t:<12} A {_fmt(row['all'])}   B {_fmt(row['unknown_only'])}   "
+            f"state {st:.2f} region {cr:.2f}   (A top-3 with likelihood-fit weights "
+            f"{row['all_likelihood'][1]:.3f}, default {row['all_default'][1]:.3f})"
         )
-    if r["zero_shot"]:
-        mean3 = sum(p[1] for p in r["zero_shot"].values()) / len(r["zero_shot"])
-        mean1 = sum(p[0] for p in r["zero_shot"].values()) / len(r["zero_shot"])
-        print(f"  mean             top-1 {mean1:.3f}  top-3 {mean3:.3f}")
+    if rows:
+
+        def mean(key: str, k: int) -> float:
+            return sum(row[key][k] for row in rows.values()) / len(rows)
+
+        print(
+            f"  {'mean':<12} A top-1 {mean('all', 0):.3f}  top-3 {mean('all', 1):.3f}   "
+            f"B top-1 {mean('unknown_only', 0):.3f}  top-3 {mean('unknown_only', 1):.3f}"
+        )
     if args.weights_out is not None:
         args.weights_out.write_text(json.dumps(w, indent=1), encoding="utf-8")
         print(f'weights written to {args.weights_out} (the manifest\'s "fusion" entry)')

@@ -6,10 +6,13 @@ the curator's few-shot prototypes know), the score is a sum of contributions, ea
 against a neutral baseline so that 0 means "no evidence either way":
 
 visual     w_v * log(n * p_visual(t))                      t known to the model (n traditions)
-           w_v * log(n * u * (1 - p_max) / n_unknown)      t not known to the model: a share u of
-                                                           the model's doubt, spread evenly
+           w_v * log(n * u * (1 - p_max)^g / n_unknown)    t not known to the model: a share u of
+                                                           the model's doubt (g = 1) or a flat
+                                                           prior (g = 0), spread evenly
 attribute  w_a * log( tau*p/pi + (1-tau)*(1-p)/(1-pi) )    for every attribute a the model scores:
-           p = detector probability of a, tau = typicality of a for t (through the SKOS
+           p = detector probability of a, recalibrated as sigmoid(s * logit(p) + c) (detectors
+           trained on one data set are rarely calibrated on another; s = 1, c = 0 leaves p as
+           it is), tau = typicality of a for t (through the SKOS
            hierarchy: a narrower linked term counts fully, a broader one at half; otherwise the
            background typicality b), pi = mean typicality of a over the graph's traditions (the
            attribute's base rate). This is the likelihood ratio of soft evidence on a binary
@@ -120,6 +123,9 @@ class FusionWeights:
     attribute: float = 0.5
     background: float = 0.05  # typicality of an attribute the graph does not link to t
     unknown: float = 0.5  # share u of the model's doubt given to traditions it does not know
+    doubt: float = 1.0  # exponent g on (1 - p_max) for those traditions; 0: a flat prior
+    attribute_scale: float = 1.0  # s: recalibrates attribute p as sigmoid(s * logit(p) + c)
+    attribute_shift: float = 0.0  # c
     fibre: float = 1.5
     region: float = 0.75
     fewshot: float = 4.0
@@ -137,6 +143,12 @@ class FusionWeights:
             raise ValueError(f"fusion weight background must be in (0, 1), not {self.background}")
         if self.unknown <= 0:
             raise ValueError(f"fusion weight unknown must be > 0, not {self.unknown}")
+        if self.attribute_scale <= 0:
+            raise ValueError(
+                f"fusion weight attribute_scale must be > 0, not {self.attribute_scale}"
+            )
+        if self.doubt < 0:
+            raise ValueError(f"fusion weight doubt must be >= 0, not {self.doubt}")
         for name in ("visual", "attribute", "fibre", "region", "fewshot"):
             if getattr(self, name) < 0:
                 raise ValueError(f"fusion weight {name} must be >= 0")
@@ -273,7 +285,8 @@ def _table(
 def _visual_terms(
     ranked: Sequence[str], visual: Mapping[str, float]
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """(log(n p) without the log u share for unknowns, mask of unknowns, p_max)."""
+    """(log(n p) for known traditions and log(n / n_unknown) for unknown ones, mask of
+    unknowns, p_max); the unknowns' share u and doubt term are added by the caller."""
     n = len(visual)
     v0 = np.zeros(len(ranked))
     unknown = np.zeros(len(ranked), dtype=bool)
@@ -286,8 +299,23 @@ def _visual_terms(
             v0[i] = math.log(n * max(float(visual[t]), _EPS))
         else:
             unknown[i] = True
-            v0[i] = math.log(n * max(1.0 - pmax, _EPS) / max(n_unknown, 1))
+            v0[i] = math.log(n / max(n_unknown, 1))
     return v0, unknown, pmax
+
+
+def _unknown_share(w: FusionWeights, pmax: float) -> float:
+    """log(u * (1 - p_max)^g): what a tradition unknown to the model gets on top of v0."""
+    return math.log(w.unknown) + w.doubt * math.log(max(1.0 - pmax, _EPS))
+
+
+def _calibrate(p: np.ndarray, w: FusionWeights) -> np.ndarray:
+    """Attribute probabilities recalibrated as sigmoid(s * logit(p) + c)."""
+    p = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1 - _EPS)
+    if w.attribute_scale == 1.0 and w.attribute_shift == 0.0:
+        return p
+    z = w.attribute_scale * np.log(p / (1 - p)) + w.attribute_shift
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-z))
+    return out
 
 
 def _check_probs(name: str, values: Mapping[str, float]) -> None:
@@ -379,7 +407,8 @@ def fuse(
     known_attrs = set(graph.attributes())
     attrs = [a for a in attributes if a in known_attrs]
     tab = _table(graph, ranked, attrs, weights.background)
-    p = np.array([float(attributes[a]) for a in attrs], dtype=np.float64)
+    raw_p = np.array([float(attributes[a]) for a in attrs], dtype=np.float64)
+    p = _calibrate(raw_p, weights)
     attr_terms = weights.attribute * tab.log_lr(p) if attrs else np.zeros((len(ranked), 0))
     v0, unknown, pmax = _visual_terms(ranked, visual)
     n_known = len(visual)
@@ -391,11 +420,17 @@ def fuse(
         items: list[Evidence] = []
         if n_known:
             if unknown[i]:
-                c = weights.visual * (v0[i] + math.log(weights.unknown))
-                text = (
-                    f"{label} is not known to the model; it gets a share of the model's doubt "
-                    f"(1 - {pmax:.2f} = {1 - pmax:.2f}): {_fmt(c)}"
-                )
+                c = weights.visual * (v0[i] + _unknown_share(weights, pmax))
+                if weights.doubt > 0:
+                    text = (
+                        f"{label} is not known to the model; it gets a share of the model's "
+                        f"doubt (1 - {pmax:.2f} = {1 - pmax:.2f}): {_fmt(c)}"
+                    )
+                else:
+                    text = (
+                        f"{label} is not known to the model; the prior for traditions it was "
+                        f"not trained on: {_fmt(c)}"
+                    )
                 items.append(Evidence("visual", t, ("model", t), None, None, c, text))
             else:
                 c = weights.visual * v0[i]
@@ -420,6 +455,7 @@ def fuse(
                     a=a,
                     via=via,
                     p=float(p[j]),
+                    raw=float(raw_p[j]),
                     pi=float(tab.pi[j]),
                     c=c,
                     weights=weights,
@@ -518,25 +554,27 @@ def _attribute_evidence(
     a: str,
     via: _Via | None,
     p: float,
+    raw: float,
     pi: float,
     c: float,
     weights: FusionWeights,
 ) -> Evidence:
     label, alabel = graph.label(t), graph.label(a)
+    shown = f"p = {raw:.2f}" + (f", calibrated {p:.2f}" if abs(p - raw) >= 0.005 else "")
     # Evidence is relative to the attribute's base rate pi, so a p of 0.2 on a rare motif is
     # weak positive evidence: say so rather than "not seen".
     if p >= 0.5:
-        seen = f"seen with p = {p:.2f}"
+        seen = f"seen with {shown}"
     elif p > pi:
-        seen = f"weakly seen (p = {p:.2f})"
+        seen = f"weakly seen ({shown})"
     else:
-        seen = f"not seen (p = {p:.2f})"
+        seen = f"not seen ({shown})"
     if via is None:
         text = (
             f"{alabel} is not typical of {label} (typicality {weights.background:.2f} "
             f"assumed); {seen}: {_fmt(c)}"
         )
-        return Evidence("attribute", a, (t, a), weights.background, p, c, text)
+        return Evidence("attribute", a, (t, a), weights.background, raw, c, text)
     kind = graph.kind(via.linked) or "attribute"
     rel = {"motif": "has motif", "weave": "woven as", "feature": "has feature"}.get(
         kind, "has attribute"
@@ -558,7 +596,7 @@ def _attribute_evidence(
             f"(typicality {via.typicality:.2f}); {alabel} {seen}: {_fmt(c)}"
         )
         path = (t, "hasAttribute", via.linked, "narrower", a)
-    return Evidence("attribute", a, path, via.typicality, p, c, text)
+    return Evidence("attribute", a, path, via.typicality, raw, c, text)
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -600,10 +638,13 @@ def _rollup(
 
 
 _GRID: dict[str, tuple[float, ...]] = {
-    "visual": (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0),
+    "visual": (0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0),
     "attribute": (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0),
     "background": (0.01, 0.02, 0.05, 0.1, 0.2),
-    "unknown": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0),
+    "unknown": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
+    "doubt": (0.0, 0.25, 0.5, 1.0),
+    "attribute_scale": (0.5, 0.75, 1.0, 1.5, 2.0),
+    "attribute_shift": (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0),
 }
 
 
@@ -650,40 +691,58 @@ class _FitData:
         self.seen = np.zeros((n, m), dtype=bool)  # the sample scores this attribute
         self.v0 = np.zeros((n, len(self.ranked)))
         self.unknown = np.zeros((n, len(self.ranked)), dtype=bool)
+        self.log_doubt = np.zeros(n)  # log(1 - p_max) per sample
         for k, s in enumerate(self.samples):
             for j, a in enumerate(self.attrs):
                 if a in s.attributes:
                     self.p[k, j] = float(s.attributes[a])
                     self.seen[k, j] = True
             vis = {t: v for t, v in s.visual.items() if t in known_set}
-            self.v0[k], self.unknown[k], _ = _visual_terms(self.ranked, vis)
+            self.v0[k], self.unknown[k], pmax = _visual_terms(self.ranked, vis)
+            self.log_doubt[k] = math.log(max(1.0 - pmax, _EPS))
         self.truth_known = np.array([s.tradition in known_set for s in self.samples], dtype=bool)
         self.graph = graph
-        self._attr_cache: dict[float, np.ndarray] = {}
+        self._attr_cache: dict[tuple[float, float, float], np.ndarray] = {}
+        self._tables: dict[float, _Table] = {}
 
-    def attr_terms(self, bg: float) -> np.ndarray:
+    def attr_terms(self, w: FusionWeights) -> np.ndarray:
         """(samples x traditions) summed log likelihood ratios at unit attribute weight."""
-        if bg not in self._attr_cache:
-            tab = _Table(self.graph, self.ranked, self.attrs, bg)
-            p = np.clip(self.p, _EPS, 1 - _EPS)
+        bg = w.background
+        key = (bg, w.attribute_scale, w.attribute_shift)
+        if key not in self._attr_cache:
+            if len(self._attr_cache) > 64:
+                self._attr_cache.clear()
+            if bg not in self._tables:
+                self._tables[bg] = _Table(self.graph, self.ranked, self.attrs, bg)
+            tab = self._tables[bg]
+            p = _calibrate(self.p, w)
             # sum_j log(tau[t,j] * p[k,j]/pi[j] + (1-tau[t,j]) * (1-p[k,j])/(1-pi[j]))
             lr = (
                 tab.tau[None, :, :] * (p / tab.pi)[:, None, :]
                 + (1 - tab.tau)[None, :, :] * ((1 - p) / (1 - tab.pi))[:, None, :]
             )
-            self._attr_cache[bg] = (np.log(lr) * self.seen[:, None, :]).sum(axis=2)
-        return self._attr_cache[bg]
+            self._attr_cache[key] = (np.log(lr) * self.seen[:, None, :]).sum(axis=2)
+        return self._attr_cache[key]
 
     def scores(self, w: FusionWeights) -> np.ndarray:
-        vis = self.v0 + self.unknown * math.log(w.unknown)
-        out: np.ndarray = w.visual * vis + w.attribute * self.attr_terms(w.background)
+        share = math.log(w.unknown) + w.doubt * self.log_doubt[:, None]
+        vis = self.v0 + self.unknown * share
+        if w.attribute == 0:
+            return np.asarray(w.visual * vis)
+        out: np.ndarray = w.visual * vis + w.attribute * self.attr_terms(w)
         return out
 
-    def loglik(self, w: FusionWeights) -> float:
+    def loglik(self, w: FusionWeights, balanced: bool = False) -> float:
+        """Mean log-probability of the true tradition; `balanced`: the mean of that over
+        photos of traditions the model knows and over photos of those it does not."""
         s = self.scores(w)
         s = s - s.max(axis=1, keepdims=True)
         logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
-        return float(logp[np.arange(len(self.truth)), self.truth].mean())
+        per = logp[np.arange(len(self.truth)), self.truth]
+        k = self.truth_known
+        if balanced and k.any() and (~k).any():
+            return float(0.5 * per[k].mean() + 0.5 * per[~k].mean())
+        return float(per.mean())
 
     def topk(self, w: FusionWeights, k: int, only_known: bool = False) -> float:
         s = self.scores(w)
@@ -709,22 +768,31 @@ def fit_fusion_weights(
     *,
     start: FusionWeights = DEFAULT_WEIGHTS,
     rounds: int = 3,
+    objective: str = "balanced",
 ) -> FusionWeights:
     """Weights maximising the mean log-likelihood of the true tradition on `samples`.
 
     `known` lists the traditions the model was trained on (its manifest labels); the visual
     scores of a sample are restricted to them. Coordinate search over a small grid of the
-    visual, attribute, background and unknown-share weights (curator-metadata and few-shot
-    weights keep their values: rendered photos carry no such evidence).
+    visual, attribute, background, unknown-share, doubt and attribute-calibration weights
+    (curator-metadata and few-shot weights keep their values: rendered photos carry no such
+    evidence).
 
+    `objective`: "likelihood" maximises the mean log-probability of the true tradition over all
+    samples; "balanced" (the default) the mean of that over photos of traditions the model
+    knows and over photos of traditions it does not (when the samples hold both), so that the
+    few photos of unknown traditions are not outvoted: zero-shot ranking is what the graph adds.
     Constraint: on photos of traditions the model knows, fused top-1 never falls below the
     visual ranking's top-1 (a setting that would trade known-tradition accuracy for likelihood
     is not taken). The result records the objective before and after, top-1 figures and the
     number of samples under `fitted`.
     """
+    if objective not in ("balanced", "likelihood"):
+        raise ValueError(f"objective must be 'balanced' or 'likelihood', not {objective!r}")
     data = _FitData(samples, graph, known)
     if not data.samples:
         raise ValueError("no samples of traditions in the knowledge graph to fit on")
+    balanced = objective == "balanced"
     floor = data.visual_top1_known()
 
     def allowed(w: FusionWeights) -> bool:
@@ -733,7 +801,7 @@ def fit_fusion_weights(
     best = replace(start, fitted={})
     if not allowed(best):
         best = replace(best, attribute=0.0)
-    best_ll = data.loglik(best)
+    best_ll = data.loglik(best, balanced)
     start_ll = best_ll
     for _ in range(max(1, rounds)):
         improved = False
@@ -741,13 +809,15 @@ def fit_fusion_weights(
             for value in grid:
                 change: dict[str, Any] = {name: value}
                 cand = replace(best, **change)
-                ll = data.loglik(cand)
+                ll = data.loglik(cand, balanced)
                 if ll > best_ll + 1e-9 and allowed(cand):
                     best, best_ll, improved = cand, ll, True
         if not improved:
             break
     info = {
+        "objective": objective,
         "samples": len(data.samples),
+        "samples_unknown_to_model": int((~data.truth_known).sum()),
         "log_likelihood_start": round(start_ll, 4),
         "log_likelihood": round(best_ll, 4),
         "top1": round(data.topk(best, 1), 4),

@@ -69,6 +69,24 @@ def test_weights_temper_each_term(tiny: TextileGraph) -> None:
     )
 
 
+def test_calibration_and_flat_unknown_prior_by_hand(tiny: TextileGraph) -> None:
+    w = FusionWeights(
+        visual=1.0, attribute=1.0, background=0.1, unknown=0.5, doubt=0.0, attribute_scale=2.0,
+        attribute_shift=-1.0,
+    )  # fmt: skip
+    res = fuse(tiny, {"Alpha": 0.6, "Beta": 0.4}, {"TempleBorder": 0.9}, weights=w)
+    p = 1 / (1 + math.exp(-(2.0 * math.log(0.9 / 0.1) - 1.0)))  # recalibrated detector
+    pi = 1 / 3
+    lr_other = 0.1 * p / pi + 0.9 * (1 - p) / (1 - pi)
+    # Gamma: a flat prior u / n_unknown, whatever the model's doubt, times n known.
+    expected_gamma = math.log(2 * 0.5 / 1) + math.log(lr_other)
+    assert _by_id(res, "Gamma").score == pytest.approx(expected_gamma, abs=1e-9)
+    gamma_visual = _by_id(res, "Gamma").evidence[0]
+    assert "prior for traditions it was not trained on" in gamma_visual.text
+    temple = next(e for e in _by_id(res, "Alpha").evidence if e.term == "TempleBorder")
+    assert temple.observed == 0.9 and f"calibrated {p:.2f}" in temple.text
+
+
 def test_evidence_sums_to_score_and_reads_naturally(tiny: TextileGraph) -> None:
     res = fuse(tiny, {"Alpha": 0.6, "Beta": 0.4}, {"TempleBorder": 0.9, "Peacock": 0.02}, weights=W)
     for r in res.ranking:
@@ -223,7 +241,8 @@ def test_weights_round_trip_and_reject_bad_values() -> None:
     assert back == w and back.fitted == {"samples": 10}
     assert FusionWeights.from_dict({}) == DEFAULT_WEIGHTS
     for bad in ({"visual": "high"}, {"attribute": -1}, {"background": 1.5}, {"unknown": 0},
-                {"visual": float("nan")}, {"fewshot": True}):  # fmt: skip
+                {"visual": float("nan")}, {"fewshot": True}, {"attribute_scale": 0},
+                {"doubt": -1}):  # fmt: skip
         with pytest.raises(ValueError):
             FusionWeights.from_dict(bad)
     with pytest.raises(ValueError):
@@ -259,14 +278,25 @@ def _samples(graph: TextileGraph, n: int, seed: int, informative: bool) -> list[
 def test_fit_improves_likelihood_and_matches_fuse(tiny: TextileGraph) -> None:
     train = _samples(tiny, 90, 1, informative=True)
     test = _samples(tiny, 60, 2, informative=True)
-    w = fit_fusion_weights(train, tiny, ["Alpha", "Beta"])
+    w = fit_fusion_weights(train, tiny, ["Alpha", "Beta"], objective="likelihood")
     assert w.attribute > 0
-    assert w.fitted["samples"] == 90
+    assert w.fitted["samples"] == 90 and w.fitted["samples_unknown_to_model"] == 30
     assert w.fitted["log_likelihood"] >= w.fitted["log_likelihood_start"]
     # The vectorised objective used for fitting equals the one computed through fuse().
     assert log_likelihood(train, tiny, w) == pytest.approx(w.fitted["log_likelihood"], abs=1e-3)
     visual_only = FusionWeights(attribute=0.0)
     assert log_likelihood(test, tiny, w) > log_likelihood(test, tiny, visual_only)
+
+
+def test_balanced_objective_favours_traditions_unknown_to_the_model(tiny: TextileGraph) -> None:
+    train = _samples(tiny, 90, 4, informative=True)
+    test = [s for s in _samples(tiny, 90, 5, informative=True) if s.tradition == "Gamma"]
+    plain = fit_fusion_weights(train, tiny, ["Alpha", "Beta"], objective="likelihood")
+    balanced = fit_fusion_weights(train, tiny, ["Alpha", "Beta"])
+    assert balanced.fitted["objective"] == "balanced"
+    assert log_likelihood(test, tiny, balanced) >= log_likelihood(test, tiny, plain)
+    with pytest.raises(ValueError, match="objective"):
+        fit_fusion_weights(train, tiny, ["Alpha"], objective="accuracy")
 
 
 def test_fit_turns_noise_attributes_down(tiny: TextileGraph) -> None:

@@ -35,11 +35,14 @@ def test_bench_runs_on_the_tiny_model(tiny_model: Path, tmp_path: Path) -> None:
     r = bench.evaluate(photos, labels, TextileGraph.load())
     assert r["withheld"] == ["Gadwal"]
     assert r["n_test_known"] == 6
-    for key in ("known_visual", "known_fused", "known_fused_default"):
+    for key in ("known_visual", "known_fused", "known_fused_default", "known_fused_likelihood"):
         top1, top3 = r[key]
         assert 0.0 <= top1 <= top3 <= 1.0
-    top1, top3 = r["zero_shot"]["Gadwal"]
-    assert 0.0 <= top1 <= top3 <= 1.0 and not math.isnan(top3)
+    row = r["zero_shot"]["Gadwal"]
+    for key in ("all", "unknown_only", "all_likelihood", "all_default"):
+        top1, top3 = row[key]
+        assert 0.0 <= top1 <= top3 <= 1.0 and not math.isnan(top3)
+    assert row["unknown_only"][1] >= row["all"][1]  # fewer rivals, never a worse rank
     assert r["weights"]["rule"].startswith("naive-bayes")
-    state, region = r["zero_shot_region"]["Gadwal"]
+    state, region = row["region"]
     assert 0.0 <= state <= region <= 1.0  # a right state implies a right cultural region
