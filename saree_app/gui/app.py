@@ -33,6 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _no_display() -> bool:
+    """On Linux without X11 or Wayland, Qt would abort with a cryptic message."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def _log_dir() -> Path:
     import platformdirs
 
@@ -98,6 +105,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.self_test or args.screenshots:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif _no_display():
+        print(
+            "saree-app: no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset). "
+            "Run it in a desktop session; --self-test and --screenshots work without one.",
+            file=sys.stderr,
+        )
+        return 2
     if args.self_test:
         from saree_app.gui.selftest import run_self_test
 

@@ -67,3 +67,13 @@ def test_saree_gui_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("saree_app.gui.app.main", lambda argv=None: seen.append(list(argv)) or 0)
     assert cli.main(["gui", "--collection", "c.saree", "--self-test"]) == 0
     assert seen == [["--collection", "c.saree", "--self-test"]]
+
+
+def test_no_display_is_a_message_not_an_abort(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui import app
+
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    assert app.main([]) == 2
+    assert "no display" in capsys.readouterr().err
