@@ -310,7 +310,7 @@ class ThumbDelegate(QStyledItemDelegate):
             self._paint_cell(cell, opt, item, selected=selected, pm=pm, label=label)
             cell.end()
             self._cells[key] = cached
-            while len(self._cells) > 800:
+            while len(self._cells) > 300:  # about 45 MB of cells: a few screens back
                 self._cells.popitem(last=False)
         else:
             self._cells.move_to_end(key)

@@ -105,7 +105,7 @@ class ThumbnailLoader(QObject):
     failed = Signal(object)
 
     def __init__(
-        self, store: ThumbnailStore | None = None, memory: int = 3000, parent: QObject | None = None
+        self, store: ThumbnailStore | None = None, memory: int = 800, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self.store = store or ThumbnailStore()
