@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QPixmap, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -129,11 +129,20 @@ class OverlayBar(QWidget):
         else:
             emit(self.changed)
 
-    def set_traditions(self, ranked: list[tuple[str, str]]) -> None:
+    def set_traditions(self, ranked: Sequence[tuple[str, str] | tuple[str, str, bool]]) -> None:
+        """The ranked traditions; (id, label, has_heatmap), the flag defaulting to True."""
         self.heat_choice.blockSignals(True)
         self.heat_choice.clear()
-        for tid, label in ranked:
-            self.heat_choice.addItem(label, tid)
+        model = self.heat_choice.model()
+        for entry in ranked:
+            tid, label = entry[0], entry[1]
+            known = entry[2] if len(entry) > 2 else True
+            self.heat_choice.addItem(label if known else f"{label} (graph only)", tid)
+            if not known and isinstance(model, QStandardItemModel):
+                # Ranked from graph evidence alone: the model has no map to show for it.
+                item = model.item(self.heat_choice.count() - 1)
+                if item is not None:
+                    item.setEnabled(False)
         self.heat_choice.blockSignals(False)
         enabled = bool(ranked)
         for w in (self.parts, self.heat, self.heat_choice, self.part_heat, self.part_choice):
@@ -141,7 +150,8 @@ class OverlayBar(QWidget):
 
     def choose_tradition(self, tradition: str) -> None:
         i = self.heat_choice.findData(tradition)
-        if i < 0:
+        model = self.heat_choice.model()
+        if i < 0 or (isinstance(model, QStandardItemModel) and not model.item(i).isEnabled()):
             return
         self.heat_choice.blockSignals(True)
         self.heat_choice.setCurrentIndex(i)
@@ -257,7 +267,14 @@ class PhotoPage(QWidget):
         else:
             self.answer.show_prediction(analysis.name, pred)
             self.overlays.set_traditions(
-                [(r.tradition, r.label or self._label(r.tradition)) for r in pred.fused.ranking[:5]]
+                [
+                    (
+                        r.tradition,
+                        r.label or self._label(r.tradition),
+                        pred.has_heatmap(r.tradition),
+                    )
+                    for r in pred.fused.ranking[:5]
+                ]
             )
         self.refresh_overlays()
 
