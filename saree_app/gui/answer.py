@@ -192,8 +192,10 @@ class AnswerPanel(QWidget):
         found = [a for a in pred.attributes if a.probability >= 0.5][:12]
         if found:
             chips = " ".join(
-                f"<span style='background:#efe9de; color:#3a362f'>&nbsp;{html.escape(a.label)}"
-                f" <span style='color:#7a746a'>{_pct(a.probability)}</span>&nbsp;</span>"
+                # Non-breaking spaces keep each chip on one line; lines break between chips.
+                f"<span style='background:#efe9de; color:#3a362f'>&nbsp;"
+                f"{html.escape(a.label).replace(' ', '&nbsp;')}&nbsp;<span style='color:#7a746a'>"
+                f"{_pct(a.probability)}</span>&nbsp;</span>"
                 for a in found
             )
             self.attributes.setText(chips)

@@ -38,6 +38,7 @@ class SimilarStrip(QWidget):
         self.setObjectName("similarStrip")
         self._loader = loader
         self._label: Callable[[str], str] = lambda t: t
+        self._scores: dict[int, float] = {}
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 6, 10, 6)
         lay.setSpacing(4)
@@ -87,6 +88,7 @@ class SimilarStrip(QWidget):
 
     def set_results(self, results: Sequence[tuple[Item, float]], empty_text: str = "") -> None:
         self.list.clear()
+        self._scores = {item.id: float(score) for item, score in results}
         for item, score in results:
             wi = QListWidgetItem(f"{score:.0%}")
             wi.setData(Qt.ItemDataRole.UserRole, item.id)
@@ -105,6 +107,9 @@ class SimilarStrip(QWidget):
         self.list.setVisible(bool(results))
         self.empty.setVisible(not results)
         self.empty.setText(empty_text or "No similar sarees yet: import more photos.")
+
+    def score_of(self, item_id: int) -> float | None:
+        return self._scores.get(item_id)
 
     def result_ids(self) -> list[int]:
         return [

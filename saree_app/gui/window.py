@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -48,6 +49,7 @@ from saree_app.gui.items import Filter, Item
 from saree_app.gui.knowledge_page import KnowledgePage
 from saree_app.gui.library import Library, default_collection
 from saree_app.gui.photo_page import PhotoPage
+from saree_app.gui.similar import MODES
 from saree_app.gui.tasks import Cancel, TaskRunner
 from saree_app.gui.thumbs import ThumbnailLoader, ThumbnailStore
 from saree_app.imaging import PhotoError
@@ -347,6 +349,11 @@ class MainWindow(QMainWindow):
         if self._current is not None:
             s.setValue("view/current", self._current.id)
         s.sync()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # Start in the grid (arrow keys browse), not in the search box Qt would pick.
+        QTimer.singleShot(0, self.grid.setFocus)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.jobs.busy:
@@ -708,7 +715,12 @@ class MainWindow(QMainWindow):
             state = "confirmed" if it.confirmed else "model"
             return f"<b>{it.name}</b> · {trad} <span style='color:#7a746a'>({state})</span>"
 
-        self._compare.set_photos(self.photo.analysis.photo, caption(item), right, caption(other))
+        score = self.photo.similar.score_of(other_id)
+        mode = dict(MODES).get(self.photo.similar.mode(), "")
+        right_caption = caption(other)
+        if score is not None:
+            right_caption += f" · {mode.lower()} similarity {score:.0%}"
+        self._compare.set_photos(self.photo.analysis.photo, caption(item), right, right_caption)
         self._compare.show()
         self._compare.raise_()
 
