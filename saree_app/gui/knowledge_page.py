@@ -84,7 +84,8 @@ class DotMap(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
         p.setFont(font)
-        for tid, (lat, lon, _label) in self._points.items():
+        labels: list[tuple[QPointF, str]] = []
+        for tid, (lat, lon, name) in self._points.items():
             if tid == self._current:
                 continue
             pt = self._xy(lat, lon, r)
@@ -93,8 +94,10 @@ class DotMap(QWidget):
             p.setBrush(QColor("#c9c2b6") if not near else QColor("#ffffff"))
             p.drawEllipse(pt, 4.5 if near else 3.5, 4.5 if near else 3.5)
             if near:
-                p.setPen(QColor("#5b5750"))
-                self._label_at(p, pt, _label, r)
+                labels.append((pt, name))
+        taken: list[QRectF] = []
+        bold = QFont(font)
+        bold.setBold(True)
         if self._current in self._points:
             lat, lon, label = self._points[self._current]
             pt = self._xy(lat, lon, r)
@@ -102,20 +105,29 @@ class DotMap(QWidget):
             p.setBrush(QColor(213, 94, 0))
             p.drawEllipse(pt, 6.5, 6.5)
             p.setPen(QColor("#262626"))
-            bold = QFont(font)
-            bold.setBold(True)
             p.setFont(bold)
-            self._label_at(p, pt, label, r)
+            taken.append(self._label_at(p, pt, label, r, taken))
+        p.setFont(font)
+        p.setPen(QColor("#5b5750"))
+        for pt, name in labels:  # neighbours' names where they do not collide
+            box = self._label_at(p, pt, name, r, taken)
+            if not box.isNull():
+                taken.append(box)
         p.end()
 
     @staticmethod
-    def _label_at(p: QPainter, pt: QPointF, text: str, r: QRectF) -> None:
-        """Text beside a dot, on whichever side keeps it inside the map."""
-        width = p.fontMetrics().horizontalAdvance(text)
-        if pt.x() + 9 + width > r.right() + 8:
-            p.drawText(pt + QPointF(-9 - width, 4), text)
-        else:
-            p.drawText(pt + QPointF(9, 4), text)
+    def _label_at(p: QPainter, pt: QPointF, text: str, r: QRectF, taken: list[QRectF]) -> QRectF:
+        """Text beside a dot, right or left, where it stays inside the map and clear of the
+        labels already drawn; returns its box (null when there was no room)."""
+        fm = p.fontMetrics()
+        width, height = fm.horizontalAdvance(text), fm.height()
+        for dx in (9.0, -9.0 - width):
+            box = QRectF(pt.x() + dx, pt.y() - height / 2, width, height)
+            inside = r.adjusted(-8, -8, 8, 8).contains(box)
+            if inside and not any(box.intersects(t) for t in taken):
+                p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+                return box
+        return QRectF()
 
 
 class KnowledgePage(QWidget):
