@@ -138,6 +138,10 @@ class CollectionModel(QAbstractListModel):
         if self._rows:
             emit(self.dataChanged, self.index(0), self.index(len(self._rows) - 1))
 
+    def search_texts_now(self) -> list[str]:
+        """A copy of the current search texts (to extend on a worker)."""
+        return list(self._hay)
+
     def search_texts(self, items: Sequence[Item]) -> list[str]:
         """What the text search looks through, per item (safe to call on a worker)."""
         label = self._label

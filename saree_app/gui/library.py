@@ -159,13 +159,17 @@ class Library:
         latest: str | None = self.catalog.latest_model()
         return latest
 
-    def items(self, ids: Sequence[int] | None = None) -> list[Item]:
-        """Every photo (or those ids) as browser items; a fresh read-only connection per call."""
+    def items(self, ids: Sequence[int] | None = None, *, after: int | None = None) -> list[Item]:
+        """Every photo (or those ids, or those added after id `after`) as browser items; a
+        fresh read-only connection per call."""
         sha = self.model_sha() or ""
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
         where = ""
         params: list[Any] = [sha]
-        if ids is not None:
+        if after is not None:
+            where = "WHERE p.id > ?"
+            params.append(int(after))
+        elif ids is not None:
             if not ids:
                 return []
             where = f"WHERE p.id IN ({','.join('?' * len(ids))})"
@@ -174,6 +178,8 @@ class Library:
         try:
             rows = db.execute(_LIST_SQL.format(where=where), params).fetchall()
             tag_sql = "SELECT photo_id, tag FROM tags ORDER BY photo_id, tag"
+            if after is not None:
+                tag_sql = f"SELECT photo_id, tag FROM tags WHERE photo_id > {int(after)}"
             tags: dict[int, list[str]] = {}
             for pid, tag in db.execute(tag_sql):
                 tags.setdefault(int(pid), []).append(str(tag))

@@ -305,7 +305,7 @@ class MainWindow(QMainWindow):
         self.knowledge.showInCollection.connect(self.show_tradition_in_collection)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(_REFRESH_DURING_IMPORT_MS)
-        self._refresh_timer.timeout.connect(self.refresh_items)
+        self._refresh_timer.timeout.connect(lambda: self.refresh_items(new_only=True))
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(300)
@@ -462,15 +462,24 @@ class MainWindow(QMainWindow):
             if last >= 0:
                 self.select_item(last)
 
-    def refresh_items(self) -> None:
-        """Re-read the catalogue listing on a worker; the grid keeps its place."""
+    def refresh_items(self, *, new_only: bool = False) -> None:
+        """Re-read the catalogue listing on a worker; the grid keeps its place.
+
+        new_only (during an import): read only photos added since the last listing, so the
+        worker's share of the interpreter lock stays small however big the collection is.
+        """
         lib = self.library
         if lib is None:
             return
         before = list(self.model.all_items())
         model = self.model
+        last_id = max((it.id for it in before[-1:]), default=None)
+        hay_before = model.search_texts_now() if new_only and last_id is not None else None
 
         def job(cancel: Cancel) -> tuple[list[Item], list[str], int | None]:
+            if hay_before is not None:
+                new = lib.items(after=last_id)
+                return before + new, hay_before + model.search_texts(new), len(before)
             items = lib.items()
             cancel.check()
             hay = model.search_texts(items)
