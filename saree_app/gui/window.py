@@ -460,7 +460,8 @@ class MainWindow(QMainWindow):
             except ValueError:
                 last = -1
             if last >= 0:
-                self.select_item(last)
+                # Selected once the listing (started above) arrives.
+                self._pending_select = last
 
     def refresh_items(self, *, new_only: bool = False) -> None:
         """Re-read the catalogue listing on a worker; the grid keeps its place.
@@ -542,6 +543,8 @@ class MainWindow(QMainWindow):
     def select_item(self, item_id: int) -> bool:
         row = self.model.row_of(item_id)
         if row is None:
+            if not any(it.id == item_id for it in self.model.all_items()):
+                return False  # not (or no longer) in the collection
             # Not under the current filter: show everything rather than hide the request.
             self.facets.search.clear()
             self.facets.status_buttons[None].setChecked(True)

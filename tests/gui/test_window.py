@@ -326,3 +326,14 @@ def test_model_card_dialog_shows_the_card(qtbot, tmp_path: Path) -> None:  # typ
     missing = model_card_dialog(tmp_path / "nope.md")
     qtbot.addWidget(missing)
     assert "missing" in missing.browser.toPlainText()
+
+
+def test_the_last_photo_is_selected_again_on_restart(qtbot, imported, make_window) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    win.grid.setCurrentIndex(win.model.index(4))
+    wait_idle(qtbot, win)
+    chosen = win.current_item().id
+    win.close()
+    again = make_window()
+    qtbot.waitUntil(lambda: again.current_item() is not None, timeout=10000)
+    assert again.current_item().id == chosen
