@@ -202,12 +202,14 @@ class CuratorPanel(QWidget):
         emit(self.confirmRequested, t)
 
     def flush_note(self) -> None:
+        """Save what was typed (note and tags) before the panel moves to another photo."""
         self._note_timer.stop()
         if self._loading or self._item is None:
             return
         text = self.note.toPlainText()
         if text != self._item.note:
             emit(self.noteEdited, text)
+        self._emit_tags()  # tags typed without leaving the field (J pressed right away)
 
     def _emit_tags(self) -> None:
         if self._loading or self._item is None:

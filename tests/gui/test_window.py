@@ -184,6 +184,13 @@ def test_note_and_tags_are_saved(qtbot, imported) -> None:  # type: ignore[no-un
     cat = win.library.catalog
     assert cat.label(item.id).note == "Bought in Kanchipuram, 1962"
     assert cat.tags(item.id) == ["red border", "wedding"]
+    # Typed but not committed (focus never left the fields): moving on still saves them.
+    cur.tags.setText("wedding, red border, 1960s")
+    cur.note.setPlainText("Bought in Kanchipuram, 1962; darned")
+    win.act_next.trigger()
+    wait_idle(qtbot, win)
+    assert cat.tags(item.id) == ["1960s", "red border", "wedding"]
+    assert cat.label(item.id).note == "Bought in Kanchipuram, 1962; darned"
     # Search finds the photo by its note and by its tags.
     win.facets.search.setText("1962")
     qtbot.waitUntil(lambda: win.model.rowCount() == 1, timeout=3000)
