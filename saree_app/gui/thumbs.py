@@ -91,11 +91,15 @@ class _Drain(QRunnable):
             if job is None:
                 return
             key, path = job
-            img = loader.store.get(path)
-            if img is None:
+            try:
+                img = loader.store.get(path)
+                qimg = pil_to_qimage(img) if img is not None else None
+            except Exception:  # any odd file: a blank cell, never a stuck loader
+                qimg = None
+            if qimg is None:
                 emit(loader._signals.failed, key)
             else:
-                emit(loader._signals.ready, key, pil_to_qimage(img))
+                emit(loader._signals.ready, key, qimg)
 
 
 class ThumbnailLoader(QObject):
