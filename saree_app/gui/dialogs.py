@@ -160,6 +160,7 @@ class TextDialog(QDialog):
         self.browser = QTextBrowser(self)
         self.browser.setObjectName("textPage")
         self.browser.setOpenExternalLinks(True)
+        self.browser.document().setDocumentMargin(18)
         if markdown:
             self.browser.setMarkdown(text)
         else:
