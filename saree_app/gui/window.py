@@ -203,6 +203,9 @@ class MainWindow(QMainWindow):
                     a.setShortcuts([QKeySequence(s) for s in shortcut])
                 else:
                     a.setShortcut(QKeySequence(shortcut))
+            keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            plain = text.replace("&", "").rstrip("…")
+            a.setToolTip(f"{plain} ({keys})" if keys else plain)
             a.triggered.connect(slot)
             self.addAction(a)
             return a
