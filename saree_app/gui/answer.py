@@ -247,7 +247,11 @@ class AnswerPanel(QWidget):
             )
             return f"<div><span style='color:#7a746a'>{title}:</span> {parts}</div>"
 
-        return line("State", fused.states) + line("Cultural region", fused.cultural_regions)
+        text = line("State", fused.states) + line("Cultural region", fused.cultural_regions)
+        return text or (
+            "<span style='color:#7a746a'>Unknown: regions come from the knowledge graph, "
+            "which is not loaded.</span>"
+        )
 
     def _fill_parts(
         self, parts: dict[str, list[tuple[str, float]]], areas: dict[str, float] | None = None
