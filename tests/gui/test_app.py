@@ -77,3 +77,11 @@ def test_no_display_is_a_message_not_an_abort(monkeypatch: pytest.MonkeyPatch, c
         monkeypatch.delenv(var, raising=False)
     assert app.main([]) == 2
     assert "no display" in capsys.readouterr().err
+
+
+def test_stall_benchmark_browse_mode_runs(qapp, capsys) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui import bench_stall
+
+    assert bench_stall.main(["--browse", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "300 items" in out and "scroll frame" in out
