@@ -582,6 +582,9 @@ class MainWindow(QMainWindow):
             return
         cur = self.grid.currentIndex()
         row = cur.row() + delta if cur.isValid() else 0
+        if cur.isValid() and not 0 <= row < n:
+            end = "last" if delta > 0 else "first"
+            self.statusBar().showMessage(f"This is the {end} photo in the list.", 3000)
         row = max(0, min(n - 1, row))
         idx = self.model.index(row)
         self.grid.setCurrentIndex(idx)
