@@ -141,6 +141,8 @@ class KnowledgePage(QWidget):
         self._graph: Any = None
         self._label: Callable[[str], str] = lambda t: t
         self._counts: dict[str, int] = {}
+        self._teaching: dict[str, tuple[int, bool]] = {}
+        self._needed = 3
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -209,6 +211,13 @@ class KnowledgePage(QWidget):
         self.map.set_points(points)
         if self.list.count():
             self.list.setCurrentRow(0)
+
+    def set_teaching(self, teaching: dict[str, tuple[int, bool]], needed: int) -> None:
+        """Confirmed examples per tradition (few-shot prototypes) for the card."""
+        self._teaching, self._needed = teaching, needed
+        cur = self.current()
+        if cur:
+            self.show_tradition(cur)
 
     def set_counts(self, counts: dict[str, int]) -> None:
         """How many photos of the collection each tradition has (for the card's link)."""
@@ -325,6 +334,21 @@ class KnowledgePage(QWidget):
                 else "no photos yet",
             )
         )
+        examples, active = self._teaching.get(t, (0, False))
+        if active:
+            taught = f"{examples} confirmed photos: they sharpen the ranking for this tradition"
+        elif examples:
+            more = max(1, self._needed - examples)
+            taught = (
+                f"{examples} confirmed photo{'s' if examples != 1 else ''}; {more} more and "
+                "they start to count in the ranking"
+            )
+        else:
+            taught = (
+                f"none yet: confirm {self._needed} photos of it and the app learns it from "
+                "them, even if the model was never trained on it"
+            )
+        rows.append(("Taught by your examples", taught))
         table = "".join(
             f"<tr><td style='color:#6b665d; padding:5px 16px 5px 0; vertical-align:top;"
             f" white-space:nowrap'>{k}</td><td style='padding:5px 0'>{v}</td></tr>"

@@ -224,6 +224,17 @@ class Library:
             return pred
         return refuse(pred, self.graph, fewshot)
 
+    def teaching(self) -> tuple[dict[str, tuple[int, bool]], int]:
+        """What the curator's confirmed photos teach: tradition -> (examples, active), and how
+        many examples a tradition needs before it counts (few-shot prototypes)."""
+        from saree_app.collection.fewshot import MIN_EXAMPLES, FewShot
+
+        sha = self.model_sha()
+        if sha is None:
+            return {}, MIN_EXAMPLES
+        fewshot = FewShot.from_catalog(self.catalog, sha)
+        return {t: (n, active) for t, n, active in fewshot.summary()}, MIN_EXAMPLES
+
     # --- curator decisions (main thread)
     def confirm(self, item_id: int, tradition: str) -> Item | None:
         self.catalog.set_label(item_id, tradition=tradition, certainty="confirmed")

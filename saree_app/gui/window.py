@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self.loader_jobs = TaskRunner(self)
         self.lister = TaskRunner(self)
         self.finder = TaskRunner(self)
+        self.teacher = TaskRunner(self)
         self.thumbs = ThumbnailLoader(thumbs, parent=self)
 
         self._build_ui()
@@ -306,6 +307,7 @@ class MainWindow(QMainWindow):
         self.photo.similar.compareRequested.connect(self.compare_with)
         self.photo.similar.openRequested.connect(self.select_item)
         self.knowledge.showInCollection.connect(self.show_tradition_in_collection)
+        self.tabs.currentChanged.connect(self._tab_changed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(_REFRESH_DURING_IMPORT_MS)
         self._refresh_timer.timeout.connect(lambda: self.refresh_items(new_only=True))
@@ -376,7 +378,14 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop every worker (the window is closing)."""
         self._refresh_timer.stop()
-        for runner in (self.jobs, self.looker, self.lister, self.loader_jobs, self.finder):
+        for runner in (
+            self.jobs,
+            self.looker,
+            self.lister,
+            self.loader_jobs,
+            self.finder,
+            self.teacher,
+        ):
             runner.shutdown(10000)
         self.thumbs.shutdown()
         if self.library is not None:
@@ -404,7 +413,14 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot open the collection", str(exc))
             return False
         old = self.library
-        for runner in (self.jobs, self.looker, self.lister, self.loader_jobs, self.finder):
+        for runner in (
+            self.jobs,
+            self.looker,
+            self.lister,
+            self.loader_jobs,
+            self.finder,
+            self.teacher,
+        ):
             runner.shutdown(10000)
         if old is not None:
             old.close()
@@ -534,7 +550,23 @@ class MainWindow(QMainWindow):
                 self.grid.setCurrentIndex(self.model.index(row))
                 self.grid.scrollTo(self.model.index(row))
 
+    def _tab_changed(self, index: int) -> None:
+        if index == TAB_KNOWLEDGE:
+            self.refresh_teaching()
+
+    def refresh_teaching(self) -> None:
+        """Few-shot examples per tradition for the knowledge cards (reads embeddings: worker)."""
+        lib = self.library
+        if lib is None or lib.predictor is None:
+            return
+        self.teacher.start(
+            lambda c: lib.teaching(), on_done=lambda r: self.knowledge.set_teaching(*r)
+        )
+
     def show_tradition_in_collection(self, tradition: str) -> None:
+        if self._counts_timer.isActive():  # a decision just now may have added this facet
+            self._counts_timer.stop()
+            self._update_counts()
         for i in range(self.facets.traditions.count()):
             it = self.facets.traditions.item(i)
             if it.data(Qt.ItemDataRole.UserRole) == tradition:

@@ -74,6 +74,7 @@ def wait_idle(qtbot, win, timeout: int = 30000) -> None:  # type: ignore[no-unty
             and not win.lister.busy
             and not win.looker.busy
             and not win.finder.busy
+            and not win.teacher.busy
         ),
         timeout=timeout,
     )

@@ -245,6 +245,16 @@ def test_knowledge_browser(qtbot, imported) -> None:  # type: ignore[no-untyped-
     visible = [page.list.item(i) for i in range(page.list.count())]
     shown = {i.data(Qt.ItemDataRole.UserRole) for i in visible if not i.isHidden()}
     assert "Kanchipuram" in shown and "Banarasi" not in shown
+    # The card says how far the curator's confirmed photos teach a tradition.
+    win.grid.setCurrentIndex(win.model.index(0))
+    wait_idle(qtbot, win)
+    win.photo.curator.correct_box.setEditText("Bomkai")
+    win.photo.curator.correct_button.click()
+    win.tabs.setCurrentIndex(2)
+    wait_idle(qtbot, win)
+    page.search.clear()
+    page.show_tradition("Bomkai")
+    assert "1 confirmed photo; 2 more" in page.card.toPlainText()
     # The card's collection link filters the browser.
     trad = win.model.all_items()[0].tradition
     page.showInCollection.emit(trad)
