@@ -221,8 +221,11 @@ class AnswerPanel(QWidget):
             name.setToolTip(
                 "Click to show where the model sees this tradition"
                 if known
-                else "Known from the knowledge graph only: the model was not trained on it"
+                else "Not one of the model's traditions: ranked from the knowledge graph and "
+                "your confirmed examples"
             )
+            if not known:
+                name.setText(name.text() + " <span style='color:#8a857c'>(graph)</span>")
             name.linkActivated.connect(lambda t: emit(self.traditionClicked, t))
             if i == 0:
                 name.setProperty("role", "top")
