@@ -143,6 +143,7 @@ class KnowledgePage(QWidget):
         self._counts: dict[str, int] = {}
         self._teaching: dict[str, tuple[int, bool]] = {}
         self._needed = 3
+        self._model_labels: set[str] = set()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -211,6 +212,10 @@ class KnowledgePage(QWidget):
         self.map.set_points(points)
         if self.list.count():
             self.list.setCurrentRow(0)
+
+    def set_model_labels(self, labels: Iterable[str]) -> None:
+        """The traditions the visual model was trained on."""
+        self._model_labels = set(labels)
 
     def set_teaching(self, teaching: dict[str, tuple[int, bool]], needed: int) -> None:
         """Confirmed examples per tradition (few-shot prototypes) for the card."""
@@ -343,10 +348,12 @@ class KnowledgePage(QWidget):
                 f"{examples} confirmed photo{'s' if examples != 1 else ''}; {more} more and "
                 "they start to count in the ranking"
             )
+        elif t in self._model_labels:
+            taught = f"none yet (the model knows it; {self._needed} confirmed photos sharpen it)"
         else:
             taught = (
-                f"none yet: confirm {self._needed} photos of it and the app learns it from "
-                "them, even if the model was never trained on it"
+                f"none yet: the model was not trained on it; confirm {self._needed} photos of it "
+                "and the app learns it from them"
             )
         rows.append(("Taught by your examples", taught))
         table = "".join(

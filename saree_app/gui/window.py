@@ -456,6 +456,8 @@ class MainWindow(QMainWindow):
         self.photo.answer.set_labeller(lib.label, lib.sources)
         self.photo.similar.set_labeller(lib.label)
         self.photo.curator.set_traditions(lib.traditions(), lib.label)
+        if lib.predictor is not None:
+            self.knowledge.set_model_labels(lib.predictor.manifest.labels)
         self.knowledge.set_graph(lib.graph, lib.graph_problem, lib.label)
         info = lib.model_info()
         self.empty_text.setText(_EMPTY_TEXT)
