@@ -7,7 +7,9 @@ here; the child never loads Qt).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import queue as queue_mod
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -60,6 +62,10 @@ def _child(job: tuple[str, str | None, int | None, list[str]], out: Any, stop: A
     import time
 
     collection, model, threads, paths = job
+    if hasattr(os, "nice"):
+        # Background work: the window the curator is using gets the processor first.
+        with contextlib.suppress(OSError):
+            os.nice(5)
 
     try:
         from saree_app.collection.catalog import Catalog
