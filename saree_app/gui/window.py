@@ -213,6 +213,7 @@ class MainWindow(QMainWindow):
 
         self.act_import = act("&Import folder…", self.choose_import_folder, "Ctrl+I", "import")
         self.act_import_files = act("Import &photos…", self.choose_import_files)
+        self.act_reclassify = act("Classify &again with this model", self.reclassify)
         self.act_export_csv = act("Export as &CSV…", lambda: self.choose_export("csv"), "Ctrl+E")
         self.act_export_csv.setIcon(theme.icon("export"))
         self.act_export_jsonld = act("Export as &JSON-LD…", lambda: self.choose_export("jsonld"))
@@ -242,7 +243,7 @@ class MainWindow(QMainWindow):
 
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        for a in (self.act_import, self.act_import_files):
+        for a in (self.act_import, self.act_import_files, self.act_reclassify):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_export_csv)
@@ -805,6 +806,15 @@ class MainWindow(QMainWindow):
             return
         self.start_import([folder])
 
+    def reclassify(self) -> bool:
+        """Run every photo through the current model (after a model update). Photos it has
+        already seen are passed over; moved or deleted files are reported."""
+        items = self.model.all_items()
+        if not items:
+            show_error(self, "Nothing to classify", "The collection is empty: import photos.")
+            return False
+        return self.start_import([it.path for it in items], check_exists=False)
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         md = event.mimeData()
         if md.hasUrls() and any(u.isLocalFile() for u in md.urls()):
@@ -817,7 +827,7 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.start_import(paths)
 
-    def start_import(self, paths: list[Path]) -> bool:
+    def start_import(self, paths: list[Path], *, check_exists: bool = True) -> bool:
         """Import folders and photo files on the worker, with progress and cancel."""
         lib = self.library
         if lib is None:
@@ -830,7 +840,7 @@ class MainWindow(QMainWindow):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
-        missing = [p for p in paths if not p.exists()]
+        missing = [p for p in paths if not p.exists()] if check_exists else []
         if missing:
             show_error(self, "Nothing to import", f"{missing[0]} does not exist.")
             return False

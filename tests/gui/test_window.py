@@ -354,3 +354,14 @@ def test_the_last_photo_is_selected_again_on_restart(qtbot, imported, make_windo
     again = make_window()
     qtbot.waitUntil(lambda: again.current_item() is not None, timeout=10000)
     assert again.current_item().id == chosen
+
+
+def test_classify_again_passes_over_what_the_model_has_seen(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    gone = win.model.item(0).path
+    gone.unlink()
+    assert win.reclassify()
+    wait_idle(qtbot, win)
+    report = win.last_report
+    assert "8 already in the collection" in report.summary.text()
+    assert report.table.rowCount() == 1 and report.table.item(0, 0).text() == gone.name
