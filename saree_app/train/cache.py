@@ -68,7 +68,9 @@ class FeatureCache:
         return [f[inv] for f in feats], masks[inv]
 
 
-def export_backbone(path: Path, size: int, *, pretrained: bool = True) -> Path:
+def export_backbone(
+    path: Path, size: int, *, pretrained: bool = True, white_balance: bool = False
+) -> Path:
     """The frozen backbone alone as ONNX, for fast extraction with onnxruntime."""
     import warnings
 
@@ -76,7 +78,7 @@ def export_backbone(path: Path, size: int, *, pretrained: bool = True) -> Path:
 
     from saree_app.train.net import Backbone
 
-    bb = Backbone(size, pretrained=pretrained).eval()
+    bb = Backbone(size, pretrained=pretrained, white_balance=white_balance).eval()
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -116,6 +118,7 @@ def build_cache(
     prep: Preprocessing,
     *,
     pretrained: bool = True,
+    white_balance: bool = False,
     batch_size: int = 32,
     threads: int | None = None,
     progress: Progress | None = None,
@@ -131,6 +134,8 @@ def build_cache(
     folder.mkdir(parents=True, exist_ok=True)
     size = prep.size
     backbone_id = f"efficientnet-lite0:{'imagenet' if pretrained else 'random'}:{size}"
+    if white_balance:
+        backbone_id += ":grey-world"
     key = cache_key(items, prep, backbone_id)
     meta_path = folder / "meta.json"
     n = len(items)
@@ -167,7 +172,9 @@ def build_cache(
         meta_path.write_text(json.dumps(meta), encoding="utf-8")
     todo = np.flatnonzero(~done)
     if len(todo):
-        onnx_path = export_backbone(folder / "backbone.onnx", size, pretrained=pretrained)
+        onnx_path = export_backbone(
+            folder / "backbone.onnx", size, pretrained=pretrained, white_balance=white_balance
+        )
         so = ort.SessionOptions()
         if threads:
             so.intra_op_num_threads = threads

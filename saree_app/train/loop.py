@@ -41,9 +41,10 @@ class TrainConfig:
     weight_decay: float = 1e-4
     head_weight_decay: float = 1e-3
     seed: int = 0
-    width: int = 512
+    width: int = 256
     embedding_dim: int = 128
     dropout: float = 0.3
+    white_balance: bool = False  # grey-world balance inside the model (needs a matching cache)
     feature_noise: float = 0.1  # Gaussian noise on standardised pooled vectors (stage 3)
     label_smoothing: float = 0.05
     metric_scale: float = 16.0  # normalised-softmax (proxy) metric loss scale
@@ -99,6 +100,7 @@ class Trainer:
             width=cfg.width,
             embedding_dim=cfg.embedding_dim,
             dropout=cfg.dropout,
+            white_balance=cfg.white_balance,
         )
         self.net = PartAwareNet(self.net_cfg, pretrained=pretrained)
         c, d = len(labels), cfg.embedding_dim
@@ -466,7 +468,11 @@ class Trainer:
         state = torch.load(path, map_location="cpu", weights_only=False)
         if state["labels"] != self.labels or state["attributes"] != self.attributes:
             raise ValueError(f"{path}: checkpoint was trained on other labels; start afresh")
-        if state.get("net_config") != self.net_cfg.to_dict():
+        try:
+            same = NetConfig(**state.get("net_config", {})) == self.net_cfg
+        except TypeError:
+            same = False
+        if not same:
             raise ValueError(f"{path}: checkpoint has another architecture; start afresh")
         self.net.heads.load_state_dict(state["heads"])
         with torch.no_grad():

@@ -30,9 +30,10 @@ class NetConfig:
     num_classes: int
     num_attributes: int
     size: int = 256
-    width: int = 512  # hidden units of the attribute and embedding heads
+    width: int = 256  # hidden units of the attribute and embedding heads
     embedding_dim: int = 128
     dropout: float = 0.2
+    white_balance: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -54,9 +55,15 @@ def weights_path() -> str:
 class Backbone(nn.Module):
     """EfficientNet-Lite0 trunk returning stride 4/8/16/32 maps; `neck` adds the 1280-ch conv."""
 
-    def __init__(self, size: int = 256, *, pretrained: bool = True) -> None:
+    def __init__(
+        self, size: int = 256, *, pretrained: bool = True, white_balance: bool = False
+    ) -> None:
         super().__init__()
         from efficientnet_lite_pytorch import EfficientNet
+
+        self.white_balance = white_balance
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).reshape(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).reshape(1, 3, 1, 1))
 
         # Static "same" padding is computed for this input size, which keeps ONNX export simple.
         net = EfficientNet.from_name("efficientnet-lite0", image_size=size)
@@ -84,6 +91,8 @@ class Backbone(nn.Module):
         self, x: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Image batch -> (s4, s8, s16, s32) feature maps."""
+        if self.white_balance:
+            x = self.balance(x)
         x = F.relu6(self.bn0(self.conv_stem(x)))
         taps: dict[str, torch.Tensor] = {}
         for i, block in enumerate(self.blocks):
@@ -91,6 +100,14 @@ class Backbone(nn.Module):
             if i in _TAPS:
                 taps[_TAPS[i]] = x
         return taps["s4"], taps["s8"], taps["s16"], taps["s32"]
+
+    def balance(self, x: torch.Tensor) -> torch.Tensor:
+        """Grey-world white balance inside the model: a tungsten or window cast is divided out
+        per photo, so colour cues survive lighting the training set never had."""
+        rgb = x * self.std + self.mean
+        means = rgb.mean(dim=(2, 3), keepdim=True)
+        gain = (means.mean(dim=1, keepdim=True) / means.clamp(min=1e-3)).clamp(0.5, 2.0)
+        return (rgb * gain - self.mean) / self.std
 
     def neck(self, s32: torch.Tensor) -> torch.Tensor:
         """The ImageNet 1280-channel features, computed from the cached stride-32 map."""
@@ -155,9 +172,11 @@ class Heads(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.cls = nn.Linear(4 * FEAT, c)
         self.part_cls = nn.ModuleList([nn.Linear(FEAT, c) for _ in PARTS])
-        self.attr = _mlp(4 * FEAT, h, a, cfg.dropout)
-        self.emb = _mlp(4 * FEAT, h, d, cfg.dropout)
-        self.part_emb = nn.ModuleList([_mlp(FEAT, h // 2, d, cfg.dropout) for _ in PARTS])
+        # One hidden layer shared by the attribute and embedding heads keeps the file small.
+        self.trunk = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(4 * FEAT, h), nn.ReLU())
+        self.attr = nn.Linear(h, a)
+        self.emb = nn.Linear(h, d)
+        self.part_emb = nn.ModuleList([_mlp(FEAT, h // 4, d, cfg.dropout) for _ in PARTS])
 
     def segment(
         self, s4: torch.Tensor, s8: torch.Tensor, s16: torch.Tensor, n32: torch.Tensor
@@ -204,8 +223,9 @@ class Heads(nn.Module):
         part_logits = torch.stack(
             [head(self.drop(z[:, i + 1])) for i, head in enumerate(self.part_cls)], dim=1
         )
-        attributes = self.attr(flat)
-        embedding = F.normalize(self.emb(flat), dim=1)
+        hidden = self.trunk(flat)
+        attributes = self.attr(hidden)
+        embedding = F.normalize(self.emb(hidden), dim=1)
         part_embeddings = torch.stack(
             [F.normalize(head(z[:, i + 1]), dim=1) for i, head in enumerate(self.part_emb)],
             dim=1,
@@ -254,7 +274,7 @@ class PartAwareNet(nn.Module):
         if cfg.size % 32:
             raise ValueError(f"input size must be a multiple of 32, not {cfg.size}")
         self.cfg = cfg
-        self.backbone = Backbone(cfg.size, pretrained=pretrained)
+        self.backbone = Backbone(cfg.size, pretrained=pretrained, white_balance=cfg.white_balance)
         self.heads = Heads(cfg)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:

@@ -79,3 +79,19 @@ def test_cam_sums_back_to_the_logits() -> None:
 def test_input_size_must_fit_the_strides() -> None:
     with pytest.raises(ValueError, match="multiple of 32"):
         PartAwareNet(NetConfig(num_classes=2, num_attributes=1, size=100), pretrained=False)
+
+
+def test_white_balance_divides_out_a_colour_cast() -> None:
+    from saree_app.train.net import IMAGENET_MEAN, IMAGENET_STD, Backbone
+
+    bb = Backbone(64, pretrained=False, white_balance=True)
+    rng = torch.Generator().manual_seed(0)
+    rgb = torch.rand(1, 3, 32, 32, generator=rng) * 0.5 + 0.25
+    cast = rgb * torch.tensor([1.15, 0.92, 0.62]).reshape(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN).reshape(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).reshape(1, 3, 1, 1)
+    a = bb.balance((rgb - mean) / std) * std + mean
+    b = bb.balance((cast - mean) / std) * std + mean
+    # Same picture up to overall brightness, which grey-world keeps.
+    torch.testing.assert_close(a / a.mean(), b / b.mean(), atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(rgb / rgb.mean(), cast / cast.mean(), atol=1e-2)
