@@ -224,6 +224,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--cache", type=Path, help="JSON file to keep predictions between runs")
     ap.add_argument("--weights-out", type=Path, help="write the fitted weights (JSON) here")
+    ap.add_argument(
+        "--write-manifest",
+        action="store_true",
+        help='store the fitted weights as the model manifest\'s "fusion" entry (the .onnx and '
+        "its checksum are untouched)",
+    )
     args = ap.parse_args(argv)
     from saree_app.knowledge.graph import load_graph_or_none
     from saree_app.model.manifest import ModelError
@@ -294,6 +300,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"  {'mean':<12} A top-1 {mean('all', 0):.3f}  top-3 {mean('all', 1):.3f}   "
             f"B top-1 {mean('unknown_only', 0):.3f}  top-3 {mean('unknown_only', 1):.3f}"
         )
+    if args.write_manifest:
+        from saree_app.model.manifest import ModelManifest
+        from saree_app.model.predict import default_model_path
+
+        manifest = ModelManifest.load(args.model or default_model_path())
+        data = dict(manifest.raw)
+        data["fusion"] = w
+        try:
+            manifest.write(data)
+        except OSError as exc:
+            print(f"saree bench fusion: cannot write {manifest.path}: {exc}", file=sys.stderr)
+            return 1
+        print(f'weights stored in {manifest.path} ("fusion")')
     if args.weights_out is not None:
         args.weights_out.write_text(json.dumps(w, indent=1), encoding="utf-8")
         print(f'weights written to {args.weights_out} (the manifest\'s "fusion" entry)')
