@@ -32,9 +32,10 @@ and stored in the model manifest under "fusion".
 
 from __future__ import annotations
 
+import itertools
 import math
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -764,6 +765,29 @@ class _FitData:
         return float((v.argmax(axis=1) == truth).mean())
 
 
+def _ascend(
+    data: _FitData,
+    init: FusionWeights,
+    balanced: bool,
+    allowed: Callable[[FusionWeights], bool],
+    rounds: int,
+) -> tuple[FusionWeights, float]:
+    """Coordinate ascent over _GRID from `init`, taking only allowed settings."""
+    best, best_ll = init, data.loglik(init, balanced)
+    for _ in range(max(1, rounds)):
+        improved = False
+        for name, grid in _GRID.items():
+            for value in grid:
+                change: dict[str, Any] = {name: value}
+                cand = replace(best, **change)
+                ll = data.loglik(cand, balanced)
+                if ll > best_ll + 1e-9 and allowed(cand):
+                    best, best_ll, improved = cand, ll, True
+        if not improved:
+            break
+    return best, best_ll
+
+
 def fit_fusion_weights(
     samples: Sequence[FusionSample],
     graph: TextileGraph,
@@ -801,27 +825,41 @@ def fit_fusion_weights(
     def allowed(w: FusionWeights) -> bool:
         return math.isnan(floor) or data.topk(w, 1, only_known=True) >= floor - 1e-9
 
-    # Start from the given weights, or else from ones that rank known traditions as the
-    # visual model does (no attribute evidence, next to no prior for unknown traditions).
-    candidates = [
+    # Coordinate ascent from several starts (the constraint makes the search path-dependent):
+    # the given weights, and settings that rank known traditions as the visual model does
+    # with more or less room for traditions it does not know.
+    starts = [
         replace(start, fitted={}),
         replace(start, fitted={}, attribute=0.0),
-        replace(start, fitted={}, attribute=0.0, unknown=min(_GRID["unknown"]), doubt=1.0),
+        *(
+            replace(start, fitted={}, attribute=0.0, unknown=u, doubt=1.0)
+            for u in (min(_GRID["unknown"]), 0.1, 1.0)
+        ),
     ]
-    best = next((c for c in candidates if allowed(c)), candidates[-1])
-    best_ll = data.loglik(best, balanced)
-    start_ll = best_ll
-    for _ in range(max(1, rounds)):
-        improved = False
-        for name, grid in _GRID.items():
-            for value in grid:
-                change: dict[str, Any] = {name: value}
-                cand = replace(best, **change)
-                ll = data.loglik(cand, balanced)
-                if ll > best_ll + 1e-9 and allowed(cand):
-                    best, best_ll, improved = cand, ll, True
-        if not improved:
-            break
+    # ... and the best allowed point of a joint grid over the weights that interact most
+    # (attribute weight, its calibration shift, the unknown share and its doubt exponent):
+    # coordinate ascent alone stalls where the attribute weight is 0 and the rest is flat.
+    joint: FusionWeights | None = None
+    joint_ll = -math.inf
+    for a, c, u, g in itertools.product(
+        _GRID["attribute"], _GRID["attribute_shift"], _GRID["unknown"], _GRID["doubt"]
+    ):
+        cand = replace(start, fitted={}, attribute=a, attribute_shift=c, unknown=u, doubt=g)
+        ll = data.loglik(cand, balanced)
+        if ll > joint_ll and allowed(cand):
+            joint, joint_ll = cand, ll
+    if joint is not None:
+        starts.append(joint)
+    start_ll = data.loglik(starts[0], balanced)
+    best, best_ll = starts[-1], -math.inf
+    for init in starts:
+        if not allowed(init):
+            continue
+        cur, cur_ll = _ascend(data, init, balanced, allowed, rounds)
+        if cur_ll > best_ll:
+            best, best_ll = cur, cur_ll
+    if best_ll == -math.inf:  # no start keeps top-1: report the visual-equivalent one
+        best_ll = data.loglik(best, balanced)
     info = {
         "objective": objective,
         "samples": len(data.samples),
