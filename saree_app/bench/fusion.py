@@ -4,10 +4,16 @@ Renders photos of every rendered tradition with seeds that the data-set writer p
 "val" and "test" splits (so none was a training photo), runs the model on them, fits the fusion
 weights on the validation photos and reports on the test photos:
 
-- traditions the model knows: top-1 / top-3 of the visual ranking and of the fused ranking;
-- traditions withheld from the model: fused top-1 / top-3 over all traditions of the graph
-  (zero-shot: the visual ranking cannot name them). To keep the zero-shot figure honest each
-  withheld tradition is scored with weights fitted without its own validation photos.
+- traditions the model knows: top-1 / top-3 of the visual ranking and of the fused ranking
+  (default weights; weights fitted with the balanced objective, which is what
+  `--write-manifest` stores; weights fitted for plain likelihood);
+- traditions withheld from the model: fused top-1 / top-3 (A) among all traditions of the graph
+  and (B) among the traditions the model does not know; the visual ranking cannot name them.
+  To keep these figures honest each withheld tradition is scored with weights fitted without
+  its own validation photos.
+
+    saree bench fusion [--model M.json] [--val 20] [--test 30] [--cache preds.json]
+                       [--weights-out w.json] [--write-manifest]
 """
 
 from __future__ import annotations
