@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from saree_app.gui import theme
 from saree_app.gui.analysis import Analysis, analyse
+from saree_app.gui.answer import ConfidenceBar
 from saree_app.gui.browser import CollectionModel, CollectionView, FacetPanel
 from saree_app.gui.compare import CompareDialog
 from saree_app.gui.dialogs import (
@@ -185,9 +185,11 @@ class MainWindow(QMainWindow):
         self.model_label.setObjectName("modelState")
         sb.addPermanentWidget(self.model_label)
         self.progress_label = QLabel("")
-        self.progress = QProgressBar()
+        # Not a QProgressBar: that one repaints synchronously on every new value, dragging the
+        # whole window's pending repaints into the progress signal. This bar only update()s.
+        self.progress = ConfidenceBar(0.0)
+        self.progress.setObjectName("importProgress")
         self.progress.setFixedWidth(220)
-        self.progress.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelImport")
         for w in (self.progress_label, self.progress, self.cancel_button):
@@ -865,16 +867,11 @@ class MainWindow(QMainWindow):
             w.setVisible(on)
         self.progress_label.setText(text)
         if on:
-            self.progress.setRange(0, 0)
+            self.progress.set_value(0.0)
 
     def _import_progress(self, p: Any) -> None:
         self._import_state = p
-        # Whole per-mille steps only: QProgressBar repaints synchronously on every new value.
-        permille = int(1000 * int(p.done) / max(int(p.total), 1))
-        if self.progress.maximum() != 1000:
-            self.progress.setRange(0, 1000)
-        if permille != self.progress.value():
-            self.progress.setValue(permille)
+        self.progress.set_value(int(p.done) / max(int(p.total), 1))
         name = Path(p.current).name if p.current else ""
         self.progress_label.setText(f"Importing {p.done:,} / {p.total:,}  {name}")
 
