@@ -12,7 +12,7 @@ weights on the validation photos and reports on the test photos:
   To keep these figures honest each withheld tradition is scored with weights fitted without
   its own validation photos.
 
-    saree bench fusion [--model M.json] [--val 20] [--test 30] [--cache preds.json]
+    saree bench fusion [--model M.json] [--val 40] [--test 30] [--cache preds.json]
                        [--weights-out w.json] [--write-manifest]
 """
 
@@ -223,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print fused vs visual-only accuracy and zero-shot top-3; optionally save the weights."""
     ap = argparse.ArgumentParser(prog="saree bench fusion")
     ap.add_argument("--model", type=Path, help="model manifest (default: the shipped model)")
-    ap.add_argument("--val", type=int, default=20, help="validation photos per tradition")
+    ap.add_argument("--val", type=int, default=40, help="validation photos per tradition")
     ap.add_argument("--test", type=int, default=30, help="test photos per tradition")
     ap.add_argument(
         "--size", type=int, default=256, help="render size (the default recipe trains on 256)"

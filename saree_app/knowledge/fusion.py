@@ -253,6 +253,15 @@ class _Table:
         # The base rate of an attribute: how often a saree of a random graph tradition shows it.
         pi = self.tau[in_graph].mean(axis=0) if in_graph.any() else np.full(len(self.attrs), bg)
         self.pi = np.clip(pi, 0.02, 0.98)
+        # A tradition that links a narrower attribute which the model scores itself (zari
+        # brocade, under extra weft) is judged on that detector; the broader detector adds
+        # nothing for it (neutral: tau = pi), so one fact is not counted twice and a detector
+        # trained on a narrower sense of the broader term does not count against it.
+        index = {a: j for j, a in enumerate(self.attrs)}
+        for (t, a), v in list(self.via.items()):
+            if v.how == "narrower" and v.linked in index:
+                self.tau[self.traditions.index(t), index[a]] = self.pi[index[a]]
+                del self.via[(t, a)]
 
     def log_lr(self, p: np.ndarray) -> np.ndarray:
         """(traditions x attributes) log likelihood ratios for detector probabilities p."""
