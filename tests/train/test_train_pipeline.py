@@ -72,6 +72,12 @@ def test_train_exports_a_model_with_report(trained: tuple[Path, Path]) -> None:
     assert (out / "REPORT.md").read_text().startswith("# Evaluation")
     assert (out / "confusion.png").is_file()
     assert (cache / "checkpoint.pt").is_file() and (cache / "final.pt").is_file()
+    # The app's own loader accepts what training wrote (checksum, labels, prototypes).
+    from saree_app.model.manifest import ModelManifest
+
+    loaded = ModelManifest.load(out / "saree-model.json")
+    assert loaded.labels == ("Banarasi", "Kanchipuram", "PochampallyIkat")
+    assert len(loaded.prototypes) == 3
 
 
 @pytest.mark.slow
