@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +69,6 @@ class Library:
         self._model_path = model
         self._threads = threads or None
         self.import_in_child = import_in_child
-        self._lock = threading.Lock()
         self.predictor: Any = None
         self.model_problem: str | None = "The model is still loading."
         self.graph: Any = None
