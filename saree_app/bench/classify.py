@@ -6,6 +6,7 @@ import argparse
 import importlib
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -173,6 +174,35 @@ def cpu_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
     return 2.0 * n**3 / best / 1e9
 
 
+def per_core_gflops(n: int = 1024, repeats: int = 8) -> float | None:
+    """One core's float32 GFLOP/s: the matmul measured in a process limited to one BLAS thread.
+
+    A single thread is less disturbed by other work on a shared machine than all cores are.
+    """
+    env = {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    code = (
+        "from saree_app.bench.classify import cpu_peak_gflops; "
+        f"print(cpu_peak_gflops({n}, {repeats}))"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        return float(done.stdout.strip()) if done.returncode == 0 else None
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+
+
 def _torch_baseline(
     manifest: Any, threads: int | None
 ) -> tuple[Callable[[np.ndarray], object], str] | str:
@@ -249,7 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=15, help="runs of the single-photo case")
     ap.add_argument("--count", type=int, default=64, help="photos in the folder case")
     ap.add_argument("--side", type=int, default=1600, help="folder photos' side in px")
-    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument(
+        "--batch", type=int, default=1, help="folder batch size (default 1; 8 is shown too)"
+    )
     ap.add_argument("--threads", type=int, help="inference threads (default: one per core)")
     ap.add_argument("--data", type=Path, default=CACHE, help=f"bench photos cache ({CACHE})")
     ap.add_argument("--no-baseline", action="store_true", help="skip the torch baseline")
@@ -324,20 +356,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"    part + heatmap overlays drawn:                 {med['draw']:6.1f} ms")
     print(f"  and with both overlays written as PNG files:     {e2e_saved:6.1f} ms")
 
-    # ---- a folder
-    list(predictor.predict_many(files[: args.batch], batch_size=args.batch))
-    t0 = time.perf_counter()
-    n_ok = sum(
-        1
-        for _, r in predictor.predict_many(files, batch_size=args.batch)
-        if not isinstance(r, Exception)
-    )
-    folder_s = time.perf_counter() - t0
-    rate = n_ok / folder_s
-    print(
-        f"\nfolder of {len(files)} JPEGs at {args.side} px (batch {args.batch}, parallel decode):"
-    )
-    print(f"  {rate:6.1f} photos/s ({folder_s:.2f} s)   target >= 15")
+    # ---- a folder, at the chosen batch size and at 8 (the API's default), alternating
+    list(predictor.predict_many(files[:8], batch_size=args.batch))
+    sizes = list(dict.fromkeys([args.batch, 8]))
+    rates: dict[int, list[float]] = {b: [] for b in sizes}
+    for _ in range(2):
+        for b in sizes:
+            t0 = time.perf_counter()
+            n_ok = sum(
+                1
+                for _, r in predictor.predict_many(files, batch_size=b)
+                if not isinstance(r, Exception)
+            )
+            rates[b].append(n_ok / (time.perf_counter() - t0))
+    rate = statistics.median(rates[args.batch])
+    print(f"\nfolder of {len(files)} JPEGs at {args.side} px (parallel decode), median of 2 runs:")
+    for b in sizes:
+        mark = "   target >= 15" if b == args.batch else ""
+        print(f"  batch {b}: {statistics.median(rates[b]):6.1f} photos/s{mark}")
 
     # ---- plain baseline: full decode + torch eager, same network, one photo at a time
     if args.no_baseline:
@@ -377,23 +413,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nFLOPs: not counted (the onnx package is missing: install the train extra)")
         return 0
     total, by_op = counted
-    batch = np.repeat(x1, args.batch, axis=0)
+    batch = np.repeat(x1, 8, axis=0)
     peaks: list[float] = []
     one: list[float] = []
     many: list[float] = []
     for _ in range(5):
         peaks.append(max(cpu_peak_gflops(n=2048, repeats=2), cpu_peak_gflops(n=1024, repeats=2)))
         one.append(_median_ms(lambda: predictor.session.run(x1), 3, warmup=0))
-        many.append(_median_ms(lambda: predictor.session.run(batch), 1, warmup=0) / args.batch)
-    peak = max(peaks)
+        many.append(_median_ms(lambda: predictor.session.run(batch), 1, warmup=0) / 8)
+    core = per_core_gflops()
+    cores = os.cpu_count() or 1
+    all_cores = max(peaks)
+    peak = max(all_cores, (core or 0.0) * cores)
     parts = ", ".join(f"{k} {v / 1e9:.2f}" for k, v in sorted(by_op.items()))
     print(f"\nmodel: {total / 1e9:.2f} GFLOPs per photo ({parts}), counted from the ONNX graph")
     print(
-        f"CPU peak estimate: {peak:.1f} GFLOP/s float32 = the best of 20 numpy matrix "
-        "products (2048 and 1024 square; BLAS, all cores) measured between the inference runs "
-        "below: an achievable, not a theoretical, peak"
+        f"CPU peak estimate: {peak:.1f} GFLOP/s float32, the larger of (a) the best of 20 numpy "
+        f"matrix products on all cores ({all_cores:.1f}), measured between the inference runs "
+        f"below, and (b) one core's best in a separate single-threaded process "
+        f"({core or float('nan'):.1f}) x {cores} cores: an achievable, not a theoretical, peak"
     )
-    for label, times in (("batch 1", one), (f"batch {args.batch}", many)):
+    for label, times in (("batch 1", one), ("batch 8", many)):
         best, median = min(times), statistics.median(times)
         print(
             f"  inference {label}: best {best:6.1f} ms/photo = {total / best / 1e6:6.1f} GFLOP/s "

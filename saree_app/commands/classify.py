@@ -42,7 +42,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--model", type=Path, help="model manifest (.json) or .onnx (default: shipped)")
     p.add_argument("--threads", type=int, help="inference threads (default: one per core)")
-    p.add_argument("--batch", type=int, default=8, help="photos per inference batch (default 8)")
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="photos per inference batch (default 1: fastest on a small CPU, where a batch's "
+        "activations overflow the cache; try 8 or more on a GPU)",
+    )
     p.set_defaults(func=run)
 
 
