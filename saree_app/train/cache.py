@@ -38,7 +38,7 @@ def cache_key(items: Sequence[Item], prep: Preprocessing, backbone_id: str) -> s
     h.update(backbone_id.encode())
     for it in items:
         h.update(str(it.image).encode())
-        h.update(b"\0")
+        h.update(f"@{it.rotate}\0".encode())
     return h.hexdigest()[:16]
 
 
@@ -100,13 +100,18 @@ def _load(item: Item, prep: Preprocessing) -> tuple[np.ndarray, np.ndarray] | No
         img = load_photo(item.image, target=prep.size)
     except PhotoError:
         return None
+    from PIL import Image
+
+    if item.rotate:
+        img = img.rotate(item.rotate, expand=True)
     x, box = preprocess(img, prep)
     ms = _mask_size(prep.size)
     if item.mask is not None and item.mask.is_file():
-        from PIL import Image
-
         with Image.open(item.mask) as m:
-            mask = letterbox_mask(m.convert("L"), box, ms)
+            mask_img = m.convert("L")
+            if item.rotate:
+                mask_img = mask_img.rotate(item.rotate, expand=True)
+            mask = letterbox_mask(mask_img, box, ms)
     else:
         mask = np.full((ms, ms), NO_MASK, dtype=np.uint8)
     return x, mask

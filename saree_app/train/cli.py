@@ -76,6 +76,12 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--white-balance", action="store_true", help="grey-world white balance inside the model"
     )
+    p.add_argument(
+        "--rotate-augment",
+        action="store_true",
+        help="also cache every training photo turned by 90 degrees (sarees are photographed "
+        "lying, hanging and standing)",
+    )
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     p.add_argument(
         "--no-pretrained",
@@ -198,8 +204,16 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     # Only what training reads is cached; test and held-out photos are evaluated end to end
     # through the exported ONNX model, exactly as the app will see them.
+    cached = [it for it in items if it.split in ("train", "val")]
+    if args.rotate_augment:
+        import dataclasses
+
+        cached += [
+            dataclasses.replace(it, rotate=90 if i % 2 == 0 else 270)
+            for i, it in enumerate(it for it in cached if it.split == "train")
+        ]
     cache = build_cache(
-        [it for it in items if it.split in ("train", "val")],
+        cached,
         cache_dir,
         prep,
         pretrained=pretrained,

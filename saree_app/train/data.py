@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -34,6 +35,7 @@ class Item:
     mask: Path | None = None
     split: str = "train"
     families: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    rotate: int = 0  # degrees counter-clockwise, for augmented copies in the feature cache
 
     def to_dict(self) -> dict[str, object]:
         """JSON-able form (paths as strings)."""
@@ -44,6 +46,7 @@ class Item:
             "mask": None if self.mask is None else str(self.mask),
             "split": self.split,
             "families": dict(self.families),
+            "rotate": self.rotate,
         }
 
     @classmethod
@@ -57,6 +60,7 @@ class Item:
             mask=None if mask is None else Path(str(mask)),
             split=str(d.get("split", "train")),
             families=dict(d.get("families", {}) or {}),  # type: ignore[call-overload]
+            rotate=int(d.get("rotate", 0) or 0),  # type: ignore[call-overload]
         )
 
 
@@ -153,7 +157,7 @@ def ontology_attributes(
         attrs = tuple(
             sorted(a for a, w in typical.items() if w >= threshold and a in vocab.attributes)
         )
-        out.append(Item(it.image, it.tradition, attrs, it.mask, it.split, dict(it.families)))
+        out.append(dataclasses.replace(it, attributes=attrs))
     return out
 
 

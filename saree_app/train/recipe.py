@@ -23,7 +23,7 @@ HELDOUT_FAMILIES = {"view": ["hung"], "background": ["wood"], "lighting": ["tung
 RENDER_SIZE = 256
 EPOCHS = 20  # head epochs over pooled vectors
 SEG_EPOCHS = 3
-SEG_STEPS = 100  # per segmentation epoch (x 64 photos): enough on a 2-core CPU
+SEG_STEPS = 200  # per segmentation epoch (x 64 photos): enough on a 2-core CPU
 WIDTH = 256
 EVAL_PER_CLASS = 60  # photos per tradition evaluated in each of test and heldout
 INT8_EVAL_PER_CLASS = 10
@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         str(WIDTH),
         "--eval-per-class",
         str(EVAL_PER_CLASS),
+        "--rotate-augment",
     ]
     if args.white_balance:
         argv.append("--white-balance")
