@@ -106,3 +106,26 @@ def test_mask_lands_where_the_photo_lands() -> None:
     agree = (red == (m == 3)).mean()
     assert agree > 0.98
     assert (m[x[2] > 0.9] == 0).all()  # the padding is background
+
+
+def test_rotated_copy_turns_photo_and_mask_together(tmp_path: Path) -> None:
+    from saree_app.train.cache import _load
+    from saree_app.train.data import Item
+
+    arr = np.zeros((40, 90, 3), np.uint8)
+    arr[:, 60:] = (255, 0, 0)  # red pallu at the right end
+    mask = np.zeros((40, 90), np.uint8)
+    mask[:, 60:] = 3
+    Image.fromarray(arr).save(tmp_path / "a.png")
+    Image.fromarray(mask, "L").save(tmp_path / "a.mask.png")
+    prep = Preprocessing(64, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), (0, 0, 255))
+    item = Item(tmp_path / "a.png", "Banarasi", mask=tmp_path / "a.mask.png", rotate=90)
+    loaded = _load(item, prep)
+    assert loaded is not None
+    x, m = loaded
+    red = (x[0] > 0.9) & (x[2] < 0.1)
+    # Turned counter-clockwise: the right end is now at the top.
+    assert red[:20].sum() > red[44:].sum()
+    m_up = np.asarray(Image.fromarray(m).resize((64, 64), Image.Resampling.NEAREST))
+    assert (red == (m_up == 3)).mean() > 0.97
+    assert Item.from_dict(item.to_dict()) == item
