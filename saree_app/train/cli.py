@@ -109,6 +109,7 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--splits", type=_csv, default=["test", "heldout"])
     p.add_argument("--threads", type=int)
     p.add_argument("--limit", type=int, help="at most this many photos per split (quick look)")
+    p.add_argument("--per-class", type=int, help="at most this many photos per tradition and split")
     p.add_argument(
         "--update-manifest",
         action="store_true",
@@ -394,7 +395,7 @@ def run_eval(args: argparse.Namespace) -> int:
     except DataError as exc:
         print(f"saree eval: {exc}", file=sys.stderr)
         return 2
-    items = ontology_attributes(items, vocab)
+    items = _cap(ontology_attributes(items, vocab), args.per_class)
     if args.limit:
         by_split: dict[str, int] = {}
         kept = []
