@@ -650,6 +650,10 @@ def _rollup(
 # --------------------------------------------------------------------------- fitting
 
 
+# How many standard deviations (sign test) fusion must win by on validation photos of known
+# traditions before a setting is taken (about 97.7 % one-sided at 2).
+_MARGIN_SD = 2.0
+
 _GRID: dict[str, tuple[float, ...]] = {
     "visual": (0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0),
     "attribute": (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0),
@@ -833,8 +837,8 @@ def fit_fusion_weights(
     few photos of unknown traditions are not outvoted: zero-shot ranking is what the graph adds.
     Constraint: on photos of traditions the model knows, fused top-1 must not fall below the
     visual ranking's top-1, with a margin: among photos where exactly one of the two rankings
-    puts the right tradition first, fusion must win by at least the square root of their
-    number (one standard deviation of a sign test). The result records the objective before
+    puts the right tradition first, fusion must win by at least twice the square root of their
+    number (two standard deviations of a sign test). The result records the objective before
     and after, top-1 figures and the number of samples under `fitted`.
     """
     if objective not in ("balanced", "likelihood"):
@@ -848,15 +852,15 @@ def fit_fusion_weights(
 
     def allowed(w: FusionWeights) -> bool:
         # Not worse than the visual ranking with some confidence: of the photos where the two
-        # first answers differ in being right, fusion must win by at least one standard
-        # deviation of that count (sign test), so a gain that is noise on the validation
+        # first answers differ in being right, fusion must win by _MARGIN_SD standard
+        # deviations of that count (sign test), so a gain that is noise on the validation
         # photos does not become a loss on new ones.
         if visual_right is None:
             return True
         fused = data.fused_right(w)
         gained = int((fused & ~visual_right).sum())
         lost = int((~fused & visual_right).sum())
-        return gained - lost >= math.sqrt(gained + lost) - 1e-9
+        return gained - lost >= _MARGIN_SD * math.sqrt(gained + lost) - 1e-9
 
     # Coordinate ascent from several starts (the constraint makes the search path-dependent):
     # the given weights, and settings that rank known traditions as the visual model does
