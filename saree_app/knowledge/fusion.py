@@ -584,8 +584,8 @@ def _attribute_evidence(
         seen = f"not seen ({shown})"
     if via is None:
         text = (
-            f"{alabel} is not typical of {label} (typicality {weights.background:.2f} "
-            f"assumed); {seen}: {_fmt(c)}"
+            f"{label} is not known for {alabel} (typicality {weights.background:.2f} "
+            f"assumed); {alabel} {seen}: {_fmt(c)}"
         )
         return Evidence("attribute", a, (t, a), weights.background, raw, c, text)
     kind = graph.kind(via.linked) or "attribute"
