@@ -74,7 +74,8 @@ class OpenSetSignals:
     runner_up: str | None
     part_agreement: float | None = None
     energy: float | None = None
-    part_tops: tuple[str, ...] = ()  # each part's own top tradition: body, border, pallu
+    # (part, its own top tradition) for the parts visible in the photo
+    part_tops: tuple[tuple[str, str], ...] = ()
 
     def value(self, name: str) -> float | None:
         """One signal by name."""
@@ -125,12 +126,18 @@ def compute_signals(
         z = logits.astype(np.float64)
         energy = float(z.max() + np.log(np.exp(z - z.max()).sum()))
     agreement: float | None = None
-    part_tops: tuple[str, ...] = ()
+    part_tops: tuple[tuple[str, str], ...] = ()
     if part_probs is not None:
         w = np.asarray(part_areas if part_areas is not None else [1.0] * len(part_probs))
         w = w / w.sum() if w.sum() > 0 else np.full(len(part_probs), 1.0 / len(part_probs))
         agreement = float((w * part_probs[:, order[0]]).sum())
-        part_tops = tuple(labels[int(k)] for k in part_probs.argmax(axis=1))
+        part_tops = tuple(
+            (part, labels[int(k)])
+            for part, k, share in zip(
+                ("body", "border", "pallu"), part_probs.argmax(axis=1), w, strict=False
+            )
+            if share >= 0.05  # a part barely in view has no say, in the number or the words
+        )
     return OpenSetSignals(
         top_probability=p1,
         margin=p1 - p2,
@@ -299,17 +306,25 @@ class OpenSetRule:
                 f"at least {th['prototype_similarity']:.2f}); it may be a tradition the model "
                 "does not know"
             )
-        if (
-            s.part_agreement is not None
-            and s.part_agreement < th["part_agreement"]
-            and len(s.part_tops) == 3
-        ):
-            body, border, pallu = (name(t) for t in s.part_tops)
-            out.append(
-                f"the parts disagree: on their own the body looks like {body}, the border like "
-                f"{border}, the pallu like {pallu}; an unusual combination, perhaps a tradition "
-                "the model does not know"
-            )
+        if s.part_agreement is not None and s.part_agreement < th["part_agreement"] and s.part_tops:
+            whole = name(s.top)
+            tops = {t for _, t in s.part_tops}
+            if len(tops) == 1 and len(s.part_tops) > 1:
+                out.append(
+                    f"on their own, the {_listing([p for p, _ in s.part_tops])} all look like "
+                    f"{name(next(iter(tops)))}, not like {whole}, the whole saree's best match"
+                )
+            else:
+                seen = _listing(
+                    [
+                        f"the {p} {'looks ' if k == 0 else ''}like {name(t)}"
+                        for k, (p, t) in enumerate(s.part_tops)
+                    ]
+                )
+                out.append(
+                    f"the parts do not back the answer {whole}: on their own {seen}; an "
+                    "unusual combination, perhaps a tradition the model does not know"
+                )
         if s.energy is not None and s.energy < th["energy"]:
             out.append("the model sees little evidence for any of its traditions in this photo")
         if s.top_probability < th["top_probability"]:
@@ -457,3 +472,8 @@ def calibrate_combined(
     fam = np.asarray([rule.familiarity(s) for s in known])
     cut = float(np.quantile(fam, false_alarm))
     return dataclasses.replace(rule, cut=cut)
+
+
+def _listing(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -121,13 +121,16 @@ def test_part_agreement_and_energy() -> None:
     c = compute_signals(labels, probs, np.ones(2), None, 0.9, part_probs=clash, part_areas=areas)
     assert a.part_agreement == pytest.approx((0.5 * 0.8 + 0.3 * 0.9) / 0.8)
     assert c.part_agreement == pytest.approx((0.5 * 0.1 + 0.3 * 0.9) / 0.8)
-    assert c.part_tops == ("B", "A", "C")
+    assert c.part_tops == (("body", "B"), ("border", "A"))  # no pallu in view
     rule = OpenSetRule(
         thresholds={"part_agreement": 0.6, "energy": 1.0},
         signals=("part_agreement", "energy"),
     )
     assert rule.reasons(a) == []
-    assert any("parts disagree" in r for r in rule.reasons(c))
+    assert any("the body looks like B and the border like A" in r for r in rule.reasons(c))
+    same = np.array([[0.1, 0.8, 0.1], [0.1, 0.8, 0.1], [0.1, 0.8, 0.1]])
+    s = compute_signals(labels, probs, np.ones(2), None, 0.9, part_probs=same, part_areas=areas)
+    assert any("body and border all look like B, not like A" in r for r in rule.reasons(s))
     low = compute_signals(labels, probs, np.ones(2), None, 0.9, logits=np.array([-3.0, -4.0, -5.0]))
     assert low.energy == pytest.approx(np.log(np.exp([-3.0, -4.0, -5.0]).sum()))
     assert any("little evidence" in r for r in rule.reasons(low))
