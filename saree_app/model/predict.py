@@ -45,6 +45,13 @@ def readable(term: str) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", term)
 
 
+def _capped(size: tuple[int, int], side: int = 1024) -> tuple[int, int]:
+    """`size` shrunk to at most `side` on its longer edge (the model's grid is far coarser)."""
+    w, h = size
+    shrink = min(1.0, side / max(w, h))
+    return max(1, round(w * shrink)), max(1, round(h * shrink))
+
+
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     z = x - x.max(axis=axis, keepdims=True)
     e = np.exp(z)
@@ -135,8 +142,7 @@ class Prediction:
         if key not in self._cache:
             # Argmax at a modest size, then nearest-neighbour up: a 12-megapixel photo must not
             # cost four full-resolution float maps.
-            shrink = min(1.0, 1024 / max(w, h))
-            small = (max(1, round(w * shrink)), max(1, round(h * shrink)))
+            small = _capped((w, h))
             # Argmax of logits equals argmax of probabilities: no softmax needed.
             logits = unletterbox(self.seg_logits, self._box(small))
             mask = np.argmax(logits, axis=0).astype(np.uint8)
@@ -180,7 +186,19 @@ class Prediction:
         """H x W float32 in [0, 1]: the segmentation's probability of `part` at each pixel."""
         if part not in PARTS:
             raise KeyError(f"unknown part {part!r}; parts are {', '.join(PARTS)}")
-        return self._seg_probs(size)[1 + PARTS.index(part)].astype(np.float32)
+        w, h = size or self.photo_size
+        key = ("part", part, (w, h))
+        if key not in self._cache:
+            # Probabilities at a modest size, then one channel scaled up: a 12-megapixel photo
+            # must not cost a softmax over four full-resolution maps.
+            small = _capped((w, h))
+            prob = self._seg_probs(small)[1 + PARTS.index(part)].astype(np.float32)
+            if small != (w, h):
+                prob = np.asarray(
+                    Image.fromarray(prob, "F").resize((w, h), Image.Resampling.BILINEAR)
+                )
+            self._cache[key] = np.clip(prob, 0.0, 1.0)
+        return self._cache[key]
 
     # ---- re-fusion and export
     def refuse(
