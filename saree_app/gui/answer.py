@@ -68,6 +68,11 @@ def _section(text: str, parent: QWidget) -> QLabel:
     return lab
 
 
+def _hpct(p: float) -> str:
+    """_pct for rich text ("<1%" would open a tag)."""
+    return html.escape(_pct(p))
+
+
 def _pct(p: float) -> str:
     return "<1%" if 0 < p < 0.005 else f"{p:.0%}"
 
@@ -194,8 +199,9 @@ class AnswerPanel(QWidget):
             chips = " ".join(
                 # Non-breaking spaces keep each chip on one line; lines break between chips.
                 f"<span style='background:#efe9de; color:#3a362f'>&nbsp;"
-                f"{html.escape(a.label).replace(' ', '&nbsp;')}&nbsp;<span style='color:#7a746a'>"
-                f"{_pct(a.probability)}</span>&nbsp;</span>"
+                f"{html.escape(a.label).replace(' ', '&nbsp;').replace('-', '&#8209;')}&nbsp;"
+                "<span style='color:#7a746a'>"
+                f"{_hpct(a.probability)}</span>&nbsp;</span>"
                 for a in found
             )
             self.attributes.setText(chips)
@@ -232,6 +238,7 @@ class AnswerPanel(QWidget):
             bar = ConfidenceBar(prob, self._rank_box)
             bar.set_value(prob, ACCENT if i == 0 else "#7fa3a6")
             pct = QLabel(_pct(prob), self._rank_box)
+            pct.setTextFormat(Qt.TextFormat.PlainText)
             pct.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             pct.setMinimumWidth(34)
             self._rank_grid.addWidget(name, i, 0)
@@ -245,7 +252,7 @@ class AnswerPanel(QWidget):
             if not shown:
                 return ""
             parts = ", ".join(
-                f"{html.escape(s.label)} <span style='color:#7a746a'>{_pct(s.probability)}</span>"
+                f"{html.escape(s.label)} <span style='color:#7a746a'>{_hpct(s.probability)}</span>"
                 for s in shown
             )
             return f"<div><span style='color:#7a746a'>{title}:</span> {parts}</div>"
@@ -277,7 +284,7 @@ class AnswerPanel(QWidget):
                 text = f"<b>{PART_LABELS[part]}</b>: not found in the photo"
             else:
                 best = ", ".join(
-                    f"{html.escape(self._label(t))} <span style='color:#7a746a'>{_pct(p)}</span>"
+                    f"{html.escape(self._label(t))} <span style='color:#7a746a'>{_hpct(p)}</span>"
                     for t, p in ranking
                 )
                 text = f"<b>{PART_LABELS[part]}</b> says {best}"

@@ -98,10 +98,13 @@ def render_screenshots(out: Path, *, model: Path | None = None, samples: Path | 
         if report is not None:
             report.close()
         wait_until(lambda: not win.lister.busy and win.model.rowCount() > 0, 60)
-        # Pick the photo to show: the first one the model is sure about, if any.
+        # Show a typical good answer: a sure one, preferably of a photo whose file name (the
+        # samples are named after their tradition) agrees, most confident first.
         items = win.model.all_items()
         sure = [i for i in items if not i.uncertain] or items
-        win.select_item(sure[min(3, len(sure) - 1)].id)
+        agreed = [i for i in sure if i.predicted and i.name.startswith(i.predicted)] or sure
+        best = max(agreed, key=lambda i: i.probability)
+        win.select_item(best.id)
         wait_until(lambda: not win.looker.busy, 60)
         wait_until(lambda: all(win.thumbs.pixmap(i.id) is not None for i in items[:24]), 30)
         win.tabs.setCurrentIndex(TAB_COLLECTION)

@@ -109,3 +109,14 @@ def test_library_lists_answers_of_an_older_model(tmp_path: Path, tiny_model: Pat
     lib.confirm(old, "Kanchipuram")
     assert lib.item(old).confirmed == "Kanchipuram"
     lib.close()
+
+
+def test_tiny_probabilities_read_as_less_than_one_percent(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui.answer import AnswerPanel
+
+    panel = AnswerPanel()
+    qtbot.addWidget(panel)
+    panel._fill_parts({"pallu": [("Paithani", 0.995), ("Chanderi", 0.0004)]}, {"pallu": 0.3})
+    panel.show()
+    text = panel.part_labels["pallu"].text()
+    assert "&lt;1%" in text and "Chanderi" in text
