@@ -13,15 +13,16 @@ from saree_app.gui.theme import PART_COLOURS, PARTS
 
 MASK_ALPHA = 170
 
-# A perceptually ordered ramp (dark violet -> red -> yellow, like "inferno"), with transparency
-# rising with the value so that cold regions leave the cloth visible.
+# A perceptually ordered ramp (dark violet -> teal -> yellow, like "viridis"): its cool middle
+# stands apart from the reds, oranges and golds most sarees are dyed in. Transparency rises
+# with the value so that cold regions leave the cloth visible.
 _STOPS = np.array(
     [
-        [0.00, 20, 11, 52, 0],
-        [0.25, 101, 21, 110, 90],
-        [0.50, 187, 55, 84, 150],
-        [0.75, 249, 142, 9, 200],
-        [1.00, 252, 255, 164, 230],
+        [0.00, 68, 1, 84, 0],
+        [0.25, 59, 82, 139, 110],
+        [0.50, 33, 145, 140, 165],
+        [0.75, 94, 201, 98, 205],
+        [1.00, 253, 231, 37, 235],
     ],
     dtype=np.float32,
 )
