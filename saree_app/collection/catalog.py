@@ -215,9 +215,15 @@ class Catalog:
 
     def _setup(self) -> None:
         db = self._db
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        # One read transaction: another program creating the same file at this moment must be
+        # seen either wholly before or wholly after its first migration, never half-way.
+        db.execute("BEGIN")
+        try:
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        finally:
+            db.execute("COMMIT")
         if app_id != APPLICATION_ID and (has_tables or version):
             raise CatalogError(f"{self.path}: this sqlite file is not a saree catalogue")
         if version > SCHEMA_VERSION:
