@@ -6,6 +6,7 @@ import datetime as _dt
 import json
 import sqlite3
 import threading
+import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -187,6 +188,7 @@ class Catalog:
             raise CatalogError(f"{self.path}: this is a folder; give a catalogue file name")
         if not self.path.parent.exists():
             raise CatalogError(f"{self.path}: the folder {self.path.parent} does not exist")
+        self._timeout = timeout
         self._lock = threading.RLock()
         self._depth = 0
         self._writes = 0
@@ -231,7 +233,7 @@ class Catalog:
                 f"{self.path}: made by a newer version of the app (schema {version}, this app "
                 f"reads up to {SCHEMA_VERSION}); update the app"
             )
-        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        mode = self._switch_to_wal()
         if str(mode).lower() != "wal":
             # Network drives may refuse WAL; rollback journalling is slower but just as safe.
             db.execute("PRAGMA journal_mode=DELETE")
@@ -239,6 +241,24 @@ class Catalog:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         self._migrate(version)
+
+    def _switch_to_wal(self) -> str:
+        """Ask for WAL journalling; returns the journal mode the file ends up in.
+
+        Changing the journal mode does not wait on sqlite's busy handler: while another program
+        is opening the same new file it fails at once with "database is locked". Retry for as
+        long as the catalogue's timeout allows.
+        """
+        deadline = time.monotonic() + self._timeout
+        delay = 0.005
+        while True:
+            try:
+                return str(self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
     def _migrate(self, version: int) -> None:
         for target in range(version + 1, SCHEMA_VERSION + 1):
