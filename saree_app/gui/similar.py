@@ -90,7 +90,7 @@ class SimilarStrip(QWidget):
         self.list.clear()
         self._scores = {item.id: float(score) for item, score in results}
         for item, score in results:
-            wi = QListWidgetItem(f"{score:.0%}")
+            wi = QListWidgetItem(f"{max(0.0, score):.0%}")  # cosine below 0: simply unlike
             wi.setData(Qt.ItemDataRole.UserRole, item.id)
             trad = self._label(item.tradition) if item.tradition else "not classified"
             state = "confirmed" if item.confirmed else "model"
