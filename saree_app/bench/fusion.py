@@ -231,6 +231,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, help="JSON file to keep predictions between runs")
     ap.add_argument("--weights-out", type=Path, help="write the fitted weights (JSON) here")
     ap.add_argument(
+        "--objective",
+        choices=("balanced", "likelihood"),
+        default="balanced",
+        help="which fitted weights --write-manifest / --weights-out store (default balanced; "
+        "compare both rows first: on a model whose attribute detectors are weak the balanced "
+        "fit can switch attribute evidence off)",
+    )
+    ap.add_argument(
         "--write-manifest",
         action="store_true",
         help='store the fitted weights as the model manifest\'s "fusion" entry (the .onnx and '
@@ -306,6 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"  {'mean':<12} A top-1 {mean('all', 0):.3f}  top-3 {mean('all', 1):.3f}   "
             f"B top-1 {mean('unknown_only', 0):.3f}  top-3 {mean('unknown_only', 1):.3f}"
         )
+    if args.objective == "likelihood":
+        w = r["weights_likelihood"]
+        print("storing the weights fitted for plain likelihood (--objective likelihood)")
     if args.write_manifest:
         from saree_app.model.manifest import ModelManifest
         from saree_app.model.predict import default_model_path
