@@ -122,7 +122,9 @@ class TaskRunner(QObject):
         qtfix.apply()  # on the GUI thread, before any worker emits
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._relay = _Relay()
+        # Parented after the pool: on destruction the pool (waiting for the worker) goes first,
+        # and the relay is never freed by the worker thread dropping the last reference.
+        self._relay = _Relay(self)
         self._relay.progress.connect(self._on_progress)
         self._relay.done.connect(self._on_done)
         self._relay.failed.connect(self._on_failed)
