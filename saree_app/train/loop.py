@@ -415,7 +415,7 @@ class Trainer:
                 return loss
 
             opt.step(closure)
-            return float(log_t.exp().clamp(0.05, 20.0))
+            return float(log_t.detach().exp().clamp(0.05, 20.0))
 
         t_whole = fit(torch.from_numpy(out["logits"]), y)
         pl = torch.from_numpy(out["part_logits"])
