@@ -6,7 +6,7 @@ import json
 import os
 import pickle
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -534,14 +534,7 @@ class TextileGraph:
             return self.region_chain(term)
         if self._d.types.get(term) in REGION_LEVELS:
             return self._chain(term)[1:]
-        out: list[str] = []
-        frontier = list(self.broader(term))
-        while frontier:
-            nxt = frontier.pop(0)
-            if nxt not in out:
-                out.append(nxt)
-                frontier.extend(self.broader(nxt))
-        return out
+        return _closure(term, self.broader)
 
     def narrower(self, term: str) -> tuple[str, ...]:
         """Direct skos:narrower concepts of an attribute or fibre."""
@@ -555,14 +548,7 @@ class TextileGraph:
 
     def descendants(self, term: str) -> list[str]:
         """Every narrower concept, transitively."""
-        out: list[str] = []
-        frontier = list(self.narrower(term))
-        while frontier:
-            nxt = frontier.pop(0)
-            if nxt not in out:
-                out.append(nxt)
-                frontier.extend(self.narrower(nxt))
-        return out
+        return _closure(term, self.narrower)
 
     def source(self, source_id: str) -> SourceInfo | None:
         """A cited source by id."""
@@ -1097,3 +1083,15 @@ def load_graph_or_none(directory: Path | None = None) -> tuple[TextileGraph | No
 def iter_problems(directory: Path | None = None) -> Iterator[OntologyError]:
     """Every problem of an ontology folder, for `saree kg validate`."""
     yield from TextileGraph.check(directory)
+
+
+def _closure(term: str, step: Callable[[str], Iterable[str]]) -> list[str]:
+    """Terms reachable from `term` by repeating `step`, breadth first, nearest first."""
+    out: list[str] = []
+    frontier = list(step(term))
+    while frontier:
+        nxt = frontier.pop(0)
+        if nxt not in out:
+            out.append(nxt)
+            frontier.extend(step(nxt))
+    return out
