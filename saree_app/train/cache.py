@@ -39,6 +39,8 @@ def cache_key(items: Sequence[Item], prep: Preprocessing, backbone_id: str) -> s
     for it in items:
         h.update(str(it.image).encode())
         h.update(f"@{it.rotate}\0".encode())
+        if it.augment:  # only when set, so caches built before augmentation keep their key
+            h.update(f"~{it.augment}\0".encode())
     return h.hexdigest()[:16]
 
 
@@ -102,16 +104,22 @@ def _load(item: Item, prep: Preprocessing) -> tuple[np.ndarray, np.ndarray] | No
         return None
     from PIL import Image
 
-    if item.rotate:
-        img = img.rotate(item.rotate, expand=True)
-    x, box = preprocess(img, prep)
-    ms = _mask_size(prep.size)
+    mask_img = None
     if item.mask is not None and item.mask.is_file():
         with Image.open(item.mask) as m:
             mask_img = m.convert("L")
-            if item.rotate:
-                mask_img = mask_img.rotate(item.rotate, expand=True)
-            mask = letterbox_mask(mask_img, box, ms)
+    if item.rotate:
+        img = img.rotate(item.rotate, expand=True)
+        if mask_img is not None:
+            mask_img = mask_img.rotate(item.rotate, expand=True)
+    if item.augment:
+        from saree_app.train.augment import augment
+
+        img, mask_img = augment(img, mask_img, item.augment)
+    x, box = preprocess(img, prep)
+    ms = _mask_size(prep.size)
+    if mask_img is not None:
+        mask = letterbox_mask(mask_img, box, ms)
     else:
         mask = np.full((ms, ms), NO_MASK, dtype=np.uint8)
     return x, mask

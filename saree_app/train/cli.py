@@ -6,6 +6,7 @@ Importing this module is cheap (argparse only); torch is imported when a command
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
@@ -77,10 +78,23 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         "--white-balance", action="store_true", help="grey-world white balance inside the model"
     )
     p.add_argument(
+        "--flip-average",
+        action="store_true",
+        help="the exported model also reads the mirrored photo and averages both answers",
+    )
+    p.add_argument(
         "--rotate-augment",
         action="store_true",
         help="also cache every training photo turned by 90 degrees (sarees are photographed "
         "lying, hanging and standing)",
+    )
+    p.add_argument(
+        "--augment-copies",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also cache N changed copies of every training photo: new background, perspective, "
+        "fold shading, colour cast, blur (see saree_app.train.augment)",
     )
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     p.add_argument(
@@ -126,6 +140,11 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
         "--int8",
         action="store_true",
         help="also write <name>.int8.onnx (dynamic int8 weights) next to the float model",
+    )
+    p.add_argument(
+        "--flip-average",
+        choices=("yes", "no"),
+        help="override the checkpoint: average the answers for the photo and its mirror image",
     )
 
 
@@ -206,12 +225,17 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     # Only what training reads is cached; test and held-out photos are evaluated end to end
     # through the exported ONNX model, exactly as the app will see them.
     cached = [it for it in items if it.split in ("train", "val")]
+    originals = [it for it in cached if it.split == "train"]
     if args.rotate_augment:
-        import dataclasses
-
         cached += [
             dataclasses.replace(it, rotate=90 if i % 2 == 0 else 270)
-            for i, it in enumerate(it for it in cached if it.split == "train")
+            for i, it in enumerate(originals)
+        ]
+    for copy in range(1, max(args.augment_copies, 0) + 1):
+        # Seeds differ per photo and per copy; a third of the copies stay the right way up.
+        cached += [
+            dataclasses.replace(it, rotate=(0, 90, 270)[i % 3], augment=copy * 1_000_003 + i + 1)
+            for i, it in enumerate(originals)
         ]
     cache = build_cache(
         cached,
@@ -240,6 +264,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         embedding_dim=args.embedding_dim,
         max_steps_per_epoch=args.max_steps,
         white_balance=args.white_balance,
+        flip_average=args.flip_average,
     )
     trainer = Trainer(cache, labels, attributes, cfg, pretrained=pretrained, log=_say)
     ckpt = cache_dir / "checkpoint.pt"
@@ -443,6 +468,8 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
         cfg = NetConfig(**state["net_config"])
+        if args.flip_average:
+            cfg = dataclasses.replace(cfg, flip_average=args.flip_average == "yes")
         net = PartAwareNet(cfg, pretrained=bool(state.get("pretrained", True)))
         net.heads.load_state_dict(state["heads"])
     except (KeyError, RuntimeError, TypeError, OSError) as exc:

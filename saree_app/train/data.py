@@ -36,6 +36,7 @@ class Item:
     split: str = "train"
     families: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     rotate: int = 0  # degrees counter-clockwise, for augmented copies in the feature cache
+    augment: int = 0  # seed of a photo-space augmentation (train.augment); 0 = the photo as is
 
     def to_dict(self) -> dict[str, object]:
         """JSON-able form (paths as strings)."""
@@ -47,6 +48,7 @@ class Item:
             "split": self.split,
             "families": dict(self.families),
             "rotate": self.rotate,
+            "augment": self.augment,
         }
 
     @classmethod
@@ -61,6 +63,7 @@ class Item:
             split=str(d.get("split", "train")),
             families=dict(d.get("families", {}) or {}),  # type: ignore[call-overload]
             rotate=int(d.get("rotate", 0) or 0),  # type: ignore[call-overload]
+            augment=int(d.get("augment", 0) or 0),  # type: ignore[call-overload]
         )
 
 

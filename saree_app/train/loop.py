@@ -45,6 +45,7 @@ class TrainConfig:
     embedding_dim: int = 128
     dropout: float = 0.3
     white_balance: bool = False  # grey-world balance inside the model (needs a matching cache)
+    flip_average: bool = False  # exported model averages photo and mirror image (NetConfig)
     feature_noise: float = 0.1  # Gaussian noise on standardised pooled vectors (stage 3)
     label_smoothing: float = 0.05
     metric_scale: float = 16.0  # normalised-softmax (proxy) metric loss scale
@@ -101,6 +102,7 @@ class Trainer:
             embedding_dim=cfg.embedding_dim,
             dropout=cfg.dropout,
             white_balance=cfg.white_balance,
+            flip_average=cfg.flip_average,
         )
         self.net = PartAwareNet(self.net_cfg, pretrained=pretrained)
         c, d = len(labels), cfg.embedding_dim

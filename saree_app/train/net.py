@@ -34,6 +34,10 @@ class NetConfig:
     embedding_dim: int = 128
     dropout: float = 0.2
     white_balance: bool = False
+    # The exported model also looks at the mirrored photo and averages both answers (maps
+    # mirrored back): about twice the inference time for answers that do not depend on which
+    # way round the cloth was photographed. Training on cached maps never uses it.
+    flip_average: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -279,6 +283,24 @@ class PartAwareNet(nn.Module):
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Full network, as exported to ONNX."""
+        if not self.cfg.flip_average:
+            return self.single(image)
+        n = image.shape[0]
+        outs = self.single(torch.cat([image, image.flip(-1)]))
+        a, b = [o[:n] for o in outs], [o[n:] for o in outs]
+        logits, part_logits, seg, cam, attributes, embedding, part_embeddings = (
+            (x + y) / 2 for x, y in zip(a, b, strict=True)
+        )
+        # The mirrored photo's maps are mirrored back before averaging; the CAMs of both halves
+        # still sum to their logits, so the average still sums to the averaged logits.
+        seg = (a[2] + b[2].flip(-1)) / 2
+        cam = (a[3] + b[3].flip(-1)) / 2
+        embedding = F.normalize(embedding, dim=-1)
+        part_embeddings = F.normalize(part_embeddings, dim=-1)
+        return logits, part_logits, seg, cam, attributes, embedding, part_embeddings
+
+    def single(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """One pass over the photos as they are."""
         s4, s8, s16, s32 = self.backbone(image)
         return self.heads(s4, s8, s16, s32, self.backbone.neck(s32))
 

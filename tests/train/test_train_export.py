@@ -95,3 +95,32 @@ def test_white_balance_divides_out_a_colour_cast() -> None:
     # Same picture up to overall brightness, which grey-world keeps.
     torch.testing.assert_close(a / a.mean(), b / b.mean(), atol=1e-4, rtol=1e-4)
     assert not torch.allclose(rgb / rgb.mean(), cast / cast.mean(), atol=1e-2)
+
+
+def test_flip_average_answers_the_same_for_a_mirrored_photo(tmp_path: Path) -> None:
+    torch.manual_seed(3)
+    cfg = NetConfig(
+        num_classes=4, num_attributes=3, size=64, width=32, embedding_dim=8, flip_average=True
+    )
+    net = PartAwareNet(cfg, pretrained=True).eval()
+    with torch.no_grad():
+        net.heads.mu.uniform_(0.0, 1.0)
+        net.heads.sd.uniform_(0.5, 2.0)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        a = net(x)
+        b = net(x.flip(-1))
+        single = net.single(x)
+    logits, _, seg, cam, _, emb, _ = a
+    torch.testing.assert_close(b[0], logits, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(b[2], seg.flip(-1), atol=1e-4, rtol=1e-4)  # maps mirror back
+    assert not torch.allclose(single[0], logits, atol=1e-4)  # the mirror pass did change it
+    np.testing.assert_allclose(  # averaged CAMs still sum to the averaged logits
+        cam.sum(dim=(2, 3)).numpy() + net.heads.cam_bias().detach().numpy(),
+        logits.numpy(),
+        atol=1e-4,
+    )
+    np.testing.assert_allclose(np.linalg.norm(emb.numpy(), axis=1), 1.0, atol=1e-5)
+    path = export_onnx(net, tmp_path / "flip.onnx")
+    got = _session(path).run(None, {"image": x.numpy()})
+    assert np.abs(got[0] - logits.numpy()).max() <= 1e-4

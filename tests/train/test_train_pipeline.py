@@ -18,6 +18,8 @@ TINY = [
     "--seg-epochs", "1", "--batch-size", "4", "--size", "64", "--width", "32",
     "--embedding-dim", "16", "--no-pretrained", "--threads", "1",
 ]  # fmt: skip
+# Changed copies in the cache and a mirror-averaging export, as the shipped model is trained.
+AUGMENT = ["--augment-copies", "1", "--flip-average"]
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +43,33 @@ def trained(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
             "1",
             *TINY,
             "--eval",
+            *AUGMENT,
         ]
     )
     assert status == 0
     return out, cache
+
+
+@pytest.mark.slow
+def test_augmented_copies_are_cached_with_their_moved_masks(trained: tuple[Path, Path]) -> None:
+    from saree_app.train.cache import FeatureCache
+
+    _, cache_dir = trained
+    cache = FeatureCache(cache_dir)
+    originals = {
+        str(it.image): i
+        for i, it in enumerate(cache.items)
+        if it.split == "train" and not it.augment
+    }
+    copies = [(i, it) for i, it in enumerate(cache.items) if it.augment]
+    assert originals and len(copies) == len(originals)
+    assert {str(it.image) for _, it in copies} == set(originals)
+    assert all(it.split == "train" for _, it in copies)
+    changed = sum(
+        not np.array_equal(cache.masks[i], cache.masks[originals[str(it.image)]])
+        for i, it in copies
+    )
+    assert changed == len(copies)  # every copy was moved, and its mask with it
 
 
 @pytest.mark.slow
@@ -90,6 +115,7 @@ def test_training_resumes_from_its_checkpoint(
             "--epochs",
             "2",
             *TINY,
+            *AUGMENT,
         ]
     )
     assert status == 0
@@ -103,6 +129,13 @@ def test_export_model_from_final_checkpoint(trained: tuple[Path, Path], tmp_path
     _, cache = trained
     assert cli.export_main(["--checkpoint", str(cache / "final.pt"), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "saree-model.onnx").is_file()
+    manifest = json.loads((tmp_path / "saree-model.json").read_text())
+    assert manifest["architecture"]["config"]["flip_average"] is True
+    single = tmp_path / "single"
+    argv = ["--checkpoint", str(cache / "final.pt"), "--out", str(single), "--flip-average", "no"]
+    assert cli.export_main(argv) == 0
+    manifest = json.loads((single / "saree-model.json").read_text())
+    assert manifest["architecture"]["config"]["flip_average"] is False
 
 
 def test_unknown_tradition_folder_is_a_clear_error(

@@ -1,0 +1,138 @@
+"""Photo-space augmentation for the feature cache: new backgrounds, perspective, folds, light.
+
+The backbone is frozen and its maps are cached, so augmentation cannot happen per batch as
+usual; instead the cache holds extra copies of the training photos, each changed by one seeded
+draw of these transforms (the same seed gives the same photo, so a cache can resume). They are
+generic on purpose: random textures behind the cloth, keystone and rotation as a hand-held or
+hanging view gives, curtain-like fold shading, colour casts from warm to cool, blur and noise.
+None of them is one of the renderer's held-out families, which stay a fair test.
+
+Geometry moves the part mask with the photo (nearest neighbour: class ids are never blended).
+Numpy and pillow only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+CLOTH = (1, 2, 3)  # part-mask ids of body, border and pallu
+
+
+def _solve_perspective(src: np.ndarray, dst: np.ndarray) -> tuple[float, ...]:
+    """Pillow's PERSPECTIVE coefficients mapping output points `dst` back to input `src`."""
+    rows = []
+    rhs = []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        rhs += [u, v]
+    sol = np.linalg.solve(np.asarray(rows, dtype=np.float64), np.asarray(rhs, dtype=np.float64))
+    return tuple(float(c) for c in sol)
+
+
+def _corners(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+    """Where the photo's four corners land: scale, shift, rotation, keystone and jitter."""
+    pts = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+    centre = np.array([w / 2, h / 2])
+    pts = pts - centre
+    # Keystone along one axis: one edge narrower, as a cloth hung or shot from below looks.
+    k = rng.uniform(0.0, 0.3)
+    axis = int(rng.integers(4))  # which edge shrinks: top, right, bottom, left
+    shrink = {0: (0, 1), 1: (1, 2), 2: (2, 3), 3: (3, 0)}[axis]
+    for i in shrink:
+        other = 0 if axis in (0, 2) else 1
+        pts[i, other] *= 1.0 - k
+    pts += rng.uniform(-0.06, 0.06, size=pts.shape) * np.array([w, h])
+    angle = np.deg2rad(rng.uniform(-12, 12))
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    pts = pts @ rot.T * rng.uniform(0.7, 1.05)
+    pts += centre + rng.uniform(-0.08, 0.08, size=2) * np.array([w, h])
+    return pts
+
+
+def background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+    """A random surface: flat colour, gradient, blotchy texture or stripes, with grain."""
+    w, h = size
+    base = rng.uniform(20, 235, size=3)
+    kind = int(rng.integers(4))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    if kind == 0:
+        img = np.broadcast_to(base, (h, w, 3)).astype(np.float32)
+    elif kind == 1:
+        other = rng.uniform(20, 235, size=3)
+        theta = rng.uniform(0, 2 * np.pi)
+        t = (np.cos(theta) * xx / w + np.sin(theta) * yy / h + 1) / 2
+        img = base * (1 - t[..., None]) + other * t[..., None]
+    elif kind == 2:
+        cells = int(rng.integers(3, 10))
+        low = rng.uniform(-1, 1, size=(cells, cells)).astype(np.float32)
+        field = np.asarray(
+            Image.fromarray(low, "F").resize((w, h), Image.Resampling.BICUBIC), dtype=np.float32
+        )
+        img = base * (1 + 0.35 * field[..., None])
+    else:
+        theta = rng.uniform(0, np.pi)
+        period = rng.uniform(6, 60)
+        phase = np.cos(theta) * xx + np.sin(theta) * yy
+        wave = np.sin(2 * np.pi * phase / period + 2.0 * np.sin(phase / (period * 3.7)))
+        img = base * (1 + 0.2 * wave[..., None])
+    img = img + rng.normal(0, rng.uniform(0, 12), size=(h, w, 1))
+    return np.clip(img, 0, 255)
+
+
+def augment(
+    img: Image.Image, mask: Image.Image | None, seed: int
+) -> tuple[Image.Image, Image.Image | None]:
+    """One seeded draw of the transforms: (photo, part mask moved with it or None)."""
+    rng = np.random.default_rng([int(seed), 7919])
+    img = img.convert("RGB")
+    w, h = img.size
+    if mask is not None and mask.size != (w, h):
+        mask = mask.resize((w, h), Image.Resampling.NEAREST)
+
+    # Geometry first, then a new surface shows wherever the cloth is not.
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+    coeffs = _solve_perspective(src, _corners(rng, w, h))
+    warped = img.transform((w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR)
+    # Where the photo's own frame ends: marks pixels that came from outside the original.
+    inside = Image.new("L", (w, h), 255).transform(
+        (w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.NEAREST
+    )
+    arr = np.asarray(warped, dtype=np.float32)
+    frame = np.asarray(inside) > 0
+    if mask is not None:
+        mask = mask.transform((w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.NEAREST)
+        m = np.asarray(mask)
+        cloth = np.isin(m, CLOTH)
+        # With a mask the old background can go too (cut-and-paste onto a new surface).
+        keep = cloth if rng.random() < 0.8 else cloth | frame
+    else:
+        cloth = frame
+        keep = frame
+    bg = background(rng, (w, h))
+    arr = np.where(keep[..., None], arr, bg)
+
+    # Fold shading across the cloth, like a hanging or draped saree's pleats.
+    if rng.random() < 0.6:
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        theta = rng.uniform(0, np.pi)
+        period = rng.uniform(w / 12, w / 3)
+        wave = np.sin(
+            2 * np.pi * (np.cos(theta) * xx + np.sin(theta) * yy) / period + rng.uniform(0, 6.3)
+        )
+        gain = 1 + rng.uniform(0.05, 0.3) * wave
+        arr = np.where(cloth[..., None], arr * gain[..., None], arr)
+
+    # Light: colour temperature, exposure, contrast.
+    t = rng.uniform(-1, 1)
+    arr = arr * np.array([1 + 0.22 * t, 1 + 0.03 * t, 1 - 0.25 * t], dtype=np.float32)
+    arr = arr * rng.uniform(0.7, 1.2)
+    mean = arr.mean()
+    arr = (arr - mean) * rng.uniform(0.75, 1.15) + mean
+    if rng.random() < 0.3:
+        arr = arr + rng.normal(0, rng.uniform(2, 10), size=arr.shape)
+    out = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
+    if rng.random() < 0.3:
+        out = out.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.3)))
+    return out, mask
