@@ -83,6 +83,13 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         help="the exported model also reads the mirrored photo and averages both answers",
     )
     p.add_argument(
+        "--seg-attention",
+        type=int,
+        default=0,
+        metavar="N",
+        help="self-attention layers across the whole cloth in the segmentation decoder",
+    )
+    p.add_argument(
         "--rotate-augment",
         action="store_true",
         help="also cache every training photo turned by 90 degrees (sarees are photographed "
@@ -265,6 +272,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         max_steps_per_epoch=args.max_steps,
         white_balance=args.white_balance,
         flip_average=args.flip_average,
+        seg_attention=args.seg_attention,
     )
     trainer = Trainer(cache, labels, attributes, cfg, pretrained=pretrained, log=_say)
     ckpt = cache_dir / "checkpoint.pt"

@@ -25,7 +25,7 @@ from saree_app.train.cache import NO_MASK, FeatureCache
 from saree_app.train.net import NetConfig, PartAwareNet
 
 Log = Callable[[str], None]
-SEG_MODULES = ("lat32", "lat16", "ctx16", "lat8", "up16", "smooth8", "seg8", "edge4")
+SEG_MODULES = ("lat32", "lat16", "ctx16", "attn16", "lat8", "up16", "smooth8", "seg8", "edge4")
 
 
 @dataclass
@@ -46,6 +46,7 @@ class TrainConfig:
     dropout: float = 0.3
     white_balance: bool = False  # grey-world balance inside the model (needs a matching cache)
     flip_average: bool = False  # exported model averages photo and mirror image (NetConfig)
+    seg_attention: int = 0  # self-attention layers in the segmentation decoder (NetConfig)
     feature_noise: float = 0.1  # Gaussian noise on standardised pooled vectors (stage 3)
     label_smoothing: float = 0.05
     metric_scale: float = 16.0  # normalised-softmax (proxy) metric loss scale
@@ -103,6 +104,7 @@ class Trainer:
             dropout=cfg.dropout,
             white_balance=cfg.white_balance,
             flip_average=cfg.flip_average,
+            seg_attention=cfg.seg_attention,
         )
         self.net = PartAwareNet(self.net_cfg, pretrained=pretrained)
         c, d = len(labels), cfg.embedding_dim

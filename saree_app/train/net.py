@@ -38,6 +38,9 @@ class NetConfig:
     # mirrored back): about twice the inference time for answers that do not depend on which
     # way round the cloth was photographed. Training on cached maps never uses it.
     flip_average: bool = False
+    # Self-attention layers over the stride-16 cells of the segmentation decoder: whether a
+    # patterned stretch is the pallu or the body depends on the whole cloth's layout.
+    seg_attention: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -126,6 +129,28 @@ def _cbr(cin: int, cout: int, k: int = 1, groups: int = 1) -> nn.Sequential:
     )
 
 
+class GlobalAttention(nn.Module):
+    """Multi-head self-attention across all cells of a map, with a residual connection."""
+
+    def __init__(self, channels: int, heads: int = 4) -> None:
+        super().__init__()
+        self.heads = heads
+        self.norm = nn.GroupNorm(1, channels)
+        self.qkv = nn.Conv2d(channels, 3 * channels, 1)
+        self.out = nn.Conv2d(channels, channels, 1)
+        nn.init.zeros_(self.out.weight)  # starts as the identity: training adds context gradually
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """N x C x H x W -> same shape."""
+        n, c, h, w = x.shape
+        d = c // self.heads
+        q, k, v = self.qkv(self.norm(x)).reshape(n, 3, self.heads, d, h * w).unbind(1)
+        att = torch.softmax(torch.einsum("nhdi,nhdj->nhij", q, k) * d**-0.5, dim=-1)
+        o = torch.einsum("nhij,nhdj->nhdi", att, v).reshape(n, c, h, w)
+        return x + self.out(o)
+
+
 FEAT = NECK + C16 + C8  # channels pooled per region: 1280 + 112 + 40
 
 
@@ -161,6 +186,7 @@ class Heads(nn.Module):
                 for d in (1, 2, 4)
             ]
         )
+        self.attn16 = nn.Sequential(*[GlobalAttention(96) for _ in range(cfg.seg_attention)])
         self.lat8 = nn.Conv2d(C8, 64, 1)
         self.up16 = nn.Conv2d(96, 64, 1)
         self.smooth8 = nn.Sequential(_cbr(64, 64, 3, groups=64), _cbr(64, 64))
@@ -188,7 +214,7 @@ class Heads(nn.Module):
         """Part segmentation logits at stride 4."""
         up = F.interpolate
         p16 = self.lat16(s16) + up(self.lat32(n32), size=s16.shape[-2:], mode="nearest")
-        p16 = p16 + self.ctx16(p16)
+        p16 = self.attn16(p16 + self.ctx16(p16))
         p8 = self.lat8(s8) + self.up16(
             up(p16, size=s8.shape[-2:], mode="bilinear", align_corners=False)
         )

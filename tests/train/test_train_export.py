@@ -100,10 +100,17 @@ def test_white_balance_divides_out_a_colour_cast() -> None:
 def test_flip_average_answers_the_same_for_a_mirrored_photo(tmp_path: Path) -> None:
     torch.manual_seed(3)
     cfg = NetConfig(
-        num_classes=4, num_attributes=3, size=64, width=32, embedding_dim=8, flip_average=True
+        num_classes=4,
+        num_attributes=3,
+        size=64,
+        width=32,
+        embedding_dim=8,
+        flip_average=True,
+        seg_attention=1,
     )
     net = PartAwareNet(cfg, pretrained=True).eval()
     with torch.no_grad():
+        torch.nn.init.normal_(net.heads.attn16[0].out.weight, std=0.1)  # not the identity
         net.heads.mu.uniform_(0.0, 1.0)
         net.heads.sd.uniform_(0.5, 2.0)
     x = torch.randn(2, 3, 64, 64)
