@@ -90,6 +90,12 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         help="self-attention layers across the whole cloth in the segmentation decoder",
     )
     p.add_argument(
+        "--seg-dice", type=float, default=0.0, help="weight of a soft Dice term in segmentation"
+    )
+    p.add_argument(
+        "--seg-vflip", action="store_true", help="flip cached maps upside down too (segmentation)"
+    )
+    p.add_argument(
         "--rotate-augment",
         action="store_true",
         help="also cache every training photo turned by 90 degrees (sarees are photographed "
@@ -273,6 +279,8 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         white_balance=args.white_balance,
         flip_average=args.flip_average,
         seg_attention=args.seg_attention,
+        seg_dice=args.seg_dice,
+        seg_vflip=args.seg_vflip,
     )
     trainer = Trainer(cache, labels, attributes, cfg, pretrained=pretrained, log=_say)
     ckpt = cache_dir / "checkpoint.pt"

@@ -47,6 +47,8 @@ class TrainConfig:
     white_balance: bool = False  # grey-world balance inside the model (needs a matching cache)
     flip_average: bool = False  # exported model averages photo and mirror image (NetConfig)
     seg_attention: int = 0  # self-attention layers in the segmentation decoder (NetConfig)
+    seg_dice: float = 0.0  # weight of a soft Dice term on the parts (IoU-like, beside the CE)
+    seg_vflip: bool = False  # also flip cached maps upside down in stage 1
     feature_noise: float = 0.1  # Gaussian noise on standardised pooled vectors (stage 3)
     label_smoothing: float = 0.05
     metric_scale: float = 16.0  # normalised-softmax (proxy) metric loss scale
@@ -131,6 +133,11 @@ class Trainer:
             flip = torch.rand(len(rows)) < 0.5
             xs = [torch.where(flip[:, None, None, None], x.flip(-1), x) for x in xs]
             m = torch.where(flip[:, None, None], m.flip(-1), m)
+            if self.cfg.seg_vflip:
+                # Upside down too: a hanging saree shows its pallu at the bottom.
+                flip = torch.rand(len(rows)) < 0.5
+                xs = [torch.where(flip[:, None, None, None], x.flip(-2), x) for x in xs]
+                m = torch.where(flip[:, None, None], m.flip(-2), m)
         return xs, m
 
     def _segment(self, xs: list[torch.Tensor]) -> torch.Tensor:
@@ -176,6 +183,8 @@ class Trainer:
                 seg = self._segment(xs)
                 seg_up = F.interpolate(seg, size=m.shape[-2:], mode="bilinear", align_corners=False)
                 loss = F.cross_entropy(seg_up, m, weight=self.seg_w, ignore_index=-1)
+                if cfg.seg_dice:
+                    loss = loss + cfg.seg_dice * soft_dice_loss(seg_up, m)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -486,6 +495,20 @@ class Trainer:
         self.seg_epoch = int(state.get("seg_epoch", 0))
         self.epoch = int(state["epoch"])
         self.history = list(state["history"])
+
+
+def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """1 - soft Dice of body, border and pallu over the batch; target -1 is ignored.
+
+    Cross-entropy weighs every pixel alike, so a thin border costs little when it is missed;
+    Dice scores each part by its overlap, as the IoU it is judged by does."""
+    valid = (target >= 0).unsqueeze(1).float()
+    prob = torch.softmax(logits, dim=1) * valid
+    onehot = F.one_hot(target.clamp(min=0), logits.shape[1]).permute(0, 3, 1, 2).float() * valid
+    inter = (prob * onehot).sum(dim=(0, 2, 3))
+    total = prob.sum(dim=(0, 2, 3)) + onehot.sum(dim=(0, 2, 3))
+    dice = (2 * inter + 1.0) / (total + 1.0)
+    return 1.0 - dice[1:].mean()
 
 
 def _cosine(base: float, step: int, total: int) -> float:

@@ -131,3 +131,16 @@ def test_flip_average_answers_the_same_for_a_mirrored_photo(tmp_path: Path) -> N
     path = export_onnx(net, tmp_path / "flip.onnx")
     got = _session(path).run(None, {"image": x.numpy()})
     assert np.abs(got[0] - logits.numpy()).max() <= 1e-4
+
+
+def test_soft_dice_is_zero_for_a_perfect_answer_and_ignores_unlabelled_pixels() -> None:
+    from saree_app.train.loop import soft_dice_loss
+
+    target = torch.tensor([[[0, 1, 2, 3], [1, 1, 3, -1]]])
+    perfect = torch.nn.functional.one_hot(target.clamp(min=0), 4).permute(0, 3, 1, 2) * 50.0
+    assert float(soft_dice_loss(perfect.float(), target)) < 1e-3
+    unlabelled = perfect.clone().float()
+    unlabelled[0, :, 1, 3] = torch.tensor([0.0, 0.0, 50.0, 0.0])  # any answer where no label
+    assert float(soft_dice_loss(unlabelled, target)) < 1e-3
+    wrong = perfect.roll(1, dims=1)  # every pixel given the next class
+    assert float(soft_dice_loss(wrong.float(), target)) > 0.7
