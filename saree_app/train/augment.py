@@ -56,6 +56,7 @@ def background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
     w, h = size
     base = rng.uniform(20, 235, size=3)
     kind = int(rng.integers(4))
+    img: np.ndarray
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     if kind == 0:
         img = np.broadcast_to(base, (h, w, 3)).astype(np.float32)
