@@ -251,6 +251,41 @@ def metrics(model: OnnxModel, res: Mapping[str, Any]) -> dict[str, Any]:
             "part_mIoU": float(iou[1:].mean()),
             "mIoU_with_background": float(iou.mean()),
         }
+    by_family = _by_family(res, y_all)
+    if by_family:
+        out["by_family"] = by_family
+    return out
+
+
+def _by_family(res: Mapping[str, Any], y_all: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Top-1 and part mIoU per rendering family (view, background, ...): where a split's
+    shift hurts. Empty for photos without family labels (a curator's own folders)."""
+    items: list[Item] = res["items"]
+    kinds = sorted({k for it in items for k in it.families})
+    pred = res["logits"].argmax(1) if len(items) else np.zeros(0, dtype=int)
+    out: dict[str, dict[str, Any]] = {}
+    for kind in kinds:
+        values = sorted({it.families[kind] for it in items if kind in it.families})
+        table: dict[str, Any] = {}
+        for value in values:
+            rows = [i for i, it in enumerate(items) if it.families.get(kind) == value]
+            known = [i for i in rows if y_all[i] >= 0]
+            inter, union = np.zeros(3), np.zeros(3)
+            for i in rows:
+                gt, pm = res["masks"][i], res["seg_pred"][i]
+                if gt is None:
+                    continue
+                for k in (1, 2, 3):
+                    inter[k - 1] += np.logical_and(pm == k, gt == k).sum()
+                    union[k - 1] += np.logical_or(pm == k, gt == k).sum()
+            table[value] = {
+                "photos": len(rows),
+                "top1": float((pred[known] == y_all[known]).mean()) if known else float("nan"),
+                "part_mIoU": float((inter / np.maximum(union, 1)).mean())
+                if union.any()
+                else float("nan"),
+            }
+        out[kind] = table
     return out
 
 
@@ -342,6 +377,14 @@ def markdown_report(
             lines.append(
                 "Part-only top-1: " + ", ".join(f"{p} {_pct(v)}" for p, v in m["part_top1"].items())
             )
+        if m.get("by_family"):
+            lines += ["", "| family | photos | top-1 | part mIoU |", "|---|---|---|---|"]
+            for kind, table in m["by_family"].items():
+                for value, row in table.items():
+                    lines.append(
+                        f"| {kind} = {value} | {row['photos']} | {_pct(row['top1'])} "
+                        f"| {_f(row['part_mIoU'])} |"
+                    )
         if m.get("per_class"):
             lines += ["", "| tradition | photos | recall | precision |", "|---|---|---|---|"]
             for row in m["per_class"]:

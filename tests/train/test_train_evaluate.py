@@ -43,3 +43,35 @@ def test_confusion_picture(tmp_path: Path) -> None:
     with Image.open(path) as img:
         assert img.size[0] > 150 and img.size[1] > 150
         assert len(img.getcolors(1 << 16) or []) > 3  # more than a blank canvas
+
+
+def test_figures_per_rendering_family() -> None:
+    from saree_app.train.data import Item
+    from saree_app.train.evaluate import _by_family
+
+    mask = np.zeros((4, 4), np.uint8)
+    mask[:, 2:] = 1
+    good = mask.copy()
+    bad = np.zeros_like(mask)
+    items = [
+        Item(image=Path(f"{i}.jpg"), tradition="A", families={"view": v})
+        for i, v in enumerate(("hung", "hung", "flat"))
+    ]
+    res = {
+        "items": items,
+        "logits": np.array([[2.0, 0.0], [0.0, 2.0], [2.0, 0.0]]),  # one hung photo wrong
+        "masks": [mask, mask, mask],
+        "seg_pred": [good, bad, good],
+    }
+    table = _by_family(res, np.array([0, 0, 0]))["view"]
+    assert table["hung"]["photos"] == 2 and table["flat"]["photos"] == 1
+    assert table["hung"]["top1"] == 0.5 and table["flat"]["top1"] == 1.0
+    # Body only (border and pallu absent in both): IoU 1 vs 0.5, averaged over the three parts
+    # where the absent parts count 0.
+    assert table["flat"]["part_mIoU"] > table["hung"]["part_mIoU"]
+    assert (
+        _by_family(
+            {**res, "items": [Item(image=Path("x.jpg"), tradition="A")] * 3}, np.array([0, 0, 0])
+        )
+        == {}
+    )
