@@ -22,8 +22,11 @@ WITHHELD = ("Gadwal", "Ilkal", "KotaDoria", "Sambalpuri")
 HELDOUT_FAMILIES = {"view": ["hung"], "background": ["wood"], "lighting": ["tungsten"]}
 RENDER_SIZE = 256
 EPOCHS = 20  # head epochs over pooled vectors
-SEG_EPOCHS = 3
-SEG_STEPS = 200  # per segmentation epoch (x 64 photos): enough on a 2-core CPU
+SEG_EPOCHS = 4
+SEG_STEPS = 300  # per segmentation epoch (x 64 photos): about 15 minutes on a 2-core CPU
+AUGMENT_COPIES = 1  # changed copies of every training photo in the cache (train.augment)
+SEG_ATTENTION = 1  # self-attention layers in the segmentation decoder
+SEG_DICE = 0.5  # weight of the soft Dice term beside the cross-entropy
 WIDTH = 256
 EVAL_PER_CLASS = 60  # photos per tradition evaluated in each of test and heldout
 INT8_EVAL_PER_CLASS = 10
@@ -181,6 +184,14 @@ def run(args: argparse.Namespace) -> int:
         "--eval-per-class",
         str(EVAL_PER_CLASS),
         "--rotate-augment",
+        "--augment-copies",
+        str(AUGMENT_COPIES),
+        "--seg-attention",
+        str(SEG_ATTENTION),
+        "--seg-dice",
+        str(SEG_DICE),
+        "--seg-vflip",
+        "--flip-average",
     ]
     if args.white_balance:
         argv.append("--white-balance")
