@@ -381,6 +381,14 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop every worker (the window is closing)."""
         self._refresh_timer.stop()
+        self._stop_runners()
+        self.thumbs.shutdown()
+        if self.library is not None:
+            self.library.close()
+            self.library = None
+
+    def _stop_runners(self) -> None:
+        """Stop every background task runner (waits up to 10 s each)."""
         for runner in (
             self.jobs,
             self.looker,
@@ -390,10 +398,6 @@ class MainWindow(QMainWindow):
             self.teacher,
         ):
             runner.shutdown(10000)
-        self.thumbs.shutdown()
-        if self.library is not None:
-            self.library.close()
-            self.library = None
 
     # ------------------------------------------------------------------ collection
     def open_collection(self, path: Path, threads: int | None = None) -> bool:
@@ -416,15 +420,7 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot open the collection", str(exc))
             return False
         old = self.library
-        for runner in (
-            self.jobs,
-            self.looker,
-            self.lister,
-            self.loader_jobs,
-            self.finder,
-            self.teacher,
-        ):
-            runner.shutdown(10000)
+        self._stop_runners()
         if old is not None:
             old.close()
         self.library = lib
