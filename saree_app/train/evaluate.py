@@ -232,17 +232,7 @@ def metrics(model: OnnxModel, res: Mapping[str, Any]) -> dict[str, Any]:
     out["attribute_mAP"] = float(np.mean(list(aps.values()))) if aps else float("nan")
     out["attribute_AP"] = aps
     # Segmentation: IoU accumulated over all photos that have a mask.
-    inter = np.zeros(4)
-    union = np.zeros(4)
-    n_masks = 0
-    for pred_m, gt in zip(res["seg_pred"], res["masks"], strict=True):
-        if gt is None:
-            continue
-        n_masks += 1
-        for k in range(4):
-            p, g = pred_m == k, gt == k
-            inter[k] += np.logical_and(p, g).sum()
-            union[k] += np.logical_or(p, g).sum()
+    inter, union, n_masks = _overlaps(res["seg_pred"], res["masks"])
     if n_masks:
         iou = inter / np.maximum(union, 1)
         out["seg"] = {
@@ -255,6 +245,23 @@ def metrics(model: OnnxModel, res: Mapping[str, Any]) -> dict[str, Any]:
     if by_family:
         out["by_family"] = by_family
     return out
+
+
+def _overlaps(
+    preds: Sequence[np.ndarray | None], masks: Sequence[np.ndarray | None]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per class (background, body, border, pallu): pixels in both and in either of prediction
+    and mask, summed over the photos that have a mask; and how many those are."""
+    inter, union, n = np.zeros(4), np.zeros(4), 0
+    for pred_m, gt in zip(preds, masks, strict=True):
+        if gt is None:
+            continue
+        n += 1
+        for k in range(4):
+            p, g = pred_m == k, gt == k
+            inter[k] += np.logical_and(p, g).sum()
+            union[k] += np.logical_or(p, g).sum()
+    return inter, union, n
 
 
 def _by_family(res: Mapping[str, Any], y_all: np.ndarray) -> dict[str, dict[str, Any]]:
@@ -270,14 +277,10 @@ def _by_family(res: Mapping[str, Any], y_all: np.ndarray) -> dict[str, dict[str,
         for value in values:
             rows = [i for i, it in enumerate(items) if it.families.get(kind) == value]
             known = [i for i in rows if y_all[i] >= 0]
-            inter, union = np.zeros(3), np.zeros(3)
-            for i in rows:
-                gt, pm = res["masks"][i], res["seg_pred"][i]
-                if gt is None:
-                    continue
-                for k in (1, 2, 3):
-                    inter[k - 1] += np.logical_and(pm == k, gt == k).sum()
-                    union[k - 1] += np.logical_or(pm == k, gt == k).sum()
+            inter, union, _ = _overlaps(
+                [res["seg_pred"][i] for i in rows], [res["masks"][i] for i in rows]
+            )
+            inter, union = inter[1:], union[1:]  # the parts: body, border, pallu
             table[value] = {
                 "photos": len(rows),
                 "top1": float((pred[known] == y_all[known]).mean()) if known else float("nan"),
