@@ -130,14 +130,11 @@ class Trainer:
         if augment:
             # Mirror maps and masks together: a cheap stand-in for photo augmentation, which the
             # cache rules out (a mirrored photo's features are close to mirrored features).
-            flip = torch.rand(len(rows)) < 0.5
-            xs = [torch.where(flip[:, None, None, None], x.flip(-1), x) for x in xs]
-            m = torch.where(flip[:, None, None], m.flip(-1), m)
-            if self.cfg.seg_vflip:
-                # Upside down too: a hanging saree shows its pallu at the bottom.
+            # Upside down too with seg_vflip: a hanging saree shows its pallu at the bottom.
+            for dim in (-1, -2) if self.cfg.seg_vflip else (-1,):
                 flip = torch.rand(len(rows)) < 0.5
-                xs = [torch.where(flip[:, None, None, None], x.flip(-2), x) for x in xs]
-                m = torch.where(flip[:, None, None], m.flip(-2), m)
+                xs = [torch.where(flip[:, None, None, None], x.flip(dim), x) for x in xs]
+                m = torch.where(flip[:, None, None], m.flip(dim), m)
         return xs, m
 
     def _segment(self, xs: list[torch.Tensor]) -> torch.Tensor:

@@ -314,13 +314,12 @@ class PartAwareNet(nn.Module):
         n = image.shape[0]
         outs = self.single(torch.cat([image, image.flip(-1)]))
         a, b = [o[:n] for o in outs], [o[n:] for o in outs]
+        # The mirrored photo's maps (seg, cam) are mirrored back before averaging; the CAMs of
+        # both halves still sum to their logits, so the average still sums to the averaged logits.
+        b[2], b[3] = b[2].flip(-1), b[3].flip(-1)
         logits, part_logits, seg, cam, attributes, embedding, part_embeddings = (
             (x + y) / 2 for x, y in zip(a, b, strict=True)
         )
-        # The mirrored photo's maps are mirrored back before averaging; the CAMs of both halves
-        # still sum to their logits, so the average still sums to the averaged logits.
-        seg = (a[2] + b[2].flip(-1)) / 2
-        cam = (a[3] + b[3].flip(-1)) / 2
         embedding = F.normalize(embedding, dim=-1)
         part_embeddings = F.normalize(part_embeddings, dim=-1)
         return logits, part_logits, seg, cam, attributes, embedding, part_embeddings
