@@ -90,6 +90,14 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         help="self-attention layers across the whole cloth in the segmentation decoder",
     )
     p.add_argument(
+        "--seg-tuned-blocks",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the segmentation decoder trains its own copy of the last N (0-6) stride-16 "
+        "backbone blocks; the classifier keeps the frozen ones",
+    )
+    p.add_argument(
         "--seg-dice", type=float, default=0.0, help="weight of a soft Dice term in segmentation"
     )
     p.add_argument(
@@ -279,6 +287,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         white_balance=args.white_balance,
         flip_average=args.flip_average,
         seg_attention=args.seg_attention,
+        seg_tuned_blocks=args.seg_tuned_blocks,
         seg_dice=args.seg_dice,
         seg_vflip=args.seg_vflip,
     )
@@ -311,7 +320,13 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         "train_seconds": round(train_s, 1),
         "seed": args.seed,
         "command": "saree train " + " ".join(shlex.quote(a) for a in getattr(args, "argv", [])),
-        "note": "frozen ImageNet EfficientNet-Lite0 backbone; heads trained on cached features",
+        "note": "frozen ImageNet EfficientNet-Lite0 backbone; heads trained on cached features"
+        + (
+            f"; the segmentation decoder tunes its own copy of the last {cfg.seg_tuned_blocks} "
+            "stride-16 blocks"
+            if cfg.seg_tuned_blocks
+            else ""
+        ),
         "known_quantiles": known_quantiles,
     }
     final = cache_dir / "final.pt"

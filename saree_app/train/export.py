@@ -106,8 +106,14 @@ def build_manifest(
         "architecture": {
             "backbone": "EfficientNet-Lite0 "
             + ("(ImageNet weights, frozen)" if pretrained else "(random weights)"),
-            "heads": "FPN seg decoder (stride 8, stride-4 refinement); part-aware pooling under "
-            "soft masks at stride 16; linear tradition/attribute/embedding heads",
+            "heads": "FPN seg decoder (stride 8, stride-4 refinement"
+            + (
+                f", own tuned copy of the last {cfg.seg_tuned_blocks} stride-16 blocks"
+                if cfg.seg_tuned_blocks
+                else ""
+            )
+            + "); part-aware pooling under soft masks at stride 16; linear "
+            "tradition/attribute/embedding heads",
             "opset": OPSET,
             "config": cfg.to_dict(),
         },

@@ -25,7 +25,18 @@ from saree_app.train.cache import NO_MASK, FeatureCache
 from saree_app.train.net import NetConfig, PartAwareNet
 
 Log = Callable[[str], None]
-SEG_MODULES = ("lat32", "lat16", "ctx16", "attn16", "lat8", "up16", "smooth8", "seg8", "edge4")
+SEG_MODULES = (
+    "lat32",
+    "lat16",
+    "ctx16",
+    "attn16",
+    "lat8",
+    "up16",
+    "smooth8",
+    "seg8",
+    "edge4",
+    "seg_blocks",
+)
 
 
 @dataclass
@@ -49,6 +60,8 @@ class TrainConfig:
     seg_attention: int = 0  # self-attention layers in the segmentation decoder (NetConfig)
     seg_dice: float = 0.0  # weight of a soft Dice term on the parts (IoU-like, beside the CE)
     seg_vflip: bool = False  # also flip cached maps upside down in stage 1
+    seg_tuned_blocks: int = 0  # stride-16 backbone blocks the seg decoder tunes a copy of
+    seg_block_lr: float = 5e-4  # their learning rate: pretrained weights move slower
     feature_noise: float = 0.1  # Gaussian noise on standardised pooled vectors (stage 3)
     label_smoothing: float = 0.05
     metric_scale: float = 16.0  # normalised-softmax (proxy) metric loss scale
@@ -107,6 +120,7 @@ class Trainer:
             white_balance=cfg.white_balance,
             flip_average=cfg.flip_average,
             seg_attention=cfg.seg_attention,
+            seg_tuned_blocks=cfg.seg_tuned_blocks,
         )
         self.net = PartAwareNet(self.net_cfg, pretrained=pretrained)
         c, d = len(labels), cfg.embedding_dim
@@ -141,7 +155,8 @@ class Trainer:
         s4, s8, s16, s32 = xs
         with torch.no_grad():
             n32 = self.net.backbone.neck(s32)
-        return self.net.heads.segment(s4, s8, s16, n32)
+            tune_in = self.net.tune_input(s8)
+        return self.net.heads.segment(s4, s8, s16, n32, tune_in)
 
     def train_seg(self, rows: np.ndarray, checkpoint: Path | None, should_stop: Any) -> None:
         """Stage 1 on the rows that have a part mask."""
@@ -149,13 +164,19 @@ class Trainer:
         rows = rows[self.has_mask[rows]]
         heads = self.net.heads
         params = [p for name, p in heads.named_parameters() if name.split(".")[0] in SEG_MODULES]
+        tuned = {id(p) for p in heads.seg_blocks.parameters()}
         if not len(rows):
             self.log("no part masks: the segmentation head stays untrained (whole photo = saree)")
             with torch.no_grad():
                 heads.seg8.bias.copy_(torch.tensor([-4.0, 4.0, 0.0, 0.0]))
             self.stage = "heads"
             return
-        opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        groups = [
+            {"params": [p for p in params if id(p) not in tuned], "base_lr": cfg.lr},
+            {"params": [p for p in params if id(p) in tuned], "base_lr": cfg.seg_block_lr},
+        ]
+        groups = [g for g in groups if g["params"]]
+        opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
         if self._opt_state is not None and self._opt_state.get("stage") == "seg":
             opt.load_state_dict(self._opt_state["state"])
         steps = math.ceil(len(rows) / cfg.batch_size)
@@ -175,7 +196,8 @@ class Trainer:
                     continue
                 step = self.seg_epoch * steps + s
                 for g in opt.param_groups:
-                    g["lr"] = _cosine(cfg.lr, step, total)
+                    # base_lr: a checkpoint from before the tuned blocks has one group, at cfg.lr
+                    g["lr"] = _cosine(g.get("base_lr", cfg.lr), step, total)
                 xs, m = self._maps(batch, augment=True)
                 seg = self._segment(xs)
                 seg_up = F.interpolate(seg, size=m.shape[-2:], mode="bilinear", align_corners=False)
@@ -218,7 +240,7 @@ class Trainer:
             xs, m = self._maps(rows, augment=False)
             s4, s8, s16, s32 = xs
             n32 = self.net.backbone.neck(s32)
-            seg = heads.segment(s4, s8, s16, n32)
+            seg = heads.segment(s4, s8, s16, n32, self.net.tune_input(s8))
             p, *_ = heads.pool(seg, s8, s16, n32)
             pooled.append(p)
             # Part presence from the true mask where there is one, else from the prediction.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ SEG_CLASSES = ("background", "body", "border", "pallu")
 C4, C8, C16, C32, NECK = 24, 40, 112, 320, 1280
 # Last block index of each stride in Lite0's 16 MBConv blocks.
 _TAPS = {2: "s4", 4: "s8", 10: "s16", 15: "s32"}
+S16_BLOCKS = range(5, 11)  # the blocks between the stride-8 and stride-16 taps
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -41,6 +43,11 @@ class NetConfig:
     # Self-attention layers over the stride-16 cells of the segmentation decoder: whether a
     # patterned stretch is the pallu or the body depends on the whole cloth's layout.
     seg_attention: int = 0
+    # The segmentation decoder reads the stride-16 map from its own trainable copy of the last
+    # N stride-16 backbone blocks (0 to 6): frozen ImageNet features do not say which stripe
+    # is a border, and the classifier keeps pooling the frozen map, so tuning it for parts
+    # costs the tradition features nothing. The copy starts from the ImageNet weights.
+    seg_tuned_blocks: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -107,6 +114,12 @@ class Backbone(nn.Module):
             if i in _TAPS:
                 taps[_TAPS[i]] = x
         return taps["s4"], taps["s8"], taps["s16"], taps["s32"]
+
+    def run_blocks(self, x: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        """Blocks start..stop-1 on a map (the frozen part of the tuned segmentation branch)."""
+        for block in self.blocks[start:stop]:
+            x = block(x)
+        return x
 
     def balance(self, x: torch.Tensor) -> torch.Tensor:
         """Grey-world white balance inside the model: a tungsten or window cast is divided out
@@ -187,6 +200,10 @@ class Heads(nn.Module):
             ]
         )
         self.attn16 = nn.Sequential(*[GlobalAttention(96) for _ in range(cfg.seg_attention)])
+        if not 0 <= cfg.seg_tuned_blocks <= len(S16_BLOCKS):
+            raise ValueError(f"seg_tuned_blocks must be 0 to {len(S16_BLOCKS)}")
+        # Filled with copies of the backbone's blocks by PartAwareNet (they need its weights).
+        self.seg_blocks = nn.Sequential()
         self.lat8 = nn.Conv2d(C8, 64, 1)
         self.up16 = nn.Conv2d(96, 64, 1)
         self.smooth8 = nn.Sequential(_cbr(64, 64, 3, groups=64), _cbr(64, 64))
@@ -208,11 +225,28 @@ class Heads(nn.Module):
         self.emb = nn.Linear(h, d)
         self.part_emb = nn.ModuleList([_mlp(FEAT, h // 4, d, cfg.dropout) for _ in PARTS])
 
+    def train(self, mode: bool = True) -> Heads:
+        """The tuned blocks keep their ImageNet batch-norm statistics: batches of cached maps
+        are small and correlated, and running statistics learnt from them would drift."""
+        super().train(mode)
+        self.seg_blocks.eval()
+        return self
+
     def segment(
-        self, s4: torch.Tensor, s8: torch.Tensor, s16: torch.Tensor, n32: torch.Tensor
+        self,
+        s4: torch.Tensor,
+        s8: torch.Tensor,
+        s16: torch.Tensor,
+        n32: torch.Tensor,
+        tune_in: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Part segmentation logits at stride 4."""
+        """Part segmentation logits at stride 4. `tune_in`: the input of the tuned blocks
+        (PartAwareNet.tune_input), needed when there are any."""
         up = F.interpolate
+        if len(self.seg_blocks):
+            if tune_in is None:
+                raise ValueError("the tuned segmentation blocks need their input map")
+            s16 = self.seg_blocks(tune_in)
         p16 = self.lat16(s16) + up(self.lat32(n32), size=s16.shape[-2:], mode="nearest")
         p16 = self.attn16(p16 + self.ctx16(p16))
         p8 = self.lat8(s8) + self.up16(
@@ -287,9 +321,11 @@ class Heads(nn.Module):
         s16: torch.Tensor,
         s32: torch.Tensor,
         n32: torch.Tensor,
+        *,
+        tune_in: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, ...]:
         """Backbone maps -> the seven contract outputs (OUTPUTS order)."""
-        seg = self.segment(s4, s8, s16, n32)
+        seg = self.segment(s4, s8, s16, n32, tune_in)
         pooled, f16, w16, w8 = self.pool(seg, s8, s16, n32)
         logits, part_logits, attributes, embedding, part_embeddings = self.classify(pooled)
         cam = self.cam(s8, f16, w16, w8)
@@ -306,6 +342,20 @@ class PartAwareNet(nn.Module):
         self.cfg = cfg
         self.backbone = Backbone(cfg.size, pretrained=pretrained, white_balance=cfg.white_balance)
         self.heads = Heads(cfg)
+        n = cfg.seg_tuned_blocks
+        self.tune_from = S16_BLOCKS.stop - n
+        if n:
+            tuned = self.backbone.blocks[self.tune_from : S16_BLOCKS.stop]
+            self.heads.seg_blocks = nn.Sequential(*copy.deepcopy(list(tuned)))
+            for p in self.heads.seg_blocks.parameters():
+                p.requires_grad_(True)
+            self.heads.seg_blocks.eval()
+
+    def tune_input(self, s8: torch.Tensor) -> torch.Tensor | None:
+        """The map the tuned segmentation blocks read: frozen blocks from stride 8 up to them."""
+        if not self.cfg.seg_tuned_blocks:
+            return None
+        return self.backbone.run_blocks(s8, S16_BLOCKS.start, self.tune_from)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Full network, as exported to ONNX."""
@@ -327,7 +377,7 @@ class PartAwareNet(nn.Module):
     def single(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """One pass over the photos as they are."""
         s4, s8, s16, s32 = self.backbone(image)
-        return self.heads(s4, s8, s16, s32, self.backbone.neck(s32))
+        return self.heads(s4, s8, s16, s32, self.backbone.neck(s32), tune_in=self.tune_input(s8))
 
     def forward_cached(
         self, s4: torch.Tensor, s8: torch.Tensor, s16: torch.Tensor, s32: torch.Tensor
@@ -335,4 +385,5 @@ class PartAwareNet(nn.Module):
         """Heads on cached backbone maps (training on the feature cache)."""
         with torch.no_grad():
             n32 = self.backbone.neck(s32)
-        return self.heads(s4, s8, s16, s32, n32)
+            tune_in = self.tune_input(s8)
+        return self.heads(s4, s8, s16, s32, n32, tune_in=tune_in)

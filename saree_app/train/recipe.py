@@ -23,10 +23,11 @@ HELDOUT_FAMILIES = {"view": ["hung"], "background": ["wood"], "lighting": ["tung
 RENDER_SIZE = 256
 EPOCHS = 20  # head epochs over pooled vectors
 SEG_EPOCHS = 4
-SEG_STEPS = 300  # per segmentation epoch (x 64 photos): about 15 minutes on a 2-core CPU
+SEG_STEPS = 300  # per segmentation epoch (x 64 photos): about 45 minutes on a 2-core CPU
 AUGMENT_COPIES = 1  # changed copies of every training photo in the cache (train.augment)
 SEG_ATTENTION = 1  # self-attention layers in the segmentation decoder
 SEG_DICE = 0.5  # weight of the soft Dice term beside the cross-entropy
+SEG_TUNED_BLOCKS = 3  # stride-16 blocks the segmentation decoder tunes its own copy of
 WIDTH = 256
 EVAL_PER_CLASS = 60  # photos per tradition evaluated in each of test and heldout
 INT8_EVAL_PER_CLASS = 10
@@ -190,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
         str(SEG_ATTENTION),
         "--seg-dice",
         str(SEG_DICE),
+        "--seg-tuned-blocks",
+        str(SEG_TUNED_BLOCKS),
         "--seg-vflip",
         "--flip-average",
     ]

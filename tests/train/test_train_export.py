@@ -144,3 +144,33 @@ def test_soft_dice_is_zero_for_a_perfect_answer_and_ignores_unlabelled_pixels() 
     assert float(soft_dice_loss(unlabelled, target)) < 1e-3
     wrong = perfect.roll(1, dims=1)  # every pixel given the next class
     assert float(soft_dice_loss(wrong.float(), target)) > 0.7
+
+
+def test_tuned_segmentation_blocks_start_as_the_backbone_and_export(tmp_path: Path) -> None:
+    torch.manual_seed(5)
+    base = {"num_classes": 3, "num_attributes": 2, "size": 64, "width": 32, "embedding_dim": 8}
+    tuned = PartAwareNet(NetConfig(**base, seg_tuned_blocks=2), pretrained=True).eval()
+    plain = PartAwareNet(NetConfig(**base), pretrained=True).eval()
+    state = {k: v for k, v in tuned.heads.state_dict().items() if not k.startswith("seg_blocks")}
+    plain.heads.load_state_dict(state)
+    assert len(tuned.heads.seg_blocks) == 2
+    assert all(p.requires_grad for p in tuned.heads.seg_blocks.parameters())
+    assert not any(p.requires_grad for p in tuned.backbone.parameters())
+    tuned.train()  # the copy keeps its ImageNet batch-norm statistics in training too
+    assert not tuned.heads.seg_blocks.training and tuned.heads.lat16.training
+    tuned.eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        # An untouched copy of the backbone's blocks answers as the frozen blocks do.
+        torch.testing.assert_close(tuned(x)[2], plain(x)[2], atol=1e-5, rtol=1e-5)
+        for p in tuned.heads.seg_blocks.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+        seg = tuned(x)[2]
+        logits = tuned(x)[0]
+    assert not torch.allclose(seg, plain(x)[2].detach(), atol=1e-3)
+    path = export_onnx(tuned, tmp_path / "tuned.onnx")
+    got = _session(path).run(None, {"image": x.numpy()})
+    assert np.abs(got[0] - logits.numpy()).max() <= 1e-4
+    assert np.abs(got[2] - seg.numpy()).max() <= 1e-3
+    with pytest.raises(ValueError, match="0 to 6"):
+        PartAwareNet(NetConfig(**base, seg_tuned_blocks=7), pretrained=False)

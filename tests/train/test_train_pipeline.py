@@ -18,8 +18,9 @@ TINY = [
     "--seg-epochs", "1", "--batch-size", "4", "--size", "64", "--width", "32",
     "--embedding-dim", "16", "--no-pretrained", "--threads", "1",
 ]  # fmt: skip
-# Changed copies in the cache and a mirror-averaging export, as the shipped model is trained.
-AUGMENT = ["--augment-copies", "1", "--flip-average"]
+# Changed copies in the cache, a mirror-averaging export and a tuned copy of a stride-16
+# block in the segmentation decoder, as the shipped model is trained.
+AUGMENT = ["--augment-copies", "1", "--flip-average", "--seg-tuned-blocks", "1"]
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +98,30 @@ def test_train_exports_a_model_with_report(trained: tuple[Path, Path]) -> None:
     loaded = ModelManifest.load(out / "saree-model.json")
     assert loaded.labels == ("Banarasi", "Kanchipuram", "PochampallyIkat")
     assert len(loaded.prototypes) == 3
+
+
+@pytest.mark.slow
+def test_segmentation_tunes_its_copy_of_a_block_and_not_the_backbone(
+    trained: tuple[Path, Path],
+) -> None:
+    import torch
+
+    from saree_app.train.loop import seed_everything
+    from saree_app.train.net import NetConfig, PartAwareNet
+
+    _, cache = trained
+    state = torch.load(cache / "final.pt", map_location="cpu", weights_only=False)
+    assert state["net_config"]["seg_tuned_blocks"] == 1
+    seed_everything(state["training"]["seed"])  # the network as training built it, untrained
+    start = PartAwareNet(NetConfig(**state["net_config"]), pretrained=False)
+    copied = start.heads.seg_blocks[0].state_dict()
+    for name, value in start.backbone.blocks[10].state_dict().items():
+        torch.testing.assert_close(copied[name], value)  # the copy starts as the backbone
+    learnt = {k[len("seg_blocks.0.") :]: v for k, v in state["heads"].items() if "seg_blocks" in k}
+    moved = [n for n, v in copied.items() if not torch.equal(learnt[n], v)]
+    assert any("weight" in n for n in moved)  # training changed the copy ...
+    frozen_stats = [n for n in copied if "running" in n]
+    assert frozen_stats and not set(frozen_stats) & set(moved)  # ... but not its BN statistics
 
 
 @pytest.mark.slow
