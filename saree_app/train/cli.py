@@ -93,6 +93,7 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         "--seg-tuned-blocks",
         type=int,
         default=0,
+        choices=range(7),
         metavar="N",
         help="the segmentation decoder trains its own copy of the last N (0-6) stride-16 "
         "backbone blocks; the classifier keeps the frozen ones",

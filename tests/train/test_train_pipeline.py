@@ -172,3 +172,13 @@ def test_unknown_tradition_folder_is_a_clear_error(
     assert status == 2
     err = capsys.readouterr().err
     assert "'Kanchipram' is not a tradition" in err and "Kanchipuram" in err
+
+
+def test_too_many_tuned_blocks_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--data", str(tmp_path), "--out", str(tmp_path / "m"), "--seg-tuned-blocks", "7"])
+    assert stop.value.code == 2
+    assert "--seg-tuned-blocks: invalid choice: 7" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
