@@ -151,12 +151,13 @@ class Trainer:
                 m = torch.where(flip[:, None, None], m.flip(dim), m)
         return xs, m
 
-    def _segment(self, xs: list[torch.Tensor]) -> torch.Tensor:
+    def _segment(self, xs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cached maps -> (segmentation logits, the 1280-channel neck map pooling reads)."""
         s4, s8, s16, s32 = xs
         with torch.no_grad():
             n32 = self.net.backbone.neck(s32)
             tune_in = self.net.tune_input(s8)
-        return self.net.heads.segment(s4, s8, s16, n32, tune_in)
+        return self.net.heads.segment(s4, s8, s16, n32, tune_in), n32
 
     def train_seg(self, rows: np.ndarray, checkpoint: Path | None, should_stop: Any) -> None:
         """Stage 1 on the rows that have a part mask."""
@@ -199,7 +200,7 @@ class Trainer:
                     # base_lr: a checkpoint from before the tuned blocks has one group, at cfg.lr
                     g["lr"] = _cosine(g.get("base_lr", cfg.lr), step, total)
                 xs, m = self._maps(batch, augment=True)
-                seg = self._segment(xs)
+                seg, _ = self._segment(xs)
                 seg_up = F.interpolate(seg, size=m.shape[-2:], mode="bilinear", align_corners=False)
                 loss = F.cross_entropy(seg_up, m, weight=self.seg_w, ignore_index=-1)
                 if cfg.seg_dice:
@@ -238,9 +239,8 @@ class Trainer:
         for s in range(0, n, batch):
             rows = np.arange(s, min(n, s + batch))
             xs, m = self._maps(rows, augment=False)
-            s4, s8, s16, s32 = xs
-            n32 = self.net.backbone.neck(s32)
-            seg = heads.segment(s4, s8, s16, n32, self.net.tune_input(s8))
+            seg, n32 = self._segment(xs)
+            _, s8, s16, _ = xs
             p, *_ = heads.pool(seg, s8, s16, n32)
             pooled.append(p)
             # Part presence from the true mask where there is one, else from the prediction.

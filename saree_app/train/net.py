@@ -378,12 +378,3 @@ class PartAwareNet(nn.Module):
         """One pass over the photos as they are."""
         s4, s8, s16, s32 = self.backbone(image)
         return self.heads(s4, s8, s16, s32, self.backbone.neck(s32), tune_in=self.tune_input(s8))
-
-    def forward_cached(
-        self, s4: torch.Tensor, s8: torch.Tensor, s16: torch.Tensor, s32: torch.Tensor
-    ) -> tuple[torch.Tensor, ...]:
-        """Heads on cached backbone maps (training on the feature cache)."""
-        with torch.no_grad():
-            n32 = self.backbone.neck(s32)
-            tune_in = self.tune_input(s8)
-        return self.heads(s4, s8, s16, s32, n32, tune_in=tune_in)
