@@ -83,6 +83,11 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         help="the exported model also reads the mirrored photo and averages both answers",
     )
     p.add_argument(
+        "--rotate-average",
+        action="store_true",
+        help="the exported model also reads the photo turned a quarter turn and averages",
+    )
+    p.add_argument(
         "--seg-attention",
         type=int,
         default=0,
@@ -167,6 +172,11 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
         "--flip-average",
         choices=("yes", "no"),
         help="override the checkpoint: average the answers for the photo and its mirror image",
+    )
+    p.add_argument(
+        "--rotate-average",
+        choices=("yes", "no"),
+        help="override the checkpoint: average the answers for the photo and it turned a quarter",
     )
 
 
@@ -287,6 +297,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         max_steps_per_epoch=args.max_steps,
         white_balance=args.white_balance,
         flip_average=args.flip_average,
+        rotate_average=args.rotate_average,
         seg_attention=args.seg_attention,
         seg_tuned_blocks=args.seg_tuned_blocks,
         seg_dice=args.seg_dice,
@@ -502,6 +513,8 @@ def run_export(args: argparse.Namespace) -> int:
         cfg = NetConfig(**state["net_config"])
         if args.flip_average:
             cfg = dataclasses.replace(cfg, flip_average=args.flip_average == "yes")
+        if args.rotate_average:
+            cfg = dataclasses.replace(cfg, rotate_average=args.rotate_average == "yes")
         net = PartAwareNet(cfg, pretrained=bool(state.get("pretrained", True)))
         net.heads.load_state_dict(state["heads"])
     except (KeyError, RuntimeError, TypeError, OSError) as exc:

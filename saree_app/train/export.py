@@ -22,6 +22,7 @@ from saree_app.train.net import (
     SEG_CLASSES,
     NetConfig,
     PartAwareNet,
+    view_names,
 )
 
 FORMAT = "saree-model/1"
@@ -114,6 +115,7 @@ def build_manifest(
             )
             + "); part-aware pooling under soft masks at stride 16; linear "
             "tradition/attribute/embedding heads",
+            "averaged_views": view_names(cfg),
             "opset": OPSET,
             "config": cfg.to_dict(),
         },

@@ -8,6 +8,7 @@ those pooled vectors: cheap enough on a 2-core CPU for many epochs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import time
@@ -57,6 +58,7 @@ class TrainConfig:
     dropout: float = 0.3
     white_balance: bool = False  # grey-world balance inside the model (needs a matching cache)
     flip_average: bool = False  # exported model averages photo and mirror image (NetConfig)
+    rotate_average: bool = False  # ... and the photo turned a quarter (NetConfig)
     seg_attention: int = 0  # self-attention layers in the segmentation decoder (NetConfig)
     seg_dice: float = 0.0  # weight of a soft Dice term on the parts (IoU-like, beside the CE)
     seg_vflip: bool = False  # also flip cached maps upside down in stage 1
@@ -119,6 +121,7 @@ class Trainer:
             dropout=cfg.dropout,
             white_balance=cfg.white_balance,
             flip_average=cfg.flip_average,
+            rotate_average=cfg.rotate_average,
             seg_attention=cfg.seg_attention,
             seg_tuned_blocks=cfg.seg_tuned_blocks,
         )
@@ -501,7 +504,11 @@ class Trainer:
         if state["labels"] != self.labels or state["attributes"] != self.attributes:
             raise ValueError(f"{path}: checkpoint was trained on other labels; start afresh")
         try:
-            same = NetConfig(**state.get("net_config", {})) == self.net_cfg
+            # Which views the exported model averages is chosen at export, not learnt: a
+            # checkpoint resumes under either choice.
+            views = {"flip_average": False, "rotate_average": False}
+            saved = dataclasses.replace(NetConfig(**state.get("net_config", {})), **views)
+            same = saved == dataclasses.replace(self.net_cfg, **views)
         except TypeError:
             same = False
         if not same:

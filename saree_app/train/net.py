@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -40,6 +41,11 @@ class NetConfig:
     # mirrored back): about twice the inference time for answers that do not depend on which
     # way round the cloth was photographed. Training on cached maps never uses it.
     flip_average: bool = False
+    # The exported model also reads the photo turned a quarter turn and averages (maps turned
+    # back): a saree hung or photographed upright shows its length running down, and the
+    # training photos' turned copies taught the heads both ways; asking both ways and averaging
+    # answers steadier than either alone. Doubles the inference time again.
+    rotate_average: bool = False
     # Self-attention layers over the stride-16 cells of the segmentation decoder: whether a
     # patterned stretch is the pallu or the body depends on the whole cloth's layout.
     seg_attention: int = 0
@@ -332,6 +338,48 @@ class Heads(nn.Module):
         return logits, part_logits, seg, cam, attributes, embedding, part_embeddings
 
 
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _same(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def _mirror(x: torch.Tensor) -> torch.Tensor:
+    return x.flip(-1)
+
+
+def _quarter_turn(x: torch.Tensor) -> torch.Tensor:
+    """A quarter turn anticlockwise (numpy's rot90) of square maps, as flip and transpose."""
+    return x.transpose(-2, -1).flip(-2)
+
+
+def _quarter_turn_back(x: torch.Tensor) -> torch.Tensor:
+    return x.flip(-2).transpose(-2, -1)
+
+
+def _then(first: Transform, second: Transform) -> Transform:
+    return lambda x: second(first(x))
+
+
+def _views(flip: bool, rotate: bool) -> list[tuple[str, Transform, Transform]]:
+    """(name, photo -> view, view's maps -> photo) for each view the exported model averages."""
+    views: list[tuple[str, Transform, Transform]] = [("photo", _same, _same)]
+    if flip:
+        views.append(("mirror image", _mirror, _mirror))
+    if rotate:
+        views += [
+            (f"{name} turned a quarter", _then(f, _quarter_turn), _then(_quarter_turn_back, b))
+            for name, f, b in list(views)
+        ]
+    return views
+
+
+def view_names(cfg: NetConfig) -> list[str]:
+    """The views whose answers the exported model averages, in words (for the manifest)."""
+    return [name for name, _f, _b in _views(cfg.flip_average, cfg.rotate_average)]
+
+
 class PartAwareNet(nn.Module):
     """Photo tensor (N x 3 x S x S, normalised) -> the seven contract outputs."""
 
@@ -359,16 +407,18 @@ class PartAwareNet(nn.Module):
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Full network, as exported to ONNX."""
-        if not self.cfg.flip_average:
+        views = _views(self.cfg.flip_average, self.cfg.rotate_average)
+        if len(views) == 1:
             return self.single(image)
         n = image.shape[0]
-        outs = self.single(torch.cat([image, image.flip(-1)]))
-        a, b = [o[:n] for o in outs], [o[n:] for o in outs]
-        # The mirrored photo's maps (seg, cam) are mirrored back before averaging; the CAMs of
-        # both halves still sum to their logits, so the average still sums to the averaged logits.
-        b[2], b[3] = b[2].flip(-1), b[3].flip(-1)
+        outs = self.single(torch.cat([to_view(image) for _name, to_view, _back in views]))
+        parts = [[o[i * n : (i + 1) * n] for o in outs] for i in range(len(views))]
+        for (_name, _to_view, back), p in zip(views, parts, strict=True):
+            # Each view's maps (seg, cam) are turned back onto the photo before averaging; the
+            # CAMs of every view still sum to its logits, so the average sums to the average.
+            p[2], p[3] = back(p[2]), back(p[3])
         logits, part_logits, seg, cam, attributes, embedding, part_embeddings = (
-            (x + y) / 2 for x, y in zip(a, b, strict=True)
+            sum(xs[1:], xs[0]) / len(xs) for xs in zip(*parts, strict=True)
         )
         embedding = F.normalize(embedding, dim=-1)
         part_embeddings = F.normalize(part_embeddings, dim=-1)

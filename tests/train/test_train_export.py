@@ -133,6 +133,57 @@ def test_flip_average_answers_the_same_for_a_mirrored_photo(tmp_path: Path) -> N
     assert np.abs(got[0] - logits.numpy()).max() <= 1e-4
 
 
+def test_rotate_average_is_the_mean_over_turned_and_mirrored_views(tmp_path: Path) -> None:
+    torch.manual_seed(5)
+    cfg = NetConfig(
+        num_classes=4,
+        num_attributes=3,
+        size=64,
+        width=32,
+        embedding_dim=8,
+        flip_average=True,
+        rotate_average=True,
+        seg_attention=1,
+    )
+    net = PartAwareNet(cfg, pretrained=True).eval()
+    with torch.no_grad():
+        torch.nn.init.normal_(net.heads.attn16[0].out.weight, std=0.1)
+        net.heads.mu.uniform_(0.0, 1.0)
+        net.heads.sd.uniform_(0.5, 2.0)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        logits, _, seg, cam, _, emb, _ = net(x)
+        mirrored = net(x.flip(-1))
+        # The reference: numpy's quarter turns, each view's maps turned back by hand.
+        xs = x.numpy()
+        views = [xs, xs[..., ::-1], np.rot90(xs, 1, (2, 3)), np.rot90(xs[..., ::-1], 1, (2, 3))]
+        outs = [net.single(torch.from_numpy(np.ascontiguousarray(v))) for v in views]
+    seg_back = [
+        outs[0][2].numpy(),
+        outs[1][2].numpy()[..., ::-1],
+        np.rot90(outs[2][2].numpy(), -1, (2, 3)),
+        np.rot90(outs[3][2].numpy(), -1, (2, 3))[..., ::-1],
+    ]
+    np.testing.assert_allclose(seg.numpy(), np.mean(seg_back, axis=0), atol=1e-4)
+    mean_logits = np.mean([o[0].numpy() for o in outs], axis=0)
+    np.testing.assert_allclose(logits.numpy(), mean_logits, atol=1e-4)
+    # A turned view answers differently, so the average is not just the untouched photo.
+    assert np.abs(outs[2][0].numpy() - outs[0][0].numpy()).max() > 1e-3
+    # Mirroring the photo only reorders the four views: same answer, maps mirrored.
+    torch.testing.assert_close(mirrored[0], logits, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(mirrored[2], seg.flip(-1), atol=1e-4, rtol=1e-4)
+    np.testing.assert_allclose(  # averaged CAMs still sum to the averaged logits
+        cam.sum(dim=(2, 3)).numpy() + net.heads.cam_bias().detach().numpy(),
+        logits.numpy(),
+        atol=1e-4,
+    )
+    np.testing.assert_allclose(np.linalg.norm(emb.numpy(), axis=1), 1.0, atol=1e-5)
+    path = export_onnx(net, tmp_path / "turned.onnx")
+    got = _session(path).run(None, {"image": x.numpy()})
+    assert np.abs(got[0] - logits.numpy()).max() <= 1e-4
+    np.testing.assert_allclose(got[2], seg.numpy(), atol=1e-4)
+
+
 def test_soft_dice_is_zero_for_a_perfect_answer_and_ignores_unlabelled_pixels() -> None:
     from saree_app.train.loop import soft_dice_loss
 

@@ -141,12 +141,15 @@ def test_training_resumes_from_its_checkpoint(
             "2",
             *TINY,
             *AUGMENT,
+            "--rotate-average",  # an export-time choice: the checkpoint still resumes
         ]
     )
     assert status == 0
     assert "resumed from" in capsys.readouterr().err
-    history = json.loads((tmp_path / "saree-model.json").read_text())["training"]["history"]
+    manifest = json.loads((tmp_path / "saree-model.json").read_text())
+    history = manifest["training"]["history"]
     assert [(h["stage"], h["epoch"]) for h in history] == [("seg", 1), ("heads", 1), ("heads", 2)]
+    assert manifest["architecture"]["config"]["rotate_average"] is True
 
 
 @pytest.mark.slow
@@ -158,9 +161,22 @@ def test_export_model_from_final_checkpoint(trained: tuple[Path, Path], tmp_path
     assert manifest["architecture"]["config"]["flip_average"] is True
     single = tmp_path / "single"
     argv = ["--checkpoint", str(cache / "final.pt"), "--out", str(single), "--flip-average", "no"]
+    argv += ["--rotate-average", "no"]
     assert cli.export_main(argv) == 0
     manifest = json.loads((single / "saree-model.json").read_text())
     assert manifest["architecture"]["config"]["flip_average"] is False
+    assert manifest["architecture"]["averaged_views"] == ["photo"]
+    turned = tmp_path / "turned"
+    argv = ["--checkpoint", str(cache / "final.pt"), "--out", str(turned)]
+    argv += ["--rotate-average", "yes"]
+    assert cli.export_main(argv) == 0
+    manifest = json.loads((turned / "saree-model.json").read_text())
+    assert manifest["architecture"]["averaged_views"] == [
+        "photo",
+        "mirror image",
+        "photo turned a quarter",
+        "mirror image turned a quarter",
+    ]
 
 
 def test_unknown_tradition_folder_is_a_clear_error(
