@@ -517,6 +517,14 @@ def run_export(args: argparse.Namespace) -> int:
             cfg = dataclasses.replace(cfg, rotate_average=args.rotate_average == "yes")
         net = PartAwareNet(cfg, pretrained=bool(state.get("pretrained", True)))
         net.heads.load_state_dict(state["heads"])
+        training = dict(state.get("training") or {})
+        if args.flip_average or args.rotate_average:
+            # The record must describe the graph written, not the one training exported.
+            views = {"flip_average": cfg.flip_average, "rotate_average": cfg.rotate_average}
+            training["config"] = {**training.get("config", {}), **views}
+            training["export_command"] = "saree export-model " + " ".join(
+                shlex.quote(a) for a in getattr(args, "argv", [])
+            )
     except (KeyError, RuntimeError, TypeError, OSError) as exc:
         print(
             f"saree export-model: {args.checkpoint}: not a final.pt of saree train ({exc})",
@@ -531,7 +539,7 @@ def run_export(args: argparse.Namespace) -> int:
         name=args.name,
         stem=args.name,
         prototypes=state["prototypes"],
-        training=state.get("training"),
+        training=training,
     )
     print(f"model written: {manifest}")
     if args.int8:

@@ -171,6 +171,8 @@ def test_export_model_from_final_checkpoint(trained: tuple[Path, Path], tmp_path
     argv += ["--rotate-average", "yes"]
     assert cli.export_main(argv) == 0
     manifest = json.loads((turned / "saree-model.json").read_text())
+    assert manifest["training"]["config"]["rotate_average"] is True  # records what was written
+    assert manifest["training"]["export_command"].endswith("--rotate-average yes")
     assert manifest["architecture"]["averaged_views"] == [
         "photo",
         "mirror image",
