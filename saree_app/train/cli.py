@@ -427,7 +427,8 @@ def _store_evaluation(manifest: Path, figures: dict[str, Any]) -> None:
     from saree_app.train.export import write_manifest
 
     data = json.loads(manifest.read_text(encoding="utf-8"))
-    data["evaluation"] = figures
+    # Beside what is already there (latency, the int8 comparison): only the splits are new.
+    data["evaluation"] = {**data.get("evaluation", {}), **figures}
     write_manifest(data, manifest)
 
 

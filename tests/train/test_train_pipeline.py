@@ -181,6 +181,25 @@ def test_export_model_from_final_checkpoint(trained: tuple[Path, Path], tmp_path
     ]
 
 
+@pytest.mark.slow
+def test_eval_stores_its_figures_beside_the_manifest_s_others(
+    trained: tuple[Path, Path], dataset: Path, tmp_path: Path
+) -> None:
+    out, _ = trained
+    for f in ("saree-model.json", "saree-model.onnx"):
+        (tmp_path / f).write_bytes((out / f).read_bytes())
+    path = tmp_path / "saree-model.json"
+    manifest = json.loads(path.read_text())
+    manifest["evaluation"] = {"latency": {"median_ms": 1.0}, "heldout": {"top1": -1.0}}
+    path.write_text(json.dumps(manifest))
+    argv = ["--model", str(path), "--data", str(dataset), "--out", str(tmp_path / "report")]
+    assert cli.eval_main([*argv, "--update-manifest"]) == 0
+    figures = json.loads(path.read_text())["evaluation"]
+    assert figures["latency"] == {"median_ms": 1.0}  # kept
+    assert 0.0 <= figures["heldout"]["top1"] <= 1.0  # replaced
+    assert "top1" in figures["test"]
+
+
 def test_unknown_tradition_folder_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
