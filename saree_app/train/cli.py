@@ -85,7 +85,7 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rotate-average",
         action="store_true",
-        help="the exported model also reads the photo turned a quarter turn and averages",
+        help="the exported model also reads the photo turned a quarter and averages",
     )
     p.add_argument(
         "--seg-attention",
@@ -176,7 +176,7 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rotate-average",
         choices=("yes", "no"),
-        help="override the checkpoint: average the answers for the photo and it turned a quarter",
+        help="override the checkpoint: also read the photo turned a quarter, and average",
     )
 
 
