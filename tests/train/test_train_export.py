@@ -61,6 +61,36 @@ def test_onnx_matches_torch_with_pretrained_backbone(tmp_path: Path) -> None:
         np.testing.assert_allclose(g, e, atol=1e-3, rtol=1e-3, err_msg=name)
 
 
+def _assert_cams_sum_to(net: PartAwareNet, cam: torch.Tensor, logits: torch.Tensor) -> None:
+    np.testing.assert_allclose(
+        cam.sum(dim=(2, 3)).numpy() + net.heads.cam_bias().detach().numpy(),
+        logits.numpy(),
+        atol=1e-4,
+    )
+
+
+def _averaging_net(seed: int, *, rotate_average: bool) -> PartAwareNet:
+    """A small net that averages the photo and its mirror image (and their quarter turns),
+    with heads moved off their start so that the views answer differently."""
+    torch.manual_seed(seed)
+    cfg = NetConfig(
+        num_classes=4,
+        num_attributes=3,
+        size=64,
+        width=32,
+        embedding_dim=8,
+        flip_average=True,
+        rotate_average=rotate_average,
+        seg_attention=1,
+    )
+    net = PartAwareNet(cfg, pretrained=True).eval()
+    with torch.no_grad():
+        torch.nn.init.normal_(net.heads.attn16[0].out.weight, std=0.1)  # not the identity
+        net.heads.mu.uniform_(0.0, 1.0)
+        net.heads.sd.uniform_(0.5, 2.0)
+    return net
+
+
 def test_cam_sums_back_to_the_logits() -> None:
     torch.manual_seed(2)
     cfg = NetConfig(num_classes=4, num_attributes=3, size=64, width=32, embedding_dim=8)
@@ -69,11 +99,7 @@ def test_cam_sums_back_to_the_logits() -> None:
         net.heads.mu.uniform_(0.0, 1.0)
         net.heads.sd.uniform_(0.5, 2.0)
         logits, _, _, cam, *_ = net(torch.randn(2, 3, 64, 64))
-    np.testing.assert_allclose(
-        cam.sum(dim=(2, 3)).numpy() + net.heads.cam_bias().detach().numpy(),
-        logits.numpy(),
-        atol=1e-4,
-    )
+    _assert_cams_sum_to(net, cam, logits)
 
 
 def test_input_size_must_fit_the_strides() -> None:
@@ -98,21 +124,7 @@ def test_white_balance_divides_out_a_colour_cast() -> None:
 
 
 def test_flip_average_answers_the_same_for_a_mirrored_photo(tmp_path: Path) -> None:
-    torch.manual_seed(3)
-    cfg = NetConfig(
-        num_classes=4,
-        num_attributes=3,
-        size=64,
-        width=32,
-        embedding_dim=8,
-        flip_average=True,
-        seg_attention=1,
-    )
-    net = PartAwareNet(cfg, pretrained=True).eval()
-    with torch.no_grad():
-        torch.nn.init.normal_(net.heads.attn16[0].out.weight, std=0.1)  # not the identity
-        net.heads.mu.uniform_(0.0, 1.0)
-        net.heads.sd.uniform_(0.5, 2.0)
+    net = _averaging_net(3, rotate_average=False)
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         a = net(x)
@@ -122,11 +134,7 @@ def test_flip_average_answers_the_same_for_a_mirrored_photo(tmp_path: Path) -> N
     torch.testing.assert_close(b[0], logits, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(b[2], seg.flip(-1), atol=1e-4, rtol=1e-4)  # maps mirror back
     assert not torch.allclose(single[0], logits, atol=1e-4)  # the mirror pass did change it
-    np.testing.assert_allclose(  # averaged CAMs still sum to the averaged logits
-        cam.sum(dim=(2, 3)).numpy() + net.heads.cam_bias().detach().numpy(),
-        logits.numpy(),
-        atol=1e-4,
-    )
+    _assert_cams_sum_to(net, cam, logits)  # averaged CAMs still sum to the averaged logits
     np.testing.assert_allclose(np.linalg.norm(emb.numpy(), axis=1), 1.0, atol=1e-5)
     path = export_onnx(net, tmp_path / "flip.onnx")
     got = _session(path).run(None, {"image": x.numpy()})
@@ -134,22 +142,7 @@ def test_flip_average_answers_the_same_for_a_mirrored_photo(tmp_path: Path) -> N
 
 
 def test_rotate_average_is_the_mean_over_turned_and_mirrored_views(tmp_path: Path) -> None:
-    torch.manual_seed(5)
-    cfg = NetConfig(
-        num_classes=4,
-        num_attributes=3,
-        size=64,
-        width=32,
-        embedding_dim=8,
-        flip_average=True,
-        rotate_average=True,
-        seg_attention=1,
-    )
-    net = PartAwareNet(cfg, pretrained=True).eval()
-    with torch.no_grad():
-        torch.nn.init.normal_(net.heads.attn16[0].out.weight, std=0.1)
-        net.heads.mu.uniform_(0.0, 1.0)
-        net.heads.sd.uniform_(0.5, 2.0)
+    net = _averaging_net(5, rotate_average=True)
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         logits, _, seg, cam, _, emb, _ = net(x)
@@ -172,11 +165,7 @@ def test_rotate_average_is_the_mean_over_turned_and_mirrored_views(tmp_path: Pat
     # Mirroring the photo only reorders the four views: same answer, maps mirrored.
     torch.testing.assert_close(mirrored[0], logits, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(mirrored[2], seg.flip(-1), atol=1e-4, rtol=1e-4)
-    np.testing.assert_allclose(  # averaged CAMs still sum to the averaged logits
-        cam.sum(dim=(2, 3)).numpy() + net.heads.cam_bias().detach().numpy(),
-        logits.numpy(),
-        atol=1e-4,
-    )
+    _assert_cams_sum_to(net, cam, logits)  # averaged CAMs still sum to the averaged logits
     np.testing.assert_allclose(np.linalg.norm(emb.numpy(), axis=1), 1.0, atol=1e-5)
     path = export_onnx(net, tmp_path / "turned.onnx")
     got = _session(path).run(None, {"image": x.numpy()})
