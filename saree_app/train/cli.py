@@ -110,6 +110,14 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         "--seg-vflip", action="store_true", help="flip cached maps upside down too (segmentation)"
     )
     p.add_argument(
+        "--attr-weight",
+        type=float,
+        default=1.0,
+        metavar="W",
+        help="weight of the attribute loss beside the tradition loss (heads stage); changing "
+        "it on a finished checkpoint retrains only the heads",
+    )
+    p.add_argument(
         "--rotate-augment",
         action="store_true",
         help="also cache every training photo turned by 90 degrees (sarees are photographed "
@@ -302,6 +310,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         seg_tuned_blocks=args.seg_tuned_blocks,
         seg_dice=args.seg_dice,
         seg_vflip=args.seg_vflip,
+        w_attr=args.attr_weight,
     )
     trainer = Trainer(cache, labels, attributes, cfg, pretrained=pretrained, log=_say)
     ckpt = cache_dir / "checkpoint.pt"

@@ -74,6 +74,21 @@ class TrainConfig:
     max_steps_per_epoch: int | None = None  # cap stage 1 epochs (tests, quick runs)
 
 
+# TrainConfig fields that only stage 3 reads; `epochs` is left out so that a finished run can be
+# resumed with more epochs.
+HEAD_SETTINGS = (
+    "head_batch_size",
+    "head_lr",
+    "head_weight_decay",
+    "feature_noise",
+    "label_smoothing",
+    "metric_scale",
+    "w_part",
+    "w_attr",
+    "w_metric",
+)
+
+
 def seed_everything(seed: int) -> None:
     """Python, numpy and torch generators from one seed."""
     random.seed(seed)
@@ -521,6 +536,41 @@ class Trainer:
         self.seg_epoch = int(state.get("seg_epoch", 0))
         self.epoch = int(state["epoch"])
         self.history = list(state["history"])
+        changed = self.head_settings_changed(state.get("config", {}))
+        if changed and self.stage != "seg":
+            # Stage 3 is minutes on pooled vectors, stage 1 most of an hour: a change that only
+            # concerns the heads keeps the finished segmentation and trains the heads afresh
+            # (resuming them under other loss weights would mix two runs in one model).
+            self.log(
+                f"{path}: heads' settings changed ({', '.join(changed)}); keeping the "
+                "trained segmentation and training the heads afresh"
+            )
+            self.restart_heads()
+
+    def head_settings_changed(self, saved: dict[str, Any]) -> list[str]:
+        """'name old -> new' for each stage-3 setting that differs from a saved TrainConfig."""
+        defaults = asdict(TrainConfig())
+        out = []
+        for name in HEAD_SETTINGS:
+            old, new = saved.get(name, defaults[name]), getattr(self.cfg, name)
+            if old != new:
+                out.append(f"{name} {old} -> {new}")
+        return out
+
+    def restart_heads(self) -> None:
+        """Stage-3 modules and metric proxies back to the values a fresh run starts from
+        (same seed, same construction order); the segmentation decoder is kept."""
+        seed_everything(self.cfg.seed)
+        fresh = PartAwareNet(self.net_cfg, pretrained=False).heads.state_dict()
+        proxies = torch.randn(4, len(self.labels), self.cfg.embedding_dim) * 0.1
+        heads = self.net.heads
+        stage3 = {k: v for k, v in fresh.items() if k.split(".")[0] not in SEG_MODULES}
+        missing = heads.load_state_dict(stage3, strict=False).missing_keys
+        assert all(k.split(".")[0] in SEG_MODULES for k in missing)
+        with torch.no_grad():
+            self.proxies.copy_(proxies)
+        self.stage, self.epoch, self._opt_state = "heads", 0, None
+        self.history = [h for h in self.history if h.get("stage") != "heads"]
 
 
 def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

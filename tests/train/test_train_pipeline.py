@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +151,67 @@ def test_training_resumes_from_its_checkpoint(
     history = manifest["training"]["history"]
     assert [(h["stage"], h["epoch"]) for h in history] == [("seg", 1), ("heads", 1), ("heads", 2)]
     assert manifest["architecture"]["config"]["rotate_average"] is True
+
+
+@pytest.mark.slow
+def test_a_changed_attribute_weight_retrains_only_the_heads(
+    trained: tuple[Path, Path], dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    from saree_app.train.loop import SEG_MODULES
+
+    _, shared = trained
+    cache = tmp_path / "cache"  # a copy: the other tests resume the shared checkpoint
+    shutil.copytree(shared, cache)
+    before = torch.load(cache / "checkpoint.pt", weights_only=False)
+    assert before["stage"] == "done"
+    argv = ["--data", str(dataset), "--out", str(tmp_path / "out"), "--cache", str(cache)]
+    argv += ["--epochs", "1", *TINY, *AUGMENT, "--attr-weight", "4"]
+    assert cli.main(argv) == 0
+    assert "w_attr 1.0 -> 4.0" in capsys.readouterr().err
+    after = torch.load(cache / "checkpoint.pt", weights_only=False)
+    assert after["config"]["w_attr"] == 4.0
+    assert [(h["stage"], h["epoch"]) for h in after["history"]] == [("seg", 1), ("heads", 1)]
+    seg = [k for k in before["heads"] if k.split(".")[0] in SEG_MODULES]
+    heads = [k for k in before["heads"] if k.startswith(("cls.", "attr.", "trunk."))]
+    assert seg and heads
+    assert all(torch.equal(before["heads"][k], after["heads"][k]) for k in seg)
+    assert not any(torch.equal(before["heads"][k], after["heads"][k]) for k in heads)
+
+
+def test_restarted_heads_start_where_a_fresh_run_starts(tmp_path: Path) -> None:
+    import torch
+
+    from saree_app.train.cache import build_cache
+    from saree_app.train.data import load_dataset
+    from saree_app.train.export import default_preprocessing
+    from saree_app.train.loop import SEG_MODULES, TrainConfig, Trainer
+
+    items = load_dataset(write_fake_dataset(tmp_path / "data"))
+    cache = build_cache(items, tmp_path / "cache", default_preprocessing(64), pretrained=False)
+    labels = sorted({it.tradition for it in items})
+    attributes = sorted({a for it in items for a in it.attributes})
+    cfg = TrainConfig(width=32, embedding_dim=16, seg_tuned_blocks=1)
+    fresh = Trainer(cache, labels, attributes, cfg, pretrained=False)
+    start = {k: v.clone() for k, v in fresh.net.heads.state_dict().items()}
+    proxies = fresh.proxies.detach().clone()
+    with torch.no_grad():
+        for p in fresh.net.heads.parameters():
+            p.add_(1.0)  # as if both stages had trained
+        fresh.proxies.add_(1.0)
+    trained = {k: v.clone() for k, v in fresh.net.heads.state_dict().items()}
+    fresh.stage, fresh.epoch = "done", 5
+    fresh.history = [{"stage": "seg", "epoch": 1}, {"stage": "heads", "epoch": 5}]
+    fresh.restart_heads()
+    now = fresh.net.heads.state_dict()
+    for k, v in now.items():
+        if k.split(".")[0] in SEG_MODULES:
+            assert torch.equal(v, trained[k]), k  # the trained segmentation is kept
+        else:
+            assert torch.equal(v, start[k]), k  # back to the fresh values
+    assert torch.equal(fresh.proxies.detach(), proxies)
+    assert (fresh.stage, fresh.epoch, fresh.history) == ("heads", 0, [{"stage": "seg", "epoch": 1}])
 
 
 @pytest.mark.slow
