@@ -118,6 +118,14 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         "it on a finished checkpoint retrains only the heads",
     )
     p.add_argument(
+        "--metric-weight",
+        type=float,
+        default=0.5,
+        metavar="W",
+        help="weight of the embeddings' metric loss (heads stage; the whole-saree embedding "
+        "shares a hidden layer with the attributes); a change retrains only the heads",
+    )
+    p.add_argument(
         "--rotate-augment",
         action="store_true",
         help="also cache every training photo turned by 90 degrees (sarees are photographed "
@@ -311,6 +319,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         seg_dice=args.seg_dice,
         seg_vflip=args.seg_vflip,
         w_attr=args.attr_weight,
+        w_metric=args.metric_weight,
     )
     trainer = Trainer(cache, labels, attributes, cfg, pretrained=pretrained, log=_say)
     ckpt = cache_dir / "checkpoint.pt"

@@ -167,11 +167,11 @@ def test_a_changed_attribute_weight_retrains_only_the_heads(
     before = torch.load(cache / "checkpoint.pt", weights_only=False)
     assert before["stage"] == "done"
     argv = ["--data", str(dataset), "--out", str(tmp_path / "out"), "--cache", str(cache)]
-    argv += ["--epochs", "1", *TINY, *AUGMENT, "--attr-weight", "4"]
+    argv += ["--epochs", "1", *TINY, *AUGMENT, "--attr-weight", "4", "--metric-weight", "2"]
     assert cli.main(argv) == 0
-    assert "w_attr 1.0 -> 4.0" in capsys.readouterr().err
+    assert "w_attr 1.0 -> 4.0, w_metric 0.5 -> 2.0" in capsys.readouterr().err
     after = torch.load(cache / "checkpoint.pt", weights_only=False)
-    assert after["config"]["w_attr"] == 4.0
+    assert (after["config"]["w_attr"], after["config"]["w_metric"]) == (4.0, 2.0)
     assert [(h["stage"], h["epoch"]) for h in after["history"]] == [("seg", 1), ("heads", 1)]
     seg = [k for k in before["heads"] if k.split(".")[0] in SEG_MODULES]
     heads = [k for k in before["heads"] if k.startswith(("cls.", "attr.", "trunk."))]
