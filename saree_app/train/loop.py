@@ -40,6 +40,16 @@ SEG_MODULES = (
 )
 
 
+def is_segmentation(name: str) -> bool:
+    """Whether a Heads parameter or state-dict key belongs to the segmentation decoder."""
+    return name.split(".", maxsplit=1)[0] in SEG_MODULES
+
+
+def initial_proxies(classes: int, dim: int) -> torch.Tensor:
+    """Metric proxies a run starts from (whole, body, border, pallu); draws from the generator."""
+    return torch.randn(4, classes, dim) * 0.1
+
+
 @dataclass
 class TrainConfig:
     """Hyper-parameters of one training run (stored in checkpoints and the manifest)."""
@@ -141,8 +151,7 @@ class Trainer:
             seg_tuned_blocks=cfg.seg_tuned_blocks,
         )
         self.net = PartAwareNet(self.net_cfg, pretrained=pretrained)
-        c, d = len(labels), cfg.embedding_dim
-        self.proxies = nn.Parameter(torch.randn(4, c, d) * 0.1)  # whole, body, border, pallu
+        self.proxies = nn.Parameter(initial_proxies(len(labels), cfg.embedding_dim))
         self.stage = "seg"  # seg -> heads -> done
         self.seg_epoch = 0
         self.epoch = 0
@@ -182,7 +191,7 @@ class Trainer:
         cfg = self.cfg
         rows = rows[self.has_mask[rows]]
         heads = self.net.heads
-        params = [p for name, p in heads.named_parameters() if name.split(".")[0] in SEG_MODULES]
+        params = [p for name, p in heads.named_parameters() if is_segmentation(name)]
         tuned = {id(p) for p in heads.seg_blocks.parameters()}
         if not len(rows):
             self.log("no part masks: the segmentation head stays untrained (whole photo = saree)")
@@ -348,9 +357,7 @@ class Trainer:
         assert self.present is not None
         rows = rows[self.y[rows] >= 0]
         heads = self.net.heads
-        params = [
-            p for name, p in heads.named_parameters() if name.split(".")[0] not in SEG_MODULES
-        ]
+        params = [p for name, p in heads.named_parameters() if not is_segmentation(name)]
         opt = torch.optim.AdamW(
             [*params, self.proxies], lr=cfg.head_lr, weight_decay=cfg.head_weight_decay
         )
@@ -562,8 +569,8 @@ class Trainer:
         (same seed, same construction order); the segmentation decoder is kept."""
         seed_everything(self.cfg.seed)
         fresh = PartAwareNet(self.net_cfg, pretrained=False).heads.state_dict()
-        proxies = torch.randn(4, len(self.labels), self.cfg.embedding_dim) * 0.1
-        stage3 = {k: v for k, v in fresh.items() if k.split(".")[0] not in SEG_MODULES}
+        proxies = initial_proxies(len(self.labels), self.cfg.embedding_dim)
+        stage3 = {k: v for k, v in fresh.items() if not is_segmentation(k)}
         self.net.heads.load_state_dict(stage3, strict=False)  # seg modules' keys: left as they are
         with torch.no_grad():
             self.proxies.copy_(proxies)

@@ -159,7 +159,7 @@ def test_a_changed_attribute_weight_retrains_only_the_heads(
 ) -> None:
     import torch
 
-    from saree_app.train.loop import SEG_MODULES
+    from saree_app.train.loop import is_segmentation
 
     _, shared = trained
     cache = tmp_path / "cache"  # a copy: the other tests resume the shared checkpoint
@@ -173,7 +173,7 @@ def test_a_changed_attribute_weight_retrains_only_the_heads(
     after = torch.load(cache / "checkpoint.pt", weights_only=False)
     assert (after["config"]["w_attr"], after["config"]["w_metric"]) == (4.0, 2.0)
     assert [(h["stage"], h["epoch"]) for h in after["history"]] == [("seg", 1), ("heads", 1)]
-    seg = [k for k in before["heads"] if k.split(".")[0] in SEG_MODULES]
+    seg = [k for k in before["heads"] if is_segmentation(k)]
     heads = [k for k in before["heads"] if k.startswith(("cls.", "attr.", "trunk."))]
     assert seg and heads
     assert all(torch.equal(before["heads"][k], after["heads"][k]) for k in seg)
@@ -186,7 +186,7 @@ def test_restarted_heads_start_where_a_fresh_run_starts(tmp_path: Path) -> None:
     from saree_app.train.cache import build_cache
     from saree_app.train.data import load_dataset
     from saree_app.train.export import default_preprocessing
-    from saree_app.train.loop import SEG_MODULES, TrainConfig, Trainer
+    from saree_app.train.loop import TrainConfig, Trainer, is_segmentation
 
     items = load_dataset(write_fake_dataset(tmp_path / "data"))
     cache = build_cache(items, tmp_path / "cache", default_preprocessing(64), pretrained=False)
@@ -206,7 +206,7 @@ def test_restarted_heads_start_where_a_fresh_run_starts(tmp_path: Path) -> None:
     fresh.restart_heads()
     now = fresh.net.heads.state_dict()
     for k, v in now.items():
-        if k.split(".")[0] in SEG_MODULES:
+        if is_segmentation(k):
             assert torch.equal(v, trained[k]), k  # the trained segmentation is kept
         else:
             assert torch.equal(v, start[k]), k  # back to the fresh values
