@@ -7,6 +7,12 @@ generic on purpose: random textures behind the cloth, keystone and rotation as a
 hanging view gives, curtain-like fold shading, colour casts from warm to cool, blur and noise.
 None of them is one of the renderer's held-out families, which stay a fair test.
 
+A "piece" copy first cuts the cloth down to a random window and enlarges it: most training
+photos show a whole saree, so without it a decoder learns that any straight cloth edge is a
+border and any cloth short enough to fit the frame is a pallu (the whole-region swaps of the
+shipped model's worst photos); a piece shows body, border or pallu alone, cut by edges that
+are none of them, at two to three times the scale.
+
 Geometry moves the part mask with the photo (nearest neighbour: class ids are never blended).
 Numpy and pillow only.
 """
@@ -82,15 +88,62 @@ def background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
     return np.clip(img, 0, 255)
 
 
+def cut_piece(
+    rng: np.random.Generator, img: Image.Image, mask: Image.Image
+) -> tuple[Image.Image, Image.Image]:
+    """The cloth inside a random window around a cloth pixel, enlarged to fill most of the
+    frame; everything outside the window is background (mask 0). Unchanged when the photo
+    shows too little cloth to cut from."""
+    w, h = img.size
+    m = np.asarray(mask)
+    ys, xs = np.nonzero(np.isin(m, CLOTH))
+    if len(ys) < 64:
+        return img, mask
+    for _ in range(20):
+        ww = int(w * rng.uniform(0.3, 0.7))
+        hh = int(h * rng.uniform(0.3, 0.7))
+        k = int(rng.integers(len(ys)))
+        x0 = int(np.clip(xs[k] - ww * rng.uniform(0.2, 0.8), 0, w - ww))
+        y0 = int(np.clip(ys[k] - hh * rng.uniform(0.2, 0.8), 0, h - hh))
+        window = m[y0 : y0 + hh, x0 : x0 + ww]
+        if np.isin(window, CLOTH).mean() >= 0.35:
+            break
+    else:
+        return img, mask
+    # The window shrunk to the cloth it holds, so that the cloth, not the window, is enlarged.
+    wy, wx = np.nonzero(np.isin(window, CLOTH))
+    box = (x0 + int(wx.min()), y0 + int(wy.min()), x0 + int(wx.max()) + 1, y0 + int(wy.max()) + 1)
+    ww, hh = box[2] - box[0], box[3] - box[1]
+    # At most 2.5x: the renders are small, and a larger zoom shows blur no camera gives.
+    zoom = min(rng.uniform(0.7, 1.0) * min(w / ww, h / hh), 2.5)
+    nw, nh = max(1, round(ww * zoom)), max(1, round(hh * zoom))
+    piece = img.crop(box).resize((nw, nh), Image.Resampling.BILINEAR)
+    piece_mask = mask.crop(box).resize((nw, nh), Image.Resampling.NEAREST)
+    px = int(rng.uniform(0, max(w - nw, 0) + 1))
+    py = int(rng.uniform(0, max(h - nh, 0) + 1))
+    out = Image.new("RGB", (w, h))
+    out_mask = Image.new("L", (w, h), 0)
+    out.paste(piece, (px, py))
+    out_mask.paste(piece_mask, (px, py))
+    return out, out_mask
+
+
 def augment(
-    img: Image.Image, mask: Image.Image | None, seed: int
+    img: Image.Image, mask: Image.Image | None, seed: int, *, piece: bool = False
 ) -> tuple[Image.Image, Image.Image | None]:
-    """One seeded draw of the transforms: (photo, part mask moved with it or None)."""
+    """One seeded draw of the transforms: (photo, part mask moved with it or None).
+
+    piece: first cut the cloth down to a random window and enlarge it (cut_piece); needs the
+    part mask, and without one the photo is only changed as usual."""
     rng = np.random.default_rng([int(seed), 7919])
     img = img.convert("RGB")
     w, h = img.size
     if mask is not None and mask.size != (w, h):
         mask = mask.resize((w, h), Image.Resampling.NEAREST)
+    cut = piece and mask is not None
+    if cut:
+        assert mask is not None
+        img, mask = cut_piece(np.random.default_rng([int(seed), 104729]), img, mask)
 
     # Geometry first, then a new surface shows wherever the cloth is not.
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
@@ -107,7 +160,8 @@ def augment(
         m = np.asarray(mask)
         cloth = np.isin(m, CLOTH)
         # With a mask the old background can go too (cut-and-paste onto a new surface).
-        keep = cloth if rng.random() < 0.8 else cloth | frame
+        # A piece's old surroundings are blank, and the cloth cut away is not cloth any more.
+        keep = cloth if rng.random() < 0.8 or cut else cloth | frame
     else:
         cloth = frame
         keep = frame

@@ -41,6 +41,8 @@ def cache_key(items: Sequence[Item], prep: Preprocessing, backbone_id: str) -> s
         h.update(f"@{it.rotate}\0".encode())
         if it.augment:  # only when set, so caches built before augmentation keep their key
             h.update(f"~{it.augment}\0".encode())
+        if it.piece:
+            h.update(b"#piece\0")
     return h.hexdigest()[:16]
 
 
@@ -115,7 +117,7 @@ def _load(item: Item, prep: Preprocessing) -> tuple[np.ndarray, np.ndarray] | No
     if item.augment:
         from saree_app.train.augment import augment
 
-        img, mask_img = augment(img, mask_img, item.augment)
+        img, mask_img = augment(img, mask_img, item.augment, piece=item.piece)
     x, box = preprocess(img, prep)
     ms = _mask_size(prep.size)
     if mask_img is not None:

@@ -139,6 +139,14 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         help="also cache N changed copies of every training photo: new background, perspective, "
         "fold shading, colour cast, blur (see saree_app.train.augment)",
     )
+    p.add_argument(
+        "--piece-copies",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also cache N copies of every training photo that has a part mask, cut down to a "
+        "random piece of the cloth and enlarged, then changed as --augment-copies are",
+    )
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     p.add_argument(
         "--no-pretrained",
@@ -284,6 +292,19 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         cached += [
             dataclasses.replace(it, rotate=(0, 90, 270)[i % 3], augment=copy * 1_000_003 + i + 1)
             for i, it in enumerate(originals)
+        ]
+    with_mask = [it for it in originals if it.mask is not None]
+    if args.piece_copies > 0 and not with_mask:
+        _say("--piece-copies: no training photo has a part mask to cut a piece by; none cached")
+    for copy in range(1, max(args.piece_copies, 0) + 1):
+        cached += [
+            dataclasses.replace(
+                it,
+                rotate=(0, 90, 270)[(i + copy) % 3],
+                augment=(100 + copy) * 1_000_003 + i + 1,
+                piece=True,
+            )
+            for i, it in enumerate(with_mask)
         ]
     cache = build_cache(
         cached,

@@ -37,6 +37,7 @@ class Item:
     families: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     rotate: int = 0  # degrees counter-clockwise, for augmented copies in the feature cache
     augment: int = 0  # seed of a photo-space augmentation (train.augment); 0 = the photo as is
+    piece: bool = False  # with augment: first cut down to a piece of the cloth (train.augment)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-able form (paths as strings)."""
@@ -49,6 +50,7 @@ class Item:
             "families": dict(self.families),
             "rotate": self.rotate,
             "augment": self.augment,
+            "piece": self.piece,
         }
 
     @classmethod
@@ -64,6 +66,7 @@ class Item:
             families=dict(d.get("families", {}) or {}),  # type: ignore[call-overload]
             rotate=int(d.get("rotate", 0) or 0),  # type: ignore[call-overload]
             augment=int(d.get("augment", 0) or 0),  # type: ignore[call-overload]
+            piece=bool(d.get("piece", False)),
         )
 
 

@@ -52,3 +52,36 @@ def test_without_a_mask_the_photo_is_still_changed() -> None:
     assert m is None
     assert out.size == img.size
     assert not np.array_equal(np.asarray(out), np.asarray(img))
+
+
+def test_a_piece_is_cut_from_the_cloth_and_enlarged() -> None:
+    img, mask = _photo()
+    cloth_before = int(np.isin(np.asarray(mask), (1, 2, 3)).sum())
+    alone = 0
+    for seed in range(1, 21):
+        out, m = augment(img, mask, seed, piece=True)
+        assert m is not None and out.size == img.size
+        arr = np.asarray(out, dtype=np.int32)
+        ids = np.asarray(m)
+        assert set(np.unique(ids)) <= {0, 1, 3}
+        body, pallu = ids == 1, ids == 3
+        assert body.sum() + pallu.sum() > 0.3 * cloth_before, seed  # enlarged, not lost
+        # The labels still follow the colours: the cut moves the mask with the photo.
+        if body.sum() > 30:
+            assert np.median(arr[body, 0] - arr[body, 2]) > 60, seed
+        if pallu.sum() > 30:
+            assert np.median(arr[pallu, 2] - arr[pallu, 0]) > 60, seed
+        alone += int(body.sum() == 0 or pallu.sum() == 0)
+    # The whole photo always shows both parts; some pieces show only one of them.
+    assert alone >= 2
+
+
+def test_a_piece_needs_a_mask_and_is_its_own_draw() -> None:
+    img, mask = _photo()
+    plain, _ = augment(img, mask, 4)
+    piece, _ = augment(img, mask, 4, piece=True)
+    assert not np.array_equal(np.asarray(plain), np.asarray(piece))
+    # Without a mask there is nothing to cut by: the photo is changed as usual.
+    a, _ = augment(img, None, 4, piece=True)
+    b, _ = augment(img, None, 4)
+    assert np.array_equal(np.asarray(a), np.asarray(b))

@@ -19,9 +19,11 @@ TINY = [
     "--seg-epochs", "1", "--batch-size", "4", "--size", "64", "--width", "32",
     "--embedding-dim", "16", "--no-pretrained", "--threads", "1",
 ]  # fmt: skip
-# Changed copies in the cache, a mirror-averaging export and a tuned copy of a stride-16
-# block in the segmentation decoder, as the shipped model is trained.
-AUGMENT = ["--augment-copies", "1", "--flip-average", "--seg-tuned-blocks", "1"]
+# Changed copies and pieces in the cache, a mirror-averaging export and a tuned copy of a
+# stride-16 block in the segmentation decoder, as the shipped model is trained.
+AUGMENT = [
+    "--augment-copies", "1", "--piece-copies", "1", "--flip-average", "--seg-tuned-blocks", "1",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +65,24 @@ def test_augmented_copies_are_cached_with_their_moved_masks(trained: tuple[Path,
         for i, it in enumerate(cache.items)
         if it.split == "train" and not it.augment
     }
-    copies = [(i, it) for i, it in enumerate(cache.items) if it.augment]
-    assert originals and len(copies) == len(originals)
-    assert {str(it.image) for _, it in copies} == set(originals)
-    assert all(it.split == "train" for _, it in copies)
-    changed = sum(
-        not np.array_equal(cache.masks[i], cache.masks[originals[str(it.image)]])
-        for i, it in copies
-    )
-    assert changed == len(copies)  # every copy was moved, and its mask with it
+    for piece in (False, True):
+        copies = [(i, it) for i, it in enumerate(cache.items) if it.augment and it.piece == piece]
+        assert originals and len(copies) == len(originals)  # every fake photo has a mask
+        assert {str(it.image) for _, it in copies} == set(originals)
+        assert all(it.split == "train" for _, it in copies)
+        changed = sum(
+            not np.array_equal(cache.masks[i], cache.masks[originals[str(it.image)]])
+            for i, it in copies
+        )
+        assert changed == len(copies)  # every copy was moved, and its mask with it
+
+    # Every fake photo shows body, border and pallu; a piece is cut from the cloth, so many
+    # pieces show fewer parts, which a copy that is only changed seldom does.
+    def missing_a_part(piece: bool) -> float:
+        rows = [i for i, it in enumerate(cache.items) if it.augment and it.piece == piece]
+        return float(np.mean([len({1, 2, 3} - set(np.unique(cache.masks[i]))) > 0 for i in rows]))
+
+    assert missing_a_part(True) > missing_a_part(False) + 0.2
 
 
 @pytest.mark.slow
