@@ -95,8 +95,8 @@ def cut_piece(
     frame; everything outside the window is background (mask 0). Unchanged when the photo
     shows too little cloth to cut from."""
     w, h = img.size
-    m = np.asarray(mask)
-    ys, xs = np.nonzero(np.isin(m, CLOTH))
+    cloth = np.isin(np.asarray(mask), CLOTH)
+    ys, xs = np.nonzero(cloth)
     if len(ys) < 64:
         return img, mask
     for _ in range(20):
@@ -105,13 +105,13 @@ def cut_piece(
         k = int(rng.integers(len(ys)))
         x0 = int(np.clip(xs[k] - ww * rng.uniform(0.2, 0.8), 0, w - ww))
         y0 = int(np.clip(ys[k] - hh * rng.uniform(0.2, 0.8), 0, h - hh))
-        window = m[y0 : y0 + hh, x0 : x0 + ww]
-        if np.isin(window, CLOTH).mean() >= 0.35:
+        window = cloth[y0 : y0 + hh, x0 : x0 + ww]
+        if window.mean() >= 0.35:
             break
     else:
         return img, mask
     # The window shrunk to the cloth it holds, so that the cloth, not the window, is enlarged.
-    wy, wx = np.nonzero(np.isin(window, CLOTH))
+    wy, wx = np.nonzero(window)
     box = (x0 + int(wx.min()), y0 + int(wy.min()), x0 + int(wx.max()) + 1, y0 + int(wy.max()) + 1)
     ww, hh = box[2] - box[0], box[3] - box[1]
     # At most 2.5x: the renders are small, and a larger zoom shows blur no camera gives.
