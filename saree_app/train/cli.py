@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import shlex
 import sys
@@ -74,6 +75,12 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embedding-dim", type=int, default=128)
     p.add_argument("--max-steps", type=int, help="cap the steps of an epoch (tests, quick runs)")
     p.add_argument("--threads", type=int, help="CPU threads for torch and onnxruntime")
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where segmentation and pooling run (auto: an NVIDIA GPU when torch sees one)",
+    )
     p.add_argument(
         "--white-balance", action="store_true", help="grey-world white balance inside the model"
     )
@@ -252,6 +259,14 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    device = resolve_device(getattr(args, "device", "auto"))
+    if device is None:
+        print(
+            "saree train: --device cuda, but torch sees no CUDA GPU here "
+            f"(torch {torch.__version__}); use --device cpu or auto",
+            file=sys.stderr,
+        )
+        return 2
     items = select(items, exclude=args.exclude)
     train_set = [it for it in items if it.split == "train"]
     labels = sorted({it.tradition for it in train_set})
@@ -278,34 +293,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     pretrained = not args.no_pretrained
     cache_dir = args.cache or _default_cache() / args.name
     t0 = time.monotonic()
-    # Only what training reads is cached; test and held-out photos are evaluated end to end
-    # through the exported ONNX model, exactly as the app will see them.
-    cached = [it for it in items if it.split in ("train", "val")]
-    originals = [it for it in cached if it.split == "train"]
-    if args.rotate_augment:
-        cached += [
-            dataclasses.replace(it, rotate=90 if i % 2 == 0 else 270)
-            for i, it in enumerate(originals)
-        ]
-    for copy in range(1, max(args.augment_copies, 0) + 1):
-        # Seeds differ per photo and per copy; a third of the copies stay the right way up.
-        cached += [
-            dataclasses.replace(it, rotate=(0, 90, 270)[i % 3], augment=copy * 1_000_003 + i + 1)
-            for i, it in enumerate(originals)
-        ]
-    with_mask = [it for it in originals if it.mask is not None]
-    if args.piece_copies > 0 and not with_mask:
-        _say("--piece-copies: no training photo has a part mask to cut a piece by; none cached")
-    for copy in range(1, max(args.piece_copies, 0) + 1):
-        cached += [
-            dataclasses.replace(
-                it,
-                rotate=(0, 90, 270)[(i + copy) % 3],
-                augment=(100 + copy) * 1_000_003 + i + 1,
-                piece=True,
-            )
-            for i, it in enumerate(with_mask)
-        ]
+    cached = cached_items(items, args)
     cache = build_cache(
         cached,
         cache_dir,
@@ -342,7 +330,11 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         w_attr=args.attr_weight,
         w_metric=args.metric_weight,
     )
-    trainer = Trainer(cache, labels, attributes, cfg, pretrained=pretrained, log=_say)
+    _say(f"segmentation and pooling on {device_name(device)}")
+    make = functools.partial(
+        Trainer, cache, labels, attributes, cfg, pretrained=pretrained, log=_say, device=device
+    )
+    trainer = make()
     ckpt = cache_dir / "checkpoint.pt"
     if ckpt.is_file() and not args.fresh:
         try:
@@ -350,7 +342,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
             _say(f"resumed from {ckpt} at epoch {trainer.epoch}")
         except (ValueError, KeyError, RuntimeError) as exc:
             _say(f"not resuming ({exc}); training afresh")
-            trainer = Trainer(cache, labels, attributes, cfg, pretrained=pretrained, log=_say)
+            trainer = make()
     t1 = time.monotonic()
     trainer.train(rows["train"], val_rows=rows["val"], checkpoint=ckpt)
     train_s = time.monotonic() - t1
@@ -369,6 +361,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         "temperature": {"whole": t_whole, "parts": t_part},
         "history": trainer.history,
         "train_seconds": round(train_s, 1),
+        "device": device_name(device),
         "seed": args.seed,
         "command": "saree train " + " ".join(shlex.quote(a) for a in getattr(args, "argv", [])),
         "note": "frozen ImageNet EfficientNet-Lite0 backbone; heads trained on cached features"
@@ -422,6 +415,60 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         _store_evaluation(manifest, summary(results))
         _print_summary(summary(results))
     return 0
+
+
+def cached_items(items: list[Any], args: argparse.Namespace) -> list[Any]:
+    """The rows of the feature cache, in order: train and val photos, then their copies."""
+    # Only what training reads is cached; test and held-out photos are evaluated end to end
+    # through the exported ONNX model, exactly as the app will see them.
+    cached = [it for it in items if it.split in ("train", "val")]
+    originals = [it for it in cached if it.split == "train"]
+    if args.rotate_augment:
+        cached += [
+            dataclasses.replace(it, rotate=90 if i % 2 == 0 else 270)
+            for i, it in enumerate(originals)
+        ]
+    for copy in range(1, max(args.augment_copies, 0) + 1):
+        # Seeds differ per photo and per copy; a third of the copies stay the right way up.
+        cached += [
+            dataclasses.replace(it, rotate=(0, 90, 270)[i % 3], augment=copy * 1_000_003 + i + 1)
+            for i, it in enumerate(originals)
+        ]
+    with_mask = [it for it in originals if it.mask is not None]
+    if args.piece_copies > 0 and not with_mask:
+        _say("--piece-copies: no training photo has a part mask to cut a piece by; none cached")
+    for copy in range(1, max(args.piece_copies, 0) + 1):
+        cached += [
+            dataclasses.replace(
+                it,
+                rotate=(0, 90, 270)[(i + copy) % 3],
+                augment=(100 + copy) * 1_000_003 + i + 1,
+                piece=True,
+            )
+            for i, it in enumerate(with_mask)
+        ]
+    return cached
+
+
+def resolve_device(choice: str) -> str | None:
+    """'cpu' or 'cuda' for --device; None when cuda is asked for and torch sees no GPU."""
+    import torch
+
+    has_cuda = torch.cuda.is_available()
+    if choice == "auto":
+        return "cuda" if has_cuda else "cpu"
+    if choice == "cuda" and not has_cuda:
+        return None
+    return choice
+
+
+def device_name(device: str) -> str:
+    """'cpu' or 'cuda (NVIDIA H100 80GB HBM3)': what the log and the manifest record."""
+    import torch
+
+    if device == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    return device
 
 
 def _cap(items: list[Any], per_class: int | None) -> list[Any]:

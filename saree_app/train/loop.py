@@ -123,9 +123,16 @@ class Trainer:
         *,
         pretrained: bool = True,
         log: Log | None = None,
+        device: str = "cpu",
     ) -> None:
         seed_everything(cfg.seed)
         self.cache, self.cfg = cache, cfg
+        # Where stages 1 and 2 (segmentation and pooling over every cached map) run; the heads
+        # train on pooled vectors, a few MB, on the CPU wherever the maps were read.
+        self.device = torch.device(device)
+        if self.device.type == "cuda":
+            # TF32 matrix products: the Hopper/Ampere fast path; the loss does not notice.
+            torch.set_float32_matmul_precision("high")
         self.labels, self.attributes = list(labels), list(attributes)
         lab = {t: i for i, t in enumerate(labels)}
         att = {a: i for i, a in enumerate(attributes)}
@@ -165,15 +172,17 @@ class Trainer:
     # ---------------------------------------------------------------- stage 1: segmentation
     def _maps(self, rows: np.ndarray, *, augment: bool) -> tuple[list[torch.Tensor], torch.Tensor]:
         feats, masks = self.cache.batch(rows)
-        xs = [torch.from_numpy(f) for f in feats]
-        m = torch.from_numpy(masks.astype(np.int64))
+        dev = self.device
+        xs = [torch.from_numpy(f).to(dev) for f in feats]
+        m = torch.from_numpy(masks.astype(np.int64)).to(dev)
         m[m == NO_MASK] = -1
         if augment:
             # Mirror maps and masks together: a cheap stand-in for photo augmentation, which the
             # cache rules out (a mirrored photo's features are close to mirrored features).
             # Upside down too with seg_vflip: a hanging saree shows its pallu at the bottom.
             for dim in (-1, -2) if self.cfg.seg_vflip else (-1,):
-                flip = torch.rand(len(rows)) < 0.5
+                # Drawn on the CPU whatever the device: the same flips for the same seed.
+                flip = (torch.rand(len(rows)) < 0.5).to(dev)
                 xs = [torch.where(flip[:, None, None, None], x.flip(dim), x) for x in xs]
                 m = torch.where(flip[:, None, None], m.flip(dim), m)
         return xs, m
@@ -199,6 +208,9 @@ class Trainer:
                 heads.seg8.bias.copy_(torch.tensor([-4.0, 4.0, 0.0, 0.0]))
             self.stage = "heads"
             return
+        # Before the optimiser exists: a resumed optimiser state follows its parameters' device.
+        self.net.to(self.device)
+        seg_w = self.seg_w.to(self.device)
         groups = [
             {"params": [p for p in params if id(p) not in tuned], "base_lr": cfg.lr},
             {"params": [p for p in params if id(p) in tuned], "base_lr": cfg.seg_block_lr},
@@ -229,7 +241,7 @@ class Trainer:
                 xs, m = self._maps(batch, augment=True)
                 seg, _ = self._segment(xs)
                 seg_up = F.interpolate(seg, size=m.shape[-2:], mode="bilinear", align_corners=False)
-                loss = F.cross_entropy(seg_up, m, weight=self.seg_w, ignore_index=-1)
+                loss = F.cross_entropy(seg_up, m, weight=seg_w, ignore_index=-1)
                 if cfg.seg_dice:
                     loss = loss + cfg.seg_dice * soft_dice_loss(seg_up, m)
                 opt.zero_grad(set_to_none=True)
@@ -258,7 +270,7 @@ class Trainer:
     @torch.no_grad()
     def pool_all(self, batch: int = 128) -> None:
         """Pooled vectors (and part presence) of every cache row, with the trained seg head."""
-        heads = self.net.heads.eval()
+        heads = self.net.to(self.device).heads.eval()
         n = len(self.cache)
         pooled = []
         present = []
@@ -269,20 +281,21 @@ class Trainer:
             seg, n32 = self._segment(xs)
             _, s8, s16, _ = xs
             p, *_ = heads.pool(seg, s8, s16, n32)
-            pooled.append(p)
+            pooled.append(p.cpu())
             # Part presence from the true mask where there is one, else from the prediction.
             if (m >= 0).any():
                 area = torch.stack([(m == k).float().mean(dim=(1, 2)) for k in (1, 2, 3)], 1)
             else:
-                area = torch.zeros(len(rows), 3)
+                area = torch.zeros(len(rows), 3, device=self.device)
             pred = torch.softmax(seg, 1)[:, 1:].mean(dim=(2, 3))
-            has = torch.from_numpy(self.has_mask[rows])[:, None]
-            present.append((torch.where(has, area, pred) > 0.01).float())
+            has = torch.from_numpy(self.has_mask[rows])[:, None].to(self.device)
+            present.append((torch.where(has, area, pred) > 0.01).float().cpu())
             if (s // batch) % 20 == 0:
                 rate = (s + len(rows)) / max(time.monotonic() - t0, 1e-6)
                 self.log(f"pooling {s + len(rows)}/{n} ETA {_eta((n - s - len(rows)) / rate)}")
         self.pooled = torch.cat(pooled)
         self.present = torch.cat(present)
+        self.net.to("cpu")  # the heads, temperature, prototypes and export read pooled vectors
 
     def fit_standardisation(self, rows: np.ndarray) -> None:
         """Mean and spread of the pooled vectors on the training rows, into the net's buffers."""

@@ -168,7 +168,9 @@ def run(args: argparse.Namespace) -> int:
     if args.per_class:  # scale every split alike
         scale = args.per_class / sum(SPLIT_COUNTS.values())
         counts = {k: max(2, round(v * scale)) for k, v in SPLIT_COUNTS.items()}
-    render_data(data_dir, counts, RENDER_SIZE)
+    import os
+
+    render_data(data_dir, counts, RENDER_SIZE, workers=args.threads or os.cpu_count() or 2)
     cache = args.cache or data_dir.parent / "cache-default"
     argv = [
         "--data",
@@ -219,6 +221,8 @@ def run(args: argparse.Namespace) -> int:
         argv.append("--white-balance")
     if args.threads:
         argv += ["--threads", str(args.threads)]
+    if args.device != "auto":
+        argv += ["--device", args.device]
     if args.fresh:
         argv.append("--fresh")
     _say("saree train " + " ".join(argv))
