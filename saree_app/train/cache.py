@@ -188,9 +188,9 @@ def build_cache(
 
     A photo that cannot be read is marked not-ok and skipped by training, never fatal.
     `workers` processes read the photos (default: one per core on 5 cores or more, for 512
-    photos or more; else the calling process reads them);
-    they are started by spawning, so a script that calls this needs the usual
-    `if __name__ == "__main__":` guard (the `saree` command has it), or workers=1.
+    photos or more; else the calling process reads them). They are spawned, so a script that
+    calls this needs the usual `if __name__ == "__main__":` guard (the `saree` command has it)
+    or workers=1.
     """
     import onnxruntime as ort
 
