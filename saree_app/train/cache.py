@@ -129,10 +129,6 @@ def _load(item: Item, prep: Preprocessing) -> tuple[np.ndarray, np.ndarray] | No
     return x, mask
 
 
-def _load_job(job: tuple[Item, Preprocessing]) -> tuple[np.ndarray, np.ndarray] | None:
-    return _load(*job)
-
-
 # Below this many photos to read, worker processes cost more to start than they save.
 PARALLEL_FROM = 512
 # On a few cores the backbone already keeps them busy: on this project's 2-core machine, 640
@@ -161,7 +157,7 @@ def _loaded(
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
 
         def submit(chunk: np.ndarray) -> Any:
-            return pool.map_async(_load_job, [(items[r], prep) for r in chunk], chunksize=8)
+            return pool.starmap_async(_load, [(items[r], prep) for r in chunk], chunksize=8)
 
         pending = submit(chunks[0])
         for k, chunk in enumerate(chunks):
