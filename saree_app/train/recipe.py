@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -170,8 +171,6 @@ def run(args: argparse.Namespace) -> int:
     if args.per_class:  # scale every split alike
         scale = args.per_class / sum(SPLIT_COUNTS.values())
         counts = {k: max(2, round(v * scale)) for k, v in SPLIT_COUNTS.items()}
-    import os
-
     render_data(data_dir, counts, RENDER_SIZE, workers=args.threads or os.cpu_count() or 2)
     cache = args.cache or data_dir.parent / "cache-default"
     argv = [
