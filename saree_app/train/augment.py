@@ -7,6 +7,10 @@ generic on purpose: random textures behind the cloth, keystone and rotation as a
 hanging view gives, curtain-like fold shading, colour casts from warm to cool, blur and noise.
 None of them is one of the renderer's held-out families, which stay a fair test.
 
+With surfaces="varied" (`saree train --surfaces varied`) half of the new backgrounds are
+strong multi-scale textures or clutters of shapes instead: a decoder that only ever saw plain-ish
+surfaces reads any busy or straight-edged surface beside the cloth as cloth.
+
 A "piece" copy first cuts the cloth down to a random window and enlarges it: most training
 photos show a whole saree, so without it a decoder learns that any straight cloth edge is a
 border and any cloth short enough to fit the frame is a pallu (the whole-region swaps of the
@@ -20,9 +24,10 @@ Numpy and pillow only.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 CLOTH = (1, 2, 3)  # part-mask ids of body, border and pallu
+SURFACES = ("basic", "varied")  # which backgrounds a changed copy may get (background())
 
 
 def _solve_perspective(src: np.ndarray, dst: np.ndarray) -> tuple[float, ...]:
@@ -57,8 +62,8 @@ def _corners(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     return pts
 
 
-def background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
-    """A random surface: flat colour, gradient, blotchy texture or stripes, with grain."""
+def _basic_surface(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+    """Flat colour, gradient, blotchy texture or stripes, with grain."""
     w, h = size
     base = rng.uniform(20, 235, size=3)
     kind = int(rng.integers(4))
@@ -84,6 +89,78 @@ def background(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
         phase = np.cos(theta) * xx + np.sin(theta) * yy
         wave = np.sin(2 * np.pi * phase / period + 2.0 * np.sin(phase / (period * 3.7)))
         img = base * (1 + 0.2 * wave[..., None])
+    img = img + rng.normal(0, rng.uniform(0, 12), size=(h, w, 1))
+    return np.clip(img, 0, 255)
+
+
+def _texture(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+    """Two colours mixed by multi-octave noise, often stretched along a random direction and
+    sometimes folded into ridges: stone, grain, carpet, plaster, cloth seen out of focus."""
+    stretch = rng.uniform(1, 8) if rng.random() < 0.6 else 1.0
+    theta = rng.uniform(0, np.pi)
+    field = np.zeros((h, w), np.float32)
+    amp = 1.0
+    base_cells = rng.uniform(2, 6)
+    for octave in range(int(rng.integers(3, 6))):
+        cells = base_cells * 2**octave
+        cx, cy = max(2, int(cells)), max(2, int(cells * stretch))
+        low = rng.uniform(-1, 1, size=(cy, cx)).astype(np.float32)
+        # Drawn twice as large and rotated, then the middle kept: no blank corners.
+        big = Image.fromarray(low, "F").resize((2 * w, 2 * h), Image.Resampling.BICUBIC)
+        big = big.rotate(float(np.rad2deg(theta)), resample=Image.Resampling.BILINEAR)
+        field += amp * np.asarray(big, dtype=np.float32)[h // 2 : h // 2 + h, w // 2 : w // 2 + w]
+        amp *= rng.uniform(0.4, 0.7)
+    field = (field - field.mean()) / (field.std() + 1e-6)
+    if rng.random() < 0.5:
+        field = np.sin(field * rng.uniform(2, 6))
+    a = rng.uniform(20, 235, size=3)
+    b = rng.uniform(20, 235, size=3)
+    t = 1 / (1 + np.exp(-field * rng.uniform(0.8, 3)))
+    out: np.ndarray = a * (1 - t[..., None]) + b * t[..., None]
+    return out
+
+
+def _clutter(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+    """Overlapping rectangles, ellipses and polygons: furniture, tiles, things on a table.
+    Their straight edges and flat stretches are what a decoder must learn are not cloth."""
+    img = Image.new("RGB", (w, h), tuple(int(v) for v in rng.uniform(20, 235, 3)))
+    draw = ImageDraw.Draw(img)
+    for _ in range(int(rng.integers(3, 14))):
+        colour = tuple(int(v) for v in rng.uniform(10, 245, 3))
+        x0, y0 = rng.uniform(-0.2, 1.0) * w, rng.uniform(-0.2, 1.0) * h
+        sw, sh = rng.uniform(0.05, 0.7) * w, rng.uniform(0.05, 0.7) * h
+        shape = rng.integers(3)
+        if shape == 0:
+            draw.rectangle([x0, y0, x0 + sw, y0 + sh], fill=colour)
+        elif shape == 1:
+            draw.ellipse([x0, y0, x0 + sw, y0 + sh], fill=colour)
+        else:
+            corners = int(rng.integers(3, 7))
+            pts = [(x0 + rng.uniform(0, sw), y0 + rng.uniform(0, sh)) for _ in range(corners)]
+            draw.polygon(pts, fill=colour)
+    arr = np.asarray(img, dtype=np.float32)
+    if rng.random() < 0.5:
+        shade = np.clip(_texture(rng, w, h)[..., :1] / 128 - 1, -1, 1)
+        arr = arr * (1 + 0.25 * shade)
+    return arr
+
+
+def background(
+    rng: np.random.Generator, size: tuple[int, int], surfaces: str = "basic"
+) -> np.ndarray:
+    """A random surface. "basic": flat colour, gradient, blotchy texture or stripes, with
+    grain. "varied": half of the time one of those, else a strong multi-scale texture or a
+    clutter of shapes -- a decoder that saw only plain-ish surfaces reads any textured or
+    straight-edged surface as cloth (the default model's background errors)."""
+    if surfaces == "basic":
+        return _basic_surface(rng, size)
+    if surfaces != "varied":
+        raise ValueError(f"surfaces: {surfaces!r}, not one of {', '.join(SURFACES)}")
+    w, h = size
+    pick = rng.random()
+    if pick < 0.5:
+        return _basic_surface(rng, size)
+    img = _texture(rng, w, h) if pick < 0.75 else _clutter(rng, w, h)
     img = img + rng.normal(0, rng.uniform(0, 12), size=(h, w, 1))
     return np.clip(img, 0, 255)
 
@@ -129,12 +206,18 @@ def cut_piece(
 
 
 def augment(
-    img: Image.Image, mask: Image.Image | None, seed: int, *, piece: bool = False
+    img: Image.Image,
+    mask: Image.Image | None,
+    seed: int,
+    *,
+    piece: bool = False,
+    surfaces: str = "basic",
 ) -> tuple[Image.Image, Image.Image | None]:
     """One seeded draw of the transforms: (photo, part mask moved with it or None).
 
     piece: first cut the cloth down to a random window and enlarge it (cut_piece); needs the
-    part mask, and without one the photo is only changed as usual."""
+    part mask, and without one the photo is only changed as usual.
+    surfaces: which backgrounds may show behind the cloth (background())."""
     rng = np.random.default_rng([int(seed), 7919])
     img = img.convert("RGB")
     w, h = img.size
@@ -165,7 +248,7 @@ def augment(
     else:
         cloth = frame
         keep = frame
-    bg = background(rng, (w, h))
+    bg = background(rng, (w, h), surfaces)
     arr = np.where(keep[..., None], arr, bg)
 
     # Fold shading across the cloth, like a hanging or draped saree's pleats.

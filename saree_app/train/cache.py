@@ -45,6 +45,8 @@ def cache_key(items: Sequence[Item], prep: Preprocessing, backbone_id: str) -> s
             h.update(f"~{it.augment}\0".encode())
         if it.piece:
             h.update(b"#piece\0")
+        if it.augment and it.surfaces != "basic":
+            h.update(f"%{it.surfaces}\0".encode())
     return h.hexdigest()[:16]
 
 
@@ -119,7 +121,9 @@ def _load(item: Item, prep: Preprocessing) -> tuple[np.ndarray, np.ndarray] | No
     if item.augment:
         from saree_app.train.augment import augment
 
-        img, mask_img = augment(img, mask_img, item.augment, piece=item.piece)
+        img, mask_img = augment(
+            img, mask_img, item.augment, piece=item.piece, surfaces=item.surfaces
+        )
     x, box = preprocess(img, prep)
     ms = _mask_size(prep.size)
     if mask_img is not None:

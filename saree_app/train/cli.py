@@ -154,6 +154,20 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         help="also cache N copies of every training photo that has a part mask, cut down to a "
         "random piece of the cloth and enlarged, then changed as --augment-copies are",
     )
+    p.add_argument(
+        "--surfaces",
+        choices=("basic", "varied"),
+        default="basic",
+        help="backgrounds the changed copies get: basic (flat, gradient, blotches, stripes) or "
+        "varied (half of them strong multi-scale textures or clutters of shapes instead)",
+    )
+    p.add_argument(
+        "--init-segmentation",
+        type=Path,
+        metavar="FINAL_PT",
+        help="start the part segmentation from another run's final.pt and fine-tune it "
+        "(a second stage; use a smaller --lr and fewer --seg-epochs)",
+    )
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     p.add_argument(
         "--no-pretrained",
@@ -255,7 +269,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     from saree_app.train.cache import build_cache
     from saree_app.train.data import select
     from saree_app.train.export import default_preprocessing, write_model
-    from saree_app.train.loop import TrainConfig, Trainer
+    from saree_app.train.loop import TrainConfig, Trainer, read_segmentation
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -267,6 +281,18 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    init_seg = None
+    if args.init_segmentation is not None:
+        try:
+            init_seg = read_segmentation(
+                args.init_segmentation,
+                size=args.size,
+                seg_attention=args.seg_attention,
+                seg_tuned_blocks=args.seg_tuned_blocks,
+            )
+        except ValueError as exc:
+            print(f"saree train: --init-segmentation {exc}", file=sys.stderr)
+            return 2
     items = select(items, exclude=args.exclude)
     train_set = [it for it in items if it.split == "train"]
     labels = sorted({it.tradition for it in train_set})
@@ -315,6 +341,9 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         seg_epochs=args.seg_epochs,
         batch_size=args.batch_size,
         lr=args.lr,
+        # The tuned backbone blocks move at a quarter of the decoder's rate (5e-4 at the
+        # default 2e-3): pretrained weights need smaller steps.
+        seg_block_lr=args.lr / 4,
         head_lr=args.head_lr,
         seed=args.seed,
         width=args.width,
@@ -343,6 +372,10 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         except (ValueError, KeyError, RuntimeError) as exc:
             _say(f"not resuming ({exc}); training afresh")
             trainer = make()
+    if init_seg is not None and trainer.stage == "seg" and trainer.seg_epoch == 0:
+        # Only at the start: a resumed run's checkpoint already holds what it fine-tuned.
+        taken = trainer.init_segmentation(init_seg)
+        _say(f"segmentation starts from {args.init_segmentation} ({taken} tensors)")
     t1 = time.monotonic()
     trainer.train(rows["train"], val_rows=rows["val"], checkpoint=ckpt)
     train_s = time.monotonic() - t1
@@ -431,7 +464,12 @@ def cached_items(items: list[Any], args: argparse.Namespace) -> list[Any]:
     for copy in range(1, max(args.augment_copies, 0) + 1):
         # Seeds differ per photo and per copy; a third of the copies stay the right way up.
         cached += [
-            dataclasses.replace(it, rotate=(0, 90, 270)[i % 3], augment=copy * 1_000_003 + i + 1)
+            dataclasses.replace(
+                it,
+                rotate=(0, 90, 270)[i % 3],
+                augment=copy * 1_000_003 + i + 1,
+                surfaces=args.surfaces,
+            )
             for i, it in enumerate(originals)
         ]
     with_mask = [it for it in originals if it.mask is not None]
@@ -444,6 +482,7 @@ def cached_items(items: list[Any], args: argparse.Namespace) -> list[Any]:
                 rotate=(0, 90, 270)[(i + copy) % 3],
                 augment=(100 + copy) * 1_000_003 + i + 1,
                 piece=True,
+                surfaces=args.surfaces,
             )
             for i, it in enumerate(with_mask)
         ]

@@ -38,6 +38,9 @@ class Item:
     rotate: int = 0  # degrees counter-clockwise, for augmented copies in the feature cache
     augment: int = 0  # seed of a photo-space augmentation (train.augment); 0 = the photo as is
     piece: bool = False  # with augment: first cut down to a piece of the cloth (train.augment)
+    surfaces: str = (
+        "basic"  # with augment: which backgrounds may replace the photo's (train.augment)
+    )
 
     def to_dict(self) -> dict[str, object]:
         """JSON-able form (paths as strings)."""
@@ -51,6 +54,7 @@ class Item:
             "rotate": self.rotate,
             "augment": self.augment,
             "piece": self.piece,
+            "surfaces": self.surfaces,
         }
 
     @classmethod
@@ -67,6 +71,7 @@ class Item:
             rotate=int(d.get("rotate", 0) or 0),  # type: ignore[call-overload]
             augment=int(d.get("augment", 0) or 0),  # type: ignore[call-overload]
             piece=bool(d.get("piece", False)),
+            surfaces=str(d.get("surfaces", "basic") or "basic"),
         )
 
 

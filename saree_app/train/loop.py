@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import pickle
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -97,6 +98,34 @@ HEAD_SETTINGS = (
     "w_attr",
     "w_metric",
 )
+
+
+def read_segmentation(
+    path: Path, *, size: int, seg_attention: int, seg_tuned_blocks: int
+) -> dict[str, torch.Tensor]:
+    """The segmentation decoder's tensors from another run's final.pt or checkpoint.pt, for
+    Trainer.init_segmentation; ValueError, in plain words, when it cannot be used here (read
+    before any photo is cached: a refusal after an hour of caching helps nobody)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        theirs = NetConfig(**state["net_config"])
+        heads = state["heads"]
+    except FileNotFoundError as exc:
+        raise ValueError(f"{path}: no such checkpoint") from exc
+    except (KeyError, TypeError, RuntimeError, OSError, EOFError, pickle.UnpicklingError) as exc:
+        raise ValueError(f"{path}: not a checkpoint of saree train ({exc})") from exc
+    ours = {"size": size, "seg_attention": seg_attention, "seg_tuned_blocks": seg_tuned_blocks}
+    other = [
+        f"{k} {getattr(theirs, k)} there, {v} here"
+        for k, v in ours.items()
+        if getattr(theirs, k) != v
+    ]
+    if other:
+        raise ValueError(f"{path}: its segmentation has another shape ({'; '.join(other)})")
+    seg = {k: v for k, v in heads.items() if is_segmentation(k)}
+    if not seg:
+        raise ValueError(f"{path}: holds no segmentation decoder")
+    return seg
 
 
 def seed_everything(seed: int) -> None:
@@ -566,6 +595,16 @@ class Trainer:
                 "trained segmentation and training the heads afresh"
             )
             self.restart_heads()
+
+    def init_segmentation(self, seg: dict[str, torch.Tensor]) -> int:
+        """Start stage 1 from another run's trained segmentation (read_segmentation) instead
+        of from scratch: a second, shorter stage that fine-tunes it on other copies of the
+        photos. The heads are not taken: they train afresh on the new masks' pooled vectors.
+        Returns how many tensors were taken."""
+        missing = self.net.heads.load_state_dict(seg, strict=False).missing_keys
+        if [k for k in missing if is_segmentation(k)]:
+            raise ValueError("the checkpoint has no complete segmentation decoder")
+        return len(seg)
 
     def head_settings_changed(self, saved: dict[str, Any]) -> list[str]:
         """'name old -> new' for each stage-3 setting that differs from a saved TrainConfig."""

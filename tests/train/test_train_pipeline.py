@@ -292,3 +292,49 @@ def test_too_many_tuned_blocks_is_refused_before_any_work(
     assert stop.value.code == 2
     assert "--seg-tuned-blocks: invalid choice: 7" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_a_second_stage_starts_from_the_first_stage_s_segmentation(
+    trained: tuple[Path, Path], dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    from saree_app.train.cache import FeatureCache
+    from saree_app.train.loop import is_segmentation
+
+    _, first = trained
+    cache = tmp_path / "cache"
+    argv = ["--data", str(dataset), "--out", str(tmp_path / "out"), "--cache", str(cache)]
+    argv += ["--epochs", "1", *TINY, *AUGMENT, "--surfaces", "varied"]
+    # A learning rate of 0: whatever the segmentation ends with, it started with.
+    argv += ["--init-segmentation", str(first / "final.pt"), "--lr", "0"]
+    assert cli.main(argv) == 0
+    assert "segmentation starts from" in capsys.readouterr().err
+    before = torch.load(first / "final.pt", weights_only=False)["heads"]
+    after = torch.load(cache / "final.pt", weights_only=False)["heads"]
+    # Batch-norm statistics follow the new batches whatever the rate; the weights must not.
+    learnt = [k for k in before if is_segmentation(k) and "running" not in k and "batches" not in k]
+    assert any(k.startswith("seg_blocks.") for k in learnt) and any("seg8" in k for k in learnt)
+    assert all(torch.equal(before[k], after[k]) for k in learnt)
+    # The second stage's own copies got the varied surfaces; the photos as they are did not.
+    items = FeatureCache(cache).items
+    assert {it.surfaces for it in items if it.augment} == {"varied"}
+    assert {it.surfaces for it in items if not it.augment} == {"basic"}
+
+
+def test_a_second_stage_refuses_a_segmentation_of_another_shape(
+    trained: tuple[Path, Path], dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, first = trained
+    argv = ["--data", str(dataset), "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "c")]
+    argv += ["--epochs", "1", *TINY, "--seg-tuned-blocks", "2"]  # the first stage tuned 1
+    assert cli.main([*argv, "--init-segmentation", str(first / "final.pt")]) == 2
+    assert "seg_tuned_blocks 1 there, 2 here" in capsys.readouterr().err
+    assert cli.main([*argv, "--init-segmentation", str(tmp_path / "none.pt")]) == 2
+    assert "none.pt: no such checkpoint" in capsys.readouterr().err
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    assert cli.main([*argv, "--init-segmentation", str(tmp_path / "junk.pt")]) == 2
+    assert "junk.pt: not a checkpoint of saree train" in capsys.readouterr().err
+    # Refused before any photo was cached or a model written.
+    assert not (tmp_path / "out").exists() and not (tmp_path / "c").exists()
