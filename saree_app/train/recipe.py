@@ -5,6 +5,12 @@
 regenerates models/saree-model.{onnx,json}, REPORT.md, report.json and confusion.png from
 nothing but this repository (each step is skipped when its output is already there, so an
 interrupted run resumes).
+
+Training has two stages, each one `saree train` command: the first trains everything from the
+ImageNet backbone with the basic changed copies (SEG_EPOCHS of segmentation); the second starts
+from the first's segmentation and fine-tunes it for STAGE2_SEG_EPOCHS on changed copies with
+varied surfaces behind the cloth, then trains the heads afresh and exports, evaluates and
+benchmarks the model it ships.
 """
 
 from __future__ import annotations
@@ -29,6 +35,15 @@ EPOCHS = 20  # head epochs over pooled vectors
 # 0.771, for about two hours of segmentation on 2 CPU cores (minutes on a GPU).
 SEG_EPOCHS = 12
 SEG_STEPS = 300  # per segmentation epoch (x 64 photos): about 10 minutes on a 2-core CPU
+# A second stage fine-tunes the first stage's segmentation on changed copies whose surfaces are
+# varied (strong textures and clutters of shapes, `--surfaces varied`) at a quarter of the
+# learning rate, then pools and trains the heads afresh: the model it exports is the shipped one.
+# Measured on a fresh held-out draw (720 photos never used to design it): part mIoU 0.728 ->
+# 0.736, where two more epochs on the basic copies instead gave 0.723; validation rows 0.812 ->
+# 0.811 (the rule, fixed before: ship if it beats both by 0.005 there and costs the test and
+# validation splits at most 0.010 and 0.005).
+STAGE2_SEG_EPOCHS = 2
+STAGE2_LR = 5e-4
 AUGMENT_COPIES = 1  # changed copies of every training photo in the cache (train.augment)
 SEG_ATTENTION = 1  # self-attention layers in the segmentation decoder
 SEG_DICE = 0.5  # weight of the soft Dice term beside the cross-entropy
@@ -173,13 +188,11 @@ def run(args: argparse.Namespace) -> int:
         counts = {k: max(2, round(v * scale)) for k, v in SPLIT_COUNTS.items()}
     render_data(data_dir, counts, RENDER_SIZE, workers=args.threads or os.cpu_count() or 2)
     cache = args.cache or data_dir.parent / "cache-default"
-    argv = [
+    # The second stage's cache holds other changed copies: a folder of its own.
+    cache2 = cache.parent / f"{cache.name}-varied"
+    common = [
         "--data",
         str(data_dir),
-        "--out",
-        str(args.out),
-        "--cache",
-        str(cache),
         "--exclude",
         ",".join(WITHHELD),
         "--epochs",
@@ -188,15 +201,10 @@ def run(args: argparse.Namespace) -> int:
         str(SEED),
         "--name",
         args.name,
-        "--eval",
-        "--seg-epochs",
-        str(SEG_EPOCHS),
         "--max-steps",
         str(SEG_STEPS),
         "--width",
         str(WIDTH),
-        "--eval-per-class",
-        str(EVAL_PER_CLASS),
         "--rotate-augment",
         "--augment-copies",
         str(AUGMENT_COPIES),
@@ -219,22 +227,33 @@ def run(args: argparse.Namespace) -> int:
         "--rotate-average",
     ]
     if args.white_balance:
-        argv.append("--white-balance")
+        common.append("--white-balance")
     if args.threads:
-        argv += ["--threads", str(args.threads)]
+        common += ["--threads", str(args.threads)]
     if args.device != "auto":
-        argv += ["--device", args.device]
+        common += ["--device", args.device]
     if args.fresh:
-        argv.append("--fresh")
-    _say("saree train " + " ".join(argv))
-    status = cli.main(argv)
-    if status:
-        return status
+        common.append("--fresh")
+    first = [*common, "--out", str(cache / "stage1-model"), "--cache", str(cache)]
+    first += ["--seg-epochs", str(SEG_EPOCHS)]
+    second = [*common, "--out", str(args.out), "--cache", str(cache2)]
+    second += ["--seg-epochs", str(STAGE2_SEG_EPOCHS), "--lr", str(STAGE2_LR)]
+    second += ["--surfaces", "varied", "--init-segmentation", str(cache / "final.pt")]
+    second += ["--eval", "--eval-per-class", str(EVAL_PER_CLASS)]
+    for stage, argv in (("first stage", first), ("second stage", second)):
+        if stage == "first stage" and _finished(cache / "final.pt", argv) and not args.fresh:
+            _say(f"{stage}: done already ({cache / 'final.pt'})")
+            continue
+        _say(f"{stage}: saree train " + " ".join(argv))
+        status = cli.main(argv)
+        if status:
+            return status
     manifest = Path(args.out) / f"{args.name}.json"
     from saree_app.train.export import write_manifest
 
     data = json.loads(manifest.read_text(encoding="utf-8"))
     data["training"]["recipe_command"] = "saree train " + " ".join(getattr(args, "argv", []))
+    data["training"]["first_stage"] = _first_stage_record(cache / "final.pt")
     data["training"]["split_counts_per_tradition"] = counts
     data["training"]["heldout_families"] = HELDOUT_FAMILIES
     data["training"]["renderer"] = "saree_app.synth.render at this repository's commit"
@@ -243,6 +262,33 @@ def run(args: argparse.Namespace) -> int:
     if args.int8:
         _int8(manifest, data_dir, cache, args.threads)
     return 0
+
+
+def _finished(final: Path, argv: list[str]) -> bool:
+    """Whether `final` was written by a finished run of exactly this `saree train` argv (the
+    first stage's pooling alone takes a quarter of an hour: not redone on a resumed recipe)."""
+    if not final.is_file():
+        return False
+    import shlex
+
+    import torch
+
+    try:
+        state = torch.load(final, map_location="cpu", weights_only=False)
+        command = state["training"]["command"]
+    except (KeyError, TypeError, RuntimeError, OSError, EOFError):
+        return False
+    return bool(command == "saree train " + " ".join(shlex.quote(a) for a in argv))
+
+
+def _first_stage_record(final: Path) -> dict[str, Any]:
+    """The first stage's command and history, for the second stage's manifest."""
+    import torch
+
+    state = torch.load(final, map_location="cpu", weights_only=False)
+    training = state.get("training", {})
+    keep = ("command", "history", "train_seconds", "device", "config")
+    return {k: training[k] for k in keep if k in training}
 
 
 def _benchmark(manifest: Path) -> None:

@@ -1,6 +1,9 @@
-"""The default recipe's data plan: held-out families never reach train, val or test."""
+"""The default recipe: its data plan (held-out families never reach train, val or test) and
+its two training stages."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +35,59 @@ def test_withheld_traditions_are_not_trained_on() -> None:
     assert len(names) == 12
     assert not set(names) & set(recipe.WITHHELD)
     assert recipe._families("train", "Banarasi", 3) == recipe._families("train", "Banarasi", 3)
+
+
+def test_the_recipe_trains_two_stages_and_resumes_without_redoing_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The orchestration only (the real stages take hours): what each stage is asked to do,
+    that the second starts from the first's segmentation, and that a finished first stage is
+    not run again when the recipe resumes."""
+    import argparse
+    import json
+
+    import torch
+
+    from saree_app.train import cli
+
+    calls: list[list[str]] = []
+
+    def fake_main(argv: list[str]) -> int:
+        """Writes what a finished `saree train` leaves: final.pt in its cache, a manifest."""
+        calls.append(list(argv))
+        cache, out = Path(opt(argv, "--cache")), Path(opt(argv, "--out"))
+        cache.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
+        final = {"training": {"command": "saree train " + " ".join(argv), "history": [1]}}
+        torch.save(final, cache / "final.pt")
+        (out / "saree-model.json").write_text(json.dumps({"training": {}}), encoding="utf-8")
+        return 0
+
+    def opt(argv: list[str], name: str) -> str:
+        return argv[argv.index(name) + 1]
+
+    monkeypatch.setattr(cli, "main", fake_main)
+    monkeypatch.setattr(recipe, "render_data", lambda *a, **k: None)
+    monkeypatch.setattr(recipe, "_benchmark", lambda manifest: None)
+    args = argparse.Namespace(
+        data=[tmp_path / "data"], cache=tmp_path / "cache", out=tmp_path / "models",
+        name="saree-model", per_class=None, epochs=None, threads=None, device="auto",
+        fresh=False, white_balance=False, int8=False, argv=["--recipe", "default"],
+    )  # fmt: skip
+    assert recipe.run(args) == 0
+    assert len(calls) == 2
+    first, second = calls
+    assert opt(first, "--seg-epochs") == str(recipe.SEG_EPOCHS) and "--eval" not in first
+    assert "--init-segmentation" not in first and "--surfaces" not in first
+    assert opt(second, "--init-segmentation") == str(tmp_path / "cache" / "final.pt")
+    assert opt(second, "--surfaces") == "varied" and "--eval" in second
+    assert opt(second, "--seg-epochs") == str(recipe.STAGE2_SEG_EPOCHS)
+    assert opt(second, "--lr") == str(recipe.STAGE2_LR)
+    assert opt(second, "--out") == str(tmp_path / "models")
+    assert opt(second, "--cache") != opt(first, "--cache")  # other copies: their own cache
+    manifest = json.loads((tmp_path / "models" / "saree-model.json").read_text())
+    assert manifest["training"]["first_stage"]["command"] == "saree train " + " ".join(first)
+
+    calls.clear()
+    assert recipe.run(args) == 0
+    assert calls == [second]  # the finished first stage is not trained again
