@@ -43,11 +43,13 @@ def kg() -> TextileGraph:
 
 def test_bundled_ontology_loads_and_validates_in_under_a_second() -> None:
     graph_module._CACHE.clear()
-    t0 = time.perf_counter()
+    # CPU time of this process, not wall time: on a shared 2-core machine another process (a
+    # training run, the rest of the suite) must not fail a check of this code's own cost.
+    t0 = time.process_time()
     problems = TextileGraph.check()
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert problems == []
-    assert elapsed < 1.0, f"load + validate took {elapsed:.2f} s"
+    assert elapsed < 1.0, f"load + validate took {elapsed:.2f} s of CPU time"
 
 
 def test_every_namespace_tradition_is_in_the_graph(kg: TextileGraph) -> None:
