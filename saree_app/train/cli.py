@@ -40,6 +40,8 @@ def _progress(done: int, total: int, text: str) -> None:
 # ------------------------------------------------------------------------- arguments
 def add_train_args(p: argparse.ArgumentParser) -> None:
     """Options of `saree train`."""
+    from saree_app.train.augment import SURFACES
+
     p.add_argument(
         "--data",
         action="append",
@@ -156,7 +158,7 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--surfaces",
-        choices=("basic", "varied"),
+        choices=SURFACES,
         default="basic",
         help="backgrounds the changed copies get: basic (flat, gradient, blotches, stripes) or "
         "varied (half of them strong multi-scale textures or clutters of shapes instead)",

@@ -38,9 +38,7 @@ class Item:
     rotate: int = 0  # degrees counter-clockwise, for augmented copies in the feature cache
     augment: int = 0  # seed of a photo-space augmentation (train.augment); 0 = the photo as is
     piece: bool = False  # with augment: first cut down to a piece of the cloth (train.augment)
-    surfaces: str = (
-        "basic"  # with augment: which backgrounds may replace the photo's (train.augment)
-    )
+    surfaces: str = "basic"  # with augment: the backgrounds it may get (train.augment.SURFACES)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-able form (paths as strings)."""
