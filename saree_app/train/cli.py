@@ -29,6 +29,11 @@ def _default_cache() -> Path:
     return Path(platformdirs.user_cache_dir("saree-app")) / "features"
 
 
+def train_command(argv: Sequence[str]) -> str:
+    """The `saree train` command line of `argv`, as manifests and checkpoints record it."""
+    return "saree train " + " ".join(shlex.quote(a) for a in argv)
+
+
 def _say(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -398,7 +403,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         "train_seconds": round(train_s, 1),
         "device": device_name(device),
         "seed": args.seed,
-        "command": "saree train " + " ".join(shlex.quote(a) for a in getattr(args, "argv", [])),
+        "command": train_command(getattr(args, "argv", [])),
         "note": "frozen ImageNet EfficientNet-Lite0 backbone; heads trained on cached features"
         + (
             f"; the segmentation decoder tunes its own copy of the last {cfg.seg_tuned_blocks} "

@@ -240,11 +240,13 @@ def run(args: argparse.Namespace) -> int:
     second += ["--seg-epochs", str(STAGE2_SEG_EPOCHS), "--lr", str(STAGE2_LR)]
     second += ["--surfaces", "varied", "--init-segmentation", str(cache / "final.pt")]
     second += ["--eval", "--eval-per-class", str(EVAL_PER_CLASS)]
-    for stage, argv in (("first stage", first), ("second stage", second)):
-        if stage == "first stage" and _finished(cache / "final.pt", argv) and not args.fresh:
-            _say(f"{stage}: done already ({cache / 'final.pt'})")
-            continue
-        _say(f"{stage}: saree train " + " ".join(argv))
+    if _finished(cache / "final.pt", first) and not args.fresh:
+        _say(f"first stage: done already ({cache / 'final.pt'})")
+        stages = [("second stage", second)]
+    else:
+        stages = [("first stage", first), ("second stage", second)]
+    for stage, argv in stages:
+        _say(f"{stage}: {cli.train_command(argv)}")
         status = cli.main(argv)
         if status:
             return status
@@ -269,16 +271,16 @@ def _finished(final: Path, argv: list[str]) -> bool:
     first stage's pooling alone takes a quarter of an hour: not redone on a resumed recipe)."""
     if not final.is_file():
         return False
-    import shlex
-
     import torch
+
+    from saree_app.train.cli import train_command
 
     try:
         state = torch.load(final, map_location="cpu", weights_only=False)
         command = state["training"]["command"]
     except (KeyError, TypeError, RuntimeError, OSError, EOFError):
         return False
-    return bool(command == "saree train " + " ".join(shlex.quote(a) for a in argv))
+    return bool(command == train_command(argv))
 
 
 def _first_stage_record(final: Path) -> dict[str, Any]:
