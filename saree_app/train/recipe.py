@@ -272,6 +272,8 @@ def _finished(final: Path, argv: list[str]) -> bool:
     first stage's pooling alone takes a quarter of an hour: not redone on a resumed recipe)."""
     if not final.is_file():
         return False
+    import pickle
+
     import torch
 
     from saree_app.train.cli import train_command
@@ -279,8 +281,8 @@ def _finished(final: Path, argv: list[str]) -> bool:
     try:
         state = torch.load(final, map_location="cpu", weights_only=False)
         command = state["training"]["command"]
-    except (KeyError, TypeError, RuntimeError, OSError, EOFError):
-        return False
+    except (KeyError, TypeError, RuntimeError, OSError, EOFError, pickle.UnpicklingError):
+        return False  # damaged or not a checkpoint: not a finished stage, so train it again
     return bool(command == train_command(argv))
 
 

@@ -91,3 +91,10 @@ def test_the_recipe_trains_two_stages_and_resumes_without_redoing_the_first(
     calls.clear()
     assert recipe.run(args) == 0
     assert calls == [second]  # the finished first stage is not trained again
+
+    # A damaged final.pt (a copy cut short, a stray file) is not a finished first stage: the
+    # recipe trains it again instead of stopping with an unpickling traceback.
+    (tmp_path / "cache" / "final.pt").write_bytes(b"\x80\x02 cut short")
+    calls.clear()
+    assert recipe.run(args) == 0
+    assert calls == [first, second]
