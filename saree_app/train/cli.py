@@ -71,7 +71,11 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         "--epochs", type=int, help="passes of the head training over pooled vectors (default 40)"
     )
     p.add_argument(
-        "--seg-epochs", type=int, default=3, help="passes of the segmentation training (default 3)"
+        "--seg-epochs",
+        type=int,
+        default=3,
+        help="passes of the segmentation training (default 3); a checkpoint trained with "
+        "another number, rate or batch size trains its segmentation afresh",
     )
     p.add_argument("--batch-size", type=int, default=64, help="segmentation batch size")
     p.add_argument("--lr", type=float, default=2e-3, help="segmentation learning rate")

@@ -98,6 +98,19 @@ HEAD_SETTINGS = (
     "w_attr",
     "w_metric",
 )
+# TrainConfig fields that shape stage 1 (the cosine schedule spans all its epochs): a checkpoint
+# trained under other values cannot be continued into what this run's command says it is.
+SEG_SETTINGS = (
+    "seg_epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "seg_dice",
+    "seg_vflip",
+    "seg_block_lr",
+    "seg_class_weights",
+    "max_steps_per_epoch",
+)
 
 
 def read_segmentation(
@@ -577,6 +590,13 @@ class Trainer:
             same = False
         if not same:
             raise ValueError(f"{path}: checkpoint has another architecture; start afresh")
+        seg_changed = self.settings_changed(state.get("config", {}), SEG_SETTINGS)
+        if seg_changed:
+            # Else a finished 2-epoch segmentation would ship under a command saying 4.
+            raise ValueError(
+                f"{path}: checkpoint's segmentation was trained with other settings "
+                f"({', '.join(seg_changed)}); start afresh"
+            )
         self.net.heads.load_state_dict(state["heads"])
         with torch.no_grad():
             self.proxies.copy_(state["proxies"])
@@ -585,7 +605,7 @@ class Trainer:
         self.seg_epoch = int(state.get("seg_epoch", 0))
         self.epoch = int(state["epoch"])
         self.history = list(state["history"])
-        changed = self.head_settings_changed(state.get("config", {}))
+        changed = self.settings_changed(state.get("config", {}), HEAD_SETTINGS)
         if changed and self.stage != "seg":
             # Stage 3 is minutes on pooled vectors, stage 1 most of an hour: a change that only
             # concerns the heads keeps the finished segmentation and trains the heads afresh
@@ -606,12 +626,14 @@ class Trainer:
             raise ValueError("the checkpoint has no complete segmentation decoder")
         return len(seg)
 
-    def head_settings_changed(self, saved: dict[str, Any]) -> list[str]:
-        """'name old -> new' for each stage-3 setting that differs from a saved TrainConfig."""
+    def settings_changed(self, saved: dict[str, Any], names: Sequence[str]) -> list[str]:
+        """'name old -> new' for each of `names` that differs from a saved TrainConfig."""
         defaults = asdict(TrainConfig())
         out = []
-        for name in HEAD_SETTINGS:
+        for name in names:
             old, new = saved.get(name, defaults[name]), getattr(self.cfg, name)
+            if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)):
+                old, new = list(old), list(new)  # a tuple comes back from JSON as a list
             if old != new:
                 out.append(f"{name} {old} -> {new}")
         return out

@@ -191,6 +191,28 @@ def test_a_changed_attribute_weight_retrains_only_the_heads(
     assert not any(torch.equal(before["heads"][k], after["heads"][k]) for k in heads)
 
 
+@pytest.mark.slow
+def test_more_segmentation_epochs_train_the_segmentation_afresh(
+    trained: tuple[Path, Path], dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A finished checkpoint is not passed off as a run with more segmentation epochs: its
+    cosine schedule spanned its own epochs, so the segmentation trains again from the start."""
+    import torch
+
+    _, shared = trained
+    cache = tmp_path / "cache"  # a copy: the other tests resume the shared checkpoint
+    shutil.copytree(shared, cache)
+    argv = ["--data", str(dataset), "--out", str(tmp_path / "out"), "--cache", str(cache)]
+    argv += ["--epochs", "1", *TINY, *AUGMENT, "--seg-epochs", "2"]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "seg_epochs 1 -> 2" in err and "training afresh" in err and "resumed from" not in err
+    after = torch.load(cache / "checkpoint.pt", weights_only=False)
+    assert after["config"]["seg_epochs"] == 2
+    stages = [(h["stage"], h["epoch"]) for h in after["history"]]
+    assert stages == [("seg", 1), ("seg", 2), ("heads", 1)]
+
+
 def test_restarted_heads_start_where_a_fresh_run_starts(tmp_path: Path) -> None:
     import torch
 
