@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -272,8 +273,6 @@ def _finished(final: Path, argv: list[str]) -> bool:
     first stage's pooling alone takes a quarter of an hour: not redone on a resumed recipe)."""
     if not final.is_file():
         return False
-    import pickle
-
     import torch
 
     from saree_app.train.cli import train_command
