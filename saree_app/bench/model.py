@@ -78,6 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: all)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--write-manifest",
+        action="store_true",
+        help='store the figures as the manifest\'s "evaluation.latency" (what the recipe records '
+        "right after training; rerun it on a quiet machine). The .onnx is untouched",
+    )
     args = ap.parse_args(argv)
     path: Path = args.model
     if path.suffix == ".onnx":
@@ -92,4 +98,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{figures['model']} ({figures['size_mb']} MB, {figures['input']} px input)")
         print(f"  model only        : median {figures['median_ms']} ms, p90 {figures['p90_ms']} ms")
         print(f"  with preprocessing: median {figures['median_ms_with_preprocess']} ms")
+    if args.write_manifest:
+        from saree_app.model.manifest import ModelManifest
+
+        manifest = ModelManifest.load(path)
+        data = dict(manifest.raw)
+        data["evaluation"] = {**(data.get("evaluation") or {}), "latency": figures}
+        try:
+            manifest.write(data)
+        except OSError as exc:
+            print(f"saree bench model: cannot write {manifest.path}: {exc}")
+            return 1
+        print(f'figures stored in {manifest.path} ("evaluation.latency")')
     return 0

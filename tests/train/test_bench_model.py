@@ -18,3 +18,22 @@ def test_bench_reports_medians(tiny_model: Path, capsys: pytest.CaptureFixture[s
 def test_bench_missing_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bench_model.main(["--model", str(tmp_path / "none.json")]) == 2
     assert "no model manifest" in capsys.readouterr().out
+
+
+def test_bench_stores_its_figures_beside_the_manifest_s_others(
+    tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import shutil
+
+    folder = tmp_path / "m"
+    shutil.copytree(tiny_model.parent, folder)
+    path = folder / tiny_model.name
+    data = json.loads(path.read_text())
+    data["evaluation"] = {"heldout": {"top1": 0.5}, "latency": {"median_ms": -1.0}}
+    path.write_text(json.dumps(data))
+    assert bench_model.main(["--model", str(path), "--repeats", "2", "--write-manifest"]) == 0
+    stored = json.loads(path.read_text())["evaluation"]
+    assert stored["heldout"] == {"top1": 0.5}  # other figures kept
+    assert stored["latency"]["median_ms"] > 0 and stored["latency"]["repeats"] == 2
+    assert "evaluation.latency" in capsys.readouterr().out
