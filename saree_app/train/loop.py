@@ -113,19 +113,28 @@ SEG_SETTINGS = (
 )
 
 
+def read_checkpoint(path: Path) -> Any:
+    """A final.pt or checkpoint.pt as `saree train` saved it; ValueError, in plain words, when
+    there is none or it cannot be read (a copy cut short, a stray file)."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError as exc:
+        raise ValueError(f"{path}: no such checkpoint") from exc
+    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError) as exc:
+        raise ValueError(f"{path}: not a checkpoint of saree train ({exc})") from exc
+
+
 def read_segmentation(
     path: Path, *, size: int, seg_attention: int, seg_tuned_blocks: int
 ) -> dict[str, torch.Tensor]:
     """The segmentation decoder's tensors from another run's final.pt or checkpoint.pt, for
     Trainer.init_segmentation; ValueError, in plain words, when it cannot be used here (read
     before any photo is cached: a refusal after an hour of caching helps nobody)."""
+    state = read_checkpoint(path)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
         theirs = NetConfig(**state["net_config"])
         heads = state["heads"]
-    except FileNotFoundError as exc:
-        raise ValueError(f"{path}: no such checkpoint") from exc
-    except (KeyError, TypeError, RuntimeError, OSError, EOFError, pickle.UnpicklingError) as exc:
+    except (KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a checkpoint of saree train ({exc})") from exc
     ours = {"size": size, "seg_attention": seg_attention, "seg_tuned_blocks": seg_tuned_blocks}
     other = [

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import sys
 import time
 from pathlib import Path
@@ -273,14 +272,12 @@ def _finished(final: Path, argv: list[str]) -> bool:
     first stage's pooling alone takes a quarter of an hour: not redone on a resumed recipe)."""
     if not final.is_file():
         return False
-    import torch
-
     from saree_app.train.cli import train_command
+    from saree_app.train.loop import read_checkpoint
 
     try:
-        state = torch.load(final, map_location="cpu", weights_only=False)
-        command = state["training"]["command"]
-    except (KeyError, TypeError, RuntimeError, OSError, EOFError, pickle.UnpicklingError):
+        command = read_checkpoint(final)["training"]["command"]
+    except (ValueError, KeyError, TypeError):
         return False  # damaged or not a checkpoint: not a finished stage, so train it again
     return bool(command == train_command(argv))
 
