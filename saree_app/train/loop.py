@@ -641,8 +641,6 @@ class Trainer:
         out = []
         for name in names:
             old, new = saved.get(name, defaults[name]), getattr(self.cfg, name)
-            if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)):
-                old, new = list(old), list(new)  # a tuple comes back from JSON as a list
             if old != new:
                 out.append(f"{name} {old} -> {new}")
         return out
