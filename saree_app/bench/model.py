@@ -71,6 +71,16 @@ def measure(
     }
 
 
+def store(manifest_path: Path, figures: dict[str, float | int | str]) -> None:
+    """Keep `figures` as the manifest's "evaluation.latency", its other figures untouched."""
+    from saree_app.model.manifest import ModelManifest
+
+    manifest = ModelManifest.load(manifest_path)
+    data = dict(manifest.raw)
+    data["evaluation"] = {**(data.get("evaluation") or {}), "latency": figures}
+    manifest.write(data)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the latency figures (JSON with --json)."""
     ap = argparse.ArgumentParser(prog="saree bench model")
@@ -99,15 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  model only        : median {figures['median_ms']} ms, p90 {figures['p90_ms']} ms")
         print(f"  with preprocessing: median {figures['median_ms_with_preprocess']} ms")
     if args.write_manifest:
-        from saree_app.model.manifest import ModelManifest
-
-        manifest = ModelManifest.load(path)
-        data = dict(manifest.raw)
-        data["evaluation"] = {**(data.get("evaluation") or {}), "latency": figures}
         try:
-            manifest.write(data)
+            store(path, figures)
         except OSError as exc:
-            print(f"saree bench model: cannot write {manifest.path}: {exc}")
+            print(f"saree bench model: cannot write {path}: {exc}")
             return 1
-        print(f'figures stored in {manifest.path} ("evaluation.latency")')
+        print(f'figures stored in {path} ("evaluation.latency")')
     return 0

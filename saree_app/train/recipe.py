@@ -293,14 +293,11 @@ def _first_stage_record(final: Path) -> dict[str, Any]:
 
 
 def _benchmark(manifest: Path) -> None:
-    from saree_app.bench.model import measure
-    from saree_app.train.export import write_manifest
+    from saree_app.bench.model import measure, store
 
     figures = measure(manifest, repeats=50)
     _say(f"latency: {figures}")
-    data = json.loads(manifest.read_text(encoding="utf-8"))
-    data.setdefault("evaluation", {})["latency"] = figures
-    write_manifest(data, manifest)
+    store(manifest, figures)
 
 
 def _int8(manifest: Path, data_dir: Path, cache: Path, threads: int | None) -> None:
