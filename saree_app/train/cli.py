@@ -106,6 +106,15 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         help="the exported model also reads the photo turned a quarter and averages",
     )
     p.add_argument(
+        "--seg-edges",
+        type=int,
+        default=0,
+        choices=range(17),
+        metavar="R",
+        help="the exported model redraws the part map at twice the resolution along the "
+        "photo's colour edges (guided filter of radius R, 1-16; 0: off; nothing is trained)",
+    )
+    p.add_argument(
         "--seg-attention",
         type=int,
         default=0,
@@ -233,6 +242,13 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
         "--rotate-average",
         choices=("yes", "no"),
         help="override the checkpoint: also read the photo turned a quarter, and average",
+    )
+    p.add_argument(
+        "--seg-edges",
+        type=int,
+        choices=range(17),
+        metavar="R",
+        help="override the checkpoint: part map redrawn along the photo's edges (radius R; 0: off)",
     )
 
 
@@ -363,6 +379,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         white_balance=args.white_balance,
         flip_average=args.flip_average,
         rotate_average=args.rotate_average,
+        seg_edge_radius=args.seg_edges,
         seg_attention=args.seg_attention,
         seg_tuned_blocks=args.seg_tuned_blocks,
         seg_dice=args.seg_dice,
@@ -652,13 +669,19 @@ def run_export(args: argparse.Namespace) -> int:
             cfg = dataclasses.replace(cfg, flip_average=args.flip_average == "yes")
         if args.rotate_average:
             cfg = dataclasses.replace(cfg, rotate_average=args.rotate_average == "yes")
+        if args.seg_edges is not None:
+            cfg = dataclasses.replace(cfg, seg_edge_radius=args.seg_edges)
         net = PartAwareNet(cfg, pretrained=bool(state.get("pretrained", True)))
         net.heads.load_state_dict(state["heads"])
         training = dict(state.get("training") or {})
-        if args.flip_average or args.rotate_average:
+        if args.flip_average or args.rotate_average or args.seg_edges is not None:
             # The record must describe the graph written, not the one training exported.
-            views = {"flip_average": cfg.flip_average, "rotate_average": cfg.rotate_average}
-            training["config"] = {**training.get("config", {}), **views}
+            chosen = {
+                "flip_average": cfg.flip_average,
+                "rotate_average": cfg.rotate_average,
+                "seg_edge_radius": cfg.seg_edge_radius,
+            }
+            training["config"] = {**training.get("config", {}), **chosen}
             training["export_command"] = "saree export-model " + " ".join(
                 shlex.quote(a) for a in getattr(args, "argv", [])
             )

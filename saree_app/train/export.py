@@ -113,7 +113,14 @@ def build_manifest(
                 if cfg.seg_tuned_blocks
                 else ""
             )
-            + "); part-aware pooling under soft masks at stride 16; linear "
+            + ")"
+            + (
+                f"; exported part map redrawn at stride 2 along the photo's colour edges "
+                f"(guided filter, radius {cfg.seg_edge_radius})"
+                if cfg.seg_edge_radius
+                else ""
+            )
+            + "; part-aware pooling under soft masks at stride 16; linear "
             "tradition/attribute/embedding heads",
             "averaged_views": view_names(cfg),
             "opset": OPSET,

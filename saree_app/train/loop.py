@@ -70,6 +70,7 @@ class TrainConfig:
     white_balance: bool = False  # grey-world balance inside the model (needs a matching cache)
     flip_average: bool = False  # exported model averages photo and mirror image (NetConfig)
     rotate_average: bool = False  # ... and the photo turned a quarter (NetConfig)
+    seg_edge_radius: int = 0  # exported part map follows the photo's edges (NetConfig)
     seg_attention: int = 0  # self-attention layers in the segmentation decoder (NetConfig)
     seg_dice: float = 0.0  # weight of a soft Dice term on the parts (IoU-like, beside the CE)
     seg_vflip: bool = False  # also flip cached maps upside down in stage 1
@@ -205,6 +206,7 @@ class Trainer:
             white_balance=cfg.white_balance,
             flip_average=cfg.flip_average,
             rotate_average=cfg.rotate_average,
+            seg_edge_radius=cfg.seg_edge_radius,
             seg_attention=cfg.seg_attention,
             seg_tuned_blocks=cfg.seg_tuned_blocks,
         )
@@ -590,11 +592,11 @@ class Trainer:
         if state["labels"] != self.labels or state["attributes"] != self.attributes:
             raise ValueError(f"{path}: checkpoint was trained on other labels; start afresh")
         try:
-            # Which views the exported model averages is chosen at export, not learnt: a
-            # checkpoint resumes under either choice.
-            views = {"flip_average": False, "rotate_average": False}
-            saved = dataclasses.replace(NetConfig(**state.get("net_config", {})), **views)
-            same = saved == dataclasses.replace(self.net_cfg, **views)
+            # Which views the exported model averages, and whether its part map follows the
+            # photo's edges, are chosen at export, not learnt: a checkpoint resumes under any.
+            at_export = {"flip_average": False, "rotate_average": False, "seg_edge_radius": 0}
+            saved = dataclasses.replace(NetConfig(**state.get("net_config", {})), **at_export)
+            same = saved == dataclasses.replace(self.net_cfg, **at_export)
         except TypeError:
             same = False
         if not same:

@@ -54,6 +54,12 @@ class NetConfig:
     # is a border, and the classifier keeps pooling the frozen map, so tuning it for parts
     # costs the tradition features nothing. The copy starts from the ImageNet weights.
     seg_tuned_blocks: int = 0
+    # The exported model redraws the part map at stride 2 along the photo's colour edges (a
+    # guided filter of this radius in stride-2 cells; 0: the decoder's stride-4 map as it is).
+    # Parameter-free, so chosen at export like the views. Why: a stride-4 map upsampled
+    # bilinearly puts every part boundary up to two cells off the cloth's real edge, and a
+    # narrow border is mostly boundary.
+    seg_edge_radius: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -338,6 +344,55 @@ class Heads(nn.Module):
         return logits, part_logits, seg, cam, attributes, embedding, part_embeddings
 
 
+# Regulariser of the edge-following filter, in squared units of the normalised photo: how
+# strong a colour change must be to bend a part boundary. Radius 4 and 0.01 were the best of
+# radius 1-8 and 0.001-0.1 on the validation rows' part mIoU (0.837 -> 0.847, 30 per tradition).
+EDGE_EPS = 0.01
+
+
+def _box(x: torch.Tensor, r: int) -> torch.Tensor:
+    """Mean over the (2r+1)-square window around each cell; at the edges, over the cells inside."""
+    return F.avg_pool2d(x, 2 * r + 1, stride=1, padding=r, count_include_pad=False)
+
+
+def guided_filter(guide: torch.Tensor, p: torch.Tensor, radius: int, eps: float) -> torch.Tensor:
+    """He, Sun and Tang's colour guided filter: in every window, `p` (N x K x H x W) is fitted as
+    a linear function of the guide's three colours (N x 3 x H x W), and the fits are averaged.
+    The output follows the guide's edges where `p` changes near them and stays smooth elsewhere.
+    The 3 x 3 inverse is written out (adjugate over determinant) so ONNX needs no matrix ops."""
+    mean_i = _box(guide, radius)
+    mean_p = _box(p, radius)
+    g = [guide[:, c : c + 1] for c in range(3)]
+    m = [mean_i[:, c : c + 1] for c in range(3)]
+    pairs = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
+    second = _box(torch.cat([g[a] * g[b] for a, b in pairs], dim=1), radius)
+    s00, s01, s02, s11, s12, s22 = (
+        second[:, k : k + 1] - m[a] * m[b] + (eps if a == b else 0.0)
+        for k, (a, b) in enumerate(pairs)
+    )
+    cross = _box(torch.cat([g[c] * p for c in range(3)], dim=1), radius)
+    k = p.shape[1]
+    cov = [cross[:, c * k : (c + 1) * k] - m[c] * mean_p for c in range(3)]
+    i00, i01, i02 = s11 * s22 - s12 * s12, s02 * s12 - s01 * s22, s01 * s12 - s02 * s11
+    i11, i12, i22 = s00 * s22 - s02 * s02, s01 * s02 - s00 * s12, s00 * s11 - s01 * s01
+    det = s00 * i00 + s01 * i01 + s02 * i02
+    inv = ((i00, i01, i02), (i01, i11, i12), (i02, i12, i22))
+    a = [(inv[c][0] * cov[0] + inv[c][1] * cov[1] + inv[c][2] * cov[2]) / det for c in range(3)]
+    b = mean_p - a[0] * m[0] - a[1] * m[1] - a[2] * m[2]
+    fitted = _box(torch.cat([*a, b], dim=1), radius)
+    return sum((fitted[:, c * k : (c + 1) * k] * g[c] for c in range(3)), fitted[:, 3 * k :])
+
+
+def follow_edges(seg: torch.Tensor, image: torch.Tensor, radius: int) -> torch.Tensor:
+    """Stride-4 part logits -> stride-2 logits whose boundaries follow the photo's edges: the
+    part probabilities, upsampled, go through the guided filter with the photo (halved) as
+    guide; their logarithm is returned, so a softmax gives them back and argmax is unchanged."""
+    guide = F.avg_pool2d(image, 2)
+    up = F.interpolate(seg, size=guide.shape[-2:], mode="bilinear", align_corners=False)
+    q = guided_filter(guide, torch.softmax(up, dim=1), radius, EDGE_EPS)
+    return torch.log(q.clamp(min=1e-4))
+
+
 Transform = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -407,6 +462,14 @@ class PartAwareNet(nn.Module):
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Full network, as exported to ONNX."""
+        outs = self.averaged(image)
+        if not self.cfg.seg_edge_radius:
+            return outs
+        seg = follow_edges(outs[2], image, self.cfg.seg_edge_radius)
+        return (*outs[:2], seg, *outs[3:])
+
+    def averaged(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The seven outputs, averaged over the configured views."""
         views = _views(self.cfg.flip_average, self.cfg.rotate_average)
         if len(views) == 1:
             return self.single(image)

@@ -46,6 +46,11 @@ SEG_STEPS = 300  # per segmentation epoch (x 64 photos): about 10 minutes on a 2
 # (rendered after the rule that chose 4 was written) 0.733 -> 0.737, for 20 more minutes.
 STAGE2_SEG_EPOCHS = 4
 STAGE2_LR = 5e-4
+# The exported part map is redrawn at stride 2 along the photo's colour edges (a guided filter
+# of this radius, nothing trained; radius and strength chosen on the validation rows): the
+# decoder's stride-4 map, upsampled, puts boundaries up to two cells off the cloth's edges.
+# On the shipped checkpoint: part mIoU test 0.806 -> 0.816, held-out 0.736 -> 0.745.
+SEG_EDGES = 4
 AUGMENT_COPIES = 1  # changed copies of every training photo in the cache (train.augment)
 SEG_ATTENTION = 1  # self-attention layers in the segmentation decoder
 SEG_DICE = 0.5  # weight of the soft Dice term beside the cross-entropy
@@ -240,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
     second = [*common, "--out", str(args.out), "--cache", str(cache2)]
     second += ["--seg-epochs", str(STAGE2_SEG_EPOCHS), "--lr", str(STAGE2_LR)]
     second += ["--surfaces", "varied", "--init-segmentation", str(cache / "final.pt")]
+    # An export choice, so only the shipped (second) stage's model gets it.
+    second += ["--seg-edges", str(SEG_EDGES)]
     second += ["--eval", "--eval-per-class", str(EVAL_PER_CLASS)]
     if _finished(cache / "final.pt", first) and not args.fresh:
         _say(f"first stage: done already ({cache / 'final.pt'})")

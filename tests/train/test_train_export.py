@@ -10,6 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 ort = pytest.importorskip("onnxruntime")
+F = torch.nn.functional
 
 from saree_app.train.export import export_onnx, sha256_of  # noqa: E402
 from saree_app.train.net import OUTPUTS, NetConfig, PartAwareNet  # noqa: E402
@@ -214,3 +215,64 @@ def test_tuned_segmentation_blocks_start_as_the_backbone_and_export(tmp_path: Pa
     assert np.abs(got[2] - seg.numpy()).max() <= 1e-3
     with pytest.raises(ValueError, match="0 to 6"):
         PartAwareNet(NetConfig(**base, seg_tuned_blocks=7), pretrained=False)
+
+
+def _step_photo(edge: int, size: int = 64) -> torch.Tensor:
+    """A normalised photo: dark cloth left of column `edge`, light cloth right of it."""
+    x = torch.full((1, 3, size, size), -1.0)
+    x[..., edge:] = 1.0
+    return x
+
+
+@pytest.mark.parametrize("edge", [18, 26])
+def test_part_map_follows_the_photo_edge(edge: int) -> None:
+    from saree_app.train.net import follow_edges
+
+    # The decoder's stride-4 map says border on the left, body on the right, and puts the change
+    # around photo column 22; the photo's own edge is 4 columns left or right of that.
+    seg = torch.zeros(1, 4, 16, 16)
+    seg[:, 2, :, :5] = 4.0
+    seg[:, 1, :, 5:] = 4.0
+    seg[:, 2, :, 5] = seg[:, 1, :, 5] = 2.0
+    plain = F.interpolate(seg, size=(32, 32), mode="bilinear", align_corners=False).argmax(1)
+    sharp = follow_edges(seg, _step_photo(edge), 4)
+    assert sharp.shape == (1, 4, 32, 32)  # stride 2
+    assert (plain[0, 16] == 2).sum().item() == 11  # without the filter: stride-2 column 11
+    # With it, the border stops at the photo's edge, in every row.
+    rows = sharp.argmax(1)[0]
+    assert (rows[:, : edge // 2] == 2).all() and (rows[:, edge // 2 :] == 1).all(), rows[16]
+    # Probabilities still sum to one once a softmax reads the logits back.
+    torch.testing.assert_close(sharp.softmax(1).sum(1), torch.ones(1, 32, 32))
+
+
+def test_part_map_without_edges_keeps_the_decoders_answer() -> None:
+    from saree_app.train.net import follow_edges
+
+    # On a photo without edges the filter has nothing to follow: it only smooths, and the
+    # boundary between body (left) and border (right) stays where the decoder put it.
+    seg = torch.zeros(1, 4, 16, 16)
+    seg[:, 1] = torch.linspace(3, -3, 16)[None, :]
+    seg[:, 2] = torch.linspace(-3, 3, 16)[None, :]
+    flat = torch.zeros(1, 3, 64, 64)
+    plain = F.interpolate(seg, size=(32, 32), mode="bilinear", align_corners=False).argmax(1)
+    got = follow_edges(seg, flat, 4).argmax(1)
+    assert torch.equal(got, plain)
+    assert set(plain.unique().tolist()) == {1, 2}
+
+
+def test_edge_following_export_matches_torch(tmp_path: Path) -> None:
+    torch.manual_seed(4)
+    cfg = NetConfig(
+        num_classes=4, num_attributes=3, size=64, width=32, embedding_dim=8, seg_edge_radius=3
+    )
+    net = PartAwareNet(cfg, pretrained=True).eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        out = net(x)
+        plain = net.averaged(x)
+    assert out[2].shape == (2, 4, 32, 32)
+    for k in (0, 1, 3, 4, 5, 6):  # only the part map changes
+        torch.testing.assert_close(out[k], plain[k])
+    got = _session(export_onnx(net, tmp_path / "edges.onnx")).run(None, {"image": x.numpy()})
+    np.testing.assert_allclose(got[2], out[2].numpy(), atol=1e-3, rtol=1e-3)
+    assert np.abs(got[0] - out[0].numpy()).max() <= 1e-4

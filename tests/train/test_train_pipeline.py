@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 
 pytest.importorskip("torch")
@@ -153,7 +154,9 @@ def test_training_resumes_from_its_checkpoint(
             "2",
             *TINY,
             *AUGMENT,
-            "--rotate-average",  # an export-time choice: the checkpoint still resumes
+            "--rotate-average",  # export-time choices: the checkpoint still resumes
+            "--seg-edges",
+            "2",
         ]
     )
     assert status == 0
@@ -162,6 +165,7 @@ def test_training_resumes_from_its_checkpoint(
     history = manifest["training"]["history"]
     assert [(h["stage"], h["epoch"]) for h in history] == [("seg", 1), ("heads", 1), ("heads", 2)]
     assert manifest["architecture"]["config"]["rotate_average"] is True
+    assert manifest["architecture"]["config"]["seg_edge_radius"] == 2
 
 
 @pytest.mark.slow
@@ -274,6 +278,18 @@ def test_export_model_from_final_checkpoint(trained: tuple[Path, Path], tmp_path
         "photo turned a quarter",
         "mirror image turned a quarter",
     ]
+    sharp = tmp_path / "edges"
+    argv = ["--checkpoint", str(cache / "final.pt"), "--out", str(sharp), "--seg-edges", "3"]
+    assert cli.export_main(argv) == 0
+    manifest = json.loads((sharp / "saree-model.json").read_text())
+    assert manifest["architecture"]["config"]["seg_edge_radius"] == 3
+    assert manifest["training"]["config"]["seg_edge_radius"] == 3
+    heads = manifest["architecture"]["heads"]
+    assert "along the photo's colour edges (guided filter, radius 3)" in heads
+    size = manifest["input"]["size"]
+    sess = ort.InferenceSession(str(sharp / "saree-model.onnx"), providers=["CPUExecutionProvider"])
+    seg = sess.run(["seg"], {"image": np.zeros((1, 3, size, size), np.float32)})[0]
+    assert seg.shape == (1, 4, size // 2, size // 2)  # stride 2 instead of the decoder's 4
 
 
 @pytest.mark.slow
