@@ -654,16 +654,19 @@ def run_eval(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------- export
 def run_export(args: argparse.Namespace) -> int:
     """Rebuild the network from final.pt and write ONNX + manifest (optionally int8 too)."""
-    import torch
-
     from saree_app.train.export import write_model
+    from saree_app.train.loop import read_checkpoint
     from saree_app.train.net import NetConfig, PartAwareNet
 
     if not args.checkpoint.is_file():
         print(f"saree export-model: {args.checkpoint}: no such checkpoint", file=sys.stderr)
         return 2
     try:
-        state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+        state = read_checkpoint(args.checkpoint)
+    except ValueError as exc:
+        print(f"saree export-model: {exc}", file=sys.stderr)
+        return 2
+    try:
         cfg = NetConfig(**state["net_config"])
         if args.flip_average:
             cfg = dataclasses.replace(cfg, flip_average=args.flip_average == "yes")

@@ -587,8 +587,9 @@ class Trainer:
         tmp.replace(path)
 
     def load(self, path: Path) -> None:
-        """Resume from save(); refuses a checkpoint of another label set or architecture."""
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        """Resume from save(); refuses (ValueError) a checkpoint of another label set or
+        architecture, or one that cannot be read."""
+        state = read_checkpoint(path)
         if state["labels"] != self.labels or state["attributes"] != self.attributes:
             raise ValueError(f"{path}: checkpoint was trained on other labels; start afresh")
         try:

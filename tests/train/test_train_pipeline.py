@@ -169,6 +169,29 @@ def test_training_resumes_from_its_checkpoint(
 
 
 @pytest.mark.slow
+def test_a_damaged_checkpoint_is_trained_afresh_with_a_plain_message(
+    trained: tuple[Path, Path], dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    cache = tmp_path / "cache"  # a copy: the other tests resume the shared checkpoint
+    shutil.copytree(trained[1], cache)
+    (cache / "checkpoint.pt").write_bytes(b"\x80\x02 cut short")
+    argv = ["--data", str(dataset), "--out", str(tmp_path / "out"), "--cache", str(cache)]
+    assert cli.main([*argv, "--epochs", "1", *TINY, *AUGMENT]) == 0
+    err = capsys.readouterr().err
+    assert "not a checkpoint of saree train" in err and "training afresh" in err
+    after = torch.load(cache / "checkpoint.pt", weights_only=False)
+    assert [(h["stage"], h["epoch"]) for h in after["history"]] == [("seg", 1), ("heads", 1)]
+    # export-model says the same of a damaged final.pt instead of a traceback.
+    (cache / "final.pt").write_bytes(b"\x80\x02 cut short")
+    argv = ["--checkpoint", str(cache / "final.pt"), "--out", str(tmp_path / "export")]
+    assert cli.export_main(argv) == 2
+    assert "not a checkpoint of saree train" in capsys.readouterr().err
+    assert not (tmp_path / "export").exists()
+
+
+@pytest.mark.slow
 def test_a_changed_attribute_weight_retrains_only_the_heads(
     trained: tuple[Path, Path], dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
