@@ -112,7 +112,7 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         choices=range(17),
         metavar="R",
         help="the exported model redraws the part map at twice the resolution along the "
-        "photo's colour edges (guided filter of radius R, 1-16; 0: off; nothing is trained)",
+        "photo's colour edges (guided filter of radius R = 1-16 cells; 0: off; nothing trained)",
     )
     p.add_argument(
         "--seg-attention",

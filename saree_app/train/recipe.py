@@ -47,7 +47,7 @@ SEG_STEPS = 300  # per segmentation epoch (x 64 photos): about 10 minutes on a 2
 STAGE2_SEG_EPOCHS = 4
 STAGE2_LR = 5e-4
 # The exported part map is redrawn at stride 2 along the photo's colour edges (a guided filter
-# of this radius, nothing trained; radius and strength chosen on the validation rows): the
+# of this radius, nothing trained; radius and strength chosen on the validation split): the
 # decoder's stride-4 map, upsampled, puts boundaries up to two cells off the cloth's edges.
 # On the shipped checkpoint: part mIoU test 0.806 -> 0.816, held-out 0.736 -> 0.745.
 SEG_EDGES = 4
