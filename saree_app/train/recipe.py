@@ -262,7 +262,7 @@ def run(args: argparse.Namespace) -> int:
     from saree_app.train.export import write_manifest
 
     data = json.loads(manifest.read_text(encoding="utf-8"))
-    data["training"]["recipe_command"] = "saree train " + " ".join(getattr(args, "argv", []))
+    data["training"]["recipe_command"] = cli.train_command(getattr(args, "argv", []))
     data["training"]["first_stage"] = _first_stage_record(cache / "final.pt")
     data["training"]["split_counts_per_tradition"] = counts
     data["training"]["heldout_families"] = HELDOUT_FAMILIES

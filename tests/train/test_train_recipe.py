@@ -72,7 +72,8 @@ def test_the_recipe_trains_two_stages_and_resumes_without_redoing_the_first(
     args = argparse.Namespace(
         data=[tmp_path / "data"], cache=tmp_path / "cache", out=tmp_path / "models",
         name="saree-model", per_class=None, epochs=None, threads=None, device="auto",
-        fresh=False, white_balance=False, int8=False, argv=["--recipe", "default"],
+        fresh=False, white_balance=False, int8=False,
+        argv=["--recipe", "default", "--out", "my models"],
     )  # fmt: skip
     assert recipe.run(args) == 0
     assert len(calls) == 2
@@ -85,7 +86,12 @@ def test_the_recipe_trains_two_stages_and_resumes_without_redoing_the_first(
     assert opt(second, "--lr") == str(recipe.STAGE2_LR)
     assert opt(second, "--out") == str(tmp_path / "models")
     assert opt(second, "--cache") != opt(first, "--cache")  # other copies: their own cache
+    assert opt(second, "--seg-edges") == str(recipe.SEG_EDGES) and "--seg-edges" not in first
     manifest = json.loads((tmp_path / "models" / "saree-model.json").read_text())
+    # Recorded so that it can be pasted into a shell: quoted as `saree train` quotes its own.
+    assert manifest["training"]["recipe_command"] == (
+        "saree train --recipe default --out 'my models'"
+    )
     assert manifest["training"]["first_stage"]["command"] == "saree train " + " ".join(first)
 
     calls.clear()
