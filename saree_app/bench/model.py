@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -99,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if path.suffix == ".onnx":
         path = path.with_suffix(".json")
     if not path.is_file():
-        print(f"saree bench model: {path}: no model manifest there")
+        print(f"saree bench model: {path}: no model manifest there", file=sys.stderr)
         return 2
     figures = measure(path, repeats=args.repeats, threads=args.threads)
     if args.json:
@@ -112,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             store(path, figures)
         except OSError as exc:
-            print(f"saree bench model: cannot write {path}: {exc}")
+            print(f"saree bench model: cannot write {path}: {exc}", file=sys.stderr)
             return 1
         print(f'figures stored in {path} ("evaluation.latency")')
     return 0

@@ -17,7 +17,7 @@ def test_bench_reports_medians(tiny_model: Path, capsys: pytest.CaptureFixture[s
 
 def test_bench_missing_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bench_model.main(["--model", str(tmp_path / "none.json")]) == 2
-    assert "no model manifest" in capsys.readouterr().out
+    assert "no model manifest" in capsys.readouterr().err
 
 
 def test_bench_stores_its_figures_beside_the_manifest_s_others(
