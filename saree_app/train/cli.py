@@ -656,7 +656,7 @@ def run_export(args: argparse.Namespace) -> int:
     """Rebuild the network from final.pt and write ONNX + manifest (optionally int8 too)."""
     from saree_app.train.export import write_model
     from saree_app.train.loop import read_checkpoint
-    from saree_app.train.net import NetConfig, PartAwareNet
+    from saree_app.train.net import EXPORT_CHOICES, NetConfig, PartAwareNet
 
     if not args.checkpoint.is_file():
         print(f"saree export-model: {args.checkpoint}: no such checkpoint", file=sys.stderr)
@@ -679,11 +679,7 @@ def run_export(args: argparse.Namespace) -> int:
         training = dict(state.get("training") or {})
         if args.flip_average or args.rotate_average or args.seg_edges is not None:
             # The record must describe the graph written, not the one training exported.
-            chosen = {
-                "flip_average": cfg.flip_average,
-                "rotate_average": cfg.rotate_average,
-                "seg_edge_radius": cfg.seg_edge_radius,
-            }
+            chosen = {name: getattr(cfg, name) for name in EXPORT_CHOICES}
             training["config"] = {**training.get("config", {}), **chosen}
             training["export_command"] = "saree export-model " + " ".join(
                 shlex.quote(a) for a in getattr(args, "argv", [])

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from saree_app.train.cache import NO_MASK, FeatureCache
-from saree_app.train.net import NetConfig, PartAwareNet
+from saree_app.train.net import EXPORT_CHOICES, NetConfig, PartAwareNet
 
 Log = Callable[[str], None]
 SEG_MODULES = (
@@ -593,11 +593,10 @@ class Trainer:
         if state["labels"] != self.labels or state["attributes"] != self.attributes:
             raise ValueError(f"{path}: checkpoint was trained on other labels; start afresh")
         try:
-            # Which views the exported model averages, and whether its part map follows the
-            # photo's edges, are chosen at export, not learnt: a checkpoint resumes under any.
-            at_export = {"flip_average": False, "rotate_average": False, "seg_edge_radius": 0}
-            saved = dataclasses.replace(NetConfig(**state.get("net_config", {})), **at_export)
-            same = saved == dataclasses.replace(self.net_cfg, **at_export)
+            # Export choices (views, edge-following) are not learnt: compared as this run's.
+            ours = {name: getattr(self.net_cfg, name) for name in EXPORT_CHOICES}
+            saved = dataclasses.replace(NetConfig(**state.get("net_config", {})), **ours)
+            same = saved == self.net_cfg
         except TypeError:
             same = False
         if not same:

@@ -395,6 +395,10 @@ def follow_edges(seg: torch.Tensor, image: torch.Tensor, radius: int) -> torch.T
     return torch.log(q.clamp(min=1e-4))
 
 
+# NetConfig fields chosen when exporting, not learnt: a checkpoint resumes under any values, and
+# `saree export-model` may override them.
+EXPORT_CHOICES = ("flip_average", "rotate_average", "seg_edge_radius")
+
 Transform = Callable[[torch.Tensor], torch.Tensor]
 
 
