@@ -417,7 +417,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if counted is None:
         print("\nFLOPs: not counted (the onnx package is missing: install the train extra)")
         return 0
-    total, by_op = counted
+    per_pass, by_op = counted
+    # Every zoom of the part map is one more pass of the whole graph over the photo.
+    passes = len(m.seg_zooms)
+    total = per_pass * passes
     batch = np.repeat(x1, 8, axis=0)
     peaks: list[float] = []
     one: list[float] = []
@@ -431,7 +434,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     all_cores = max(peaks)
     peak = max(all_cores, (core or 0.0) * cores)
     parts = ", ".join(f"{k} {v / 1e9:.2f}" for k, v in sorted(by_op.items()))
-    print(f"\nmodel: {total / 1e9:.2f} GFLOPs per photo ({parts}), counted from the ONNX graph")
+    print(
+        f"\nmodel: {per_pass / 1e9:.2f} GFLOPs per pass ({parts}), counted from the ONNX graph"
+        + (
+            f"; {passes} passes per photo (part map at zooms "
+            f"{', '.join(f'{z:g}' for z in m.seg_zooms)}): {total / 1e9:.2f} GFLOPs per photo"
+            if passes > 1
+            else ""
+        )
+    )
     print(
         f"CPU peak estimate: {peak:.1f} GFLOP/s float32, the larger of (a) the best of 20 numpy "
         f"matrix products on all cores ({all_cores:.1f}), measured between the inference runs "

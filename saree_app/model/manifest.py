@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from saree_app.imaging import Preprocessing
+from saree_app.model.zooms import NO_ZOOMS, parse_zooms
 
 FORMAT = "saree-model/1"
 OUTPUTS: tuple[str, ...] = (
@@ -67,6 +68,8 @@ class ModelManifest:
     prototypes: tuple[tuple[float, ...], ...] = ()
     fusion: dict[str, Any] = field(default_factory=dict)
     open_set: dict[str, Any] = field(default_factory=dict)
+    # Zooms whose part maps are averaged (saree_app.model.zooms); (1.0,): the photo once.
+    seg_zooms: tuple[float, ...] = NO_ZOOMS
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -169,6 +172,10 @@ class ModelManifest:
                 f'"prototypes" must be {len(labels)} rows of {dim} numbers (one per label), '
                 f"found {len(prototypes)} rows",
             )
+        try:
+            seg_zooms = parse_zooms(data.get("seg_zooms", NO_ZOOMS))
+        except ValueError as exc:
+            raise ModelError(path, f'"seg_zooms": {exc}') from exc
         return cls(
             path=path,
             name=str(data.get("name", path.stem)),
@@ -190,6 +197,7 @@ class ModelManifest:
             prototypes=prototypes,
             fusion=dict(data.get("fusion") or {}),
             open_set=dict(data.get("open_set") or {}),
+            seg_zooms=seg_zooms,
             raw=data,
         )
 

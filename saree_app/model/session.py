@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from saree_app.model.manifest import OUTPUTS, ModelError, ModelManifest, sha256_of
+from saree_app.model.zooms import normalised_fill, run_with_zooms
 
 # Rank of every output, and which dimensions must equal what (by position, after the batch).
 _RANKS = {
@@ -127,6 +128,8 @@ class ModelSession:
         self.providers = tuple(self._session.get_providers())
         self.threads = threads
         self._lock = threading.Lock()
+        prep = manifest.preprocessing
+        self._fill = normalised_fill(prep.fill, prep.mean, prep.std)
         self._check_contract()
 
     def _check_contract(self) -> None:
@@ -177,8 +180,12 @@ class ModelSession:
         return OUTPUTS
 
     def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
-        """Run N x 3 x S x S float32 through the model; returns every contract output."""
+        """Run N x 3 x S x S float32 through the model; returns every contract output (the part
+        map averaged over the manifest's seg_zooms)."""
         arr = np.ascontiguousarray(batch, dtype=np.float32)
+        return run_with_zooms(self._run_once, arr, self.manifest.seg_zooms, self._fill)
+
+    def _run_once(self, arr: np.ndarray) -> dict[str, np.ndarray]:
         # onnxruntime sessions are thread-safe, but serialising keeps batches from fighting
         # over the same cores (one batch at full speed beats two at half).
         with self._lock:

@@ -23,6 +23,22 @@ def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def _zooms(text: str) -> tuple[float, ...]:
+    from saree_app.model.zooms import parse_zooms
+
+    try:
+        return parse_zooms(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+ZOOMS_HELP = (
+    "the app reads the part map with the photo at each of these zooms (1 = as it is, "
+    "0.875 = shrunk to 7/8 about its centre) and averages them; one more pass of the model per "
+    "zoom, nothing trained; the first must be 1"
+)
+
+
 def _default_cache() -> Path:
     import platformdirs
 
@@ -114,6 +130,7 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         help="the exported model redraws the part map at twice the resolution along the "
         "photo's colour edges (guided filter of radius R = 1-16 cells; 0: off; nothing trained)",
     )
+    p.add_argument("--seg-zooms", type=_zooms, default=(1.0,), metavar="Z[,Z...]", help=ZOOMS_HELP)
     p.add_argument(
         "--seg-attention",
         type=int,
@@ -249,6 +266,12 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
         choices=range(17),
         metavar="R",
         help="override the checkpoint: part map redrawn along the photo's edges (radius R; 0: off)",
+    )
+    p.add_argument(
+        "--seg-zooms",
+        type=_zooms,
+        metavar="Z[,Z...]",
+        help="override the checkpoint's: " + ZOOMS_HELP,
     )
 
 
@@ -433,6 +456,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
             else ""
         ),
         "known_quantiles": known_quantiles,
+        "seg_zooms": list(args.seg_zooms),
     }
     final = cache_dir / "final.pt"
     torch.save(
@@ -456,6 +480,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         stem=args.name,
         prototypes=protos,
         training=training,
+        extra={"seg_zooms": list(args.seg_zooms)},
     )
     _say(f"model written: {manifest} (checkpoint for export-model: {final})")
     if args.eval:
@@ -677,10 +702,14 @@ def run_export(args: argparse.Namespace) -> int:
         net = PartAwareNet(cfg, pretrained=bool(state.get("pretrained", True)))
         net.heads.load_state_dict(state["heads"])
         training = dict(state.get("training") or {})
-        if args.flip_average or args.rotate_average or args.seg_edges is not None:
+        # A checkpoint from before seg_zooms existed read the photo once.
+        zooms = list(args.seg_zooms or training.get("seg_zooms") or [1.0])
+        changed = args.flip_average or args.rotate_average or args.seg_edges is not None
+        if changed or args.seg_zooms:
             # The record must describe the graph written, not the one training exported.
             chosen = {name: getattr(cfg, name) for name in EXPORT_CHOICES}
             training["config"] = {**training.get("config", {}), **chosen}
+            training["seg_zooms"] = zooms
             training["export_command"] = "saree export-model " + " ".join(
                 shlex.quote(a) for a in getattr(args, "argv", [])
             )
@@ -699,6 +728,7 @@ def run_export(args: argparse.Namespace) -> int:
         stem=args.name,
         prototypes=state["prototypes"],
         training=training,
+        extra={"seg_zooms": zooms},
     )
     print(f"model written: {manifest}")
     if args.int8:

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from saree_app.imaging import PhotoError, Preprocessing, load_photo, preprocess
+from saree_app.model.zooms import NO_ZOOMS, normalised_fill, parse_zooms, run_with_zooms
 from saree_app.train.data import Item, letterbox_mask
 
 BASE_IRI = "https://saree-provenance.example/ns#"
@@ -49,10 +50,16 @@ class OnnxModel:
             str(self.onnx_path), so, providers=["CPUExecutionProvider"]
         )
         self.outputs = list(m["outputs"])
+        self.zooms = parse_zooms(m.get("seg_zooms", NO_ZOOMS))
+        self._fill = normalised_fill(self.prep.fill, self.prep.mean, self.prep.std)
 
     def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
-        """N x 3 x S x S -> outputs by name."""
-        outs = self.session.run(None, {"image": batch.astype(np.float32)})
+        """N x 3 x S x S -> outputs by name (the part map averaged over the manifest's
+        seg_zooms, as the app reads it)."""
+        return run_with_zooms(self._run_once, batch.astype(np.float32), self.zooms, self._fill)
+
+    def _run_once(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        outs = self.session.run(None, {"image": batch})
         return dict(zip(self.outputs, outs, strict=True))
 
 

@@ -37,3 +37,23 @@ def test_bench_stores_its_figures_beside_the_manifest_s_others(
     assert stored["heldout"] == {"top1": 0.5}  # other figures kept
     assert stored["latency"]["median_ms"] > 0 and stored["latency"]["repeats"] == 2
     assert "evaluation.latency" in capsys.readouterr().out
+
+
+def test_bench_times_every_zoom_of_the_part_map(
+    tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import shutil
+
+    folder = tmp_path / "m"
+    shutil.copytree(tiny_model.parent, folder)
+    path = folder / tiny_model.name
+    data = json.loads(path.read_text())
+    data["seg_zooms"] = [1, 0.875]
+    path.write_text(json.dumps(data))
+    assert bench_model.main(["--model", str(path), "--repeats", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["seg_zooms"] == "1,0.875"
+    data["seg_zooms"] = [1, 3]
+    path.write_text(json.dumps(data))
+    assert bench_model.main(["--model", str(path), "--repeats", "2"]) == 2
+    assert "zoom 3 is outside" in capsys.readouterr().err
