@@ -319,7 +319,12 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     from saree_app.train.cache import build_cache
     from saree_app.train.data import select
     from saree_app.train.export import default_preprocessing, write_model
-    from saree_app.train.loop import TrainConfig, Trainer, read_segmentation
+    from saree_app.train.loop import (
+        CheckpointUnreadable,
+        TrainConfig,
+        Trainer,
+        read_segmentation,
+    )
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -340,7 +345,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
                 seg_attention=args.seg_attention,
                 seg_tuned_blocks=args.seg_tuned_blocks,
             )
-        except ValueError as exc:
+        except (ValueError, CheckpointUnreadable) as exc:
             print(f"saree train: --init-segmentation {exc}", file=sys.stderr)
             return 2
     items = select(items, exclude=args.exclude)
@@ -420,6 +425,13 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         try:
             trainer.load(ckpt)
             _say(f"resumed from {ckpt} at epoch {trainer.epoch}")
+        except CheckpointUnreadable as exc:
+            print(
+                f"saree train: {exc}; not training afresh over it (make it readable, move it "
+                "away, or pass --fresh to overwrite it)",
+                file=sys.stderr,
+            )
+            return 2
         except (ValueError, KeyError, RuntimeError) as exc:
             _say(f"not resuming ({exc}); training afresh")
             trainer = make()
@@ -680,7 +692,7 @@ def run_eval(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     """Rebuild the network from final.pt and write ONNX + manifest (optionally int8 too)."""
     from saree_app.train.export import write_model
-    from saree_app.train.loop import read_checkpoint
+    from saree_app.train.loop import CheckpointUnreadable, read_checkpoint
     from saree_app.train.net import EXPORT_CHOICES, NetConfig, PartAwareNet
 
     if not args.checkpoint.is_file():
@@ -688,7 +700,7 @@ def run_export(args: argparse.Namespace) -> int:
         return 2
     try:
         state = read_checkpoint(args.checkpoint)
-    except ValueError as exc:
+    except (ValueError, CheckpointUnreadable) as exc:
         print(f"saree export-model: {exc}", file=sys.stderr)
         return 2
     try:

@@ -114,14 +114,27 @@ SEG_SETTINGS = (
 )
 
 
+class CheckpointUnreadable(Exception):
+    """A checkpoint that is there but that the system will not let us read (permissions, a
+    failing disk). Unlike a damaged one it may still hold hours of training, so nothing may
+    train afresh over it: callers stop and say so."""
+
+
 def read_checkpoint(path: Path) -> Any:
     """A final.pt or checkpoint.pt as `saree train` saved it; ValueError, in plain words, when
-    there is none or it cannot be read (a copy cut short, a stray file)."""
+    there is none or it is not one (a copy cut short, a stray file); CheckpointUnreadable when
+    the file is there but cannot be read."""
     try:
         return torch.load(path, map_location="cpu", weights_only=False)
     except FileNotFoundError as exc:
         raise ValueError(f"{path}: no such checkpoint") from exc
-    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError) as exc:
+    except OSError as exc:
+        if exc.errno is not None:  # the system refused the read: the file itself may be fine
+            raise CheckpointUnreadable(
+                f"{path}: cannot be read ({exc.strerror or exc}); it was left as it is"
+            ) from exc
+        raise ValueError(f"{path}: not a checkpoint of saree train ({exc})") from exc
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:
         raise ValueError(f"{path}: not a checkpoint of saree train ({exc})") from exc
 
 

@@ -255,7 +255,18 @@ def run(args: argparse.Namespace) -> int:
     # Export choices, so only the shipped (second) stage's model gets them.
     second += ["--seg-edges", str(SEG_EDGES), "--seg-zooms", SEG_ZOOMS]
     second += ["--eval", "--eval-per-class", str(EVAL_PER_CLASS)]
-    if _finished(cache / "final.pt", first) and not args.fresh:
+    from saree_app.train.loop import CheckpointUnreadable
+
+    try:
+        first_done = not args.fresh and _finished(cache / "final.pt", first)
+    except CheckpointUnreadable as exc:
+        # Two hours of training may be in it: stop rather than train the first stage over it.
+        print(
+            f"saree train --recipe: {exc}; stopping (make it readable or move it away)",
+            file=sys.stderr,
+        )
+        return 2
+    if first_done:
         _say(f"first stage: done already ({cache / 'final.pt'})")
         stages = [("second stage", second)]
     else:

@@ -195,6 +195,46 @@ def test_a_damaged_checkpoint_is_trained_afresh_with_a_plain_message(
 
 
 @pytest.mark.slow
+def test_a_checkpoint_that_cannot_be_read_is_left_alone(
+    trained: tuple[Path, Path],
+    dataset: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Unlike a damaged checkpoint, one the system refuses to read (permissions, a failing disk)
+    may hold hours of training: saree train stops instead of training afresh over it."""
+    import errno
+
+    from saree_app.train import loop
+
+    cache = tmp_path / "cache"
+    shutil.copytree(trained[1], cache)
+    real_load = loop.torch.load
+
+    def refused(path: Path, *a: object, **kw: object) -> object:
+        if Path(path).suffix == ".pt":
+            raise OSError(errno.EIO, "Input/output error", str(path))
+        return real_load(path, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop.torch, "load", refused)
+    before = (cache / "checkpoint.pt").read_bytes()
+    argv = ["--data", str(dataset), "--out", str(tmp_path / "out"), "--cache", str(cache)]
+    assert cli.main([*argv, "--epochs", "1", *TINY, *AUGMENT]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be read (Input/output error)" in err and "not training afresh" in err
+    assert (cache / "checkpoint.pt").read_bytes() == before
+    assert not (tmp_path / "out").exists()
+    argv = ["--checkpoint", str(cache / "final.pt"), "--out", str(tmp_path / "export")]
+    assert cli.export_main(argv) == 2
+    assert "cannot be read (Input/output error)" in capsys.readouterr().err
+    argv = ["--data", str(dataset), "--out", str(tmp_path / "out2"), "--cache", str(tmp_path / "c")]
+    argv += ["--init-segmentation", str(cache / "final.pt")]
+    assert cli.main([*argv, "--epochs", "1", *TINY]) == 2
+    assert "--init-segmentation" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_a_changed_attribute_weight_retrains_only_the_heads(
     trained: tuple[Path, Path], dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

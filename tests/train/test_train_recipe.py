@@ -38,7 +38,7 @@ def test_withheld_traditions_are_not_trained_on() -> None:
 
 
 def test_the_recipe_trains_two_stages_and_resumes_without_redoing_the_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The orchestration only (the real stages take hours): what each stage is asked to do,
     that the second starts from the first's segmentation, and that a finished first stage is
@@ -105,3 +105,24 @@ def test_the_recipe_trains_two_stages_and_resumes_without_redoing_the_first(
     calls.clear()
     assert recipe.run(args) == 0
     assert calls == [first, second]
+
+    # One the system will not let us read may still hold the first stage's hours of training:
+    # the recipe stops and says so instead of training it again over it.
+    import errno
+
+    from saree_app.train import loop
+
+    real_load = torch.load
+
+    def refused(path: Path, *a: object, **kw: object) -> object:
+        if Path(path).name == "final.pt":
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_load(path, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop.torch, "load", refused)
+    before = (tmp_path / "cache" / "final.pt").read_bytes()
+    calls.clear()
+    assert recipe.run(args) == 2
+    assert calls == []
+    assert "cannot be read (Permission denied)" in capsys.readouterr().err
+    assert (tmp_path / "cache" / "final.pt").read_bytes() == before
