@@ -350,6 +350,12 @@ def markdown_report(
         "",
         f"Model sha256: `{model.manifest.get('sha256', '')}`",
         "",
+        # The part mIoU depends on it: the same .onnx read once gives other figures.
+        "Part map read at zoom"
+        + ("s " if len(model.zooms) > 1 else " ")
+        + ", ".join(f"{z:g}" for z in model.zooms)
+        + " (the manifest's seg_zooms; 1 = the photo as it is), as the app reads it.",
+        "",
     ]
     lines += [
         "| split | photos | top-1 | top-3 | balanced acc. | ECE | part mIoU | attribute mAP "

@@ -104,6 +104,10 @@ def test_train_exports_a_model_with_report(trained: tuple[Path, Path]) -> None:
     assert 0.0 <= report["heldout"]["top1"] <= 1.0
     assert "part_mIoU" in report["heldout"]["seg"]
     assert (out / "REPORT.md").read_text().startswith("# Evaluation")
+    assert (
+        "Part map read at zooms 1, 0.75 (the manifest's seg_zooms"
+        in (out / "REPORT.md").read_text()
+    )
     assert (out / "confusion.png").is_file()
     assert (cache / "checkpoint.pt").is_file() and (cache / "final.pt").is_file()
     # The app's own loader accepts what training wrote (checksum, labels, prototypes).
