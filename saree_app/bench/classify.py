@@ -18,6 +18,8 @@ import numpy as np
 from PIL import Image
 
 from saree_app.imaging import load_photo, preprocess
+from saree_app.model.manifest import OUTPUTS
+from saree_app.model.zooms import normalised_fill, run_with_zooms
 
 CACHE = Path(os.environ.get("SAREE_BENCH_DATA", "/work/data/bench/classify"))
 
@@ -249,11 +251,20 @@ def _torch_baseline(manifest: Any) -> tuple[Callable[[np.ndarray], object], str]
         except (RuntimeError, OSError, KeyError, AttributeError):
             pass
     torch = train_net.torch
+    prep = manifest.preprocessing
+    fill = normalised_fill(prep.fill, prep.mean, prep.std)
+
+    def once(batch: np.ndarray) -> dict[str, np.ndarray]:
+        with torch.inference_mode():
+            outs = net(torch.from_numpy(batch))
+        return {name: o.numpy() for name, o in zip(OUTPUTS, outs, strict=True)}
 
     def forward(x: np.ndarray) -> object:
-        with torch.inference_mode():
-            return net(torch.from_numpy(x))
+        # The same work as the app: the part map read at the manifest's zooms too.
+        return run_with_zooms(once, x, manifest.seg_zooms, fill)
 
+    if len(manifest.seg_zooms) > 1:
+        note += f", the part map read at the same zooms ({len(manifest.seg_zooms)} passes)"
     return forward, note
 
 

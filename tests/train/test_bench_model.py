@@ -57,3 +57,37 @@ def test_bench_times_every_zoom_of_the_part_map(
     path.write_text(json.dumps(data))
     assert bench_model.main(["--model", str(path), "--repeats", "2"]) == 2
     assert "zoom 3 is outside" in capsys.readouterr().err
+
+
+def test_the_torch_baseline_does_the_app_s_work_at_every_zoom(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """`saree bench classify` compares against torch eager doing the same work: with two
+    zooms in the manifest, two passes and the same averaged part map as the app's."""
+    import json
+    import shutil
+
+    import numpy as np
+
+    from saree_app.bench.classify import _torch_baseline
+    from saree_app.model.manifest import ModelManifest
+    from saree_app.model.session import ModelSession
+
+    folder = tmp_path / "m"
+    shutil.copytree(tiny_model.parent, folder)
+    path = folder / tiny_model.name
+    data = json.loads(path.read_text())
+    data["seg_zooms"] = [1, 0.75]
+    path.write_text(json.dumps(data))
+    manifest = ModelManifest.load(path)
+    made = _torch_baseline(manifest)
+    assert not isinstance(made, str), made
+    forward, note = made
+    assert "the part map read at the same zooms (2 passes)" in note
+    size = manifest.preprocessing.size
+    x = np.random.default_rng(0).normal(0, 1, (1, 3, size, size)).astype(np.float32)
+    seg = forward(x)["seg"]  # type: ignore[index]
+    # Its own (random) heads, so not the app's numbers: the same shape, and not the one-pass map.
+    once = ModelSession(manifest).run(x)["seg"]
+    assert seg.shape == once.shape
+    assert np.allclose(np.exp(seg).sum(1), 1.0, atol=1e-4)
