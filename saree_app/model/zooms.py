@@ -1,10 +1,10 @@
 """The part map read at more than one zoom: the photo as letterboxed, and shrunk about its centre.
 
-Why: where the model is unsure which part a region is (a hung saree, an unfamiliar surface) its
-part map changes with the scale it sees the cloth at, and the mistakes of two scales are partly
-different ones: averaging the part probabilities of the photo as it is and shrunk to 7/8 (the
-margin filled as the letterbox fills it) raised the shipped model's part mIoU on two fresh
-held-out-families draws (see the model card). Only the part map is averaged: the tradition,
+Why: where the model is unsure which part a region is (an unfamiliar surface or light behind
+the cloth) its part map changes with the scale it sees the cloth at, and the mistakes of two
+scales are partly different ones: averaging the part probabilities of the photo as it is and
+shrunk to 7/8 (the margin filled as the letterbox fills it) raised the shipped model's part
+mIoU on its held-out split and on four fresh held-out-families draws (see the model card). Only the part map is averaged: the tradition,
 attribute and embedding outputs are those of the photo as it is, so the classifier's
 calibration, open-set thresholds and fusion weights stay the ones measured for it.
 

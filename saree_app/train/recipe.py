@@ -56,7 +56,7 @@ SEG_EDGES = 4
 # held-out-families draws (720 photos each, never used before) among 1 + 0.5/0.625/0.7/0.75/
 # 0.8/0.875: 0.875 was best on both together and on the test split; shipped checkpoint part
 # mIoU draws 0.750 -> 0.762 and 0.768 -> 0.771, test 0.816 -> 0.819, held-out 0.745 -> 0.756;
-# `saree bench classify` folder rate 33.8 -> 18.8 photos/s (target >= 15).
+# `saree bench classify` folder rate 33-34 -> 17-19 photos/s (target >= 15).
 SEG_ZOOMS = "1,0.875"
 AUGMENT_COPIES = 1  # changed copies of every training photo in the cache (train.augment)
 SEG_ATTENTION = 1  # self-attention layers in the segmentation decoder
