@@ -261,7 +261,9 @@ def _torch_baseline(manifest: Any) -> tuple[Callable[[np.ndarray], object], str]
 
     def forward(x: np.ndarray) -> object:
         # The same work as the app: the part map read at the manifest's zooms too.
-        return run_with_zooms(once, x, manifest.seg_zooms, fill)
+        return run_with_zooms(
+            once, x, manifest.seg_zooms, fill, mirrored=manifest.seg_zooms_mirrored
+        )
 
     if len(manifest.seg_zooms) > 1:
         note += f", the part map read at the same zooms ({len(manifest.seg_zooms)} passes)"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from saree_app.imaging import Preprocessing
-from saree_app.model.zooms import NO_ZOOMS, parse_zooms
+from saree_app.model.zooms import NO_ZOOMS, parse_mirrored, parse_zooms
 
 FORMAT = "saree-model/1"
 OUTPUTS: tuple[str, ...] = (
@@ -70,6 +70,7 @@ class ModelManifest:
     open_set: dict[str, Any] = field(default_factory=dict)
     # Zooms whose part maps are averaged (saree_app.model.zooms); (1.0,): the photo once.
     seg_zooms: tuple[float, ...] = NO_ZOOMS
+    seg_zooms_mirrored: bool = False  # the shrunk copies are read mirrored left-right
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -176,6 +177,10 @@ class ModelManifest:
             seg_zooms = parse_zooms(data.get("seg_zooms", NO_ZOOMS))
         except ValueError as exc:
             raise ModelError(path, f'"seg_zooms": {exc}') from exc
+        try:
+            seg_zooms_mirrored = parse_mirrored(data.get("seg_zooms_mirrored", False))
+        except ValueError as exc:
+            raise ModelError(path, f'"seg_zooms_mirrored" {exc}') from exc
         return cls(
             path=path,
             name=str(data.get("name", path.stem)),
@@ -198,6 +203,7 @@ class ModelManifest:
             fusion=dict(data.get("fusion") or {}),
             open_set=dict(data.get("open_set") or {}),
             seg_zooms=seg_zooms,
+            seg_zooms_mirrored=seg_zooms_mirrored,
             raw=data,
         )
 

@@ -183,7 +183,10 @@ class ModelSession:
         """Run N x 3 x S x S float32 through the model; returns every contract output (the part
         map averaged over the manifest's seg_zooms)."""
         arr = np.ascontiguousarray(batch, dtype=np.float32)
-        return run_with_zooms(self._run_once, arr, self.manifest.seg_zooms, self._fill)
+        m = self.manifest
+        return run_with_zooms(
+            self._run_once, arr, m.seg_zooms, self._fill, mirrored=m.seg_zooms_mirrored
+        )
 
     def _run_once(self, arr: np.ndarray) -> dict[str, np.ndarray]:
         # onnxruntime sessions are thread-safe, but serialising keeps batches from fighting

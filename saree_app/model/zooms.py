@@ -4,12 +4,18 @@ Why: where the model is unsure which part a region is (an unfamiliar surface or 
 the cloth) its part map changes with the scale it sees the cloth at, and the mistakes of two
 scales are partly different ones: averaging the part probabilities of the photo as it is and
 shrunk to 7/8 (the margin filled as the letterbox fills it) raised the shipped model's part
-mIoU on its held-out split and on four fresh held-out-families draws (see the model card). Only the part map is averaged: the tradition,
-attribute and embedding outputs are those of the photo as it is, so the classifier's
-calibration, open-set thresholds and fusion weights stay the ones measured for it.
+mIoU on its held-out split and on four fresh held-out-families draws (see the model card).
+Only the part map is averaged: the tradition, attribute and embedding outputs are those of the
+photo as it is, so the classifier's calibration, open-set thresholds and fusion weights stay the
+ones measured for it.
 
-The manifest's optional "seg_zooms" lists the zooms (1 = the letterboxed photo); a manifest
-without it reads the photo once, as before.
+The shrunk copies may also be read mirrored left-right (their maps mirrored back): the second
+pass then differs from the first in scale and in handedness, the network was trained on mirrored
+photos as well, and its mistakes on the two are less alike still (measured: the model card).
+
+The manifest's optional "seg_zooms" lists the zooms (1 = the letterboxed photo) and
+"seg_zooms_mirrored" whether the shrunk copies are mirrored; a manifest without them reads the
+photo once, as before.
 """
 
 from __future__ import annotations
@@ -104,23 +110,38 @@ def normalised_fill(fill: Sequence[int], mean: Sequence[float], std: Sequence[fl
     )
 
 
+def parse_mirrored(value: Any) -> bool:
+    """The manifest's "seg_zooms_mirrored": true or false (ValueError otherwise)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, not {value!r}")
+    return value
+
+
+def _mirror(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x[..., ::-1])
+
+
 def run_with_zooms(
     run: Callable[[np.ndarray], Mapping[str, np.ndarray]],
     batch: np.ndarray,
     zooms: Sequence[float],
     fill: np.ndarray,
+    *,
+    mirrored: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Run the model once on the photos and their shrunk copies (one batch) and return the
-    photos' outputs with "seg" replaced by the log of the zooms' averaged part probabilities
-    (a softmax of it gives the average back)."""
+    """Run the model once on the photos and their shrunk copies (one batch; the copies mirrored
+    left-right when `mirrored`) and return the photos' outputs with "seg" replaced by the log of
+    the zooms' averaged part probabilities (a softmax of it gives the average back)."""
     if len(zooms) <= 1:
         return dict(run(batch))
     n, size = batch.shape[0], batch.shape[-1]
     extra = [z for z in zooms if z != 1.0]
-    both = dict(run(np.concatenate([batch, *(shrink(batch, z, fill) for z in extra)])))
+    flip = _mirror if mirrored else (lambda x: x)
+    both = dict(run(np.concatenate([batch, *(flip(shrink(batch, z, fill)) for z in extra)])))
     probs = _softmax(both["seg"][:n].astype(np.float32))
     for j, z in enumerate(extra, start=1):
-        shrunk = _softmax(both["seg"][j * n : (j + 1) * n].astype(np.float32))
+        # Mirrored back first: then it is the map of the shrunk photo as it is.
+        shrunk = flip(_softmax(both["seg"][j * n : (j + 1) * n].astype(np.float32)))
         probs += back_onto_photo(shrunk, z, size)
     probs /= len(zooms)
     out = {name: value[:n] for name, value in both.items()}

@@ -132,6 +132,11 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seg-zooms", type=_zooms, default=(1.0,), metavar="Z[,Z...]", help=ZOOMS_HELP)
     p.add_argument(
+        "--seg-zooms-mirrored",
+        action="store_true",
+        help="the app reads the shrunk copies of --seg-zooms mirrored left-right",
+    )
+    p.add_argument(
         "--seg-attention",
         type=int,
         default=0,
@@ -272,6 +277,11 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
         type=_zooms,
         metavar="Z[,Z...]",
         help="override the checkpoint's: " + ZOOMS_HELP,
+    )
+    p.add_argument(
+        "--seg-zooms-mirrored",
+        choices=("yes", "no"),
+        help="override the checkpoint's: the shrunk copies of --seg-zooms read mirrored",
     )
 
 
@@ -469,6 +479,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         ),
         "known_quantiles": known_quantiles,
         "seg_zooms": list(args.seg_zooms),
+        "seg_zooms_mirrored": args.seg_zooms_mirrored,
     }
     final = cache_dir / "final.pt"
     torch.save(
@@ -492,7 +503,10 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         stem=args.name,
         prototypes=protos,
         training=training,
-        extra={"seg_zooms": list(args.seg_zooms)},
+        extra={
+            "seg_zooms": list(args.seg_zooms),
+            "seg_zooms_mirrored": args.seg_zooms_mirrored,
+        },
     )
     _say(f"model written: {manifest} (checkpoint for export-model: {final})")
     if args.eval:
@@ -716,12 +730,18 @@ def run_export(args: argparse.Namespace) -> int:
         training = dict(state.get("training") or {})
         # A checkpoint from before seg_zooms existed read the photo once.
         zooms = list(args.seg_zooms or training.get("seg_zooms") or [1.0])
+        mirrored = (
+            args.seg_zooms_mirrored == "yes"
+            if args.seg_zooms_mirrored
+            else bool(training.get("seg_zooms_mirrored", False))
+        )
         changed = args.flip_average or args.rotate_average or args.seg_edges is not None
-        if changed or args.seg_zooms:
+        if changed or args.seg_zooms or args.seg_zooms_mirrored:
             # The record must describe the graph written, not the one training exported.
             chosen = {name: getattr(cfg, name) for name in EXPORT_CHOICES}
             training["config"] = {**training.get("config", {}), **chosen}
             training["seg_zooms"] = zooms
+            training["seg_zooms_mirrored"] = mirrored
             training["export_command"] = "saree export-model " + " ".join(
                 shlex.quote(a) for a in getattr(args, "argv", [])
             )
@@ -740,7 +760,7 @@ def run_export(args: argparse.Namespace) -> int:
         stem=args.name,
         prototypes=state["prototypes"],
         training=training,
-        extra={"seg_zooms": zooms},
+        extra={"seg_zooms": zooms, "seg_zooms_mirrored": mirrored},
     )
     print(f"model written: {manifest}")
     if args.int8:

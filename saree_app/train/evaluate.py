@@ -13,7 +13,13 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from saree_app.imaging import PhotoError, Preprocessing, load_photo, preprocess
-from saree_app.model.zooms import NO_ZOOMS, normalised_fill, parse_zooms, run_with_zooms
+from saree_app.model.zooms import (
+    NO_ZOOMS,
+    normalised_fill,
+    parse_mirrored,
+    parse_zooms,
+    run_with_zooms,
+)
 from saree_app.train.data import Item, letterbox_mask
 
 BASE_IRI = "https://saree-provenance.example/ns#"
@@ -51,12 +57,19 @@ class OnnxModel:
         )
         self.outputs = list(m["outputs"])
         self.zooms = parse_zooms(m.get("seg_zooms", NO_ZOOMS))
+        self.mirrored = parse_mirrored(m.get("seg_zooms_mirrored", False))
         self._fill = normalised_fill(self.prep.fill, self.prep.mean, self.prep.std)
 
     def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         """N x 3 x S x S -> outputs by name (the part map averaged over the manifest's
         seg_zooms, as the app reads it)."""
-        return run_with_zooms(self._run_once, batch.astype(np.float32), self.zooms, self._fill)
+        return run_with_zooms(
+            self._run_once,
+            batch.astype(np.float32),
+            self.zooms,
+            self._fill,
+            mirrored=self.mirrored,
+        )
 
     def _run_once(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         outs = self.session.run(None, {"image": batch})
@@ -354,6 +367,7 @@ def markdown_report(
         "Part map read at zoom"
         + ("s " if len(model.zooms) > 1 else " ")
         + ", ".join(f"{z:g}" for z in model.zooms)
+        + (" (the shrunk copies mirrored)" if model.mirrored and len(model.zooms) > 1 else "")
         + " (the manifest's seg_zooms; 1 = the photo as it is), as the app reads it.",
         "",
     ]

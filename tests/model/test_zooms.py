@@ -89,6 +89,23 @@ def test_run_with_zooms_averages_the_part_probabilities_and_keeps_the_rest() -> 
     assert calls == [2] and np.array_equal(single["seg"], plain["seg"])
 
 
+def test_a_mirrored_shrunk_copy_is_mirrored_back_before_it_is_averaged() -> None:
+    x = _square_input(top=8, left=4, side=20)  # off-centre: a mirror image lands elsewhere
+    truth = _square_model(x)["seg"].argmax(1) == 1
+    out = run_with_zooms(_square_model, x, (1.0, 0.75), FILL, mirrored=True)
+    assert _iou(out["seg"].argmax(1) == 1, truth) > 0.95
+    # Its second pass alone, mapped back, is where the square is, not its mirror image.
+    mirrored = np.ascontiguousarray(shrink(x, 0.75, FILL)[..., ::-1])
+    raw = np.exp(_square_model(mirrored)["seg"])
+    raw /= raw.sum(1, keepdims=True)
+    assert _iou(back_onto_photo(raw, 0.75, SIZE).argmax(1) == 1, truth) < 0.5
+    back = back_onto_photo(np.ascontiguousarray(raw[..., ::-1]), 0.75, SIZE)
+    assert _iou(back.argmax(1) == 1, truth) > 0.95
+    p1 = np.exp(_square_model(x)["seg"])
+    p1 /= p1.sum(1, keepdims=True)
+    assert np.allclose(np.exp(out["seg"]), (p1 + back) / 2, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
@@ -114,15 +131,23 @@ def test_the_manifest_names_wrong_zooms(model_copy: Path) -> None:
     assert ModelManifest.load(model_copy).seg_zooms == (1.0,)  # none listed: the photo once
     edit_manifest(model_copy, seg_zooms=[1, 0.75])
     assert ModelManifest.load(model_copy).seg_zooms == (1.0, 0.75)
-    edit_manifest(model_copy, seg_zooms=[0.75])
+    assert ModelManifest.load(model_copy).seg_zooms_mirrored is False
+    edit_manifest(model_copy, seg_zooms_mirrored=True)
+    assert ModelManifest.load(model_copy).seg_zooms_mirrored is True
+    edit_manifest(model_copy, seg_zooms_mirrored="yes")
+    with pytest.raises(ModelError, match='"seg_zooms_mirrored" must be true or false'):
+        ModelManifest.load(model_copy)
+    edit_manifest(model_copy, seg_zooms_mirrored=False, seg_zooms=[0.75])
     with pytest.raises(ModelError, match='"seg_zooms": the first zoom must be 1'):
         ModelManifest.load(model_copy)
 
 
-def _zoomed_copy(model_copy: Path, tmp_path: Path) -> Path:
-    folder = tmp_path / "zoomed"
+def _zoomed_copy(model_copy: Path, tmp_path: Path, *, mirrored: bool = False) -> Path:
+    folder = tmp_path / ("mirrored" if mirrored else "zoomed")
     shutil.copytree(model_copy.parent, folder)
-    return edit_manifest(folder / model_copy.name, seg_zooms=[1.0, 0.75])
+    return edit_manifest(
+        folder / model_copy.name, seg_zooms=[1.0, 0.75], seg_zooms_mirrored=mirrored
+    )
 
 
 def test_the_app_s_session_reads_the_part_map_at_the_manifest_s_zooms(
@@ -141,12 +166,18 @@ def test_the_app_s_session_reads_the_part_map_at_the_manifest_s_zooms(
     fill = normalised_fill(m.preprocessing.fill, m.preprocessing.mean, m.preprocessing.std)
     expected = run_with_zooms(plain.run, x, (1.0, 0.75), fill)["seg"]
     assert np.allclose(a["seg"], expected, atol=1e-5)
+    mirrored = ModelSession(ModelManifest.load(_zoomed_copy(model_copy, tmp_path, mirrored=True)))
+    c = mirrored.run(x)
+    assert np.array_equal(c["logits"], b["logits"])
+    expected = run_with_zooms(plain.run, x, (1.0, 0.75), fill, mirrored=True)["seg"]
+    assert np.allclose(c["seg"], expected, atol=1e-5)
+    assert not np.allclose(c["seg"], a["seg"], atol=1e-3)
 
 
 def test_the_evaluator_reads_the_part_map_as_the_app_does(model_copy: Path, tmp_path: Path) -> None:
     from saree_app.train.evaluate import OnnxModel
 
-    path = _zoomed_copy(model_copy, tmp_path)
+    path = _zoomed_copy(model_copy, tmp_path, mirrored=True)
     app = ModelSession(ModelManifest.load(path))
     evaluator = OnnxModel(path)
     size = app.manifest.preprocessing.size

@@ -24,7 +24,7 @@ TINY = [
 # stride-16 block in the segmentation decoder, as the shipped model is trained.
 AUGMENT = [
     "--augment-copies", "1", "--piece-copies", "1", "--flip-average", "--seg-tuned-blocks", "1",
-    "--seg-zooms", "1,0.75",
+    "--seg-zooms", "1,0.75", "--seg-zooms-mirrored",
 ]  # fmt: skip
 
 
@@ -105,7 +105,7 @@ def test_train_exports_a_model_with_report(trained: tuple[Path, Path]) -> None:
     assert "part_mIoU" in report["heldout"]["seg"]
     assert (out / "REPORT.md").read_text().startswith("# Evaluation")
     assert (
-        "Part map read at zooms 1, 0.75 (the manifest's seg_zooms"
+        "Part map read at zooms 1, 0.75 (the shrunk copies mirrored) (the manifest's seg_zooms"
         in (out / "REPORT.md").read_text()
     )
     assert (out / "confusion.png").is_file()
@@ -118,6 +118,7 @@ def test_train_exports_a_model_with_report(trained: tuple[Path, Path]) -> None:
     assert len(loaded.prototypes) == 3
     # --seg-zooms: the app and the evaluation read the part map at both zooms.
     assert loaded.seg_zooms == (1.0, 0.75) and manifest["training"]["seg_zooms"] == [1.0, 0.75]
+    assert loaded.seg_zooms_mirrored and manifest["training"]["seg_zooms_mirrored"] is True
 
 
 @pytest.mark.slow
@@ -361,15 +362,22 @@ def test_export_model_from_final_checkpoint(trained: tuple[Path, Path], tmp_path
     seg = sess.run(["seg"], {"image": np.zeros((1, 3, size, size), np.float32)})[0]
     assert seg.shape == (1, 4, size // 2, size // 2)  # stride 2 instead of the decoder's 4
     # The zooms default to what training chose, and may be overridden like the views.
-    assert json.loads((tmp_path / "saree-model.json").read_text())["seg_zooms"] == [1.0, 0.75]
+    exported = json.loads((tmp_path / "saree-model.json").read_text())
+    assert exported["seg_zooms"] == [1.0, 0.75] and exported["seg_zooms_mirrored"] is True
     once = tmp_path / "once"
     argv = ["--checkpoint", str(cache / "final.pt"), "--out", str(once), "--seg-zooms", "1"]
     assert cli.export_main(argv) == 0
     manifest = json.loads((once / "saree-model.json").read_text())
     assert manifest["seg_zooms"] == [1.0] and manifest["training"]["seg_zooms"] == [1.0]
+    assert manifest["seg_zooms_mirrored"] is True  # not overridden: training's choice
     assert manifest["training"]["export_command"].endswith("--seg-zooms 1")
     with pytest.raises(SystemExit):
         cli.export_main([*argv[:-1], "0.875,1"])  # the photo as it is must come first
+    argv = ["--checkpoint", str(cache / "final.pt"), "--out", str(once), "--seg-zooms-mirrored"]
+    assert cli.export_main([*argv, "no"]) == 0
+    manifest = json.loads((once / "saree-model.json").read_text())
+    assert manifest["seg_zooms"] == [1.0, 0.75] and manifest["seg_zooms_mirrored"] is False
+    assert manifest["training"]["seg_zooms_mirrored"] is False
 
 
 @pytest.mark.slow

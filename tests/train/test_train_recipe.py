@@ -88,6 +88,8 @@ def test_the_recipe_trains_two_stages_and_resumes_without_redoing_the_first(
     assert opt(second, "--cache") != opt(first, "--cache")  # other copies: their own cache
     assert opt(second, "--seg-edges") == str(recipe.SEG_EDGES) and "--seg-edges" not in first
     assert opt(second, "--seg-zooms") == recipe.SEG_ZOOMS and "--seg-zooms" not in first
+    assert ("--seg-zooms-mirrored" in second) == recipe.SEG_ZOOMS_MIRRORED
+    assert "--seg-zooms-mirrored" not in first
     manifest = json.loads((tmp_path / "models" / "saree-model.json").read_text())
     # Recorded so that it can be pasted into a shell: quoted as `saree train` quotes its own.
     assert manifest["training"]["recipe_command"] == (
