@@ -14,13 +14,7 @@ import numpy as np
 from PIL import Image
 
 from saree_app.imaging import Preprocessing, preprocess
-from saree_app.model.zooms import (
-    NO_ZOOMS,
-    normalised_fill,
-    parse_mirrored,
-    parse_zooms,
-    run_with_zooms,
-)
+from saree_app.model.zooms import normalised_fill, read_zooms, run_with_zooms
 from saree_app.paths import models_dir
 
 
@@ -61,8 +55,7 @@ def measure(
     onnx_path = manifest_path.parent / manifest["onnx"]
     session = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
     # The part map is read at the manifest's zooms, as the app reads it: each one is a pass.
-    zooms = parse_zooms(manifest.get("seg_zooms", NO_ZOOMS))
-    mirrored = parse_mirrored(manifest.get("seg_zooms_mirrored", False))
+    zooms, mirrored = read_zooms(manifest)
     fill = normalised_fill(prep.fill, prep.mean, prep.std)
     names = [o.name for o in session.get_outputs()]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from saree_app.imaging import Preprocessing
-from saree_app.model.zooms import NO_ZOOMS, parse_mirrored, parse_zooms
+from saree_app.model.zooms import NO_ZOOMS, read_zooms
 
 FORMAT = "saree-model/1"
 OUTPUTS: tuple[str, ...] = (
@@ -174,13 +174,9 @@ class ModelManifest:
                 f"found {len(prototypes)} rows",
             )
         try:
-            seg_zooms = parse_zooms(data.get("seg_zooms", NO_ZOOMS))
+            seg_zooms, seg_zooms_mirrored = read_zooms(data)
         except ValueError as exc:
-            raise ModelError(path, f'"seg_zooms": {exc}') from exc
-        try:
-            seg_zooms_mirrored = parse_mirrored(data.get("seg_zooms_mirrored", False))
-        except ValueError as exc:
-            raise ModelError(path, f'"seg_zooms_mirrored" {exc}') from exc
+            raise ModelError(path, str(exc)) from exc
         return cls(
             path=path,
             name=str(data.get("name", path.stem)),

@@ -58,6 +58,20 @@ def parse_zooms(value: Any) -> tuple[float, ...]:
     return zooms
 
 
+def read_zooms(manifest: Mapping[str, Any]) -> tuple[tuple[float, ...], bool]:
+    """The manifest JSON's ("seg_zooms", "seg_zooms_mirrored"), defaults when absent (the photo
+    once); ValueError naming the entry that is wrong."""
+    try:
+        zooms = parse_zooms(manifest.get("seg_zooms", NO_ZOOMS))
+    except ValueError as exc:
+        raise ValueError(f'"seg_zooms": {exc}') from exc
+    try:
+        mirrored = parse_mirrored(manifest.get("seg_zooms_mirrored", False))
+    except ValueError as exc:
+        raise ValueError(f'"seg_zooms_mirrored" {exc}') from exc
+    return zooms, mirrored
+
+
 def _placement(size: int, zoom: float) -> tuple[int, int]:
     """(offset, side) of the shrunk photo inside the size x size input, in input pixels."""
     side = max(1, round(size * zoom))

@@ -13,13 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from saree_app.imaging import PhotoError, Preprocessing, load_photo, preprocess
-from saree_app.model.zooms import (
-    NO_ZOOMS,
-    normalised_fill,
-    parse_mirrored,
-    parse_zooms,
-    run_with_zooms,
-)
+from saree_app.model.zooms import normalised_fill, read_zooms, run_with_zooms
 from saree_app.train.data import Item, letterbox_mask
 
 BASE_IRI = "https://saree-provenance.example/ns#"
@@ -56,8 +50,7 @@ class OnnxModel:
             str(self.onnx_path), so, providers=["CPUExecutionProvider"]
         )
         self.outputs = list(m["outputs"])
-        self.zooms = parse_zooms(m.get("seg_zooms", NO_ZOOMS))
-        self.mirrored = parse_mirrored(m.get("seg_zooms_mirrored", False))
+        self.zooms, self.mirrored = read_zooms(m)
         self._fill = normalised_fill(self.prep.fill, self.prep.mean, self.prep.std)
 
     def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
