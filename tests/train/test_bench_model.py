@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from saree_app.bench import model as bench_model
+
+
+def _changed_copy(tiny_model: Path, tmp_path: Path, **changes: Any) -> Path:
+    """A private copy of the tiny model whose manifest has `changes` written into it."""
+    folder = tmp_path / "m"
+    shutil.copytree(tiny_model.parent, folder)
+    path = folder / tiny_model.name
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+    return path
 
 
 def test_bench_reports_medians(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -23,15 +35,8 @@ def test_bench_missing_model(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_bench_stores_its_figures_beside_the_manifest_s_others(
     tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import json
-    import shutil
-
-    folder = tmp_path / "m"
-    shutil.copytree(tiny_model.parent, folder)
-    path = folder / tiny_model.name
-    data = json.loads(path.read_text())
-    data["evaluation"] = {"heldout": {"top1": 0.5}, "latency": {"median_ms": -1.0}}
-    path.write_text(json.dumps(data))
+    evaluation = {"heldout": {"top1": 0.5}, "latency": {"median_ms": -1.0}}
+    path = _changed_copy(tiny_model, tmp_path, evaluation=evaluation)
     assert bench_model.main(["--model", str(path), "--repeats", "2", "--write-manifest"]) == 0
     stored = json.loads(path.read_text())["evaluation"]
     assert stored["heldout"] == {"top1": 0.5}  # other figures kept
@@ -42,19 +47,10 @@ def test_bench_stores_its_figures_beside_the_manifest_s_others(
 def test_bench_times_every_zoom_of_the_part_map(
     tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import json
-    import shutil
-
-    folder = tmp_path / "m"
-    shutil.copytree(tiny_model.parent, folder)
-    path = folder / tiny_model.name
-    data = json.loads(path.read_text())
-    data["seg_zooms"] = [1, 0.875]
-    path.write_text(json.dumps(data))
+    path = _changed_copy(tiny_model, tmp_path, seg_zooms=[1, 0.875])
     assert bench_model.main(["--model", str(path), "--repeats", "2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["seg_zooms"] == "1,0.875"
-    data["seg_zooms"] = [1, 3]
-    path.write_text(json.dumps(data))
+    path.write_text(json.dumps({**json.loads(path.read_text()), "seg_zooms": [1, 3]}))
     assert bench_model.main(["--model", str(path), "--repeats", "2"]) == 2
     assert "zoom 3 is outside" in capsys.readouterr().err
 
@@ -64,22 +60,13 @@ def test_the_torch_baseline_does_the_app_s_work_at_every_zoom(
 ) -> None:
     """`saree bench classify` compares against torch eager doing the same work: with two
     zooms in the manifest, two passes and the same averaged part map as the app's."""
-    import json
-    import shutil
-
     import numpy as np
 
     from saree_app.bench.classify import _torch_baseline
     from saree_app.model.manifest import ModelManifest
     from saree_app.model.session import ModelSession
 
-    folder = tmp_path / "m"
-    shutil.copytree(tiny_model.parent, folder)
-    path = folder / tiny_model.name
-    data = json.loads(path.read_text())
-    data["seg_zooms"] = [1, 0.75]
-    path.write_text(json.dumps(data))
-    manifest = ModelManifest.load(path)
+    manifest = ModelManifest.load(_changed_copy(tiny_model, tmp_path, seg_zooms=[1, 0.75]))
     made = _torch_baseline(manifest)
     assert not isinstance(made, str), made
     forward, note = made
