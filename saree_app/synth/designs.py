@@ -114,7 +114,9 @@ class Design:
         part = np.full(n, BODY, np.uint8)
         band = np.zeros(n, np.int16)
         is_border = bv < self.border_w
-        is_pallu = (~is_border) & (pu >= 0)
+        # A cloth with no pallu (pallu_len 0) still has loose tassels past its end (pu >= 0
+        # once clipped): they are body, not a pallu of zero length.
+        is_pallu = (~is_border) & (pu >= 0) & (self.pallu_len > 0)
         part[is_pallu] = PALLU
         part[is_border] = BORDER
         if nb:

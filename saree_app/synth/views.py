@@ -222,7 +222,9 @@ def _focus(rng: np.random.Generator, d: Design, kinds: list[str]) -> tuple[float
         bv = rng.uniform(0.3, 1.6) * d.border_w
         return rng.uniform(ps - 2.0, ps - 0.1), bv if rng.random() < 0.5 else 1 - bv
     if kind == "pallu":
-        return rng.uniform(ps + 0.1, LENGTH - 0.1), rng.uniform(0.15, 0.85)
+        # A cloth with no pallu (or one under 0.2 long: a distractor textile) has only its end
+        # to aim at. min() keeps the draws, and so every saree already rendered, unchanged.
+        return rng.uniform(min(ps + 0.1, LENGTH - 0.1), LENGTH - 0.1), rng.uniform(0.15, 0.85)
     if kind == "corner":
         # Near the pallu's end corner, but far enough in that the cloth fills most of the frame.
         cv = rng.uniform(0.15, 0.4)

@@ -17,7 +17,9 @@ from saree_app.synth import (
     render,
     render_distractor,
 )
-from saree_app.synth.designs import GRAMMARS, design
+from saree_app.synth import patterns as pt
+from saree_app.synth.designs import GRAMMARS, Band, Design, design
+from saree_app.synth.render import _photograph
 
 FIBRES = {"Silk", "Cotton", "SilkCotton", "MugaSilkFibre", "ArtSilk"}
 
@@ -177,3 +179,33 @@ def test_distractor_is_deterministic_and_saree_free() -> None:
     assert max(a.size) == 96 and a.mode == "RGB"
     with pytest.raises(SynthError):
         render_distractor(-2, 96)
+
+
+@pytest.mark.parametrize("seed", [7_000_014, 7_000_079])
+def test_distractor_textile_without_a_pallu_renders(seed: int) -> None:
+    # Issue 26: these seeds draw another textile (pallu_len 0) in a partial view, which aimed
+    # at "the pallu" between its start + 0.1 and the end - 0.1 and raised ValueError.
+    img = render_distractor(seed, 96)
+    assert max(img.size) == 96 and img.mode == "RGB"
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_cloth_without_a_pallu_renders_in_every_view(view: str) -> None:
+    # Twelve draws per view: partial and close-up aim at "the pallu" once in 7 and 5 draws.
+    d = Design("Plain", Band(0, 1, pt.solid((0.7, 0.2, 0.3))), 0.0, [], 0.0, [])
+    fam = {"view": view, "background": BACKGROUNDS[0], "lighting": LIGHTINGS[0]}
+    fam["camera"] = CAMERAS[0]
+    for seed in range(12):
+        photo, mask, attrs, part_px = _photograph(
+            d,
+            fam,
+            64,
+            rng=np.random.default_rng([seed, 1]),
+            occ_rng=np.random.default_rng([seed, 2]),
+            clutter_rng=np.random.default_rng([seed, 3]),
+        )
+        assert max(photo.size) == 64 and mask.shape == (photo.height, photo.width)
+        # No pallu to label, not even the tassels past the cloth's end; the cloth is seen.
+        assert part_px["pallu"] == 0 and part_px["border"] == 0
+        assert part_px["body"] > 0 and int((mask == 1).sum()) == part_px["body"]
+        assert attrs == []
