@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from saree_app import spreadsheet
 from saree_app.collection.catalog import CERTAINTIES, Catalog, CatalogError
 
 SAREE_NS = "https://saree-provenance.example/ns#"
@@ -149,35 +150,13 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
         )
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    text = str(value)
-    # A spreadsheet would run a cell that starts like a formula; a note must stay a note.
-    if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def to_csv(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -> str:
     """The catalogue as CSV text (UTF-8, one row per photo, header first)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = spreadsheet.writer(buf)
     writer.writerow(CSV_COLUMNS)
     for row in rows(catalog, graph, model_sha256):
-        writer.writerow([_cell(row.values[c]) for c in CSV_COLUMNS])
+        writer.writerow([spreadsheet.cell(row.values[c]) for c in CSV_COLUMNS])
     return buf.getvalue()
 
 
@@ -373,14 +352,16 @@ def import_labels(
     """
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8-sig")
+        # newline="": a line break inside a quoted note is part of the note, not a new row.
+        with source.open(encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
     except FileNotFoundError as exc:
         raise CatalogError(f"{source}: no such file") from exc
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{source}: not UTF-8 text (save the sheet as CSV UTF-8)") from exc
     except OSError as exc:
         raise CatalogError(f"{source}: cannot be read ({exc.strerror or exc})") from exc
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     fields = {f.strip().lower() for f in (reader.fieldnames or [])}
     if not fields & {"id", "sha256", "path"}:
         raise CatalogError(
@@ -395,7 +376,12 @@ def import_labels(
         known = known | {lab.tradition for lab in catalog.labels().values() if lab.tradition}
     for raw in reader:
         line = reader.line_num
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        # Cells our own export guarded against formulas read back as the curator wrote them.
+        row = {
+            (k or "").strip().lower(): spreadsheet.unguard((v or "").strip())
+            for k, v in raw.items()
+            if k
+        }
         if None in raw:
             problems.append((line, "more cells than header columns"))
             continue
@@ -423,8 +409,6 @@ def import_labels(
             )
             continue
         note = row.get("note", "")
-        if note[:1] == "'" and note[1:2] in ("=", "+", "-", "@"):
-            note = note[1:]  # undo the guard `to_csv` puts before formula-like text
         tags = [t.strip() for t in row.get("tags", "").split(";") if t.strip()]
         if not (tradition or certainty or note or tags):
             continue  # a row with nothing to say changes nothing

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -171,6 +170,7 @@ def _csv_row(pred: Prediction, top: int) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     """Classify every photo; report failures on stderr; 0 ok, 1 some failed, 2 usage/model."""
+    from saree_app import spreadsheet
     from saree_app.imaging import PhotoError
     from saree_app.model.manifest import ModelError
     from saree_app.model.overlays import write_overlays
@@ -206,8 +206,8 @@ def run(args: argparse.Namespace) -> int:
     rows: list[dict[str, object]] = []
     writer = None
     if args.csv:
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
-        writer.writeheader()
+        writer = spreadsheet.writer(out)
+        writer.writerow(CSV_FIELDS)
     stems = _overlay_stems(files)
     try:
         for path, result in predictor.predict_many(files, batch_size=args.batch):
@@ -227,7 +227,8 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 rows.append(result.to_dict(top=args.top))
             elif writer is not None:
-                writer.writerow(_csv_row(result, args.top))
+                row = _csv_row(result, args.top)
+                writer.writerow([spreadsheet.cell(row[f]) for f in CSV_FIELDS])
             else:
                 _human(result, args.top, out, predictor.graph, extra)
             out.flush()

@@ -151,7 +151,7 @@ def test_export_to_file_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".cat.csv")] == []
         monkeypatch.setattr(export_mod.os, "fsync", original)
         export(cat, "csv", out)
-        assert out.read_text().startswith("id,path,sha256")
+        assert out.read_text().startswith('"id","path","sha256"')
         with pytest.raises(CatalogError, match="unknown export format"):
             export(cat, "xml")
     with pytest.raises(CatalogError, match="does not exist"):
@@ -221,3 +221,65 @@ def test_bad_label_rows_are_reported_by_line_and_good_ones_applied(tmp_path: Pat
         import_labels(cat, bad)
     with _catalogue(other) as cat, pytest.raises(CatalogError, match="no such file"):
         import_labels(cat, tmp_path / "missing.csv")
+
+
+INJECTIONS = (
+    "=cmd|' /C calc'!A0",
+    "+SUM(1,1)",
+    "-2+3",
+    "@x",
+    '=HYPERLINK("http://evil.example","x")',
+    "\t=1+1",
+    "\r=1+1",
+    "gift\r=1+1",
+    "\tplain after a tab",
+)
+
+
+def _formula_free(text: str) -> bool:
+    if not text or text[0] == "'":
+        return True
+    return text[0] not in "=+-@\t\r\n" and text.lstrip()[:1] not in "=+-@"
+
+
+@pytest.mark.parametrize("payload", INJECTIONS)
+def test_no_csv_cell_of_any_kind_starts_a_formula(tmp_path: Path, payload: str) -> None:
+    """Every text column a curator, a file name, a camera or the graph can fill is guarded."""
+    with Catalog(tmp_path / "c.saree") as cat:
+        cat.record(
+            NewPhoto(payload, "a" * 64, 10, 4, 3, payload, payload),
+            SHA,
+            {
+                "states": [{"region": payload, "probability": 0.7}],
+                "cultural_regions": [{"region": payload, "probability": 0.7}],
+            },
+            top_tradition=payload,
+            top_probability=0.5,
+            uncertain=False,
+            embedding=None,
+            part_embeddings=None,
+        )
+        cat.set_label(1, tradition=payload, certainty="probable", note=payload)
+        cat.add_tags(1, [payload, "zz plain"])
+        text = export(cat, "csv")
+        table = list(csv.reader(io.StringIO(text, newline="")))
+        assert len(table) == 2, "a note split the row"
+        assert len(table[1]) == len(export_mod.CSV_COLUMNS)
+        values = dict(zip(export_mod.CSV_COLUMNS, table[1], strict=True))
+        for column, value in values.items():
+            assert _formula_free(value), (column, value)
+        for column in ("path", "exif_date", "camera", "model_tradition", "likely_state",
+                       "likely_cultural_region", "curator_tradition", "note", "tradition",
+                       "tags"):  # fmt: skip
+            stored = payload.strip() if column == "tags" else payload  # tags are kept stripped
+            assert values[column].startswith("'") == (stored[0] in "=+-@\t\r"), column
+        # Read back, the curator's words are as they were written.
+        sheet = tmp_path / "labels.csv"
+        sheet.write_text(text, newline="")
+        cat.set_label(1, tradition=None, certainty=None, note=None)
+        result = import_labels(cat, sheet)
+        assert result.problems == ()
+        lab = cat.label(1)
+        assert lab is not None
+        assert lab.note == payload
+        assert lab.tradition == payload

@@ -149,3 +149,30 @@ def test_overlays_of_same_named_photos_do_not_collide(  # type: ignore[no-untype
     )  # fmt: skip
     assert status == 2
     assert "cannot make this folder" in err
+
+
+def test_csv_output_never_starts_a_formula(  # type: ignore[no-untyped-def]
+    tiny_model: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    d = tmp_path / "in"
+    d.mkdir()
+    names = ["=HYPERLINK(1).jpg", "+SUM(1,1).jpg", "@x.jpg", "-2+3.jpg", "\t=1.jpg", "a\r=1.jpg"]
+    for seed, name in enumerate(names):
+        (d / name).write_bytes(jpeg_bytes(photo(64, 64, seed=seed)))
+    status, out, err = _run(capsys, "classify", *(str(d / n) for n in names), "--model",
+                            str(tiny_model), "--csv")  # fmt: skip
+    assert status == 0, err
+    assert all(line.startswith('"') for line in out.split("\n") if line)
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert len(rows) == len(names)
+    for row in rows:
+        for value in row.values():
+            assert value[:1] not in ("=", "+", "@", "\t", "\r")
+            assert not (value[:1] == "-" and not value[1:2].isdigit())
+    # Named from inside their folder, the file column starts with the file's own name.
+    monkeypatch.chdir(d)
+    rel = [f"./{n}" for n in names]  # ./ so that -2+3.jpg is not taken for an option
+    status, out, err = _run(capsys, "classify", *rel, "--model", str(tiny_model), "--csv")
+    assert status == 0, err
+    files = [r["file"] for r in csv.DictReader(io.StringIO(out, newline=""))]
+    assert files == ["'" + n for n in names[:5]] + ["a\r=1.jpg"]
