@@ -1,0 +1,209 @@
+"""report.md and the plots of `saree bench real` (Pillow only: no plotting library needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: float | None, digits: int = 3) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as a curator-readable page, engineering figures in tables."""
+    lines: list[str] = []
+    add = lines.append
+    model = report["model"]
+    add("# Real photographs: how the app does")
+    add("")
+    add(
+        f"Model `{model['name']}` (sha256 {model['sha256'][:12]}), {report['photos']} photos in "
+        f"{len(report['traditions'])} tradition folders of `{report['photos_dir']}`; "
+        f"{report['scored']} read, {len(report['skipped'])} could not be read. "
+        f"Took {report['seconds']['total']:.0f} s."
+    )
+    add("")
+    add("| folder | tradition | known to the model | photos |")
+    add("|---|---|---|---|")
+    for t in report["traditions"]:
+        tradition = t["tradition"] or "(never heard of)"
+        add(
+            f"| {t['folder']} | {tradition} | {'yes' if t['known_to_model'] else 'no'} | "
+            f"{t['photos']} |"
+        )
+    add("")
+    u = report["untaught"]
+    add("## 1. Untaught (the shipped model as it is)")
+    add("")
+    add(
+        "| set | photos | fused top-1 | balanced | fused top-5 | visual top-1 | balanced | "
+        "visual top-5 | flagged | unflagged right | AUROC | risk area |"
+    )
+    add("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    sets = [("all", u["overall"])] + [(f"view: {v}", f) for v, f in u["by_view"].items()]
+    for name, f in sets:
+        add(
+            f"| {name} | {f['photos']} | {_pct(f['fused_top1'])} | "
+            f"{_pct(f['fused_top1_balanced'])} | {_pct(f['fused_top5'])} | "
+            f"{_pct(f['visual_top1'])} | {_pct(f['visual_top1_balanced'])} | "
+            f"{_pct(f['visual_top5'])} | {_pct(f['flagged'])} | "
+            f"{_pct(f['unflagged_right'])} ({f['unflagged']}) | {_num(f['auroc_confidence'])} | "
+            f"{_num(f['risk_coverage_area'])} |"
+        )
+    o = u["overall"]
+    add("")
+    add(
+        f"Flagged uncertain: {_pct(o['flagged_known_to_model'])} of photos of traditions the model "
+        f"knows, {_pct(o['flagged_not_in_model'])} of traditions it was not trained on (ranked "
+        f"from the knowledge graph only), {_pct(o['flagged_unknown_to_app'])} of traditions the "
+        "app has never heard of. AUROC: how well the answer's probability separates right from "
+        "wrong answers (0.5 is chance). Risk area: mean error over the risk-coverage curve "
+        "(risk-coverage.png)."
+    )
+    add("")
+    add("| tradition | photos | fused top-1 | fused top-5 | visual top-1 | flagged |")
+    add("|---|---|---|---|---|---|")
+    for t, f in o["per_tradition"].items():
+        add(
+            f"| {t} | {f['photos']} | {_pct(f['fused_top1'])} | {_pct(f['fused_top5'])} | "
+            f"{_pct(f['visual_top1'])} | {_pct(f['flagged'])} |"
+        )
+    add("")
+    taught = report.get("taught") or {}
+    if taught:
+        add("## 2. Taught (photos confirmed through the app's own teaching step)")
+        add("")
+        add(
+            "Balanced top-1 on the photos not taught, mean ± spread over the draws "
+            "(min-max); the reference is a plain nearest-prototype on the app's embeddings, "
+            "from the same confirmed photos."
+        )
+        add("")
+        names = list(next(iter(taught.values()))["reference"]) if taught else []
+        head = " | ".join(f"reference: {n}" for n in names)
+        add(
+            f"| k | draws | traditions | photos tested | the app | {head} | flagged | "
+            "unflagged right |"
+        )
+        add("|---|---|---|---|---|" + "---|" * len(names) + "---|---|")
+        for k, t in taught.items():
+            refs = " | ".join(_spread(t["reference"][n]) for n in names)
+            add(
+                f"| {k} | {t['draws']} | {t['traditions']} | {t['tested_photos']} | "
+                f"{_spread(t['app'])} | {refs} | {_pct(t['flagged'])} | "
+                f"{_pct(t['unflagged_right'])} |"
+            )
+        for k, t in taught.items():
+            if t["left_out"]:
+                add("")
+                add(
+                    f"k = {k}: left out (fewer than {int(k) + 1} photos): "
+                    f"{', '.join(t['left_out'])}."
+                )
+        add("")
+    parts = report.get("parts")
+    if parts:
+        add("## 3. Parts (the part map on a 12 x 12 grid against the labels)")
+        add("")
+        add(
+            "| set | photos | mIoU | background | body | border | pallu | saree vs background |"
+            " background painted as saree | heatmap on the saree |"
+        )
+        add("|---|---|---|---|---|---|---|---|---|---|")
+        for name, f in [("all", parts["overall"]), *parts["by_view"].items()]:
+            add(
+                f"| {name} | {f['photos']} | {_num(f['miou'])} | {_num(f['iou_background'])} | "
+                f"{_num(f['iou_body'])} | {_num(f['iou_border'])} | {_num(f['iou_pallu'])} | "
+                f"{_num(f['iou_saree'])} | {_pct(f['background_as_saree'])} | "
+                f"{_pct(f['heat_on_saree'])} |"
+            )
+        add("")
+    add("## 4. Time and unreadable photos")
+    add("")
+    s = report["seconds"]
+    add(
+        f"Model and import {s['import']:.1f} s, teaching draws {s['taught']:.1f} s, total "
+        f"{s['total']:.1f} s."
+    )
+    for key, why in report["skipped"]:
+        add(f"- not read: {key}: {why}")
+    for w in report["warnings"]:
+        add(f"- note: {w}")
+    add("")
+    return "\n".join(lines)
+
+
+def _spread(s: dict[str, Any]) -> str:
+    if s["mean"] is None:
+        return "-"
+    return (
+        f"{100 * s['mean']:.1f}% ± {100 * s['sd']:.1f} ({100 * s['min']:.0f}-{100 * s['max']:.0f})"
+    )
+
+
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has one fixed-size default font
+        return ImageFont.load_default()
+
+
+def confusion_png(path: Path, rows: Sequence[str], cols: Sequence[str], m: np.ndarray) -> None:
+    """Rows: true tradition; columns: the fused answer; cell shade by the row's share."""
+    cell, left, top = 26, 150, 150
+    img = Image.new("RGB", (left + cell * len(cols) + 20, top + cell * len(rows) + 40), "white")
+    d = ImageDraw.Draw(img)
+    font = _font(12)
+    share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    for i, r in enumerate(rows):
+        d.text((6, top + i * cell + 7), r[:22], fill="black", font=font)
+        for j in range(len(cols)):
+            shade = int(255 - 200 * share[i, j])
+            x, y = left + j * cell, top + i * cell
+            colour = (shade, shade, 255) if r != cols[j] else (shade, 255, shade)
+            d.rectangle([x, y, x + cell - 1, y + cell - 1], fill=colour, outline=(220, 220, 220))
+            if m[i, j]:
+                d.text((x + 5, y + 7), str(int(m[i, j])), fill="black", font=font)
+    for j, c in enumerate(cols):
+        label = Image.new("RGB", (top - 6, cell), "white")
+        ImageDraw.Draw(label).text((2, 7), c[:22], fill="black", font=font)
+        img.paste(label.rotate(90, expand=True), (left + j * cell, 2))
+    d.text(
+        (6, top + cell * len(rows) + 12),
+        "rows: the folder's tradition; columns: the app's answer; green: right",
+        fill="black",
+        font=font,
+    )
+    img.save(path)
+
+
+def risk_png(path: Path, curves: dict[str, list[tuple[float, float]]]) -> None:
+    """Error rate of the answers kept against the share kept, most confident first."""
+    w, h, pad = 640, 420, 50
+    img = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(img)
+    font = _font(12)
+    d.rectangle([pad, 20, w - 20, h - pad], outline="black")
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        x = pad + t * (w - 20 - pad)
+        y = h - pad - t * (h - pad - 20)
+        d.text((x - 10, h - pad + 6), f"{t:.2f}", fill="black", font=font)
+        d.text((8, y - 6), f"{t:.2f}", fill="black", font=font)
+    d.text((w // 2 - 80, h - 22), "coverage (share of answers kept)", fill="black", font=font)
+    d.text((pad + 6, 24), "error rate among kept answers", fill="black", font=font)
+    colours = [(200, 40, 40), (40, 90, 200), (30, 150, 60), (160, 90, 0)]
+    for n, (name, curve) in enumerate(curves.items()):
+        pts = [(pad + c * (w - 20 - pad), h - pad - r * (h - pad - 20)) for c, r in curve]
+        if len(pts) > 1:
+            d.line(pts, fill=colours[n % len(colours)], width=2)
+        d.text((w - 200, 40 + 16 * n), name, fill=colours[n % len(colours)], font=font)
+    img.save(path)

@@ -1,0 +1,236 @@
+"""The curator's path, run as the app runs it: import into a catalogue, confirm, teach, re-rank.
+
+The photos go through the model once, by the app's importer, into a catalogue in the output
+folder (resumable: a second run reads every answer from it). Each teaching draw works on a copy
+of that catalogue: the chosen photos are confirmed with `Catalog.set_label` and the few-shot step
+is `collection.fewshot.apply_to_catalog`, exactly what `saree label` + `saree fewshot --apply`
+do; the answers for the other photos are then read back from the catalogue.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from saree_app.bench.real.inputs import Folder, Inputs
+from saree_app.bench.real.scoring import balanced
+from saree_app.collection import fewshot as fewshot_step
+from saree_app.collection.catalog import Catalog
+from saree_app.collection.importer import import_files
+
+# Which embeddings the plain nearest-prototype reference is tried on (the app's own choice is
+# fewshot.DEFAULT_PARTS); the best of them is the reference the taught answer must beat.
+REFERENCE_FEATURES: dict[str, tuple[str, ...]] = {
+    "whole": ("whole",),
+    "border": ("border",),
+    "pallu": ("pallu",),
+    "whole+border+pallu": ("whole", "border", "pallu"),
+}
+
+
+class _Capture:
+    """The app's Predictor, with every new prediction also handed to `seen` (path, prediction)."""
+
+    def __init__(self, predictor: Any, seen: Callable[[Path, Any], None]) -> None:
+        self._predictor = predictor
+        self._seen = seen
+        self.manifest = predictor.manifest
+
+    def predict_many(self, paths: Any, batch_size: int = 8) -> Iterator[tuple[Path, Any]]:
+        inner = self._predictor.predict_many(paths, batch_size=batch_size)
+        try:
+            for path, result in inner:
+                if not isinstance(result, BaseException):
+                    self._seen(Path(path), result)
+                yield path, result
+        finally:
+            inner.close()
+
+
+@dataclass
+class Imported:
+    """The base catalogue after import: which photo is which, and what could not be read."""
+
+    catalog_path: Path
+    model_sha256: str
+    photo_id: dict[str, int]  # photo key -> catalogue id
+    skipped: list[tuple[str, str]]  # (photo key or path, why)
+
+
+def import_photos(
+    inputs: Inputs,
+    catalog_path: Path,
+    predictor: Any,
+    seen: Callable[[Path, Any], None],
+    *,
+    batch_size: int = 8,
+    progress: Callable[[int, int], None] | None = None,
+) -> Imported:
+    """Every photo into the catalogue through the app's importer; `seen` gets each new one."""
+    files = [p.resolve() for f in inputs.folders for p in f.photos]
+    by_path = {p.resolve(): inputs.key(p) for f in inputs.folders for p in f.photos}
+    skipped: list[tuple[str, str]] = []
+    sha = str(predictor.manifest.sha256)
+    with Catalog(catalog_path) as cat:
+        last = None
+        for last in import_files(cat, files, _Capture(predictor, seen), batch_size=batch_size):
+            if progress is not None:
+                progress(last.done, last.total)
+        if last is not None:
+            for s in last.skipped:
+                skipped.append((by_path.get(Path(s.path), s.path), s.reason))
+        ids: dict[str, int] = {}
+        for photo in cat.photos():
+            key = by_path.get(Path(photo.path))
+            if key is not None and cat.prediction(photo.id, sha) is not None:
+                ids[key] = photo.id
+    return Imported(catalog_path, sha, ids, skipped)
+
+
+def copy_catalog(source: Path, target: Path) -> None:
+    """A consistent copy of a catalogue file (sqlite's backup: safe with its WAL)."""
+    target.unlink(missing_ok=True)
+    with sqlite3.connect(str(source)) as src, sqlite3.connect(str(target)) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+def present_keys(folder: Folder, imported: Imported) -> list[str]:
+    """The keys of a folder's photos that made it into the catalogue."""
+    prefix = folder.name + "/"
+    return sorted(k for k in imported.photo_id if k.startswith(prefix))
+
+
+def draw(
+    folders: Sequence[Folder], present: Mapping[str, Sequence[str]], k: int, seed: int, n: int
+) -> dict[str, list[str]]:
+    """Draw `n` of a tradition's photos at random: tradition -> chosen keys (reproducible)."""
+    rng = np.random.default_rng([seed, k, n])
+    out: dict[str, list[str]] = {}
+    for folder in folders:
+        keys = sorted(present.get(folder.name, ()))
+        if len(keys) >= k + 1:
+            out[folder.name] = [keys[i] for i in sorted(rng.permutation(len(keys))[:k])]
+    return out
+
+
+@dataclass
+class DrawResult:
+    """One teaching draw: the answers for the photos not taught, read back from the catalogue."""
+
+    taught: dict[str, list[str]]  # folder -> keys confirmed
+    answers: dict[str, tuple[str | None, bool, float]]  # key -> (top, uncertain, probability)
+    reference: dict[str, dict[str, str | None]]  # feature set -> key -> nearest prototype
+
+
+def run_draw(
+    imported: Imported,
+    folders: Sequence[Folder],
+    taught: Mapping[str, Sequence[str]],
+    graph: Any,
+    work: Path,
+) -> DrawResult:
+    """Confirm the chosen photos in a copy of the catalogue, teach, and read the rest back."""
+    path = work / "draw.sqlite"
+    copy_catalog(imported.catalog_path, path)
+    by_name = {f.name: f for f in folders}
+    sha = imported.model_sha256
+    with Catalog(path) as cat:
+        for name, keys in taught.items():
+            for key in keys:
+                cat.set_label(
+                    imported.photo_id[key], tradition=by_name[name].taught_as, certainty="confirmed"
+                )
+        # The few-shot step as `saree fewshot --apply` runs it.
+        teach = fewshot_step.FewShot.from_catalog(cat, sha)
+        fewshot_step.apply_to_catalog(cat, graph, sha, fewshot=teach)
+        done = {k for keys in taught.values() for k in keys}
+        # Only the taught traditions' other photos are scored (a tradition left out of this k
+        # has no example, so its photos say nothing about teaching).
+        scored = {k for name in taught for k in present_keys(by_name[name], imported)}
+        stored = cat.predictions(sha)
+        answers = {}
+        for key, pid in imported.photo_id.items():
+            if key in done or key not in scored or pid not in stored:
+                continue
+            s = stored[pid]
+            answers[key] = (s.top_tradition, bool(s.uncertain), float(s.top_probability or 0.0))
+        reference = _reference(
+            cat, sha=sha, ids=imported.photo_id, by_name=by_name, taught=taught, rest=set(answers)
+        )
+    path.unlink(missing_ok=True)
+    return DrawResult({k: list(v) for k, v in taught.items()}, answers, reference)
+
+
+def _reference(
+    cat: Catalog,
+    *,
+    sha: str,
+    ids: Mapping[str, int],
+    by_name: Mapping[str, Folder],
+    taught: Mapping[str, Sequence[str]],
+    rest: set[str],
+) -> dict[str, dict[str, str | None]]:
+    """A plain nearest-prototype on the app's stored embeddings, from the same taught photos."""
+    out: dict[str, dict[str, str | None]] = {}
+    for name, parts in REFERENCE_FEATURES.items():
+        feats = fewshot_step.features_of(cat, sha, parts, sorted(ids.values()))
+        examples = {
+            by_name[f].taught_as: [feats[ids[k]] for k in keys if ids[k] in feats]
+            for f, keys in taught.items()
+        }
+        proto = fewshot_step.FewShot(examples, parts=parts, min_examples=1)
+        out[name] = {
+            key: proto.nearest_of(feats[ids[key]]) if ids[key] in feats else None for key in rest
+        }
+    return out
+
+
+def taught_figures(results: Sequence[DrawResult], truth: Mapping[str, str]) -> dict[str, Any]:
+    """Balanced top-1 on the photos not taught: per draw, mean and spread, and the references."""
+
+    def per_draw(pick: Callable[[DrawResult, str], str | None]) -> list[float]:
+        scores = []
+        for r in results:
+            right: dict[str, list[bool]] = {}
+            for key in r.answers:
+                right.setdefault(truth[key], []).append(pick(r, key) == truth[key])
+            value = balanced(right)
+            if value is not None:
+                scores.append(value)
+        return scores
+
+    def summary(values: list[float]) -> dict[str, Any]:
+        return {
+            "per_draw": [round(v, 4) for v in values],
+            "mean": float(np.mean(values)) if values else None,
+            "sd": float(np.std(values)) if values else None,
+            "min": min(values) if values else None,
+            "max": max(values) if values else None,
+        }
+
+    app = summary(per_draw(lambda r, key: r.answers[key][0]))
+    refs = {
+        name: summary(per_draw(lambda r, key, name=name: r.reference[name].get(key)))  # type: ignore[misc]
+        for name in REFERENCE_FEATURES
+    }
+    flagged, kept_right = [], []
+    for r in results:
+        vals = list(r.answers.items())
+        flagged.append(sum(v[1] for _, v in vals) / len(vals) if vals else 0.0)
+        kept = [(key, v) for key, v in vals if not v[1]]
+        if kept:
+            kept_right.append(sum(v[0] == truth[key] for key, v in kept) / len(kept))
+    return {
+        "app": app,
+        "reference": refs,
+        "flagged": float(np.mean(flagged)) if flagged else None,
+        "unflagged_right": float(np.mean(kept_right)) if kept_right else None,
+        "tested_photos": int(np.mean([len(r.answers) for r in results])) if results else 0,
+    }

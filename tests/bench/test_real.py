@@ -1,0 +1,312 @@
+"""`saree bench real` on rendered fixtures with hand-made labels (never on shared/realdev)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from saree_app.bench import real
+from saree_app.bench.real import scoring, teach
+from saree_app.bench.real.inputs import BenchInputError, read_folders, read_parts, read_views
+from saree_app.synth import render
+
+GRID = 12
+
+
+def _labels(rows: list[str]) -> np.ndarray:
+    return np.array([[".orp".index(c) if c in ".orp" else -1 for c in r] for r in rows])
+
+
+def _half(saree_from: int, char: str = "o") -> list[str]:
+    return ["." * saree_from + char * (GRID - saree_from)] * GRID
+
+
+# ---- scoring, by hand ---------------------------------------------------------------------
+
+
+def test_a_part_map_equal_to_the_labels_scores_one() -> None:
+    rows = ["....rrrrpppp"] * 4 + ["oooorrrrpppp"] * 4 + ["????oooo...."] * 4
+    labels = _labels(rows)
+    predicted = np.where(labels < 0, 0, labels)
+    tally = scoring.PartTally.empty()
+    tally.add(labels, predicted, np.ones((GRID, GRID)))
+    f = tally.figures()
+    assert f["miou"] == 1.0
+    assert f["iou_saree"] == 1.0
+    assert f["background_as_saree"] == 0.0
+    assert f["cells"] == GRID * GRID - 16  # the '?' cells are not scored
+
+
+def test_a_shifted_part_map_scores_what_it_should() -> None:
+    labels = _labels(_half(6))  # right half is body
+    predicted = _labels(_half(8))  # the app's body starts two columns late
+    heat = np.zeros((GRID, GRID))
+    heat[:, 4:8] = 1.0  # half on background (cols 4-5), half on the saree (cols 6-7)
+    tally = scoring.PartTally.empty()
+    tally.add(labels, predicted, heat)
+    f = tally.figures()
+    assert f["iou_body"] == pytest.approx(4 / 6)
+    assert f["iou_background"] == pytest.approx(6 / 8)
+    assert f["miou"] == pytest.approx((4 / 6 + 6 / 8) / 2)  # border and pallu absent: no IoU
+    assert f["iou_border"] is None
+    assert f["background_as_saree"] == 0.0
+    assert f["heat_on_saree"] == pytest.approx(0.5)
+    # And the other way: painting two background columns as saree.
+    over = scoring.PartTally.empty()
+    over.add(labels, _labels(_half(4)), None)
+    assert over.figures()["background_as_saree"] == pytest.approx(2 / 6)
+
+
+def test_the_part_map_is_reduced_to_the_grid_by_majority() -> None:
+    rows = ["..oorrrpp..."] * 6 + ["pppppp......"] * 6
+    labels = _labels(rows)
+    mask = np.kron(labels, np.ones((30, 20), dtype=np.int64)).astype(np.uint8)  # 360 x 240
+    mask[0:3, 0:3] = 3  # a few stray pixels do not win a cell
+    assert (scoring.mask_to_grid(mask) == labels).all()
+    heat = np.ones((360, 240))
+    grid = scoring.heat_to_grid(heat)
+    assert grid.sum() == pytest.approx(360 * 240)
+    assert grid[0, 0] == pytest.approx(600)
+
+
+def test_auroc_and_risk_coverage_by_hand() -> None:
+    assert scoring.auroc([0.9, 0.8, 0.3, 0.1], [True, True, False, False]) == 1.0
+    assert scoring.auroc([0.1, 0.3, 0.8, 0.9], [True, True, False, False]) == 0.0
+    assert scoring.auroc([0.5, 0.5], [True, False]) == 0.5
+    assert scoring.auroc([0.5], [True]) is None
+    curve = scoring.risk_coverage([0.9, 0.2, 0.6, 0.4], [True, False, False, True])
+    assert curve == [(0.25, 0.0), (0.5, 0.5), (0.75, 1 / 3), (1.0, 0.5)]
+
+
+def test_accuracy_counts_fused_visual_and_uncertainty() -> None:
+    a = scoring.Answer
+    answers = [
+        a("A/1", "A", True, "flat", ("A", "B"), ("B", "A"), 0.9, False),
+        a("A/2", "A", True, "flat", ("B", "A"), ("B", "A"), 0.4, True),
+        a("A/3", "A", True, "worn", ("A",), ("A",), 0.8, False),
+        a("C/1", "C", False, "worn", ("B",), ("B",), 0.7, False),
+        a("X/1", None, False, "worn", ("A",), ("A",), 0.6, True),
+    ]
+    f = scoring.accuracy(answers)
+    assert f["scored"] == 4
+    assert f["fused_top1"] == pytest.approx(2 / 4)
+    assert f["fused_top1_balanced"] == pytest.approx((2 / 3 + 0) / 2)
+    assert f["visual_top1"] == pytest.approx(1 / 4)
+    assert f["fused_top5"] == pytest.approx(3 / 4)
+    assert f["flagged"] == pytest.approx(2 / 5)
+    assert f["flagged_known_to_model"] == pytest.approx(1 / 3)
+    assert f["flagged_not_in_model"] == 0.0
+    assert f["flagged_unknown_to_app"] == 1.0
+    assert f["unflagged"] == 3
+    assert f["unflagged_right"] == pytest.approx(2 / 3)
+    assert f["auroc_confidence"] == pytest.approx(1.0)
+
+
+# ---- inputs -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Rendered photos: two traditions the model knows (one folder under another name) and a
+    folder the app has never heard of."""
+    root = tmp_path_factory.mktemp("real")
+    plan = {"Kanjivaram": "Kanchipuram", "Banarasi": "Banarasi", "Mystery": "Gadwal"}
+    for folder, tradition in plan.items():
+        (root / folder).mkdir()
+        for i in range(5):
+            img = render(tradition, 9_100_000 + 37 * i + len(folder), size=160)[0]
+            img.save(root / folder / f"{tradition.lower()}-{i}.jpg", quality=90)
+    (root / "Banarasi" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a photo")
+    return root
+
+
+def _graph() -> Any:
+    from saree_app.knowledge.graph import TextileGraph
+
+    return TextileGraph.load()
+
+
+def test_folders_are_matched_by_id_or_other_name_and_unknown_ones_named(photos: Path) -> None:
+    inputs = read_folders(photos, ["https://x/ns#Kanchipuram", "https://x/ns#Banarasi"], _graph())
+    by_name = {f.name: f for f in inputs.folders}
+    assert by_name["Kanjivaram"].tradition == "Kanchipuram"
+    assert by_name["Kanjivaram"].known_to_model
+    assert by_name["Mystery"].tradition is None
+    assert any("Mystery" in w and "never heard of" in w for w in inputs.warnings)
+
+
+def test_bad_label_files_name_the_key_and_the_problem(photos: Path, tmp_path: Path) -> None:
+    inputs = read_folders(photos, [], _graph())
+    bad = tmp_path / "parts.json"
+    key = "Banarasi/banarasi-0.jpg"
+    cases = {
+        "{not json": "not valid JSON",
+        json.dumps([1, 2]): "JSON object",
+        json.dumps({key: {"grid": ["." * 12] * 11}}): f'{key!r}: "grid" must be a list of 12',
+        json.dumps({key: {"grid": ["." * 12] * 11 + ["." * 11 + "x"]}}): "row 12 has 'x'",
+    }
+    for text, message in cases.items():
+        bad.write_text(text)
+        with pytest.raises(BenchInputError, match=message.replace("(", r"\(")):
+            read_parts(bad, inputs)
+    bad.write_text(
+        json.dumps(
+            {
+                "photos/Banarasi/banarasi-0.jpg": {"grid": ["." * 12] * 12, "view": "Worn"},
+                "Banarasi/missing.jpg": {"grid": ["." * 12] * 12},
+            }
+        )
+    )
+    read_parts(bad, inputs)
+    assert inputs.parts[key].view == "worn"  # a longer path that ends with the photo's matches
+    assert any("missing.jpg" in w and "skipped" in w for w in inputs.warnings)
+    views = tmp_path / "views.csv"
+    views.write_text("name,kind\nx,y\n")
+    with pytest.raises(BenchInputError, match="needs the columns file and view"):
+        read_views(views, inputs)
+
+
+def test_bad_inputs_give_a_message_never_a_traceback(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad.json").write_text("{")
+    runs = {
+        "no such folder": ["--photos", str(tmp_path / "nowhere")],
+        "no photos found": ["--photos", str(tmp_path / "empty")],
+        "not valid JSON": ["--photos", str(photos), "--parts", str(tmp_path / "bad.json")],
+        "--draws must be at least 1": ["--photos", str(photos), "--draws", "0"],
+    }
+    for message, argv in runs.items():
+        assert real.main([*argv, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert message in err
+        assert "Traceback" not in err
+    with pytest.raises(SystemExit):
+        real.main(["--photos", str(photos), "--shots", "0"])
+    assert "at least 1" in capsys.readouterr().err
+
+
+# ---- the whole benchmark ------------------------------------------------------------------
+
+
+def _run(photos: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> Any:
+    parts = out.parent / f"{out.name}-parts.json"
+    grid = ["......oooo.."] * 12
+    parts.write_text(
+        json.dumps(
+            {
+                "Kanjivaram/kanchipuram-1.jpg": {"view": "flat", "grid": grid},
+                "Mystery/gadwal-2.jpg": {"view": "worn", "grid": grid},
+            }
+        )
+    )
+    views = out.parent / f"{out.name}-views.csv"
+    views.write_text("file,view\nBanarasi/banarasi-0.jpg,worn\nBanarasi/banarasi-1.jpg,flat\n")
+    argv = [
+        "--photos",
+        str(photos),
+        "--parts",
+        str(parts),
+        "--views",
+        str(views),
+        "--shots",
+        "3",
+        "--draws",
+        "2",
+        "--out",
+        str(out),
+        "--json",
+        "--quiet",
+        *extra,
+    ]
+    assert real.main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_the_report_has_the_documented_keys_and_files(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = _run(photos, tmp_path / "out", capsys)
+    documented = [
+        line.split()[0]
+        for line in real.JSON_KEYS.splitlines()[1:]
+        if line.startswith("  ") and not line.startswith("   ")
+    ]
+    for key in documented:
+        for name in key.rstrip(",").split(","):
+            head, *rest = name.strip().split(".")
+            assert head in report, head
+            if rest and not rest[0].startswith("<"):
+                assert rest[0] in report[head], name
+    assert report["photos"] == 16 and report["scored"] == 15
+    assert [s[0] for s in report["skipped"]] == ["Banarasi/broken.jpg"]
+    assert report["untaught"]["overall"]["flagged_unknown_to_app"] is not None
+    assert set(report["untaught"]["by_view"]) == {"flat", "worn"}
+    assert report["parts"]["overall"]["photos"] == 2
+    taught = report["taught"]["3"]
+    assert taught["draws"] == 2 and taught["traditions"] == 3 and taught["left_out"] == []
+    assert taught["tested_photos"] == 15 - 9  # 5 + 5 + 5 read, 3 of each taught
+    for name in ("report.md", "report.json", "confusion.png", "risk-coverage.png"):
+        assert (tmp_path / "out" / name).stat().st_size > 0
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "## 2. Taught" in md and "## 3. Parts" in md
+
+
+def test_a_second_run_reads_the_answers_from_its_cache(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    first = _run(photos, tmp_path / "out", capsys)
+    from saree_app.model import predict
+
+    read_again: list[str] = []
+    real_many = predict.Predictor.predict_many
+
+    def spy(self: Any, paths: Any, *args: Any, **kw: Any) -> Any:
+        def note() -> Any:
+            for p in paths:
+                read_again.append(Path(p).name)
+                yield p
+
+        return real_many(self, note(), *args, **kw)
+
+    monkeypatch.setattr(predict.Predictor, "predict_many", spy)
+    second = _run(photos, tmp_path / "out", capsys)
+    assert read_again == ["broken.jpg"]  # only the photo that could not be read is tried again
+    assert second["untaught"] == first["untaught"]
+    assert second["parts"] == first["parts"]
+
+
+def test_draws_are_reproducible_from_the_seed(photos: Path) -> None:
+    inputs = read_folders(photos, [], _graph())
+    present = {f.name: [inputs.key(p) for p in f.photos] for f in inputs.folders}
+    a = teach.draw(inputs.folders, present, 3, seed=7, n=0)
+    assert a == teach.draw(inputs.folders, present, 3, seed=7, n=0)
+    others = [teach.draw(inputs.folders, present, 3, seed=s, n=n) for s in (7, 8) for n in (1, 0)]
+    assert any(o != a for o in others)
+    assert all(len(v) == 3 for v in a.values())
+    # A tradition needs k + 1 photos: only Banarasi's folder holds 6 files.
+    assert set(teach.draw(inputs.folders, present, 5, seed=7, n=0)) == {"Banarasi"}
+
+
+def test_the_taught_path_is_the_apps_own_teaching_step(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    from saree_app.collection import fewshot
+
+    calls: list[int] = []
+    real_step = fewshot.apply_to_catalog
+
+    def spy(cat: Any, graph: Any, *args: Any, **kw: Any) -> int:
+        labels = cat.labels()
+        calls.append(sum(1 for lab in labels.values() if lab.certainty == "confirmed"))
+        return real_step(cat, graph, *args, **kw)
+
+    monkeypatch.setattr(fewshot, "apply_to_catalog", spy)
+    taught = _run(photos, tmp_path / "a", capsys)["taught"]["3"]
+    assert calls == [9, 9]  # once per draw, after 3 photos of each of 3 traditions confirmed
+    assert taught["draws"] == 2
