@@ -7,6 +7,11 @@ calibration half (known photos only fix the thresholds; the choice of which sign
 also looks at that half's unknown photos), and every figure printed is on the evaluation half.
 The thresholds are written into the manifest's "open_set" entry (the checksum covers only the
 .onnx, so the manifest may change).
+
+With --non-saree DIR, every photo in DIR (real photos that are not sarees: sample photos of
+other packages, other garments and textiles) also goes through the app's own Predictor, knowledge
+graph included, and the share it flags uncertain is printed with the names of those it does
+not flag. Those photos only measure: they never take part in fitting the thresholds.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +72,103 @@ def _jobs(
     return jobs
 
 
+@dataclass
+class FolderPhoto:
+    """One photo of a --non-saree folder as the app saw it."""
+
+    name: str  # path inside the folder
+    uncertain: bool  # Prediction.uncertain: what the app shows
+    zero_shot_only: bool  # flagged only because the top answer is a tradition never trained on
+    top: str  # the fused ranking's top tradition (label)
+    top_probability: float
+    novelty: float  # > 0 exactly when the model's open-set rule fires
+    signals: Any  # OpenSetSignals, to score the photo with a freshly fitted rule too
+
+
+@dataclass
+class FolderResult:
+    """Every photo of a --non-saree folder: predictions, and the files that are not photos."""
+
+    folder: Path
+    photos: list[FolderPhoto] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
+
+    @property
+    def flagged(self) -> list[FolderPhoto]:
+        return [p for p in self.photos if p.uncertain]
+
+    @property
+    def not_flagged(self) -> list[FolderPhoto]:
+        return [p for p in self.photos if not p.uncertain]
+
+    @property
+    def share(self) -> float:
+        return len(self.flagged) / len(self.photos) if self.photos else float("nan")
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """Every file under `folder` (sub-folders too), sorted; hidden names are skipped.
+
+    No filtering by extension: a file the app cannot open is reported, not silently dropped.
+    """
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def measure_folder(predictor: Any, folder: Path, batch_size: int = 16) -> FolderResult:
+    """Run every photo in `folder` through `predictor` and keep what it says about each."""
+    from saree_app.model.predict import PhotoError
+
+    result = FolderResult(folder)
+    for path, pred in predictor.predict_many(folder_files(folder), batch_size=batch_size):
+        name = path.relative_to(folder).as_posix()
+        if isinstance(pred, PhotoError):
+            result.unreadable.append((name, str(pred)))
+            continue
+        best = pred.fused.ranking[0]
+        result.photos.append(
+            FolderPhoto(
+                name=name,
+                uncertain=pred.uncertain,
+                zero_shot_only=pred.uncertain and pred.novelty <= 0,
+                top=best.label,
+                top_probability=float(best.probability),
+                novelty=float(pred.novelty),
+                signals=pred.open_set,
+            )
+        )
+    return result
+
+
+def _print_folder(result: FolderResult, fitted: Any) -> None:
+    n = len(result.photos)
+    print(f"\nreal non-saree photos ({result.folder}): {n}")
+    for name, why in result.unreadable:
+        print(f"  not a usable photo, not counted: {name}: {why}")
+    if not n:
+        return
+    k = len(result.flagged)
+    zs = sum(p.zero_shot_only for p in result.flagged)
+    print(
+        f"  flagged uncertain by the app (the model's thresholds, knowledge graph): "
+        f"{k}/{n} = {result.share:.1%}"
+    )
+    if zs:
+        # The graph's zero-shot answer makes a photo uncertain whatever the photo shows.
+        print(f"    of which {zs} only because the top answer is a tradition never trained on")
+    refit = sum(fitted.novelty(p.signals) > 0 for p in result.photos if p.signals is not None)
+    print(
+        f"  flagged by the rule fitted above (open-set signals only): {refit}/{n} = {refit / n:.1%}"
+    )
+    if result.not_flagged:
+        print(f"  not flagged ({len(result.not_flagged)}): name, top answer, novelty")
+        for p in result.not_flagged:
+            print(f"    {p.name:<40} {p.top} {p.top_probability:.0%}   {p.novelty:+.2f}")
+
+
 def _auc_table(rule: Any, known: list[Any], unknown: dict[str, list[Any]]) -> dict[str, float]:
     from saree_app.model.openset import auroc
 
@@ -88,10 +191,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="rendering processes")
     ap.add_argument("--data", type=Path, default=CACHE, help=f"rendered photos cache ({CACHE})")
     ap.add_argument("--no-write", action="store_true", help="print only; leave the manifest")
+    ap.add_argument(
+        "--non-saree",
+        type=Path,
+        metavar="DIR",
+        help="also measure real photos that are not sarees: share of DIR's photos the app flags",
+    )
     args = ap.parse_args(argv)
     if not 0.0 < args.false_alarm < 0.5:
         print("saree bench openset: --false-alarm must be between 0 and 0.5", file=sys.stderr)
         return 2
+    if args.non_saree is not None:
+        # Checked before minutes of rendering, not after.
+        if not args.non_saree.is_dir():
+            print(f"saree bench openset: {args.non_saree} is not a folder", file=sys.stderr)
+            return 2
+        if not folder_files(args.non_saree):
+            print(f"saree bench openset: {args.non_saree} holds no files", file=sys.stderr)
+            return 2
 
     from saree_app import synth
     from saree_app.model.manifest import ModelError
@@ -220,6 +337,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"\nflagged uncertain: known {fpr:.1%} (target {args.false_alarm:.0%}), "
         + ", ".join(f"{k} {v:.1%}" for k, v in tpr.items())
     )
+    # The rule above is fitted afresh; the app flags with the one in the manifest until it
+    # is written, so both are shown on the same photos.
+    now = predictor.open_set_rule
+    shares = {"known": known_eval, **unk_eval}
+    print(
+        "flagged by the model's thresholds now: "
+        + ", ".join(
+            f"{k} {np.mean([now.novelty(s) > 0 for s in v]):.1%}" for k, v in shares.items() if v
+        )
+    )
+    if args.non_saree is not None:
+        # The app's own path: the knowledge graph loaded, as `saree classify` runs it.
+        app = Predictor(args.model)
+        if app.graph_message:
+            print(f"note: {app.graph_message}")
+        _print_folder(measure_folder(app, args.non_saree), rule)
 
     if args.no_write:
         print("\nmanifest not changed (--no-write)")
