@@ -385,23 +385,31 @@ def run_label(args: argparse.Namespace) -> int:
 
 
 def run_fewshot(args: argparse.Namespace) -> int:
-    """List the taught traditions; with --apply re-rank stored answers."""
-    from saree_app.collection.fewshot import FewShot, apply_to_catalog
+    """List the taught traditions and how reliable teaching is; with --apply re-rank answers."""
+    from saree_app.collection.fewshot import RELIABLE_EXAMPLES, FewShot, apply_to_catalog
 
     cat = _open(args, "fewshot")
     if cat is None:
         return 2
     with cat:
-        teach = FewShot.from_catalog(cat)
+        graph = _graph()
+        teach = FewShot.from_catalog(cat, graph=graph)
         rows = teach.summary()
         if not rows:
             print("no confirmed photos yet: confirm some with `saree label ID --confirm`")
             return 0
         for tradition, count, active in rows:
-            state = "active" if active else f"needs {teach.min_examples - count} more"
+            if not active:
+                state = f"needs {teach.min_examples - count} more"
+            elif count < RELIABLE_EXAMPLES:
+                state = f"taught ({RELIABLE_EXAMPLES - count} more to check how reliable it is)"
+            else:
+                state = "taught"
             print(f"{tradition:<24} {count:4d} confirmed  {state}")
+        if teach.reliability is not None:
+            print(f"teaching: {teach.reliability.text()}")
         if args.apply:
-            changed = apply_to_catalog(cat, _graph(), fewshot=teach)
+            changed = apply_to_catalog(cat, graph, fewshot=teach)
             print(f"re-ranked the catalogue: {changed} answers changed")
     return 0
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from saree_app.collection.fewshot import RELIABLE_EXAMPLES
 from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT
 
@@ -340,19 +341,26 @@ class KnowledgePage(QWidget):
             )
         )
         examples, active = self._teaching.get(t, (0, False))
-        if active:
+        plural = "s" if examples != 1 else ""
+        if active and examples >= RELIABLE_EXAMPLES:
             taught = f"{examples} confirmed photos: they sharpen the ranking for this tradition"
+        elif active:
+            more = RELIABLE_EXAMPLES - examples
+            taught = (
+                f"{examples} confirmed photo{plural}: already counted in the ranking; {more} "
+                "more and the app can check how reliable they are"
+            )
         elif examples:
             more = max(1, self._needed - examples)
             taught = (
-                f"{examples} confirmed photo{'s' if examples != 1 else ''}; {more} more and "
+                f"{examples} confirmed photo{plural}; {more} more and "
                 "they start to count in the ranking"
             )
         elif t in self._model_labels:
-            taught = f"none yet (the model knows it; {self._needed} confirmed photos sharpen it)"
+            taught = "none yet (the model knows it; confirmed photos sharpen it)"
         else:
             taught = (
-                f"none yet: the model was not trained on it; confirm {self._needed} photos of it "
+                "none yet: the model was not trained on it; confirm photos of it "
                 "and the app learns it from them"
             )
         rows.append(("Taught by your examples", taught))

@@ -309,4 +309,8 @@ def test_the_taught_path_is_the_apps_own_teaching_step(
     monkeypatch.setattr(fewshot, "apply_to_catalog", spy)
     taught = _run(photos, tmp_path / "a", capsys)["taught"]["3"]
     assert calls == [9, 9]  # once per draw, after 3 photos of each of 3 traditions confirmed
-    assert taught["draws"] == 2
+    # Bypassing the step changes the answers: the folder the app never heard of can only be
+    # right once it is taught.
+    monkeypatch.setattr(fewshot, "apply_to_catalog", lambda *a, **k: 0)
+    bypassed = _run(photos, tmp_path / "b", capsys)["taught"]["3"]
+    assert bypassed["app"]["mean"] < taught["app"]["mean"]

@@ -132,7 +132,9 @@ def test_cli_similar_label_fewshot_export_round(
     assert main(["label", "2", "--catalog", cat, "--confirm", "--tag", "wedding"]) == 0
     assert "(confirmed)" in capsys.readouterr().out
     assert main(["fewshot", "--catalog", cat]) == 0
-    assert "1 confirmed  needs 2 more" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 confirmed  taught (2 more to check how reliable it is)" in out
+    assert "teaching: not measured yet" in out
     # A photo file names the photo too; a tradition may be given by its label.
     # (Imported in sorted order, T2/0005.jpg = photos[5] is the last, id 8.)
     assert main(["label", str(photos[5]), "--catalog", cat, "--tradition", "kanchipuram silk"]) == 0
@@ -148,7 +150,8 @@ def test_cli_similar_label_fewshot_export_round(
     capsys.readouterr()
     assert main(["fewshot", "--catalog", cat, "--apply"]) == 0
     out = capsys.readouterr().out
-    assert "Kotpad" in out and "active" in out
+    assert "Kotpad                      3 confirmed  taught\n" in out
+    assert "teaching: right on" in out and "of your confirmed photos when each is left out" in out
     assert "re-ranked" in out
 
     csv_out = tmp_path / "cat.csv"

@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 
 from saree_app.collection.catalog import Catalog, NewPhoto
-from saree_app.collection.fewshot import FewShot, apply_to_catalog, feature, refuse
+from saree_app.collection.fewshot import (
+    DEFAULT_WEIGHT,
+    FewShot,
+    apply_to_catalog,
+    feature,
+    fit_teaching,
+    refuse,
+)
 
 SHA = "e" * 64
 DIM = 16
@@ -38,9 +45,17 @@ def test_prototypes_classify_synthetic_clusters() -> None:
     assert probs["Ilkal"] > 0.9
 
 
-def test_fewer_than_three_examples_wait_in_pending() -> None:
+def test_one_confirmed_photo_teaches_a_tradition() -> None:
     v = np.ones(DIM)
-    fs = FewShot({"Ilkal": [v, v, v], "Kotpad": [v, v]}, parts=("whole",))
+    fs = FewShot({"Ilkal": [v], "Kotpad": [-v, -v]}, parts=("whole",))
+    assert sorted(fs.prototypes) == ["Ilkal", "Kotpad"]
+    assert fs.classify(v) == "Ilkal"
+    assert not fs.pending
+
+
+def test_fewer_than_min_examples_wait_in_pending() -> None:
+    v = np.ones(DIM)
+    fs = FewShot({"Ilkal": [v, v, v], "Kotpad": [v, v]}, parts=("whole",), min_examples=3)
     assert list(fs.prototypes) == ["Ilkal"]
     assert fs.pending == {"Kotpad": 2}
     assert fs.summary() == [("Ilkal", 3, True), ("Kotpad", 2, False)]
@@ -94,7 +109,7 @@ def test_from_catalog_uses_confirmed_labels_only(tmp_path: Path) -> None:
         cat.set_label(kotpad[3], tradition="Kotpad", certainty="possible")  # not an example
         fs = FewShot.from_catalog(cat)
         assert fs.summary() == [("Kotpad", 3, True)]
-        fs = FewShot.from_catalog(cat, exclude=[kotpad[0]])
+        fs = FewShot.from_catalog(cat, exclude=[kotpad[0]], min_examples=3)
         assert fs.pending == {"Kotpad": 2}
 
 
@@ -104,7 +119,7 @@ class _FakePrediction:
         self.part_embeddings = np.stack([emb, emb, emb])
         self.fewshot: dict[str, float] | None = None
 
-    def refuse(self, graph: Any, *, fewshot: dict[str, float]) -> _FakePrediction:
+    def refuse(self, graph: Any, *, fewshot: dict[str, float], weights: Any) -> _FakePrediction:
         out = _FakePrediction(self.embedding)
         out.fewshot = fewshot
         return out
@@ -163,3 +178,79 @@ def test_apply_to_catalog_teaches_a_new_tradition(tmp_path: Path, monkeypatch: A
         assert right == len(unlabelled) == 6
         assert changed >= 3
         assert preds[unlabelled[0]].result["fewshot"]
+
+
+# ---- how much taught evidence weighs, measured on the confirmed photos ------------------
+
+
+def _graph() -> Any:
+    from saree_app.knowledge.graph import TextileGraph
+
+    return TextileGraph.load()
+
+
+def _confirm(cat: Catalog, truth: dict[int, str], n: int) -> None:
+    for t in sorted(set(truth.values())):
+        for pid in [p for p, x in truth.items() if x == t][:n]:
+            cat.set_label(pid, tradition=t)
+
+
+def test_teaching_that_agrees_with_itself_outweighs_a_wrong_model(tmp_path: Path) -> None:
+    """The model calls every photo Kanchipuram; half are a tradition it never saw."""
+    cat, truth = _catalogue(tmp_path, np.random.default_rng(4))
+    graph = _graph()
+    with cat:
+        _confirm(cat, truth, 3)
+        fit = fit_teaching(cat, SHA, graph)
+        assert fit.fitted
+        assert fit.total == 6
+        assert fit.untaught_right == 3  # left to itself the model gets the Kanchipuram ones
+        assert fit.right == 6
+        assert fit.weight >= 8  # strong enough to overrule the model's 0.9
+        assert "right on 6 of 6 of your confirmed photos" in fit.text()
+        apply_to_catalog(cat, graph)
+        preds = cat.predictions(SHA)
+        rest = [pid for pid in truth if cat.label(pid) is None]
+        assert all(preds[pid].top_tradition == truth[pid] for pid in rest)
+
+
+def test_teaching_that_disagrees_with_itself_weighs_little(tmp_path: Path) -> None:
+    """Confirmed photos whose embeddings say nothing: the model, right here, keeps its say."""
+    cat = Catalog(tmp_path / "c.saree")
+    rng = np.random.default_rng(5)
+    truth = {}
+    for i in range(12):
+        t = ("Kanchipuram", "Banarasi")[i % 2]
+        other = ("Banarasi", "Kanchipuram")[i % 2]
+        v = rng.normal(size=DIM)  # no relation to the tradition
+        pid = cat.record(
+            NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
+            SHA,
+            {"visual": [[t, 0.7], [other, 0.3]], "attributes": []},
+            top_tradition=t,
+            top_probability=0.7,
+            uncertain=False,
+            embedding=v.astype(np.float32),
+            part_embeddings=np.stack([v, v, v]).astype(np.float32),
+        )
+        truth[pid] = t
+    with cat:
+        _confirm(cat, truth, 5)
+        fit = fit_teaching(cat, SHA, _graph())
+        assert fit.fitted
+        assert fit.untaught_right == 10
+        assert fit.right >= fit.untaught_right
+        assert fit.weight <= 4
+
+
+def test_too_few_confirmed_photos_use_the_default_and_say_so(tmp_path: Path) -> None:
+    cat, truth = _catalogue(tmp_path, np.random.default_rng(6))
+    with cat:
+        _confirm(cat, truth, 1)
+        fit = fit_teaching(cat, SHA, _graph())
+        assert not fit.fitted
+        assert fit.weight == DEFAULT_WEIGHT
+        assert "not measured yet" in fit.text()
+        fs = FewShot.from_catalog(cat, SHA, graph=_graph())
+        assert fs.weight == DEFAULT_WEIGHT
+        assert fs.reliability is not None and not fs.reliability.fitted
