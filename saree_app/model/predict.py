@@ -163,7 +163,8 @@ class Prediction:
         Each cell's class activation for the tradition minus the mean over all traditions
         (evidence for this one rather than for a saree in general), floored at zero and scaled
         by the strongest such value over all traditions: comparable across traditions, so a
-        runner-up's map is dimmer than the winner's. Raises KeyError for a tradition the model
+        runner-up's map is dimmer than the winner's; then weighted by the part map's
+        probability of cloth, so it stays on the saree. Raises KeyError for a tradition the model
         does not know (see `has_heatmap`).
         """
         if tradition not in self.labels:
@@ -178,8 +179,26 @@ class Prediction:
                 contrast = np.maximum(self.cam - self.cam.mean(axis=0, keepdims=True), 0.0)
                 self._cache["contrast"] = contrast / max(float(contrast.max()), 1e-12)
             grid = self._cache["contrast"][self.labels.index(tradition)]
-            heat = unletterbox(grid, self._box((w, h)))
+            heat = unletterbox(grid, self._box((w, h))) * self._cloth((w, h))
             self._cache[key] = np.clip(heat, 0.0, 1.0).astype(np.float32)
+        return self._cache[key]
+
+    def _cloth(self, size: tuple[int, int]) -> np.ndarray:
+        """H x W: the part map's probability that a pixel is saree cloth (any part).
+
+        The heatmap is evidence about the saree: on real photos the class activations also
+        light up faces, arms and walls (`saree bench real`: 63% of the heat on the saree in
+        worn photos), so it is weighted by where the part map sees cloth.
+        """
+        key = ("cloth", size)
+        if key not in self._cache:
+            small = _capped(size)
+            cloth = (1.0 - self._seg_probs(small)[0]).astype(np.float32)
+            if small != size:
+                cloth = np.asarray(
+                    Image.fromarray(cloth, "F").resize(size, Image.Resampling.BILINEAR)
+                )
+            self._cache[key] = np.clip(cloth, 0.0, 1.0)
         return self._cache[key]
 
     def part_heatmap(self, part: str, *, size: tuple[int, int] | None = None) -> np.ndarray:
