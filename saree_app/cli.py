@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
@@ -29,6 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; returns the process exit status."""
+    for stream in (sys.stdout, sys.stderr):
+        # A file name whose bytes are not UTF-8 must never stop a command half-way, nor make
+        # its output invalid UTF-8 (the C.UTF-8 locale would write the raw byte): anything
+        # unwritable comes out as a backslash escape.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,12 +68,30 @@ class Letterbox:
         return self.offset_x, self.offset_y, self.offset_x + w, self.offset_y + h
 
 
+def shown(path: str | os.PathLike[str]) -> str:
+    """A file's path as text every terminal, file and spreadsheet can hold.
+
+    A name with bytes that are not UTF-8 (a file named on an old Latin-1 system) reaches Python
+    with those bytes as lone surrogates, which no UTF-8 output accepts; they are written \\xNN,
+    so the curator still sees which file is meant. Any other path comes back unchanged.
+    """
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return os.fsencode(text).decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no file system byte stands for
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def _describe(source: Source, name: str | None) -> str:
     if name:
-        return name
+        return shown(name)
     if isinstance(source, bytes):
         return "<photo data>"
-    return str(source)
+    return shown(source)
 
 
 def _sniff(head: bytes) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -354,7 +355,7 @@ class Catalog:
                 "INSERT INTO photos (path, sha256, size, width, height, exif_date, camera, added)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    photo.path,
+                    path_to_db(photo.path),
                     photo.sha256,
                     photo.size,
                     photo.width,
@@ -369,28 +370,31 @@ class Catalog:
     def move_photo(self, photo_id: int, path: str) -> None:
         """Record that a photo now lives at another path (same content)."""
         with self.transaction():
-            self._db.execute("UPDATE photos SET path = ? WHERE id = ?", (path, photo_id))
+            self._db.execute(
+                "UPDATE photos SET path = ? WHERE id = ?", (path_to_db(path), photo_id)
+            )
 
     def photo(self, photo_id: int) -> Photo | None:
         """The photo with this id, or None."""
         rows = self._query(f"SELECT {_PHOTO_COLS} FROM photos WHERE id = ?", (photo_id,))
-        return Photo(*rows[0]) if rows else None
+        return _photo(rows[0]) if rows else None
 
     def photo_by_hash(self, sha256: str) -> Photo | None:
         """The photo with this content, or None."""
         rows = self._query(f"SELECT {_PHOTO_COLS} FROM photos WHERE sha256 = ?", (sha256,))
-        return Photo(*rows[0]) if rows else None
+        return _photo(rows[0]) if rows else None
 
     def photo_by_path(self, path: str) -> Photo | None:
         """The photo last seen at this path, or None."""
         rows = self._query(
-            f"SELECT {_PHOTO_COLS} FROM photos WHERE path = ? ORDER BY id LIMIT 1", (path,)
+            f"SELECT {_PHOTO_COLS} FROM photos WHERE path = ? ORDER BY id LIMIT 1",
+            (path_to_db(path),),
         )
-        return Photo(*rows[0]) if rows else None
+        return _photo(rows[0]) if rows else None
 
     def photos(self) -> list[Photo]:
         """All photos, in the order they were added."""
-        return [Photo(*r) for r in self._query(f"SELECT {_PHOTO_COLS} FROM photos ORDER BY id")]
+        return [_photo(r) for r in self._query(f"SELECT {_PHOTO_COLS} FROM photos ORDER BY id")]
 
     def count(self) -> int:
         """How many photos the catalogue holds."""
@@ -757,6 +761,30 @@ class Catalog:
 
 
 _PHOTO_COLS = "id, path, sha256, size, width, height, exif_date, camera, added"
+
+
+def path_to_db(path: str) -> str | bytes:
+    """A photo's path as the catalogue stores it.
+
+    sqlite keeps UTF-8 text, but a file named on an old Latin-1 or Windows system has bytes
+    that are not UTF-8 (Python carries them as lone surrogates, PEP 383). Such a path is stored
+    as its raw bytes, a BLOB in the same column, so that it still opens after a round trip;
+    every other path stays text, as before.
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def path_from_db(value: str | bytes) -> str:
+    """The path `path_to_db` stored, as Python names the file (the inverse of it)."""
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+def _photo(row: Sequence[Any]) -> Photo:
+    return Photo(row[0], path_from_db(row[1]), *row[2:])
 _PRED_COLS = "photo_id, model_sha256, top_tradition, top_probability, uncertain, result, created"
 
 

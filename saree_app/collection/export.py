@@ -14,6 +14,7 @@ from typing import Any
 
 from saree_app import spreadsheet
 from saree_app.collection.catalog import CERTAINTIES, Catalog, CatalogError
+from saree_app.imaging import shown
 
 SAREE_NS = "https://saree-provenance.example/ns#"
 
@@ -121,7 +122,7 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
         yield Row(
             {
                 "id": photo.id,
-                "path": photo.path,
+                "path": shown(photo.path),
                 "sha256": photo.sha256,
                 "size": photo.size,
                 "width": photo.width,
@@ -146,8 +147,17 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                 "labelled": lab.updated if lab else None,
                 "tradition": curator or model,
                 "tags": tags.get(photo.id, []),
+                # Not a CSV column: the file as a URI for JSON-LD, from the real path (a name
+                # that is not UTF-8 is percent-encoded byte by byte, so the URI still finds it).
+                "uri": _file_uri(photo.path),
             }
         )
+
+
+def _file_uri(path: str) -> str:
+    if Path(path).is_absolute():
+        return Path(path).as_uri()
+    return shown(path)
 
 
 def to_csv(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -> str:
@@ -267,7 +277,7 @@ def jsonld_object(row: Row, graph: Any = None) -> dict[str, Any]:
     digital: dict[str, Any] = {
         "type": "DigitalObject",
         "_label": Path(v["path"]).name,
-        "access_point": [Path(v["path"]).as_uri() if Path(v["path"]).is_absolute() else v["path"]],
+        "access_point": [v["uri"]],
         "dcterms:extent": v["size"],
         "dcterms:modified": v["added"],
     }
@@ -370,7 +380,7 @@ def import_labels(
         )
     problems: list[tuple[int, str]] = []
     todo: list[tuple[int, dict[str, Any]]] = []
-    by_path = {p.path: p.id for p in catalog.photos()}
+    by_path = {shown(p.path): p.id for p in catalog.photos()}
     if known is not None:
         # Traditions a curator already added by hand are known from then on.
         known = known | {lab.tradition for lab in catalog.labels().values() if lab.tradition}

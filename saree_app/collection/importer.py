@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from saree_app.collection.catalog import Catalog, NewPhoto
+from saree_app.imaging import shown
 
 # What a photo file is called; anything else in the folder is reported as skipped (not a photo).
 PHOTO_SUFFIXES = frozenset(
@@ -61,7 +62,8 @@ class Skipped:
     """A file that was not imported, and why (in plain words).
 
     kind: "bad" (a photo file that cannot be used), "duplicate" (the same photo is already in
-    under another path), or "other" (not a photo file at all).
+    under another path), or "other" (not a photo file at all). `path` is for showing: a
+    name's bytes that are not UTF-8 are written \\xNN (imaging.shown).
     """
 
     path: str
@@ -116,9 +118,8 @@ def find_photos(folder: Path) -> tuple[list[Path], list[Skipped]]:
     others: list[Skipped] = []
 
     def unreadable(exc: OSError) -> None:
-        others.append(
-            Skipped(str(exc.filename), f"folder cannot be read ({exc.strerror or exc})", "bad")
-        )
+        reason = f"folder cannot be read ({exc.strerror or exc})"
+        others.append(Skipped(shown(str(exc.filename)), reason, "bad"))
 
     for root, dirs, files in os.walk(folder, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -130,7 +131,7 @@ def find_photos(folder: Path) -> tuple[list[Path], list[Skipped]]:
             if Path(low).suffix in PHOTO_SUFFIXES:
                 photos.append(path)
             else:
-                others.append(Skipped(str(path), "not a photo (unknown file type)", "other"))
+                others.append(Skipped(shown(path), "not a photo (unknown file type)", "other"))
     return photos, others
 
 
@@ -256,10 +257,10 @@ def _import(
     def cancelled() -> bool:
         return bool(cancel is not None and cancel())
 
-    def skip(shown: str, reason: str, kind: str = "bad") -> None:
-        state.skipped.append(Skipped(shown, reason, kind))
+    def skip(label: str, reason: str, kind: str = "bad") -> None:
+        state.skipped.append(Skipped(label, reason, kind))
         state.done += 1
-        events.append(state.progress(shown))
+        events.append(state.progress(label))
 
     stopped: list[bool] = []  # set when the read-ahead saw the cancel first
 
@@ -269,38 +270,39 @@ def _import(
             if cancelled():
                 stopped.append(True)
                 return
-            shown = str(path)
+            real = str(path)  # what the catalogue stores: the file opens from it again
+            label = shown(path)  # what the curator reads: printable, whatever the name's bytes
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                skip(shown, f"cannot be read ({exc.strerror or exc})")
+                skip(label, f"cannot be read ({exc.strerror or exc})")
                 continue
             if not data:
-                skip(shown, "the file is empty (0 bytes)")  # not "the same photo" as another
+                skip(label, "the file is empty (0 bytes)")  # not "the same photo" as another
                 continue
             sha = hashlib.sha256(data).hexdigest()
             known = seen.get(sha)
             if known is not None and known in done_by_model:
                 stored = catalog.photo(known)
-                if stored is not None and stored.path != shown and Path(stored.path).exists():
-                    skip(shown, f"same photo as {stored.path}", "duplicate")
+                if stored is not None and stored.path != real and Path(stored.path).exists():
+                    skip(label, f"same photo as {shown(stored.path)}", "duplicate")
                     continue
-                if stored is not None and stored.path != shown:
-                    catalog.move_photo(known, shown)  # the folder was moved or renamed
+                if stored is not None and stored.path != real:
+                    catalog.move_photo(known, real)  # the folder was moved or renamed
                 state.already += 1
                 state.done += 1
-                events.append(state.progress(shown))
+                events.append(state.progress(label))
                 continue
             if sha in in_flight:
-                if in_flight[sha].path == shown:  # the same file listed twice
+                if in_flight[sha].path == real:  # the same file listed twice
                     state.already += 1
                     state.done += 1
-                    events.append(state.progress(shown))
+                    events.append(state.progress(label))
                 else:
-                    skip(shown, f"same photo as {in_flight[sha].path}", "duplicate")
+                    skip(label, f"same photo as {shown(in_flight[sha].path)}", "duplicate")
                 continue
             w, h, date, camera = exif_facts(data)
-            new = NewPhoto(shown, sha, len(data), w, h, date, camera)
+            new = NewPhoto(real, sha, len(data), w, h, date, camera)
             in_flight[sha] = new
             facts[path] = new
             yield path
@@ -326,7 +328,7 @@ def _import(
             new = facts.pop(Path(path))
             if isinstance(result, BaseException):
                 reason = getattr(result, "reason", None) or str(result)
-                state.skipped.append(Skipped(new.path, str(reason)))
+                state.skipped.append(Skipped(shown(new.path), str(reason)))
                 in_flight.pop(new.sha256, None)
             else:
                 width, height = getattr(result, "photo_size", (new.width, new.height))
@@ -352,7 +354,7 @@ def _import(
             # that `done` counts up one by one.
             while events:
                 yield events.pop(0)
-            yield state.progress(new.path)
+            yield state.progress(shown(new.path))
     finally:
         close = getattr(results, "close", None)
         if close is not None:

@@ -233,6 +233,7 @@ def run_similar(args: argparse.Namespace) -> int:
     """Print the top-K similar photos; 0 ok, 2 error."""
     from saree_app.collection.catalog import CatalogError
     from saree_app.collection.similar import search
+    from saree_app.imaging import shown
 
     if args.top < 1:
         return _err("similar", "--top must be at least 1")
@@ -266,13 +267,16 @@ def run_similar(args: argparse.Namespace) -> int:
         except CatalogError as exc:
             return _err("similar", str(exc))
     if args.json:
-        print(json.dumps([m.__dict__ for m in matches], indent=1))
+        print(json.dumps([{**m.__dict__, "path": shown(m.path)} for m in matches], indent=1))
         return 0
     if not matches:
         print("no photo matches the filters")
     for rank, m in enumerate(matches, 1):
         mark = " (confirmed)" if m.confirmed else ""
-        print(f"{rank:3d}. {m.score:6.3f}  #{m.photo_id:<6d} {m.tradition or '?'}{mark}  {m.path}")
+        print(
+            f"{rank:3d}. {m.score:6.3f}  #{m.photo_id:<6d} {m.tradition or '?'}{mark}  "
+            f"{shown(m.path)}"
+        )
     return 0
 
 
@@ -323,6 +327,7 @@ def _known_traditions(cat: Catalog, graph: Any) -> dict[str, str]:
 def run_label(args: argparse.Namespace) -> int:
     """Set a photo's label, note and tags; print the result; 0 ok, 2 error."""
     from saree_app.collection.catalog import CatalogError
+    from saree_app.imaging import shown
 
     if args.confirm and args.tradition:
         return _err("label", "use --confirm (the model's answer) or --tradition, not both")
@@ -371,7 +376,7 @@ def run_label(args: argparse.Namespace) -> int:
         photo = cat.photo(pid)
         tags = cat.tags(pid)
     assert photo is not None
-    print(f"#{pid} {photo.path}")
+    print(f"#{pid} {shown(photo.path)}")
     if lab is not None:
         print(f"  tradition: {lab.tradition or '-'} ({lab.certainty or 'no certainty'})")
         if lab.note:

@@ -183,14 +183,17 @@ class Library:
                 tags.setdefault(int(pid), []).append(str(tag))
         finally:
             db.close()
+        from saree_app.collection.catalog import path_from_db
+        from saree_app.imaging import shown
+
         out = []
         for pid, path, top, prob, uncertain, lab, certainty, note in rows:
-            p = Path(path)
+            p = Path(path_from_db(path))
             confirmed = lab if lab and certainty == "confirmed" else None
             out.append(
                 Item(
                     id=int(pid),
-                    name=p.name,
+                    name=shown(p.name),
                     path=p,
                     predicted=(lab if lab and not confirmed else top) or None,
                     probability=float(prob or 0.0),

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from saree_app.imaging import Letterbox, PhotoError, load_photo, preprocess, unletterbox
+from saree_app.imaging import (
+    Letterbox,
+    PhotoError,
+    load_photo,
+    preprocess,
+    shown,
+    unletterbox,
+)
 from saree_app.model.manifest import PARTS, ModelError, ModelManifest
 from saree_app.model.openset import (
     OpenSetRule,
@@ -465,7 +472,7 @@ class Predictor:
             if isinstance(photo, bytes):
                 data, label = photo, name or "<photo data>"
             else:
-                label = name or str(photo)
+                label = shown(name or photo)
                 data = self._read(Path(photo), label)
             img = load_photo(data, target=prep.size, name=label)
             size = _original_size(data, img.size)
@@ -538,7 +545,8 @@ class Predictor:
                     except PhotoError as exc:
                         group.append((p, exc))
                     except (OSError, ValueError, MemoryError) as exc:
-                        group.append((p, PhotoError(str(p), f"the photo cannot be used ({exc})")))
+                        reason = f"the photo cannot be used ({exc})"
+                        group.append((p, PhotoError(shown(p), reason)))
                     fill()
                 good = [(i, x) for i, (_, x) in enumerate(group) if isinstance(x, _Loaded)]
                 results: dict[int, Prediction] = {}

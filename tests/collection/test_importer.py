@@ -225,3 +225,38 @@ def test_unreadable_subfolder_is_reported(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(photos) == 2
     assert [(o.path, o.kind) for o in others] == [(locked, "bad")]
     assert "Permission denied" in others[0].reason
+
+
+def test_a_file_name_that_is_not_utf8_is_imported_and_opens_again(tmp_path: Path) -> None:
+    """A Latin-1 name (café.jpg written on an old system) used to stop every import for good."""
+    from saree_app.collection.export import export
+    from saree_app.imaging import load_photo
+
+    folder = tmp_path / "photos"
+    make_folder(folder, 3)
+    odd = folder / os.fsdecode(b"caf\xe9 \xff.jpg")
+    write_photo(odd, (90, 90, 20), seed=77)
+    with Catalog(tmp_path / "c.saree") as cat:
+        last = run_import(cat, folder, FakePredictor())
+        assert (last.added, last.skipped) == (4, ())
+        again = run_import(cat, folder, FakePredictor())
+        assert (again.added, again.already, again.skipped) == (0, 4, ())
+        stored = [p for p in cat.photos() if "caf" in p.path]
+        assert [p.path for p in stored] == [str(odd)]
+        assert load_photo(stored[0].path).size == (48, 48)  # the stored path still opens
+        assert cat.photo_by_path(str(odd)) == stored[0]
+        csv_text = export(cat, "csv")
+        assert "caf\\xe9 \\xff.jpg" in csv_text  # shown with escapes, never raw bytes
+        ld = export(cat, "jsonld")
+        assert "file://" in ld and "caf%E9%20%FF.jpg" in ld  # the URI finds the real file
+        out = tmp_path / "c.csv"
+        export(cat, "csv", out)
+        out.read_bytes().decode("utf-8")  # the file is valid UTF-8
+        assert cat.integrity_problems() == []
+    # A broken copy of such a file is reported by a printable name.
+    (folder / os.fsdecode(b"bad\xe9.jpg")).write_bytes(b"")
+    with Catalog(tmp_path / "c.saree") as cat:
+        last = run_import(cat, folder, FakePredictor())
+        assert [(s.path, s.reason) for s in last.skipped] == [
+            (str(folder / "bad\\xe9.jpg"), "the file is empty (0 bytes)")
+        ]

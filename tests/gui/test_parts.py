@@ -108,6 +108,12 @@ def test_library_lists_answers_of_an_older_model(tmp_path: Path, tiny_model: Pat
     assert items[both].predicted == "Banarasi" and items[both].uncertain  # current model wins
     lib.confirm(old, "Kanchipuram")
     assert lib.item(old).confirmed == "Kanchipuram"
+    # A name that is not UTF-8 (stored as bytes) lists with its real path and a printable name.
+    import os
+
+    odd = tmp_path / os.fsdecode(b"caf\xe9.jpg")
+    pid = cat.add_photo(NewPhoto(str(odd), "c" * 64, 10))
+    assert (lib.item(pid).path, lib.item(pid).name) == (odd, "caf\\xe9.jpg")
     lib.close()
 
 

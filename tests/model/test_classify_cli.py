@@ -176,3 +176,42 @@ def test_csv_output_never_starts_a_formula(  # type: ignore[no-untyped-def]
     assert status == 0, err
     files = [r["file"] for r in csv.DictReader(io.StringIO(out, newline=""))]
     assert files == ["'" + n for n in names[:5]] + ["a\r=1.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("env", "flag"),
+    [
+        ({"PYTHONIOENCODING": "utf-8:strict"}, None),
+        ({"PYTHONIOENCODING": "utf-8:strict"}, "--csv"),
+        ({"LC_ALL": "C.UTF-8", "PYTHONIOENCODING": ""}, "--json"),
+        ({"LC_ALL": "C.UTF-8", "PYTHONIOENCODING": ""}, None),
+    ],
+)
+def test_names_that_are_not_utf8_never_break_the_output(
+    tiny_model: Path, tmp_path: Path, env: dict[str, str], flag: str | None
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / os.fsdecode(b"caf\xe9.jpg")).write_bytes(jpeg_bytes(photo(64, 64, seed=1)))
+    (d / os.fsdecode(b"bro\xffken.jpg")).write_bytes(b"")
+    cmd = [sys.executable, "-m", "saree_app.cli", "classify", str(d), "--model", str(tiny_model)]
+    done = subprocess.run(
+        cmd + ([flag] if flag else []),
+        capture_output=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+    err = done.stderr.decode("utf-8")  # valid UTF-8, or this raises
+    out = done.stdout.decode("utf-8")
+    assert done.returncode == 1, err  # the empty file is reported, not a crash
+    assert "Traceback" not in err
+    assert "bro\\xffken.jpg: the file is empty" in err
+    if flag == "--json":
+        assert Path(json.loads(out)[0]["source"]).name == "caf\\xe9.jpg"
+    else:
+        assert "caf\\xe9.jpg" in out
