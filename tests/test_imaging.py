@@ -202,3 +202,38 @@ def test_preprocess_letterbox_and_back() -> None:
     back = unletterbox(grid, box)
     assert back.shape == (60, 120)
     assert back.mean() > 0.9
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "refused_as_too_large"),
+    [
+        (10_000, 10_000, False),  # 100 MP: a museum scan, under the app's 120 MP
+        (12_000, 9_000, False),  # 108 MP
+        (12_000, 10_100, True),  # 121.2 MP: over the app's limit, said with its size
+        (20_000, 10_000, True),  # 200 MP: past Pillow's own hard limit
+    ],
+)
+def test_the_apps_pixel_limit_is_the_real_one(
+    tmp_path: Path, width: int, height: int, refused_as_too_large: bool
+) -> None:
+    """Pillow's bomb warning starts at 89.5 MP; the app's limit (120 MP) is the one that counts."""
+    import warnings
+
+    from saree_app.collection.importer import exif_facts
+
+    path = tmp_path / "scan.png"
+    path.write_bytes(_png_header_claiming(width, height))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(PhotoError) as info:
+            load_photo(path)
+        exif_facts(path.read_bytes())  # the importer reads the header first
+    assert [str(w.message) for w in caught] == []  # nothing of Pillow's reaches the curator
+    message = str(info.value)
+    assert ("larger than the 120 megapixels" in message or "larger than 120" in message) == (
+        refused_as_too_large
+    ), message
+    if not refused_as_too_large:
+        assert "damaged" in message or "cut short" in message  # only the pixel data is missing
+    elif width * height < 179_000_000:
+        assert f"{width} x {height}" in message

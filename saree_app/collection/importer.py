@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,9 +144,13 @@ def exif_facts(data: bytes) -> tuple[int | None, int | None, str | None, str | N
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            w, h = img.size
-            exif = img.getexif()
+        with warnings.catch_warnings():
+            # Pillow's bomb warning (from 89.5 MP) must not reach the curator's terminal: the
+            # model's loader judges the size against the app's own limit and says so plainly.
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as img:
+                w, h = img.size
+                exif = img.getexif()
     except Exception:  # a damaged header is reported by the model, not here
         return None, None, None, None
     try:

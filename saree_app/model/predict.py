@@ -6,6 +6,7 @@ import dataclasses
 import io
 import os
 import re
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -397,9 +398,11 @@ class _Loaded:
 def _original_size(data: bytes, fallback: tuple[int, int]) -> tuple[int, int]:
     """The photo's upright size from its header (draft decoding shrinks the pixels we get)."""
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            w, h = im.size
-            orientation = im.getexif().get(0x0112, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # load_photo judged the size already
+            with Image.open(io.BytesIO(data)) as im:
+                w, h = im.size
+                orientation = im.getexif().get(0x0112, 1)
     except Exception:  # the pixels decoded already; a header quirk only costs the exact size
         return fallback
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
