@@ -342,7 +342,9 @@ class TextileGraph:
             from saree_app.paths import ontology_dir
 
             directory = ontology_dir()
-        directory = Path(directory)
+        # Absolute: file URIs need it (`saree kg --ontology DIR` takes a relative folder), and
+        # the graph re-reads its files later, after the working folder may have changed.
+        directory = Path(directory).absolute()
         if not directory.is_dir():
             raise OntologyError(directory, None, None, "ontology folder not found")
         files = _ttl_files(directory)
@@ -395,7 +397,7 @@ class TextileGraph:
             texts[f] = text.splitlines()
             g = rdflib.Graph()
             try:
-                g.parse(data=text, format="turtle", publicID=f.as_uri())
+                g.parse(data=text, format="turtle", publicID=f.absolute().as_uri())
             except BadSyntax as exc:
                 why = getattr(exc, "_why", str(exc))
                 line = int(getattr(exc, "lines", 0)) + 1

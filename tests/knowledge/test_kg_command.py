@@ -63,3 +63,22 @@ def test_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "saree:Kanchipuram" in capsys.readouterr().out
     assert main(["kg", "export", "-o", str(tmp_path / "no" / "such" / "x.ttl")]) == 1
     assert "Cannot write" in capsys.readouterr().err
+
+
+def test_a_relative_ontology_folder_works_with_a_cold_cache(
+    ontology_copy: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative --ontology used to fail every file ("can't be expressed as a file URI")."""
+    from saree_app.knowledge import graph as graph_module
+
+    monkeypatch.chdir(ontology_copy.parent)
+    for argv in (["validate"], ["list"], ["export", "--format", "ttl"]):
+        graph_module._CACHE.clear()  # cold: parsed from the files, not the memory cache
+        status = main(["kg", "--ontology", "ontology", *argv])
+        captured = capsys.readouterr()
+        assert status == 0, captured.err
+        assert "file URI" not in captured.out + captured.err
+    graph = graph_module.TextileGraph.load(Path("ontology"), cache=False)
+    monkeypatch.chdir("/")  # the graph re-reads its files later, from anywhere
+    graph._rdf = None
+    assert len(graph.rdf()) > 100
