@@ -372,7 +372,17 @@ def import_labels(
     except OSError as exc:
         raise CatalogError(f"{source}: cannot be read ({exc.strerror or exc})") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    fields = {f.strip().lower() for f in (reader.fieldnames or [])}
+    try:
+        # Read every row first: the csv module stops at a malformed row or a cell over its
+        # field limit (128 KB), and nothing may be applied from a file it cannot read whole.
+        header = reader.fieldnames or []
+        raws = [(reader.line_num, raw) for raw in reader]
+    except csv.Error as exc:
+        raise CatalogError(
+            f"{source}: cannot be read as CSV after line {reader.line_num} ({exc}); "
+            "nothing was applied"
+        ) from exc
+    fields = {f.strip().lower() for f in header}
     if not fields & {"id", "sha256", "path"}:
         raise CatalogError(
             f"{source}: the header must name the photo by id, sha256 or path "
@@ -384,8 +394,7 @@ def import_labels(
     if known is not None:
         # Traditions a curator already added by hand are known from then on.
         known = known | {lab.tradition for lab in catalog.labels().values() if lab.tradition}
-    for raw in reader:
-        line = reader.line_num
+    for line, raw in raws:
         # Cells our own export guarded against formulas read back as the curator wrote them.
         row = {
             (k or "").strip().lower(): spreadsheet.unguard((v or "").strip())

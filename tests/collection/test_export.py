@@ -221,6 +221,15 @@ def test_bad_label_rows_are_reported_by_line_and_good_ones_applied(tmp_path: Pat
         import_labels(cat, bad)
     with _catalogue(other) as cat, pytest.raises(CatalogError, match="no such file"):
         import_labels(cat, tmp_path / "missing.csv")
+    # A cell past the csv module's field limit (128 KB): a message naming the line, and
+    # nothing applied from the rows before it either.
+    huge = tmp_path / "huge.csv"
+    huge.write_text("id,tradition,note\n1,Banarasi,short\n2,Banarasi," + "x" * 200_000 + "\n")
+    with _catalogue(other) as cat:
+        message = r"huge.csv: cannot be read as CSV after line 2 .*nothing was applied"
+        with pytest.raises(CatalogError, match=message):
+            import_labels(cat, huge, known={"Banarasi"})
+        assert cat.label(1) is None
 
 
 INJECTIONS = (
