@@ -64,17 +64,6 @@ class Reliability:
             f"out (without teaching: {self.untaught_right})"
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "right": self.right,
-            "total": self.total,
-            "untaught_right": self.untaught_right,
-            "weight": self.weight,
-            "ref": round(self.ref, 4),
-            "parts": list(self.parts),
-            "fitted": self.fitted,
-        }
-
 
 @dataclass(frozen=True)
 class Prototype:
@@ -319,6 +308,13 @@ def refuse(prediction: Any, graph: Any, fewshot: FewShot) -> Any:
     return prediction.refuse(graph, fewshot=scores, weights=fewshot.fusion_weights(base))
 
 
+def _stored_evidence(result: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
+    """A stored answer's visual tradition and attribute probabilities, as fusion takes them."""
+    visual = {str(t): float(p) for t, p in result.get("visual", [])}
+    attributes = {str(a["term"]): float(a["probability"]) for a in result.get("attributes", [])}
+    return visual, attributes
+
+
 def refuse_stored(
     result: Mapping[str, Any], graph: Any, scores: Mapping[str, float], weights: Any = None
 ) -> dict[str, Any]:
@@ -330,8 +326,7 @@ def refuse_stored(
     """
     from saree_app.model.predict import fuse_visual
 
-    visual = {str(t): float(p) for t, p in result.get("visual", [])}
-    attributes = {str(a["term"]): float(a["probability"]) for a in result.get("attributes", [])}
+    visual, attributes = _stored_evidence(result)
     fused = fuse_visual(graph, visual, attributes, fewshot=dict(scores), weights=weights)
     out = dict(result)
     best = fused.ranking[0]
@@ -440,12 +435,12 @@ def _base_scores(
 
     from saree_app.model.predict import fuse_visual
 
-    visual = {str(t): float(p) for t, p in result.get("visual", [])}
-    attributes = {str(a["term"]): float(a["probability"]) for a in result.get("attributes", [])}
+    visual, attributes = _stored_evidence(result)
     # Zero weight: taught traditions the graph does not know are ranked, with nothing added.
     silent = dataclasses.replace(weights, fewshot=0.0)
-    fused = fuse_visual(graph, visual, attributes, fewshot=dict.fromkeys(taught, 0.0),
-                        weights=silent)
+    fused = fuse_visual(
+        graph, visual, attributes, fewshot=dict.fromkeys(taught, 0.0), weights=silent
+    )
     return {str(r.tradition): float(r.score) for r in fused.ranking}
 
 

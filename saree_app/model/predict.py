@@ -8,7 +8,7 @@ import os
 import re
 import warnings
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,31 +198,30 @@ class Prediction:
         light up faces, arms and walls (`saree bench real`: 63% of the heat on the saree in
         worn photos), so it is weighted by where the part map sees cloth.
         """
-        key = ("cloth", size)
-        if key not in self._cache:
-            small = _capped(size)
-            cloth = (1.0 - self._seg_probs(small)[0]).astype(np.float32)
-            if small != size:
-                cloth = np.asarray(
-                    Image.fromarray(cloth, "F").resize(size, Image.Resampling.BILINEAR)
-                )
-            self._cache[key] = np.clip(cloth, 0.0, 1.0)
-        return self._cache[key]
+        return self._prob_map(("cloth", size), size, lambda probs: 1.0 - probs[0])
 
     def part_heatmap(self, part: str, *, size: tuple[int, int] | None = None) -> np.ndarray:
         """H x W float32 in [0, 1]: the segmentation's probability of `part` at each pixel."""
         if part not in PARTS:
             raise KeyError(f"unknown part {part!r}; parts are {', '.join(PARTS)}")
         w, h = size or self.photo_size
-        key = ("part", part, (w, h))
+        k = 1 + PARTS.index(part)
+        return self._prob_map(("part", part, (w, h)), (w, h), lambda probs: probs[k])
+
+    def _prob_map(
+        self, key: Any, size: tuple[int, int], pick: Callable[[np.ndarray], np.ndarray]
+    ) -> np.ndarray:
+        """One map picked from the part probabilities, at `size`, clipped to [0, 1], cached.
+
+        Probabilities at a modest size, then the one map scaled up: a 12-megapixel photo must
+        not cost a softmax over four full-resolution maps.
+        """
         if key not in self._cache:
-            # Probabilities at a modest size, then one channel scaled up: a 12-megapixel photo
-            # must not cost a softmax over four full-resolution maps.
-            small = _capped((w, h))
-            prob = self._seg_probs(small)[1 + PARTS.index(part)].astype(np.float32)
-            if small != (w, h):
+            small = _capped(size)
+            prob = pick(self._seg_probs(small)).astype(np.float32)
+            if small != size:
                 prob = np.asarray(
-                    Image.fromarray(prob, "F").resize((w, h), Image.Resampling.BILINEAR)
+                    Image.fromarray(prob, "F").resize(size, Image.Resampling.BILINEAR)
                 )
             self._cache[key] = np.clip(prob, 0.0, 1.0)
         return self._cache[key]
