@@ -24,6 +24,21 @@ OUTPUTS: tuple[str, ...] = (
 PARTS: tuple[str, ...] = ("body", "border", "pallu")
 SEG_CLASSES: tuple[str, ...] = ("background", "body", "border", "pallu")
 _BASE_IRI = "https://saree-provenance.example/ns#"
+# The manifest entries that say what the model's numbers mean: change one and the same .onnx
+# gives different answers (two labels swapped call a Paithani "Bandhani"). Calibration entries
+# (open_set, fusion, evaluation) are rewritten by tools and are not part of it.
+MEANING_KEYS: tuple[str, ...] = (
+    "labels",
+    "attributes",
+    "parts",
+    "seg_classes",
+    "input",
+    "outputs",
+    "embedding_dim",
+)
+# Key of the ONNX metadata entry in which export records the meaning the model was trained for.
+ONNX_MEANING_KEY = "saree_meaning"
+_CONTRACT_VERSION = "saree-contract/1"
 
 
 class ModelError(Exception):
@@ -47,6 +62,59 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def meaning_of(data: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's meaning entries (MEANING_KEYS), defaults filled in as the loader does."""
+    defaults: dict[str, Any] = {"parts": list(PARTS), "seg_classes": list(SEG_CLASSES)}
+    return {key: data.get(key, defaults.get(key)) for key in MEANING_KEYS}
+
+
+def meaning_json(data: dict[str, Any]) -> str:
+    """meaning_of(data) as canonical JSON: the same meaning always gives the same text."""
+    return json.dumps(meaning_of(data), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def contract_of(data: dict[str, Any]) -> str:
+    """The fingerprint that binds a manifest's meaning to one .onnx (its "sha256" entry).
+
+    A shipped .onnx cannot be re-exported to carry it (its sha256 is the model's identity in
+    every catalogue), so the manifest carries it; any edit to a meaning entry breaks it.
+    """
+    text = f"{_CONTRACT_VERSION}\n{str(data.get('sha256', '')).lower()}\n{meaning_json(data)}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def with_contract(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with its "contract" entry (re)computed, placed right after "sha256"."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "contract":
+            continue
+        out[key] = value
+        if key == "sha256":
+            out["contract"] = contract_of(data)
+    if "contract" not in out:
+        out["contract"] = contract_of(data)
+    return out
+
+
+def meaning_differences(model: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
+    """Plain words for how two meanings differ, e.g. "labels differ (position 3: ...)"."""
+    found = []
+    for key in MEANING_KEYS:
+        a, b = model.get(key), manifest.get(key)
+        if a == b:
+            continue
+        verb = "differ" if key.endswith("s") else "differs"
+        if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            i = next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
+            x = _term_id(a[i]) if isinstance(a[i], str) else a[i]
+            y = _term_id(b[i]) if isinstance(b[i], str) else b[i]
+            found.append(f"{key} {verb} (position {i + 1}: the model has {x}, the manifest {y})")
+        else:
+            found.append(f"{key} {verb}")
+    return found
 
 
 @dataclass(frozen=True)
@@ -121,6 +189,14 @@ class ModelManifest:
         sha = need("sha256", str).lower()
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
             raise ModelError(path, '"sha256" is not a 64-digit hex checksum')
+        # A manifest written before contracts existed has none: its .onnx checksum still holds.
+        if "contract" in data and str(data["contract"]).lower() != contract_of(data):
+            raise ModelError(
+                path,
+                f"the model file and its description ({path.name}) do not belong together: "
+                "its labels, attributes, preprocessing or outputs were changed after export "
+                "(contract mismatch); restore the description that came with the model",
+            )
         labels = need("labels", list)
         attributes = need("attributes", list)
         if not labels:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from saree_app.model.manifest import OUTPUTS, ModelError, ModelManifest, sha256_of
+from saree_app.model.manifest import (
+    ONNX_MEANING_KEY,
+    OUTPUTS,
+    ModelError,
+    ModelManifest,
+    meaning_differences,
+    meaning_of,
+    sha256_of,
+)
 from saree_app.model.zooms import normalised_fill, run_with_zooms
 
 # Rank of every output, and which dimensions must equal what (by position, after the batch).
@@ -134,6 +143,7 @@ class ModelSession:
 
     def _check_contract(self) -> None:
         m = self.manifest
+        self._check_meaning()
         inputs = {i.name: i for i in self._session.get_inputs()}
         if m.input_name not in inputs:
             raise ModelError(
@@ -173,6 +183,29 @@ class ModelSession:
             raise ModelError(m.onnx_path, f"the model fails on a test input ({exc})") from exc
         for name in OUTPUTS:
             _check_shape(m, name, list(result[name].shape), batch=1)
+
+    def _check_meaning(self) -> None:
+        # Models exported since contracts existed record what they were trained for; older
+        # ones (the shipped model among them) rely on the manifest's own "contract" entry.
+        m = self.manifest
+        recorded = self._session.get_modelmeta().custom_metadata_map.get(ONNX_MEANING_KEY)
+        if recorded is None:
+            return
+        try:
+            model_meaning = json.loads(recorded)
+        except json.JSONDecodeError as exc:
+            raise ModelError(
+                m.onnx_path, f"the model's recorded {ONNX_MEANING_KEY} is not valid JSON"
+            ) from exc
+        if not isinstance(model_meaning, dict):
+            raise ModelError(m.onnx_path, f"the model's recorded {ONNX_MEANING_KEY} is not a map")
+        differences = meaning_differences(model_meaning, meaning_of(m.raw))
+        if differences:
+            raise ModelError(
+                m.onnx_path,
+                f"the model file and its description ({m.path.name}) do not belong together: "
+                + "; ".join(differences),
+            )
 
     @property
     def output_names(self) -> tuple[str, ...]:

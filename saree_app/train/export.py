@@ -14,6 +14,7 @@ import torch
 
 from saree_app.imaging import Preprocessing
 from saree_app.knowledge.namespace import term_iri
+from saree_app.model.manifest import ONNX_MEANING_KEY, meaning_json, with_contract
 from saree_app.train.net import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -67,6 +68,21 @@ def export_onnx(net: PartAwareNet, path: Path, *, opset: int = OPSET) -> Path:
             dynamo=False,
         )
     return path
+
+
+def record_meaning(onnx_path: Path, manifest: Mapping[str, Any]) -> None:
+    """Write the manifest's meaning entries into the .onnx's metadata, so that a description
+    edited or swapped later is caught by the model file itself (saree_app.model.session)."""
+    import onnx
+
+    model = onnx.load(str(onnx_path))
+    for prop in list(model.metadata_props):
+        if prop.key == ONNX_MEANING_KEY:
+            model.metadata_props.remove(prop)
+    entry = model.metadata_props.add()
+    entry.key = ONNX_MEANING_KEY
+    entry.value = meaning_json(dict(manifest))
+    onnx.save(model, str(onnx_path))
 
 
 def build_manifest(
@@ -164,13 +180,19 @@ def write_model(
         evaluation=evaluation,
         extra=extra,
     )
+    record_meaning(onnx_path, manifest)
+    manifest["sha256"] = sha256_of(onnx_path)  # the file changed: its metadata is new
     return write_manifest(manifest, out_dir / f"{stem}.json")
 
 
 def write_manifest(manifest: Mapping[str, Any], path: Path) -> Path:
-    """Write the manifest JSON (atomically, so a reader never sees half a file)."""
+    """Write the manifest JSON with its contract (atomically: a reader never sees half a file).
+
+    Training is where a model and its description are made, so its writes (a new export, the
+    int8 copy's new checksum, figures added later) are the ones that sign the pair.
+    """
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(with_contract(dict(manifest)), indent=1) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path
 

@@ -112,10 +112,15 @@ def test_model_problems_exit_2(shared_copy: Path, folder: Path, capsys) -> None:
     )
     assert status == 2
     assert "missing.json" in err and "does not exist" in err
-    edit_manifest(shared_copy, sha256="f" * 64)
+    onnx_path = shared_copy.with_suffix(".onnx")
+    onnx_path.write_bytes(onnx_path.read_bytes() + b"\0")
     status, _, err = _run(capsys, "classify", str(folder), "--model", str(shared_copy))
     assert status == 2
     assert "checksum mismatch" in err
+    edit_manifest(shared_copy, sha256="f" * 64)  # the description edited: it no longer belongs
+    status, _, err = _run(capsys, "classify", str(folder), "--model", str(shared_copy))
+    assert status == 2
+    assert "do not belong together" in err
     assert "Traceback" not in err
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import tiny_onnx
 from tiny_onnx import BASE, edit_manifest
 
-from saree_app.model.manifest import ModelError, ModelManifest
+from saree_app.model.manifest import ModelError, ModelManifest, contract_of
 from saree_app.model.session import ModelSession
 
 
@@ -83,8 +84,44 @@ def test_missing_onnx_and_unknown_provider(model_copy: Path) -> None:
 def test_not_an_onnx_file_is_refused(model_copy: Path) -> None:
     onnx_path = model_copy.with_suffix(".onnx")
     onnx_path.write_bytes(b"not a model")
-    import hashlib
-
     edit_manifest(model_copy, sha256=hashlib.sha256(b"not a model").hexdigest())
     with pytest.raises(ModelError, match="cannot load the model"):
         ModelSession(ModelManifest.load(model_copy))
+
+
+def test_a_model_from_another_export_is_refused(tmp_path: Path) -> None:
+    # Two exports of the same shapes whose first two traditions are in the other order: every
+    # size check passes, only the recorded meaning tells them apart.
+    ours = tiny_onnx.build(tmp_path / "ours", contract=True, record_meaning=True)
+    swapped = (tiny_onnx.LABELS[1], tiny_onnx.LABELS[0], *tiny_onnx.LABELS[2:])
+    other = tiny_onnx.build(tmp_path / "other", labels=swapped, record_meaning=True)
+    other_onnx = other.with_suffix(".onnx")
+    ours.with_suffix(".onnx").write_bytes(other_onnx.read_bytes())
+    with pytest.raises(ModelError, match="checksum mismatch"):
+        ModelSession(ModelManifest.load(ours))
+    # Someone "repairs" the checksum: the manifest's contract no longer holds.
+    edit_manifest(ours, sha256=hashlib.sha256(other_onnx.read_bytes()).hexdigest())
+    with pytest.raises(ModelError, match="do not belong together"):
+        ModelManifest.load(ours)
+    # ...and repairs the contract too: the model file itself still says what it was made for.
+    edit_manifest(ours, contract=contract_of(json.loads(ours.read_text())))
+    with pytest.raises(ModelError) as err:
+        ModelSession(ModelManifest.load(ours))
+    message = str(err.value)
+    assert "do not belong together" in message
+    assert "labels differ (position 1: the model has Banarasi, the manifest Kanchipuram)" in message
+    assert "\n" not in message
+
+
+def test_a_model_that_records_its_meaning_loads_with_its_own_manifest(tmp_path: Path) -> None:
+    path = tiny_onnx.build(tmp_path, contract=True, record_meaning=True)
+    session = ModelSession(ModelManifest.load(path))
+    assert session.run(np.zeros((1, 3, 64, 64), dtype=np.float32))["logits"].shape == (1, 5)
+
+
+def test_the_model_checks_preprocessing_too(tmp_path: Path) -> None:
+    path = tiny_onnx.build(tmp_path, record_meaning=True)
+    data = json.loads(path.read_text())
+    edit_manifest(path, input={**data["input"], "mean": [0.5, 0.5, 0.5]})
+    with pytest.raises(ModelError, match="input differs"):
+        ModelSession(ModelManifest.load(path))

@@ -13,6 +13,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
+from saree_app.model.manifest import ONNX_MEANING_KEY, meaning_json, with_contract
+
 BASE = "https://saree-provenance.example/ns#"
 LABELS = ("Kanchipuram", "Banarasi", "Paithani", "PochampallyIkat", "Bandhani")
 ATTRIBUTES = ("TempleBorder", "Peacock", "Paisley", "IkatDiamond", "BandhaniDots", "ZariBrocade")
@@ -27,8 +29,15 @@ def build(
     dim: int = 16,
     drop_output: str | None = None,
     seed: int = 0,
+    contract: bool = False,
+    record_meaning: bool = False,
 ) -> Path:
-    """Write tiny.onnx + tiny.json into out_dir; returns the manifest path."""
+    """Write tiny.onnx + tiny.json into out_dir; returns the manifest path.
+
+    `contract`: the manifest carries its "contract" entry; `record_meaning`: the .onnx records
+    the manifest's meaning in its metadata (as export does). Both off: a manifest as written
+    before contracts existed.
+    """
     rng = np.random.default_rng(seed)
     c, a, hid = len(labels), len(attributes), 8
     inits = []
@@ -88,16 +97,13 @@ def build(
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    onnx_path = out_dir / "tiny.onnx"
-    onnx.save(model, onnx_path)
     protos = rng.normal(0, 1, (c, dim))
     protos /= np.linalg.norm(protos, axis=1, keepdims=True)
-    manifest = {
+    manifest: dict[str, Any] = {
         "format": "saree-model/1",
         "name": "tiny",
-        "onnx": onnx_path.name,
-        "sha256": hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
+        "onnx": "tiny.onnx",
+        "sha256": "",
         "labels": [BASE + t for t in labels],
         "attributes": [BASE + t for t in attributes],
         "parts": ["body", "border", "pallu"],
@@ -114,6 +120,14 @@ def build(
         "embedding_dim": dim,
         "prototypes": protos.round(6).tolist(),
     }
+    if record_meaning:
+        helper.set_model_props(model, {ONNX_MEANING_KEY: meaning_json(manifest)})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = out_dir / "tiny.onnx"
+    onnx.save(model, onnx_path)
+    manifest["sha256"] = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
+    if contract:
+        manifest = with_contract(manifest)
     path = out_dir / "tiny.json"
     path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return path

@@ -47,6 +47,15 @@ def test_tiny_model_follows_the_contract(tiny_model: Path) -> None:
         np.testing.assert_allclose(np.linalg.norm(out["part_embeddings"], axis=2), 1.0, atol=1e-4)
 
 
+def test_export_binds_the_model_and_its_manifest(tiny_model: Path) -> None:
+    from saree_app.model.manifest import ONNX_MEANING_KEY, contract_of, meaning_of
+
+    manifest = json.loads(tiny_model.read_text())
+    assert manifest["contract"] == contract_of(manifest)
+    recorded = _session(tiny_model.with_suffix(".onnx")).get_modelmeta().custom_metadata_map
+    assert json.loads(recorded[ONNX_MEANING_KEY]) == meaning_of(manifest)
+
+
 def test_onnx_matches_torch_with_pretrained_backbone(tmp_path: Path) -> None:
     torch.manual_seed(1)
     cfg = NetConfig(num_classes=5, num_attributes=7, size=96, width=64, embedding_dim=16)
