@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,9 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 # The one pixel limit. A 100-megapixel scan is still a real photo; past this a file is far more
 # likely a decompression bomb than a saree, and decoding it would take gigabytes.
 MAX_PIXELS = 120_000_000
+# The one file-size limit. A 120 MP TIFF at 16 bits a channel is under 1 GiB; a larger file
+# named .jpg is a video, a disk image or a mistake, and reading it would fill the memory.
+MAX_FILE_BYTES = 1 << 30
 
 Source = str | Path | bytes
 
@@ -25,6 +30,9 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"<html", "a web page"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"ftypheic", "a HEIC photo (not supported yet: export it as JPEG)"),
+    (b"ftypheix", "a HEIC photo (not supported yet: export it as JPEG)"),
+    (b"ftypmif1", "a HEIF photo (not supported yet: export it as JPEG)"),
+    (b"ftypavif", "an AVIF photo (not supported by this build: export it as JPEG)"),
 )
 # Magic numbers of picture formats: such a file that Pillow cannot open is damaged, not foreign.
 _PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM", b"RIFF")
@@ -101,21 +109,102 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
-def _read_bytes(source: Source, label: str) -> bytes:
-    if isinstance(source, bytes):
-        data = source
+# HEIF-family brands (ISO base media "ftyp" box at byte 4): HEIC, HEIF and AVIF stills.
+_FTYP_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
+
+
+def _is_picture(head: bytes) -> bool:
+    """Whether the first bytes are those of a picture format a camera or scanner writes."""
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")):
+        return True
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return True
+    return head[4:8] == b"ftyp" and head[8:12] in _FTYP_BRANDS
+
+
+def _not_a_regular_file(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        kind = "a named pipe"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
     else:
-        path = Path(source)
-        if not path.exists():
-            raise PhotoError(label, "the file does not exist")
-        if path.is_dir():
-            raise PhotoError(label, "this is a folder, not a photo")
+        kind = "something other than a file"
+    return f"not a regular file ({kind}): nothing to read as a photo"
+
+
+def _stat_reason(path: str | os.PathLike[str], exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a link that points to itself (a symbolic link loop)"
+    if isinstance(exc, FileNotFoundError):
+        return (
+            "a link to a file that does not exist"
+            if Path(path).is_symlink()
+            else "the file does not exist"
+        )
+    if isinstance(exc, PermissionError):
+        return "the file cannot be read (permission denied)"
+    return f"the file cannot be read ({exc.strerror or exc})"
+
+
+def read_photo_file(path: str | os.PathLike[str], name: str | None = None) -> bytes:
+    """The bytes of a photo file, or PhotoError saying why it is not one; every photo read
+    from disk goes through here.
+
+    Anything but a regular file is refused before it is opened for reading (a named pipe would
+    block for ever, a device never ends), as is a file over MAX_FILE_BYTES; the first bytes
+    must be those of a picture before the rest is read, so a 2 GB video named .jpg costs a few
+    bytes, not the memory.
+    """
+    label = shown(name or path)
+    try:
+        info = Path(path).stat()
+    except OSError as exc:
+        raise PhotoError(label, _stat_reason(path, exc)) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise PhotoError(label, "this is a folder, not a photo")
+    if not stat.S_ISREG(info.st_mode):
+        raise PhotoError(label, _not_a_regular_file(info.st_mode))
+    # O_NONBLOCK: should the file be swapped for a pipe after the stat, opening still returns.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise PhotoError(label, _stat_reason(path, exc)) from exc
+    with os.fdopen(fd, "rb") as fh:
         try:
-            data = path.read_bytes()
-        except PermissionError as exc:
-            raise PhotoError(label, "the file cannot be read (permission denied)") from exc
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise PhotoError(label, _not_a_regular_file(info.st_mode))
+            if info.st_size > MAX_FILE_BYTES:
+                raise PhotoError(
+                    label,
+                    f"the file is {info.st_size / (1 << 30):.1f} GB, larger than the "
+                    f"{MAX_FILE_BYTES >> 30} GB a photo may be; not read",
+                )
+            head = fh.read(32)
+            if not head:
+                raise PhotoError(label, "the file is empty (0 bytes)")
+            if not _is_picture(head):
+                what = _sniff(head)
+                reason = (
+                    f"this is {what}, not a photo"
+                    if what
+                    else "not a picture format the app can read"
+                )
+                raise PhotoError(label, reason)
+            # One byte past the limit: a file that grew since the stat is caught, not swallowed.
+            data = head + fh.read(MAX_FILE_BYTES + 1 - len(head))
         except OSError as exc:
             raise PhotoError(label, f"the file cannot be read ({exc.strerror or exc})") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise PhotoError(label, f"the file grew past {MAX_FILE_BYTES >> 30} GB while being read")
+    return data
+
+
+def _read_bytes(source: Source, label: str) -> bytes:
+    data = source if isinstance(source, bytes) else read_photo_file(source, label)
     if not data:
         raise PhotoError(label, "the file is empty (0 bytes)")
     return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 from pathlib import Path
 
@@ -11,7 +12,14 @@ import pytest
 from PIL import Image
 
 from saree_app import imaging
-from saree_app.imaging import PhotoError, Preprocessing, load_photo, preprocess, unletterbox
+from saree_app.imaging import (
+    PhotoError,
+    Preprocessing,
+    load_photo,
+    preprocess,
+    read_photo_file,
+    unletterbox,
+)
 
 
 def _marked(width: int = 60, height: int = 40) -> Image.Image:
@@ -237,3 +245,83 @@ def test_the_apps_pixel_limit_is_the_real_one(
         assert "damaged" in message or "cut short" in message  # only the pixel data is missing
     elif width * height < 179_000_000:
         assert f"{width} x {height}" in message
+
+
+# ---- read_photo_file: what is read before a byte of it is decoded
+
+
+def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    pipe = tmp_path / "x.jpg"
+    os.mkfifo(pipe)  # nobody writes: a plain read would wait for ever
+    with pytest.raises(PhotoError, match=r"not a regular file \(a named pipe\)"):
+        read_photo_file(pipe)
+    with pytest.raises(PhotoError, match="named pipe"):
+        load_photo(pipe)
+
+
+def test_a_device_is_refused() -> None:
+    with pytest.raises(PhotoError, match=r"not a regular file \(a device\)"):
+        read_photo_file("/dev/zero")
+
+
+def test_links_that_loop_or_lead_nowhere_say_so(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.jpg"
+    loop.symlink_to(loop)
+    with pytest.raises(PhotoError, match="a link that points to itself"):
+        read_photo_file(loop)
+    dangling = tmp_path / "dangling.jpg"
+    dangling.symlink_to(tmp_path / "gone.jpg")
+    with pytest.raises(PhotoError, match="a link to a file that does not exist"):
+        read_photo_file(dangling)
+    with pytest.raises(PhotoError, match="the file does not exist"):
+        read_photo_file(tmp_path / "gone.jpg")
+
+
+def test_a_huge_file_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.jpg"
+    with big.open("wb") as fh:
+        fh.truncate(imaging.MAX_FILE_BYTES + 1)  # sparse: no disk, and never read
+    with pytest.raises(PhotoError, match=r"1\.0 GB, larger than the 1 GB a photo may be"):
+        read_photo_file(big)
+
+
+def test_the_first_bytes_must_be_a_picture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = tmp_path / "doc.jpg"
+    doc.write_bytes(b"%PDF-1.4\n" + b"x" * 100_000)
+    sizes: list[int] = []
+    real_open = os.fdopen
+
+    def fdopen(fd: int, mode: str = "r") -> object:
+        fh = real_open(fd, mode)
+        real_read = fh.read
+
+        def read(n: int = -1) -> bytes:
+            sizes.append(n)
+            return real_read(n)
+
+        fh.read = read  # type: ignore[method-assign]
+        return fh
+
+    monkeypatch.setattr(imaging.os, "fdopen", fdopen)
+    with pytest.raises(PhotoError, match="this is a PDF document, not a photo"):
+        read_photo_file(doc)
+    assert sizes == [32]  # the head only
+    monkeypatch.undo()
+    text = tmp_path / "notes.png"
+    text.write_text("shopping list")
+    with pytest.raises(PhotoError, match="not a picture format the app can read"):
+        read_photo_file(text)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP"])
+def test_every_picture_format_passes_the_first_bytes(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / f"photo.{fmt.lower()}"
+    _marked().save(path, fmt)
+    assert read_photo_file(path) == path.read_bytes()
+
+
+def test_heic_is_named_not_called_unreadable(tmp_path: Path) -> None:
+    heic = tmp_path / "phone.jpg"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
+    with pytest.raises(PhotoError, match="HEIC"):
+        load_photo(heic)

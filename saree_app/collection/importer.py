@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from saree_app.collection.catalog import Catalog, NewPhoto
-from saree_app.imaging import shown
+from saree_app.imaging import PhotoError, read_photo_file, shown
 
 # What a photo file is called; anything else in the folder is reported as skipped (not a photo).
 PHOTO_SUFFIXES = frozenset(
@@ -278,12 +278,10 @@ def _import(
             real = str(path)  # what the catalogue stores: the file opens from it again
             label = shown(path)  # what the curator reads: printable, whatever the name's bytes
             try:
-                data = path.read_bytes()
-            except OSError as exc:
-                skip(label, f"cannot be read ({exc.strerror or exc})")
-                continue
-            if not data:
-                skip(label, "the file is empty (0 bytes)")  # not "the same photo" as another
+                # Not a plain read: a pipe named .jpg would block it, a huge file fill memory.
+                data = read_photo_file(path, label)
+            except PhotoError as exc:
+                skip(label, exc.reason)  # an empty file too: not "the same photo" as another
                 continue
             sha = hashlib.sha256(data).hexdigest()
             known = seen.get(sha)

@@ -59,7 +59,8 @@ def _expand(paths: list[Path], errors: list[str]) -> list[Path]:
             photos = sorted(
                 f
                 for f in path.rglob("*")
-                if f.is_file()
+                # Not is_file(): a pipe or a looping link named .jpg is said, not passed over.
+                if not f.is_dir()
                 and f.suffix.lower() in PHOTO_SUFFIXES
                 and not f.name.lower().endswith(".mask.png")
                 and not any(part.startswith(".") for part in f.relative_to(path).parts)
@@ -67,8 +68,8 @@ def _expand(paths: list[Path], errors: list[str]) -> list[Path]:
             if not photos:
                 errors.append(f"{path}: no photos in this folder")
             found += photos
-        elif path.exists():
-            found.append(path)
+        elif path.exists() or path.is_symlink():
+            found.append(path)  # the reader says what is wrong with a broken or looping link
         else:
             errors.append(f"{path}: no such file or folder")
     return found

@@ -22,6 +22,7 @@ from saree_app.imaging import (
     PhotoError,
     load_photo,
     preprocess,
+    read_photo_file,
     shown,
     unletterbox,
 )
@@ -484,16 +485,7 @@ class Predictor:
     @staticmethod
     def _read(path: Path, label: str) -> bytes:
         # load_photo reads paths too; reading here once lets the header give the true size.
-        if not path.exists():
-            raise PhotoError(label, "the file does not exist")
-        if path.is_dir():
-            raise PhotoError(label, "this is a folder, not a photo")
-        try:
-            return path.read_bytes()
-        except PermissionError as exc:
-            raise PhotoError(label, "the file cannot be read (permission denied)") from exc
-        except OSError as exc:
-            raise PhotoError(label, f"the file cannot be read ({exc.strerror or exc})") from exc
+        return read_photo_file(path, label)
 
     # ---- prediction
     def predict(

@@ -206,7 +206,7 @@ def test_import_files_uses_the_same_rules(tmp_path: Path) -> None:
         assert (last.total, last.added, last.already) == (6, 3, 1)  # photos[1] twice: already
         reasons = {Path(s.path).name: s.reason for s in last.skipped}
         assert reasons["copy.jpg"] == f"same photo as {photos[0]}"
-        assert "cannot be read" in reasons["gone.jpg"]
+        assert reasons["gone.jpg"] == "the file does not exist"
 
 
 def test_unreadable_subfolder_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -260,3 +260,18 @@ def test_a_file_name_that_is_not_utf8_is_imported_and_opens_again(tmp_path: Path
         assert [(s.path, s.reason) for s in last.skipped] == [
             (str(folder / "bad\\xe9.jpg"), "the file is empty (0 bytes)")
         ]
+
+
+def test_pipes_and_looping_links_are_reported_not_read(tmp_path: Path) -> None:
+    """A pipe named .jpg hung the import for ever; a looping link was called "no such file"."""
+    folder = tmp_path / "p"
+    make_folder(folder, 3)
+    os.mkfifo(folder / "Banarasi" / "pipe.jpg")
+    loop = folder / "Banarasi" / "loop.jpg"
+    loop.symlink_to(loop)
+    with Catalog(tmp_path / "c.saree") as cat:
+        last = run_import(cat, folder, FakePredictor())
+        reasons = {Path(s.path).name: s.reason for s in last.skipped}
+        assert last.added == 3
+        assert reasons["pipe.jpg"].startswith("not a regular file (a named pipe)")
+        assert reasons["loop.jpg"] == "a link that points to itself (a symbolic link loop)"
