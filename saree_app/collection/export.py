@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import json
 import os
@@ -302,6 +303,50 @@ def to_jsonld(catalog: Catalog, graph: Any = None, model_sha256: str | None = No
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 
+def _new_file_mode(target: Path) -> int:
+    """The mode a plain open() would give `target`: its own if it exists, else 0666 less the
+    umask (mkstemp makes its files 0600, so an export would be unreadable to the group)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        pass
+    try:
+        # Linux says the umask without changing it; setting it to read it would, for a moment,
+        # widen the mode of any file another thread creates.
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Temporary files of earlier writes to `target` that were killed before they could clean
+    up (kill -9, a power cut); a write still running elsewhere is left alone."""
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        pid_text = tmp.name[len(target.name) + 2 :].split(".", 1)[0]
+        if pid_text.isdigit() and _alive(int(pid_text)):
+            continue
+        tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return True  # no safe probe: kept, as before
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
+
+
 def write_atomic(path: str | Path, text: str) -> None:
     """Write text to `path` so it is either the whole new file or the old one, never half."""
     target = Path(path)
@@ -309,8 +354,14 @@ def write_atomic(path: str | Path, text: str) -> None:
         raise CatalogError(f"{target}: is a folder; give a file name")
     if not target.parent.exists():
         raise CatalogError(f"{target}: the folder {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    _remove_leftovers(target)
+    mode = _new_file_mode(target)
+    # The process id in the name tells a later write whether this one is still running.
+    prefix = f".{target.name}.{os.getpid()}."
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=target.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()

@@ -5,6 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -292,3 +298,43 @@ def test_no_csv_cell_of_any_kind_starts_a_formula(tmp_path: Path, payload: str) 
         assert lab is not None
         assert lab.note == payload
         assert lab.tradition == payload
+
+
+def test_a_killed_export_leaves_nothing_behind_once_exported_again(tmp_path: Path) -> None:
+    out = tmp_path / "cat.csv"
+    # A real export, killed -9 while its temporary file is written (its finally never runs).
+    script = (
+        "import os, sys, time\n"
+        "from saree_app.collection.export import write_atomic\n"
+        "os.fsync = lambda fd: time.sleep(60)\n"
+        "write_atomic(sys.argv[1], 'x' * 1_000_000)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(out)])
+    try:
+        deadline = time.monotonic() + 30
+        while not list(tmp_path.glob(".cat.csv.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert len(list(tmp_path.glob(".cat.csv.*.tmp"))) == 1
+    running = tmp_path / f".cat.csv.{os.getpid()}.abc.tmp"  # a write of a live process: kept
+    running.write_text("in progress")
+    with _catalogue(tmp_path) as cat:
+        export(cat, "csv", out)
+    assert sorted(p.name for p in tmp_path.glob(".cat.csv.*")) == [running.name]
+
+
+def test_exports_follow_the_umask_and_keep_an_existing_files_mode(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        with _catalogue(tmp_path) as cat:
+            export(cat, "csv", tmp_path / "new.csv")
+            assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o640
+            kept = tmp_path / "kept.csv"
+            kept.write_text("old")
+            kept.chmod(0o604)
+            export(cat, "jsonld", kept)
+            assert stat.S_IMODE(kept.stat().st_mode) == 0o604
+    finally:
+        os.umask(old)
