@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -88,6 +89,7 @@ class ImportProgress:
     skipped: tuple[Skipped, ...]
     cancelled: bool = False
     finished: bool = False
+    waiting: bool = False  # another import into the same catalogue runs: this one waits
 
     @property
     def fraction(self) -> float:
@@ -203,7 +205,7 @@ def import_folder(
     the path they duplicate. Bad files are reported in `skipped`, never raised. The last
     progress has finished=True (or cancelled=True when `cancel()` returned true).
     """
-    root = Path(folder)
+    root = Path(folder).resolve()  # stored paths are absolute: see _absolute
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is not a folder"
         raise FileNotFoundError(f"{root}: {what}")
@@ -217,7 +219,8 @@ def import_folder(
             Path(o.path).resolve().parent == own.parent and Path(o.path).name.startswith(own.name)
         )
     ]
-    return _import(catalog, photos, others, predictor, batch_size=batch_size, cancel=cancel)
+    steps = _import(catalog, photos, others, predictor, batch_size=batch_size, cancel=cancel)
+    return _one_at_a_time(catalog, steps, len(photos) + len(others), cancel)
 
 
 def import_files(
@@ -229,9 +232,64 @@ def import_files(
     cancel: Callable[[], bool] | None = None,
 ) -> Iterator[ImportProgress]:
     """Import single photos (dropped on the window, say) by the same rules as import_folder."""
-    return _import(
-        catalog, [Path(f) for f in files], [], predictor, batch_size=batch_size, cancel=cancel
-    )
+    paths = [_absolute(Path(f)) for f in files]
+    steps = _import(catalog, paths, [], predictor, batch_size=batch_size, cancel=cancel)
+    return _one_at_a_time(catalog, steps, len(paths), cancel)
+
+
+def _one_at_a_time(
+    catalog: Catalog,
+    steps: Iterator[ImportProgress],
+    total: int,
+    cancel: Callable[[], bool] | None,
+) -> Iterator[ImportProgress]:
+    """Run an import while holding the catalogue's import lock.
+
+    Two imports of one folder at once each classified every photo and each reported them all
+    "added". Waiting for the lock comes before the import looks at what the catalogue holds,
+    so the second finds the first one's photos already there. The wait honours `cancel`.
+    """
+    lock_path = catalog.path.with_name(catalog.path.name + ".import-lock")
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; imports there run as before
+        yield from steps
+        return
+    with lock_path.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield ImportProgress(0, total, "", 0, 0, (), waiting=True)
+            while True:
+                if cancel is not None and cancel():
+                    _close(steps)
+                    yield ImportProgress(0, total, "", 0, 0, (), cancelled=True)
+                    return
+                time.sleep(0.2)
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    continue
+        try:
+            yield from steps
+        finally:
+            _close(steps)  # an import abandoned half-way stops before the lock is let go
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _close(steps: Iterator[ImportProgress]) -> None:
+    close = getattr(steps, "close", None)
+    if close is not None:
+        close()
+
+
+def _absolute(path: Path) -> Path:
+    """What the catalogue stores: an absolute path, so the photo opens again from any working
+    folder (a relative one opened only from where the import ran). The folder is resolved, the
+    name kept: a photo that is a link stays the curator's link, and a looping one is reported
+    by the reader rather than raised here."""
+    return path.parent.resolve() / path.name
 
 
 def _import(

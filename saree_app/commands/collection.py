@@ -174,6 +174,10 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         with cat:
             for last in import_folder(cat, args.folder, predictor, batch_size=args.batch):
+                if last.waiting and not args.quiet:
+                    waiting = "waiting for another import into this catalogue to finish"
+                    print(waiting, file=sys.stderr)
+                    continue
                 now = time.monotonic()
                 if not args.quiet and (now - shown > (0.2 if tty else 10) or last.finished):
                     shown = now

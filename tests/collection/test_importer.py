@@ -275,3 +275,53 @@ def test_pipes_and_looping_links_are_reported_not_read(tmp_path: Path) -> None:
         assert last.added == 3
         assert reasons["pipe.jpg"].startswith("not a regular file (a named pipe)")
         assert reasons["loop.jpg"] == "a link that points to itself (a symbolic link loop)"
+
+
+def test_relative_paths_are_stored_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder imported as "p" showed blank tiles when the app was started elsewhere."""
+    from saree_app.collection.importer import import_files
+
+    make_folder(tmp_path / "p", 3)
+    (tmp_path / "single").mkdir()
+    write_photo(tmp_path / "single" / "one.jpg", (90, 90, 20), seed=99)
+    monkeypatch.chdir(tmp_path)
+    with Catalog(tmp_path / "c.saree") as cat:
+        assert run_import(cat, "p", FakePredictor()).added == 3
+        assert list(import_files(cat, ["single/../single/one.jpg"], FakePredictor()))[-1].added == 1
+        stored = sorted(p.path for p in cat.photos())
+    assert all(Path(p).is_absolute() and ".." not in Path(p).parts for p in stored)
+    monkeypatch.chdir("/")
+    assert all(Path(p).is_file() for p in stored)
+
+
+def test_a_second_import_of_the_same_folder_waits_and_adds_nothing_twice(tmp_path: Path) -> None:
+    """Two imports at once each classified all 300 photos and each reported "300 added"."""
+    make_folder(tmp_path / "p", 6)
+    with Catalog(tmp_path / "c.saree") as one, Catalog(tmp_path / "c.saree") as two:
+        first_model, second_model = FakePredictor(), FakePredictor()
+        first = import_folder(one, tmp_path / "p", first_model)
+        second = import_folder(two, tmp_path / "p", second_model)
+        assert next(first).done == 1  # the first holds the catalogue's import lock
+        assert next(second).waiting
+        *_, last_first = first
+        *_, last_second = second
+        assert (last_first.added, last_second.added, last_second.already) == (6, 0, 6)
+        assert len(second_model.seen) == 0  # nothing classified twice
+        assert one.count() == 6
+
+
+def test_waiting_for_another_import_can_be_cancelled(tmp_path: Path) -> None:
+    make_folder(tmp_path / "p", 3)
+    stop = [False]
+    with Catalog(tmp_path / "c.saree") as one, Catalog(tmp_path / "c.saree") as two:
+        first = import_folder(one, tmp_path / "p", FakePredictor())
+        next(first)
+        second = import_folder(two, tmp_path / "p", FakePredictor(), cancel=lambda: stop[0])
+        assert next(second).waiting
+        stop[0] = True
+        assert next(second).cancelled
+        first.close()  # an abandoned import lets the lock go, keeping the photo it stored
+        last = run_import(two, tmp_path / "p", FakePredictor())
+        assert (last.already, last.added) == (1, 2)
