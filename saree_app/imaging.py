@@ -267,7 +267,7 @@ def load_photo(
         except Image.DecompressionBombError as exc:  # Pillow refuses twice its limit outright
             raise PhotoError(label, _too_large_reason(None)) from exc
         except (OSError, ValueError, SyntaxError) as exc:
-            raise PhotoError(label, f"the picture is damaged ({exc})") from exc
+            raise _damaged(label, exc) from exc
         w, h = img.size
         if w <= 0 or h <= 0:
             raise PhotoError(label, "the picture has no pixels")
@@ -284,18 +284,21 @@ def load_photo(
         except Image.DecompressionBombError as exc:
             raise PhotoError(label, _too_large_reason((w, h))) from exc
         except OSError as exc:
-            text = str(exc)
-            if "truncated" in text or "broken data stream" in text or "end of file" in text:
-                raise PhotoError(
-                    label, "the file is cut short (an incomplete download or copy?)"
-                ) from exc
-            raise PhotoError(label, f"the picture is damaged ({text})") from exc
+            raise _damaged(label, exc) from exc
         except (ValueError, SyntaxError, EOFError, MemoryError) as exc:
             raise PhotoError(label, f"the picture is damaged ({exc})") from exc
     if target is not None and min(rgb.size) > 2 * target:
         # Bound memory for everything downstream; keep twice the target for overlays.
         rgb.thumbnail((4 * target, 4 * target), Image.Resampling.BILINEAR)
     return rgb
+
+
+def _damaged(label: str, exc: Exception) -> PhotoError:
+    text = str(exc)
+    low = text.lower()  # Pillow says "truncated", "Truncated File Read", "broken data stream"
+    if "truncated" in low or "broken data stream" in low or "end of file" in low:
+        return PhotoError(label, "the file is cut short (an incomplete download or copy?)")
+    return PhotoError(label, f"the picture is damaged ({text})")
 
 
 def _too_large_reason(size: tuple[int, int] | None) -> str:

@@ -19,7 +19,9 @@ from saree_app.imaging import PhotoError, read_photo_file, shown
 
 # What a photo file is called; anything else in the folder is reported as skipped (not a photo).
 PHOTO_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
+    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".avif"}
+    # A phone's HEIC photos are photos: said to be unsupported, not "unknown file type".
+    | {".heic", ".heif"}
 )
 # Side files of the dataset layout (INTERFACES.md) that are not photos and not worth a mention.
 _SIDE_FILES = frozenset({"labels.jsonl", "attributes.json", "thumbs.db", "desktop.ini"})

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from saree_app.knowledge.graph import TextileGraph
     from saree_app.model.predict import Prediction
 
+# As the importer's (collection.importer.PHOTO_SUFFIXES), kept here so `saree --help` stays light.
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
+PHOTO_SUFFIXES |= {".avif", ".heic", ".heif"}  # AVIF is read; HEIC is named as unsupported
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
