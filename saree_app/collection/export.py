@@ -7,11 +7,14 @@ import glob
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from saree_app import spreadsheet
 from saree_app.collection.catalog import CERTAINTIES, Catalog, CatalogError
@@ -172,6 +175,8 @@ def to_csv(catalog: Catalog, graph: Any = None, model_sha256: str | None = None)
 
 
 def _label(graph: Any, term: str) -> str:
+    if not _TERM_ID.fullmatch(term):
+        return term  # a curator's own name for a tradition: shown as written
     if graph is not None:
         try:
             return str(graph.label(term))
@@ -182,8 +187,35 @@ def _label(graph: Any, term: str) -> str:
     return readable(term)
 
 
+# A term id of the ontology ("Kanchipuram"), and an http(s) IRI with nothing to escape.
+_TERM_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
+# What xsd:dateTime accepts (the app stores EXIF dates as YYYY-MM-DDTHH:MM:SS).
+_XSD_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
+_PLAIN_IRI = re.compile(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")
+
+
 def _term(term: str) -> str:
-    return term if ":" in term else SAREE_NS + term
+    """The IRI of a tradition or place.
+
+    A curator's own tradition is text, not an IRI: "Not a saree" (a space, which rdflib drops
+    the whole statement for), "javascript:alert(1)", a right-to-left override. Such a name gets
+    an IRI of its own under the app's namespace, percent-encoded; its label keeps the text.
+    """
+    if _TERM_ID.fullmatch(term):
+        return SAREE_NS + term
+    if _PLAIN_IRI.fullmatch(term):
+        return term
+    return f"{SAREE_NS}curator-tradition/{quote(term, safe='')}"
+
+
+def _date_time(text: str) -> str | None:
+    """`text` if it is a date and time xsd:dateTime accepts; None for a camera's junk
+    ("0000:00:00 00:00:00" stored as 0000-00-00T00:00:00, a bare year, free text)."""
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return text if _XSD_DATE_TIME.fullmatch(text) else None
 
 
 def _place(graph: Any, tradition: str) -> list[dict[str, Any]]:
@@ -283,7 +315,11 @@ def jsonld_object(row: Row, graph: Any = None) -> dict[str, Any]:
         "dcterms:modified": v["added"],
     }
     if v["exif_date"]:
-        digital["dcterms:created"] = v["exif_date"]
+        created = _date_time(str(v["exif_date"]))
+        if created is not None:
+            digital["dcterms:created"] = created
+        else:  # kept as the camera wrote it, untyped, rather than a false xsd:dateTime
+            digital["saree:exif_date_as_written"] = str(v["exif_date"])
     if v["camera"]:
         digital["dcterms:description"] = f"taken with {v['camera']}"
     if v["width"] and v["height"]:

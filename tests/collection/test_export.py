@@ -338,3 +338,48 @@ def test_exports_follow_the_umask_and_keep_an_existing_files_mode(tmp_path: Path
             assert stat.S_IMODE(kept.stat().st_mode) == 0o604
     finally:
         os.umask(old)
+
+
+@pytest.mark.parametrize(
+    "tradition",
+    ["Not a saree", "javascript:alert(1)", "\u202eiradnaB", "Kanchi <puram>", 'a"b'],
+)
+def test_jsonld_keeps_a_curators_own_tradition_as_a_safe_iri(
+    tmp_path: Path, tradition: str
+) -> None:
+    import rdflib
+
+    with _catalogue(tmp_path) as cat:
+        cat.set_label(1, tradition=tradition)
+        g = _graph_of(export(cat, "jsonld"))
+    crm = rdflib.Namespace(CRM)
+    techniques = {str(o) for o in g.objects(None, crm.P32_used_general_technique)}
+    ours = [t for t in techniques if t.startswith(NS + "curator-tradition/")]
+    assert len(ours) == 1  # not dropped by rdflib, as "Not a saree" was
+    iri = ours[0]
+    assert all(c.isascii() and c.isprintable() and c not in ' <>"' for c in iri)
+    labels = {str(o) for o in g.objects(rdflib.URIRef(iri), rdflib.RDFS.label)}
+    assert labels == {tradition}  # the text itself, as the curator wrote it
+
+
+def test_jsonld_types_only_real_dates_as_date_times(tmp_path: Path) -> None:
+    import rdflib
+    from rdflib.namespace import DCTERMS, XSD
+
+    with _catalogue(tmp_path) as cat:
+        for i, junk in enumerate(["0000-00-00T00:00:00", "2019", "2019-13-45T10:00:00"], 10):
+            cat.record(
+                NewPhoto(str(tmp_path / f"j{i}.jpg"), f"{i:064x}", 1, 4, 3, junk, None),
+                SHA,
+                {},
+                top_tradition="Banarasi",
+                top_probability=0.5,
+                uncertain=False,
+                embedding=np.ones(4, np.float32),
+                part_embeddings=None,
+            )
+        g = _graph_of(export(cat, "jsonld"))
+    created = list(g.objects(None, DCTERMS.created))
+    assert created == [rdflib.Literal("2019-03-04T10:11:12", datatype=XSD.dateTime)]
+    written = {str(o) for o in g.objects(None, rdflib.URIRef(NS + "exif_date_as_written"))}
+    assert written == {"0000-00-00T00:00:00", "2019", "2019-13-45T10:00:00"}
