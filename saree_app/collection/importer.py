@@ -257,7 +257,12 @@ def _one_at_a_time(
     except ImportError:  # Windows: no flock; imports there run as before
         yield from steps
         return
-    with lock_path.open("a") as lock:
+    try:
+        lock = lock_path.open("a")
+    except OSError:  # a folder that takes no new file: the import itself will say what fails
+        yield from steps
+        return
+    with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -325,3 +325,19 @@ def test_waiting_for_another_import_can_be_cancelled(tmp_path: Path) -> None:
         first.close()  # an abandoned import lets the lock go, keeping the photo it stored
         last = run_import(two, tmp_path / "p", FakePredictor())
         assert (last.already, last.added) == (1, 2)
+
+
+def test_an_import_runs_where_its_lock_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_folder(tmp_path / "p", 3)
+    real_open = Path.open
+
+    def refuse_lock(self: Path, *args: object, **kw: object) -> object:
+        if self.name.endswith(".import-lock"):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kw)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", refuse_lock)
+    with Catalog(tmp_path / "c.saree") as cat:
+        assert run_import(cat, tmp_path / "p", FakePredictor()).added == 3
