@@ -22,6 +22,9 @@ APPLICATION_ID = 0x53415245
 
 # The parts an embedding can describe; "whole" is the whole-saree embedding.
 PARTS = ("whole", "body", "border", "pallu")
+# What else an embedding can be: "cloth" is the photo as the ImageNet trunk sees it
+# (model/cloth.py), the features teaching compares.
+EMBEDDING_KINDS = (*PARTS, "cloth")
 
 # A curator's certainty about an attribution, strongest first. Only "confirmed" labels teach the
 # few-shot prototypes and pass the "confirmed only" filter.
@@ -104,6 +107,32 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER embeddings_deleted AFTER DELETE ON embeddings BEGIN
         UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
     END;
+    """,
+    # 3: cloth features beside the part embeddings. SQLite cannot change a CHECK in place, so
+    # the table is rebuilt (rows copied as they are) and its triggers made again; the counter
+    # moves so no side file from before is trusted.
+    """
+    CREATE TABLE embeddings_new (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model_sha256 TEXT NOT NULL,
+        part TEXT NOT NULL CHECK (part IN ('whole', 'body', 'border', 'pallu', 'cloth')),
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model_sha256, part, photo_id)
+    );
+    INSERT INTO embeddings_new (photo_id, model_sha256, part, vector)
+        SELECT photo_id, model_sha256, part, vector FROM embeddings;
+    DROP TABLE embeddings;
+    ALTER TABLE embeddings_new RENAME TO embeddings;
+    CREATE TRIGGER embeddings_inserted AFTER INSERT ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    CREATE TRIGGER embeddings_updated AFTER UPDATE ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    CREATE TRIGGER embeddings_deleted AFTER DELETE ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -501,11 +530,17 @@ class Catalog:
         self,
         photo_id: int,
         model_sha256: str,
-        whole: np.ndarray,
+        whole: np.ndarray | None,
         parts: np.ndarray | None = None,
+        cloth: np.ndarray | None = None,
     ) -> None:
-        """Store the whole-saree embedding and the (3, D) body/border/pallu ones as float32."""
-        rows = [(photo_id, model_sha256, "whole", _blob(np.asarray(whole).reshape(-1)))]
+        """Store the whole-saree embedding, the (3, D) body/border/pallu ones and the cloth
+        features as float32 (each only when given)."""
+        rows = []
+        if whole is not None:
+            rows.append((photo_id, model_sha256, "whole", _blob(np.asarray(whole).reshape(-1))))
+        if cloth is not None:
+            rows.append((photo_id, model_sha256, "cloth", _blob(np.asarray(cloth).reshape(-1))))
         if parts is not None:
             parts = np.asarray(parts)
             if parts.ndim != 2 or parts.shape[0] != 3:
@@ -607,6 +642,7 @@ class Catalog:
         uncertain: bool,
         embedding: np.ndarray | None,
         part_embeddings: np.ndarray | None,
+        cloth_embedding: np.ndarray | None = None,
     ) -> int:
         """Photo + prediction + embeddings in ONE transaction: the importer's unit of work."""
         with self.transaction():
@@ -620,7 +656,9 @@ class Catalog:
                 uncertain=uncertain,
             )
             if embedding is not None:
-                self.put_embeddings(photo_id, model_sha256, embedding, part_embeddings)
+                self.put_embeddings(
+                    photo_id, model_sha256, embedding, part_embeddings, cloth_embedding
+                )
         return photo_id
 
     # -- curator labels and tags --------------------------------------------------------------
@@ -844,8 +882,8 @@ def _stored(row: tuple[Any, ...]) -> StoredPrediction:
 
 
 def _check_part(part: str) -> None:
-    if part not in PARTS:
-        raise CatalogError(f"part must be one of {', '.join(PARTS)}, not {part!r}")
+    if part not in EMBEDDING_KINDS:
+        raise CatalogError(f"part must be one of {', '.join(EMBEDDING_KINDS)}, not {part!r}")
 
 
 def _statements(script: str) -> list[str]:

@@ -323,6 +323,7 @@ def _import(
     facts: dict[Path, NewPhoto] = {}
     # Progress of files dealt with without the model (snapshots, so `done` counts up by one).
     events: list[ImportProgress] = []
+    already: list[int] = []  # photos this model had answered before: given cloth features
 
     def cancelled() -> bool:
         return bool(cancel is not None and cancel())
@@ -357,6 +358,7 @@ def _import(
                     continue
                 if stored is not None and stored.path != real:
                     catalog.move_photo(known, real)  # the folder was moved or renamed
+                already.append(known)
                 state.already += 1
                 state.done += 1
                 events.append(state.progress(label))
@@ -412,6 +414,7 @@ def _import(
                     uncertain=bool(result.uncertain),
                     embedding=np.asarray(result.embedding, dtype=np.float32),
                     part_embeddings=np.asarray(result.part_embeddings, dtype=np.float32),
+                    cloth_embedding=getattr(result, "cloth_embedding", None),
                 )
                 seen[new.sha256] = photo_id
                 done_by_model.add(photo_id)
@@ -427,7 +430,53 @@ def _import(
         close = getattr(results, "close", None)
         if close is not None:
             close()  # stop the model's read-ahead threads now, not at garbage collection
+    add_cloth_features(catalog, predictor, model_sha, already, cancel=cancelled)
     yield state.progress("", finished=True)
+
+
+def add_cloth_features(
+    catalog: Catalog,
+    predictor: Any,
+    model_sha: str,
+    photo_ids: Sequence[int],
+    *,
+    cancel: Callable[[], bool] | None = None,
+    batch: int = 8,
+) -> int:
+    """Cloth features for photos answered before they existed (importing a folder again
+    brings its photos up to date); returns how many were added. A photo that cannot be read
+    now keeps its answer and simply goes without (teaching then uses the model's own
+    embeddings for the catalogue)."""
+    cloth = getattr(predictor, "cloth", None)
+    if cloth is None or not photo_ids:
+        return 0
+    from saree_app.imaging import PhotoError, load_photo
+    from saree_app.model.cloth import DECODE_SIDE
+
+    have, _ = catalog.embeddings(model_sha, "cloth")
+    done = set(have.tolist())
+    todo = [pid for pid in dict.fromkeys(photo_ids) if pid not in done]
+    added = 0
+    for start in range(0, len(todo), batch):
+        if cancel is not None and cancel():
+            break
+        group: list[tuple[int, Any]] = []
+        for pid in todo[start : start + batch]:
+            stored = catalog.photo(pid)
+            if stored is None:
+                continue
+            try:
+                group.append((pid, load_photo(Path(stored.path), target=DECODE_SIDE)))
+            except (PhotoError, OSError):
+                continue
+        if not group:
+            continue
+        vectors = cloth.describe_many([img for _, img in group])
+        with catalog.transaction():
+            for (pid, _), vec in zip(group, vectors, strict=True):
+                catalog.put_embeddings(pid, model_sha, None, cloth=vec)
+                added += 1
+    return added
 
 
 def run_import(

@@ -14,7 +14,7 @@ train_cli: Any = importlib.import_module("saree_app.train.cli")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the three subcommands."""
+    """Add the model life-cycle subcommands."""
     p = sub.add_parser(
         "train",
         help="train a model on rendered or curator photos and export it (needs the train extra)",
@@ -36,6 +36,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     train_cli.add_export_args(p)
     p.set_defaults(func=_export)
+    p = sub.add_parser(
+        "export-cloth-features",
+        help="write the cloth-features model teaching compares photos with (needs the train "
+        "extra; nothing is trained)",
+        description="Exports the frozen ImageNet EfficientNet-Lite0 trunk, pooled, as "
+        "cloth-features.onnx + cloth-features.json.",
+    )
+    p.add_argument("--out", default="models", help="folder to write into (default: models)")
+    p.set_defaults(func=_export_cloth)
 
 
 def _argv() -> list[str]:
@@ -72,3 +81,14 @@ def _export(args: argparse.Namespace) -> int:
     args.argv = _argv()
     status: int = train_cli.run_export(args)
     return status
+
+
+def _export_cloth(args: argparse.Namespace) -> int:
+    if not _needs_torch("export-cloth-features"):
+        return 2
+    from pathlib import Path
+
+    cloth: Any = importlib.import_module("saree_app.train.cloth")
+    path = cloth.export_cloth_features(Path(args.out))
+    print(f"wrote {path} and {path.with_suffix('.json')}")
+    return 0

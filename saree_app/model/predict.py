@@ -26,6 +26,7 @@ from saree_app.imaging import (
     shown,
     unletterbox,
 )
+from saree_app.model.cloth import DECODE_SIDE, ClothFeatures
 from saree_app.model.manifest import PARTS, ModelError, ModelManifest
 from saree_app.model.openset import (
     OpenSetRule,
@@ -120,6 +121,9 @@ class Prediction:
     letterbox: Letterbox | None = field(default=None, repr=False)
     labels: tuple[str, ...] = field(default=(), repr=False)
     photo: Image.Image | None = field(default=None, repr=False, compare=False)
+    # How the cloth looks to the ImageNet trunk (model/cloth.py), what teaching compares;
+    # None when the cloth-features model is not installed.
+    cloth_embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
     _cache: dict[Any, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     # ---- maps at photo resolution
@@ -426,6 +430,7 @@ class Predictor:
         load_graph: bool = True,
         decode_workers: int | None = None,
         spin: bool = False,
+        cloth: ClothFeatures | bool = True,
     ) -> None:
         path = Path(model) if model is not None else default_model_path()
         if model is None and not path.exists():
@@ -451,6 +456,17 @@ class Predictor:
         self._prototypes = normalised_prototypes(self.manifest.prototypes)
         self._labels = self.manifest.labels
         self._decode_workers = decode_workers or min(4, os.cpu_count() or 2)
+        # The cloth features teaching compares (True: the installed ones, if any). A broken
+        # install costs teaching its better features, not the answers: said, not raised.
+        self.cloth: ClothFeatures | None = None
+        self.cloth_message: str | None = None
+        if isinstance(cloth, ClothFeatures):
+            self.cloth = cloth
+        elif cloth:
+            try:
+                self.cloth = ClothFeatures.shipped()
+            except ModelError as exc:
+                self.cloth_message = str(exc)
 
     # ---- labels
     def label(self, term: str) -> str:
@@ -477,7 +493,9 @@ class Predictor:
             else:
                 label = shown(name or photo)
                 data = self._read(Path(photo), label)
-            img = load_photo(data, target=prep.size, name=label)
+            # The cloth features look at tiles of the photo: decode it large enough for them.
+            target = max(prep.size, DECODE_SIDE) if self.cloth is not None else prep.size
+            img = load_photo(data, target=target, name=label)
             size = _original_size(data, img.size)
         array, box = preprocess(img, prep)
         return _Loaded(label, array, box, img, size)
@@ -499,7 +517,8 @@ class Predictor:
         """One photo -> Prediction; raises PhotoError for a file that is not a usable photo."""
         loaded = self._load(photo, name)
         out = self.session.run(loaded.array[None])
-        return self._build(loaded, out, 0, metadata, fewshot)
+        cloth = self.cloth.describe(loaded.photo) if self.cloth is not None else None
+        return self._build(loaded, out, 0, metadata, fewshot, cloth=cloth)
 
     def predict_many(
         self,
@@ -546,8 +565,14 @@ class Predictor:
                 results: dict[int, Prediction] = {}
                 if good:
                     out = self.session.run(np.stack([ld.array for _, ld in good]))
+                    cloth = (
+                        self.cloth.describe_many([ld.photo for _, ld in good])
+                        if self.cloth is not None
+                        else None
+                    )
                     for row, (i, ld) in enumerate(good):
-                        results[i] = self._build(ld, out, row, metadata, None)
+                        vec = cloth[row] if cloth is not None else None
+                        results[i] = self._build(ld, out, row, metadata, None, cloth=vec)
                 for i, (p, item) in enumerate(group):
                     if isinstance(item, PhotoError):
                         yield p, item
@@ -561,6 +586,8 @@ class Predictor:
         row: int,
         metadata: CuratorMetadata | None,
         fewshot: Mapping[str, float] | None,
+        *,
+        cloth: np.ndarray | None = None,
     ) -> Prediction:
         labels = self._labels
         probs = _softmax(out["logits"][row].astype(np.float64), axis=0)
@@ -634,6 +661,7 @@ class Predictor:
             letterbox=box,
             labels=labels,
             photo=loaded.photo,
+            cloth_embedding=cloth,
         )
 
     @staticmethod

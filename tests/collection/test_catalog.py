@@ -266,3 +266,31 @@ def test_embedding_side_file_is_used_while_current(
             side.write_bytes(damaged)
             cat._cache.clear()
             assert cat.embeddings(SHA, "pallu")[0].tolist() == [1, 2, 3, 4]
+
+
+def test_version_2_file_gains_cloth_features_and_keeps_its_embeddings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "v2.saree"
+    monkeypatch.setattr(catalog_mod, "MIGRATIONS", catalog_mod.MIGRATIONS[:2])
+    monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", 2)
+    with Catalog(path) as cat:
+        for i in range(3):
+            _record(cat, i)
+        with pytest.raises(sqlite3.IntegrityError):  # the old CHECK knows no cloth
+            cat.put_embeddings(1, SHA, None, cloth=np.ones(5, np.float32))
+        before = cat.embeddings(SHA, "border")[1].copy()
+    monkeypatch.undo()
+    with Catalog(path) as cat:
+        assert cat.schema_version == catalog_mod.SCHEMA_VERSION >= 3
+        ids, border = cat.embeddings(SHA, "border")
+        assert ids.tolist() == [1, 2, 3] and np.array_equal(border, before)
+        generation = cat._generation()
+        cat.put_embeddings(2, SHA, None, cloth=np.arange(5, dtype=np.float32))
+        assert cat._generation() == generation + 1  # the triggers came back with the table
+        ids, cloth = cat.embeddings(SHA, "cloth")
+        assert ids.tolist() == [2] and cloth[0].tolist() == [0, 1, 2, 3, 4]
+        assert cat.embedding(2, SHA, "cloth") is not None
+        assert cat.integrity_problems() == []
+        with pytest.raises(CatalogError, match="part must be one of"):
+            cat.embeddings(SHA, "sleeve")

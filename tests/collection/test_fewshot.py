@@ -254,3 +254,94 @@ def test_too_few_confirmed_photos_use_the_default_and_say_so(tmp_path: Path) -> 
         fs = FewShot.from_catalog(cat, SHA, graph=_graph())
         assert fs.weight == DEFAULT_WEIGHT
         assert fs.reliability is not None and not fs.reliability.fitted
+
+
+# ---- cloth features: what teaching compares when every photo has them --------------------
+
+
+def _cloth_catalogue(tmp_path: Path, rng: np.random.Generator, *, cloth: bool = True) -> Any:
+    """12 photos: the model's embeddings say nothing, the cloth features tell the two apart."""
+    cat = Catalog(tmp_path / "c.saree")
+    centres = {"Kanchipuram": rng.normal(size=DIM), "Kotpad": rng.normal(size=DIM)}
+    truth = {}
+    for i in range(12):
+        t = "Kanchipuram" if i % 2 == 0 else "Kotpad"
+        noise = rng.normal(size=DIM)
+        pid = cat.record(
+            NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
+            SHA,
+            {"visual": [["Kanchipuram", 0.9], ["Banarasi", 0.1]], "attributes": []},
+            top_tradition="Kanchipuram",
+            top_probability=0.9,
+            uncertain=False,
+            embedding=noise.astype(np.float32),
+            part_embeddings=np.stack([noise, noise, noise]).astype(np.float32),
+            cloth_embedding=(centres[t] + 0.2 * rng.normal(size=DIM)).astype(np.float32)
+            if cloth
+            else None,
+        )
+        truth[pid] = t
+    return cat, truth
+
+
+def test_teaching_compares_cloth_features_when_every_photo_has_them(tmp_path: Path) -> None:
+    from saree_app.collection.fewshot import CLOTH_PARTS, DEFAULT_PARTS, teaching_parts
+
+    cat, truth = _cloth_catalogue(tmp_path, np.random.default_rng(7))
+    graph = _graph()
+    with cat:
+        assert teaching_parts(cat, SHA) == CLOTH_PARTS
+        _confirm(cat, truth, 3)
+        fs = FewShot.from_catalog(cat, SHA, graph=graph)
+        assert fs.parts == CLOTH_PARTS
+        assert fs.reliability is not None and fs.reliability.right == 6
+        apply_to_catalog(cat, graph)
+        preds = cat.predictions(SHA)
+        rest = [pid for pid in truth if cat.label(pid) is None]
+        assert all(preds[pid].top_tradition == truth[pid] for pid in rest)
+    # The same photos without cloth features teach from the (uninformative) embeddings.
+    other = tmp_path / "other"
+    other.mkdir()
+    cat, truth = _cloth_catalogue(other, np.random.default_rng(7), cloth=False)
+    with cat:
+        assert teaching_parts(cat, SHA) == DEFAULT_PARTS
+        _confirm(cat, truth, 3)
+        apply_to_catalog(cat, graph)
+        preds = cat.predictions(SHA)
+        rest = [pid for pid in truth if cat.label(pid) is None]
+        assert sum(preds[pid].top_tradition == truth[pid] for pid in rest) < len(rest)
+
+
+def test_a_confirmed_photo_without_cloth_features_keeps_the_model_embeddings(
+    tmp_path: Path,
+) -> None:
+    from saree_app.collection.fewshot import CLOTH_PARTS, DEFAULT_PARTS, teaching_parts
+
+    cat, _ = _cloth_catalogue(tmp_path, np.random.default_rng(8))
+    with cat:
+        v = np.ones(DIM, np.float32)
+        late = cat.record(
+            NewPhoto("/p/late.jpg", "f" * 64, 10),
+            SHA,
+            {"visual": [["Kanchipuram", 0.9]], "attributes": []},
+            top_tradition="Kanchipuram",
+            top_probability=0.9,
+            uncertain=False,
+            embedding=v,
+            part_embeddings=np.stack([v, v, v]),
+        )
+        # One photo in thirteen without them (its file gone, say) holds nothing back...
+        assert teaching_parts(cat, SHA) == CLOTH_PARTS
+        # ...but a confirmed one must be compared like with like.
+        cat.set_label(late, tradition="Kanchipuram")
+        assert teaching_parts(cat, SHA) == DEFAULT_PARTS
+
+
+def test_a_prediction_without_cloth_features_keeps_its_answer() -> None:
+    from types import SimpleNamespace
+
+    fs = FewShot({"Ilkal": [np.ones(DIM)]}, parts=("cloth",))
+    pred = SimpleNamespace(embedding=np.ones(DIM), part_embeddings=None, cloth_embedding=None)
+    assert not fs.can_score(pred)
+    assert refuse(pred, graph=None, fewshot=fs) is pred
+    assert fs.similarities(np.zeros(DIM), None, np.ones(DIM))["Ilkal"] > 0.99

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from collection_fakes import FakePredictor, make_folder, write_photo
 from PIL import Image
@@ -260,6 +261,42 @@ def test_a_file_name_that_is_not_utf8_is_imported_and_opens_again(tmp_path: Path
         assert [(s.path, s.reason) for s in last.skipped] == [
             (str(folder / "bad\\xe9.jpg"), "the file is empty (0 bytes)")
         ]
+
+
+class _FakeCloth:
+    """Cloth features from the photo's mean colour (what matters here is when they are made)."""
+
+    vector_dim = 3
+
+    def __init__(self) -> None:
+        self.described = 0
+
+    def describe_many(self, photos: list[Image.Image]) -> np.ndarray:
+        self.described += len(photos)
+        return np.stack([np.asarray(p, np.float32).mean(axis=(0, 1)) for p in photos])
+
+
+def test_importing_again_gives_older_photos_their_cloth_features(tmp_path: Path) -> None:
+    from saree_app.collection.fewshot import DEFAULT_PARTS, teaching_parts
+
+    make_folder(tmp_path / "p", 6)
+    fake = FakePredictor()
+    with Catalog(tmp_path / "c.saree") as cat:
+        run_import(cat, tmp_path / "p", fake)  # made before cloth features existed
+        sha = fake.manifest.sha256
+        assert cat.embeddings(sha, "cloth")[0].size == 0
+        assert teaching_parts(cat, sha) == DEFAULT_PARTS
+        fake.cloth = _FakeCloth()  # type: ignore[attr-defined]
+        (tmp_path / "p" / "Banarasi" / "001.jpg").unlink()  # gone since: keeps its answer
+        last = run_import(cat, tmp_path / "p", fake)
+        assert last.already == 5 and last.added == 0
+        ids, vectors = cat.embeddings(sha, "cloth")
+        assert len(ids) == 5 and fake.cloth.described == 5  # type: ignore[attr-defined]
+        assert vectors.shape == (5, 3)
+        assert cat.count() == 6
+        run_import(cat, tmp_path / "p", fake)
+        assert fake.cloth.described == 5  # type: ignore[attr-defined]  # nothing twice
+        assert teaching_parts(cat, sha) == DEFAULT_PARTS  # one photo still lacks them
 
 
 def test_pipes_and_looping_links_are_reported_not_read(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ ATTRIBUTES = ("TempleBorder", "Peacock", "Ikat", "ZariBrocade")
 @pytest.fixture(scope="module")
 def predictor(tiny_model: Path) -> Predictor:
     # No graph: these tests are about the model side; the graph-fused answer is tested below.
-    return Predictor(tiny_model, threads=1, load_graph=False)
+    return Predictor(tiny_model, threads=1, load_graph=False, cloth=False)
 
 
 def test_prediction_structure(predictor: Predictor) -> None:

@@ -26,6 +26,7 @@ from saree_app.collection.importer import import_files
 # Which embeddings the plain nearest-prototype reference is tried on (the app's own choice is
 # fewshot.DEFAULT_PARTS); the best of them is the reference the taught answer must beat.
 REFERENCE_FEATURES: dict[str, tuple[str, ...]] = {
+    "cloth": ("cloth",),
     "whole": ("whole",),
     "border": ("border",),
     "pallu": ("pallu",),

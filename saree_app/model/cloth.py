@@ -1,0 +1,154 @@
+"""Cloth features: how a photo's cloth looks to a general-purpose ImageNet network.
+
+Teaching compares these, not the shipped model's own embeddings: the shipped heads learned
+traditions from rendered sarees, and on real photographs the frozen ImageNet trunk beneath them
+tells traditions apart better from a few confirmed examples (`saree bench real`; the figures
+are in models/MODEL_CARD.md). A photo is described twice and the two halves concatenated,
+each unit length: the whole picture, and the mean over a 3 x 3 grid of tiles from its central
+80%, so weave and motif are seen close up rather than shrunk away with the rest of the photo.
+
+The model is made by `saree export-cloth-features` (saree_app/train/cloth.py); this side needs
+only onnxruntime. Without the file the app teaches from its own embeddings, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from saree_app.model.manifest import ModelError, sha256_of
+
+FORMAT = "cloth-features/1"
+ONNX_NAME = "cloth-features.onnx"
+MANIFEST_NAME = "cloth-features.json"
+TILES = 3  # tiles per side
+TILE_MARGIN = 0.1  # each edge left out of the tiles: the frame, wall or floor is mostly there
+# Photos are decoded with at least this shorter side when cloth features are wanted, so a
+# tile (a third of 80% of the photo) reaches the network at about its own 224-pixel input
+# instead of being blown up from a thumbnail.
+DECODE_SIDE = 672
+
+
+def default_path() -> Path:
+    """models/cloth-features.json, beside the shipped model."""
+    from saree_app.paths import models_dir
+
+    return models_dir() / MANIFEST_NAME
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
+
+
+class ClothFeatures:
+    """One onnxruntime session of the cloth-features model, checksum verified."""
+
+    def __init__(self, manifest_path: Path | str | None = None, threads: int | None = None):
+        path = Path(manifest_path) if manifest_path is not None else default_path()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ModelError(path, "the cloth-features model is missing") from exc
+        except (OSError, ValueError) as exc:
+            raise ModelError(path, f"cannot be read ({exc})") from exc
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+            raise ModelError(path, f'not a cloth-features description (format "{FORMAT}")')
+        try:
+            onnx_path = path.with_name(str(raw["onnx"]))
+            self.size = int(raw["input"]["size"])
+            self.mean = np.asarray(raw["input"]["mean"], np.float32).reshape(1, 1, 3)
+            self.std = np.asarray(raw["input"]["std"], np.float32).reshape(1, 1, 3)
+            self.dim = int(raw["output"]["dim"])
+            self.tiles = int(raw.get("tiles", TILES))
+            self.margin = float(raw.get("tile_margin", TILE_MARGIN))
+            want = str(raw["sha256"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(path, f"the description is incomplete ({exc})") from exc
+        if not onnx_path.is_file():
+            raise ModelError(onnx_path, "the cloth-features model file is missing")
+        self.sha256 = sha256_of(onnx_path)
+        if self.sha256 != want:
+            raise ModelError(
+                onnx_path, "the file does not match its description (checksum differs)"
+            )
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.inter_op_num_threads = 1
+        if threads:
+            opts.intra_op_num_threads = threads
+        # No spinning: the decode threads need the cores between runs (as the main model).
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(onnx_path), opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(onnx_path, f"onnxruntime cannot load the model ({exc})") from exc
+        self._input = self._session.get_inputs()[0].name
+        self._lock = threading.Lock()
+        self.path = path
+
+    @classmethod
+    def shipped(cls) -> ClothFeatures | None:
+        """The model in models/, or None when it is not installed (teaching then uses the
+        shipped model's own embeddings)."""
+        path = default_path()
+        if not path.is_file():
+            return None
+        return cls(path)
+
+    @property
+    def vector_dim(self) -> int:
+        """Length of one photo's description (whole picture + tiles)."""
+        return 2 * self.dim
+
+    def crops(self, photo: Image.Image) -> list[Image.Image]:
+        """The whole picture, then the tiles row by row."""
+        img = photo if photo.mode == "RGB" else photo.convert("RGB")
+        w, h = img.size
+        m = self.margin
+        x0, y0, x1, y1 = w * m, h * m, w * (1 - m), h * (1 - m)
+        out = [img]
+        n = self.tiles
+        for i in range(n):
+            for j in range(n):
+                box = (
+                    int(x0 + (x1 - x0) * j / n),
+                    int(y0 + (y1 - y0) * i / n),
+                    max(int(x0 + (x1 - x0) * (j + 1) / n), int(x0 + (x1 - x0) * j / n) + 1),
+                    max(int(y0 + (y1 - y0) * (i + 1) / n), int(y0 + (y1 - y0) * i / n) + 1),
+                )
+                out.append(img.crop(box))
+        return out
+
+    def _array(self, crop: Image.Image) -> np.ndarray:
+        small = crop.resize((self.size, self.size), Image.Resampling.BILINEAR)
+        a = (np.asarray(small, np.float32) / 255.0 - self.mean) / self.std
+        return a.transpose(2, 0, 1)
+
+    def describe_many(self, photos: Sequence[Image.Image]) -> np.ndarray:
+        """(N, vector_dim) float32: per photo, [whole picture | mean of tiles], each unit
+        length."""
+        if not photos:
+            return np.zeros((0, self.vector_dim), np.float32)
+        per = 1 + self.tiles * self.tiles
+        batch = np.stack([self._array(c) for p in photos for c in self.crops(p)])
+        with self._lock:  # one run at a time: the session's threads already use the cores
+            feats = self._session.run(None, {self._input: batch})[0].astype(np.float32)
+        feats = feats.reshape(len(photos), per, -1)
+        whole = _unit(feats[:, 0])
+        tiles = _unit(feats[:, 1:].mean(axis=1))
+        return np.concatenate([whole, tiles], axis=1).astype(np.float32)
+
+    def describe(self, photo: Image.Image) -> np.ndarray:
+        """One photo's description (see describe_many)."""
+        return self.describe_many([photo])[0]

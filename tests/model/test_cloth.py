@@ -1,0 +1,120 @@
+"""Cloth features: the shipped ImageNet trunk model, its checks, and the Predictor's use of it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from tiny_onnx import photo
+
+from saree_app.model.cloth import ClothFeatures, default_path
+from saree_app.model.manifest import ModelError
+from saree_app.model.predict import Predictor
+
+
+@pytest.fixture(scope="module")
+def cloth() -> ClothFeatures:
+    return ClothFeatures(default_path(), threads=1)
+
+
+def _stripes(period: int, colours: tuple[tuple[int, int, int], ...], seed: int) -> Image.Image:
+    """A woven-looking cloth: stripes of a period, with a little noise and a random shift."""
+    rng = np.random.default_rng(seed)
+    h, w = 300, 400
+    x = (np.arange(w) + rng.integers(0, period)) // (period // len(colours)) % len(colours)
+    arr = np.asarray(colours, np.float32)[x][None].repeat(h, axis=0)
+    arr += rng.normal(0, 12, arr.shape)
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def _checks(cell: int, seed: int) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:300, 0:400]
+    on = ((yy // cell + xx // cell) % 2).astype(bool)
+    arr = np.where(on[..., None], [200, 30, 40], [240, 200, 60]).astype(np.float32)
+    arr += rng.normal(0, 12, arr.shape)
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+
+
+def test_a_photo_is_described_whole_and_close_up(cloth: ClothFeatures) -> None:
+    vec = cloth.describe(photo(200, 150))
+    assert vec.shape == (cloth.vector_dim,) == (2 * cloth.dim,)
+    assert vec.dtype == np.float32
+    # Two halves, each unit length: the whole picture and the mean of its tiles.
+    assert np.linalg.norm(vec[: cloth.dim]) == pytest.approx(1.0, abs=1e-5)
+    assert np.linalg.norm(vec[cloth.dim :]) == pytest.approx(1.0, abs=1e-5)
+    assert len(cloth.crops(photo(200, 150))) == 1 + cloth.tiles**2
+    again = cloth.describe_many([photo(200, 150), photo(90, 300, seed=2)])
+    assert np.allclose(again[0], vec, atol=1e-5)
+    assert not np.allclose(again[1], vec, atol=1e-2)
+    assert cloth.describe_many([]).shape == (0, cloth.vector_dim)
+
+
+def test_the_same_cloth_looks_alike_and_another_does_not(cloth: ClothFeatures) -> None:
+    """ImageNet features tell a striped cloth from a checked one across shifts and noise."""
+    stripes = cloth.describe_many(
+        [_stripes(24, ((30, 60, 160), (230, 220, 200)), s) for s in range(3)]
+    )
+    checks = cloth.describe_many([_checks(20, s) for s in range(3)])
+    same = min(float(stripes[0] @ stripes[i]) for i in (1, 2))
+    same = min(same, *(float(checks[0] @ checks[i]) for i in (1, 2)))
+    across = max(float(a @ b) for a in stripes for b in checks)
+    assert same > across
+
+
+def _copy(tmp_path: Path) -> Path:
+    for name in ("cloth-features.json", "cloth-features.onnx"):
+        shutil.copy(default_path().with_name(name), tmp_path / name)
+    return tmp_path / "cloth-features.json"
+
+
+def test_a_changed_or_missing_model_file_is_refused(tmp_path: Path) -> None:
+    manifest = _copy(tmp_path)
+    with (tmp_path / "cloth-features.onnx").open("ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ModelError, match="does not match its description"):
+        ClothFeatures(manifest)
+    (tmp_path / "cloth-features.onnx").unlink()
+    with pytest.raises(ModelError, match="model file is missing"):
+        ClothFeatures(manifest)
+    with pytest.raises(ModelError, match="cloth-features model is missing"):
+        ClothFeatures(tmp_path / "nothing.json")
+    bad = json.loads(manifest.read_text(encoding="utf-8"))
+    bad["format"] = "saree-model/1"
+    manifest.write_text(json.dumps(bad), encoding="utf-8")
+    with pytest.raises(ModelError, match="not a cloth-features description"):
+        ClothFeatures(manifest)
+
+
+def test_predictions_carry_cloth_features(
+    tiny_model: Path, cloth: ClothFeatures, tmp_path: Path
+) -> None:
+    with_cloth = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth)
+    one = with_cloth.predict(photo(240, 180))
+    assert one.cloth_embedding is not None and one.cloth_embedding.shape == (cloth.vector_dim,)
+    # The decoded photo the cloth is read from is the same in a batch as alone.
+    photo(240, 180).save(tmp_path / "p.png")
+    ((_, many),) = list(with_cloth.predict_many([tmp_path / "p.png"]))
+    assert not isinstance(many, Exception) and many.cloth_embedding is not None
+    assert np.allclose(many.cloth_embedding, one.cloth_embedding, atol=1e-4)
+    without = Predictor(tiny_model, threads=1, load_graph=False, cloth=False)
+    assert without.cloth is None
+    assert without.predict(photo(240, 180)).cloth_embedding is None
+
+
+def test_a_broken_cloth_model_is_said_not_raised(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saree_app.model import cloth as cloth_mod
+
+    manifest = _copy(tmp_path)
+    (tmp_path / "cloth-features.onnx").write_bytes(b"not a model")
+    monkeypatch.setattr(cloth_mod, "default_path", lambda: manifest)
+    pred = Predictor(tiny_model, threads=1, load_graph=False)
+    assert pred.cloth is None
+    assert pred.cloth_message and "does not match its description" in pred.cloth_message
+    assert pred.predict(photo(100, 80)).visual  # the answers do not depend on it
