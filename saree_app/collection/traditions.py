@@ -1,0 +1,99 @@
+"""Traditions a curator adds that the knowledge graph does not know, kept beside the catalogue.
+
+A label is free text, so a photo can be confirmed as any name and teaching learns it from
+those photos. What the catalogue has no column for (the state and region a new tradition comes
+from, and the known tradition it resembles) lives in a small JSON file next to the catalogue:
+`collection.saree` -> `collection.saree.traditions.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+class TraditionsError(Exception):
+    """The curator's traditions cannot be read or saved, in plain words."""
+
+
+@dataclass(frozen=True)
+class CuratorTradition:
+    """One tradition a curator added. `name` is also what photos are labelled with."""
+
+    name: str
+    state: str = ""
+    region: str = ""
+    like: str | None = None  # a tradition of the knowledge graph it resembles (its id)
+
+
+def traditions_file(catalog_path: Path) -> Path:
+    return catalog_path.with_name(catalog_path.name + ".traditions.json")
+
+
+def clean_name(text: str) -> str:
+    """What a typed name is stored as: inner runs of spaces made one, ends trimmed."""
+    return " ".join(text.split())
+
+
+def load_traditions(catalog_path: Path) -> list[CuratorTradition]:
+    """The traditions a curator added to this catalogue, in the order they were added."""
+    path = traditions_file(catalog_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise TraditionsError(f"{path.name} cannot be read: {exc.strerror or exc}") from exc
+    try:
+        rows = json.loads(text)
+        if not isinstance(rows, list):
+            raise TypeError("not a list")
+        out = []
+        for row in rows:
+            like = row.get("like") or None
+            out.append(
+                CuratorTradition(
+                    name=clean_name(str(row["name"])),
+                    state=str(row.get("state") or ""),
+                    region=str(row.get("region") or ""),
+                    like=str(like) if like else None,
+                )
+            )
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise TraditionsError(
+            f"{path.name} is damaged ({exc}); the traditions you added cannot be shown. "
+            "Photos labelled with them keep their labels."
+        ) from exc
+    return [t for t in out if t.name]
+
+
+def add_tradition(catalog_path: Path, tradition: CuratorTradition) -> list[CuratorTradition]:
+    """Store one more tradition (replacing one of the same name, whatever its case); returns
+    them all."""
+    name = clean_name(tradition.name)
+    if not name:
+        raise TraditionsError("A tradition needs a name.")
+    new = CuratorTradition(
+        name=name,
+        state=tradition.state.strip(),
+        region=tradition.region.strip(),
+        like=tradition.like or None,
+    )
+    rows = [t for t in load_traditions(catalog_path) if t.name.casefold() != name.casefold()]
+    rows.append(new)
+    path = traditions_file(catalog_path)
+    # Written beside and renamed over: a crash mid-write leaves the old file whole. A plain
+    # open (not mkstemp) so the file's mode follows the umask like the catalogue's.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(
+            json.dumps([asdict(t) for t in rows], ensure_ascii=False, indent=1) + "\n",
+            encoding="utf-8",
+        )
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise TraditionsError(f"{path.name} cannot be saved: {exc.strerror or exc}") from exc
+    return rows
