@@ -169,6 +169,17 @@ class CollectionModel(QAbstractListModel):
             idx = self.index(row)
             emit(self.dataChanged, idx, idx)
 
+    def update_items(self, items: Sequence[Item]) -> list[Item]:
+        """Refresh those of `items` that differ from what is shown (after a re-rank); returns
+        them. Filters are not re-applied: a photo does not vanish under the curator's eyes."""
+        changed = []
+        for item in items:
+            i = self._position(item.id)
+            if i is not None and self._items[i] != item:
+                self.update_item(item)
+                changed.append(item)
+        return changed
+
     def set_filter(self, flt: Filter) -> None:
         if flt != self._filter:
             self._filter = flt
@@ -407,7 +418,8 @@ class CollectionView(QListView):
         self.setBatchSize(2000)
         self.setGridSize(CELL)
         self.setMovement(QListView.Movement.Static)
-        self.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        # Shift- and Ctrl-click select several photos, to confirm them together.
+        self.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(24)
         self.setItemDelegate(ThumbDelegate(self))

@@ -31,6 +31,8 @@ SHORTCUTS = (
     ("C", "Confirm the top answer"),
     ("Shift+C  or  Ctrl+Enter", "Confirm the top answer and go to the next photo"),
     ("R", "Correct: search the list of traditions"),
+    ("Ctrl+Shift+C", "Confirm every selected photo (Shift- or Ctrl-click to select)"),
+    ("Ctrl+Z", "Undo the last confirmation or correction"),
     ("F", "Fit the photo to the window"),
     ("O", "Show or hide the part overlay"),
     ("H", "Show or hide the heatmap"),

@@ -17,6 +17,13 @@ from urllib.parse import quote
 
 import platformdirs
 
+from saree_app.collection.traditions import (
+    CuratorTradition,
+    TraditionsError,
+    add_tradition,
+    clean_name,
+    load_traditions,
+)
 from saree_app.gui.analysis import pretty
 from saree_app.gui.items import Item
 
@@ -39,6 +46,61 @@ ORDER BY p.id
 def default_collection() -> Path:
     """Where a new curator's catalogue lives until they choose another file."""
     return platformdirs.user_data_path("saree-app", appauthor=False) / "collection.saree"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One labelling decision, and each touched photo's label before it (to undo it)."""
+
+    text: str  # what the Undo menu item names: "Undo " + text
+    before: tuple[tuple[int, Any], ...]  # (photo id, its catalogue Label or None)
+
+
+@dataclass(frozen=True)
+class Teaching:
+    """What the curator's confirmed photos teach, as the teaching panel shows it."""
+
+    rows: tuple[tuple[str, int, bool], ...]  # (tradition, confirmed photos, counts in ranking)
+    reliability: str  # "right on 41 of 45 of your confirmed photos when each is left out…"
+    measured: bool  # False until there are enough confirmed photos to check teaching on
+    examples: int  # confirmed photos teaching, all traditions together
+
+
+@dataclass(frozen=True)
+class RerankProgress:
+    examples: int  # confirmed photos teaching
+    done: int  # answers written back so far
+    total: int  # answers the current model has in the catalogue
+
+
+@dataclass(frozen=True)
+class RerankResult:
+    teaching: Teaching
+    reranked: int
+    changed: int  # answers whose top tradition changed
+    items: tuple[Item, ...]  # the re-ranked photos as the browser shows them now
+
+
+class _Counting:
+    """The catalogue as `apply_to_catalog` sees it, with every answer it writes back counted.
+
+    apply_to_catalog reports nothing while it runs; counting its writes gives the status bar
+    a real count (and a point to stop at) without changing the core.
+    """
+
+    def __init__(
+        self, catalog: Any, check: Callable[[], None], wrote: Callable[[int], None]
+    ) -> None:
+        self._catalog, self._check, self._wrote = catalog, check, wrote
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
+
+    def put_prediction(self, photo_id: int, *args: Any, **kwargs: Any) -> Any:
+        self._check()
+        out = self._catalog.put_prediction(photo_id, *args, **kwargs)
+        self._wrote(int(photo_id))
+        return out
 
 
 @dataclass(frozen=True)
@@ -74,6 +136,13 @@ class Library:
         self.graph: Any = None
         self.graph_problem: str | None = "The knowledge graph is still loading."
         self._labels: dict[str, str] = {}
+        # Traditions the curator added; a damaged side file must not keep the collection shut.
+        self.added: list[CuratorTradition] = []
+        self.added_problem: str | None = None
+        try:
+            self.added = load_traditions(collection)
+        except TraditionsError as exc:
+            self.added_problem = str(exc)
 
     def close(self) -> None:
         self.catalog.close()
@@ -123,6 +192,8 @@ class Library:
         hit = self._labels.get(term)
         if hit is not None:
             return hit
+        if self.curator_tradition(term) is not None:
+            return term  # the curator's own name, as they wrote it (not split like an id)
         text = pretty(term)
         if self.graph is not None:
             with contextlib.suppress(KeyError, ValueError, AttributeError):
@@ -133,12 +204,58 @@ class Library:
         return text
 
     def traditions(self) -> list[str]:
-        """Every tradition a curator can choose: the graph's, else the model's."""
+        """Every tradition a curator can choose: the graph's (else the model's) and their own."""
+        known: list[str] = []
         if self.graph is not None:
-            return list(self.graph.traditions())
-        if self.predictor is not None:
-            return list(self.predictor.manifest.labels)
-        return []
+            known = list(self.graph.traditions())
+        elif self.predictor is not None:
+            known = list(self.predictor.manifest.labels)
+        return known + [t.name for t in self.added if t.name not in known]
+
+    def curator_tradition(self, name: str) -> CuratorTradition | None:
+        """The tradition the curator added under this name, if they did."""
+        return next((t for t in self.added if t.name == name), None)
+
+    def tradition_problem(self, name: str) -> str | None:
+        """What is wrong with a name for a new tradition, or None."""
+        name = clean_name(name)
+        if not name:
+            return "A tradition needs a name."
+        folded = name.casefold()
+        for t in self.traditions():
+            if self.curator_tradition(t) is not None:
+                continue  # the curator's own: adding it again edits its state and region
+            if folded in (t.casefold(), self.label(t).casefold()):
+                return f"{self.label(t)} is already in the list of traditions: choose it there."
+        return None
+
+    def add_tradition(
+        self, name: str, state: str = "", region: str = "", like: str | None = None
+    ) -> CuratorTradition:
+        """Add a tradition the app does not know (main thread); its name is its label.
+
+        Raises TraditionsError when the name is empty or a known tradition's."""
+        problem = self.tradition_problem(name)
+        if problem is not None:
+            raise TraditionsError(problem)
+        name = clean_name(name)
+        self.added = add_tradition(self.path, CuratorTradition(name, state, region, like))
+        self._labels.pop(name, None)
+        return next(t for t in self.added if t.name.casefold() == name.casefold())
+
+    def about(self, tradition: str) -> str:
+        """'added by you · Odisha, East India · resembles Sambalpuri' for a curator-made
+        tradition; '' for the app's own."""
+        t = self.curator_tradition(tradition)
+        if t is None:
+            return ""
+        parts = ["added by you"]
+        where = ", ".join(x for x in (t.state, t.region) if x)
+        if where:
+            parts.append(where)
+        if t.like:
+            parts.append(f"resembles {self.label(t.like)}")
+        return " · ".join(parts)
 
     def sources(self, tradition: str) -> list[tuple[str, str | None]]:
         """(title, address or None) of every source the graph cites for a tradition."""
@@ -220,23 +337,106 @@ class Library:
 
             sha = str(self.predictor.manifest.sha256)
             exclude = () if item_id is None else (item_id,)
-            fewshot = FewShot.from_catalog(self.catalog, sha, exclude=exclude)
+            fewshot = FewShot.from_catalog(self.catalog, sha, exclude=exclude, graph=self.graph)
         except Exception:  # few-shot is a refinement; without it the answer still stands
             return pred
         return refuse(pred, self.graph, fewshot)
 
-    def teaching(self) -> tuple[dict[str, tuple[int, bool]], int]:
-        """What the curator's confirmed photos teach: tradition -> (examples, active), and how
-        many examples a tradition needs before it counts (few-shot prototypes)."""
-        from saree_app.collection.fewshot import MIN_EXAMPLES, FewShot
+    def teaching_report(self, fewshot: Any = None) -> Teaching:
+        """The teaching panel's figures (fits teaching on the confirmed photos: worker)."""
+        from saree_app.collection.fewshot import FewShot
+
+        if fewshot is None:
+            sha = self.model_sha()
+            if sha is None:
+                return Teaching((), "not measured yet: no model is loaded", False, 0)
+            fewshot = FewShot.from_catalog(self.catalog, sha, graph=self.graph)
+        rows = [(str(t), int(n), bool(active)) for t, n, active in fewshot.summary()]
+        seen = {t for t, _, _ in rows}
+        rows += [(t.name, 0, False) for t in self.added if t.name not in seen]
+        rel = fewshot.reliability
+        if rel is None:
+            text, measured = "not measured yet", False
+        else:
+            text, measured = str(rel.text()), bool(rel.fitted)
+        return Teaching(tuple(rows), text, measured, sum(n for _, n, _ in rows))
+
+    def rerank(
+        self, check: Callable[[], None], report: Callable[[RerankProgress], None]
+    ) -> RerankResult:
+        """Teach from the confirmed photos and re-rank every stored answer (worker).
+
+        `check` raises to stop between two answers; `report` hears how far it got.
+        """
+        from saree_app.collection.catalog import Catalog
+        from saree_app.collection.fewshot import FewShot, apply_to_catalog
 
         sha = self.model_sha()
         if sha is None:
-            return {}, MIN_EXAMPLES
-        fewshot = FewShot.from_catalog(self.catalog, sha)
-        return {t: (n, active) for t, n, active in fewshot.summary()}, MIN_EXAMPLES
+            raise RuntimeError(self.model_problem or "No model is loaded.")
+        # Its own connection: the curator's next decision (main thread) does not queue behind
+        # the catalogue lock while hundreds of answers are written back.
+        catalog = Catalog(self.path, create=False)
+        written: list[int] = []
+        try:
+            fewshot = FewShot.from_catalog(catalog, sha, graph=self.graph)
+            teaching = self.teaching_report(fewshot)
+            total = self._count_answers(sha)
+            report(RerankProgress(teaching.examples, 0, total))
+            check()
+
+            def wrote(photo_id: int) -> None:
+                written.append(photo_id)
+                report(RerankProgress(teaching.examples, len(written), total))
+
+            counting = _Counting(catalog, check, wrote)
+            changed = apply_to_catalog(counting, self.graph, sha, fewshot=fewshot)  # type: ignore[arg-type]
+        finally:
+            catalog.close()
+        if len(written) <= 500:
+            items = self.items(written)
+        else:  # one listing beats hundreds of IN (...) queries
+            keep = set(written)
+            items = [it for it in self.items() if it.id in keep]
+        return RerankResult(teaching, len(written), int(changed), tuple(items))
+
+    def _count_answers(self, sha: str) -> int:
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, timeout=30)
+        try:
+            row = db.execute(
+                "SELECT count(*) FROM predictions WHERE model_sha256 = ?", (sha,)
+            ).fetchone()
+        finally:
+            db.close()
+        return int(row[0])
 
     # --- curator decisions (main thread)
+    def decide(self, changes: Sequence[tuple[int, str]], text: str) -> tuple[Decision, list[Item]]:
+        """Confirm each photo as its tradition, all together; returns the decision (to undo
+        it) and the photos as they are now."""
+        before = []
+        with self.catalog.transaction():
+            for item_id, tradition in changes:
+                before.append((int(item_id), self.catalog.label(item_id)))
+                self.catalog.set_label(item_id, tradition=tradition, certainty="confirmed")
+        return Decision(text, tuple(before)), self.items([i for i, _ in changes])
+
+    def undo(self, decision: Decision) -> list[Item]:
+        """Give every photo of a decision back the tradition and certainty it had before; a
+        note written since stays."""
+        with self.catalog.transaction():
+            for item_id, old in decision.before:
+                now_ = self.catalog.label(item_id)
+                self.catalog.set_label(
+                    item_id,
+                    tradition=old.tradition if old else None,
+                    certainty=old.certainty if old else None,
+                    note=now_.note if now_ else (old.note if old else None),
+                    keep=False,
+                )
+        return self.items([i for i, _ in decision.before])
+
     def confirm(self, item_id: int, tradition: str) -> Item | None:
         self.catalog.set_label(item_id, tradition=tradition, certainty="confirmed")
         return self.item(item_id)

@@ -47,10 +47,24 @@ from saree_app.gui.dialogs import (
 )
 from saree_app.gui.items import Filter, Item
 from saree_app.gui.knowledge_page import KnowledgePage
-from saree_app.gui.library import Library, default_collection
+from saree_app.gui.library import (
+    Decision,
+    Library,
+    RerankProgress,
+    RerankResult,
+    Teaching,
+    default_collection,
+)
 from saree_app.gui.photo_page import PhotoPage
 from saree_app.gui.similar import MODES
 from saree_app.gui.tasks import Cancel, TaskRunner
+from saree_app.gui.teaching import (
+    NewTraditionDialog,
+    Reranker,
+    TeachingDialog,
+    done_text,
+    progress_text,
+)
 from saree_app.gui.thumbs import ThumbnailLoader, ThumbnailStore
 from saree_app.imaging import PhotoError
 
@@ -96,6 +110,9 @@ class MainWindow(QMainWindow):
         self.lister = TaskRunner(self)
         self.finder = TaskRunner(self)
         self.teacher = TaskRunner(self)
+        self.reranker = Reranker(self)
+        self._undo: list[Decision] = []
+        self._teaching_dialog: TeachingDialog | None = None
         self.thumbs = ThumbnailLoader(thumbs, parent=self)
 
         self._build_ui()
@@ -195,6 +212,14 @@ class MainWindow(QMainWindow):
         for w in (self.progress_label, self.progress, self.cancel_button):
             sb.addPermanentWidget(w)
             w.hide()
+        # Teaching has its own line: it may run while an import shows its progress.
+        self.teach_label = QLabel("")
+        self.teach_label.setObjectName("teachingProgress")
+        self.teach_bar = ConfidenceBar(0.0)
+        self.teach_bar.setFixedWidth(120)
+        for w in (self.teach_label, self.teach_bar):
+            sb.addPermanentWidget(w)
+            w.hide()
 
     def _build_actions(self) -> None:
         def act(text: str, slot: Any, shortcut: Any = None, icon: str | None = None) -> QAction:
@@ -230,6 +255,15 @@ class MainWindow(QMainWindow):
             "Confirm and &next", self.confirm_and_next, ["Shift+C", "Ctrl+Return"]
         )
         self.act_correct = act("Co&rrect…", self.focus_correct, "R")
+        self.act_confirm_selected = act(
+            "Confirm &selected photos", self.confirm_selected, "Ctrl+Shift+C"
+        )
+        self.act_confirm_selected.setEnabled(False)
+        self.act_undo = act("&Undo", self.undo, QKeySequence.StandardKey.Undo, "undo")
+        self.act_undo.setEnabled(False)
+        self.act_undo.setIconText("Undo")  # the toolbar stays short; the menu says what
+        self.act_teaching = act("&Teaching…", self.show_teaching)
+        self.act_add_tradition = act("&Add a tradition…", self.add_tradition)
         self.act_fit = act("&Fit photo", self.photo.viewer.fit, "F")
         self.act_parts = act("Part &overlay", self.photo.overlays.parts.toggle, "O")
         self.act_heat = act("&Heatmap", self.photo.overlays.heat.toggle, "H")
@@ -254,6 +288,8 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_settings)
         m.addSeparator()
         m.addAction(self.act_quit)
+        m = mb.addMenu("&Edit")
+        m.addAction(self.act_undo)
         m = mb.addMenu("&Review")
         for a in (
             self.act_next,
@@ -261,8 +297,12 @@ class MainWindow(QMainWindow):
             self.act_confirm,
             self.act_confirm_next,
             self.act_correct,
+            self.act_confirm_selected,
         ):
             m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_teaching)
+        m.addAction(self.act_add_tradition)
         m = mb.addMenu("&View")
         for a in self.act_tab:
             m.addAction(a)
@@ -283,6 +323,7 @@ class MainWindow(QMainWindow):
         tb.addAction(self.act_prev)
         tb.addAction(self.act_next)
         tb.addAction(self.act_confirm)
+        tb.addAction(self.act_undo)
         tb.addSeparator()
         tb.addAction(self.act_model_card)
         self.addToolBar(tb)
@@ -291,6 +332,13 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.facets.filterChanged.connect(self._filter_changed)
         self.grid.selectionModel().currentChanged.connect(self._current_changed)
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.grid.addActions([self.act_confirm_selected, self.act_undo])
+        self.reranker.progressed.connect(self._rerank_progress)
+        self.reranker.finished.connect(self._rerank_done)
+        self.reranker.failed.connect(self._rerank_failed)
+        self.reranker.stopped.connect(lambda: self._set_teach_progress(None))
         self.grid.activated.connect(lambda _i: self.tabs.setCurrentIndex(TAB_PHOTO))
         self.grid.doubleClicked.connect(lambda _i: self.tabs.setCurrentIndex(TAB_PHOTO))
         self.empty_import.clicked.connect(self.choose_import_folder)
@@ -396,6 +444,7 @@ class MainWindow(QMainWindow):
             self.loader_jobs,
             self.finder,
             self.teacher,
+            self.reranker,
         ):
             runner.shutdown(10000)
 
@@ -424,6 +473,10 @@ class MainWindow(QMainWindow):
         if old is not None:
             old.close()
         self.library = lib
+        self.reranker.set_library(lib)
+        self._set_teach_progress(None)
+        self._undo.clear()
+        self._undo_changed()
         self.settings.setValue("collection", str(path))
         self.setWindowTitle(f"{path.stem} · Saree provenance")
         self._loaded.clear()
@@ -455,6 +508,8 @@ class MainWindow(QMainWindow):
         self.photo.answer.set_labeller(lib.label, lib.sources)
         self.photo.similar.set_labeller(lib.label)
         self.photo.curator.set_traditions(lib.traditions(), lib.label)
+        if lib.added_problem:
+            self.statusBar().showMessage(lib.added_problem, 15000)
         if lib.predictor is not None:
             self.knowledge.set_model_labels(lib.predictor.manifest.labels)
         self.knowledge.set_graph(lib.graph, lib.graph_problem, lib.label)
@@ -556,13 +611,19 @@ class MainWindow(QMainWindow):
             self.refresh_teaching()
 
     def refresh_teaching(self) -> None:
-        """Few-shot examples per tradition for the knowledge cards (reads embeddings: worker)."""
+        """What the confirmed photos teach, for the knowledge cards and the teaching panel
+        (reads embeddings and fits teaching: worker)."""
         lib = self.library
         if lib is None or lib.predictor is None:
             return
-        self.teacher.start(
-            lambda c: lib.teaching(), on_done=lambda r: self.knowledge.set_teaching(*r)
-        )
+        self.teacher.start(lambda c: lib.teaching_report(), on_done=self._teaching_ready)
+
+    def _teaching_ready(self, teaching: Teaching) -> None:
+        from saree_app.collection.fewshot import MIN_EXAMPLES
+
+        self.knowledge.set_teaching({t: (n, a) for t, n, a in teaching.rows}, MIN_EXAMPLES)
+        if self._teaching_dialog is not None:
+            self._teaching_dialog.set_teaching(teaching)
 
     def show_tradition_in_collection(self, tradition: str) -> None:
         if self._counts_timer.isActive():  # a decision just now may have added this facet
@@ -730,8 +791,199 @@ class MainWindow(QMainWindow):
         lib, item = self.library, self._current
         if lib is None or item is None:
             return
-        self._store(lib.confirm, item.id, tradition)
-        self.statusBar().showMessage(f"{item.name}: confirmed as {lib.label(tradition)}", 4000)
+        if self._decide([(item.id, tradition)], f"labelling {item.name} as {lib.label(tradition)}"):
+            self.statusBar().showMessage(f"{item.name}: confirmed as {lib.label(tradition)}", 4000)
+
+    def selected_items(self) -> list[Item]:
+        rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())
+        return [it for it in (self.model.item(r) for r in rows) if it is not None]
+
+    def _selection_changed(self) -> None:
+        n = len(self.grid.selectionModel().selectedIndexes())
+        self.act_confirm_selected.setEnabled(n > 0)
+        text = f"Confirm {n:,} selected" if n else "Confirm selected photos"
+        self.act_confirm_selected.setText(text)
+
+    def confirm_selected(self) -> bool:
+        """Confirm each selected photo as its current answer, after asking when there are
+        several; photos the curator already decided on stay as they are."""
+        lib = self.library
+        if lib is None:
+            return False
+        chosen = self.selected_items()
+        todo = [(it.id, it.predicted) for it in chosen if not it.confirmed and it.predicted]
+        if not todo:
+            self.statusBar().showMessage(
+                "Nothing to confirm: the selected photos are confirmed already or have no answer.",
+                5000,
+            )
+            return False
+        if len(todo) > 1:
+            counts: dict[str, int] = {}
+            for _, t in todo:
+                counts[t] = counts.get(t, 0) + 1
+            lines = ", ".join(
+                f"{n} as {lib.label(t)}" for t, n in sorted(counts.items(), key=lambda kv: -kv[1])
+            )
+            kept = len(chosen) - len(todo)
+            note = f"\n\n{kept} already confirmed or unanswered stay as they are." if kept else ""
+            answer = QMessageBox.question(
+                self,
+                f"Confirm {len(todo)} photos?",
+                f"Confirm each of the {len(todo)} selected photos as the answer shown under "
+                f"it?\n\n{lines}.{note}\n\nUndo (Ctrl+Z) takes it back.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        pairs = [(i, str(t)) for i, t in todo]
+        text = f"confirming {len(pairs)} photos" if len(pairs) > 1 else ""
+        if not text:
+            name = next(it.name for it in chosen if it.id == pairs[0][0])
+            text = f"labelling {name} as {lib.label(pairs[0][1])}"
+        if not self._decide(pairs, text):
+            return False
+        self.statusBar().showMessage(
+            f"Confirmed {len(pairs)} photo{'s' if len(pairs) != 1 else ''}.", 4000
+        )
+        return True
+
+    def _decide(self, changes: list[tuple[int, str]], text: str) -> bool:
+        """Store a labelling decision, remember it for Undo, and re-rank the rest."""
+        lib = self.library
+        if lib is None:
+            return False
+        result: list[Any] = []
+
+        def store() -> None:
+            decision, items = lib.decide(changes, text)
+            result.append(decision)
+            self._show_items(items)
+
+        self._store(store)
+        if not result:
+            return False
+        self._undo.append(result[0])
+        del self._undo[:-100]  # a morning's review; older decisions stay in the label history
+        self._undo_changed()
+        self.reranker.schedule()
+        return True
+
+    def undo(self) -> bool:
+        """Give the photos of the last decision back their previous labels; re-rank."""
+        lib = self.library
+        if lib is None or not self._undo:
+            return False
+        decision = self._undo[-1]
+        done: list[bool] = []
+
+        def store() -> None:
+            self._show_items(lib.undo(decision))
+            done.append(True)
+
+        self._store(store)
+        if not done:
+            return False
+        self._undo.pop()
+        self._undo_changed()
+        self.statusBar().showMessage(f"Undone: {decision.text}.", 5000)
+        self.reranker.schedule()
+        return True
+
+    def _undo_changed(self) -> None:
+        last = self._undo[-1] if self._undo else None
+        self.act_undo.setEnabled(last is not None)
+        text = f"&Undo {last.text}" if last else "&Undo"
+        self.act_undo.setText(text.replace("&", "&&").replace("&&Undo", "&Undo", 1))
+        self.act_undo.setIconText("Undo")
+        keys = self.act_undo.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self.act_undo.setToolTip(f"Undo {last.text} ({keys})" if last else f"Undo ({keys})")
+
+    def _show_items(self, items: list[Item]) -> None:
+        for item in items:
+            if self._current is not None and self._current.id == item.id:
+                self._current = item
+            self.model.update_item(item)
+            self.photo.curator.item_changed(item)
+        self._counts_timer.start()
+
+    # ------------------------------------------------------------------ teaching
+    def _set_teach_progress(self, p: RerankProgress | None) -> None:
+        on = p is not None
+        self.teach_label.setVisible(on)
+        self.teach_bar.setVisible(on)
+        if p is not None:
+            self.teach_label.setText(progress_text(p))
+            self.teach_bar.set_value(p.done / max(p.total, 1))
+
+    def _rerank_progress(self, p: RerankProgress) -> None:
+        self._set_teach_progress(p)
+
+    def _rerank_done(self, result: RerankResult) -> None:
+        self._set_teach_progress(None)
+        changed = self.model.update_items(list(result.items))
+        if changed:
+            self._counts_timer.start()
+        self.statusBar().showMessage(done_text(result), 10000)
+        self._teaching_ready(result.teaching)
+        cur = self._current
+        for item in changed:
+            if cur is not None and item.id == cur.id:
+                self._current = item
+                self.photo.curator.item_changed(item)
+                if not item.confirmed:
+                    self._look(item)  # its answer was just taught again: show the new one
+
+    def _rerank_failed(self, message: str, details: str) -> None:
+        self._set_teach_progress(None)
+        show_error(
+            self,
+            "The collection was not re-ranked",
+            f"Teaching from your confirmed photos stopped: {message}\nYour decisions are "
+            "saved; the next one tries again.",
+            details,
+        )
+
+    def show_teaching(self) -> TeachingDialog:
+        """The teaching panel: per tradition, confirmed photos and what they still need."""
+        lib = self.library
+        if self._teaching_dialog is None:
+            self._teaching_dialog = TeachingDialog(self)
+            self._teaching_dialog.addRequested.connect(self.add_tradition)
+        dlg = self._teaching_dialog
+        if lib is not None:
+            dlg.set_labeller(lib.label, lib.about)
+        dlg.summary.setText("Counting your confirmed photos…")
+        dlg.show()
+        dlg.raise_()
+        self.refresh_teaching()
+        return dlg
+
+    def add_tradition(self) -> bool:
+        """Add a tradition the app does not know; it joins the list photos are corrected to."""
+        from saree_app.collection.traditions import TraditionsError
+
+        lib = self.library
+        if lib is None:
+            return False
+        known = [t for t in lib.traditions() if lib.curator_tradition(t) is None]
+        parent = self._teaching_dialog if self._teaching_dialog is not None else self
+        dlg = NewTraditionDialog(known, lib.label, lib.tradition_problem, parent)
+        self.last_tradition_dialog = dlg
+        if dlg.exec() != NewTraditionDialog.DialogCode.Accepted:
+            return False
+        try:
+            added = lib.add_tradition(**dlg.values())
+        except TraditionsError as exc:
+            show_error(self, "Tradition not added", str(exc))
+            return False
+        self.photo.curator.set_traditions(lib.traditions(), lib.label)
+        self.photo.curator.correct_box.setEditText(added.name)
+        self.statusBar().showMessage(
+            f"{added.name} added: choose it under “Correct to…” to label photos with it.", 8000
+        )
+        if self._teaching_dialog is not None and self._teaching_dialog.isVisible():
+            self.refresh_teaching()
+        return True
 
     def _note(self, text: str) -> None:
         if self.library is not None and self._current is not None:
@@ -875,6 +1127,8 @@ class MainWindow(QMainWindow):
         self._refresh_timer.stop()
         self._set_progress(False)
         self._import_state = last
+        if any(it.confirmed for it in self.model.all_items()):
+            self.reranker.schedule()  # new photos get what the confirmed ones teach
         self.refresh_items()
         if last is None:
             return

@@ -75,6 +75,7 @@ def wait_idle(qtbot, win, timeout: int = 30000) -> None:  # type: ignore[no-unty
             and not win.looker.busy
             and not win.finder.busy
             and not win.teacher.busy
+            and not win.reranker.busy
         ),
         timeout=timeout,
     )
@@ -95,6 +96,8 @@ def make_window(qtbot, tmp_path: Path, settings, tiny_model: Path):  # type: ign
             thumbs=ThumbnailStore(tmp_path / "thumbs"),
         )
         qtbot.addWidget(win)
+        # The re-rank after a decision waits for the curator to pause; tests pause at once.
+        win.reranker.timer.setInterval(50)
         win.resize(1200, 800)
         win.show()
         wait_idle(qtbot, win)

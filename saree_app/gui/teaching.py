@@ -1,0 +1,329 @@
+"""Teaching from the curator's confirmed photos: the background re-rank, the teaching panel,
+and adding a tradition the app does not know."""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from saree_app.collection.fewshot import MIN_EXAMPLES, RELIABLE_EXAMPLES
+from saree_app.gui.library import Library, RerankProgress, RerankResult, Teaching
+from saree_app.gui.qtfix import emit
+from saree_app.gui.tasks import Cancel, TaskRunner
+
+Labeller = Callable[[str], str]
+
+# Long enough that a curator confirming photo after photo (C, J, C, J…) causes one re-rank when
+# they pause, not one per photo; short enough that the collection visibly follows.
+QUIET_MS = 1500
+_TICK_INTERVAL_S = 0.05  # the status bar cannot show more; more would flood the event loop
+
+
+class Reranker(QObject):
+    """Re-ranks the collection on its own worker once the curator's decisions settle.
+
+    Each `schedule()` stops a re-rank in progress and waits for a quiet moment, so a run of
+    confirmations costs one re-rank. Only the newest run's progress and result come through.
+    """
+
+    progressed = Signal(object)  # RerankProgress
+    finished = Signal(object)  # RerankResult
+    failed = Signal(str, str)
+    stopped = Signal()
+    _ticked = Signal(int, object)  # emitted on the worker; queued to this (GUI) thread
+
+    def __init__(self, parent: QObject | None = None, quiet_ms: int = QUIET_MS) -> None:
+        super().__init__(parent)
+        self.runner = TaskRunner(self)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(quiet_ms)
+        self.timer.timeout.connect(self._start)
+        self._library: Library | None = None
+        self._run = 0
+        self._ticked.connect(self._on_tick)
+        self.runner.failed.connect(self.failed)
+        self.runner.cancelled.connect(self._on_cancelled)
+
+    @property
+    def busy(self) -> bool:
+        """Waiting for a quiet moment or re-ranking."""
+        return self.timer.isActive() or self.runner.busy
+
+    def set_library(self, library: Library | None) -> None:
+        self.timer.stop()
+        self.runner.cancel()
+        self._library = library
+
+    def schedule(self) -> None:
+        """A decision was stored: re-rank once the curator pauses."""
+        if self._library is None:
+            return
+        self.runner.cancel()
+        self.timer.start()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        self.timer.stop()
+        return self.runner.shutdown(timeout_ms)
+
+    def _start(self) -> None:
+        lib = self._library
+        if lib is None or lib.predictor is None:
+            return
+        self._run += 1
+        run = self._run
+        last = [0.0]
+
+        def report(p: RerankProgress) -> None:  # on the worker
+            now = time.monotonic()
+            if 0 < p.done < p.total and now - last[0] < _TICK_INTERVAL_S:
+                return
+            last[0] = now
+            emit(self._ticked, run, p)
+
+        def job(cancel: Cancel) -> RerankResult:
+            return lib.rerank(cancel.check, report)
+
+        self.runner.start(job, on_done=lambda r: emit(self.finished, r))
+
+    def _on_tick(self, run: int, progress: object) -> None:
+        if run == self._run and self.runner.busy:
+            emit(self.progressed, progress)
+
+    def _on_cancelled(self) -> None:
+        if not self.timer.isActive():  # stopped for good, not to start again shortly
+            emit(self.stopped)
+
+
+def progress_text(p: RerankProgress) -> str:
+    """The status bar while re-ranking."""
+    head = f"Teaching from your {p.examples:,} confirmed photo{'s' if p.examples != 1 else ''}…"
+    if p.done == 0:
+        return head
+    return f"{head} re-ranked {p.done:,} of {p.total:,} photos"
+
+
+def done_text(r: RerankResult) -> str:
+    """The status bar when a re-rank has finished."""
+    n = r.teaching.examples
+    if r.reranked == 0 and n == 0:
+        return "Nothing is taught yet: confirm photos and the app learns from them."
+    photos = f"{n:,} confirmed photo{'s' if n != 1 else ''}"
+    changed = f"{r.changed:,} answer{'s' if r.changed != 1 else ''} changed"
+    return f"Taught from your {photos}: re-ranked {r.reranked:,} photos, {changed}."
+
+
+def reliability_text(teaching: Teaching) -> str:
+    if teaching.examples == 0:
+        return (
+            "Nothing is taught yet. Confirm or correct photos: each confirmed photo teaches the "
+            "app its tradition, and the rest of the collection is re-ranked at once."
+        )
+    return "How reliable teaching has been: " + teaching.reliability + "."
+
+
+def row_texts(examples: int, active: bool) -> tuple[str, str]:
+    """(counts in the ranking, reliability) for one tradition, in a curator's words."""
+    if active:
+        counted = "Yes"
+    elif examples:
+        counted = f"Not yet: needs {max(1, MIN_EXAMPLES - examples)} more"
+    else:
+        counted = "Not yet: confirm a photo of it"
+    more = RELIABLE_EXAMPLES - examples
+    checked = "Enough photos to check it" if more <= 0 else f"Needs {more} more to check it"
+    return counted, checked
+
+
+class TeachingDialog(QDialog):
+    """Per tradition: confirmed photos, whether they count, and how many more are needed."""
+
+    addRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("teachingDialog")
+        self.setWindowTitle("What your confirmed photos teach")
+        self.resize(820, 520)
+        self._label: Labeller = lambda t: t
+        self._about: Callable[[str], str] = lambda _t: ""
+        lay = QVBoxLayout(self)
+        lay.setSpacing(10)
+        intro = QLabel(
+            "Every photo you confirm or correct teaches the app its tradition; the rest of the "
+            "collection is then ranked again with what it was taught.",
+            self,
+        )
+        intro.setWordWrap(True)
+        intro.setProperty("role", "hint")
+        lay.addWidget(intro)
+        self.summary = QLabel("Counting your confirmed photos…", self)
+        self.summary.setObjectName("teachingSummary")
+        self.summary.setWordWrap(True)
+        lay.addWidget(self.summary)
+        self.table = QTableWidget(0, 4, self)
+        self.table.setObjectName("teachingTable")
+        self.table.setHorizontalHeaderLabels(
+            ["Tradition", "Confirmed photos", "Counts in the answers", "Reliability"]
+        )
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(True)
+        head = self.table.horizontalHeader()
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in (1, 2, 3):
+            head.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        lay.addWidget(self.table, 1)
+        self.empty = QLabel("", self)
+        self.empty.setWordWrap(True)
+        self.empty.setProperty("role", "hint")
+        lay.addWidget(self.empty)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("Add a tradition…", self)
+        self.add_button.setToolTip("A tradition the app does not know yet")
+        self.add_button.clicked.connect(lambda: emit(self.addRequested))
+        row.addWidget(self.add_button)
+        row.addStretch(1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        row.addWidget(buttons)
+        lay.addLayout(row)
+
+    def set_labeller(self, labeller: Labeller, about: Callable[[str], str]) -> None:
+        """How tradition ids read, and a line about a curator-made one (state, region)."""
+        self._label, self._about = labeller, about
+
+    def set_teaching(self, teaching: Teaching) -> None:
+        self.summary.setText(html.escape(reliability_text(teaching)))
+        rows = sorted(teaching.rows, key=lambda r: (-r[1], self._label(r[0]).casefold()))
+        self.table.setRowCount(len(rows))
+        for i, (tradition, examples, active) in enumerate(rows):
+            name = self._label(tradition)
+            about = self._about(tradition)
+            cells = [name + (f"\n{about}" if about else ""), f"{examples:,}"]
+            cells += list(row_texts(examples, active))
+            for c, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                if c == 1:
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                self.table.setItem(i, c, cell)
+        self.table.resizeRowsToContents()
+        self.empty.setText(
+            ""
+            if rows
+            else "No tradition is taught yet: confirm photos in the collection, or add a "
+            "tradition the app does not know."
+        )
+
+    def rows(self) -> list[list[str]]:
+        """The table as text (for tests and screen readers' sake, one list per row)."""
+        out = []
+        for r in range(self.table.rowCount()):
+            out.append(
+                [
+                    (self.table.item(r, c).text() if self.table.item(r, c) else "")
+                    for c in range(self.table.columnCount())
+                ]
+            )
+        return out
+
+
+class NewTraditionDialog(QDialog):
+    """Name, state and region of a tradition the app does not know, and one it resembles."""
+
+    def __init__(
+        self,
+        known: Sequence[str],
+        labeller: Labeller,
+        check: Callable[[str], str | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        """`known`: traditions of the knowledge graph (for "resembles"); `check(name)` says
+        what is wrong with a name, or None."""
+        super().__init__(parent)
+        self.setObjectName("newTraditionDialog")
+        self.setWindowTitle("Add a tradition")
+        self.resize(520, 260)
+        self._check = check
+        lay = QVBoxLayout(self)
+        intro = QLabel(
+            "A tradition the app does not know yet. Once added, choose it under “Correct to…” "
+            "for its photos: the app learns it from the photos you confirm.",
+            self,
+        )
+        intro.setWordWrap(True)
+        intro.setProperty("role", "hint")
+        lay.addWidget(intro)
+        form = QFormLayout()
+        self.name = QLineEdit(self)
+        self.name.setObjectName("traditionName")
+        self.name.setPlaceholderText("e.g. Kotpad")
+        form.addRow("Name", self.name)
+        self.state = QLineEdit(self)
+        self.state.setPlaceholderText("e.g. Odisha")
+        form.addRow("State", self.state)
+        self.region = QLineEdit(self)
+        self.region.setPlaceholderText("e.g. East India")
+        form.addRow("Region", self.region)
+        self.like = QComboBox(self)
+        self.like.addItem("(none)", None)
+        for t in sorted(known, key=lambda t: labeller(t).casefold()):
+            self.like.addItem(labeller(t), t)
+        self.like.setToolTip("A tradition the app knows that this one resembles (optional)")
+        form.addRow("Resembles", self.like)
+        lay.addLayout(form)
+        self.problem = QLabel("", self)
+        self.problem.setObjectName("traditionProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #a33a2a")
+        lay.addWidget(self.problem)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+        self.name.textChanged.connect(self._validate)
+        self._validate()
+
+    def _validate(self) -> None:
+        text = self.name.text().strip()
+        problem = self._check(text) if text else None
+        self.problem.setText(problem or "")
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(bool(text) and problem is None)
+
+    def accept(self) -> None:
+        if not self.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled():
+            return
+        super().accept()
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "name": self.name.text(),
+            "state": self.state.text(),
+            "region": self.region.text(),
+            "like": self.like.currentData(),
+        }

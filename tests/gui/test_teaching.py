@@ -1,0 +1,229 @@
+"""Teaching in the window: re-rank after decisions, several photos confirmed at once, undo,
+the teaching panel, and a tradition the app does not know."""
+
+from __future__ import annotations
+
+import pytest
+
+from saree_app.collection.traditions import load_traditions
+from saree_app.gui.library import RerankProgress
+from saree_app.gui.teaching import progress_text, row_texts
+from tests.gui.conftest import wait_idle
+
+QtCore = pytest.importorskip("PySide6.QtCore")
+QtWidgets = pytest.importorskip("PySide6.QtWidgets")
+Sel = QtCore.QItemSelectionModel.SelectionFlag
+
+
+@pytest.fixture(autouse=True)
+def no_modal_boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        "saree_app.gui.window.show_error",
+        lambda parent, title, message, details="": shown.append((title, message)),
+    )
+    return shown
+
+
+def _select_rows(win, rows: list[int]) -> None:  # type: ignore[no-untyped-def]
+    sm = win.grid.selectionModel()
+    sm.clearSelection()
+    for r in rows:
+        sm.select(win.model.index(r), Sel.Select)
+
+
+def _stored_top(win) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    sha = win.library.model_sha()
+    return {pid: p.top_tradition for pid, p in win.library.catalog.predictions(sha).items()}
+
+
+def test_a_decision_re_ranks_the_rest_in_the_background(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    seen: list[RerankProgress] = []
+    win.reranker.progressed.connect(seen.append)
+    items = win.model.all_items()
+    win.grid.setCurrentIndex(win.model.index(0))
+    wait_idle(qtbot, win)
+    # A tradition no photo has: once taught, the answers of the rest must move towards it.
+    before = _stored_top(win)
+    assert "Paithani" not in before.values()
+    win.confirm("Paithani")
+    assert win.reranker.busy  # waiting for a pause or running, never on the GUI thread
+    with qtbot.waitSignal(win.reranker.finished, timeout=30000) as done:
+        pass
+    result = done.args[0]
+    wait_idle(qtbot, win)
+    after = _stored_top(win)
+    # The confirmed photo itself is left out: nothing else teaches its tradition yet.
+    assert result.reranked == len(items) - 1
+    assert result.changed == sum(after[i] != before[i] for i in before) > 0
+    assert result.teaching.examples == 1
+    assert seen and seen[0].examples == 1 and seen[0].total == len(items)
+    # The browser shows the new answers without a reload, and the status bar says what happened.
+    shown = {it.id: it.predicted for it in win.model.all_items() if not it.confirmed}
+    assert shown == {i: after[i] for i in shown}
+    assert "re-ranked 8 photos, " in win.statusBar().currentMessage()
+    assert not win.teach_label.isVisible()
+
+
+def test_quick_decisions_make_one_re_rank(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    win.reranker.timer.setInterval(400)
+    runs: list[object] = []
+    win.reranker.finished.connect(runs.append)
+    for row in range(3):
+        win.grid.setCurrentIndex(win.model.index(row))
+        win.confirm("Banarasi")
+        qtbot.wait(50)
+    wait_idle(qtbot, win)
+    assert len(runs) == 1
+    assert runs[0].teaching.examples == 3
+
+
+def test_progress_reads_like_a_curator_talks() -> None:
+    assert progress_text(RerankProgress(12, 340, 1200)) == (
+        "Teaching from your 12 confirmed photos… re-ranked 340 of 1,200 photos"
+    )
+    assert progress_text(RerankProgress(1, 0, 9)) == "Teaching from your 1 confirmed photo…"
+
+
+def test_confirm_several_selected_then_undo(qtbot, imported, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    asked: list[str] = []
+
+    def answer(parent, title, text, *a, **k):  # type: ignore[no-untyped-def]
+        asked.append(title)
+        return QtWidgets.QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr("saree_app.gui.window.QMessageBox.question", answer)
+    cat = win.library.catalog
+    first = win.model.item(0)
+    win.grid.setCurrentIndex(win.model.index(0))
+    win.confirm("Paithani")
+    wait_idle(qtbot, win)
+    _select_rows(win, [0, 1, 2, 3])
+    assert win.act_confirm_selected.text() == "Confirm 4 selected"
+    shown = {it.id: it.predicted for it in win.selected_items()}
+    assert win.confirm_selected()
+    assert asked == ["Confirm 3 photos?"]  # the one confirmed before stays as it was
+    for pid, top in shown.items():
+        label = cat.label(pid)
+        want = "Paithani" if pid == first.id else top
+        assert label.tradition == want and label.certainty == "confirmed"
+    assert all(it.confirmed for it in win.selected_items())
+    assert "confirming 3 photos" in win.act_undo.text()
+    # Undo takes back the whole bulk decision, and only it.
+    win.act_undo.trigger()
+    for pid in shown:
+        label = cat.label(pid)
+        if pid == first.id:
+            assert label.tradition == "Paithani"
+        else:
+            assert label.tradition is None and label.certainty is None
+    assert [it.confirmed for it in win.selected_items()] == ["Paithani", None, None, None]
+    assert win.act_undo.isEnabled()
+    win.act_undo.trigger()
+    assert cat.label(first.id).tradition is None
+    assert not win.act_undo.isEnabled()
+    wait_idle(qtbot, win)
+
+
+def test_undo_restores_a_previous_correction_and_keeps_a_later_note(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    win.grid.setCurrentIndex(win.model.index(0))
+    wait_idle(qtbot, win)
+    item = win.current_item()
+    win.confirm("Banarasi")
+    win.confirm("Paithani")
+    win.library.set_note(item.id, "from the donor's letter")
+    win.undo()
+    label = win.library.catalog.label(item.id)
+    assert (label.tradition, label.certainty) == ("Banarasi", "confirmed")
+    assert label.note == "from the donor's letter"
+    assert win.current_item().confirmed == "Banarasi"
+    wait_idle(qtbot, win)
+
+
+def test_several_selected_asks_first_and_no_means_nothing(qtbot, imported, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    monkeypatch.setattr(
+        "saree_app.gui.window.QMessageBox.question",
+        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.No,
+    )
+    _select_rows(win, [0, 1])
+    assert not win.confirm_selected()
+    assert win.library.catalog.labels() == {}
+    assert not win.act_undo.isEnabled()
+
+
+def test_teaching_panel_counts_and_says_what_is_missing(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    for row in range(3):
+        win.grid.setCurrentIndex(win.model.index(row))
+        win.confirm("Banarasi")
+    win.grid.setCurrentIndex(win.model.index(3))
+    win.confirm("Kanchipuram")
+    wait_idle(qtbot, win)
+    dlg = win.show_teaching()
+    wait_idle(qtbot, win)
+    rows = {r[0]: r[1:] for r in dlg.rows()}
+    label = win.library.label
+    assert rows[label("Banarasi")] == ["3", "Yes", "Enough photos to check it"]
+    assert rows[label("Kanchipuram")] == ["1", "Yes", "Needs 2 more to check it"]
+    assert "How reliable teaching has been" in dlg.summary.text()
+    dlg.close()
+
+
+def test_row_texts_for_each_state() -> None:
+    assert row_texts(0, False) == ("Not yet: confirm a photo of it", "Needs 3 more to check it")
+    assert row_texts(2, True) == ("Yes", "Needs 1 more to check it")
+    assert row_texts(5, True) == ("Yes", "Enough photos to check it")
+
+
+def test_add_a_tradition_and_label_photos_with_it(qtbot, imported, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui.teaching import NewTraditionDialog
+
+    win = imported
+
+    def fill(dlg) -> int:  # type: ignore[no-untyped-def]
+        # A known tradition's name is refused before the curator can press Add.
+        dlg.name.setText("banarasi")
+        assert "already in the list" in dlg.problem.text()
+        assert not dlg.buttons.button(dlg.buttons.StandardButton.Ok).isEnabled()
+        dlg.name.setText("  Kotpad ")
+        dlg.state.setText("Odisha")
+        dlg.region.setText("East India")
+        dlg.like.setCurrentIndex(dlg.like.findData("Sambalpuri"))
+        assert dlg.problem.text() == ""
+        return int(NewTraditionDialog.DialogCode.Accepted)
+
+    monkeypatch.setattr(NewTraditionDialog, "exec", fill)
+    assert win.add_tradition()
+    stored = load_traditions(win.library.path)
+    assert [(t.name, t.state, t.region, t.like) for t in stored] == [
+        ("Kotpad", "Odisha", "East India", "Sambalpuri")
+    ]
+    cur = win.photo.curator
+    names = [cur.correct_box.itemText(i) for i in range(cur.correct_box.count())]
+    assert "Kotpad" in names
+    # Correcting a photo to it labels the photo with the curator's name, as written.
+    win.grid.setCurrentIndex(win.model.index(0))
+    wait_idle(qtbot, win)
+    cur.correct_box.setEditText("Kotpad")
+    cur.correct_button.click()
+    item = win.current_item()
+    assert win.library.catalog.label(item.id).tradition == "Kotpad"
+    wait_idle(qtbot, win)
+    dlg = win.show_teaching()
+    wait_idle(qtbot, win)
+    rows = {r[0]: r[1:] for r in dlg.rows()}
+    key = next(k for k in rows if k.startswith("Kotpad"))
+    assert key.splitlines()[1].startswith("added by you · Odisha, East India · resembles ")
+    assert rows[key][0] == "1"
+    dlg.close()
+    # It survives reopening the collection.
+    path = win.library.path
+    win.open_collection(path)
+    wait_idle(qtbot, win)
+    names = [cur.correct_box.itemText(i) for i in range(cur.correct_box.count())]
+    assert "Kotpad" in names
