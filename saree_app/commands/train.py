@@ -65,6 +65,14 @@ def _train(args: argparse.Namespace) -> int:
     if not _needs_torch("train"):
         return 2
     args.argv = _argv()
+    if args.catalog is not None:
+        from saree_app.collection.training import CatalogueProblem, read_confirmed
+
+        try:
+            args.confirmed = read_confirmed(args.catalog)
+        except CatalogueProblem as exc:
+            print(f"saree train: {exc}", file=sys.stderr)
+            return 2
     status: int = train_cli.run_train(args)
     return status
 

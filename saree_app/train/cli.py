@@ -79,7 +79,22 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--per-class", type=int, help="--recipe: photos rendered per tradition")
     p.add_argument("--int8", action="store_true", help="--recipe: also evaluate an int8 variant")
-    p.add_argument("--out", type=Path, required=True, help="folder for the .onnx + manifest")
+    p.add_argument(
+        "--catalog",
+        type=Path,
+        metavar="FILE",
+        help="retrain from the photos confirmed in this catalogue: the heads only, on the base "
+        "model's part segmentation; one in four confirmed photos of each tradition is held back "
+        "for the report (default --out: <catalogue>-model beside it)",
+    )
+    p.add_argument(
+        "--base-model",
+        type=Path,
+        metavar="MANIFEST",
+        help="--catalog: the model whose segmentation, backbone and views are kept "
+        "(default: the shipped one; it is never changed)",
+    )
+    p.add_argument("--out", type=Path, help="folder for the .onnx + manifest")
     p.add_argument("--name", default="saree-model", help="file stem and model name")
     p.add_argument("--cache", type=Path, help="feature cache folder (default: user cache)")
     p.add_argument("--exclude", type=_csv, default=[], help="traditions never to train on (a,b)")
@@ -290,6 +305,13 @@ def run_train(args: argparse.Namespace) -> int:
     """Cache features, train the heads, export ONNX + manifest (and evaluate with --eval)."""
     from saree_app.train.data import DataError, load_dataset, load_vocabulary, ontology_attributes
 
+    if getattr(args, "catalog", None) is not None:
+        from saree_app.train.retrain import run_catalog
+
+        return run_catalog(args)
+    if args.out is None:
+        print("saree train: give --out DIR (the folder for the model)", file=sys.stderr)
+        return 2
     if args.recipe:
         from saree_app.train import recipe
 
@@ -346,7 +368,9 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    init_seg = None
+    # --catalog: the base model's segmentation, kept as it is (stage 1 is skipped).
+    base_seg = getattr(args, "base_segmentation", None)
+    init_seg = base_seg
     if args.init_segmentation is not None:
         try:
             init_seg = read_segmentation(
@@ -368,7 +392,9 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    attributes = sorted({a for it in train_set for a in it.attributes})
+    attributes = getattr(args, "attributes", None) or sorted(
+        {a for it in train_set for a in it.attributes}
+    )
     if not attributes:
         print(
             "saree train: no attribute labels at all (and none from the ontology)", file=sys.stderr
@@ -448,12 +474,20 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     if init_seg is not None and trainer.stage == "seg" and trainer.seg_epoch == 0:
         # Only at the start: a resumed run's checkpoint already holds what it fine-tuned.
         taken = trainer.init_segmentation(init_seg)
-        _say(f"segmentation starts from {args.init_segmentation} ({taken} tensors)")
+        if base_seg is not None:
+            trainer.stage = "heads"
+            _say(f"segmentation taken from the base model ({taken} tensors) and kept")
+        else:
+            _say(f"segmentation starts from {args.init_segmentation} ({taken} tensors)")
     t1 = time.monotonic()
     trainer.train(rows["train"], val_rows=rows["val"], checkpoint=ckpt)
     train_s = time.monotonic() - t1
     calib_rows = rows["val"] if len(rows["val"]) >= 10 else rows["train"]
-    t_whole, t_part = trainer.fit_temperature(calib_rows)
+    if getattr(args, "calibrate", True):
+        t_whole, t_part = trainer.fit_temperature(calib_rows)
+    else:
+        # Heads fitted on these very rows would be "calibrated" to be sure of everything.
+        t_whole, t_part = 1.0, 1.0
     protos = trainer.prototypes(rows["train"])
     # Kept under "training": the manifest's "open_set" belongs to the calibration tool
     # (saree bench openset), which writes thresholds there.
@@ -480,6 +514,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         "known_quantiles": known_quantiles,
         "seg_zooms": list(args.seg_zooms),
         "seg_zooms_mirrored": args.seg_zooms_mirrored,
+        **getattr(args, "training_extra", {}),
     }
     final = cache_dir / "final.pt"
     torch.save(

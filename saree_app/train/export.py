@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from saree_app.imaging import Preprocessing
-from saree_app.knowledge.namespace import term_iri
+from saree_app.knowledge.namespace import BASE_IRI, term_iri
 from saree_app.model.manifest import ONNX_MEANING_KEY, meaning_json, with_contract
 from saree_app.train.net import (
     IMAGENET_MEAN,
@@ -85,6 +85,16 @@ def record_meaning(onnx_path: Path, manifest: Mapping[str, Any]) -> None:
     onnx.save(model, str(onnx_path))
 
 
+def label_iri(tradition: str) -> str:
+    """A tradition's IRI in the manifest: the ontology term's, or for a tradition a curator
+    added (retraining from a catalogue) the ontology's base followed by the name as the
+    catalogue holds it, so that the app reads back exactly that name."""
+    try:
+        return str(term_iri(tradition))
+    except AttributeError:
+        return BASE_IRI + tradition
+
+
 def build_manifest(
     onnx_path: Path,
     *,
@@ -105,7 +115,7 @@ def build_manifest(
         "name": name,
         "onnx": onnx_path.name,
         "sha256": sha256_of(onnx_path),
-        "labels": [str(term_iri(t)) for t in labels],
+        "labels": [label_iri(t) for t in labels],
         "attributes": [str(term_iri(a)) for a in attributes],
         "parts": list(PARTS),
         "seg_classes": list(SEG_CLASSES),

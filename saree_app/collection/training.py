@@ -1,0 +1,107 @@
+"""The photos a curator confirmed, ready to train on: files checked, too few refused."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from saree_app.collection.catalog import Catalog, CatalogError
+
+# Fewer confirmed photos than this for a tradition and it cannot be learnt and checked at all.
+MIN_PER_TRADITION = 2
+MIN_TRADITIONS = 2
+
+
+class CatalogueProblem(CatalogError):
+    """A catalogue that cannot be trained on, in one line a curator reads."""
+
+
+@dataclass
+class Confirmed:
+    """The catalogue's confirmed photos, as training will use them."""
+
+    usable: list[tuple[int, Path, str, str]] = field(default_factory=list)  # id, path, sha, tr.
+    missing: list[tuple[int, str]] = field(default_factory=list)  # id, path as stored
+    changed: list[tuple[int, str]] = field(default_factory=list)  # content not as imported
+    left_out: dict[str, int] = field(default_factory=dict)  # tradition -> too few photos
+    min_per_tradition: int = MIN_PER_TRADITION
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_confirmed(catalog_path: Path) -> Confirmed:
+    """Every confirmed photo with a tradition, its file checked; CatalogueProblem when the
+    catalogue cannot be read or what is left cannot train a model."""
+    if catalog_path.is_file() and catalog_path.stat().st_size == 0:
+        # sqlite would take an empty file for a new catalogue and write one into it.
+        raise CatalogueProblem(f"{catalog_path}: an empty file, not a catalogue")
+    try:
+        with Catalog(catalog_path, create=False) as cat:
+            labels = cat.labels()
+            photos = {pid: cat.photo(pid) for pid in labels}
+    except CatalogError as exc:
+        raise CatalogueProblem(str(exc)) from exc
+    found = Confirmed()
+    # The schema cannot hold two labels for one photo content: photos are unique by sha256 and
+    # labels are keyed by photo. What can still happen is a file changed after it was confirmed
+    # (another photo copied over it); its label then describes content that is no longer there,
+    # so it is left out like a missing file rather than teaching the wrong tradition.
+    for pid in sorted(labels):
+        lab, photo = labels[pid], photos[pid]
+        tradition = (lab.tradition or "").strip()
+        if lab.certainty != "confirmed" or not tradition or photo is None:
+            continue
+        path = Path(photo.path)
+        try:
+            sha = _sha256(path)
+        except OSError:
+            found.missing.append((pid, photo.path))
+            continue
+        if sha != photo.sha256:
+            found.changed.append((pid, photo.path))
+            continue
+        found.usable.append((pid, path, sha, tradition))
+    counts = Counter(t for *_, t in found.usable)
+    gone = _gone(found)
+    needed = (
+        f"needed: at least {MIN_PER_TRADITION} confirmed photos of each of at least "
+        f"{MIN_TRADITIONS} traditions"
+    )
+    if not counts:
+        raise CatalogueProblem(
+            f"{catalog_path}: no confirmed photos with a tradition{gone}; {needed} "
+            "(saree label --confirm or --tradition)"
+        )
+    if len(counts) == 1:
+        ((only, n),) = counts.items()
+        raise CatalogueProblem(
+            f"{catalog_path}: all {n} usable confirmed photos are {only}{gone}; a model needs "
+            f"at least {MIN_TRADITIONS} traditions with {MIN_PER_TRADITION} confirmed photos each"
+        )
+    enough = {t for t, n in counts.items() if n >= MIN_PER_TRADITION}
+    if len(enough) < MIN_TRADITIONS:
+        have = ", ".join(f"{t} {n}" for t, n in sorted(counts.items()))
+        raise CatalogueProblem(
+            f"{catalog_path}: too few confirmed photos: {sum(counts.values())} usable "
+            f"({have}){gone}; {needed}"
+        )
+    found.left_out = {t: n for t, n in sorted(counts.items()) if t not in enough}
+    found.usable = [u for u in found.usable if u[3] in enough]
+    return found
+
+
+def _gone(found: Confirmed) -> str:
+    parts = []
+    if found.missing:
+        parts.append(f"{len(found.missing)} whose files are gone")
+    if found.changed:
+        parts.append(f"{len(found.changed)} whose files changed since import")
+    return f" (left out: {', '.join(parts)})" if parts else ""

@@ -1,0 +1,224 @@
+"""`saree train --catalog`: a new model from a catalogue's confirmed photos, and every bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+import torch
+
+from saree_app.cli import main as saree
+from saree_app.collection.catalog import Catalog, NewPhoto
+from saree_app.synth.render import render
+from saree_app.train.base import read_base_model
+from saree_app.train.export import write_model
+from saree_app.train.net import NetConfig, PartAwareNet
+
+# A curator's own tradition (not in the knowledge graph) beside two of the graph's.
+TRADITIONS = {"Kanchipuram": "Kanchipuram", "Banarasi": "Banarasi", "Village weave": "Bandhani"}
+TINY = ["--epochs", "2", "--width", "32", "--embedding-dim", "16", "--threads", "1"]
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _base_net(seed: int = 0) -> PartAwareNet:
+    """A small base model with a tuned block, attention and batch norms that are not the
+    identity: everything the read-back has to undo."""
+    torch.manual_seed(seed)
+    cfg = NetConfig(
+        num_classes=2, num_attributes=2, size=64, width=32, embedding_dim=16,
+        seg_attention=1, seg_tuned_blocks=1, rotate_average=True,
+    )  # fmt: skip
+    net = PartAwareNet(cfg, pretrained=False)
+    with torch.no_grad():
+        # Trained values, all distinct: a fresh network's equal zero biases would be shared
+        # in the export, as a trained model's never are.
+        for t in net.backbone.state_dict().values():
+            if t.is_floating_point():
+                t.copy_(torch.rand(t.shape) + 0.5)
+        for name, t in net.heads.state_dict().items():
+            if t.is_floating_point() and not name.startswith(("mu", "sd")):
+                t.copy_(
+                    torch.rand(t.shape) + 0.5 if "running_var" in name else torch.randn(t.shape)
+                )
+    return net.eval()
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PartAwareNet]:
+    net = _base_net()
+    out = tmp_path_factory.mktemp("base")
+    manifest = write_model(
+        net, out, labels=["Kanchipuram", "Banarasi"], attributes=["TempleBorder", "Peacock"],
+        name="base", prototypes=np.eye(2, 16, dtype=np.float32), extra={"seg_zooms": [1.0]},
+    )  # fmt: skip
+    return manifest, net
+
+
+def _catalogue(root: Path, per: int = 4, traditions: dict[str, str] = TRADITIONS) -> Path:
+    """Rendered photos in root/photos, each confirmed as its tradition in root/c.saree."""
+    (root / "photos").mkdir(parents=True)
+    with Catalog(root / "c.saree") as cat:
+        for label, drawn in traditions.items():
+            for i in range(per):
+                img, *_ = render(drawn, seed=i, size=96)
+                path = root / "photos" / f"{drawn}-{i}.jpg"
+                img.save(path, quality=90)
+                pid = cat.add_photo(NewPhoto(str(path), _sha(path), path.stat().st_size))
+                cat.set_label(pid, tradition=label, certainty="confirmed")
+    return root / "c.saree"
+
+
+def test_the_base_models_segmentation_is_read_back_out_of_its_onnx(
+    base: tuple[Path, PartAwareNet],
+) -> None:
+    manifest, net = base
+    got = read_base_model(manifest)
+    assert got.config == net.cfg and not got.pretrained and got.seg_zooms == (1.0,)
+    rebuilt = PartAwareNet(got.config, pretrained=False).eval()
+    rebuilt.backbone.load_state_dict(net.backbone.state_dict())
+    rebuilt.heads.load_state_dict(got.segmentation, strict=False)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(x)[2], net(x)[2], rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.slow
+def test_retrain_from_a_catalogue(
+    base: tuple[Path, PartAwareNet], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from saree_app.model.manifest import ModelManifest
+
+    manifest, _net = base
+    base_sha = _sha(manifest.with_suffix(".onnx"))
+    catalog = _catalogue(tmp_path)
+    gone = tmp_path / "photos" / "Banarasi-3.jpg"
+    with Catalog(catalog) as cat:
+        lost = cat.photo_by_path(str(gone))
+        assert lost is not None
+        extra = tmp_path / "photos" / "extra.jpg"  # confirmed, then its file went
+        shutil.copy(gone, extra)
+        with extra.open("ab") as fh:
+            fh.write(b"\0")
+        pid = cat.add_photo(NewPhoto(str(extra), _sha(extra), extra.stat().st_size))
+        cat.set_label(pid, tradition="Banarasi", certainty="confirmed")
+        extra.unlink()
+        probable = cat.photo_by_path(str(tmp_path / "photos" / "Kanchipuram-0.jpg"))
+    out, cache = tmp_path / "model", tmp_path / "cache"
+    argv = ["--catalog", str(catalog), "--out", str(out), "--cache", str(cache),
+            "--base-model", str(manifest), *TINY]  # fmt: skip
+    assert saree(["train", *argv]) == 0
+    err = capsys.readouterr().err
+    assert f"photo {pid}: its file is gone ({extra}); left out" in err
+    assert "12 confirmed photos of 3 traditions: 9 to train on, 3 held back" in err
+
+    model = ModelManifest.load(out / "saree-model.json")
+    assert model.sha256 == _sha(out / "saree-model.onnx")
+    assert model.labels == ("Banarasi", "Kanchipuram", "Village weave")
+    assert _sha(manifest.with_suffix(".onnx")) == base_sha  # the base model is left as it was
+    report = json.loads((out / "report.json").read_text())
+    assert report["heldout"]["photos"] == 3 and 0 <= report["heldout"]["top1"] <= 1
+    assert {r["tradition"] for r in report["heldout"]["per_class"]} >= {"Village weave"}
+    assert report["catalogue"]["missing_files"] == [{"photo": pid, "path": str(extra)}]
+    assert report["catalogue"]["model_sha256"] == model.sha256
+    assert report["catalogue"]["photos"]["Village weave"] == {"train": 3, "heldout": 1}
+    text = (out / "REPORT.md").read_text()
+    assert text.startswith("# Retrained from the catalogue") and "file gone" in text
+    assert "balanced" in text
+
+    # The new model classifies with the app's own command.
+    assert probable is not None
+    assert saree(["classify", "--model", str(out / "saree-model.json"), "--json", "--top", "9",
+                  probable.path]) == 0  # fmt: skip
+    answer = json.loads(capsys.readouterr().out)
+    assert answer[0]["model_sha256"] == model.sha256
+    known = {r["tradition"] for r in answer[0]["ranking"] if r["known_to_model"]}
+    assert known == set(model.labels)
+
+    # Run again: it continues from the checkpoint and writes the same model.
+    assert saree(["train", *argv]) == 0
+    assert "resumed from" in capsys.readouterr().err
+    assert ModelManifest.load(out / "saree-model.json").sha256 == model.sha256
+
+
+def _fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert saree(["train", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_a_missing_or_foreign_catalogue_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "no such catalogue" in _fails(["--catalog", str(tmp_path / "nope.saree")], capsys)
+    text = tmp_path / "notes.saree"
+    text.write_text("not a database\n" * 100)
+    assert "not a catalogue" in _fails(["--catalog", str(text)], capsys)
+    empty = tmp_path / "empty.saree"
+    empty.touch()
+    assert "an empty file, not a catalogue" in _fails(["--catalog", str(empty)], capsys)
+    assert empty.stat().st_size == 0  # not turned into a catalogue
+    assert not (tmp_path / "nope.saree").exists()
+
+
+def test_too_few_confirmed_photos_say_how_many_are_needed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalog = _catalogue(tmp_path, per=2, traditions={"Kanchipuram": "Kanchipuram"})
+    assert "all 2 usable confirmed photos are Kanchipuram; a model needs at least 2 " \
+        "traditions" in _fails(["--catalog", str(catalog)], capsys)  # fmt: skip
+    with Catalog(catalog) as cat:
+        photo = cat.photos()[0]
+        cat.set_label(photo.id, tradition="Banarasi")
+        assert "too few confirmed photos: 2 usable (Banarasi 1, Kanchipuram 1); needed: at " \
+            "least 2 confirmed photos of each of at least 2 traditions" in _fails(
+                ["--catalog", str(catalog)], capsys)  # fmt: skip
+        for p in cat.photos():
+            cat.set_label(p.id, certainty="probable")
+    assert "no confirmed photos with a tradition" in _fails(["--catalog", str(catalog)], capsys)
+
+
+def test_missing_files_are_left_out_and_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalog = _catalogue(tmp_path, per=2, traditions={"Kanchipuram": "Kanchipuram",
+                                                     "Banarasi": "Banarasi"})  # fmt: skip
+    (tmp_path / "photos" / "Banarasi-0.jpg").unlink()
+    err = _fails(["--catalog", str(catalog)], capsys)
+    assert "too few confirmed photos: 3 usable (Banarasi 1, Kanchipuram 2) (left out: 1 whose " \
+        "files are gone)" in err  # fmt: skip
+
+
+def test_one_photo_content_cannot_carry_two_confirmed_traditions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalog = _catalogue(tmp_path, per=2, traditions={"Kanchipuram": "Kanchipuram",
+                                                     "Banarasi": "Banarasi"})  # fmt: skip
+    photos = tmp_path / "photos"
+    with Catalog(catalog) as cat:
+        # The same content imported again from another file is the same photo, with one label:
+        # confirming it as another tradition replaces the first, it cannot stand beside it.
+        copy = photos / "copy.jpg"
+        shutil.copy(photos / "Kanchipuram-0.jpg", copy)
+        first = cat.photo_by_path(str(photos / "Kanchipuram-0.jpg"))
+        assert first is not None
+        assert cat.add_photo(NewPhoto(str(copy), _sha(copy), copy.stat().st_size)) == first.id
+        cat.set_label(first.id, tradition="Banarasi", certainty="confirmed")
+        assert [lab.tradition for lab in cat.labels().values()].count("Banarasi") == 3
+        cat.set_label(first.id, tradition="Kanchipuram", certainty="confirmed")
+    # A file overwritten by another confirmed photo's content after import: its label was
+    # for other content, so it is left out rather than teaching that content two traditions.
+    shutil.copy(photos / "Banarasi-0.jpg", photos / "Kanchipuram-1.jpg")
+    err = _fails(["--catalog", str(catalog)], capsys)
+    assert "(left out: 1 whose files changed since import)" in err
+    assert "Kanchipuram 1" in err
