@@ -122,10 +122,15 @@ def test_confirm_several_selected_then_undo(qtbot, imported, monkeypatch) -> Non
             assert label.tradition is None and label.certainty is None
     assert [it.confirmed for it in win.selected_items()] == ["Paithani", None, None, None]
     assert win.act_undo.isEnabled()
+    wait_idle(qtbot, win)
+    assert "Paithani" in _stored_top(win).values()  # taught by the one photo left confirmed
     win.act_undo.trigger()
     assert cat.label(first.id).tradition is None
     assert not win.act_undo.isEnabled()
     wait_idle(qtbot, win)
+    # Nothing is taught any more: no answer keeps what that photo taught.
+    assert "Paithani" not in _stored_top(win).values()
+    assert "Paithani" not in {it.predicted for it in win.model.all_items()}
 
 
 def test_undo_restores_a_previous_correction_and_keeps_a_later_note(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
@@ -227,3 +232,33 @@ def test_add_a_tradition_and_label_photos_with_it(qtbot, imported, monkeypatch) 
     wait_idle(qtbot, win)
     names = [cur.correct_box.itemText(i) for i in range(cur.correct_box.count())]
     assert "Kotpad" in names
+
+
+def test_rerank_is_a_plain_function_that_reports_and_stops(tmp_path, photos, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui.library import Library
+    from saree_app.gui.tasks import Cancelled
+
+    lib = Library(tmp_path / "c.saree", model=tiny_model, import_in_child=False)
+    try:
+        lib.load()
+        for _ in lib.import_paths([photos], lambda: False):
+            pass
+        ids = [it.id for it in lib.items()]
+        lib.decide([(ids[0], "Paithani"), (ids[1], "Paithani")], "two")
+        seen: list[RerankProgress] = []
+
+        def stop_after_three() -> None:
+            if len(seen) > 3:
+                raise Cancelled
+
+        with pytest.raises(Cancelled):
+            lib.rerank(stop_after_three, seen.append)
+        assert [p.done for p in seen] == [0, 1, 2, 3]
+        assert {(p.examples, p.total) for p in seen} == {(2, 9)}
+        seen.clear()
+        result = lib.rerank(lambda: None, seen.append)
+        assert result.reranked == seen[-1].done == 9
+        assert {it.id for it in result.items} == set(ids)
+        assert result.teaching.rows == (("Paithani", 2, True),)
+    finally:
+        lib.close()
