@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import multiprocessing
 import os
 import sys
 import time
@@ -222,7 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     try:
-        predictor = Predictor(args.model, load_graph=False)
+        # No cloth features: the open-set figures do not use them (teaching does), and a
+        # second onnxruntime session would only slow this down.
+        predictor = Predictor(args.model, load_graph=False, cloth=False)
     except ModelError as exc:
         print(f"saree bench openset: cannot use the model: {exc}", file=sys.stderr)
         return 2
@@ -245,7 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     missing = [j for j in jobs if not Path(j[4]).exists()]
     if missing:
         print(f"rendering {len(missing)} photos at {args.size} px into {args.data} ...", flush=True)
-        with ProcessPoolExecutor(max(1, args.workers)) as pool:
+        # Spawned, not forked: the model's onnxruntime threads already run in this process,
+        # and a forked child can inherit one of their locks held (a hang seen in the tests).
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max(1, args.workers), mp_context=spawn) as pool:
             list(pool.map(_render_one, missing, chunksize=8))
     print(f"photos ready in {time.perf_counter() - t0:.0f} s; predicting ...", flush=True)
 
