@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,80 @@ WEIGHTS = (0.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
 # `saree bench real`), so one confirmed example outweighs the untaught model's visual score.
 DEFAULT_WEIGHT = 64.0
 MIN_FIT = 4
+# Answer sets: how often the set must hold the right tradition, and how many confirmed photos
+# (of traditions with a second example) they are calibrated on before the app uses them. With
+# fewer than (1 / (1 - level)) - 1 photos no threshold can promise the level at all.
+SET_LEVEL = 0.9
+MIN_CALIBRATION = 10
+# An answer is left unflagged only where, on the confirmed photos held back in turn, answers
+# that sure were right at least this often (and at least MIN_CONFIDENT of them were).
+CONFIDENT_RIGHT = 0.85
+MIN_CONFIDENT = 5
+
+
+@dataclass(frozen=True)
+class AnswerSets:
+    """Answer sets calibrated on the curator's confirmed photos (split conformal prediction).
+
+    A tradition is in a photo's set when its probability is at least `threshold`; over photos
+    like the confirmed ones the set holds the right tradition at least `level` of the time.
+    `coverage` is what that came to on the confirmed photos, each held back in turn (its set
+    made with a threshold calibrated on the others); `single` is how many of those sets named
+    one tradition, and `single_right` how many of those were right.
+
+    `confident`: the top probability from which an answer is not flagged uncertain, chosen so
+    that held-back confirmed photos answered that surely were right CONFIDENT_RIGHT of the
+    time (`confident_photos` of them, `confident_right` right); above 1 when no probability
+    does that, so every answer stays flagged.
+    """
+
+    threshold: float
+    level: float
+    photos: int
+    coverage: float
+    single: int
+    single_right: int
+    confident: float = 1.01
+    confident_photos: int = 0
+    confident_right: int = 0
+
+    def members(self, probabilities: Mapping[str, float]) -> list[str]:
+        """The traditions in the set, most probable first (empty: none fits well enough)."""
+        chosen = [t for t, p in probabilities.items() if p >= self.threshold]
+        return sorted(chosen, key=lambda t: -probabilities[t])
+
+    def text(self) -> str:
+        """In a curator's words."""
+        sure = (
+            f"answers at {self.confident:.0%} or more are not flagged: right on "
+            f"{self.confident_right} of {self.confident_photos} of them"
+            if self.confident_photos
+            else "no answer is sure enough yet to go unflagged"
+        )
+        return (
+            f"answer sets hold the right tradition {self.level:.0%} of the time, calibrated on "
+            f"{self.photos} of your confirmed photos (held back in turn: {self.coverage:.0%}); "
+            f"{sure}"
+        )
+
+
+def conformal_threshold(true_probabilities: Sequence[float], level: float) -> float | None:
+    """The probability a tradition needs to be in a set so that sets cover `level` of photos
+    like these (split conformal: the ceil((n + 1) * level)-th smallest of 1 - p(true));
+    None when there are too few photos for that level."""
+    n = len(true_probabilities)
+    rank = int(np.ceil((n + 1) * level))
+    if n == 0 or rank > n:
+        return None
+    scores = np.sort(1.0 - np.asarray(true_probabilities, dtype=np.float64))
+    return float(1.0 - scores[rank - 1])
+
+
+def model_answer_set(probabilities: Mapping[str, float], level: float = SET_LEVEL) -> list[str]:
+    """Before the curator's photos can calibrate one: the shipped model's own set."""
+    from saree_app.model.predict import answer_set
+
+    return answer_set(probabilities, level)
 
 
 @dataclass(frozen=True)
@@ -57,6 +132,7 @@ class Reliability:
     ref: float
     parts: tuple[str, ...]
     fitted: bool  # False: too few confirmed photos to measure; the defaults are used
+    sets: AnswerSets | None = None  # None until enough confirmed photos calibrate them
 
     def text(self) -> str:
         """In a curator's words."""
@@ -156,8 +232,6 @@ class FewShot:
     def fusion_weights(self, base: Any = None) -> Any:
         """`base` fusion weights (default: the defaults) with this teaching's few-shot weight
         and reference."""
-        import dataclasses
-
         from saree_app.knowledge.fusion import FusionWeights
 
         return dataclasses.replace(
@@ -428,7 +502,7 @@ def apply_to_catalog(
     """Re-rank every stored prediction of a model with the catalogue's few-shot prototypes.
 
     Each confirmed photo is scored against prototypes built without it. Returns how many
-    predictions changed their top answer.
+    predictions changed their top answer or their uncertain flag.
     """
     sha = model_sha256 or catalog.latest_model()
     if sha is None:
@@ -437,6 +511,7 @@ def apply_to_catalog(
     if not teach:
         return 0
     base = model_fusion_weights(sha)
+    sets = teach.reliability.sets if teach.reliability is not None else None
     found = confirmed_examples(catalog, sha, teach.parts)
     example_of = {pid: t for t, rows in found.items() for pid, _ in rows}
     preds = catalog.predictions(sha)
@@ -455,7 +530,8 @@ def apply_to_catalog(
         if not scores:
             continue
         new = refuse_stored(stored.result, graph, scores, model.fusion_weights(base))
-        if new["tradition"] != stored.top_tradition:
+        uncertain = _judge(new, stored, sets)
+        if new["tradition"] != stored.top_tradition or uncertain != stored.uncertain:
             changed += 1
         catalog.put_prediction(
             pid,
@@ -463,9 +539,35 @@ def apply_to_catalog(
             new,
             top_tradition=str(new["tradition"]),
             top_probability=float(new["probability"]),
-            uncertain=stored.uncertain,
+            uncertain=uncertain,
         )
     return changed
+
+
+def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
+    """Set the answer set on a re-ranked answer and say whether it is uncertain.
+
+    Calibrated on the curator's photos: uncertain below the top probability at which held-back
+    confirmed photos were right CONFIDENT_RIGHT of the time.
+    Before that, the set is the shipped model's (by its own calibration) and the flag the
+    model gave when the photo was imported stands.
+    """
+    probs = {str(r["tradition"]): float(r["probability"]) for r in new.get("ranking", [])}
+    if sets is not None:
+        members = sets.members(probs)
+        new["answer_set"] = {
+            "traditions": members,
+            "level": sets.level,
+            "calibrated_on": sets.photos,
+            "measured_coverage": round(sets.coverage, 4),
+        }
+        return float(new.get("probability", 0.0)) < sets.confident
+    new["answer_set"] = {
+        "traditions": model_answer_set(probs),
+        "level": SET_LEVEL,
+        "calibrated_on": 0,
+    }
+    return bool(stored.uncertain)
 
 
 def model_fusion_weights(model_sha256: str) -> Any:
@@ -492,7 +594,6 @@ def _base_scores(
     result: Mapping[str, Any], graph: Any, taught: Sequence[str], weights: Any
 ) -> dict[str, float]:
     """Each tradition's fused score for a stored answer before few-shot evidence is added."""
-    import dataclasses
 
     from saree_app.model.predict import fuse_visual
 
@@ -563,7 +664,93 @@ def fit_teaching(
                 fit = Reliability(right, len(rows), untaught_right, w, ref, default_parts, True)
                 best = ((right, loglik), fit)
     assert best is not None  # WEIGHTS and the quantiles are never empty
-    return best[1]
+    fit = best[1]
+    probs = _loo_probabilities(rows, base, taught, sims, w=fit.weight, ref=fit.ref)
+    informative_rows = [i for i, pid in enumerate(rows) if counts[labels[pid]] >= 2]
+    sets = _calibrate_sets(
+        [probs[i] for i in informative_rows], [truth[i] for i in informative_rows]
+    )
+    return dataclasses.replace(fit, sets=sets)
+
+
+def _loo_probabilities(
+    rows: Sequence[int],
+    base: Mapping[int, Mapping[str, float]],
+    taught: Sequence[str],
+    sims: np.ndarray,
+    *,
+    w: float,
+    ref: float,
+) -> list[dict[str, float]]:
+    """Each confirmed photo's fused probabilities with prototypes built without it."""
+    out = []
+    for i, pid in enumerate(rows):
+        scores = dict(base[pid])
+        for j, t in enumerate(taught):
+            if not np.isnan(sims[i, j]):
+                scores[t] = scores.get(t, 0.0) + w * (float(sims[i, j]) - ref)
+        names = list(scores)
+        arr = np.array([scores[t] for t in names], dtype=np.float64)
+        arr = np.exp(arr - arr.max())
+        arr /= arr.sum()
+        out.append({t: float(p) for t, p in zip(names, arr, strict=True)})
+    return out
+
+
+def _calibrate_sets(
+    probs: Sequence[Mapping[str, float]], truth: Sequence[str], level: float = SET_LEVEL
+) -> AnswerSets | None:
+    """Answer sets from confirmed photos' held-out probabilities (None: too few photos)."""
+    if len(probs) < MIN_CALIBRATION:
+        return None
+    true_p = [float(p.get(t, 0.0)) for p, t in zip(probs, truth, strict=True)]
+    threshold = conformal_threshold(true_p, level)
+    if threshold is None:
+        return None
+    covered = single = single_right = 0
+    for i, (p, t) in enumerate(zip(probs, truth, strict=True)):
+        # The photo held back: its set from a threshold calibrated on the others.
+        others = true_p[:i] + true_p[i + 1 :]
+        own = conformal_threshold(others, level)
+        members = [x for x, v in p.items() if own is None or v >= own]
+        covered += t in members
+        if len(members) == 1:
+            single += 1
+            single_right += members[0] == t
+    confident, n_sure, n_right = _confident_from(probs, truth)
+    return AnswerSets(
+        threshold=round(threshold, 6),
+        level=level,
+        photos=len(probs),
+        coverage=covered / len(probs),
+        single=single,
+        single_right=single_right,
+        confident=round(confident, 6),
+        confident_photos=n_sure,
+        confident_right=n_right,
+    )
+
+
+def _confident_from(
+    probs: Sequence[Mapping[str, float]], truth: Sequence[str]
+) -> tuple[float, int, int]:
+    """The lowest top probability above which held-back answers were right CONFIDENT_RIGHT of
+    the time: (threshold, answers above it, right among them); (1.01, 0, 0) when none."""
+    tops = []
+    for p, t in zip(probs, truth, strict=True):
+        best = max(p, key=lambda x: p[x])
+        tops.append((p[best], best == t))
+    tops.sort(key=lambda x: -x[0])
+    chosen = (1.01, 0, 0)
+    right = 0
+    for n, (prob, ok) in enumerate(tops, start=1):
+        right += ok
+        # Only where the next answer is less sure can the line be drawn.
+        if n < len(tops) and tops[n][0] == prob:
+            continue
+        if n >= MIN_CONFIDENT and right >= CONFIDENT_RIGHT * n:
+            chosen = (prob, n, right)
+    return chosen
 
 
 def _leave_one_out(matrix: np.ndarray, truth: Sequence[str], taught: Sequence[str]) -> np.ndarray:

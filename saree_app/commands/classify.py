@@ -109,6 +109,14 @@ def _human(
         out.write("  seen: " + ", ".join(f"{a.label} ({a.probability:.2f})" for a in found) + "\n")
     parts = ", ".join(f"{p.part} {p.area:.0%}" for p in pred.parts)
     out.write(f"  parts found: {parts}\n")
+    members = [_label_of(pred, t) for t in pred.answer_set()]
+    shown_set = ", ".join(members[:6]) + (
+        f" and {len(members) - 6} more" if len(members) > 6 else ""
+    )
+    out.write(
+        f"  could be: {shown_set} (90% by the model's own reckoning, learnt on rendered "
+        "sarees: on real photos it is right less often than that)\n"
+    )
     if pred.uncertain:
         out.write("  uncertain because:\n")
         for reason in pred.uncertain_reasons:

@@ -395,7 +395,12 @@ def run_label(args: argparse.Namespace) -> int:
 
 def run_fewshot(args: argparse.Namespace) -> int:
     """List the taught traditions and how reliable teaching is; with --apply re-rank answers."""
-    from saree_app.collection.fewshot import RELIABLE_EXAMPLES, FewShot, apply_to_catalog
+    from saree_app.collection.fewshot import (
+        MIN_CALIBRATION,
+        RELIABLE_EXAMPLES,
+        FewShot,
+        apply_to_catalog,
+    )
 
     cat = _open(args, "fewshot")
     if cat is None:
@@ -417,9 +422,18 @@ def run_fewshot(args: argparse.Namespace) -> int:
             print(f"{tradition:<24} {count:4d} confirmed  {state}")
         if teach.reliability is not None:
             print(f"teaching: {teach.reliability.text()}")
+            sets = teach.reliability.sets
+            if sets is not None:
+                print(f"answer sets: {sets.text()}")
+            else:
+                print(
+                    f"answer sets: not calibrated on your photos yet (needs {MIN_CALIBRATION} "
+                    "confirmed photos of traditions with two or more); until then they come "
+                    "from the model's own calibration, made on rendered sarees"
+                )
         if args.apply:
             changed = apply_to_catalog(cat, graph, fewshot=teach)
-            print(f"re-ranked the catalogue: {changed} answers changed")
+            print(f"re-ranked the catalogue: {changed} answers changed (tradition or flag)")
     return 0
 
 

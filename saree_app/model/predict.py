@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from saree_app.knowledge.graph import TextileGraph
 
 Photo = str | Path | bytes | Image.Image
+# How sure an answer set is meant to be: it holds the right tradition 9 times in 10.
+SET_LEVEL = 0.9
 
 
 def default_model_path() -> Path:
@@ -264,6 +266,11 @@ class Prediction:
         """The fused answer's tradition id."""
         return str(self.fused.ranking[0].tradition)
 
+    def answer_set(self, level: float = SET_LEVEL) -> list[str]:
+        """The traditions that together hold the answer with probability `level`, by the
+        model's own calibration (see `answer_set`)."""
+        return answer_set({r.tradition: r.probability for r in self.fused.ranking}, level)
+
     def to_dict(self, *, top: int | None = None) -> dict[str, Any]:
         """JSON-able summary (no masks, heatmaps or embeddings)."""
         ranking = self.fused.ranking[:top] if top else self.fused.ranking
@@ -322,7 +329,26 @@ class Prediction:
             "open_set": None
             if self.open_set is None
             else {**self.open_set.to_dict(), "novelty": round(self.novelty, 6)},
+            # calibrated_on 0: by the model's own calibration, not on a curator's photos
+            "answer_set": {"traditions": self.answer_set(), "level": SET_LEVEL, "calibrated_on": 0},
         }
+
+
+def answer_set(probabilities: Mapping[str, float], level: float = SET_LEVEL) -> list[str]:
+    """The most probable traditions until their probabilities add up to `level`.
+
+    This trusts the model's own calibration, made on rendered sarees; on real photos it is
+    overconfident (`saree bench real` measures how often the set holds the right tradition).
+    Once a curator has confirmed enough photos, teaching calibrates sets on them instead
+    (collection/fewshot.AnswerSets).
+    """
+    out, total = [], 0.0
+    for t, p in sorted(probabilities.items(), key=lambda kv: -kv[1]):
+        out.append(t)
+        total += p
+        if total >= level:
+            break
+    return out
 
 
 _ZERO_SHOT = "the best match, "

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from saree_app.collection.catalog import Catalog, NewPhoto
 from saree_app.collection.fewshot import (
@@ -345,3 +346,104 @@ def test_a_prediction_without_cloth_features_keeps_its_answer() -> None:
     assert not fs.can_score(pred)
     assert refuse(pred, graph=None, fewshot=fs) is pred
     assert fs.similarities(np.zeros(DIM), None, np.ones(DIM))["Ilkal"] > 0.99
+
+
+# ---- answer sets and the uncertain flag, calibrated on the confirmed photos ---------------
+
+
+def test_conformal_threshold_covers_the_level() -> None:
+    from saree_app.collection.fewshot import conformal_threshold
+
+    rng = np.random.default_rng(9)
+    true_p = rng.uniform(0, 1, 200).tolist()
+    thr = conformal_threshold(true_p, 0.9)
+    assert thr is not None
+    # At least 90% of these photos have their tradition's probability at or above it...
+    assert np.mean(np.asarray(true_p) >= thr) >= 0.9
+    # ...and not much more: it is the tightest such line.
+    assert np.mean(np.asarray(true_p) >= thr) <= 0.92
+    assert conformal_threshold(true_p[:8], 0.9) is None  # too few to promise 90%
+    assert conformal_threshold([], 0.9) is None
+
+
+def test_before_calibration_the_set_is_the_models_own() -> None:
+    from saree_app.collection.fewshot import model_answer_set
+
+    probs = {"A": 0.5, "B": 0.3, "C": 0.15, "D": 0.05}
+    assert model_answer_set(probs, 0.9) == ["A", "B", "C"]
+    assert model_answer_set(probs, 0.5) == ["A"]
+
+
+def test_confident_line_is_where_held_back_answers_were_right() -> None:
+    from saree_app.collection.fewshot import _confident_from
+
+    # Ten sure answers, nine right; then ten unsure ones, two right.
+    probs = [{"A": 0.9 - i * 0.01, "B": 0.1} for i in range(10)]
+    probs += [{"A": 0.4 - i * 0.01, "B": 0.35} for i in range(10)]
+    truth = ["A"] * 9 + ["B"] + ["B"] * 8 + ["A"] * 2
+    line, n, right = _confident_from(probs, truth)
+    assert n == 10 and right == 9
+    assert line == pytest.approx(0.81)
+    # Nothing is ever right often enough: no line, every answer stays flagged.
+    line, n, _ = _confident_from(probs, ["B"] * 20)
+    assert n == 0 and line > 1
+
+
+def test_taught_answers_get_sets_and_a_recomputed_flag(tmp_path: Path) -> None:
+    """Thirty photos, cloth features that tell three traditions apart; the model knows none.
+
+    Every answer was imported flagged; once the confirmed photos show that teaching is right,
+    the taught answers lose the flag and carry an answer set calibrated on those photos.
+    """
+    cat = Catalog(tmp_path / "c.saree")
+    rng = np.random.default_rng(11)
+    names = ("Kotpad", "Ilkal", "Gadwal")
+    centres = {t: rng.normal(size=DIM) for t in names}
+    truth = {}
+    for i in range(30):
+        t = names[i % 3]
+        noise = rng.normal(size=DIM)
+        pid = cat.record(
+            NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
+            SHA,
+            {"visual": [["Kanchipuram", 0.5], ["Banarasi", 0.5]], "attributes": []},
+            top_tradition="Kanchipuram",
+            top_probability=0.5,
+            uncertain=True,
+            embedding=noise.astype(np.float32),
+            part_embeddings=np.stack([noise, noise, noise]).astype(np.float32),
+            cloth_embedding=(centres[t] + 0.15 * rng.normal(size=DIM)).astype(np.float32),
+        )
+        truth[pid] = t
+    graph = _graph()
+    with cat:
+        _confirm(cat, truth, 5)
+        fs = FewShot.from_catalog(cat, SHA, graph=graph)
+        assert fs.reliability is not None and fs.reliability.sets is not None
+        sets = fs.reliability.sets
+        assert sets.photos == 15 and sets.coverage >= 0.9
+        assert sets.confident_photos >= 5 and sets.confident_right >= 0.85 * sets.confident_photos
+        assert "calibrated on 15 of your confirmed photos" in sets.text()
+        apply_to_catalog(cat, graph, fewshot=fs)
+        preds = cat.predictions(SHA)
+        rest = [pid for pid in truth if cat.label(pid) is None]
+        assert all(preds[pid].top_tradition == truth[pid] for pid in rest)
+        assert sum(preds[pid].uncertain for pid in rest) <= 2  # was all 15
+        for pid in rest:
+            answer_set = preds[pid].result["answer_set"]
+            assert answer_set["calibrated_on"] == 15
+            assert truth[pid] in answer_set["traditions"]
+
+
+def test_too_few_confirmed_photos_keep_the_models_flag_and_set(tmp_path: Path) -> None:
+    cat, truth = _cloth_catalogue(tmp_path, np.random.default_rng(12))
+    graph = _graph()
+    with cat:
+        _confirm(cat, truth, 2)  # four confirmed photos: too few to calibrate on
+        fs = FewShot.from_catalog(cat, SHA, graph=graph)
+        assert fs.reliability is not None and fs.reliability.sets is None
+        apply_to_catalog(cat, graph, fewshot=fs)
+        for stored in cat.predictions(SHA).values():
+            assert stored.uncertain is False  # as imported
+            assert stored.result["answer_set"]["calibrated_on"] == 0
+            assert stored.result["answer_set"]["traditions"]

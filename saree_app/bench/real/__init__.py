@@ -48,8 +48,11 @@ JSON keys (report.json, and stdout with --json):
   untaught.risk_coverage   [[coverage, error rate]] most confident answers first
   untaught.confusion   {rows, columns, counts}: folder tradition x fused answer
   taught.<k>           {draws, traditions, left_out, tested_photos, app, reference.<features>,
-                       flagged, unflagged_right}; app and each reference: {per_draw, mean, sd,
-                       min, max} of the balanced top-1 on the photos not taught
+                       flagged, unflagged_right, set_coverage, set_size, set_calibrated};
+                       app and each reference: {per_draw, mean, sd, min, max} of the
+                       balanced top-1 on the photos not taught; set_*: the stored answer
+                       sets (share holding the right tradition, mean size, share calibrated
+                       on the confirmed photos rather than by the model's own calibration)
   parts.overall, parts.by_view     photos, cells, iou_background, iou_body, iou_border,
                        iou_pallu, miou, iou_saree, background_as_saree, heat_on_saree
   per_photo            [{photo, tradition, view, fused (top 5), visual (top 5), confidence,

@@ -92,15 +92,17 @@ def markdown(report: dict[str, Any]) -> str:
         head = " | ".join(f"reference: {n}" for n in names)
         add(
             f"| k | draws | traditions | photos tested | the app | {head} | flagged | "
-            "unflagged right |"
+            "unflagged right | answer set holds the right one | mean set size | sets calibrated "
+            "on the confirmed photos |"
         )
-        add("|---|---|---|---|---|" + "---|" * len(names) + "---|---|")
+        add("|---|---|---|---|---|" + "---|" * len(names) + "---|---|---|---|---|")
         for k, t in taught.items():
             refs = " | ".join(_spread(t["reference"][n]) for n in names)
             add(
                 f"| {k} | {t['draws']} | {t['traditions']} | {t['tested_photos']} | "
                 f"{_spread(t['app'])} | {refs} | {_pct(t['flagged'])} | "
-                f"{_pct(t['unflagged_right'])} |"
+                f"{_pct(t['unflagged_right'])} | {_pct(t.get('set_coverage'))} | "
+                f"{_num(t.get('set_size'))} | {_pct(t.get('set_calibrated'))} |"
             )
         for k, t in taught.items():
             if t["left_out"]:

@@ -9,6 +9,7 @@ do; the answers for the other photos are then read back from the catalogue.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -128,6 +129,9 @@ class DrawResult:
     taught: dict[str, list[str]]  # folder -> keys confirmed
     answers: dict[str, tuple[str | None, bool, float]]  # key -> (top, uncertain, probability)
     reference: dict[str, dict[str, str | None]]  # feature set -> key -> nearest prototype
+    # key -> the answer set stored with the taught answer, and whether it was calibrated on
+    # the confirmed photos (else the shipped model's own calibration)
+    sets: dict[str, tuple[list[str], bool]] = dataclasses.field(default_factory=dict)
 
 
 def run_draw(
@@ -149,7 +153,7 @@ def run_draw(
                     imported.photo_id[key], tradition=by_name[name].taught_as, certainty="confirmed"
                 )
         # The few-shot step as `saree fewshot --apply` runs it.
-        teach = fewshot_step.FewShot.from_catalog(cat, sha)
+        teach = fewshot_step.FewShot.from_catalog(cat, sha, graph=graph)
         fewshot_step.apply_to_catalog(cat, graph, sha, fewshot=teach)
         done = {k for keys in taught.values() for k in keys}
         # Only the taught traditions' other photos are scored (a tradition left out of this k
@@ -157,16 +161,21 @@ def run_draw(
         scored = {k for name in taught for k in present_keys(by_name[name], imported)}
         stored = cat.predictions(sha)
         answers = {}
+        sets: dict[str, tuple[list[str], bool]] = {}
         for key, pid in imported.photo_id.items():
             if key in done or key not in scored or pid not in stored:
                 continue
             s = stored[pid]
             answers[key] = (s.top_tradition, bool(s.uncertain), float(s.top_probability or 0.0))
+            answer_set = s.result.get("answer_set")
+            if isinstance(answer_set, dict):
+                members = [str(t) for t in answer_set.get("traditions", [])]
+                sets[key] = (members, bool(answer_set.get("calibrated_on")))
         reference = _reference(
             cat, sha=sha, ids=imported.photo_id, by_name=by_name, taught=taught, rest=set(answers)
         )
     path.unlink(missing_ok=True)
-    return DrawResult({k: list(v) for k, v in taught.items()}, answers, reference)
+    return DrawResult({k: list(v) for k, v in taught.items()}, answers, reference, sets)
 
 
 def _reference(
@@ -228,10 +237,21 @@ def taught_figures(results: Sequence[DrawResult], truth: Mapping[str, str]) -> d
         kept = [(key, v) for key, v in vals if not v[1]]
         if kept:
             kept_right.append(sum(v[0] == truth[key] for key, v in kept) / len(kept))
+    covered, sizes, calibrated = [], [], []
+    for r in results:
+        for key, (members, cal) in r.sets.items():
+            covered.append(truth[key] in members)
+            sizes.append(len(members))
+            calibrated.append(cal)
     return {
         "app": app,
         "reference": refs,
         "flagged": float(np.mean(flagged)) if flagged else None,
         "unflagged_right": float(np.mean(kept_right)) if kept_right else None,
+        # Answer sets of the photos not taught: how often they held the right tradition,
+        # their mean size, and the share calibrated on the confirmed photos.
+        "set_coverage": float(np.mean(covered)) if covered else None,
+        "set_size": float(np.mean(sizes)) if sizes else None,
+        "set_calibrated": float(np.mean(calibrated)) if calibrated else None,
         "tested_photos": int(np.mean([len(r.answers) for r in results])) if results else 0,
     }
