@@ -508,9 +508,9 @@ def apply_to_catalog(
     if sha is None:
         return 0
     teach = fewshot or FewShot.from_catalog(catalog, sha, graph=graph)
-    if not teach:
-        return 0
     base = model_fusion_weights(sha)
+    if not teach:
+        return _untaught(catalog, graph, sha, base)
     sets = teach.reliability.sets if teach.reliability is not None else None
     found = confirmed_examples(catalog, sha, teach.parts)
     example_of = {pid: t for t, rows in found.items() for pid, _ in rows}
@@ -540,6 +540,27 @@ def apply_to_catalog(
             top_tradition=str(new["tradition"]),
             top_probability=float(new["probability"]),
             uncertain=uncertain,
+        )
+    return changed
+
+
+def _untaught(catalog: Catalog, graph: Any, sha: str, weights: Any) -> int:
+    """Nothing taught any more (the last confirmation undone): answers fused with taught
+    evidence go back to the model's own ranking. Their uncertainty flag stays as stored.
+    Returns how many top answers changed."""
+    changed = 0
+    for pid, stored in catalog.predictions(sha).items():
+        if not stored.result.get("fewshot"):
+            continue
+        new = refuse_stored(stored.result, graph, {}, weights)
+        changed += new["tradition"] != stored.top_tradition
+        catalog.put_prediction(
+            pid,
+            sha,
+            new,
+            top_tradition=str(new["tradition"]),
+            top_probability=float(new["probability"]),
+            uncertain=stored.uncertain,
         )
     return changed
 
@@ -673,6 +694,18 @@ def fit_teaching(
     return dataclasses.replace(fit, sets=sets)
 
 
+def _taught_scores(
+    base: Mapping[str, float], taught: Sequence[str], sims: np.ndarray, *, w: float, ref: float
+) -> dict[str, float]:
+    """One photo's fused scores plus w * (similarity - ref) for each taught tradition that
+    has a prototype without it (nan: none)."""
+    scores = dict(base)
+    for j, t in enumerate(taught):
+        if not np.isnan(sims[j]):
+            scores[t] = scores.get(t, 0.0) + w * (float(sims[j]) - ref)
+    return scores
+
+
 def _loo_probabilities(
     rows: Sequence[int],
     base: Mapping[int, Mapping[str, float]],
@@ -685,10 +718,7 @@ def _loo_probabilities(
     """Each confirmed photo's fused probabilities with prototypes built without it."""
     out = []
     for i, pid in enumerate(rows):
-        scores = dict(base[pid])
-        for j, t in enumerate(taught):
-            if not np.isnan(sims[i, j]):
-                scores[t] = scores.get(t, 0.0) + w * (float(sims[i, j]) - ref)
+        scores = _taught_scores(base[pid], taught, sims[i], w=w, ref=ref)
         names = list(scores)
         arr = np.array([scores[t] for t in names], dtype=np.float64)
         arr = np.exp(arr - arr.max())
@@ -799,10 +829,7 @@ def _score_choice(
 ) -> tuple[int, float]:
     right, loglik = 0, 0.0
     for i, pid in enumerate(rows):
-        scores = dict(base[pid])
-        for j, t in enumerate(taught):
-            if not np.isnan(sims[i, j]):
-                scores[t] = scores.get(t, 0.0) + w * (float(sims[i, j]) - ref)
+        scores = _taught_scores(base[pid], taught, sims[i], w=w, ref=ref)
         names = list(scores)
         arr = np.array([scores[t] for t in names])
         right += names[int(np.argmax(arr))] == truth[i]

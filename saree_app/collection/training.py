@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from saree_app.collection.catalog import Catalog, CatalogError
+from saree_app.model.manifest import sha256_of
 
 # Fewer confirmed photos than this for a tradition and it cannot be learnt and checked at all.
 MIN_PER_TRADITION = 2
@@ -27,14 +27,6 @@ class Confirmed:
     changed: list[tuple[int, str]] = field(default_factory=list)  # content not as imported
     left_out: dict[str, int] = field(default_factory=dict)  # tradition -> too few photos
     min_per_tradition: int = MIN_PER_TRADITION
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_confirmed(catalog_path: Path) -> Confirmed:
@@ -61,7 +53,7 @@ def read_confirmed(catalog_path: Path) -> Confirmed:
             continue
         path = Path(photo.path)
         try:
-            sha = _sha256(path)
+            sha = sha256_of(path)
         except OSError:
             found.missing.append((pid, photo.path))
             continue

@@ -390,10 +390,8 @@ class Library:
                 report(RerankProgress(teaching.examples, len(written), total))
 
             counting = _Counting(catalog, check, wrote)
-            if fewshot:
-                changed = apply_to_catalog(counting, self.graph, sha, fewshot=fewshot)  # type: ignore[arg-type]
-            else:
-                changed = self._untaught(counting, sha)
+            # With nothing taught, the step puts taught answers back to the model's own.
+            changed = apply_to_catalog(counting, self.graph, sha, fewshot=fewshot)  # type: ignore[arg-type]
         finally:
             catalog.close()
         if len(written) <= 500:
@@ -402,29 +400,6 @@ class Library:
             keep = set(written)
             items = [it for it in self.items() if it.id in keep]
         return RerankResult(teaching, len(written), int(changed), tuple(items))
-
-    def _untaught(self, catalog: Any, sha: str) -> int:
-        """Answers fused with taught evidence go back to the model's own ranking once nothing
-        is taught (the last confirmation undone): apply_to_catalog leaves them as they were.
-        Their uncertainty flag stays as stored. Returns how many top answers changed."""
-        from saree_app.collection.fewshot import model_fusion_weights, refuse_stored
-
-        weights = model_fusion_weights(sha)
-        changed = 0
-        for pid, stored in catalog.predictions(sha).items():
-            if not stored.result.get("fewshot"):
-                continue
-            new = refuse_stored(stored.result, self.graph, {}, weights)
-            changed += new["tradition"] != stored.top_tradition
-            catalog.put_prediction(
-                pid,
-                sha,
-                new,
-                top_tradition=str(new["tradition"]),
-                top_probability=float(new["probability"]),
-                uncertain=stored.uncertain,
-            )
-        return changed
 
     def _count_answers(self, sha: str) -> int:
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
