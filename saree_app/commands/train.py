@@ -45,6 +45,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--out", default="models", help="folder to write into (default: models)")
     p.set_defaults(func=_export_cloth)
+    p = sub.add_parser(
+        "export-person-models",
+        help="write the person models that keep the part map on the cloth (needs the convert "
+        "extra; nothing is trained)",
+        description="Takes mediapipe's person segmenter and face detector (Apache-2.0) out of a "
+        "mediapipe 0.10.x wheel (pip download --no-deps mediapipe==0.10.14) and converts them "
+        "to ONNX: person-segmenter.onnx, face-detector.onnx, person-models.json.",
+    )
+    p.add_argument("--wheel", required=True, help="the mediapipe wheel file")
+    p.add_argument("--out", default="models", help="folder to write into (default: models)")
+    p.set_defaults(func=_export_person)
 
 
 def _argv() -> list[str]:
@@ -99,4 +110,24 @@ def _export_cloth(args: argparse.Namespace) -> int:
     cloth: Any = importlib.import_module("saree_app.train.cloth")
     path = cloth.export_cloth_features(Path(args.out))
     print(f"wrote {path} and {path.with_suffix('.json')}")
+    return 0
+
+
+def _export_person(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if importlib.util.find_spec("tflite") is None or importlib.util.find_spec("onnx") is None:
+        print(
+            "saree export-person-models: needs the convert extra: pip install -e '.[convert]'",
+            file=sys.stderr,
+        )
+        return 2
+    person: Any = importlib.import_module("saree_app.train.person")
+    converter: Any = importlib.import_module("saree_app.train.tflite_onnx")
+    try:
+        path = person.export_person_models(Path(args.wheel), Path(args.out))
+    except (person.WheelError, converter.UnsupportedModel) as exc:
+        print(f"saree export-person-models: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path} and the two models beside it")
     return 0

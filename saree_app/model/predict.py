@@ -34,6 +34,7 @@ from saree_app.model.openset import (
     compute_signals,
     normalised_prototypes,
 )
+from saree_app.model.person import PersonFound, PersonModels
 from saree_app.model.session import ModelSession
 
 if TYPE_CHECKING:
@@ -126,7 +127,10 @@ class Prediction:
     # How the cloth looks to the ImageNet trunk (model/cloth.py), what teaching compares;
     # None when the cloth-features model is not installed.
     cloth_embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _cache: dict[Any, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    # Who the person models found wearing the saree (model/person.py): the part map and the
+    # heatmaps stay inside that person, off the head. None: nobody looked (not installed).
+    person: PersonFound | None = field(default=None, repr=False, compare=False)
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # ---- maps at photo resolution
     def _box(self, size: tuple[int, int] | None) -> Letterbox:
@@ -139,10 +143,40 @@ class Prediction:
         # Same content box over the square, only the output size changes.
         return dataclasses.replace(box, width=w, height=h, scale=box.scale * box.width / w)
 
-    def _seg_probs(self, size: tuple[int, int] | None) -> np.ndarray:
-        key = ("seg", size or self.photo_size)
+    def _raw_probs(self, size: tuple[int, int]) -> np.ndarray:
+        """The segmentation's own part probabilities at `size`, before the person models."""
+        key = ("raw", size)
         if key not in self._cache:
             self._cache[key] = _softmax(unletterbox(self.seg_logits, self._box(size)), axis=0)
+        return self._cache[key]
+
+    def _seg_probs(self, size: tuple[int, int] | None) -> np.ndarray:
+        size = size or self.photo_size
+        key = ("seg", size)
+        if key not in self._cache:
+            probs = self._raw_probs(size)
+            region = self.saree_region(size)
+            if region is not None:
+                probs = probs.copy()
+                probs[:, ~region] = 0.0
+                probs[0, ~region] = 1.0
+            self._cache[key] = probs
+        return self._cache[key]
+
+    def saree_region(self, size: tuple[int, int]) -> np.ndarray | None:
+        """H x W bool at `size` (w, h): where the saree can be when it is worn (the person,
+        less the head); None when the person models found nobody wearing it, or are not
+        installed, and the part map alone decides."""
+        if self.person is None:
+            return None
+        key = ("region", size)
+        if key not in self._cache:
+            small = _capped(size, 384)
+            cloth = self._raw_probs(small)[0] < 0.5
+            region = self.person.region(small, cloth)
+            if region is not None and small != size:
+                region = np.asarray(Image.fromarray(region).resize(size, Image.Resampling.NEAREST))
+            self._cache[key] = region
         return self._cache[key]
 
     @property
@@ -161,6 +195,9 @@ class Prediction:
             # Argmax of logits equals argmax of probabilities: no softmax needed.
             logits = unletterbox(self.seg_logits, self._box(small))
             mask = np.argmax(logits, axis=0).astype(np.uint8)
+            region = self.saree_region(small)
+            if region is not None:
+                mask[~region] = 0
             if small != (w, h):
                 mask = np.asarray(
                     Image.fromarray(mask, "L").resize((w, h), Image.Resampling.NEAREST)
@@ -457,6 +494,7 @@ class Predictor:
         decode_workers: int | None = None,
         spin: bool = False,
         cloth: ClothFeatures | bool = True,
+        person: PersonModels | bool = True,
     ) -> None:
         path = Path(model) if model is not None else default_model_path()
         if model is None and not path.exists():
@@ -493,6 +531,17 @@ class Predictor:
                 self.cloth = ClothFeatures.shipped()
             except ModelError as exc:
                 self.cloth_message = str(exc)
+        # The person models that keep the part map and heatmaps on a worn saree (True: the
+        # installed ones, if any); a broken install is said, the part map is then the model's.
+        self.person: PersonModels | None = None
+        self.person_message: str | None = None
+        if isinstance(person, PersonModels):
+            self.person = person
+        elif person:
+            try:
+                self.person = PersonModels.shipped()
+            except ModelError as exc:
+                self.person_message = str(exc)
 
     # ---- labels
     def label(self, term: str) -> str:
@@ -544,7 +593,8 @@ class Predictor:
         loaded = self._load(photo, name)
         out = self.session.run(loaded.array[None])
         cloth = self.cloth.describe(loaded.photo) if self.cloth is not None else None
-        return self._build(loaded, out, 0, metadata, fewshot, cloth=cloth)
+        found = self.person.find(loaded.photo) if self.person is not None else None
+        return self._build(loaded, out, 0, metadata, fewshot, cloth=cloth, person=found)
 
     def predict_many(
         self,
@@ -598,7 +648,10 @@ class Predictor:
                     )
                     for row, (i, ld) in enumerate(good):
                         vec = cloth[row] if cloth is not None else None
-                        results[i] = self._build(ld, out, row, metadata, None, cloth=vec)
+                        found = self.person.find(ld.photo) if self.person is not None else None
+                        results[i] = self._build(
+                            ld, out, row, metadata, None, cloth=vec, person=found
+                        )
                 for i, (p, item) in enumerate(group):
                     if isinstance(item, PhotoError):
                         yield p, item
@@ -614,6 +667,7 @@ class Predictor:
         fewshot: Mapping[str, float] | None,
         *,
         cloth: np.ndarray | None = None,
+        person: PersonFound | None = None,
     ) -> Prediction:
         labels = self._labels
         probs = _softmax(out["logits"][row].astype(np.float64), axis=0)
@@ -688,6 +742,7 @@ class Predictor:
             labels=labels,
             photo=loaded.photo,
             cloth_embedding=cloth,
+            person=person,
         )
 
     @staticmethod
