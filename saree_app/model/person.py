@@ -178,16 +178,52 @@ class PersonModels:
         # The segmenter takes the whole photo squeezed to its square, values 0..1.
         small = img.resize((self.seg_size, self.seg_size), Image.Resampling.BILINEAR)
         x = (np.asarray(small, np.float32) / 255.0).transpose(2, 0, 1)[None]
-        person = self._run(self._seg, x)[0][0, 0].astype(np.float32)
-        return PersonFound(np.clip(person, 0.0, 1.0), self._faces(img))
-
-    def _faces(self, img: Image.Image) -> tuple[tuple[float, float, float, float], ...]:
-        # The detector takes the photo letterboxed into its square, values -1..1.
+        person = np.clip(self._run(self._seg, x)[0][0, 0].astype(np.float32), 0.0, 1.0)
+        found = PersonFound(person, ())
+        if not found.present:
+            return found  # nobody to keep the saree inside: the faces would not be used
+        boxes = self._faces(img, (0.0, 0.0, 1.0, 1.0))
+        # The short-range detector misses the small face of someone photographed head to toe:
+        # look again at the top of the person, a square as wide as they are.
+        ys, xs = np.nonzero(person > 0.5)
+        left, right = xs.min() / person.shape[1], (xs.max() + 1) / person.shape[1]
+        top = ys.min() / person.shape[0]
         w, h = img.size
-        side = max(w, h)
+        width = (right - left) * 1.2
+        height = width * w / h  # square in pixels
+        cx = (left + right) / 2
+        crop = (
+            max(0.0, cx - width / 2),
+            max(0.0, top - 0.05 * height),
+            min(1.0, cx + width / 2),
+            min(1.0, top + 0.95 * height),
+        )
+        if crop[3] - crop[1] < 0.9:  # the top of the person is not the whole photo already
+            boxes += self._faces(img, crop)
+        kept: list[tuple[float, float, float, float]] = []
+        for box in boxes:
+            if all(_overlap(box, other) <= 0.3 for other in kept):
+                kept.append(box)
+        return PersonFound(person, tuple(kept))
+
+    def _faces(
+        self, img: Image.Image, crop: tuple[float, float, float, float]
+    ) -> list[tuple[float, float, float, float]]:
+        """Faces inside `crop` (photo proportions), boxes in photo proportions, best first."""
+        w, h = img.size
+        px = (
+            round(crop[0] * w),
+            round(crop[1] * h),
+            max(round(crop[2] * w), round(crop[0] * w) + 1),
+            max(round(crop[3] * h), round(crop[1] * h) + 1),
+        )
+        part = img.crop(px)
+        cw, ch = part.size
+        # The detector takes the picture letterboxed into its square, values -1..1.
+        side = max(cw, ch)
         square = Image.new("RGB", (side, side))
-        ox, oy = (side - w) // 2, (side - h) // 2
-        square.paste(img, (ox, oy))
+        ox, oy = (side - cw) // 2, (side - ch) // 2
+        square.paste(part, (ox, oy))
         small = square.resize((self.face_size, self.face_size), Image.Resampling.BILINEAR)
         x = (np.asarray(small, np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
         outs = self._run(self._face, x)
@@ -201,16 +237,16 @@ class PersonModels:
             cx = self._anchors[i, 0] + reg[i, 0] / self.face_scale
             cy = self._anchors[i, 1] + reg[i, 1] / self.face_scale
             bw, bh = reg[i, 2] / self.face_scale, reg[i, 3] / self.face_scale
-            # Square coordinates -> photo proportions.
+            # Square coordinates -> crop pixels -> photo proportions.
             box = (
-                float(((cx - bw / 2) * side - ox) / w),
-                float(((cy - bh / 2) * side - oy) / h),
-                float(((cx + bw / 2) * side - ox) / w),
-                float(((cy + bh / 2) * side - oy) / h),
+                float(((cx - bw / 2) * side - ox + px[0]) / w),
+                float(((cy - bh / 2) * side - oy + px[1]) / h),
+                float(((cx + bw / 2) * side - ox + px[0]) / w),
+                float(((cy + bh / 2) * side - oy + px[1]) / h),
             )
             if all(_overlap(box, other) <= 0.3 for other in found):
                 found.append(box)
-        return tuple(found)
+        return found
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
