@@ -10,6 +10,7 @@ app's own few-shot step (teach.py).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
@@ -190,6 +191,18 @@ def _cache_name(sha: str) -> str:
     return f"catalog-{sha[:16]}.sqlite"
 
 
+def _cache_key(predictor: Any) -> str:
+    """What the cached answers and maps depend on: the model, and the extra models beside it
+    (cloth features, person models), so a run with other ones never reads stale answers."""
+    from saree_app.model.manifest import sha256_of
+
+    parts = [str(predictor.manifest.sha256)]
+    for name in ("cloth", "person"):
+        model = getattr(predictor, name, None)
+        parts.append(f"{name}:{sha256_of(model.path) if model is not None else 'none'}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
 def measure(
     args: argparse.Namespace, inputs: Inputs, predictor: Any, out: Path, started: float
 ) -> dict[str, Any]:
@@ -197,7 +210,8 @@ def measure(
     cache = out / "cache"
     cache.mkdir(exist_ok=True)
     sha = str(predictor.manifest.sha256)
-    maps_file = cache / f"maps-{sha[:16]}.json"
+    key = _cache_key(predictor)
+    maps_file = cache / f"maps-{key[:16]}.json"
     maps: dict[str, Any] = _read_json(maps_file)
     keys = {p.resolve(): inputs.key(p) for f in inputs.folders for p in f.photos}
 
@@ -217,7 +231,7 @@ def measure(
 
     t0 = time.perf_counter()
     imported = teach.import_photos(
-        inputs, cache / _cache_name(sha), predictor, seen, progress=progress
+        inputs, cache / _cache_name(key), predictor, seen, progress=progress
     )
     # Part maps of photos imported by an earlier run whose maps were not kept: read them again.
     for key in sorted(set(inputs.parts) & set(imported.photo_id) - set(maps)):
