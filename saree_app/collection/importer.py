@@ -471,6 +471,12 @@ def add_cloth_features(
                 continue
         if not group:
             continue
+        # The same view of the cloth as a fresh answer has: cropped to the saree when worn.
+        person = getattr(predictor, "person", None)
+        if person is not None:
+            from saree_app.model.predict import cloth_view
+
+            group = [(pid, cloth_view(img, person.find(img))) for pid, img in group]
         vectors = cloth.describe_many([img for _, img in group])
         with catalog.transaction():
             for (pid, _), vec in zip(group, vectors, strict=True):
