@@ -311,6 +311,13 @@ def test_the_taught_path_is_the_apps_own_teaching_step(
     monkeypatch.setattr(fewshot, "apply_to_catalog", spy)
     taught = _run(photos, tmp_path / "a", capsys)["taught"]["3"]
     assert taught["draws"] == 2 and taught["app"]["mean"] is not None
-    assert calls == [9, 9]  # once per draw, after 3 photos of each of 3 traditions confirmed
+    # Once per draw, after 3 photos of each of 3 traditions confirmed; then the check that
+    # an untaught tradition is not made worse teaches every other tradition of each draw
+    # again: 2 of 3 in the first draw (6 photos); the second draw's half is one tradition,
+    # too few to teach, so it is skipped.
+    assert calls == [9, 9, 6]
+    watched = taught["untaught_traditions"]
+    assert watched["draws"] == 1 and len(watched["change_per_draw"]) == 1
+    assert watched["before"] is not None and watched["after"] is not None
     # The step re-ranked stored answers (the figures above are read back from the catalogue).
     assert sum(changed) > 0

@@ -367,6 +367,13 @@ def _taught(
 ) -> dict[str, Any]:
     present = {f.name: teach.present_keys(f, imported) for f in inputs.folders}
     truth = {k: f.taught_as for f in inputs.folders for k in present[f.name]}
+    from saree_app.collection.catalog import Catalog
+
+    with Catalog(imported.catalog_path) as cat:
+        stored = cat.predictions(imported.model_sha256)
+    before = {
+        key: stored[pid].top_tradition for key, pid in imported.photo_id.items() if pid in stored
+    }
     out: dict[str, Any] = {}
     for k in args.shots:
         results = []
@@ -378,11 +385,24 @@ def _taught(
             _say(args, f"taught k={k}: draw {n + 1}/{args.draws}")
         left_out = [f.name for f in inputs.folders if len(present[f.name]) < k + 1]
         figures = teach.taught_figures(results, truth)
+        # Is a tradition nobody taught made worse by teaching the others? Each draw again,
+        # teaching only every other tradition of it (alternating which half), and the other
+        # half's photos read back.
+        halves = []
+        for n, r in enumerate(results):
+            names = sorted(r.taught)
+            half = {t: r.taught[t] for i, t in enumerate(names) if i % 2 == n % 2}
+            rest = [t for t in names if t not in half]
+            if len(half) >= 2 and rest:
+                halves.append(
+                    teach.run_draw(imported, inputs.folders, half, graph, work, watch=rest)
+                )
         out[str(k)] = {
             "draws": len(results),
             "traditions": len(inputs.folders) - len(left_out),
             "left_out": left_out,
             **figures,
+            "untaught_traditions": teach.untaught_figures(halves, truth, before),
         }
     return out
 

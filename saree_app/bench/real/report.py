@@ -104,6 +104,25 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{_pct(t['unflagged_right'])} | {_pct(t.get('set_coverage'))} | "
                 f"{_num(t.get('set_size'))} | {_pct(t.get('set_calibrated'))} |"
             )
+        watched = [
+            (k, t["untaught_traditions"])
+            for k, t in taught.items()
+            if (t.get("untaught_traditions") or {}).get("draws")
+        ]
+        if watched:
+            add("")
+            add(
+                "Traditions nobody taught, while the others were (each draw again, teaching "
+                "every other tradition only): balanced top-1 on their photos before and after."
+            )
+            add("")
+            add("| k | draws | before teaching | after teaching the others | change per draw |")
+            add("|---|---|---|---|---|")
+            for k, u in watched:
+                changes = ", ".join(f"{100 * c:+.1f}" for c in u["change_per_draw"])
+                add(
+                    f"| {k} | {u['draws']} | {_pct(u['before'])} | {_pct(u['after'])} | {changes} |"
+                )
         for k, t in taught.items():
             if t["left_out"]:
                 add("")

@@ -132,6 +132,9 @@ class DrawResult:
     # key -> the answer set stored with the taught answer, and whether it was calibrated on
     # the confirmed photos (else the shipped model's own calibration)
     sets: dict[str, tuple[list[str], bool]] = dataclasses.field(default_factory=dict)
+    # key -> top answer, for photos of traditions asked to be watched but not taught (is a
+    # tradition nobody taught made worse by teaching the others?)
+    others: dict[str, str | None] = dataclasses.field(default_factory=dict)
 
 
 def run_draw(
@@ -140,8 +143,12 @@ def run_draw(
     taught: Mapping[str, Sequence[str]],
     graph: Any,
     work: Path,
+    *,
+    watch: Sequence[str] = (),
 ) -> DrawResult:
-    """Confirm the chosen photos in a copy of the catalogue, teach, and read the rest back."""
+    """Confirm the chosen photos in a copy of the catalogue, teach, and read the rest back.
+
+    `watch`: folders not taught in this draw whose photos' answers are read back too."""
     path = work / "draw.sqlite"
     copy_catalog(imported.catalog_path, path)
     by_name = {f.name: f for f in folders}
@@ -174,8 +181,40 @@ def run_draw(
         reference = _reference(
             cat, sha=sha, ids=imported.photo_id, by_name=by_name, taught=taught, rest=set(answers)
         )
+        others = {
+            key: stored[imported.photo_id[key]].top_tradition
+            for name in watch
+            if name not in taught
+            for key in present_keys(by_name[name], imported)
+            if imported.photo_id[key] in stored
+        }
     path.unlink(missing_ok=True)
-    return DrawResult({k: list(v) for k, v in taught.items()}, answers, reference, sets)
+    return DrawResult({k: list(v) for k, v in taught.items()}, answers, reference, sets, others)
+
+
+def untaught_figures(
+    results: Sequence[DrawResult], truth: Mapping[str, str], before: Mapping[str, str | None]
+) -> dict[str, Any]:
+    """Traditions nobody taught, while the others were: balanced top-1 on their photos before
+    teaching (the shipped model's answers) and after, per draw, and the mean change."""
+    pairs = []
+    for r in results:
+        if not r.others:
+            continue
+        was: dict[str, list[bool]] = {}
+        now: dict[str, list[bool]] = {}
+        for key, top in r.others.items():
+            was.setdefault(truth[key], []).append(before.get(key) == truth[key])
+            now.setdefault(truth[key], []).append(top == truth[key])
+        b, a = balanced(was), balanced(now)
+        if b is not None and a is not None:
+            pairs.append((b, a))
+    return {
+        "draws": len(pairs),
+        "before": float(np.mean([b for b, _ in pairs])) if pairs else None,
+        "after": float(np.mean([a for _, a in pairs])) if pairs else None,
+        "change_per_draw": [round(a - b, 4) for b, a in pairs],
+    }
 
 
 def _reference(
