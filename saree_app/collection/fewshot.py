@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -443,6 +443,43 @@ def refuse(prediction: Any, graph: Any, fewshot: FewShot) -> Any:
     return prediction.refuse(graph, fewshot=scores, weights=fewshot.fusion_weights(base))
 
 
+def refuse_photo(
+    prediction: Any, graph: Any, fewshot: FewShot, catalog: Catalog, photo_id: int | None
+) -> Any:
+    """A fresh Prediction answered exactly as `apply_to_catalog` answers the stored one, so
+    the photo page, the browser and the export show the same percentage and flag.
+
+    The teaching is the one fitted on every confirmed photo (not fitted again without this
+    photo: that changed the weight, and a confirmed photo read 88% on its page and 86% in
+    the export); a confirmed photo is scored against prototypes built without it; with
+    answer sets calibrated on the confirmed photos, the uncertain flag is theirs.
+    """
+    model = fewshot
+    if photo_id is not None and fewshot:
+        sha = str(getattr(prediction, "model_sha256", "")) or None
+        found = confirmed_examples(catalog, sha, fewshot.parts)
+        if any(pid == photo_id for rows in found.values() for pid, _ in rows):
+            model = fewshot.without(
+                {t: [v for p, v in rows if p != photo_id] for t, rows in found.items()}
+            )
+    new = refuse(prediction, graph, model)
+    sets = fewshot.reliability.sets if fewshot.reliability is not None else None
+    if sets is None or new is prediction:
+        return new
+    top = float(new.fused.ranking[0].probability)
+    if top >= sets.confident:
+        return dataclasses.replace(new, uncertain=False, uncertain_reasons=())
+    reason = (
+        f"on your confirmed photos, answers {top:.0%} sure were right less often than "
+        f"{CONFIDENT_RIGHT:.0%} of the time"
+        if sets.confident_photos
+        else "none of your confirmed photos' answers has yet been sure enough to trust alone"
+    )
+    return dataclasses.replace(
+        new, uncertain=True, uncertain_reasons=(*new.uncertain_reasons, reason)
+    )
+
+
 def _stored_evidence(result: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
     """A stored answer's visual tradition and attribute probabilities, as fusion takes them."""
     visual = {str(t): float(p) for t, p in result.get("visual", [])}
@@ -496,28 +533,67 @@ def refuse_stored(
     return out
 
 
+class ApplyStopped(Exception):
+    """`apply_to_catalog` stopped when asked: answers written so far are kept (each in a
+    committed batch), the rest are as they were."""
+
+    def __init__(self, done: int, total: int, changed: int) -> None:
+        super().__init__(f"stopped after re-ranking {done} of {total} answers")
+        self.done, self.total, self.changed = done, total, changed
+
+
+# Answers written back per transaction: a killed or stopped re-rank leaves every photo with
+# either its old answer or its new one, and a batch is short enough that a curator's own
+# decision (another connection) does not wait long behind it.
+APPLY_BATCH = 50
+
+
 def apply_to_catalog(
-    catalog: Catalog, graph: Any, model_sha256: str | None = None, *, fewshot: FewShot | None = None
+    catalog: Catalog,
+    graph: Any,
+    model_sha256: str | None = None,
+    *,
+    fewshot: FewShot | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    batch: int = APPLY_BATCH,
 ) -> int:
     """Re-rank every stored prediction of a model with the catalogue's few-shot prototypes.
 
     Each confirmed photo is scored against prototypes built without it. Returns how many
     predictions changed their top answer or their uncertain flag.
+
+    `progress(done, total)` hears how many answers have been written back (after each batch,
+    and once with 0 before the first); `cancel()` is asked before each batch, and when it says
+    True the re-rank stops with ApplyStopped. Answers are written `batch` at a time, each batch
+    in one transaction, so a stop or a kill leaves every photo with its old answer or its new
+    one, never half of one.
     """
     sha = model_sha256 or catalog.latest_model()
     if sha is None:
         return 0
     teach = fewshot or FewShot.from_catalog(catalog, sha, graph=graph)
     base = model_fusion_weights(sha)
+    preds = catalog.predictions(sha)
     if not teach:
-        return _untaught(catalog, graph, sha, base)
+        # Nothing taught any more (the last confirmation undone): answers fused with taught
+        # evidence go back to the model's own ranking. Their uncertainty flag stays as stored.
+        todo = [
+            (pid, stored, refuse_stored(stored.result, graph, {}, base), stored.uncertain)
+            for pid, stored in preds.items()
+            if stored.result.get("fewshot")
+        ]
+        return _write_back(
+            catalog, sha, todo, progress=progress, cancel=cancel, batch=batch, flags=False
+        )
     sets = teach.reliability.sets if teach.reliability is not None else None
     found = confirmed_examples(catalog, sha, teach.parts)
     example_of = {pid: t for t, rows in found.items() for pid, _ in rows}
-    preds = catalog.predictions(sha)
     feats = features_of(catalog, sha, teach.parts, sorted(preds))
-    changed = 0
-    for pid, stored in preds.items():
+    todo = []
+    for n, (pid, stored) in enumerate(preds.items()):
+        if cancel is not None and n % max(1, int(batch)) == 0 and cancel():
+            raise ApplyStopped(0, len(preds), 0)  # nothing written yet
         vec = feats.get(pid)
         if vec is None:
             continue
@@ -530,38 +606,50 @@ def apply_to_catalog(
         if not scores:
             continue
         new = refuse_stored(stored.result, graph, scores, model.fusion_weights(base))
-        uncertain = _judge(new, stored, sets)
-        if new["tradition"] != stored.top_tradition or uncertain != stored.uncertain:
-            changed += 1
-        catalog.put_prediction(
-            pid,
-            sha,
-            new,
-            top_tradition=str(new["tradition"]),
-            top_probability=float(new["probability"]),
-            uncertain=uncertain,
-        )
-    return changed
+        todo.append((pid, stored, new, _judge(new, stored, sets)))
+    return _write_back(
+        catalog, sha, todo, progress=progress, cancel=cancel, batch=batch, flags=True
+    )
 
 
-def _untaught(catalog: Catalog, graph: Any, sha: str, weights: Any) -> int:
-    """Nothing taught any more (the last confirmation undone): answers fused with taught
-    evidence go back to the model's own ranking. Their uncertainty flag stays as stored.
-    Returns how many top answers changed."""
-    changed = 0
-    for pid, stored in catalog.predictions(sha).items():
-        if not stored.result.get("fewshot"):
-            continue
-        new = refuse_stored(stored.result, graph, {}, weights)
-        changed += new["tradition"] != stored.top_tradition
-        catalog.put_prediction(
-            pid,
-            sha,
-            new,
-            top_tradition=str(new["tradition"]),
-            top_probability=float(new["probability"]),
-            uncertain=stored.uncertain,
-        )
+def _write_back(
+    catalog: Catalog,
+    sha: str,
+    todo: Sequence[tuple[int, Any, dict[str, Any], bool]],
+    *,
+    progress: Callable[[int, int], None] | None,
+    cancel: Callable[[], bool] | None,
+    batch: int,
+    flags: bool,
+) -> int:
+    """Write re-ranked answers back, `batch` per transaction; how many changed (their top
+    tradition, or with `flags` also their uncertain flag)."""
+    total = len(todo)
+    changed = done = 0
+    if progress is not None:
+        progress(0, total)
+    step = max(1, int(batch))
+    for start in range(0, total, step):
+        if cancel is not None and cancel():
+            raise ApplyStopped(done, total, changed)
+        chunk = todo[start : start + step]
+        moved = 0
+        with catalog.transaction():
+            for pid, stored, new, uncertain in chunk:
+                top = str(new["tradition"])
+                moved += top != stored.top_tradition or (flags and uncertain != stored.uncertain)
+                catalog.put_prediction(
+                    pid,
+                    sha,
+                    new,
+                    top_tradition=top,
+                    top_probability=float(new["probability"]),
+                    uncertain=uncertain,
+                )
+        changed += moved
+        done += len(chunk)
+        if progress is not None:
+            progress(done, total)
     return changed
 
 

@@ -64,6 +64,7 @@ class Teaching:
     reliability: str  # "right on 41 of 45 of your confirmed photos when each is left out…"
     measured: bool  # False until there are enough confirmed photos to check teaching on
     examples: int  # confirmed photos teaching, all traditions together
+    sets: Any = None  # fewshot.AnswerSets calibrated on the confirmed photos, or None
 
 
 @dataclass(frozen=True)
@@ -81,26 +82,9 @@ class RerankResult:
     items: tuple[Item, ...]  # the re-ranked photos as the browser shows them now
 
 
-class _Counting:
-    """The catalogue as `apply_to_catalog` sees it, with every answer it writes back counted.
-
-    apply_to_catalog reports nothing while it runs; counting its writes gives the status bar
-    a real count (and a point to stop at) without changing the core.
-    """
-
-    def __init__(
-        self, catalog: Any, check: Callable[[], None], wrote: Callable[[int], None]
-    ) -> None:
-        self._catalog, self._check, self._wrote = catalog, check, wrote
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._catalog, name)
-
-    def put_prediction(self, photo_id: int, *args: Any, **kwargs: Any) -> Any:
-        self._check()
-        out = self._catalog.put_prediction(photo_id, *args, **kwargs)
-        self._wrote(int(photo_id))
-        return out
+def _shown(p: Any) -> tuple[Any, ...]:
+    """What a browser tile shows of a stored answer."""
+    return (p.top_tradition, p.top_probability, bool(p.uncertain))
 
 
 @dataclass(frozen=True)
@@ -114,6 +98,9 @@ class ModelInfo:
 
 class Library:
     """One open collection plus the model and graph that explain it."""
+
+    # Answers a background re-rank writes per transaction (and between two progress reports).
+    rerank_batch = 25
 
     def __init__(
         self,
@@ -333,14 +320,14 @@ class Library:
             raise RuntimeError(self.model_problem or "No model is loaded.")
         pred = self.predictor.predict(photo)
         try:
-            from saree_app.collection.fewshot import FewShot, refuse
+            from saree_app.collection.fewshot import FewShot, refuse_photo
 
             sha = str(self.predictor.manifest.sha256)
-            exclude = () if item_id is None else (item_id,)
-            fewshot = FewShot.from_catalog(self.catalog, sha, exclude=exclude, graph=self.graph)
+            fewshot = FewShot.from_catalog(self.catalog, sha, graph=self.graph)
         except Exception:  # few-shot is a refinement; without it the answer still stands
             return pred
-        return refuse(pred, self.graph, fewshot)
+        # As the browser and the export answer it (same teaching, same flag).
+        return refuse_photo(pred, self.graph, fewshot, self.catalog, item_id)
 
     def teaching_report(self, fewshot: Any = None) -> Teaching:
         """The teaching panel's figures (fits teaching on the confirmed photos: worker)."""
@@ -359,7 +346,8 @@ class Library:
             text, measured = "not measured yet", False
         else:
             text, measured = str(rel.text()), bool(rel.fitted)
-        return Teaching(tuple(rows), text, measured, sum(n for _, n, _ in rows))
+        sets = rel.sets if rel is not None else None
+        return Teaching(tuple(rows), text, measured, sum(n for _, n, _ in rows), sets)
 
     def rerank(
         self, check: Callable[[], None], report: Callable[[RerankProgress], None]
@@ -377,29 +365,44 @@ class Library:
         # Its own connection: the curator's next decision (main thread) does not queue behind
         # the catalogue lock while hundreds of answers are written back.
         catalog = Catalog(self.path, create=False)
-        written: list[int] = []
         try:
             fewshot = FewShot.from_catalog(catalog, sha, graph=self.graph)
             teaching = self.teaching_report(fewshot)
-            total = self._count_answers(sha)
-            report(RerankProgress(teaching.examples, 0, total))
+            report(RerankProgress(teaching.examples, 0, self._count_answers(sha)))
             check()
+            before = {pid: _shown(p) for pid, p in catalog.predictions(sha).items()}
+            done = [0]
 
-            def wrote(photo_id: int) -> None:
-                written.append(photo_id)
-                report(RerankProgress(teaching.examples, len(written), total))
+            def progress(n: int, total: int) -> None:
+                done[0] = n
+                if n:  # the start was reported above
+                    report(RerankProgress(teaching.examples, n, total))
 
-            counting = _Counting(catalog, check, wrote)
+            def stop() -> bool:
+                check()  # raises the worker's own Cancelled between two batches
+                return False
+
             # With nothing taught, the step puts taught answers back to the model's own.
-            changed = apply_to_catalog(counting, self.graph, sha, fewshot=fewshot)  # type: ignore[arg-type]
+            changed = apply_to_catalog(
+                catalog,
+                self.graph,
+                sha,
+                fewshot=fewshot,
+                progress=progress,
+                cancel=stop,
+                batch=self.rerank_batch,
+            )
+            after = catalog.predictions(sha)
         finally:
             catalog.close()
+        # The photos whose tile changes: their top answer, its probability or its flag.
+        written = sorted(pid for pid, p in after.items() if before.get(pid) != _shown(p))
         if len(written) <= 500:
             items = self.items(written)
         else:  # one listing beats hundreds of IN (...) queries
             keep = set(written)
             items = [it for it in self.items() if it.id in keep]
-        return RerankResult(teaching, len(written), int(changed), tuple(items))
+        return RerankResult(teaching, done[0], int(changed), tuple(items))
 
     def _count_answers(self, sha: str) -> int:
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"

@@ -11,6 +11,7 @@ import pytest
 from saree_app.collection.catalog import Catalog, NewPhoto
 from saree_app.collection.fewshot import (
     DEFAULT_WEIGHT,
+    ApplyStopped,
     FewShot,
     apply_to_catalog,
     feature,
@@ -447,3 +448,58 @@ def test_too_few_confirmed_photos_keep_the_models_flag_and_set(tmp_path: Path) -
             assert stored.uncertain is False  # as imported
             assert stored.result["answer_set"]["calibrated_on"] == 0
             assert stored.result["answer_set"]["traditions"]
+
+
+# ---- progress and stopping -----------------------------------------------------------------
+
+
+def test_apply_reports_progress_in_batches(tmp_path: Path) -> None:
+    cat, truth = _catalogue(tmp_path, np.random.default_rng(21))
+    graph = _graph()
+    heard: list[tuple[int, int]] = []
+    with cat:
+        _confirm(cat, truth, 3)
+        apply_to_catalog(cat, graph, progress=lambda d, t: heard.append((d, t)), batch=5)
+    assert heard == [(0, 12), (5, 12), (10, 12), (12, 12)]
+
+
+def test_a_stopped_apply_keeps_whole_batches_and_the_rest_as_they_were(tmp_path: Path) -> None:
+    """Stopped after two batches: 10 answers re-ranked, 2 untouched; every photo has one
+    answer, either the old or the new, and a second run finishes the job."""
+    cat, truth = _catalogue(tmp_path, np.random.default_rng(22))
+    graph = _graph()
+    with cat:
+        _confirm(cat, truth, 3)
+        old = {pid: p.result for pid, p in cat.predictions(SHA).items()}
+        written = [0]
+
+        def cancel() -> bool:
+            return written[0] >= 10  # asked to stop once two batches are in
+
+        def progress(done: int, total: int) -> None:
+            written[0] = done
+
+        with pytest.raises(ApplyStopped) as stop:
+            apply_to_catalog(cat, graph, cancel=cancel, progress=progress, batch=5)
+        assert (stop.value.done, stop.value.total) == (10, 12)
+        now = cat.predictions(SHA)
+        assert sorted(now) == sorted(old)
+        fresh = [pid for pid in now if now[pid].result != old[pid]]
+        assert len(fresh) == 10 and all("fewshot" in now[pid].result for pid in fresh)
+        kept = [pid for pid in now if now[pid].result == old[pid]]
+        assert len(kept) == 2
+        assert cat.integrity_problems() == []
+        apply_to_catalog(cat, graph, batch=5)
+        assert all("fewshot" in p.result for p in cat.predictions(SHA).values())
+
+
+def test_a_stop_before_any_write_changes_nothing(tmp_path: Path) -> None:
+    cat, truth = _catalogue(tmp_path, np.random.default_rng(23))
+    graph = _graph()
+    with cat:
+        _confirm(cat, truth, 3)
+        old = {pid: p.result for pid, p in cat.predictions(SHA).items()}
+        with pytest.raises(ApplyStopped) as stop:
+            apply_to_catalog(cat, graph, cancel=lambda: True)
+        assert stop.value.done == 0
+        assert {pid: p.result for pid, p in cat.predictions(SHA).items()} == old

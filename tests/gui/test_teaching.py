@@ -247,18 +247,27 @@ def test_rerank_is_a_plain_function_that_reports_and_stops(tmp_path, photos, tin
         lib.decide([(ids[0], "Paithani"), (ids[1], "Paithani")], "two")
         seen: list[RerankProgress] = []
 
-        def stop_after_three() -> None:
-            if len(seen) > 3:
+        def stop_after_two_batches() -> None:
+            if len(seen) > 2:
                 raise Cancelled
 
+        lib.rerank_batch = 3
         with pytest.raises(Cancelled):
-            lib.rerank(stop_after_three, seen.append)
-        assert [p.done for p in seen] == [0, 1, 2, 3]
+            lib.rerank(stop_after_two_batches, seen.append)
+        assert [p.done for p in seen] == [0, 3, 6]
         assert {(p.examples, p.total) for p in seen} == {(2, 9)}
         seen.clear()
+        before = {it.id: it for it in lib.items()}
         result = lib.rerank(lambda: None, seen.append)
         assert result.reranked == seen[-1].done == 9
-        assert {it.id for it in result.items} == set(ids)
+        assert [p.done for p in seen] == [0, 3, 6, 9]
+        # The tiles to redraw: every photo whose answer, probability or flag moved.
+        now = {it.id: it for it in lib.items()}
+        assert {it.id for it in result.items} <= set(ids)
+        for it in result.items:
+            assert it == now[it.id]
+        assert result.items
+        assert {it.id for it in result.items} == {i for i in ids if now[i] != before[i]}
         assert result.teaching.rows == (("Paithani", 2, True),)
     finally:
         lib.close()
