@@ -119,21 +119,32 @@ def _show(args: argparse.Namespace) -> int:
     )
     if card.gi is not None:
         gi = card.gi
-        facts = [
-            ("registered" if gi.registered else "not registered")
-            + ("" if gi.confirmed else " (not confirmed)")
-        ]
-        if gi.application:
-            facts.append(f"application {gi.application}")
-        if gi.year:
-            facts.append(gi.year)
-        if gi.holder:
-            facts.append(f"held by {gi.holder}")
+        facts = gi_facts(gi)
+        if not gi.registered or not gi.registered_on:
+            facts.insert(0, "registered" if gi.registered else "not registered")
+        if not gi.confirmed:
+            facts[0] += " (not confirmed)"
         if gi.note:
             facts.append(gi.note)
         print(f"  GI: {'; '.join(facts)}   [{', '.join(gi.sources)}]")
+        if gi.disagreement:
+            print(f"    sources disagree: {gi.disagreement}")
     if card.note:
         print(f"  note: {card.note}")
+    why = graph.disagreement(t)
+    if why:
+        print(f"  sources disagree: {why}")
+    linked = [(card.label, graph.links_of(t))]
+    linked += [(r.label, graph.links_of(r.id)) for r in card.region_chain]
+    linked += [(f.label, graph.links_of(f.id)) for f in card.fibres]
+    linked += [(a.label, graph.links_of(a.term)) for a in card.attributes]
+    shown = [(name, links) for name, links in linked if links]
+    if shown:
+        print("  shared vocabularies:")
+        for name, links in shown:
+            for k in links:
+                how = "same as" if k.match == "exact" else "close to"
+                print(f"    {name}: {how} {k.vocabulary} {k.identifier} ({k.label}) <{k.url}>")
     print("  attributes (typicality, shown on):")
     for a in card.attributes:
         local = f" ({', '.join(a.local_names)})" if a.local_names else ""
@@ -148,8 +159,29 @@ def _show(args: argparse.Namespace) -> int:
         print("  similar: " + ", ".join(f"{graph.label(o)} ({s:.2f})" for o, s in similar))
     print("  sources:")
     for s in card.sources:
-        print(f"    [{s.id}] {s.title}" + (f" <{s.url}>" if s.url else ""))
+        print(f"    [{s.id}] {s.citation()}")
     return 0
+
+
+def gi_facts(gi: object) -> list[str]:
+    """The GI fields that are known, each saying what it is."""
+    out = []
+    application = getattr(gi, "application", None)
+    if application:
+        out.append(f"application no. {application}")
+    filed = getattr(gi, "filed", None)
+    if filed:
+        out.append(f"filed {filed}")
+    registered_on = getattr(gi, "registered_on", None)
+    if registered_on:
+        out.append(f"registered {str(registered_on).replace('/', '-')}")
+    certificate = getattr(gi, "certificate", None)
+    if certificate:
+        out.append(f"certificate no. {certificate}")
+    proprietor = getattr(gi, "proprietor", None)
+    if proprietor:
+        out.append(f"registered proprietor: {proprietor}")
+    return out
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -172,6 +204,28 @@ def _validate(args: argparse.Namespace) -> int:
         f"{len(graph.attributes())} attributes, {len(graph.regions())} regions; "
         f"loaded and validated in {ms:.0f} ms"
     )
+    sources = graph.sources()
+    with_url = sum(1 for s in sources if s.url)
+    notes = sum(1 for s in sources if s.project_note)
+    print(
+        f"sources: {len(sources)} ({with_url} with a web address, "
+        f"{len(sources) - with_url - notes} printed with full details, {notes} project notes)"
+    )
+    vocab: dict[str, int] = {}
+    for term_links in graph.all_links().values():
+        for k in term_links:
+            vocab[k.vocabulary] = vocab.get(k.vocabulary, 0) + 1
+    print(
+        "links to shared vocabularies: "
+        + (", ".join(f"{n} {v}" for v, n in sorted(vocab.items())) or "none")
+    )
+    counts = graph.notes_only_counts()
+    if any(counts.values()):
+        print(
+            "resting only on project notes (shown as not confirmed): "
+            f"{counts.get('tradition', 0)} tradition facts, {counts.get('region', 0)} regions, "
+            f"{counts.get('vocabulary', 0)} vocabulary terms"
+        )
     return 0
 
 

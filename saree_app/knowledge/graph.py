@@ -74,11 +74,73 @@ class OntologyError(Exception):
 
 @dataclass(frozen=True)
 class SourceInfo:
-    """A cited source: its id (local name in the source namespace), title and address."""
+    """A cited source: its id (local name in the source namespace), title and where to find it.
+
+    A source a curator can follow has a web address (`url`) or full bibliographic details
+    (author or publisher, title, year and page). A project note is the project's own working
+    note, not a publication: facts resting only on it are flagged as not confirmed.
+    """
 
     id: str
     title: str
     url: str | None = None
+    creator: str | None = None
+    publisher: str | None = None
+    date: str | None = None
+    page: str | None = None
+    project_note: bool = False
+
+    @property
+    def traceable(self) -> bool:
+        """Whether a curator can find it: a web address or full bibliographic details."""
+        if self.url:
+            return True
+        return bool(self.title and (self.creator or self.publisher) and self.date and self.page)
+
+    def citation(self) -> str:
+        """One line a curator can quote: author, title, publisher, year, page, address."""
+        parts = [p for p in (self.creator, f"\u201c{self.title}\u201d", self.publisher) if p]
+        if self.date:
+            parts.append(self.date)
+        if self.page:
+            parts.append(f"p. {self.page}" if self.page[:1].isdigit() else self.page)
+        text = ", ".join(parts)
+        if self.project_note:
+            text += " (project note, not a publication)"
+        return text + (f" <{self.url}>" if self.url else "")
+
+
+#: Shared vocabularies a term may link to: (IRI prefix, name, identifier pattern, browse URL).
+VOCABULARIES: tuple[tuple[str, str, str, str], ...] = (
+    ("http://www.wikidata.org/entity/", "Wikidata", r"Q[1-9]\d*", "https://www.wikidata.org/wiki/"),
+    ("http://vocab.getty.edu/aat/", "Getty AAT", r"300\d{6}", "http://vocab.getty.edu/page/aat/"),
+    ("http://vocab.getty.edu/tgn/", "Getty TGN", r"7\d{6}", "http://vocab.getty.edu/page/tgn/"),
+)
+
+
+@dataclass(frozen=True)
+class VocabularyLink:
+    """A skos:exactMatch / skos:closeMatch from a term to an entry of a shared vocabulary."""
+
+    iri: str  # e.g. http://www.wikidata.org/entity/Q1445
+    vocabulary: str  # Wikidata | Getty AAT | Getty TGN
+    identifier: str  # Q1445, 300243428, 7001234
+    match: str  # exact | close
+    label: str  # the entry's name in that vocabulary, as recorded when it was looked up
+    url: str  # a page a curator can open
+    sources: tuple[str, ...] = ()  # where the identifier was found
+
+
+def parse_vocabulary_iri(iri: str) -> tuple[str, str, str] | None:
+    """(vocabulary name, identifier, browse URL) of a well-formed shared-vocabulary IRI, or
+    None: an IRI of no known vocabulary or an identifier of the wrong shape."""
+    for prefix, name, pattern, browse in VOCABULARIES:
+        if iri.startswith(prefix):
+            ident = iri[len(prefix) :]
+            if re.fullmatch(pattern, ident):
+                return name, ident, browse + ident
+            return None
+    return None
 
 
 @dataclass(frozen=True)
@@ -117,15 +179,18 @@ class FibreInfo:
 
 @dataclass(frozen=True)
 class GIInfo:
-    """Geographical-indication registration facts."""
+    """Geographical-indication registration facts, each field saying what it is."""
 
     registered: bool
     confirmed: bool
-    application: str | None
-    year: str | None
-    holder: str | None
+    application: str | None  # the registry's application number
+    filed: str | None  # when the application was filed (YYYY, YYYY-MM or YYYY-MM-DD)
+    registered_on: str | None  # when it was registered (or YYYY/YYYY, a financial year)
+    proprietor: str | None  # the registered proprietor
+    certificate: str | None  # the registration certificate number
     note: str | None
     sources: tuple[str, ...]
+    disagreement: str | None = None  # where the sources disagree: what each says
 
 
 @dataclass(frozen=True)
@@ -174,6 +239,10 @@ class _Data:
     links: dict[str, list[_Link]] = field(default_factory=dict)
     gi: dict[str, GIInfo] = field(default_factory=dict)
     sources: dict[str, SourceInfo] = field(default_factory=dict)
+    vocab_links: dict[str, tuple[VocabularyLink, ...]] = field(default_factory=dict)
+    disagreements: dict[str, str] = field(default_factory=dict)
+    # Facts that rest only on project notes, by kind (tradition facts must be unconfirmed).
+    notes_only: dict[str, int] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- loading
@@ -249,7 +318,7 @@ def _ttl_files(directory: Path) -> list[Path]:
 
 _CACHE: dict[tuple[str, tuple[tuple[str, int, int], ...]], TextileGraph] = {}
 # Bump when _Data changes shape: a pickled graph of an older layout must not be read back.
-_DISK_VERSION = 1
+_DISK_VERSION = 2
 
 
 def _cache_dir() -> Path | None:
@@ -556,6 +625,26 @@ class TextileGraph:
         """A cited source by id."""
         return self._d.sources.get(source_id)
 
+    def sources(self) -> list[SourceInfo]:
+        """Every source defined in the ontology."""
+        return list(self._d.sources.values())
+
+    def links_of(self, term: str) -> tuple[VocabularyLink, ...]:
+        """The term's links to shared vocabularies (Wikidata, Getty AAT, Getty TGN)."""
+        return self._d.vocab_links.get(term, ())
+
+    def all_links(self) -> dict[str, tuple[VocabularyLink, ...]]:
+        """Term id -> its links to shared vocabularies, for every linked term."""
+        return dict(self._d.vocab_links)
+
+    def disagreement(self, term: str) -> str | None:
+        """What the sources say where they disagree about a term's own facts."""
+        return self._d.disagreements.get(term)
+
+    def notes_only_counts(self) -> dict[str, int]:
+        """How many facts rest only on project notes, by kind (tradition, region, vocabulary)."""
+        return dict(self._d.notes_only)
+
     def sources_of(self, term: str) -> tuple[str, ...]:
         """Source ids backing a term's own record."""
         return self._d.term_sources.get(term, ())
@@ -788,11 +877,21 @@ def _extract(
         if lid is None:
             sid = _source_id(subj)
             if sid is not None and typ == s("Source"):
-                title = g.value(subj, DCTERMS.title)
-                url = g.value(subj, DCTERMS.identifier)
-                d.sources[sid] = SourceInfo(
-                    sid, str(title) if title else sid, str(url) if url else None
-                )
+                d.sources[sid] = _read_source(g, subj, sid, s)
+                src_file = file_of(subj)
+                if not d.sources[sid].traceable and not d.sources[sid].project_note:
+                    problem(
+                        sid,
+                        "source cannot be traced: give a web address (dcterms:identifier) or "
+                        "author or publisher (dcterms:creator / dcterms:publisher), title, year "
+                        "(dcterms:date) and page (saree:page); or type it saree:ProjectNote",
+                        src_file,
+                    )
+                ident = g.value(subj, DCTERMS.identifier)
+                if ident is not None and not re.fullmatch(r"https?://\S+", str(ident)):
+                    problem(
+                        sid, f"dcterms:identifier {str(ident)!r} is not a web address", src_file
+                    )
             continue
         defined.add(lid)
         if typ in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.TransitiveProperty):
@@ -1003,18 +1102,183 @@ def _extract(
             def text(v: Any) -> str | None:
                 return str(v) if v is not None else None
 
+            filed = text(g.value(gi, s("giFilingDate")))
+            reg_on = text(g.value(gi, s("giRegistrationDate")))
+            for name, value, allowed in (
+                ("giFilingDate", filed, (_DATE,)),
+                ("giRegistrationDate", reg_on, (_DATE, _FINANCIAL_YEAR)),
+            ):
+                if value is not None and not any(p.fullmatch(value) for p in allowed):
+                    problem(
+                        t,
+                        f"GI {name} {value!r} is not a date: write YYYY, YYYY-MM or YYYY-MM-DD"
+                        + (" (or YYYY/YYYY for a financial year)" if len(allowed) > 1 else ""),
+                        f,
+                    )
             d.gi[t] = GIInfo(
                 registered=bool(reg.toPython()) if isinstance(reg, Literal) else False,
                 confirmed=bool(conf.toPython()) if isinstance(conf, Literal) else True,
                 application=text(g.value(gi, s("giApplication"))),
-                year=text(g.value(gi, s("giYear"))),
-                holder=text(g.value(gi, s("giHolder"))),
+                filed=filed,
+                registered_on=reg_on,
+                proprietor=text(g.value(gi, s("giProprietor"))),
+                certificate=text(g.value(gi, s("giCertificateNumber"))),
                 note=text(g.value(gi, s("note"))),
                 sources=gsrc,
+                disagreement=text(g.value(gi, s("sourcesDisagree"))),
             )
             if not isinstance(gi, BNode | URIRef):
                 problem(t, "GI registration must be a node", f)
+        if t in d.region_of and "State" not in {d.types.get(r) for r in _chain_of(d, t)}:
+            where = d.region_of[t]
+            problem(t, f"region {where} is not in any state (needs saree:partOf a state)", f)
+
+    _check_project_notes(d, problem, file_of, s)
+    _read_vocabulary_links(g, d, problem, file_of, s)
+    for t in d.types:
+        why = g.value(s(t), s("sourcesDisagree"))
+        if why is not None:
+            d.disagreements[t] = str(why)
     return d, problems
+
+
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+_FINANCIAL_YEAR = re.compile(r"\d{4}/\d{4}")
+
+
+def _chain_of(d: _Data, tradition: str) -> list[str]:
+    chain, cur = [], d.region_of.get(tradition)
+    while cur is not None and cur not in chain:
+        chain.append(cur)
+        cur = d.parent.get(cur)
+    return chain
+
+
+def _read_source(g: rdflib.Graph, node: Any, sid: str, s: Callable[[str], Any]) -> SourceInfo:
+    from rdflib.namespace import DCTERMS, RDF
+
+    def text(v: Any) -> str | None:
+        return str(v).strip() or None if v is not None else None
+
+    title = text(g.value(node, DCTERMS.title))
+    url = text(g.value(node, DCTERMS.identifier))
+    return SourceInfo(
+        id=sid,
+        title=title or sid,
+        url=url if url and re.fullmatch(r"https?://\S+", url) else None,
+        creator=text(g.value(node, DCTERMS.creator)),
+        publisher=text(g.value(node, DCTERMS.publisher)),
+        date=text(g.value(node, DCTERMS.date)),
+        page=text(g.value(node, s("page"))),
+        project_note=(node, RDF.type, s("ProjectNote")) in g,
+    )
+
+
+def _check_project_notes(d: _Data, problem: Any, file_of: Any, s: Any) -> None:
+    """A tradition's fact resting only on project notes must say it is not confirmed; count
+    the region and vocabulary facts that do (they are shown, but flagged in `kg validate`)."""
+
+    def notes_only(srcs: Iterable[str]) -> bool:
+        known = [d.sources[x] for x in srcs if x in d.sources]
+        return bool(known) and all(x.project_note for x in known)
+
+    counts = {"tradition": 0, "region": 0, "vocabulary": 0}
+    for t in d.traditions:
+        f = file_of(s(t))
+        if notes_only(d.term_sources.get(t, ())):
+            counts["tradition"] += 1
+            if d.confirmed.get(t, True):
+                problem(
+                    t,
+                    "rests only on project notes: cite a publication or add saree:confirmed false",
+                    f,
+                )
+        for link in d.links.get(t, []):
+            if notes_only(link.sources):
+                counts["tradition"] += 1
+                if link.confirmed:
+                    problem(
+                        link.term,
+                        f"link {t} -> {link.term} rests only on project notes: "
+                        "cite a publication or add saree:confirmed false",
+                        f,
+                        after=t,
+                    )
+        gi = d.gi.get(t)
+        if gi is not None and notes_only(gi.sources):
+            counts["tradition"] += 1
+            if gi.confirmed:
+                problem(
+                    t,
+                    "GI registration rests only on project notes: cite a publication "
+                    "or add saree:confirmed false",
+                    f,
+                )
+    for t, cls in d.types.items():
+        if notes_only(d.term_sources.get(t, ())):
+            if cls in REGION_LEVELS:
+                counts["region"] += 1
+            elif cls in ATTRIBUTE_KINDS or cls == "Fibre":
+                counts["vocabulary"] += 1
+    d.notes_only = counts
+
+
+def _read_vocabulary_links(g: rdflib.Graph, d: _Data, problem: Any, file_of: Any, s: Any) -> None:
+    """skos:exactMatch / skos:closeMatch to Wikidata, Getty AAT and TGN: well-formed
+    identifiers, each entry with the label it has there and the source it was found in."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import DCTERMS, RDFS, SKOS
+
+    for t in d.types:
+        node = s(t)
+        found: list[VocabularyLink] = []
+        for match, pred in (("exact", SKOS.exactMatch), ("close", SKOS.closeMatch)):
+            for o in g.objects(node, pred):
+                if not isinstance(o, URIRef):
+                    problem(t, f"skos:{match}Match {o!s} is not an IRI", file_of(node))
+                    continue
+                parsed = parse_vocabulary_iri(str(o))
+                if parsed is None:
+                    problem(
+                        t,
+                        f"skos:{match}Match <{o}> is not a well-formed Wikidata "
+                        "(http://www.wikidata.org/entity/Q123), Getty AAT (300 and six digits) "
+                        "or TGN (7 and six digits) identifier",
+                        file_of(node),
+                    )
+                    continue
+                labels = [x for x in g.objects(o, RDFS.label) if isinstance(x, Literal)]
+                srcs = tuple(
+                    sorted(x for x in (_source_id(v) for v in g.objects(o, DCTERMS.source)) if x)
+                )
+                if not srcs:
+                    problem(
+                        t,
+                        f"link to {parsed[0]} {parsed[1]} has no dcterms:source "
+                        "(where the identifier was found)",
+                        file_of(node),
+                    )
+                if not labels:
+                    problem(
+                        t,
+                        f"link to {parsed[0]} {parsed[1]} has no rdfs:label (the "
+                        "entry's name there)",
+                        file_of(node),
+                    )
+                found.append(
+                    VocabularyLink(
+                        iri=str(o),
+                        vocabulary=parsed[0],
+                        identifier=parsed[1],
+                        match=match,
+                        label=str(labels[0]) if labels else parsed[1],
+                        url=parsed[2],
+                        sources=srcs,
+                    )
+                )
+        if found:
+            found.sort(key=lambda k: (k.vocabulary, k.match, k.identifier))
+            d.vocab_links[t] = tuple(found)
 
 
 def _read_link(

@@ -36,6 +36,7 @@ class SAREE(DefinedNamespace):
     AttributeLink: URIRef  # reified tradition -> attribute link carrying typicality and source
     SareePart: URIRef
     Source: URIRef
+    ProjectNote: URIRef  # the project's own working note: facts resting only on it are unconfirmed
     MotifScheme: URIRef
     WeaveScheme: URIRef
     FeatureScheme: URIRef
@@ -49,16 +50,20 @@ class SAREE(DefinedNamespace):
     typicality: URIRef
     fibre: URIRef
     giRegistration: URIRef
-    giApplication: URIRef
-    giYear: URIRef
+    giApplication: URIRef  # the registry's application number
+    giCertificateNumber: URIRef
+    giFilingDate: URIRef
+    giRegistrationDate: URIRef
+    giProprietor: URIRef
     localName: URIRef
     latitude: URIRef
     longitude: URIRef
     confirmed: URIRef
     shownOn: URIRef  # which part of the saree an attribute is usually seen on: body/border/pallu
     registered: URIRef  # GI registration: whether registration itself is confirmed
-    giHolder: URIRef
     note: URIRef
+    sourcesDisagree: URIRef  # where sources disagree: what each says
+    page: URIRef  # page or other locator within a printed source
 
     # --- traditions
     Kanchipuram: URIRef

@@ -11,35 +11,36 @@ TINY_TRADITIONS = """\
 @prefix dcterms: <http://purl.org/dc/terms/> .
 
 saree:Alpha a saree:Tradition ; rdfs:label "Alpha"@en ;
-    saree:region saree:KanchipuramTown ; saree:fibre saree:Silk ; dcterms:source src:Glossary ;
+    saree:region saree:KanchipuramTown ; saree:fibre saree:Silk ;
+    dcterms:source src:EncKanchipuram ;
     saree:hasAttribute
         [ saree:attribute saree:TempleBorder ; saree:typicality 0.8 ; saree:shownOn saree:Border ;
-            dcterms:source src:Glossary ] ,
+            dcterms:source src:EncKanchipuram ] ,
         [ saree:attribute saree:Peacock ; saree:typicality 0.5 ; saree:shownOn saree:Pallu ;
-            dcterms:source src:Glossary ] ,
+            dcterms:source src:EncKanchipuram ] ,
         [ saree:attribute saree:ContrastingBorder ; saree:typicality 0.9 ;
             saree:shownOn saree:Border ;
-            dcterms:source src:Glossary ] .
+            dcterms:source src:EncKanchipuram ] .
 
 saree:Beta a saree:Tradition ; rdfs:label "Beta"@en ;
-    saree:region saree:Varanasi ; saree:fibre saree:Silk ; dcterms:source src:Glossary ;
+    saree:region saree:Varanasi ; saree:fibre saree:Silk ; dcterms:source src:EncKanchipuram ;
     saree:hasAttribute
         [ saree:attribute saree:ZariBrocade ; saree:typicality 0.9 ; saree:shownOn saree:Body ;
-            dcterms:source src:Glossary ] ,
+            dcterms:source src:EncKanchipuram ] ,
         [ saree:attribute saree:Paisley ; saree:typicality 0.6 ; saree:shownOn saree:Pallu ;
-            dcterms:source src:Glossary ] ,
+            dcterms:source src:EncKanchipuram ] ,
         [ saree:attribute saree:Ikat ; saree:typicality 0.4 ; saree:shownOn saree:Body ;
-            dcterms:source src:Glossary ] .
+            dcterms:source src:EncKanchipuram ] .
 
 saree:Gamma a saree:Tradition ; rdfs:label "Gamma"@en ;
-    saree:region saree:Patan ; saree:fibre saree:Cotton ; dcterms:source src:Glossary ;
+    saree:region saree:Patan ; saree:fibre saree:Cotton ; dcterms:source src:EncKanchipuram ;
     saree:hasAttribute
         [ saree:attribute saree:DoubleIkat ; saree:typicality 0.9 ; saree:shownOn saree:Body ;
-            dcterms:source src:Glossary ] ,
+            dcterms:source src:EncKanchipuram ] ,
         [ saree:attribute saree:Elephant ; saree:typicality 0.5 ; saree:shownOn saree:Body ;
-            dcterms:source src:Glossary ] ,
+            dcterms:source src:EncKanchipuram ] ,
         [ saree:attribute saree:Parrot ; saree:typicality 0.5 ; saree:shownOn saree:Body ;
-            dcterms:source src:Glossary ] .
+            dcterms:source src:EncKanchipuram ] .
 """
 
 

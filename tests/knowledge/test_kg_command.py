@@ -49,7 +49,10 @@ def test_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "Kanchipuram (12.83, 79.70) -> Tamil Nadu -> South India" in out
     assert "temple border (gopuram)" in out
-    assert "[EncKanchipuram]" in out and "application 15" in out
+    assert "[EncKanchipuram]" in out and "application no. 15" in out
+    assert "registered 2005-2006" in out
+    assert "<https://en.wikipedia.org/wiki/Kanchipuram_silk_sari>" in out
+    assert "Tamil Nadu: same as Wikidata Q1445" in out
     assert main(["kg", "show", "Kanchipurm"]) == 1
     assert "Did you mean: Kanchipuram" in capsys.readouterr().err
 
