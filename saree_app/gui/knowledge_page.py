@@ -6,8 +6,8 @@ import html
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -286,6 +286,14 @@ class KnowledgePage(QWidget):
             self.show_tradition(target.split(":", 1)[1])
         elif target.startswith("collection:"):
             emit(self.showInCollection, target.split(":", 1)[1])
+        elif target.startswith("#"):
+            self.card.scrollToAnchor(target[1:])  # a source cited in the card's list
+        elif target.startswith(("https://", "http://")):
+            self.open_url(target)
+
+    def open_url(self, target: str) -> bool:
+        """Open a source or a vocabulary entry in the curator's web browser."""
+        return bool(QDesktopServices.openUrl(QUrl(target)))
 
     def _render(self, t: str) -> None:
         g = self._graph
@@ -307,7 +315,8 @@ class KnowledgePage(QWidget):
             )
             or f"<span style='{grey}'>not recorded</span>"
         )
-        rows = [("Region", region)]
+        cites = _Citations(g, card.sources)
+        rows = [("Region", region + cites.marks(card.record_sources))]
         if card.local_names:
             rows.append(("Also called", html.escape(", ".join(card.local_names))))
         for title, kind in (
@@ -316,10 +325,23 @@ class KnowledgePage(QWidget):
             ("Border, pallu and structure", "feature"),
         ):
             links = [a for a in card.attributes if a.kind == kind]
-            rows.append((title, _attributes_html(links)))
+            rows.append((title, _attributes_html(links, cites)))
         fibres = ", ".join(html.escape(f.label) for f in card.fibres)
-        rows.append(("Fibres", fibres or f"<span style='{grey}'>not recorded</span>"))
-        rows.append(("GI registration", _gi_html(card.gi)))
+        rows.append(
+            (
+                "Fibres",
+                (fibres + cites.marks(card.record_sources))
+                if fibres
+                else f"<span style='{grey}'>not recorded</span>",
+            )
+        )
+        gi_text = _gi_html(card.gi)
+        if card.gi is not None:
+            gi_text += cites.marks(card.gi.sources)
+        rows.append(("GI registration", gi_text))
+        vocab = _vocabulary_html(g, card)
+        if vocab:
+            rows.append(("Same entry elsewhere", vocab))
         try:
             near = list(g.similar_traditions(t, 5))
         except (KeyError, ValueError, AttributeError):
@@ -369,15 +391,7 @@ class KnowledgePage(QWidget):
             f" white-space:nowrap'>{k}</td><td style='padding:5px 0'>{v}</td></tr>"
             for k, v in rows
         )
-        src = (
-            "".join(
-                f"<li><a href='{html.escape(s.url)}'>{html.escape(s.title)}</a></li>"
-                if s.url
-                else f"<li>{html.escape(s.title)}</li>"
-                for s in card.sources
-            )
-            or "<li>none recorded</li>"
-        )
+        src = cites.list_html() or "<li>none recorded</li>"
         caveat = ""
         if not card.confirmed or card.note:
             caveat = (
@@ -390,13 +404,50 @@ class KnowledgePage(QWidget):
             f"<div style='margin:14px 18px'><h2 style='margin-bottom:2px'>"
             f"{html.escape(card.label)}</h2>{caveat}"
             f"<table style='margin-top:10px'>{table}</table>"
-            f"<h4 style='margin-bottom:2px'>Sources</h4><ul style='margin-top:2px'>{src}</ul>"
+            f"<h4 style='margin-bottom:2px'>Sources</h4><ol style='margin-top:2px'>{src}</ol>"
             "</div>"
         )
         self.map.set_current(t, near_ids)
 
 
-def _attributes_html(links: list[Any]) -> str:
+class _Citations:
+    """Numbers the card's sources and renders [n] marks that jump to them; each source in the
+    list opens in the browser where it has a web address."""
+
+    def __init__(self, graph: Any, sources: Iterable[Any]) -> None:
+        self._graph = graph
+        self._order: list[Any] = list(sources)
+        self._number = {s.id: i + 1 for i, s in enumerate(self._order)}
+
+    def marks(self, source_ids: Iterable[str]) -> str:
+        out = []
+        for sid in sorted(source_ids, key=lambda x: self._number.get(x, 0)):
+            n = self._number.get(sid)
+            if n is None:
+                continue
+            src = self._order[n - 1]
+            href = src.url if getattr(src, "url", None) else f"#src-{sid}"
+            title = html.escape(str(getattr(src, "title", sid)), quote=True)
+            out.append(f"<a href='{html.escape(href, quote=True)}' title='{title}'>{n}</a>")
+        if not out:
+            return ""
+        return f" <span style='font-size:small'>[{', '.join(out)}]</span>"
+
+    def list_html(self) -> str:
+        items = []
+        for s in self._order:
+            cite = s.citation() if hasattr(s, "citation") else str(s.title)
+            url = getattr(s, "url", None)
+            text = html.escape(cite.replace(f" <{url}>", "") if url else cite)
+            if url:
+                text += f"<br><a href='{html.escape(url, quote=True)}'>{html.escape(url)}</a>"
+            if getattr(s, "project_note", False):
+                text = f"<span style='color:#8a857c'>{text}</span>"
+            items.append(f"<li><a name='src-{html.escape(s.id, quote=True)}'></a>{text}</li>")
+        return "".join(items)
+
+
+def _attributes_html(links: list[Any], cites: _Citations | None = None) -> str:
     if not links:
         return "<span style='color:#8a857c'>none recorded</span>"
     out = []
@@ -406,7 +457,34 @@ def _attributes_html(links: list[Any]) -> str:
         out.append(
             f"{html.escape(a.label)} <span style='color:#8a857c'>typicality "
             f"{a.typicality:.1f}{where}{unsure}</span>"
+            + (cites.marks(a.sources) if cites is not None else "")
         )
+    return "<br>".join(out)
+
+
+def _vocabulary_html(graph: Any, card: Any) -> str:
+    """Links of the tradition, its places, fibres and attributes to Wikidata and Getty AAT."""
+    links_of = getattr(graph, "links_of", None)
+    if links_of is None:
+        return ""
+    named = [(card.label, card.id)]
+    named += [(r.label, r.id) for r in card.region_chain]
+    named += [(f.label, f.id) for f in card.fibres]
+    named += [(a.label, a.term) for a in card.attributes]
+    out, seen = [], set()
+    for name, term in named:
+        if term in seen:
+            continue
+        seen.add(term)
+        parts = []
+        for k in links_of(term):
+            how = "" if k.match == "exact" else "close match: "
+            parts.append(
+                f"{how}<a href='{html.escape(k.url, quote=True)}' title='{html.escape(k.label)}'>"
+                f"{html.escape(k.vocabulary)} {html.escape(k.identifier)}</a>"
+            )
+        if parts:
+            out.append(f"{html.escape(name)}: " + ", ".join(parts))
     return "<br>".join(out)
 
 
@@ -414,16 +492,55 @@ def _gi_html(gi: Any) -> str:
     if gi is None:
         return "<span style='color:#8a857c'>not recorded</span>"
     facts = []
-    facts.append("registered" if gi.registered else "not registered")
+    if gi.registered and gi.registered_on:
+        facts.append(f"registered in {html.escape(_date_text(gi.registered_on))}")
+    else:
+        facts.append("registered" if gi.registered else "not registered")
     if gi.application:
-        facts.append(f"application {html.escape(str(gi.application))}")
-    if gi.year:
-        facts.append(html.escape(str(gi.year)))
-    if gi.holder:
-        facts.append(f"held by {html.escape(str(gi.holder))}")
+        facts.append(f"application no. {html.escape(str(gi.application))}")
+    if gi.filed:
+        facts.append(f"filed in {html.escape(_date_text(gi.filed))}")
+    if gi.certificate:
+        facts.append(f"certificate no. {html.escape(str(gi.certificate))}")
+    if gi.proprietor:
+        facts.append(f"registered proprietor: {html.escape(str(gi.proprietor))}")
     text = ", ".join(facts)
     if not gi.confirmed:
         text += " <span style='color:#a86a12'>(not confirmed)</span>"
     if gi.note:
         text += f"<br><span style='color:#8a857c'>{html.escape(gi.note)}</span>"
+    if getattr(gi, "disagreement", None):
+        text += (
+            "<br><span style='color:#a86a12'>Sources disagree: "
+            f"{html.escape(gi.disagreement)}</span>"
+        )
     return text
+
+
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def _date_text(value: str) -> str:
+    """'2019-08-30' -> '30 August 2019'; '2010-05' -> 'May 2010'; '2005/2006' -> '2005-06'."""
+    parts = str(value).split("-")
+    if "/" in value:
+        a, b = value.split("/", 1)
+        return f"{a}-{b[-2:]}"
+    if len(parts) == 3 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+        return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    if len(parts) == 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+        return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    return str(value)
