@@ -55,6 +55,7 @@ CONTEXT: dict[str, Any] = {
     "dcterms": "http://purl.org/dc/terms/",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
     "saree": SAREE_NS,
     "id": "@id",
     "type": "@type",
@@ -74,6 +75,8 @@ CONTEXT: dict[str, Any] = {
     "technique": {"@id": "crm:P32_used_general_technique", "@type": "@id", "@container": "@set"},
     "took_place_at": {"@id": "crm:P7_took_place_at", "@type": "@id", "@container": "@set"},
     "part_of": {"@id": "crm:P89_falls_within", "@type": "@id", "@container": "@set"},
+    "equivalent": {"@id": "la:equivalent", "@type": "@id", "@container": "@set"},
+    "skos:closeMatch": {"@type": "@id", "@container": "@set"},
     "classified_as": {"@id": "crm:P2_has_type", "@type": "@id", "@container": "@set"},
     "identified_by": {"@id": "crm:P1_is_identified_by", "@container": "@set"},
     "content": "crm:P190_has_symbolic_content",
@@ -218,6 +221,30 @@ def _date_time(text: str) -> str | None:
     return text if _XSD_DATE_TIME.fullmatch(text) else None
 
 
+def _vocabulary_links(graph: Any, term: str, kind: str) -> dict[str, Any]:
+    """The term's entries in shared vocabularies (Wikidata, Getty AAT, TGN), each an IRI a
+    curator can open: exact matches as Linked Art `equivalent`, close ones as skos:closeMatch."""
+    links_of = getattr(graph, "links_of", None)
+    if links_of is None or not _TERM_ID.fullmatch(term):
+        return {}
+    try:
+        links = list(links_of(term))
+    except (KeyError, ValueError):
+        return {}
+    out: dict[str, Any] = {}
+    exact = [
+        {"id": k.iri, "type": kind, "_label": f"{k.label} ({k.vocabulary} {k.identifier})"}
+        for k in links
+        if k.match == "exact"
+    ]
+    close = [k.iri for k in links if k.match != "exact"]
+    if exact:
+        out["equivalent"] = exact
+    if close:
+        out["skos:closeMatch"] = close
+    return out
+
+
 def _place(graph: Any, tradition: str) -> list[dict[str, Any]]:
     """The tradition's place as a Linked Art Place, nested town -> state -> cultural region."""
     if graph is None:
@@ -232,6 +259,7 @@ def _place(graph: Any, tradition: str) -> list[dict[str, Any]]:
             "id": _term(region),
             "type": "Place",
             "_label": _label(graph, region),
+            **_vocabulary_links(graph, region, "Place"),
         }
         if place is not None:
             node["part_of"] = [place]
@@ -261,7 +289,14 @@ def jsonld_object(row: Row, graph: Any = None) -> dict[str, Any]:
             "id": f"urn:sha256:{v['sha256']}#production",
             "type": "Production",
             "_label": f"Production of the saree ({label})",
-            "technique": [{"id": _term(tradition), "type": "Type", "_label": label}],
+            "technique": [
+                {
+                    "id": _term(tradition),
+                    "type": "Type",
+                    "_label": label,
+                    **_vocabulary_links(graph, tradition, "Type"),
+                }
+            ],
         }
         places = _place(graph, tradition)
         if places:
