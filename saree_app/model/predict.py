@@ -421,6 +421,31 @@ def answer_set(probabilities: Mapping[str, float], level: float = SET_LEVEL) -> 
 _ZERO_SHOT = "the best match, "
 
 
+# A photo whose every pixel is grey: an archival black-and-white print, a scan, or not a
+# photograph of cloth at all. Traditions are told apart partly by colour (a Kasavu's cream and
+# gold, a Paithani's contrast pallu), and the model learned them in colour, so its ranking of a
+# colourless photo is not to be trusted. Real colour photos of sarees, even of white ones, have
+# some saturated pixels (a border, a zari line, skin, the room): the threshold is on the 99th
+# percentile of saturation, far below any colour photo measured (`saree bench real`: 0.18 at
+# the lowest) and above the noise of a scanned grey print.
+NO_COLOUR = (
+    "the photo has no colour (black and white): the model tells traditions apart partly by "
+    "colour, so this ranking rests on pattern alone"
+)
+NO_COLOUR_SATURATION = 0.05
+
+
+def without_colour(photo: Image.Image) -> bool:
+    """Whether a photo is black and white (or so nearly that no colour can be read)."""
+    if photo.mode in ("1", "L", "LA", "I", "I;16", "F"):
+        return True
+    small = photo.convert("RGB")
+    small.thumbnail((256, 256))
+    a = np.asarray(small, dtype=np.int16)
+    saturation = (a.max(axis=-1) - a.min(axis=-1)).astype(np.float32) / 255.0
+    return float(np.percentile(saturation, 99)) < NO_COLOUR_SATURATION
+
+
 def _zero_shot_reason(fused: FusionResult) -> list[str]:
     best = fused.ranking[0]
     if best.known_to_model:
@@ -748,6 +773,8 @@ class Predictor:
             weights=self.weights,
         )
         reasons += _zero_shot_reason(fused)
+        if without_colour(loaded.photo):
+            reasons.append(NO_COLOUR)
         return Prediction(
             source=loaded.source,
             model_sha256=self.manifest.sha256,

@@ -14,7 +14,7 @@ from saree_app.model.openset import SIGNALS
 from saree_app.model.predict import Predictor
 from saree_app.synth import render_distractor
 
-PHOTOS = ["grey.jpg", "red.png", "sub/textile.jpg"]
+PHOTOS = ["beige.jpg", "red.png", "sub/textile.jpg"]
 
 # Open-set entries that make the app flag every photo, or none (the "any" rule: a photo is
 # uncertain when a signal falls below its threshold; saree_area is a share, never above 1).
@@ -24,10 +24,13 @@ FLAG_NONE = {"rule": "any", "signals": list(SIGNALS), "thresholds": dict.fromkey
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    """Two plain-colour photos, a rendered non-saree textile, a text file and a hidden file."""
+    """Two plain-colour photos, a rendered non-saree textile, a text file and a hidden file.
+
+    Plain colours, not grey: a photo without colour is flagged whatever the open-set rule
+    (tests/model/test_no_colour.py), and these tests are about that rule."""
     out = tmp_path / "nonsaree"
     (out / "sub").mkdir(parents=True)
-    Image.new("RGB", (90, 60), (128, 128, 128)).save(out / "grey.jpg")
+    Image.new("RGB", (90, 60), (150, 130, 100)).save(out / "beige.jpg")
     Image.new("RGB", (80, 80), (200, 20, 30)).save(out / "red.png")
     # Seed 7000014 draws another textile (no pallu) in a partial view: issue 26's crash.
     render_distractor(7_000_014, 96).save(out / "sub" / "textile.jpg")
@@ -38,7 +41,7 @@ def folder(tmp_path: Path) -> Path:
 
 def test_folder_files_lists_every_file_but_hidden_ones(folder: Path) -> None:
     names = [p.relative_to(folder).as_posix() for p in folder_files(folder)]
-    assert names == ["grey.jpg", "notes.txt", "red.png", "sub/textile.jpg"]
+    assert names == ["beige.jpg", "notes.txt", "red.png", "sub/textile.jpg"]
 
 
 def test_flagged_count_is_what_the_predictions_say(tiny_manifest: Path, folder: Path) -> None:
