@@ -35,6 +35,11 @@ MIN_PERSON_SHARE = 0.08
 # the weave must not lose the four fifths of its cloth the segmenter did not claim.
 MIN_CLOTH_COVERED = 0.2
 MIN_FACE_SCORE = 0.5
+# A face is at most this share of the person's width (shoulders and arms are wider), and its
+# centre within this share of the person's height from their top (a person cut off at the
+# waist still has the face in the upper half).
+MAX_FACE_WIDTH = 0.5
+MAX_FACE_DEPTH = 0.45
 # The head around a detected face, in face widths / heights: hair above, ears beside, the chin
 # and neck below (the saree starts at the shoulder).
 HEAD_SIDES = 0.25
@@ -201,7 +206,16 @@ class PersonModels:
         if crop[3] - crop[1] < 0.9:  # the top of the person is not the whole photo already
             boxes += self._faces(img, crop)
         kept: list[tuple[float, float, float, float]] = []
+        person_w = right - left
+        person_h = (ys.max() + 1) / person.shape[0] - top
         for box in boxes:
+            # A face belongs at the top of the person and is narrower than them: a "face"
+            # found on the pattern of the cloth (it happens on printed and woven figures)
+            # would cut a hole in the saree.
+            wide = (box[2] - box[0]) > MAX_FACE_WIDTH * person_w
+            low = (box[1] + box[3]) / 2 > top + MAX_FACE_DEPTH * person_h
+            if wide or low:
+                continue
             if all(_overlap(box, other) <= 0.3 for other in kept):
                 kept.append(box)
         return PersonFound(person, tuple(kept))

@@ -177,3 +177,20 @@ def test_export_refuses_what_is_not_a_mediapipe_wheel(tmp_path: Path) -> None:
     with pytest.raises(WheelError, match="person segmenter"):
         export_person_models(empty, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_face_on_the_cloth_is_not_taken_for_the_head(
+    models: PersonModels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Faces must sit at the top of the person and be narrower than them."""
+    person = np.zeros((models.seg_size, models.seg_size), np.float32)
+    person[:, 64:192] = 0.9  # a person in the middle half, arms out, head to toe
+    head = (0.4, 0.02, 0.6, 0.12)
+    on_the_cloth = (0.42, 0.5, 0.58, 0.6)  # a woven figure half-way down
+    too_wide = (0.2, 0.05, 0.8, 0.2)
+    monkeypatch.setattr(models, "_run", lambda session, array: [person[None, None]])
+    monkeypatch.setattr(models, "_faces", lambda img, crop: [head, on_the_cloth, too_wide])
+    found = models.find(Image.new("RGB", (200, 200), (120, 60, 30)))
+    assert found.faces == (head,)
+    region = found.region((100, 100))
+    assert region is not None and region[55, 50]  # the cloth keeps its figure
