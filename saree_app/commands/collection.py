@@ -84,7 +84,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     _catalog_arg(p)
     p.add_argument("--apply", action="store_true", help="re-rank the stored answers")
+    p.add_argument(
+        "--model",
+        type=Path,
+        help="whose stored answers to teach and re-rank, e.g. one retrained with `saree train "
+        "--catalog` (default: the catalogue's model)",
+    )
     p.set_defaults(func=run_fewshot)
+
+    p = sub.add_parser(
+        "model",
+        help="the models a catalogue can use: list them, switch to one, or back",
+        description=(
+            "Lists the shipped model and the models retrained from this catalogue (`saree "
+            "train --catalog`), with their held-back accuracy, photos used and date. --use M "
+            "makes M the catalogue's model (import, fewshot and the app then use it); --shipped "
+            "goes back to the shipped model. The shipped model is never changed."
+        ),
+    )
+    _catalog_arg(p)
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--use", type=Path, metavar="M", help="switch to this model (.json/.onnx)")
+    which.add_argument("--shipped", action="store_true", help="switch back to the shipped model")
+    p.set_defaults(func=run_model)
 
     p = sub.add_parser(
         "export",
@@ -160,8 +182,13 @@ def run_import(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         what = "does not exist" if not args.folder.exists() else "is not a folder"
         return _err("import", f"{args.folder}: {what}")
+    model = args.model
+    if model is None:
+        from saree_app.collection.models import chosen_model
+
+        model = chosen_model(args.catalog)  # the catalogue's own model, when it was switched
     try:
-        predictor = Predictor(args.model, threads=args.threads)
+        predictor = Predictor(model, threads=args.threads)
     except ModelError as exc:
         return _err("import", f"cannot use the model: {exc}")
     cat = _open(args, "import", create=True)
@@ -402,12 +429,22 @@ def run_fewshot(args: argparse.Namespace) -> int:
         apply_to_catalog,
     )
 
+    sha = _model_sha(args, "fewshot")
+    if sha == "":
+        return 2
     cat = _open(args, "fewshot")
     if cat is None:
         return 2
     with cat:
+        if sha is not None and not cat.predictions(sha):
+            return _err(
+                "fewshot",
+                f"no photo in {args.catalog} has an answer from {args.model or 'its model'} "
+                f"yet: classify them with it first (saree import FOLDER --catalog "
+                f"{args.catalog} --model MODEL, or switch to it in the app)",
+            )
         graph = _graph()
-        teach = FewShot.from_catalog(cat, graph=graph)
+        teach = FewShot.from_catalog(cat, sha, graph=graph)
         rows = teach.summary()
         if not rows:
             print("no confirmed photos yet: confirm some with `saree label ID --confirm`")
@@ -432,8 +469,81 @@ def run_fewshot(args: argparse.Namespace) -> int:
                     "from the model's own calibration, made on rendered sarees"
                 )
         if args.apply:
-            changed = apply_to_catalog(cat, graph, fewshot=teach)
+            changed = apply_to_catalog(cat, graph, sha, fewshot=teach)
             print(f"re-ranked the catalogue: {changed} answers changed (tradition or flag)")
+    return 0
+
+
+def _model_sha(args: argparse.Namespace, command: str) -> str | None:
+    """The sha256 of --model, else of the model the catalogue was switched to, else None (the
+    catalogue's latest); "" after a message when the model cannot be used."""
+    from saree_app.collection.models import ModelChoiceError, check_model, chosen_model
+
+    model = args.model or chosen_model(args.catalog)
+    if model is None:
+        return None
+    try:
+        return check_model(model).sha256
+    except ModelChoiceError as exc:
+        _err(command, f"cannot use the model: {exc}")
+        return ""
+
+
+def run_model(args: argparse.Namespace) -> int:
+    """List the catalogue's models; --use / --shipped switch and remember."""
+    from saree_app.collection.models import (
+        ModelChoiceError,
+        check_model,
+        chosen_model,
+        find_models,
+        remember_model,
+    )
+
+    cat = _open(args, "model")
+    if cat is None:
+        return 2
+    with cat:
+        if args.use is not None or args.shipped:
+            try:
+                sha = check_model(args.use).sha256 if args.use is not None else None
+                remember_model(args.catalog, args.use)
+            except ModelChoiceError as exc:
+                return _err("model", f"cannot switch: {exc}; the catalogue keeps its model")
+            if sha is None:
+                from saree_app.collection.models import shipped_model
+
+                try:
+                    sha = check_model(shipped_model()).sha256
+                except ModelChoiceError:
+                    sha = None
+            have = len(cat.predictions(sha)) if sha else 0
+            print(
+                f"{args.catalog}: now uses "
+                f"{'the shipped model' if args.use is None else args.use}; {have} of "
+                f"{cat.count()} photos have its answers"
+                + (
+                    ""
+                    if have >= cat.count()
+                    else " (the app classifies the rest when it opens the catalogue with it; "
+                    f"or saree import FOLDER --catalog {args.catalog})"
+                )
+            )
+            return 0
+        current = chosen_model(args.catalog)
+        for choice in find_models(args.catalog):
+            using = (
+                current is None
+                if choice.shipped
+                else current is not None and current.absolute() == choice.path.absolute()
+            )
+            mark = "*" if using else " "
+            print(f"{mark} {choice.title}: {choice.path}")
+            if choice.problem:
+                print(f"    cannot be used: {choice.problem}")
+            else:
+                have = len(cat.predictions(choice.sha256))
+                line = choice.summary or "no report"
+                print(f"    {line} · {have} of {cat.count()} photos answered")
     return 0
 
 

@@ -88,6 +88,16 @@ def _shown(p: Any) -> tuple[Any, ...]:
 
 
 @dataclass(frozen=True)
+class ModelSwitch:
+    """What switching the collection's model did."""
+
+    info: ModelInfo | None
+    classified: int  # photos answered by the new model now (the rest had answers already)
+    photos: int
+    unreadable: tuple[Any, ...]  # photos whose files could not be read again (keep old answers)
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """What the status bar and the model card say about the loaded model."""
 
@@ -115,7 +125,13 @@ class Library:
         collection.parent.mkdir(parents=True, exist_ok=True)
         self.path = collection
         self.catalog = Catalog(collection)
-        self._model_path = model
+        # The model given on the command line; else the one this collection was switched to
+        # (beside the catalogue); else the shipped one.
+        from saree_app.collection.models import chosen_model
+
+        self._model_given = model is not None
+        self._model_path = model if model is not None else chosen_model(collection)
+        self.model_note: str | None = None  # the collection's own model could not be used
         self._threads = threads or None
         self.import_in_child = import_in_child
         self.predictor: Any = None
@@ -147,9 +163,21 @@ class Library:
         try:
             from saree_app.model.predict import Predictor
 
-            predictor = Predictor(
-                self._model_path, graph=graph, threads=self._threads, load_graph=False
-            )
+            try:
+                predictor = Predictor(
+                    self._model_path, graph=graph, threads=self._threads, load_graph=False
+                )
+            except Exception as exc:
+                if self._model_given or self._model_path is None:
+                    raise
+                # The model this collection was switched to is gone or damaged: the shipped
+                # one explains the photos meanwhile, and the curator is told why.
+                self.model_note = (
+                    f"The model chosen for this collection cannot be used ({exc}); the shipped "
+                    "model is used instead. Choose another under Model."
+                )
+                self._model_path = None
+                predictor = Predictor(None, graph=graph, threads=self._threads, load_graph=False)
         except Exception as exc:
             self.predictor = None
             self.model_problem = f"No model: {exc}"
@@ -173,6 +201,61 @@ class Library:
             sha256=str(manifest.sha256),
             card=card if card.is_file() else None,
         )
+
+    # --- choosing the model (issue 25)
+    def models(self) -> list[Any]:
+        """Every model this collection can use (collection.models.ModelChoice), the shipped
+        one first; reads each model's checksum (worker, or a moment on the main thread)."""
+        from saree_app.collection.models import find_models
+
+        return find_models(self.path)
+
+    def model_path(self) -> Path | None:
+        """The manifest of the model in use (None: none is loaded)."""
+        if self.predictor is None:
+            return None
+        return Path(self.predictor.manifest.path)
+
+    def switch_model(self, model: Path, cancel: Callable[[], bool]) -> Iterator[Any]:
+        """Make `model` (a manifest or .onnx; the shipped one's too) this collection's model
+        (worker).
+
+        Loads it, classifies every photo it has not answered yet (yields ImportProgress, the
+        photos the import machinery reads again), then keeps it as the collection's choice
+        and returns a ModelSwitch. A model that cannot be used raises ModelChoiceError in one
+        line, before anything changes; stopped, the collection keeps the model it had (the
+        answers already made stay stored for a later switch).
+        """
+        from saree_app.collection.models import ModelChoiceError, check_model, remember_model
+        from saree_app.gui.importing import import_in_child, import_paths
+        from saree_app.model.manifest import ModelError
+        from saree_app.model.predict import Predictor
+
+        check_model(model)
+        try:
+            predictor = Predictor(model, graph=self.graph, threads=self._threads, load_graph=False)
+        except (ModelError, OSError, ValueError) as exc:
+            raise ModelChoiceError(str(exc)) from exc
+        old = (self.predictor, self._model_path, self.model_problem)
+        self.predictor, self._model_path, self.model_problem = predictor, model, None
+        kept = False
+        last = None
+        try:
+            photos = [Path(p.path) for p in self.catalog.photos()]
+            if photos and self.import_in_child:
+                last = yield from import_in_child(self.path, model, self._threads, photos, cancel)
+            elif photos:
+                last = yield from import_paths(self.catalog, predictor, photos, cancel)
+            if cancel() or (last is not None and last.cancelled):
+                return None
+            remember_model(self.path, model)
+            self.model_note = None
+            kept = True
+        finally:
+            if not kept:
+                self.predictor, self._model_path, self.model_problem = old
+        skipped = tuple(s for s in (last.skipped if last else ()) if s.kind == "bad")
+        return ModelSwitch(self.model_info(), int(last.added) if last else 0, len(photos), skipped)
 
     # --- vocabulary
     def label(self, term: str) -> str:

@@ -55,6 +55,7 @@ from saree_app.gui.library import (
     Teaching,
     default_collection,
 )
+from saree_app.gui.models import ModelSwitching
 from saree_app.gui.photo_page import PhotoPage
 from saree_app.gui.similar import MODES
 from saree_app.gui.tasks import Cancel, TaskRunner
@@ -274,6 +275,7 @@ class MainWindow(QMainWindow):
             act("&Knowledge", lambda: self.tabs.setCurrentIndex(TAB_KNOWLEDGE), "Ctrl+3"),
         ]
         self.act_model_card = act("&Model card", self.show_model_card, None, "card")
+        self.act_choose_model = act("&Choose model…", self.choose_model)
         self.act_shortcuts = act("&Keyboard shortcuts", self.show_shortcuts, "F1")
         self.act_about = act("&About", self.show_about)
 
@@ -303,6 +305,9 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.act_teaching)
         m.addAction(self.act_add_tradition)
+        m = mb.addMenu("&Model")
+        for a in (self.act_choose_model, self.act_reclassify, self.act_model_card):
+            m.addAction(a)
         m = mb.addMenu("&View")
         for a in self.act_tab:
             m.addAction(a)
@@ -358,6 +363,7 @@ class MainWindow(QMainWindow):
         self.photo.similar.compareRequested.connect(self.compare_with)
         self.photo.similar.openRequested.connect(self.select_item)
         self.knowledge.showInCollection.connect(self.show_tradition_in_collection)
+        self.model_switching = ModelSwitching(self)  # the Model menu (issue 25)
         self.tabs.currentChanged.connect(self._tab_changed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(_REFRESH_DURING_IMPORT_MS)
@@ -445,6 +451,7 @@ class MainWindow(QMainWindow):
             self.finder,
             self.teacher,
             self.reranker,
+            self.model_switching.runner,
         ):
             runner.shutdown(10000)
 
@@ -510,6 +517,8 @@ class MainWindow(QMainWindow):
         self.photo.curator.set_traditions(lib.traditions(), lib.label)
         if lib.added_problem:
             self.statusBar().showMessage(lib.added_problem, 15000)
+        if lib.model_note:
+            show_error(self, "The collection's model cannot be used", lib.model_note)
         if lib.predictor is not None:
             self.knowledge.set_model_labels(lib.predictor.manifest.labels)
         self.knowledge.set_graph(lib.graph, lib.graph_problem, lib.label)
@@ -1213,6 +1222,11 @@ class MainWindow(QMainWindow):
         self.settings.setValue("threads", threads_new)
         if lib is None or path != lib.path or threads_new != threads:
             self.open_collection(path, threads_new)
+
+    def choose_model(self) -> None:
+        """The Model dialog: the shipped and retrained models; switching runs in the
+        background."""
+        self.model_switching.choose()
 
     def show_model_card(self) -> None:
         lib = self.library

@@ -1,0 +1,247 @@
+"""Which model explains a catalogue: the shipped one, or one retrained from its photos.
+
+`saree train --catalog FILE` writes a new model (its own sha256) into `FILE-stem-model/`
+beside the catalogue. A curator can switch a catalogue to such a model and back; the choice is
+kept in a small JSON file beside the catalogue (`collection.saree` ->
+`collection.saree.model.json`) together with every model folder it has used, so the list of
+models to choose from is the shipped model, the retrained ones found beside the catalogue (or
+in a `models` folder next to it) and the ones chosen before. The shipped model is always in
+the list and is never written to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from saree_app.model.manifest import ModelError, ModelManifest, sha256_of
+
+
+class ModelChoiceError(Exception):
+    """A model that cannot be switched to, or a choice that cannot be kept, in one line."""
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """One model a catalogue can use, as the Model menu lists it."""
+
+    path: Path  # its manifest (.json)
+    name: str
+    sha256: str
+    shipped: bool
+    summary: str  # "held-back accuracy 83% on 12 photos · trained on 36 photos · 5 Dec 2026"
+    problem: str | None = None  # why it cannot be used (then it is listed, not chosen)
+
+    @property
+    def title(self) -> str:
+        """How a curator knows it: "Shipped model" or "Retrained from collection"."""
+        if self.shipped:
+            return "Shipped model"
+        return f"Retrained model ({self.name})" if self.name else "Retrained model"
+
+
+def model_file(catalog_path: Path) -> Path:
+    """The side file that remembers a catalogue's model."""
+    return catalog_path.with_name(catalog_path.name + ".model.json")
+
+
+def shipped_model() -> Path:
+    """The shipped model's manifest."""
+    from saree_app.model.predict import default_model_path
+
+    return default_model_path()
+
+
+def retrain_folder(catalog_path: Path) -> Path:
+    """Where `saree train --catalog FILE` writes when --out is not given."""
+    return catalog_path.with_name(catalog_path.stem + "-model")
+
+
+def _read_side(catalog_path: Path) -> dict[str, Any]:
+    path = model_file(catalog_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}  # a damaged side file only forgets the choice: the shipped model is used
+    return data if isinstance(data, dict) else {}
+
+
+def _write_side(catalog_path: Path, data: dict[str, Any]) -> None:
+    target = model_file(catalog_path)
+    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            Path(tmp).replace(target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ModelChoiceError(
+            f"{target.name}: the model choice cannot be saved ({exc.strerror or exc})"
+        ) from exc
+
+
+def _resolve(catalog_path: Path, text: str) -> Path:
+    p = Path(text)
+    return p if p.is_absolute() else catalog_path.parent / p
+
+
+def chosen_model(catalog_path: Path) -> Path | None:
+    """The model this catalogue was switched to (its manifest), or None: the shipped one."""
+    chosen = _read_side(catalog_path).get("model")
+    if not isinstance(chosen, str) or not chosen:
+        return None
+    return _resolve(catalog_path, chosen)
+
+
+def remember_model(catalog_path: Path, model: Path | None) -> None:
+    """Keep `model` (None: the shipped one) as this catalogue's model, and its folder in the
+    list of places to look for models."""
+    data = _read_side(catalog_path)
+    known = [str(x) for x in data.get("known", []) if isinstance(x, str)]
+    if model is not None and _same(model, shipped_model()):
+        model = None  # the shipped model stays "the shipped one", wherever it is installed
+    if model is not None:
+        model = Path(model).absolute()
+        if model.suffix.lower() == ".onnx":
+            model = model.with_suffix(".json")
+        if str(model) not in known:
+            known.append(str(model))
+    data["model"] = None if model is None else str(model)
+    data["known"] = known
+    _write_side(catalog_path, data)
+
+
+def _same(a: Path, b: Path) -> bool:
+    def manifest(p: Path) -> Path:
+        p = Path(p).absolute()
+        return p.with_suffix(".json") if p.suffix.lower() == ".onnx" else p
+
+    return manifest(a) == manifest(b)
+
+
+def is_shipped(path: Path) -> bool:
+    """Whether a model path is the shipped model's."""
+    return _same(path, shipped_model())
+
+
+def check_model(path: Path) -> ModelManifest:
+    """The model's manifest when the model can be used: the manifest is a model's, its .onnx
+    is there and is the file the manifest describes (by sha256). ModelChoiceError otherwise,
+    in one line."""
+    try:
+        manifest = ModelManifest.load(path)
+    except ModelError as exc:
+        raise ModelChoiceError(f"{exc.file}: {exc.message}") from exc
+    if not manifest.onnx_path.is_file():
+        raise ModelChoiceError(
+            f"{manifest.path}: its model file {manifest.onnx_path.name} is missing"
+        )
+    try:
+        actual = sha256_of(manifest.onnx_path)
+    except OSError as exc:
+        raise ModelChoiceError(
+            f"{manifest.onnx_path}: cannot be read ({exc.strerror or exc})"
+        ) from exc
+    if actual != manifest.sha256:
+        raise ModelChoiceError(
+            f"{manifest.path}: the model file {manifest.onnx_path.name} is not the one this "
+            "description was written for (checksum mismatch); re-export them together"
+        )
+    return manifest
+
+
+def _looks_like_model(path: Path) -> bool:
+    """A manifest of a saree model (not a report, the cloth features or the person models)."""
+    try:
+        if path.stat().st_size > 50_000_000:
+            return False
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(data, dict) and "labels" in data and "onnx" in data
+
+
+def summary(manifest: ModelManifest) -> str:
+    """The report line: held-back accuracy, photos used, date."""
+    raw = manifest.raw
+    training: dict[str, Any] = raw["training"] if isinstance(raw.get("training"), dict) else {}
+    evaluation: dict[str, Any] = (
+        raw["evaluation"] if isinstance(raw.get("evaluation"), dict) else {}
+    )
+    parts = []
+    held = evaluation.get("heldout")
+    if isinstance(held, dict) and isinstance(held.get("top1"), (int, float)):
+        n = int(held.get("photos") or 0)
+        acc = held.get("balanced_accuracy")
+        acc = acc if isinstance(acc, (int, float)) else held["top1"]
+        whose = "of your confirmed photos" if training.get("catalogue") else "rendered photos"
+        parts.append(f"held-back accuracy {float(acc):.0%} on {n:,} {whose}")
+    elif training.get("catalogue"):
+        parts.append("not checked on held-back photos (too few confirmed)")
+    photos = training.get("photos")
+    if isinstance(photos, dict) and isinstance(photos.get("train"), int):
+        used = int(photos["train"])
+        parts.append(f"trained on {used:,} photo{'s' * (used != 1)}")
+    with contextlib.suppress(OSError):
+        stamp = _dt.datetime.fromtimestamp(manifest.onnx_path.stat().st_mtime)
+        parts.append(f"{stamp.day} {stamp:%b %Y}")
+    return " · ".join(parts)
+
+
+def choice_for(path: Path, *, shipped: bool = False) -> ModelChoice:
+    """One model file as the list shows it (with its problem when it cannot be used)."""
+    try:
+        manifest = check_model(path)
+    except ModelChoiceError as exc:
+        return ModelChoice(path, path.stem, "", shipped, "", problem=str(exc))
+    return ModelChoice(
+        manifest.path,
+        manifest.name,
+        manifest.sha256,
+        shipped,
+        summary(manifest),
+    )
+
+
+def find_models(catalog_path: Path) -> list[ModelChoice]:
+    """The shipped model first, then every retrained model found for this catalogue: in its
+    `saree train --catalog` folder, in a `models` folder beside it, and those chosen before.
+    A model that cannot be used is listed with its problem."""
+    out = [choice_for(shipped_model(), shipped=True)]
+    seen = {shipped_model().absolute()}
+    shas = {out[0].sha256} if out[0].sha256 else set()
+    candidates: list[Path] = []
+    for folder in (retrain_folder(catalog_path), catalog_path.parent / "models"):
+        with contextlib.suppress(OSError):
+            if folder.is_dir():
+                candidates += sorted(folder.glob("*.json")) + sorted(folder.glob("*/*.json"))
+    data = _read_side(catalog_path)
+    candidates += [_resolve(catalog_path, str(x)) for x in data.get("known", [])]
+    chosen = chosen_model(catalog_path)
+    if chosen is not None:
+        candidates.append(chosen)
+    for path in candidates:
+        key = path.absolute()
+        if key in seen:
+            continue
+        seen.add(key)
+        if path.exists() and not _looks_like_model(path):
+            continue
+        choice = choice_for(path)
+        if choice.sha256 and choice.sha256 in shas:
+            continue  # a copy of a model already listed
+        shas.add(choice.sha256)
+        out.append(choice)
+    return out

@@ -1,0 +1,272 @@
+"""The Model menu: the shipped model and the ones retrained from this collection, and switching.
+
+Switching loads the chosen model, classifies the photos it has not seen in the background
+(progress and Cancel in the status bar), then keeps it as this collection's model and lets
+the confirmed photos teach it. A model that cannot be used is refused with one message and the
+collection keeps the model it has.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from saree_app.gui.answer import ConfidenceBar
+from saree_app.gui.dialogs import show_error
+from saree_app.gui.tasks import Cancel, TaskRunner
+
+ROLE_PATH = Qt.ItemDataRole.UserRole
+
+
+def choice_text(choice: Any, current: Path | None) -> str:
+    """One line per model: its title, the report line, and whether it is in use."""
+    head = choice.title
+    if current is not None and choice.path.absolute() == Path(current).absolute():
+        head += "  (in use)"
+    if choice.problem:
+        return f"{head}\n    cannot be used: {choice.problem}"
+    return f"{head}\n    {choice.summary or 'no report'}"
+
+
+class ModelDialog(QDialog):
+    """Lists the models this collection can use; OK switches to the one selected."""
+
+    def __init__(
+        self, choices: list[Any], current: Path | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelDialog")
+        self.setWindowTitle("Model")
+        self.resize(640, 340)
+        self.choices = list(choices)
+        self.current = current
+        lay = QVBoxLayout(self)
+        intro = QLabel(
+            "The model that answers for this collection. A model retrained from your confirmed "
+            "photos (saree train --catalog) can be switched to and back; the shipped model "
+            "always stays available. Switching classifies the photos the model has not seen "
+            "yet, in the background.",
+            self,
+        )
+        intro.setWordWrap(True)
+        intro.setProperty("role", "hint")
+        lay.addWidget(intro)
+        self.list = QListWidget(self)
+        self.list.setObjectName("modelList")
+        self.list.setWordWrap(True)
+        self.list.setSpacing(3)
+        lay.addWidget(self.list, 1)
+        for choice in self.choices:
+            self._add(choice)
+        row = QHBoxLayout()
+        other = QPushButton("Other model file…", self)
+        other.clicked.connect(self._browse)
+        row.addWidget(other)
+        row.addStretch(1)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Use this model")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        row.addWidget(self.buttons)
+        lay.addLayout(row)
+        self.list.currentItemChanged.connect(lambda *_: self._enable())
+        self.list.itemDoubleClicked.connect(lambda _i: self.accept())
+        for i in range(self.list.count()):
+            if "(in use)" in self.list.item(i).text():
+                self.list.setCurrentRow(i)
+        self._enable()
+
+    def _add(self, choice: Any) -> QListWidgetItem:
+        item = QListWidgetItem(choice_text(choice, self.current), self.list)
+        item.setData(ROLE_PATH, str(choice.path))
+        item.setToolTip(html.escape(str(choice.path)))
+        if choice.problem:
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+        return item
+
+    def _enable(self) -> None:
+        item = self.list.currentItem()
+        ok = item is not None and bool(item.flags() & Qt.ItemFlag.ItemIsEnabled)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "A model file", "", "Saree models (*.json *.onnx);;All files (*)"
+        )
+        if path:
+            self.add_file(Path(path))
+
+    def add_file(self, path: Path) -> None:
+        """A model file chosen by hand: listed (with its problem, if any) and selected."""
+        from saree_app.collection.models import choice_for
+
+        choice = choice_for(path)
+        self.choices.append(choice)
+        self.list.setCurrentItem(self._add(choice))
+
+    def chosen(self) -> Any:
+        """The selected ModelChoice (None: nothing selectable is selected)."""
+        row = self.list.currentRow()
+        return self.choices[row] if 0 <= row < len(self.choices) else None
+
+
+class ModelSwitching(QObject):
+    """The window's Model menu actions: lists the models and switches on its own worker."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.win = window
+        self.runner = TaskRunner(self)
+        self.runner.failed.connect(self._failed)
+        self.runner.cancelled.connect(self._cancelled)
+        sb = window.statusBar()
+        self.label = QLabel("", window)
+        self.label.setObjectName("modelSwitchProgress")
+        widest = "Switching model: 00,000 of 00,000 photos"
+        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance(widest) + 8)
+        self.bar = ConfidenceBar(0.0)
+        self.bar.setFixedWidth(160)
+        self.stop = QPushButton("Stop switching", window)
+        self.stop.clicked.connect(self.runner.cancel)
+        for w in (self.label, self.bar, self.stop):
+            sb.addPermanentWidget(w)
+            w.hide()
+        self._target = ""
+        self.dialog: ModelDialog | None = None
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.runner.busy)
+
+    def _show(self, on: bool, text: str = "") -> None:
+        for w in (self.label, self.bar, self.stop):
+            w.setVisible(on)
+        self.label.setText(text)
+        self.bar.set_value(0.0)
+
+    def choose(self) -> ModelDialog | None:
+        """Open the Model dialog (non-modal); OK switches."""
+        lib = self.win.library
+        if lib is None:
+            return None
+        dlg = ModelDialog(lib.models(), lib.model_path(), self.win)
+        dlg.accepted.connect(lambda: self._picked(dlg))
+        self.dialog = dlg
+        dlg.open()
+        return dlg
+
+    def _picked(self, dlg: ModelDialog) -> None:
+        choice = dlg.chosen()
+        if choice is None:
+            return
+        self.switch(choice.path)
+
+    def switch(self, model: Path, title: str = "") -> bool:
+        """Switch the collection to `model` (its manifest or .onnx) in the background."""
+        from saree_app.collection.models import (
+            ModelChoiceError,
+            check_model,
+            is_shipped,
+            remember_model,
+        )
+
+        win, lib = self.win, self.win.library
+        if lib is None:
+            return False
+        if self.busy:
+            show_error(win, "Please wait", "A switch of model is already running.")
+            return False
+        if win.jobs.busy:
+            show_error(
+                win, "Please wait", "An import or export is running; switch when it has finished."
+            )
+            return False
+        try:
+            manifest = check_model(model)
+        except ModelChoiceError as exc:
+            show_error(
+                win,
+                "This model cannot be used",
+                f"{exc}\nThe collection keeps the model it has.",
+            )
+            return False
+        current = lib.model_sha()
+        if current == manifest.sha256:
+            try:
+                remember_model(lib.path, model)
+            except ModelChoiceError as exc:
+                show_error(win, "The choice was not saved", str(exc))
+                return False
+            win.statusBar().showMessage("This model is already in use.", 5000)
+            return True
+        self._target = title or (
+            "the shipped model" if is_shipped(model) else f"the retrained model {manifest.name}"
+        )
+        self._show(True, "Switching model: loading it…")
+        self.label.setToolTip(f"Switching to {self._target}")
+
+        def job(cancel: Cancel) -> Any:
+            return lib.switch_model(model, cancel.is_set)
+
+        self.runner.start(job, on_done=self._done, on_progress=self._progress)
+        return True
+
+    def _progress(self, p: Any) -> None:
+        self.bar.set_value(int(p.done) / max(int(p.total), 1))
+        self.label.setText(f"Switching model: {p.done:,} of {p.total:,} photos")
+
+    def _done(self, result: Any) -> None:
+        self._show(False)
+        if result is None:
+            self._cancelled()
+            return
+        win = self.win
+        win._model_ready()  # labels, model line, listing: as for a freshly loaded model
+        if any(it.confirmed for it in win.model.all_items()):
+            win.reranker.schedule()  # the confirmed photos teach the new model's answers
+        text = f"Now using {self._target}: {result.classified:,} photos classified with it"
+        if result.unreadable:
+            n = len(result.unreadable)
+            text += (
+                f"; {n:,} photo{'s' * (n != 1)} could not be read again (moved or deleted) and "
+                "keep their earlier answers"
+            )
+        win.statusBar().showMessage(text + ".", 15000)
+
+    def _failed(self, message: str, details: str) -> None:
+        self._show(False)
+        show_error(
+            self.win,
+            "This model cannot be used",
+            f"{message}\nThe collection keeps the model it has.",
+            details,
+        )
+
+    def _cancelled(self) -> None:
+        self._show(False)
+        lib = self.win.library
+        info = lib.model_info() if lib is not None else None
+        name = f"model {info.name}" if info is not None else "its model"
+        self.win.statusBar().showMessage(
+            f"Switching stopped: the collection keeps {name}. Photos already classified with "
+            "the new model keep those answers for the next switch.",
+            15000,
+        )
+        self.win.refresh_items()
