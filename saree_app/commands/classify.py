@@ -78,7 +78,9 @@ def _expand(paths: list[Path], errors: list[str]) -> list[Path]:
 
 
 def _pct(p: float) -> str:
-    return f"{p:.0%}" if p >= 0.01 else "<1%"
+    from saree_app.knowledge.words import pct  # one way to write it: the GUI's and the export's
+
+    return pct(p)
 
 
 def _human(

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -19,6 +20,13 @@ from PySide6.QtWidgets import (
 from saree_app.gui.analysis import pretty
 from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT, PART_COLOURS, PART_LABELS
+from saree_app.knowledge.words import (
+    answer_set_words,
+    evidence_line,
+    part_lines,
+    pct,
+    plain_reason,
+)
 
 Labeller = Callable[[str], str]
 Sourcer = Callable[[str], Sequence[tuple[str, str | None]]]
@@ -74,7 +82,11 @@ def _hpct(p: float) -> str:
 
 
 def _pct(p: float) -> str:
-    return "<1%" if 0 < p < 0.005 else f"{p:.0%}"
+    return pct(p)
+
+
+def _grey(text: str) -> str:
+    return f"<span style='color:#7a746a'>{text}</span>"
 
 
 class AnswerPanel(QWidget):
@@ -87,6 +99,8 @@ class AnswerPanel(QWidget):
         self.setObjectName("answerPanel")
         self._label: Labeller = pretty
         self._sources: Sourcer = lambda _t: ()
+        self._sets: Any = None  # fewshot.AnswerSets calibrated on the confirmed photos
+        self._shown: tuple[str, Any] | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(14, 12, 14, 12)
         lay.setSpacing(6)
@@ -95,6 +109,18 @@ class AnswerPanel(QWidget):
         self.title.setObjectName("answerTitle")
         self.title.setWordWrap(True)
         lay.addWidget(self.title)
+
+        # The answer as a set: "Kanchipuram or Banarasi — 90% sure it is one of these".
+        self.answer_set = QLabel("", self)
+        self.answer_set.setObjectName("answerSet")
+        self.answer_set.setWordWrap(True)
+        self.answer_set.setTextFormat(Qt.TextFormat.RichText)
+        lay.addWidget(self.answer_set)
+        self.answer_set_how = QLabel("", self)
+        self.answer_set_how.setObjectName("answerSetHow")
+        self.answer_set_how.setWordWrap(True)
+        self.answer_set_how.setTextFormat(Qt.TextFormat.RichText)
+        lay.addWidget(self.answer_set_how)
 
         self.banner = QLabel("", self)
         self.banner.setObjectName("uncertainBanner")
@@ -119,7 +145,7 @@ class AnswerPanel(QWidget):
         self.regions.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.regions)
 
-        lay.addWidget(_section("What each part says", self))
+        lay.addWidget(_section("What each part looks like", self))
         self._parts_box = QWidget(self)
         self._parts_grid = QGridLayout(self._parts_box)
         self._parts_grid.setContentsMargins(0, 0, 0, 0)
@@ -135,7 +161,7 @@ class AnswerPanel(QWidget):
         self.attributes.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.attributes)
 
-        lay.addWidget(_section("Why (knowledge graph)", self))
+        lay.addWidget(_section("Why", self))
         self.explanation = QLabel("", self)
         self.explanation.setObjectName("explanation")
         self.explanation.setWordWrap(True)
@@ -143,6 +169,22 @@ class AnswerPanel(QWidget):
         self.explanation.setOpenExternalLinks(True)
         self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         lay.addWidget(self.explanation)
+        self.details_button = QToolButton(self)
+        self.details_button.setObjectName("detailsButton")
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setToolTip("The figures behind the answer, as the model computed them")
+        self.details_button.toggled.connect(self._toggle_details)
+        lay.addWidget(self.details_button)
+        self.details = QLabel("", self)
+        self.details.setObjectName("details")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.hide()
+        lay.addWidget(self.details)
         lay.addStretch(1)
         self.clear("Select a photo to see where it comes from.")
 
@@ -151,8 +193,25 @@ class AnswerPanel(QWidget):
         if sourcer is not None:
             self._sources = sourcer
 
+    def set_calibration(self, sets: Any) -> None:
+        """Answer sets calibrated on the curator's confirmed photos (None: the model's own);
+        the photo shown is told again in those terms."""
+        self._sets = sets
+        if self._shown is not None:
+            self.show_prediction(*self._shown)
+
+    def _toggle_details(self, on: bool) -> None:
+        self.details.setVisible(on)
+        self.details_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+
     def clear(self, message: str) -> None:
+        self._shown = None
         self.title.setText(message)
+        self.answer_set.setText("")
+        self.answer_set_how.setText("")
+        self.details.setText("")
+        self.details_button.setVisible(False)
+        self.details.setVisible(False)
         self.banner.hide()
         self._fill_ranking([])
         self.regions.setText("")
@@ -166,13 +225,19 @@ class AnswerPanel(QWidget):
         self.banner.show()
 
     def show_prediction(self, name: str, pred: Any) -> None:
+        self._shown = (name, pred)
         fused = pred.fused
         ranking = list(fused.ranking[:5])
         self.title.setText(name)
+        head, how = self._answer_set(pred)
+        self.answer_set.setText(head)
+        self.answer_set_how.setText(_grey(html.escape(how)))
         if pred.uncertain:
             # Plain lines, not an HTML list: QLabel's height-for-width undercounts lists and
             # would clip the reasons.
-            reasons = "".join(f"<br>• {html.escape(r)}" for r in pred.uncertain_reasons)
+            reasons = "".join(
+                f"<br>• {html.escape(plain_reason(r))}" for r in pred.uncertain_reasons
+            )
             self.banner.setText(
                 f"<b>Uncertain.</b> Treat the ranking as a lead, not an answer:{reasons}"
             )
@@ -209,7 +274,34 @@ class AnswerPanel(QWidget):
             self.attributes.setText(
                 "<span style='color:#7a746a'>None found with confidence.</span>"
             )
-        self.explanation.setText(self._explanation_html(ranking))
+        self.explanation.setText(self._explanation_html(ranking, pred))
+        self.details.setText(self._details_html(ranking, pred))
+        self.details_button.setVisible(True)
+        self.details.setVisible(self.details_button.isChecked())
+
+    def _answer_set(self, pred: Any) -> tuple[str, str]:
+        """The set's headline (rich text) and how it was reckoned (plain)."""
+        probs = {r.tradition: float(r.probability) for r in pred.fused.ranking}
+        names = {r.tradition: r.label or self._label(r.tradition) for r in pred.fused.ranking}
+        sets = self._sets
+        if sets is not None:
+            members = sets.members(probs)
+            level, on, coverage = float(sets.level), int(sets.photos), float(sets.coverage)
+        else:
+            from saree_app.model.predict import SET_LEVEL
+
+            members = list(pred.answer_set())
+            level, on, coverage = float(SET_LEVEL), 0, None
+        from saree_app.collection.fewshot import MIN_CALIBRATION
+
+        head, how = answer_set_words(
+            [names.get(t, self._label(t)) for t in members],
+            level,
+            calibrated_on=on,
+            coverage=coverage,
+            needed=MIN_CALIBRATION,
+        )
+        return f"<b>{html.escape(head)}</b>", how
 
     # --- pieces
     def _fill_ranking(self, rows: list[tuple[str, str, float, bool]]) -> None:
@@ -240,7 +332,8 @@ class AnswerPanel(QWidget):
             pct = QLabel(_pct(prob), self._rank_box)
             pct.setTextFormat(Qt.TextFormat.PlainText)
             pct.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            pct.setMinimumWidth(34)
+            # Room for "100%" in this font at this scale: "51%" must never read "51".
+            pct.setMinimumWidth(pct.fontMetrics().horizontalAdvance("100%") + 4)
             self._rank_grid.addWidget(name, i, 0)
             self._rank_grid.addWidget(bar, i, 1)
             self._rank_grid.addWidget(pct, i, 2)
@@ -287,7 +380,7 @@ class AnswerPanel(QWidget):
                     f"{html.escape(self._label(t))} <span style='color:#7a746a'>{_hpct(p)}</span>"
                     for t, p in ranking
                 )
-                text = f"<b>{PART_LABELS[part]}</b> says {best}"
+                text = f"<b>{PART_LABELS[part]}</b> looks like {best}"
             lab = QLabel(text, self._parts_box)
             lab.setWordWrap(True)
             lab.setTextFormat(Qt.TextFormat.RichText)
@@ -295,15 +388,18 @@ class AnswerPanel(QWidget):
             self._parts_grid.addWidget(lab, row, 1)
             self.part_labels[part] = lab
 
-    def _explanation_html(self, ranking: Sequence[Any]) -> str:
+    def _explanation_html(self, ranking: Sequence[Any], pred: Any = None) -> str:
         if not ranking:
             return ""
         top = ranking[0]
-        label = html.escape(top.label or self._label(top.tradition))
+        label = top.label or self._label(top.tradition)
         items = []
+        if pred is not None:
+            for line in part_lines(pred.parts, top.tradition, self._label):
+                items.append(f"<span style='color:{ACCENT}'>■</span> {html.escape(line)}")
         for ev in sorted(top.evidence, key=lambda e: -abs(e.contribution))[:6]:
             mark, colour = ("▲", "#2f7a3b") if ev.contribution >= 0 else ("▼", "#9a3b2a")
-            text = html.escape(ev.text.replace(" -> ", " → "))
+            text = html.escape(evidence_line(ev, label, self._label))
             items.append(f"<span style='color:{colour}'>{mark}</span> {text}")
         body = (
             "<div style='margin-top:2px'>" + "<br>".join(items) + "</div>"
@@ -323,4 +419,28 @@ class AnswerPanel(QWidget):
                 )
                 + "</div>"
             )
-        return f"<div>For <b>{label}</b>:</div>{body}{src}"
+        legend = _grey("▲ speaks for it, ▼ against it")
+        return f"<div>For <b>{html.escape(label)}</b>: {legend}</div>{body}{src}"
+
+    def _details_html(self, ranking: Sequence[Any], pred: Any) -> str:
+        """The analyst's figures: fusion terms in nats, visual-only ranking, doubts."""
+        if not ranking:
+            return ""
+        top = ranking[0]
+        lines = [
+            html.escape(ev.text.replace(" -> ", " → "))
+            for ev in sorted(top.evidence, key=lambda e: -abs(e.contribution))
+        ]
+        visual = ", ".join(
+            f"{html.escape(self._label(t))} {_hpct(p)}" for t, p in list(pred.visual)[:5]
+        )
+        parts = [
+            "<b>Evidence for the top answer</b> (score added, in nats):<br>" + "<br>".join(lines),
+            f"<b>The model alone</b> (before the knowledge graph): {visual}",
+        ]
+        if pred.uncertain_reasons:
+            parts.append(
+                "<b>Doubts, as measured</b>:<br>"
+                + "<br>".join(html.escape(r) for r in pred.uncertain_reasons)
+            )
+        return "<div style='color:#4a463f'>" + "<br><br>".join(parts) + "</div>"

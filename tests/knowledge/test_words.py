@@ -1,0 +1,108 @@
+"""Evidence, answer sets and doubts in a curator's words."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from saree_app.knowledge.fusion import Evidence
+from saree_app.knowledge.words import (
+    answer_set_words,
+    evidence_line,
+    names_or,
+    part_lines,
+    pct,
+    plain_reason,
+)
+
+
+def label_of(term: str) -> str:
+    return {"TempleBorder": "temple border", "Silk": "silk", "TamilNadu": "Tamil Nadu"}.get(
+        term, term
+    )
+
+
+def test_the_models_score_reads_as_a_likeness() -> None:
+    raw = "the model's visual score for Paithani: p = 0.95 (1 of 12 ...): +1.86"
+    ev = Evidence("visual", "Paithani", ("model", "Paithani"), None, 0.953, 1.86, raw)
+    line = evidence_line(ev, "Paithani", label_of)
+    assert line == "the whole saree looks like Paithani's: 95%"
+    assert "p =" not in line and "+1.86" not in line
+
+
+def test_attributes_say_seen_or_missing_and_how_usual() -> None:
+    seen = Evidence("attribute", "TempleBorder", ("Kanchipuram", "hasAttribute", "TempleBorder"),
+                    0.9, 0.97, 1.2, "...")  # fmt: skip
+    assert evidence_line(seen, "Kanchipuram", label_of) == (
+        "temple border seen (97%): usual in Kanchipuram"
+    )
+    missing = Evidence("attribute", "TempleBorder", ("Kanchipuram", "hasAttribute", "TempleBorder"),
+                       0.9, 0.02, -0.8, "...")  # fmt: skip
+    assert evidence_line(missing, "Kanchipuram", label_of) == (
+        "no temple border seen (2%), though it is usual in Kanchipuram"
+    )
+    stranger = Evidence("attribute", "TempleBorder", ("Jamdani", "TempleBorder"), 0.05, 0.9,
+                        -0.5, "...")  # fmt: skip
+    assert "Jamdani is not known for" in evidence_line(stranger, "Jamdani", label_of)
+
+
+def test_the_curators_record_and_teaching_in_words() -> None:
+    fibre = Evidence("fibre", "Silk", ("Kanchipuram", "fibre", "Silk"), None, None, 0.0, "...")
+    assert "woven from silk, as you recorded" in evidence_line(fibre, "Kanchipuram", label_of)
+    far = Evidence("region", "TamilNadu", ("Jamdani", "region"), None, 4.0, -4.0, "...")
+    assert evidence_line(far, "Jamdani", label_of) == (
+        "acquired in Tamil Nadu, far from where Jamdani is made"
+    )
+    taught = Evidence("fewshot", "Ilkal", ("curator", "Ilkal"), None, 0.8, 2.0, "...")
+    assert evidence_line(taught, "Ilkal", label_of) == "close to the photos you confirmed as Ilkal"
+
+
+def test_parts_say_what_they_look_like() -> None:
+    parts = [
+        SimpleNamespace(part="border", area=0.2, ranking=[("Paithani", 0.95), ("Banarasi", 0.03)]),
+        SimpleNamespace(part="pallu", area=0.1, ranking=[("Banarasi", 0.6), ("Paithani", 0.1)]),
+        SimpleNamespace(part="body", area=0.0, ranking=[("Paithani", 0.9)]),  # not in the photo
+    ]
+    assert part_lines(parts, "Paithani", label_of) == [
+        "the border looks like Paithani's: 95%",
+        "the pallu looks more like Banarasi's (60%) than Paithani's (10%)",
+    ]
+
+
+def test_answer_sets_say_how_sure_and_on_what() -> None:
+    assert names_or(["Kanchipuram", "Banarasi"]) == "Kanchipuram or Banarasi"
+    assert names_or(["A", "B", "C"]) == "A, B or C"
+    assert names_or(list("ABCDEFG")) == "one of 7 traditions: A, B, C and 4 more"
+    head, how = answer_set_words(["Kanchipuram", "Banarasi"], 0.9, calibrated_on=24, coverage=0.917)
+    assert head == "Kanchipuram or Banarasi — 90% sure it is one of these"
+    assert how == (
+        "Checked on 24 of your confirmed photos: the set held the right tradition 92% of the time."
+    )
+    _, model_own = answer_set_words(["Kanchipuram", "Banarasi"], 0.9)
+    assert "model's own reckoning" in model_own and "rendered sarees" in model_own
+    assert answer_set_words([], 0.9, calibrated_on=24, coverage=0.9)[0].startswith("No tradition")
+
+
+def test_reasons_lose_the_analysts_figures() -> None:
+    raw = (
+        "the photo looks unlike every tradition the model was trained on (closest: Kasavu, "
+        "similarity 0.43, usual at least 0.55); it may be a tradition the model does not know"
+    )
+    assert plain_reason(raw) == (
+        "The photo looks unlike every tradition the model was trained on (closest: Kasavu); it "
+        "may be a tradition the model does not know"
+    )
+    combined = (
+        "several signs are weak together: best match Kasavu at 40%, similarity to the nearest "
+        "known tradition 0.52, parts backing the answer 33%"
+    )
+    assert plain_reason(combined) == (
+        "Several signs are weak together: the best match, Kasavu, has only 40%; the parts back "
+        "it 33%"
+    )
+    assert "0." not in plain_reason(combined)
+
+
+def test_one_way_to_write_a_percentage() -> None:
+    assert [pct(p) for p in (0.0, 0.004, 0.006, 0.8596, 0.875, 1.0)] == [
+        "0%", "<1%", "1%", "86%", "88%", "100%"
+    ]  # fmt: skip
