@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from saree_app.gui.analysis import Analysis, heat_for, pretty
 from saree_app.gui.answer import AnswerPanel
 from saree_app.gui.curator import CuratorPanel
+from saree_app.gui.flow import FlowLayout
 from saree_app.gui.overlays import colour_heat, colour_mask, heat_lut, rgba_to_qimage
 from saree_app.gui.qtfix import emit
 from saree_app.gui.similar import SimilarStrip
@@ -55,7 +56,8 @@ class OverlayBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("overlayBar")
-        lay = QHBoxLayout(self)
+        # Wraps onto a second row on a narrow window rather than widening it past the screen.
+        lay = FlowLayout(self)
         lay.setContentsMargins(10, 6, 10, 6)
         lay.setSpacing(6)
         self.parts = QCheckBox("Parts", self)

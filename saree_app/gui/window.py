@@ -8,7 +8,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -18,12 +18,16 @@ from PySide6.QtGui import (
     QShowEvent,
 )
 from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -78,6 +82,16 @@ _EMPTY_TEXT = (
 )
 
 
+def _first_size(widget: QWidget) -> QSize:
+    """1360 x 860, or the screen's free area where that is smaller (a 1366 x 768 laptop, or
+    150% scale): a window taller than the screen hides its status bar and the panel's end."""
+    screen = widget.screen() or QApplication.primaryScreen()
+    if screen is None:
+        return QSize(1360, 860)
+    free = screen.availableGeometry()
+    return QSize(min(1360, free.width()), min(860, free.height()))
+
+
 class MainWindow(QMainWindow):
     """Owns the library, the workers and the three pages."""
 
@@ -127,7 +141,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ layout
     def _build_ui(self) -> None:
-        self.resize(1360, 860)
+        self.resize(_first_size(self))
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.setObjectName("mainSplitter")
         self.splitter = split
@@ -241,6 +255,7 @@ class MainWindow(QMainWindow):
 
         self.act_import = act("&Import folder…", self.choose_import_folder, "Ctrl+I", "import")
         self.act_import_files = act("Import &photos…", self.choose_import_files)
+        self.act_import_samples = act("Import the &sample photos", self.import_samples)
         self.act_reclassify = act("Classify &again with this model", self.reclassify)
         self.act_export_csv = act("Export as &CSV…", lambda: self.choose_export("csv"), "Ctrl+E")
         self.act_export_csv.setIcon(theme.icon("export"))
@@ -281,7 +296,12 @@ class MainWindow(QMainWindow):
 
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        for a in (self.act_import, self.act_import_files, self.act_reclassify):
+        for a in (
+            self.act_import,
+            self.act_import_files,
+            self.act_import_samples,
+            self.act_reclassify,
+        ):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_export_csv)
@@ -521,6 +541,7 @@ class MainWindow(QMainWindow):
             show_error(self, "The collection's model cannot be used", lib.model_note)
         if lib.predictor is not None:
             self.knowledge.set_model_labels(lib.predictor.manifest.labels)
+            self.refresh_teaching()  # answer sets calibrated on the confirmed photos, if any
         self.knowledge.set_graph(lib.graph, lib.graph_problem, lib.label)
         info = lib.model_info()
         self.empty_text.setText(_EMPTY_TEXT)
@@ -631,6 +652,7 @@ class MainWindow(QMainWindow):
         from saree_app.collection.fewshot import MIN_EXAMPLES
 
         self.knowledge.set_teaching({t: (n, a) for t, n, a in teaching.rows}, MIN_EXAMPLES)
+        self.photo.answer.set_calibration(teaching.sets)
         if self._teaching_dialog is not None:
             self._teaching_dialog.set_teaching(teaching)
 
@@ -723,6 +745,7 @@ class MainWindow(QMainWindow):
             return
         self.photo.set_busy("")
         self.photo.show_analysis(analysis)
+        self._side_to_top()
         top = analysis.ranked()[0] if analysis.ranked() else item.predicted
         self.photo.curator.set_item(item, top)
         self._load_similar()
@@ -770,6 +793,9 @@ class MainWindow(QMainWindow):
     def focus_correct(self) -> None:
         self.tabs.setCurrentIndex(TAB_PHOTO)
         self.photo.curator.focus_correct()
+        side = self.photo.findChild(QScrollArea, "sidePanel")
+        if side is not None:
+            side.ensureWidgetVisible(self.photo.curator.correct_box)
 
     def focus_search(self) -> None:
         self.facets.search.setFocus()
@@ -796,10 +822,24 @@ class MainWindow(QMainWindow):
         self.photo.curator.item_changed(item)
         self._counts_timer.start()
 
+    def _side_to_top(self) -> None:
+        """Each photo's panel opens at its top: the decision first, then the answer."""
+        side = self.photo.findChild(QScrollArea, "sidePanel")
+        if side is not None:
+            side.verticalScrollBar().setValue(0)
+
+    def _leave_text_field(self) -> None:
+        """After a decision typed into the correction field, J and K move on again instead of
+        typing into it (plain-letter shortcuts go to the focused text field first)."""
+        focus = QApplication.focusWidget()
+        if isinstance(focus, (QLineEdit, QComboBox)) and self.photo.isAncestorOf(focus):
+            self.photo.viewer.setFocus()
+
     def confirm(self, tradition: str) -> None:
         lib, item = self.library, self._current
         if lib is None or item is None:
             return
+        self._leave_text_field()
         if self._decide([(item.id, tradition)], f"labelling {item.name} as {lib.label(tradition)}"):
             self.statusBar().showMessage(f"{item.name}: confirmed as {lib.label(tradition)}", 4000)
 

@@ -1,0 +1,157 @@
+"""The photo page fits common screens, opens each photo at the top of its panel, keeps the
+keyboard review flow out of text fields, and tells the answer in a curator's words."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QScrollArea
+
+from tests.gui.conftest import wait_idle
+from tests.gui.fit_check import clipped
+
+
+def _show(qtbot, win, row: int = 0):  # type: ignore[no-untyped-def]
+    win.tabs.setCurrentIndex(1)
+    win.grid.setCurrentIndex(win.model.index(row))
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(
+        lambda: win.photo.analysis is not None and win.photo.analysis.key == win.current_item().id,
+        timeout=10000,
+    )
+    QApplication.processEvents()
+    return win.current_item()
+
+
+# 150% scale on a 1920 x 1080 screen lays out as 1280 x 720 (Qt scales device-independent
+# pixels); the screenshots in the closing note show it at QT_SCALE_FACTOR=1.5 in Xvfb.
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768), (1920, 1080)])
+def test_nothing_is_cut_off_at_common_screen_sizes(qtbot, imported, size) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    w, h = size
+    assert win.minimumSizeHint().width() <= w, "the window cannot be made this narrow"
+    win.resize(w, h)
+    for row in range(3):
+        _show(qtbot, win, row)
+        qtbot.waitUntil(lambda: win.width() == w and win.height() == h)
+        assert clipped(win) == [], f"cut off at {w} x {h}"
+    # Percentages keep their % sign at any width the panel gets.
+    for _name, _bar, pct in win.photo.answer.rank_rows:
+        assert pct.width() >= pct.fontMetrics().horizontalAdvance(pct.text())
+
+
+def test_the_fit_check_can_fail(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    _show(qtbot, win)
+    button = win.photo.curator.correct_button
+    button.setText("Set this tradition for the photo, please, right now")
+    QApplication.processEvents()
+    assert any("Set this tradition" in c for c in clipped(win))
+
+
+def test_each_photo_opens_at_the_top_of_its_panel(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    win.resize(1366, 768)
+    _show(qtbot, win)
+    side = win.photo.findChild(QScrollArea, "sidePanel")
+    bar = side.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())
+    _show(qtbot, win, 1)
+    assert bar.value() == 0
+
+
+def test_keyboard_review_never_types_into_a_hidden_field(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    win.resize(1366, 768)
+    first = _show(qtbot, win)
+    win.activateWindow()
+    side = win.photo.findChild(QScrollArea, "sidePanel")
+    side.verticalScrollBar().setValue(side.verticalScrollBar().maximum())
+    box = win.photo.curator.correct_box
+    qtbot.keyClick(win.photo.viewer, Qt.Key.Key_R)
+    assert box.lineEdit().hasFocus()
+    # The field R focused is on screen, not scrolled away.
+    top_left = box.mapTo(side.viewport(), box.rect().topLeft())
+    assert top_left.y() >= 0 and top_left.y() + box.height() <= side.viewport().height()
+    qtbot.keyClicks(box.lineEdit(), "Paithani")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert win.library.catalog.label(first.id).tradition == "Paithani"
+    focused = QApplication.focusWidget()
+    qtbot.keyClick(focused, Qt.Key.Key_J)
+    wait_idle(qtbot, win)
+    assert win.current_item().id != first.id, "J did not move to the next photo"
+    assert "j" not in box.currentText().lower().replace("paithani", "")
+
+
+def test_the_answer_in_a_curators_words_with_figures_behind_details(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    _show(qtbot, win)
+    panel = win.photo.answer
+    why = panel.explanation.text()
+    assert "p = " not in why and "(1 of " not in why and "typicality" not in why
+    assert "looks like" in why
+    assert not panel.details.isVisibleTo(panel)
+    panel.details_button.click()
+    assert panel.details.isVisibleTo(panel)
+    assert "nats" in panel.details.text() and "p = " in panel.details.text()
+    # The percentages are the ones the browser (and so the export) stored.
+    item = win.current_item()
+    top = win.photo.analysis.prediction.fused.ranking[0]
+    assert panel.rank_rows[0][2].text() == f"{item.probability:.0%}" == f"{top.probability:.0%}"
+
+
+def test_the_answer_set_says_how_it_was_reckoned(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.collection.fewshot import AnswerSets
+
+    win = imported
+    _show(qtbot, win)
+    panel = win.photo.answer
+    pred = win.photo.analysis.prediction
+    labels = {r.tradition: r.label for r in pred.fused.ranking}
+    own = [labels[t] for t in pred.answer_set()]
+    assert all(name in panel.answer_set.text() for name in own[:3])
+    assert "sure" in panel.answer_set.text()
+    assert "rendered sarees" in panel.answer_set_how.text()
+    # Calibrated on the curator's photos: the set is theirs and says on how many.
+    second = pred.fused.ranking[1].probability
+    sets = AnswerSets(threshold=second, level=0.9, photos=24, coverage=0.917, single=10,
+                      single_right=9)  # fmt: skip
+    panel.set_calibration(sets)
+    first, runner = pred.fused.ranking[0].label, pred.fused.ranking[1].label
+    assert f"{first} or {runner}" in panel.answer_set.text() or (
+        f"{first}, " in panel.answer_set.text() and runner in panel.answer_set.text()
+    )
+    assert "90% sure it is one of these" in panel.answer_set.text()
+    assert "Checked on 24 of your confirmed photos" in panel.answer_set_how.text()
+    assert "92% of the time" in panel.answer_set_how.text()
+    panel.set_calibration(None)
+    assert "rendered sarees" in panel.answer_set_how.text()
+
+
+def test_a_taught_answer_reads_the_same_on_the_page_and_in_the_export(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    """The page once refitted teaching without the photo shown (88% there, 86% in the CSV)."""
+    import csv
+    import io
+
+    from saree_app.collection.export import to_csv
+
+    win = imported
+    items = win.model.all_items()
+    folder = {it.id: it.path.parent.name for it in items}
+    chosen = items[:7]
+    win.library.decide([(it.id, folder[it.id]) for it in chosen], "test")
+    with qtbot.waitSignal(win.reranker.finished, timeout=60000):
+        win.reranker.schedule()
+    wait_idle(qtbot, win)
+    win.refresh_items()
+    wait_idle(qtbot, win)
+    table = {int(r["id"]): r for r in csv.DictReader(io.StringIO(to_csv(win.library.catalog)))}
+    assert any(t.get("model_confidence") for t in table.values())
+    for it in items:
+        row = win.model.row_of(it.id)
+        _show(qtbot, win, row)
+        shown = win.photo.answer.rank_rows[0][2].text()
+        pred = win.photo.analysis.prediction
+        assert pred.top == table[it.id]["model_tradition"], it.name
+        assert shown == table[it.id]["model_confidence"], it.name
