@@ -19,6 +19,7 @@ from urllib.parse import quote
 from saree_app import spreadsheet
 from saree_app.collection.catalog import CERTAINTIES, Catalog, CatalogError
 from saree_app.imaging import shown
+from saree_app.knowledge.words import pct
 
 SAREE_NS = "https://saree-provenance.example/ns#"
 
@@ -33,7 +34,9 @@ CSV_COLUMNS = (
     "camera",
     "added",
     "model_tradition",
+    "model_answer",
     "model_probability",
+    "model_confidence",
     "uncertain",
     "likely_state",
     "likely_cultural_region",
@@ -42,8 +45,12 @@ CSV_COLUMNS = (
     "note",
     "labelled",
     "tradition",
+    "tradition_name",
     "tags",
 )
+# Ids (model_tradition, curator_tradition, tradition) are for reading the file back and for
+# linking; the *_answer / *_name / likely_* columns are what a curator reads, in the names the
+# app shows, and model_confidence is the percentage the app shows (86%, never 0.8596 as 88%).
 
 # The JSON-LD context, inline so the file is self-contained and readable offline. Class and
 # property names follow Linked Art (which profiles CIDOC-CRM); plain metadata uses Dublin Core.
@@ -138,21 +145,26 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                 "camera": photo.camera,
                 "added": photo.added,
                 "model_tradition": model,
+                "model_answer": _label(graph, model) if model else None,
                 "model_probability": (
                     round(pred.top_probability, 4)
                     if pred and pred.top_probability is not None
                     else None
                 ),
+                "model_confidence": (
+                    pct(pred.top_probability) if pred and pred.top_probability is not None else None
+                ),
                 "uncertain": (pred.uncertain if pred else None),
                 # The roll-ups: the state (region) whose traditions together are most likely,
                 # which need not be the top tradition's own.
-                "likely_state": states[0]["region"] if states else None,
-                "likely_cultural_region": regions[0]["region"] if regions else None,
+                "likely_state": _region_name(graph, states[0]) if states else None,
+                "likely_cultural_region": _region_name(graph, regions[0]) if regions else None,
                 "curator_tradition": curator,
                 "certainty": lab.certainty if lab else None,
                 "note": lab.note if lab else None,
                 "labelled": lab.updated if lab else None,
                 "tradition": curator or model,
+                "tradition_name": _label(graph, chosen) if (chosen := curator or model) else None,
                 "tags": tags.get(photo.id, []),
                 # Not a CSV column: the file as a URI for JSON-LD, from the real path (a name
                 # that is not UTF-8 is percent-encoded byte by byte, so the URI still finds it).
@@ -175,6 +187,11 @@ def to_csv(catalog: Catalog, graph: Any = None, model_sha256: str | None = None)
     for row in rows(catalog, graph, model_sha256):
         writer.writerow([spreadsheet.cell(row.values[c]) for c in CSV_COLUMNS])
     return buf.getvalue()
+
+
+def _region_name(graph: Any, entry: dict[str, Any]) -> str:
+    """A stored state or cultural region as the app names it ("West Bengal")."""
+    return str(entry.get("label") or _label(graph, str(entry.get("region", ""))))
 
 
 def _label(graph: Any, term: str) -> str:

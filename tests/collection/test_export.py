@@ -82,7 +82,12 @@ def test_csv_has_every_photo_and_the_curators_word(tmp_path: Path) -> None:
     assert table[0]["exif_date"] == "2019-03-04T10:11:12"
     assert table[0]["camera"] == "Canon EOS 5D"
     assert table[0]["model_tradition"] == "Kanchipuram"
-    assert table[0]["likely_state"] == "TamilNadu"
+    # A curator reads the names the app shows; the ids stay for reading the file back.
+    assert table[0]["likely_state"] == "Tamil Nadu"
+    assert table[0]["model_answer"] == "Kanchipuram"
+    assert table[0]["model_probability"] == "0.6123"
+    assert table[0]["model_confidence"] == "61%"  # as the photo page and `saree classify` say
+    assert table[1]["model_answer"] == "Banarasi"
     second = table[1]
     assert (second["model_tradition"], second["curator_tradition"]) == ("Banarasi", "Kanchipuram")
     assert second["tradition"] == "Kanchipuram"
