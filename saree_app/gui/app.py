@@ -40,6 +40,41 @@ def _no_display() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+# What Qt's X11 platform plugin loads beyond Qt itself, and the Debian / Ubuntu package that
+# ships each. A fresh Debian desktop lacks the first three (Qt 6.5 and later need them); without
+# any one Qt stops with "Could not load the Qt platform plugin "xcb"", naming none of them.
+XCB_LIBRARIES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+}
+
+
+def _loads(soname: str) -> bool:
+    import ctypes
+
+    try:
+        ctypes.CDLL(soname)
+    except OSError:
+        return False
+    return True
+
+
+def missing_xcb_packages() -> list[str]:
+    """The packages to install before Qt can open a window on X11 (empty: none missing, or
+    the window will not be an X11 one)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb":
+        return []
+    if not os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return []
+    return [pkg for so, pkg in XCB_LIBRARIES.items() if not _loads(so)]
+
+
 def _log_dir() -> Path:
     import platformdirs
 
@@ -109,6 +144,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             "saree-app: no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset). "
             "Run it in a desktop session; --self-test and --screenshots work without one.",
+            file=sys.stderr,
+        )
+        return 2
+    elif missing := missing_xcb_packages():
+        print(
+            "saree-app: the window cannot open: Qt needs system libraries that are missing "
+            f"({', '.join(missing)}). On Debian or Ubuntu: "
+            f"sudo apt-get install {' '.join(missing)}",
             file=sys.stderr,
         )
         return 2
