@@ -124,6 +124,12 @@ def answer_set_words(
         head = f"No tradition is likely enough to name {pct(level)} surely"
     elif len(names) == 1:
         head = f"{names[0]} — {pct(level)} sure"
+    elif len(names) > 4:
+        # A long set is itself the answer: the photo does not narrow the tradition down.
+        head = (
+            f"Could be any of {len(names)} traditions ({pct(level)} sure it is one of them): "
+            f"{', '.join(names[:3])} and {len(names) - 3} more"
+        )
     else:
         head = f"{names_or(names)} — {pct(level)} sure it is one of these"
     if calibrated_on:
