@@ -26,6 +26,7 @@ from saree_app.imaging import (
     shown,
     unletterbox,
 )
+from saree_app.model import partmap
 from saree_app.model.cloth import DECODE_SIDE, ClothFeatures
 from saree_app.model.manifest import PARTS, ModelError, ModelManifest
 from saree_app.model.openset import (
@@ -130,6 +131,12 @@ class Prediction:
     # Who the person models found wearing the saree (model/person.py): the part map and the
     # heatmaps stay inside that person, off the head. None: nobody looked (not installed).
     person: PersonFound | None = field(default=None, repr=False, compare=False)
+    # The curator's corrected part map (model/partmap.py: labels over the photo), when there is
+    # one: it is the part map shown, the saree region, and what the part evidence pooled under.
+    part_map: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Share of the cloth the curator marked that the model had taken for background (its
+    # activations there are faint, so that cloth adds little evidence).
+    unseen: float = 0.0
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # ---- maps at photo resolution
@@ -166,7 +173,12 @@ class Prediction:
     def saree_region(self, size: tuple[int, int]) -> np.ndarray | None:
         """H x W bool at `size` (w, h): where the saree can be when it is worn (the person,
         less the head); None when the person models found nobody wearing it, or are not
-        installed, and the part map alone decides."""
+        installed, and the part map alone decides. With a curator's part map: the cloth on it."""
+        if self.part_map is not None:
+            key = ("region", size)
+            if key not in self._cache:
+                self._cache[key] = partmap.at_size(self.part_map, size) != partmap.BACKGROUND
+            return self._cache[key]
         if self.person is None:
             return None
         key = ("region", size)
@@ -188,6 +200,9 @@ class Prediction:
         """The part mask at `size` (w, h), default the photo's."""
         w, h = size or self.photo_size
         key = ("mask", (w, h))
+        if key not in self._cache and self.part_map is not None:
+            # The curator's map is shown as drawn, not as the model's coarser grid redraws it.
+            self._cache[key] = partmap.at_size(self.part_map, (w, h))
         if key not in self._cache:
             # Argmax at a modest size, then nearest-neighbour up: a 12-megapixel photo must not
             # cost four full-resolution float maps.
@@ -351,6 +366,8 @@ class Prediction:
                 {"region": s.region, "label": s.label, "probability": round(s.probability, 6)}
                 for s in self.fused.cultural_regions
             ],
+            # Whose part map the part evidence was pooled under: the model's, or the curator's.
+            "part_map": "model" if self.part_map is None else "curator",
             "parts": [
                 {
                     "part": p.part,
@@ -643,12 +660,27 @@ class Predictor:
         metadata: CuratorMetadata | None = None,
         fewshot: Mapping[str, float] | None = None,
         name: str | None = None,
+        part_map: np.ndarray | None = None,
     ) -> Prediction:
-        """One photo -> Prediction; raises PhotoError for a file that is not a usable photo."""
+        """One photo -> Prediction; raises PhotoError for a file that is not a usable photo.
+
+        `part_map`: the curator's corrected part map (labels over the photo, any size; see
+        model/partmap.py). The model then sees only the cloth on it (the rest painted over),
+        the part evidence is pooled under it, and it is the part map shown; PartMapError for
+        one that is not a part map.
+        """
         loaded = self._load(photo, name)
-        out = self.session.run(loaded.array[None])
-        found = self.person.find(loaded.photo) if self.person is not None else None
-        pred = self._build(loaded, out, 0, metadata, fewshot, person=found)
+        if part_map is not None:
+            labels = partmap.fit(part_map, partmap.MAP_SIDE)
+            masked = partmap.mask_photo(loaded.photo, labels, self.manifest.preprocessing.fill)
+            array, box = preprocess(masked, self.manifest.preprocessing)
+            loaded = dataclasses.replace(loaded, array=array, box=box, photo=masked)
+            out = self.session.run(loaded.array[None])
+            pred = self._build(loaded, out, 0, metadata, fewshot, part_map=labels)
+        else:
+            out = self.session.run(loaded.array[None])
+            found = self.person.find(loaded.photo) if self.person is not None else None
+            pred = self._build(loaded, out, 0, metadata, fewshot, person=found)
         if self.cloth is not None:
             pred.cloth_embedding = self.cloth.describe(cloth_view(loaded.photo, pred))
         return pred
@@ -721,9 +753,25 @@ class Predictor:
         *,
         cloth: np.ndarray | None = None,
         person: PersonFound | None = None,
+        part_map: np.ndarray | None = None,
     ) -> Prediction:
         labels = self._labels
-        probs = _softmax(out["logits"][row].astype(np.float64), axis=0)
+        seg = out["seg"][row].astype(np.float32)
+        box = loaded.box
+        logits = out["logits"][row]
+        part_logits = out["part_logits"][row]
+        unseen = 0.0
+        if part_map is None:
+            area_fg, areas = self._areas(seg, box)
+        else:
+            pooled = partmap.repool(out["cam"][row], logits, seg, part_map, box)
+            logits, part_logits, unseen = pooled.logits, pooled.part_logits, pooled.unseen
+            areas = partmap.areas(part_map)
+            area_fg = float(sum(areas))
+            # The part map shown is the curator's: its shares over the model's grid as logits.
+            shares = partmap.on_grid(part_map, box, (seg.shape[-2], seg.shape[-1]), fine=1)
+            seg = np.log(shares + 1e-4).astype(np.float32)
+        probs = _softmax(np.asarray(logits, np.float64), axis=0)
         visual_probs = {t: float(p) for t, p in zip(labels, probs, strict=True)}
         visual = tuple(sorted(visual_probs.items(), key=lambda kv: -kv[1]))
         attr = _sigmoid(out["attributes"][row].astype(np.float64))
@@ -734,10 +782,7 @@ class Predictor:
                 key=lambda a: -a.probability,
             )
         )
-        seg = out["seg"][row].astype(np.float32)
-        box = loaded.box
-        area_fg, areas = self._areas(seg, box)
-        part_probs = _softmax(out["part_logits"][row].astype(np.float64), axis=-1)
+        part_probs = _softmax(np.asarray(part_logits, np.float64), axis=-1)
         parts = tuple(
             PartEvidence(
                 part=part,
@@ -758,7 +803,7 @@ class Predictor:
             embedding,
             self._prototypes,
             area_fg,
-            logits=out["logits"][row],
+            logits=np.asarray(logits),
             part_probs=part_probs,
             part_areas=areas,
         )
@@ -798,6 +843,8 @@ class Predictor:
             photo=loaded.photo,
             cloth_embedding=cloth,
             person=person,
+            part_map=part_map,
+            unseen=unseen,
         )
 
     @staticmethod
