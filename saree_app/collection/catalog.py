@@ -134,6 +134,16 @@ MIGRATIONS: list[str] = [
     END;
     UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
     """,
+    # 4: a curator's corrected part map per photo (model/partmap.py): a small grey PNG of
+    # labels 0-3 over the photo, who corrected it and when.
+    """
+    CREATE TABLE part_maps (
+        photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+        labels BLOB NOT NULL,
+        corrected_by TEXT,
+        updated TEXT NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -179,6 +189,26 @@ class StoredPrediction:
     uncertain: bool
     result: dict[str, Any]
     created: str
+
+
+@dataclass(frozen=True)
+class PartCorrection:
+    """A curator's corrected part map for one photo: labels (0 background, 1 body, 2 border,
+    3 pallu; a square grid over the photo), who corrected it and when."""
+
+    photo_id: int
+    labels: np.ndarray
+    corrected_by: str | None
+    updated: str
+
+
+def _user() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name (a container, a service)
+        return None
 
 
 @dataclass(frozen=True)
@@ -779,6 +809,47 @@ class Catalog:
         )
         return {int(r[0]): (r[1], bool(r[2])) for r in rows}
 
+    # -- corrected part maps ------------------------------------------------------------------
+
+    def put_part_map(
+        self, photo_id: int, labels: np.ndarray, *, by: str | None = None
+    ) -> PartCorrection:
+        """Store (or replace) the curator's part map for a photo; `by` defaults to the login
+        name. PartMapError (a ValueError) for labels that are not a part map."""
+        from saree_app.model import partmap
+
+        fitted = partmap.fit(labels, partmap.MAP_SIDE)
+        who = by if by is not None else _user()
+        stamp = now()
+        with self.transaction():
+            if self.photo(photo_id) is None:
+                raise CatalogError(f"no photo with id {photo_id} in {self.path.name}")
+            self._db.execute(
+                "INSERT OR REPLACE INTO part_maps (photo_id, labels, corrected_by, updated)"
+                " VALUES (?, ?, ?, ?)",
+                (photo_id, partmap.encode(fitted), who, stamp),
+            )
+        return PartCorrection(photo_id, fitted, who, stamp)
+
+    def part_map(self, photo_id: int) -> PartCorrection | None:
+        """The curator's part map for a photo, or None (the model's own map stands)."""
+        rows = self._query(
+            "SELECT photo_id, labels, corrected_by, updated FROM part_maps WHERE photo_id = ?",
+            (photo_id,),
+        )
+        return _correction(rows[0]) if rows else None
+
+    def part_maps(self) -> dict[int, PartCorrection]:
+        """Photo id -> corrected part map, for every corrected photo (what retraining reads)."""
+        rows = self._query("SELECT photo_id, labels, corrected_by, updated FROM part_maps")
+        return {int(r[0]): _correction(r) for r in rows}
+
+    def remove_part_map(self, photo_id: int) -> bool:
+        """Back to the model's part map; False when there was no correction."""
+        with self.transaction():
+            cur = self._db.execute("DELETE FROM part_maps WHERE photo_id = ?", (photo_id,))
+            return cur.rowcount > 0
+
     def integrity_problems(self) -> list[str]:
         """sqlite's own integrity check plus this schema's invariants; empty when all is well."""
         problems = [
@@ -879,6 +950,16 @@ def _stored(row: tuple[Any, ...]) -> StoredPrediction:
         result=json.loads(row[5]),
         created=str(row[6]),
     )
+
+
+def _correction(row: Sequence[Any]) -> PartCorrection:
+    from saree_app.model import partmap
+
+    try:
+        labels = partmap.decode(bytes(row[1]))
+    except partmap.PartMapError as exc:
+        raise CatalogError(f"photo {row[0]}: {exc}") from exc
+    return PartCorrection(int(row[0]), labels, row[2], str(row[3]))
 
 
 def _check_part(part: str) -> None:

@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from saree_app.collection.catalog import Catalog, CatalogError
 from saree_app.model.manifest import sha256_of
 
@@ -97,3 +99,44 @@ def _gone(found: Confirmed) -> str:
     if found.changed:
         parts.append(f"{len(found.changed)} whose files changed since import")
     return f" (left out: {', '.join(parts)})" if parts else ""
+
+
+@dataclass(frozen=True)
+class CorrectedMap:
+    """A photo whose part map a curator corrected: segmentation training data for retraining
+    (labels 0 background, 1 body, 2 border, 3 pallu, a square grid stretched over the photo)."""
+
+    photo_id: int
+    path: Path
+    labels: np.ndarray
+    corrected_by: str | None
+    updated: str
+
+
+def read_corrected_maps(catalog_path: Path) -> tuple[list[CorrectedMap], list[tuple[int, str]]]:
+    """The curator's corrected part maps whose photo files are still there and unchanged, and
+    the (id, path) of those left out; CatalogueProblem when the catalogue cannot be read."""
+    if catalog_path.is_file() and catalog_path.stat().st_size == 0:
+        raise CatalogueProblem(f"{catalog_path}: an empty file, not a catalogue")
+    try:
+        with Catalog(catalog_path, create=False) as cat:
+            maps = cat.part_maps()
+            photos = {pid: cat.photo(pid) for pid in maps}
+    except CatalogError as exc:
+        raise CatalogueProblem(str(exc)) from exc
+    usable, left_out = [], []
+    for pid in sorted(maps):
+        photo = photos[pid]
+        if photo is None:
+            continue
+        path = Path(photo.path)
+        try:
+            same = sha256_of(path) == photo.sha256
+        except OSError:
+            same = False
+        if not same:
+            left_out.append((pid, photo.path))
+            continue
+        m = maps[pid]
+        usable.append(CorrectedMap(pid, path, m.labels, m.corrected_by, m.updated))
+    return usable, left_out
