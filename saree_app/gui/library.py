@@ -401,7 +401,9 @@ class Library:
         confirmed examples (few-shot prototypes) when there are enough of them."""
         if self.predictor is None:
             raise RuntimeError(self.model_problem or "No model is loaded.")
-        pred = self.predictor.predict(photo)
+        # The curator's corrected part map, when they drew one, is what the evidence uses.
+        fixed = self.catalog.part_map(item_id) if item_id is not None else None
+        pred = self.predictor.predict(photo, part_map=fixed.labels if fixed else None)
         try:
             from saree_app.collection.fewshot import FewShot, refuse_photo
 

@@ -102,6 +102,13 @@ class OverlayBar(QWidget):
             self.part_choice.addItem(PART_LABELS[part], part)
         self.part_choice.setCurrentIndex(1)
         lay.addWidget(self.part_choice)
+        self.edit_parts = QToolButton(self)
+        self.edit_parts.setObjectName("editParts")
+        self.edit_parts.setText("Correct parts…")
+        self.edit_parts.setToolTip(
+            "Show where the saree is and which part is which; the evidence then uses your map"
+        )
+        lay.addWidget(self.edit_parts)
         lay.addStretch(1)
         self.opacity = QSlider(Qt.Orientation.Horizontal, self)
         self.opacity.setObjectName("opacity")
@@ -147,7 +154,14 @@ class OverlayBar(QWidget):
                     item.setEnabled(False)
         self.heat_choice.blockSignals(False)
         enabled = bool(ranked)
-        for w in (self.parts, self.heat, self.heat_choice, self.part_heat, self.part_choice):
+        for w in (
+            self.parts,
+            self.heat,
+            self.heat_choice,
+            self.part_heat,
+            self.part_choice,
+            self.edit_parts,
+        ):
             w.setEnabled(enabled)
 
     def choose_tradition(self, tradition: str) -> None:
@@ -184,6 +198,28 @@ class PhotoPage(QWidget):
         ll.setSpacing(0)
         self.overlays = OverlayBar(left)
         ll.addWidget(self.overlays)
+        # Shown while the part map in use is the curator's own (gui/part_editor.py).
+        self.parts_note = QFrame(left)
+        self.parts_note.setObjectName("partsNote")
+        self.parts_note.setStyleSheet(
+            "#partsNote { background: #fbf3dc; border-bottom: 1px solid #e0cf9a; }"
+        )
+        pn = QHBoxLayout(self.parts_note)
+        pn.setContentsMargins(10, 4, 10, 4)
+        self.parts_note_text = QLabel(
+            "<b>Part map corrected by you</b> — the part evidence and similar-by-part search "
+            "use your map.",
+            self.parts_note,
+        )
+        pn.addWidget(self.parts_note_text, 1)
+        self.parts_edit = QToolButton(self.parts_note)
+        self.parts_edit.setText("Edit")
+        pn.addWidget(self.parts_edit)
+        self.parts_revert = QToolButton(self.parts_note)
+        self.parts_revert.setText("Use the model's map")
+        pn.addWidget(self.parts_revert)
+        self.parts_note.hide()
+        ll.addWidget(self.parts_note)
         self.stack = QStackedWidget(left)
         self.viewer = PhotoViewer(self.stack)
         self.placeholder = QLabel(
@@ -252,6 +288,7 @@ class PhotoPage(QWidget):
         self.stack.setCurrentWidget(self.placeholder)
         self.answer.clear("No photo selected.")
         self.overlays.set_traditions([])
+        self.parts_note.hide()
         self.set_busy("")
 
     def set_busy(self, text: str) -> None:
@@ -263,6 +300,7 @@ class PhotoPage(QWidget):
         self.viewer.set_photo(analysis.photo)
         self.stack.setCurrentWidget(self.viewer)
         pred = analysis.prediction
+        self.parts_note.setVisible(getattr(pred, "part_map", None) is not None)
         if pred is None:
             self.answer.show_problem(analysis.name, analysis.problem or "")
             self.overlays.set_traditions([])

@@ -60,6 +60,7 @@ from saree_app.gui.library import (
     default_collection,
 )
 from saree_app.gui.models import ModelSwitching
+from saree_app.gui.part_editor import PartEditing
 from saree_app.gui.photo_page import PhotoPage
 from saree_app.gui.similar import MODES
 from saree_app.gui.tasks import Cancel, TaskRunner
@@ -383,6 +384,7 @@ class MainWindow(QMainWindow):
         self.photo.similar.compareRequested.connect(self.compare_with)
         self.photo.similar.openRequested.connect(self.select_item)
         self.knowledge.showInCollection.connect(self.show_tradition_in_collection)
+        self.part_editing = PartEditing(self)  # correcting the part map (issue 24)
         self.model_switching = ModelSwitching(self)  # the Model menu (issue 25)
         self.tabs.currentChanged.connect(self._tab_changed)
         self._refresh_timer = QTimer(self)

@@ -1,0 +1,127 @@
+"""Correcting the part map in the photo view: paint, save, see it used, revert."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from saree_app.model import partmap
+from tests.gui.conftest import wait_idle
+
+QtCore = pytest.importorskip("PySide6.QtCore")
+Qt = QtCore.Qt
+SHOTS = Path(os.environ.get("SAREE_SHOTS", "/tmp/shots"))
+
+
+def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Screenshots for a person to look at; a test never depends on them."""
+    try:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(SHOTS / name))
+    except OSError:
+        pass
+
+
+def _open(qtbot, win):  # type: ignore[no-untyped-def]
+    win.grid.setCurrentIndex(win.model.index(0))
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: win.photo.analysis is not None, timeout=10000)
+    win.tabs.setCurrentIndex(1)
+    return win.current_item()
+
+
+def _drag(qtbot, canvas, points: list[tuple[float, float]]) -> None:  # type: ignore[no-untyped-def]
+    pos = [canvas.widget_pos(x, y).toPoint() for x, y in points]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=pos[0])
+    for p in pos[1:]:
+        qtbot.mouseMove(canvas, p)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=pos[-1])
+
+
+def test_paint_a_border_save_and_revert(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    item = _open(qtbot, win)
+    lib = win.library
+    before = win.photo.analysis.prediction
+    assert before.part_map is None and not win.photo.parts_note.isVisibleTo(win.photo)
+    assert win.photo.overlays.edit_parts.isEnabled()
+    win.photo.overlays.parts.setChecked(True)
+
+    qtbot.mouseClick(win.photo.overlays.edit_parts, Qt.MouseButton.LeftButton)
+    editor = win.part_editing.editor
+    assert editor is not None and editor.isVisible()
+    assert "model's part map" in editor.whose.text()
+    canvas = editor.canvas
+    # Where the saree is: a box over the left two thirds; then a border stroke down its edge.
+    editor.tool_buttons["box"].click()
+    _drag(qtbot, canvas, [(0.05, 0.1), (0.4, 0.5), (0.66, 0.9)])
+    inside = partmap.box(0.05, 0.1, 0.66, 0.9)
+    assert (canvas.labels[~inside] == partmap.BACKGROUND).all()
+    assert (canvas.labels[inside] != partmap.BACKGROUND).any()
+    editor.tool_buttons["body"].click()
+    editor.brush.setValue(8)
+    _drag(qtbot, canvas, [(0.1, 0.2), (0.3, 0.5), (0.5, 0.8)])
+    assert (canvas.labels == partmap.BODY).any()
+    editor.tool_buttons["border"].click()
+    editor.brush.setValue(3)
+    _drag(qtbot, canvas, [(0.6, 0.15), (0.6, 0.5), (0.6, 0.85)])
+    border = canvas.labels == partmap.BORDER
+    assert border[:, 36:40].any() and not border[:, :30].any()
+    editor.tool_buttons["eraser"].click()
+    _drag(qtbot, canvas, [(0.1, 0.15), (0.12, 0.2)])
+    assert canvas.labels[11, 7] == partmap.BACKGROUND
+    assert editor.undo_button.isEnabled()
+    canvas.undo()  # the eraser stroke taken back
+    assert canvas.labels[11, 7] != partmap.BACKGROUND
+    drawn = canvas.labels.copy()
+    _shot(editor, "parts_editor.png")
+
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: win.photo.analysis.prediction.part_map is not None, timeout=15000)
+    stored = lib.catalog.part_map(item.id)
+    assert stored is not None and np.array_equal(stored.labels, drawn)
+    after = win.photo.analysis.prediction
+    assert np.array_equal(after.part_map, drawn)
+    # The evidence was pooled under the drawn map: its areas are the map's.
+    areas = {p.part: p.area for p in after.parts}
+    assert areas["border"] == pytest.approx(float((drawn == partmap.BORDER).mean()))
+    assert {p.part: p.area for p in before.parts} != areas
+    # Shown instead of the model's map, with the marker.
+    mask = win.photo.analysis.mask
+    h, w = mask.shape
+    assert (mask == partmap.at_size(drawn, (w, h))).mean() > 0.97
+    assert win.photo.parts_note.isVisibleTo(win.photo)
+    assert "corrected by you" in win.photo.parts_note_text.text()
+    _shot(win, "parts_photo_view_corrected.png")
+    # The similar-by-part search reads the corrected part embeddings.
+    sha = lib.predictor.manifest.sha256
+    got = lib.catalog.embedding(item.id, sha, "border")
+    assert got is not None and np.allclose(got, after.part_embeddings[1], atol=1e-6)
+
+    # Opening the editor again starts from the correction and says whose it is.
+    qtbot.mouseClick(win.photo.parts_edit, Qt.MouseButton.LeftButton)
+    again = win.part_editing.editor
+    assert np.array_equal(again.canvas.labels, drawn)
+    assert "Corrected by you" in again.whose.text() and again.revert_button.isEnabled()
+    again.reject()
+
+    qtbot.mouseClick(win.photo.parts_revert, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: win.photo.analysis.prediction.part_map is None, timeout=15000)
+    assert lib.catalog.part_map(item.id) is None
+    assert not win.photo.parts_note.isVisibleTo(win.photo)
+
+
+def test_saving_nothing_marked_is_refused_in_words(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    item = _open(qtbot, win)
+    editor = win.part_editing.open_editor()
+    editor.canvas.set_labels(np.zeros((8, 8), np.uint8))
+    editor.save_button.click()
+    assert editor.isVisible() and "Nothing is marked as saree" in editor.whose.text()
+    editor.reject()
+    assert win.library.catalog.part_map(item.id) is None
