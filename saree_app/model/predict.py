@@ -764,7 +764,9 @@ class Predictor:
         if part_map is None:
             area_fg, areas = self._areas(seg, box)
         else:
-            pooled = partmap.repool(out["cam"][row], logits, seg, part_map, box)
+            pooled = partmap.repool(
+                out["cam"][row], logits, seg, part_map, box, part_logits=part_logits
+            )
             logits, part_logits, unseen = pooled.logits, pooled.part_logits, pooled.unseen
             areas = partmap.areas(part_map)
             area_fg = float(sum(areas))

@@ -141,6 +141,30 @@ def test_repool_takes_evidence_only_from_the_marked_cells() -> None:
     assert moved.part_logits[1][0] > out.part_logits[1][0] + 1.0
 
 
+def test_repool_under_the_models_own_map_keeps_its_part_heads() -> None:
+    rng = np.random.default_rng(4)
+    cam = rng.normal(size=(3, 4, 4))
+    logits = cam.sum(axis=(1, 2))
+    labels = np.zeros((8, 8), np.uint8)
+    labels[:, :4] = partmap.BODY
+    labels[:4, 4:] = partmap.BORDER
+    seg = np.full((4, 16, 16), -30.0)
+    for k in range(4):  # the model's own map is the same as the curator's
+        seg[k][np.kron(labels, np.ones((2, 2), np.uint8)) == k] = 30.0
+    heads = rng.normal(size=(3, 3))
+    same = partmap.repool(cam, logits, seg, labels, _square_box(), part_logits=heads)
+    assert np.allclose(same.part_logits, heads)
+    # The curator moves the border onto the body's cells: the border evidence moves with it.
+    moved = labels.copy()
+    moved[:4, :4] = partmap.BORDER
+    moved[:4, 4:] = partmap.BODY
+    other = partmap.repool(cam, logits, seg, moved, _square_box(), part_logits=heads)
+    plain = partmap.repool(cam, logits, seg, moved, _square_box())
+    own = partmap.repool(cam, logits, seg, labels, _square_box())
+    assert np.allclose(other.part_logits[1], heads[1] + plain.part_logits[1] - own.part_logits[1])
+    assert not np.allclose(other.part_logits[1], heads[1])
+
+
 def test_repool_says_how_much_marked_cloth_the_model_never_looked_at() -> None:
     cam = np.zeros((2, 4, 4))
     seg = np.full((4, 16, 16), -20.0)
