@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from saree_app.collection.catalog import Catalog, NewPhoto
+from saree_app.collection.catalog import Catalog, CatalogError, NewPhoto
 from saree_app.imaging import PhotoError, read_photo_file, shown
 
 # What a photo file is called; anything else in the folder is reported as skipped (not a photo).
@@ -431,6 +431,7 @@ def _import(
         if close is not None:
             close()  # stop the model's read-ahead threads now, not at garbage collection
     add_cloth_features(catalog, predictor, model_sha, already, cancel=cancelled)
+    apply_corrections(catalog, predictor, sorted(done_by_model), cancel=cancelled)
     yield state.progress("", finished=True)
 
 
@@ -483,6 +484,40 @@ def add_cloth_features(
                 catalog.put_embeddings(pid, model_sha, None, cloth=vec)
                 added += 1
     return added
+
+
+def apply_corrections(
+    catalog: Catalog,
+    predictor: Any,
+    photo_ids: Sequence[int],
+    *,
+    cancel: Callable[[], bool] | None = None,
+) -> int:
+    """Answers and embeddings made again under the curator's corrected part maps, for those of
+    `photo_ids` that have one and whose stored answer is not yet under it (a new model has just
+    answered them from its own map); returns how many. A photo that cannot be read now keeps
+    the answer it has."""
+    from saree_app.collection import partmaps
+
+    corrected = catalog.part_maps()
+    sha = getattr(getattr(predictor, "manifest", None), "sha256", None)
+    if not corrected or sha is None or not callable(getattr(predictor, "predict", None)):
+        return 0
+    done = 0
+    for pid in photo_ids:
+        if pid not in corrected or (cancel is not None and cancel()):
+            continue
+        stored = catalog.prediction(pid, str(sha))
+        if stored is not None and stored.result.get("part_map") == "curator":
+            continue
+        try:
+            pred = partmaps.predict(catalog, predictor, pid)
+        except (PhotoError, OSError, CatalogError):
+            continue
+        with catalog.transaction():
+            partmaps.store(catalog, pid, str(sha), pred)
+        done += 1
+    return done
 
 
 def run_import(

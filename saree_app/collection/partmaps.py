@@ -37,7 +37,8 @@ def predict(catalog: Catalog, predictor: Predictor, photo_id: int, **kwargs: Any
     )
 
 
-def _store(catalog: Catalog, photo_id: int, sha: str, pred: Prediction) -> None:
+def store(catalog: Catalog, photo_id: int, sha: str, pred: Prediction) -> None:
+    """A prediction's answer and embeddings stored for one photo and model."""
     ranking = pred.fused.ranking
     catalog.put_prediction(
         photo_id,
@@ -74,7 +75,7 @@ def correct(
     sha = str(predictor.manifest.sha256)
     with catalog.transaction():
         saved = catalog.put_part_map(photo_id, fitted, by=by)
-        _store(catalog, photo_id, sha, pred)
+        store(catalog, photo_id, sha, pred)
     return saved, pred
 
 
@@ -87,5 +88,5 @@ def revert(catalog: Catalog, predictor: Predictor, photo_id: int) -> Prediction 
     sha = str(predictor.manifest.sha256)
     with catalog.transaction():
         catalog.remove_part_map(photo_id)
-        _store(catalog, photo_id, sha, pred)
+        store(catalog, photo_id, sha, pred)
     return pred

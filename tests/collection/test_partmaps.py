@@ -273,3 +273,28 @@ def test_retraining_reads_the_corrected_maps(imported: tuple[Path, Path, list[Pa
     empty.write_bytes(b"")
     with pytest.raises(CatalogueProblem, match="empty file"):
         read_corrected_maps(empty)
+
+
+def test_a_new_model_answers_corrected_photos_under_their_maps(
+    imported: tuple[Path, Path, list[Path]], tmp_path: Path
+) -> None:
+    from saree_app.model.predict import Predictor
+    from saree_app.train.export import export_tiny_model
+
+    cat_path, model, paths = imported
+    first = Predictor(model, threads=1, load_graph=False, cloth=False, person=False)
+    other_model = export_tiny_model(tmp_path / "other", seed=7, name="tiny-other")
+    second = Predictor(other_model, threads=1, load_graph=False, cloth=False, person=False)
+    assert second.manifest.sha256 != first.manifest.sha256
+    with Catalog(cat_path) as cat:
+        pid = cat.photo_by_path(str(paths[3])).id  # type: ignore[union-attr]
+        partmaps.correct(cat, first, pid, _labels())
+        run_import(cat, paths[0].parent, second, batch_size=4)
+        stored = cat.prediction(pid, second.manifest.sha256)
+        assert stored is not None and stored.result["part_map"] == "curator"
+        expected = second.predict(paths[3], part_map=_labels())
+        got = cat.embedding(pid, second.manifest.sha256, "border")
+        assert got is not None and np.allclose(got, expected.part_embeddings[1], atol=1e-5)
+        uncorrected = cat.photo_by_path(str(paths[0])).id  # type: ignore[union-attr]
+        plain = cat.prediction(uncorrected, second.manifest.sha256)
+        assert plain is not None and plain.result["part_map"] == "model"
