@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Exit status: 0 all done, 1 some files could not be used (listed), 2 error."
         ),
     )
-    p.add_argument("folder", type=Path, metavar="DIR")
+    p.add_argument(
+        "folder", metavar="DIR", help="a folder, or a IIIF manifest (.json file or http(s) URL)"
+    )
     _catalog_arg(p, create=True)
     p.add_argument("--model", type=Path, help="model manifest (.json) or .onnx (default: shipped)")
     p.add_argument("--threads", type=int, help="inference threads (default: one per core)")
@@ -114,7 +116,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Export the catalogue; the file is written whole or not at all.",
     )
     _catalog_arg(p)
-    p.add_argument("--format", choices=("csv", "jsonld"), default="csv", dest="fmt")
+    p.add_argument("--format", choices=("csv", "jsonld", "annotations"), default="csv", dest="fmt")
+    p.add_argument(
+        "--model", type=Path, help="model for the part regions of annotations (default: shipped)"
+    )
     p.add_argument("--out", type=Path, metavar="F", help="output file (default: stdout)")
     p.set_defaults(func=run_export)
 
@@ -179,8 +184,11 @@ def run_import(args: argparse.Namespace) -> int:
 
     if args.batch < 1 or (args.threads is not None and args.threads < 1):
         return _err("import", "--batch and --threads must be at least 1")
-    if not args.folder.is_dir():
-        what = "does not exist" if not args.folder.exists() else "is not a folder"
+    from saree_app.collection import iiif
+
+    manifest = iiif.is_manifest_source(args.folder) and not Path(args.folder).is_dir()
+    if not manifest and not Path(args.folder).is_dir():
+        what = "does not exist" if not Path(args.folder).exists() else "is not a folder"
         return _err("import", f"{args.folder}: {what}")
     model = args.model
     if model is None:
@@ -200,7 +208,12 @@ def run_import(args: argparse.Namespace) -> int:
     shown = 0.0
     try:
         with cat:
-            for last in import_folder(cat, args.folder, predictor, batch_size=args.batch):
+            steps = (
+                iiif.import_manifest(cat, args.folder, predictor, batch_size=args.batch)
+                if manifest
+                else import_folder(cat, args.folder, predictor, batch_size=args.batch)
+            )
+            for last in steps:
                 if last.waiting and not args.quiet:
                     waiting = "waiting for another import into this catalogue to finish"
                     print(waiting, file=sys.stderr)
@@ -222,7 +235,7 @@ def run_import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    except CatalogError as exc:
+    except (CatalogError, iiif.IIIFError) as exc:
         return _err("import", str(exc))
     if tty:
         print(file=sys.stderr)
@@ -560,8 +573,11 @@ def run_export(args: argparse.Namespace) -> int:
         return 2
     with cat:
         try:
-            graph = _graph() if args.fmt == "jsonld" else None
-            text = export(cat, args.fmt, args.out, graph=graph)
+            if args.fmt == "annotations":
+                text = _annotations(cat, args)
+            else:
+                graph = _graph() if args.fmt == "jsonld" else None
+                text = export(cat, args.fmt, args.out, graph=graph)
         except CatalogError as exc:
             return _err("export", str(exc))
         except OSError as exc:
@@ -572,6 +588,31 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         print(f"{args.out}: {n} photos exported as {args.fmt}")
     return 0
+
+
+def _annotations(cat: Catalog, args: argparse.Namespace) -> str:
+    """W3C Web Annotations; part regions need the model unless the curator drew every map."""
+    from saree_app.collection import annotations
+    from saree_app.collection.export import write_atomic
+
+    predictor = None
+    if len(cat.part_maps()) < cat.count():
+        from saree_app.collection.models import chosen_model
+        from saree_app.model.manifest import ModelError
+        from saree_app.model.predict import Predictor
+
+        try:
+            predictor = Predictor(args.model or chosen_model(args.catalog))
+        except ModelError as exc:
+            print(
+                f"saree export: part regions left out where the curator drew none: the model "
+                f"cannot be used ({exc})",
+                file=sys.stderr,
+            )
+    text = annotations.to_annotations(cat, part_labels=annotations.part_labels_from(cat, predictor))
+    if args.out is not None:
+        write_atomic(args.out, text)
+    return text
 
 
 def run_import_labels(args: argparse.Namespace) -> int:

@@ -1,0 +1,231 @@
+"""The catalogue's findings as W3C Web Annotations (JSON-LD), one AnnotationPage per photo.
+
+Each page holds: the saree's parts (body, border, pallu) as regions outlined by SVG selectors,
+traced from the part map (the curator's corrected map when there is one, else the model's,
+which needs the model to look at the photo again); the tradition as a "classifying"
+annotation with the model's confidence and whether the curator confirmed it; the curator's
+note as a "commenting" annotation. Photos that came from a IIIF manifest are annotated on their
+canvas (coordinates in the canvas's size), so a IIIF viewer shows the annotations on it; local
+photos on their file URI.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from saree_app.collection.catalog import Catalog, Photo
+
+CONTEXT: list[Any] = [
+    "http://www.w3.org/ns/anno.jsonld",
+    {
+        "saree": "urn:saree-app:",
+        "confidence": {"@id": "saree:confidence", "@type": "xsd:decimal"},
+        "confirmedByCurator": {"@id": "saree:confirmedByCurator", "@type": "xsd:boolean"},
+        "xsd": "http://www.w3.org/2001/XMLSchema#",
+    },
+]
+PARTS = {1: "body", 2: "border", 3: "pallu"}
+GRID = 64
+
+
+def outlines(mask: np.ndarray) -> list[list[tuple[int, int]]]:
+    """The closed outlines (grid corner points) of the True cells of a 2-D bool mask: outer
+    edges and holes alike, each a loop with straight runs merged; to be filled even-odd."""
+    h, w = mask.shape
+    m = np.pad(mask.astype(bool), 1)
+    edges: dict[tuple[int, int], list[tuple[int, int]]] = {}
+
+    def add(a: tuple[int, int], b: tuple[int, int]) -> None:
+        edges.setdefault(a, []).append(b)
+
+    for y in range(h):
+        for x in range(w):
+            if not m[y + 1, x + 1]:
+                continue
+            # Edges walked with the cell on their right (clockwise on screen).
+            if not m[y, x + 1]:
+                add((x, y), (x + 1, y))
+            if not m[y + 1, x + 2]:
+                add((x + 1, y), (x + 1, y + 1))
+            if not m[y + 2, x + 1]:
+                add((x + 1, y + 1), (x, y + 1))
+            if not m[y + 1, x]:
+                add((x, y + 1), (x, y))
+    loops: list[list[tuple[int, int]]] = []
+    while edges:
+        start = next(iter(edges))
+        loop = [start]
+        point = start
+        while True:
+            nexts = edges[point]
+            nxt = nexts.pop()
+            if not nexts:
+                del edges[point]
+            if nxt == start:
+                break
+            loop.append(nxt)
+            point = nxt
+        loops.append(_straight(loop))
+    return loops
+
+
+def _straight(loop: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    n = len(loop)
+    keep = []
+    for i, (x, y) in enumerate(loop):
+        (px, py), (nx, ny) = loop[i - 1], loop[(i + 1) % n]
+        if (x - px) * (ny - y) - (y - py) * (nx - x) != 0:
+            keep.append((x, y))
+    return keep or loop
+
+
+def svg(labels: np.ndarray, part: int, width: int, height: int) -> str | None:
+    """An SVG selector's value outlining one part of a label grid stretched over width x
+    height; None when the part is not on the map."""
+    loops = outlines(labels == part)
+    if not loops:
+        return None
+    gh, gw = labels.shape
+    sx, sy = width / gw, height / gh
+    d = " ".join(
+        "M" + " L".join(f"{x * sx:.1f},{y * sy:.1f}" for x, y in loop) + " Z" for loop in loops
+    )
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}'>"
+        f"<path fill-rule='evenodd' d='{d}'/></svg>"
+    )
+
+
+def _whole(width: int, height: int) -> dict[str, Any]:
+    return {
+        "type": "FragmentSelector",
+        "conformsTo": "http://www.w3.org/TR/media-frags/",
+        "value": f"xywh=0,0,{width},{height}",
+    }
+
+
+def page(
+    catalog: Catalog,
+    photo: Photo,
+    *,
+    model_sha256: str | None = None,
+    part_labels: Callable[[Photo], np.ndarray | None] | None = None,
+    base: str = "urn:saree-app:annotations",
+) -> dict[str, Any]:
+    """One photo's AnnotationPage."""
+    from saree_app.collection.iiif import source_of
+
+    src = source_of(catalog, photo)
+    if src and src.get("canvas"):
+        width = int(src.get("width") or photo.width or 1)
+        height = int(src.get("height") or photo.height or 1)
+        target_source: Any = {"id": src["canvas"], "type": "Canvas"}
+        if src.get("manifest_id") or src.get("manifest"):
+            target_source["partOf"] = [
+                {"id": src.get("manifest_id") or src["manifest"], "type": "Manifest"}
+            ]
+    else:
+        width, height = int(photo.width or 1), int(photo.height or 1)
+        target_source = {"id": Path(photo.path).as_uri(), "type": "Image", "format": "image/jpeg"}
+    page_id = f"{base}/photo-{photo.id}"
+    items: list[dict[str, Any]] = []
+
+    def annotation(motivation: str, body: Any, selector: dict[str, Any]) -> dict[str, Any]:
+        anno = {
+            "id": f"{page_id}/{len(items) + 1}",
+            "type": "Annotation",
+            "motivation": motivation,
+            "body": body,
+            "target": {"type": "SpecificResource", "source": target_source, "selector": selector},
+        }
+        items.append(anno)
+        return anno
+
+    labels = part_labels(photo) if part_labels is not None else None
+    if labels is not None:
+        for value, name in PARTS.items():
+            shape = svg(np.asarray(labels), value, width, height)
+            if shape is not None:
+                annotation(
+                    "tagging",
+                    {"type": "TextualBody", "purpose": "tagging", "value": name},
+                    {"type": "SvgSelector", "value": shape},
+                )
+    label = catalog.label(photo.id)
+    pred = catalog.prediction(photo.id, model_sha256)
+    tradition = label.tradition if label is not None and label.tradition else None
+    confirmed = bool(tradition and label is not None and label.certainty == "confirmed")
+    if tradition is None and pred is not None:
+        tradition = pred.top_tradition
+    if tradition:
+        confidence = _confidence(pred.result, tradition) if pred is not None else None
+        if confidence is None and pred is not None and pred.top_tradition == tradition:
+            confidence = pred.top_probability
+        anno = annotation(
+            "classifying",
+            {"type": "TextualBody", "purpose": "classifying", "value": tradition},
+            _whole(width, height),
+        )
+        if confidence is not None:
+            anno["confidence"] = round(float(confidence), 4)
+        anno["confirmedByCurator"] = confirmed
+        if label is not None and label.tradition and label.certainty:
+            anno["body"]["saree:certainty"] = label.certainty
+    if label is not None and label.note:
+        annotation(
+            "commenting",
+            {"type": "TextualBody", "purpose": "commenting", "value": label.note},
+            _whole(width, height),
+        )
+    return {"@context": CONTEXT, "id": page_id, "type": "AnnotationPage", "items": items}
+
+
+def _confidence(result: dict[str, Any], tradition: str) -> float | None:
+    """The model's probability for a tradition in a stored answer, None when it has none."""
+    for r in result.get("ranking") or []:
+        if isinstance(r, dict) and r.get("tradition") == tradition:
+            return round(float(r.get("probability", 0.0)), 4)
+    return None
+
+
+def to_annotations(
+    catalog: Catalog,
+    *,
+    model_sha256: str | None = None,
+    part_labels: Callable[[Photo], np.ndarray | None] | None = None,
+) -> str:
+    """Every photo's AnnotationPage, as a JSON list."""
+    pages = [
+        page(catalog, p, model_sha256=model_sha256, part_labels=part_labels)
+        for p in catalog.photos()
+    ]
+    return json.dumps(pages, indent=1, ensure_ascii=False) + "\n"
+
+
+def part_labels_from(
+    catalog: Catalog, predictor: Any | None
+) -> Callable[[Photo], np.ndarray | None]:
+    """The part map of a photo as a label grid: the curator's correction when there is one,
+    else the model's, looked at again (None without a model or when the photo cannot be
+    read)."""
+
+    def labels(photo: Photo) -> np.ndarray | None:
+        stored = catalog.part_map(photo.id)
+        if stored is not None:
+            return np.asarray(stored.labels)
+        if predictor is None:
+            return None
+        from saree_app.imaging import PhotoError
+
+        try:
+            pred = predictor.predict(Path(photo.path))
+        except (PhotoError, OSError):  # an unreadable photo: its other annotations still go out
+            return None
+        return np.asarray(pred.part_mask_at((GRID, GRID)))
+
+    return labels

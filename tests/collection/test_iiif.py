@@ -1,0 +1,384 @@
+"""IIIF manifests in, W3C Web Annotations out, against a IIIF server started on 127.0.0.1."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from collection_fakes import FakePredictor
+
+from saree_app.cli import main
+from saree_app.collection import annotations, iiif
+from saree_app.collection.catalog import Catalog
+
+TRADITIONS = ("Kanchipuram", "Banarasi", "PochampallyIkat")
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def _site(root: Path, base: str, n: int = 3) -> None:
+    """Static Image API level-0 style files of rendered sarees and two manifests."""
+    from saree_app.synth.render import render
+
+    canvases2, canvases3 = [], []
+    for i in range(n):
+        img, _mask, _attrs, _meta = render(TRADITIONS[i % 3], i, 96)
+        service = f"{base}/iiif/saree{i}"
+        out = root / "iiif" / f"saree{i}" / "full" / iiif.SIZE / "0"
+        out.mkdir(parents=True)
+        img.save(out / "default.jpg", "JPEG", quality=90)
+        (root / "iiif" / f"saree{i}" / "info.json").write_text(
+            json.dumps({"@id": service, "width": 96, "height": 96, "profile": "level0"})
+        )
+        canvases2.append(
+            {
+                "@id": f"{base}/m2/canvas/{i}",
+                "@type": "sc:Canvas",
+                "label": f"Saree {i}",
+                "width": 960,
+                "height": 960,
+                "images": [
+                    {
+                        "@type": "oa:Annotation",
+                        "motivation": "sc:painting",
+                        "on": f"{base}/m2/canvas/{i}",
+                        "resource": {
+                            "@id": f"{base}/original/{i}.tif",  # never fetched: too big
+                            "@type": "dctypes:Image",
+                            "service": {
+                                "@context": "http://iiif.io/api/image/2/context.json",
+                                "@id": service,
+                                "profile": "http://iiif.io/api/image/2/level0.json",
+                            },
+                        },
+                    }
+                ],
+            }
+        )
+        canvases3.append(
+            {
+                "id": f"{base}/m3/canvas/{i}",
+                "type": "Canvas",
+                "label": {"en": [f"Saree {i}"]},
+                "width": 960,
+                "height": 960,
+                "items": [
+                    {
+                        "id": f"{base}/m3/page/{i}",
+                        "type": "AnnotationPage",
+                        "items": [
+                            {
+                                "id": f"{base}/m3/anno/{i}",
+                                "type": "Annotation",
+                                "motivation": "painting",
+                                "target": f"{base}/m3/canvas/{i}",
+                                "body": {
+                                    "id": f"{base}/original/{i}.tif",
+                                    "type": "Image",
+                                    "service": [
+                                        {
+                                            "id": service,
+                                            "type": "ImageService3",
+                                            "profile": "level0",
+                                        }
+                                    ],
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    (root / "m2.json").write_text(
+        json.dumps(
+            {
+                "@context": "http://iiif.io/api/presentation/2/context.json",
+                "@id": f"{base}/m2.json",
+                "@type": "sc:Manifest",
+                "label": "Sarees of the south",
+                "metadata": [{"label": "Donor", "value": "A. Collector"}],
+                "sequences": [{"@type": "sc:Sequence", "canvases": canvases2}],
+            }
+        )
+    )
+    (root / "m3.json").write_text(
+        json.dumps(
+            {
+                "@context": "http://iiif.io/api/presentation/3/context.json",
+                "id": f"{base}/m3.json",
+                "type": "Manifest",
+                "label": {"en": ["Sarees of the south"]},
+                "metadata": [{"label": {"en": ["Donor"]}, "value": {"en": ["A. Collector"]}}],
+                "items": canvases3,
+            }
+        )
+    )
+    (root / "empty.json").write_text(
+        json.dumps(
+            {
+                "@context": "http://iiif.io/api/presentation/3/context.json",
+                "id": f"{base}/empty.json",
+                "type": "Manifest",
+                "label": {"en": ["Nothing"]},
+                "items": [],
+            }
+        )
+    )
+    (root / "other.json").write_text(json.dumps({"name": "a spreadsheet", "rows": []}))
+    (root / "big.json").write_bytes(b" " * (2 * 1024 * 1024))
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    root = tmp_path / "site"
+    root.mkdir()
+    handler = functools.partial(_Quiet, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    _site(root, base)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base, root
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _run(steps: Iterator[Any]) -> Any:
+    last = None
+    for step in steps:
+        last = step
+    return last
+
+
+@pytest.mark.parametrize("name", ["m2.json", "m3.json"])
+def test_manifest_imports_canvases_through_image_service(
+    server: tuple[str, Path], tmp_path: Path, name: str
+) -> None:
+    base, _ = server
+    manifest = iiif.load(f"{base}/{name}")
+    assert manifest.version == (2 if name == "m2.json" else 3)
+    assert manifest.label == "Sarees of the south"
+    assert manifest.metadata == [("Donor", "A. Collector")]
+    assert [c.image for c in manifest.canvases] == [
+        f"{base}/iiif/saree{i}/full/!1600,1600/0/default.jpg" for i in range(3)
+    ]
+    with Catalog(tmp_path / "c.saree") as cat:
+        last = _run(iiif.import_manifest(cat, f"{base}/{name}", FakePredictor()))
+        assert last.finished and (last.added, last.skipped) == (3, ())
+        photos = cat.photos()
+        assert len(photos) == 3
+        cache = iiif.cache_folder(cat.path)
+        assert all(Path(p.path).is_relative_to(cache) for p in photos)
+        sources = [iiif.source_of(cat, p) for p in photos]
+        assert sorted(s["canvas"] for s in sources if s) == [
+            f"{base}/{name[:2]}/canvas/{i}" for i in range(3)
+        ]
+        assert all(s and s["manifest"] == f"{base}/{name}" for s in sources)
+        assert all(s and s["metadata"] == [["Donor", "A. Collector"]] for s in sources)
+        # Again: the cached images, nothing fetched twice, nothing added twice.
+        last = _run(iiif.import_manifest(cat, f"{base}/{name}", FakePredictor()))
+        assert (last.added, last.already) == (0, 3)
+
+
+def test_import_works_again_offline_from_the_cache(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    base, root = server
+    with Catalog(tmp_path / "c.saree") as cat:
+        _run(iiif.import_manifest(cat, f"{base}/m3.json", FakePredictor()))
+    for f in (root / "iiif").rglob("default.jpg"):
+        f.unlink()  # the server loses its images: the catalogue's photos still open
+    with Catalog(tmp_path / "c.saree") as cat:
+        assert all(Path(p.path).is_file() for p in cat.photos())
+        last = _run(iiif.import_manifest(cat, f"{base}/m3.json", FakePredictor()))
+        assert last.already == 3
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("other.json", "not a IIIF manifest"),
+        ("empty.json", "has no images"),
+        ("missing.json", "404"),
+    ],
+)
+def test_bad_manifests_say_why_and_import_nothing(
+    server: tuple[str, Path], tmp_path: Path, source: str, message: str
+) -> None:
+    base, _ = server
+    with Catalog(tmp_path / "c.saree") as cat:
+        with pytest.raises(iiif.IIIFError, match=message):
+            _run(iiif.import_manifest(cat, f"{base}/{source}", FakePredictor()))
+        assert cat.count() == 0
+
+
+def test_missing_image_and_oversized_image_import_nothing(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    base, root = server
+    with Catalog(tmp_path / "c.saree") as cat:
+        with pytest.raises(iiif.IIIFError, match="larger than"):
+            _run(iiif.import_manifest(cat, f"{base}/m2.json", FakePredictor(), image_cap=100))
+        assert cat.count() == 0
+        (root / "iiif" / "saree2" / "full" / iiif.SIZE / "0" / "default.jpg").unlink()
+        with pytest.raises(iiif.IIIFError, match=r"404 .*Saree 2"):
+            _run(iiif.import_manifest(cat, f"{base}/m2.json", FakePredictor()))
+        assert cat.count() == 0
+
+
+def test_oversized_manifest_unreachable_server_and_timeout(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    import socket
+
+    base, _ = server
+    with pytest.raises(iiif.IIIFError, match="larger than 1 MB"):
+        iiif.load(f"{base}/big.json", cap=1024 * 1024)
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()  # nobody listens there now
+    with pytest.raises(iiif.IIIFError, match="cannot reach the server"):
+        iiif.load(f"http://127.0.0.1:{port}/m.json")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts, never answers
+    try:
+        with pytest.raises(iiif.IIIFError, match="no answer within"):
+            iiif.load(f"http://127.0.0.1:{silent.getsockname()[1]}/m.json", timeout=0.5)
+    finally:
+        silent.close()
+
+
+def test_local_manifest_file(server: tuple[str, Path], tmp_path: Path) -> None:
+    _, root = server
+    manifest = iiif.load(str(root / "m2.json"))
+    assert len(manifest.canvases) == 3
+
+
+def test_outlines_trace_a_shape_with_a_hole() -> None:
+    mask = np.zeros((6, 6), bool)
+    mask[1:5, 1:5] = True
+    mask[2:4, 2:4] = False
+    loops = annotations.outlines(mask)
+    assert sorted(sorted(loop) for loop in loops) == [
+        [(1, 1), (1, 5), (5, 1), (5, 5)],
+        [(2, 2), (2, 4), (4, 2), (4, 4)],
+    ]
+    assert annotations.outlines(np.zeros((3, 3), bool)) == []
+
+
+def _check_page(page: dict[str, Any]) -> None:
+    assert "http://www.w3.org/ns/anno.jsonld" in page["@context"]
+    assert page["type"] == "AnnotationPage" and page["id"]
+    for anno in page["items"]:
+        assert anno["type"] == "Annotation" and anno["id"].startswith(page["id"])
+        assert anno["motivation"] in ("tagging", "classifying", "commenting")
+        assert anno["body"]["type"] == "TextualBody" and anno["body"]["value"]
+        target = anno["target"]
+        assert target["type"] == "SpecificResource" and target["source"]["id"]
+        assert target["selector"]["type"] in ("SvgSelector", "FragmentSelector")
+
+
+def test_annotations_export_targets_canvases_with_parts_tradition_and_note(
+    server: tuple[str, Path], tmp_path: Path, tiny_model: Path
+) -> None:
+    from saree_app.model.predict import Predictor
+
+    base, _ = server
+    cat_path = tmp_path / "c.saree"
+    predictor = Predictor(tiny_model)
+    with Catalog(cat_path) as cat:
+        _run(iiif.import_manifest(cat, f"{base}/m3.json", predictor))
+        first = min(p.id for p in cat.photos())
+        cat.set_label(first, tradition="Banarasi", certainty="confirmed", note="gift of 1952")
+    out = tmp_path / "a.json"
+    rc = main(
+        [
+            "export",
+            "--catalog",
+            str(cat_path),
+            "--format",
+            "annotations",
+            "--model",
+            str(tiny_model),
+            "--out",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    pages = json.loads(out.read_text("utf-8"))
+    assert len(pages) == 3
+    for page in pages:
+        _check_page(page)
+        sources = {a["target"]["source"]["id"] for a in page["items"]}
+        assert len(sources) == 1 and sources.pop().startswith(f"{base}/m3/canvas/")
+        classifying = [a for a in page["items"] if a["motivation"] == "classifying"]
+        assert len(classifying) == 1 and 0.0 <= classifying[0]["confidence"] <= 1.0
+        assert classifying[0]["target"]["selector"]["value"] == "xywh=0,0,960,960"
+    mine = next(p for p in pages if p["id"].endswith(f"photo-{first}"))
+    kinds = {a["motivation"]: a for a in mine["items"]}
+    assert kinds["classifying"]["body"]["value"] == "Banarasi"
+    assert kinds["classifying"]["confirmedByCurator"] is True
+    assert kinds["commenting"]["body"]["value"] == "gift of 1952"
+    others = [a for p in pages if p is not mine for a in p["items"]]
+    assert not any(a.get("confirmedByCurator") for a in others)
+    regions = [a for p in pages for a in p["items"] if a["motivation"] == "tagging"]
+    assert regions, "the model's part maps give regions"
+    for a in regions:
+        value = a["target"]["selector"]["value"]
+        assert value.startswith("<svg") and "<path" in value
+        assert a["body"]["value"] in ("body", "border", "pallu")
+        assert a["target"]["source"]["partOf"][0]["id"] == f"{base}/m3.json"
+
+
+def test_annotations_for_local_photo_target_the_file_and_curator_map(tmp_path: Path) -> None:
+    from collection_fakes import make_folder
+
+    from saree_app.collection.importer import run_import
+
+    make_folder(tmp_path / "p", 3)
+    with Catalog(tmp_path / "c.saree") as cat:
+        run_import(cat, tmp_path / "p", FakePredictor())
+        photo = cat.photos()[0]
+        grid = np.zeros((64, 64), np.uint8)
+        grid[8:56, 8:40] = 1
+        grid[8:56, 40:48] = 2
+        cat.put_part_map(photo.id, grid)
+        text = annotations.to_annotations(cat, part_labels=annotations.part_labels_from(cat, None))
+    pages = json.loads(text)
+    page = next(p for p in pages if p["id"].endswith(f"photo-{photo.id}"))
+    _check_page(page)
+    tags = [a for a in page["items"] if a["motivation"] == "tagging"]
+    assert [a["body"]["value"] for a in tags] == ["body", "border"]
+    assert page["items"][0]["target"]["source"]["id"] == Path(photo.path).as_uri()
+    w = photo.width
+    assert f"{8 * w / 64:.1f},{8 * photo.height / 64:.1f}" in tags[0]["target"]["selector"]["value"]
+
+
+def test_cli_imports_a_manifest_url_and_says_what_fails(
+    server: tuple[str, Path], tmp_path: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, _ = server
+    cat = str(tmp_path / "c.saree")
+    rc = main(
+        ["import", f"{base}/m2.json", "--catalog", cat, "--model", str(tiny_model), "--quiet"]
+    )
+    assert rc == 0
+    assert "3 added" in capsys.readouterr().out
+    rc = main(["import", f"{base}/other.json", "--catalog", cat, "--model", str(tiny_model)])
+    assert rc == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a IIIF manifest" in err[0]
