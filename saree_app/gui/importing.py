@@ -22,17 +22,22 @@ _SEND_EVERY_S = 0.05
 
 
 def import_paths(
-    catalog: Any, predictor: Any, paths: Sequence[Path], cancel: Callable[[], bool]
+    catalog: Any, predictor: Any, paths: Sequence[Path | str], cancel: Callable[[], bool]
 ) -> Iterator[Any]:
-    """Import folders (recursively) and single photos; yields ImportProgress summed over all of
-    them and returns the last one."""
+    """Import folders (recursively), single photos and IIIF manifests (a web address, or a str
+    naming a .json file); yields ImportProgress summed over all of them and returns the last
+    one."""
+    from saree_app.collection.iiif import import_manifest, is_manifest_source
     from saree_app.collection.importer import ImportProgress, import_files, import_folder
 
-    folders = [p for p in paths if p.is_dir()]
-    files = [p for p in paths if not p.is_dir()]
+    manifests = [str(p) for p in paths if isinstance(p, str) and is_manifest_source(p)]
+    local = [Path(p) for p in paths if not (isinstance(p, str) and is_manifest_source(p))]
+    folders = [p for p in local if p.is_dir()]
+    files = [p for p in local if not p.is_dir()]
     segments: list[Callable[[], Iterator[Any]]] = [
-        (lambda f=f: import_folder(catalog, f, predictor, cancel=cancel)) for f in folders
+        (lambda m=m: import_manifest(catalog, m, predictor, cancel=cancel)) for m in manifests
     ]
+    segments += [(lambda f=f: import_folder(catalog, f, predictor, cancel=cancel)) for f in folders]
     if files:
         segments.append(lambda: import_files(catalog, files, predictor, cancel=cancel))
     base = ImportProgress(0, 0, "", 0, 0, ())
@@ -57,7 +62,9 @@ def import_paths(
     return last
 
 
-def _child(job: tuple[str, str | None, int | None, list[str]], out: Any, stop: Any) -> None:
+def _child(
+    job: tuple[str, str | None, int | None, list[tuple[str, bool]]], out: Any, stop: Any
+) -> None:
     """The child process: open catalogue, graph and model, import, report through `out`."""
     import time
 
@@ -77,7 +84,8 @@ def _child(job: tuple[str, str | None, int | None, list[str]], out: Any, stop: A
         with Catalog(Path(collection)) as catalog:
             sent = 0.0
             last = None
-            for last in import_paths(catalog, predictor, [Path(p) for p in paths], stop.is_set):
+            what = [p if manifest else Path(p) for p, manifest in paths]
+            for last in import_paths(catalog, predictor, what, stop.is_set):
                 now = time.monotonic()
                 if now - sent >= _SEND_EVERY_S or last.finished or last.cancelled:
                     out.put(("progress", last))
@@ -91,7 +99,7 @@ def import_in_child(
     collection: Path,
     model: Path | None,
     threads: int | None,
-    paths: Sequence[Path],
+    paths: Sequence[Path | str],
     cancel: Callable[[], bool],
 ) -> Iterator[Any]:
     """Run `import_paths` in a child process; yields its progress, returns its last one.
@@ -105,7 +113,12 @@ def import_in_child(
     proc = ctx.Process(
         target=_child,
         args=(
-            (str(collection), str(model) if model else None, threads, [str(p) for p in paths]),
+            (
+                str(collection),
+                str(model) if model else None,
+                threads,
+                [(str(p), isinstance(p, str)) for p in paths],  # a str: a manifest
+            ),
             out,
             stop,
         ),

@@ -560,7 +560,9 @@ class Library:
         return [(by_id[m.photo_id], float(m.score)) for m in matches if m.photo_id in by_id]
 
     # --- import and export (generators and functions for the worker)
-    def import_paths(self, paths: Sequence[Path], cancel: Callable[[], bool]) -> Iterator[Any]:
+    def import_paths(
+        self, paths: Sequence[Path | str], cancel: Callable[[], bool]
+    ) -> Iterator[Any]:
         """Import folders (recursively) and single photos; yields ImportProgress over all of
         them and returns the last one (the worker's result). In a child process unless the
         library was opened with import_in_child=False (tests)."""

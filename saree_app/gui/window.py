@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +257,7 @@ class MainWindow(QMainWindow):
 
         self.act_import = act("&Import folder…", self.choose_import_folder, "Ctrl+I", "import")
         self.act_import_files = act("Import &photos…", self.choose_import_files)
+        self.act_import_iiif = act("Import from a IIIF &manifest…", self.choose_import_manifest)
         self.act_import_samples = act("Import the &sample photos", self.import_samples)
         self.act_reclassify = act("Classify &again with this model", self.reclassify)
         self.act_export_csv = act("Export as &CSV…", lambda: self.choose_export("csv"), "Ctrl+E")
@@ -300,6 +302,7 @@ class MainWindow(QMainWindow):
         for a in (
             self.act_import,
             self.act_import_files,
+            self.act_import_iiif,
             self.act_import_samples,
             self.act_reclassify,
         ):
@@ -1098,6 +1101,33 @@ class MainWindow(QMainWindow):
             self.settings.setValue("last_import", str(Path(files[0]).parent))
             self.start_import([Path(f) for f in files])
 
+    def choose_import_manifest(self) -> None:
+        """A IIIF manifest's images, by its web address or a manifest file."""
+        from PySide6.QtWidgets import QInputDialog
+
+        start = str(self.settings.value("last_manifest", ""))
+        text, ok = QInputDialog.getText(
+            self,
+            "Import from a IIIF manifest",
+            "Web address (http:// or https://) or file of a IIIF manifest:",
+            QLineEdit.EchoMode.Normal,
+            start,
+        )
+        text = text.strip()
+        if not ok or not text:
+            return
+        from saree_app.collection.iiif import is_manifest_source
+
+        if not is_manifest_source(text):
+            show_error(
+                self,
+                "Not a IIIF manifest",
+                f"{text} is neither a web address nor a .json manifest file.",
+            )
+            return
+        self.settings.setValue("last_manifest", text)
+        self.start_import([text], check_exists=False)
+
     def import_samples(self) -> None:
         from saree_app import paths
 
@@ -1128,7 +1158,7 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.start_import(paths)
 
-    def start_import(self, paths: list[Path], *, check_exists: bool = True) -> bool:
+    def start_import(self, paths: Sequence[Path | str], *, check_exists: bool = True) -> bool:
         """Import folders and photo files on the worker, with progress and cancel."""
         lib = self.library
         if lib is None:
@@ -1141,7 +1171,7 @@ class MainWindow(QMainWindow):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
-        missing = [p for p in paths if not p.exists()] if check_exists else []
+        missing = [p for p in paths if not Path(p).exists()] if check_exists else []
         if missing:
             show_error(self, "Nothing to import", f"{missing[0]} does not exist.")
             return False

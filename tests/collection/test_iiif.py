@@ -382,3 +382,21 @@ def test_cli_imports_a_manifest_url_and_says_what_fails(
     assert rc == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not a IIIF manifest" in err[0]
+
+
+def test_window_import_takes_a_manifest_address_beside_folders(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    from collection_fakes import make_folder
+
+    from saree_app.gui.importing import import_paths
+
+    base, _ = server
+    make_folder(tmp_path / "p", 3)
+    with Catalog(tmp_path / "c.saree") as cat:
+        steps = import_paths(
+            cat, FakePredictor(), [f"{base}/m3.json", tmp_path / "p"], lambda: False
+        )
+        last = _run(steps)
+        assert last.finished and last.added == 6
+        assert sum(iiif.source_of(cat, p) is not None for p in cat.photos()) == 3
