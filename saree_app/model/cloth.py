@@ -13,7 +13,6 @@ only onnxruntime. Without the file the app teaches from its own embeddings, as b
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from saree_app.model.manifest import ModelError, sha256_of
+from saree_app.model.manifest import ModelError, read_description, side_session, verified
 
 FORMAT = "cloth-features/1"
 ONNX_NAME = "cloth-features.onnx"
@@ -51,14 +50,9 @@ class ClothFeatures:
 
     def __init__(self, manifest_path: Path | str | None = None, threads: int | None = None):
         path = Path(manifest_path) if manifest_path is not None else default_path()
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ModelError(path, "the cloth-features model is missing") from exc
-        except (OSError, ValueError) as exc:
-            raise ModelError(path, f"cannot be read ({exc})") from exc
-        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-            raise ModelError(path, f'not a cloth-features description (format "{FORMAT}")')
+        raw = read_description(
+            path, FORMAT, "the cloth-features model is missing", "cloth-features"
+        )
         try:
             onnx_path = path.with_name(str(raw["onnx"]))
             self.size = int(raw["input"]["size"])
@@ -70,29 +64,8 @@ class ClothFeatures:
             want = str(raw["sha256"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(path, f"the description is incomplete ({exc})") from exc
-        if not onnx_path.is_file():
-            raise ModelError(onnx_path, "the cloth-features model file is missing")
-        self.sha256 = sha256_of(onnx_path)
-        if self.sha256 != want:
-            raise ModelError(
-                onnx_path, "the file does not match its description (checksum differs)"
-            )
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.inter_op_num_threads = 1
-        if threads:
-            opts.intra_op_num_threads = threads
-        # No spinning: the decode threads need the cores between runs (as the main model).
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        opts.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(
-                str(onnx_path), opts, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(onnx_path, f"onnxruntime cannot load the model ({exc})") from exc
+        self.sha256 = verified(onnx_path, want, "the cloth-features model file is missing")
+        self._session = side_session(onnx_path, threads)
         self._input = self._session.get_inputs()[0].name
         self._lock = threading.Lock()
         self.path = path

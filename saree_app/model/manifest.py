@@ -64,6 +64,50 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_description(path: Path, fmt: str, missing: str, kind: str) -> dict[str, Any]:
+    """The JSON description of a model beside the main one (cloth features, person models):
+    `missing` is said when the file is not there, `kind` names what it should describe."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(path, missing) from exc
+    except (OSError, ValueError) as exc:
+        raise ModelError(path, f"cannot be read ({exc})") from exc
+    if not isinstance(raw, dict) or raw.get("format") != fmt:
+        raise ModelError(path, f'not a {kind} description (format "{fmt}")')
+    return raw
+
+
+def verified(onnx_path: Path, want: str, missing: str) -> str:
+    """`onnx_path`'s sha256, refused unless the file is there and matches its description."""
+    if not onnx_path.is_file():
+        raise ModelError(onnx_path, missing)
+    sha = sha256_of(onnx_path)
+    if sha != want:
+        raise ModelError(onnx_path, "the file does not match its description (checksum differs)")
+    return sha
+
+
+def side_session(path: Path, threads: int | None) -> Any:
+    """An onnxruntime session for a small model beside the main one, on the CPU.
+
+    No spinning: the decode threads need the cores between runs (as the main model).
+    `threads` None leaves onnxruntime its own choice of intra-op threads."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.inter_op_num_threads = 1
+    if threads:
+        opts.intra_op_num_threads = threads
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ModelError(path, f"onnxruntime cannot load the model ({exc})") from exc
+
+
 def meaning_of(data: dict[str, Any]) -> dict[str, Any]:
     """The manifest's meaning entries (MEANING_KEYS), defaults filled in as the loader does."""
     defaults: dict[str, Any] = {"parts": list(PARTS), "seg_classes": list(SEG_CLASSES)}

@@ -14,7 +14,6 @@ this side needs only onnxruntime. Without them the part map is the model's own, 
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from saree_app.model.manifest import ModelError, sha256_of
+from saree_app.model.manifest import ModelError, read_description, side_session, verified
 
 FORMAT = "person-models/1"
 MANIFEST_NAME = "person-models.json"
@@ -112,33 +111,12 @@ def _anchors(size: int, layers: list[list[int]]) -> np.ndarray:
     return np.asarray(out, np.float32)
 
 
-def _session(path: Path, threads: int | None) -> object:
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.inter_op_num_threads = 1
-    opts.intra_op_num_threads = threads or 1
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    opts.log_severity_level = 3
-    try:
-        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own untyped errors
-        raise ModelError(path, f"onnxruntime cannot load the model ({exc})") from exc
-
-
 class PersonModels:
     """The person segmenter and face detector, checksums verified against their description."""
 
     def __init__(self, manifest_path: Path | str | None = None, threads: int | None = None):
         path = Path(manifest_path) if manifest_path is not None else default_path()
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ModelError(path, "the person models are missing") from exc
-        except (OSError, ValueError) as exc:
-            raise ModelError(path, f"cannot be read ({exc})") from exc
-        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-            raise ModelError(path, f'not a person-models description (format "{FORMAT}")')
+        raw = read_description(path, FORMAT, "the person models are missing", "person-models")
         try:
             seg, face = raw["segmenter"], raw["face_detector"]
             seg_path, face_path = (
@@ -153,14 +131,10 @@ class PersonModels:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(path, f"the description is incomplete ({exc})") from exc
         for onnx_path, sha in want.items():
-            if not onnx_path.is_file():
-                raise ModelError(onnx_path, "a person model file is missing")
-            if sha256_of(onnx_path) != sha:
-                raise ModelError(
-                    onnx_path, "the file does not match its description (checksum differs)"
-                )
-        self._seg = _session(seg_path, threads)
-        self._face = _session(face_path, threads)
+            verified(onnx_path, sha, "a person model file is missing")
+        # One thread each unless told: they are small, and the main model needs the cores.
+        self._seg = side_session(seg_path, threads or 1)
+        self._face = side_session(face_path, threads or 1)
         self._anchors = _anchors(self.face_size, layers)
         self._lock = threading.Lock()
         self.path = path
