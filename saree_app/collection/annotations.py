@@ -1,5 +1,8 @@
 """The catalogue's findings as W3C Web Annotations (JSON-LD), one AnnotationPage per photo.
 
+Written as one file holding every page, or as a folder with one page per file
+(`write_pages`), which a IIIF viewer such as Mirador loads for the canvas it shows.
+
 Each page holds: the saree's parts (body, border, pallu) as regions outlined by SVG selectors,
 traced from the part map (the curator's corrected map when there is one, else the model's,
 which needs the model to look at the photo again); the tradition as a "classifying"
@@ -30,6 +33,7 @@ CONTEXT: list[Any] = [
     },
 ]
 PARTS = {1: "body", 2: "border", 3: "pallu"}
+URN = "urn:saree-app:annotations"
 GRID = 64
 
 
@@ -86,7 +90,11 @@ def _straight(loop: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def svg(labels: np.ndarray, part: int, width: int, height: int) -> str | None:
     """An SVG selector's value outlining one part of a label grid stretched over width x
-    height; None when the part is not on the map."""
+    height; None when the part is not on the map.
+
+    The polygons are closed sub-paths of one <path> (even-odd, so holes stay holes) rather
+    than <polygon> elements: Mirador draws only the <path> elements of an SvgSelector.
+    """
     loops = outlines(labels == part)
     if not loops:
         return None
@@ -115,9 +123,10 @@ def page(
     *,
     model_sha256: str | None = None,
     part_labels: Callable[[Photo], np.ndarray | None] | None = None,
-    base: str = "urn:saree-app:annotations",
+    base: str | None = None,
 ) -> dict[str, Any]:
-    """One photo's AnnotationPage."""
+    """One photo's AnnotationPage. `base`: the web address its file will be published under
+    (its id is then that file's address, `BASE/photo-ID.json`, as a viewer fetches it)."""
     from saree_app.collection.iiif import source_of
 
     src = source_of(catalog, photo)
@@ -132,12 +141,15 @@ def page(
     else:
         width, height = int(photo.width or 1), int(photo.height or 1)
         target_source = {"id": Path(photo.path).as_uri(), "type": "Image", "format": "image/jpeg"}
-    page_id = f"{base}/photo-{photo.id}"
+    if base is None:
+        page_id, sep = f"{URN}/photo-{photo.id}", "/"
+    else:
+        page_id, sep = f"{base.rstrip('/')}/{page_file(photo)}", "#"
     items: list[dict[str, Any]] = []
 
     def annotation(motivation: str, body: Any, selector: dict[str, Any]) -> dict[str, Any]:
         anno = {
-            "id": f"{page_id}/{len(items) + 1}",
+            "id": f"{page_id}{sep}{len(items) + 1}",
             "type": "Annotation",
             "motivation": motivation,
             "body": body,
@@ -198,13 +210,74 @@ def to_annotations(
     *,
     model_sha256: str | None = None,
     part_labels: Callable[[Photo], np.ndarray | None] | None = None,
+    base: str | None = None,
 ) -> str:
     """Every photo's AnnotationPage, as a JSON list."""
     pages = [
-        page(catalog, p, model_sha256=model_sha256, part_labels=part_labels)
+        page(catalog, p, model_sha256=model_sha256, part_labels=part_labels, base=base)
         for p in catalog.photos()
     ]
     return json.dumps(pages, indent=1, ensure_ascii=False) + "\n"
+
+
+def page_file(photo: Photo) -> str:
+    """The file name of a photo's AnnotationPage in a folder of pages."""
+    return f"photo-{photo.id}.json"
+
+
+def check_base(base: str | None) -> str | None:
+    """`base` if it is a web address pages can be published under, else CatalogError."""
+    from urllib.parse import urlsplit
+
+    from saree_app.collection.catalog import CatalogError
+
+    if base is None:
+        return None
+    parts = urlsplit(base)
+    bad = any(c in base for c in " <>\"'")
+    if parts.scheme not in ("http", "https") or not parts.netloc or bad:
+        raise CatalogError(
+            f"{base!r} is not a web address (give the http(s) address the pages will be "
+            "published under, e.g. https://example.org/annotations)"
+        )
+    if parts.query or parts.fragment:
+        raise CatalogError(f"{base!r}: give the folder's address, without ? or #")
+    return base
+
+
+def write_pages(
+    catalog: Catalog,
+    folder: str | Path,
+    *,
+    model_sha256: str | None = None,
+    part_labels: Callable[[Photo], np.ndarray | None] | None = None,
+    base: str | None = None,
+) -> list[Path]:
+    """Write each photo's AnnotationPage to its own file in `folder` (made if missing, but not
+    its parents), each file whole or not at all; returns the files written. A viewer loads the
+    page of the canvas it shows: publish the folder at `base`."""
+    from saree_app.collection.catalog import CatalogError
+    from saree_app.collection.export import write_atomic
+
+    check_base(base)
+    target = Path(folder)
+    if target.exists() and not target.is_dir():
+        raise CatalogError(f"{target}: is a file; give a folder for one page per photo")
+    if not target.parent.is_dir():
+        raise CatalogError(f"{target}: the folder {target.parent} does not exist")
+    # Every page is made before any file is written: a photo that fails leaves the folder as
+    # it was.
+    pages = [
+        (p, page(catalog, p, model_sha256=model_sha256, part_labels=part_labels, base=base))
+        for p in catalog.photos()
+    ]
+    target.mkdir(exist_ok=True)
+    written = []
+    for photo, one in pages:
+        out = target / page_file(photo)
+        write_atomic(out, json.dumps(one, indent=1, ensure_ascii=False) + "\n")
+        written.append(out)
+    return written
 
 
 def part_labels_from(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -120,7 +121,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--model", type=Path, help="model for the part regions of annotations (default: shipped)"
     )
-    p.add_argument("--out", type=Path, metavar="F", help="output file (default: stdout)")
+    p.add_argument(
+        "--out",
+        metavar="F",
+        help="output file (default: stdout); for annotations a folder (an existing one, or a "
+        "name ending in /) gets one AnnotationPage file per photo, for a IIIF viewer",
+    )
+    p.add_argument(
+        "--base",
+        metavar="URL",
+        help="annotations: the web address the pages will be published under (their ids)",
+    )
     p.set_defaults(func=run_export)
 
     p = sub.add_parser(
@@ -568,11 +579,26 @@ def run_export(args: argparse.Namespace) -> int:
     from saree_app.collection.catalog import CatalogError
     from saree_app.collection.export import export
 
+    if args.base is not None and args.fmt != "annotations":
+        return _err("export", "--base is for --format annotations")
+    # A name ending in a slash is a folder to make (a Path would drop the slash).
+    folder = (
+        args.fmt == "annotations"
+        and args.out is not None
+        and (args.out.endswith(("/", os.sep)) or Path(args.out).is_dir())
+    )
     cat = _open(args, "export")
     if cat is None:
         return 2
     with cat:
         try:
+            if folder:
+                written = _annotation_pages(cat, args)
+                print(
+                    f"{args.out}: annotations of {len(written)} photos, one AnnotationPage "
+                    "file per photo, for a IIIF viewer"
+                )
+                return 0
             if args.fmt == "annotations":
                 text = _annotations(cat, args)
             else:
@@ -595,24 +621,47 @@ def _annotations(cat: Catalog, args: argparse.Namespace) -> str:
     from saree_app.collection import annotations
     from saree_app.collection.export import write_atomic
 
-    predictor = None
-    if len(cat.part_maps()) < cat.count():
-        from saree_app.collection.models import chosen_model
-        from saree_app.model.manifest import ModelError
-        from saree_app.model.predict import Predictor
-
-        try:
-            predictor = Predictor(args.model or chosen_model(args.catalog))
-        except ModelError as exc:
-            print(
-                f"saree export: part regions left out where the curator drew none: the model "
-                f"cannot be used ({exc})",
-                file=sys.stderr,
-            )
-    text = annotations.to_annotations(cat, part_labels=annotations.part_labels_from(cat, predictor))
+    annotations.check_base(args.base)
+    predictor = _part_model(cat, args)
+    text = annotations.to_annotations(
+        cat, part_labels=annotations.part_labels_from(cat, predictor), base=args.base
+    )
     if args.out is not None:
         write_atomic(args.out, text)
     return text
+
+
+def _annotation_pages(cat: Catalog, args: argparse.Namespace) -> list[Path]:
+    """One AnnotationPage file per photo in the folder --out."""
+    from saree_app.collection import annotations
+
+    annotations.check_base(args.base)  # before the model looks at any photo
+    return annotations.write_pages(
+        cat,
+        Path(args.out),
+        part_labels=annotations.part_labels_from(cat, _part_model(cat, args)),
+        base=args.base,
+    )
+
+
+def _part_model(cat: Catalog, args: argparse.Namespace) -> Any:
+    """The model that draws the part regions the curator has not drawn; None (with a message)
+    when every map is drawn or the model cannot be used."""
+    if len(cat.part_maps()) >= cat.count():
+        return None
+    from saree_app.collection.models import chosen_model
+    from saree_app.model.manifest import ModelError
+    from saree_app.model.predict import Predictor
+
+    try:
+        return Predictor(args.model or chosen_model(args.catalog))
+    except ModelError as exc:
+        print(
+            f"saree export: part regions left out where the curator drew none: the model "
+            f"cannot be used ({exc})",
+            file=sys.stderr,
+        )
+        return None
 
 
 def run_import_labels(args: argparse.Namespace) -> int:

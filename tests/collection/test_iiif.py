@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from collection_fakes import FakePredictor
+from web_annotation_model import ModelError, check_page
 
 from saree_app.cli import main
 from saree_app.collection import annotations, iiif
@@ -280,8 +281,8 @@ def test_outlines_trace_a_shape_with_a_hole() -> None:
     assert annotations.outlines(np.zeros((3, 3), bool)) == []
 
 
-def _check_page(page: dict[str, Any]) -> None:
-    assert "http://www.w3.org/ns/anno.jsonld" in page["@context"]
+def _check_page(page: dict[str, Any], width: float = 960, height: float = 960) -> None:
+    check_page(page, width=width, height=height)
     assert page["type"] == "AnnotationPage" and page["id"]
     for anno in page["items"]:
         assert anno["type"] == "Annotation" and anno["id"].startswith(page["id"])
@@ -328,6 +329,7 @@ def test_annotations_export_targets_canvases_with_parts_tradition_and_note(
         classifying = [a for a in page["items"] if a["motivation"] == "classifying"]
         assert len(classifying) == 1 and 0.0 <= classifying[0]["confidence"] <= 1.0
         assert classifying[0]["target"]["selector"]["value"] == "xywh=0,0,960,960"
+    assert classifying[0]["target"]["selector"]["conformsTo"] == "http://www.w3.org/TR/media-frags/"
     mine = next(p for p in pages if p["id"].endswith(f"photo-{first}"))
     kinds = {a["motivation"]: a for a in mine["items"]}
     assert kinds["classifying"]["body"]["value"] == "Banarasi"
@@ -360,12 +362,132 @@ def test_annotations_for_local_photo_target_the_file_and_curator_map(tmp_path: P
         text = annotations.to_annotations(cat, part_labels=annotations.part_labels_from(cat, None))
     pages = json.loads(text)
     page = next(p for p in pages if p["id"].endswith(f"photo-{photo.id}"))
-    _check_page(page)
+    _check_page(page, photo.width, photo.height)
     tags = [a for a in page["items"] if a["motivation"] == "tagging"]
     assert [a["body"]["value"] for a in tags] == ["body", "border"]
     assert page["items"][0]["target"]["source"]["id"] == Path(photo.path).as_uri()
     w = photo.width
     assert f"{8 * w / 64:.1f},{8 * photo.height / 64:.1f}" in tags[0]["target"]["selector"]["value"]
+
+
+def test_one_annotation_page_file_per_canvas_for_a_viewer(
+    server: tuple[str, Path], tmp_path: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, _ = server
+    cat_path = tmp_path / "c.saree"
+    with Catalog(cat_path) as cat:
+        _run(iiif.import_manifest(cat, f"{base}/m3.json", FakePredictor()))
+        ids = sorted(p.id for p in cat.photos())
+        cat.set_label(ids[0], tradition="Banarasi", certainty="confirmed", note="gift of 1952")
+    pages = tmp_path / "annotations"
+    publish = "https://museum.example/annotations/sarees"
+    argv = ["export", "--catalog", str(cat_path), "--format", "annotations"]
+    argv += ["--model", str(tiny_model), "--base", publish]
+    assert main([*argv, "--out", f"{pages}/"]) == 0
+    assert "3 photos" in capsys.readouterr().out
+    files = sorted(pages.iterdir())
+    assert [f.name for f in files] == [f"photo-{i}.json" for i in ids]
+    canvases = set()
+    for f in files:
+        page = json.loads(f.read_text("utf-8"))
+        _check_page(page)
+        # The page's id is where the viewer will fetch it from.
+        assert page["id"] == f"{publish}/{f.name}"
+        assert all(a["id"].startswith(page["id"] + "#") for a in page["items"])
+        sources = {a["target"]["source"]["id"] for a in page["items"]}
+        assert len(sources) == 1
+        canvases |= sources
+        assert {a["motivation"] for a in page["items"]} >= {"tagging", "classifying"}
+    assert canvases == {f"{base}/m3/canvas/{i}" for i in range(3)}
+    first = json.loads((pages / f"photo-{ids[0]}.json").read_text("utf-8"))
+    assert [a["body"]["value"] for a in first["items"] if a["motivation"] == "commenting"] == [
+        "gift of 1952"
+    ]
+    # The same pages as the combined file's, one per photo.
+    combined = tmp_path / "all.json"
+    assert main([*argv, "--out", str(combined)]) == 0
+    assert json.loads(combined.read_text("utf-8")) == [
+        json.loads(f.read_text("utf-8")) for f in files
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--base", "museum annotations"], "is not a web address"),
+        (["--base", "ftp://museum.example/a"], "is not a web address"),
+        (["--base", "https://museum.example/a?page=1"], "without ? or #"),
+    ],
+)
+def test_bad_publishing_address_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    from collection_fakes import make_folder
+
+    from saree_app.collection.importer import run_import
+
+    make_folder(tmp_path / "p", 2)
+    with Catalog(tmp_path / "c.saree") as cat:
+        run_import(cat, tmp_path / "p", FakePredictor())
+        for p in cat.photos():
+            cat.put_part_map(p.id, np.ones((64, 64), np.uint8))
+    out = tmp_path / "pages"
+    argv = ["export", "--catalog", str(tmp_path / "c.saree"), "--format", "annotations"]
+    assert main([*argv, "--out", f"{out}/", *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not out.exists()
+    (tmp_path / "afile").write_text("keep me")
+    assert main([*argv, "--out", f"{tmp_path / 'afile'}/"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert (tmp_path / "afile").read_text() == "keep me"
+    assert main(["export", "--catalog", str(tmp_path / "c.saree"), *extra]) == 2
+    assert "--base is for --format annotations" in capsys.readouterr().err
+
+
+def test_the_model_check_catches_what_a_viewer_would_choke_on() -> None:
+    good = annotations.svg(np.pad(np.ones((2, 2), np.uint8), 1), 1, 40, 40)
+    assert good is not None
+    page: dict[str, Any] = {
+        "@context": annotations.CONTEXT,
+        "id": "urn:saree-app:annotations/photo-1",
+        "type": "AnnotationPage",
+        "items": [
+            {
+                "id": "urn:saree-app:annotations/photo-1/1",
+                "type": "Annotation",
+                "motivation": "tagging",
+                "body": {"type": "TextualBody", "purpose": "tagging", "value": "body"},
+                "target": {
+                    "type": "SpecificResource",
+                    "source": {"id": "file:///p.jpg", "type": "Image"},
+                    "selector": {"type": "SvgSelector", "value": good},
+                },
+            }
+        ],
+    }
+    check_page(page, width=40, height=40)
+    selector = page["items"][0]["target"]["selector"]
+    broken = [
+        ("value", good.replace("</svg>", ""), "well-formed"),
+        ("value", good.replace("xmlns='http://www.w3.org/2000/svg'", ""), "root must be"),
+        ("value", good.replace(" Z", ""), "closed polygons"),
+        ("type", "FragmentSelector", "conforms to Media Fragments"),
+    ]
+    for key, value, rule in broken:
+        bad = json.loads(json.dumps(page))
+        bad["items"][0]["target"]["selector"][key] = value
+        with pytest.raises(ModelError, match=rule):
+            check_page(bad, width=40, height=40)
+    with pytest.raises(ModelError, match="outside the canvas"):
+        check_page(page, width=20, height=20)
+    for breakage in ({"id": "photo 1"}, {"@context": "http://schema.org"}):
+        with pytest.raises(ModelError):
+            check_page({**page, **breakage}, width=40, height=40)
+    del page["items"][0]["target"]
+    with pytest.raises(ModelError, match="at least one target"):
+        check_page(page, width=40, height=40)
+    assert selector["type"] == "SvgSelector"
 
 
 def test_cli_imports_a_manifest_url_and_says_what_fails(
