@@ -1,0 +1,360 @@
+"""Keeping a catalogue tidy: remove photos (and put them back), find missing files, relocate.
+
+Removing a photo takes it out of the catalogue only; the file on disk is never touched. Every
+row that names the photo (its labels and their history, tags, answers, embeddings, corrected
+part map, and whatever later tables point at the photo) is kept in a small file beside the
+catalogue, `FILE.removed.json`, so the last removals can be undone, from the app or from
+`saree remove --undo`, even after the app was closed. No table is added to the catalogue.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from saree_app.collection.catalog import Catalog, CatalogError, Photo, now
+
+# How many removals the side file remembers; older ones can no longer be undone.
+KEEP_REMOVALS = 50
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What one removal took out of the catalogue: every row that named the photos."""
+
+    photo_ids: tuple[int, ...]
+    names: tuple[str, ...]  # the photos' file names, for messages
+    rows: dict[str, list[dict[str, Any]]]  # table -> rows (column -> value); "photos" first
+    at: str = field(default_factory=now)
+
+    def describe(self) -> str:
+        """'3 photos' or 'photo sari.jpg', for a message."""
+        if len(self.names) == 1:
+            return f"photo {self.names[0]}"
+        return f"{len(self.names)} photos"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "photo_ids": list(self.photo_ids),
+            "names": list(self.names),
+            "rows": {t: [_encode_row(r) for r in rows] for t, rows in self.rows.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Removal:
+        return cls(
+            photo_ids=tuple(int(i) for i in data["photo_ids"]),
+            names=tuple(str(n) for n in data["names"]),
+            rows={t: [_decode_row(r) for r in rows] for t, rows in data["rows"].items()},
+            at=str(data.get("at", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What undoing a removal put back, and what it could not (in words)."""
+
+    photo_ids: tuple[int, ...]
+    skipped: tuple[str, ...]
+
+
+def removed_file(catalog: Catalog) -> Path:
+    """The side file that remembers recent removals."""
+    return catalog.path.with_name(catalog.path.name + ".removed.json")
+
+
+def _dependent_tables(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(table, column) for every table with a column that refers to photos(id)."""
+    names = [
+        str(r[0])
+        for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'photos'"
+            " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    out = []
+    for name in names:
+        for fk in db.execute(f'PRAGMA foreign_key_list("{name}")'):
+            # (id, seq, table, from, to, on_update, on_delete, match)
+            if str(fk[2]) == "photos" and (fk[4] in (None, "id")):
+                out.append((name, str(fk[3])))
+    return out
+
+
+def _rows(db: sqlite3.Connection, table: str, column: str, ids: Sequence[int]) -> list[dict]:
+    marks = ",".join("?" * len(ids))
+    cur = db.execute(f'SELECT * FROM "{table}" WHERE "{column}" IN ({marks})', tuple(ids))
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def remove_photos(catalog: Catalog, photo_ids: Iterable[int]) -> Removal:
+    """Take photos out of the catalogue (not off the disk), remembering every row that named
+    them so that `undo_removal` can put them back. CatalogError for an unknown id (then
+    nothing is removed)."""
+    ids = list(dict.fromkeys(int(i) for i in photo_ids))
+    if not ids:
+        raise CatalogError("no photo chosen to remove")
+    db = catalog._db  # the catalogue's own connection, used only inside its transaction
+    with catalog.transaction():
+        photos = _rows(db, "photos", "id", ids)
+        found = {int(r["id"]) for r in photos}
+        unknown = [i for i in ids if i not in found]
+        if unknown:
+            raise CatalogError(
+                f"no photo with id {unknown[0]} in {catalog.path.name}; nothing was removed"
+            )
+        rows: dict[str, list[dict[str, Any]]] = {"photos": photos}
+        for table, column in _dependent_tables(db):
+            got = _rows(db, table, column, ids)
+            if got:
+                rows.setdefault(table, []).extend(got)
+        names = tuple(Path(_text_path(r["path"])).name for r in photos)
+        removal = Removal(tuple(ids), names, rows)
+        # Written before the rows go, inside the transaction: if the side file cannot be
+        # written the removal is rolled back and nothing is lost.
+        _push(catalog, removal)
+        marks = ",".join("?" * len(ids))
+        db.execute(f"DELETE FROM photos WHERE id IN ({marks})", tuple(ids))
+    return removal
+
+
+def removals(catalog: Catalog) -> list[Removal]:
+    """The removals that can still be undone, oldest first."""
+    path = removed_file(catalog)
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [Removal.from_json(d) for d in data["removals"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CatalogError(f"{path}: the list of removed photos cannot be read ({exc})") from exc
+
+
+def _write(catalog: Catalog, items: list[Removal]) -> None:
+    path = removed_file(catalog)
+    if not items:
+        path.unlink(missing_ok=True)
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(
+            json.dumps({"removals": [r.to_json() for r in items]}, separators=(",", ":")),
+            encoding="utf-8",
+        )
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CatalogError(
+            f"{path}: cannot keep the list of removed photos ({exc.strerror or exc})"
+        ) from exc
+
+
+def _push(catalog: Catalog, removal: Removal) -> None:
+    try:
+        _write(catalog, [*removals(catalog), removal][-KEEP_REMOVALS:])
+    except CatalogError as exc:
+        raise CatalogError(f"{exc}; nothing was removed") from exc
+
+
+def undo_removal(catalog: Catalog, removal: Removal | None = None) -> Restored:
+    """Put removed photos back with all their rows (the last removal unless one is given).
+
+    A photo that is in the catalogue again (imported since) is left as it is and named in
+    `skipped`. CatalogError when there is nothing to undo.
+    """
+    kept = removals(catalog)
+    if removal is None:
+        if not kept:
+            raise CatalogError(f"no removed photos to put back in {catalog.path.name}")
+        removal = kept[-1]
+    db = catalog._db
+    restored: list[int] = []
+    skipped: list[str] = []
+    with catalog.transaction():
+        new_id: dict[int, int] = {}
+        for row, name in zip(removal.rows.get("photos", []), removal.names, strict=False):
+            old = int(row["id"])
+            again = catalog.photo_by_hash(str(row["sha256"]))
+            if again is not None:
+                skipped.append(f"{name} is in the collection again (imported since); left as it is")
+                continue
+            new_id[old] = _insert(db, "photos", row, key="id")
+            restored.append(new_id[old])
+        tables = dict(_dependent_tables(db))
+        for table, rows in removal.rows.items():
+            if table == "photos":
+                continue
+            column = tables.get(table)
+            if column is None:
+                continue  # a table this version of the catalogue no longer has
+            for row in rows:
+                old = int(row[column])
+                if old not in new_id:
+                    continue
+                _insert(db, table, {**row, column: new_id[old]}, key=_rowid_column(db, table))
+        try:
+            _write(catalog, [r for r in kept if r != removal])
+        except CatalogError as exc:
+            raise CatalogError(f"{exc}; nothing was put back") from exc
+    return Restored(tuple(restored), tuple(skipped))
+
+
+def _rowid_column(db: sqlite3.Connection, table: str) -> str | None:
+    """The table's INTEGER PRIMARY KEY column (an alias of the rowid), if it has one."""
+    cols = list(db.execute(f'PRAGMA table_info("{table}")'))
+    keys = [c for c in cols if int(c[5]) > 0]
+    if len(keys) == 1 and str(keys[0][2]).upper() == "INTEGER":
+        return str(keys[0][1])
+    return None
+
+
+def _insert(db: sqlite3.Connection, table: str, row: dict[str, Any], *, key: str | None) -> int:
+    """Insert a row as it was; when its own id has been taken since, under a new id."""
+    for attempt in (row, {k: v for k, v in row.items() if k != key}):
+        cols = ",".join(f'"{c}"' for c in attempt)
+        marks = ",".join("?" * len(attempt))
+        try:
+            cur = db.execute(
+                f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', tuple(attempt.values())
+            )
+        except sqlite3.IntegrityError:
+            if key is None or key not in attempt:
+                raise
+            continue
+        return int(cur.lastrowid or 0)
+    raise CatalogError(f"cannot put a row of {table} back")  # pragma: no cover
+
+
+def _text_path(value: str | bytes) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
+
+
+def _encode_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: {"b64": base64.b64encode(v).decode("ascii")} if isinstance(v, bytes) else v
+        for k, v in row.items()
+    }
+
+
+def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: base64.b64decode(v["b64"]) if isinstance(v, dict) and "b64" in v else v
+        for k, v in row.items()
+    }
+
+
+# -- missing files and moved folders ----------------------------------------------------------
+
+
+def is_missing(photo: Photo) -> bool:
+    """True when the photo's file is not where the catalogue last saw it."""
+    try:
+        return not Path(photo.path).is_file()
+    except OSError:
+        return True
+
+
+def missing_photos(catalog: Catalog) -> list[Photo]:
+    """The photos whose files are not where the catalogue last saw them."""
+    return [p for p in catalog.photos() if is_missing(p)]
+
+
+@dataclass(frozen=True)
+class Relocation:
+    """What relocating found: photo id -> new path, and the photos still missing."""
+
+    moved: dict[int, str]
+    still_missing: tuple[Photo, ...]
+
+    def summary(self) -> str:
+        found = len(self.moved)
+        text = f"found {found} missing photo{'s' if found != 1 else ''} in the new folder"
+        if self.still_missing:
+            n = len(self.still_missing)
+            text += f"; {n} still missing"
+        return text
+
+
+def _sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def relocate(
+    catalog: Catalog,
+    folder: str | Path,
+    *,
+    photos: Sequence[Photo] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Generator[tuple[int, int], None, Relocation]:
+    """Look for missing photos under `folder` (and its subfolders); a file with the same
+    content (sha256) becomes the photo's new path. Yields (files checked, files to check);
+    returns a Relocation. Only files of a missing photo's exact size are read.
+
+    CatalogError when the folder does not exist.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise CatalogError(f"{root}: no such folder")
+    wanted = list(photos) if photos is not None else missing_photos(catalog)
+    by_size: dict[int, list[Photo]] = {}
+    for p in wanted:
+        by_size.setdefault(int(p.size), []).append(p)
+    names = {Path(p.path).name for p in wanted}
+    candidates: list[Path] = []
+    for dirpath, _dirs, files in os.walk(root):
+        for fname in files:
+            path = Path(dirpath) / fname
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue
+            if size in by_size:
+                candidates.append(path)
+    # Files with a missing photo's name first: in a moved folder they are nearly always it.
+    candidates.sort(key=lambda p: (p.name not in names, str(p)))
+    by_hash = {p.sha256: p for p in wanted}
+    moved: dict[int, str] = {}
+    total = len(candidates)
+    yield 0, total
+    for done, path in enumerate(candidates, 1):
+        if cancelled() or len(moved) == len(wanted):
+            break
+        digest = _sha256(path)
+        photo = by_hash.get(digest or "")
+        if photo is not None and photo.id not in moved:
+            moved[photo.id] = str(path.resolve())
+        yield done, total
+    with catalog.transaction():
+        for pid, path_text in moved.items():
+            catalog.move_photo(pid, path_text)
+    left = tuple(p for p in wanted if p.id not in moved)
+    return Relocation(moved, left)
+
+
+def run_relocate(
+    catalog: Catalog, folder: str | Path, *, photos: Sequence[Photo] | None = None
+) -> Relocation:
+    """`relocate` run to the end, without progress."""
+    steps = relocate(catalog, folder, photos=photos)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            result: Relocation = stop.value
+            return result
