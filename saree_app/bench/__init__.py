@@ -1,1 +1,114 @@
-"""Benchmarks run on demand with `saree bench NAME` (never as timed tests)."""
+"""Benchmarks run on demand with `saree bench NAME` (never as timed tests).
+
+Every benchmark takes `--json` and then prints exactly one JSON object on stdout (its running
+commentary goes to stderr): {"bench", "argv", "machine", "settings", "figures", "peer"}, where
+"machine" holds the load average before and after the run and the CPUs the process may use, so
+two runs on a shared machine can be compared honestly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def machine() -> dict[str, Any]:
+    """The machine as a benchmark sees it: CPUs usable, load average, library versions."""
+    import numpy as np
+
+    out: dict[str, Any] = {
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+    try:
+        import onnxruntime
+
+        out["onnxruntime"] = onnxruntime.__version__
+    except ImportError:
+        pass
+    out["load_average"] = load_average()
+    return out
+
+
+def load_average() -> list[float] | None:
+    """The 1-, 5- and 15-minute load averages (None where the system has none)."""
+    if not hasattr(os, "getloadavg"):
+        return None
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+@dataclass
+class Report:
+    """What one benchmark run measured, printed as one JSON object with --json.
+
+    `say` is the human report: on stdout normally, on stderr under --json so stdout carries
+    only the JSON object.
+    """
+
+    bench: str
+    argv: list[str]
+    as_json: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    peer: dict[str, Any] = field(default_factory=dict)
+    machine: dict[str, Any] = field(default_factory=machine)
+    failed: bool = False
+
+    def say(self, *parts: object, end: str = "\n") -> None:
+        """One line of the human report."""
+        print(*parts, end=end, file=sys.stderr if self.as_json else sys.stdout, flush=True)
+
+    def fail(self, message: str) -> int:
+        """A run that cannot go on: its one-line reason on stderr, no JSON object; returns 2."""
+        print(message, file=sys.stderr, flush=True)
+        self.failed = True
+        return 2
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON object: the machine's load measured again at the end."""
+        mach = dict(self.machine)
+        mach["load_average_after"] = load_average()
+        return {
+            "bench": self.bench,
+            "argv": self.argv,
+            "machine": mach,
+            "settings": self.settings,
+            "figures": self.figures,
+            "peer": self.peer,
+        }
+
+    def emit(self) -> None:
+        """Print the JSON object (under --json; nothing otherwise)."""
+        if self.as_json and not self.failed:
+            print(json.dumps(self.as_dict(), default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and paths as JSON understands them."""
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+@contextlib.contextmanager
+def reporting(bench: str, argv: Sequence[str] | None, as_json: bool) -> Iterator[Report]:
+    """A Report for one run; under --json anything printed inside goes to stderr and the JSON
+    object is printed when the block ends without an exception."""
+    report = Report(bench, list(argv if argv is not None else sys.argv[1:]), as_json)
+    if not as_json:
+        yield report
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        yield report
+    report.emit()

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from saree_app.bench import Report, reporting
 from saree_app.imaging import load_photo, preprocess
 from saree_app.model.manifest import OUTPUTS
 from saree_app.model.zooms import normalised_fill, run_with_zooms
@@ -292,10 +293,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=CACHE, help=f"bench photos cache ({CACHE})")
     ap.add_argument("--no-baseline", action="store_true", help="skip the torch baseline")
     ap.add_argument(
+        "--no-flops", action="store_true", help="skip the FLOP count and the CPU's peak"
+    )
+    ap.add_argument(
         "--spin", action="store_true", help="let onnxruntime threads spin-wait between runs"
     )
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
+    with reporting("classify", argv, args.json) as report:
+        report.settings.update(
+            {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+        )
+        status = _main(args, report)
+        report.failed = status != 0
+    return status
 
+
+def _main(args: argparse.Namespace, report: Report) -> int:
     from saree_app.model.manifest import ModelError
     from saree_app.model.overlays import draw_overlays, save_overlays
     from saree_app.model.predict import Predictor, cloth_view
@@ -365,10 +379,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     e2e_saved = statistics.median(totals_saved)
     inf1 = med["infer"]
     x1 = predictor._load(photo).array[None]
-    print(f"\none 4000 x 3000 JPEG ({len(data) / 1e6:.1f} MB), median of {args.repeats}:")
-    print(f"  end to end (decode, infer, fuse, overlays drawn): {e2e:6.1f} ms   target <= 120 ms")
-    print(f"    read + draft JPEG decode + letterbox:          {med['decode']:6.1f} ms")
-    print(f"    inference (batch 1):                           {inf1:6.1f} ms")
     extras = [
         name
         for name, there in (
@@ -377,6 +387,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if there is not None
     ]
+    report.figures["one_photo"] = {
+        "jpeg_mb": round(len(data) / 1e6, 2),
+        "end_to_end_ms": round(e2e, 2),
+        "end_to_end_with_png_ms": round(e2e_saved, 2),
+        **{f"{k}_ms": round(v, 2) for k, v in med.items()},
+        "extra_models": extras,
+    }
+    print(f"\none 4000 x 3000 JPEG ({len(data) / 1e6:.1f} MB), median of {args.repeats}:")
+    print(f"  end to end (decode, infer, fuse, overlays drawn): {e2e:6.1f} ms   target <= 120 ms")
+    print(f"    read + draft JPEG decode + letterbox:          {med['decode']:6.1f} ms")
+    print(f"    inference (batch 1):                           {inf1:6.1f} ms")
     print(f"    {' + '.join(extras) or 'no extra models':<47}{med['extra']:6.1f} ms")
     print(f"    probabilities, open set, fusion:               {med['fuse']:6.1f} ms")
     print(f"    part + heatmap overlays drawn:                 {med['draw']:6.1f} ms")
@@ -396,6 +417,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             rates[b].append(n_ok / (time.perf_counter() - t0))
     rate = statistics.median(rates[args.batch])
+    report.figures["folder"] = {
+        "photos": len(files),
+        "side": args.side,
+        **{f"batch_{b}_photos_per_s": round(statistics.median(rates[b]), 2) for b in sizes},
+    }
     print(f"\nfolder of {len(files)} JPEGs at {args.side} px (parallel decode), median of 2 runs:")
     for b in sizes:
         mark = "   target >= 15" if b == args.batch else ""
@@ -446,6 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # ---- FLOPs and fraction of peak: peak and inference measured in alternation, so both see
     # the same machine (other work on a shared CPU moves both)
+    if args.no_flops:
+        print("\nFLOPs: not counted (--no-flops)")
+        return 0
     counted = onnx_flops(m.onnx_path, size)
     if counted is None:
         print("\nFLOPs: not counted (the onnx package is missing: install the train extra)")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image
 
+from saree_app.bench import reporting
 from saree_app.imaging import letterbox, load_photo
 
 
@@ -40,15 +41,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="saree bench decode")
     ap.add_argument("--size", type=int, default=256, help="model input side")
     ap.add_argument("--repeats", type=int, default=9)
+    ap.add_argument("--width", type=int, default=4000, help="photo width (default 4000)")
+    ap.add_argument("--height", type=int, default=3000, help="photo height (default 3000)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
-    data = _photo_bytes(4000, 3000)
-    fill = (124, 116, 104)
-    full = _median_ms(lambda: letterbox(load_photo(data), args.size, fill), args.repeats)
-    draft = _median_ms(
-        lambda: letterbox(load_photo(data, target=args.size), args.size, fill), args.repeats
-    )
-    print(f"4000 x 3000 JPEG -> {args.size} px letterbox, median of {args.repeats}:")
-    print(f"  full decode : {full:8.1f} ms")
-    print(f"  draft decode: {draft:8.1f} ms")
-    print(f"  speed-up    : {full / draft:8.1f} x")
+    with reporting("decode", argv, args.json) as report:
+        report.settings.update(
+            size=args.size, repeats=args.repeats, photo=f"{args.width}x{args.height}"
+        )
+        data = _photo_bytes(args.width, args.height)
+        fill = (124, 116, 104)
+        full = _median_ms(lambda: letterbox(load_photo(data), args.size, fill), args.repeats)
+        draft = _median_ms(
+            lambda: letterbox(load_photo(data, target=args.size), args.size, fill), args.repeats
+        )
+        report.figures.update(
+            full_ms=round(full, 2), draft_ms=round(draft, 2), speedup=round(full / draft, 2)
+        )
+        report.say(
+            f"{args.width} x {args.height} JPEG -> {args.size} px letterbox, "
+            f"median of {args.repeats}:"
+        )
+        report.say(f"  full decode : {full:8.1f} ms")
+        report.say(f"  draft decode: {draft:8.1f} ms")
+        report.say(f"  speed-up    : {full / draft:8.1f} x")
     return 0

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from saree_app.bench import Report, reporting
 from saree_app.collection.fewshot import FewShot, feature
 
 WITHHELD = ("Gadwal", "Ilkal", "KotaDoria", "Sambalpuri")
@@ -37,7 +38,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--splits", type=int, default=10, help="random choices of the shots")
     ap.add_argument("--known", type=int, default=4, help="known traditions in the harm check")
     ap.add_argument("--known-photos", type=int, default=10, help="photos per known tradition")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
+    with reporting("fewshot", argv, args.json) as report:
+        report.settings.update(
+            {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+        )
+        status = _main(args, report, argv)
+        report.failed = status != 0
+    return status
+
+
+def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) -> int:
     from saree_app.model.predict import Predictor
     from saree_app.synth import render
 
@@ -79,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             accs.append(right / total)
         sd = statistics.pstdev(accs) if len(accs) > 1 else 0.0
         print(f"  {name:<20} {statistics.mean(accs):.3f} +- {sd:.3f}")
+        report.figures.setdefault("nearest_prototype", {})[name] = {
+            "mean": round(statistics.mean(accs), 4),
+            "sd": round(sd, 4),
+        }
     if predictor.graph is None:
         print("no knowledge graph: fusion comparison skipped")
         return 0

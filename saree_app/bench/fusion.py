@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from saree_app.bench import Report, reporting
+
 if TYPE_CHECKING:
     from saree_app.knowledge.fusion import FusionSample, FusionWeights
     from saree_app.knowledge.graph import TextileGraph
@@ -244,7 +246,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='store the fitted weights as the model manifest\'s "fusion" entry (the .onnx and '
         "its checksum are untouched)",
     )
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
+    with reporting("fusion", argv, args.json) as report:
+        report.settings.update(
+            {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+        )
+        status = _main(args, report, argv)
+        report.failed = status != 0
+    return status
+
+
+def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) -> int:
     from saree_app.knowledge.graph import load_graph_or_none
     from saree_app.model.manifest import ModelError
     from saree_app.synth import RENDERED_TRADITIONS
@@ -265,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"saree bench fusion: {exc}", file=sys.stderr)
         return 1
     r = evaluate(photos, labels, graph)
+    report.figures.update({k: v for k, v in r.items() if not k.startswith("_")})
     w = r["weights"]
     f = w["fitted"]
     print(f"model knows {len(r['known'])} traditions; withheld: {', '.join(r['withheld'])}")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from saree_app.bench import Report, reporting
 
 
 def _picture(seed: int, width: int, height: int) -> Image.Image:
@@ -62,7 +66,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Path(tempfile.gettempdir()) / "saree-bench-import",
         help="where the generated photos are kept",
     )
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
+    with reporting("import_", argv, args.json) as report:
+        report.settings.update(
+            n=args.n, size=args.size, batch=args.batch, threads=args.threads or 0
+        )
+        _run(args, report)
+    return 0
+
+
+def _run(args: argparse.Namespace, report: Report) -> None:
+    import resource
+
     from saree_app.collection.catalog import Catalog
     from saree_app.collection.importer import run_import
     from saree_app.model.predict import Predictor
@@ -73,9 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = make_photos(folder, args.n, width, height)
     made = time.perf_counter() - t0
     mb = sum(p.stat().st_size for p in paths) / len(paths) / 1e6
-    print(f"{len(paths)} JPEGs of {width} x {height} ({mb:.2f} MB each) ready in {made:.1f} s")
+    report.say(f"{len(paths)} JPEGs of {width} x {height} ({mb:.2f} MB each) ready in {made:.1f} s")
+    rss_before = _peak_rss_mb(resource)
     predictor = Predictor(args.model, threads=args.threads)
-    print(
+    rss_loaded = _peak_rss_mb(resource)
+    report.say(
         f"model: {predictor.manifest.name} ({predictor.manifest.path.name}), input "
         f"{predictor.manifest.preprocessing.size} px, batch {args.batch}"
     )
@@ -86,7 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for _ in predictor.predict_many(paths, batch_size=args.batch):
         pass
     model_only = time.perf_counter() - t0
-    print(f"model step alone (decode + inference + fusion): {len(paths) / model_only:.1f} photos/s")
+    report.say(
+        f"model step alone (decode + inference + fusion): {len(paths) / model_only:.1f} photos/s"
+    )
     with tempfile.TemporaryDirectory() as tmp, Catalog(Path(tmp) / "bench.saree") as cat:
         t0 = time.perf_counter()
         last = run_import(cat, folder, predictor, batch_size=args.batch)
@@ -96,9 +116,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         again = run_import(cat, folder, predictor, batch_size=args.batch)
         rerun = time.perf_counter() - t0
         assert again.already == len(paths)
-    print(
+        cat.close()
+        size = (Path(tmp) / "bench.saree").stat().st_size
+    rss_peak = _peak_rss_mb(resource)
+    report.say(
         f"import end to end (hash, EXIF, model, catalogue): {len(paths) / total:.1f} photos/s "
         f"({total:.1f} s for {len(paths)})"
     )
-    print(f"re-run over the same folder (all already in): {len(paths) / rerun:.0f} photos/s")
-    return 0
+    report.say(f"re-run over the same folder (all already in): {len(paths) / rerun:.0f} photos/s")
+    report.say(
+        f"peak memory (resident): {rss_before:.0f} MB before the model, {rss_loaded:.0f} MB "
+        f"with it loaded, {rss_peak:.0f} MB at the end of the import   target <= 500 MB"
+    )
+    report.say(f"catalogue: {size / len(paths) / 1024:.1f} KB per photo   target <= 4 KB")
+    report.figures.update(
+        photos=len(paths),
+        photo_mb=round(mb, 2),
+        model_step_photos_per_s=round(len(paths) / model_only, 2),
+        import_photos_per_s=round(len(paths) / total, 2),
+        rerun_photos_per_s=round(len(paths) / rerun, 1),
+        peak_rss_mb_before_model=round(rss_before, 1),
+        peak_rss_mb_model_loaded=round(rss_loaded, 1),
+        peak_rss_mb=round(rss_peak, 1),
+        catalogue_kb_per_photo=round(size / len(paths) / 1024, 2),
+    )
+
+
+def _peak_rss_mb(resource: Any) -> float:
+    """This process's peak resident memory so far (Linux reports kilobytes, macOS bytes)."""
+    peak = float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024

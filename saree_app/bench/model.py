@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from saree_app.bench import reporting
 from saree_app.imaging import Preprocessing, preprocess
 from saree_app.model.zooms import normalised_fill, read_zooms, run_with_zooms
 from saree_app.paths import models_dir
@@ -100,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, default=models_dir() / "saree-model.json")
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: all)")
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument(
         "--write-manifest",
         action="store_true",
@@ -114,25 +115,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not path.is_file():
         print(f"saree bench model: {path}: no model manifest there", file=sys.stderr)
         return 2
-    try:
-        figures = measure(path, repeats=args.repeats, threads=args.threads)
-    except ValueError as exc:  # a manifest that is not JSON, or whose seg_zooms are wrong
-        print(f"saree bench model: {path}: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        print(
+    with reporting("model", argv, args.json) as report:
+        report.settings.update(repeats=args.repeats, threads=args.threads or 0)
+        try:
+            figures = measure(path, repeats=args.repeats, threads=args.threads)
+        except ValueError as exc:  # a manifest that is not JSON, or whose seg_zooms are wrong
+            return report.fail(f"saree bench model: {path}: {exc}")
+        report.figures.update(figures)
+        report.say(
             f"{figures['model']} ({figures['size_mb']} MB, {figures['input']} px input, "
             f"part map at zooms {figures['seg_zooms']})"
         )
-        print(f"  model only        : median {figures['median_ms']} ms, p90 {figures['p90_ms']} ms")
-        print(f"  with preprocessing: median {figures['median_ms_with_preprocess']} ms")
-    if args.write_manifest:
-        try:
-            store(path, figures)
-        except OSError as exc:
-            print(f"saree bench model: cannot write {path}: {exc}", file=sys.stderr)
-            return 1
-        print(f'figures stored in {path} ("evaluation.latency")')
+        report.say(
+            f"  model only        : median {figures['median_ms']} ms, p90 {figures['p90_ms']} ms"
+        )
+        report.say(f"  with preprocessing: median {figures['median_ms_with_preprocess']} ms")
+        if args.write_manifest:
+            try:
+                store(path, figures)
+            except OSError as exc:
+                return report.fail(f"saree bench model: cannot write {path}: {exc}")
+            report.say(f'figures stored in {path} ("evaluation.latency")')
     return 0

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from saree_app.bench import Report, reporting
+
 WITHHELD = ("Gadwal", "Ilkal", "KotaDoria", "Sambalpuri")
 CACHE = Path(os.environ.get("SAREE_BENCH_DATA", "/work/data/bench")) / "openset"
 SEED_BASE = 7_000_000  # far above the seeds data sets are rendered with
@@ -198,7 +200,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DIR",
         help="also measure real photos that are not sarees: share of DIR's photos the app flags",
     )
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
+    with reporting("openset", argv, args.json) as report:
+        report.settings.update(
+            {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+        )
+        status = _main(args, report, argv)
+        report.failed = status != 0
+    return status
+
+
+def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) -> int:
     if not 0.0 < args.false_alarm < 0.5:
         print("saree bench openset: --false-alarm must be between 0 and 0.5", file=sys.stderr)
         return 2
@@ -360,6 +373,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"note: {app.graph_message}")
         _print_folder(measure_folder(app, args.non_saree), rule)
 
+    report.figures.update(
+        auroc={k: round(v, 4) for k, v in table.items()},
+        auroc_single_signals={k: round(v, 4) for k, v in single.items()},
+        flagged={"known": round(fpr, 4), **{k: round(v, 4) for k, v in tpr.items()}},
+        known_top1=round(float(acc), 4),
+        rule=chosen,
+    )
     if args.no_write:
         print("\nmanifest not changed (--no-write)")
         return 0

@@ -8,9 +8,11 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from saree_app.bench import Report, reporting
 from saree_app.collection.similar import ExactIndex, faiss_available, normalise_rows
 
 
@@ -72,7 +74,7 @@ def _median_ms(times: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[int(0.95 * (len(ordered) - 1))] * 1000
 
 
-def bench_exact(data: np.ndarray, queries: np.ndarray, k: int) -> None:
+def bench_exact(data: np.ndarray, queries: np.ndarray, k: int) -> dict[str, float]:
     index = ExactIndex(np.arange(data.shape[0]), data, normalised=True)
     index.search(queries[0], k)
     times = []
@@ -82,9 +84,10 @@ def bench_exact(data: np.ndarray, queries: np.ndarray, k: int) -> None:
         times.append(time.perf_counter() - t0)
     med, p95 = _median_ms(times)
     print(f"exact, {data.shape[0]:,} x {data.shape[1]}: top-{k} median {med:.2f} ms, p95 {p95:.2f}")
+    return {"n": data.shape[0], "median_ms": round(med, 3), "p95_ms": round(p95, 3)}
 
 
-def bench_catalogue(data: np.ndarray, queries: np.ndarray, k: int) -> None:
+def bench_catalogue(data: np.ndarray, queries: np.ndarray, k: int) -> dict[str, Any]:
     """The same search through a real catalogue file (filters, paths, labels included)."""
     from saree_app.collection.catalog import Catalog, NewPhoto
     from saree_app.collection.similar import search
@@ -110,10 +113,12 @@ def bench_catalogue(data: np.ndarray, queries: np.ndarray, k: int) -> None:
                 )
                 if i % 50 == 0:
                     cat.set_label(pid, tradition=traditions[i % 4])
-        print(f"catalogue of {n:,} written in {time.perf_counter() - t0:.1f} s")
+        out: dict[str, Any] = {"n": n, "written_s": round(time.perf_counter() - t0, 1)}
+        print(f"catalogue of {n:,} written in {out['written_s']} s")
         t0 = time.perf_counter()
         search(cat, queries[0], k=k)
-        print(f"first search (loads the matrix): {(time.perf_counter() - t0) * 1000:.0f} ms")
+        out["first_search_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        print(f"first search (loads the matrix): {out['first_search_ms']:.0f} ms")
         for label, kw in (
             ("no filter", {}),
             ("tradition", {"tradition": "Banarasi"}),
@@ -127,17 +132,25 @@ def bench_catalogue(data: np.ndarray, queries: np.ndarray, k: int) -> None:
                 times.append(time.perf_counter() - t0)
             med, p95 = _median_ms(times)
             print(f"  catalogue search, {label:<9}: median {med:.2f} ms, p95 {p95:.2f}")
+            out[label.replace(" ", "_")] = {"median_ms": round(med, 3), "p95_ms": round(p95, 3)}
         cat.close()
+    return out
 
 
 def bench_ann(
     data: np.ndarray, queries: np.ndarray, k: int, nprobes: Sequence[int], nlist: int | None
-) -> None:
+) -> dict[str, Any]:
     from saree_app.collection.similar import AnnIndex
 
     n = data.shape[0]
     t0 = time.perf_counter()
     ann = AnnIndex(np.arange(n), data, nlist=nlist, normalised=True)
+    out: dict[str, Any] = {
+        "n": n,
+        "nlist": int(ann.index.nlist),
+        "build_s": round(time.perf_counter() - t0, 2),
+        "nprobe": {},
+    }
     print(
         f"faiss IVF over {n:,} x {data.shape[1]}: nlist {ann.index.nlist}, built in "
         f"{time.perf_counter() - t0:.1f} s"
@@ -151,6 +164,7 @@ def bench_ann(
         t0 = time.perf_counter()
         np.argpartition(-(data @ q), k)
         exact_times.append(time.perf_counter() - t0)
+    out["exact_scan_median_ms"] = round(_median_ms(exact_times)[0], 3)
     print(f"  exact scan at this size: median {_median_ms(exact_times)[0]:.1f} ms")
     for nprobe in nprobes:
         ann.nprobe = nprobe
@@ -164,6 +178,12 @@ def bench_ann(
         med, p95 = _median_ms(times)
         recall = hits / (k * len(truth))
         print(f"  nprobe {nprobe:4d}: recall@{k} {recall:.3f}, median {med:.2f} ms, p95 {p95:.2f}")
+        out["nprobe"][str(nprobe)] = {
+            "recall": round(recall, 4),
+            "median_ms": round(med, 3),
+            "p95_ms": round(p95, 3),
+        }
+    return out
 
 
 def bench_quality(catalogue: Path, k: int) -> None:
@@ -214,7 +234,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--nprobe", default="16,32,64,128,256", help="comma-separated nprobe values")
     ap.add_argument("--nlist", type=int, help="IVF cells (default 4 sqrt(N))")
     ap.add_argument("--no-ann", action="store_true")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
+    with reporting("similar", argv, args.json) as report:
+        report.settings.update(
+            {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+        )
+        return _run(args, report)
+
+
+def _run(args: argparse.Namespace, report: Report) -> int:
     rng = np.random.default_rng(0)
     seeds = None
     groups = None
@@ -224,8 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with Catalog(args.from_catalog, create=False) as cat:
             sha = cat.latest_model()
             if sha is None:
-                print(f"{args.from_catalog}: no embeddings")
-                return 2
+                return report.fail(f"{args.from_catalog}: no embeddings")
             ids, seeds = cat.embeddings(sha, "whole")
             folder = {p.id: Path(p.path).parent.name for p in cat.photos()}
         names = np.array([folder[int(i)] for i in ids])
@@ -251,9 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     data, queries = both[: args.n], both[args.n :]
     print(f"data: {args.data}, spread {args.spread}")
-    bench_exact(data, queries, args.k)
+    report.figures["exact"] = bench_exact(data, queries, args.k)
     if not args.no_catalogue:
-        bench_catalogue(data, queries, args.k)
+        report.figures["catalogue"] = bench_catalogue(data, queries, args.k)
     if args.no_ann:
         return 0
     if not faiss_available():
@@ -270,5 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         spread=args.spread,
     )
     nprobes = [int(x) for x in args.nprobe.split(",") if x.strip()]
-    bench_ann(big[: args.ann_n], big[args.ann_n :][:200], args.ann_k, nprobes, args.nlist)
+    report.figures["approximate"] = bench_ann(
+        big[: args.ann_n], big[args.ann_n :][:200], args.ann_k, nprobes, args.nlist
+    )
     return 0

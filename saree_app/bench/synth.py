@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from saree_app.bench import Report, reporting
 from saree_app.synth import RENDERED_TRADITIONS, VIEWS, render, write_dataset
 
 
@@ -25,9 +26,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="N",
         help="also time write_dataset with 2 workers, N photos per tradition (temp folder)",
     )
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
     if args.size < 32 or args.repeats < 1 or args.per_round < 1:
         ap.error("size must be >= 32, repeats and per-round >= 1")
+    with reporting("synth", argv, args.json) as report:
+        report.settings.update(
+            size=args.size, repeats=args.repeats, per_round=args.per_round, dataset=args.dataset
+        )
+        _run(args, report)
+    return 0
+
+
+def _run(args: argparse.Namespace, report: Report) -> None:
     combos = [(t, v) for v in VIEWS for t in RENDERED_TRADITIONS]
     render(combos[0][0], 0, args.size, view=combos[0][1])  # warm-up: stamps, caches
     wall_rates, cpu_rates = [], []
@@ -44,19 +55,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         wall_rates.append(args.per_round / (time.perf_counter() - t0))
         cpu_rates.append(args.per_round / max(time.process_time() - c0, 1e-9))
     # CPU time is the one-core figure; wall time also counts other processes on a shared machine.
-    print(
+    report.say(
         f"synth render at {args.size} px, one process, {args.repeats} rounds of {args.per_round}:"
     )
-    print(f"  median {statistics.median(cpu_rates):6.1f} photos/s per core (CPU time)")
-    print(f"  median {statistics.median(wall_rates):6.1f} photos/s wall clock")
+    report.figures.update(
+        photos_per_s_cpu=round(statistics.median(cpu_rates), 2),
+        photos_per_s_wall=round(statistics.median(wall_rates), 2),
+    )
+    report.say(f"  median {statistics.median(cpu_rates):6.1f} photos/s per core (CPU time)")
+    report.say(f"  median {statistics.median(wall_rates):6.1f} photos/s wall clock")
     for v, ts in per_view.items():
         if ts:
-            print(f"  {v:8s} median {statistics.median(ts) * 1000:6.1f} ms CPU per photo")
+            report.figures.setdefault("cpu_ms_per_view", {})[v] = round(
+                statistics.median(ts) * 1000, 2
+            )
+            report.say(f"  {v:8s} median {statistics.median(ts) * 1000:6.1f} ms CPU per photo")
     if args.dataset > 0:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             write_dataset(Path(tmp), args.dataset, args.size, workers=2)
             n = args.dataset * len(RENDERED_TRADITIONS)
             dt = time.perf_counter() - t0
-        print(f"  write_dataset, 2 workers: {n} photos in {dt:.1f} s = {n / dt:.1f} photos/s wall")
-    return 0
+        report.figures["dataset_photos_per_s"] = round(n / dt, 2)
+        report.say(
+            f"  write_dataset, 2 workers: {n} photos in {dt:.1f} s = {n / dt:.1f} photos/s wall"
+        )

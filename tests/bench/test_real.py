@@ -225,7 +225,9 @@ def _run(photos: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: st
         *extra,
     ]
     assert real.main(argv) == 0
-    return json.loads(capsys.readouterr().out)
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["bench"] == "real" and "load_average" in printed["machine"]
+    return printed["figures"]
 
 
 def test_the_report_has_the_documented_keys_and_files(

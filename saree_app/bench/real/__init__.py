@@ -35,7 +35,8 @@ from saree_app.bench.real.inputs import (
 MAP_SIDE = 384
 
 JSON_KEYS = """\
-JSON keys (report.json, and stdout with --json):
+JSON keys (report.json; with --json, stdout prints one object whose "figures" are these,
+beside "bench", "argv", "machine" (CPUs, load average), "settings" and "peer"):
   model                {name, sha256, path}
   photos_dir, photos, scored       the folder; photos found; photos the model read
   traditions           [{folder, tradition (null: never heard of), known_to_model, photos}]
@@ -119,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 done, 2 when an input cannot be used at all."""
     args = _parser().parse_args(argv)
+    args.argv = list(argv if argv is not None else sys.argv[1:])
     if args.draws < 1:
         print("saree bench real: --draws must be at least 1", file=sys.stderr)
         return 2
@@ -179,7 +181,18 @@ def _run(args: argparse.Namespace, out: Path) -> int:
         )
         return 2
     if args.json:
-        print(json.dumps(result, indent=1))
+        from saree_app.bench import Report
+
+        report = Report("real", args.argv, True)
+        report.settings.update(
+            {
+                k: (str(v) if isinstance(v, Path) else v)
+                for k, v in vars(args).items()
+                if k != "argv"
+            }
+        )
+        report.figures.update(result)
+        print(json.dumps(report.as_dict(), indent=1))
     else:
         print(report_mod.markdown(result))
         if args.out is not None:

@@ -1,0 +1,149 @@
+"""Every `saree bench NAME --json` prints one JSON object on stdout (tiny settings, no timing
+claims): figures, the machine's load and CPUs, the settings it ran with."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from saree_app.commands.bench import _names
+
+
+def _json_of(
+    main: Callable[[Sequence[str]], int], argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
+    status = main([*argv, "--json"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    data = json.loads(out)  # the whole of stdout: one object, no commentary around it
+    assert isinstance(data, dict)
+    for key in ("bench", "argv", "machine", "settings", "figures", "peer"):
+        assert key in data, key
+    machine = data["machine"]
+    assert machine["cpu_count"] >= 1
+    assert machine["load_average"] is None or len(machine["load_average"]) == 3
+    assert data["figures"], "no figures"
+    return data
+
+
+def test_every_bench_is_covered_here() -> None:
+    tested = {
+        "decode",
+        "synth",
+        "model",
+        "similar",
+        "import_",
+        "classify",
+        "fusion",
+        "openset",
+        "fewshot",
+        "real",
+    }
+    assert set(_names()) <= tested, set(_names()) - tested
+
+
+def test_decode(capsys: pytest.CaptureFixture[str]) -> None:
+    from saree_app.bench import decode
+
+    data = _json_of(
+        decode.main, ["--width", "400", "--height", "300", "--size", "64", "--repeats", "1"], capsys
+    )
+    f = data["figures"]
+    assert f["full_ms"] > 0 and f["draft_ms"] > 0
+    assert f["speedup"] == pytest.approx(f["full_ms"] / f["draft_ms"], rel=0.02)
+    assert data["settings"]["photo"] == "400x300"
+
+
+def test_synth(capsys: pytest.CaptureFixture[str]) -> None:
+    from saree_app.bench import synth
+
+    data = _json_of(synth.main, ["--size", "32", "--repeats", "1", "--per-round", "2"], capsys)
+    assert data["figures"]["photos_per_s_cpu"] > 0
+
+
+def test_model(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from saree_app.bench import model
+
+    data = _json_of(
+        model.main, ["--model", str(tiny_model), "--repeats", "2", "--threads", "1"], capsys
+    )
+    f = data["figures"]
+    assert f["median_ms"] > 0
+    assert data["settings"]["threads"] == 1
+
+
+def test_model_refuses_a_missing_manifest_without_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from saree_app.bench import model
+
+    assert model.main(["--model", str(tmp_path / "none.json"), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no model manifest" in captured.err
+
+
+def test_similar(capsys: pytest.CaptureFixture[str]) -> None:
+    from saree_app.bench import similar
+
+    data = _json_of(
+        similar.main,
+        ["--n", "300", "--dim", "16", "--queries", "3", "--k", "5", "--no-ann"],
+        capsys,
+    )
+    f = data["figures"]
+    assert f["exact"]["n"] == 300
+    assert f["catalogue"]["no_filter"]["median_ms"] > 0
+
+
+def test_import(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from saree_app.bench import import_
+
+    argv = ["--model", str(tiny_model), "--n", "3", "--size", "80x60", "--batch", "2"]
+    data = _json_of(import_.main, [*argv, "--photos", str(tmp_path)], capsys)
+    f = data["figures"]
+    assert f["photos"] == 3
+    assert f["peak_rss_mb"] >= f["peak_rss_mb_before_model"] > 0
+    assert f["catalogue_kb_per_photo"] > 0
+
+
+def test_classify(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from saree_app.bench import classify
+
+    argv = ["--model", str(tiny_model), "--repeats", "1", "--count", "2", "--side", "96"]
+    data = _json_of(
+        classify.main, [*argv, "--data", str(tmp_path), "--no-baseline", "--no-flops"], capsys
+    )
+    f = data["figures"]
+    assert f["one_photo"]["end_to_end_ms"] > 0
+    assert f["folder"]["photos"] == 2
+
+
+def test_fusion(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from saree_app.bench import fusion
+
+    argv = ["--model", str(tiny_model), "--val", "1", "--test", "1", "--size", "64"]
+    data = _json_of(fusion.main, argv, capsys)
+    assert "known_visual" in data["figures"]
+
+
+def test_fewshot(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from saree_app.bench import fewshot
+
+    argv = ["--model", str(tiny_model), "--traditions", "Gadwal,Ilkal", "--shots", "1"]
+    argv += ["--per-class", "2", "--size", "64", "--splits", "1", "--known", "1"]
+    data = _json_of(fewshot.main, [*argv, "--known-photos", "2"], capsys)
+    assert data["figures"]["nearest_prototype"]
+
+
+def test_openset(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from saree_app.bench import openset
+
+    argv = ["--model", str(tiny_model), "--per-class", "4", "--unknown-per-class", "2"]
+    argv += ["--distractors", "4", "--size", "64", "--workers", "1", "--no-write"]
+    data = _json_of(openset.main, [*argv, "--data", str(tmp_path)], capsys)
+    assert "auroc" in data["figures"]
