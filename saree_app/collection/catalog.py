@@ -144,6 +144,35 @@ MIGRATIONS: list[str] = [
         updated TEXT NOT NULL
     );
     """,
+    # 5: objects (collection/objects.py): one saree under its accession number, with the
+    # museum record's fields and the photos that show it, each in a role (whole, border
+    # close-up, ...). A photo shows at most one object; removing a photo drops its membership,
+    # never the object's record.
+    """
+    CREATE TABLE objects (
+        id INTEGER PRIMARY KEY,
+        accession TEXT NOT NULL UNIQUE,
+        title TEXT,
+        source TEXT,
+        date_acquired TEXT,
+        made_from TEXT,
+        made_to TEXT,
+        place_acquired TEXT,
+        place_made TEXT,
+        fibre TEXT,
+        condition TEXT,
+        notes TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    CREATE TABLE object_photos (
+        photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+        object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+        role TEXT NOT NULL DEFAULT 'whole',
+        position INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX object_photos_object ON object_photos(object_id, position);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -399,6 +428,14 @@ class Catalog:
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One SQL statement, its rows returned: for the modules of this package that keep
+        tables of their own (objects.py). Writes belong inside `transaction()`."""
+        try:
+            return self._query(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise CatalogError(_plain(self.path, exc)) from exc
 
     # -- photos ----------------------------------------------------------------------------------
 
