@@ -52,6 +52,7 @@ from saree_app.gui.thumbs import THUMB_SIZE, ThumbnailLoader
 _ROOT = QModelIndex()
 ItemRole = Qt.ItemDataRole.UserRole + 1
 StatusRole = Qt.ItemDataRole.UserRole + 2
+MissingRole = Qt.ItemDataRole.UserRole + 3  # True: the photo's file is not where it was
 CELL = QSize(THUMB_SIZE + 22, THUMB_SIZE + 52)
 
 Labeller = Callable[[str], str]
@@ -265,10 +266,25 @@ class CollectionModel(QAbstractListModel):
                 lines.append("The model is uncertain about this photo.")
             if it.tags:
                 lines.append("Tags: " + ", ".join(it.tags))
+            if self.is_missing(it):
+                lines.append(f"File missing: it is no longer at {it.path}")
+                lines.append("Edit ▸ Find moved photos… looks for it in another folder.")
             return "\n".join(lines)
         if role == StatusRole:
             return it.status
+        if role == MissingRole:
+            return self.is_missing(it)
         return None
+
+    def is_missing(self, item: Item) -> bool:
+        """True when the photo's file is gone (asked only once its thumbnail failed, so a
+        listing of 100,000 photos reads no folder)."""
+        if not self._loader.is_broken(item.id):
+            return False
+        try:
+            return not item.path.is_file()
+        except OSError:
+            return True
 
     def label(self, tradition: str) -> str:
         return self._label(tradition)
@@ -309,9 +325,11 @@ class ThumbDelegate(QStyledItemDelegate):
         label = ""
         if item.tradition and isinstance(model, CollectionModel):
             label = model.label(item.tradition)
+        missing = bool(index.data(MissingRole))
         # Each cell is drawn once into a pixmap and then only copied: scrolling through a big
         # collection repaints dozens of cells per frame.
-        key = (item, selected, pm is not None and not pm.isNull(), label, option.rect.size())
+        has_pm = pm is not None and not pm.isNull()
+        key = (item, selected, has_pm, label, option.rect.size(), missing)
         cached = self._cells.get(key)
         if cached is None:
             dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
@@ -322,7 +340,9 @@ class ThumbDelegate(QStyledItemDelegate):
             cell = QPainter(cached)
             opt = QStyleOptionViewItem(option)
             opt.rect = QRect(QPoint(0, 0), size)
-            self._paint_cell(cell, opt, item, selected=selected, pm=pm, label=label)
+            self._paint_cell(
+                cell, opt, item, selected=selected, pm=pm, label=label, missing=missing
+            )
             cell.end()
             self._cells[key] = cached
             while len(self._cells) > 300:  # about 45 MB of cells: a few screens back
@@ -340,6 +360,7 @@ class ThumbDelegate(QStyledItemDelegate):
         selected: bool,
         pm: QPixmap | None,
         label: str,
+        missing: bool = False,
     ) -> None:
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -361,6 +382,8 @@ class ThumbDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor("#efebe4"))
             painter.drawRoundedRect(thumb_rect, 4, 4)
+        if missing:
+            _paint_missing(painter, thumb_rect, option.font)
         # Text lines.
         painter.setPen(QColor("#262626"))
         font = QFont(option.font)
@@ -399,6 +422,27 @@ class ThumbDelegate(QStyledItemDelegate):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(dot.adjusted(0, 0, -1, -1))
         painter.restore()
+
+
+def _paint_missing(painter: QPainter, rect: QRect, font: QFont) -> None:
+    """The placeholder of a photo whose file is gone: a dashed frame and a 'File missing' badge."""
+    painter.save()
+    painter.setPen(QPen(QColor(WARN), 1.5, Qt.PenStyle.DashLine))
+    painter.setBrush(QColor("#f6efe6"))
+    painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 4, 4)
+    bold = QFont(font)
+    bold.setBold(True)
+    painter.setFont(bold)
+    fm = painter.fontMetrics()
+    text = "File missing"
+    badge = QRect(0, 0, fm.horizontalAdvance(text) + 16, fm.height() + 8)
+    badge.moveCenter(rect.center())
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(WARN))
+    painter.drawRoundedRect(badge, badge.height() // 2, badge.height() // 2)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+    painter.restore()
 
 
 class CollectionView(QListView):

@@ -50,6 +50,7 @@ from saree_app.gui.dialogs import (
     shortcuts_html,
     show_error,
 )
+from saree_app.gui.housekeeping import Housekeeping, RemovedPhotos
 from saree_app.gui.items import Filter, Item
 from saree_app.gui.knowledge_page import KnowledgePage
 from saree_app.gui.library import (
@@ -389,6 +390,7 @@ class MainWindow(QMainWindow):
         self.knowledge.showInCollection.connect(self.show_tradition_in_collection)
         self.part_editing = PartEditing(self)  # correcting the part map (issue 24)
         self.model_switching = ModelSwitching(self)  # the Model menu (issue 25)
+        self.housekeeping = Housekeeping(self)  # remove photos, find moved ones (issue 28)
         self.tabs.currentChanged.connect(self._tab_changed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(_REFRESH_DURING_IMPORT_MS)
@@ -928,6 +930,8 @@ class MainWindow(QMainWindow):
         if lib is None or not self._undo:
             return False
         decision = self._undo[-1]
+        if isinstance(decision, RemovedPhotos):
+            return self.housekeeping.undo(decision)
         done: list[bool] = []
 
         def store() -> None:
