@@ -99,6 +99,7 @@ CONTEXT: dict[str, Any] = {
     "dcterms:modified": {"@type": "xsd:dateTime"},
     "dcterms:extent": {"@type": "xsd:integer"},
     "saree:probability": {"@type": "xsd:decimal"},
+    "saree:tag": {"@container": "@set"},
 }
 # Getty AAT concepts Linked Art uses for these roles.
 _AAT = "http://vocab.getty.edu/aat/"
@@ -359,6 +360,9 @@ def jsonld_object(row: Row, graph: Any = None) -> dict[str, Any]:
         obj["referred_to_by"] = notes
     if v["tags"]:
         obj["dcterms:subject"] = [obj["dcterms:subject"], *v["tags"]] if tradition else v["tags"]
+        obj["saree:tag"] = list(v["tags"])  # the curator's tags alone, to read back
+    if v["certainty"] and not v["curator_tradition"]:
+        obj["saree:curatorCertainty"] = v["certainty"]  # a certainty given without a tradition
     digital: dict[str, Any] = {
         "type": "DigitalObject",
         "_label": Path(v["path"]).name,

@@ -22,13 +22,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="import a folder of photos into a catalogue (resumable)",
         description=(
             "Import every photo under DIR (recursively) into the catalogue FILE: each photo is "
-            "classified once and stored with its answer and embeddings. Safe to interrupt and "
+            "classified once and stored with its answer and embeddings. DIR may also be a IIIF "
+            "manifest, or a JSON-LD export of a catalogue (saree export --format jsonld): its "
+            "photos come in with their records (tradition, certainty, note, tags). Safe to "
+            "interrupt and "
             "run again: photos already in are skipped, duplicates (same content) reported. "
             "Exit status: 0 all done, 1 some files could not be used (listed), 2 error."
         ),
     )
     p.add_argument(
-        "folder", metavar="DIR", help="a folder, or a IIIF manifest (.json file or http(s) URL)"
+        "folder",
+        metavar="DIR",
+        help="a folder, a IIIF manifest (.json file or http(s) URL), or a .jsonld export",
     )
     _catalog_arg(p, create=True)
     p.add_argument("--model", type=Path, help="model manifest (.json) or .onnx (default: shipped)")
@@ -195,10 +200,13 @@ def run_import(args: argparse.Namespace) -> int:
 
     if args.batch < 1 or (args.threads is not None and args.threads < 1):
         return _err("import", "--batch and --threads must be at least 1")
-    from saree_app.collection import iiif
+    from saree_app.collection import iiif, records
 
-    manifest = iiif.is_manifest_source(args.folder) and not Path(args.folder).is_dir()
-    if not manifest and not Path(args.folder).is_dir():
+    exported = records.is_records_source(args.folder)
+    manifest = (
+        not exported and iiif.is_manifest_source(args.folder) and not Path(args.folder).is_dir()
+    )
+    if not (manifest or exported) and not Path(args.folder).is_dir():
         what = "does not exist" if not Path(args.folder).exists() else "is not a folder"
         return _err("import", f"{args.folder}: {what}")
     model = args.model
@@ -217,13 +225,16 @@ def run_import(args: argparse.Namespace) -> int:
     started = time.monotonic()
     last = None
     shown = 0.0
+    back = None
     try:
         with cat:
-            steps = (
-                iiif.import_manifest(cat, args.folder, predictor, batch_size=args.batch)
-                if manifest
-                else import_folder(cat, args.folder, predictor, batch_size=args.batch)
-            )
+            if exported:
+                back = records.import_records(cat, args.folder, predictor, batch_size=args.batch)
+                steps = back.steps()
+            elif manifest:
+                steps = iiif.import_manifest(cat, args.folder, predictor, batch_size=args.batch)
+            else:
+                steps = import_folder(cat, args.folder, predictor, batch_size=args.batch)
             for last in steps:
                 if last.waiting and not args.quiet:
                     waiting = "waiting for another import into this catalogue to finish"
@@ -246,7 +257,7 @@ def run_import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    except (CatalogError, iiif.IIIFError) as exc:
+    except (CatalogError, iiif.IIIFError) as exc:  # records' errors are CatalogErrors
         return _err("import", str(exc))
     if tty:
         print(file=sys.stderr)
@@ -256,6 +267,11 @@ def run_import(args: argparse.Namespace) -> int:
         f"{args.catalog}: {last.added} added, {last.already} already there, "
         f"{len(last.skipped)} skipped, in {elapsed:.1f} s"
     )
+    if back is not None:
+        print(
+            f"{args.folder}: {back.applied} of {len(back.records)} records given back "
+            "(tradition, certainty, note, tags)"
+        )
     for skip in last.skipped:
         print(f"skipped: {skip.path}: {skip.reason}", file=sys.stderr)
     # Duplicates and other kinds of file are reported, but only unusable photos fail the run.
