@@ -960,9 +960,12 @@ EXPORT_COLUMNS = (
     "uncertain",
     "likely_state",
     "curator_tradition",
+    "curator_tradition_name",
     "certainty",
     "updated",
 )
+# Ids (answer_tradition, curator_tradition) are for reading back and linking; answer,
+# curator_tradition_name, confidence and likely_state are what a curator reads.
 
 
 def export_rows(catalog: Catalog, graph: Any = None) -> list[dict[str, Any]]:
@@ -989,10 +992,11 @@ def export_rows(catalog: Catalog, graph: Any = None) -> list[dict[str, Any]]:
                 "confidence": pct(ans.top.probability) if ans else None,
                 "uncertain": ans.uncertain if ans else None,
                 "likely_state": ans.states[0][0] if ans and ans.states else None,
-                "curator_tradition": (
+                "curator_tradition": trad or None,
+                "curator_tradition_name": (
                     (graph.label(trad) if graph is not None and trad in graph else trad)
                     if trad
-                    else ("(its photos disagree)" if trad == "" else None)
+                    else ("its photos disagree" if trad == "" else None)
                 ),
                 "certainty": certainty,
                 "updated": obj.updated,
