@@ -182,11 +182,18 @@ def per_core_gflops(n: int = 1024, repeats: int = 8) -> float | None:
 
     A single thread is less disturbed by other work on a shared machine than all cores are.
     """
+    return blas_gflops(1, n, repeats)
+
+
+def blas_gflops(threads: int, n: int = 1024, repeats: int = 8) -> float | None:
+    """float32 matmul GFLOP/s on `threads` BLAS threads, best of `repeats`, measured in a fresh
+    process (BLAS reads its thread count once, at start-up); None when it cannot be run."""
+    count = str(max(1, threads))
     env = {
         **os.environ,
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": count,
+        "OMP_NUM_THREADS": count,
+        "MKL_NUM_THREADS": count,
     }
     code = (
         "from saree_app.bench.classify import cpu_peak_gflops; "

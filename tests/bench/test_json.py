@@ -68,12 +68,12 @@ def test_synth(capsys: pytest.CaptureFixture[str]) -> None:
 def test_model(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from saree_app.bench import model
 
-    data = _json_of(
-        model.main, ["--model", str(tiny_model), "--repeats", "2", "--threads", "1"], capsys
-    )
+    argv = ["--model", str(tiny_model), "--repeats", "2", "--threads", "1"]
+    data = _json_of(model.main, [*argv, "--floor-rounds", "1", "--matmul-size", "128"], capsys)
     f = data["figures"]
     assert f["median_ms"] > 0
     assert data["settings"]["threads"] == 1
+    assert f["floor"]["matmul_threads"] == 1 and f["floor"]["ratio_to_floor"] > 0
 
 
 def test_model_refuses_a_missing_manifest_without_json(
