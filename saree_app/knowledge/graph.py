@@ -89,6 +89,7 @@ class SourceInfo:
     date: str | None = None
     page: str | None = None
     project_note: bool = False
+    note: str | None = None  # e.g. that the address is a copy, and where the original is
 
     @property
     def traceable(self) -> bool:
@@ -107,7 +108,10 @@ class SourceInfo:
         text = ", ".join(parts)
         if self.project_note:
             text += " (project note, not a publication)"
-        return text + (f" <{self.url}>" if self.url else "")
+        text += f" <{self.url}>" if self.url else ""
+        if self.note and not self.project_note:
+            text += f". {self.note}"
+        return text
 
 
 #: Shared vocabularies a term may link to: (IRI prefix, name, identifier pattern, browse URL).
@@ -1171,6 +1175,7 @@ def _read_source(g: rdflib.Graph, node: Any, sid: str, s: Callable[[str], Any]) 
         date=text(g.value(node, DCTERMS.date)),
         page=text(g.value(node, s("page"))),
         project_note=(node, RDF.type, s("ProjectNote")) in g,
+        note=text(g.value(node, s("note"))),
     )
 
 

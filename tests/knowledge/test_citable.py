@@ -282,3 +282,26 @@ def test_validate_refuses_a_malformed_or_unsourced_link(
     assert code == 1
     assert "Kerala: skos:exactMatch <http://www.wikidata.org/entity/Kerala> is not a" in out
     assert "Karnataka: link to Wikidata Q1185 has no dcterms:source" in out
+
+
+def test_plain_weave_links_to_the_aat_tabby_entry_with_the_mapping_it_came_from(
+    kg: TextileGraph,
+) -> None:
+    (link,) = kg.links_of("PlainWeave")
+    assert (link.vocabulary, link.identifier, link.match) == ("Getty AAT", "300312167", "close")
+    assert link.label == "tabby (process)"
+    assert link.url == "http://vocab.getty.edu/page/aat/300312167"
+    (where,) = link.sources
+    source = kg.source(where)
+    assert source is not None and source.traceable and not source.project_note
+    assert source.url is not None and "american-art/ima" in source.url
+
+
+def test_a_copy_of_a_journal_says_where_the_original_is_published(kg: TextileGraph) -> None:
+    journal = kg.source("GIJournal44")
+    assert journal is not None and journal.url is not None and "docslib.org" in journal.url
+    line = journal.citation()
+    assert "A copy." in line and "www.ipindia.nic.in" in line
+    # A journal from before the Registry published online says nothing of the kind.
+    older = kg.source("GIJournal25")
+    assert older is not None and "ipindia" not in older.citation()
