@@ -227,12 +227,15 @@ def _accession(text: str) -> str:
     return acc
 
 
-def _row_to_object(catalog: Catalog, row: Sequence[Any]) -> SareeObject:
-    members = catalog.run(
-        "SELECT photo_id, role, position FROM object_photos WHERE object_id = ?"
-        " ORDER BY position, photo_id",
-        (row[0],),
-    )
+def _row_to_object(
+    catalog: Catalog, row: Sequence[Any], members: Sequence[Sequence[Any]] | None = None
+) -> SareeObject:
+    if members is None:
+        members = catalog.run(
+            "SELECT photo_id, role, position FROM object_photos WHERE object_id = ?"
+            " ORDER BY position, photo_id",
+            (row[0],),
+        )
     return SareeObject(
         id=int(row[0]),
         accession=str(row[1]),
@@ -268,7 +271,13 @@ def need_object(catalog: Catalog, key: str | int) -> SareeObject:
 def all_objects(catalog: Catalog) -> list[SareeObject]:
     """Every object, by accession number."""
     rows = catalog.run(f"SELECT {_COLS} FROM objects ORDER BY accession")
-    return [_row_to_object(catalog, r) for r in rows]
+    members: dict[int, list[tuple[Any, ...]]] = {}
+    for oid, *member in catalog.run(
+        "SELECT object_id, photo_id, role, position FROM object_photos"
+        " ORDER BY object_id, position, photo_id"
+    ):
+        members.setdefault(int(oid), []).append(tuple(member))
+    return [_row_to_object(catalog, r, members.get(int(r[0]), [])) for r in rows]
 
 
 def object_of_photo(catalog: Catalog, photo_id: int) -> SareeObject | None:
@@ -769,10 +778,10 @@ def _add_record(
         if r.tradition in out:
             out[r.tradition] += sum(e.contribution for e in r.evidence)
     if use_fibre:
-        notes.append(f"fibre from the record: {graph.label(use_fibre)}")
+        notes.append(f"the record says it is {graph.label(use_fibre).lower()}")
     if use_place:
-        where = " -> ".join(graph.label(x) for x in graph.region_ancestors(use_place))
-        notes.append(f"acquired in {where} (from the record)")
+        where = ", ".join(graph.label(x) for x in graph.region_ancestors(use_place))
+        notes.append(f"the record says it was acquired in {where}")
     return out, notes
 
 

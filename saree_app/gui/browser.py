@@ -485,7 +485,7 @@ class FacetPanel(QWidget):
         lay.setSpacing(8)
         self.search = QLineEdit(self)
         self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search names, notes, tags…")
+        self.search.setPlaceholderText("Search names, notes, tags, records, places…")
         self.search.setClearButtonEnabled(True)
         lay.addWidget(self.search)
 

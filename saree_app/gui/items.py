@@ -27,6 +27,9 @@ class Item:
     uncertain: bool = False
     note: str = ""
     tags: tuple[str, ...] = ()
+    # The record of the object (saree) the photo shows, with its places' states and regions
+    # (collection/objects.py `search_texts`): searching "Gujarat" finds sarees from there.
+    record: str = ""
 
     @property
     def tradition(self) -> str | None:
@@ -41,7 +44,7 @@ class Item:
 
     def haystack(self) -> str:
         return " ".join(
-            [self.name, self.note, " ".join(self.tags), self.tradition or ""]
+            [self.name, self.note, " ".join(self.tags), self.tradition or "", self.record]
         ).casefold()
 
 

@@ -371,8 +371,10 @@ class Library:
         finally:
             db.close()
         from saree_app.collection.catalog import path_from_db
+        from saree_app.collection.objects import search_texts
         from saree_app.imaging import shown
 
+        records = search_texts(self.catalog, self.graph)
         out = []
         for pid, path, top, prob, uncertain, lab, certainty, note in rows:
             p = Path(path_from_db(path))
@@ -388,6 +390,7 @@ class Library:
                     uncertain=bool(uncertain),
                     note=note or "",
                     tags=tuple(tags.get(int(pid), ())),
+                    record=records.get(int(pid), ""),
                 )
             )
         return out

@@ -62,6 +62,7 @@ from saree_app.gui.library import (
     default_collection,
 )
 from saree_app.gui.models import ModelSwitching
+from saree_app.gui.objects import ObjectDesk
 from saree_app.gui.part_editor import PartEditing
 from saree_app.gui.photo_page import PhotoPage
 from saree_app.gui.similar import MODES
@@ -391,6 +392,7 @@ class MainWindow(QMainWindow):
         self.part_editing = PartEditing(self)  # correcting the part map (issue 24)
         self.model_switching = ModelSwitching(self)  # the Model menu (issue 25)
         self.housekeeping = Housekeeping(self)  # remove photos, find moved ones (issue 28)
+        self.object_desk = ObjectDesk(self)  # objects, their records, grouping (issue 28)
         self.tabs.currentChanged.connect(self._tab_changed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(_REFRESH_DURING_IMPORT_MS)

@@ -54,7 +54,7 @@ def test_catalogue_an_object_from_three_photos_fill_its_record_and_export_it(
     assert main(["object", "classify", "T.1990.4", *base, "--top", "2"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("T.1990.4: ") and "%" in out
-    assert "acquired in Patan -> Gujarat -> West India (from the record)" in out
+    assert "the record says it was acquired in Patan, Gujarat, West India" in out
     assert out.count("photo #") == 3
 
     # One photo alone: the object's answer is its photo's answer.

@@ -224,7 +224,7 @@ def test_record_fibre_and_place_are_the_fusions_priors(cat: Catalog, graph: Any)
     ans = objects.fuse_object(cat, "G1", graph=graph)
     assert ans.top.tradition == "PatanPatola"
     assert ans.states[0][0] == "Gujarat"
-    assert any("Patan -> Gujarat" in line for line in ans.record)
+    assert any("acquired in Patan, Gujarat" in line for line in ans.record)
     objects.update_object(cat, "G1", {"place_acquired": "Atlantis", "fibre": "kevlar"})
     odd = objects.fuse_object(cat, "G1", graph=graph)
     assert odd.top.tradition == "Kanchipuram"

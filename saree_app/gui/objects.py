@@ -1,0 +1,597 @@
+"""Objects in the window: the current photo's object, its record editor, grouping by hand.
+
+The logic is collection/objects.py; this module only shows it. `ObjectDesk` hooks into the
+window (one line there): a compact panel above "Your decision" on the photo page, an Objects
+menu, and "Group into an object" / "Take out of its object" on the collection grid.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from saree_app.collection import objects
+from saree_app.collection.catalog import Catalog, CatalogError
+from saree_app.gui.qtfix import emit
+from saree_app.knowledge.words import pct
+
+Labeller = Callable[[str], str]
+
+
+def answer_html(ans: objects.ObjectAnswer, names: dict[int, str] | None = None) -> str:
+    """An object's answer in a curator's words: the answer, what each photo said, the record."""
+    names = names or {}
+    top = ans.top
+    head = f"<p><b>{html.escape(top.label)} {pct(top.probability)}</b>"
+    if ans.uncertain:
+        head += " · <span style='color:#a86a12'>uncertain</span>"
+    rest = ", ".join(f"{html.escape(r.label)} {pct(r.probability)}" for r in ans.ranking[1:3])
+    if rest:
+        head += f"<br>then {rest}"
+    if ans.states:
+        head += f"<br>most likely from {html.escape(ans.states[0][0])} {pct(ans.states[0][1])}"
+    parts = [head + "</p>"]
+    n = len(ans.photos)
+    rows = []
+    for v in ans.photos:
+        own = next((r.label for r in ans.ranking if r.tradition == v.tradition), v.tradition)
+        who = html.escape(names.get(v.photo_id, f"photo {v.photo_id}"))
+        how = "" if v.through == "the whole photo" else f"; heard through {html.escape(v.through)}"
+        rows.append(
+            f"<li><b>{who}</b> · {objects.ROLE_NAMES.get(v.role, v.role)}, {v.weight:.0%} of "
+            f"the answer<br>on its own: {html.escape(str(own))} {pct(v.probability)}{how}</li>"
+        )
+    parts.append(
+        f"<p>Its {n} photo{'s' if n != 1 else ''}:</p><ul style='margin-left:-20px'>"
+        + "".join(rows)
+        + "</ul>"
+    )
+    if ans.record:
+        parts.append("<p>" + "<br>".join(html.escape(_first_up(x)) for x in ans.record) + "</p>")
+    if ans.reasons:
+        parts.append(
+            "<p><i>" + "<br>".join(html.escape(_first_up(r)) for r in ans.reasons) + "</i></p>"
+        )
+    return "".join(parts)
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class ObjectPanel(QFrame):
+    """The current photo's object, in three lines, with buttons to open or group it."""
+
+    openRequested = Signal()
+    groupRequested = Signal()
+    ungroupRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("objectPanel")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(14, 8, 14, 8)
+        lay.setSpacing(4)
+        head = QLabel("Object", self)
+        head.setProperty("role", "section")
+        lay.addWidget(head)
+        self.title = QLabel("", self)
+        self.title.setObjectName("objectTitle")
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+        self.answer = QLabel("", self)
+        self.answer.setObjectName("objectAnswer")
+        self.answer.setWordWrap(True)
+        lay.addWidget(self.answer)
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        self.open = QPushButton("Record…", self)
+        self.open.setToolTip("The object's record: accession number, source, dates, fibre…")
+        self.group = QPushButton("Group into an object…", self)
+        self.group.setToolTip("Make the selected photos one object (one saree)")
+        self.ungroup = QPushButton("Take out", self)
+        self.ungroup.setToolTip("Take this photo out of its object (the photo stays)")
+        for b in (self.open, self.group, self.ungroup):
+            row.addWidget(b)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.open.clicked.connect(lambda: emit(self.openRequested))
+        self.group.clicked.connect(lambda: emit(self.groupRequested))
+        self.ungroup.clicked.connect(lambda: emit(self.ungroupRequested))
+        self.show_none()
+
+    def show_none(self, text: str = "This photo is not part of an object.") -> None:
+        self.title.setText(text)
+        self.answer.setText("")
+        self.answer.hide()
+        self.open.hide()
+        self.ungroup.hide()
+        self.group.show()
+
+    def show_object(
+        self, obj: objects.SareeObject, role: str | None, ans: objects.ObjectAnswer | None, why: str
+    ) -> None:
+        n = len(obj.photos)
+        title = f" · {obj.title}" if obj.title else ""
+        shows = objects.ROLE_NAMES.get(role or "", role or "")
+        self.title.setText(
+            f"{obj.accession}{title}\n{n} photo{'s' if n != 1 else ''}; this one: {shows}"
+        )
+        if ans is not None:
+            flag = " (uncertain)" if ans.uncertain else ""
+            self.answer.setText(
+                f"The object's answer: {ans.top.label} {pct(ans.top.probability)}{flag}"
+            )
+        else:
+            self.answer.setText(why)
+        self.answer.show()
+        self.open.show()
+        self.ungroup.show()
+        self.group.hide()
+
+
+class ObjectDialog(QDialog):
+    """The record editor: accession number, the record's fields, what each photo shows, and the
+    object's fused answer. Saving a new object groups its photos; a bad entry is named in one
+    line and the form keeps everything typed."""
+
+    saved = Signal(str)  # accession
+    confirmed = Signal(str, list)  # tradition, photo ids
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        graph: Any,
+        obj: objects.SareeObject | None,
+        photo_ids: Sequence[int] = (),
+        *,
+        names: dict[int, str] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("objectDialog")
+        self.catalog, self.graph, self.obj = catalog, graph, obj
+        self.names = dict(names or {})
+        self.setWindowTitle(f"Object {obj.accession}" if obj else "New object")
+        outer = QHBoxLayout(self)
+        left = QVBoxLayout()
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.edits: dict[str, QLineEdit] = {}
+        self.accession = QLineEdit(obj.accession if obj else objects.next_accession(catalog))
+        self.accession.setObjectName("accession")
+        form.addRow(objects.FIELD_NAMES["accession"], self.accession)
+        for name in ("title", "source", "date_acquired", "place_acquired", "place_made"):
+            edit = QLineEdit(self)
+            edit.setObjectName(name)
+            form.addRow(objects.FIELD_NAMES[name], edit)
+            self.edits[name] = edit
+        self.edits["date_acquired"].setPlaceholderText("1987, 1987-05 or 1987-05-17")
+        self.edits["place_acquired"].setPlaceholderText("a town or state, e.g. Patan, Gujarat")
+        made = QHBoxLayout()
+        for name, hint in (("made_from", "from (year)"), ("made_to", "to (year)")):
+            edit = QLineEdit(self)
+            edit.setObjectName(name)
+            edit.setPlaceholderText(hint)
+            made.addWidget(edit)
+            self.edits[name] = edit
+        form.addRow("Date made", made)
+        self.fibre = QComboBox(self)
+        self.fibre.setObjectName("fibre")
+        self.fibre.setEditable(True)
+        self.fibre.addItem("")
+        if graph is not None:
+            for f in graph.fibres():
+                self.fibre.addItem(str(graph.label(f)))
+        form.addRow(objects.FIELD_NAMES["fibre"], self.fibre)
+        cond = QLineEdit(self)
+        cond.setObjectName("condition")
+        form.addRow(objects.FIELD_NAMES["condition"], cond)
+        self.edits["condition"] = cond
+        self.notes = QPlainTextEdit(self)
+        self.notes.setObjectName("notes")
+        self.notes.setFixedHeight(64)
+        form.addRow(objects.FIELD_NAMES["notes"], self.notes)
+        left.addLayout(form)
+
+        self.photos = QTableWidget(0, 2, self)
+        self.photos.setObjectName("objectPhotos")
+        self.photos.setHorizontalHeaderLabels(["Photo", "Shows"])
+        self.photos.verticalHeader().hide()
+        self.photos.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.photos.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.photos.setMinimumHeight(110)
+        left.addWidget(QLabel("Its photos", self))
+        left.addWidget(self.photos, 1)
+        self.error = QLabel("", self)
+        self.error.setObjectName("objectError")
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        left.addWidget(self.error)
+        outer.addLayout(left, 3)
+
+        right = QVBoxLayout()
+        head = QLabel("What its photos say together", self)
+        head.setProperty("role", "section")
+        right.addWidget(head)
+        self.answer = QLabel("", self)
+        self.answer.setObjectName("objectDialogAnswer")
+        self.answer.setWordWrap(True)
+        self.answer.setTextFormat(Qt.TextFormat.RichText)
+        self.answer.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.answer.setMinimumWidth(300)
+        right.addWidget(self.answer, 1)
+        self.confirm = QPushButton("Confirm for all its photos", self)
+        self.confirm.setObjectName("confirmObject")
+        self.confirm.setToolTip("Label every photo of this object with the object's answer")
+        right.addWidget(self.confirm)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.save = QPushButton("Save", self)
+        self.save.setDefault(True)
+        self.close_button = QPushButton("Close", self)
+        buttons.addWidget(self.save)
+        buttons.addWidget(self.close_button)
+        right.addLayout(buttons)
+        outer.addLayout(right, 2)
+
+        self.save.clicked.connect(self.store)
+        self.close_button.clicked.connect(self.reject)
+        self.confirm.clicked.connect(self.confirm_answer)
+        self._fill(obj, photo_ids)
+
+    # ---------------------------------------------------------------- contents
+    def _fill(self, obj: objects.SareeObject | None, photo_ids: Sequence[int]) -> None:
+        if obj is not None:
+            for name, edit in self.edits.items():
+                edit.setText(obj.get(name) or "")
+            self.fibre.setCurrentText(obj.get("fibre") or "")
+            self.notes.setPlainText(obj.get("notes") or "")
+            rows = [(m.photo_id, m.role) for m in obj.photos]
+        else:
+            rows = []
+            for pid in photo_ids:
+                photo = self.catalog.photo(pid)
+                rows.append((pid, objects.guess_role(photo.path) if photo else "whole"))
+        self.photos.setRowCount(len(rows))
+        for i, (pid, role) in enumerate(rows):
+            name = self.names.get(pid) or self._name(pid)
+            cell = QTableWidgetItem(name)
+            cell.setData(Qt.ItemDataRole.UserRole, pid)
+            cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.photos.setItem(i, 0, cell)
+            combo = QComboBox(self.photos)
+            for r in objects.ROLES:
+                combo.addItem(objects.ROLE_NAMES[r], r)
+            combo.setCurrentIndex(objects.ROLES.index(role) if role in objects.ROLES else 0)
+            self.photos.setCellWidget(i, 1, combo)
+        self.show_answer()
+
+    def _name(self, pid: int) -> str:
+        photo = self.catalog.photo(pid)
+        return Path(photo.path).name if photo else f"photo {pid}"
+
+    def show_answer(self) -> None:
+        """The object's fused answer as stored now (after a save: with the new record)."""
+        self.confirm.setEnabled(False)
+        if self.obj is None:
+            self.answer.setText("Save to see what its photos say together.")
+            return
+        try:
+            ans = objects.fuse_object(self.catalog, self.obj, graph=self.graph)
+        except CatalogError as exc:
+            self.answer.setText(html.escape(str(exc)))
+            return
+        names = {pid: self.names.get(pid) or self._name(pid) for pid in self.obj.photo_ids}
+        self.answer.setText(answer_html(ans, names))
+        self._answer = ans
+        self.confirm.setText(f"Confirm {ans.top.label} for all its photos")
+        self.confirm.setEnabled(True)
+
+    def values(self) -> tuple[str, dict[str, str | None], list[tuple[int, str]]]:
+        """(accession, fields, [(photo id, role)]) as the form holds them."""
+        fields: dict[str, str | None] = {k: e.text() for k, e in self.edits.items()}
+        fields["fibre"] = self.fibre.currentText()
+        fields["notes"] = self.notes.toPlainText()
+        roles = []
+        for i in range(self.photos.rowCount()):
+            cell = self.photos.item(i, 0)
+            combo = self.photos.cellWidget(i, 1)
+            if cell is None or not isinstance(combo, QComboBox):
+                continue
+            roles.append((int(cell.data(Qt.ItemDataRole.UserRole)), str(combo.currentData())))
+        return self.accession.text(), fields, roles
+
+    def set_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    # ---------------------------------------------------------------- actions
+    def store(self) -> bool:
+        """Write the form to the catalogue; False (and the reason shown) when it cannot be."""
+        acc, fields, roles = self.values()
+        cat = self.catalog
+        try:
+            with cat.transaction():
+                if self.obj is None:
+                    obj = objects.group(cat, [p for p, _ in roles], acc)
+                    obj = objects.update_object(cat, obj.id, fields)
+                else:
+                    obj = objects.update_object(cat, self.obj.id, fields, accession=acc)
+                if roles:
+                    obj = objects.add_photos(
+                        cat, obj.id, [p for p, _ in roles], [r for _, r in roles]
+                    )
+        except CatalogError as exc:
+            self.set_error(str(exc))
+            return False
+        self.set_error("")
+        self.obj = obj
+        self.setWindowTitle(f"Object {obj.accession}")
+        self.show_answer()
+        emit(self.saved, obj.accession)
+        return True
+
+    def confirm_answer(self) -> None:
+        ans = getattr(self, "_answer", None)
+        if ans is None or self.obj is None:
+            return
+        try:
+            ids = objects.confirm_object(self.catalog, self.obj.id, ans.top.tradition)
+        except CatalogError as exc:
+            self.set_error(str(exc))
+            return
+        emit(self.confirmed, ans.top.tradition, ids)
+        self.confirm.setText(f"Confirmed {ans.top.label} for {len(ids)} photos")
+        self.confirm.setEnabled(False)
+
+
+class ObjectDesk(QObject):
+    """Connects objects to the window: the panel on the photo page, the Objects menu, the grid's
+    group and ungroup actions, and undo of an ungroup."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.win = window
+        self.dialog: ObjectDialog | None = None
+        self._undo: list[objects.SareeObject] = []
+        side = window.photo.curator.parentWidget()
+        self.panel = ObjectPanel(side)
+        layout = side.layout()
+        if layout is not None:
+            layout.insertWidget(0, self.panel)
+        self.panel.openRequested.connect(self.open_record)
+        self.panel.groupRequested.connect(self.group_selected)
+        self.panel.ungroupRequested.connect(self.take_out_current)
+
+        def act(text: str, slot: Callable[[], Any], shortcut: Any = None) -> QAction:
+            a = QAction(text, window)
+            a.triggered.connect(lambda _checked=False: slot())
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+            window.addAction(a)
+            return a
+
+        self.act_group = act(
+            "&Group selected photos into an object…", self.group_selected, "Ctrl+G"
+        )
+        self.act_take_out = act("&Take selected photos out of their object", self.take_out_selected)
+        self.act_record = act("Object &record…", self.open_record, "Ctrl+Shift+R")
+        self.act_ungroup = act("&Ungroup this object (keep its photos)", self.ungroup_current)
+        self.act_undo = act("U&ndo ungrouping", self.undo_ungroup)
+        self.act_undo.setEnabled(False)
+        self.act_csv = act("Export objects as &CSV…", lambda: self.export("csv"))
+        self.act_json = act("Export objects as &JSON…", lambda: self.export("json"))
+        bar = window.menuBar()
+        menu = QMenu("&Objects", bar)
+        menu.setObjectName("objectsMenu")
+        help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)
+        if help_menu is not None:
+            bar.insertMenu(help_menu, menu)
+        else:
+            bar.addMenu(menu)
+        for a in (self.act_record, self.act_group, self.act_take_out, self.act_ungroup):
+            menu.addAction(a)
+        menu.addAction(self.act_undo)
+        menu.addSeparator()
+        menu.addAction(self.act_csv)
+        menu.addAction(self.act_json)
+        window.grid.addActions([self.act_group, self.act_take_out])
+        window.grid.selectionModel().currentChanged.connect(lambda *_: self._later())
+
+    # ---------------------------------------------------------------- state
+    def _later(self) -> None:
+        # After the window has taken the new current photo.
+        QTimer.singleShot(0, self.refresh)
+
+    def _catalog(self) -> tuple[Catalog, Any] | None:
+        lib = self.win.library
+        if lib is None:
+            return None
+        return lib.catalog, lib.graph
+
+    def refresh(self) -> None:
+        """Show the current photo's object (or that it has none) on the photo page."""
+        found = self._catalog()
+        item = self.win.current_item()
+        if found is None or item is None:
+            self.panel.show_none("No photo selected.")
+            return
+        cat, graph = found
+        obj = objects.object_of_photo(cat, item.id)
+        if obj is None:
+            self.panel.show_none()
+            return
+        ans, why = None, ""
+        try:
+            ans = objects.fuse_object(cat, obj, graph=graph)
+        except CatalogError as exc:
+            why = str(exc)
+        self.panel.show_object(obj, obj.role_of(item.id), ans, why)
+
+    def _selected_ids(self) -> list[int]:
+        ids = [it.id for it in self.win.selected_items()]
+        cur = self.win.current_item()
+        if not ids and cur is not None:
+            ids = [cur.id]
+        return ids
+
+    def _names(self, ids: Sequence[int]) -> dict[int, str]:
+        out = {}
+        for it in self.win.model.all_items():
+            if it.id in ids:
+                out[it.id] = it.name
+        return out
+
+    def _changed(self, text: str) -> None:
+        self.win.statusBar().showMessage(text, 5000)
+        self.refresh()
+        self.win.refresh_items()  # the search reads the records
+
+    # ---------------------------------------------------------------- actions
+    def open_record(self) -> ObjectDialog | None:
+        """The record editor for the current photo's object (or a new one for the selection)."""
+        found = self._catalog()
+        item = self.win.current_item()
+        if found is None or item is None:
+            self.win.statusBar().showMessage("Choose a photo first.", 4000)
+            return None
+        cat, _graph = found
+        obj = objects.object_of_photo(cat, item.id)
+        if obj is None:
+            return self.group_selected()
+        return self._open(obj, obj.photo_ids)
+
+    def _open(self, obj: objects.SareeObject | None, ids: Sequence[int]) -> ObjectDialog | None:
+        found = self._catalog()
+        if found is None:
+            return None
+        cat, graph = found
+        if self.dialog is not None:
+            self.dialog.close()
+        dlg = ObjectDialog(cat, graph, obj, ids, names=self._names(ids), parent=self.win)
+        dlg.saved.connect(lambda acc: self._changed(f"Object {acc} saved."))
+        dlg.confirmed.connect(self._confirmed)
+        self.dialog = dlg
+        dlg.resize(900, 560)
+        dlg.show()
+        return dlg
+
+    def _confirmed(self, tradition: str, ids: list[int]) -> None:
+        lib = self.win.library
+        name = lib.label(tradition) if lib is not None else tradition
+        self._changed(f"{len(ids)} photos confirmed as {name}.")
+
+    def group_selected(self) -> ObjectDialog | None:
+        """A new object from the selected photos (the record editor, not yet saved)."""
+        ids = self._selected_ids()
+        if not ids:
+            self.win.statusBar().showMessage("Select the photos of one saree first.", 4000)
+            return None
+        return self._open(None, ids)
+
+    def take_out_selected(self) -> int:
+        found = self._catalog()
+        ids = self._selected_ids()
+        if found is None or not ids:
+            return 0
+        try:
+            n = objects.remove_photos(found[0], ids)
+        except CatalogError as exc:
+            self.win.statusBar().showMessage(str(exc), 6000)
+            return 0
+        where = "their objects" if n != 1 else "its object"
+        self._changed(
+            f"{n} photo{'s' if n != 1 else ''} taken out of {where}."
+            if n
+            else "None of those photos is part of an object."
+        )
+        return n
+
+    def take_out_current(self) -> int:
+        found = self._catalog()
+        item = self.win.current_item()
+        if found is None or item is None:
+            return 0
+        n = objects.remove_photos(found[0], [item.id])
+        self._changed("This photo was taken out of its object." if n else "")
+        return n
+
+    def ungroup_current(self) -> bool:
+        """Delete the current photo's object record; its photos stay (undo puts it back)."""
+        found = self._catalog()
+        item = self.win.current_item()
+        if found is None or item is None:
+            return False
+        obj = objects.object_of_photo(found[0], item.id)
+        if obj is None:
+            self.win.statusBar().showMessage("This photo is not part of an object.", 4000)
+            return False
+        self._undo.append(objects.delete_object(found[0], obj.id))
+        self.act_undo.setEnabled(True)
+        self._changed(f"Object {obj.accession} ungrouped; its photos stay. Undo under Objects.")
+        return True
+
+    def undo_ungroup(self) -> bool:
+        found = self._catalog()
+        if found is None or not self._undo:
+            return False
+        obj = self._undo.pop()
+        try:
+            objects.restore_object(found[0], obj)
+        except CatalogError as exc:
+            self.win.statusBar().showMessage(str(exc), 6000)
+            return False
+        self.act_undo.setEnabled(bool(self._undo))
+        self._changed(f"Object {obj.accession} is back.")
+        return True
+
+    def export(self, fmt: str, path: Path | None = None) -> Path | None:
+        """One row per object, with its record and answer, to a CSV or JSON file."""
+        found = self._catalog()
+        if found is None:
+            return None
+        if path is None:
+            suffix = "CSV (*.csv)" if fmt == "csv" else "JSON (*.json)"
+            start = str(self.win.library.path.with_name(f"objects.{fmt}"))
+            chosen, _ = QFileDialog.getSaveFileName(self.win, "Export objects", start, suffix)
+            if not chosen:
+                return None
+            path = Path(chosen)
+        from saree_app.collection.export import write_atomic
+
+        cat, graph = found
+        text = objects.to_csv(cat, graph) if fmt == "csv" else objects.to_json(cat, graph)
+        try:
+            write_atomic(path, text)
+        except (CatalogError, OSError) as exc:
+            self.win.statusBar().showMessage(f"Could not export: {exc}", 8000)
+            return None
+        self.win.statusBar().showMessage(f"Objects exported to {path}.", 5000)
+        return path

@@ -1,0 +1,105 @@
+"""Objects in the window: group photos by hand, fill the record, see the fused answer, search
+by place, confirm all at once, ungroup and undo, export."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+from saree_app.collection import objects
+from tests.gui.conftest import wait_idle
+
+QtCore = pytest.importorskip("PySide6.QtCore")
+QItemSelectionModel = pytest.importorskip("PySide6.QtCore").QItemSelectionModel
+
+SHOTS = os.environ.get("SAREE_SHOTS")  # a folder: the test also saves its screenshots there
+
+
+def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(SHOTS) / name))
+
+
+def _select_rows(qtbot, win, rows: list[int]) -> None:  # type: ignore[no-untyped-def]
+    sel = win.grid.selectionModel()
+    win.grid.setCurrentIndex(win.model.index(rows[0]))
+    for r in rows[1:]:
+        sel.select(win.model.index(r), QItemSelectionModel.SelectionFlag.Select)
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: win.photo.analysis is not None, timeout=10000)
+
+
+def test_group_fill_record_search_confirm_ungroup(qtbot, imported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    desk = win.object_desk
+    _select_rows(qtbot, win, [0, 1, 2])
+    qtbot.waitUntil(lambda: "not part of an object" in desk.panel.title.text(), timeout=3000)
+    ids = sorted(it.id for it in win.selected_items())
+    assert len(ids) == 3
+
+    dlg = desk.group_selected()
+    assert dlg is not None and dlg.windowTitle() == "New object"
+    assert dlg.photos.rowCount() == 3
+    dlg.accession.setText("T.1990.4")
+    dlg.edits["title"].setText("Temple-border silk")
+    dlg.edits["source"].setText("Gift of Mrs Rao")
+    dlg.edits["place_acquired"].setText("Patan")
+    dlg.edits["made_from"].setText("1950")
+    dlg.edits["made_to"].setText("1920")  # backwards: refused in one line, nothing lost
+    dlg.fibre.setCurrentText("Silk")
+    dlg.photos.cellWidget(1, 1).setCurrentIndex(objects.ROLES.index("border"))
+    assert not dlg.store()
+    assert "runs backwards" in dlg.error.text() and dlg.error.isVisibleTo(dlg)
+    assert dlg.edits["title"].text() == "Temple-border silk"
+    cat = win.library.catalog
+    assert objects.get_object(cat, "T.1990.4") is None
+    dlg.edits["made_to"].setText("1960")
+    assert dlg.store()
+    obj = objects.need_object(cat, "T.1990.4")
+    assert sorted(obj.photo_ids) == ids and obj.get("source") == "Gift of Mrs Rao"
+    assert "border" in [m.role for m in obj.photos]
+    assert "%" in dlg.answer.text() and "Patan" in dlg.answer.text()
+    dlg.resize(900, 560)
+    _shot(dlg, "object-record.png")
+
+    # The panel on the photo page shows the object and its fused answer.
+    desk.refresh()
+    assert "T.1990.4 · Temple-border silk" in desk.panel.title.text()
+    assert "The object's answer:" in desk.panel.answer.text()
+    win.tabs.setCurrentIndex(1)
+    _shot(win, "object-window.png")
+    win.tabs.setCurrentIndex(0)
+
+    # Search by a state finds the sarees acquired there.
+    wait_idle(qtbot, win)
+    win.facets.search.setText("gujarat")
+    qtbot.waitUntil(lambda: win.model.rowCount() == 3, timeout=5000)
+    assert sorted(win.model.item(r).id for r in range(3)) == ids
+    win.facets.search.setText("")
+    qtbot.waitUntil(lambda: win.model.rowCount() == 9, timeout=5000)
+
+    # Confirm for all its photos at once.
+    dlg.confirm.click()
+    top = objects.fuse_object(cat, "T.1990.4", graph=win.library.graph).top.tradition
+    assert {cat.label(p).tradition for p in ids} == {top}
+    dlg.close()
+
+    # Ungroup, then undo.
+    win.select_item(ids[0])
+    wait_idle(qtbot, win)
+    assert desk.ungroup_current()
+    assert objects.get_object(cat, "T.1990.4") is None
+    assert all(cat.photo(p) is not None for p in ids)
+    assert desk.undo_ungroup()
+    back = objects.need_object(cat, "T.1990.4")
+    assert sorted(back.photo_ids) == ids and back.title == "Temple-border silk"
+
+    out = desk.export("csv", tmp_path / "objects.csv")
+    assert out is not None
+    with out.open(newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["accession"] == "T.1990.4" and row["place_acquired"] == "Patan"
