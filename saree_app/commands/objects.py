@@ -369,7 +369,13 @@ def run_delete(args: argparse.Namespace) -> int:
             obj = objects.delete_object(cat, args.accession)
         except CatalogError as exc:
             return _err("object delete", str(exc))
-    print(f"deleted object {obj.accession}; its {len(obj.photos)} photos stay in the catalogue")
+    n = len(obj.photos)
+    what = f"its {n} photos stay" if n != 1 else "its photo stays"
+    print(
+        f"deleted object {obj.accession}; {what} in the catalogue"
+        if n
+        else f"deleted object {obj.accession} (it had no photos)"
+    )
     return 0
 
 
@@ -473,7 +479,11 @@ def run_confirm(args: argparse.Namespace) -> int:
         except CatalogError as exc:
             return _err("object confirm", str(exc))
         name = graph.label(tradition) if graph is not None and tradition in graph else tradition
-    print(f"{args.accession}: {len(ids)} photos labelled {name} ({args.certainty or 'confirmed'})")
+    n = len(ids)
+    print(
+        f"{args.accession}: {n} photo{'s' if n != 1 else ''} labelled {name} "
+        f"({args.certainty or 'confirmed'})"
+    )
     return 0
 
 

@@ -140,7 +140,7 @@ def test_object_commands_on_hand_and_their_bad_inputs(
     assert main(["object", "remove", "NEW1", "1", *base]) == 0
     capsys.readouterr()
     assert main(["object", "delete", "NEW1", *base]) == 0
-    assert "its 1 photos stay" in capsys.readouterr().out
+    assert "its photo stays in the catalogue" in capsys.readouterr().out
     assert main(["object", "list", *base]) == 0
     out = capsys.readouterr().out
     assert "AB12" in out and "CD3" in out and "NEW1" not in out
