@@ -173,6 +173,31 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX object_photos_object ON object_photos(object_id, position);
     """,
+    # 6: counters beside embeddings_generation for the curator's labels and the stored answers,
+    # so what is derived from one of them (similar search's filters) is rebuilt only when that
+    # one changes: a label written must not make a million embeddings be read again.
+    """
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('labels_generation', 0);
+    INSERT OR IGNORE INTO meta (key, value) VALUES ('predictions_generation', 0);
+    CREATE TRIGGER labels_inserted AFTER INSERT ON labels BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'labels_generation';
+    END;
+    CREATE TRIGGER labels_updated AFTER UPDATE ON labels BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'labels_generation';
+    END;
+    CREATE TRIGGER labels_deleted AFTER DELETE ON labels BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'labels_generation';
+    END;
+    CREATE TRIGGER predictions_inserted AFTER INSERT ON predictions BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'predictions_generation';
+    END;
+    CREATE TRIGGER predictions_updated AFTER UPDATE ON predictions BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'predictions_generation';
+    END;
+    CREATE TRIGGER predictions_deleted AFTER DELETE ON predictions BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'predictions_generation';
+    END;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -281,7 +306,7 @@ class Catalog:
         self._lock = threading.RLock()
         self._depth = 0
         self._writes = 0
-        self._cache: dict[tuple[str, str], tuple[tuple[int, int], np.ndarray, np.ndarray]] = {}
+        self._cache: dict[tuple[str, str], tuple[int, np.ndarray, np.ndarray]] = {}
         try:
             self._db = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=timeout
@@ -488,6 +513,17 @@ class Catalog:
         )
         return _photo(rows[0]) if rows else None
 
+    def photos_by_id(self, ids: Sequence[int]) -> list[Photo]:
+        """The photos with these ids (those that exist), in no particular order."""
+        out: list[Photo] = []
+        wanted = [int(i) for i in ids]
+        for s in range(0, len(wanted), 500):  # sqlite's limit on bound parameters
+            chunk = wanted[s : s + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(f"SELECT {_PHOTO_COLS} FROM photos WHERE id IN ({marks})", chunk)
+            out += [_photo(r) for r in rows]
+        return out
+
     def photos(self) -> list[Photo]:
         """All photos, in the order they were added."""
         return [_photo(r) for r in self._query(f"SELECT {_PHOTO_COLS} FROM photos ORDER BY id")]
@@ -632,6 +668,17 @@ class Catalog:
         )
         return np.frombuffer(rows[0][0], dtype="<f4").copy() if rows else None
 
+    def generations(self) -> dict[str, int]:
+        """The catalogue's change counters ("embeddings", "labels", "predictions"): each moves
+        whenever that table is written, by this or another program. Cheap: one small table."""
+        with self._lock:
+            rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+        return {
+            str(k).removesuffix("_generation"): int(v)
+            for k, v in rows
+            if str(k).endswith("_generation")
+        }
+
     def stamp(self) -> tuple[int, int]:
         """Changes whenever this or another connection commits: a key for derived caches."""
         with self._lock:
@@ -640,20 +687,21 @@ class Catalog:
     def embeddings(self, model_sha256: str, part: str = "whole") -> tuple[np.ndarray, np.ndarray]:
         """(photo ids int64 (N,), float32 matrix (N, D)) for one model and part, cached.
 
-        The cache is rebuilt only when this or another process has written since.
+        The cache is rebuilt only when this or another process has written embeddings since.
         """
         _check_part(part)
         with self._lock:
-            stamp = self.stamp()
-            hit = self._cache.get((model_sha256, part))
-            if hit is not None and hit[0] == stamp:
-                return hit[1], hit[2]
             # One read snapshot for the generation and the rows (unless a write is open).
             own = not self._db.in_transaction
             if own:
                 self._db.execute("BEGIN")
             try:
                 generation = self._generation()
+                # Keyed to the embeddings' own counter, not to every write: labels, notes and
+                # answers written leave the matrix (and the search index built on it) valid.
+                hit = self._cache.get((model_sha256, part))
+                if hit is not None and hit[0] == generation and generation >= 0:
+                    return hit[1], hit[2]
                 side = self.embeddings_file(model_sha256, part)
                 loaded = _load_side(side, generation)
                 rows = []
@@ -682,7 +730,7 @@ class Catalog:
             if len(ids) >= SIDE_FILE_MIN:
                 _save_side(side, generation, ids, matrix)
         with self._lock:
-            self._cache[(model_sha256, part)] = (stamp, ids, matrix)
+            self._cache[(model_sha256, part)] = (generation, ids, matrix)
         return ids, matrix
 
     def _generation(self) -> int:
@@ -831,18 +879,45 @@ class Catalog:
         pred = self.prediction(photo_id, model_sha256)
         return pred.top_tradition if pred else None
 
-    def attributions(self, model_sha256: str | None = None) -> dict[int, tuple[str | None, bool]]:
-        """Photo id -> (attributed tradition, confirmed by the curator) for every photo.
+    def attributions(
+        self, model_sha256: str | None = None, ids: Sequence[int] | None = None
+    ) -> dict[int, tuple[str | None, bool]]:
+        """Photo id -> (attributed tradition, confirmed by the curator) for every photo, or
+        for the photos `ids` only.
 
         The attributed tradition is the curator's if they gave one, else the model's top answer.
         """
         sha = model_sha256 or self.latest_model()
-        rows = self._query(
+        sql = (
             "SELECT p.id, coalesce(l.tradition, r.top_tradition),"
             " l.tradition IS NOT NULL AND l.certainty = 'confirmed'"
             " FROM photos p LEFT JOIN labels l ON l.photo_id = p.id"
-            " LEFT JOIN predictions r ON r.photo_id = p.id AND r.model_sha256 = ?",
-            (sha,),
+            " LEFT JOIN predictions r ON r.photo_id = p.id AND r.model_sha256 = ?"
+        )
+        if ids is None:
+            rows = self._query(sql, (sha,))
+        else:
+            wanted = [int(i) for i in ids]
+            rows = []
+            for s in range(0, len(wanted), 500):
+                chunk = wanted[s : s + 500]
+                marks = ",".join("?" * len(chunk))
+                rows += self._query(f"{sql} WHERE p.id IN ({marks})", (sha, *chunk))
+        return {int(r[0]): (r[1], bool(r[2])) for r in rows}
+
+    def top_traditions(self, model_sha256: str) -> dict[int, str | None]:
+        """Photo id -> that model's top answer, for every photo it has answered."""
+        rows = self._query(
+            "SELECT photo_id, top_tradition FROM predictions WHERE model_sha256 = ?",
+            (model_sha256,),
+        )
+        return {int(r[0]): r[1] for r in rows}
+
+    def label_facts(self) -> dict[int, tuple[str | None, bool]]:
+        """Photo id -> (the curator's tradition, confirmed) for every labelled photo."""
+        rows = self._query(
+            "SELECT photo_id, tradition, tradition IS NOT NULL AND certainty = 'confirmed'"
+            " FROM labels"
         )
         return {int(r[0]): (r[1], bool(r[2])) for r in rows}
 
@@ -931,6 +1006,8 @@ def path_from_db(value: str | bytes) -> str:
 
 def _photo(row: Sequence[Any]) -> Photo:
     return Photo(row[0], path_from_db(row[1]), *row[2:])
+
+
 _PRED_COLS = "photo_id, model_sha256, top_tradition, top_probability, uncertain, result, created"
 
 

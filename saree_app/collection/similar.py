@@ -183,11 +183,14 @@ class AnnIndex:
         self.index.add(data)
         self.ids = np.concatenate([self.ids, np.asarray(ids, dtype=np.int64)])
 
-    def save(self, path: str | Path) -> None:
-        """Write the index and its ids (each atomically) so it need not be rebuilt."""
+    def save(self, path: str | Path, generation: int | None = None) -> None:
+        """Write the index and its ids (each atomically) so it need not be rebuilt; with the
+        catalogue's embeddings counter it was built at, written last, so that a later session
+        can trust it without reading the embeddings (see `catalog_index`)."""
         import faiss
 
         target = Path(path)
+        _generation_path(target).unlink(missing_ok=True)
         tmp = target.with_name(target.name + ".tmp")
         faiss.write_index(self.index, str(tmp))
         ids_tmp = target.with_name(target.name + ".ids.tmp.npy")
@@ -195,19 +198,26 @@ class AnnIndex:
         # ids first: an index file whose ids are missing or stale is detected and rebuilt.
         ids_tmp.replace(_ids_path(target))
         tmp.replace(target)
+        if generation is not None:
+            gen_tmp = target.with_name(target.name + ".generation.tmp")
+            gen_tmp.write_text(str(generation), encoding="ascii")
+            gen_tmp.replace(_generation_path(target))
 
     @classmethod
-    def load(cls, path: str | Path) -> AnnIndex:
-        """An index written by `save`; raises OSError or RuntimeError when it is unusable."""
+    def load(cls, path: str | Path, *, mapped: bool = False) -> AnnIndex:
+        """An index written by `save`; raises OSError or RuntimeError when it is unusable.
+
+        mapped: the vectors stay in the file (memory-mapped) and are read as queries visit
+        them: opens at once whatever the collection's size, but cannot be added to."""
         import faiss
 
         target = Path(path)
-        ids = np.load(_ids_path(target))
-        index = faiss.read_index(str(target))
+        ids = np.load(_ids_path(target), mmap_mode="r" if mapped else None)
+        index = faiss.read_index(str(target), faiss.IO_FLAG_MMAP if mapped else 0)
         if index.ntotal != ids.shape[0]:
             raise RuntimeError(f"{target}: {index.ntotal} vectors but {ids.shape[0]} ids")
         self = cls.__new__(cls)
-        self.ids = ids.astype(np.int64)
+        self.ids = ids if mapped else ids.astype(np.int64)
         self.index = index
         self._quantizer = None
         return self
@@ -217,13 +227,35 @@ def _ids_path(index_path: Path) -> Path:
     return index_path.with_name(index_path.name + ".ids.npy")
 
 
+def _generation_path(index_path: Path) -> Path:
+    return index_path.with_name(index_path.name + ".generation")
+
+
+def _saved_ann(catalog: Catalog, model_sha256: str, part: str, generation: int) -> AnnIndex | None:
+    """The saved approximate index when it was written at this embeddings counter, opened
+    memory-mapped; None when there is none or it is stale."""
+    path = ann_path(catalog, model_sha256, part)
+    try:
+        if int(_generation_path(path).read_text(encoding="ascii")) != generation:
+            return None
+        return AnnIndex.load(path, mapped=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
 def ann_path(catalog: Catalog, model_sha256: str, part: str) -> Path:
     """Where a catalogue keeps its approximate index for one model and part (beside it)."""
     return catalog.path.with_name(f"{catalog.path.name}.{model_sha256[:12]}.{part}.faiss")
 
 
 def _ann_for(
-    catalog: Catalog, model_sha256: str, part: str, ids: np.ndarray, matrix: np.ndarray
+    catalog: Catalog,
+    model_sha256: str,
+    part: str,
+    ids: np.ndarray,
+    matrix: np.ndarray,
+    *,
+    generation: int | None = None,
 ) -> AnnIndex:
     """The saved index brought up to date (new photos added), or a fresh one, saved."""
     path = ann_path(catalog, model_sha256, part)
@@ -240,12 +272,19 @@ def _ann_for(
         ann = AnnIndex(ids, matrix)
     elif n < len(ids):
         ann.add(ids[n:], matrix[n:])
-    else:
+    elif generation is None or _saved_generation(path) == generation:
         return ann
     with contextlib.suppress(OSError, RuntimeError):
         # A read-only folder: search still works, the index is rebuilt next session.
-        ann.save(path)
+        ann.save(path, generation)
     return ann
+
+
+def _saved_generation(path: Path) -> int | None:
+    try:
+        return int(_generation_path(path).read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
 
 
 def search(
@@ -283,30 +322,69 @@ def search(
     else:
         vec = np.asarray(query, dtype=np.float32).reshape(-1)
     index = catalog_index(catalog, sha, part, approximate=approximate)
-    facts = _facts(catalog, sha, part, index.ids)
-    allowed = facts.mask(index.ids, tradition, confirmed_only, exclude)
-    ids, scores = index.search(vec, k, allowed)
+    if tradition is None and not confirmed_only:
+        # No filter: ask for one more and drop the excluded photo, rather than build a mask
+        # over every photo (a million-entry mask costs more than the search itself).
+        ids, scores = index.search(vec, k + (exclude is not None))
+        keep = ids != exclude if exclude is not None else np.ones(ids.shape[0], dtype=bool)
+        ids, scores = ids[keep][:k], scores[keep][:k]
+    else:
+        facts = _facts(catalog, sha, part, index.ids)
+        allowed = facts.mask(index.ids, tradition, confirmed_only, exclude)
+        ids, scores = index.search(vec, k, allowed)
+    found = ids.tolist()
+    # Paths and attributions of the k photos found only: a few rows, not the whole catalogue.
+    photos = {p.id: p for p in catalog.photos_by_id(found)}
+    said = catalog.attributions(sha, found)
     out = []
-    for pid, score in zip(ids.tolist(), scores.tolist(), strict=True):
-        photo = catalog.photo(pid)
+    for pid, score in zip(found, scores.tolist(), strict=True):
+        photo = photos.get(pid)
         if photo is None:
             continue
-        trad, confirmed = facts.by_id.get(pid, (None, False))
+        trad, confirmed = said.get(pid, (None, False))
         out.append(Match(pid, float(score), photo.path, trad, confirmed))
     return out
 
 
 class _Facts:
-    """Each indexed photo's attributed tradition (as a code) and confirmed flag, as arrays."""
+    """Each indexed photo's attributed tradition (as a code) and confirmed flag, as arrays,
+    aligned with the index's ids (ascending, as the catalogue returns them)."""
 
-    def __init__(self, by_id: dict[int, tuple[str | None, bool]], ids: np.ndarray) -> None:
-        self.by_id = by_id
-        names = sorted({t for t, _ in by_id.values() if t})
+    def __init__(
+        self,
+        ids: np.ndarray,
+        model_top: dict[int, str | None],
+        labels: dict[int, tuple[str | None, bool]],
+    ) -> None:
+        names = sorted({t for t in model_top.values() if t} | {t for t, _ in labels.values() if t})
         self.codes = {t: i for i, t in enumerate(names)}
-        none: tuple[str | None, bool] = (None, False)
-        rows = [by_id.get(pid, none) for pid in ids.tolist()]
-        self.tradition = np.array([self.codes.get(t or "", -1) for t, _ in rows], dtype=np.int32)
-        self.confirmed = np.array([c for _, c in rows], dtype=bool)
+        self.tradition = np.fromiter(
+            (self.codes.get(model_top.get(pid) or "", -1) for pid in ids.tolist()),
+            dtype=np.int32,
+            count=ids.shape[0],
+        )
+        self.confirmed = np.zeros(ids.shape[0], dtype=bool)
+        self.apply_labels(ids, labels)
+
+    def apply_labels(self, ids: np.ndarray, labels: dict[int, tuple[str | None, bool]]) -> None:
+        """The curator's word over the model's: labelled photos take their label's tradition."""
+        if not labels:
+            return
+        pids = np.fromiter(labels, dtype=np.int64, count=len(labels))
+        rows = np.searchsorted(ids, pids)
+        rows = np.minimum(rows, max(ids.shape[0] - 1, 0))
+        present = ids.shape[0] > 0 and ids[rows] == pids
+        for row, pid, here in zip(
+            rows.tolist(), pids.tolist(), np.atleast_1d(present), strict=True
+        ):
+            if not here:
+                continue
+            trad, confirmed = labels[pid]
+            if trad:
+                if trad not in self.codes:
+                    self.codes[trad] = len(self.codes)
+                self.tradition[row] = self.codes[trad]
+            self.confirmed[row] = confirmed
 
     def mask(
         self,
@@ -327,28 +405,72 @@ class _Facts:
         return allowed
 
 
-_FACTS: dict[tuple[str, str, str], tuple[tuple[int, int], np.ndarray, _Facts]] = {}
+# (catalogue file, model, part) -> the ids the facts are aligned with, the counters they were
+# read at, the model's part (its answers, kept while no answer changes) and the facts.
+_FACTS: dict[
+    tuple[str, str, str],
+    tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray], int, _Facts],
+] = {}
 
 
 def _facts(catalog: Catalog, model_sha256: str, part: str, ids: np.ndarray) -> _Facts:
+    """The filters' facts, cached: the model's answers are read again only when answers
+    change, the labels (few, beside a million answers) whenever a label changes."""
     key = (str(catalog.path.resolve()), model_sha256, part)
-    stamp = catalog.stamp()
+    gens = catalog.generations()
+    answers_gen, labels_gen = gens.get("predictions", -1), gens.get("labels", -1)
     hit = _FACTS.get(key)
-    if hit is not None and hit[0] == stamp and hit[1] is ids:
-        return hit[2]
-    facts = _Facts(catalog.attributions(model_sha256), ids)
-    _FACTS[key] = (stamp, ids, facts)
+    if hit is not None and hit[0] is ids and answers_gen >= 0 and hit[1] == answers_gen:
+        if hit[3] == labels_gen and labels_gen >= 0:
+            return hit[4]
+        base_tradition, base_codes = hit[2]
+        facts = _Facts.__new__(_Facts)
+        facts.codes = dict(zip(base_codes.tolist(), range(len(base_codes)), strict=True))
+        facts.tradition = base_tradition.copy()
+        facts.confirmed = np.zeros(ids.shape[0], dtype=bool)
+        facts.apply_labels(ids, catalog.label_facts())
+    else:
+        facts = _Facts(ids, catalog.top_traditions(model_sha256), {})
+        base = (facts.tradition.copy(), np.array(list(facts.codes), dtype=object))
+        facts.apply_labels(ids, catalog.label_facts())
+        hit = (ids, answers_gen, base, labels_gen, facts)
+    _FACTS[key] = (ids, answers_gen, hit[2], labels_gen, facts)
     return facts
 
 
 # One index per (catalogue file, model, part), rebuilt when the stored embeddings change.
-_INDEXES: dict[tuple[str, str, str, bool], tuple[np.ndarray, ExactIndex | AnnIndex]] = {}
+_INDEXES: dict[tuple[str, str, str, bool], tuple[int, ExactIndex | AnnIndex]] = {}
 
 
 def catalog_index(
     catalog: Catalog, model_sha256: str, part: str, *, approximate: bool | None = None
 ) -> ExactIndex | AnnIndex:
-    """The search index over a catalogue's embeddings, cached while they do not change."""
+    """The search index over a catalogue's embeddings, cached while they do not change.
+
+    Kept to the catalogue's embeddings counter: writing labels or notes leaves it as it is.
+    A saved approximate index written at the current counter is used without reading the
+    embeddings at all (what makes a search from the command line fast).
+    """
+    generation = catalog.generations().get("embeddings", -1)
+    key_path = str(catalog.path.resolve())
+
+    def fits(index: ExactIndex | AnnIndex) -> bool:
+        """Whether a cached or saved index is the kind `approximate` asks for."""
+        is_ann = isinstance(index, AnnIndex)
+        if approximate is not None:
+            return is_ann == approximate
+        return is_ann == (len(index) >= ANN_THRESHOLD and faiss_available())
+
+    if generation >= 0:
+        for use_ann in (True, False):
+            hit = _INDEXES.get((key_path, model_sha256, part, use_ann))
+            if hit is not None and hit[0] == generation and fits(hit[1]):
+                return hit[1]
+        if approximate is not False and faiss_available():
+            saved = _saved_ann(catalog, model_sha256, part, generation)
+            if saved is not None and fits(saved):
+                _INDEXES[(key_path, model_sha256, part, True)] = (generation, saved)
+                return saved
     ids, matrix = catalog.embeddings(model_sha256, part)
     use_ann = (
         approximate
@@ -357,16 +479,12 @@ def catalog_index(
     )
     if use_ann and not faiss_available():
         raise CatalogError("approximate search needs faiss: pip install 'saree-app[ann]'")
-    key = (str(catalog.path.resolve()), model_sha256, part, bool(use_ann))
-    hit = _INDEXES.get(key)
-    if hit is not None and hit[0] is matrix:
-        return hit[1]
     index: ExactIndex | AnnIndex
     if len(ids) == 0:
         index = ExactIndex(ids, np.zeros((0, 1), dtype=np.float32))
     elif use_ann:
-        index = _ann_for(catalog, model_sha256, part, ids, matrix)
+        index = _ann_for(catalog, model_sha256, part, ids, matrix, generation=generation)
     else:
         index = ExactIndex(ids, matrix)
-    _INDEXES[key] = (matrix, index)
+    _INDEXES[(key_path, model_sha256, part, bool(use_ann))] = (generation, index)
     return index

@@ -165,3 +165,93 @@ def test_approximate_index_is_saved_and_grows_with_the_catalogue(tmp_path: Path)
         path.write_bytes(b"damaged")  # a damaged file is rebuilt, never fatal
         similar._INDEXES.clear()
         assert len(similar.catalog_index(cat, SHA, "whole", approximate=True)) == 9
+
+
+def test_a_label_write_keeps_the_embeddings_and_the_index(tmp_path: Path) -> None:
+    from saree_app.collection import similar
+
+    with _catalogue(tmp_path) as cat:
+        before = cat.generations()
+        _ids, matrix = cat.embeddings(SHA, "whole")
+        index = similar.catalog_index(cat, SHA, "whole", approximate=False)
+        cat.set_label(3, tradition="Banarasi", note="seen at the dealer's")
+        after = cat.generations()
+        assert after["labels"] > before["labels"]
+        assert after["embeddings"] == before["embeddings"]
+        # Not read again: the very same arrays and index.
+        assert cat.embeddings(SHA, "whole")[1] is matrix
+        assert similar.catalog_index(cat, SHA, "whole", approximate=False) is index
+        # ...while the label is seen at once by the filters and in the answer.
+        q = np.array([1, 0, 0, 0], np.float32)
+        found = search(cat, q, k=12, tradition="Banarasi", approximate=False)
+        assert {m.photo_id for m in found} == {3, 5, 6, 7, 8}
+        assert next(m for m in found if m.photo_id == 3).confirmed
+        # A new embedding does move the counter, and the search sees the new photo.
+        vec = np.array([0, 0, 0, 1], np.float32)
+        cat.record(
+            NewPhoto("/p/new.jpg", "e" * 64, 10, 1, 1),
+            SHA,
+            {},
+            top_tradition="Paithani",
+            top_probability=0.5,
+            uncertain=False,
+            embedding=vec,
+            part_embeddings=np.stack([vec, vec, vec]),
+        )
+        assert cat.generations()["embeddings"] > after["embeddings"]
+        assert [m.photo_id for m in search(cat, vec, k=1, approximate=False)] == [9]
+
+
+def test_a_label_written_by_another_program_is_seen(tmp_path: Path) -> None:
+    with _catalogue(tmp_path) as cat:
+        q = np.array([1, 0, 0, 0], np.float32)
+        assert {m.photo_id for m in search(cat, q, k=12, confirmed_only=True)} == set()
+        with Catalog(cat.path) as other:
+            other.set_label(2, tradition="Kanchipuram")
+        found = search(cat, q, k=12, confirmed_only=True)
+        assert [(m.photo_id, m.tradition, m.confirmed) for m in found] == [(2, "Kanchipuram", True)]
+
+
+@pytest.mark.skipif(not faiss_available(), reason="faiss-cpu (extra `ann`) not installed")
+def test_a_saved_approximate_index_answers_without_reading_the_embeddings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saree_app.collection import similar
+
+    with _catalogue(tmp_path) as cat:
+        first = [m.photo_id for m in search(cat, 1, k=3, approximate=True)]
+    similar._INDEXES.clear()  # a new program, as `saree similar` from the command line
+
+    def no_rows(*_args: object) -> None:
+        raise AssertionError("the embeddings were read")
+
+    with Catalog(tmp_path / "c.saree") as cat:
+        monkeypatch.setattr(cat, "embeddings", no_rows)
+        assert [m.photo_id for m in search(cat, 1, k=3, approximate=True)] == first
+        cat.set_label(2, tradition="Banarasi")  # labels leave the saved index valid
+        similar._INDEXES.clear()
+        found = search(cat, 1, k=3, approximate=True)
+        assert [m.photo_id for m in found] == first
+        assert found[0].tradition == "Banarasi"
+
+
+def test_a_schema_5_catalogue_gains_the_counters_and_its_filters_still_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saree_app.collection import catalog as catalog_mod
+
+    monkeypatch.setattr(catalog_mod, "MIGRATIONS", catalog_mod.MIGRATIONS[:5])
+    monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", 5)
+    with _catalogue(tmp_path) as cat:
+        cat.set_label(1, tradition="Paithani")
+        assert "labels" not in cat.generations()
+    monkeypatch.undo()
+    with Catalog(tmp_path / "c.saree") as cat:
+        assert cat.schema_version >= 6
+        gens = cat.generations()
+        assert gens["labels"] == 0 and gens["predictions"] == 0
+        q = np.array([1, 0, 0, 0], np.float32)
+        assert [m.photo_id for m in search(cat, q, k=12, tradition="Paithani")] == [1]
+        cat.set_label(2, tradition="Paithani")
+        assert cat.generations()["labels"] == 1
+        assert {m.photo_id for m in search(cat, q, k=12, tradition="Paithani")} == {1, 2}
