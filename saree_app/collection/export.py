@@ -100,6 +100,8 @@ CONTEXT: dict[str, Any] = {
     "dcterms:extent": {"@type": "xsd:integer"},
     "saree:probability": {"@type": "xsd:decimal"},
     "saree:tag": {"@container": "@set"},
+    "saree:curatorTradition": {"@type": "@id"},
+    "Name": "crm:E33_E41_Linguistic_Appellation",
 }
 # Getty AAT concepts Linked Art uses for these roles.
 _AAT = "http://vocab.getty.edu/aat/"
@@ -285,84 +287,70 @@ def _place(graph: Any, tradition: str) -> list[dict[str, Any]]:
     return [place] if place else []
 
 
-def jsonld_object(row: Row, graph: Any = None) -> dict[str, Any]:
-    """One photo's saree as a Linked Art HumanMadeObject with Dublin Core metadata."""
-    v = row.values
-    obj: dict[str, Any] = {
-        "id": f"urn:sha256:{v['sha256']}",
-        "type": "HumanMadeObject",
-        "_label": f"Saree, photo {Path(v['path']).name}",
-        "classified_as": [_TEXTILES],
-        "identified_by": [
-            {"type": "Identifier", "content": str(v["id"]), "_label": "catalogue number"}
+def _production(
+    subject: str,
+    tradition: str,
+    graph: Any,
+    *,
+    by_curator: bool,
+    certainty: str | None = None,
+    labelled: str | None = None,
+    probability: float | None = None,
+    uncertain: bool | None = None,
+) -> dict[str, Any]:
+    """The saree's Production: the tradition as technique, its place, and who attributed it
+    (the curator with the certainty, or the model with its probability)."""
+    label = _label(graph, tradition)
+    production: dict[str, Any] = {
+        "id": f"{subject}#production",
+        "type": "Production",
+        "_label": f"Production of the saree ({label})",
+        "technique": [
+            {
+                "id": _term(tradition),
+                "type": "Type",
+                "_label": label,
+                **_vocabulary_links(graph, tradition, "Type"),
+            }
         ],
-        "dcterms:identifier": v["sha256"],
-        "dcterms:type": "saree",
-        "dcterms:source": v["path"],
     }
-    tradition = v["tradition"]
-    if tradition:
-        label = _label(graph, tradition)
-        production: dict[str, Any] = {
-            "id": f"urn:sha256:{v['sha256']}#production",
-            "type": "Production",
-            "_label": f"Production of the saree ({label})",
-            "technique": [
-                {
-                    "id": _term(tradition),
-                    "type": "Type",
-                    "_label": label,
-                    **_vocabulary_links(graph, tradition, "Type"),
-                }
-            ],
-        }
-        places = _place(graph, tradition)
-        if places:
-            production["took_place_at"] = places
-            obj["dcterms:spatial"] = places[0]["_label"]
-        by_curator = bool(v["curator_tradition"])
-        assignment: dict[str, Any] = {
-            "type": "AttributeAssignment",
-            "_label": "attribution by the curator" if by_curator else "attribution by the model",
-            "assigned_property": "crm:P32_used_general_technique",
-            "assigned": _term(tradition),
-            "carried_out_by": [
-                {"type": "Person", "_label": "curator"}
-                if by_curator
-                else {"type": "Group", "_label": "saree-app model"}
-            ],
-        }
-        if by_curator:
-            assignment["classified_as"] = [
-                {
-                    "id": f"{SAREE_NS}certainty-{v['certainty'] or 'confirmed'}",
-                    "type": "Type",
-                    "_label": v["certainty"] or "confirmed",
-                }
-            ]
-            if v["labelled"]:
-                assignment["dcterms:date"] = v["labelled"]
-        else:
-            if v["model_probability"] is not None:
-                assignment["saree:probability"] = v["model_probability"]
-            if v["uncertain"]:
-                assignment["classified_as"] = [
-                    {"id": f"{SAREE_NS}certainty-uncertain", "type": "Type", "_label": "uncertain"}
-                ]
-        production["assigned_by"] = [assignment]
-        obj["produced_by"] = production
-        obj["dcterms:subject"] = label
-    notes = []
-    if v["note"]:
-        notes.append({"type": "LinguisticObject", "classified_as": [_NOTE], "content": v["note"]})
-        obj["dcterms:description"] = v["note"]
-    if notes:
-        obj["referred_to_by"] = notes
-    if v["tags"]:
-        obj["dcterms:subject"] = [obj["dcterms:subject"], *v["tags"]] if tradition else v["tags"]
-        obj["saree:tag"] = list(v["tags"])  # the curator's tags alone, to read back
-    if v["certainty"] and not v["curator_tradition"]:
-        obj["saree:curatorCertainty"] = v["certainty"]  # a certainty given without a tradition
+    places = _place(graph, tradition)
+    if places:
+        production["took_place_at"] = places
+    assignment: dict[str, Any] = {
+        "type": "AttributeAssignment",
+        "_label": "attribution by the curator" if by_curator else "attribution by the model",
+        "assigned_property": "crm:P32_used_general_technique",
+        "assigned": _term(tradition),
+        "carried_out_by": [
+            {"type": "Person", "_label": "curator"}
+            if by_curator
+            else {"type": "Group", "_label": "saree-app model"}
+        ],
+    }
+    if by_curator:
+        assignment["classified_as"] = [_certainty(certainty or "confirmed")]
+        if labelled:
+            assignment["dcterms:date"] = labelled
+    else:
+        if probability is not None:
+            assignment["saree:probability"] = probability
+        if uncertain:
+            assignment["classified_as"] = [_certainty("uncertain")]
+    production["assigned_by"] = [assignment]
+    return production
+
+
+def _certainty(word: str) -> dict[str, Any]:
+    return {"id": f"{SAREE_NS}certainty-{word}", "type": "Type", "_label": word}
+
+
+def _note(text: str) -> dict[str, Any]:
+    return {"type": "LinguisticObject", "classified_as": [_NOTE], "content": text}
+
+
+def _digital(v: dict[str, Any]) -> dict[str, Any]:
+    """The photo file as a Linked Art DigitalObject: address, size, dates, camera."""
     digital: dict[str, Any] = {
         "type": "DigitalObject",
         "_label": Path(v["path"]).name,
@@ -380,18 +368,165 @@ def jsonld_object(row: Row, graph: Any = None) -> dict[str, Any]:
         digital["dcterms:description"] = f"taken with {v['camera']}"
     if v["width"] and v["height"]:
         digital["dcterms:format"] = f"{v['width']} x {v['height']} pixels"
+    return digital
+
+
+def jsonld_object(row: Row, graph: Any = None) -> dict[str, Any]:
+    """One photo's saree as a Linked Art HumanMadeObject with Dublin Core metadata."""
+    v = row.values
+    subject = f"urn:sha256:{v['sha256']}"
+    obj: dict[str, Any] = {
+        "id": subject,
+        "type": "HumanMadeObject",
+        "_label": f"Saree, photo {Path(v['path']).name}",
+        "classified_as": [_TEXTILES],
+        "identified_by": [
+            {"type": "Identifier", "content": str(v["id"]), "_label": "catalogue number"}
+        ],
+        "dcterms:identifier": v["sha256"],
+        "dcterms:type": "saree",
+        "dcterms:source": v["path"],
+    }
+    tradition = v["tradition"]
+    if tradition:
+        production = _production(
+            subject,
+            tradition,
+            graph,
+            by_curator=bool(v["curator_tradition"]),
+            certainty=v["certainty"],
+            labelled=v["labelled"],
+            probability=v["model_probability"],
+            uncertain=v["uncertain"],
+        )
+        if production.get("took_place_at"):
+            obj["dcterms:spatial"] = production["took_place_at"][0]["_label"]
+        obj["produced_by"] = production
+        obj["dcterms:subject"] = _label(graph, tradition)
+    if v["note"]:
+        obj["referred_to_by"] = [_note(v["note"])]
+        obj["dcterms:description"] = v["note"]
+    if v["tags"]:
+        obj["dcterms:subject"] = [obj["dcterms:subject"], *v["tags"]] if tradition else v["tags"]
+        obj["saree:tag"] = list(v["tags"])  # the curator's tags alone, to read back
+    if v["certainty"] and not v["curator_tradition"]:
+        obj["saree:curatorCertainty"] = v["certainty"]  # a certainty given without a tradition
     obj["representation"] = [
-        {"type": "VisualItem", "_label": "photograph", "digitally_shown_by": [digital]}
+        {"type": "VisualItem", "_label": "photograph", "digitally_shown_by": [_digital(v)]}
     ]
     return obj
 
 
-def to_jsonld(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -> str:
-    """The catalogue as one JSON-LD document: an @graph of HumanMadeObjects."""
-    doc = {
-        "@context": CONTEXT,
-        "@graph": [jsonld_object(r, graph) for r in rows(catalog, graph, model_sha256)],
+def object_iri(accession: str) -> str:
+    """The IRI of a catalogue object: its accession number, percent-encoded."""
+    return f"{SAREE_NS}object/{quote(accession, safe='')}"
+
+
+def jsonld_saree_object(
+    catalog: Catalog, obj: Any, photo_rows: list[Row], graph: Any = None
+) -> dict[str, Any]:
+    """One object of the catalogue (a saree under its accession number) as a Linked Art
+    HumanMadeObject: its record, its tradition (the curator's, else the answer fused over its
+    photos), and its photos as its images, each with its role and the curator's word on it."""
+    from saree_app.collection import objects
+
+    subject = object_iri(obj.accession)
+    title = obj.title or f"Saree {obj.accession}"
+    node: dict[str, Any] = {
+        "id": subject,
+        "type": "HumanMadeObject",
+        "_label": title,
+        "classified_as": [_TEXTILES],
+        "identified_by": [
+            {"type": "Identifier", "content": obj.accession, "_label": "accession number"}
+        ],
+        "dcterms:identifier": obj.accession,
+        "dcterms:type": "saree",
+        "saree:accession": obj.accession,
     }
+    if obj.title:
+        node["identified_by"].append({"type": "Name", "content": obj.title})
+        node["dcterms:title"] = obj.title
+    for name in objects.FIELDS:
+        value = obj.get(name)
+        if value:
+            node[f"saree:{name}"] = value  # the record as the app keeps it, to read back
+    if obj.get("notes"):
+        node["referred_to_by"] = [_note(str(obj.get("notes")))]
+    tradition, certainty = objects.object_label(catalog, obj)
+    production = None
+    if tradition:
+        production = _production(subject, tradition, graph, by_curator=True, certainty=certainty)
+    else:
+        try:
+            answer = objects.fuse_object(catalog, obj, graph=graph)
+        except (objects.ObjectError, KeyError, ValueError, OSError):
+            answer = None
+        if answer is not None:
+            production = _production(
+                subject,
+                answer.top.tradition,
+                graph,
+                by_curator=False,
+                probability=round(answer.top.probability, 4),
+                uncertain=answer.uncertain,
+            )
+    if production is not None:
+        node["produced_by"] = production
+        node["dcterms:subject"] = production["technique"][0]["_label"]
+    images = []
+    for row in photo_rows:
+        v = row.values
+        digital = _digital(v)
+        digital["dcterms:identifier"] = v["sha256"]
+        role = obj.role_of(v["id"]) or "whole"
+        digital["saree:role"] = role
+        if v["curator_tradition"]:
+            digital["saree:curatorTradition"] = {
+                "id": _term(v["curator_tradition"]),
+                "_label": _label(graph, v["curator_tradition"]),
+            }
+        if v["certainty"]:
+            digital["saree:curatorCertainty"] = v["certainty"]
+        if v["note"]:
+            digital["referred_to_by"] = [_note(v["note"])]
+        if v["tags"]:
+            digital["saree:tag"] = list(v["tags"])
+        images.append(
+            {
+                "type": "VisualItem",
+                "_label": f"photograph: {objects.ROLE_NAMES.get(role, role)}",
+                "digitally_shown_by": [digital],
+            }
+        )
+    if images:
+        node["representation"] = images
+    return node
+
+
+def _objects(catalog: Catalog) -> list[Any]:
+    """The catalogue's objects; none for a catalogue made before objects existed."""
+    from saree_app.collection import objects
+
+    try:
+        return list(objects.all_objects(catalog))
+    except CatalogError:
+        return []
+
+
+def to_jsonld(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -> str:
+    """The catalogue as one JSON-LD document: an @graph of HumanMadeObjects, one per object
+    (with its photos as images) and one per photo that shows no object."""
+    every = list(rows(catalog, graph, model_sha256))
+    by_photo = {r.values["id"]: r for r in every}
+    objs = _objects(catalog)
+    shown = {pid for o in objs for pid in o.photo_ids}
+    nodes = [jsonld_object(r, graph) for r in every if r.values["id"] not in shown]
+    nodes += [
+        jsonld_saree_object(catalog, o, [by_photo[p] for p in o.photo_ids if p in by_photo], graph)
+        for o in objs
+    ]
+    doc = {"@context": CONTEXT, "@graph": nodes}
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 

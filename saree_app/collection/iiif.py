@@ -10,7 +10,8 @@ fetched are kept, so running the import again picks up where it stopped.
 
 Where each photo came from (manifest URL, canvas id and size, the manifest's label and
 metadata) is kept in `<catalogue>.iiif/sources.json`, keyed by the photo's content hash, the
-catalogue's own identity for a photo; `source_of` reads it. Only the standard library's urllib
+catalogue's own identity for a photo; `source_of` reads it. The manifest becomes one object
+(collection/objects.py) with its canvases as photos and its label and metadata as the record. Only the standard library's urllib
 touches the network.
 """
 
@@ -304,7 +305,75 @@ def import_manifest(
         paths.append(path)
         yield ImportProgress(0, total, f"fetched {done} of {total}: {path.name}", 0, 0, ())
     _remember(catalog, manifest, paths)
-    yield from import_files(catalog, paths, predictor, batch_size=batch_size, cancel=cancel)
+    for step in import_files(catalog, paths, predictor, batch_size=batch_size, cancel=cancel):
+        if step.finished and not step.cancelled:
+            as_object(catalog, manifest, paths)  # before the last step: a caller may stop there
+        yield step
+
+
+# A manifest's metadata labels that name a field of the object's record (lower case).
+_RECORD_FIELDS = {
+    "source": ("source", "donor", "credit", "credit line", "provenance", "gift of", "lender"),
+    "date_acquired": ("date acquired", "acquired", "acquisition date"),
+    "place_made": ("place made", "place of origin", "origin", "made in"),
+    "place_acquired": ("place acquired",),
+    "fibre": ("fibre", "fiber", "material", "materials", "medium"),
+    "condition": ("condition",),
+}
+_ACCESSION_LABELS = ("accession number", "accession", "object number", "inventory number")
+
+
+def as_object(catalog: Catalog, manifest: Manifest, paths: Sequence[Path]) -> Any:
+    """Make the manifest one object of the catalogue, its canvases' photos its photos (each in
+    the role its label suggests), its label and metadata the record: the accession number from
+    the metadata when it gives a free one, else a new IIIF-NNNN to be replaced by the museum's.
+    A manifest imported again adds new canvases to its object; a photo that already shows
+    another object stays there. Returns the object, or None when no photo came in."""
+    from saree_app.collection import objects
+
+    ids: list[int] = []
+    roles: list[str] = []
+    for canvas, path in zip(manifest.canvases, paths, strict=True):
+        photo = catalog.photo_by_path(str(path))
+        if photo is None:
+            try:
+                photo = catalog.photo_by_hash(hashlib.sha256(path.read_bytes()).hexdigest())
+            except OSError:
+                photo = None
+        if photo is not None and photo.id not in ids:
+            ids.append(photo.id)
+            roles.append(objects.guess_role(canvas.label.replace(".", " ")))
+    if not ids:
+        return None
+    shown = {pid: objects.object_of_photo(catalog, pid) for pid in ids}
+    mine = [o for o in shown.values() if o is not None]
+    if mine:
+        obj = mine[0]
+        free = [(pid, r) for pid, r in zip(ids, roles, strict=True) if shown[pid] is None]
+        if free:
+            obj = objects.add_photos(
+                catalog, obj.id, [pid for pid, _ in free], [r for _, r in free]
+            )
+        return obj
+    fields: dict[str, str | None] = {"title": manifest.label or None}
+    notes = [f"IIIF manifest: {manifest.url}"]
+    accession = None
+    for label, value in manifest.metadata:
+        key = label.strip().casefold()
+        record_field = next((f for f, names in _RECORD_FIELDS.items() if key in names), None)
+        if key in _ACCESSION_LABELS and accession is None and value.strip():
+            accession = value.strip()
+        elif record_field is not None and not fields.get(record_field):
+            try:
+                fields.update(objects.clean_fields({record_field: value}))
+                continue
+            except objects.ObjectError:
+                pass  # e.g. a date the record cannot hold: kept in the notes as written
+        notes.append(f"{label}: {value}")
+    fields["notes"] = "\n".join(notes)
+    if accession is None or objects.get_object(catalog, accession) is not None:
+        accession = objects.next_accession(catalog, "IIIF-")
+    return objects.create_object(catalog, accession, fields, ids, roles)
 
 
 def _remember(catalog: Catalog, manifest: Manifest, paths: Sequence[Path]) -> None:

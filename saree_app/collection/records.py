@@ -49,6 +49,17 @@ class Record:
     certainty: str | None = None
     note: str | None = None
     tags: tuple[str, ...] = ()
+    accession: str | None = None  # the object the photo shows, if any
+    role: str | None = None  # what the photo shows of it (whole, border, ...)
+
+
+@dataclass(frozen=True)
+class ObjectRecord:
+    """One exported object: its accession number and record fields (its photos are Records
+    with its accession number)."""
+
+    accession: str
+    fields: tuple[tuple[str, str], ...]
 
 
 def is_records_source(text: str) -> bool:
@@ -92,7 +103,13 @@ def path_of(uri: str, base: Path) -> str:
 
 
 def read(path: str | Path) -> list[Record]:
-    """The records of a Linked Art JSON-LD file; RecordsError when it is not one."""
+    """The photo records of a Linked Art JSON-LD file; RecordsError when it is not one."""
+    return read_all(path)[0]
+
+
+def read_all(path: str | Path) -> tuple[list[Record], list[ObjectRecord]]:
+    """The photo records and the objects of a Linked Art JSON-LD file; RecordsError when it
+    is not one. An object's photos are records with its accession number."""
     import rdflib
 
     source = Path(path)
@@ -122,7 +139,75 @@ def read(path: str | Path) -> list[Record]:
             f"{source}: holds no Linked Art objects (HumanMadeObject); export one with "
             "saree export --format jsonld"
         )
-    return [_record(g, obj, source.parent) for obj in objects]
+    saree = rdflib.Namespace(SAREE_NS)
+    records: list[Record] = []
+    found: list[ObjectRecord] = []
+    for obj in objects:
+        accession = g.value(obj, saree.accession)
+        if accession is None:
+            records.append(_record(g, obj, source.parent))
+            continue
+        found.append(_object_record(g, obj, str(accession)))
+        records.extend(_object_photos(g, obj, str(accession), source.parent))
+    return records, found
+
+
+def _object_record(g: Any, obj: Any, accession: str) -> ObjectRecord:
+    import rdflib
+
+    from saree_app.collection.objects import FIELDS
+
+    saree = rdflib.Namespace(SAREE_NS)
+    fields = []
+    for name in FIELDS:
+        value = g.value(obj, saree[name])
+        if value is not None:
+            fields.append((name, str(value)))
+    return ObjectRecord(accession, tuple(fields))
+
+
+def _object_photos(g: Any, obj: Any, accession: str, base: Path) -> list[Record]:
+    """The records of an object's photos: each digital object's file, hash, role and the
+    curator's word on that photo."""
+    import rdflib
+
+    crm = rdflib.Namespace(CRM)
+    la = rdflib.Namespace(LA)
+    dc = rdflib.Namespace(DCTERMS)
+    saree = rdflib.Namespace(SAREE_NS)
+    out = []
+    for visual in g.objects(obj, crm.P138i_has_representation):
+        for digital in g.objects(visual, la.digitally_shown_by):
+            point = g.value(digital, la.access_point)
+            sha = str(g.value(digital, dc.identifier) or "")
+            tradition = g.value(digital, saree.curatorTradition)
+            certainty = str(g.value(digital, saree.curatorCertainty) or "")
+            out.append(
+                Record(
+                    name=f"{accession}: {g.value(digital, rdflib.RDFS.label) or 'photo'}",
+                    sha256=sha if _SHA.fullmatch(sha) else None,
+                    path=path_of(str(point), base) if point is not None else None,
+                    tradition=tradition_of(str(tradition)) if tradition is not None else None,
+                    certainty=certainty if certainty in CERTAINTIES else None,
+                    note=_notes(g, digital),
+                    tags=tuple(sorted(str(t) for t in g.objects(digital, saree.tag))),
+                    accession=accession,
+                    role=str(g.value(digital, saree.role) or "") or None,
+                )
+            )
+    return sorted(out, key=lambda r: (r.path or "", r.sha256 or ""))
+
+
+def _notes(g: Any, subject: Any) -> str | None:
+    import rdflib
+
+    crm = rdflib.Namespace(CRM)
+    notes = [
+        str(g.value(text, crm.P190_has_symbolic_content) or "")
+        for text in g.objects(subject, crm.P67i_is_referred_to_by)
+        if (text, crm.P2_has_type, rdflib.URIRef(NOTE_TYPE)) in g
+    ]
+    return "\n".join(n for n in notes if n) or None
 
 
 def _record(g: Any, obj: Any, base: Path) -> Record:
@@ -159,11 +244,6 @@ def _record(g: Any, obj: Any, base: Path) -> Record:
     if certainty is None:
         word = str(g.value(obj, saree.curatorCertainty) or "")
         certainty = word if word in CERTAINTIES else None
-    notes = [
-        str(g.value(text, crm.P190_has_symbolic_content) or "")
-        for text in g.objects(obj, crm.P67i_is_referred_to_by)
-        if (text, crm.P2_has_type, rdflib.URIRef(NOTE_TYPE)) in g
-    ]
     tags = sorted(str(t) for t in g.objects(obj, saree.tag))
     return Record(
         name=name,
@@ -171,7 +251,7 @@ def _record(g: Any, obj: Any, base: Path) -> Record:
         path=path,
         tradition=tradition,
         certainty=certainty,
-        note="\n".join(n for n in notes if n) or None,
+        note=_notes(g, obj),
         tags=tuple(tags),
     )
 
@@ -188,11 +268,15 @@ class RecordsImport:
     batch_size: int = 8
     cancel: Callable[[], bool] | None = None
     records: list[Record] = field(default_factory=list)
+    objects: list[ObjectRecord] = field(default_factory=list)
     applied: int = 0
+    objects_made: int = 0
     problems: list[Skipped] = field(default_factory=list)
 
+    _photo_of: dict[int, int] = field(default_factory=dict)  # record index -> photo id
+
     def steps(self) -> Iterator[ImportProgress]:
-        self.records = read(self.source)
+        self.records, self.objects = read_all(self.source)
         files: list[Path] = []
         found: dict[int, Path] = {}
         for i, rec in enumerate(self.records):
@@ -214,6 +298,7 @@ class RecordsImport:
             yield last
             return
         self._apply(found)
+        self._make_objects(found)
         done = len(self.records)
         added = last.added if last else 0
         already = last.already if last else 0
@@ -280,6 +365,49 @@ class RecordsImport:
                 if missing:
                     self.catalog.add_tags(photo.id, missing)
                 self.applied += 1
+                self._photo_of[i] = photo.id
+
+    def _make_objects(self, found: dict[int, Path]) -> None:
+        """Each exported object again, with the photos that came in, in their roles: a new
+        object, or the photos added to the catalogue's object of that accession number. A
+        photo that already shows another object stays there, and that is reported."""
+        from saree_app.collection import objects
+
+        for rec in self.objects:
+            members = [
+                (self._photo_of[i], r.role)
+                for i, r in enumerate(self.records)
+                if r.accession == rec.accession and i in self._photo_of
+            ]
+            try:
+                with self.catalog.transaction():
+                    obj = objects.get_object(self.catalog, rec.accession)
+                    if obj is None:
+                        objects.create_object(self.catalog, rec.accession, dict(rec.fields))
+                        self.objects_made += 1
+                    free = []
+                    for pid, role in members:
+                        other = objects.object_of_photo(self.catalog, pid)
+                        if other is None:
+                            free.append((pid, role))
+                        elif other.accession != rec.accession:
+                            self.problems.append(
+                                Skipped(
+                                    f"object {rec.accession}",
+                                    f"photo {pid} already shows object {other.accession}; "
+                                    "it stays there",
+                                    "other",
+                                )
+                            )
+                    if free:
+                        objects.add_photos(
+                            self.catalog,
+                            rec.accession,
+                            [pid for pid, _ in free],
+                            [objects.role(r) if r in objects.ROLES else None for _, r in free],
+                        )
+            except objects.ObjectError as exc:
+                self.problems.append(Skipped(f"object {rec.accession}", f"{exc}; not made"))
 
 
 def import_records(

@@ -268,9 +268,10 @@ def run_import(args: argparse.Namespace) -> int:
         f"{len(last.skipped)} skipped, in {elapsed:.1f} s"
     )
     if back is not None:
+        made = f"; {back.objects_made} objects made" if back.objects else ""
         print(
             f"{args.folder}: {back.applied} of {len(back.records)} records given back "
-            "(tradition, certainty, note, tags)"
+            f"(tradition, certainty, note, tags){made}"
         )
     for skip in last.skipped:
         print(f"skipped: {skip.path}: {skip.reason}", file=sys.stderr)

@@ -16,7 +16,7 @@ from collection_fakes import FakePredictor
 from web_annotation_model import ModelError, check_page
 
 from saree_app.cli import main
-from saree_app.collection import annotations, iiif
+from saree_app.collection import annotations, iiif, objects
 from saree_app.collection.catalog import Catalog
 
 TRADITIONS = ("Kanchipuram", "Banarasi", "PochampallyIkat")
@@ -188,9 +188,44 @@ def test_manifest_imports_canvases_through_image_service(
         ]
         assert all(s and s["manifest"] == f"{base}/{name}" for s in sources)
         assert all(s and s["metadata"] == [["Donor", "A. Collector"]] for s in sources)
+        # The manifest is one object: its canvases the photos, its label and metadata the record.
+        (obj,) = objects.all_objects(cat)
+        assert sorted(obj.photo_ids) == sorted(p.id for p in photos)
+        assert obj.title == "Sarees of the south" and obj.get("source") == "A. Collector"
+        assert f"{base}/{name}" in (obj.get("notes") or "")
+        assert obj.accession.startswith("IIIF-")
         # Again: the cached images, nothing fetched twice, nothing added twice.
         last = _run(iiif.import_manifest(cat, f"{base}/{name}", FakePredictor()))
         assert (last.added, last.already) == (0, 3)
+        assert [o.accession for o in objects.all_objects(cat)] == [obj.accession]
+
+
+def test_manifest_metadata_fills_the_record_and_gives_the_accession_number(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    base, root = server
+    manifest = json.loads((root / "m3.json").read_text())
+    manifest["label"] = {"en": ["Paithani with parrots"]}
+    manifest["metadata"] = [
+        {"label": {"en": [k]}, "value": {"en": [v]}}
+        for k, v in [
+            ("Accession number", "T.1952.17"),
+            ("Date acquired", "about 1952"),  # not a date the record holds: kept in the notes
+            ("Material", "silk, zari"),
+            ("Photographer", "N. Rao"),
+        ]
+    ]
+    manifest["items"][1]["label"] = {"en": ["Saree 1, border"]}
+    (root / "m4.json").write_text(json.dumps(manifest))
+    with Catalog(tmp_path / "c.saree") as cat:
+        _run(iiif.import_manifest(cat, f"{base}/m4.json", FakePredictor()))
+        obj = objects.get_object(cat, "T.1952.17")
+        assert obj is not None and len(obj.photos) == 3
+        assert obj.title == "Paithani with parrots" and obj.get("fibre") == "silk, zari"
+        assert obj.get("date_acquired") is None
+        notes = obj.get("notes") or ""
+        assert "Date acquired: about 1952" in notes and "Photographer: N. Rao" in notes
+        assert sorted(m.role for m in obj.photos) == ["border", "whole", "whole"]
 
 
 def test_import_works_again_offline_from_the_cache(

@@ -48,6 +48,37 @@ def _collection(tmp_path: Path) -> Path:
     return path
 
 
+def _with_object(path: Path) -> str:
+    """Make three of the photos one object with a record; its accession number."""
+    from saree_app.collection import objects
+
+    with Catalog(path) as cat:
+        ids = sorted(p.id for p in cat.photos())
+        objects.create_object(
+            cat,
+            "T.1952/17 ü",
+            {"title": "Sari with parrots", "source": "Gift of A. Collector", "made_from": "1920"},
+            [ids[0], ids[3], ids[5]],
+            ["whole", "border", "pallu"],
+        )
+    return "T.1952/17 ü"
+
+
+def _objects(path: Path) -> dict[str, Any]:
+    """Each object's record and its photos (by content) in their roles."""
+    from saree_app.collection import objects
+
+    with Catalog(path) as cat:
+        sha = {p.id: p.sha256 for p in cat.photos()}
+        return {
+            o.accession: (
+                {k: v for k, v in o.fields.items() if v},
+                sorted((sha[m.photo_id], m.role) for m in o.photos),
+            )
+            for o in objects.all_objects(cat)
+        }
+
+
 def _state(path: Path) -> dict[str, Any]:
     """What a curator recorded, by photo content: label fields and tags."""
     with Catalog(path) as cat:
@@ -230,3 +261,47 @@ def test_cli_imports_an_export(
     assert main([*argv[:1], str(tmp_path / "empty.jsonld"), *argv[2:]]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no Linked Art objects" in err[0]
+
+
+def test_an_object_is_one_linked_art_object_with_its_photos_and_comes_back(
+    tmp_path: Path,
+) -> None:
+    import rdflib
+
+    from saree_app.collection.export import object_iri
+
+    path = _collection(tmp_path)
+    accession = _with_object(path)
+    out = tmp_path / "export.jsonld"
+    with Catalog(path) as cat:
+        text = export(cat, "jsonld", out, graph=_graph())
+    doc = json.loads(text)
+    assert len(doc["@graph"]) == 9 - 3 + 1
+    (node,) = [n for n in doc["@graph"] if n["id"] == object_iri(accession)]
+    assert node["_label"] == "Sari with parrots"
+    assert [i["_label"] for i in node["representation"]] == [
+        "photograph: whole saree",
+        "photograph: border close-up",
+        "photograph: pallu close-up",
+    ]
+    # The first photo's curator label (Kanchipuram, confirmed) is the object's attribution.
+    assignment = node["produced_by"]["assigned_by"][0]
+    assert assignment["assigned"].endswith("#Kanchipuram")
+    g = _parse(text)
+    assert len(g) == expected_triples(doc)
+    crm = rdflib.Namespace("http://www.cidoc-crm.org/cidoc-crm/")
+    images = list(g.objects(rdflib.URIRef(object_iri(accession)), crm.P138i_has_representation))
+    assert len(images) == 3
+    fresh = tmp_path / "fresh.saree"
+    with Catalog(fresh) as cat:
+        job = records.import_records(cat, out, FakePredictor())
+        last = list(job.steps())[-1]
+    assert last.added == 9 and job.applied == 9 and job.objects_made == 1
+    assert not job.problems
+    assert _state(fresh) == _state(path)
+    assert _objects(fresh) == _objects(path)
+    # Again: the object is there; nothing is made twice.
+    with Catalog(fresh) as cat:
+        job = records.import_records(cat, out, FakePredictor())
+        list(job.steps())
+    assert job.objects_made == 0 and _objects(fresh) == _objects(path)
