@@ -24,6 +24,8 @@ from saree_app.gui.thumbs import ThumbnailLoader
 
 MODES = (("whole", "Whole saree"), ("border", "Border"), ("pallu", "Pallu"), ("body", "Body"))
 _ICON = QSize(96, 96)
+# Matches less alike than this (cosine similarity) are not shown: "0% alike" helps nobody.
+MIN_SIMILARITY = 0.05
 
 
 class SimilarStrip(QWidget):
@@ -39,6 +41,7 @@ class SimilarStrip(QWidget):
         self._loader = loader
         self._label: Callable[[str], str] = lambda t: t
         self._scores: dict[int, float] = {}
+        self.hidden = 0  # matches left out as hardly alike
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 6, 10, 6)
         lay.setSpacing(4)
@@ -65,9 +68,12 @@ class SimilarStrip(QWidget):
         self.list.setFlow(QListView.Flow.LeftToRight)
         self.list.setWrapping(False)
         self.list.setIconSize(_ICON)
-        self.list.setGridSize(QSize(120, 128))
+        # Two lines under each thumbnail: the tradition's name and how alike it is.
+        self.list.setGridSize(QSize(132, 96 + 2 * self.fontMetrics().height() + 14))
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setMovement(QListView.Movement.Static)
-        self.list.setFixedHeight(146)
+        self.list.setFixedHeight(self.list.gridSize().height() + 22)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.list.itemClicked.connect(self._clicked)
         self.list.itemDoubleClicked.connect(
@@ -88,15 +94,18 @@ class SimilarStrip(QWidget):
 
     def set_results(self, results: Sequence[tuple[Item, float]], empty_text: str = "") -> None:
         self.list.clear()
-        self._scores = {item.id: float(score) for item, score in results}
-        for item, score in results:
-            wi = QListWidgetItem(f"{max(0.0, score):.0%}")  # cosine below 0: simply unlike
-            wi.setData(Qt.ItemDataRole.UserRole, item.id)
+        shown = [(item, float(s)) for item, s in results if float(s) >= MIN_SIMILARITY]
+        self.hidden = len(results) - len(shown)
+        self._scores = {item.id: score for item, score in shown}
+        width = self.list.gridSize().width() - 8
+        fm = self.list.fontMetrics()
+        for item, score in shown:
             trad = self._label(item.tradition) if item.tradition else "not classified"
-            state = "confirmed" if item.confirmed else "model"
-            wi.setToolTip(
-                f"{item.name}\n{trad} ({state})\nsimilarity {score:.2f}\nClick to compare"
-            )
+            name = fm.elidedText(trad, Qt.TextElideMode.ElideRight, width)
+            wi = QListWidgetItem(f"{name}\n{score:.0%} alike")
+            wi.setData(Qt.ItemDataRole.UserRole, item.id)
+            state = "confirmed by you" if item.confirmed else "the model's answer"
+            wi.setToolTip(f"{item.name}\n{trad} ({state})\n{score:.0%} alike\nClick to compare")
             pm = self._loader.pixmap(item.id)
             if pm is None:
                 self._loader.request(item.id, item.path)
@@ -104,9 +113,20 @@ class SimilarStrip(QWidget):
                 pm.fill(Qt.GlobalColor.transparent)
             wi.setIcon(QIcon(pm))
             self.list.addItem(wi)
-        self.list.setVisible(bool(results))
-        self.empty.setVisible(not results)
-        self.empty.setText(empty_text or "No similar sarees yet: import more photos.")
+        self.list.setVisible(bool(shown))
+        if self.hidden:
+            n, floor = self.hidden, f"{MIN_SIMILARITY:.0%}"
+            if shown:
+                note = f"{n} more {'is' if n == 1 else 'are'} less than {floor} alike, not shown."
+            else:
+                note = (
+                    "No saree in the collection is much like this one "
+                    f"({n} {'is' if n == 1 else 'are'} less than {floor} alike)."
+                )
+            self.empty.setText(note)
+        else:
+            self.empty.setText(empty_text or "No similar sarees yet: import more photos.")
+        self.empty.setVisible(not shown or bool(self.hidden))
 
     def score_of(self, item_id: int) -> float | None:
         return self._scores.get(item_id)
