@@ -41,7 +41,7 @@ from saree_app.gui import theme
 from saree_app.gui.analysis import Analysis, analyse
 from saree_app.gui.answer import ConfidenceBar
 from saree_app.gui.browser import CollectionModel, CollectionView, FacetPanel
-from saree_app.gui.compare import CompareDialog
+from saree_app.gui.compare import CompareDialog, analyse_other
 from saree_app.gui.dialogs import (
     ImportReportDialog,
     SettingsDialog,
@@ -265,6 +265,9 @@ class MainWindow(QMainWindow):
         self.act_export_csv = act("Export as &CSV…", lambda: self.choose_export("csv"), "Ctrl+E")
         self.act_export_csv.setIcon(theme.icon("export"))
         self.act_export_jsonld = act("Export as &JSON-LD…", lambda: self.choose_export("jsonld"))
+        self.act_export_annotations = act(
+            "Export &Web Annotations for a IIIF viewer…", self.choose_export_annotations
+        )
         self.act_settings = act(
             "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences
         )
@@ -312,6 +315,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.act_export_csv)
         m.addAction(self.act_export_jsonld)
+        m.addAction(self.act_export_annotations)
         m.addSeparator()
         m.addAction(self.act_settings)
         m.addSeparator()
@@ -1082,10 +1086,23 @@ class MainWindow(QMainWindow):
         mode = dict(MODES).get(self.photo.similar.mode(), "")
         right_caption = caption(other)
         if score is not None:
-            right_caption += f" · {mode.lower()} similarity {score:.0%}"
-        self._compare.set_photos(self.photo.analysis.photo, caption(item), right, right_caption)
-        self._compare.show()
-        self._compare.raise_()
+            right_caption += f" · {mode.lower()} {score:.0%} alike"
+        dlg = self._compare
+        graph = lib.graph
+        dlg.set_labeller(lab, graph.kind if graph is not None else None)
+        dlg.set_photos(
+            self.photo.analysis.photo,
+            caption(item),
+            right,
+            right_caption,
+            items=(item, other),
+            left_analysis=self.photo.analysis,
+        )
+        dlg.show()
+        dlg.raise_()
+        # The right-hand photo's answer and overlays come from the worker.
+        predict = (lambda img: lib.predict(img, other.id)) if lib.predictor is not None else None
+        self.finder.start(analyse_other(other, predict), on_done=dlg.set_right_analysis)
 
     # ------------------------------------------------------------------ import
     def choose_import_folder(self) -> None:
@@ -1269,6 +1286,23 @@ class MainWindow(QMainWindow):
         if path:
             self.settings.setValue("last_export", str(Path(path).parent))
             self.export_to(Path(path), fmt)
+
+    def choose_export_annotations(self) -> None:
+        """One AnnotationPage file per photo into a folder the curator picks: the parts, the
+        tradition and the note on each IIIF canvas (or photo file), for Mirador and the like."""
+        lib = self.library
+        if lib is None:
+            return
+        if not self.model.all_items():
+            show_error(self, "Nothing to export", "The collection is empty: import photos first.")
+            return
+        start = Path(str(self.settings.value("last_export", str(Path.home()))))
+        folder = QFileDialog.getExistingDirectory(
+            self, "Folder for the Web Annotations (one file per photo)", str(start)
+        )
+        if folder:
+            self.settings.setValue("last_export", folder)
+            self.export_to(Path(folder), "annotations")
 
     def export_to(self, path: Path, fmt: str) -> None:
         lib = self.library
