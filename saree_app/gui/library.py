@@ -585,6 +585,19 @@ class Library:
         return (yield from import_paths(self.catalog, self.predictor, paths, cancel))
 
     def export(self, path: Path, fmt: str) -> Path:
+        """Write the catalogue as csv or jsonld to the file `path`; as "annotations", one Web
+        Annotation page per photo into the folder `path` (parts from the curator's maps, else
+        from the model)."""
+        if fmt == "annotations":
+            from saree_app.collection import annotations
+
+            annotations.write_pages(
+                self.catalog,
+                path,
+                model_sha256=self.model_sha(),
+                part_labels=annotations.part_labels_from(self.catalog, self.predictor),
+            )
+            return path
         from saree_app.collection.export import export
 
         export(self.catalog, fmt, path, graph=self.graph, model_sha256=self.model_sha())

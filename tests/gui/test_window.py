@@ -304,6 +304,17 @@ def test_export_writes_the_catalogue(qtbot, imported, tmp_path: Path) -> None:  
     win.export_to(ld, "jsonld")
     wait_idle(qtbot, win)
     assert "@context" in ld.read_text(encoding="utf-8")
+    pages = tmp_path / "annotations"
+    pages.mkdir()
+    win.export_to(pages, "annotations")
+    wait_idle(qtbot, win)
+    files = sorted(pages.glob("photo-*.json"))
+    assert len(files) == win.model.rowCount()
+    import json
+
+    page = json.loads(files[0].read_text(encoding="utf-8"))
+    assert page["type"] == "AnnotationPage" and page["items"]
+    assert win.act_export_annotations.text().startswith("Export &Web Annotations")
 
 
 def test_a_vanished_photo_is_explained_not_raised(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
