@@ -29,6 +29,7 @@ CONTEXT: list[Any] = [
         "saree": "urn:saree-app:",
         "confidence": {"@id": "saree:confidence", "@type": "xsd:decimal"},
         "confirmedByCurator": {"@id": "saree:confirmedByCurator", "@type": "xsd:boolean"},
+        "tradition": {"@id": "saree:tradition", "@type": "@id"},
         "xsd": "http://www.w3.org/2001/XMLSchema#",
     },
 ]
@@ -124,9 +125,11 @@ def page(
     model_sha256: str | None = None,
     part_labels: Callable[[Photo], np.ndarray | None] | None = None,
     base: str | None = None,
+    graph: Any = None,
 ) -> dict[str, Any]:
     """One photo's AnnotationPage. `base`: the web address its file will be published under
-    (its id is then that file's address, `BASE/photo-ID.json`, as a viewer fetches it)."""
+    (its id is then that file's address, `BASE/photo-ID.json`, as a viewer fetches it).
+    `graph` names the traditions as the app shows them; the tradition's IRI goes beside."""
     from saree_app.collection.iiif import source_of
 
     src = source_of(catalog, photo)
@@ -178,9 +181,16 @@ def page(
         confidence = _confidence(pred.result, tradition) if pred is not None else None
         if confidence is None and pred is not None and pred.top_tradition == tradition:
             confidence = pred.top_probability
+        from saree_app.collection.export import _label, _term
+
         anno = annotation(
             "classifying",
-            {"type": "TextualBody", "purpose": "classifying", "value": tradition},
+            {
+                "type": "TextualBody",
+                "purpose": "classifying",
+                "value": _label(graph, tradition),  # what the viewer shows: the app's name
+                "tradition": _term(tradition),
+            },
             _whole(width, height),
         )
         if confidence is not None:
@@ -211,10 +221,11 @@ def to_annotations(
     model_sha256: str | None = None,
     part_labels: Callable[[Photo], np.ndarray | None] | None = None,
     base: str | None = None,
+    graph: Any = None,
 ) -> str:
     """Every photo's AnnotationPage, as a JSON list."""
     pages = [
-        page(catalog, p, model_sha256=model_sha256, part_labels=part_labels, base=base)
+        page(catalog, p, model_sha256=model_sha256, part_labels=part_labels, base=base, graph=graph)
         for p in catalog.photos()
     ]
     return json.dumps(pages, indent=1, ensure_ascii=False) + "\n"
@@ -252,6 +263,7 @@ def write_pages(
     model_sha256: str | None = None,
     part_labels: Callable[[Photo], np.ndarray | None] | None = None,
     base: str | None = None,
+    graph: Any = None,
 ) -> list[Path]:
     """Write each photo's AnnotationPage to its own file in `folder` (made if missing, but not
     its parents), each file whole or not at all; returns the files written. A viewer loads the
@@ -268,7 +280,17 @@ def write_pages(
     # Every page is made before any file is written: a photo that fails leaves the folder as
     # it was.
     pages = [
-        (p, page(catalog, p, model_sha256=model_sha256, part_labels=part_labels, base=base))
+        (
+            p,
+            page(
+                catalog,
+                p,
+                model_sha256=model_sha256,
+                part_labels=part_labels,
+                base=base,
+                graph=graph,
+            ),
+        )
         for p in catalog.photos()
     ]
     target.mkdir(exist_ok=True)

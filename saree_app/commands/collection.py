@@ -641,7 +641,10 @@ def _annotations(cat: Catalog, args: argparse.Namespace) -> str:
     annotations.check_base(args.base)
     predictor = _part_model(cat, args)
     text = annotations.to_annotations(
-        cat, part_labels=annotations.part_labels_from(cat, predictor), base=args.base
+        cat,
+        part_labels=annotations.part_labels_from(cat, predictor),
+        base=args.base,
+        graph=_graph(),
     )
     if args.out is not None:
         write_atomic(args.out, text)
@@ -658,6 +661,7 @@ def _annotation_pages(cat: Catalog, args: argparse.Namespace) -> list[Path]:
         Path(args.out),
         part_labels=annotations.part_labels_from(cat, _part_model(cat, args)),
         base=args.base,
+        graph=_graph(),
     )
 
 

@@ -596,6 +596,7 @@ class Library:
                 path,
                 model_sha256=self.model_sha(),
                 part_labels=annotations.part_labels_from(self.catalog, self.predictor),
+                graph=self.graph,
             )
             return path
         from saree_app.collection.export import export

@@ -367,7 +367,9 @@ def test_annotations_export_targets_canvases_with_parts_tradition_and_note(
     assert classifying[0]["target"]["selector"]["conformsTo"] == "http://www.w3.org/TR/media-frags/"
     mine = next(p for p in pages if p["id"].endswith(f"photo-{first}"))
     kinds = {a["motivation"]: a for a in mine["items"]}
-    assert kinds["classifying"]["body"]["value"] == "Banarasi"
+    # The viewer shows the app's name for the tradition; its IRI goes beside it.
+    assert kinds["classifying"]["body"]["value"] == "Banarasi brocade"
+    assert kinds["classifying"]["body"]["tradition"].endswith("#Banarasi")
     assert kinds["classifying"]["confirmedByCurator"] is True
     assert kinds["commenting"]["body"]["value"] == "gift of 1952"
     others = [a for p in pages if p is not mine for a in p["items"]]
