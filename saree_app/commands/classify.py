@@ -150,6 +150,7 @@ CSV_FIELDS = (
     "tradition",
     "label",
     "probability",
+    "confidence",
     "state",
     "cultural_region",
     "uncertain",
@@ -169,6 +170,7 @@ def _csv_row(pred: Prediction, top: int) -> dict[str, str]:
         "tradition": best.tradition,
         "label": best.label,
         "probability": f"{best.probability:.4f}",
+        "confidence": _pct(best.probability),  # as the photo page and the export write it
         "state": state,
         "cultural_region": region,
         "uncertain": "yes" if pred.uncertain else "no",
