@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from saree_app.gui.analysis import pretty
+from saree_app.gui.india_map import RegionMap
 from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT, PART_COLOURS, PART_LABELS
 from saree_app.knowledge.words import (
@@ -144,6 +145,9 @@ class AnswerPanel(QWidget):
         self.regions.setWordWrap(True)
         self.regions.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.regions)
+        self.region_map = RegionMap(self)  # the likely states shaded on India's outline
+        self.region_map.hide()
+        lay.addWidget(self.region_map)
 
         lay.addWidget(_section("What each part looks like", self))
         self._parts_box = QWidget(self)
@@ -215,6 +219,7 @@ class AnswerPanel(QWidget):
         self.banner.hide()
         self._fill_ranking([])
         self.regions.setText("")
+        self.region_map.set_shading({})
         self._fill_parts({})
         self.attributes.setText("")
         self.explanation.setText("")
@@ -251,6 +256,7 @@ class AnswerPanel(QWidget):
             ]
         )
         self.regions.setText(self._regions_html(fused))
+        self.region_map.set_shading({s.label: float(s.probability) for s in fused.states})
         self._fill_parts(
             {
                 pe.part: [(t, p) for t, p in list(pe.ranking)[:2]]

@@ -21,16 +21,14 @@ from PySide6.QtWidgets import (
 )
 
 from saree_app.collection.fewshot import RELIABLE_EXAMPLES
+from saree_app.gui.india_map import CREDIT, Frame, paint_states
 from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT
 
-# India's rough bounding box (lon, lat): enough to place dots sensibly without a base map.
-_LON = (68.0, 97.5)
-_LAT = (6.5, 35.5)
-
 
 class DotMap(QWidget):
-    """Traditions as dots at their coordinates; the chosen one highlighted, neighbours ringed."""
+    """India with its state outlines; traditions as dots at their coordinates, the chosen one
+    highlighted and its neighbours ringed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,6 +37,7 @@ class DotMap(QWidget):
         self._current: str | None = None
         self._near: set[str] = set()
         self.setMinimumSize(220, 240)
+        self.setToolTip(CREDIT)
 
     def set_points(self, points: dict[str, tuple[float, float, str]]) -> None:
         self._points = points
@@ -49,34 +48,20 @@ class DotMap(QWidget):
         self._near = set(near)
         self.update()
 
-    def _bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        """Longitude and latitude ranges: the points' own, padded, within India's box."""
-        if not self._points:
-            return _LON, _LAT
-        lats = [p[0] for p in self._points.values()]
-        lons = [p[1] for p in self._points.values()]
-        lat0, lat1 = max(_LAT[0], min(lats) - 1.5), min(_LAT[1], max(lats) + 1.5)
-        lon0, lon1 = max(_LON[0], min(lons) - 1.5), min(_LON[1], max(lons) + 1.5)
-        return (lon0, lon1), (lat0, lat1)
+    def frame(self) -> Frame:
+        """Where India sits in the widget (the same projection as the outlines)."""
+        return Frame(QRectF(self.rect()).adjusted(12, 12, -12, -12))
 
-    def _xy(self, lat: float, lon: float, r: QRectF) -> QPointF:
-        (lon0, lon1), (lat0, lat1) = self._bounds()
-        x = r.left() + (lon - lon0) / max(lon1 - lon0, 1e-6) * r.width()
-        y = r.bottom() - (lat - lat0) / max(lat1 - lat0, 1e-6) * r.height()
-        return QPointF(x, y)
+    def _xy(self, lat: float, lon: float, frame: Frame) -> QPointF:
+        return frame.xy(lat, lon)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor("#fbfaf7"))
-        (lon0, lon1), (lat0, lat1) = self._bounds()
-        aspect = (lon1 - lon0) / max(lat1 - lat0, 1e-6)  # degrees are near-square this far south
-        avail_w, avail_h = self.width() - 20, self.height() - 20
-        w = min(avail_w, avail_h * aspect)
-        h = w / aspect
-        r = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
-        p.setPen(QPen(QColor("#e2ddd4"), 1))
-        p.drawRoundedRect(r.adjusted(-8, -8, 8, 8), 6, 6)
+        frame = self.frame()
+        r = frame.rect
+        paint_states(p, frame)
         if not self._points:
             p.setPen(QColor("#8a857c"))
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, "No coordinates in the graph")
@@ -89,7 +74,7 @@ class DotMap(QWidget):
         for tid, (lat, lon, name) in self._points.items():
             if tid == self._current:
                 continue
-            pt = self._xy(lat, lon, r)
+            pt = self._xy(lat, lon, frame)
             near = tid in self._near
             p.setPen(QPen(QColor(ACCENT), 1.5) if near else Qt.PenStyle.NoPen)
             p.setBrush(QColor("#c9c2b6") if not near else QColor("#ffffff"))
@@ -101,7 +86,7 @@ class DotMap(QWidget):
         bold.setBold(True)
         if self._current in self._points:
             lat, lon, label = self._points[self._current]
-            pt = self._xy(lat, lon, r)
+            pt = self._xy(lat, lon, frame)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(QColor(213, 94, 0))
             p.drawEllipse(pt, 6.5, 6.5)
@@ -176,7 +161,8 @@ class KnowledgePage(QWidget):
         self.map = DotMap(right)
         rl.addWidget(self.map, 1)
         self.map_note = QLabel(
-            "Dots: traditions in the graph. Ringed: its neighbours. Positions are approximate.",
+            "Dots: traditions in the graph. Ringed: its neighbours. Positions are approximate. "
+            "State outlines: MapSVG, CC BY 4.0.",
             right,
         )
         self.map_note.setWordWrap(True)
