@@ -181,6 +181,10 @@ def undo_removal(catalog: Catalog, removal: Removal | None = None) -> Restored:
     skipped: list[str] = []
     with catalog.transaction():
         new_id: dict[int, int] = {}
+        names = {
+            int(r["id"]): n
+            for r, n in zip(removal.rows.get("photos", []), removal.names, strict=False)
+        }
         for row, name in zip(removal.rows.get("photos", []), removal.names, strict=False):
             old = int(row["id"])
             again = catalog.photo_by_hash(str(row["sha256"]))
@@ -196,16 +200,31 @@ def undo_removal(catalog: Catalog, removal: Removal | None = None) -> Restored:
             column = tables.get(table)
             if column is None:
                 continue  # a table this version of the catalogue no longer has
+            key = _rowid_column(db, table)
             for row in rows:
                 old = int(row[column])
                 if old not in new_id:
                     continue
-                _insert(db, table, {**row, column: new_id[old]}, key=_rowid_column(db, table))
+                try:
+                    # A row keyed by the photo itself keeps that key; another id may move.
+                    _insert(
+                        db, table, {**row, column: new_id[old]}, key=None if key == column else key
+                    )
+                except sqlite3.IntegrityError:
+                    # What the row also pointed at has gone since (an object deleted): the
+                    # photo comes back without that link.
+                    name = names.get(old, f"photo {old}")
+                    skipped.append(f"{name}: its {_what(table)} no longer exists; not linked again")
         try:
             _write(catalog, [r for r in kept if r != removal])
         except CatalogError as exc:
             raise CatalogError(f"{exc}; nothing was put back") from exc
     return Restored(tuple(restored), tuple(skipped))
+
+
+def _what(table: str) -> str:
+    """A table's rows as a curator names them ('object' for object_photos)."""
+    return {"object_photos": "object"}.get(table, table.replace("_", " "))
 
 
 def _rowid_column(db: sqlite3.Connection, table: str) -> str | None:

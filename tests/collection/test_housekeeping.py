@@ -245,3 +245,24 @@ def test_saree_relocate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "found 1 missing photo in the new folder" in captured.err
     assert main(["relocate", str(tmp_path / "new"), "--catalog", str(db)]) == 0
     assert "no photo is missing" in capsys.readouterr().out
+
+
+def test_a_photo_of_an_object_comes_back_into_it(tmp_path: Path) -> None:
+    from saree_app.collection import objects
+
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        a = _full(cat, _file(tmp_path, "whole.jpg", b"a1"), 1)
+        b = _full(cat, _file(tmp_path, "border.jpg", b"b22"), 2)
+        objects.create_object(cat, "T.1990.4", {"title": "Gift"}, [a, b], ["whole", "border"])
+        hk.remove_photos(cat, [b])
+        assert list(objects.need_object(cat, "T.1990.4").photo_ids) == [a]
+        restored = hk.undo_removal(cat)
+        assert restored.skipped == ()
+        assert sorted(objects.need_object(cat, "T.1990.4").photo_ids) == [a, b]
+
+        hk.remove_photos(cat, [b])
+        objects.delete_object(cat, "T.1990.4")  # the object went meanwhile
+        restored = hk.undo_removal(cat)
+        assert restored.photo_ids == (b,)
+        assert restored.skipped == ("border.jpg: its object no longer exists; not linked again",)
+        assert cat.tags(b) == ["1950s", "gift"] and objects.object_of_photo(cat, b) is None
