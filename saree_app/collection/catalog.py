@@ -9,7 +9,8 @@ import sqlite3
 import threading
 import time
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,8 +199,53 @@ MIGRATIONS: list[str] = [
         UPDATE meta SET value = value + 1 WHERE key = 'predictions_generation';
     END;
     """,
+    # 7: stored answers compressed (see `pack_result`): no SQL, the rows are rewritten by the
+    # Python step in MIGRATION_STEPS.
+    "",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def pack_result(result: Mapping[str, Any]) -> bytes:
+    """A stored answer (Prediction.to_dict()) as the catalogue keeps it: compact JSON,
+    zlib-compressed, nothing dropped (about a ninth of the text; read back by
+    `unpack_result`)."""
+    text = json.dumps(result, separators=(",", ":"))
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def unpack_result(value: str | bytes) -> dict[str, Any]:
+    """The answer `pack_result` stored; a text value is an answer stored before schema 7."""
+    text = zlib.decompress(value).decode("utf-8") if isinstance(value, bytes) else value
+    out: dict[str, Any] = json.loads(text)
+    return out
+
+
+def _compress_answers(db: sqlite3.Connection) -> None:
+    """Schema 7's Python step: every answer stored as text rewritten by `pack_result`. An
+    answer that is not JSON is left as it is (reading it says so, as before)."""
+    last = 0
+    while True:
+        rows = db.execute(
+            "SELECT rowid, result FROM predictions WHERE rowid > ? AND typeof(result) = 'text'"
+            " ORDER BY rowid LIMIT 500",
+            (last,),
+        ).fetchall()
+        if not rows:
+            return
+        packed = []
+        for rowid, text in rows:
+            try:
+                packed.append((pack_result(json.loads(text)), rowid))
+            except ValueError:
+                continue
+        db.executemany("UPDATE predictions SET result = ? WHERE rowid = ?", packed)
+        last = int(rows[-1][0])
+
+
+# Python steps of a migration, for data that SQL alone cannot rewrite: run after that
+# version's SQL, inside the same transaction (a crash leaves the old schema and data intact).
+MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {7: _compress_answers}
 
 
 class CatalogError(Exception):
@@ -386,6 +432,9 @@ class Catalog:
                 # executescript would COMMIT first; run the statements one by one instead.
                 for statement in _statements(script):
                     db.execute(statement)
+                step = MIGRATION_STEPS.get(target)
+                if step is not None:
+                    step(db)
                 db.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 db.execute(f"PRAGMA user_version={target}")
                 db.execute("COMMIT")
@@ -605,7 +654,7 @@ class Catalog:
                     top_tradition,
                     top_probability,
                     int(bool(uncertain)),
-                    json.dumps(result, separators=(",", ":")),
+                    pack_result(result),
                     now(),
                 ),
             )
@@ -913,15 +962,46 @@ class Catalog:
         )
         return {int(r[0]): r[1] for r in rows}
 
-    def label_facts(self) -> dict[int, tuple[str | None, bool]]:
-        """Photo id -> (the curator's tradition, confirmed) for every labelled photo."""
-        rows = self._query(
-            "SELECT photo_id, tradition, tradition IS NOT NULL AND certainty = 'confirmed'"
-            " FROM labels"
-        )
-        return {int(r[0]): (r[1], bool(r[2])) for r in rows}
-
-    # -- corrected part maps ------------------------------------------------------------------
+    def label_changes(
+        self, since: int | None = None
+    ) -> tuple[int, list[int], dict[int, tuple[str | None, bool]], int]:
+        """What changed in the curator's labels after label-history entry `since` (None: from
+        the start): (the last entry's id, the photos whose label changed, their labels now as
+        (tradition, confirmed) -- a photo missing there has none any more -- and how many
+        photos are labelled in all). Read in one snapshot."""
+        with self._lock:
+            own = not self._db.in_transaction
+            if own:
+                self._db.execute("BEGIN")
+            try:
+                mark = int(
+                    self._db.execute("SELECT coalesce(max(id), 0) FROM label_history").fetchone()[0]
+                )
+                total = int(self._db.execute("SELECT count(*) FROM labels").fetchone()[0])
+                if since is None:
+                    rows = self._db.execute(
+                        "SELECT photo_id, tradition,"
+                        " tradition IS NOT NULL AND certainty = 'confirmed' FROM labels"
+                    ).fetchall()
+                    changed = [int(r[0]) for r in rows]
+                else:
+                    changed = [
+                        int(r[0])
+                        for r in self._db.execute(
+                            "SELECT DISTINCT photo_id FROM label_history WHERE id > ?", (since,)
+                        )
+                    ]
+                    rows = self._db.execute(
+                        "SELECT photo_id, tradition,"
+                        " tradition IS NOT NULL AND certainty = 'confirmed' FROM labels"
+                        " WHERE photo_id IN"
+                        " (SELECT photo_id FROM label_history WHERE id > ?)",
+                        (since,),
+                    ).fetchall()
+            finally:
+                if own:
+                    self._db.execute("COMMIT")
+        return mark, changed, {int(r[0]): (r[1], bool(r[2])) for r in rows}, total
 
     def put_part_map(
         self, photo_id: int, labels: np.ndarray, *, by: str | None = None
@@ -1061,9 +1141,16 @@ def _stored(row: tuple[Any, ...]) -> StoredPrediction:
         top_tradition=row[2],
         top_probability=row[3],
         uncertain=bool(row[4]),
-        result=json.loads(row[5]),
+        result=_result_of(row),
         created=str(row[6]),
     )
+
+
+def _result_of(row: tuple[Any, ...]) -> dict[str, Any]:
+    try:
+        return unpack_result(row[5])
+    except (zlib.error, UnicodeDecodeError) as exc:
+        raise CatalogError(f"photo {row[0]}: its stored answer is damaged ({exc})") from exc
 
 
 def _correction(row: Sequence[Any]) -> PartCorrection:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from saree_app.collection.catalog import Catalog, NewPhoto
+from saree_app.collection.catalog import Catalog, NewPhoto, unpack_result
 from saree_app.collection.fewshot import APPLY_BATCH
 
 SHA = "f" * 64
@@ -75,15 +75,14 @@ def _answers(path: Path) -> tuple[int, int, int]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
         photos = db.execute("SELECT count(*) FROM photos").fetchone()[0]
-        rows = db.execute(
-            "SELECT instr(result, '\"fewshot\"') > 0, count(*) FROM predictions"
-            " WHERE model_sha256 = ? GROUP BY 1",
-            (SHA,),
+        stored = db.execute(
+            "SELECT result FROM predictions WHERE model_sha256 = ?", (SHA,)
         ).fetchall()
     finally:
         db.close()
-    by = {bool(k): int(v) for k, v in rows}
-    return int(photos), by.get(True, 0), by.get(False, 0)
+    # Answers are stored compressed (catalog.pack_result): unpacked to be read.
+    taught = sum("fewshot" in unpack_result(r[0]) for r in stored)
+    return int(photos), taught, len(stored) - taught
 
 
 def _check_catalogue(path: Path, n: int) -> tuple[int, int]:

@@ -255,3 +255,25 @@ def test_a_schema_5_catalogue_gains_the_counters_and_its_filters_still_work(
         cat.set_label(2, tradition="Paithani")
         assert cat.generations()["labels"] == 1
         assert {m.photo_id for m in search(cat, q, k=12, tradition="Paithani")} == {1, 2}
+
+
+def test_labels_changed_one_after_another_keep_the_filters_right(tmp_path: Path) -> None:
+    with _catalogue(tmp_path) as cat:
+        q = np.array([1, 0, 0, 0], np.float32)
+
+        def banarasi() -> set[int]:
+            return {m.photo_id for m in search(cat, q, k=12, tradition="Banarasi")}
+
+        assert banarasi() == {5, 6, 7, 8}
+        cat.set_label(1, tradition="Banarasi")
+        assert banarasi() == {1, 5, 6, 7, 8}
+        cat.set_label(5, tradition="Paithani", certainty="possible")
+        assert banarasi() == {1, 6, 7, 8}
+        # The curator takes the tradition back: the model's answer stands again.
+        cat.set_label(5, tradition=None, note="not sure", keep=False)
+        assert banarasi() == {1, 5, 6, 7, 8}
+        assert {m.photo_id for m in search(cat, q, k=12, confirmed_only=True)} == {1}
+        # A label removed without a history entry (its photo's row deleted by hand): all of
+        # them are read again.
+        cat.run("DELETE FROM labels WHERE photo_id = 1")
+        assert banarasi() == {5, 6, 7, 8}
