@@ -309,10 +309,31 @@ class ObjectDialog(QDialog):
             self.answer.setText(html.escape(str(exc)))
             return
         names = {pid: self.names.get(pid) or self._name(pid) for pid in self.obj.photo_ids}
-        self.answer.setText(answer_html(ans, names))
+        self.answer.setText(answer_html(ans, names) + self._similar_html())
         self._answer = ans
         self.confirm.setText(f"Confirm {ans.top.label} for all its photos")
         self.confirm.setEnabled(True)
+
+    def _similar_html(self, k: int = 4) -> str:
+        """The sarees most like this one, an object counted once (empty when none)."""
+        if self.obj is None:
+            return ""
+        try:
+            found = objects.similar_objects(self.catalog, self.obj, k=k)
+        except CatalogError:
+            return ""
+        rows = []
+        for m in found:
+            if m.accession:
+                who = f"object {html.escape(m.accession)}"
+                if m.title:
+                    who += f" · {html.escape(m.title)}"
+            else:
+                who = html.escape(Path(m.path).name)
+            rows.append(f"<li>{who}: {m.score:.0%} alike</li>")
+        if not rows:
+            return ""
+        return "<p>Most like it:</p><ul style='margin-left:-20px'>" + "".join(rows) + "</ul>"
 
     def values(self) -> tuple[str, dict[str, str | None], list[tuple[int, str]]]:
         """(accession, fields, [(photo id, role)]) as the form holds them."""
@@ -562,12 +583,13 @@ class ObjectDesk(QObject):
         found = self._catalog()
         if found is None or not self._undo:
             return False
-        obj = self._undo.pop()
+        obj = self._undo[-1]
         try:
             objects.restore_object(found[0], obj)
-        except CatalogError as exc:
-            self.win.statusBar().showMessage(str(exc), 6000)
+        except CatalogError as exc:  # e.g. its number was given to another object meanwhile
+            self.win.statusBar().showMessage(f"Cannot put {obj.accession} back: {exc}", 8000)
             return False
+        self._undo.pop()
         self.act_undo.setEnabled(bool(self._undo))
         self._changed(f"Object {obj.accession} is back.")
         return True

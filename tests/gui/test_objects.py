@@ -63,6 +63,7 @@ def test_group_fill_record_search_confirm_ungroup(qtbot, imported, tmp_path: Pat
     assert sorted(obj.photo_ids) == ids and obj.get("source") == "Gift of Mrs Rao"
     assert "border" in [m.role for m in obj.photos]
     assert "%" in dlg.answer.text() and "Patan" in dlg.answer.text()
+    assert "Most like it:" in dlg.answer.text() and "alike" in dlg.answer.text()
     dlg.resize(900, 560)
     _shot(dlg, "object-record.png")
 
