@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, help="model manifest (default: the shipped model)")
     ap.add_argument("--n", type=int, default=120, help="photos")
     ap.add_argument("--size", default="2000x1500", help="photo size WxH (default 3 megapixels)")
-    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--batch", type=int, help="photos per batch (default: the importer's, 2)")
     ap.add_argument("--threads", type=int, help="inference threads")
     ap.add_argument(
         "--photos",
@@ -68,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
+    if args.batch is None:
+        from saree_app.collection.importer import IMPORT_BATCH
+
+        args.batch = IMPORT_BATCH
     with reporting("import_", argv, args.json) as report:
         report.settings.update(
             n=args.n, size=args.size, batch=args.batch, threads=args.threads or 0

@@ -38,7 +38,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _catalog_arg(p, create=True)
     p.add_argument("--model", type=Path, help="model manifest (.json) or .onnx (default: shipped)")
     p.add_argument("--threads", type=int, help="inference threads (default: one per core)")
-    p.add_argument("--batch", type=int, default=8, help="photos per inference batch (default 8)")
+    p.add_argument(
+        "--batch",
+        type=int,
+        help="photos per inference batch (default 2; more uses more memory, not less time)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=run_import)
 
@@ -194,10 +198,12 @@ def _graph() -> Any:
 def run_import(args: argparse.Namespace) -> int:
     """Import a folder; progress on stderr; 0 ok, 1 some files unusable, 2 error."""
     from saree_app.collection.catalog import CatalogError
-    from saree_app.collection.importer import import_folder
+    from saree_app.collection.importer import IMPORT_BATCH, import_folder
     from saree_app.model.manifest import ModelError
     from saree_app.model.predict import Predictor
 
+    if args.batch is None:
+        args.batch = IMPORT_BATCH
     if args.batch < 1 or (args.threads is not None and args.threads < 1):
         return _err("import", "--batch and --threads must be at least 1")
     from saree_app.collection import iiif, records

@@ -102,6 +102,8 @@ def side_session(path: Path, threads: int | None) -> Any:
         opts.intra_op_num_threads = threads
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.log_severity_level = 3
+    # No memory arena: it would hold the largest batch's activations for the app's life.
+    opts.enable_cpu_mem_arena = False
     try:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own untyped errors

@@ -125,3 +125,28 @@ def test_the_model_checks_preprocessing_too(tmp_path: Path) -> None:
     edit_manifest(path, input={**data["input"], "mean": [0.5, 0.5, 0.5]})
     with pytest.raises(ModelError, match="input differs"):
         ModelSession(ModelManifest.load(path))
+
+
+def test_a_large_batch_runs_in_small_pieces_with_the_same_answers(
+    tiny_manifest: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saree_app.model import session as session_mod
+
+    sess = ModelSession(ModelManifest.load(tiny_manifest))
+    size = sess.manifest.preprocessing.size
+    batch = np.random.default_rng(1).normal(size=(5, 3, size, size)).astype(np.float32)
+    monkeypatch.setattr(session_mod, "RUN_BATCH", 8)
+    whole = {k: v.copy() for k, v in sess.run(batch).items()}  # in one run
+    runs: list[int] = []
+    real = sess._session.run
+
+    def counted(names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        runs.append(next(iter(feeds.values())).shape[0])
+        return list(real(names, feeds))
+
+    monkeypatch.setattr(session_mod, "RUN_BATCH", 2)
+    monkeypatch.setattr(sess._session, "run", counted, raising=False)
+    pieces = sess.run(batch)
+    assert runs == [2, 2, 1] * len(sess.manifest.seg_zooms)
+    for name, value in whole.items():
+        np.testing.assert_allclose(pieces[name], value, rtol=1e-5, atol=1e-6)
