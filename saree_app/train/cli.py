@@ -78,7 +78,6 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         "train on 12 traditions, export, evaluate, benchmark",
     )
     p.add_argument("--per-class", type=int, help="--recipe: photos rendered per tradition")
-    p.add_argument("--int8", action="store_true", help="--recipe: also evaluate an int8 variant")
     p.add_argument(
         "--catalog",
         type=Path,
@@ -265,11 +264,6 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", type=Path, required=True, help="final.pt written by train")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--name", default="saree-model")
-    p.add_argument(
-        "--int8",
-        action="store_true",
-        help="also write <name>.int8.onnx (dynamic int8 weights) next to the float model",
-    )
     p.add_argument(
         "--flip-average",
         choices=("yes", "no"),
@@ -666,7 +660,7 @@ def _store_evaluation(manifest: Path, figures: dict[str, Any]) -> None:
     from saree_app.train.export import write_manifest
 
     data = json.loads(manifest.read_text(encoding="utf-8"))
-    # Beside what is already there (latency, the int8 comparison): only the splits are new.
+    # Beside what is already there (latency): only the splits are new.
     data["evaluation"] = {**data.get("evaluation", {}), **figures}
     write_manifest(data, manifest)
 
@@ -739,7 +733,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------- export
 def run_export(args: argparse.Namespace) -> int:
-    """Rebuild the network from final.pt and write ONNX + manifest (optionally int8 too)."""
+    """Rebuild the network from final.pt and write ONNX + manifest."""
     from saree_app.train.export import write_model
     from saree_app.train.loop import CheckpointUnreadable, read_checkpoint
     from saree_app.train.net import EXPORT_CHOICES, NetConfig, PartAwareNet
@@ -798,27 +792,7 @@ def run_export(args: argparse.Namespace) -> int:
         extra={"seg_zooms": zooms, "seg_zooms_mirrored": mirrored},
     )
     print(f"model written: {manifest}")
-    if args.int8:
-        q = quantize_int8(args.out / f"{args.name}.onnx")
-        print(f"int8 variant: {q}")
     return 0
-
-
-def quantize_int8(onnx_path: Path) -> Path:
-    """Dynamic int8 weights (onnxruntime.quantization); writes <stem>.int8.onnx + manifest."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    from saree_app.train.export import sha256_of, write_manifest
-
-    out = onnx_path.with_name(onnx_path.stem + ".int8.onnx")
-    quantize_dynamic(str(onnx_path), str(out), weight_type=QuantType.QInt8)
-    src = onnx_path.with_suffix(".json")
-    if src.is_file():
-        data = json.loads(src.read_text(encoding="utf-8"))
-        data.update(onnx=out.name, sha256=sha256_of(out), name=data.get("name", "") + "-int8")
-        data["evaluation"] = {}
-        write_manifest(data, out.with_suffix(".json"))
-    return out
 
 
 # ------------------------------------------------------------------------- main(argv)

@@ -199,7 +199,7 @@ def write_manifest(manifest: Mapping[str, Any], path: Path) -> Path:
     """Write the manifest JSON with its contract (atomically: a reader never sees half a file).
 
     Training is where a model and its description are made, so its writes (a new export, the
-    int8 copy's new checksum, figures added later) are the ones that sign the pair.
+    figures added later) are the ones that sign the pair.
     """
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(with_contract(dict(manifest)), indent=1) + "\n", encoding="utf-8")

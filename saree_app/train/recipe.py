@@ -75,7 +75,6 @@ ATTR_WEIGHT = 6.0
 METRIC_WEIGHT = 1.5
 WIDTH = 256
 EVAL_PER_CLASS = 60  # photos per tradition evaluated in each of test and heldout
-INT8_EVAL_PER_CLASS = 10
 SEED = 0
 
 
@@ -292,8 +291,6 @@ def run(args: argparse.Namespace) -> int:
     data["training"]["renderer"] = "saree_app.synth.render at this repository's commit"
     write_manifest(data, manifest)
     _benchmark(manifest)
-    if args.int8:
-        _int8(manifest, data_dir, cache, args.threads)
     return 0
 
 
@@ -328,51 +325,3 @@ def _benchmark(manifest: Path) -> None:
     figures = measure(manifest, repeats=50)
     _say(f"latency: {figures}")
     store(manifest, figures)
-
-
-def _int8(manifest: Path, data_dir: Path, cache: Path, threads: int | None) -> None:
-    """Quantise (dynamic int8 weights), evaluate float and int8 on the same photos, record both.
-
-    Dynamic int8 convolutions run slowly in onnxruntime on this CPU, so the comparison uses a
-    smaller subset (INT8_EVAL_PER_CLASS photos per tradition and split).
-    """
-    import shutil
-
-    from saree_app.bench.model import measure
-    from saree_app.train.cli import _cap, quantize_int8
-    from saree_app.train.data import load_dataset, load_vocabulary, ontology_attributes, select
-    from saree_app.train.evaluate import evaluate, summary
-    from saree_app.train.export import write_manifest
-
-    work = cache / "int8"
-    work.mkdir(parents=True, exist_ok=True)
-    onnx = manifest.with_suffix(".onnx")
-    shutil.copy(onnx, work / onnx.name)
-    shutil.copy(manifest, work / manifest.name)
-    q = quantize_int8(work / onnx.name)
-    items = ontology_attributes(load_dataset(data_dir), load_vocabulary())
-    items = _cap(select(items, splits=["test", "heldout"], exclude=WITHHELD), INT8_EVAL_PER_CLASS)
-    base = summary(evaluate(work / manifest.name, items, work / "float", threads=threads))
-    quant = summary(evaluate(q.with_suffix(".json"), items, work / "int8", threads=threads))
-    latency = measure(q.with_suffix(".json"), repeats=10)
-    change = {
-        split: {
-            k: round(v - base[split][k], 4)
-            for k, v in figs.items()
-            if k != "photos" and isinstance(v, float) and isinstance(base[split].get(k), float)
-        }
-        for split, figs in quant.items()
-    }
-    data = json.loads(manifest.read_text(encoding="utf-8"))
-    data.setdefault("evaluation", {})["int8_variant"] = {
-        "size_mb": latency["size_mb"],
-        "median_ms": latency["median_ms"],
-        "photos_per_class_and_split": INT8_EVAL_PER_CLASS,
-        "float_on_same_photos": base,
-        "int8": quant,
-        "change": change,
-        "note": "onnxruntime.quantization.quantize_dynamic, QInt8 weights; not shipped: "
-        "smaller but slower on this CPU (ConvInteger)",
-    }
-    write_manifest(data, manifest)
-    _say(f"int8 change vs float: {change}")

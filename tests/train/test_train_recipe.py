@@ -72,7 +72,7 @@ def test_the_recipe_trains_two_stages_and_resumes_without_redoing_the_first(
     args = argparse.Namespace(
         data=[tmp_path / "data"], cache=tmp_path / "cache", out=tmp_path / "models",
         name="saree-model", per_class=None, epochs=None, threads=None, device="auto",
-        fresh=False, white_balance=False, int8=False,
+        fresh=False, white_balance=False,
         argv=["--recipe", "default", "--out", "my models"],
     )  # fmt: skip
     assert recipe.run(args) == 0
