@@ -11,8 +11,8 @@ fetched are kept, so running the import again picks up where it stopped.
 Where each photo came from (manifest URL, canvas id and size, the manifest's label and
 metadata) is kept in `<catalogue>.iiif/sources.json`, keyed by the photo's content hash, the
 catalogue's own identity for a photo; `source_of` reads it. The manifest becomes one object
-(collection/objects.py) with its canvases as photos and its label and metadata as the record. Only the standard library's urllib
-touches the network.
+(collection/objects.py) with its canvases as photos and its label and metadata as the record.
+Only the standard library's urllib touches the network.
 """
 
 from __future__ import annotations

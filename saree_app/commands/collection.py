@@ -274,7 +274,8 @@ def run_import(args: argparse.Namespace) -> int:
         f"{len(last.skipped)} skipped, in {elapsed:.1f} s"
     )
     if back is not None:
-        made = f"; {back.objects_made} objects made" if back.objects else ""
+        n = back.objects_made
+        made = f"; {n} object{'' if n == 1 else 's'} made" if back.objects else ""
         print(
             f"{args.folder}: {back.applied} of {len(back.records)} records given back "
             f"(tradition, certainty, note, tags){made}"
