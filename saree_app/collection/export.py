@@ -101,6 +101,8 @@ CONTEXT: dict[str, Any] = {
     "saree:probability": {"@type": "xsd:decimal"},
     "saree:tag": {"@container": "@set"},
     "saree:curatorTradition": {"@type": "@id"},
+    "saree:iiifCanvas": {"@type": "@id"},
+    "saree:iiifManifest": {"@type": "@id"},
     "Name": "crm:E33_E41_Linguistic_Appellation",
 }
 # Getty AAT concepts Linked Art uses for these roles.
@@ -349,8 +351,9 @@ def _note(text: str) -> dict[str, Any]:
     return {"type": "LinguisticObject", "classified_as": [_NOTE], "content": text}
 
 
-def _digital(v: dict[str, Any]) -> dict[str, Any]:
-    """The photo file as a Linked Art DigitalObject: address, size, dates, camera."""
+def _digital(v: dict[str, Any], iiif: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The photo file as a Linked Art DigitalObject: address, size, dates, camera; for a photo
+    fetched from a IIIF server also the image's address there, its canvas and manifest."""
     digital: dict[str, Any] = {
         "type": "DigitalObject",
         "_label": Path(v["path"]).name,
@@ -358,6 +361,15 @@ def _digital(v: dict[str, Any]) -> dict[str, Any]:
         "dcterms:extent": v["size"],
         "dcterms:modified": v["added"],
     }
+    if iiif:
+        image, canvas = iiif.get("image"), iiif.get("canvas")
+        manifest = iiif.get("manifest_id") or iiif.get("manifest")
+        if isinstance(image, str) and _PLAIN_IRI.fullmatch(image):
+            digital["access_point"].append(image)
+        if isinstance(canvas, str) and _PLAIN_IRI.fullmatch(canvas):
+            digital["saree:iiifCanvas"] = canvas
+        if isinstance(manifest, str) and _PLAIN_IRI.fullmatch(manifest):
+            digital["saree:iiifManifest"] = manifest
     if v["exif_date"]:
         created = _date_time(str(v["exif_date"]))
         if created is not None:
@@ -371,7 +383,9 @@ def _digital(v: dict[str, Any]) -> dict[str, Any]:
     return digital
 
 
-def jsonld_object(row: Row, graph: Any = None) -> dict[str, Any]:
+def jsonld_object(
+    row: Row, graph: Any = None, iiif: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """One photo's saree as a Linked Art HumanMadeObject with Dublin Core metadata."""
     v = row.values
     subject = f"urn:sha256:{v['sha256']}"
@@ -411,8 +425,9 @@ def jsonld_object(row: Row, graph: Any = None) -> dict[str, Any]:
         obj["saree:tag"] = list(v["tags"])  # the curator's tags alone, to read back
     if v["certainty"] and not v["curator_tradition"]:
         obj["saree:curatorCertainty"] = v["certainty"]  # a certainty given without a tradition
+    digital = _digital(v, (iiif or {}).get(v["sha256"]))
     obj["representation"] = [
-        {"type": "VisualItem", "_label": "photograph", "digitally_shown_by": [_digital(v)]}
+        {"type": "VisualItem", "_label": "photograph", "digitally_shown_by": [digital]}
     ]
     return obj
 
@@ -423,7 +438,11 @@ def object_iri(accession: str) -> str:
 
 
 def jsonld_saree_object(
-    catalog: Catalog, obj: Any, photo_rows: list[Row], graph: Any = None
+    catalog: Catalog,
+    obj: Any,
+    photo_rows: list[Row],
+    graph: Any = None,
+    iiif: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One object of the catalogue (a saree under its accession number) as a Linked Art
     HumanMadeObject: its record, its tradition (the curator's, else the answer fused over its
@@ -477,7 +496,7 @@ def jsonld_saree_object(
     images = []
     for row in photo_rows:
         v = row.values
-        digital = _digital(v)
+        digital = _digital(v, (iiif or {}).get(v["sha256"]))
         digital["dcterms:identifier"] = v["sha256"]
         role = obj.role_of(v["id"]) or "whole"
         digital["saree:role"] = role
@@ -521,9 +540,14 @@ def to_jsonld(catalog: Catalog, graph: Any = None, model_sha256: str | None = No
     by_photo = {r.values["id"]: r for r in every}
     objs = _objects(catalog)
     shown = {pid for o in objs for pid in o.photo_ids}
-    nodes = [jsonld_object(r, graph) for r in every if r.values["id"] not in shown]
+    from saree_app.collection.iiif import sources
+
+    iiif = sources(catalog)
+    nodes = [jsonld_object(r, graph, iiif) for r in every if r.values["id"] not in shown]
     nodes += [
-        jsonld_saree_object(catalog, o, [by_photo[p] for p in o.photo_ids if p in by_photo], graph)
+        jsonld_saree_object(
+            catalog, o, [by_photo[p] for p in o.photo_ids if p in by_photo], graph, iiif
+        )
         for o in objs
     ]
     doc = {"@context": CONTEXT, "@graph": nodes}

@@ -241,6 +241,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
+def sources(catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """Content hash -> where that photo came from, for every photo that came from IIIF (read
+    once, for exports that look at every photo)."""
+    return {
+        k: v for k, v in _read_sources(cache_folder(catalog.path)).items() if isinstance(v, dict)
+    }
+
+
 def source_of(catalog: Catalog, photo: Photo) -> dict[str, Any] | None:
     """Where a photo came from when it came from a IIIF manifest: manifest, canvas, width,
     height, label, canvas_label, metadata; None for a local photo."""

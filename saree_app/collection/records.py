@@ -178,7 +178,6 @@ def _object_photos(g: Any, obj: Any, accession: str, base: Path) -> list[Record]
     out = []
     for visual in g.objects(obj, crm.P138i_has_representation):
         for digital in g.objects(visual, la.digitally_shown_by):
-            point = g.value(digital, la.access_point)
             sha = str(g.value(digital, dc.identifier) or "")
             tradition = g.value(digital, saree.curatorTradition)
             certainty = str(g.value(digital, saree.curatorCertainty) or "")
@@ -186,7 +185,7 @@ def _object_photos(g: Any, obj: Any, accession: str, base: Path) -> list[Record]
                 Record(
                     name=f"{accession}: {g.value(digital, rdflib.RDFS.label) or 'photo'}",
                     sha256=sha if _SHA.fullmatch(sha) else None,
-                    path=path_of(str(point), base) if point is not None else None,
+                    path=_file_of(g, digital, base),
                     tradition=tradition_of(str(tradition)) if tradition is not None else None,
                     certainty=certainty if certainty in CERTAINTIES else None,
                     note=_notes(g, digital),
@@ -196,6 +195,18 @@ def _object_photos(g: Any, obj: Any, accession: str, base: Path) -> list[Record]
                 )
             )
     return sorted(out, key=lambda r: (r.path or "", r.sha256 or ""))
+
+
+def _file_of(g: Any, digital: Any, base: Path) -> str | None:
+    """The photo file a digital object names: its file: access point before any web address
+    (a photo from IIIF has both: the copy the catalogue keeps, and the image on the server)."""
+    import rdflib
+
+    points = sorted(
+        (str(p) for p in g.objects(digital, rdflib.URIRef(LA + "access_point"))),
+        key=lambda p: (not p.startswith("file:"), p),
+    )
+    return path_of(points[0], base) if points else None
 
 
 def _notes(g: Any, subject: Any) -> str | None:
@@ -224,8 +235,7 @@ def _record(g: Any, obj: Any, base: Path) -> Record:
     path = None
     for visual in g.objects(obj, crm.P138i_has_representation):
         for digital in g.objects(visual, la.digitally_shown_by):
-            for point in g.objects(digital, la.access_point):
-                path = path_of(str(point), base)
+            path = _file_of(g, digital, base)
     tradition = certainty = None
     for production in g.objects(obj, crm.P108i_was_produced_by):
         for assignment in g.objects(production, crm.P140i_was_attributed_by):

@@ -407,6 +407,41 @@ def test_annotations_for_local_photo_target_the_file_and_curator_map(tmp_path: P
     assert f"{8 * w / 64:.1f},{8 * photo.height / 64:.1f}" in tags[0]["target"]["selector"]["value"]
 
 
+def test_linked_art_export_points_at_the_canvases_and_reads_back(
+    server: tuple[str, Path], tmp_path: Path
+) -> None:
+    from test_records import expected_triples
+
+    from saree_app.collection import records
+    from saree_app.collection.export import export
+
+    base, _ = server
+    out = tmp_path / "export.jsonld"
+    with Catalog(tmp_path / "c.saree") as cat:
+        _run(iiif.import_manifest(cat, f"{base}/m3.json", FakePredictor()))
+        text = export(cat, "jsonld", out)
+    doc = json.loads(text)
+    (node,) = doc["@graph"]  # the manifest is one object
+    assert node["_label"] == "Sarees of the south"
+    digitals = [d for i in node["representation"] for d in i["digitally_shown_by"]]
+    assert sorted(d["saree:iiifCanvas"] for d in digitals) == [
+        f"{base}/m3/canvas/{i}" for i in range(3)
+    ]
+    for d in digitals:
+        assert d["saree:iiifManifest"] == f"{base}/m3.json"
+        file_uri, image = d["access_point"]
+        assert file_uri.startswith("file:") and image.startswith(f"{base}/iiif/saree")
+    import rdflib
+
+    g = rdflib.Graph()
+    g.parse(data=text, format="json-ld")
+    assert len(g) == expected_triples(doc)
+    with Catalog(tmp_path / "fresh.saree") as cat:
+        job = records.import_records(cat, out, FakePredictor())
+        last = _run(job.steps())
+        assert last.added == 3 and not job.problems and job.objects_made == 1
+
+
 def test_one_annotation_page_file_per_canvas_for_a_viewer(
     server: tuple[str, Path], tmp_path: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
