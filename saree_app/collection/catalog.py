@@ -24,8 +24,8 @@ APPLICATION_ID = 0x53415245
 # The parts an embedding can describe; "whole" is the whole-saree embedding.
 PARTS = ("whole", "body", "border", "pallu")
 # What else an embedding can be: "cloth" is the photo as the ImageNet trunk sees it
-# (model/cloth.py), the features teaching compares.
-EMBEDDING_KINDS = (*PARTS, "cloth")
+# (model/cloth.py), the features teaching compares; "cloth_tiles" its close-ups one by one.
+EMBEDDING_KINDS = (*PARTS, "cloth", "cloth_tiles")
 
 # A curator's certainty about an attribution, strongest first. Only "confirmed" labels teach the
 # few-shot prototypes and pass the "confirmed only" filter.
@@ -202,6 +202,33 @@ MIGRATIONS: list[str] = [
     # 7: stored answers compressed (see `pack_result`): no SQL, the rows are rewritten by the
     # Python step in MIGRATION_STEPS.
     "",
+    # 8: each tile of the cloth features kept ("cloth_tiles", model/cloth.py), so teaching can
+    # match a photo's close-ups one by one. The table is rebuilt as in step 3 to widen its
+    # CHECK; rows are copied as they are and the counter moves.
+    """
+    CREATE TABLE embeddings_new (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model_sha256 TEXT NOT NULL,
+        part TEXT NOT NULL
+            CHECK (part IN ('whole', 'body', 'border', 'pallu', 'cloth', 'cloth_tiles')),
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model_sha256, part, photo_id)
+    );
+    INSERT INTO embeddings_new (photo_id, model_sha256, part, vector)
+        SELECT photo_id, model_sha256, part, vector FROM embeddings;
+    DROP TABLE embeddings;
+    ALTER TABLE embeddings_new RENAME TO embeddings;
+    CREATE TRIGGER embeddings_inserted AFTER INSERT ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    CREATE TRIGGER embeddings_updated AFTER UPDATE ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    CREATE TRIGGER embeddings_deleted AFTER DELETE ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -687,12 +714,19 @@ class Catalog:
         cloth: np.ndarray | None = None,
     ) -> None:
         """Store the whole-saree embedding, the (3, D) body/border/pallu ones and the cloth
-        features as float32 (each only when given)."""
+        features as float32 (each only when given). Cloth features with their tiles are kept
+        as two rows ("cloth": whole | mean of tiles; "cloth_tiles": each tile), so every
+        photo's "cloth" row has one size, from before the tiles were kept or after."""
         rows = []
         if whole is not None:
             rows.append((photo_id, model_sha256, "whole", _blob(np.asarray(whole).reshape(-1))))
         if cloth is not None:
-            rows.append((photo_id, model_sha256, "cloth", _blob(np.asarray(cloth).reshape(-1))))
+            from saree_app.model.cloth import split
+
+            head, tiles = split(np.asarray(cloth).reshape(-1))
+            rows.append((photo_id, model_sha256, "cloth", _blob(head)))
+            if tiles is not None:
+                rows.append((photo_id, model_sha256, "cloth_tiles", _blob(tiles)))
         if parts is not None:
             parts = np.asarray(parts)
             if parts.ndim != 2 or parts.shape[0] != 3:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from saree_app.collection.catalog import PARTS, Catalog, CatalogError
+from saree_app.model import cloth as cloth_model
 
 # A tradition is taught from its first confirmed photo: on real photos one confirmed example
 # already beats the untaught model (`saree bench real --shots 1`), and how much it counts is
@@ -203,8 +204,10 @@ class FewShot:
         weight: float = DEFAULT_WEIGHT,
         ref: float = 0.3,
         reliability: Reliability | None = None,
+        match_views: bool = True,
     ) -> None:
         self.parts = tuple(parts)
+        self.match_views = match_views
         self.temperature = temperature
         self.min_examples = min_examples
         # How the similarities enter the fusion: weight * (similarity - ref) per tradition.
@@ -213,12 +216,20 @@ class FewShot:
         self.reliability = reliability
         self.prototypes: dict[str, Prototype] = {}
         self.pending: dict[str, int] = {}
+        # Tradition -> every close-up (cloth views) of its examples, when teaching matches them.
+        self._banks: dict[str, np.ndarray] = {}
         for tradition, vectors in sorted(examples.items()):
             if len(vectors) < min_examples:
                 self.pending[tradition] = len(vectors)
                 continue
-            mean = np.mean([_unit(v) for v in vectors], axis=0)
+            mean = np.mean([self._proto_part(v) for v in vectors], axis=0)
             self.prototypes[tradition] = Prototype(tradition, len(vectors), _unit(mean))
+            if match_views and self.parts == CLOTH_PARTS:
+                found = [cloth_model.views(v) for v in vectors]
+                if all(f is not None for f in found):
+                    self._banks[tradition] = np.concatenate([f for f in found if f is not None])
+        if len(self._banks) != len(self.prototypes):
+            self._banks = {}  # some example lacks its close-ups: prototypes for every tradition
         self._names = list(self.prototypes)
         self._matrix = (
             np.stack([p.vector for p in self.prototypes.values()])
@@ -228,6 +239,17 @@ class FewShot:
 
     def __bool__(self) -> bool:
         return bool(self.prototypes)
+
+    def _proto_part(self, vector: np.ndarray) -> np.ndarray:
+        """What a prototype averages: for the cloth, its summary (whole | mean of tiles)."""
+        if self.parts == CLOTH_PARTS:
+            return cloth_model.summary(vector)
+        return _unit(vector)
+
+    @property
+    def matches_views(self) -> bool:
+        """Whether photos are scored by matching their close-ups (else by prototypes)."""
+        return bool(self._banks)
 
     def fusion_weights(self, base: Any = None) -> Any:
         """`base` fusion weights (default: the defaults) with this teaching's few-shot weight
@@ -248,6 +270,7 @@ class FewShot:
             weight=self.weight,
             ref=self.ref,
             reliability=self.reliability,
+            match_views=self.match_views,
         )
 
     @classmethod
@@ -294,10 +317,18 @@ class FewShot:
         )
 
     def similarities_of(self, vector: np.ndarray) -> dict[str, float]:
-        """Cosine similarity of a feature vector (see `feature`) to each prototype."""
+        """How like each taught tradition a feature vector (see `feature`) is.
+
+        Matching close-ups: the mean, over the photo's whole picture and each of its tiles,
+        of the best cosine among the tradition's examples' (`match_views`). Otherwise the
+        cosine to each prototype.
+        """
         if not self.prototypes:
             return {}
-        sims = self._matrix @ _unit(vector)
+        own = cloth_model.views(vector) if self._banks else None
+        if own is not None:
+            return {t: float((own @ self._banks[t].T).max(axis=1).mean()) for t in self._names}
+        sims = self._matrix @ self._proto_part(vector)
         return {t: float(s) for t, s in zip(self._names, sims, strict=True)}
 
     def similarities(
@@ -367,6 +398,8 @@ def features_of(
     out: dict[int, np.ndarray] = {}
     if not photo_ids:
         return out
+    if tuple(parts) == CLOTH_PARTS:
+        return _cloth_features_of(catalog, model_sha256, photo_ids)
     want = np.asarray(photo_ids, dtype=np.int64)
     pieces: list[np.ndarray] = []
     ok = np.ones(want.shape[0], dtype=bool)
@@ -382,6 +415,27 @@ def features_of(
     joined = np.concatenate(pieces, axis=1)
     for i in np.flatnonzero(ok).tolist():
         out[int(want[i])] = _unit(joined[i])
+    return out
+
+
+def _cloth_features_of(
+    catalog: Catalog, model_sha256: str, photo_ids: Sequence[int]
+) -> dict[int, np.ndarray]:
+    """Photo id -> cloth features with their tiles where stored (model/cloth.py's layout;
+    photos from before the tiles were kept get the whole and the mean of tiles only)."""
+    ids, heads = catalog.embeddings(model_sha256, "cloth")
+    if ids.shape[0] == 0:
+        return {}
+    tile_ids, tiles = catalog.embeddings(model_sha256, "cloth_tiles")
+    where = {int(pid): i for i, pid in enumerate(tile_ids.tolist())}
+    row = {int(pid): i for i, pid in enumerate(ids.tolist())}
+    out: dict[int, np.ndarray] = {}
+    for pid in photo_ids:
+        i = row.get(int(pid))
+        if i is None:
+            continue
+        j = where.get(int(pid))
+        out[int(pid)] = cloth_model.joined(heads[i], tiles[j] if j is not None else None)
     return out
 
 
@@ -749,9 +803,12 @@ def fit_teaching(
     taught = sorted(counts)
     feats = features_of(catalog, model_sha256, default_parts, ids)
     if len(taught) < 2 or informative < MIN_FIT:
+        have = [p for p in ids if p in feats]
         ref = _negative_ref(
-            np.stack([feats[p] for p in ids if p in feats]) if feats else np.zeros((0, 1)),
-            [labels[p] for p in ids if p in feats],
+            _photo_similarities(np.stack([feats[p] for p in have]), default_parts)
+            if have
+            else np.zeros((0, 0)),
+            [labels[p] for p in have],
         )
         return Reliability(0, len(ids), 0, DEFAULT_WEIGHT, ref, default_parts, False)
     base = {pid: _base_scores(preds[pid].result, graph, taught, weights) for pid in ids}
@@ -760,13 +817,21 @@ def fit_teaching(
         return Reliability(0, len(ids), 0, DEFAULT_WEIGHT, 0.3, default_parts, False)
     matrix = np.stack([feats[pid] for pid in rows]).astype(np.float64)
     truth = [labels[pid] for pid in rows]
-    sims = _leave_one_out(matrix, truth, taught)  # rows x taught, nan: no prototype
+    # rows x taught, nan: no example left once the photo itself is left out
+    pairs = _view_pairs(matrix) if default_parts == CLOTH_PARTS else None
+    if pairs is not None:
+        sims = _leave_one_out_views(pairs, truth, taught)
+    else:
+        if default_parts == CLOTH_PARTS:
+            matrix = np.stack([cloth_model.summary(v) for v in matrix]).astype(np.float64)
+        sims = _leave_one_out(matrix, truth, taught)
+    between = pairs.mean(axis=2) if pairs is not None else matrix @ matrix.T
     untaught_right = 0
     for pid in rows:
         b = base[pid]
         untaught_right += max(b, key=lambda t: b[t]) == labels[pid]
     best: tuple[tuple[int, float], Reliability] | None = None
-    for ref in sorted(set(_negative_quantiles(matrix, truth))):
+    for ref in sorted(set(_negative_quantiles(between, truth))):
         for w in WEIGHTS:
             right, loglik = _score_choice(rows, truth, base, taught, sims, w=w, ref=ref)
             if best is None or (right, loglik) > best[0]:
@@ -887,9 +952,49 @@ def _leave_one_out(matrix: np.ndarray, truth: Sequence[str], taught: Sequence[st
     return out
 
 
-def _negative_quantiles(matrix: np.ndarray, truth: Sequence[str]) -> list[float]:
-    """Similarities between photos of different traditions: median, upper quartile, 90th."""
-    sims = matrix @ matrix.T
+def _view_pairs(matrix: np.ndarray) -> np.ndarray | None:
+    """(photos, photos, views): for each view of photo i, its best cosine among photo j's
+    views; None when some photo has no close-ups stored (teaching then uses prototypes)."""
+    found = [cloth_model.views(v) for v in matrix]
+    if any(f is None for f in found):
+        return None
+    stack = np.stack([f for f in found if f is not None]).astype(np.float64)  # n x V x d
+    n, v, _ = stack.shape
+    flat = stack.reshape(n * v, -1)
+    cos = (flat @ flat.T).reshape(n, v, n, v)
+    return cos.max(axis=3).transpose(0, 2, 1)  # n x n x V
+
+
+def _leave_one_out_views(
+    pairs: np.ndarray, truth: Sequence[str], taught: Sequence[str]
+) -> np.ndarray:
+    """Each photo's close-up match (see FewShot.similarities_of) to each tradition's other
+    examples; nan where the photo is its tradition's only example."""
+    n = len(truth)
+    out = np.full((n, len(taught)), np.nan)
+    for j, t in enumerate(taught):
+        members = np.array([x == t for x in truth])
+        for i in range(n):
+            others = members.copy()
+            others[i] = False
+            if others.any():
+                out[i, j] = float(pairs[i][others].max(axis=0).mean())
+    return out
+
+
+def _photo_similarities(matrix: np.ndarray, parts: Sequence[str]) -> np.ndarray:
+    """Photo-to-photo similarity of feature rows, measured as teaching will compare them."""
+    if tuple(parts) == CLOTH_PARTS:
+        pairs = _view_pairs(matrix)
+        if pairs is not None:
+            return pairs.mean(axis=2)
+        matrix = np.stack([cloth_model.summary(v) for v in matrix])
+    return matrix @ matrix.T
+
+
+def _negative_quantiles(sims: np.ndarray, truth: Sequence[str]) -> list[float]:
+    """Similarities between photos of different traditions (`sims`: photo by photo): median,
+    upper quartile, 90th."""
     other = np.array([[a != b for b in truth] for a in truth])
     values = sims[other]
     if values.size == 0:
@@ -897,12 +1002,12 @@ def _negative_quantiles(matrix: np.ndarray, truth: Sequence[str]) -> list[float]
     return [round(float(np.quantile(values, q)), 4) for q in (0.5, 0.75, 0.9)]
 
 
-def _negative_ref(matrix: np.ndarray, truth: Sequence[str]) -> float:
+def _negative_ref(sims: np.ndarray, truth: Sequence[str]) -> float:
     """The reference used before it can be fitted: the upper quartile of different-tradition
     similarities (0.3 when there are none to compare)."""
-    if matrix.shape[0] < 2:
+    if sims.shape[0] < 2:
         return 0.3
-    return _negative_quantiles(matrix, truth)[1] if len(set(truth)) > 1 else 0.3
+    return _negative_quantiles(sims, truth)[1] if len(set(truth)) > 1 else 0.3
 
 
 def _score_choice(

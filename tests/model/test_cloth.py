@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from tiny_onnx import photo
 
-from saree_app.model.cloth import ClothFeatures, default_path
+from saree_app.model.cloth import ClothFeatures, default_path, summary, views
 from saree_app.model.manifest import ModelError
 from saree_app.model.predict import Predictor
 
@@ -42,12 +42,14 @@ def _checks(cell: int, seed: int) -> Image.Image:
 
 def test_a_photo_is_described_whole_and_close_up(cloth: ClothFeatures) -> None:
     vec = cloth.describe(photo(200, 150))
-    assert vec.shape == (cloth.vector_dim,) == (2 * cloth.dim,)
+    assert vec.shape == (cloth.vector_dim,) == ((2 + cloth.tiles**2) * cloth.dim,)
     assert vec.dtype == np.float32
-    # Two halves, each unit length: the whole picture and the mean of its tiles.
-    assert np.linalg.norm(vec[: cloth.dim]) == pytest.approx(1.0, abs=1e-5)
-    assert np.linalg.norm(vec[cloth.dim :]) == pytest.approx(1.0, abs=1e-5)
+    # Blocks, each unit length: the whole picture, the mean of its tiles, then each tile.
+    blocks = vec.reshape(-1, cloth.dim)
+    assert np.allclose(np.linalg.norm(blocks, axis=1), 1.0, atol=1e-5)
     assert len(cloth.crops(photo(200, 150))) == 1 + cloth.tiles**2
+    # The mean of the tiles is the mean of the tiles kept one by one (before their scaling).
+    assert float(blocks[1] @ blocks[2:].mean(axis=0)) > 0.9
     again = cloth.describe_many([photo(200, 150), photo(90, 300, seed=2)])
     assert np.allclose(again[0], vec, atol=1e-5)
     assert not np.allclose(again[1], vec, atol=1e-2)
@@ -64,6 +66,25 @@ def test_the_same_cloth_looks_alike_and_another_does_not(cloth: ClothFeatures) -
     same = min(same, *(float(checks[0] @ checks[i]) for i in (1, 2)))
     across = max(float(a @ b) for a in stripes for b in checks)
     assert same > across
+
+
+def test_views_and_summary_read_both_layouts(cloth: ClothFeatures) -> None:
+    vec = cloth.describe(_checks(20, 0))
+    own = views(vec)
+    assert own is not None and own.shape == (1 + cloth.tiles**2, cloth.dim)
+    assert np.allclose(own[0], vec[: cloth.dim])  # the whole picture first, then the tiles
+    assert np.allclose(own[1:], vec[2 * cloth.dim :].reshape(-1, cloth.dim))
+    # A catalogue's vector is sometimes scaled as a whole (teaching's `feature`): same views.
+    assert np.allclose(views(vec / 7.0), own, atol=1e-6)
+    short = summary(vec)
+    assert np.allclose(short * np.sqrt(2), vec[: 2 * cloth.dim], atol=1e-5)
+    # The earlier layout, [whole | mean of tiles] only: no close-ups, its summary is itself.
+    old = vec[: 2 * cloth.dim]
+    assert views(old) is None
+    assert np.allclose(summary(old), old / np.linalg.norm(old))
+    # Blocks of unequal length are not mistaken for the layout.
+    lopsided = np.concatenate([vec[: cloth.dim] * 3, vec[cloth.dim :]])
+    assert views(lopsided) is None
 
 
 def _copy(tmp_path: Path) -> Path:

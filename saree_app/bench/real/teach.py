@@ -28,6 +28,7 @@ from saree_app.collection.importer import import_files
 # fewshot.DEFAULT_PARTS); the best of them is the reference the taught answer must beat.
 REFERENCE_FEATURES: dict[str, tuple[str, ...]] = {
     "cloth": ("cloth",),
+    "cloth close-ups": ("cloth",),
     "whole": ("whole",),
     "border": ("border",),
     "pallu": ("pallu",),
@@ -234,7 +235,11 @@ def _reference(
             by_name[f].taught_as: [feats[ids[k]] for k in keys if ids[k] in feats]
             for f, keys in taught.items()
         }
-        proto = fewshot_step.FewShot(examples, parts=parts, min_examples=1)
+        # "cloth" is the plain prototype of the cloth features; "cloth close-ups" matches
+        # each photo's tiles one by one, as teaching does when every photo has them.
+        proto = fewshot_step.FewShot(
+            examples, parts=parts, min_examples=1, match_views=name == "cloth close-ups"
+        )
         out[name] = {
             key: proto.nearest_of(feats[ids[key]]) if ids[key] in feats else None for key in rest
         }
