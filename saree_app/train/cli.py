@@ -476,7 +476,8 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     t1 = time.monotonic()
     trainer.train(rows["train"], val_rows=rows["val"], checkpoint=ckpt)
     train_s = time.monotonic() - t1
-    calib_rows = rows["val"] if len(rows["val"]) >= 10 else rows["train"]
+    held_out = len(rows["val"]) >= 10
+    calib_rows = rows["val"] if held_out else rows["train"]
     if getattr(args, "calibrate", True):
         t_whole, t_part = trainer.fit_temperature(calib_rows)
     else:
@@ -485,7 +486,11 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     protos = trainer.prototypes(rows["train"])
     # Kept under "training": the manifest's "open_set" belongs to the calibration tool
     # (saree bench openset), which writes thresholds there.
-    known_quantiles = _open_set_stats(trainer, calib_rows, protos)
+    # Only photos held out from training say where new photos of known traditions sit: on the
+    # photos the heads were fitted on (a retrain from a few dozen confirmed photos has no
+    # validation split) the answers are ~95% sure, and thresholds from them flagged every
+    # new photo. Without them the app uses its lenient defaults (model/openset.py).
+    known_quantiles = _open_set_stats(trainer, calib_rows, protos) if held_out else {}
     training: dict[str, Any] = {
         "data": [str(d) for d in args.data],
         "photos": {s: len(r) for s, r in rows.items()},

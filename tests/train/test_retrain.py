@@ -125,6 +125,10 @@ def test_retrain_from_a_catalogue(
     assert model.sha256 == _sha(out / "saree-model.onnx")
     assert model.labels == ("Banarasi", "Kanchipuram", "Village weave")
     assert _sha(manifest.with_suffix(".onnx")) == base_sha  # the base model is left as it was
+    # No validation split: no open-set quantiles from the photos the heads were fitted on
+    # (they flagged every new photo), so the app's lenient defaults stand.
+    raw = json.loads((out / "saree-model.json").read_text())
+    assert raw["training"]["known_quantiles"] == {}
     report = json.loads((out / "report.json").read_text())
     assert report["heldout"]["photos"] == 3 and 0 <= report["heldout"]["top1"] <= 1
     assert {r["tradition"] for r in report["heldout"]["per_class"]} >= {"Village weave"}
