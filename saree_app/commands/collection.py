@@ -89,9 +89,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "fewshot",
         help="what confirmed photos teach; re-rank the catalogue with it",
         description=(
-            "Confirmed photos become per-tradition prototypes (3 or more per tradition) that "
-            "sharpen the ranking without retraining, including traditions the model never saw. "
-            "Lists them; with --apply re-ranks every stored answer."
+            "Confirmed photos teach their traditions from the first one: every other photo is "
+            "compared with them (the cloth close-up by close-up, where the photos have it), "
+            "which sharpens the ranking without retraining, including traditions the model "
+            "never saw. Lists them and how reliable teaching has been on them; with --apply "
+            "re-ranks every stored answer."
         ),
     )
     _catalog_arg(p)
