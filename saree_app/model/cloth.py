@@ -38,6 +38,7 @@ DECODE_SIDE = 672
 # each block unit length; the first two blocks alone are the earlier layout (`summary`).
 LAYOUT = "whole+tiles/2"
 BLOCKS = 2 + TILES * TILES
+PHOTOS_PER_RUN = 2
 
 
 def default_path() -> Path:
@@ -124,10 +125,15 @@ class ClothFeatures:
         if not photos:
             return np.zeros((0, self.vector_dim), np.float32)
         per = 1 + self.tiles * self.tiles
-        batch = np.stack([self._array(c) for p in photos for c in self.crops(p)])
-        with self._lock:  # one run at a time: the session's threads already use the cores
-            feats = self._session.run(None, {self._input: batch})[0].astype(np.float32)
-        feats = feats.reshape(len(photos), per, -1)
+        parts = []
+        # A couple of photos per run: ten crops each, and onnxruntime's working memory grows
+        # with the batch (eight photos at once were most of an import's 970 MB peak).
+        for start in range(0, len(photos), PHOTOS_PER_RUN):
+            group = photos[start : start + PHOTOS_PER_RUN]
+            batch = np.stack([self._array(c) for p in group for c in self.crops(p)])
+            with self._lock:  # one run at a time: the session's threads already use the cores
+                parts.append(self._session.run(None, {self._input: batch})[0])
+        feats = np.concatenate(parts).astype(np.float32).reshape(len(photos), per, -1)
         whole = _unit(feats[:, 0])
         tiles = _unit(feats[:, 1:].mean(axis=1))
         each = _unit(feats[:, 1:]).reshape(len(photos), -1)

@@ -50,9 +50,11 @@ def test_a_photo_is_described_whole_and_close_up(cloth: ClothFeatures) -> None:
     assert len(cloth.crops(photo(200, 150))) == 1 + cloth.tiles**2
     # The mean of the tiles is the mean of the tiles kept one by one (before their scaling).
     assert float(blocks[1] @ blocks[2:].mean(axis=0)) > 0.9
-    again = cloth.describe_many([photo(200, 150), photo(90, 300, seed=2)])
+    # More photos than one run takes: each still gets its own description, in order.
+    again = cloth.describe_many([photo(200, 150), photo(90, 300, seed=2), photo(120, 120, seed=3)])
     assert np.allclose(again[0], vec, atol=1e-5)
     assert not np.allclose(again[1], vec, atol=1e-2)
+    assert np.allclose(again[2], cloth.describe(photo(120, 120, seed=3)), atol=1e-5)
     assert cloth.describe_many([]).shape == (0, cloth.vector_dim)
 
 
