@@ -66,9 +66,13 @@ def test_missing_file_is_marked_and_found_again(  # type: ignore[no-untyped-def]
     win.housekeeping.relocate_to(moved)
     wait_idle(qtbot, win)
     assert win.housekeeping.last_message == "Found 1 missing photo in the new folder."
-    qtbot.waitUntil(
-        lambda: win.model.all_items()[0].path == (moved / "renamed.jpg").resolve(), timeout=10000
-    )
+
+    def moved_here() -> bool:
+        # By id: the refreshed list need not keep the photo first.
+        now = [it for it in win.model.all_items() if it.id == item.id]
+        return bool(now) and now[0].path == (moved / "renamed.jpg").resolve()
+
+    qtbot.waitUntil(moved_here, timeout=30000)
     win.model.data(win.model.index(win.model.row_of(item.id)), 1)
     qtbot.waitUntil(lambda: win.thumbs.pixmap(item.id) is not None, timeout=10000)
     assert win.model.data(win.model.index(win.model.row_of(item.id)), MissingRole) is False
