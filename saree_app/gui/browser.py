@@ -123,6 +123,12 @@ class CollectionModel(QAbstractListModel):
                         self._row_map[self._items[r].id] = n
                 self.endInsertRows()
             return
+        # A photo found at a new path (relocated, say) is read again, even if its old path
+        # failed after the caller cleared the thumbnails.
+        was = {it.id: it.path for it in self._items}
+        moved = [it.id for it in items if was.get(it.id, it.path) != it.path]
+        if moved:
+            self._loader.forget(moved)
         self._items = list(items)
         self._hay = hay
         self._trad_of = [it.tradition or UNKNOWN_TRADITION for it in self._items]
@@ -254,7 +260,7 @@ class CollectionModel(QAbstractListModel):
             return it
         if role == Qt.ItemDataRole.DecorationRole:
             pm = self._loader.pixmap(it.id)
-            if pm is None and not self._loader.is_broken(it.id):
+            if pm is None and not self._loader.is_broken(it.id, it.path):
                 self._loader.request(it.id, it.path)
             return pm
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -279,7 +285,7 @@ class CollectionModel(QAbstractListModel):
     def is_missing(self, item: Item) -> bool:
         """True when the photo's file is gone (asked only once its thumbnail failed, so a
         listing of 100,000 photos reads no folder)."""
-        if not self._loader.is_broken(item.id):
+        if not self._loader.is_broken(item.id, item.path):
             return False
         try:
             return not item.path.is_file()

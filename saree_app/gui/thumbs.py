@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Sequence
 from pathlib import Path
 
 import platformdirs
@@ -75,8 +76,8 @@ def pil_to_qimage(img: Image.Image) -> QImage:
 
 
 class _Signals(QObject):
-    ready = Signal(object, QImage)
-    failed = Signal(object)
+    ready = Signal(object, QImage, int)
+    failed = Signal(object, object, int)
 
 
 class _Drain(QRunnable):
@@ -90,16 +91,16 @@ class _Drain(QRunnable):
             job = loader._take()
             if job is None:
                 return
-            key, path = job
+            key, path, generation = job
             try:
                 img = loader.store.get(path)
                 qimg = pil_to_qimage(img) if img is not None else None
             except Exception:  # any odd file: a blank cell, never a stuck loader
                 qimg = None
             if qimg is None:
-                emit(loader._signals.failed, key)
+                emit(loader._signals.failed, key, path, generation)
             else:
-                emit(loader._signals.ready, key, qimg)
+                emit(loader._signals.ready, key, qimg, generation)
 
 
 class ThumbnailLoader(QObject):
@@ -115,9 +116,14 @@ class ThumbnailLoader(QObject):
         self.store = store or ThumbnailStore()
         self._memory = memory
         self._pixmaps: OrderedDict[object, QPixmap] = OrderedDict()
-        self._broken: set[object] = set()
+        # Key -> the path whose read failed: the same photo at another path (relocated) is
+        # read again, whenever the failure of its old path lands.
+        self._broken: dict[object, Path] = {}
         self._lock = threading.Lock()
         self._stack: deque[tuple[object, Path]] = deque()
+        # Moves on every clear(): a thumbnail read before it (a file since moved back, say)
+        # must not land after it, or a photo found again would stay marked broken.
+        self._generation = 0
         self._queued: set[object] = set()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # decoding is cheap; fewer threads, fewer GIL waits
@@ -132,12 +138,15 @@ class ThumbnailLoader(QObject):
             self._pixmaps.move_to_end(key)
         return pm
 
-    def is_broken(self, key: object) -> bool:
-        return key in self._broken
+    def is_broken(self, key: object, path: Path | None = None) -> bool:
+        """Whether the thumbnail could not be made (from `path`, when given)."""
+        if path is None:
+            return key in self._broken
+        return self._broken.get(key) == path
 
     def request(self, key: object, path: Path) -> None:
         """Ask for a thumbnail; `ready(key)` follows unless it scrolls out of the queue first."""
-        if key in self._pixmaps or key in self._broken:
+        if key in self._pixmaps or self._broken.get(key) == path:
             return
         with self._lock:
             if key in self._queued:
@@ -157,8 +166,16 @@ class ThumbnailLoader(QObject):
         with self._lock:
             self._stack.clear()
             self._queued.clear()
+            self._generation += 1
         self._pixmaps.clear()
         self._broken.clear()
+
+    def forget(self, keys: Sequence[object]) -> None:
+        """Drop what is known of these keys (thumbnail or failure): the next request reads
+        the photo again."""
+        for key in keys:
+            self._pixmaps.pop(key, None)
+            self._broken.pop(key, None)
 
     def shutdown(self, timeout_ms: int = 3000) -> None:
         with self._lock:
@@ -166,21 +183,25 @@ class ThumbnailLoader(QObject):
             self._queued.clear()
         self._pool.waitForDone(timeout_ms)
 
-    def _take(self) -> tuple[object, Path] | None:
+    def _take(self) -> tuple[object, Path, int] | None:
         with self._lock:
             if not self._stack:
                 self._drains -= 1
                 return None
-            job = self._stack.pop()  # newest first: what is on screen now
-            self._queued.discard(job[0])
-            return job
+            key, path = self._stack.pop()  # newest first: what is on screen now
+            self._queued.discard(key)
+            return key, path, self._generation
 
-    def _on_ready(self, key: object, image: QImage) -> None:
+    def _on_ready(self, key: object, image: QImage, generation: int) -> None:
+        if generation != self._generation:
+            return  # read before the last clear(): asked for again if still wanted
         self._pixmaps[key] = QPixmap.fromImage(image)
         while len(self._pixmaps) > self._memory:
             self._pixmaps.popitem(last=False)
         emit(self.ready, key)
 
-    def _on_failed(self, key: object) -> None:
-        self._broken.add(key)
+    def _on_failed(self, key: object, path: Path, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self._broken[key] = path
         emit(self.failed, key)
