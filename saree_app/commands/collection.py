@@ -71,7 +71,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "Record the curator's word on a photo: --confirm the model's answer, or give "
             "--tradition (a correction, confirmed unless --certainty says otherwise), a --note, "
             "--tag / --untag. A tradition the model and graph do not know needs --new (then "
-            "three confirmed photos teach it: see `saree fewshot`)."
+            "each confirmed photo teaches it: see `saree fewshot`)."
         ),
     )
     p.add_argument("photo", metavar="PHOTO|ID", help="catalogue id, or a photo file in it")
@@ -459,7 +459,9 @@ def run_label(args: argparse.Namespace) -> int:
     assert photo is not None
     print(f"#{pid} {shown(photo.path)}")
     if lab is not None:
-        print(f"  tradition: {lab.tradition or '-'} ({lab.certainty or 'no certainty'})")
+        # The name a curator reads ("Pochampally ikat"), as the window and the exports say it.
+        name = _graph().label(lab.tradition) if lab.tradition else "-"
+        print(f"  tradition: {name} ({lab.certainty or 'no certainty'})")
         if lab.note:
             print(f"  note: {lab.note}")
     if tags:

@@ -140,7 +140,7 @@ def test_cli_similar_label_fewshot_export_round(
     assert main(["label", str(photos[5]), "--catalog", cat, "--tradition", "kanchipuram silk"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("#8 ")
-    assert "Kanchipuram (confirmed)" in out
+    assert "tradition: Kanchipuram silk (confirmed)" in out  # the name a curator reads
     assert main(["similar", "1", "--catalog", cat, "--tradition", "Kanchipuram", "--json"]) == 0
     assert 8 in [m["photo_id"] for m in json.loads(capsys.readouterr().out)]
     assert main(["label", "3", "--catalog", cat, "--tradition", "Atlantis"]) == 2
