@@ -123,7 +123,9 @@ def answer_set_words(
     if not names:
         head = f"No tradition is likely enough to name {pct(level)} surely"
     elif len(names) == 1:
-        head = f"{names[0]} — {pct(level)} sure"
+        # "at least": the set's level, not the tradition's own figure shown beside it (a
+        # 99% answer is a one-name set at 90%, and "90% sure" beside "99%" read as two answers).
+        head = f"{names[0]} — at least {pct(level)} sure"
     elif len(names) > 4:
         # A long set is itself the answer: the photo does not narrow the tradition down.
         head = (

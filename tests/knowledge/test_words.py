@@ -80,6 +80,7 @@ def test_answer_sets_say_how_sure_and_on_what() -> None:
     _, model_own = answer_set_words(["Kanchipuram", "Banarasi"], 0.9)
     assert "model's own reckoning" in model_own and "rendered sarees" in model_own
     assert answer_set_words([], 0.9, calibrated_on=24, coverage=0.9)[0].startswith("No tradition")
+    assert answer_set_words(["Paithani"], 0.9)[0] == "Paithani — at least 90% sure"
     assert answer_set_words(list("ABCDEFG"), 0.9)[0] == (
         "Could be any of 7 traditions (90% sure it is one of them): A, B, C and 4 more"
     )
