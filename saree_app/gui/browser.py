@@ -270,6 +270,8 @@ class CollectionModel(QAbstractListModel):
                 lines.append(f"{self._label(it.tradition)} ({who})")
             if it.uncertain and not it.confirmed:
                 lines.append("The model is uncertain about this photo.")
+            if it.accession:
+                lines.append(f"Shows the saree {it.accession} (with its other photos)")
             if it.tags:
                 lines.append("Tags: " + ", ".join(it.tags))
             if self.is_missing(it):
@@ -390,6 +392,8 @@ class ThumbDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(thumb_rect, 4, 4)
         if missing:
             _paint_missing(painter, thumb_rect, option.font)
+        if item.accession:
+            _paint_accession(painter, thumb_rect, option.font, item.accession)
         # Text lines.
         painter.setPen(QColor("#262626"))
         font = QFont(option.font)
@@ -428,6 +432,24 @@ class ThumbDelegate(QStyledItemDelegate):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(dot.adjusted(0, 0, -1, -1))
         painter.restore()
+
+
+def _paint_accession(painter: QPainter, rect: QRect, font: QFont, accession: str) -> None:
+    """The object's accession number on a small tag at the thumbnail's top left: which photos
+    show the same saree is seen in the grid, before any is opened."""
+    painter.save()
+    small = QFont(font)
+    small.setPointSizeF(max(7.0, small.pointSizeF() - 1.5))
+    painter.setFont(small)
+    fm = painter.fontMetrics()
+    text = fm.elidedText(accession, Qt.TextElideMode.ElideMiddle, rect.width() - 12)
+    tag = QRect(rect.left() + 3, rect.top() + 3, fm.horizontalAdvance(text) + 10, fm.height() + 2)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(ACCENT))
+    painter.drawRoundedRect(tag, 3, 3)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+    painter.restore()
 
 
 def _paint_missing(painter: QPainter, rect: QRect, font: QFont) -> None:

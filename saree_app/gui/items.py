@@ -30,6 +30,8 @@ class Item:
     # The record of the object (saree) the photo shows, with its places' states and regions
     # (collection/objects.py `search_texts`): searching "Gujarat" finds sarees from there.
     record: str = ""
+    # The accession number of that object ("" when the photo shows none), shown on its cell.
+    accession: str = ""
 
     @property
     def tradition(self) -> str | None:

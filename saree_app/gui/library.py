@@ -371,10 +371,11 @@ class Library:
         finally:
             db.close()
         from saree_app.collection.catalog import path_from_db
-        from saree_app.collection.objects import search_texts
+        from saree_app.collection.objects import object_ids_by_photo, search_texts
         from saree_app.imaging import shown
 
         records = search_texts(self.catalog, self.graph)
+        accessions = object_ids_by_photo(self.catalog)
         out = []
         for pid, path, top, prob, uncertain, lab, certainty, note in rows:
             p = Path(path_from_db(path))
@@ -391,6 +392,7 @@ class Library:
                     note=note or "",
                     tags=tuple(tags.get(int(pid), ())),
                     record=records.get(int(pid), ""),
+                    accession=accessions.get(int(pid), ""),
                 )
             )
         return out

@@ -82,6 +82,14 @@ def test_group_fill_record_search_confirm_ungroup(qtbot, imported, tmp_path: Pat
     assert sorted(win.model.item(r).id for r in range(3)) == ids
     win.facets.search.setText("")
     qtbot.waitUntil(lambda: win.model.rowCount() == 9, timeout=5000)
+    # The grid tags each photo of the object with its accession number.
+    marked = {it.id for it in win.model.all_items() if it.accession == "T.1990.4"}
+    assert marked == set(ids)
+    tip = win.model.data(
+        win.model.index(win.model.row_of(ids[0])), QtCore.Qt.ItemDataRole.ToolTipRole
+    )
+    assert "Shows the saree T.1990.4" in tip
+    _shot(win, "object-grid.png")
 
     # Confirm for all its photos at once.
     dlg.confirm.click()
