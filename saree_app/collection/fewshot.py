@@ -407,8 +407,8 @@ def features_of(
         ids, matrix = catalog.embeddings(model_sha256, part)  # ids sorted by photo id
         if ids.shape[0] == 0:
             return out
-        at = np.clip(np.searchsorted(ids, want), 0, ids.shape[0] - 1)
-        ok &= ids[at] == want
+        found, at = _rows_of(ids, want)
+        ok &= found
         rows = matrix[at]
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         pieces.append(np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0))
@@ -416,6 +416,12 @@ def features_of(
     for i in np.flatnonzero(ok).tolist():
         out[int(want[i])] = _unit(joined[i])
     return out
+
+
+def _rows_of(ids: np.ndarray, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(found, row) of each wanted photo id among a catalogue matrix's ids (sorted)."""
+    at = np.clip(np.searchsorted(ids, want), 0, ids.shape[0] - 1)
+    return ids[at] == want, at
 
 
 def _cloth_features_of(
@@ -426,16 +432,17 @@ def _cloth_features_of(
     ids, heads = catalog.embeddings(model_sha256, "cloth")
     if ids.shape[0] == 0:
         return {}
+    want = np.asarray(photo_ids, dtype=np.int64)
+    have, at = _rows_of(ids, want)
     tile_ids, tiles = catalog.embeddings(model_sha256, "cloth_tiles")
-    where = {int(pid): i for i, pid in enumerate(tile_ids.tolist())}
-    row = {int(pid): i for i, pid in enumerate(ids.tolist())}
+    if tile_ids.shape[0]:
+        tiled, tile_at = _rows_of(tile_ids, want)
+    else:
+        tiled, tile_at = np.zeros_like(have), at
     out: dict[int, np.ndarray] = {}
-    for pid in photo_ids:
-        i = row.get(int(pid))
-        if i is None:
-            continue
-        j = where.get(int(pid))
-        out[int(pid)] = cloth_model.joined(heads[i], tiles[j] if j is not None else None)
+    for i in np.flatnonzero(have).tolist():
+        own = tiles[tile_at[i]] if tiled[i] else None
+        out[int(want[i])] = cloth_model.joined(heads[at[i]], own)
     return out
 
 
@@ -805,7 +812,7 @@ def fit_teaching(
     if len(taught) < 2 or informative < MIN_FIT:
         have = [p for p in ids if p in feats]
         ref = _negative_ref(
-            _photo_similarities(np.stack([feats[p] for p in have]), default_parts)
+            _between(*_compared(np.stack([feats[p] for p in have]), default_parts))
             if have
             else np.zeros((0, 0)),
             [labels[p] for p in have],
@@ -818,14 +825,12 @@ def fit_teaching(
     matrix = np.stack([feats[pid] for pid in rows]).astype(np.float64)
     truth = [labels[pid] for pid in rows]
     # rows x taught, nan: no example left once the photo itself is left out
-    pairs = _view_pairs(matrix) if default_parts == CLOTH_PARTS else None
+    pairs, matrix = _compared(matrix, default_parts)
     if pairs is not None:
         sims = _leave_one_out_views(pairs, truth, taught)
     else:
-        if default_parts == CLOTH_PARTS:
-            matrix = np.stack([cloth_model.summary(v) for v in matrix]).astype(np.float64)
         sims = _leave_one_out(matrix, truth, taught)
-    between = pairs.mean(axis=2) if pairs is not None else matrix @ matrix.T
+    between = _between(pairs, matrix)
     untaught_right = 0
     for pid in rows:
         b = base[pid]
@@ -982,14 +987,21 @@ def _leave_one_out_views(
     return out
 
 
-def _photo_similarities(matrix: np.ndarray, parts: Sequence[str]) -> np.ndarray:
-    """Photo-to-photo similarity of feature rows, measured as teaching will compare them."""
-    if tuple(parts) == CLOTH_PARTS:
-        pairs = _view_pairs(matrix)
-        if pairs is not None:
-            return pairs.mean(axis=2)
-        matrix = np.stack([cloth_model.summary(v) for v in matrix])
-    return matrix @ matrix.T
+def _compared(matrix: np.ndarray, parts: Sequence[str]) -> tuple[np.ndarray | None, np.ndarray]:
+    """What teaching compares feature rows by, as FewShot does: (close-up pairs, see
+    `_view_pairs`, or None; the rows prototypes are made of, the cloth's summaries when its
+    close-ups are not all there)."""
+    if tuple(parts) != CLOTH_PARTS:
+        return None, matrix
+    pairs = _view_pairs(matrix)
+    if pairs is not None:
+        return pairs, matrix
+    return None, np.stack([cloth_model.summary(v) for v in matrix]).astype(np.float64)
+
+
+def _between(pairs: np.ndarray | None, matrix: np.ndarray) -> np.ndarray:
+    """Photo-by-photo similarity from what `_compared` gave."""
+    return pairs.mean(axis=2) if pairs is not None else matrix @ matrix.T
 
 
 def _negative_quantiles(sims: np.ndarray, truth: Sequence[str]) -> list[float]:
