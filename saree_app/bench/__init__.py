@@ -13,8 +13,9 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -112,3 +113,17 @@ def reporting(bench: str, argv: Sequence[str] | None, as_json: bool) -> Iterator
     with contextlib.redirect_stdout(sys.stderr):
         yield report
     report.emit()
+
+
+def run_reported(
+    bench: str, argv: Sequence[str] | None, args: Any, main: Callable[[Report], int]
+) -> int:
+    """`main(report)` inside `reporting`, every command-line argument recorded as a setting
+    (paths as text); a non-zero status marks the report failed. Returns the status."""
+    with reporting(bench, argv, args.json) as report:
+        report.settings.update(
+            {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+        )
+        status = main(report)
+        report.failed = status != 0
+    return status

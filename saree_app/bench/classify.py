@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from saree_app.bench import Report, reporting
+from saree_app.bench import Report, run_reported
 from saree_app.model.manifest import OUTPUTS
 from saree_app.model.zooms import normalised_fill, run_with_zooms
 
@@ -347,13 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
-    with reporting("classify", argv, args.json) as report:
-        report.settings.update(
-            {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-        )
-        status = _main(args, report)
-        report.failed = status != 0
-    return status
+    return run_reported("classify", argv, args, lambda report: _main(args, report))
 
 
 def _main(args: argparse.Namespace, report: Report) -> int:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from saree_app.bench import Report, reporting
+from saree_app.bench import Report, run_reported
 
 if TYPE_CHECKING:
     from saree_app.knowledge.fusion import FusionSample, FusionWeights
@@ -248,13 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
-    with reporting("fusion", argv, args.json) as report:
-        report.settings.update(
-            {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-        )
-        status = _main(args, report, argv)
-        report.failed = status != 0
-    return status
+    return run_reported("fusion", argv, args, lambda report: _main(args, report, argv))
 
 
 def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) -> int:

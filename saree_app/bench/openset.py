@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from saree_app.bench import Report, reporting
+from saree_app.bench import Report, run_reported
 
 WITHHELD = ("Gadwal", "Ilkal", "KotaDoria", "Sambalpuri")
 CACHE = Path(os.environ.get("SAREE_BENCH_DATA", "/work/data/bench")) / "openset"
@@ -202,13 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
-    with reporting("openset", argv, args.json) as report:
-        report.settings.update(
-            {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-        )
-        status = _main(args, report, argv)
-        report.failed = status != 0
-    return status
+    return run_reported("openset", argv, args, lambda report: _main(args, report, argv))
 
 
 def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) -> int:
