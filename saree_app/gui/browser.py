@@ -123,12 +123,6 @@ class CollectionModel(QAbstractListModel):
                         self._row_map[self._items[r].id] = n
                 self.endInsertRows()
             return
-        # A photo found at a new path (relocated, say) is read again, even if its old path
-        # failed after the caller cleared the thumbnails.
-        was = {it.id: it.path for it in self._items}
-        moved = [it.id for it in items if was.get(it.id, it.path) != it.path]
-        if moved:
-            self._loader.forget(moved)
         self._items = list(items)
         self._hay = hay
         self._trad_of = [it.tradition or UNKNOWN_TRADITION for it in self._items]

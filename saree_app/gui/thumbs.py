@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Sequence
 from pathlib import Path
 
 import platformdirs
@@ -169,13 +168,6 @@ class ThumbnailLoader(QObject):
             self._generation += 1
         self._pixmaps.clear()
         self._broken.clear()
-
-    def forget(self, keys: Sequence[object]) -> None:
-        """Drop what is known of these keys (thumbnail or failure): the next request reads
-        the photo again."""
-        for key in keys:
-            self._pixmaps.pop(key, None)
-            self._broken.pop(key, None)
 
     def shutdown(self, timeout_ms: int = 3000) -> None:
         with self._lock:
