@@ -261,7 +261,10 @@ def test_bundled_links_are_well_formed_labelled_and_sourced(kg: TextileGraph) ->
     assert {k.identifier for k in kg.links_of("Silk")} == {"Q37681", "300243428"}
     assert [k.identifier for k in kg.links_of("TamilNadu")] == ["Q1445"]
     zari = kg.links_of("ZariBrocade")
-    assert [(k.vocabulary, k.match) for k in zari] == [("Getty AAT", "close")]
+    assert [(k.vocabulary, k.identifier, k.match) for k in zari] == [
+        ("Getty AAT", "300227779", "close"),
+        ("Wikidata", "Q649022", "close"),
+    ]
     for term, term_links in links.items():
         for k in term_links:
             assert parse_vocabulary_iri(k.iri) is not None, term
@@ -275,7 +278,7 @@ def test_validate_refuses_a_malformed_or_unsourced_link(
     edit(regions, "skos:exactMatch wd:Q1186 ;", "skos:exactMatch wd:Kerala ;")
     edit(
         regions,
-        'wd:Q1185 rdfs:label "Karnataka"@en ; dcterms:source src:VocabularyLookup .',
+        'wd:Q1185 rdfs:label "Karnataka"@en ; dcterms:source src:CSCStates .',
         'wd:Q1185 rdfs:label "Karnataka"@en .',
     )
     code, out, _ = _validate(ontology_copy, capsys)
