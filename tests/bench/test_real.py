@@ -321,5 +321,8 @@ def test_the_taught_path_is_the_apps_own_teaching_step(
     watched = taught["untaught_traditions"]
     assert watched["draws"] == 1 and len(watched["change_per_draw"]) == 1
     assert watched["before"] is not None and watched["after"] is not None
+    # The watched photos' flags are read back before and after teaching, as shares.
+    for flagged in (watched["flagged_before"], watched["flagged_after"]):
+        assert flagged is not None and 0.0 <= flagged <= 1.0
     # The step re-ranked stored answers (the figures above are read back from the catalogue).
     assert sum(changed) > 0

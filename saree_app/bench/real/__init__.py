@@ -387,6 +387,9 @@ def _taught(
     before = {
         key: stored[pid].top_tradition for key, pid in imported.photo_id.items() if pid in stored
     }
+    flagged_before = {
+        key: bool(stored[pid].uncertain) for key, pid in imported.photo_id.items() if pid in stored
+    }
     out: dict[str, Any] = {}
     for k in args.shots:
         results = []
@@ -415,7 +418,7 @@ def _taught(
             "traditions": len(inputs.folders) - len(left_out),
             "left_out": left_out,
             **figures,
-            "untaught_traditions": teach.untaught_figures(halves, truth, before),
+            "untaught_traditions": teach.untaught_figures(halves, truth, before, flagged_before),
         }
     return out
 

@@ -113,15 +113,20 @@ def markdown(report: dict[str, Any]) -> str:
             add("")
             add(
                 "Traditions nobody taught, while the others were (each draw again, teaching "
-                "every other tradition only): balanced top-1 on their photos before and after."
+                "every other tradition only): balanced top-1 on their photos before and after, "
+                "and the share of their photos flagged uncertain."
             )
             add("")
-            add("| k | draws | before teaching | after teaching the others | change per draw |")
-            add("|---|---|---|---|---|")
+            add(
+                "| k | draws | before teaching | after teaching the others | change per draw "
+                "| flagged before | flagged after |"
+            )
+            add("|---|---|---|---|---|---|---|")
             for k, u in watched:
                 changes = ", ".join(f"{100 * c:+.1f}" for c in u["change_per_draw"])
                 add(
-                    f"| {k} | {u['draws']} | {_pct(u['before'])} | {_pct(u['after'])} | {changes} |"
+                    f"| {k} | {u['draws']} | {_pct(u['before'])} | {_pct(u['after'])} | {changes} "
+                    f"| {_pct(u.get('flagged_before'))} | {_pct(u.get('flagged_after'))} |"
                 )
         for k, t in taught.items():
             if t["left_out"]:

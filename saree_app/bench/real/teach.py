@@ -136,6 +136,8 @@ class DrawResult:
     # key -> top answer, for photos of traditions asked to be watched but not taught (is a
     # tradition nobody taught made worse by teaching the others?)
     others: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    # key -> whether that watched photo's taught answer is flagged uncertain
+    others_flagged: dict[str, bool] = dataclasses.field(default_factory=dict)
 
 
 def run_draw(
@@ -182,26 +184,40 @@ def run_draw(
         reference = _reference(
             cat, sha=sha, ids=imported.photo_id, by_name=by_name, taught=taught, rest=set(answers)
         )
-        others = {
-            key: stored[imported.photo_id[key]].top_tradition
+        watched = [
+            key
             for name in watch
             if name not in taught
             for key in present_keys(by_name[name], imported)
             if imported.photo_id[key] in stored
-        }
+        ]
+        others = {key: stored[imported.photo_id[key]].top_tradition for key in watched}
+        flagged = {key: bool(stored[imported.photo_id[key]].uncertain) for key in watched}
     path.unlink(missing_ok=True)
-    return DrawResult({k: list(v) for k, v in taught.items()}, answers, reference, sets, others)
+    return DrawResult(
+        {k: list(v) for k, v in taught.items()}, answers, reference, sets, others, flagged
+    )
 
 
 def untaught_figures(
-    results: Sequence[DrawResult], truth: Mapping[str, str], before: Mapping[str, str | None]
+    results: Sequence[DrawResult],
+    truth: Mapping[str, str],
+    before: Mapping[str, str | None],
+    flagged_before: Mapping[str, bool] | None = None,
 ) -> dict[str, Any]:
     """Traditions nobody taught, while the others were: balanced top-1 on their photos before
-    teaching (the shipped model's answers) and after, per draw, and the mean change."""
+    teaching (the shipped model's answers) and after, per draw, and the mean change; and how
+    many of their photos are flagged uncertain before and after (a photo pulled to a taught
+    tradition should at least be flagged)."""
     pairs = []
+    flags_now: list[bool] = []
+    flags_was: list[bool] = []
     for r in results:
         if not r.others:
             continue
+        flags_now += [r.others_flagged[k] for k in r.others if k in r.others_flagged]
+        if flagged_before is not None:
+            flags_was += [flagged_before[k] for k in r.others if k in flagged_before]
         was: dict[str, list[bool]] = {}
         now: dict[str, list[bool]] = {}
         for key, top in r.others.items():
@@ -215,6 +231,8 @@ def untaught_figures(
         "before": float(np.mean([b for b, _ in pairs])) if pairs else None,
         "after": float(np.mean([a for _, a in pairs])) if pairs else None,
         "change_per_draw": [round(a - b, 4) for b, a in pairs],
+        "flagged_before": float(np.mean(flags_was)) if flags_was else None,
+        "flagged_after": float(np.mean(flags_now)) if flags_now else None,
     }
 
 
