@@ -308,3 +308,32 @@ def test_a_copy_of_a_journal_says_where_the_original_is_published(kg: TextileGra
     # A journal from before the Registry published online says nothing of the kind.
     older = kg.source("GIJournal25")
     assert older is not None and "ipindia" not in older.citation()
+
+
+# ------------------------------------------------------------ the spot-check of December 2026
+
+
+@pytest.mark.parametrize(
+    ("tradition", "fibre", "source"),
+    [
+        ("UppadaJamdani", "Silk", "CraftUppadaAPCO"),  # the news reports cite only cotton
+        ("KotaDoria", "SilkCotton", "EncKotaDoria"),  # the journal page is a list of names
+        ("PatanPatola", "Silk", "NewsPatolaGulf"),  # The Hindu says "double-sided", not silk
+    ],
+)
+def test_fibres_the_spot_check_found_uncited_now_cite_a_source_that_says_so(
+    kg: TextileGraph, tradition: str, fibre: str, source: str
+) -> None:
+    card = kg.card(tradition)
+    assert fibre in {f.id for f in card.fibres}
+    assert source in card.record_sources
+    found = kg.source(source)
+    assert found is not None and found.url and not found.project_note
+
+
+def test_banarasi_heavy_zari_pallu_is_not_confirmed_by_a_report_that_does_not_say_so(
+    kg: TextileGraph,
+) -> None:
+    (zari,) = [a for a in kg.card("Banarasi").attributes if a.term == "HeavyZari"]
+    assert not zari.confirmed and "NewsBanarasZee" in zari.sources
+    assert "NewsBanarasZee" in kg.card("Banarasi").record_sources  # spells it "Banarasi"

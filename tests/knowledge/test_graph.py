@@ -227,7 +227,7 @@ def test_missing_source(ontology_copy: Path) -> None:
 
 def test_missing_tradition_source(ontology_copy: Path) -> None:
     path = ontology_copy / "traditions.ttl"
-    edit(path, "    dcterms:source src:GIJournal25 ;\n", "")
+    edit(path, "    dcterms:source src:GIJournal25 , src:EncKotaDoria ;\n", "")
     err = _error(ontology_copy)
     assert err.term == "KotaDoria" and "no dcterms:source" in err.message
 
