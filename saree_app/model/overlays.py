@@ -37,7 +37,9 @@ _RAMP = np.array(
     dtype=np.float32,
 )
 MIN_SIDE = 512
-MAX_SIDE = 1024  # overlays are for looking at, not for archiving: bounded size, fast to write
+# Overlays are for looking at, not for archiving: drawn at the size the photo view shows them
+# (gui/analysis.py OVERLAY_MAX), fast to draw and to write.
+MAX_SIDE = 768
 
 
 def _ramp_lut() -> np.ndarray:

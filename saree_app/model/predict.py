@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import os
 import re
@@ -57,6 +58,11 @@ def default_model_path() -> Path:
 def readable(term: str) -> str:
     """'PochampallyIkat' -> 'Pochampally Ikat', for when no graph is there to name a term."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", term)
+
+
+# The side up to which probability maps and heatmaps are computed, then scaled up: 4 pixels to
+# each cell of the model's 128-cell part map, 32 to each heatmap cell.
+MAP_SIDE = 512
 
 
 def _capped(size: tuple[int, int], side: int = 1024) -> tuple[int, int]:
@@ -125,9 +131,6 @@ class Prediction:
     letterbox: Letterbox | None = field(default=None, repr=False)
     labels: tuple[str, ...] = field(default=(), repr=False)
     photo: Image.Image | None = field(default=None, repr=False, compare=False)
-    # How the cloth looks to the ImageNet trunk (model/cloth.py), what teaching compares;
-    # None when the cloth-features model is not installed.
-    cloth_embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
     # Who the person models found wearing the saree (model/person.py): the part map and the
     # heatmaps stay inside that person, off the head. None: nobody looked (not installed).
     person: PersonFound | None = field(default=None, repr=False, compare=False)
@@ -138,6 +141,33 @@ class Prediction:
     # activations there are faint, so that cloth adds little evidence).
     unseen: float = 0.0
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    # ---- the cloth features, described when first asked for
+    @property
+    def cloth_embedding(self) -> np.ndarray | None:
+        """How the cloth looks to the ImageNet trunk (model/cloth.py), what teaching compares;
+        None when the cloth-features model is not installed.
+
+        Described when first asked for (teaching, the catalogue): a photo's answer does not
+        need it, and it is the costliest step (ten passes of the trunk, `saree bench
+        classify`). Copies made by `refuse` share it.
+        """
+        if "cloth" not in self._cache:
+            later = self._cache.get("cloth_later")
+            if later is None:
+                return None
+            self._cache["cloth"] = later()
+        vector: np.ndarray | None = self._cache["cloth"]
+        return vector
+
+    @cloth_embedding.setter
+    def cloth_embedding(self, vector: np.ndarray | None) -> None:
+        self._cache["cloth"] = vector
+
+    def describe_cloth_later(self, describe: Callable[[], np.ndarray]) -> None:
+        """Let `cloth_embedding` be `describe()`, called when it is first asked for."""
+        self._cache.pop("cloth", None)
+        self._cache["cloth_later"] = describe
 
     # ---- maps at photo resolution
     def _box(self, size: tuple[int, int] | None) -> Letterbox:
@@ -241,6 +271,13 @@ class Prediction:
             )
         w, h = size or self.photo_size
         key = ("cam", tradition, (w, h))
+        small = _capped((w, h), MAP_SIDE)
+        if key not in self._cache and small != (w, h):
+            # Drawn at a modest size and scaled up once: the maps are far coarser than a
+            # large overlay, and each full-size map costs more than the whole answer.
+            heat = Image.fromarray(self.heatmap(tradition, size=small), "F")
+            up = np.asarray(heat.resize((w, h), Image.Resampling.BILINEAR))
+            self._cache[key] = np.clip(up, 0.0, 1.0).astype(np.float32)
         if key not in self._cache:
             if "contrast" not in self._cache:
                 contrast = np.maximum(self.cam - self.cam.mean(axis=0, keepdims=True), 0.0)
@@ -276,7 +313,7 @@ class Prediction:
         not cost a softmax over four full-resolution maps.
         """
         if key not in self._cache:
-            small = _capped(size)
+            small = _capped(size, MAP_SIDE)
             prob = pick(self._seg_probs(small)).astype(np.float32)
             if small != size:
                 prob = np.asarray(
@@ -418,6 +455,11 @@ def cloth_view(photo: Image.Image, where: Prediction | PersonFound | None) -> Im
     return photo.crop(box)
 
 
+def describe_cloth(cloth: ClothFeatures, photo: Image.Image, pred: Prediction) -> np.ndarray:
+    """The cloth features of `photo` (as decoded), cropped to the saree `pred` found."""
+    return cloth.describe(cloth_view(photo, pred))
+
+
 def answer_set(probabilities: Mapping[str, float], level: float = SET_LEVEL) -> list[str]:
     """The most probable traditions until their probabilities add up to `level`.
 
@@ -450,14 +492,21 @@ NO_COLOUR = (
     "colour, so this ranking rests on pattern alone"
 )
 NO_COLOUR_SATURATION = 0.05
+# A photo of something else (a room, a face, an object): a general ImageNet classifier sees no
+# cloth or garment in it (model/cloth.py, `likeness`). The saree model ranks traditions for
+# whatever it is shown, so without this such a photo could come out as a confident answer.
+NOT_CLOTH = (
+    "the photo does not look like cloth: it may not show a saree at all, or too little of one"
+)
 
 
 def without_colour(photo: Image.Image) -> bool:
     """Whether a photo is black and white (or so nearly that no colour can be read)."""
     if photo.mode in ("1", "L", "LA", "I", "I;16", "F"):
         return True
-    small = photo.convert("RGB")
-    small.thumbnail((256, 256))
+    rgb = photo if photo.mode == "RGB" else photo.convert("RGB")
+    # A box average to about 256 px: no copy of the photo, and a tenth of a thumbnail's time.
+    small = rgb.reduce(max(1, max(rgb.size) // 256))
     a = np.asarray(small, dtype=np.int16)
     saturation = (a.max(axis=-1) - a.min(axis=-1)).astype(np.float32) / 255.0
     return float(np.percentile(saturation, 99)) < NO_COLOUR_SATURATION
@@ -682,7 +731,10 @@ class Predictor:
             found = self.person.find(loaded.photo) if self.person is not None else None
             pred = self._build(loaded, out, 0, metadata, fewshot, person=found)
         if self.cloth is not None:
-            pred.cloth_embedding = self.cloth.describe(cloth_view(loaded.photo, pred))
+            # Described when first asked for: a photo's answer and its maps do not need it.
+            pred.describe_cloth_later(
+                functools.partial(describe_cloth, self.cloth, loaded.photo, pred)
+            )
         return pred
 
     def predict_many(
@@ -691,11 +743,16 @@ class Predictor:
         batch_size: int = 8,
         *,
         metadata: CuratorMetadata | None = None,
+        zooms: bool = False,
     ) -> Iterator[tuple[Path, Prediction | PhotoError]]:
         """Photos in input order -> (path, Prediction or PhotoError); never raises for a photo.
 
         Decoding runs on a thread pool ahead of inference (Pillow releases the GIL while it
         decodes), and photos go through the model `batch_size` at a time.
+
+        The bulk path: each photo is read once, without the part map's second zoom that
+        `predict` (the photo view) adds (ModelSession.run's `once`); `zooms` reads them as
+        `predict` does.
         """
         batch_size = max(1, batch_size)
         with ThreadPoolExecutor(self._decode_workers, thread_name_prefix="saree-decode") as pool:
@@ -729,7 +786,8 @@ class Predictor:
                 good = [(i, x) for i, (_, x) in enumerate(group) if isinstance(x, _Loaded)]
                 results: dict[int, Prediction] = {}
                 if good:
-                    out = self.session.run(np.stack([ld.array for _, ld in good]))
+                    batch = np.stack([ld.array for _, ld in good])
+                    out = self.session.run(batch, once=not zooms)
                     for row, (i, ld) in enumerate(good):
                         found = self.person.find(ld.photo) if self.person is not None else None
                         results[i] = self._build(ld, out, row, metadata, None, person=found)
@@ -822,7 +880,9 @@ class Predictor:
         reasons += _zero_shot_reason(fused)
         if without_colour(loaded.photo):
             reasons.append(NO_COLOUR)
-        return Prediction(
+        if self.cloth is not None and self.cloth.not_cloth(loaded.photo):
+            reasons.append(NOT_CLOTH)
+        pred = Prediction(
             source=loaded.source,
             model_sha256=self.manifest.sha256,
             photo_size=loaded.photo_size,
@@ -843,11 +903,13 @@ class Predictor:
             letterbox=box,
             labels=labels,
             photo=loaded.photo,
-            cloth_embedding=cloth,
             person=person,
             part_map=part_map,
             unseen=unseen,
         )
+        if cloth is not None:
+            pred.cloth_embedding = cloth
+        return pred
 
     @staticmethod
     def _areas(seg: np.ndarray, box: Letterbox) -> tuple[float, list[float]]:

@@ -36,3 +36,13 @@ def test_overlays_written_and_coloured(tiny_model: Path, tmp_path: Path) -> None
     heat = np.asarray(heatmap_overlay(pred)).astype(int)
     assert heat.shape == (384, 512, 3)
     assert np.abs(heat[100:] - plain[100:]).mean() > 5  # the map changes the picture
+
+
+def test_overlays_are_drawn_at_the_size_the_photo_view_shows(tiny_model: Path) -> None:
+    """A large photo's overlays come out at the photo view's overlay size, not larger."""
+    from saree_app.model.overlays import MAX_SIDE, draw_overlays
+
+    pred = Predictor(tiny_model, load_graph=False, cloth=False).predict(photo(2000, 1500))
+    for img in draw_overlays(pred).values():
+        assert max(img.size) == MAX_SIDE == 768
+        assert img.size == (768, 576)

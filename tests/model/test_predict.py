@@ -235,3 +235,42 @@ def test_the_heatmap_stays_on_the_cloth(predictor: Predictor) -> None:
     heat = pred.heatmap(LABELS[0])
     assert heat[:, :40].max() < 0.01
     assert heat[:, 56:].min() > 0.9
+
+
+def test_large_maps_are_the_modest_ones_scaled_up(predictor: Predictor) -> None:
+    """A heatmap or part map asked for at overlay size is the map at MAP_SIDE scaled up:
+    the same picture, a fraction of the work."""
+    from saree_app.model.predict import MAP_SIDE
+
+    pred = predictor.predict(photo(400, 300, seed=5))
+    big, small = (1600, 1200), (MAP_SIDE, MAP_SIDE * 3 // 4)
+    top = pred.visual[0][0]
+    for at in (lambda s: pred.heatmap(top, size=s), lambda s: pred.part_heatmap("body", size=s)):
+        large = at(big)
+        assert large.shape == (1200, 1600) and large.dtype == np.float32
+        assert 0.0 <= large.min() <= large.max() <= 1.0
+        # Scaled down again it is the modest map, to within the bilinear round trip.
+        down = Image.fromarray(large, "F").resize(small, Image.Resampling.BOX)
+        assert np.abs(np.asarray(down) - at(small)).mean() < 0.01
+    # Computed at MAP_SIDE, not at the size asked: the cache holds the modest map.
+    assert ("cam", top, small) in pred._cache
+
+
+def test_the_cloth_is_described_only_when_asked(predictor: Predictor) -> None:
+    """A photo's answer does not wait for the cloth features; teaching, asking, gets them
+    once, and a re-fused copy shares them."""
+    calls: list[int] = []
+
+    def describe() -> np.ndarray:
+        calls.append(1)
+        return np.ones(4, np.float32)
+
+    pred = predictor.predict(photo(120, 90))
+    assert pred.cloth_embedding is None  # no cloth features installed: nothing to ask
+    pred.describe_cloth_later(describe)
+    again = pred.refuse(None)
+    assert calls == []
+    assert pred.cloth_embedding is not None and calls == [1]
+    assert again.cloth_embedding is pred.cloth_embedding and calls == [1]
+    pred.cloth_embedding = np.zeros(4, np.float32)
+    assert not pred.cloth_embedding.any() and calls == [1]

@@ -188,3 +188,33 @@ def test_the_evaluator_reads_the_part_map_as_the_app_does(model_copy: Path, tmp_
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="outside"):
         OnnxModel(path)
+
+
+def test_bulk_reads_each_photo_once_and_the_photo_view_at_every_zoom(
+    model_copy: Path, tmp_path: Path
+) -> None:
+    """predict_many (bulk import) reads a photo at one zoom, predict (the photo view) at the
+    manifest's zooms; the answer is the same, only the part map differs."""
+    from tiny_onnx import photo
+
+    from saree_app.model.predict import Predictor
+
+    zoomed = _zoomed_copy(model_copy, tmp_path, mirrored=True)
+    session = ModelSession(ModelManifest.load(zoomed))
+    plain = ModelSession(ModelManifest.load(model_copy))
+    size = session.manifest.preprocessing.size
+    x = np.random.default_rng(4).normal(0, 1, (2, 3, size, size)).astype(np.float32)
+    once = session.run(x, once=True)
+    for name, value in plain.run(x).items():
+        assert np.allclose(once[name], value, atol=1e-6), name
+    assert session.passes() == 2 and session.passes(once=True) == 1 == plain.passes()
+
+    predictor = Predictor(zoomed, threads=1, load_graph=False, cloth=False, person=False)
+    photo(200, 150, seed=9).save(tmp_path / "p.png")
+    one = predictor.predict(tmp_path / "p.png")
+    ((_, bulk),) = list(predictor.predict_many([tmp_path / "p.png"]))
+    ((_, full),) = list(predictor.predict_many([tmp_path / "p.png"], zooms=True))
+    assert not isinstance(bulk, Exception) and not isinstance(full, Exception)
+    assert bulk.visual == one.visual and bulk.uncertain_reasons == one.uncertain_reasons
+    assert np.allclose(full.seg_logits, one.seg_logits, atol=1e-5)
+    assert not np.allclose(bulk.seg_logits, one.seg_logits, atol=1e-3)
