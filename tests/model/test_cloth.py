@@ -141,3 +141,24 @@ def test_a_broken_cloth_model_is_said_not_raised(
     assert pred.cloth is None
     assert pred.cloth_message and "does not match its description" in pred.cloth_message
     assert pred.predict(photo(100, 80)).visual  # the answers do not depend on it
+
+
+def test_a_single_photo_waits_for_no_cloth_features(
+    tiny_model: Path, cloth: ClothFeatures, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """predict() answers without running the cloth features; they run when first asked for
+    (teaching, the catalogue), on the photo as it was decoded, and give what describe gives."""
+    runs: list[int] = []
+    real = ClothFeatures.describe_many
+
+    def counted(self: ClothFeatures, photos: list[Image.Image]) -> np.ndarray:
+        runs.append(len(photos))
+        return real(self, photos)
+
+    monkeypatch.setattr(ClothFeatures, "describe_many", counted)
+    pred = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth).predict(photo(240, 180))
+    assert runs == []
+    vec = pred.cloth_embedding
+    assert runs == [1] and vec is not None
+    assert pred.cloth_embedding is vec and runs == [1]
+    assert np.allclose(vec, real(cloth, [photo(240, 180)])[0], atol=1e-4)
