@@ -110,6 +110,23 @@ class Housekeeping(QObject):
         )
         return True
 
+    def restore_undo(self) -> None:
+        """Put the removals the catalogue still remembers (from earlier sittings, too) on the
+        window's Undo list, oldest first, so Ctrl+Z after a restart puts photos back."""
+        from saree_app.collection import housekeeping as hk
+        from saree_app.collection.catalog import CatalogError
+
+        win, lib = self.window, self.window.library
+        if lib is None:
+            return
+        try:
+            kept = hk.removals(lib.catalog)
+        except CatalogError as exc:
+            self._say(f"Earlier removals cannot be undone: {exc}")
+            return
+        for removal in kept[-100:]:
+            win._undo.append(RemovedPhotos(f"removing {removal.describe()}", (), removal))
+
     def undo(self, entry: RemovedPhotos) -> bool:
         """Put the photos of a removal back (called by the window's Undo)."""
         from saree_app.collection import housekeeping as hk

@@ -516,6 +516,7 @@ class MainWindow(QMainWindow):
         self.reranker.set_library(lib)
         self._set_teach_progress(None)
         self._undo.clear()
+        self.housekeeping.restore_undo()  # removals are kept beside the catalogue
         self._undo_changed()
         self.settings.setValue("collection", str(path))
         self.setWindowTitle(f"{path.stem} · Saree provenance")

@@ -76,3 +76,24 @@ def test_missing_file_is_marked_and_found_again(  # type: ignore[no-untyped-def]
     win.model.data(win.model.index(win.model.row_of(item.id)), 1)
     qtbot.waitUntil(lambda: win.thumbs.pixmap(item.id) is not None, timeout=10000)
     assert win.model.data(win.model.index(win.model.row_of(item.id)), MissingRole) is False
+
+
+def test_a_removal_can_be_undone_after_a_restart(qtbot, imported, make_window) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    gone = win.model.all_items()[0]
+    win.select_item(gone.id)
+    assert win.housekeeping.remove([gone.id])
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: len(_ids(win)) == 8, timeout=10000)
+    path = win.library.path
+    win.close()
+
+    again = make_window(collection=path)
+    qtbot.waitUntil(lambda: len(_ids(again)) == 8, timeout=10000)
+    assert again.act_undo.isEnabled(), "Undo forgot the removal when the app was restarted"
+    assert f"removing photo {gone.name}" in again.act_undo.text()
+    assert again.undo()
+    wait_idle(qtbot, again)
+    qtbot.waitUntil(lambda: len(_ids(again)) == 9, timeout=10000)
+    assert again.housekeeping.last_message == "Put back 1 photo."
+    assert not again.act_undo.isEnabled()
