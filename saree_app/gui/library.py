@@ -49,6 +49,15 @@ def default_collection() -> Path:
 
 
 @dataclass(frozen=True)
+class SimilarSarees:
+    """What the similar strip shows: matches for one photo, or for the object it is part of."""
+
+    accession: str | None  # the object searched as a whole, or None (the photo alone)
+    photos: int  # how many photos were searched together
+    results: list[tuple[Item, float]]
+
+
+@dataclass(frozen=True)
 class Decision:
     """One labelling decision, and each touched photo's label before it (to undo it)."""
 
@@ -563,6 +572,25 @@ class Library:
             return []  # no embedding for this photo yet (imported with another model)
         by_id = {it.id: it for it in self.items([m.photo_id for m in matches])}
         return [(by_id[m.photo_id], float(m.score)) for m in matches if m.photo_id in by_id]
+
+    def similar_sarees(self, item_id: int, part: str = "whole", k: int = 12) -> SimilarSarees:
+        """The sarees most like the one this photo shows: when the photo is part of an object,
+        every photo of the object is searched, the object's own photos are left out and each
+        other object counts once (by its best-matching photo); otherwise as `similar`."""
+        from saree_app.collection import objects
+        from saree_app.collection.catalog import CatalogError
+
+        obj = objects.object_of_photo(self.catalog, item_id)
+        sha = self.model_sha()
+        if obj is None or len(obj.photos) < 2 or sha is None:
+            return SimilarSarees(None, 1, self.similar(item_id, part, k))
+        try:
+            found = objects.similar_objects(self.catalog, obj, part=part, k=k, model_sha256=sha)
+        except CatalogError:
+            found = []  # none of its photos has these features yet
+        by_id = {it.id: it for it in self.items([m.photo_id for m in found])}
+        results = [(by_id[m.photo_id], float(m.score)) for m in found if m.photo_id in by_id]
+        return SimilarSarees(obj.accession, len(obj.photos), results)
 
     # --- import and export (generators and functions for the worker)
     def import_paths(

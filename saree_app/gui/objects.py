@@ -88,6 +88,7 @@ class ObjectPanel(QFrame):
     openRequested = Signal()
     groupRequested = Signal()
     ungroupRequested = Signal()
+    confirmRequested = Signal(str)  # the object's answer, for all its photos
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,6 +107,13 @@ class ObjectPanel(QFrame):
         self.answer.setObjectName("objectAnswer")
         self.answer.setWordWrap(True)
         lay.addWidget(self.answer)
+        self.confirm = QPushButton("", self)
+        self.confirm.setObjectName("confirmObjectPanel")
+        self.confirm.setToolTip(
+            "Label every photo of this object with the object's answer (Undo takes it back)"
+        )
+        lay.addWidget(self.confirm)
+        self._tradition: str | None = None
         row = QHBoxLayout()
         row.setSpacing(6)
         self.open = QPushButton("Record…", self)
@@ -121,30 +129,50 @@ class ObjectPanel(QFrame):
         self.open.clicked.connect(lambda: emit(self.openRequested))
         self.group.clicked.connect(lambda: emit(self.groupRequested))
         self.ungroup.clicked.connect(lambda: emit(self.ungroupRequested))
+        self.confirm.clicked.connect(self._confirm_clicked)
         self.show_none()
+
+    def _confirm_clicked(self) -> None:
+        if self._tradition is not None:
+            emit(self.confirmRequested, self._tradition)
 
     def show_none(self, text: str = "This photo is not part of an object.") -> None:
         self.title.setText(text)
         self.answer.setText("")
         self.answer.hide()
+        self.confirm.hide()
+        self._tradition = None
         self.open.hide()
         self.ungroup.hide()
         self.group.show()
 
     def show_object(
-        self, obj: objects.SareeObject, role: str | None, ans: objects.ObjectAnswer | None, why: str
+        self,
+        obj: objects.SareeObject,
+        role: str | None,
+        ans: objects.ObjectAnswer | None,
+        why: str,
+        *,
+        decided: bool = False,
     ) -> None:
+        """`decided`: every photo is already confirmed as the object's answer (no button)."""
         n = len(obj.photos)
         title = f" · {obj.title}" if obj.title else ""
         shows = objects.ROLE_NAMES.get(role or "", role or "")
         self.title.setText(
             f"{obj.accession}{title}\n{n} photo{'s' if n != 1 else ''}; this one: {shows}"
         )
+        self._tradition = None
+        self.confirm.hide()
         if ans is not None:
             flag = " (uncertain)" if ans.uncertain else ""
             self.answer.setText(
                 f"The object's answer: {ans.top.label} {pct(ans.top.probability)}{flag}"
             )
+            if not decided:
+                self._tradition = ans.top.tradition
+                self.confirm.setText(f"Confirm {ans.top.label} for all {n} photos")
+                self.confirm.show()
         else:
             self.answer.setText(why)
         self.answer.show()
@@ -169,11 +197,16 @@ class ObjectDialog(QDialog):
         photo_ids: Sequence[int] = (),
         *,
         names: dict[int, str] | None = None,
+        decide: Callable[[objects.SareeObject, str], list[int] | None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """`decide(obj, tradition)` labels the object's photos (the window's way: Undo and a
+        re-rank of the rest) and returns their ids, or None when it did not; without it the
+        catalogue is labelled directly."""
         super().__init__(parent)
         self.setObjectName("objectDialog")
         self.catalog, self.graph, self.obj = catalog, graph, obj
+        self._decide = decide
         self.names = dict(names or {})
         self.setWindowTitle(f"Object {obj.accession}" if obj else "New object")
         outer = QHBoxLayout(self)
@@ -383,11 +416,17 @@ class ObjectDialog(QDialog):
         ans = getattr(self, "_answer", None)
         if ans is None or self.obj is None:
             return
-        try:
-            ids = objects.confirm_object(self.catalog, self.obj.id, ans.top.tradition)
-        except CatalogError as exc:
-            self.set_error(str(exc))
-            return
+        if self._decide is not None:
+            done = self._decide(self.obj, ans.top.tradition)
+            if done is None:
+                return
+            ids = done
+        else:
+            try:
+                ids = objects.confirm_object(self.catalog, self.obj.id, ans.top.tradition)
+            except CatalogError as exc:
+                self.set_error(str(exc))
+                return
         emit(self.confirmed, ans.top.tradition, ids)
         self.confirm.setText(f"Confirmed {ans.top.label} for {len(ids)} photos")
         self.confirm.setEnabled(False)
@@ -410,6 +449,7 @@ class ObjectDesk(QObject):
         self.panel.openRequested.connect(self.open_record)
         self.panel.groupRequested.connect(self.group_selected)
         self.panel.ungroupRequested.connect(self.take_out_current)
+        self.panel.confirmRequested.connect(self.confirm_current)
 
         def act(text: str, slot: Callable[[], Any], shortcut: Any = None) -> QAction:
             a = QAction(text, window)
@@ -474,7 +514,13 @@ class ObjectDesk(QObject):
             ans = objects.fuse_object(cat, obj, graph=graph)
         except CatalogError as exc:
             why = str(exc)
-        self.panel.show_object(obj, obj.role_of(item.id), ans, why)
+        decided = ans is not None and all(
+            (lab := cat.label(pid)) is not None
+            and lab.certainty == "confirmed"
+            and lab.tradition == ans.top.tradition
+            for pid in obj.photo_ids
+        )
+        self.panel.show_object(obj, obj.role_of(item.id), ans, why, decided=decided)
 
     def _selected_ids(self) -> list[int]:
         ids = [it.id for it in self.win.selected_items()]
@@ -494,6 +540,7 @@ class ObjectDesk(QObject):
         self.win.statusBar().showMessage(text, 5000)
         self.refresh()
         self.win.refresh_items()  # the search reads the records
+        self.win._load_similar()  # grouped or not changes what the strip searches
 
     # ---------------------------------------------------------------- actions
     def open_record(self) -> ObjectDialog | None:
@@ -516,7 +563,9 @@ class ObjectDesk(QObject):
         cat, graph = found
         if self.dialog is not None:
             self.dialog.close()
-        dlg = ObjectDialog(cat, graph, obj, ids, names=self._names(ids), parent=self.win)
+        dlg = ObjectDialog(
+            cat, graph, obj, ids, names=self._names(ids), decide=self._decide, parent=self.win
+        )
         dlg.saved.connect(lambda acc: self._changed(f"Object {acc} saved."))
         dlg.confirmed.connect(self._confirmed)
         self.dialog = dlg
@@ -528,6 +577,33 @@ class ObjectDesk(QObject):
         lib = self.win.library
         name = lib.label(tradition) if lib is not None else tradition
         self._changed(f"{len(ids)} photos confirmed as {name}.")
+
+    def _decide(self, obj: objects.SareeObject, tradition: str) -> list[int] | None:
+        """Label every photo of `obj` as `tradition` through the window: one decision that
+        Undo takes back, then the rest of the collection is re-ranked in the background."""
+        lib = self.win.library
+        if lib is None or not obj.photo_ids:
+            return None
+        ids = list(obj.photo_ids)
+        text = f"labelling object {obj.accession} as {lib.label(tradition)}"
+        if not self.win._decide([(pid, tradition) for pid in ids], text):
+            return None
+        return ids
+
+    def confirm_current(self, tradition: str) -> bool:
+        """The photo page's "Confirm … for all its photos": the current photo's object."""
+        found = self._catalog()
+        item = self.win.current_item()
+        if found is None or item is None:
+            return False
+        obj = objects.object_of_photo(found[0], item.id)
+        if obj is None:
+            return False
+        ids = self._decide(obj, tradition)
+        if ids is None:
+            return False
+        self._confirmed(tradition, ids)
+        return True
 
     def group_selected(self) -> ObjectDialog | None:
         """A new object from the selected photos (the record editor, not yet saved)."""

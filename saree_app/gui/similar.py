@@ -46,9 +46,10 @@ class SimilarStrip(QWidget):
         lay.setContentsMargins(10, 6, 10, 6)
         lay.setSpacing(4)
         head = QHBoxLayout()
-        title = QLabel("Similar sarees", self)
-        title.setProperty("role", "section")
-        head.addWidget(title)
+        self.title = QLabel("Similar sarees", self)
+        self.title.setObjectName("similarTitle")
+        self.title.setProperty("role", "section")
+        head.addWidget(self.title)
         head.addStretch(1)
         self._group = QButtonGroup(self)
         self.mode_buttons: dict[str, QPushButton] = {}
@@ -92,8 +93,26 @@ class SimilarStrip(QWidget):
     def mode(self) -> str:
         return next(k for k, b in self.mode_buttons.items() if b.isChecked())
 
-    def set_results(self, results: Sequence[tuple[Item, float]], empty_text: str = "") -> None:
+    def set_results(
+        self,
+        results: Sequence[tuple[Item, float]],
+        empty_text: str = "",
+        *,
+        accession: str | None = None,
+        photos: int = 1,
+    ) -> None:
+        """Show matches; with `accession`, they are for that object's `photos` photos searched
+        together (its own photos left out, each other object once)."""
         self.list.clear()
+        if accession:
+            self.title.setText(f"Sarees like object {accession}")
+            self.title.setToolTip(
+                f"All {photos} photos of object {accession} searched together; its own photos "
+                "are left out and another object counts once, by its most alike photo"
+            )
+        else:
+            self.title.setText("Similar sarees")
+            self.title.setToolTip("")
         shown = [(item, float(s)) for item, s in results if float(s) >= MIN_SIMILARITY]
         self.hidden = len(results) - len(shown)
         self._scores = {item.id: score for item, score in shown}
@@ -105,7 +124,12 @@ class SimilarStrip(QWidget):
             wi = QListWidgetItem(f"{name}\n{score:.0%} alike")
             wi.setData(Qt.ItemDataRole.UserRole, item.id)
             state = "confirmed by you" if item.confirmed else "the model's answer"
-            wi.setToolTip(f"{item.name}\n{trad} ({state})\n{score:.0%} alike\nClick to compare")
+            what = (
+                f"object {item.accession} (best match: {item.name})"
+                if item.accession
+                else item.name
+            )
+            wi.setToolTip(f"{what}\n{trad} ({state})\n{score:.0%} alike\nClick to compare")
             pm = self._loader.pixmap(item.id)
             if pm is None:
                 self._loader.request(item.id, item.path)

@@ -58,6 +58,7 @@ from saree_app.gui.library import (
     Library,
     RerankProgress,
     RerankResult,
+    SimilarSarees,
     Teaching,
     default_collection,
 )
@@ -778,13 +779,15 @@ class MainWindow(QMainWindow):
         part = self.photo.similar.mode()
         key = (item.id, part)
 
-        def done(results: list[tuple[Item, float]]) -> None:
+        def done(found: SimilarSarees) -> None:
             cur = self._current
             if cur is not None and (cur.id, self.photo.similar.mode()) == key:
-                self.photo.similar.set_results(results)
+                self.photo.similar.set_results(
+                    found.results, accession=found.accession, photos=found.photos
+                )
 
         self.photo.similar.set_results([], "Looking for similar sarees…")
-        self.finder.start(lambda c: lib.similar(item.id, part, 12), on_done=done)
+        self.finder.start(lambda c: lib.similar_sarees(item.id, part, 12), on_done=done)
 
     def _similar_failed(self, message: str, _details: str) -> None:
         # A damaged or model-less catalogue must not take the page down.
@@ -970,6 +973,7 @@ class MainWindow(QMainWindow):
             self.model.update_item(item)
             self.photo.curator.item_changed(item)
         self._counts_timer.start()
+        self.object_desk.refresh()  # an object's "Confirm for all" follows its photos' labels
 
     # ------------------------------------------------------------------ teaching
     def _set_teach_progress(self, p: RerankProgress | None) -> None:

@@ -112,3 +112,74 @@ def test_group_fill_record_search_confirm_ungroup(qtbot, imported, tmp_path: Pat
     with out.open(newline="", encoding="utf-8") as fh:
         (row,) = list(csv.DictReader(fh))
     assert row["accession"] == "T.1990.4" and row["place_acquired"] == "Patan"
+
+
+def _make_object(qtbot, win, rows: list[int], accession: str) -> list[int]:  # type: ignore[no-untyped-def]
+    _select_rows(qtbot, win, rows)
+    ids = sorted(it.id for it in win.selected_items())
+    dlg = win.object_desk.group_selected()
+    dlg.accession.setText(accession)
+    assert dlg.store(), dlg.error.text()
+    dlg.close()
+    wait_idle(qtbot, win)
+    return ids
+
+
+def test_similar_sarees_are_searched_per_object(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    strip = win.photo.similar
+    own = _make_object(qtbot, win, [0, 1, 2], "T.1.1")
+    other = _make_object(qtbot, win, [3, 4], "T.1.2")
+    win.select_item(own[0])
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: strip.title.text() == "Sarees like object T.1.1", timeout=10000)
+    shown = strip.result_ids()
+    assert not set(shown) & set(own), "the object's own photos are not sarees like it"
+    assert len(set(shown) & set(other)) <= 1, "another object counts once"
+    # Searched together: the strip holds what the object's photos found, one per saree.
+    lib = win.library
+    found = lib.similar_sarees(own[0], "whole", 12)
+    assert found.accession == "T.1.1" and found.photos == 3
+    assert [it.id for it, s in found.results if s >= 0.05] == shown
+    # A photo on its own still searches for itself alone.
+    alone = next(it.id for it in win.model.all_items() if it.id not in own + other)
+    win.select_item(alone)
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: strip.title.text() == "Similar sarees", timeout=10000)
+
+
+def test_confirm_an_object_from_the_photo_page_then_undo(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    desk = win.object_desk
+    ids = _make_object(qtbot, win, [0, 1, 2], "T.2.1")
+    cat = win.library.catalog
+    win.select_item(ids[1])
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: desk.panel.confirm.isVisibleTo(desk.panel), timeout=5000)
+    top = objects.fuse_object(cat, "T.2.1", graph=win.library.graph).top
+    assert desk.panel.confirm.text() == f"Confirm {top.label} for all 3 photos"
+    desk.panel.confirm.click()
+    assert {cat.label(p).tradition for p in ids} == {top.tradition}
+    assert {cat.label(p).certainty for p in ids} == {"confirmed"}
+    # One decision: Undo names it, and the rest of the collection is re-ranked.
+    assert "labelling object T.2.1 as" in win.act_undo.text()
+    qtbot.waitUntil(lambda: win.reranker.busy or win.teach_label.isVisible(), timeout=5000)
+    wait_idle(qtbot, win)
+    assert not desk.panel.confirm.isVisibleTo(desk.panel), "nothing left to confirm"
+    assert win.undo()
+    assert all(cat.label(p) is None or cat.label(p).certainty != "confirmed" for p in ids)
+    assert desk.panel.confirm.isVisibleTo(desk.panel)
+
+
+def test_confirm_in_the_record_editor_is_one_undoable_decision(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    ids = _make_object(qtbot, win, [0, 1, 2], "T.3.1")
+    cat = win.library.catalog
+    dlg = win.object_desk.open_record()
+    assert dlg is not None and dlg.confirm.isEnabled()
+    dlg.confirm.click()
+    assert {cat.label(p).certainty for p in ids} == {"confirmed"}
+    assert "labelling object T.3.1 as" in win.act_undo.text()
+    assert win.undo()
+    assert all(cat.label(p) is None or cat.label(p).certainty != "confirmed" for p in ids)
+    dlg.close()
