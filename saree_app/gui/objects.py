@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QRadioButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -76,6 +77,10 @@ def answer_html(ans: objects.ObjectAnswer, names: dict[int, str] | None = None) 
             "<p><i>" + "<br>".join(html.escape(_first_up(r)) for r in ans.reasons) + "</i></p>"
         )
     return "".join(parts)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _first_up(text: str) -> str:
@@ -432,6 +437,122 @@ class ObjectDialog(QDialog):
         self.confirm.setEnabled(False)
 
 
+# Built-in file-name rule: "T.1990.4_border.jpg", "T.1990.4 pallu.jpg" -> T.1990.4 (its part).
+PREFIX_PATTERN = r"^(?P<accession>[^_ ]+)[_ ](?P<role>[^._ -]+)?"
+
+
+class GroupDialog(QDialog):
+    """Group imported photos into objects: one per sub-folder, or by their file names. A bad
+    choice is named in one line and the dialog keeps what was typed."""
+
+    def __init__(self, catalog: Catalog, folder: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("groupDialog")
+        self.setWindowTitle("Group photos into objects")
+        self.catalog = catalog
+        self.result_: objects.Grouping | None = None
+        lay = QVBoxLayout(self)
+        intro = QLabel(
+            "Photos of one saree (whole, border, pallu, reverse) become one object under one "
+            "accession number. Photos already in an object stay where they are.",
+            self,
+        )
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Folder:", self))
+        self.folder = QLineEdit(folder, self)
+        self.folder.setObjectName("groupFolder")
+        row.addWidget(self.folder, 1)
+        browse = QPushButton("Choose…", self)
+        browse.clicked.connect(self._browse)
+        row.addWidget(browse)
+        lay.addLayout(row)
+        self.by_folder = QRadioButton(
+            "Each sub-folder is one saree; its name is the accession number", self
+        )
+        self.by_prefix = QRadioButton(
+            "File names start with the accession number, e.g. T.1990.4_border.jpg", self
+        )
+        self.by_pattern = QRadioButton("File names match my pattern:", self)
+        self.by_folder.setChecked(True)
+        for b in (self.by_folder, self.by_prefix, self.by_pattern):
+            lay.addWidget(b)
+        self.pattern = QLineEdit(self)
+        self.pattern.setObjectName("groupPattern")
+        self.pattern.setPlaceholderText(r"a regular expression, e.g. (?P<accession>[A-Z]+\d+)")
+        self.pattern.setEnabled(False)
+        self.by_pattern.toggled.connect(self.pattern.setEnabled)
+        lay.addWidget(self.pattern)
+        self.error = QLabel("", self)
+        self.error.setObjectName("groupError")
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        lay.addWidget(self.error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.ok = QPushButton("Group", self)
+        self.ok.setDefault(True)
+        cancel = QPushButton("Cancel", self)
+        buttons.addWidget(self.ok)
+        buttons.addWidget(cancel)
+        lay.addLayout(buttons)
+        self.ok.clicked.connect(self.run)
+        cancel.clicked.connect(self.reject)
+        self.resize(620, self.sizeHint().height())
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(
+            self, "The folder of the photos", self.folder.text()
+        )
+        if chosen:
+            self.folder.setText(chosen)
+
+    def set_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    def _why_nothing(self, folder: str, done: objects.Grouping) -> str:
+        if done.unmatched:
+            return f"{_count(len(done.unmatched), 'photo')} in that folder named no object"
+        if done.elsewhere:
+            return "Those photos are already in other objects"
+        base = Path(folder).resolve()
+        if not any(base in Path(p.path).resolve().parents for p in self.catalog.photos()):
+            return "No photo of the collection is in that folder"
+        return "Every photo in that folder is already in its object"
+
+    def run(self) -> bool:
+        """Group as chosen; on success the dialog closes with the result in `result_`."""
+        folder = self.folder.text().strip()
+        if not folder or not Path(folder).is_dir():
+            where = f" ({folder} is not a folder)" if folder else ""
+            self.set_error(f"Choose the folder the photos were imported from{where}.")
+            return False
+        if self.by_folder.isChecked():
+            mode, pattern = "folder", None
+        elif self.by_prefix.isChecked():
+            mode, pattern = "pattern", PREFIX_PATTERN
+        else:
+            mode, pattern = "pattern", self.pattern.text().strip()
+            if not pattern:
+                self.set_error("Type the pattern, or choose another way to group.")
+                return False
+        try:
+            done = objects.group_photos(self.catalog, folder, mode, pattern)
+        except CatalogError as exc:
+            self.set_error(_first_up(str(exc)) + ".")
+            return False
+        if not done.objects:
+            self.set_error(self._why_nothing(folder, done) + ": nothing was grouped.")
+            return False
+        self.set_error("")
+        self.result_ = done
+        self.accept()
+        return True
+
+
 class ObjectDesk(QObject):
     """Connects objects to the window: the panel on the photo page, the Objects menu, the grid's
     group and ungroup actions, and undo of an ungroup."""
@@ -463,6 +584,7 @@ class ObjectDesk(QObject):
             "&Group selected photos into an object…", self.group_selected, "Ctrl+G"
         )
         self.act_take_out = act("&Take selected photos out of their object", self.take_out_selected)
+        self.act_group_folder = act("Group photos &by folder or file name…", self.group_by_folder)
         self.act_record = act("Object &record…", self.open_record, "Ctrl+Shift+R")
         self.act_ungroup = act("&Ungroup this object (keep its photos)", self.ungroup_current)
         self.act_undo = act("U&ndo ungrouping", self.undo_ungroup)
@@ -477,7 +599,13 @@ class ObjectDesk(QObject):
             bar.insertMenu(help_menu, menu)
         else:
             bar.addMenu(menu)
-        for a in (self.act_record, self.act_group, self.act_take_out, self.act_ungroup):
+        for a in (
+            self.act_record,
+            self.act_group,
+            self.act_group_folder,
+            self.act_take_out,
+            self.act_ungroup,
+        ):
             menu.addAction(a)
         menu.addAction(self.act_undo)
         menu.addSeparator()
@@ -612,6 +740,41 @@ class ObjectDesk(QObject):
             self.win.statusBar().showMessage("Select the photos of one saree first.", 4000)
             return None
         return self._open(None, ids)
+
+    def group_by_folder(self) -> GroupDialog | None:
+        """Objects from imported photos: one per sub-folder, or by their file names (the
+        dialog is shown; grouping happens when the curator presses Group)."""
+        found = self._catalog()
+        if found is None:
+            return None
+        dlg = GroupDialog(found[0], self._photo_folder(), self.win)
+        dlg.accepted.connect(lambda: self._grouped(dlg))
+        self.group_dialog = dlg
+        dlg.open()
+        return dlg
+
+    def _photo_folder(self) -> str:
+        """The folder all the collection's photos lie under (else the last one imported)."""
+        import os
+
+        paths = [str(it.path.parent) for it in self.win.model.all_items()]
+        try:
+            return os.path.commonpath(paths) if paths else ""
+        except ValueError:  # different drives
+            return str(self.win.settings.value("last_import", ""))
+
+    def _grouped(self, dlg: GroupDialog) -> None:
+        done = dlg.result_
+        if done is None:
+            return
+        n = sum(len(v) for v in done.objects.values())
+        k = len(done.objects)
+        text = f"{_count(n, 'photo')} grouped into {_count(k, 'object')}"
+        if done.unmatched:
+            text += f"; {_count(len(done.unmatched), 'photo')} named no object and stay single"
+        if done.elsewhere:
+            text += f"; {_count(len(done.elsewhere), 'photo')} already in another object stay there"
+        self._changed(text + ".")
 
     def take_out_selected(self) -> int:
         found = self._catalog()

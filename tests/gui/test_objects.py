@@ -183,3 +183,40 @@ def test_confirm_in_the_record_editor_is_one_undoable_decision(qtbot, imported) 
     assert win.undo()
     assert all(cat.label(p) is None or cat.label(p).certainty != "confirmed" for p in ids)
     dlg.close()
+
+
+def test_group_imported_photos_by_folder_and_by_file_name(qtbot, imported, photos: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.gui.conftest import TRADITIONS
+
+    win = imported
+    cat = win.library.catalog
+    dlg = win.object_desk.group_by_folder()
+    assert dlg is not None
+    # Bad choices: one line each, nothing grouped, the dialog keeps what was typed.
+    dlg.folder.setText(str(photos / "no such folder"))
+    assert not dlg.run() and "Choose the folder" in dlg.error.text()
+    dlg.folder.setText(str(photos))
+    dlg.by_pattern.setChecked(True)
+    dlg.pattern.setText("saree_(")
+    assert not dlg.run() and "not a regular expression" in dlg.error.text()
+    dlg.pattern.setText(r"(?P<number>\d+)")
+    assert not dlg.run() and "group named accession" in dlg.error.text()
+    assert dlg.pattern.text() == r"(?P<number>\d+)" and objects.all_objects(cat) == []
+    _shot(dlg, "group-dialog.png")
+
+    # One object per sub-folder, named after it.
+    dlg.by_folder.setChecked(True)
+    assert dlg.run() and not dlg.isVisible()
+    wait_idle(qtbot, win)
+    groups = {o.accession: len(o.photos) for o in objects.all_objects(cat)}
+    assert groups == dict.fromkeys(TRADITIONS, 3)
+    assert win.statusBar().currentMessage() == "9 photos grouped into 3 objects."
+
+    # Again: they are in objects already; by file name finds nothing new to group.
+    again = win.object_desk.group_by_folder()
+    assert not again.run() and "already in its object" in again.error.text()
+    again.by_prefix.setChecked(True)
+    for o in objects.all_objects(cat):
+        objects.delete_object(cat, o.id)
+    assert again.run()  # saree_0_000.jpg: all start with "saree"
+    assert {o.accession: len(o.photos) for o in objects.all_objects(cat)} == {"saree": 9}
