@@ -722,7 +722,12 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
     Before that, the set is the shipped model's (by its own calibration) and the flag the
     model gave when the photo was imported stands.
     """
+    from saree_app.model.predict import NOT_CLOTH
+
     probs = {str(r["tradition"]): float(r["probability"]) for r in new.get("ranking", [])}
+    # A photo that does not look like cloth stays flagged: teaching re-ranks traditions, it
+    # does not make a photo of something else a saree.
+    not_cloth = NOT_CLOTH in (new.get("uncertain_reasons") or ())
     if sets is not None:
         members = sets.members(probs)
         new["answer_set"] = {
@@ -731,7 +736,7 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
             "calibrated_on": sets.photos,
             "measured_coverage": round(sets.coverage, 4),
         }
-        return float(new.get("probability", 0.0)) < sets.confident
+        return not_cloth or float(new.get("probability", 0.0)) < sets.confident
     new["answer_set"] = {
         "traditions": model_answer_set(probs),
         "level": SET_LEVEL,

@@ -39,6 +39,11 @@ DECODE_SIDE = 672
 LAYOUT = "whole+tiles/2"
 BLOCKS = 2 + TILES * TILES
 PHOTOS_PER_RUN = 2
+# The model's second output: how much the ImageNet classifier believes a picture shows cloth
+# (its cloth and garment classes together; saree_app/train/cloth.py). A photo whose whole
+# picture scores below the manifest's threshold does not look like cloth at all: a photo of
+# something else, which the answer must not pass off as a saree.
+LIKENESS_OUTPUT = "cloth_likeness"
 
 
 def default_path() -> Path:
@@ -69,6 +74,12 @@ class ClothFeatures:
             self.dim = int(raw["output"]["dim"])
             self.tiles = int(raw.get("tiles", TILES))
             self.margin = float(raw.get("tile_margin", TILE_MARGIN))
+            self._features = str(raw["output"].get("name", "features"))
+            likeness = raw.get("likeness")
+            # None: an older model without the classifier; nothing is judged by it.
+            self.likeness_threshold: float | None = (
+                float(likeness["threshold"]) if isinstance(likeness, dict) else None
+            )
             want = str(raw["sha256"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(path, f"the description is incomplete ({exc})") from exc
@@ -132,7 +143,7 @@ class ClothFeatures:
             group = photos[start : start + PHOTOS_PER_RUN]
             batch = np.stack([self._array(c) for p in group for c in self.crops(p)])
             with self._lock:  # one run at a time: the session's threads already use the cores
-                parts.append(self._session.run(None, {self._input: batch})[0])
+                parts.append(self._session.run([self._features], {self._input: batch})[0])
         feats = np.concatenate(parts).astype(np.float32).reshape(len(photos), per, -1)
         whole = _unit(feats[:, 0])
         tiles = _unit(feats[:, 1:].mean(axis=1))
@@ -142,6 +153,21 @@ class ClothFeatures:
     def describe(self, photo: Image.Image) -> np.ndarray:
         """One photo's description (see describe_many)."""
         return self.describe_many([photo])[0]
+
+    def likeness(self, photo: Image.Image) -> float | None:
+        """How much the whole photo looks like cloth to the ImageNet classifier (0-1: its
+        belief in its cloth and garment classes together); None for a model without it."""
+        if self.likeness_threshold is None:
+            return None
+        img = photo if photo.mode == "RGB" else photo.convert("RGB")
+        with self._lock:
+            out = self._session.run([LIKENESS_OUTPUT], {self._input: self._array(img)[None]})
+        return float(out[0][0])
+
+    def not_cloth(self, photo: Image.Image) -> bool:
+        """Whether the photo does not look like cloth at all (see `likeness`)."""
+        value = self.likeness(photo)
+        return value is not None and value < float(self.likeness_threshold or 0.0)
 
 
 def _blocks(vector: np.ndarray) -> np.ndarray | None:

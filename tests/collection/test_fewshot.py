@@ -608,3 +608,23 @@ def test_teaching_fits_on_close_ups_held_out(tmp_path: Path) -> None:
         preds = cat.predictions(SHA)
         rest = [pid for pid in truth if cat.label(pid) is None]
         assert all(preds[pid].top_tradition == truth[pid] for pid in rest)
+
+
+def test_a_photo_that_is_not_cloth_stays_flagged_after_teaching() -> None:
+    """Calibrated on the curator's photos, a sure answer goes unflagged, unless the photo was
+    found not to look like cloth at all: teaching re-ranks traditions, it does not make a
+    photo of something else a saree."""
+    from types import SimpleNamespace
+
+    from saree_app.collection.fewshot import AnswerSets, _judge
+    from saree_app.model.predict import NOT_CLOTH
+
+    sets = AnswerSets(
+        threshold=0.1, level=0.9, photos=20, coverage=0.9, single=5, single_right=5,
+        confident=0.6,
+    )  # fmt: skip
+    stored = SimpleNamespace(uncertain=True)
+    sure = {"probability": 0.9, "ranking": [{"tradition": "a", "probability": 0.9}]}
+    assert _judge(dict(sure), stored, sets) is False
+    assert _judge({**sure, "uncertain_reasons": [NOT_CLOTH]}, stored, sets) is True
+    assert _judge({**sure, "uncertain_reasons": ["something else"]}, stored, sets) is False

@@ -162,3 +162,50 @@ def test_a_single_photo_waits_for_no_cloth_features(
     assert runs == [1] and vec is not None
     assert pred.cloth_embedding is vec and runs == [1]
     assert np.allclose(vec, real(cloth, [photo(240, 180)])[0], atol=1e-4)
+
+
+def test_cloth_likeness_follows_the_manifest_threshold(cloth: ClothFeatures) -> None:
+    """The whole photo's belief in cloth, from the ImageNet classifier; the threshold is the
+    manifest's, and a model without it judges nothing."""
+    assert cloth.likeness_threshold is not None and 0.0 < cloth.likeness_threshold < 0.2
+    woven = cloth.likeness(_stripes(24, ((30, 60, 160), (230, 220, 200)), 0))
+    plain = cloth.likeness(Image.new("RGB", (300, 200), (90, 140, 200)))
+    assert woven is not None and plain is not None
+    assert 0.0 <= plain < 1.0 and 0.0 <= woven <= 1.0
+    # A woven-looking stripe looks more like cloth than a plain blue surface.
+    assert woven > plain
+    # Greyscale and palette photos are read as RGB, as for the features.
+    assert cloth.likeness(_checks(20, 0).convert("L")) is not None
+
+
+def test_not_cloth_is_below_the_threshold_and_off_without_one(
+    cloth: ClothFeatures, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    img = _checks(20, 1)
+    value = cloth.likeness(img)
+    assert value is not None
+    monkeypatch.setattr(cloth, "likeness_threshold", value + 1e-3)
+    assert cloth.not_cloth(img)
+    monkeypatch.setattr(cloth, "likeness_threshold", value - 1e-3)
+    assert not cloth.not_cloth(img)
+    # An older description without the classifier's threshold: nothing is judged.
+    manifest = _copy(tmp_path)
+    raw = json.loads(manifest.read_text(encoding="utf-8"))
+    del raw["likeness"]
+    manifest.write_text(json.dumps(raw), encoding="utf-8")
+    old = ClothFeatures(manifest, threads=1)
+    assert old.likeness(img) is None and not old.not_cloth(img)
+    assert np.allclose(old.describe(img), cloth.describe(img), atol=1e-6)
+
+
+def test_a_photo_that_is_not_cloth_is_flagged_with_its_reason(
+    tiny_model: Path, cloth: ClothFeatures, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saree_app.model.predict import NOT_CLOTH
+
+    predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth)
+    monkeypatch.setattr(cloth, "likeness_threshold", 1.01)  # nothing looks like cloth
+    flagged = predictor.predict(photo(200, 150))
+    assert flagged.uncertain and NOT_CLOTH in flagged.uncertain_reasons
+    monkeypatch.setattr(cloth, "likeness_threshold", -1.0)  # everything does
+    assert NOT_CLOTH not in predictor.predict(photo(200, 150)).uncertain_reasons
