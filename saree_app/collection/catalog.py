@@ -229,16 +229,47 @@ MIGRATIONS: list[str] = [
     END;
     UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
     """,
+    # 9: a photo in a tenth of the space: embeddings and cloth features as float16, and each
+    # stored answer's evidence summed by kind (`compact_answer`). No SQL: the rows are
+    # rewritten by the Python step in MIGRATION_STEPS.
+    "",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+COMPACTED = 9  # the schema from which vectors are float16 and answers compacted
 
 
 def pack_result(result: Mapping[str, Any]) -> bytes:
-    """A stored answer (Prediction.to_dict()) as the catalogue keeps it: compact JSON,
-    zlib-compressed, nothing dropped (about a ninth of the text; read back by
-    `unpack_result`)."""
-    text = json.dumps(result, separators=(",", ":"))
+    """A stored answer (Prediction.to_dict()) as the catalogue keeps it: `compact_answer`,
+    as compact JSON, zlib-compressed (read back by `unpack_result`)."""
+    text = json.dumps(compact_answer(result), separators=(",", ":"))
     return zlib.compress(text.encode("utf-8"), 6)
+
+
+def compact_answer(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored answer as the catalogue keeps it: each ranked tradition's evidence summed by
+    kind (visual, attribute, fewshot, ...: [{"kind", "contribution"}]), everything else as it
+    is. The lines of evidence in words were most of an answer's size (8.6 of 10.3 KB); what
+    they are made from is kept (the "visual" ranking and the "attributes" probabilities), so
+    they are fused again when wanted (collection/fewshot.refuse_stored,
+    model/predict.fuse_visual), and the sums are what the object's answer adds up
+    (collection/objects.py). An answer compacted already comes back the same."""
+    out = dict(result)
+    ranking = result.get("ranking")
+    if isinstance(ranking, list):
+        out["ranking"] = [_summed_by_kind(entry) for entry in ranking]
+    return out
+
+
+def _summed_by_kind(entry: Any) -> Any:
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("evidence"), list):
+        return entry
+    kinds: dict[str, float] = {}
+    for e in entry["evidence"]:
+        if isinstance(e, Mapping):
+            kind = str(e.get("kind", ""))
+            kinds[kind] = kinds.get(kind, 0.0) + float(e.get("contribution") or 0.0)
+    evidence = [{"kind": k, "contribution": round(c, 6)} for k, c in kinds.items()]
+    return {**entry, "evidence": evidence}
 
 
 def unpack_result(value: str | bytes) -> dict[str, Any]:
@@ -270,9 +301,59 @@ def _compress_answers(db: sqlite3.Connection) -> None:
         last = int(rows[-1][0])
 
 
+def _compact_rows(db: sqlite3.Connection) -> None:
+    """Schema 9's Python step: every embedding rewritten from float32 to float16, every
+    stored answer repacked by `pack_result` (its evidence summed by kind). An answer that
+    cannot be read is left as it is (reading it says so, as before)."""
+    last = 0
+    while True:
+        rows = db.execute(
+            "SELECT rowid, vector FROM embeddings WHERE rowid > ? ORDER BY rowid LIMIT 2000",
+            (last,),
+        ).fetchall()
+        if not rows:
+            break
+        halved = []
+        for rowid, vector in rows:
+            try:
+                old = np.frombuffer(vector, dtype="<f4")
+            except ValueError:  # not float32 rows (damaged by hand): left as they are
+                continue
+            small = np.clip(old, -_FLOAT16_MAX, _FLOAT16_MAX).astype(_STORED)
+            halved.append((small.tobytes(), rowid))
+        db.executemany("UPDATE embeddings SET vector = ? WHERE rowid = ?", halved)
+        last = int(rows[-1][0])
+    # The answers mean what they meant: what is derived from them (similar search's filters)
+    # stays valid, so their counter is left where it was.
+    counter = db.execute("SELECT value FROM meta WHERE key = 'predictions_generation'").fetchone()
+    last = 0
+    while True:
+        answers = db.execute(
+            "SELECT rowid, result FROM predictions WHERE rowid > ? ORDER BY rowid LIMIT 500",
+            (last,),
+        ).fetchall()
+        if not answers:
+            break
+        packed = []
+        for rowid, value in answers:
+            try:
+                packed.append((pack_result(unpack_result(value)), rowid))
+            except (ValueError, zlib.error, TypeError):
+                continue
+        db.executemany("UPDATE predictions SET result = ? WHERE rowid = ?", packed)
+        last = int(answers[-1][0])
+    if counter is not None:
+        db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'predictions_generation'", (int(counter[0]),)
+        )
+
+
 # Python steps of a migration, for data that SQL alone cannot rewrite: run after that
 # version's SQL, inside the same transaction (a crash leaves the old schema and data intact).
-MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {7: _compress_answers}
+MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    7: _compress_answers,
+    9: _compact_rows,
+}
 
 
 class CatalogError(Exception):
@@ -356,8 +437,30 @@ def now() -> str:
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
-def _blob(vector: np.ndarray) -> bytes:
-    return np.ascontiguousarray(vector, dtype="<f4").tobytes()
+# Embeddings and cloth features are stored as float16 (schema 9): unit-length vectors lose
+# nothing a cosine similarity can tell (about 3 significant digits), in half the space.
+_STORED = "<f2"
+_FLOAT16_MAX = 65504.0
+
+
+def _blob(vector: np.ndarray, stored: str = _STORED) -> bytes:
+    v = np.asarray(vector, dtype=np.float32)
+    if v.size and not (np.isfinite(v).all() and float(np.abs(v).max()) <= _FLOAT16_MAX):
+        raise CatalogError(
+            "an embedding holds a value that is not a number or too large to store "
+            f"(beyond {_FLOAT16_MAX:g}); nothing was written"
+        )
+    return np.ascontiguousarray(v, dtype=stored).tobytes()
+
+
+def _vectors(blob: bytes, rows: int = 1, stored: str = _STORED) -> np.ndarray:
+    """Stored vectors (`_blob`) as float32, one row per vector."""
+    return np.frombuffer(blob, dtype=stored).astype(np.float32).reshape(rows, -1)
+
+
+def _stored_type(version: int) -> str:
+    """How a catalogue of this schema version stores vectors: float32 before schema 9."""
+    return _STORED if version >= COMPACTED else "<f4"
 
 
 class Catalog:
@@ -428,6 +531,20 @@ class Catalog:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         self._migrate(version)
+        now_at = int(db.execute("PRAGMA user_version").fetchone()[0])
+        self._stored = _stored_type(now_at)
+        if version and version < COMPACTED <= now_at:
+            self._give_back_space()
+
+    def _give_back_space(self) -> None:
+        """Once, after schema 9 made every photo smaller: the freed pages given back to the
+        disk (VACUUM). A catalogue busy in another program keeps them for now: it is just as
+        sound, only larger."""
+        try:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError:
+            pass
 
     def _switch_to_wal(self) -> str:
         """Ask for WAL journalling; returns the journal mode the file ends up in.
@@ -714,25 +831,27 @@ class Catalog:
         cloth: np.ndarray | None = None,
     ) -> None:
         """Store the whole-saree embedding, the (3, D) body/border/pallu ones and the cloth
-        features as float32 (each only when given). Cloth features with their tiles are kept
+        features as float16 (each only when given; CatalogError, nothing written, for a value
+        float16 cannot hold). Cloth features with their tiles are kept
         as two rows ("cloth": whole | mean of tiles; "cloth_tiles": each tile), so every
         photo's "cloth" row has one size, from before the tiles were kept or after."""
         rows = []
+        st = self._stored
         if whole is not None:
-            rows.append((photo_id, model_sha256, "whole", _blob(np.asarray(whole).reshape(-1))))
+            rows.append((photo_id, model_sha256, "whole", _blob(np.asarray(whole).reshape(-1), st)))
         if cloth is not None:
             from saree_app.model.cloth import split
 
             head, tiles = split(np.asarray(cloth).reshape(-1))
-            rows.append((photo_id, model_sha256, "cloth", _blob(head)))
+            rows.append((photo_id, model_sha256, "cloth", _blob(head, st)))
             if tiles is not None:
-                rows.append((photo_id, model_sha256, "cloth_tiles", _blob(tiles)))
+                rows.append((photo_id, model_sha256, "cloth_tiles", _blob(tiles, st)))
         if parts is not None:
             parts = np.asarray(parts)
             if parts.ndim != 2 or parts.shape[0] != 3:
                 raise CatalogError(f"part embeddings must be 3 x D, got {parts.shape}")
             rows += [
-                (photo_id, model_sha256, name, _blob(vec))
+                (photo_id, model_sha256, name, _blob(vec, st))
                 for name, vec in zip(PARTS[1:], parts, strict=True)
             ]
         with self.transaction():
@@ -749,7 +868,7 @@ class Catalog:
             "SELECT vector FROM embeddings WHERE photo_id = ? AND model_sha256 = ? AND part = ?",
             (photo_id, model_sha256, part),
         )
-        return np.frombuffer(rows[0][0], dtype="<f4").copy() if rows else None
+        return _vectors(rows[0][0], 1, self._stored)[0] if rows else None
 
     def generations(self) -> dict[str, int]:
         """The catalogue's change counters ("embeddings", "labels", "predictions"): each moves
@@ -806,8 +925,7 @@ class Catalog:
                 if len(dims) != 1:
                     raise CatalogError(f"{self.path}: stored embeddings have mixed sizes {dims}")
                 blob = b"".join(r[1] for r in rows)
-                matrix = np.frombuffer(blob, dtype="<f4").reshape(len(rows), -1)
-                matrix = matrix.astype(np.float32, copy=True)
+                matrix = _vectors(blob, len(rows), self._stored)
             else:
                 matrix = np.zeros((0, 0), dtype=np.float32)
             if len(ids) >= SIDE_FILE_MIN:
