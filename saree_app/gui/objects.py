@@ -453,11 +453,10 @@ class GroupDialog(QDialog):
         self.result_: objects.Grouping | None = None
         lay = QVBoxLayout(self)
         intro = QLabel(
-            "Photos of one saree (whole, border, pallu, reverse) become one object under one "
+            "Photos of one saree (whole, border, pallu, reverse) become one object under one\n"
             "accession number. Photos already in an object stay where they are.",
             self,
         )
-        intro.setWordWrap(True)
         lay.addWidget(intro)
         row = QHBoxLayout()
         row.addWidget(QLabel("Folder:", self))
@@ -500,7 +499,7 @@ class GroupDialog(QDialog):
         lay.addLayout(buttons)
         self.ok.clicked.connect(self.run)
         cancel.clicked.connect(self.reject)
-        self.resize(620, self.sizeHint().height())
+        self.setMinimumWidth(600)
 
     def _browse(self) -> None:
         chosen = QFileDialog.getExistingDirectory(
@@ -512,6 +511,8 @@ class GroupDialog(QDialog):
     def set_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.setVisible(bool(text))
+        if self.isVisible():
+            self.adjustSize()  # taller for a wrapped message, never cut
 
     def _why_nothing(self, folder: str, done: objects.Grouping) -> str:
         if done.unmatched:

@@ -155,3 +155,38 @@ def test_a_taught_answer_reads_the_same_on_the_page_and_in_the_export(qtbot, imp
         pred = win.photo.analysis.prediction
         assert pred.top == table[it.id]["model_tradition"], it.name
         assert shown == table[it.id]["model_confidence"], it.name
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])
+def test_the_object_desk_fits(qtbot, imported, size) -> None:  # type: ignore[no-untyped-def]
+    """The Object panel (with its confirm button), the record editor and the grouping dialog
+    cut no text off on a laptop screen."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    win = imported
+    w, h = size
+    win.resize(w, h)
+    _show(qtbot, win, 0)
+    sel = win.grid.selectionModel()
+    for r in (1, 2):
+        sel.select(win.model.index(r), QItemSelectionModel.SelectionFlag.Select)
+    dlg = win.object_desk.group_selected()
+    dlg.accession.setText("2024.17.3-a")
+    dlg.edits["title"].setText("Temple-border silk saree with a mango-motif pallu, worn once")
+    dlg.edits["place_acquired"].setText("Kanchipuram, Tamil Nadu")
+    assert dlg.store(), dlg.error.text()
+    qtbot.waitUntil(dlg.isVisible)
+    QApplication.processEvents()
+    assert clipped(dlg) == [], f"record editor cut off at {w} x {h}"
+    dlg.close()
+    _show(qtbot, win, 1)
+    panel = win.object_desk.panel
+    qtbot.waitUntil(lambda: panel.confirm.isVisibleTo(win), timeout=5000)
+    qtbot.waitUntil(lambda: win.width() == w and win.height() == h)
+    assert clipped(win) == [], f"cut off at {w} x {h} with the object panel"
+    group = win.object_desk.group_by_folder()
+    qtbot.waitUntil(group.isVisible)
+    group.set_error("No photo of the collection is in that folder: nothing was grouped.")
+    QApplication.processEvents()
+    assert clipped(group) == []
+    group.close()
