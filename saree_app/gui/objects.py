@@ -79,6 +79,23 @@ def answer_html(ans: objects.ObjectAnswer, names: dict[int, str] | None = None) 
     return "".join(parts)
 
 
+def object_jsonld(catalog: Catalog, obj: objects.SareeObject, graph: Any = None) -> str:
+    """One object as a Linked Art JSON-LD document: its record, tradition and photos (the
+    same node the whole catalogue's JSON-LD export holds for it)."""
+    import json
+
+    from saree_app.collection import export
+    from saree_app.collection.iiif import sources
+
+    obj = objects.need_object(catalog, obj.id)  # as saved now
+    own = set(obj.photo_ids)
+    by_photo = {r.values["id"]: r for r in export.rows(catalog, graph) if r.values["id"] in own}
+    node = export.jsonld_saree_object(
+        catalog, obj, [by_photo[p] for p in obj.photo_ids if p in by_photo], graph, sources(catalog)
+    )
+    return json.dumps({"@context": export.CONTEXT, **node}, ensure_ascii=False, indent=1) + "\n"
+
+
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -290,6 +307,12 @@ class ObjectDialog(QDialog):
         self.confirm.setToolTip("Label every photo of this object with the object's answer")
         right.addWidget(self.confirm)
         buttons = QHBoxLayout()
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setObjectName("exportObject")
+        self.export_button.setToolTip(
+            "This object's record, answer and photos as a Linked Art (JSON-LD) file"
+        )
+        buttons.addWidget(self.export_button)
         buttons.addStretch(1)
         self.save = QPushButton("Save", self)
         self.save.setDefault(True)
@@ -302,6 +325,7 @@ class ObjectDialog(QDialog):
         self.save.clicked.connect(self.store)
         self.close_button.clicked.connect(self.reject)
         self.confirm.clicked.connect(self.confirm_answer)
+        self.export_button.clicked.connect(lambda: self.export_to(None))
         self._fill(obj, photo_ids)
 
     # ---------------------------------------------------------------- contents
@@ -338,6 +362,7 @@ class ObjectDialog(QDialog):
     def show_answer(self) -> None:
         """The object's fused answer as stored now (after a save: with the new record)."""
         self.confirm.setEnabled(False)
+        self.export_button.setEnabled(self.obj is not None)
         if self.obj is None:
             self.answer.setText("Save to see what its photos say together.")
             return
@@ -416,6 +441,32 @@ class ObjectDialog(QDialog):
         self.show_answer()
         emit(self.saved, obj.accession)
         return True
+
+    def export_to(self, path: Path | None) -> Path | None:
+        """Write this object (as saved) to a Linked Art JSON-LD file; None asks where. A file
+        that cannot be written is one line in the form."""
+        from saree_app.collection.export import write_atomic
+
+        if self.obj is None:
+            self.set_error("Save the object first: only a saved record can be exported.")
+            return None
+        if path is None:
+            safe = "".join(c if c.isalnum() or c in ".-_" else "_" for c in self.obj.accession)
+            start = str(self.catalog.path.with_name(f"{safe}.jsonld"))
+            chosen, _ = QFileDialog.getSaveFileName(
+                self, f"Export object {self.obj.accession}", start, "JSON-LD (*.jsonld *.json)"
+            )
+            if not chosen:
+                return None
+            path = Path(chosen)
+        try:
+            write_atomic(path, object_jsonld(self.catalog, self.obj, self.graph))
+        except (CatalogError, OSError) as exc:
+            self.set_error(f"Not exported: {exc}")
+            return None
+        self.set_error("")
+        self.exported = path
+        return path
 
     def confirm_answer(self) -> None:
         ans = getattr(self, "_answer", None)
@@ -755,14 +806,17 @@ class ObjectDesk(QObject):
         return dlg
 
     def _photo_folder(self) -> str:
-        """The folder all the collection's photos lie under (else the last one imported)."""
+        """The folder last imported, else the one all the collection's photos lie under."""
         import os
 
+        last = str(self.win.settings.value("last_import", ""))
+        if last and Path(last).is_dir():
+            return last
         paths = [str(it.path.parent) for it in self.win.model.all_items()]
         try:
             return os.path.commonpath(paths) if paths else ""
         except ValueError:  # different drives
-            return str(self.win.settings.value("last_import", ""))
+            return ""
 
     def _grouped(self, dlg: GroupDialog) -> None:
         done = dlg.result_

@@ -220,3 +220,72 @@ def test_group_imported_photos_by_folder_and_by_file_name(qtbot, imported, photo
         objects.delete_object(cat, o.id)
     assert again.run()  # saree_0_000.jpg: all start with "saree"
     assert {o.accession: len(o.photos) for o in objects.all_objects(cat)} == {"saree": 9}
+
+
+def test_catalogue_an_object_from_three_photos_fill_its_record_and_export_it(  # type: ignore[no-untyped-def]
+    qtbot, window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's "done when", through the window: import a folder holding one saree's three
+    photos, group them by folder, fill the record, confirm, export the object."""
+    import json
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from tests.gui.conftest import write_photos
+
+    win = window
+    incoming = tmp_path / "incoming"
+    made = write_photos(tmp_path / "raw", 3, seed=7)
+    saree = incoming / "2001.7"
+    saree.mkdir(parents=True)
+    for src, role_name in zip(made, ("whole", "border", "pallu"), strict=True):
+        src.rename(saree / f"{role_name}.jpg")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(incoming))
+    win.choose_import_folder()
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: win.model.rowCount() == 3, timeout=20000)
+
+    grouping = win.object_desk.group_by_folder()
+    assert grouping.folder.text() == str(incoming)
+    assert grouping.run()
+    wait_idle(qtbot, win)
+    assert win.statusBar().currentMessage() == "3 photos grouped into 1 object."
+
+    win.select_item(win.model.all_items()[0].id)
+    wait_idle(qtbot, win)
+    dlg = win.object_desk.open_record()
+    assert dlg is not None and dlg.windowTitle() == "Object 2001.7"
+    roles = {
+        dlg.photos.item(i, 0).text(): dlg.photos.cellWidget(i, 1).currentData() for i in range(3)
+    }
+    assert roles == {"whole.jpg": "whole", "border.jpg": "border", "pallu.jpg": "pallu"}
+    assert dlg.export_button.isEnabled()
+    dlg.edits["title"].setText("Silk saree, temple border")
+    dlg.edits["source"].setText("Gift of the Rao family")
+    dlg.edits["date_acquired"].setText("2001-03")
+    dlg.edits["place_acquired"].setText("Kanchipuram")
+    dlg.edits["made_from"].setText("1960")
+    dlg.edits["made_to"].setText("1970")
+    dlg.fibre.setCurrentText("Silk")
+    dlg.edits["condition"].setText("good; small stain on the pallu")
+    dlg.notes.setPlainText("Worn at the donor's wedding.")
+    assert dlg.store(), dlg.error.text()
+    dlg.confirm.click()
+    assert "labelling object 2001.7 as" in win.act_undo.text()
+
+    unwritable = tmp_path / "no such folder" / "x.jsonld"
+    assert dlg.export_to(unwritable) is None
+    assert dlg.error.text().startswith("Not exported:") and "\n" not in dlg.error.text()
+    out = dlg.export_to(tmp_path / "2001.7.jsonld")
+    assert out is not None and dlg.error.isHidden()
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["@context"] and doc["dcterms:identifier"] == "2001.7"
+    assert doc["dcterms:title"] == "Silk saree, temple border"
+    text = json.dumps(doc)
+    for expected in ("Gift of the Rao family", "Kanchipuram", "small stain", "wedding", "1960"):
+        assert expected in text, expected
+    shown = [im["digitally_shown_by"][0] for im in doc["representation"]]
+    assert sorted(d["saree:role"] for d in shown) == ["border", "pallu", "whole"]
+    assert {d["saree:curatorCertainty"] for d in shown} == {"confirmed"}
+    assert doc["produced_by"], "the confirmed tradition is exported"
+    dlg.close()
