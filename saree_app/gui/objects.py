@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from saree_app.collection import objects
 from saree_app.collection.catalog import Catalog, CatalogError
+from saree_app.gui.library import Decision
 from saree_app.gui.qtfix import emit
 from saree_app.knowledge.words import pct
 
@@ -605,6 +607,14 @@ class GroupDialog(QDialog):
         return True
 
 
+@dataclass(frozen=True)
+class ObjectChange(Decision):
+    """Grouping undone by hand (ungroup, take out) on the window's Undo list: `restore` puts
+    it back and says so."""
+
+    restore: Callable[[], str] = lambda: ""
+
+
 class ObjectDesk(QObject):
     """Connects objects to the window: the panel on the photo page, the Objects menu, the grid's
     group and ungroup actions, and undo of an ungroup."""
@@ -613,7 +623,6 @@ class ObjectDesk(QObject):
         super().__init__(window)
         self.win = window
         self.dialog: ObjectDialog | None = None
-        self._undo: list[objects.SareeObject] = []
         side = window.photo.curator.parentWidget()
         self.panel = ObjectPanel(side)
         layout = side.layout()
@@ -639,8 +648,6 @@ class ObjectDesk(QObject):
         self.act_group_folder = act("Group photos &by folder or file name…", self.group_by_folder)
         self.act_record = act("Object &record…", self.open_record, "Ctrl+Shift+R")
         self.act_ungroup = act("&Ungroup this object (keep its photos)", self.ungroup_current)
-        self.act_undo = act("U&ndo ungrouping", self.undo_ungroup)
-        self.act_undo.setEnabled(False)
         self.act_csv = act("Export objects as &CSV…", lambda: self.export("csv"))
         self.act_json = act("Export objects as &JSON…", lambda: self.export("json"))
         bar = window.menuBar()
@@ -659,7 +666,6 @@ class ObjectDesk(QObject):
             self.act_ungroup,
         ):
             menu.addAction(a)
-        menu.addAction(self.act_undo)
         menu.addSeparator()
         menu.addAction(self.act_csv)
         menu.addAction(self.act_json)
@@ -832,60 +838,81 @@ class ObjectDesk(QObject):
         self._changed(text + ".")
 
     def take_out_selected(self) -> int:
+        return self._take_out(self._selected_ids())
+
+    def take_out_current(self) -> int:
+        item = self.win.current_item()
+        return self._take_out([item.id] if item is not None else [])
+
+    def _take_out(self, ids: Sequence[int]) -> int:
+        """Take photos out of their objects (the photos stay); Undo (Ctrl+Z) puts them back."""
         found = self._catalog()
-        ids = self._selected_ids()
         if found is None or not ids:
             return 0
+        cat = found[0]
+        back: list[tuple[str, int, str]] = []  # (accession, photo, role) to put back
+        for pid in ids:
+            obj = objects.object_of_photo(cat, pid)
+            if obj is not None:
+                back.append((obj.accession, pid, obj.role_of(pid) or "whole"))
         try:
-            n = objects.remove_photos(found[0], ids)
+            n = objects.remove_photos(cat, ids)
         except CatalogError as exc:
             self.win.statusBar().showMessage(str(exc), 6000)
             return 0
-        where = "their objects" if n != 1 else "its object"
-        self._changed(
-            f"{n} photo{'s' if n != 1 else ''} taken out of {where}."
-            if n
-            else "None of those photos is part of an object."
-        )
-        return n
-
-    def take_out_current(self) -> int:
-        found = self._catalog()
-        item = self.win.current_item()
-        if found is None or item is None:
+        if not n:
+            self._changed("None of those photos is part of an object.")
             return 0
-        n = objects.remove_photos(found[0], [item.id])
-        self._changed("This photo was taken out of its object." if n else "")
+        what = f"{_count(n, 'photo')} out of {'their objects' if n != 1 else 'its object'}"
+
+        def restore() -> str:
+            for acc, pid, r in back:
+                if cat.photo(pid) is not None:
+                    objects.add_photos(cat, acc, [pid], [r])
+            return f"{_count(n, 'photo')} back in {'their objects' if n != 1 else 'its object'}."
+
+        self._remember(f"taking {what}", restore)
+        self._changed(f"Took {what}; Undo puts {'them' if n != 1 else 'it'} back.")
         return n
 
     def ungroup_current(self) -> bool:
-        """Delete the current photo's object record; its photos stay (undo puts it back)."""
+        """Delete the current photo's object record; its photos stay (Undo puts it back)."""
         found = self._catalog()
         item = self.win.current_item()
         if found is None or item is None:
             return False
-        obj = objects.object_of_photo(found[0], item.id)
+        cat = found[0]
+        obj = objects.object_of_photo(cat, item.id)
         if obj is None:
             self.win.statusBar().showMessage("This photo is not part of an object.", 4000)
             return False
-        self._undo.append(objects.delete_object(found[0], obj.id))
-        self.act_undo.setEnabled(True)
-        self._changed(f"Object {obj.accession} ungrouped; its photos stay. Undo under Objects.")
+        gone = objects.delete_object(cat, obj.id)
+
+        def restore() -> str:
+            objects.restore_object(cat, gone)
+            return f"Object {gone.accession} is back."
+
+        self._remember(f"ungrouping object {obj.accession}", restore)
+        self._changed(f"Object {obj.accession} ungrouped; its photos stay. Undo puts it back.")
         return True
 
-    def undo_ungroup(self) -> bool:
-        found = self._catalog()
-        if found is None or not self._undo:
-            return False
-        obj = self._undo[-1]
+    def _remember(self, text: str, restore: Callable[[], str]) -> None:
+        """Put an object change on the window's Undo list (Edit ▸ Undo, Ctrl+Z)."""
+        win = self.win
+        win._undo.append(ObjectChange(text, (), restore))
+        del win._undo[:-100]
+        win._undo_changed()
+
+    def undo(self, entry: ObjectChange) -> bool:
+        """Take back an object change (called by the window's Undo)."""
         try:
-            objects.restore_object(found[0], obj)
+            text = entry.restore()
         except CatalogError as exc:  # e.g. its number was given to another object meanwhile
-            self.win.statusBar().showMessage(f"Cannot put {obj.accession} back: {exc}", 8000)
+            self.win.statusBar().showMessage(f"Cannot undo {entry.text}: {exc}", 8000)
             return False
-        self._undo.pop()
-        self.act_undo.setEnabled(bool(self._undo))
-        self._changed(f"Object {obj.accession} is back.")
+        self.win._undo.remove(entry)
+        self.win._undo_changed()
+        self._changed(text)
         return True
 
     def export(self, fmt: str, path: Path | None = None) -> Path | None:

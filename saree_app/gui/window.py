@@ -63,7 +63,7 @@ from saree_app.gui.library import (
     default_collection,
 )
 from saree_app.gui.models import ModelSwitching
-from saree_app.gui.objects import ObjectDesk
+from saree_app.gui.objects import ObjectChange, ObjectDesk
 from saree_app.gui.part_editor import PartEditing
 from saree_app.gui.photo_page import PhotoPage
 from saree_app.gui.similar import MODES
@@ -942,6 +942,8 @@ class MainWindow(QMainWindow):
         decision = self._undo[-1]
         if isinstance(decision, RemovedPhotos):
             return self.housekeeping.undo(decision)
+        if isinstance(decision, ObjectChange):
+            return self.object_desk.undo(decision)
         done: list[bool] = []
 
         def store() -> None:

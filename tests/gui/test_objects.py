@@ -103,7 +103,8 @@ def test_group_fill_record_search_confirm_ungroup(qtbot, imported, tmp_path: Pat
     assert desk.ungroup_current()
     assert objects.get_object(cat, "T.1990.4") is None
     assert all(cat.photo(p) is not None for p in ids)
-    assert desk.undo_ungroup()
+    assert "ungrouping object T.1990.4" in win.act_undo.text()
+    assert win.undo()
     back = objects.need_object(cat, "T.1990.4")
     assert sorted(back.photo_ids) == ids and back.title == "Temple-border silk"
 
@@ -289,3 +290,35 @@ def test_catalogue_an_object_from_three_photos_fill_its_record_and_export_it(  #
     assert {d["saree:curatorCertainty"] for d in shown} == {"confirmed"}
     assert doc["produced_by"], "the confirmed tradition is exported"
     dlg.close()
+
+
+def test_ctrl_z_takes_back_grouping_by_hand_in_order(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    """Take out and ungroup go on the one Undo list: Ctrl+Z undoes the last thing done, not
+    an older labelling decision."""
+    win = imported
+    desk = win.object_desk
+    ids = _make_object(qtbot, win, [0, 1, 2], "T.4.1")
+    cat = win.library.catalog
+    win.select_item(ids[0])
+    wait_idle(qtbot, win)
+    desk.panel.confirm.click()  # a labelling decision first
+    wait_idle(qtbot, win)
+    role = objects.need_object(cat, "T.4.1").role_of(ids[1])
+    win.select_item(ids[1])
+    wait_idle(qtbot, win)
+    assert desk.take_out_current() == 1
+    assert objects.object_of_photo(cat, ids[1]) is None
+    assert "taking 1 photo out of its object" in win.act_undo.text()
+    win.select_item(ids[0])
+    wait_idle(qtbot, win)
+    assert desk.ungroup_current()
+    assert objects.get_object(cat, "T.4.1") is None
+
+    win.act_undo.trigger()  # Ctrl+Z: the ungrouping
+    back = objects.need_object(cat, "T.4.1")
+    assert sorted(back.photo_ids) == sorted([ids[0], ids[2]])
+    win.act_undo.trigger()  # then the take-out
+    back = objects.need_object(cat, "T.4.1")
+    assert sorted(back.photo_ids) == ids and back.role_of(ids[1]) == role
+    assert {cat.label(p).certainty for p in ids} == {"confirmed"}, "labels untouched so far"
+    assert "labelling object T.4.1" in win.act_undo.text()
