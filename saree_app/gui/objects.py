@@ -241,6 +241,14 @@ class ObjectDialog(QDialog):
         self.accession = QLineEdit(obj.accession if obj else objects.next_accession(catalog))
         self.accession.setObjectName("accession")
         form.addRow(objects.FIELD_NAMES["accession"], self.accession)
+        self.exists_hint = QLabel("", self)
+        self.exists_hint.setObjectName("accessionExists")
+        self.exists_hint.setProperty("role", "hint")
+        self.exists_hint.setWordWrap(True)
+        self.exists_hint.hide()
+        form.addRow("", self.exists_hint)
+        if obj is None:
+            self.accession.textChanged.connect(self._accession_changed)
         for name in ("title", "source", "date_acquired", "place_acquired", "place_made"):
             edit = QLineEdit(self)
             edit.setObjectName(name)
@@ -357,6 +365,17 @@ class ObjectDialog(QDialog):
             self.photos.setCellWidget(i, 1, combo)
         self.show_answer()
 
+    def _accession_changed(self, text: str) -> None:
+        """A new object given a number already catalogued: say that Save adds to it."""
+        found = objects.get_object(self.catalog, text.strip()) if text.strip() else None
+        if found is not None and self.obj is None:
+            n = len(found.photos)
+            self.exists_hint.setText(
+                f"{found.accession} is catalogued already ({_count(n, 'photo')}): Save adds "
+                "these photos to it and keeps its record, except what you type here."
+            )
+        self.exists_hint.setVisible(found is not None and self.obj is None)
+
     def _name(self, pid: int) -> str:
         photo = self.catalog.photo(pid)
         return Path(photo.path).name if photo else f"photo {pid}"
@@ -423,11 +442,17 @@ class ObjectDialog(QDialog):
         """Write the form to the catalogue; False (and the reason shown) when it cannot be."""
         acc, fields, roles = self.values()
         cat = self.catalog
+        existing = objects.get_object(cat, acc.strip()) if self.obj is None else None
+        if existing is not None:
+            # Adding photos to an object already catalogued: its record stays, except for
+            # what was typed here; its photos keep their roles.
+            fields = {k: v for k, v in fields.items() if v and v.strip()}
         try:
             with cat.transaction():
                 if self.obj is None:
                     obj = objects.group(cat, [p for p, _ in roles], acc)
-                    obj = objects.update_object(cat, obj.id, fields)
+                    if fields:
+                        obj = objects.update_object(cat, obj.id, fields)
                 else:
                     obj = objects.update_object(cat, self.obj.id, fields, accession=acc)
                 if roles:
@@ -439,8 +464,12 @@ class ObjectDialog(QDialog):
             return False
         self.set_error("")
         self.obj = obj
+        self.exists_hint.hide()
         self.setWindowTitle(f"Object {obj.accession}")
-        self.show_answer()
+        if existing is not None:
+            self._fill(obj, obj.photo_ids)  # the whole record and all its photos
+        else:
+            self.show_answer()
         emit(self.saved, obj.accession)
         return True
 

@@ -322,3 +322,39 @@ def test_ctrl_z_takes_back_grouping_by_hand_in_order(qtbot, imported) -> None:  
     assert sorted(back.photo_ids) == ids and back.role_of(ids[1]) == role
     assert {cat.label(p).certainty for p in ids} == {"confirmed"}, "labels untouched so far"
     assert "labelling object T.4.1" in win.act_undo.text()
+
+
+def test_adding_a_photo_to_a_catalogued_object_keeps_its_record(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    cat = win.library.catalog
+    _select_rows(qtbot, win, [0, 1])
+    dlg = win.object_desk.group_selected()
+    dlg.accession.setText("T.5.1")
+    dlg.edits["title"].setText("Paithani with parrots")
+    dlg.edits["source"].setText("Bought in Yeola")
+    assert dlg.store()
+    dlg.close()
+    wait_idle(qtbot, win)
+
+    # Later: the reverse of the same saree, photographed separately.
+    win.grid.clearSelection()
+    _select_rows(qtbot, win, [5])
+    extra = win.current_item().id
+    dlg = win.object_desk.group_selected()
+    assert dlg.exists_hint.isHidden()
+    dlg.accession.setText("T.5.1")
+    assert not dlg.exists_hint.isHidden() and "keeps its record" in dlg.exists_hint.text()
+    from PySide6.QtWidgets import QApplication
+
+    from tests.gui.fit_check import clipped
+
+    QApplication.processEvents()
+    assert clipped(dlg) == []
+    dlg.edits["condition"].setText("faded")
+    assert dlg.store(), dlg.error.text()
+    obj = objects.need_object(cat, "T.5.1")
+    assert extra in obj.photo_ids and len(obj.photos) == 3
+    assert obj.title == "Paithani with parrots" and obj.get("source") == "Bought in Yeola"
+    assert obj.get("condition") == "faded"
+    assert dlg.photos.rowCount() == 3 and dlg.edits["title"].text() == "Paithani with parrots"
+    dlg.close()
