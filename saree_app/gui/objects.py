@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -39,9 +39,11 @@ from saree_app.collection import objects
 from saree_app.collection.catalog import Catalog, CatalogError
 from saree_app.gui.library import Decision
 from saree_app.gui.qtfix import emit
+from saree_app.gui.thumbs import ThumbnailLoader
 from saree_app.knowledge.words import pct
 
 Labeller = Callable[[str], str]
+_THUMB = 48  # the record editor's photo thumbnails, px
 
 
 def answer_html(ans: objects.ObjectAnswer, names: dict[int, str] | None = None) -> str:
@@ -222,6 +224,7 @@ class ObjectDialog(QDialog):
         *,
         names: dict[int, str] | None = None,
         decide: Callable[[objects.SareeObject, str], list[int] | None] | None = None,
+        thumbs: ThumbnailLoader | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """`decide(obj, tradition)` labels the object's photos (the window's way: Undo and a
@@ -231,6 +234,7 @@ class ObjectDialog(QDialog):
         self.setObjectName("objectDialog")
         self.catalog, self.graph, self.obj = catalog, graph, obj
         self._decide = decide
+        self._thumbs = thumbs
         self.names = dict(names or {})
         self.setWindowTitle(f"Object {obj.accession}" if obj else "New object")
         outer = QHBoxLayout(self)
@@ -291,6 +295,10 @@ class ObjectDialog(QDialog):
             1, QHeaderView.ResizeMode.ResizeToContents
         )
         self.photos.setMinimumHeight(110)
+        self.photos.setIconSize(QSize(_THUMB, _THUMB))  # which photo is which, at a glance
+        self.photos.verticalHeader().setDefaultSectionSize(_THUMB + 6)
+        if thumbs is not None:
+            thumbs.ready.connect(self._thumb_ready)
         left.addWidget(QLabel("Its photos", self))
         left.addWidget(self.photos, 1)
         self.error = QLabel("", self)
@@ -358,12 +366,30 @@ class ObjectDialog(QDialog):
             cell.setData(Qt.ItemDataRole.UserRole, pid)
             cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
             self.photos.setItem(i, 0, cell)
+            self._set_thumb(cell, pid)
             combo = QComboBox(self.photos)
             for r in objects.ROLES:
                 combo.addItem(objects.ROLE_NAMES[r], r)
             combo.setCurrentIndex(objects.ROLES.index(role) if role in objects.ROLES else 0)
             self.photos.setCellWidget(i, 1, combo)
         self.show_answer()
+
+    def _set_thumb(self, cell: QTableWidgetItem, pid: int) -> None:
+        if self._thumbs is None:
+            return
+        pm = self._thumbs.pixmap(pid)
+        if pm is not None:
+            cell.setIcon(QIcon(pm))
+            return
+        photo = self.catalog.photo(pid)
+        if photo is not None:
+            self._thumbs.request(pid, Path(photo.path))
+
+    def _thumb_ready(self, key: object) -> None:
+        for i in range(self.photos.rowCount()):
+            cell = self.photos.item(i, 0)
+            if cell is not None and cell.data(Qt.ItemDataRole.UserRole) == key:
+                self._set_thumb(cell, int(cell.data(Qt.ItemDataRole.UserRole)))
 
     def _accession_changed(self, text: str) -> None:
         """A new object given a number already catalogued: say that Save adds to it."""
@@ -779,7 +805,14 @@ class ObjectDesk(QObject):
         if self.dialog is not None:
             self.dialog.close()
         dlg = ObjectDialog(
-            cat, graph, obj, ids, names=self._names(ids), decide=self._decide, parent=self.win
+            cat,
+            graph,
+            obj,
+            ids,
+            names=self._names(ids),
+            decide=self._decide,
+            thumbs=self.win.thumbs,
+            parent=self.win,
         )
         dlg.saved.connect(lambda acc: self._changed(f"Object {acc} saved."))
         dlg.confirmed.connect(self._confirmed)
@@ -860,10 +893,10 @@ class ObjectDesk(QObject):
         n = sum(len(v) for v in done.objects.values())
         k = len(done.objects)
         text = f"{_count(n, 'photo')} grouped into {_count(k, 'object')}"
-        if done.unmatched:
-            text += f"; {_count(len(done.unmatched), 'photo')} named no object and stay single"
-        if done.elsewhere:
-            text += f"; {_count(len(done.elsewhere), 'photo')} already in another object stay there"
+        for gone, what in ((done.unmatched, "named no object"), (done.elsewhere, "shows another")):
+            if gone:
+                stays = "stays as it was" if len(gone) == 1 else "stay as they were"
+                text += f"; {_count(len(gone), 'photo')} {what} and {stays}"
         self._changed(text + ".")
 
     def take_out_selected(self) -> int:

@@ -260,6 +260,9 @@ def test_catalogue_an_object_from_three_photos_fill_its_record_and_export_it(  #
         dlg.photos.item(i, 0).text(): dlg.photos.cellWidget(i, 1).currentData() for i in range(3)
     }
     assert roles == {"whole.jpg": "whole", "border.jpg": "border", "pallu.jpg": "pallu"}
+    qtbot.waitUntil(  # each photo is shown, not only named
+        lambda: all(not dlg.photos.item(i, 0).icon().isNull() for i in range(3)), timeout=10000
+    )
     assert dlg.export_button.isEnabled()
     dlg.edits["title"].setText("Silk saree, temple border")
     dlg.edits["source"].setText("Gift of the Rao family")
