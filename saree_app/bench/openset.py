@@ -37,6 +37,43 @@ CACHE = Path(os.environ.get("SAREE_BENCH_DATA", "/work/data/bench")) / "openset"
 SEED_BASE = 7_000_000  # far above the seeds data sets are rendered with
 
 
+def _cloth_check(
+    files: dict[str, list[tuple[int, Path]]], rule: Any, groups: dict[str, list[Any]]
+) -> dict[str, dict[str, float]]:
+    """The evaluation half as the app flags it: the model's thresholds, or the cloth-features
+    model finding that the photo does not look like cloth (the open-set rule above is fitted
+    on the model's signals alone). Empty when the cloth-features model is not installed."""
+    from saree_app.imaging import PhotoError, load_photo
+    from saree_app.model.cloth import DECODE_SIDE, ClothFeatures
+    from saree_app.model.manifest import ModelError
+
+    try:
+        cloth = ClothFeatures.shipped()
+    except ModelError:
+        return {}
+    if cloth is None or cloth.likeness_threshold is None:
+        return {}
+    names = {"known": "known", "withheld": "withheld", "distractor": "non-saree"}
+    out: dict[str, dict[str, float]] = {}
+    for group, rows in files.items():
+        flags, off = [], []
+        for (parity, path), (_, signals) in zip(rows, groups[group], strict=True):
+            if parity != 1:
+                continue
+            try:
+                gone = cloth.not_cloth(load_photo(path, target=DECODE_SIDE))
+            except PhotoError:
+                continue
+            off.append(gone)
+            flags.append(gone or rule.novelty(signals) > 0)
+        if flags:
+            out[names[group]] = {
+                "flagged": round(float(np.mean(flags)), 4),
+                "not_cloth": round(float(np.mean(off)), 4),
+            }
+    return out
+
+
 def _render_one(job: tuple[str, str, int, int, str]) -> str:
     kind, tradition, seed, size, out = job
     path = Path(out)
@@ -263,6 +300,7 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
     print(f"photos ready in {time.perf_counter() - t0:.0f} s; predicting ...", flush=True)
 
     groups: dict[str, list[Any]] = {"known": [], "withheld": [], "distractor": []}
+    files: dict[str, list[tuple[int, Path]]] = {k: [] for k in groups}
     correct = []
     paths = [Path(j[4]) for j in jobs]
     by_path = {Path(j[4]): j for j in jobs}
@@ -273,6 +311,7 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         group, tradition, seed, _, _ = by_path[path]
         assert result.open_set is not None
         groups[group].append((seed % 2, result.open_set))
+        files[group].append((seed % 2, path))
         if group == "known":
             correct.append((seed % 2, result.visual[0][0] == tradition))
 
@@ -360,6 +399,17 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
             f"{k} {np.mean([now.novelty(s) > 0 for s in v]):.1%}" for k, v in shares.items() if v
         )
     )
+    with_cloth = _cloth_check(files, now, groups)
+    if with_cloth:
+        print(
+            "flagged by the app (those thresholds, or the photo does not look like cloth): "
+            + ", ".join(f"{k} {v['flagged']:.1%}" for k, v in with_cloth.items())
+        )
+        print(
+            "  not looking like cloth alone: "
+            + ", ".join(f"{k} {v['not_cloth']:.1%}" for k, v in with_cloth.items())
+        )
+        report.figures["flagged_by_app"] = with_cloth
     if args.non_saree is not None:
         # The app's own path: the knowledge graph loaded, as `saree classify` runs it.
         app = Predictor(args.model)

@@ -527,9 +527,13 @@ def refuse_photo(
     sets = fewshot.reliability.sets if fewshot.reliability is not None else None
     if sets is None or new is prediction:
         return new
+    from saree_app.model.predict import NOT_CLOTH
+
     top = float(new.fused.ranking[0].probability)
+    # A photo that does not look like cloth keeps that flag (as `_judge` keeps it).
+    kept = tuple(r for r in new.uncertain_reasons if r == NOT_CLOTH)
     if top >= sets.confident:
-        return dataclasses.replace(new, uncertain=False, uncertain_reasons=())
+        return dataclasses.replace(new, uncertain=bool(kept), uncertain_reasons=kept)
     reason = (
         f"on your confirmed photos, answers {top:.0%} sure were right less often than "
         f"{CONFIDENT_RIGHT:.0%} of the time"

@@ -164,10 +164,31 @@ class ClothFeatures:
             out = self._session.run([LIKENESS_OUTPUT], {self._input: self._array(img)[None]})
         return float(out[0][0])
 
+    def likeness_close_up(self, photo: Image.Image) -> np.ndarray | None:
+        """`likeness` of the whole photo and of each tile the features look at (see `crops`);
+        None for a model without it."""
+        if self.likeness_threshold is None:
+            return None
+        batch = np.stack([self._array(c) for c in self.crops(photo)])
+        with self._lock:
+            out = self._session.run([LIKENESS_OUTPUT], {self._input: batch})
+        return np.asarray(out[0], np.float64)
+
     def not_cloth(self, photo: Image.Image) -> bool:
-        """Whether the photo does not look like cloth at all (see `likeness`)."""
-        value = self.likeness(photo)
-        return value is not None and value < float(self.likeness_threshold or 0.0)
+        """Whether the photo does not look like cloth at all: neither the whole picture nor,
+        on average, the whole and its close-ups (`likeness_close_up`).
+
+        The close-ups are read only when the whole picture falls short (one pass for most
+        photos): a rendered or finely patterned cloth seen whole can look to ImageNet like
+        a pattern, not a textile, while its tiles still look woven; a photo of a face, a
+        room or the sky looks like cloth neither way.
+        """
+        whole = self.likeness(photo)
+        limit = float(self.likeness_threshold or 0.0)
+        if whole is None or whole >= limit:
+            return False
+        each = self.likeness_close_up(photo)
+        return each is not None and float(each.mean()) < limit
 
 
 def _blocks(vector: np.ndarray) -> np.ndarray | None:

@@ -628,3 +628,36 @@ def test_a_photo_that_is_not_cloth_stays_flagged_after_teaching() -> None:
     assert _judge(dict(sure), stored, sets) is False
     assert _judge({**sure, "uncertain_reasons": [NOT_CLOTH]}, stored, sets) is True
     assert _judge({**sure, "uncertain_reasons": ["something else"]}, stored, sets) is False
+
+
+def test_the_photo_page_keeps_the_not_cloth_flag_after_teaching(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The photo page re-answers a photo as the catalogue does: a sure taught answer loses
+    its flag, but not the finding that the photo does not look like cloth."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from saree_app.collection import fewshot as fewshot_mod
+    from saree_app.collection.fewshot import AnswerSets, refuse_photo
+    from saree_app.model.predict import NOT_CLOTH
+
+    @dataclasses.dataclass(frozen=True)
+    class Answer:
+        fused: Any
+        uncertain: bool
+        uncertain_reasons: tuple[str, ...]
+
+    sure = SimpleNamespace(ranking=[SimpleNamespace(probability=0.95)])
+    sets = AnswerSets(
+        threshold=0.1, level=0.9, photos=20, coverage=0.9, single=5, single_right=5,
+        confident=0.6,
+    )  # fmt: skip
+    teach = SimpleNamespace(reliability=SimpleNamespace(sets=sets))
+    for reasons, flagged in (((NOT_CLOTH, "low"), True), (("low",), False)):
+        answer = Answer(sure, True, reasons)
+        monkeypatch.setattr(fewshot_mod, "refuse", lambda p, g, m, a=answer: a)
+        new = refuse_photo(object(), None, teach, None, None)  # type: ignore[arg-type]
+        assert new.uncertain is flagged
+        assert (NOT_CLOTH in new.uncertain_reasons) is flagged
+        assert "low" not in new.uncertain_reasons

@@ -36,6 +36,10 @@ def test_openset_bench_writes_thresholds(model_copy: Path, tmp_path: Path, capsy
     assert openset_main(argv) == 0
     out = capsys.readouterr().out
     assert "AUROC on the evaluation half" in out
+    # As the app flags them: the thresholds, or the cloth-features model's cloth check.
+    app_line = next(line for line in out.splitlines() if line.startswith("flagged by the app"))
+    assert "known" in app_line and "non-saree" in app_line
+    assert "not looking like cloth alone" in out
     entry = json.loads(model_copy.read_text())["open_set"]
     assert set(entry["thresholds"]) == set(entry["signals"])
     assert 0.0 <= entry["evaluation"]["auroc"]["all unknown"] <= 1.0

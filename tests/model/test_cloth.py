@@ -183,11 +183,18 @@ def test_not_cloth_is_below_the_threshold_and_off_without_one(
 ) -> None:
     img = _checks(20, 1)
     value = cloth.likeness(img)
-    assert value is not None
-    monkeypatch.setattr(cloth, "likeness_threshold", value + 1e-3)
+    each = cloth.likeness_close_up(img)
+    assert value is not None and each is not None and each.shape == (1 + cloth.tiles**2,)
+    assert each[0] == pytest.approx(value, abs=1e-5)  # the whole picture comes first
+    high, low = max(value, float(each.mean())), min(value, float(each.mean()))
+    monkeypatch.setattr(cloth, "likeness_threshold", high + 1e-3)
     assert cloth.not_cloth(img)
-    monkeypatch.setattr(cloth, "likeness_threshold", value - 1e-3)
+    monkeypatch.setattr(cloth, "likeness_threshold", low - 1e-3)
     assert not cloth.not_cloth(img)
+    # Between the two, either reading above the line is enough to look like cloth.
+    if high - low > 2e-3:
+        monkeypatch.setattr(cloth, "likeness_threshold", (high + low) / 2)
+        assert not cloth.not_cloth(img)
     # An older description without the classifier's threshold: nothing is judged.
     manifest = _copy(tmp_path)
     raw = json.loads(manifest.read_text(encoding="utf-8"))
@@ -195,6 +202,7 @@ def test_not_cloth_is_below_the_threshold_and_off_without_one(
     manifest.write_text(json.dumps(raw), encoding="utf-8")
     old = ClothFeatures(manifest, threads=1)
     assert old.likeness(img) is None and not old.not_cloth(img)
+    assert old.likeness_close_up(img) is None
     assert np.allclose(old.describe(img), cloth.describe(img), atol=1e-6)
 
 
