@@ -797,7 +797,10 @@ def fit_teaching(
 
     Each confirmed photo is answered from its stored visual and attribute scores plus
     weight * (similarity - ref) to prototypes built without it; the choice right most often
-    (then with the higher likelihood of the curator's answer) wins. A photo whose tradition has
+    wins, and between choices right as often, the one that weighs the confirmed photos more
+    (on real photos the untaught model is close to guessing: `saree bench real`, 5 confirmed
+    photos a tradition, 60.4% -> 61.4% and 58.3% -> 54.9% flagged, against breaking ties by
+    the likelihood of the curator's answer). A photo whose tradition has
     no other example counts too: teaching must not pull it to a taught tradition. `ref`
     candidates are quantiles of similarities between photos of different traditions, so only
     a photo closer than those usually are gains. With too few photos to measure, the defaults.
@@ -847,10 +850,10 @@ def fit_teaching(
     best: tuple[tuple[int, float], Reliability] | None = None
     for ref in sorted(set(_negative_quantiles(between, truth))):
         for w in WEIGHTS:
-            right, loglik = _score_choice(rows, truth, base, taught, sims, w=w, ref=ref)
-            if best is None or (right, loglik) > best[0]:
+            right, _loglik = _score_choice(rows, truth, base, taught, sims, w=w, ref=ref)
+            if best is None or (right, w) > best[0]:
                 fit = Reliability(right, len(rows), untaught_right, w, ref, default_parts, True)
-                best = ((right, loglik), fit)
+                best = ((right, w), fit)
     assert best is not None  # WEIGHTS and the quantiles are never empty
     fit = best[1]
     probs = _loo_probabilities(rows, base, taught, sims, w=fit.weight, ref=fit.ref)

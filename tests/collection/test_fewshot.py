@@ -661,3 +661,25 @@ def test_the_photo_page_keeps_the_not_cloth_flag_after_teaching(
         assert new.uncertain is flagged
         assert (NOT_CLOTH in new.uncertain_reasons) is flagged
         assert "low" not in new.uncertain_reasons
+
+
+def test_the_fit_breaks_ties_towards_the_confirmed_photos(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the confirmed photos cannot tell two weights apart (as right as often), the fit
+    takes the one that weighs them more, however the likelihoods compare."""
+    from saree_app.collection import fewshot as fewshot_mod
+    from saree_app.collection.fewshot import WEIGHTS, fit_teaching
+
+    cat, truth = _cloth_catalogue(tmp_path, np.random.default_rng(12))
+    graph = _graph()
+    with cat:
+        _confirm(cat, truth, 5)
+        # Every choice right on 3 photos; the likelihood favours the smallest weight.
+        monkeypatch.setattr(fewshot_mod, "_score_choice", lambda *a, w, ref: (3, -w))
+        assert fit_teaching(cat, SHA, graph).weight == max(WEIGHTS)
+        # Right more often at a small weight: that one, as before.
+        monkeypatch.setattr(
+            fewshot_mod, "_score_choice", lambda *a, w, ref: (9 if w == 2.0 else 3, 0.0)
+        )
+        assert fit_teaching(cat, SHA, graph).weight == 2.0
