@@ -100,7 +100,8 @@ def test_paint_a_border_save_and_revert(qtbot, imported) -> None:  # type: ignor
     # The similar-by-part search reads the corrected part embeddings.
     sha = lib.predictor.manifest.sha256
     got = lib.catalog.embedding(item.id, sha, "border")
-    assert got is not None and np.allclose(got, after.part_embeddings[1], atol=1e-6)
+    # Stored as float16 since catalogue schema 9: equal within its rounding.
+    assert got is not None and np.allclose(got, after.part_embeddings[1], atol=1e-3)
 
     # Opening the editor again starts from the correction and says whose it is.
     qtbot.mouseClick(win.photo.parts_edit, Qt.MouseButton.LeftButton)
