@@ -41,6 +41,9 @@ def test_remove_selected_and_undo(qtbot, imported) -> None:  # type: ignore[no-u
     assert lib.catalog.tags(first.id) == ["gift"]
     assert win.housekeeping.last_message == "Put back 2 photos."
     assert not win.act_undo.isEnabled()
+    from saree_app.collection import housekeeping as hk
+
+    assert hk.removals(lib.catalog) == [], "an undone removal is not offered again"
 
 
 def test_missing_file_is_marked_and_found_again(  # type: ignore[no-untyped-def]
@@ -97,3 +100,6 @@ def test_a_removal_can_be_undone_after_a_restart(qtbot, imported, make_window) -
     qtbot.waitUntil(lambda: len(_ids(again)) == 9, timeout=10000)
     assert again.housekeeping.last_message == "Put back 1 photo."
     assert not again.act_undo.isEnabled()
+    from saree_app.collection import housekeeping as hk
+
+    assert hk.removals(again.library.catalog) == [], "an undone removal is forgotten"
