@@ -116,20 +116,10 @@ class SimilarStrip(QWidget):
         shown = [(item, float(s)) for item, s in results if float(s) >= MIN_SIMILARITY]
         self.hidden = len(results) - len(shown)
         self._scores = {item.id: score for item, score in shown}
-        width = self.list.gridSize().width() - 8
-        fm = self.list.fontMetrics()
         for item, score in shown:
-            trad = self._label(item.tradition) if item.tradition else "not classified"
-            name = fm.elidedText(trad, Qt.TextElideMode.ElideRight, width)
-            wi = QListWidgetItem(f"{name}\n{score:.0%} alike")
+            wi = QListWidgetItem()
             wi.setData(Qt.ItemDataRole.UserRole, item.id)
-            state = "confirmed by you" if item.confirmed else "the model's answer"
-            what = (
-                f"object {item.accession} (best match: {item.name})"
-                if item.accession
-                else item.name
-            )
-            wi.setToolTip(f"{what}\n{trad} ({state})\n{score:.0%} alike\nClick to compare")
+            self._describe(wi, item, score)
             pm = self._loader.pixmap(item.id)
             if pm is None:
                 self._loader.request(item.id, item.path)
@@ -151,6 +141,29 @@ class SimilarStrip(QWidget):
         else:
             self.empty.setText(empty_text or "No similar sarees yet: import more photos.")
         self.empty.setVisible(not shown or bool(self.hidden))
+
+    def _describe(self, wi: QListWidgetItem, item: Item, score: float) -> None:
+        """The tradition and how alike under the thumbnail; who and whose word in its tip."""
+        trad = self._label(item.tradition) if item.tradition else "not classified"
+        width = self.list.gridSize().width() - 8
+        name = self.list.fontMetrics().elidedText(trad, Qt.TextElideMode.ElideRight, width)
+        wi.setText(f"{name}\n{score:.0%} alike")
+        state = "confirmed by you" if item.confirmed else "the model's answer"
+        what = f"object {item.accession} (best match: {item.name})" if item.accession else item.name
+        wi.setToolTip(f"{what}\n{trad} ({state})\n{score:.0%} alike\nClick to compare")
+
+    def update_items(self, items: Sequence[Item]) -> int:
+        """Photos whose answer or label changed (a re-rank, a decision): their entries say the
+        new tradition; how many entries changed."""
+        by_id = {it.id: it for it in items}
+        n = 0
+        for i in range(self.list.count()):
+            wi = self.list.item(i)
+            key = int(wi.data(Qt.ItemDataRole.UserRole))
+            if key in by_id and key in self._scores:
+                self._describe(wi, by_id[key], self._scores[key])
+                n += 1
+        return n
 
     def score_of(self, item_id: int) -> float | None:
         return self._scores.get(item_id)

@@ -974,6 +974,7 @@ class MainWindow(QMainWindow):
                 self._current = item
             self.model.update_item(item)
             self.photo.curator.item_changed(item)
+        self.photo.similar.update_items(items)
         self._counts_timer.start()
         self.object_desk.refresh()  # an object's "Confirm for all" follows its photos' labels
 
@@ -996,6 +997,8 @@ class MainWindow(QMainWindow):
             self._counts_timer.start()
         self.statusBar().showMessage(done_text(result), 10000)
         self._teaching_ready(result.teaching)
+        self.photo.similar.update_items(changed)  # the strip names each match's new answer
+        self.object_desk.refresh()  # and the object's answer is fused from the new ones
         cur = self._current
         for item in changed:
             if cur is not None and item.id == cur.id:

@@ -71,3 +71,21 @@ def test_only_unlike_matches_says_so(qtbot) -> None:  # type: ignore[no-untyped-
     )
     strip.set_results([(_item(1, "Banarasi"), 0.5)])
     assert strip.hidden == 0 and strip.empty.isHidden()
+
+
+def test_a_changed_answer_is_named_at_once(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """After a re-rank or a decision, each match names its photo's new tradition."""
+    from dataclasses import replace
+
+    strip = _strip(qtbot)
+    first, second = _item(1, "Banarasi"), _item(2, "PochampallyIkat")
+    strip.set_results([(first, 0.6), (second, 0.3)])
+    assert strip.list.item(0).text() == "Banarasi\n60% alike"
+    taught = replace(first, predicted="PochampallyIkat")
+    other = _item(9, "Banarasi")  # not in the strip: nothing to change
+    assert strip.update_items([taught, other]) == 1
+    assert strip.list.item(0).text() == "Pochampally ikat\n60% alike"
+    assert strip.list.item(1).text() == "Pochampally ikat\n30% alike"
+    confirmed = replace(second, predicted=None, confirmed="Banarasi")
+    strip.update_items([confirmed])
+    assert "Banarasi (confirmed by you)" in strip.list.item(1).toolTip()
