@@ -90,6 +90,7 @@ class DotMap(QWidget):
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(QColor(213, 94, 0))
             p.drawEllipse(pt, 6.5, 6.5)
+            taken.append(QRectF(pt.x() - 7, pt.y() - 7, 14, 14))  # no name over its dot
             p.setPen(QColor("#262626"))
             p.setFont(bold)
             taken.append(self._label_at(p, pt, label, r, taken))
@@ -103,12 +104,18 @@ class DotMap(QWidget):
 
     @staticmethod
     def _label_at(p: QPainter, pt: QPointF, text: str, r: QRectF, taken: list[QRectF]) -> QRectF:
-        """Text beside a dot, right or left, where it stays inside the map and clear of the
-        labels already drawn; returns its box (null when there was no room)."""
+        """Text beside a dot (right, left, above or below) where it stays inside the map and
+        clear of the labels and marks already drawn; returns its box (null when there was no
+        room)."""
         fm = p.fontMetrics()
         width, height = fm.horizontalAdvance(text), fm.height()
-        for dx in (9.0, -9.0 - width):
-            box = QRectF(pt.x() + dx, pt.y() - height / 2, width, height)
+        beside = [(dx, -height / 2) for dx in (9.0, -9.0 - width)]
+        for dx, dy in [
+            *beside,
+            (-width / 2, -6.0 - height),
+            (-width / 2, 6.0),
+        ]:  # then above, below
+            box = QRectF(pt.x() + dx, pt.y() + dy, width, height)
             inside = r.adjusted(-8, -8, 8, 8).contains(box)
             if inside and not any(box.intersects(t) for t in taken):
                 p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
