@@ -190,3 +190,33 @@ def test_the_object_desk_fits(qtbot, imported, size) -> None:  # type: ignore[no
     QApplication.processEvents()
     assert clipped(group) == []
     group.close()
+
+
+def test_keyboard_review_of_an_objects_photo_stays_out_of_hidden_fields(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    """The same review keys on a photo that is part of an object: the Object panel above
+    "Your decision" pushes the correction field down, and R must still bring it into view."""
+    from saree_app.collection import objects
+
+    win = imported
+    win.resize(1280, 720)
+    cat = win.library.catalog
+    ids = [win.model.item(r).id for r in range(3)]
+    objects.group(cat, ids, "T.9.9", {"title": "A long title " * 6})
+    first = _show(qtbot, win)
+    panel = win.object_desk.panel
+    qtbot.waitUntil(lambda: panel.confirm.isVisibleTo(win), timeout=5000)
+    win.activateWindow()
+    side = win.photo.findChild(QScrollArea, "sidePanel")
+    side.verticalScrollBar().setValue(side.verticalScrollBar().maximum())
+    box = win.photo.curator.correct_box
+    qtbot.keyClick(win.photo.viewer, Qt.Key.Key_R)
+    assert box.lineEdit().hasFocus()
+    top_left = box.mapTo(side.viewport(), box.rect().topLeft())
+    assert top_left.y() >= 0 and top_left.y() + box.height() <= side.viewport().height()
+    qtbot.keyClicks(box.lineEdit(), "Paithani")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert cat.label(first.id).tradition == "Paithani"
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_J)
+    wait_idle(qtbot, win)
+    assert win.current_item().id != first.id, "J did not move to the next photo"
+    assert "j" not in box.currentText().lower().replace("paithani", "")
