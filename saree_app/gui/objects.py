@@ -873,6 +873,25 @@ class ObjectDesk(QObject):
         dlg.open()
         return dlg
 
+    def import_hint(self, paths: Sequence[Path | str]) -> str:
+        """After an import: a nudge towards grouping when the photos came from sub-folders
+        and the collection has no objects yet ("" otherwise)."""
+        found = self._catalog()
+        if found is None or objects.all_objects(found[0]):
+            return ""
+        for p in paths:
+            folder = Path(p)
+            try:
+                nested = folder.is_dir() and any(d.is_dir() for d in folder.iterdir())
+            except OSError:  # unreadable now: no hint rather than an error after an import
+                nested = False
+            if nested:
+                return (
+                    " If each sub-folder is one saree, Objects ▸ Group photos by folder or "
+                    "file name… makes them objects."
+                )
+        return ""
+
     def _photo_folder(self) -> str:
         """The folder last imported, else the one all the collection's photos lie under."""
         import os

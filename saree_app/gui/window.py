@@ -1215,6 +1215,7 @@ class MainWindow(QMainWindow):
             return lib.import_paths(paths, cancel.is_set)
 
         self._import_state = None
+        self._import_paths = list(paths)
         self._set_progress(True, "Starting the import…")
         self.jobs.start(job, on_done=self._import_done, on_progress=self._import_progress)
         self._refresh_timer.start()
@@ -1251,8 +1252,10 @@ class MainWindow(QMainWindow):
     def _report_import(self, last: Any) -> None:
         skipped = [(s.path, s.reason) for s in last.skipped]
         if not skipped and not last.cancelled:
+            hint = self.object_desk.import_hint(getattr(self, "_import_paths", []))
             self.statusBar().showMessage(
-                f"Import finished: {last.added:,} added, {last.already:,} already there.", 8000
+                f"Import finished: {last.added:,} added, {last.already:,} already there.{hint}",
+                15000 if hint else 8000,
             )
             return
         self.last_report = ImportReportDialog(

@@ -245,6 +245,8 @@ def test_catalogue_an_object_from_three_photos_fill_its_record_and_export_it(  #
     win.choose_import_folder()
     wait_idle(qtbot, win)
     qtbot.waitUntil(lambda: win.model.rowCount() == 3, timeout=20000)
+    # Photos from sub-folders and no object yet: the window says how to make them objects.
+    assert "Objects ▸ Group photos by folder" in win.statusBar().currentMessage()
 
     grouping = win.object_desk.group_by_folder()
     assert grouping.folder.text() == str(incoming)
