@@ -163,6 +163,11 @@ class SimilarStrip(QWidget):
             if key in by_id and key in self._scores:
                 self._describe(wi, by_id[key], self._scores[key])
                 n += 1
+        if n:
+            # A shorter name leaves the old one's pixels behind unless the whole strip is laid
+            # out and painted again.
+            self.list.doItemsLayout()
+            self.list.viewport().update()
         return n
 
     def score_of(self, item_id: int) -> float | None:
