@@ -326,3 +326,23 @@ def test_the_taught_path_is_the_apps_own_teaching_step(
         assert flagged is not None and 0.0 <= flagged <= 1.0
     # The step re-ranked stored answers (the figures above are read back from the catalogue).
     assert sum(changed) > 0
+
+
+def test_part_maps_are_the_photo_views(
+    photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """The part figures measure what a curator looks at: the photo view's part map
+    (`predict`, every zoom), not the bulk import's single reading; once per labelled photo."""
+    from saree_app.model import predict
+
+    viewed: list[str] = []
+    real_one = predict.Predictor.predict
+
+    def spy(self: Any, photo: Any, *args: Any, **kw: Any) -> Any:
+        viewed.append(Path(photo).name)
+        return real_one(self, photo, *args, **kw)
+
+    monkeypatch.setattr(predict.Predictor, "predict", spy)
+    report = _run(photos, tmp_path / "out", capsys)
+    assert sorted(viewed) == ["gadwal-2.jpg", "kanchipuram-1.jpg"]
+    assert report["parts"]["overall"]["photos"] == 2

@@ -224,14 +224,10 @@ def measure(
     cache.mkdir(exist_ok=True)
     sha = str(predictor.manifest.sha256)
     key = _cache_key(predictor)
-    maps_file = cache / f"maps-{key[:16]}.json"
+    # The part maps are the photo view's (`predict`, the part map at every zoom the manifest
+    # names): what a curator looks at. The import reads each photo once, the bulk path.
+    maps_file = cache / f"maps-view-{key[:16]}.json"
     maps: dict[str, Any] = _read_json(maps_file)
-    keys = {p.resolve(): inputs.key(p) for f in inputs.folders for p in f.photos}
-
-    def seen(path: Path, prediction: Any) -> None:
-        key = keys.get(path.resolve())
-        if key is not None:
-            maps[key] = _maps_of(prediction)
 
     total = sum(len(f.photos) for f in inputs.folders)
     shown = [0.0]
@@ -243,10 +239,8 @@ def measure(
             _say(args, f"photos: {done}/{n}")
 
     t0 = time.perf_counter()
-    imported = teach.import_photos(
-        inputs, cache / _cache_name(key), predictor, seen, progress=progress
-    )
-    # Part maps of photos imported by an earlier run whose maps were not kept: read them again.
+    imported = teach.import_photos(inputs, cache / _cache_name(key), predictor, progress=progress)
+    # The labelled photos' part maps, as the photo view draws them (kept for later runs).
     for key in sorted(set(inputs.parts) & set(imported.photo_id) - set(maps)):
         maps[key] = _maps_of(predictor.predict(inputs.root / key))
     maps_file.write_text(json.dumps(maps), encoding="utf-8")

@@ -39,7 +39,7 @@ REFERENCE_FEATURES: dict[str, tuple[str, ...]] = {
 class _Capture:
     """The app's Predictor, with every new prediction also handed to `seen` (path, prediction)."""
 
-    def __init__(self, predictor: Any, seen: Callable[[Path, Any], None]) -> None:
+    def __init__(self, predictor: Any, seen: Callable[[Path, Any], None] | None) -> None:
         self._predictor = predictor
         self._seen = seen
         self.manifest = predictor.manifest
@@ -48,7 +48,7 @@ class _Capture:
         inner = self._predictor.predict_many(paths, batch_size=batch_size)
         try:
             for path, result in inner:
-                if not isinstance(result, BaseException):
+                if self._seen is not None and not isinstance(result, BaseException):
                     self._seen(Path(path), result)
                 yield path, result
         finally:
@@ -69,12 +69,13 @@ def import_photos(
     inputs: Inputs,
     catalog_path: Path,
     predictor: Any,
-    seen: Callable[[Path, Any], None],
+    seen: Callable[[Path, Any], None] | None = None,
     *,
     batch_size: int = 8,
     progress: Callable[[int, int], None] | None = None,
 ) -> Imported:
-    """Every photo into the catalogue through the app's importer; `seen` gets each new one."""
+    """Every photo into the catalogue through the app's importer; `seen`, if given, gets each
+    new one."""
     files = [p.resolve() for f in inputs.folders for p in f.photos]
     by_path = {p.resolve(): inputs.key(p) for f in inputs.folders for p in f.photos}
     skipped: list[tuple[str, str]] = []
