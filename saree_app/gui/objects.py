@@ -190,15 +190,18 @@ class ObjectPanel(QFrame):
         )
         self._tradition = None
         self.confirm.hide()
-        if ans is not None:
+        if ans is not None and decided:
+            # The curator's word, not the model's doubt about it.
+            every = "Its photo is" if n == 1 else f"All {n} photos are"
+            self.answer.setText(f"✔ {every} confirmed as {ans.top.label}.")
+        elif ans is not None:
             flag = " (uncertain)" if ans.uncertain else ""
             self.answer.setText(
                 f"The object's answer: {ans.top.label} {pct(ans.top.probability)}{flag}"
             )
-            if not decided:
-                self._tradition = ans.top.tradition
-                self.confirm.setText(f"Confirm {ans.top.label} for all {n} photos")
-                self.confirm.show()
+            self._tradition = ans.top.tradition
+            self.confirm.setText(f"Confirm {ans.top.label} for all {n} photos")
+            self.confirm.show()
         else:
             self.answer.setText(why)
         self.answer.show()

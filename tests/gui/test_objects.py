@@ -167,6 +167,7 @@ def test_confirm_an_object_from_the_photo_page_then_undo(qtbot, imported) -> Non
     qtbot.waitUntil(lambda: win.reranker.busy or win.teach_label.isVisible(), timeout=5000)
     wait_idle(qtbot, win)
     assert not desk.panel.confirm.isVisibleTo(desk.panel), "nothing left to confirm"
+    assert desk.panel.answer.text() == f"✔ All 3 photos are confirmed as {top.label}."
     assert win.undo()
     assert all(cat.label(p) is None or cat.label(p).certainty != "confirmed" for p in ids)
     assert desk.panel.confirm.isVisibleTo(desk.panel)
