@@ -111,6 +111,7 @@ class CorrectedMap:
     labels: np.ndarray
     corrected_by: str | None
     updated: str
+    sha256: str = ""  # the photo's content, checked against the file
 
 
 def read_corrected_maps(catalog_path: Path) -> tuple[list[CorrectedMap], list[tuple[int, str]]]:
@@ -138,5 +139,5 @@ def read_corrected_maps(catalog_path: Path) -> tuple[list[CorrectedMap], list[tu
             left_out.append((pid, photo.path))
             continue
         m = maps[pid]
-        usable.append(CorrectedMap(pid, path, m.labels, m.corrected_by, m.updated))
+        usable.append(CorrectedMap(pid, path, m.labels, m.corrected_by, m.updated, photo.sha256))
     return usable, left_out

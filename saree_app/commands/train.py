@@ -77,10 +77,15 @@ def _train(args: argparse.Namespace) -> int:
         return 2
     args.argv = _argv()
     if args.catalog is not None:
-        from saree_app.collection.training import CatalogueProblem, read_confirmed
+        from saree_app.collection.training import (
+            CatalogueProblem,
+            read_confirmed,
+            read_corrected_maps,
+        )
 
         try:
             args.confirmed = read_confirmed(args.catalog)
+            args.corrected = read_corrected_maps(args.catalog)
         except CatalogueProblem as exc:
             print(f"saree train: {exc}", file=sys.stderr)
             return 2

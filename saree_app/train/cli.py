@@ -82,9 +82,10 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         "--catalog",
         type=Path,
         metavar="FILE",
-        help="retrain from the photos confirmed in this catalogue: the heads only, on the base "
-        "model's part segmentation; one in four confirmed photos of each tradition is held back "
-        "for the report (default --out: <catalogue>-model beside it)",
+        help="retrain from the photos confirmed in this catalogue: the heads, and the base "
+        "model's part segmentation fine-tuned where the curator corrected enough part maps; "
+        "one in four confirmed photos of each tradition and of the corrected part maps is held "
+        "back for the report (default --out: <catalogue>-model beside it)",
     )
     p.add_argument(
         "--base-model",
@@ -362,7 +363,8 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    # --catalog: the base model's segmentation, kept as it is (stage 1 is skipped).
+    # --catalog: the base model's segmentation, kept as it is (--seg-epochs 0: stage 1 is
+    # skipped) or fine-tuned on the curator's corrected part maps.
     base_seg = getattr(args, "base_segmentation", None)
     init_seg = base_seg
     if args.init_segmentation is not None:
@@ -378,7 +380,9 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
             return 2
     items = select(items, exclude=args.exclude)
     train_set = [it for it in items if it.split == "train"]
-    labels = sorted({it.tradition for it in train_set})
+    # --catalog: a photo with a corrected part map but no confirmed tradition comes with the
+    # tradition "": it trains the segmentation only.
+    labels = sorted({it.tradition for it in train_set if it.tradition})
     if len(labels) < 2:
         print(
             "saree train: need photos of at least two traditions in the train split "
@@ -394,7 +398,11 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
             "saree train: no attribute labels at all (and none from the ontology)", file=sys.stderr
         )
         return 2
-    items = [it for it in items if it.tradition in set(labels)]
+    items = [
+        it
+        for it in items
+        if it.tradition in set(labels) or (not it.tradition and it.mask is not None)
+    ]
     counts = {t: sum(it.tradition == t for it in train_set) for t in labels}
     _say(
         f"{len(items)} photos, {len(labels)} traditions, {len(attributes)} attributes; "
@@ -444,6 +452,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         seg_vflip=args.seg_vflip,
         w_attr=args.attr_weight,
         w_metric=args.metric_weight,
+        seg_frozen_bn=getattr(args, "seg_frozen_bn", False),
     )
     _say(f"segmentation and pooling on {device_name(device)}")
     make = functools.partial(
@@ -468,9 +477,14 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     if init_seg is not None and trainer.stage == "seg" and trainer.seg_epoch == 0:
         # Only at the start: a resumed run's checkpoint already holds what it fine-tuned.
         taken = trainer.init_segmentation(init_seg)
-        if base_seg is not None:
+        if base_seg is not None and not cfg.seg_epochs:
             trainer.stage = "heads"
             _say(f"segmentation taken from the base model ({taken} tensors) and kept")
+        elif base_seg is not None:
+            _say(
+                f"segmentation starts from the base model's ({taken} tensors), fine-tuned on "
+                "the corrected part maps"
+            )
         else:
             _say(f"segmentation starts from {args.init_segmentation} ({taken} tensors)")
     t1 = time.monotonic()

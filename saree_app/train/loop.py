@@ -84,6 +84,10 @@ class TrainConfig:
     w_metric: float = 0.5
     seg_class_weights: tuple[float, float, float, float] = (0.5, 1.0, 2.0, 1.5)
     max_steps_per_epoch: int | None = None  # cap stage 1 epochs (tests, quick runs)
+    # Stage 1 keeps the decoder's batch norms at the statistics it started from: a decoder
+    # read back out of an .onnx has its statistics folded into the convolutions (identity
+    # batch norms), which batch statistics of a few curator photos would undo.
+    seg_frozen_bn: bool = False
 
 
 # TrainConfig fields that only stage 3 reads; `epochs` is left out so that a finished run can be
@@ -111,6 +115,7 @@ SEG_SETTINGS = (
     "seg_block_lr",
     "seg_class_weights",
     "max_steps_per_epoch",
+    "seg_frozen_bn",
 )
 
 
@@ -227,6 +232,7 @@ class Trainer:
         self.proxies = nn.Parameter(initial_proxies(len(labels), cfg.embedding_dim))
         self.stage = "seg"  # seg -> heads -> done
         self.seg_epoch = 0
+        self.seg_given = False  # init_segmentation handed it a trained one
         self.epoch = 0
         self.history: list[dict[str, Any]] = []
         self.log = log or (lambda s: None)
@@ -268,6 +274,11 @@ class Trainer:
         heads = self.net.heads
         params = [p for name, p in heads.named_parameters() if is_segmentation(name)]
         tuned = {id(p) for p in heads.seg_blocks.parameters()}
+        if not len(rows) and self.seg_given:
+            # Never the untrained fallback below over a segmentation that was handed over.
+            self.log("no part masks to fine-tune on: the segmentation is kept as it started")
+            self.stage = "heads"
+            return
         if not len(rows):
             self.log("no part masks: the segmentation head stays untrained (whole photo = saree)")
             with torch.no_grad():
@@ -295,6 +306,10 @@ class Trainer:
                 return
             perm = np.random.default_rng(cfg.seed * 1000 + self.seg_epoch).permutation(rows)
             heads.train()
+            if cfg.seg_frozen_bn:
+                for name, module in heads.named_modules():
+                    if isinstance(module, nn.BatchNorm2d) and is_segmentation(name):
+                        module.eval()
             loss_sum = 0.0
             for s in range(steps):
                 batch = perm[s * cfg.batch_size : (s + 1) * cfg.batch_size]
@@ -648,6 +663,7 @@ class Trainer:
         missing = self.net.heads.load_state_dict(seg, strict=False).missing_keys
         if [k for k in missing if is_segmentation(k)]:
             raise ValueError("the checkpoint has no complete segmentation decoder")
+        self.seg_given = True
         return len(seg)
 
     def settings_changed(self, saved: dict[str, Any], names: Sequence[str]) -> list[str]:

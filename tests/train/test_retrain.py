@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -64,17 +65,29 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PartAwareNet]:
     return manifest, net
 
 
-def _catalogue(root: Path, per: int = 4, traditions: dict[str, str] = TRADITIONS) -> Path:
-    """Rendered photos in root/photos, each confirmed as its tradition in root/c.saree."""
+def _catalogue(
+    root: Path,
+    per: int = 4,
+    traditions: dict[str, str] = TRADITIONS,
+    *,
+    maps: int = 0,
+    unconfirmed: int = 0,
+) -> Path:
+    """Rendered photos in root/photos, each confirmed as its tradition in root/c.saree; the
+    first `maps` of each tradition with their true part maps stored as curator corrections,
+    and `unconfirmed` more photos with corrected maps but no label."""
     (root / "photos").mkdir(parents=True)
     with Catalog(root / "c.saree") as cat:
         for label, drawn in traditions.items():
-            for i in range(per):
-                img, *_ = render(drawn, seed=i, size=96)
+            for i in range(per + (unconfirmed if label == next(iter(traditions)) else 0)):
+                img, mask, *_ = render(drawn, seed=i, size=96)
                 path = root / "photos" / f"{drawn}-{i}.jpg"
                 img.save(path, quality=90)
                 pid = cat.add_photo(NewPhoto(str(path), _sha(path), path.stat().st_size))
-                cat.set_label(pid, tradition=label, certainty="confirmed")
+                if i < per:
+                    cat.set_label(pid, tradition=label, certainty="confirmed")
+                if i < maps or i >= per:
+                    cat.put_part_map(pid, mask, by="test")
     return root / "c.saree"
 
 
@@ -100,7 +113,8 @@ def test_retrain_from_a_catalogue(
 
     manifest, _net = base
     base_sha = _sha(manifest.with_suffix(".onnx"))
-    catalog = _catalogue(tmp_path)
+    # One corrected part map per tradition: too few to retrain the part map on.
+    catalog = _catalogue(tmp_path, maps=1)
     gone = tmp_path / "photos" / "Banarasi-3.jpg"
     with Catalog(catalog) as cat:
         lost = cat.photo_by_path(str(gone))
@@ -120,6 +134,19 @@ def test_retrain_from_a_catalogue(
     err = capsys.readouterr().err
     assert f"photo {pid}: its file is gone ({extra}); left out" in err
     assert "12 confirmed photos of 3 traditions: 9 to train on, 3 held back" in err
+    # Below the minimum: said in a curator's words, and the base part map kept byte for byte.
+    said = re.search(
+        r"part map: 3 photos with corrected part maps: (\d) held back to check the result leave "
+        r"(\d) to learn from, and 8 are needed, so the base model's part map is kept; correct "
+        r"the parts of at least (\d) more photos to retrain it too",
+        err,
+    )
+    assert said is not None, err
+    held, learn, more = (int(g) for g in said.groups())
+    assert held + learn == 3 and more == 8 - learn
+    kept = torch.load(cache / "final.pt", weights_only=False)["heads"]
+    for name, tensor in read_base_model(manifest).segmentation.items():
+        assert kept[name].numpy().tobytes() == tensor.numpy().tobytes(), name
 
     model = ModelManifest.load(out / "saree-model.json")
     assert model.sha256 == _sha(out / "saree-model.onnx")
@@ -138,6 +165,9 @@ def test_retrain_from_a_catalogue(
     text = (out / "REPORT.md").read_text()
     assert text.startswith("# Retrained from the catalogue") and "file gone" in text
     assert "balanced" in text
+    assert "(its part segmentation kept)" in text and "Not retrained: 3 photos" in text
+    parts = report["catalogue"]["part_maps"]
+    assert parts["fine_tuned"] is False and parts["corrected"] == 3 and "heldout" not in parts
 
     # The new model classifies with the app's own command.
     assert probable is not None
@@ -152,6 +182,89 @@ def test_retrain_from_a_catalogue(
     assert saree(["train", *argv]) == 0
     assert "resumed from" in capsys.readouterr().err
     assert ModelManifest.load(out / "saree-model.json").sha256 == model.sha256
+
+
+@pytest.mark.slow
+def test_corrected_part_maps_retrain_the_part_map(
+    base: tuple[Path, PartAwareNet], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from saree_app.train.retrain import MIN_PART_MAPS
+
+    manifest, _net = base
+    # 18 confirmed photos and 2 unlabelled ones, all with their true part maps as corrections.
+    catalog = _catalogue(tmp_path, per=6, maps=6, unconfirmed=2)
+    out, cache = tmp_path / "model", tmp_path / "cache"
+    argv = ["--catalog", str(catalog), "--out", str(out), "--cache", str(cache),
+            "--base-model", str(manifest), *TINY]  # fmt: skip
+    assert saree(["train", *argv]) == 0
+    err = capsys.readouterr().err
+    said = re.search(
+        r"part map: fine-tuned on (\d+) corrected part maps \((\d+) held back to check it\)", err
+    )
+    assert said is not None, err
+    learnt, held = int(said.group(1)), int(said.group(2))
+    # One in four by content hash, and every map of a photo held back for the tradition report.
+    assert learnt + held == 20 and held >= 5 and learnt >= MIN_PART_MAPS
+    assert "segmentation starts from the base model's" in err
+
+    # The new model's part segmentation (what was exported) moved away from the base model's.
+    before = read_base_model(manifest).segmentation
+    after = torch.load(cache / "final.pt", weights_only=False)["heads"]
+    moved = max(float((after[k] - before[k]).abs().max()) for k in before)
+    assert moved > 1e-3
+    report = json.loads((out / "report.json").read_text())
+    parts = report["catalogue"]["part_maps"]
+    assert parts["fine_tuned"] is True and (parts["trained_on"], parts["held_back"]) == (
+        learnt,
+        held,
+    )
+    for which in ("base_model", "new_model"):
+        figures = parts["heldout"][which]
+        assert figures["photos"] == held and 0 <= figures["part_mIoU"] <= 1
+        assert set(figures["iou"]) == {"background", "body", "border", "pallu"}
+    assert parts["heldout"]["base_model"] != parts["heldout"]["new_model"]
+    text = (out / "REPORT.md").read_text()
+    assert "(its part segmentation fine-tuned on your corrected part maps)" in text
+    assert f"Fine-tuned from the base model's part map on {learnt} photos" in text
+    assert f"Checked on the {held} corrected maps held back" in text
+    row = next(line for line in text.splitlines() if line.startswith("| new model |"))
+    assert f"{parts['heldout']['new_model']['part_mIoU']:.3f}" in row
+    raw = json.loads((out / "saree-model.json").read_text())
+    assert raw["training"]["part_maps"]["fine_tuned"] is True
+    sha = raw["sha256"]
+
+    # Run again: it continues from the checkpoint and writes the same model.
+    assert saree(["train", *argv]) == 0
+    err = capsys.readouterr().err
+    assert "resumed from" in err and "part maps changed" not in err
+    assert json.loads((out / "saree-model.json").read_text())["sha256"] == sha
+
+    # A map the curator corrected again: the masks are read again and training starts afresh.
+    with Catalog(catalog) as cat:
+        pid = min(cat.part_maps())
+        cat.put_part_map(pid, np.ones((8, 8), np.uint8), by="test")
+    assert saree(["train", *argv]) == 0
+    err = capsys.readouterr().err
+    assert "the corrected part maps changed since the last run" in err
+    assert "resumed from" not in err
+
+
+def test_held_back_part_maps_follow_content_and_the_tradition_hold_back() -> None:
+    from saree_app.collection.training import CorrectedMap
+    from saree_app.train.retrain import split_maps
+
+    maps = [
+        CorrectedMap(pid, Path(f"{pid}.jpg"), np.zeros((4, 4), np.uint8), None, "", f"{sha:02d}")
+        for pid, sha in zip(range(10), (5, 3, 9, 1, 0, 8, 2, 7, 6, 4), strict=True)
+    ]
+    got = split_maps(maps, held_photos={1})
+    # In content-hash order 00..09 the 4th and 8th (03: photo 1, 07: photo 7) are held back,
+    # whatever order the catalogue gives them in.
+    assert {pid for pid, s in got.items() if s == "heldout"} == {1, 7}
+    assert split_maps(list(reversed(maps)), held_photos={1}) == got
+    # A map whose photo is held back for the tradition report is held back too.
+    held = {pid for pid, s in split_maps(maps, held_photos={2}).items() if s == "heldout"}
+    assert held == {1, 2, 7}
 
 
 def _fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
