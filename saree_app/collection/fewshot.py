@@ -46,6 +46,15 @@ WEIGHTS = (0.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0)
 # `saree bench real`), so one confirmed example outweighs the untaught model's visual score.
 DEFAULT_WEIGHT = 64.0
 MIN_FIT = 4
+# Teaching re-ranks the collection once this many traditions are taught: with one alone there
+# is nothing to tell it from, and every photo resembling it at all would be pulled to it (a
+# curator who confirmed one object's three photos saw the whole collection turn into it).
+MIN_TRADITIONS = 2
+ONE_TRADITION = (
+    "one tradition is taught so far: confirm photos of a second one, and the rest of the "
+    "collection is re-ranked from then on (with one alone the app cannot tell it from the "
+    "others, and would pull every photo to it)"
+)
 # Answer sets: how often the set must hold the right tradition, and how many confirmed photos
 # (of traditions with a second example) they are calibrated on before the app uses them. With
 # fewer than (1 / (1 - level)) - 1 photos no threshold can promise the level at all.
@@ -239,6 +248,11 @@ class FewShot:
 
     def __bool__(self) -> bool:
         return bool(self.prototypes)
+
+    @property
+    def ranks(self) -> bool:
+        """Whether this teaching re-ranks photos: MIN_TRADITIONS traditions or more taught."""
+        return len(self.prototypes) >= MIN_TRADITIONS
 
     def _proto_part(self, vector: np.ndarray) -> np.ndarray:
         """What a prototype averages: for the cloth, its summary (whole | mean of tiles)."""
@@ -491,7 +505,7 @@ def confirmed_examples(
 
 def refuse(prediction: Any, graph: Any, fewshot: FewShot) -> Any:
     """A Prediction fused again with few-shot scores (unchanged when nothing is taught)."""
-    if not fewshot or not fewshot.can_score(prediction):
+    if not fewshot or not fewshot.ranks or not fewshot.can_score(prediction):
         # Without the cloth features (the cloth model is not installed) the photo cannot be
         # compared with what was taught; its untaught answer stands.
         return prediction
@@ -640,9 +654,10 @@ def apply_to_catalog(
     teach = fewshot or FewShot.from_catalog(catalog, sha, graph=graph)
     base = model_fusion_weights(sha)
     preds = catalog.predictions(sha)
-    if not teach:
-        # Nothing taught any more (the last confirmation undone): answers fused with taught
-        # evidence go back to the model's own ranking. Their uncertainty flag stays as stored.
+    if not teach.ranks:
+        # Nothing taught any more (the last confirmation undone), or one tradition alone:
+        # answers fused with taught evidence go back to the model's own ranking. Their
+        # uncertainty flag stays as stored.
         todo = [
             (pid, stored, refuse_stored(stored.result, graph, {}, base), stored.uncertain)
             for pid, stored in preds.items()
@@ -667,6 +682,13 @@ def apply_to_catalog(
             # A confirmed photo is scored against prototypes built without it.
             rest = {t: [v for p, v in rows if p != pid] for t, rows in found.items()}
             model = teach.without(rest)
+        if not model.ranks:
+            # Left out, its tradition leaves one taught tradition or none: nothing to tell
+            # apart. An answer fused with earlier teaching goes back to the model's own.
+            if stored.result.get("fewshot"):
+                own = refuse_stored(stored.result, graph, {}, base)
+                todo.append((pid, stored, own, stored.uncertain))
+            continue
         scores = model.scores_of(vec)
         if not scores:
             continue

@@ -476,6 +476,7 @@ def run_fewshot(args: argparse.Namespace) -> int:
     """List the taught traditions and how reliable teaching is; with --apply re-rank answers."""
     from saree_app.collection.fewshot import (
         MIN_CALIBRATION,
+        ONE_TRADITION,
         RELIABLE_EXAMPLES,
         FewShot,
         apply_to_catalog,
@@ -509,7 +510,9 @@ def run_fewshot(args: argparse.Namespace) -> int:
             else:
                 state = "taught"
             print(f"{tradition:<24} {count:4d} confirmed  {state}")
-        if teach.reliability is not None:
+        if teach and not teach.ranks:
+            print(f"teaching: {ONE_TRADITION}")
+        elif teach.reliability is not None:
             print(f"teaching: {teach.reliability.text()}")
             sets = teach.reliability.sets
             if sets is not None:

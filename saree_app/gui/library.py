@@ -441,7 +441,11 @@ class Library:
         seen = {t for t, _, _ in rows}
         rows += [(t.name, 0, False) for t in self.added if t.name not in seen]
         rel = fewshot.reliability
-        if rel is None:
+        if fewshot and not fewshot.ranks:
+            from saree_app.collection.fewshot import ONE_TRADITION
+
+            text, measured = ONE_TRADITION, False
+        elif rel is None:
             text, measured = "not measured yet", False
         else:
             text, measured = str(rel.text()), bool(rel.fitted)

@@ -138,6 +138,10 @@ def reliability_text(teaching: Teaching) -> str:
             "Nothing is taught yet. Confirm or correct photos: each confirmed photo teaches the "
             "app its tradition, and the rest of the collection is re-ranked at once."
         )
+    from saree_app.collection.fewshot import ONE_TRADITION
+
+    if teaching.reliability == ONE_TRADITION:
+        return ONE_TRADITION[:1].upper() + ONE_TRADITION[1:] + "."
     return "How reliable teaching has been: " + teaching.reliability + "."
 
 

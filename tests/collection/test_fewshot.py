@@ -683,3 +683,27 @@ def test_the_fit_breaks_ties_towards_the_confirmed_photos(
             fewshot_mod, "_score_choice", lambda *a, w, ref: (9 if w == 2.0 else 3, 0.0)
         )
         assert fit_teaching(cat, SHA, graph).weight == 2.0
+
+
+def test_one_tradition_alone_re_ranks_nothing(tmp_path: Path) -> None:
+    """Confirming photos of a single tradition (one object's three photos, say) must not pull
+    the collection to it: with nothing to tell it from, teaching waits for a second one."""
+    from saree_app.collection.fewshot import ONE_TRADITION
+
+    cat, truth = _cloth_catalogue(tmp_path, np.random.default_rng(12))
+    graph = _graph()
+    with cat:
+        before = {pid: p.top_tradition for pid, p in cat.predictions(SHA).items()}
+        first = sorted(set(truth.values()))[0]
+        _confirm(cat, {p: t for p, t in truth.items() if t == first}, 3)
+        fs = FewShot.from_catalog(cat, SHA, graph=graph)
+        assert fs and not fs.ranks
+        assert apply_to_catalog(cat, graph, fewshot=fs) == 0
+        assert {pid: p.top_tradition for pid, p in cat.predictions(SHA).items()} == before
+        assert "second one" in ONE_TRADITION
+        # A second tradition taught: the collection is re-ranked.
+        second = sorted(set(truth.values()))[1]
+        _confirm(cat, {p: t for p, t in truth.items() if t == second}, 3)
+        fs = FewShot.from_catalog(cat, SHA, graph=graph)
+        assert fs.ranks
+        assert apply_to_catalog(cat, graph, fewshot=fs) > 0

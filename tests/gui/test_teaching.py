@@ -44,25 +44,33 @@ def test_a_decision_re_ranks_the_rest_in_the_background(qtbot, imported) -> None
     items = win.model.all_items()
     win.grid.setCurrentIndex(win.model.index(0))
     wait_idle(qtbot, win)
-    # A tradition no photo has: once taught, the answers of the rest must move towards it.
+    # Traditions no photo has: once taught, the answers of the rest must move towards them.
     before = _stored_top(win)
     assert "Paithani" not in before.values()
+    other = next(t for t in win.library.predictor.manifest.labels if t not in before.values())
     win.confirm("Paithani")
     assert win.reranker.busy  # waiting for a pause or running, never on the GUI thread
+    wait_idle(qtbot, win)
+    # One tradition alone is not told apart from anything: nothing is pulled to it.
+    assert _stored_top(win) == before
+    win.grid.setCurrentIndex(win.model.index(1))
+    wait_idle(qtbot, win)
+    win.confirm(other)
     with qtbot.waitSignal(win.reranker.finished, timeout=30000) as done:
         pass
     result = done.args[0]
     wait_idle(qtbot, win)
     after = _stored_top(win)
-    # The confirmed photo itself is left out: nothing else teaches its tradition yet.
-    assert result.reranked == len(items) - 1
+    # The confirmed photos themselves are left out: each alone teaches its tradition.
+    assert result.reranked == len(items) - 2
     assert result.changed == sum(after[i] != before[i] for i in before) > 0
-    assert result.teaching.examples == 1
-    assert seen and seen[0].examples == 1 and seen[0].total == len(items)
+    assert result.teaching.examples == 2
+    assert seen[0].examples == 1 and seen[0].total == len(items)
+    assert seen[-1].examples == 2 and seen[-1].done == result.reranked
     # The browser shows the new answers without a reload, and the status bar says what happened.
     shown = {it.id: it.predicted for it in win.model.all_items() if not it.confirmed}
     assert shown == {i: after[i] for i in shown}
-    assert "re-ranked 8 photos, " in win.statusBar().currentMessage()
+    assert "re-ranked 7 photos, " in win.statusBar().currentMessage()
     assert not win.teach_label.isVisible()
 
 
@@ -123,7 +131,8 @@ def test_confirm_several_selected_then_undo(qtbot, imported, monkeypatch) -> Non
     assert [it.confirmed for it in win.selected_items()] == ["Paithani", None, None, None]
     assert win.act_undo.isEnabled()
     wait_idle(qtbot, win)
-    assert "Paithani" in _stored_top(win).values()  # taught by the one photo left confirmed
+    # The one photo left confirmed is a single tradition: it pulls nothing to it.
+    assert "Paithani" not in _stored_top(win).values()
     win.act_undo.trigger()
     assert cat.label(first.id).tradition is None
     assert not win.act_undo.isEnabled()
@@ -244,7 +253,9 @@ def test_rerank_is_a_plain_function_that_reports_and_stops(tmp_path, photos, tin
         for _ in lib.import_paths([photos], lambda: False):
             pass
         ids = [it.id for it in lib.items()]
-        lib.decide([(ids[0], "Paithani"), (ids[1], "Paithani")], "two")
+        # Two traditions, two photos each (one alone would re-rank nothing).
+        pairs = [(ids[0], "Paithani"), (ids[1], "Paithani"), (ids[2], "Kasavu"), (ids[3], "Kasavu")]
+        lib.decide(pairs, "four")
         seen: list[RerankProgress] = []
 
         def stop_after_two_batches() -> None:
@@ -255,7 +266,7 @@ def test_rerank_is_a_plain_function_that_reports_and_stops(tmp_path, photos, tin
         with pytest.raises(Cancelled):
             lib.rerank(stop_after_two_batches, seen.append)
         assert [p.done for p in seen] == [0, 3, 6]
-        assert {(p.examples, p.total) for p in seen} == {(2, 9)}
+        assert {(p.examples, p.total) for p in seen} == {(4, 9)}
         seen.clear()
         before = {it.id: it for it in lib.items()}
         result = lib.rerank(lambda: None, seen.append)
@@ -268,6 +279,6 @@ def test_rerank_is_a_plain_function_that_reports_and_stops(tmp_path, photos, tin
             assert it == now[it.id]
         assert result.items
         assert {it.id for it in result.items} == {i for i in ids if now[i] != before[i]}
-        assert result.teaching.rows == (("Paithani", 2, True),)
+        assert result.teaching.rows == (("Kasavu", 2, True), ("Paithani", 2, True))
     finally:
         lib.close()
