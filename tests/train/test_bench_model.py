@@ -78,8 +78,9 @@ def test_the_flop_floor_is_the_graph_s_flops_at_the_matmul_rate(tiny_model: Path
     assert floor["floor_ms"] == pytest.approx(expected_ms, rel=0.01, abs=0.01)
     # The "model" sleeps 2 ms: far above a tiny graph's floor.
     assert floor["model_median_ms"] >= 2.0
+    # Printed to two decimals: a tiny model on a busy machine can sit near 0.02.
     assert floor["ratio_to_floor"] == pytest.approx(
-        floor["model_median_ms"] / floor["floor_ms"], rel=0.02
+        floor["model_median_ms"] / floor["floor_ms"], rel=0.02, abs=0.005
     )
 
 
