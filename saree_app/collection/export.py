@@ -25,6 +25,7 @@ SAREE_NS = "https://saree-provenance.example/ns#"
 
 CSV_COLUMNS = (
     "id",
+    "accession",
     "path",
     "sha256",
     "size",
@@ -130,6 +131,9 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
     preds = catalog.predictions(sha) if sha else {}
     labels = catalog.labels()
     tags = catalog.all_tags()
+    from saree_app.collection.objects import object_ids_by_photo
+
+    accessions = object_ids_by_photo(catalog)  # the object (saree) each photo shows
     for photo in catalog.photos():
         pred = preds.get(photo.id)
         lab = labels.get(photo.id)
@@ -141,6 +145,7 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
         yield Row(
             {
                 "id": photo.id,
+                "accession": accessions.get(photo.id),
                 "path": shown(photo.path),
                 "sha256": photo.sha256,
                 "size": photo.size,

@@ -184,14 +184,16 @@ def role(text: str | None) -> str:
 
 
 def guess_role(name: str) -> str:
-    """The role a file name suggests ("ACC12_border.jpg" -> border); "whole" when it says none."""
+    """The role a file name suggests ("ACC12_border.jpg" -> border); "whole" when it says none.
+
+    A word naming a part or the reverse wins over a generic one: "border close-up.jpg" is the
+    border, not a detail shot."""
     words = re.split(r"[^a-z]+", Path(name).stem.casefold())
-    for w in reversed(words):
-        if w in ROLES:
-            return w
-        if w in _ROLE_WORDS:
-            return _ROLE_WORDS[w]
-    return "whole"
+    found = [w if w in ROLES else _ROLE_WORDS[w] for w in words if w in ROLES or w in _ROLE_WORDS]
+    specific = [r for r in found if r not in ("detail", "whole")]
+    if specific:
+        return specific[-1]
+    return found[-1] if found else "whole"
 
 
 def clean_fields(values: Mapping[str, str | None]) -> dict[str, str | None]:
@@ -1051,7 +1053,11 @@ class Grouping:
 
     def summary(self) -> str:
         n = sum(len(v) for v in self.objects.values())
-        text = f"{n} photos grouped into {len(self.objects)} objects"
+        objects = len(self.objects)
+        text = (
+            f"{n} photo{'s' if n != 1 else ''} grouped into {objects} "
+            f"object{'s' if objects != 1 else ''}"
+        )
         if self.unmatched:
             text += f"; {len(self.unmatched)} named no object and stay single photos"
         if self.elsewhere:

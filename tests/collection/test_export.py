@@ -162,7 +162,7 @@ def test_export_to_file_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".cat.csv")] == []
         monkeypatch.setattr(export_mod.os, "fsync", original)
         export(cat, "csv", out)
-        assert out.read_text().startswith('"id","path","sha256"')
+        assert out.read_text().startswith('"id","accession","path","sha256"')
         with pytest.raises(CatalogError, match="unknown export format"):
             export(cat, "xml")
     with pytest.raises(CatalogError, match="does not exist"):

@@ -350,3 +350,30 @@ def test_group_by_hand_moves_photos_and_numbers_new_objects(cat: Catalog) -> Non
     assert objects.need_object(cat, "OBJ-0001").photo_ids == [ids[0]]
     with pytest.raises(ObjectError, match="choose the photos"):
         objects.group(cat, [])
+
+
+def test_a_file_name_naming_a_part_and_a_close_up_is_that_part() -> None:
+    assert objects.guess_role("border close-up.jpg") == "border"
+    assert objects.guess_role("T1_pallu_closeup.jpg") == "pallu"
+    assert objects.guess_role("closeup border back.jpg") == "reverse"
+    assert objects.guess_role("ACC1_closeup.jpg") == "detail"
+    assert objects.guess_role("IMG_2031.jpg") == "whole"
+
+
+def test_grouping_summary_counts_in_words() -> None:
+    one = objects.Grouping(objects={"T1": [1]})
+    assert one.summary() == "1 photo grouped into 1 object"
+    two = objects.Grouping(objects={"T1": [1, 2], "T2": [3]})
+    assert two.summary() == "3 photos grouped into 2 objects"
+
+
+def test_the_photo_csv_names_each_photos_object(cat: Catalog, tmp_path: Path) -> None:
+    from saree_app.collection.export import to_csv
+
+    root = tmp_path / "shoot"
+    ids = _photos_under(cat, root, ["AB12_whole.jpg", "AB12_border.jpg", "x.jpg"])
+    objects.group_photos(cat, root, "pattern", r"(?P<accession>[A-Z]+\d+)_(?P<role>\w+)")
+    table = list(csv.DictReader(io.StringIO(to_csv(cat))))
+    by_id = {int(r["id"]): r["accession"] for r in table}
+    assert by_id[ids["AB12_whole.jpg"]] == by_id[ids["AB12_border.jpg"]] == "AB12"
+    assert by_id[ids["x.jpg"]] == ""
