@@ -534,8 +534,10 @@ def refuse_photo(
         sha = str(getattr(prediction, "model_sha256", "")) or None
         found = confirmed_examples(catalog, sha, fewshot.parts)
         if any(pid == photo_id for rows in found.values() for pid, _ in rows):
+            saree = saree_of(catalog)
+            own = saree(photo_id)
             model = fewshot.without(
-                {t: [v for p, v in rows if p != photo_id] for t, rows in found.items()}
+                {t: [v for p, v in rows if saree(p) != own] for t, rows in found.items()}
             )
     new = refuse(prediction, graph, model)
     sets = fewshot.reliability.sets if fewshot.reliability is not None else None
@@ -669,6 +671,7 @@ def apply_to_catalog(
     sets = teach.reliability.sets if teach.reliability is not None else None
     found = confirmed_examples(catalog, sha, teach.parts)
     example_of = {pid: t for t, rows in found.items() for pid, _ in rows}
+    saree = saree_of(catalog)
     feats = features_of(catalog, sha, teach.parts, sorted(preds))
     todo = []
     for n, (pid, stored) in enumerate(preds.items()):
@@ -679,15 +682,17 @@ def apply_to_catalog(
             continue
         model = teach
         if pid in example_of:
-            # A confirmed photo is scored against prototypes built without it.
-            rest = {t: [v for p, v in rows if p != pid] for t, rows in found.items()}
+            # A confirmed photo is scored against prototypes built without it (and without
+            # the other photos of its saree).
+            own = saree(pid)
+            rest = {t: [v for p, v in rows if saree(p) != own] for t, rows in found.items()}
             model = teach.without(rest)
         if not model.ranks:
             # Left out, its tradition leaves one taught tradition or none: nothing to tell
             # apart. An answer fused with earlier teaching goes back to the model's own.
             if stored.result.get("fewshot"):
-                own = refuse_stored(stored.result, graph, {}, base)
-                todo.append((pid, stored, own, stored.uncertain))
+                plain = refuse_stored(stored.result, graph, {}, base)
+                todo.append((pid, stored, plain, stored.uncertain))
             continue
         scores = model.scores_of(vec)
         if not scores:
@@ -860,10 +865,12 @@ def fit_teaching(
     truth = [labels[pid] for pid in rows]
     # rows x taught, nan: no example left once the photo itself is left out
     pairs, matrix = _compared(matrix, default_parts)
+    saree = saree_of(catalog)
+    groups = [saree(pid) for pid in rows]
     if pairs is not None:
-        sims = _leave_one_out_views(pairs, truth, taught)
+        sims = _leave_one_out_views(pairs, truth, taught, groups)
     else:
-        sims = _leave_one_out(matrix, truth, taught)
+        sims = _leave_one_out(matrix, truth, taught, groups)
     between = _between(pairs, matrix)
     untaught_right = 0
     for pid in rows:
@@ -975,16 +982,43 @@ def _confident_from(
     return chosen
 
 
-def _leave_one_out(matrix: np.ndarray, truth: Sequence[str], taught: Sequence[str]) -> np.ndarray:
-    """Cosine similarity of each row to each tradition's prototype built without that row."""
+def saree_of(catalog: Catalog) -> Callable[[int], str]:
+    """Photo id -> which saree it shows: its object's accession number, else the photo itself.
+
+    A photo left out of teaching takes the other photos of its saree with it: the border
+    close-up of a confirmed saree would otherwise vouch for its own whole view, and teaching
+    would look more reliable than it is."""
+    from saree_app.collection.objects import object_ids_by_photo
+
+    accession = object_ids_by_photo(catalog)
+    return lambda pid: f"object:{accession[pid]}" if pid in accession else f"photo:{pid}"
+
+
+def _apart(groups: Sequence[str] | None, n: int) -> np.ndarray:
+    """n x n: True where two rows show different sarees (rows of one saree left out together)."""
+    if groups is None:
+        return ~np.eye(n, dtype=bool)
+    g = np.asarray(groups, dtype=object)
+    return g[:, None] != g[None, :]
+
+
+def _leave_one_out(
+    matrix: np.ndarray,
+    truth: Sequence[str],
+    taught: Sequence[str],
+    groups: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Cosine similarity of each row to each tradition's prototype built without that row (and
+    without the other photos of its saree, `groups`)."""
     out = np.full((len(truth), len(taught)), np.nan)
+    apart = _apart(groups, len(truth))
     for j, t in enumerate(taught):
         members = np.array([x == t for x in truth])
-        total = matrix[members].sum(axis=0)
         for i in range(len(truth)):
-            proto = total - matrix[i] if members[i] else total
-            if members[i] and members.sum() < 2:
-                continue  # its only example is the photo itself
+            others = members & apart[i]
+            if not others.any():
+                continue  # its only examples are the photo itself or its own saree
+            proto = matrix[others].sum(axis=0)
             n = float(np.linalg.norm(proto))
             if n > 0:
                 out[i, j] = float(matrix[i] @ proto) / n
@@ -1005,17 +1039,20 @@ def _view_pairs(matrix: np.ndarray) -> np.ndarray | None:
 
 
 def _leave_one_out_views(
-    pairs: np.ndarray, truth: Sequence[str], taught: Sequence[str]
+    pairs: np.ndarray,
+    truth: Sequence[str],
+    taught: Sequence[str],
+    groups: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Each photo's close-up match (see FewShot.similarities_of) to each tradition's other
-    examples; nan where the photo is its tradition's only example."""
+    examples (other sarees than its own, `groups`); nan where there are none."""
     n = len(truth)
     out = np.full((n, len(taught)), np.nan)
+    apart = _apart(groups, n)
     for j, t in enumerate(taught):
         members = np.array([x == t for x in truth])
         for i in range(n):
-            others = members.copy()
-            others[i] = False
+            others = members & apart[i]
             if others.any():
                 out[i, j] = float(pairs[i][others].max(axis=0).mean())
     return out

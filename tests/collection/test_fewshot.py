@@ -707,3 +707,60 @@ def test_one_tradition_alone_re_ranks_nothing(tmp_path: Path) -> None:
         fs = FewShot.from_catalog(cat, SHA, graph=graph)
         assert fs.ranks
         assert apply_to_catalog(cat, graph, fewshot=fs) > 0
+
+
+def test_photos_of_one_saree_are_left_out_together() -> None:
+    """Left out in turn, a confirmed photo takes the other photos of its saree (its object)
+    with it: the saree's own border close-up must not vouch for its whole view."""
+    from saree_app.collection.fewshot import _leave_one_out, _leave_one_out_views
+
+    rng = np.random.default_rng(3)
+    saree = rng.normal(size=8)
+    other = rng.normal(size=8)
+    # Three photos of one saree (A), one of another saree of A, one of tradition B.
+    rows = np.stack([saree, saree + 0.01, saree - 0.01, other, -saree])
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    truth = ["A", "A", "A", "A", "B"]
+    groups = ["object:T1", "object:T1", "object:T1", "photo:4", "photo:5"]
+    alone = _leave_one_out(rows, truth, ["A", "B"])
+    together = _leave_one_out(rows, truth, ["A", "B"], groups)
+    # Only the other saree of A is compared; with its siblings it looked far more like A.
+    assert together[0, 0] == pytest.approx(float(rows[0] @ rows[3]))
+    assert alone[0, 0] > together[0, 0] + 0.3
+    # A single photo (its own saree) is left out as before.
+    assert together[4, 0] == pytest.approx(alone[4, 0])
+    assert together[3, 0] == pytest.approx(alone[3, 0])
+    # The close-up match leaves them out the same way.
+    pairs = (rows @ rows.T)[:, :, None]  # one view a photo
+    seen = _leave_one_out_views(pairs, truth, ["A", "B"], groups)
+    assert seen[0, 0] == pytest.approx(float(rows[0] @ rows[3]))
+    assert _leave_one_out_views(pairs, truth, ["A", "B"])[0, 0] > 0.99  # its sibling
+    # A saree whose photos are its tradition's only examples has nothing to compare with.
+    lone = _leave_one_out(rows[:3], truth[:3], ["A"], groups[:3])
+    assert np.isnan(lone).all()
+
+
+def test_a_confirmed_objects_photos_do_not_vouch_for_each_other(tmp_path: Path) -> None:
+    """Re-ranking a confirmed photo leaves out the other photos of its saree too: grouped into
+    one object, three confirmed photos of a tradition score against that tradition's other
+    sarees only."""
+    from saree_app.collection import objects
+
+    def taught_scores(group: bool) -> dict[int, float]:
+        folder = tmp_path / ("grouped" if group else "single")
+        folder.mkdir()
+        cat, truth = _cloth_catalogue(folder, np.random.default_rng(7))
+        graph = _graph()
+        with cat:
+            _confirm(cat, truth, 4)
+            first = [p for p, t in truth.items() if t == "Kanchipuram"][:3]
+            if group:
+                objects.create_object(cat, "T.1", photo_ids=first)
+            apply_to_catalog(cat, graph)
+            preds = cat.predictions(SHA)
+            return {p: float(preds[p].result["fewshot"]["Kanchipuram"]) for p in first}
+
+    single, grouped = taught_scores(False), taught_scores(True)
+    assert single.keys() == grouped.keys()
+    # With its siblings left out, only the fourth confirmed Kanchipuram photo is compared.
+    assert all(grouped[p] < single[p] for p in single)
