@@ -160,16 +160,17 @@ class ClothFeatures:
         if self.likeness_threshold is None:
             return None
         img = photo if photo.mode == "RGB" else photo.convert("RGB")
-        with self._lock:
-            out = self._session.run([LIKENESS_OUTPUT], {self._input: self._array(img)[None]})
-        return float(out[0][0])
+        return float(self._likeness_of([img])[0])
 
     def likeness_close_up(self, photo: Image.Image) -> np.ndarray | None:
         """`likeness` of the whole photo and of each tile the features look at (see `crops`);
         None for a model without it."""
         if self.likeness_threshold is None:
             return None
-        batch = np.stack([self._array(c) for c in self.crops(photo)])
+        return self._likeness_of(self.crops(photo))
+
+    def _likeness_of(self, crops: Sequence[Image.Image]) -> np.ndarray:
+        batch = np.stack([self._array(c) for c in crops])
         with self._lock:
             out = self._session.run([LIKENESS_OUTPUT], {self._input: batch})
         return np.asarray(out[0], np.float64)
@@ -187,8 +188,8 @@ class ClothFeatures:
         limit = float(self.likeness_threshold or 0.0)
         if whole is None or whole >= limit:
             return False
-        each = self.likeness_close_up(photo)
-        return each is not None and float(each.mean()) < limit
+        tiles = self._likeness_of(self.crops(photo)[1:])  # the whole picture is read already
+        return (whole + float(tiles.sum())) / (1 + len(tiles)) < limit
 
 
 def _blocks(vector: np.ndarray) -> np.ndarray | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,22 +37,12 @@ REFERENCE_FEATURES: dict[str, tuple[str, ...]] = {
 
 
 class _Capture:
-    """The app's Predictor, with every new prediction also handed to `seen` (path, prediction)."""
+    """The app's Predictor as the bench's import sees it: its answers and its manifest only
+    (no cloth or person models of its own to reach for, as before)."""
 
-    def __init__(self, predictor: Any, seen: Callable[[Path, Any], None] | None) -> None:
-        self._predictor = predictor
-        self._seen = seen
+    def __init__(self, predictor: Any) -> None:
         self.manifest = predictor.manifest
-
-    def predict_many(self, paths: Any, batch_size: int = 8) -> Iterator[tuple[Path, Any]]:
-        inner = self._predictor.predict_many(paths, batch_size=batch_size)
-        try:
-            for path, result in inner:
-                if self._seen is not None and not isinstance(result, BaseException):
-                    self._seen(Path(path), result)
-                yield path, result
-        finally:
-            inner.close()
+        self.predict_many = predictor.predict_many
 
 
 @dataclass
@@ -69,20 +59,18 @@ def import_photos(
     inputs: Inputs,
     catalog_path: Path,
     predictor: Any,
-    seen: Callable[[Path, Any], None] | None = None,
     *,
     batch_size: int = 8,
     progress: Callable[[int, int], None] | None = None,
 ) -> Imported:
-    """Every photo into the catalogue through the app's importer; `seen`, if given, gets each
-    new one."""
+    """Every photo into the catalogue through the app's importer."""
     files = [p.resolve() for f in inputs.folders for p in f.photos]
     by_path = {p.resolve(): inputs.key(p) for f in inputs.folders for p in f.photos}
     skipped: list[tuple[str, str]] = []
     sha = str(predictor.manifest.sha256)
     with Catalog(catalog_path) as cat:
         last = None
-        for last in import_files(cat, files, _Capture(predictor, seen), batch_size=batch_size):
+        for last in import_files(cat, files, _Capture(predictor), batch_size=batch_size):
             if progress is not None:
                 progress(last.done, last.total)
         if last is not None:
