@@ -534,11 +534,7 @@ def refuse_photo(
         sha = str(getattr(prediction, "model_sha256", "")) or None
         found = confirmed_examples(catalog, sha, fewshot.parts)
         if any(pid == photo_id for rows in found.values() for pid, _ in rows):
-            saree = saree_of(catalog)
-            own = saree(photo_id)
-            model = fewshot.without(
-                {t: [v for p, v in rows if saree(p) != own] for t, rows in found.items()}
-            )
+            model = fewshot.without(_without_saree(found, saree_of(catalog), photo_id))
     new = refuse(prediction, graph, model)
     sets = fewshot.reliability.sets if fewshot.reliability is not None else None
     if sets is None or new is prediction:
@@ -684,9 +680,7 @@ def apply_to_catalog(
         if pid in example_of:
             # A confirmed photo is scored against prototypes built without it (and without
             # the other photos of its saree).
-            own = saree(pid)
-            rest = {t: [v for p, v in rows if saree(p) != own] for t, rows in found.items()}
-            model = teach.without(rest)
+            model = teach.without(_without_saree(found, saree, pid))
         if not model.ranks:
             # Left out, its tradition leaves one taught tradition or none: nothing to tell
             # apart. An answer fused with earlier teaching goes back to the model's own.
@@ -879,7 +873,7 @@ def fit_teaching(
     best: tuple[tuple[int, float], Reliability] | None = None
     for ref in sorted(set(_negative_quantiles(between, truth))):
         for w in WEIGHTS:
-            right, _loglik = _score_choice(rows, truth, base, taught, sims, w=w, ref=ref)
+            right = _score_choice(rows, truth, base, taught, sims, w=w, ref=ref)
             if best is None or (right, w) > best[0]:
                 fit = Reliability(right, len(rows), untaught_right, w, ref, default_parts, True)
                 best = ((right, w), fit)
@@ -994,6 +988,14 @@ def saree_of(catalog: Catalog) -> Callable[[int], str]:
     return lambda pid: f"object:{accession[pid]}" if pid in accession else f"photo:{pid}"
 
 
+def _without_saree(
+    found: Mapping[str, Sequence[tuple[int, np.ndarray]]], saree: Callable[[int], str], pid: int
+) -> dict[str, list[np.ndarray]]:
+    """Each tradition's confirmed examples but those of the saree photo `pid` shows."""
+    own = saree(pid)
+    return {t: [v for p, v in rows if saree(p) != own] for t, rows in found.items()}
+
+
 def _apart(groups: Sequence[str] | None, n: int) -> np.ndarray:
     """n x n: True where two rows show different sarees (rows of one saree left out together)."""
     if groups is None:
@@ -1102,14 +1104,10 @@ def _score_choice(
     *,
     w: float,
     ref: float,
-) -> tuple[int, float]:
-    right, loglik = 0, 0.0
+) -> int:
+    """How many confirmed photos a weight and reference answer right, each left out."""
+    right = 0
     for i, pid in enumerate(rows):
         scores = _taught_scores(base[pid], taught, sims[i], w=w, ref=ref)
-        names = list(scores)
-        arr = np.array([scores[t] for t in names])
-        right += names[int(np.argmax(arr))] == truth[i]
-        if truth[i] in scores:
-            top = float(arr.max())
-            loglik += scores[truth[i]] - top - float(np.log(np.exp(arr - top).sum()))
-    return right, loglik
+        right += max(scores, key=lambda t: scores[t]) == truth[i]
+    return right

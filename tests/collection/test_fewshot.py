@@ -667,7 +667,7 @@ def test_the_fit_breaks_ties_towards_the_confirmed_photos(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the confirmed photos cannot tell two weights apart (as right as often), the fit
-    takes the one that weighs them more, however the likelihoods compare."""
+    takes the one that weighs them more."""
     from saree_app.collection import fewshot as fewshot_mod
     from saree_app.collection.fewshot import WEIGHTS, fit_teaching
 
@@ -675,13 +675,11 @@ def test_the_fit_breaks_ties_towards_the_confirmed_photos(
     graph = _graph()
     with cat:
         _confirm(cat, truth, 5)
-        # Every choice right on 3 photos; the likelihood favours the smallest weight.
-        monkeypatch.setattr(fewshot_mod, "_score_choice", lambda *a, w, ref: (3, -w))
+        # Every choice right on 3 photos.
+        monkeypatch.setattr(fewshot_mod, "_score_choice", lambda *a, w, ref: 3)
         assert fit_teaching(cat, SHA, graph).weight == max(WEIGHTS)
         # Right more often at a small weight: that one, as before.
-        monkeypatch.setattr(
-            fewshot_mod, "_score_choice", lambda *a, w, ref: (9 if w == 2.0 else 3, 0.0)
-        )
+        monkeypatch.setattr(fewshot_mod, "_score_choice", lambda *a, w, ref: 9 if w == 2.0 else 3)
         assert fit_teaching(cat, SHA, graph).weight == 2.0
 
 
