@@ -31,6 +31,37 @@ EMBEDDING_KINDS = (*PARTS, "cloth", "cloth_tiles")
 # few-shot prototypes and pass the "confirmed only" filter.
 CERTAINTIES = ("confirmed", "probable", "possible")
 
+
+def _rebuilt_embeddings(*kinds: str) -> str:
+    """A migration step that widens the embeddings table's CHECK to PARTS and `kinds`. SQLite
+    cannot change a CHECK in place, so the table is rebuilt (rows copied as they are) and its
+    triggers made again; the counter moves so no side file from before is trusted."""
+    allowed = ", ".join(f"'{k}'" for k in (*PARTS, *kinds))
+    return f"""
+    CREATE TABLE embeddings_new (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model_sha256 TEXT NOT NULL,
+        part TEXT NOT NULL CHECK (part IN ({allowed})),
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model_sha256, part, photo_id)
+    );
+    INSERT INTO embeddings_new (photo_id, model_sha256, part, vector)
+        SELECT photo_id, model_sha256, part, vector FROM embeddings;
+    DROP TABLE embeddings;
+    ALTER TABLE embeddings_new RENAME TO embeddings;
+    CREATE TRIGGER embeddings_inserted AFTER INSERT ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    CREATE TRIGGER embeddings_updated AFTER UPDATE ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    CREATE TRIGGER embeddings_deleted AFTER DELETE ON embeddings BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    """
+
+
 # Each step takes the schema from version i to i + 1 and runs in one transaction with the
 # version bump, so a crash mid-migration leaves the old, intact schema behind.
 MIGRATIONS: list[str] = [
@@ -109,32 +140,8 @@ MIGRATIONS: list[str] = [
         UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
     END;
     """,
-    # 3: cloth features beside the part embeddings. SQLite cannot change a CHECK in place, so
-    # the table is rebuilt (rows copied as they are) and its triggers made again; the counter
-    # moves so no side file from before is trusted.
-    """
-    CREATE TABLE embeddings_new (
-        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
-        model_sha256 TEXT NOT NULL,
-        part TEXT NOT NULL CHECK (part IN ('whole', 'body', 'border', 'pallu', 'cloth')),
-        vector BLOB NOT NULL,
-        PRIMARY KEY (model_sha256, part, photo_id)
-    );
-    INSERT INTO embeddings_new (photo_id, model_sha256, part, vector)
-        SELECT photo_id, model_sha256, part, vector FROM embeddings;
-    DROP TABLE embeddings;
-    ALTER TABLE embeddings_new RENAME TO embeddings;
-    CREATE TRIGGER embeddings_inserted AFTER INSERT ON embeddings BEGIN
-        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
-    END;
-    CREATE TRIGGER embeddings_updated AFTER UPDATE ON embeddings BEGIN
-        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
-    END;
-    CREATE TRIGGER embeddings_deleted AFTER DELETE ON embeddings BEGIN
-        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
-    END;
-    UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
-    """,
+    # 3: cloth features beside the part embeddings (the table rebuilt to widen its CHECK).
+    _rebuilt_embeddings("cloth"),
     # 4: a curator's corrected part map per photo (model/partmap.py): a small grey PNG of
     # labels 0-3 over the photo, who corrected it and when.
     """
@@ -203,32 +210,8 @@ MIGRATIONS: list[str] = [
     # Python step in MIGRATION_STEPS.
     "",
     # 8: each tile of the cloth features kept ("cloth_tiles", model/cloth.py), so teaching can
-    # match a photo's close-ups one by one. The table is rebuilt as in step 3 to widen its
-    # CHECK; rows are copied as they are and the counter moves.
-    """
-    CREATE TABLE embeddings_new (
-        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
-        model_sha256 TEXT NOT NULL,
-        part TEXT NOT NULL
-            CHECK (part IN ('whole', 'body', 'border', 'pallu', 'cloth', 'cloth_tiles')),
-        vector BLOB NOT NULL,
-        PRIMARY KEY (model_sha256, part, photo_id)
-    );
-    INSERT INTO embeddings_new (photo_id, model_sha256, part, vector)
-        SELECT photo_id, model_sha256, part, vector FROM embeddings;
-    DROP TABLE embeddings;
-    ALTER TABLE embeddings_new RENAME TO embeddings;
-    CREATE TRIGGER embeddings_inserted AFTER INSERT ON embeddings BEGIN
-        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
-    END;
-    CREATE TRIGGER embeddings_updated AFTER UPDATE ON embeddings BEGIN
-        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
-    END;
-    CREATE TRIGGER embeddings_deleted AFTER DELETE ON embeddings BEGIN
-        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
-    END;
-    UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
-    """,
+    # match a photo's close-ups one by one (the table rebuilt again, as in step 3).
+    _rebuilt_embeddings("cloth", "cloth_tiles"),
     # 9: a photo in a tenth of the space: embeddings and cloth features as float16, and each
     # stored answer's evidence summed by kind (`compact_answer`). No SQL: the rows are
     # rewritten by the Python step in MIGRATION_STEPS.
