@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from saree_app.collection import fewshot as fewshot_step
 from saree_app.collection.catalog import Catalog, NewPhoto
 from saree_app.collection.fewshot import (
     DEFAULT_WEIGHT,
@@ -214,6 +215,20 @@ def test_teaching_that_agrees_with_itself_outweighs_a_wrong_model(tmp_path: Path
         preds = cat.predictions(SHA)
         rest = [pid for pid in truth if cat.label(pid) is None]
         assert all(preds[pid].top_tradition == truth[pid] for pid in rest)
+
+
+def test_a_photo_or_two_more_right_does_not_choose_a_smaller_weight() -> None:
+    """40 confirmed photos: 16 vs 15 right is noise; the largest weight within it is kept."""
+    tried = [(16, 8.0, 0.3), (15, 256.0, 0.3), (15, 256.0, 0.25), (9, 64.0, 0.3)]
+    assert fewshot_step._choose(tried, 40) == (15, 256.0, 0.3)  # the earlier ref of equals
+
+
+def test_a_clearly_better_smaller_weight_is_chosen() -> None:
+    """38 of 40 against 20 of 40 is no noise: the model's scores help, and keep their say."""
+    tried = [(38, 4.0, 0.3), (20, 256.0, 0.3), (37, 2.0, 0.3)]
+    assert fewshot_step._choose(tried, 40) == (38, 4.0, 0.3)
+    # every photo right leaves no spread: only the best counts
+    assert fewshot_step._choose([(10, 2.0, 0.3), (9, 256.0, 0.3)], 10) == (10, 2.0, 0.3)
 
 
 def test_teaching_that_disagrees_with_itself_weighs_little(tmp_path: Path) -> None:
