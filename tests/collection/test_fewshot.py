@@ -367,19 +367,40 @@ def test_a_prediction_without_cloth_features_keeps_its_answer() -> None:
 # ---- answer sets and the uncertain flag, calibrated on the confirmed photos ---------------
 
 
-def test_conformal_threshold_covers_the_level() -> None:
-    from saree_app.collection.fewshot import conformal_threshold
+def test_conformal_size_covers_the_level() -> None:
+    from saree_app.collection.fewshot import conformal_size
 
     rng = np.random.default_rng(9)
-    true_p = rng.uniform(0, 1, 200).tolist()
-    thr = conformal_threshold(true_p, 0.9)
-    assert thr is not None
-    # At least 90% of these photos have their tradition's probability at or above it...
-    assert np.mean(np.asarray(true_p) >= thr) >= 0.9
-    # ...and not much more: it is the tightest such line.
-    assert np.mean(np.asarray(true_p) >= thr) <= 0.92
-    assert conformal_threshold(true_p[:8], 0.9) is None  # too few to promise 90%
-    assert conformal_threshold([], 0.9) is None
+    ranks = rng.integers(1, 12, 200).tolist()
+    size = conformal_size(ranks, 0.9)
+    assert size is not None
+    # At least 90% of these photos have their tradition among the first `size`...
+    assert np.mean(np.asarray(ranks) <= size) >= 0.9
+    # ...and one fewer would not do: it is the smallest such set.
+    assert np.mean(np.asarray(ranks) <= size - 1) < 0.9
+    assert conformal_size([1] * 30 + [5] * 2, 0.9) == 1  # right first almost always: one
+    assert conformal_size(ranks[:8], 0.9) is None  # too few to promise 90%
+    assert conformal_size([], 0.9) is None
+
+
+def test_sets_take_the_first_traditions_even_when_the_answer_is_sure() -> None:
+    """A taught answer is sure of itself; the set still holds the calibrated number."""
+    from saree_app.collection.fewshot import _calibrate_sets
+
+    names = [f"t{i}" for i in range(10)]
+    probs, truth = [], []
+    for i in range(40):
+        p = dict.fromkeys(names, 1e-09)
+        p[names[i % 10]] = 1.0  # sure of its answer
+        probs.append(p)
+        # right 3 times in 4; else the right one is a near-nought runner-up
+        truth.append(names[i % 10] if i % 4 else names[(i + 1) % 10])
+    sets = _calibrate_sets(probs, truth)
+    assert sets is not None
+    assert 2 <= sets.size < len(names)  # by probability alone every tradition would be in
+    assert sets.coverage >= 0.85
+    members = sets.members({"a": 0.999, "b": 1e-6, "c": 1e-7, "d": 0.0})
+    assert members == ["a", "b", "c", "d"][: sets.size]
 
 
 def test_before_calibration_the_set_is_the_models_own() -> None:
@@ -635,7 +656,7 @@ def test_a_photo_that_is_not_cloth_stays_flagged_after_teaching() -> None:
     from saree_app.model.predict import NOT_CLOTH
 
     sets = AnswerSets(
-        threshold=0.1, level=0.9, photos=20, coverage=0.9, single=5, single_right=5,
+        size=1, level=0.9, photos=20, coverage=0.9, single=5, single_right=5,
         confident=0.6,
     )  # fmt: skip
     stored = SimpleNamespace(uncertain=True)
@@ -665,7 +686,7 @@ def test_the_photo_page_keeps_the_not_cloth_flag_after_teaching(
 
     sure = SimpleNamespace(ranking=[SimpleNamespace(probability=0.95)])
     sets = AnswerSets(
-        threshold=0.1, level=0.9, photos=20, coverage=0.9, single=5, single_right=5,
+        size=1, level=0.9, photos=20, coverage=0.9, single=5, single_right=5,
         confident=0.6,
     )  # fmt: skip
     teach = SimpleNamespace(reliability=SimpleNamespace(sets=sets))

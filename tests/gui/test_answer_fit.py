@@ -114,8 +114,7 @@ def test_the_answer_set_says_how_it_was_reckoned(qtbot, imported) -> None:  # ty
     assert "sure" in panel.answer_set.text()
     assert "rendered sarees" in panel.answer_set_how.text()
     # Calibrated on the curator's photos: the set is theirs and says on how many.
-    second = pred.fused.ranking[1].probability
-    sets = AnswerSets(threshold=second, level=0.9, photos=24, coverage=0.917, single=10,
+    sets = AnswerSets(size=2, level=0.9, photos=24, coverage=0.917, single=10,
                       single_right=9)  # fmt: skip
     panel.set_calibration(sets)
     first, runner = pred.fused.ranking[0].label, pred.fused.ranking[1].label
