@@ -201,25 +201,45 @@ class Prediction:
         return self._cache[key]
 
     def saree_region(self, size: tuple[int, int]) -> np.ndarray | None:
+        """H x W bool at `size` (w, h): where the saree can be. When it is worn, the person
+        less the head (`worn_region`); and wherever the photo's colours say so, cloth rather
+        than the background around it (`cloth_by_colour`). None when neither narrows it (no
+        person found, colours that cannot be told apart) and the part map alone decides.
+        With a curator's part map: the cloth on it."""
+        key = ("region", size)
+        if key in self._cache:
+            return self._cache[key]
+        region = self.worn_region(size)
+        if self.part_map is None and self.photo is not None:
+            small = _capped(size, 384)
+            coloured = cloth_by_colour(self.photo, self._raw_probs(small)[0])
+            if coloured is not None:
+                if small != size:
+                    coloured = np.asarray(
+                        Image.fromarray(coloured).resize(size, Image.Resampling.NEAREST)
+                    )
+                region = coloured if region is None else region & coloured
+        self._cache[key] = region
+        return region
+
+    def worn_region(self, size: tuple[int, int]) -> np.ndarray | None:
         """H x W bool at `size` (w, h): where the saree can be when it is worn (the person,
         less the head); None when the person models found nobody wearing it, or are not
-        installed, and the part map alone decides. With a curator's part map: the cloth on it."""
+        installed. With a curator's part map: the cloth on it."""
+        key = ("worn", size)
+        if key in self._cache:
+            return self._cache[key]
         if self.part_map is not None:
-            key = ("region", size)
-            if key not in self._cache:
-                self._cache[key] = partmap.at_size(self.part_map, size) != partmap.BACKGROUND
+            self._cache[key] = partmap.at_size(self.part_map, size) != partmap.BACKGROUND
             return self._cache[key]
         if self.person is None:
             return None
-        key = ("region", size)
-        if key not in self._cache:
-            small = _capped(size, 384)
-            cloth = self._raw_probs(small)[0] < 0.5
-            region = self.person.region(small, cloth)
-            if region is not None and small != size:
-                region = np.asarray(Image.fromarray(region).resize(size, Image.Resampling.NEAREST))
-            self._cache[key] = region
-        return self._cache[key]
+        small = _capped(size, 384)
+        region = self.person.region(small, self._raw_probs(small)[0] < 0.5)
+        if region is not None and small != size:
+            region = np.asarray(Image.fromarray(region).resize(size, Image.Resampling.NEAREST))
+        self._cache[key] = region
+        return region
 
     @property
     def part_mask(self) -> np.ndarray:
@@ -425,6 +445,53 @@ class Prediction:
         }
 
 
+# `cloth_by_colour`: cells the part map is this sure of teach the two colour models, and
+# each needs at least COLOUR_SEEDS of the photo to teach them at all.
+COLOUR_SURE = 0.9
+COLOUR_SEEDS = 0.02
+COLOUR_LEVELS = 8  # per channel: 512 colour bins, coarse enough to fill from one photo
+
+
+def cloth_by_colour(photo: Image.Image, background: np.ndarray) -> np.ndarray | None:
+    """H x W bool, at the shape of `background` (the part map's probability of background):
+    where the cloth is once the photo's own colours are heard too; None when the part map is
+    not sure enough of either side to learn their colours.
+
+    The part map is pooled at a sixteenth of its input, and on real photos it paints a rim of
+    floor, sheet or wall around a saree laid flat or folded as border (`saree bench real`). A
+    saree and the surface under it are mostly told apart by colour, and each photo shows
+    both: a colour histogram of what the part map is sure is cloth and one of what it is sure
+    is background give, at every pixel, how much likelier its colour is on the cloth, and
+    that likelihood ratio is added to the part map's own odds (naive Bayes, no weight
+    chosen). A colour both sides share leaves the part map's say as it was. Measured
+    (`saree bench real`, the 60 realdev photos with part labels): background painted as saree
+    9.1% -> 8.1% (flat 16.9% -> 3.7%, folded 18.6% -> 16.8%, close-ups 45% -> 30%, worn 7.4%
+    -> 7.0%), heatmap on the saree 88.1% -> 88.6% (folded 84.4% -> 85.0%), mIoU 0.368 ->
+    0.369; on 72 rendered photos through the app, part mIoU 0.697 -> 0.694. About 5 ms.
+    """
+    h, w = background.shape
+    rgb = photo if photo.mode == "RGB" else photo.convert("RGB")
+    # A box-filtered integer shrink, then nearest: a fifth of a bilinear resize's time, and
+    # the same colours to count.
+    shrunk = rgb.reduce(max(1, min(rgb.width // w, rgb.height // h)))
+    pixels = np.asarray(shrunk.resize((w, h), Image.Resampling.NEAREST), dtype=np.int64)
+    step = 256 // COLOUR_LEVELS
+    q = pixels // step
+    bins = (q[..., 0] * COLOUR_LEVELS + q[..., 1]) * COLOUR_LEVELS + q[..., 2]
+    sure_bg = background > COLOUR_SURE
+    sure_cloth = background < 1.0 - COLOUR_SURE
+    if sure_bg.mean() < COLOUR_SEEDS or sure_cloth.mean() < COLOUR_SEEDS:
+        return None
+    n = COLOUR_LEVELS**3
+    # One count added to every bin: a colour never seen on one side is unlikely there, not
+    # impossible.
+    on_bg = np.bincount(bins[sure_bg], minlength=n) + 1.0
+    on_cloth = np.bincount(bins[sure_cloth], minlength=n) + 1.0
+    ratio = np.log(on_cloth / on_cloth.sum()) - np.log(on_bg / on_bg.sum())
+    p = np.clip(1.0 - background, 1e-4, 1.0 - 1e-4)
+    return np.asarray(np.log(p / (1.0 - p)) + ratio[bins] > 0.0, dtype=bool)
+
+
 def cloth_view(photo: Image.Image, where: Prediction | PersonFound | None) -> Image.Image:
     """What the cloth features look at: the photo, cropped to the saree when it is worn.
 
@@ -437,7 +504,9 @@ def cloth_view(photo: Image.Image, where: Prediction | PersonFound | None) -> Im
     w, h = photo.size
     small = _capped((w, h), 384)
     if isinstance(where, Prediction):
-        region = where.saree_region(small)
+        # The person, not the colours: the box teaching compares was measured on this crop,
+        # and a saree laid flat is most of its photo anyway.
+        region = where.worn_region(small)
     elif isinstance(where, PersonFound):
         region = where.region(small)
     else:
