@@ -112,7 +112,8 @@ class AnswerSets:
             else "no answer is sure enough yet to go unflagged"
         )
         return (
-            f"answer sets hold the right tradition {self.level:.0%} of the time, calibrated on "
+            f"answer sets name the first {self.size} tradition{'s' if self.size != 1 else ''}"
+            f" and hold the right one {self.level:.0%} of the time, calibrated on "
             f"{self.photos} of your confirmed photos (held back in turn: {self.coverage:.0%}); "
             f"{sure}"
         )

@@ -461,6 +461,7 @@ def test_taught_answers_get_sets_and_a_recomputed_flag(tmp_path: Path) -> None:
         assert sets.photos == 15 and sets.coverage >= 0.9
         assert sets.confident_photos >= 5 and sets.confident_right >= 0.85 * sets.confident_photos
         assert "calibrated on 15 of your confirmed photos" in sets.text()
+        assert f"name the first {sets.size} tradition" in sets.text()
         apply_to_catalog(cat, graph, fewshot=fs)
         preds = cat.predictions(SHA)
         rest = [pid for pid in truth if cat.label(pid) is None]
