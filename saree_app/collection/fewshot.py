@@ -105,14 +105,20 @@ class AnswerSets:
 
     def text(self) -> str:
         """In a curator's words."""
+        # Taught answers are often all but certain: "at 100% or more" would read as nonsense.
+        line = (
+            "only answers all but certain (100%)"
+            if self.confident >= 0.995
+            else f"answers at {self.confident:.0%} or more"
+        )
         sure = (
-            f"answers at {self.confident:.0%} or more are not flagged: right on "
+            f"{line} are not flagged: right on "
             f"{self.confident_right} of {self.confident_photos} of them"
             if self.confident_photos
             else "no answer is sure enough yet to go unflagged"
         )
         return (
-            f"answer sets name the first {self.size} tradition{'s' if self.size != 1 else ''}"
+            f"sets name the first {self.size} tradition{'s' if self.size != 1 else ''}"
             f" and hold the right one {self.level:.0%} of the time, calibrated on "
             f"{self.photos} of your confirmed photos (held back in turn: {self.coverage:.0%}); "
             f"{sure}"

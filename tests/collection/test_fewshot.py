@@ -367,6 +367,23 @@ def test_a_prediction_without_cloth_features_keeps_its_answer() -> None:
 # ---- answer sets and the uncertain flag, calibrated on the confirmed photos ---------------
 
 
+def test_the_flag_line_reads_well_when_only_certain_answers_pass() -> None:
+    from saree_app.collection.fewshot import AnswerSets
+
+    def sets(confident: float, photos: int, right: int) -> AnswerSets:
+        return AnswerSets(
+            size=3, level=0.9, photos=40, coverage=0.9, single=0, single_right=0,
+            confident=confident, confident_photos=photos, confident_right=right,
+        )  # fmt: skip
+
+    sure = sets(0.99991, 24, 21)
+    assert "only answers all but certain (100%) are not flagged: right on 21 of 24" in sure.text()
+    assert "100% or more" not in sure.text()
+    some = sets(0.72, 10, 9)
+    assert "answers at 72% or more are not flagged" in some.text()
+    assert "sets name the first 3 traditions" in some.text()
+
+
 def test_conformal_size_covers_the_level() -> None:
     from saree_app.collection.fewshot import conformal_size
 
@@ -461,7 +478,7 @@ def test_taught_answers_get_sets_and_a_recomputed_flag(tmp_path: Path) -> None:
         assert sets.photos == 15 and sets.coverage >= 0.9
         assert sets.confident_photos >= 5 and sets.confident_right >= 0.85 * sets.confident_photos
         assert "calibrated on 15 of your confirmed photos" in sets.text()
-        assert f"name the first {sets.size} tradition" in sets.text()
+        assert f"sets name the first {sets.size} tradition" in sets.text()
         apply_to_catalog(cat, graph, fewshot=fs)
         preds = cat.predictions(SHA)
         rest = [pid for pid in truth if cat.label(pid) is None]
