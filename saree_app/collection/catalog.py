@@ -216,9 +216,13 @@ MIGRATIONS: list[str] = [
     # stored answer's evidence summed by kind (`compact_answer`). No SQL: the rows are
     # rewritten by the Python step in MIGRATION_STEPS.
     "",
+    # 10: vectors as int8 with a float32 scale per block (`_blob`), half of float16's space.
+    # No SQL: the rows are rewritten by the Python step in MIGRATION_STEPS.
+    "",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 COMPACTED = 9  # the schema from which vectors are float16 and answers compacted
+QUANTIZED = 10  # the schema from which vectors are int8 with a scale per block
 
 
 def pack_result(result: Mapping[str, Any]) -> bytes:
@@ -331,11 +335,34 @@ def _compact_rows(db: sqlite3.Connection) -> None:
         )
 
 
+def _quantize_rows(db: sqlite3.Connection) -> None:
+    """Schema 10's Python step: every embedding rewritten from float16 to int8 blocks
+    (`_blob`). A row that is not float16 (damaged by hand) is left as it is."""
+    last = 0
+    while True:
+        rows = db.execute(
+            "SELECT rowid, part, vector FROM embeddings WHERE rowid > ? ORDER BY rowid LIMIT 2000",
+            (last,),
+        ).fetchall()
+        if not rows:
+            return
+        packed = []
+        for rowid, part, vector in rows:
+            try:
+                old = np.frombuffer(vector, dtype=_STORED)
+            except ValueError:
+                continue
+            packed.append((_blob(old, _QUANTIZED, _block_count(part, old.size)), rowid))
+        db.executemany("UPDATE embeddings SET vector = ? WHERE rowid = ?", packed)
+        last = int(rows[-1][0])
+
+
 # Python steps of a migration, for data that SQL alone cannot rewrite: run after that
 # version's SQL, inside the same transaction (a crash leaves the old schema and data intact).
 MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     7: _compress_answers,
     9: _compact_rows,
+    10: _quantize_rows,
 }
 
 
@@ -420,29 +447,67 @@ def now() -> str:
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
 
 
-# Embeddings and cloth features are stored as float16 (schema 9): unit-length vectors lose
-# nothing a cosine similarity can tell (about 3 significant digits), in half the space.
+# Embeddings and cloth features were float16 from schema 9; from schema 10 they are int8
+# (`_QUANTIZED`) with one float32 scale per block, a quarter of float32's space.
 _STORED = "<f2"
+_QUANTIZED = "q8"
 _FLOAT16_MAX = 65504.0
 
 
-def _blob(vector: np.ndarray, stored: str = _STORED) -> bytes:
-    v = np.asarray(vector, dtype=np.float32)
+def _block_count(part: str, size: int) -> int:
+    """How many blocks a stored vector is quantized in: each cloth block is unit length on its
+    own (model/cloth.py: "cloth" is whole | mean of tiles, "cloth_tiles" each tile), so each
+    keeps its own scale and its length; any other vector is one block."""
+    from saree_app.model.cloth import TILES
+
+    blocks = {"cloth": 2, "cloth_tiles": TILES * TILES}.get(part, 1)
+    return blocks if size and size % blocks == 0 else 1
+
+
+def _blob(vector: np.ndarray, stored: str = _QUANTIZED, blocks: int = 1) -> bytes:
+    v = np.asarray(vector, dtype=np.float32).reshape(-1)
     if v.size and not (np.isfinite(v).all() and float(np.abs(v).max()) <= _FLOAT16_MAX):
         raise CatalogError(
             "an embedding holds a value that is not a number or too large to store "
             f"(beyond {_FLOAT16_MAX:g}); nothing was written"
         )
-    return np.ascontiguousarray(v, dtype=stored).tobytes()
+    if stored != _QUANTIZED:
+        return np.ascontiguousarray(v, dtype=stored).tobytes()
+    # [blocks: uint8][scale per block: float32][values: int8]. Each scale is chosen so the
+    # block read back has the length it had (cloth.py checks its blocks are equally long, and
+    # cosine similarities then move only with the direction, by about 1e-4).
+    rows = v.reshape(blocks, -1) if v.size else v.reshape(1, 0)
+    peak = np.abs(rows).max(axis=1, keepdims=True) if v.size else np.zeros((1, 1), np.float32)
+    steps = np.divide(rows * 127.0, peak, out=np.zeros_like(rows), where=peak > 0)
+    q = np.clip(np.rint(steps), -127, 127).astype(np.int8)
+    length = np.linalg.norm(rows, axis=1)
+    q_length = np.linalg.norm(q.astype(np.float32), axis=1)
+    scales = np.divide(length, q_length, out=np.zeros_like(length), where=q_length > 0)
+    return bytes([rows.shape[0]]) + scales.astype("<f4").tobytes() + q.tobytes()
 
 
-def _vectors(blob: bytes, rows: int = 1, stored: str = _STORED) -> np.ndarray:
-    """Stored vectors (`_blob`) as float32, one row per vector."""
-    return np.frombuffer(blob, dtype=stored).astype(np.float32).reshape(rows, -1)
+def _vectors(blob: bytes, rows: int = 1, stored: str = _QUANTIZED) -> np.ndarray:
+    """Stored vectors (`_blob`, `rows` of them joined, each as long) as float32, one row per
+    vector, decoded all at once."""
+    if stored != _QUANTIZED:
+        return np.frombuffer(blob, dtype=stored).astype(np.float32).reshape(rows, -1)
+    raw = np.frombuffer(blob, dtype=np.uint8).reshape(rows, -1)
+    if rows == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    blocks = int(raw[0, 0])
+    if blocks == 0 or not (raw[:, 0] == blocks).all():
+        raise CatalogError("stored embeddings are quantized in differing blocks")
+    scales = np.ascontiguousarray(raw[:, 1 : 1 + 4 * blocks]).view("<f4")
+    values = raw[:, 1 + 4 * blocks :].view(np.int8).astype(np.float32)
+    values = values.reshape(rows, blocks, -1) * scales[:, :, None]
+    return values.reshape(rows, -1)
 
 
 def _stored_type(version: int) -> str:
-    """How a catalogue of this schema version stores vectors: float32 before schema 9."""
+    """How a catalogue of this schema version stores vectors: float32 before schema 9,
+    float16 before schema 10."""
+    if version >= QUANTIZED:
+        return _QUANTIZED
     return _STORED if version >= COMPACTED else "<f4"
 
 
@@ -516,7 +581,7 @@ class Catalog:
         self._migrate(version)
         now_at = int(db.execute("PRAGMA user_version").fetchone()[0])
         self._stored = _stored_type(now_at)
-        if version and version < COMPACTED <= now_at:
+        if version and (version < COMPACTED <= now_at or version < QUANTIZED <= now_at):
             self._give_back_space()
 
     def _give_back_space(self) -> None:
@@ -814,10 +879,11 @@ class Catalog:
         cloth: np.ndarray | None = None,
     ) -> None:
         """Store the whole-saree embedding, the (3, D) body/border/pallu ones and the cloth
-        features as float16 (each only when given; CatalogError, nothing written, for a value
-        float16 cannot hold). Cloth features with their tiles are kept
-        as two rows ("cloth": whole | mean of tiles; "cloth_tiles": each tile), so every
-        photo's "cloth" row has one size, from before the tiles were kept or after."""
+        features as int8 blocks (`_blob`; each only when given; CatalogError, nothing written,
+        for a value beyond float16's range, which no embedding reaches). Cloth features with
+        their tiles are kept as two rows ("cloth": whole | mean of tiles; "cloth_tiles": each
+        tile), so every photo's "cloth" row has one size, from before the tiles were kept or
+        after."""
         rows = []
         st = self._stored
         if whole is not None:
@@ -826,9 +892,11 @@ class Catalog:
             from saree_app.model.cloth import split
 
             head, tiles = split(np.asarray(cloth).reshape(-1))
-            rows.append((photo_id, model_sha256, "cloth", _blob(head, st)))
+            blocks = _block_count("cloth", head.size) if tiles is not None else 1
+            rows.append((photo_id, model_sha256, "cloth", _blob(head, st, blocks)))
             if tiles is not None:
-                rows.append((photo_id, model_sha256, "cloth_tiles", _blob(tiles, st)))
+                blocks = _block_count("cloth_tiles", tiles.size)
+                rows.append((photo_id, model_sha256, "cloth_tiles", _blob(tiles, st, blocks)))
         if parts is not None:
             parts = np.asarray(parts)
             if parts.ndim != 2 or parts.shape[0] != 3:

@@ -188,7 +188,10 @@ def test_a_schema_8_catalogue_is_made_compact_on_opening(
         width = cat.run("SELECT length(vector) FROM embeddings WHERE part = 'whole'")[0][0]
         assert width == 128 * 4  # float32, as schema 8 stored them
     size_before = path.stat().st_size
+    # Only as far as schema 9 (float16): schema 10's step is tested on its own below.
     monkeypatch.undo()
+    monkeypatch.setattr(catalog_mod, "MIGRATIONS", catalog_mod.MIGRATIONS[:9])
+    monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", 9)
     with Catalog(path) as cat:
         assert cat.schema_version == 9
         _ids, after = cat.embeddings(SHA)
@@ -208,6 +211,63 @@ def test_a_schema_8_catalogue_is_made_compact_on_opening(
         assert stored == 40 * (4 * 128 + 11 * 32) * 2  # float16
     # The freed pages are given back to the disk.
     assert path.stat().st_size < size_before * 0.85
+
+
+def test_a_schema_9_catalogue_has_its_vectors_quantized_on_opening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """float16 -> int8 blocks: each vector read back as float32 within its rounding, each
+    cloth block as long as it was, the rows a little over half their size, answers kept."""
+    from saree_app.model.cloth import BLOCKS
+
+    path = tmp_path / "v9.saree"
+    monkeypatch.setattr(catalog_mod, "MIGRATIONS", catalog_mod.MIGRATIONS[:9])
+    monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", 9)
+    rng = np.random.default_rng(1)
+    dim = 64
+    with Catalog(path) as cat:
+        for i in range(30):
+            whole = rng.normal(size=128).astype(np.float32)
+            whole /= np.linalg.norm(whole)
+            cloth = rng.normal(size=(BLOCKS, dim)).astype(np.float32)
+            cloth /= np.linalg.norm(cloth, axis=1, keepdims=True)
+            cat.record(
+                NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
+                SHA,
+                _answer(i),
+                top_tradition="Tradition0",
+                top_probability=0.5,
+                uncertain=False,
+                embedding=whole,
+                part_embeddings=rng.normal(size=(3, 128)).astype(np.float32),
+                cloth_embedding=cloth.ravel(),
+            )
+        before = {part: cat.embeddings(SHA, part)[1].copy() for part in catalog_mod.EMBEDDING_KINDS}
+        answer = cat.prediction(7, SHA)
+        width = cat.run("SELECT length(vector) FROM embeddings WHERE part = 'whole'")[0][0]
+        assert width == 128 * 2
+    monkeypatch.undo()
+    with Catalog(path) as cat:
+        assert cat.schema_version == 10
+        for part, old in before.items():
+            ids, new = cat.embeddings(SHA, part)
+            assert new.dtype == np.float32 and new.shape == old.shape and len(ids) == 30
+            assert not np.array_equal(new, old)  # int8 now, not what was there
+            scale = np.abs(old).max(axis=1, keepdims=True)
+            assert np.abs(new - old).max() <= float(scale.max()) / 127
+        head = cat.embeddings(SHA, "cloth")[1].reshape(30, 2, dim)
+        tiles = cat.embeddings(SHA, "cloth_tiles")[1].reshape(30, BLOCKS - 2, dim)
+        assert np.allclose(np.linalg.norm(head, axis=2), 1, atol=1e-3)
+        assert np.allclose(np.linalg.norm(tiles, axis=2), 1, atol=1e-3)
+        w = before["whole"] / np.linalg.norm(before["whole"], axis=1, keepdims=True)
+        assert np.abs(cat.embeddings(SHA)[1] @ w.T - w @ w.T).max() < 5e-3
+        one = cat.embedding(3, SHA, "cloth_tiles")
+        assert one is not None and np.array_equal(one, cat.embeddings(SHA, "cloth_tiles")[1][2])
+        width = cat.run("SELECT length(vector) FROM embeddings WHERE part = 'whole'")[0][0]
+        assert width == 1 + 4 + 128
+        width = cat.run("SELECT length(vector) FROM embeddings WHERE part = 'cloth_tiles'")[0][0]
+        assert width == 1 + 4 * (BLOCKS - 2) + (BLOCKS - 2) * dim
+        assert cat.prediction(7, SHA) == answer
 
 
 def test_a_value_float16_cannot_hold_is_refused_and_nothing_written(tmp_path: Path) -> None:

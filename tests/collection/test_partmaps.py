@@ -105,7 +105,8 @@ def test_version_3_file_gains_part_maps_and_keeps_everything(
         assert cat.schema_version == catalog_mod.SCHEMA_VERSION >= 4
         assert cat.photos() == before["photos"]
         assert np.array_equal(cat.embeddings(SHA, "border")[1], before["border"])
-        assert np.array_equal(cat.embedding(ids[0], SHA, "cloth"), before["cloth"])
+        # int8 with a scale from schema 10: within a step of the largest value.
+        assert np.allclose(cat.embedding(ids[0], SHA, "cloth"), before["cloth"], atol=4 / 127)
         assert cat.label(ids[1]) == before["label"]
         assert cat.label_history(ids[1]) == before["history"]
         assert cat.all_tags() == before["tags"]
@@ -157,13 +158,15 @@ def test_a_correction_changes_the_answer_and_part_embeddings_at_once(
         assert areas["border"] == pytest.approx(float((_labels() == 2).mean()), abs=1e-6)
         new_border = cat.embedding(pid, sha, "border")
         assert new_border is not None and model_border is not None
-        assert np.allclose(new_border, pred.part_embeddings[1], rtol=1e-3, atol=1e-4)  # float16
+        # int8 with a scale (schema 10): within a step of the largest value.
+        step = float(np.abs(pred.part_embeddings[1]).max()) / 127
+        assert np.allclose(new_border, pred.part_embeddings[1], rtol=0, atol=step)
         assert not np.array_equal(new_border, model_border)
         # The similar-by-part search asks with the corrected embedding.
         ids, matrix = cat.embeddings(sha, "border")
         assert np.allclose(matrix[list(ids).index(pid)], new_border)
         hits = search(cat, pid, part="border", k=3, model_sha256=sha)
-        # Cosine: the stored rows are float16, unit length only to its rounding.
+        # Cosine: the stored rows are int8 blocks, unit length only to its rounding.
         unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
         expected = unit @ (new_border / np.linalg.norm(new_border))
         best = [int(i) for i in ids[np.argsort(-expected)] if int(i) != pid][:3]
@@ -296,9 +299,10 @@ def test_a_new_model_answers_corrected_photos_under_their_maps(
         assert stored is not None and stored.result["part_map"] == "curator"
         expected = second.predict(paths[3], part_map=_labels())
         got = cat.embedding(pid, second.manifest.sha256, "border")
-        # Stored as float16: equal to its rounding.
+        # Stored as int8 with a scale: within a step of the largest value.
         assert got is not None
-        assert np.allclose(got, expected.part_embeddings[1], rtol=1e-3, atol=1e-4)
+        step = float(np.abs(expected.part_embeddings[1]).max()) / 127
+        assert np.allclose(got, expected.part_embeddings[1], rtol=0, atol=step)
         uncorrected = cat.photo_by_path(str(paths[0])).id  # type: ignore[union-attr]
         plain = cat.prediction(uncorrected, second.manifest.sha256)
         assert plain is not None and plain.result["part_map"] == "model"
