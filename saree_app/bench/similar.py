@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from saree_app.bench import Report, reporting
+from saree_app.collection.catalog import _blob as stored_vector
 from saree_app.collection.similar import ExactIndex, faiss_available, normalise_rows
 
 
@@ -110,12 +111,12 @@ def _write_catalogue(cat: Any, data: np.ndarray, sha: str) -> None:
                 " top_probability, uncertain, result, created) VALUES (?, ?, ?, 0.5, 0, '{}', ?)",
                 ((i + 1, sha, traditions[i % 4], stamp) for i in rows),
             )
-            # The whole-saree embedding only (float16, as the catalogue stores them): the part
+            # The whole-saree embedding only (stored as the catalogue stores them): the part
             # embeddings are searched the same way.
             db.executemany(
                 "INSERT INTO embeddings (photo_id, model_sha256, part, vector)"
                 " VALUES (?, ?, 'whole', ?)",
-                ((i + 1, sha, data[i].astype("<f2").tobytes()) for i in rows),
+                ((i + 1, sha, stored_vector(data[i])) for i in rows),
             )
         for i in range(0, n, 50):
             cat.set_label(i + 1, tradition=traditions[i % 4])
