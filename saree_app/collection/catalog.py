@@ -288,47 +288,58 @@ def _compress_answers(db: sqlite3.Connection) -> None:
         last = int(rows[-1][0])
 
 
+def _rewrite_rows(
+    db: sqlite3.Connection,
+    table: str,
+    column: str,
+    rewrite: Callable[[tuple[Any, ...]], Any],
+    *,
+    also: str = "",
+    batch: int = 2000,
+) -> None:
+    """A migration's Python step over a whole table, `batch` rows at a time: each row's
+    `column` (after the `also` columns, comma-led) becomes `rewrite((value, *also))`; a row
+    whose rewrite returns None is left as it is."""
+    last = 0
+    while True:
+        rows = db.execute(
+            f"SELECT rowid{also}, {column} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (last, batch),
+        ).fetchall()
+        if not rows:
+            return
+        changed = []
+        for row in rows:
+            value = rewrite(tuple(row[1:]))
+            if value is not None:
+                changed.append((value, row[0]))
+        db.executemany(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", changed)
+        last = int(rows[-1][0])
+
+
 def _compact_rows(db: sqlite3.Connection) -> None:
     """Schema 9's Python step: every embedding rewritten from float32 to float16, every
     stored answer repacked by `pack_result` (its evidence summed by kind). An answer that
     cannot be read is left as it is (reading it says so, as before)."""
-    last = 0
-    while True:
-        rows = db.execute(
-            "SELECT rowid, vector FROM embeddings WHERE rowid > ? ORDER BY rowid LIMIT 2000",
-            (last,),
-        ).fetchall()
-        if not rows:
-            break
-        halved = []
-        for rowid, vector in rows:
-            try:
-                old = np.frombuffer(vector, dtype="<f4")
-            except ValueError:  # not float32 rows (damaged by hand): left as they are
-                continue
-            small = np.clip(old, -_FLOAT16_MAX, _FLOAT16_MAX).astype(_STORED)
-            halved.append((small.tobytes(), rowid))
-        db.executemany("UPDATE embeddings SET vector = ? WHERE rowid = ?", halved)
-        last = int(rows[-1][0])
+
+    def halved(row: tuple[Any, ...]) -> bytes | None:
+        try:
+            old = np.frombuffer(row[0], dtype="<f4")
+        except ValueError:  # not float32 rows (damaged by hand): left as they are
+            return None
+        return np.clip(old, -_FLOAT16_MAX, _FLOAT16_MAX).astype(_STORED).tobytes()
+
+    def packed(row: tuple[Any, ...]) -> bytes | None:
+        try:
+            return pack_result(unpack_result(row[0]))
+        except (ValueError, zlib.error, TypeError):
+            return None
+
+    _rewrite_rows(db, "embeddings", "vector", halved)
     # The answers mean what they meant: what is derived from them (similar search's filters)
     # stays valid, so their counter is left where it was.
     counter = db.execute("SELECT value FROM meta WHERE key = 'predictions_generation'").fetchone()
-    last = 0
-    while True:
-        answers = db.execute(
-            "SELECT rowid, result FROM predictions WHERE rowid > ? ORDER BY rowid LIMIT 500",
-            (last,),
-        ).fetchall()
-        if not answers:
-            break
-        packed = []
-        for rowid, value in answers:
-            try:
-                packed.append((pack_result(unpack_result(value)), rowid))
-            except (ValueError, zlib.error, TypeError):
-                continue
-        db.executemany("UPDATE predictions SET result = ? WHERE rowid = ?", packed)
-        last = int(answers[-1][0])
+    _rewrite_rows(db, "predictions", "result", packed, batch=500)
     if counter is not None:
         db.execute(
             "UPDATE meta SET value = ? WHERE key = 'predictions_generation'", (int(counter[0]),)
@@ -338,23 +349,16 @@ def _compact_rows(db: sqlite3.Connection) -> None:
 def _quantize_rows(db: sqlite3.Connection) -> None:
     """Schema 10's Python step: every embedding rewritten from float16 to int8 blocks
     (`_blob`). A row that is not float16 (damaged by hand) is left as it is."""
-    last = 0
-    while True:
-        rows = db.execute(
-            "SELECT rowid, part, vector FROM embeddings WHERE rowid > ? ORDER BY rowid LIMIT 2000",
-            (last,),
-        ).fetchall()
-        if not rows:
-            return
-        packed = []
-        for rowid, part, vector in rows:
-            try:
-                old = np.frombuffer(vector, dtype=_STORED)
-            except ValueError:
-                continue
-            packed.append((_blob(old, _QUANTIZED, _block_count(part, old.size)), rowid))
-        db.executemany("UPDATE embeddings SET vector = ? WHERE rowid = ?", packed)
-        last = int(rows[-1][0])
+
+    def quantized(row: tuple[Any, ...]) -> bytes | None:
+        part, vector = row
+        try:
+            old = np.frombuffer(vector, dtype=_STORED)
+        except ValueError:
+            return None
+        return _blob(old, _QUANTIZED, _block_count(part, old.size))
+
+    _rewrite_rows(db, "embeddings", "vector", quantized, also=", part")
 
 
 # Python steps of a migration, for data that SQL alone cannot rewrite: run after that

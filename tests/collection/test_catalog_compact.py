@@ -158,6 +158,23 @@ def test_a_damaged_compressed_answer_is_named(tmp_path: Path) -> None:
             cat.prediction(pid, SHA)
 
 
+def _record_vectors(
+    cat: Catalog, i: int, whole: np.ndarray, parts: np.ndarray, cloth: np.ndarray
+) -> None:
+    """Photo i with answer i and these vectors (parts as float32, as the app gives them)."""
+    cat.record(
+        NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
+        SHA,
+        _answer(i),
+        top_tradition="Tradition0",
+        top_probability=0.5,
+        uncertain=False,
+        embedding=whole,
+        part_embeddings=parts.astype(np.float32),
+        cloth_embedding=cloth,
+    )
+
+
 def test_a_schema_8_catalogue_is_made_compact_on_opening(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -173,17 +190,7 @@ def test_a_schema_8_catalogue_is_made_compact_on_opening(
             whole /= np.linalg.norm(whole)
             cloth = rng.normal(size=11 * 32).astype(np.float32)
             vectors.append((whole, cloth))
-            cat.record(
-                NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
-                SHA,
-                _answer(i),
-                top_tradition="Tradition0",
-                top_probability=0.5,
-                uncertain=False,
-                embedding=whole,
-                part_embeddings=rng.normal(size=(3, 128)).astype(np.float32),
-                cloth_embedding=cloth,
-            )
+            _record_vectors(cat, i, whole, rng.normal(size=(3, 128)), cloth)
         before = cat.embeddings(SHA)[1].copy()
         width = cat.run("SELECT length(vector) FROM embeddings WHERE part = 'whole'")[0][0]
         assert width == 128 * 4  # float32, as schema 8 stored them
@@ -231,17 +238,7 @@ def test_a_schema_9_catalogue_has_its_vectors_quantized_on_opening(
             whole /= np.linalg.norm(whole)
             cloth = rng.normal(size=(BLOCKS, dim)).astype(np.float32)
             cloth /= np.linalg.norm(cloth, axis=1, keepdims=True)
-            cat.record(
-                NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
-                SHA,
-                _answer(i),
-                top_tradition="Tradition0",
-                top_probability=0.5,
-                uncertain=False,
-                embedding=whole,
-                part_embeddings=rng.normal(size=(3, 128)).astype(np.float32),
-                cloth_embedding=cloth.ravel(),
-            )
+            _record_vectors(cat, i, whole, rng.normal(size=(3, 128)), cloth.ravel())
         before = {part: cat.embeddings(SHA, part)[1].copy() for part in catalog_mod.EMBEDDING_KINDS}
         answer = cat.prediction(7, SHA)
         width = cat.run("SELECT length(vector) FROM embeddings WHERE part = 'whole'")[0][0]
