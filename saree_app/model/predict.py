@@ -72,6 +72,13 @@ def _capped(size: tuple[int, int], side: int = 1024) -> tuple[int, int]:
     return max(1, round(w * shrink)), max(1, round(h * shrink))
 
 
+def _upsized(region: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | None:
+    """A bool region (made at a capped size) at `size` (w, h), nearest-neighbour."""
+    if region is None or region.shape == (size[1], size[0]):
+        return region
+    return np.asarray(Image.fromarray(region).resize(size, Image.Resampling.NEAREST))
+
+
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     z = x - x.max(axis=axis, keepdims=True)
     e = np.exp(z)
@@ -206,21 +213,19 @@ class Prediction:
         than the background around it (`cloth_by_colour`). None when neither narrows it (no
         person found, colours that cannot be told apart) and the part map alone decides.
         With a curator's part map: the cloth on it."""
+        if self.part_map is not None:
+            return self.worn_region(size)
         key = ("region", size)
         if key in self._cache:
             return self._cache[key]
-        region = self.worn_region(size)
-        if self.part_map is None and self.photo is not None:
-            small = _capped(size, 384)
+        small = _capped(size, 384)
+        region = self.worn_region(small)
+        if self.photo is not None:
             coloured = cloth_by_colour(self.photo, self._raw_probs(small)[0])
             if coloured is not None:
-                if small != size:
-                    coloured = np.asarray(
-                        Image.fromarray(coloured).resize(size, Image.Resampling.NEAREST)
-                    )
                 region = coloured if region is None else region & coloured
-        self._cache[key] = region
-        return region
+        self._cache[key] = _upsized(region, size)
+        return self._cache[key]
 
     def worn_region(self, size: tuple[int, int]) -> np.ndarray | None:
         """H x W bool at `size` (w, h): where the saree can be when it is worn (the person,
@@ -236,10 +241,8 @@ class Prediction:
             return None
         small = _capped(size, 384)
         region = self.person.region(small, self._raw_probs(small)[0] < 0.5)
-        if region is not None and small != size:
-            region = np.asarray(Image.fromarray(region).resize(size, Image.Resampling.NEAREST))
-        self._cache[key] = region
-        return region
+        self._cache[key] = _upsized(region, size)
+        return self._cache[key]
 
     @property
     def part_mask(self) -> np.ndarray:
