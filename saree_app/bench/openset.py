@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from saree_app.bench import Report, run_reported
+from saree_app.model.familiar import TrainingLook
 
 WITHHELD = ("Gadwal", "Ilkal", "KotaDoria", "Sambalpuri")
 CACHE = Path(os.environ.get("SAREE_BENCH_DATA", "/work/data/bench")) / "openset"
@@ -38,11 +39,15 @@ SEED_BASE = 7_000_000  # far above the seeds data sets are rendered with
 
 
 def _cloth_check(
-    files: dict[str, list[tuple[int, Path]]], rule: Any, groups: dict[str, list[Any]]
+    files: dict[str, list[tuple[int, Path]]],
+    rule: Any,
+    groups: dict[str, list[Any]],
+    training_look: Any = None,
 ) -> dict[str, dict[str, float]]:
-    """The evaluation half as the app flags it: the model's thresholds, or the cloth-features
-    model finding that the photo does not look like cloth (the open-set rule above is fitted
-    on the model's signals alone). Empty when the cloth-features model is not installed."""
+    """The evaluation half as the app flags it: the model's thresholds, the cloth-features
+    model finding that the photo does not look like cloth, or the photo looking unlike the
+    model's training photos (`look`, model/familiar.py; the open-set rule above is fitted on the
+    model's signals alone). Empty when the cloth-features model is not installed."""
     from saree_app.imaging import PhotoError, load_photo
     from saree_app.model.cloth import DECODE_SIDE, ClothFeatures
     from saree_app.model.manifest import ModelError
@@ -53,23 +58,30 @@ def _cloth_check(
         return {}
     if cloth is None or cloth.likeness_threshold is None:
         return {}
+    look = TrainingLook.from_entry(training_look, cloth.sha256)
     names = {"known": "known", "withheld": "withheld", "distractor": "non-saree"}
     out: dict[str, dict[str, float]] = {}
     for group, rows in files.items():
-        flags, off = [], []
+        flags: list[bool] = []
+        off: list[bool] = []
+        unlike: list[bool] = []
         for (parity, path), (_, signals) in zip(rows, groups[group], strict=True):
             if parity != 1:
                 continue
             try:
-                gone = cloth.not_cloth(load_photo(path, target=DECODE_SIDE))
+                photo = load_photo(path, target=DECODE_SIDE)
             except PhotoError:
                 continue
+            whole, likeness = cloth.whole(photo)
+            gone = cloth.not_cloth(photo, likeness)
             off.append(gone)
-            flags.append(gone or rule.novelty(signals) > 0)
+            unlike.append(look is not None and look.unlike(whole))
+            flags.append(gone or unlike[-1] or rule.novelty(signals) > 0)
         if flags:
             out[names[group]] = {
                 "flagged": round(float(np.mean(flags)), 4),
                 "not_cloth": round(float(np.mean(off)), 4),
+                "unlike_training": round(float(np.mean(unlike)), 4),
             }
     return out
 
@@ -399,15 +411,20 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
             f"{k} {np.mean([now.novelty(s) > 0 for s in v]):.1%}" for k, v in shares.items() if v
         )
     )
-    with_cloth = _cloth_check(files, now, groups)
+    with_cloth = _cloth_check(files, now, groups, m.raw.get("training_look"))
     if with_cloth:
         print(
-            "flagged by the app (those thresholds, or the photo does not look like cloth): "
+            "flagged by the app (those thresholds, the photo does not look like cloth, or it "
+            "looks unlike the training photos): "
             + ", ".join(f"{k} {v['flagged']:.1%}" for k, v in with_cloth.items())
         )
         print(
             "  not looking like cloth alone: "
             + ", ".join(f"{k} {v['not_cloth']:.1%}" for k, v in with_cloth.items())
+        )
+        print(
+            "  unlike the training photos alone: "
+            + ", ".join(f"{k} {v['unlike_training']:.1%}" for k, v in with_cloth.items())
         )
         report.figures["flagged_by_app"] = with_cloth
     if args.non_saree is not None:

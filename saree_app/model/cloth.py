@@ -154,6 +154,18 @@ class ClothFeatures:
         """One photo's description (see describe_many)."""
         return self.describe_many([photo])[0]
 
+    def whole(self, photo: Image.Image) -> tuple[np.ndarray, float | None]:
+        """The whole picture's features (unit length: the first block of `describe`) and its
+        `likeness`, from one run (None for a model without the classifier)."""
+        img = photo if photo.mode == "RGB" else photo.convert("RGB")
+        names = [self._features]
+        if self.likeness_threshold is not None:
+            names.append(LIKENESS_OUTPUT)
+        with self._lock:
+            out = self._session.run(names, {self._input: self._array(img)[None]})
+        vector = _unit(np.asarray(out[0], np.float32).reshape(1, -1))[0]
+        return vector, (float(np.asarray(out[1]).reshape(-1)[0]) if len(out) > 1 else None)
+
     def likeness(self, photo: Image.Image) -> float | None:
         """How much the whole photo looks like cloth to the ImageNet classifier (0-1: its
         belief in its cloth and garment classes together); None for a model without it."""
@@ -175,7 +187,7 @@ class ClothFeatures:
             out = self._session.run([LIKENESS_OUTPUT], {self._input: batch})
         return np.asarray(out[0], np.float64)
 
-    def not_cloth(self, photo: Image.Image) -> bool:
+    def not_cloth(self, photo: Image.Image, whole: float | None = None) -> bool:
         """Whether the photo does not look like cloth at all: neither the whole picture nor,
         on average, the whole and its close-ups (`likeness_close_up`).
 
@@ -184,7 +196,8 @@ class ClothFeatures:
         a pattern, not a textile, while its tiles still look woven; a photo of a face, a
         room or the sky looks like cloth neither way.
         """
-        whole = self.likeness(photo)
+        if whole is None:  # `whole`: the whole picture's likeness, when already read
+            whole = self.likeness(photo)
         limit = float(self.likeness_threshold or 0.0)
         if whole is None or whole >= limit:
             return False

@@ -29,6 +29,7 @@ from saree_app.imaging import (
 )
 from saree_app.model import partmap
 from saree_app.model.cloth import DECODE_SIDE, ClothFeatures
+from saree_app.model.familiar import UNLIKE_TRAINING, TrainingLook
 from saree_app.model.manifest import PARTS, ModelError, ModelManifest
 from saree_app.model.openset import (
     OpenSetRule,
@@ -724,6 +725,12 @@ class Predictor:
                 self.cloth = ClothFeatures.shipped()
             except ModelError as exc:
                 self.cloth_message = str(exc)
+        # Where the photos the model learnt from lie for the cloth features (model/familiar.py):
+        # None without either, and then no photo is flagged for looking unlike them.
+        self.look = TrainingLook.from_entry(
+            self.manifest.raw.get("training_look"),
+            self.cloth.sha256 if self.cloth is not None else None,
+        )
         # The person models that keep the part map and heatmaps on a worn saree (True: the
         # installed ones, if any); a broken install is said, the part map is then the model's.
         self.person: PersonModels | None = None
@@ -952,8 +959,14 @@ class Predictor:
         reasons += _zero_shot_reason(fused)
         if without_colour(loaded.photo):
             reasons.append(NO_COLOUR)
-        if self.cloth is not None and self.cloth.not_cloth(loaded.photo):
-            reasons.append(NOT_CLOTH)
+        if self.cloth is not None:
+            # One run of the cloth-features model on the whole picture gives both checks.
+            whole, likeness = self.cloth.whole(loaded.photo)
+            if self.cloth.not_cloth(loaded.photo, likeness):
+                reasons.append(NOT_CLOTH)
+            elif self.look is not None and self.look.unlike(whole):
+                # First: it says how far to trust everything else said about the photo.
+                reasons.insert(0, UNLIKE_TRAINING)
         pred = Prediction(
             source=loaded.source,
             model_sha256=self.manifest.sha256,

@@ -40,6 +40,7 @@ def test_every_bench_is_covered_here() -> None:
         "classify",
         "fusion",
         "openset",
+        "familiar",
         "fewshot",
         "real",
     }
@@ -147,3 +148,30 @@ def test_openset(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     argv += ["--distractors", "4", "--size", "64", "--workers", "1", "--no-write"]
     data = _json_of(openset.main, [*argv, "--data", str(tmp_path)], capsys)
     assert "auroc" in data["figures"]
+
+
+def test_familiar(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The training look is fitted on renders, written to the manifest, and read by the app."""
+    import shutil
+
+    from saree_app.bench import familiar
+    from saree_app.model.predict import Predictor
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model.parent, model)
+    manifest = model / tiny_model.name
+    argv = ["--model", str(manifest), "--size", "64", "--workers", "1"]
+    argv += ["--data", str(tmp_path / "renders")]
+    # Too few renders for the fit: said, nothing written.
+    assert familiar.main([*argv, "--per-class", "10"]) == 2
+    assert "too few" in capsys.readouterr().err
+    assert "training_look" not in json.loads(manifest.read_text(encoding="utf-8"))
+    data = _json_of(familiar.main, [*argv, "--per-class", "50"], capsys)
+    f = data["figures"]
+    assert f["reference"] == 75 and f["held_back"] == 75
+    assert 0.0 < f["held_back_flagged"] <= 0.05  # the share asked for (2%), of 75 photos
+    entry = json.loads(manifest.read_text(encoding="utf-8"))["training_look"]
+    assert entry["photos"]["reference"] == 75 and entry["threshold"] == pytest.approx(
+        f["threshold"], abs=1e-3
+    )
+    assert Predictor(manifest, threads=1, load_graph=False).look is not None
