@@ -219,10 +219,79 @@ MIGRATIONS: list[str] = [
     # 10: vectors as int8 with a float32 scale per block (`_blob`), half of float16's space.
     # No SQL: the rows are rewritten by the Python step in MIGRATION_STEPS.
     "",
+    # 11: a photo in two thirds of the space (11.5 -> 7.4 KiB on 174 real photos). Each
+    # model gets a small number (models.id) that the vectors carry instead of its
+    # 64-character sha256, which every vector row and its key repeated; "embeddings" stays,
+    # as a view with that sha256, so what reads or writes it by name works as before. Stored
+    # answers name each term (tradition, region, attribute, reason in words) by its number in
+    # the terms table, which keeps its label once (`_slim_answer`), and a photo's cloth
+    # features keep their mean of tiles in the tiles (`_weighted_tiles`); the Python step
+    # `_slim_rows` rewrites the rows.
+    f"""
+    CREATE TABLE models_new (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        name TEXT,
+        embedding_dim INTEGER,
+        labels TEXT,
+        first_used TEXT NOT NULL,
+        last_used TEXT NOT NULL
+    );
+    INSERT INTO models_new (sha256, name, embedding_dim, labels, first_used, last_used)
+        SELECT sha256, name, embedding_dim, labels, first_used, last_used FROM models
+        ORDER BY rowid;
+    INSERT OR IGNORE INTO models_new (sha256, first_used, last_used)
+        SELECT DISTINCT model_sha256, '', '' FROM embeddings;
+    DROP TABLE models;
+    ALTER TABLE models_new RENAME TO models;
+    CREATE TABLE vectors (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model INTEGER NOT NULL REFERENCES models(id),
+        part TEXT NOT NULL CHECK (part IN ({", ".join(f"'{k}'" for k in EMBEDDING_KINDS)})),
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model, part, photo_id)
+    );
+    INSERT INTO vectors (photo_id, model, part, vector)
+        SELECT e.photo_id, m.id, e.part, e.vector FROM embeddings e
+        JOIN models m ON m.sha256 = e.model_sha256 ORDER BY e.rowid;
+    DROP TABLE embeddings;
+    CREATE VIEW embeddings AS
+        SELECT v.photo_id AS photo_id, m.sha256 AS model_sha256, v.part AS part,
+               v.vector AS vector
+        FROM vectors v JOIN models m ON m.id = v.model;
+    CREATE TRIGGER embeddings_insert INSTEAD OF INSERT ON embeddings BEGIN
+        INSERT INTO models (sha256, first_used, last_used)
+            SELECT NEW.model_sha256, '', '' WHERE NOT EXISTS
+            (SELECT 1 FROM models WHERE sha256 = NEW.model_sha256);
+        INSERT INTO vectors (photo_id, model, part, vector) VALUES (NEW.photo_id,
+            (SELECT id FROM models WHERE sha256 = NEW.model_sha256), NEW.part, NEW.vector);
+    END;
+    CREATE TRIGGER embeddings_update INSTEAD OF UPDATE ON embeddings BEGIN
+        UPDATE vectors SET photo_id = NEW.photo_id, part = NEW.part, vector = NEW.vector
+            WHERE photo_id = OLD.photo_id AND part = OLD.part
+            AND model = (SELECT id FROM models WHERE sha256 = OLD.model_sha256);
+    END;
+    CREATE TRIGGER embeddings_delete INSTEAD OF DELETE ON embeddings BEGIN
+        DELETE FROM vectors WHERE photo_id = OLD.photo_id AND part = OLD.part
+            AND model = (SELECT id FROM models WHERE sha256 = OLD.model_sha256);
+    END;
+    CREATE TRIGGER vectors_inserted AFTER INSERT ON vectors BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    CREATE TRIGGER vectors_updated AFTER UPDATE ON vectors BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    CREATE TRIGGER vectors_deleted AFTER DELETE ON vectors BEGIN
+        UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    END;
+    CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE, label TEXT);
+    UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 COMPACTED = 9  # the schema from which vectors are float16 and answers compacted
 QUANTIZED = 10  # the schema from which vectors are int8 with a scale per block
+SLIM = 11  # the schema from which vectors name their model by number and answers are slim
 
 
 def pack_result(result: Mapping[str, Any]) -> bytes:
@@ -259,11 +328,220 @@ def _summed_by_kind(entry: Any) -> Any:
     return {**entry, "evidence": evidence}
 
 
-def unpack_result(value: str | bytes) -> dict[str, Any]:
-    """The answer `pack_result` stored; a text value is an answer stored before schema 7."""
+def unpack_result(
+    value: str | bytes,
+    model_sha256: str | None = None,
+    terms: Callable[[int], tuple[Any, str | None]] | None = None,
+) -> dict[str, Any]:
+    """The answer `pack_result` (or from schema 11 `_pack_slim`) stored; a text value is an
+    answer stored before schema 7. A slim answer needs the row's model sha256 and the
+    catalogue's terms (`terms(number)`: its name and label, Catalog does this) to come back
+    whole: without them, the sha256 and labels it left out read None and terms their number."""
+    if isinstance(value, bytes) and value[:1] == _SLIM_ANSWER:
+        slim = json.loads(zlib.decompress(value[1:], -15).decode("utf-8"))
+        return _full_answer(slim, model_sha256, terms or (lambda n: (n, None)))
     text = zlib.decompress(value).decode("utf-8") if isinstance(value, bytes) else value
     out: dict[str, Any] = json.loads(text)
     return out
+
+
+# Schema 11's stored answers (`_pack_slim`): this byte, then the slim answer as compact JSON,
+# raw-deflated. An answer from before starts with zlib's own header (schema 7 to 10) or is text.
+_SLIM_ANSWER = b"\x02"
+# The lists of an answer kept as rows: each entry's keys, in order; the first is the term whose
+# label (the second) the catalogue keeps once (the terms table), the row then holds 0 for it.
+_ROWS: dict[str, tuple[str, ...]] = {
+    "ranking": ("tradition", "label", "probability", "score", "known_to_model", "evidence"),
+    "states": ("region", "label", "probability"),
+    "cultural_regions": ("region", "label", "probability"),
+    "attributes": ("term", "label", "probability"),
+}
+_ROWS_MARK = "~"  # a list kept as rows starts with this (an entry is never a bare string)
+_EVIDENCE = ("kind", "contribution")
+
+
+class _Ambiguous(Exception):
+    """An answer whose slim form could not be read back the same (a number where a term's
+    name belongs): it is kept as before."""
+
+
+def _with_terms(answer: Mapping[str, Any], name: Callable[[Any], Any]) -> dict[str, Any]:
+    """The answer with `name` applied to every term's name it holds (traditions, regions,
+    attributes: the first of each row or entry of _ROWS, the traditions of "visual", of each
+    part's ranking and of the answer set, the top tradition, the nearest prototype; and each
+    reason for uncertainty without a figure in it); the lists of _ROWS may be entries or rows
+    (`_slim_answer`)."""
+
+    def first(x: Any) -> Any:
+        return [name(x[0]), *x[1:]] if isinstance(x, list) and x else x
+
+    out = dict(answer)
+    if "tradition" in out:
+        out["tradition"] = name(out["tradition"])
+    for key, cols in _ROWS.items():
+        v = out.get(key)
+        if not isinstance(v, list):
+            continue
+        if v and isinstance(v[0], str) and v[0] == _ROWS_MARK:
+            out[key] = [v[0], *(first(r) for r in v[1:])]
+        else:
+            out[key] = [
+                {**e, cols[0]: name(e[cols[0]])} if isinstance(e, Mapping) and cols[0] in e else e
+                for e in v
+            ]
+    if isinstance(out.get("visual"), list):
+        out["visual"] = [first(x) for x in out["visual"]]
+    if isinstance(out.get("parts"), list):
+        out["parts"] = [
+            {**p, "ranking": [first(x) for x in p["ranking"]]}
+            if isinstance(p, Mapping) and isinstance(p.get("ranking"), list)
+            else p
+            for p in out["parts"]
+        ]
+    sets = out.get("answer_set")
+    if isinstance(sets, Mapping) and isinstance(sets.get("traditions"), list):
+        out["answer_set"] = {**sets, "traditions": [name(t) for t in sets["traditions"]]}
+    seen = out.get("open_set")
+    if isinstance(seen, Mapping) and "nearest_prototype" in seen:
+        out["open_set"] = {**seen, "nearest_prototype": name(seen["nearest_prototype"])}
+    reasons = out.get("uncertain_reasons")
+    if isinstance(reasons, list):
+        # The reasons in words repeat from photo to photo, but not those with a figure in.
+        out["uncertain_reasons"] = [
+            r if isinstance(r, str) and any(c.isdigit() for c in r) else name(r) for r in reasons
+        ]
+    return out
+
+
+def _term_labels(answer: Mapping[str, Any]) -> dict[str, str | None]:
+    """term -> label (None where the answer gives none) for every term an answer names (see
+    `_with_terms`); a term named with two labels keeps its first."""
+    out: dict[str, str | None] = {}
+    if isinstance(answer.get("tradition"), str) and isinstance(answer.get("label"), str):
+        out[answer["tradition"]] = answer["label"]
+    for key, cols in _ROWS.items():
+        entries = answer.get(key)
+        if isinstance(entries, list):
+            for e in entries:
+                if isinstance(e, Mapping):
+                    term, label = e.get(cols[0]), e.get("label")
+                    if isinstance(term, str) and isinstance(label, str):
+                        out.setdefault(term, label)
+
+    def note(term: Any) -> Any:
+        if isinstance(term, str):
+            out.setdefault(term, None)
+        return term
+
+    _with_terms(answer, note)
+    return out
+
+
+def _slim_answer(
+    answer: Mapping[str, Any], model_sha256: str, known: Mapping[str, tuple[int, str | None]]
+) -> dict[str, Any] | None:
+    """An answer (`compact_answer`ed) as schema 11 keeps it, read back the same by
+    `_full_answer`: the model's sha256, which the row holds, as 0; each term the catalogue
+    keeps (`known`: term -> (its number, its label)) by its number, and its label, where it
+    is the one kept, as 0; the lists of _ROWS as rows of values in their keys' order, each
+    line of summed evidence as [kind, contribution]. None for an answer in which a number
+    would be ambiguous (a number where a string belongs): kept as before."""
+    out = dict(answer)
+    if "model_sha256" in out:
+        if out["model_sha256"] == model_sha256:
+            out["model_sha256"] = 0
+        elif not isinstance(out["model_sha256"], str):
+            return None
+    if "label" in out:
+        if not isinstance(out["label"], str):
+            return None
+        if known.get(str(out.get("tradition")), (0, None))[1] == out["label"]:
+            out["label"] = 0
+    for key, cols in _ROWS.items():
+        entries = out.get(key)
+        if not isinstance(entries, list):
+            continue
+        if not all(
+            isinstance(e, Mapping) and tuple(e) == cols and isinstance(e["label"], str)
+            for e in entries
+        ):
+            if entries and isinstance(entries[0], str) and entries[0] == _ROWS_MARK:
+                return None  # it would read back as rows
+            continue  # kept as it is
+        rows: list[Any] = [_ROWS_MARK]
+        for e in entries:
+            row = [e[c] for c in cols]
+            if known.get(str(row[0]), (0, None))[1] == row[1]:
+                row[1] = 0
+            if key == "ranking" and isinstance(row[5], list):
+                if any(isinstance(x, list) for x in row[5]):
+                    return None  # it would read back as a line of summed evidence
+                row[5] = [
+                    [x["kind"], x["contribution"]]
+                    if isinstance(x, Mapping) and tuple(x) == _EVIDENCE
+                    else x
+                    for x in row[5]
+                ]
+            rows.append(row)
+        out[key] = rows
+
+    def number(term: Any) -> Any:
+        if isinstance(term, int):  # bool too: read back it would be a term's number
+            raise _Ambiguous
+        if isinstance(term, str) and term in known:
+            return known[term][0]
+        return term
+
+    try:
+        return _with_terms(out, number)
+    except _Ambiguous:
+        return None
+
+
+def _full_answer(
+    slim: dict[str, Any], model_sha256: str | None, terms: Callable[[int], tuple[Any, str | None]]
+) -> dict[str, Any]:
+    """What `_slim_answer` kept, as it was: `terms(number)` gives the catalogue's term and
+    label."""
+
+    seen: dict[int, tuple[Any, str | None]] = {}
+
+    def name(term: Any) -> Any:
+        if type(term) is not int:
+            return term
+        if term not in seen:
+            seen[term] = terms(term)
+        return seen[term][0]
+
+    out = _with_terms(slim, name)
+    labels = dict(seen.values())
+    if out.get("model_sha256") == 0 and type(out["model_sha256"]) is int:
+        out["model_sha256"] = model_sha256
+    if out.get("label") == 0 and type(out["label"]) is int:
+        out["label"] = labels.get(str(out.get("tradition")))
+    for key, cols in _ROWS.items():
+        rows = out.get(key)
+        if not (isinstance(rows, list) and rows and rows[0] == _ROWS_MARK):
+            continue
+        entries = []
+        for row in rows[1:]:
+            e = dict(zip(cols, row, strict=True))
+            if type(e["label"]) is int:
+                e["label"] = labels.get(str(e[cols[0]]))
+            if key == "ranking" and isinstance(e["evidence"], list):
+                e["evidence"] = [
+                    dict(zip(_EVIDENCE, x, strict=True)) if isinstance(x, list) else x
+                    for x in e["evidence"]
+                ]
+            entries.append(e)
+        out[key] = entries
+    return out
+
+
+def _pack_slim(slim: Mapping[str, Any]) -> bytes:
+    text = json.dumps(slim, separators=(",", ":")).encode("utf-8")
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return _SLIM_ANSWER + squeeze.compress(text) + squeeze.flush()
 
 
 def _compress_answers(db: sqlite3.Connection) -> None:
@@ -361,12 +639,105 @@ def _quantize_rows(db: sqlite3.Connection) -> None:
     _rewrite_rows(db, "embeddings", "vector", quantized, also=", part")
 
 
+def _known_terms(
+    db: sqlite3.Connection, answer: Mapping[str, Any]
+) -> dict[str, tuple[int, str | None]]:
+    """term -> (its number, its label) in the catalogue (the terms table) for each term an
+    answer names, those it did not have yet added from the answer (a label given for the
+    first time is kept from then on): what `_slim_answer` may then leave out."""
+    wanted = _term_labels(answer)
+    if not wanted:
+        return {}
+    names = list(wanted)
+    known: dict[str, tuple[int, str | None]] = {}
+    for s in range(0, len(names), 500):
+        chunk = names[s : s + 500]
+        marks = ",".join("?" * len(chunk))
+        for number, term, label in db.execute(
+            f"SELECT id, term, label FROM terms WHERE term IN ({marks})", chunk
+        ):
+            known[str(term)] = (int(number), label)
+    for term, label in wanted.items():
+        if term not in known:
+            cur = db.execute("INSERT INTO terms (term, label) VALUES (?, ?)", (term, label))
+            known[term] = (int(cur.lastrowid or 0), label)
+        elif known[term][1] is None and label is not None:
+            db.execute("UPDATE terms SET label = ? WHERE id = ?", (label, known[term][0]))
+            known[term] = (known[term][0], label)
+    return known
+
+
+def _slim_rows(db: sqlite3.Connection) -> None:
+    """Schema 11's Python step (after its SQL moved the vectors to their model's number):
+    every stored answer repacked slim (`_slim_answer`, its labels into the terms table); every
+    cloth description with tiles kept slim where its mean of tiles comes back from them
+    (`_weighted_tiles`): the tiles rewritten first, then the head of each photo whose tiles
+    were, cut to the whole picture. An answer or a vector that cannot be read is left as it
+    is (reading it says so, as before)."""
+
+    def slimmed(row: tuple[Any, ...]) -> bytes | None:
+        sha, value = row
+        try:
+            answer = unpack_result(value)
+        except (ValueError, zlib.error, TypeError, UnicodeDecodeError):
+            return None
+        if not isinstance(answer, dict):
+            return None
+        slim = _slim_answer(answer, str(sha), _known_terms(db, answer))
+        return None if slim is None else _pack_slim(slim)
+
+    def weighted(row: tuple[Any, ...]) -> bytes | None:
+        part, head, vector = row
+        if part != "cloth_tiles" or not head or not vector or head[0] & _MARKED:
+            return None
+        if vector[0] & _MARKED:
+            return None
+        try:
+            return _weighted_tiles(_vectors(head)[0], _vectors(vector)[0])
+        except (ValueError, CatalogError):
+            return None
+
+    def cut(row: tuple[Any, ...]) -> bytes | None:
+        part, tiles, vector = row
+        if part != "cloth" or not tiles or not tiles[0] & _MARKED or not vector:
+            return None
+        if vector[0] != 2 or (len(vector) - 9) % 2:
+            return None
+        return _whole_of(vector)
+
+    counter = db.execute("SELECT value FROM meta WHERE key = 'predictions_generation'").fetchone()
+    _rewrite_rows(db, "predictions", "result", slimmed, also=", model_sha256", batch=500)
+    if counter is not None:  # the answers mean what they meant (see _compact_rows)
+        db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'predictions_generation'", (int(counter[0]),)
+        )
+    other = (
+        "(SELECT o.vector FROM vectors o WHERE o.model = vectors.model"
+        " AND o.photo_id = vectors.photo_id AND o.part = '{}')"
+    )
+    _rewrite_rows(
+        db,
+        "vectors",
+        "vector",
+        weighted,
+        also=f", part, CASE part WHEN 'cloth_tiles' THEN {other.format('cloth')} END",
+    )
+    _rewrite_rows(
+        db,
+        "vectors",
+        "vector",
+        cut,
+        also=f", part, CASE part WHEN 'cloth' THEN {other.format('cloth_tiles')} END",
+    )
+
+
 # Python steps of a migration, for data that SQL alone cannot rewrite: run after that
 # version's SQL, inside the same transaction (a crash leaves the old schema and data intact).
 MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     7: _compress_answers,
     9: _compact_rows,
     10: _quantize_rows,
+    11: _slim_rows,
 }
 
 
@@ -458,6 +829,15 @@ _QUANTIZED = "q8"
 _FLOAT16_MAX = 65504.0
 
 
+# The first byte of a quantized vector is its block count; this bit marks, from schema 11, a
+# cloth description kept slim (`_weighted_tiles`): its "cloth" row the whole picture alone, its
+# "cloth_tiles" row each tile at a length that makes the mean of tiles again.
+_MARKED = 0x80
+# How far (1 - cosine) the mean of tiles made again from the tiles may be from the one given
+# for it to be left out; int8 rounding alone moves it by about 5e-5 (at most 1e-4 measured).
+_MEAN_TOLERANCE = 5e-4
+
+
 def _block_count(part: str, size: int) -> int:
     """How many blocks a stored vector is quantized in: each cloth block is unit length on its
     own (model/cloth.py: "cloth" is whole | mean of tiles, "cloth_tiles" each tile), so each
@@ -468,7 +848,9 @@ def _block_count(part: str, size: int) -> int:
     return blocks if size and size % blocks == 0 else 1
 
 
-def _blob(vector: np.ndarray, stored: str = _QUANTIZED, blocks: int = 1) -> bytes:
+def _blob(
+    vector: np.ndarray, stored: str = _QUANTIZED, blocks: int = 1, *, marked: bool = False
+) -> bytes:
     v = np.asarray(vector, dtype=np.float32).reshape(-1)
     if v.size and not (np.isfinite(v).all() and float(np.abs(v).max()) <= _FLOAT16_MAX):
         raise CatalogError(
@@ -487,7 +869,8 @@ def _blob(vector: np.ndarray, stored: str = _QUANTIZED, blocks: int = 1) -> byte
     length = np.linalg.norm(rows, axis=1)
     q_length = np.linalg.norm(q.astype(np.float32), axis=1)
     scales = np.divide(length, q_length, out=np.zeros_like(length), where=q_length > 0)
-    return bytes([rows.shape[0]]) + scales.astype("<f4").tobytes() + q.tobytes()
+    head = rows.shape[0] | (_MARKED if marked else 0)
+    return bytes([head]) + scales.astype("<f4").tobytes() + q.tobytes()
 
 
 def _vectors(blob: bytes, rows: int = 1, stored: str = _QUANTIZED) -> np.ndarray:
@@ -498,13 +881,98 @@ def _vectors(blob: bytes, rows: int = 1, stored: str = _QUANTIZED) -> np.ndarray
     raw = np.frombuffer(blob, dtype=np.uint8).reshape(rows, -1)
     if rows == 0:
         return np.zeros((0, 0), dtype=np.float32)
-    blocks = int(raw[0, 0])
-    if blocks == 0 or not (raw[:, 0] == blocks).all():
+    blocks = int(raw[0, 0]) & ~_MARKED
+    if blocks == 0 or not (raw[:, 0] == raw[0, 0]).all():
         raise CatalogError("stored embeddings are quantized in differing blocks")
     scales = np.ascontiguousarray(raw[:, 1 : 1 + 4 * blocks]).view("<f4")
     values = raw[:, 1 + 4 * blocks :].view(np.int8).astype(np.float32)
     values = values.reshape(rows, blocks, -1) * scales[:, :, None]
     return values.reshape(rows, -1)
+
+
+def _weighted_tiles(head: np.ndarray, tiles: np.ndarray) -> bytes | None:
+    """A photo's cloth tiles (unit rows, model/cloth.py) stored so that the mean of tiles in
+    its head ([whole | mean of tiles]) need not be: the mean is the unit sum of the raw tile
+    features, so it lies in the span of the unit tiles; each tile is stored at the length
+    that sums to it (least squares), marked (`_MARKED`). None, and the head kept whole, where
+    the tiles stored that way do not give the mean back within _MEAN_TOLERANCE."""
+    from saree_app.model.cloth import TILES
+
+    n = TILES * TILES
+    head = np.asarray(head, dtype=np.float64).reshape(-1)
+    tiles = np.asarray(tiles, dtype=np.float64).reshape(-1)
+    dim = head.size // 2
+    if dim == 0 or head.size != 2 * dim or tiles.size != n * dim:
+        return None
+    mean = head[dim:]
+    units = tiles.reshape(n, dim)
+    lengths = np.linalg.norm(units, axis=1)
+    if float(np.linalg.norm(mean)) <= 0 or float(lengths.min()) <= 0:
+        return None
+    mean = mean / np.linalg.norm(mean)
+    units = units / lengths[:, None]
+    weights = np.linalg.lstsq(units.T, mean, rcond=None)[0]
+    if not (weights > 0).all():
+        return None
+    blob = _blob((units * weights[:, None]).ravel(), _QUANTIZED, n, marked=True)
+    back = _vectors(blob)[0].reshape(n, dim).sum(axis=0).astype(np.float64)
+    if 1.0 - float(back @ mean) / float(np.linalg.norm(back)) > _MEAN_TOLERANCE:
+        return None
+    return blob
+
+
+def _whole_of(head: bytes) -> bytes:
+    """A quantized two-block cloth head cut to its first block (the whole picture), marked:
+    the same bytes for that block, its scale with it."""
+    return bytes([1 | _MARKED]) + head[1:5] + head[1 + 4 * 2 :][: (len(head) - 1 - 8) // 2]
+
+
+def _unit_blocks(matrix: np.ndarray, blocks: int) -> np.ndarray:
+    rows = matrix.reshape(matrix.shape[0], blocks, -1)
+    norms = np.linalg.norm(rows, axis=2, keepdims=True)
+    return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0).reshape(
+        matrix.shape[0], -1
+    )
+
+
+def _decoded(
+    part: str, blobs: Sequence[bytes], tiles: Sequence[bytes | None], stored: str
+) -> np.ndarray:
+    """Stored rows of one part as float32, one row per photo, as the app takes them: a slim
+    cloth head ([whole] alone) with the mean of tiles made again from its marked tiles
+    (`tiles`, the same photo's "cloth_tiles" rows, needed for those only), marked tiles each
+    unit length again. Rows of differing kinds are decoded apart; CatalogError where they do
+    not come out one width."""
+    from saree_app.model.cloth import TILES
+
+    if not blobs:
+        return np.zeros((0, 0), dtype=np.float32)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, b in enumerate(blobs):
+        groups.setdefault((len(b), b[0] if stored == _QUANTIZED and b else -1), []).append(i)
+    out: np.ndarray | None = None
+    for (_size, head), at in groups.items():
+        matrix = _vectors(b"".join(blobs[i] for i in at), len(at), stored)
+        if head >= 0 and head & _MARKED and part == "cloth_tiles":
+            matrix = _unit_blocks(matrix, TILES * TILES)
+        elif head >= 0 and head & _MARKED and part == "cloth":
+            own = [tiles[i] for i in at]
+            if any(t is None or not t or not t[0] & _MARKED for t in own):
+                raise CatalogError("a photo's cloth features are damaged: their tiles are gone")
+            raw = _vectors(b"".join(t for t in own if t is not None), len(at), stored)
+            mean = raw.reshape(len(at), TILES * TILES, -1).sum(axis=1)
+            matrix = np.concatenate([matrix, _unit_blocks(mean, 1)], axis=1)
+        if len(groups) == 1:
+            return matrix.astype(np.float32, copy=False)
+        if out is None:
+            out = np.empty((len(blobs), matrix.shape[1]), dtype=np.float32)
+        if matrix.shape[1] != out.shape[1]:
+            raise CatalogError(
+                f"stored embeddings have mixed sizes {{{out.shape[1]}, {matrix.shape[1]}}}"
+            )
+        out[at] = matrix
+    assert out is not None
+    return out
 
 
 def _stored_type(version: int) -> str:
@@ -535,6 +1003,9 @@ class Catalog:
         self._depth = 0
         self._writes = 0
         self._cache: dict[tuple[str, str], tuple[int, np.ndarray, np.ndarray]] = {}
+        # The terms table as read: a row's term never changes, its label only from none.
+        self._terms: dict[int, tuple[str, str | None]] = {}
+        self._terms_stamp: tuple[int, int] | None = None  # `stamp()` when it was read
         try:
             self._db = sqlite3.connect(
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=timeout
@@ -585,13 +1056,14 @@ class Catalog:
         self._migrate(version)
         now_at = int(db.execute("PRAGMA user_version").fetchone()[0])
         self._stored = _stored_type(now_at)
-        if version and (version < COMPACTED <= now_at or version < QUANTIZED <= now_at):
+        self._slim = now_at >= SLIM
+        if version and any(version < v <= now_at for v in (COMPACTED, QUANTIZED, SLIM)):
             self._give_back_space()
 
     def _give_back_space(self) -> None:
-        """Once, after schema 9 made every photo smaller: the freed pages given back to the
-        disk (VACUUM). A catalogue busy in another program keeps them for now: it is just as
-        sound, only larger."""
+        """Once, after schema 9, 10 or 11 made every photo smaller: the freed pages given back
+        to the disk (VACUUM). A catalogue busy in another program keeps them for now: it is
+        just as sound, only larger."""
         try:
             self._db.execute("VACUUM")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -692,6 +1164,8 @@ class Catalog:
             self._writes += 1
 
     def _rollback(self) -> None:
+        self._terms = {}  # it may hold a term only the rolled-back write had added
+        self._terms_stamp = None
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")
 
@@ -805,6 +1279,11 @@ class Catalog:
             self._db.execute(
                 "INSERT INTO models (sha256, name, embedding_dim, labels, first_used, last_used)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET"
+                # A model first named only by the vectors it wrote (first_used '') is
+                # registered now as it would have been.
+                " first_used = CASE first_used WHEN '' THEN excluded.first_used"
+                " ELSE first_used END,"
+                " labels = CASE first_used WHEN '' THEN excluded.labels ELSE labels END,"
                 " last_used = excluded.last_used,"
                 " name = coalesce(excluded.name, name),"
                 " embedding_dim = coalesce(excluded.embedding_dim, embedding_dim)",
@@ -813,7 +1292,10 @@ class Catalog:
 
     def latest_model(self) -> str | None:
         """The sha256 of the model used most recently (by last use, then by predictions held)."""
-        rows = self._query("SELECT sha256 FROM models ORDER BY last_used DESC, rowid DESC LIMIT 1")
+        rows = self._query(
+            "SELECT sha256 FROM models WHERE last_used != ''"
+            " ORDER BY last_used DESC, rowid DESC LIMIT 1"
+        )
         if rows:
             return str(rows[0][0])
         rows = self._query(
@@ -841,6 +1323,11 @@ class Catalog:
     ) -> None:
         """Store (or replace) one model's answer for one photo."""
         with self.transaction():
+            packed = None
+            if self._slim:
+                answer = compact_answer(result)
+                slim = _slim_answer(answer, model_sha256, _known_terms(self._db, answer))
+                packed = None if slim is None else _pack_slim(slim)
             self._db.execute(
                 "INSERT OR REPLACE INTO predictions (photo_id, model_sha256, top_tradition,"
                 " top_probability, uncertain, result, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -850,7 +1337,7 @@ class Catalog:
                     top_tradition,
                     top_probability,
                     int(bool(uncertain)),
-                    pack_result(result),
+                    pack_result(result) if packed is None else packed,
                     now(),
                 ),
             )
@@ -865,14 +1352,38 @@ class Catalog:
         )
         if not rows or (model_sha256 is not None and rows[0][1] != model_sha256):
             return None
-        return _stored(rows[0])
+        return self._stored_row(rows[0])
 
     def predictions(self, model_sha256: str) -> dict[int, StoredPrediction]:
         """Photo id -> that model's stored answer."""
         rows = self._query(
             f"SELECT {_PRED_COLS} FROM predictions WHERE model_sha256 = ?", (model_sha256,)
         )
-        return {int(r[0]): _stored(r) for r in rows}
+        return {int(r[0]): self._stored_row(r) for r in rows}
+
+    def _stored_row(self, row: tuple[Any, ...]) -> StoredPrediction:
+        return _stored(row, self._term_of)
+
+    def _term_of(self, number: int) -> tuple[str, str | None]:
+        """A term the catalogue keeps (the terms table) and its label, for answers stored
+        slim; read again when this one was not known, or not its label and something was
+        written since (by this or another program: a term's label is kept once given)."""
+        found = self._terms.get(number)
+        if found is not None and found[1] is not None:
+            return found
+        with self._lock:
+            if found is None or (
+                found[1] is None and (self._db.in_transaction or self._terms_stamp != self.stamp())
+            ):
+                self._terms_stamp = self.stamp()
+                self._terms = {
+                    int(n): (str(t), lab)
+                    for n, t, lab in self._db.execute("SELECT id, term, label FROM terms")
+                }
+                found = self._terms.get(number)
+        if found is None:
+            raise CatalogError(f"{self.path}: term {number} of a stored answer is missing")
+        return found
 
     def put_embeddings(
         self,
@@ -887,7 +1398,8 @@ class Catalog:
         for a value beyond float16's range, which no embedding reaches). Cloth features with
         their tiles are kept as two rows ("cloth": whole | mean of tiles; "cloth_tiles": each
         tile), so every photo's "cloth" row has one size, from before the tiles were kept or
-        after."""
+        after; from schema 11 the mean of tiles is left out where the tiles give it back
+        (`_weighted_tiles`), and read back made again from them."""
         rows = []
         st = self._stored
         if whole is not None:
@@ -897,10 +1409,17 @@ class Catalog:
 
             head, tiles = split(np.asarray(cloth).reshape(-1))
             blocks = _block_count("cloth", head.size) if tiles is not None else 1
-            rows.append((photo_id, model_sha256, "cloth", _blob(head, st, blocks)))
+            head_blob = _blob(head, st, blocks)
+            tiles_blob = None
             if tiles is not None:
                 blocks = _block_count("cloth_tiles", tiles.size)
-                rows.append((photo_id, model_sha256, "cloth_tiles", _blob(tiles, st, blocks)))
+                tiles_blob = _blob(tiles, st, blocks)
+                weighted = _weighted_tiles(head, tiles) if self._slim and blocks > 1 else None
+                if weighted is not None:
+                    head_blob, tiles_blob = _whole_of(head_blob), weighted
+            rows.append((photo_id, model_sha256, "cloth", head_blob))
+            if tiles_blob is not None:
+                rows.append((photo_id, model_sha256, "cloth_tiles", tiles_blob))
         if parts is not None:
             parts = np.asarray(parts)
             if parts.ndim != 2 or parts.shape[0] != 3:
@@ -910,20 +1429,52 @@ class Catalog:
                 for name, vec in zip(PARTS[1:], parts, strict=True)
             ]
         with self.transaction():
+            if not self._slim:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO embeddings (photo_id, model_sha256, part, vector)"
+                    " VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+                return
+            model = self._model_id(model_sha256)
             self._db.executemany(
-                "INSERT OR REPLACE INTO embeddings (photo_id, model_sha256, part, vector)"
+                "INSERT OR REPLACE INTO vectors (photo_id, model, part, vector)"
                 " VALUES (?, ?, ?, ?)",
-                rows,
+                [(pid, model, part, blob) for pid, _sha, part, blob in rows],
             )
+
+    def _model_id(self, sha256: str) -> int:
+        """A model's number (models.id), the model noted first if it was not (schema 11; inside
+        a write)."""
+        self._db.execute(
+            "INSERT INTO models (sha256, first_used, last_used) SELECT ?, '', ''"
+            " WHERE NOT EXISTS (SELECT 1 FROM models WHERE sha256 = ?)",
+            (sha256, sha256),
+        )
+        return int(
+            self._db.execute("SELECT id FROM models WHERE sha256 = ?", (sha256,)).fetchone()[0]
+        )
 
     def embedding(self, photo_id: int, model_sha256: str, part: str = "whole") -> np.ndarray | None:
         """One stored embedding, or None."""
         _check_part(part)
-        rows = self._query(
-            "SELECT vector FROM embeddings WHERE photo_id = ? AND model_sha256 = ? AND part = ?",
-            (photo_id, model_sha256, part),
-        )
-        return _vectors(rows[0][0], 1, self._stored)[0] if rows else None
+        sql = "SELECT vector FROM embeddings WHERE photo_id = ? AND model_sha256 = ? AND part = ?"
+        with self._lock:
+            rows = self._db.execute(sql, (photo_id, model_sha256, part)).fetchall()
+            tiles = []
+            if rows and part == "cloth" and rows[0][0][:1] and rows[0][0][0] & _MARKED:
+                tiles = self._db.execute(sql, (photo_id, model_sha256, "cloth_tiles")).fetchall()
+        if not rows:
+            return None
+        return self._decoded(part, [rows[0][0]], [tiles[0][0] if tiles else None])[0]
+
+    def _decoded(
+        self, part: str, blobs: Sequence[bytes], tiles: Sequence[bytes | None]
+    ) -> np.ndarray:
+        try:
+            return _decoded(part, blobs, tiles, self._stored)
+        except CatalogError as exc:
+            raise CatalogError(f"{self.path}: {exc}") from exc
 
     def generations(self) -> dict[str, int]:
         """The catalogue's change counters ("embeddings", "labels", "predictions"): each moves
@@ -963,11 +1514,7 @@ class Catalog:
                 loaded = _load_side(side, generation)
                 rows = []
                 if loaded is None:
-                    rows = self._db.execute(
-                        "SELECT photo_id, vector FROM embeddings"
-                        " WHERE model_sha256 = ? AND part = ? ORDER BY photo_id",
-                        (model_sha256, part),
-                    ).fetchall()
+                    rows = self._db.execute(_ROWS_SQL[self._slim], (model_sha256, part)).fetchall()
             finally:
                 if own:
                     self._db.execute("COMMIT")
@@ -975,14 +1522,7 @@ class Catalog:
             ids, matrix = loaded
         else:
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            if rows:
-                dims = {len(r[1]) for r in rows}
-                if len(dims) != 1:
-                    raise CatalogError(f"{self.path}: stored embeddings have mixed sizes {dims}")
-                blob = b"".join(r[1] for r in rows)
-                matrix = _vectors(blob, len(rows), self._stored)
-            else:
-                matrix = np.zeros((0, 0), dtype=np.float32)
+            matrix = self._decoded(part, [r[1] for r in rows], [r[2] for r in rows])
             if len(ids) >= SIDE_FILE_MIN:
                 _save_side(side, generation, ids, matrix)
         with self._lock:
@@ -1295,6 +1835,18 @@ def _photo(row: Sequence[Any]) -> Photo:
     return Photo(row[0], path_from_db(row[1]), *row[2:])
 
 
+# One model's rows of one part, by photo, each with its "cloth_tiles" row where a slim cloth
+# head needs it (schema 11, `_decoded`): by the view before schema 11, by the table from it.
+_ROWS_SQL = {
+    False: "SELECT photo_id, vector, NULL FROM embeddings"
+    " WHERE model_sha256 = ? AND part = ? ORDER BY photo_id",
+    True: "SELECT h.photo_id, h.vector, CASE WHEN h.part = 'cloth'"
+    " AND substr(h.vector, 1, 1) >= x'80' THEN (SELECT t.vector FROM vectors t"
+    " WHERE t.model = h.model AND t.part = 'cloth_tiles' AND t.photo_id = h.photo_id) END"
+    " FROM vectors h WHERE h.model = (SELECT id FROM models WHERE sha256 = ?)"
+    " AND h.part = ? ORDER BY h.photo_id",
+}
+
 _PRED_COLS = "photo_id, model_sha256, top_tradition, top_probability, uncertain, result, created"
 
 
@@ -1341,21 +1893,25 @@ def _plain(path: Path, exc: sqlite3.Error) -> str:
     return f"{path}: {text}"
 
 
-def _stored(row: tuple[Any, ...]) -> StoredPrediction:
+def _stored(
+    row: tuple[Any, ...], terms: Callable[[int], tuple[str, str | None]]
+) -> StoredPrediction:
     return StoredPrediction(
         photo_id=int(row[0]),
         model_sha256=str(row[1]),
         top_tradition=row[2],
         top_probability=row[3],
         uncertain=bool(row[4]),
-        result=_result_of(row),
+        result=_result_of(row, terms),
         created=str(row[6]),
     )
 
 
-def _result_of(row: tuple[Any, ...]) -> dict[str, Any]:
+def _result_of(
+    row: tuple[Any, ...], terms: Callable[[int], tuple[str, str | None]]
+) -> dict[str, Any]:
     try:
-        return unpack_result(row[5])
+        return unpack_result(row[5], str(row[1]), terms)
     except (zlib.error, UnicodeDecodeError) as exc:
         raise CatalogError(f"photo {row[0]}: its stored answer is damaged ({exc})") from exc
 

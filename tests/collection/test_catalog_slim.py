@@ -1,0 +1,333 @@
+"""Schema 11: vectors name their model by number, answers keep each term once per catalogue,
+a cloth description keeps its mean of tiles in its tiles; older catalogues are rewritten on
+opening and answer as before."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from saree_app import paths
+from saree_app.collection import catalog as catalog_mod
+from saree_app.collection.catalog import Catalog, NewPhoto
+
+SHA = "e" * 64
+
+# Bytes per photo of the bundled rendered samples imported with the shipped model, beyond the
+# same catalogue emptied (after VACUUM): measured 10752 at schema 10 and 6144 at schema 11 (on
+# 174 real photos, file size / photos: 11.5 KiB -> 7.6 KiB).
+SLIM_BYTES = 6800
+SLIM_SHARE = 0.65  # of what schema 10 took for the same photos
+
+
+def _samples() -> list[Path]:
+    return sorted(paths.samples_dir().glob("*.jpg"))
+
+
+@pytest.fixture(scope="module")
+def predictor() -> Any:
+    from saree_app.model.cloth import ClothFeatures
+    from saree_app.model.predict import Predictor, default_model_path
+
+    if not default_model_path().exists() or ClothFeatures.shipped() is None or not _samples():
+        pytest.skip("needs the shipped model, its cloth features and the bundled samples")
+    return Predictor(None, threads=2)
+
+
+def _schema(monkeypatch: pytest.MonkeyPatch, version: int) -> None:
+    monkeypatch.setattr(catalog_mod, "MIGRATIONS", catalog_mod.MIGRATIONS[:version])
+    monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", version)
+
+
+def _import(path: Path, folder: Path, predictor: Any) -> None:
+    from saree_app.collection.importer import run_import
+
+    with Catalog(path) as cat:
+        last = run_import(cat, folder, predictor, batch_size=4)
+        assert last.added == len(_samples())
+
+
+def _bytes_per_photo(path: Path, tmp: Path) -> float:
+    """What each photo adds to the file, after VACUUM, beyond the same catalogue emptied."""
+    full, empty = tmp / "full.saree", tmp / "empty.saree"
+    for copy in (full, empty):
+        copy.unlink(missing_ok=True)
+    db = sqlite3.connect(path)
+    n = db.execute("SELECT count(*) FROM photos").fetchone()[0]
+    db.execute(f"VACUUM INTO '{full}'")
+    db.close()
+    size = full.stat().st_size
+    db = sqlite3.connect(full, isolation_level=None)
+    db.execute("PRAGMA foreign_keys=ON")
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table in ("photos", "models", "terms"):
+        if table in tables:
+            db.execute(f"DELETE FROM {table}")
+    db.execute(f"VACUUM INTO '{empty}'")
+    db.close()
+    return (size - empty.stat().st_size) / n
+
+
+def _state(cat: Catalog) -> dict[str, Any]:
+    """What a curator sees of the catalogue: every answer, every vector, similar photos by
+    each part, and what teaching scores each photo."""
+    from saree_app.collection.fewshot import CLOTH_PARTS, FewShot, features_of
+    from saree_app.collection.similar import search
+
+    sha = cat.latest_model()
+    assert sha is not None
+    ids = [p.id for p in cat.photos()]
+    out: dict[str, Any] = {"answers": {i: cat.prediction(i, sha) for i in ids}}
+    out["vectors"] = {k: cat.embeddings(sha, k) for k in catalog_mod.EMBEDDING_KINDS}
+    out["similar"] = {
+        (i, part): [(m.photo_id, round(m.score, 3)) for m in search(cat, i, part=part, k=5)]
+        for i in ids[:6]
+        for part in ("whole", "border")
+    }
+    teach = FewShot.from_catalog(cat, sha, parts=CLOTH_PARTS, min_examples=2, fit=False)
+    feats = features_of(cat, sha, CLOTH_PARTS, ids)
+    out["teaching"] = {i: teach.scores_of(feats[i]) for i in ids}
+    return out
+
+
+def test_a_schema_10_catalogue_is_made_slim_on_opening_and_answers_as_before(
+    predictor: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saree_app.model.cloth import BLOCKS
+
+    path = tmp_path / "v10.saree"
+    _schema(monkeypatch, 10)
+    _import(path, paths.samples_dir(), predictor)
+    with Catalog(path) as cat:
+        for n, pid in enumerate(p.id for p in cat.photos()):  # two taught traditions
+            cat.set_label(pid, tradition="Odd" if n % 2 else "Even", certainty="confirmed")
+        before = _state(cat)
+    old_size = _bytes_per_photo(path, tmp_path)
+    monkeypatch.undo()
+    with Catalog(path) as cat:
+        assert cat.schema_version == catalog_mod.SCHEMA_VERSION == 11
+        after = _state(cat)
+        assert cat.integrity_problems() == []
+        assert cat.run("SELECT type FROM sqlite_master WHERE name = 'embeddings'") == [("view",)]
+        heads = cat.run("SELECT length(vector) FROM vectors WHERE part = 'cloth'")
+        tiles = cat.run("SELECT length(vector) FROM vectors WHERE part = 'cloth_tiles'")
+    assert after["answers"] == before["answers"]  # every answer as it was, to the last digit
+    assert after["similar"] == before["similar"]
+    for part in ("whole", "body", "border", "pallu"):
+        assert np.array_equal(after["vectors"][part][0], before["vectors"][part][0])
+        assert np.array_equal(after["vectors"][part][1], before["vectors"][part][1])
+    for part in ("cloth", "cloth_tiles"):
+        old, new = before["vectors"][part][1], after["vectors"][part][1]
+        assert new.shape == old.shape
+        assert np.abs(new - old).max() < 5e-3  # the mean of tiles made again, within int8's
+    for pid, scores in before["teaching"].items():
+        assert after["teaching"][pid].keys() == scores.keys()
+        for t, s in scores.items():
+            assert after["teaching"][pid][t] == pytest.approx(s, abs=1e-3)
+    # The cloth heads keep the whole picture alone; the file gives its space back.
+    dim = before["vectors"]["cloth"][1].shape[1] // 2
+    assert {h for (h,) in heads} == {1 + 4 + dim}
+    assert {t for (t,) in tiles} == {1 + 4 * (BLOCKS - 2) + (BLOCKS - 2) * dim}
+    new_size = _bytes_per_photo(path, tmp_path)
+    print(f"bytes per photo: schema 10 {old_size:.0f}, migrated to 11 {new_size:.0f}")
+    assert new_size < old_size * SLIM_SHARE, (old_size, new_size)
+    assert path.stat().st_size < (old_size * SLIM_SHARE + 64_000) * len(_samples()) + 200_000
+
+
+def test_a_photo_imported_now_takes_under_the_bound_and_reads_back_as_at_schema_10(
+    predictor: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _schema(monkeypatch, 10)
+    _import(tmp_path / "v10.saree", paths.samples_dir(), predictor)
+    with Catalog(tmp_path / "v10.saree") as cat:
+        old = {p.path: cat.prediction(p.id) for p in cat.photos()}
+    monkeypatch.undo()
+    _import(tmp_path / "v11.saree", paths.samples_dir(), predictor)
+    with Catalog(tmp_path / "v11.saree") as cat:
+        new = {p.path: cat.prediction(p.id) for p in cat.photos()}
+        sha = cat.latest_model()
+        assert cat.run("SELECT count(*) FROM models") == [(1,)]
+        assert cat.run("SELECT count(DISTINCT model) FROM vectors") == [(1,)]
+    assert new.keys() == old.keys()
+    for key, stored in new.items():
+        assert stored is not None and old[key] is not None
+        assert stored.result == old[key].result
+        assert stored.result["model_sha256"] == sha
+        assert stored.result["ranking"][0]["label"]  # labels come back from the terms table
+    size = _bytes_per_photo(tmp_path / "v11.saree", tmp_path)
+    print(f"bytes per photo at schema 11: {size:.0f}")
+    assert size < SLIM_BYTES, size
+
+
+# -- the slim answer on its own ----------------------------------------------------------------
+
+
+def _answer(seed: int, label: str = "Tradition 0") -> dict[str, Any]:
+    """Shaped like a compacted Prediction.to_dict()."""
+    return {
+        "source": f"photo-{seed}.jpg",
+        "model_sha256": SHA,
+        "photo_size": [751, 750],
+        "tradition": "Tradition0",
+        "label": label,
+        "probability": 0.5 + seed / 100,
+        "uncertain": True,
+        "uncertain_reasons": ["the model sees little evidence", f"weak: only {seed}%"],
+        "ranking": [
+            {
+                "tradition": f"Tradition{t}",
+                "label": label if t == 0 else f"Tradition {t}",
+                "probability": round(1 / (t + 2 + seed), 6),
+                "score": -0.5 * t,
+                "known_to_model": t < 2,
+                "evidence": [
+                    {"kind": "visual", "contribution": 0.25 * t},
+                    {"kind": "attribute", "contribution": -0.125},
+                ],
+            }
+            for t in range(5)
+        ],
+        "visual": [[f"Tradition{t}", 1 / (t + 2)] for t in range(4)],
+        "states": [{"region": "TamilNadu", "label": "Tamil Nadu", "probability": 0.7}],
+        "cultural_regions": [{"region": "SouthIndia", "label": "South India", "probability": 1}],
+        "part_map": "model",
+        "parts": [{"part": "body", "area": 0.2, "ranking": [["Tradition1", 0.4]]}],
+        "attributes": [{"term": "Ikat", "label": "ikat", "probability": 0.25}],
+        "open_set": {"nearest_prototype": "Tradition3", "top_probability": 0.7},
+        "answer_set": {"traditions": ["Tradition0", "Tradition2"], "level": 0.9},
+        "fewshot": {"Tradition0": 0.5},
+    }
+
+
+def _put(cat: Catalog, pid: int, answer: dict[str, Any], sha: str = SHA) -> dict[str, Any]:
+    cat.put_prediction(pid, sha, answer, top_tradition="x", top_probability=0.5, uncertain=False)
+    stored = cat.prediction(pid, sha)
+    assert stored is not None
+    return stored.result
+
+
+def test_answers_come_back_whole_whatever_their_labels_and_shape(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat:
+        ids = [cat.add_photo(NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 1)) for i in range(8)]
+        answers = [
+            _answer(0),
+            _answer(1, label="Another name"),  # a term's label that is not the one kept
+            {**_answer(2), "model_sha256": "f" * 64},  # another model's sha256 in it
+            {**_answer(3), "tradition": 3},  # a number where a term belongs: kept as before
+            {**_answer(4), "ranking": "~"},  # shapes it does not know are kept as they are
+            {"ranking": [{"tradition": "Tradition9", "probability": 1}], "visual": []},
+            {**_answer(6), "attributes": [{"term": "Ikat", "probability": 0.5}]},
+            {**_answer(7), "uncertain_reasons": ["why", 7]},  # ambiguous too
+        ]
+        for pid, answer in zip(ids, answers, strict=True):
+            assert _put(cat, pid, answer) == answer
+            assert json.dumps(_put(cat, pid, answer)) == json.dumps(answer)  # key order too
+        kinds = cat.run("SELECT substr(result, 1, 1) FROM predictions ORDER BY photo_id")
+        assert [k for (k,) in kinds].count(b"\x02") == 6  # all but the two ambiguous ones
+        # A reason in words is kept once, one with a figure in it in each answer.
+        terms = {t for (t,) in cat.run("SELECT term FROM terms")}
+        assert "the model sees little evidence" in terms and "weak: only 1%" not in terms
+    # Another program reading the same file gets the same answers (its own terms read).
+    with Catalog(tmp_path / "c.saree") as cat:
+        for pid, answer in zip(ids, answers, strict=True):
+            stored = cat.prediction(pid, SHA)
+            assert stored is not None and stored.result == answer
+
+
+def test_a_term_first_seen_without_its_label_keeps_the_label_given_later(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat:
+        a, b = (cat.add_photo(NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 1)) for i in range(2))
+        first = {"visual": [["Tradition4", 0.5]], "tradition": "Tradition4"}
+        assert _put(cat, a, first) == first
+        assert _put(cat, b, _answer(1)) == _answer(1)
+        assert cat.run("SELECT label FROM terms WHERE term = 'Tradition4'") == [("Tradition 4",)]
+        assert cat.prediction(a, SHA).result == first  # type: ignore[union-attr]
+
+
+def test_a_write_rolled_back_leaves_no_term_behind_it(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat:
+        pid = cat.add_photo(NewPhoto("/p/0.jpg", "0" * 64, 1))
+        with pytest.raises(RuntimeError), cat.transaction():
+            _put(cat, pid, _answer(0))
+            raise RuntimeError("stop")
+        assert cat.run("SELECT count(*) FROM terms") == [(0,)]
+        answer = {**_answer(0), "label": "Renamed"}
+        assert _put(cat, pid, answer) == answer
+
+
+def test_vectors_written_by_the_embeddings_name_are_read_as_the_catalogue_writes_them(
+    tmp_path: Path,
+) -> None:
+    """What writes "embeddings" itself (bench similar's bulk writer) still can: a view whose
+    triggers keep the model's number, and the counter moves with each write."""
+    with Catalog(tmp_path / "c.saree") as cat:
+        ids = [cat.add_photo(NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 1)) for i in range(3)]
+        rng = np.random.default_rng(0)
+        vecs = rng.normal(size=(3, 16)).astype(np.float32)
+        cat.put_embeddings(ids[0], SHA, vecs[0])
+        before = cat.generations()["embeddings"]
+        with cat.transaction():
+            cat.run(
+                "INSERT INTO embeddings (photo_id, model_sha256, part, vector)"
+                " VALUES (?, ?, 'whole', ?), (?, ?, 'whole', ?)",
+                (
+                    ids[1],
+                    SHA,
+                    catalog_mod._blob(vecs[1]),
+                    ids[2],
+                    "a" * 64,
+                    catalog_mod._blob(vecs[2]),
+                ),
+            )
+        assert cat.generations()["embeddings"] > before
+        got, matrix = cat.embeddings(SHA)
+        assert got.tolist() == ids[:2]
+        assert np.abs(matrix - vecs[:2]).max() < 0.05
+        assert cat.embeddings("a" * 64)[0].tolist() == [ids[2]]
+        # A model first named by its vectors is registered as it would have been.
+        assert cat.latest_model() is None or cat.latest_model() == SHA
+        cat.register_model("a" * 64, name="later", labels=["X"])
+        assert cat.latest_model() == "a" * 64 and cat.model_labels("a" * 64) == ["X"]
+        cat.run("DELETE FROM embeddings WHERE photo_id = ?", (ids[1],))
+        assert cat.embeddings(SHA)[0].tolist() == ids[:1]
+        assert cat.run("SELECT count(*) FROM vectors") == [(2,)]
+
+
+def test_cloth_features_are_kept_slim_and_read_back_whole(tmp_path: Path) -> None:
+    from saree_app.model.cloth import BLOCKS, TILES, views
+
+    rng = np.random.default_rng(3)
+    dim = 48
+    raw = np.abs(rng.normal(size=(4, 1 + TILES * TILES, dim))).astype(np.float32)
+
+    def unit(x: np.ndarray) -> np.ndarray:
+        return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+    given = np.concatenate(
+        [unit(raw[:, 0]), unit(raw[:, 1:].mean(axis=1)), unit(raw[:, 1:]).reshape(4, -1)], 1
+    )
+    # The third photo's mean of tiles is not one its tiles make: kept whole.
+    given[2, dim : 2 * dim] = unit(rng.normal(size=dim))
+    with Catalog(tmp_path / "c.saree") as cat:
+        ids = [cat.add_photo(NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 1)) for i in range(4)]
+        for pid, vec in zip(ids, given, strict=True):
+            cat.put_embeddings(pid, SHA, None, cloth=vec)
+        sql = "SELECT length(vector) FROM vectors WHERE part = 'cloth' ORDER BY photo_id"
+        widths = cat.run(sql)
+        assert [w for (w,) in widths] == [1 + 4 + dim] * 2 + [1 + 8 + 2 * dim] + [1 + 4 + dim]
+        _, heads = cat.embeddings(SHA, "cloth")
+        _, tiles = cat.embeddings(SHA, "cloth_tiles")
+        joined = np.concatenate([heads, tiles], axis=1)
+        assert joined.shape == (4, BLOCKS * dim)
+        assert np.abs(joined - given).max() < 0.02
+        for i, pid in enumerate(ids):
+            one = cat.embedding(pid, SHA, "cloth")
+            assert one is not None and np.array_equal(one, heads[i])
+            assert views(joined[i]) is not None  # every block unit length, as cloth.py wants
+            cos = joined[i, dim : 2 * dim] @ given[i, dim : 2 * dim]
+            assert cos > 1 - 2e-4
