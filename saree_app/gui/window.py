@@ -97,6 +97,28 @@ def _first_size(widget: QWidget) -> QSize:
     return QSize(min(1360, free.width()), min(860, free.height()))
 
 
+TEACH_HINT = (
+    "Most answers here are flagged uncertain. The model learnt from rendered sarees, so on "
+    "photographs its answers are guesses until you teach it: confirm or correct a few photos "
+    "of each tradition (two traditions or more), and the app re-ranks the rest from them."
+)
+# The hint shows from this many photos, while at least this share is flagged uncertain.
+HINT_PHOTOS = 4
+HINT_UNCERTAIN = 0.5
+
+
+def needs_teaching(items: Sequence[Item]) -> bool:
+    """Whether the collection should say how to teach the app: most of its photos flagged
+    uncertain, and fewer than two traditions confirmed (one alone re-ranks nothing)."""
+    if len(items) < HINT_PHOTOS:
+        return False
+    taught = {it.confirmed for it in items if it.confirmed}
+    if len(taught) >= 2:
+        return False
+    unsure = sum(1 for it in items if it.uncertain and not it.confirmed)
+    return unsure >= HINT_UNCERTAIN * len(items)
+
+
 class MainWindow(QMainWindow):
     """Owns the library, the workers and the three pages."""
 
@@ -206,6 +228,13 @@ class MainWindow(QMainWindow):
         self.collection_stack.addWidget(self.empty)
         self.collection_stack.addWidget(self.grid)
         self.collection_stack.addWidget(self.no_match)
+        # Until the curator has taught it, a model that learnt from rendered sarees is mostly
+        # guessing on their photographs, and says so photo by photo; this says what to do.
+        self.teach_hint = QLabel(TEACH_HINT, page)
+        self.teach_hint.setObjectName("teachHint")
+        self.teach_hint.setWordWrap(True)
+        self.teach_hint.hide()
+        pl.addWidget(self.teach_hint)
         pl.addWidget(self.collection_stack)
         self.tabs.addTab(page, theme.icon("grid"), "Collection")
 
@@ -640,6 +669,7 @@ class MainWindow(QMainWindow):
         statuses, traditions = self.model.counts()
         self.facets.update_counts(items, statuses, traditions)
         self.knowledge.set_counts(dict(traditions))
+        self.teach_hint.setVisible(needs_teaching(items))
 
     def _filter_changed(self, flt: Filter) -> None:
         keep = self._current.id if self._current else None

@@ -282,3 +282,50 @@ def test_rerank_is_a_plain_function_that_reports_and_stops(tmp_path, photos, tin
         assert result.teaching.rows == (("Kasavu", 2, True), ("Paithani", 2, True))
     finally:
         lib.close()
+
+
+def test_needs_teaching_while_most_photos_are_flagged_and_fewer_than_two_are_taught() -> None:
+    from pathlib import Path
+
+    from saree_app.gui.items import Item
+    from saree_app.gui.window import needs_teaching
+
+    def item(i: int, uncertain: bool, confirmed: str | None = None) -> Item:
+        return Item(i, f"p{i}", Path(f"p{i}.jpg"), "Paithani", 0.3, confirmed, uncertain)
+
+    unsure = [item(i, True) for i in range(6)]
+    assert needs_teaching(unsure)
+    assert not needs_teaching(unsure[:3])  # too few photos to say anything of the collection
+    # Half flagged is enough; fewer is a model that is doing well enough on these photos.
+    assert needs_teaching(unsure[:3] + [item(i, False) for i in range(3, 6)])
+    assert not needs_teaching(unsure[:2] + [item(i, False) for i in range(2, 6)])
+    # One tradition confirmed teaches nothing yet; two do.
+    one = [item(0, False, "Paithani"), item(1, False, "Paithani"), *unsure[2:]]
+    assert needs_teaching(one)
+    two = [item(0, False, "Paithani"), item(1, False, "Banarasi"), *unsure[2:]]
+    assert not needs_teaching(two)
+
+
+def test_the_collection_says_how_to_teach_until_two_traditions_are_confirmed(
+    qtbot, imported
+) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui.window import needs_teaching
+
+    win = imported
+    # The tiny model's answers on the generated photos are mostly flagged uncertain.
+    assert needs_teaching(win.model.all_items())
+    # Counts (and the hint) follow the items a moment later, batched.
+    qtbot.waitUntil(lambda: win.teach_hint.isVisibleTo(win), timeout=5000)
+    assert "confirm or correct a few photos" in win.teach_hint.text()
+    win.grid.setCurrentIndex(win.model.index(0))
+    win.confirm("Paithani")
+    wait_idle(qtbot, win)
+    qtbot.wait(600)  # past the batched count update
+    assert win.teach_hint.isVisibleTo(win)  # one tradition re-ranks nothing yet
+    win.grid.setCurrentIndex(win.model.index(1))
+    win.confirm("Banarasi")
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: not win.teach_hint.isVisibleTo(win), timeout=5000)
+    win.act_undo.trigger()
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: win.teach_hint.isVisibleTo(win), timeout=5000)
