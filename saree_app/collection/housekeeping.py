@@ -197,7 +197,7 @@ def undo_removal(catalog: Catalog, removal: Removal | None = None) -> Restored:
         for table, rows in removal.rows.items():
             if table == "photos":
                 continue
-            column = tables.get(table)
+            column = tables.get(table) or _photo_view_column(db, table)
             if column is None:
                 continue  # a table this version of the catalogue no longer has
             key = _rowid_column(db, table)
@@ -220,6 +220,19 @@ def undo_removal(catalog: Catalog, removal: Removal | None = None) -> Restored:
         except CatalogError as exc:
             raise CatalogError(f"{exc}; nothing was put back") from exc
     return Restored(tuple(restored), tuple(skipped))
+
+
+def _photo_view_column(db: sqlite3.Connection, table: str) -> str | None:
+    """ "photo_id" when `table` is now a view that takes rows in its place (a removal made
+    before the catalogue was upgraded: its embeddings rows go back through the view of that
+    name, whose triggers write the table that replaced it); None otherwise."""
+    row = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?", (table,)
+    ).fetchone()
+    if row is None:
+        return None
+    names = {str(c[1]) for c in db.execute(f'PRAGMA table_info("{table}")')}
+    return "photo_id" if "photo_id" in names else None
 
 
 def _what(table: str) -> str:

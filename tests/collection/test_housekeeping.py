@@ -266,3 +266,31 @@ def test_a_photo_of_an_object_comes_back_into_it(tmp_path: Path) -> None:
         assert restored.photo_ids == (b,)
         assert restored.skipped == ("border.jpg: its object no longer exists; not linked again",)
         assert cat.tags(b) == ["1950s", "gift"] and objects.object_of_photo(cat, b) is None
+
+
+def test_a_removal_made_before_the_upgrade_brings_the_vectors_back(tmp_path: Path) -> None:
+    """Catalogues before schema 11 kept vectors in an `embeddings` table; now that is a view
+    over `vectors`. A removal remembered then names `embeddings` rows: undo puts them back."""
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        gone = _full(cat, _file(tmp_path / "photos", "b.jpg", b"bbbbb"), 2)
+        before = _everything(cat, gone)
+        removal = hk.remove_photos(cat, [gone])
+        assert "vectors" in removal.rows and "embeddings" not in removal.rows
+        # What an older catalogue would have remembered: the same vectors as embeddings rows.
+        old = {
+            **{k: v for k, v in removal.rows.items() if k != "vectors"},
+            "embeddings": [
+                {
+                    "photo_id": gone,
+                    "model_sha256": "m" * 64,
+                    "part": r["part"],
+                    "vector": r["vector"],
+                }
+                for r in removal.rows["vectors"]
+            ],
+        }
+        hk._write(cat, [hk.Removal(removal.photo_ids, removal.names, old, removal.at)])
+        restored = hk.undo_removal(cat)
+        assert restored.photo_ids == (gone,) and restored.skipped == ()
+        assert _everything(cat, gone) == before
+        assert cat.integrity_problems() == []
