@@ -1263,6 +1263,22 @@ class Catalog:
         """How many photos the catalogue holds."""
         return int(self._query("SELECT count(*) FROM photos")[0][0])
 
+    def teaching_state(self, model_sha256: str) -> tuple[int, int, int]:
+        """(photos the model has answered, of those the ones flagged uncertain that the curator
+        has not confirmed, traditions with a confirmed photo): what `fewshot.needs_teaching`
+        reads, counted in SQL so a large catalogue's answers are not read for it."""
+        answered, unsure = self._query(
+            "SELECT count(*), coalesce(sum(p.uncertain AND NOT coalesce(l.certainty = "
+            "'confirmed' AND l.tradition IS NOT NULL, 0)), 0) FROM predictions p "
+            "LEFT JOIN labels l ON l.photo_id = p.photo_id WHERE p.model_sha256 = ?",
+            (model_sha256,),
+        )[0]
+        taught = self._query(
+            "SELECT count(DISTINCT tradition) FROM labels "
+            "WHERE certainty = 'confirmed' AND tradition IS NOT NULL"
+        )[0][0]
+        return int(answered), int(unsure), int(taught)
+
     def known_hashes(self, model_sha256: str | None = None) -> dict[str, int]:
         """Content hash -> photo id; with a model, only photos that model has already seen."""
         if model_sha256 is None:

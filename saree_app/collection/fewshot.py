@@ -58,6 +58,24 @@ ONE_TRADITION = (
 # Answer sets: how often the set must hold the right tradition, and how many confirmed photos
 # (of traditions with a second example) they are calibrated on before the app uses them. With
 # fewer than (1 / (1 - level)) - 1 photos no threshold can promise the level at all.
+# Until two traditions are confirmed, a collection most of whose answers are flagged is told how
+# to teach the app (the GUI above its grid, `saree import` after its summary): a model that
+# learnt from rendered sarees is mostly guessing on photographs, and says so photo by photo.
+TEACH_HINT = (
+    "Most answers here are flagged uncertain. The model learnt from rendered sarees, so on "
+    "photographs its answers are guesses until you teach it: confirm or correct a few photos "
+    "of each tradition (two traditions or more), and the app re-ranks the rest from them."
+)
+HINT_PHOTOS = 4  # from this many answered photos
+HINT_UNCERTAIN = 0.5  # while at least this share of them is flagged and not confirmed
+
+
+def needs_teaching(photos: int, unsure: int, taught: int) -> bool:
+    """Whether to say how to teach: `photos` answered, `unsure` of them flagged uncertain and
+    not confirmed, `taught` traditions confirmed (one alone re-ranks nothing)."""
+    return photos >= HINT_PHOTOS and taught < 2 and unsure >= HINT_UNCERTAIN * photos
+
+
 SET_LEVEL = 0.9
 MIN_CALIBRATION = 10
 # An answer is left unflagged only where, on the confirmed photos held back in turn, answers

@@ -37,6 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from saree_app.collection.fewshot import TEACH_HINT
+from saree_app.collection.fewshot import needs_teaching as teaching_rule
 from saree_app.gui import theme
 from saree_app.gui.analysis import Analysis, analyse
 from saree_app.gui.answer import ConfidenceBar
@@ -97,26 +99,11 @@ def _first_size(widget: QWidget) -> QSize:
     return QSize(min(1360, free.width()), min(860, free.height()))
 
 
-TEACH_HINT = (
-    "Most answers here are flagged uncertain. The model learnt from rendered sarees, so on "
-    "photographs its answers are guesses until you teach it: confirm or correct a few photos "
-    "of each tradition (two traditions or more), and the app re-ranks the rest from them."
-)
-# The hint shows from this many photos, while at least this share is flagged uncertain.
-HINT_PHOTOS = 4
-HINT_UNCERTAIN = 0.5
-
-
 def needs_teaching(items: Sequence[Item]) -> bool:
-    """Whether the collection should say how to teach the app: most of its photos flagged
-    uncertain, and fewer than two traditions confirmed (one alone re-ranks nothing)."""
-    if len(items) < HINT_PHOTOS:
-        return False
+    """Whether the collection should say how to teach the app (`fewshot.needs_teaching`)."""
     taught = {it.confirmed for it in items if it.confirmed}
-    if len(taught) >= 2:
-        return False
     unsure = sum(1 for it in items if it.uncertain and not it.confirmed)
-    return unsure >= HINT_UNCERTAIN * len(items)
+    return teaching_rule(len(items), unsure, len(taught))
 
 
 class MainWindow(QMainWindow):

@@ -299,6 +299,8 @@ def test_needs_teaching_while_most_photos_are_flagged_and_fewer_than_two_are_tau
     # Half flagged is enough; fewer is a model that is doing well enough on these photos.
     assert needs_teaching(unsure[:3] + [item(i, False) for i in range(3, 6)])
     assert not needs_teaching(unsure[:2] + [item(i, False) for i in range(2, 6)])
+    # A confirmed photo is not counted as flagged, whatever the model said.
+    assert not needs_teaching([item(i, True, "Paithani") for i in range(4)] + unsure[4:])
     # One tradition confirmed teaches nothing yet; two do.
     one = [item(0, False, "Paithani"), item(1, False, "Paithani"), *unsure[2:]]
     assert needs_teaching(one)

@@ -1,0 +1,62 @@
+"""How to teach the app is said while most answers are flagged and little is taught."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from saree_app.collection.catalog import Catalog, NewPhoto
+from saree_app.collection.fewshot import TEACH_HINT, needs_teaching
+from saree_app.commands.collection import _teaching_hint
+
+SHA = "m" * 64
+
+
+def _photo(cat: Catalog, folder: Path, i: int, uncertain: bool, sha: str = SHA) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{i}.jpg"
+    content = f"photo {i}".encode()
+    path.write_bytes(content)
+    new = NewPhoto(str(path), hashlib.sha256(content).hexdigest(), len(content), 10, 20)
+    return cat.record(
+        new,
+        sha,
+        {"ranking": [["Kanchipuram", 0.4]]},
+        top_tradition="Kanchipuram",
+        top_probability=0.4,
+        uncertain=uncertain,
+        embedding=np.ones(4, np.float32),
+        part_embeddings=np.ones((3, 4), np.float32),
+    )
+
+
+def test_the_rule() -> None:
+    assert needs_teaching(6, 6, 0) and needs_teaching(6, 3, 1)
+    assert not needs_teaching(3, 3, 0)  # too few photos to say anything of the collection
+    assert not needs_teaching(6, 2, 0)  # most answers are not flagged
+    assert not needs_teaching(6, 6, 2)  # two traditions taught: teaching is under way
+
+
+def test_counted_from_the_catalogue_and_said_after_an_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "c.saree"
+    with Catalog(path) as cat:
+        ids = [_photo(cat, tmp_path / "p", i, uncertain=i < 4) for i in range(5)]
+        _photo(cat, tmp_path / "p", 9, uncertain=False, sha="n" * 64)  # another model's
+        assert cat.teaching_state(SHA) == (5, 4, 0)
+    _teaching_hint(path, SHA)
+    out = capsys.readouterr().out
+    assert out.startswith(TEACH_HINT) and f"saree fewshot --apply --catalog {path}" in out
+    with Catalog(path) as cat:
+        # A confirmed photo no longer counts as flagged; a probable label teaches nothing.
+        cat.set_label(ids[0], tradition="Paithani", certainty="confirmed")
+        cat.set_label(ids[1], tradition="Banarasi", certainty="probable")
+        assert cat.teaching_state(SHA) == (5, 3, 1)
+        cat.set_label(ids[1], certainty="confirmed")
+        assert cat.teaching_state(SHA) == (5, 2, 2)
+    _teaching_hint(path, SHA)
+    assert capsys.readouterr().out == ""
