@@ -106,6 +106,21 @@ def test_accuracy_counts_fused_visual_and_uncertainty() -> None:
     assert f["auroc_confidence"] == pytest.approx(1.0)
 
 
+def test_flags_are_told_apart_by_their_reason() -> None:
+    a = scoring.Answer
+    unlike = "looks unlike"
+    answers = [
+        a("A/1", "A", True, "flat", ("A",), ("A",), 0.9, True, (unlike,)),
+        a("A/2", "A", True, "flat", ("A",), ("A",), 0.9, True, (unlike, "weak")),
+        a("A/3", "A", True, "flat", ("A",), ("A",), 0.9, True, ("weak",)),
+        a("A/4", "A", True, "flat", ("A",), ("A",), 0.9, False),
+    ]
+    f = scoring.flag_sources(answers, unlike)
+    assert f["unlike_training"] == pytest.approx(2 / 4)
+    assert f["other_reasons"] == pytest.approx(2 / 4)
+    assert scoring.flag_sources([], unlike) == {"unlike_training": None, "other_reasons": None}
+
+
 # ---- inputs -------------------------------------------------------------------------------
 
 
@@ -248,6 +263,7 @@ def test_the_report_has_the_documented_keys_and_files(
     assert report["photos"] == 16 and report["scored"] == 15
     assert [s[0] for s in report["skipped"]] == ["Banarasi/broken.jpg"]
     assert report["untaught"]["overall"]["flagged_unknown_to_app"] is not None
+    assert set(report["untaught"]["flag_sources"]) == {"unlike_training", "other_reasons"}
     assert set(report["untaught"]["by_view"]) == {"flat", "worn"}
     assert report["parts"]["overall"]["photos"] == 2
     taught = report["taught"]["3"]

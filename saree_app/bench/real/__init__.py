@@ -46,6 +46,8 @@ beside "bench", "argv", "machine" (CPUs, load average), "settings" and "peer"):
                        *_balanced: the mean over traditions), flagged, flagged_known_to_model,
                        flagged_not_in_model, flagged_unknown_to_app, unflagged,
                        unflagged_right, auroc_confidence, risk_coverage_area, per_tradition
+  untaught.flag_sources  unlike_training: share flagged because the photo looks unlike the
+                       model's training photos; other_reasons: share flagged for any other
   untaught.by_view     the same per view (with --views or part labels)
   untaught.risk_coverage   [[coverage, error rate]] most confident answers first
   untaught.confusion   {rows, columns, counts}: folder tradition x fused answer
@@ -347,6 +349,7 @@ def _answers(inputs: Inputs, imported: teach.Imported) -> list[scoring.Answer]:
                     visual=tuple(str(t) for t, _ in s.get("visual", [])),
                     confidence=float(s.get("probability", 0.0)),
                     uncertain=bool(stored[pid].uncertain),
+                    reasons=tuple(str(r) for r in s.get("uncertain_reasons") or ()),
                 )
             )
     return out
@@ -356,8 +359,11 @@ def _untaught(answers: list[scoring.Answer]) -> dict[str, Any]:
     views = sorted({a.view for a in answers if a.view})
     scored = [a for a in answers if a.truth is not None]
     rows, cols, counts = scoring.confusion(answers)
+    from saree_app.model.familiar import UNLIKE_TRAINING
+
     return {
         "overall": scoring.accuracy(answers),
+        "flag_sources": scoring.flag_sources(answers, UNLIKE_TRAINING),
         "by_view": {v: scoring.accuracy([a for a in answers if a.view == v]) for v in views},
         "risk_coverage": [
             [round(c, 4), round(r, 4)]

@@ -69,6 +69,15 @@ def markdown(report: dict[str, Any]) -> str:
         "wrong answers (0.5 is chance). Risk area: mean error over the risk-coverage curve "
         "(risk-coverage.png)."
     )
+    src = u.get("flag_sources") or {}
+    if src.get("unlike_training") is not None:
+        add("")
+        add(
+            f"Flagged because the photo looks unlike the photos the model learnt from: "
+            f"{_pct(src['unlike_training'])} of photos; flagged for another reason (the model's "
+            f"own open-set signals, a tradition it was not trained on, the cloth check): "
+            f"{_pct(src['other_reasons'])}."
+        )
     add("")
     add("| tradition | photos | fused top-1 | fused top-5 | visual top-1 | flagged |")
     add("|---|---|---|---|---|---|")

@@ -129,6 +129,20 @@ class Answer:
     visual: tuple[str, ...]
     confidence: float  # the fused answer's probability, as the app shows it
     uncertain: bool
+    reasons: tuple[str, ...] = ()  # why it is flagged, as stored
+
+
+def flag_sources(answers: Sequence[Answer], unlike: str) -> dict[str, float | None]:
+    """Share of the answers flagged because the photo looks unlike the model's training
+    photos (reason `unlike`), and share flagged for any other reason (None without answers)."""
+    if not answers:
+        return {"unlike_training": None, "other_reasons": None}
+    n = len(answers)
+    return {
+        "unlike_training": sum(unlike in a.reasons for a in answers) / n,
+        "other_reasons": sum(a.uncertain and any(r != unlike for r in a.reasons) for a in answers)
+        / n,
+    }
 
 
 def accuracy(answers: Sequence[Answer]) -> dict[str, Any]:
