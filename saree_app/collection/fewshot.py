@@ -55,9 +55,6 @@ ONE_TRADITION = (
     "collection is re-ranked from then on (with one alone the app cannot tell it from the "
     "others, and would pull every photo to it)"
 )
-# Answer sets: how often the set must hold the right tradition, and how many confirmed photos
-# (of traditions with a second example) they are calibrated on before the app uses them. With
-# fewer than (1 / (1 - level)) - 1 photos no threshold can promise the level at all.
 # Until two traditions are confirmed, a collection most of whose answers are flagged is told how
 # to teach the app (the GUI above its grid, `saree import` after its summary): a model that
 # learnt from rendered sarees is mostly guessing on photographs, and says so photo by photo.
@@ -76,6 +73,9 @@ def needs_teaching(photos: int, unsure: int, taught: int) -> bool:
     return photos >= HINT_PHOTOS and taught < 2 and unsure >= HINT_UNCERTAIN * photos
 
 
+# Answer sets: how often the set must hold the right tradition, and how many confirmed photos
+# (of traditions with a second example) they are calibrated on before the app uses them. With
+# fewer than (1 / (1 - level)) - 1 photos no threshold can promise the level at all.
 SET_LEVEL = 0.9
 MIN_CALIBRATION = 10
 # An answer is left unflagged only where, on the confirmed photos held back in turn, answers
