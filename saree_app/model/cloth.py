@@ -53,7 +53,8 @@ def default_path() -> Path:
     return models_dir() / MANIFEST_NAME
 
 
-def _unit(rows: np.ndarray) -> np.ndarray:
+def unit_rows(rows: np.ndarray) -> np.ndarray:
+    """Each row at unit length, in its own dtype; zero rows stay zero."""
     norms = np.linalg.norm(rows, axis=-1, keepdims=True)
     return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
 
@@ -145,9 +146,9 @@ class ClothFeatures:
             with self._lock:  # one run at a time: the session's threads already use the cores
                 parts.append(self._session.run([self._features], {self._input: batch})[0])
         feats = np.concatenate(parts).astype(np.float32).reshape(len(photos), per, -1)
-        whole = _unit(feats[:, 0])
-        tiles = _unit(feats[:, 1:].mean(axis=1))
-        each = _unit(feats[:, 1:]).reshape(len(photos), -1)
+        whole = unit_rows(feats[:, 0])
+        tiles = unit_rows(feats[:, 1:].mean(axis=1))
+        each = unit_rows(feats[:, 1:]).reshape(len(photos), -1)
         return np.concatenate([whole, tiles, each], axis=1).astype(np.float32)
 
     def describe(self, photo: Image.Image) -> np.ndarray:
@@ -163,7 +164,7 @@ class ClothFeatures:
             names.append(LIKENESS_OUTPUT)
         with self._lock:
             out = self._session.run(names, {self._input: self._array(img)[None]})
-        vector = _unit(np.asarray(out[0], np.float32).reshape(1, -1))[0]
+        vector = unit_rows(np.asarray(out[0], np.float32).reshape(1, -1))[0]
         return vector, (float(np.asarray(out[1]).reshape(-1)[0]) if len(out) > 1 else None)
 
     def likeness(self, photo: Image.Image) -> float | None:

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from saree_app.model.cloth import unit_rows
+
 FORMAT = "training-look/1"
 # Principal directions kept: enough for the spread of rendered photos (the scene, the view, the
 # tradition's palette), few enough to estimate from a thousand photos and to keep in a manifest.
@@ -35,11 +37,6 @@ UNLIKE_TRAINING = (
     "photographs): read its answer as a guess until you have confirmed a few photos of "
     "each tradition"
 )
-
-
-def _unit(rows: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
-    return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0)
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,7 @@ class TrainingLook:
     def distance(self, vectors: np.ndarray) -> np.ndarray:
         """(N,) squared distance of whole-picture vectors (N, D) from the training photos: the
         Mahalanobis distance in the components plus the rest scaled by its variance."""
-        z = _unit(np.atleast_2d(np.asarray(vectors, np.float64))) - self.mean
+        z = unit_rows(np.atleast_2d(np.asarray(vectors, np.float64))) - self.mean
         p = z @ self.components.T
         rest = np.maximum((z * z).sum(axis=1) - (p * p).sum(axis=1), 0.0)
         out: np.ndarray = (p * p / self.variances).sum(axis=1) + rest / self.residual_variance
@@ -127,7 +124,7 @@ def fit(
 
     Raises ValueError when there are too few photos for the components asked for.
     """
-    x = _unit(np.asarray(reference, np.float64))
+    x = unit_rows(np.asarray(reference, np.float64))
     n, d = x.shape
     if n < 4 * components or components >= d:
         raise ValueError(
