@@ -15,20 +15,17 @@ and the share flagged is printed: those photos only measure, they never take par
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from saree_app.bench import Report, run_reported
-from saree_app.bench.openset import CACHE, _render_one
+from saree_app.bench.openset import CACHE, folder_files, render_missing
 
 SEED_BASE = 8_000_000  # apart from training seeds and from `saree bench openset`'s 7,000,000
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,14 +100,12 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         for t in known
         for i in range(args.per_class)
     ]
-    missing = [j for j in jobs if not Path(j[4]).exists()]
     t0 = time.perf_counter()
-    if missing:
-        report.say(f"rendering {len(missing)} photos at {args.size} px into {root} ...")
-        # Spawned, not forked (see `saree bench openset`).
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max(1, args.workers), mp_context=spawn) as pool:
-            list(pool.map(_render_one, missing, chunksize=8))
+    render_missing(
+        jobs,
+        args.workers,
+        lambda n: report.say(f"rendering {n} photos at {args.size} px into {root} ..."),
+    )
     report.say(f"photos ready in {time.perf_counter() - t0:.0f} s; reading them ...")
     ref, _ = _whole(cloth, [Path(j[4]) for j in jobs if j[2] % 2 == 0])
     held, _ = _whole(cloth, [Path(j[4]) for j in jobs if j[2] % 2 == 1])
@@ -131,10 +126,8 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         "threshold": round(look.threshold, 3),
     }
     if args.photos is not None:
-        files = sorted(
-            p for p in args.photos.rglob("*") if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES
-        )
-        vectors, kept = _whole(cloth, files)
+        # Every file: one that is not a photo the app can read is left out of the count.
+        vectors, kept = _whole(cloth, folder_files(args.photos))
         flags = look.distance(vectors) > look.threshold if len(kept) else np.zeros(0, bool)
         share = float(flags.mean()) if len(kept) else float("nan")
         report.say(f"{args.photos}: {len(kept)} photos read, {share:.1%} flagged")

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +103,22 @@ def _render_one(job: tuple[str, str, int, int, str]) -> str:
     img.convert("RGB").save(tmp, "JPEG", quality=92)
     tmp.replace(path)
     return out
+
+
+def render_missing(
+    jobs: Sequence[tuple[str, str, int, int, str]], workers: int, say: Callable[[int], None]
+) -> None:
+    """Render the jobs (`_render_one`'s) whose photo is not on disk yet, in `workers`
+    processes; `say(n)` first when there are n to render."""
+    missing = [j for j in jobs if not Path(j[4]).exists()]
+    if not missing:
+        return
+    say(len(missing))
+    # Spawned, not forked: the model's onnxruntime threads already run in this process, and a
+    # forked child can inherit one of their locks held (a hang seen in the tests).
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max(1, workers), mp_context=spawn) as pool:
+        list(pool.map(_render_one, missing, chunksize=8))
 
 
 def _jobs(
@@ -301,14 +317,11 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
 
     jobs = _jobs(known, withheld, args)
     t0 = time.perf_counter()
-    missing = [j for j in jobs if not Path(j[4]).exists()]
-    if missing:
-        print(f"rendering {len(missing)} photos at {args.size} px into {args.data} ...", flush=True)
-        # Spawned, not forked: the model's onnxruntime threads already run in this process,
-        # and a forked child can inherit one of their locks held (a hang seen in the tests).
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max(1, args.workers), mp_context=spawn) as pool:
-            list(pool.map(_render_one, missing, chunksize=8))
+    render_missing(
+        jobs,
+        args.workers,
+        lambda n: print(f"rendering {n} photos at {args.size} px into {args.data} ...", flush=True),
+    )
     print(f"photos ready in {time.perf_counter() - t0:.0f} s; predicting ...", flush=True)
 
     groups: dict[str, list[Any]] = {"known": [], "withheld": [], "distractor": []}
