@@ -257,6 +257,7 @@ def run_import(args: argparse.Namespace) -> int:
                         f"  skipped {len(last.skipped)}  {rate:.1f} photos/s"
                     )
                     print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr)
+            teaching = cat.teaching_state(predictor.manifest.sha256)
     except KeyboardInterrupt:
         done = last.added if last else 0
         print(
@@ -284,22 +285,17 @@ def run_import(args: argparse.Namespace) -> int:
         )
     for skip in last.skipped:
         print(f"skipped: {skip.path}: {skip.reason}", file=sys.stderr)
-    _teaching_hint(args.catalog, predictor.manifest.sha256)
+    _teaching_hint(args.catalog, teaching)
     # Duplicates and other kinds of file are reported, but only unusable photos fail the run.
     return 1 if any(s.kind == "bad" for s in last.skipped) else 0
 
 
-def _teaching_hint(path: Path, model_sha256: str) -> None:
+def _teaching_hint(path: Path, state: tuple[int, int, int]) -> None:
     """After an import: how to teach the app, while most of the catalogue's answers are
-    flagged and fewer than two traditions are confirmed (`fewshot.needs_teaching`)."""
-    from saree_app.collection.catalog import Catalog, CatalogError
+    flagged and fewer than two traditions are confirmed (`fewshot.needs_teaching` of
+    `Catalog.teaching_state`)."""
     from saree_app.collection.fewshot import TEACH_HINT, needs_teaching
 
-    try:
-        with Catalog(path) as cat:
-            state = cat.teaching_state(model_sha256)
-    except CatalogError:
-        return  # the import has said what it did; the hint is not worth an error
     if needs_teaching(*state):
         print(
             f"{TEACH_HINT}\n  confirm: saree label PHOTO --tradition NAME --catalog {path}"
