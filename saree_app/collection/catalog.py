@@ -688,9 +688,7 @@ def _slim_rows(db: sqlite3.Connection) -> None:
 
     def weighted(row: tuple[Any, ...]) -> bytes | None:
         part, head, vector = row
-        if part != "cloth_tiles" or not head or not vector or head[0] & _MARKED:
-            return None
-        if vector[0] & _MARKED:
+        if part != "cloth_tiles" or not head or not vector or (head[0] | vector[0]) & _MARKED:
             return None
         try:
             return _weighted_tiles(_vectors(head)[0], _vectors(vector)[0])
@@ -965,15 +963,16 @@ def _decoded(
         matrix = _vectors(joined, len(at), stored)
         if head >= 0 and head & _MARKED:
             from saree_app.model.cloth import TILES  # only here: it loads the imaging stack
-        if head >= 0 and head & _MARKED and part == "cloth_tiles":
-            matrix = _unit_blocks(matrix, TILES * TILES)
-        elif head >= 0 and head & _MARKED and part == "cloth":
-            own = [tiles[i] for i in at]
-            if any(t is None or not t or not t[0] & _MARKED for t in own):
-                raise CatalogError("a photo's cloth features are damaged: their tiles are gone")
-            raw = _vectors(b"".join(t for t in own if t is not None), len(at), stored)
-            mean = raw.reshape(len(at), TILES * TILES, -1).sum(axis=1)
-            matrix = np.concatenate([matrix, _unit_blocks(mean, 1)], axis=1)
+
+            if part == "cloth_tiles":
+                matrix = _unit_blocks(matrix, TILES * TILES)
+            elif part == "cloth":
+                own = [tiles[i] for i in at]
+                if any(t is None or not t or not t[0] & _MARKED for t in own):
+                    raise CatalogError("a photo's cloth features are damaged: their tiles are gone")
+                raw = _vectors(b"".join(t for t in own if t is not None), len(at), stored)
+                mean = raw.reshape(len(at), TILES * TILES, -1).sum(axis=1)
+                matrix = np.concatenate([matrix, _unit_blocks(mean, 1)], axis=1)
         if len(groups) == 1:
             return matrix.astype(np.float32, copy=False)
         if out is None:
