@@ -23,6 +23,7 @@ from saree_app.model.cloth import (
     MANIFEST_NAME,
     ONNX_NAME,
     TILE_MARGIN,
+    TILE_SIZE,
     TILES,
 )
 from saree_app.train.export import OPSET, sha256_of
@@ -88,7 +89,8 @@ def export_cloth_features(out_dir: Path) -> Path:
             input_names=["image"],
             output_names=["features", LIKENESS_OUTPUT],
             dynamic_axes={
-                "image": {0: "batch"},
+                # Any picture size: the tiles are read smaller than the whole (TILE_SIZE).
+                "image": {0: "batch", 2: "height", 3: "width"},
                 "features": {0: "batch"},
                 LIKENESS_OUTPUT: {0: "batch"},
             },
@@ -105,6 +107,7 @@ def export_cloth_features(out_dir: Path) -> Path:
         "input": {"name": "image", "size": SIZE, "mean": IMAGENET_MEAN, "std": IMAGENET_STD},
         "output": {"name": "features", "dim": dim},
         "tiles": TILES,
+        "tile_size": TILE_SIZE,
         "tile_margin": TILE_MARGIN,
         "layout": LAYOUT,
         "weights": "EfficientNet-Lite0 ImageNet weights from the Python package "

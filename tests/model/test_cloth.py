@@ -48,8 +48,20 @@ def test_a_photo_is_described_whole_and_close_up(cloth: ClothFeatures) -> None:
     blocks = vec.reshape(-1, cloth.dim)
     assert np.allclose(np.linalg.norm(blocks, axis=1), 1.0, atol=1e-5)
     assert len(cloth.crops(photo(200, 150))) == 1 + cloth.tiles**2
-    # The mean of the tiles is the mean of the tiles kept one by one (before their scaling).
-    assert float(blocks[1] @ blocks[2:].mean(axis=0)) > 0.9
+    # The whole picture is read at the network's input size, the tiles at their own (smaller)
+    # side; the mean of the tiles is the mean of the tiles before each is scaled.
+    assert cloth.tile_size < cloth.size
+    crops = cloth.crops(photo(200, 150))
+    run = cloth._session.run
+    whole = run(["features"], {cloth._input: cloth._array(crops[0])[None]})[0][0]
+    tiles = run(
+        ["features"],
+        {cloth._input: np.stack([cloth._array(c, cloth.tile_size) for c in crops[1:]])},
+    )[0]
+    assert np.allclose(blocks[0], whole / np.linalg.norm(whole), atol=1e-5)
+    mean = tiles.mean(axis=0)
+    assert np.allclose(blocks[1], mean / np.linalg.norm(mean), atol=1e-5)
+    assert np.allclose(blocks[2], tiles[0] / np.linalg.norm(tiles[0]), atol=1e-5)
     # More photos than one run takes: each still gets its own description, in order.
     again = cloth.describe_many([photo(200, 150), photo(90, 300, seed=2), photo(120, 120, seed=3)])
     assert np.allclose(again[0], vec, atol=1e-5)
