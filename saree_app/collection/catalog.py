@@ -287,11 +287,27 @@ MIGRATIONS: list[str] = [
     CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE, label TEXT);
     UPDATE meta SET value = value + 1 WHERE key = 'embeddings_generation';
     """,
+    # 12: the side each photo's cloth tiles were read at (model/cloth.py TILE_SIZE), per photo
+    # and model, so a photo read at another side is read again when its folder is imported
+    # again (importer.add_cloth_features). Every cloth row stored before was read at 224.
+    """
+    CREATE TABLE cloth_reads (
+        photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model INTEGER NOT NULL REFERENCES models(id),
+        tile_size INTEGER NOT NULL,
+        PRIMARY KEY (model, photo_id)
+    );
+    INSERT INTO cloth_reads (photo_id, model, tile_size)
+        SELECT DISTINCT photo_id, model, 224 FROM vectors WHERE part IN ('cloth', 'cloth_tiles');
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 COMPACTED = 9  # the schema from which vectors are float16 and answers compacted
 QUANTIZED = 10  # the schema from which vectors are int8 with a scale per block
 SLIM = 11  # the schema from which vectors name their model by number and answers are slim
+CLOTH_READS = 12  # the schema from which the side each photo's cloth tiles were read at is kept
+# The side cloth tiles were read at before it was kept (and for a photo whose side is unknown).
+EARLIER_TILE_SIZE = 224
 
 
 def pack_result(result: Mapping[str, Any]) -> bytes:
@@ -1068,6 +1084,7 @@ class Catalog:
         now_at = int(db.execute("PRAGMA user_version").fetchone()[0])
         self._stored = _stored_type(now_at)
         self._slim = now_at >= SLIM
+        self._tile_sizes_kept = now_at >= CLOTH_READS
         if version and any(version < v <= now_at for v in (COMPACTED, QUANTIZED, SLIM)):
             self._give_back_space()
 
@@ -1419,14 +1436,17 @@ class Catalog:
         whole: np.ndarray | None,
         parts: np.ndarray | None = None,
         cloth: np.ndarray | None = None,
+        *,
+        cloth_tile_size: int | None = None,
     ) -> None:
         """Store the whole-saree embedding, the (3, D) body/border/pallu ones and the cloth
         features as int8 blocks (`_blob`; each only when given; CatalogError, nothing written,
-        for a value beyond float16's range, which no embedding reaches). Cloth features with
-        their tiles are kept as two rows ("cloth": whole | mean of tiles; "cloth_tiles": each
-        tile), so every photo's "cloth" row has one size, from before the tiles were kept or
-        after; from schema 11 the mean of tiles is left out where the tiles give it back
-        (`_weighted_tiles`), and read back made again from them."""
+        for a value beyond float16's range, which no embedding reaches); the cloth's tiles
+        read at `cloth_tile_size` pixels a side (None: unknown, taken as EARLIER_TILE_SIZE).
+        Cloth features with their tiles are kept as two rows ("cloth": whole | mean of
+        tiles; "cloth_tiles": each tile), so every photo's "cloth" row has one size, from
+        before the tiles were kept or after; from schema 11 the mean of tiles is left out
+        where the tiles give it back (`_weighted_tiles`), and read back made again from them."""
         rows = []
         st = self._stored
         if whole is not None:
@@ -1469,6 +1489,40 @@ class Catalog:
                 " VALUES (?, ?, ?, ?)",
                 [(pid, model, part, blob) for pid, _sha, part, blob in rows],
             )
+            if cloth is not None and self._tile_sizes_kept:
+                self._db.execute(
+                    "DELETE FROM cloth_reads WHERE model = ? AND photo_id = ?", (model, photo_id)
+                )
+                if cloth_tile_size is not None:
+                    self._db.execute(
+                        "INSERT INTO cloth_reads (photo_id, model, tile_size) VALUES (?, ?, ?)",
+                        (photo_id, model, int(cloth_tile_size)),
+                    )
+
+    def cloth_tile_sizes(self, model_sha256: str) -> dict[int, int]:
+        """Photo id -> the side its cloth tiles were read at, for every photo with cloth
+        features under a model (EARLIER_TILE_SIZE where it is not known)."""
+        with self._lock:
+            if not self._slim:
+                rows = self._db.execute(
+                    "SELECT DISTINCT photo_id, NULL FROM embeddings WHERE model_sha256 = ?"
+                    " AND part IN ('cloth', 'cloth_tiles')",
+                    (model_sha256,),
+                ).fetchall()
+            else:
+                known = "r.tile_size" if self._tile_sizes_kept else "NULL"
+                join = (
+                    "LEFT JOIN cloth_reads r ON r.model = v.model AND r.photo_id = v.photo_id"
+                    if self._tile_sizes_kept
+                    else ""
+                )
+                rows = self._db.execute(
+                    f"SELECT DISTINCT v.photo_id, {known} FROM vectors v {join}"
+                    " JOIN models m ON m.id = v.model"
+                    " WHERE m.sha256 = ? AND v.part IN ('cloth', 'cloth_tiles')",
+                    (model_sha256,),
+                ).fetchall()
+        return {int(pid): int(size) if size else EARLIER_TILE_SIZE for pid, size in rows}
 
     def _model_id(self, sha256: str) -> int:
         """A model's number (models.id), the model noted first if it was not (schema 11; inside
@@ -1581,6 +1635,7 @@ class Catalog:
         embedding: np.ndarray | None,
         part_embeddings: np.ndarray | None,
         cloth_embedding: np.ndarray | None = None,
+        cloth_tile_size: int | None = None,
     ) -> int:
         """Photo + prediction + embeddings in ONE transaction: the importer's unit of work."""
         with self.transaction():
@@ -1595,7 +1650,12 @@ class Catalog:
             )
             if embedding is not None:
                 self.put_embeddings(
-                    photo_id, model_sha256, embedding, part_embeddings, cloth_embedding
+                    photo_id,
+                    model_sha256,
+                    embedding,
+                    part_embeddings,
+                    cloth_embedding,
+                    cloth_tile_size=cloth_tile_size,
                 )
         return photo_id
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from saree_app.collection import partmaps
 from saree_app.collection.catalog import Catalog, CatalogError, NewPhoto
 from saree_app.imaging import PhotoError, read_photo_file, shown
 
@@ -315,6 +316,7 @@ def _import(
 ) -> Iterator[ImportProgress]:
     manifest = predictor.manifest
     model_sha = str(manifest.sha256)
+    tile_size = partmaps.cloth_tile_size(predictor)
     catalog.register_model(
         model_sha,
         name=getattr(manifest, "name", None),
@@ -420,6 +422,7 @@ def _import(
                     embedding=np.asarray(result.embedding, dtype=np.float32),
                     part_embeddings=np.asarray(result.part_embeddings, dtype=np.float32),
                     cloth_embedding=getattr(result, "cloth_embedding", None),
+                    cloth_tile_size=tile_size,
                 )
                 seen[new.sha256] = photo_id
                 done_by_model.add(photo_id)
@@ -460,10 +463,13 @@ def add_cloth_features(
     from saree_app.model.cloth import DECODE_SIDE
 
     # A photo described before the tiles were kept is described again, so teaching can match
-    # its close-ups too (model/cloth.py).
+    # its close-ups too (model/cloth.py), and so is one whose tiles were read at another side:
+    # teaching then compares like with like.
     kind = "cloth_tiles" if getattr(cloth, "tiles", 0) else "cloth"
     have, _ = catalog.embeddings(model_sha, kind)
-    done = set(have.tolist())
+    side = partmaps.cloth_tile_size(predictor)
+    read_at = catalog.cloth_tile_sizes(model_sha) if side is not None else {}
+    done = {pid for pid in have.tolist() if side is None or read_at.get(pid) == side}
     todo = [pid for pid in dict.fromkeys(photo_ids) if pid not in done]
     added = 0
     for start in range(0, len(todo), batch):
@@ -489,7 +495,7 @@ def add_cloth_features(
         vectors = cloth.describe_many([img for _, img in group])
         with catalog.transaction():
             for (pid, _), vec in zip(group, vectors, strict=True):
-                catalog.put_embeddings(pid, model_sha, None, cloth=vec)
+                catalog.put_embeddings(pid, model_sha, None, cloth=vec, cloth_tile_size=side)
                 added += 1
     return added
 
@@ -505,8 +511,6 @@ def apply_corrections(
     `photo_ids` that have one and whose stored answer is not yet under it (a new model has just
     answered them from its own map); returns how many. A photo that cannot be read now keeps
     the answer it has."""
-    from saree_app.collection import partmaps
-
     corrected = catalog.part_maps()
     sha = getattr(getattr(predictor, "manifest", None), "sha256", None)
     if not corrected or sha is None or not callable(getattr(predictor, "predict", None)):
@@ -523,7 +527,7 @@ def apply_corrections(
         except (PhotoError, OSError, CatalogError):
             continue
         with catalog.transaction():
-            partmaps.store(catalog, pid, str(sha), pred)
+            partmaps.store(catalog, pid, str(sha), pred, partmaps.cloth_tile_size(predictor))
         done += 1
     return done
 

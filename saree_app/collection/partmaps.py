@@ -37,8 +37,19 @@ def predict(catalog: Catalog, predictor: Predictor, photo_id: int, **kwargs: Any
     )
 
 
-def store(catalog: Catalog, photo_id: int, sha: str, pred: Prediction) -> None:
-    """A prediction's answer and embeddings stored for one photo and model."""
+def cloth_tile_size(predictor: Any) -> int | None:
+    """The side a predictor's cloth-features model reads tiles at (None: it has none), kept
+    beside the cloth features it describes (Catalog.cloth_tile_sizes)."""
+    cloth = getattr(predictor, "cloth", None)
+    size = getattr(cloth, "tile_size", None)
+    return int(size) if size is not None else None
+
+
+def store(
+    catalog: Catalog, photo_id: int, sha: str, pred: Prediction, tile_size: int | None = None
+) -> None:
+    """A prediction's answer and embeddings stored for one photo and model (`tile_size`: see
+    `cloth_tile_size`)."""
     ranking = pred.fused.ranking
     catalog.put_prediction(
         photo_id,
@@ -54,6 +65,7 @@ def store(catalog: Catalog, photo_id: int, sha: str, pred: Prediction) -> None:
         np.asarray(pred.embedding, np.float32),
         np.asarray(pred.part_embeddings, np.float32),
         pred.cloth_embedding,
+        cloth_tile_size=tile_size,
     )
 
 
@@ -75,7 +87,7 @@ def correct(
     sha = str(predictor.manifest.sha256)
     with catalog.transaction():
         saved = catalog.put_part_map(photo_id, fitted, by=by)
-        store(catalog, photo_id, sha, pred)
+        store(catalog, photo_id, sha, pred, cloth_tile_size(predictor))
     return saved, pred
 
 
@@ -88,5 +100,5 @@ def revert(catalog: Catalog, predictor: Predictor, photo_id: int) -> Prediction 
     sha = str(predictor.manifest.sha256)
     with catalog.transaction():
         catalog.remove_part_map(photo_id)
-        store(catalog, photo_id, sha, pred)
+        store(catalog, photo_id, sha, pred, cloth_tile_size(predictor))
     return pred

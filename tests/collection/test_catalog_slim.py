@@ -110,7 +110,7 @@ def test_a_schema_10_catalogue_is_made_slim_on_opening_and_answers_as_before(
     old_size = _bytes_per_photo(path, tmp_path)
     monkeypatch.undo()
     with Catalog(path) as cat:
-        assert cat.schema_version == catalog_mod.SCHEMA_VERSION == 11
+        assert cat.schema_version == catalog_mod.SCHEMA_VERSION >= catalog_mod.SLIM
         after = _state(cat)
         assert cat.integrity_problems() == []
         assert cat.run("SELECT type FROM sqlite_master WHERE name = 'embeddings'") == [("view",)]
@@ -153,6 +153,9 @@ def test_a_photo_imported_now_takes_under_the_bound_and_reads_back_as_at_schema_
         sha = cat.latest_model()
         assert cat.run("SELECT count(*) FROM models") == [(1,)]
         assert cat.run("SELECT count(DISTINCT model) FROM vectors") == [(1,)]
+        # Each photo's cloth tiles kept with the side they were read at (schema 12).
+        read_at = cat.cloth_tile_sizes(str(sha))
+        assert len(read_at) == len(new) and set(read_at.values()) == {predictor.cloth.tile_size}
     assert new.keys() == old.keys()
     for key, stored in new.items():
         assert stored is not None and old[key] is not None

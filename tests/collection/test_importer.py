@@ -415,3 +415,33 @@ def test_importing_again_keeps_the_tiles_of_older_cloth_features(tmp_path: Path)
         assert all(views(v) is not None for v in feats.values())
         run_import(cat, tmp_path / "p", fake)
         assert fake.cloth.described == cat.count()  # type: ignore[attr-defined]  # not twice
+
+
+class _SizedCloth(_TiledCloth):
+    """Tiled cloth features that say the side they read tiles at (model/cloth.py tile_size)."""
+
+    def __init__(self, tile_size: int) -> None:
+        super().__init__()
+        self.tile_size = tile_size
+
+
+def test_importing_again_reads_again_photos_whose_tiles_were_read_at_another_side(
+    tmp_path: Path,
+) -> None:
+    make_folder(tmp_path / "p", 4)
+    fake = FakePredictor()
+    with Catalog(tmp_path / "c.saree") as cat:
+        run_import(cat, tmp_path / "p", fake)
+        fake.cloth = _SizedCloth(224)  # type: ignore[attr-defined]
+        run_import(cat, tmp_path / "p", fake)
+        sha = fake.manifest.sha256
+        assert set(cat.cloth_tile_sizes(sha).values()) == {224}
+        assert fake.cloth.described == cat.count()  # type: ignore[attr-defined]
+        fake.cloth = _SizedCloth(160)  # type: ignore[attr-defined]
+        (tmp_path / "p" / "Banarasi" / "001.jpg").unlink()  # gone since: keeps what it had
+        run_import(cat, tmp_path / "p", fake)
+        sizes = cat.cloth_tile_sizes(sha)
+        assert sorted(sizes.values()) == [160] * (cat.count() - 1) + [224]
+        assert fake.cloth.described == cat.count() - 1  # type: ignore[attr-defined]
+        run_import(cat, tmp_path / "p", fake)
+        assert fake.cloth.described == cat.count() - 1  # type: ignore[attr-defined]  # once
