@@ -328,8 +328,11 @@ def letterbox(
 
 def normalise(img: Image.Image, mean: tuple[float, ...], std: tuple[float, ...]) -> np.ndarray:
     """RGB image -> float32 C x H x W, (x / 255 - mean) / std."""
-    arr: np.ndarray = np.asarray(img, dtype=np.float32) / 255.0
-    arr = (arr - np.asarray(mean, dtype=np.float32)) / np.asarray(std, dtype=np.float32)
+    # The same arithmetic in place on one array, not a new array a step.
+    arr: np.ndarray = np.array(img, dtype=np.float32)
+    arr /= 255.0
+    arr -= np.asarray(mean, dtype=np.float32)
+    arr /= np.asarray(std, dtype=np.float32)
     return np.ascontiguousarray(arr.transpose(2, 0, 1))
 
 
@@ -351,16 +354,13 @@ def unletterbox(grid: np.ndarray, box: Letterbox) -> np.ndarray:
     sx, sy = gw / box.size, gh / box.size
     x0, y0 = round(left * sx), round(top * sy)
     x1, y1 = max(x0 + 1, round(right * sx)), max(y0 + 1, round(bottom * sy))
-    out = np.stack(
-        [
-            np.asarray(
-                Image.fromarray(m[y0:y1, x0:x1].astype(np.float32), "F").resize(
-                    (box.width, box.height), Image.Resampling.BILINEAR
-                )
+    out = np.empty((len(maps), box.height, box.width), np.float32)
+    for k, m in enumerate(maps):
+        out[k] = np.asarray(
+            Image.fromarray(m[y0:y1, x0:x1].astype(np.float32), "F").resize(
+                (box.width, box.height), Image.Resampling.BILINEAR
             )
-            for m in maps
-        ]
-    )
+        )
     return out[0] if squeeze else out
 
 

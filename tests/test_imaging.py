@@ -212,6 +212,29 @@ def test_preprocess_letterbox_and_back() -> None:
     assert back.mean() > 0.9
 
 
+def test_normalise_is_the_documented_arithmetic() -> None:
+    """(x / 255 - mean) / std, channels first, float32: what training and the app both feed."""
+    from saree_app.imaging import normalise
+
+    img = _marked(37, 23)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    x = normalise(img, mean, std)
+    arr = np.asarray(img, dtype=np.float32) / 255.0
+    want = (arr - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    assert x.dtype == np.float32 and x.flags.c_contiguous
+    assert np.array_equal(x, want.transpose(2, 0, 1))
+
+
+def test_unletterbox_maps_each_grid_as_it_would_alone() -> None:
+    prep = Preprocessing(size=64, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25), fill=(0, 0, 0))
+    _, box = preprocess(_marked(90, 50), prep)
+    grids = np.random.default_rng(3).standard_normal((4, 16, 16))  # float64 in, float32 out
+    maps = unletterbox(grids, box)
+    assert maps.shape == (4, 50, 90) and maps.dtype == np.float32
+    for grid, one in zip(grids, maps, strict=True):
+        assert np.array_equal(one, unletterbox(grid, box))
+
+
 @pytest.mark.parametrize(
     ("width", "height", "refused_as_too_large"),
     [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,21 +52,42 @@ def _ramp_lut() -> np.ndarray:
 
 
 _LUT = _ramp_lut()
+# The ramp as a palette: Pillow colours a "P" picture through it in one C pass, several times
+# faster than indexing the table with numpy.
+_LUT_PALETTE = _LUT.reshape(-1).tolist()
 _PALETTE = [v for colour in PART_COLOURS for v in colour]
 
 
-def _base(pred: Prediction, photo: Image.Image | None) -> Image.Image:
+def _photo(pred: Prediction, photo: Image.Image | None) -> Image.Image:
     img = photo if photo is not None else pred.photo
     if img is None:
         raise ValueError(f"{pred.source}: no photo to draw on (pass it as `photo`)")
-    img = img.convert("RGB")
+    return img
+
+
+def _base_size(img: Image.Image) -> tuple[int, int]:
+    """The size the overlays of `img` are drawn at."""
     side = max(img.size)
     if side > MAX_SIDE or side < MIN_SIDE:
         # The decoded working copy can be small (draft decoding): enlarge so the legend fits.
         scale = (MAX_SIDE if side > MAX_SIDE else MIN_SIDE) / side
-        new = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-        img = img.resize(new, Image.Resampling.BILINEAR)
-    return img
+        return max(1, round(img.width * scale)), max(1, round(img.height * scale))
+    return img.size
+
+
+def _half(size: tuple[int, int]) -> tuple[int, int]:
+    """Where the part overlay's tint is made for a picture of `size`."""
+    return max(1, size[0] // 2), max(1, size[1] // 2)
+
+
+def _base(pred: Prediction, photo: Image.Image | None) -> Image.Image:
+    """The photo at the overlays' size, in RGB. Not drawn on: every overlay is a new picture
+    made from it, so both overlays share one."""
+    img = _photo(pred, photo)
+    if img.mode != "RGB":  # converting an RGB picture would only copy it
+        img = img.convert("RGB")
+    size = _base_size(img)
+    return img if size == img.size else img.resize(size, Image.Resampling.BILINEAR)
 
 
 def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
@@ -96,15 +117,20 @@ def part_overlay(
     pred: Prediction, photo: Image.Image | None = None, alpha: float = 0.5
 ) -> Image.Image:
     """The photo with body, border and pallu tinted in distinct colours, and a legend."""
-    img = _base(pred, photo)
+    return _part_overlay(pred, _base(pred, photo), alpha)
+
+
+def _part_overlay(pred: Prediction, img: Image.Image, alpha: float = 0.5) -> Image.Image:
     # Half resolution is plenty for a tint (the model's grid is coarser still): a quarter of
-    # the work.
-    half = (max(1, img.width // 2), max(1, img.height // 2))
-    tint = Image.fromarray(pred.part_mask_at(half), "P").resize(img.size, Image.Resampling.NEAREST)
+    # the work. Colours and weights are made at half size and scaled up nearest-neighbour,
+    # which gives the same pixels as scaling the mask up first.
+    mask = pred.part_mask_at(_half(img.size))
+    tint = Image.fromarray(mask, "P")
     tint.putpalette(_PALETTE)
-    mask = np.asarray(tint)
+    colours = tint.convert("RGB").resize(img.size, Image.Resampling.NEAREST)
     weight = Image.fromarray(np.where(mask > 0, round(alpha * 255), 0).astype(np.uint8), "L")
-    out = Image.composite(tint.convert("RGB"), img, weight)
+    weight = weight.resize(img.size, Image.Resampling.NEAREST)
+    out = Image.composite(colours, img, weight)
     areas = {p.part: p.area for p in pred.parts}
     _legend(
         out,
@@ -125,14 +151,29 @@ def heatmap_overlay(
 ) -> Image.Image:
     """Where the photo looks like `tradition` (default the visual top one), over the photo."""
     img = _base(pred, photo)
+    return _heatmap_overlay(pred, tradition, img.size, lambda: img, alpha)
+
+
+def _heatmap_overlay(
+    pred: Prediction,
+    tradition: str | None,
+    size: tuple[int, int],
+    base: Callable[[], Image.Image],
+    alpha: float = 0.55,
+) -> Image.Image:
+    """The heatmap overlay at `size`; `base()` gives the photo at that size when it is needed
+    (last: another thread may still be making it)."""
     tradition = tradition or pred.visual[0][0]
-    heat = pred.heatmap(tradition, size=img.size)
+    heat = pred.heatmap(tradition, size=size)  # cached: not written to
     # Stretch so the strongest evidence is bright, but never amplify near-zero maps into noise.
-    heat = np.clip(heat / max(float(heat.max()), 0.25), 0.0, 1.0)
-    level = (heat * 255).astype(np.uint8)
-    colours = Image.fromarray(_LUT[level], "RGB")
-    weight = Image.fromarray((alpha * 255 * np.maximum(heat, 0.15)).astype(np.uint8), "L")
-    out = Image.composite(colours, img, weight)
+    scaled = heat / max(float(heat.max()), 0.25)
+    np.clip(scaled, 0.0, 1.0, out=scaled)
+    colours = Image.fromarray((scaled * 255).astype(np.uint8), "P")
+    colours.putpalette(_LUT_PALETTE)
+    np.maximum(scaled, 0.15, out=scaled)
+    scaled *= alpha * 255
+    weight = Image.fromarray(scaled.astype(np.uint8), "L")
+    out = Image.composite(colours.convert("RGB"), base(), weight)
     label = next((r.label for r in pred.fused.ranking if r.tradition == tradition), tradition)
     prob = pred.visual_probs.get(tradition, 0.0)
     _legend(out, [(None, f"where it looks like {label} (visual {prob:.0%})")])
@@ -146,9 +187,26 @@ def draw_overlays(pred: Prediction, photo: Image.Image | None = None) -> dict[st
     the answer came from the knowledge graph alone.
     """
     top = next((r.tradition for r in pred.fused.ranking if pred.has_heatmap(r.tradition)), None)
-    jobs: dict[str, Callable[[], Image.Image]] = {"parts": lambda: part_overlay(pred, photo)}
+    size = _base_size(_photo(pred, photo))
+    # The photo at the overlays' size is made once, by the part overlay's thread, and shared:
+    # the heatmap's thread works out its map meanwhile and takes the photo only to blend.
+    base: Future[Image.Image] = Future()
+
+    def parts() -> Image.Image:
+        try:
+            # The part mask first: the saree region it is cut to is what the heatmap's
+            # thread waits for.
+            pred.part_mask_at(_half(size))
+            img = _base(pred, photo)
+        except BaseException as exc:
+            base.set_exception(exc)
+            raise
+        base.set_result(img)
+        return _part_overlay(pred, img)
+
+    jobs: dict[str, Callable[[], Image.Image]] = {"parts": parts}
     if top is not None:
-        jobs["heatmap"] = lambda: heatmap_overlay(pred, top, photo)
+        jobs["heatmap"] = lambda: _heatmap_overlay(pred, top, size, base.result)
     # numpy and Pillow release the GIL while they work: the two pictures take the time of one.
     with ThreadPoolExecutor(len(jobs)) as pool:
         done = {name: pool.submit(draw) for name, draw in jobs.items()}

@@ -7,6 +7,7 @@ import functools
 import io
 import os
 import re
+import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -64,6 +65,9 @@ def readable(term: str) -> str:
 # The side up to which probability maps and heatmaps are computed, then scaled up: 4 pixels to
 # each cell of the model's 128-cell part map, 32 to each heatmap cell.
 MAP_SIDE = 512
+# The side at which the saree region (the person and the photo's colours) is worked out, then
+# scaled up to whatever size asks for it.
+REGION_SIDE = 384
 
 
 def _capped(size: tuple[int, int], side: int = 1024) -> tuple[int, int]:
@@ -81,9 +85,23 @@ def _upsized(region: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | N
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    z = x - x.max(axis=axis, keepdims=True)
-    e = np.exp(z)
-    out: np.ndarray = e / e.sum(axis=axis, keepdims=True)
+    # In place on the one new array: the same arithmetic as exp(z) / sum, a third of the memory.
+    out: np.ndarray = x - x.max(axis=axis, keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=axis, keepdims=True)
+    return out
+
+
+def _argmax0(maps: np.ndarray) -> np.ndarray:
+    """np.argmax(maps, axis=0) as uint8 (the first map on ties), for a few maps: a running
+    maximum, map by map, instead of numpy's slow reduction over the leading axis."""
+    best = maps[0].copy()
+    out = np.zeros(maps.shape[1:], np.uint8)
+    for k in range(1, len(maps)):
+        np.putmask(out, maps[k] > best, k)
+        np.maximum(best, maps[k], out=best)
+    if np.isnan(best).any():  # numpy's argmax takes the first NaN: leave those to it
+        return np.argmax(maps, axis=0).astype(np.uint8)
     return out
 
 
@@ -178,6 +196,13 @@ class Prediction:
         self._cache["cloth_later"] = describe
 
     # ---- maps at photo resolution
+    def _guard(self) -> threading.RLock:
+        """The lock under which a map both overlays need is made (they are drawn on two
+        threads): each such map is made once, not once per thread. Kept in the cache, so the
+        copies `refuse` makes, which share the cache, share the lock too."""
+        lock: threading.RLock = self._cache.setdefault("lock", threading.RLock())
+        return lock
+
     def _box(self, size: tuple[int, int] | None) -> Letterbox:
         if self.letterbox is None:
             raise ValueError("this prediction carries no maps")
@@ -188,11 +213,19 @@ class Prediction:
         # Same content box over the square, only the output size changes.
         return dataclasses.replace(box, width=w, height=h, scale=box.scale * box.width / w)
 
+    def _logits(self, size: tuple[int, int]) -> np.ndarray:
+        """The part map's logits over the photo at `size`: its probabilities and its part mask
+        are both made from them, resized once."""
+        key = ("logits", size)
+        if key not in self._cache:
+            self._cache[key] = unletterbox(self.seg_logits, self._box(size))
+        return self._cache[key]
+
     def _raw_probs(self, size: tuple[int, int]) -> np.ndarray:
         """The segmentation's own part probabilities at `size`, before the person models."""
         key = ("raw", size)
         if key not in self._cache:
-            self._cache[key] = _softmax(unletterbox(self.seg_logits, self._box(size)), axis=0)
+            self._cache[key] = _softmax(self._logits(size), axis=0)
         return self._cache[key]
 
     def _seg_probs(self, size: tuple[int, int] | None) -> np.ndarray:
@@ -202,9 +235,11 @@ class Prediction:
             probs = self._raw_probs(size)
             region = self.saree_region(size)
             if region is not None:
-                probs = probs.copy()
-                probs[:, ~region] = 0.0
-                probs[0, ~region] = 1.0
+                # Outside the region: background for certain (one pass, not a copy and two
+                # masked writes).
+                outside = np.zeros((len(probs), 1, 1), probs.dtype)
+                outside[0] = 1.0
+                probs = np.where(region, probs, outside)
             self._cache[key] = probs
         return self._cache[key]
 
@@ -219,13 +254,19 @@ class Prediction:
         key = ("region", size)
         if key in self._cache:
             return self._cache[key]
-        small = _capped(size, 384)
-        region = self.worn_region(small)
-        if self.photo is not None:
-            coloured = cloth_by_colour(self.photo, self._raw_probs(small)[0])
-            if coloured is not None:
-                region = coloured if region is None else region & coloured
-        self._cache[key] = _upsized(region, size)
+        with self._guard():  # the part overlay and the heatmap's thread both need it
+            if key not in self._cache:
+                small = _capped(size, REGION_SIDE)
+                if small != size:
+                    # Made once at the small size, whatever size asks: scaled up from there.
+                    self._cache[key] = _upsized(self.saree_region(small), size)
+                    return self._cache[key]
+                region = self.worn_region(small)
+                if self.photo is not None:
+                    coloured = cloth_by_colour(self.photo, self._raw_probs(small)[0])
+                    if coloured is not None:
+                        region = coloured if region is None else region & coloured
+                self._cache[key] = region
         return self._cache[key]
 
     def worn_region(self, size: tuple[int, int]) -> np.ndarray | None:
@@ -240,9 +281,11 @@ class Prediction:
             return self._cache[key]
         if self.person is None:
             return None
-        small = _capped(size, 384)
-        region = self.person.region(small, self._raw_probs(small)[0] < 0.5)
-        self._cache[key] = _upsized(region, size)
+        small = _capped(size, REGION_SIDE)
+        if small != size:
+            self._cache[key] = _upsized(self.worn_region(small), size)
+            return self._cache[key]
+        self._cache[key] = self.person.region(small, self._raw_probs(small)[0] < 0.5)
         return self._cache[key]
 
     @property
@@ -261,10 +304,11 @@ class Prediction:
             # Argmax at a modest size, then nearest-neighbour up: a 12-megapixel photo must not
             # cost four full-resolution float maps.
             small = _capped((w, h))
-            # Argmax of logits equals argmax of probabilities: no softmax needed.
-            logits = unletterbox(self.seg_logits, self._box(small))
-            mask = np.argmax(logits, axis=0).astype(np.uint8)
+            # The region first: the heatmap, drawn on another thread, waits for it too.
             region = self.saree_region(small)
+            # Argmax of logits equals argmax of probabilities: no softmax needed. The logits
+            # resized are those the saree region's probabilities come from.
+            mask = _argmax0(self._logits(small))
             if region is not None:
                 mask[~region] = 0
             if small != (w, h):
@@ -301,14 +345,15 @@ class Prediction:
             # large overlay, and each full-size map costs more than the whole answer.
             heat = Image.fromarray(self.heatmap(tradition, size=small), "F")
             up = np.asarray(heat.resize((w, h), Image.Resampling.BILINEAR))
-            self._cache[key] = np.clip(up, 0.0, 1.0).astype(np.float32)
+            self._cache[key] = np.clip(up, 0.0, 1.0).astype(np.float32, copy=False)
         if key not in self._cache:
             if "contrast" not in self._cache:
                 contrast = np.maximum(self.cam - self.cam.mean(axis=0, keepdims=True), 0.0)
                 self._cache["contrast"] = contrast / max(float(contrast.max()), 1e-12)
             grid = self._cache["contrast"][self.labels.index(tradition)]
             heat = unletterbox(grid, self._box((w, h))) * self._cloth((w, h))
-            self._cache[key] = np.clip(heat, 0.0, 1.0).astype(np.float32)
+            # float32 already (both factors are): clipped where it lies, no copies.
+            self._cache[key] = np.clip(heat, 0.0, 1.0, out=heat).astype(np.float32, copy=False)
         return self._cache[key]
 
     def _cloth(self, size: tuple[int, int]) -> np.ndarray:
@@ -318,7 +363,14 @@ class Prediction:
         light up faces, arms and walls (`saree bench real`: 63% of the heat on the saree in
         worn photos), so it is weighted by where the part map sees cloth.
         """
-        return self._prob_map(("cloth", size), size, lambda probs: 1.0 - probs[0])
+        return self._prob_map(("cloth", size), size, self._cloth_probs)
+
+    def _cloth_probs(self, size: tuple[int, int]) -> np.ndarray:
+        """1 - the background probability of `_seg_probs`, from that map alone: outside the
+        saree region none (background for certain), inside 1 - the segmentation's own."""
+        cloth = 1.0 - self._raw_probs(size)[0]
+        region = self.saree_region(size)
+        return cloth if region is None else np.where(region, cloth, np.float32(0.0))
 
     def part_heatmap(self, part: str, *, size: tuple[int, int] | None = None) -> np.ndarray:
         """H x W float32 in [0, 1]: the segmentation's probability of `part` at each pixel."""
@@ -326,19 +378,21 @@ class Prediction:
             raise KeyError(f"unknown part {part!r}; parts are {', '.join(PARTS)}")
         w, h = size or self.photo_size
         k = 1 + PARTS.index(part)
-        return self._prob_map(("part", part, (w, h)), (w, h), lambda probs: probs[k])
+        return self._prob_map(("part", part, (w, h)), (w, h), lambda at: self._seg_probs(at)[k])
 
     def _prob_map(
-        self, key: Any, size: tuple[int, int], pick: Callable[[np.ndarray], np.ndarray]
+        self, key: Any, size: tuple[int, int], pick: Callable[[tuple[int, int]], np.ndarray]
     ) -> np.ndarray:
-        """One map picked from the part probabilities, at `size`, clipped to [0, 1], cached.
+        """One map of the part probabilities (`pick(small)`: the map at a small size), at
+        `size`, clipped to [0, 1], cached.
 
         Probabilities at a modest size, then the one map scaled up: a 12-megapixel photo must
         not cost a softmax over four full-resolution maps.
         """
         if key not in self._cache:
             small = _capped(size, MAP_SIDE)
-            prob = pick(self._seg_probs(small)).astype(np.float32)
+            # No copy: the map picked is clipped into a new array below.
+            prob = pick(small).astype(np.float32, copy=False)
             if small != size:
                 prob = np.asarray(
                     Image.fromarray(prob, "F").resize(size, Image.Resampling.BILINEAR)
@@ -580,8 +634,11 @@ def without_colour(photo: Image.Image) -> bool:
     rgb = photo if photo.mode == "RGB" else photo.convert("RGB")
     # A box average to about 256 px: no copy of the photo, and a tenth of a thumbnail's time.
     small = rgb.reduce(max(1, max(rgb.size) // 256))
-    a = np.asarray(small, dtype=np.int16)
-    saturation = (a.max(axis=-1) - a.min(axis=-1)).astype(np.float32) / 255.0
+    a = np.asarray(small)
+    # Channel by channel: numpy's max over a 3-long last axis is many times slower.
+    r, g, b = a[..., 0], a[..., 1], a[..., 2]
+    spread = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
+    saturation = spread.astype(np.float32) / 255.0
     return float(np.percentile(saturation, 99)) < NO_COLOUR_SATURATION
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from tiny_onnx import photo
 
@@ -46,3 +47,89 @@ def test_overlays_are_drawn_at_the_size_the_photo_view_shows(tiny_model: Path) -
     for img in draw_overlays(pred).values():
         assert max(img.size) == MAX_SIDE == 768
         assert img.size == (768, 576)
+
+
+def _blend(base: np.ndarray, colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Pillow's composite by its definition: base + (colour - base) * weight / 255."""
+    w = weight.astype(float)[..., None] / 255.0
+    return base.astype(float) + (colour.astype(float) - base.astype(float)) * w
+
+
+def test_overlays_are_the_photo_blended_with_the_maps(tiny_model: Path) -> None:
+    """Each overlay's pixels, against the maps they show, blended as documented: the part
+    colours at half strength where the mask has a part, the heatmap through the ramp at
+    0.55 of its stretched strength (never under 0.15)."""
+    from saree_app.model.overlays import _LUT, MAX_SIDE, draw_overlays
+
+    pred = Predictor(tiny_model, load_graph=False, cloth=False).predict(photo(1600, 1200, 4))
+    size = (MAX_SIDE, MAX_SIDE * 3 // 4)
+    base = np.asarray(pred.photo.resize(size, Image.Resampling.BILINEAR))  # type: ignore[union-attr]
+    drawn = {k: np.asarray(v).astype(int) for k, v in draw_overlays(pred).items()}
+    open_ = np.ones(base.shape[:2], bool)
+    open_[:80, :420] = False  # the legend's corner
+
+    mask = pred.part_mask_at((size[0] // 2, size[1] // 2)).repeat(2, axis=0).repeat(2, axis=1)
+    colour = np.asarray(PART_COLOURS)[mask]
+    want = _blend(base, colour, np.where(mask > 0, 128, 0))
+    assert np.abs(drawn["parts"] - want)[open_].max() <= 1
+    assert (mask[open_] > 0).mean() > 0.05  # the check saw tinted pixels
+
+    top = next(r.tradition for r in pred.fused.ranking if pred.has_heatmap(r.tradition))
+    heat = pred.heatmap(top, size=size)
+    stretched = np.clip(heat / max(float(heat.max()), 0.25), 0.0, 1.0)
+    colours = _LUT[(stretched * 255).astype(np.uint8)]
+    weight = (0.55 * 255 * np.maximum(stretched, 0.15)).astype(np.uint8)
+    assert np.abs(drawn["heatmap"] - _blend(base, colours, weight))[open_].max() <= 1
+    assert heat.max() > 0.0
+
+
+def test_overlays_drawn_together_are_those_drawn_one_by_one(tiny_model: Path) -> None:
+    """draw_overlays shares the resized photo and the maps between its two threads: the
+    pictures are exactly those each function draws on its own, in either order."""
+    from saree_app.model.overlays import draw_overlays
+
+    predictor = Predictor(tiny_model, load_graph=False, cloth=False)
+    for source in (photo(1600, 1200, 4), photo(300, 500, 2), photo(700, 600, 1)):
+        together = draw_overlays(predictor.predict(source))
+        first = predictor.predict(source)
+        top = next(r.tradition for r in first.fused.ranking if first.has_heatmap(r.tradition))
+        alone = {"heatmap": heatmap_overlay(first, top), "parts": part_overlay(first)}
+        again = predictor.predict(source)
+        alone_other_way = {"parts": part_overlay(again), "heatmap": heatmap_overlay(again, top)}
+        for name, img in together.items():
+            assert np.array_equal(np.asarray(img), np.asarray(alone[name])), name
+            assert np.array_equal(np.asarray(img), np.asarray(alone_other_way[name])), name
+
+
+def test_the_saree_region_is_worked_out_once_for_both_overlays(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The part overlay and the heatmap both cut their maps to the saree region: the photo's
+    colours are read once, at the region's working size, whatever size asks."""
+    from saree_app.model import predict as predict_module
+    from saree_app.model.overlays import draw_overlays
+
+    calls: list[tuple[int, ...]] = []
+    real = predict_module.cloth_by_colour
+
+    def counted(img: Image.Image, background: np.ndarray) -> np.ndarray | None:
+        calls.append(background.shape)
+        return real(img, background)
+
+    monkeypatch.setattr(predict_module, "cloth_by_colour", counted)
+    predictor = Predictor(tiny_model, load_graph=False, cloth=False)
+    pred = predictor.predict(photo(1600, 1200, 4))
+    draw_overlays(pred)
+    assert calls == [(288, 384)]
+    # Asked for at a larger size first or second, the region is the same.
+    fresh = predictor.predict(photo(1600, 1200, 4))
+    large = fresh.saree_region((512, 384))
+    small = fresh.saree_region((384, 288))
+    if small is None:
+        assert large is None
+    else:
+        drawn = pred.saree_region((512, 384))
+        assert large is not None and drawn is not None
+        assert np.array_equal(large, drawn)
+        up = Image.fromarray(small).resize((512, 384), Image.Resampling.NEAREST)
+        assert np.array_equal(large, np.asarray(up))
