@@ -117,9 +117,13 @@ class AnswerSets:
     confident_photos: int = 0
     confident_right: int = 0
 
-    def members(self, probabilities: Mapping[str, float]) -> list[str]:
-        """The traditions in the set, most probable first."""
-        return _ranked(probabilities)[: self.size]
+    def members(self, ranking: Sequence[str]) -> list[str]:
+        """The traditions in the set: the first `size` of a ranking, most likely first, as the
+        fusion ranked them (by score). Not re-sorted by probability: a taught answer is so sure
+        that two dozen traditions round to probability 0 when stored, and sorting those by
+        name filled sets with the wrong ones (`saree bench real`: sets held the right
+        tradition 78-85% of the time where the ranking's first N held it 90-98%)."""
+        return list(ranking)[: self.size]
 
     def text(self) -> str:
         """In a curator's words."""
@@ -784,12 +788,13 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
     """
     from saree_app.model.predict import NOT_CLOTH
 
-    probs = {str(r["tradition"]): float(r["probability"]) for r in new.get("ranking", [])}
+    ranking = new.get("ranking", [])
+    probs = {str(r["tradition"]): float(r["probability"]) for r in ranking}
     # A photo that does not look like cloth stays flagged: teaching re-ranks traditions, it
     # does not make a photo of something else a saree.
     not_cloth = NOT_CLOTH in (new.get("uncertain_reasons") or ())
     if sets is not None:
-        members = sets.members(probs)
+        members = sets.members([str(r["tradition"]) for r in ranking])
         new["answer_set"] = {
             "traditions": members,
             "level": sets.level,

@@ -287,11 +287,10 @@ class AnswerPanel(QWidget):
 
     def _answer_set(self, pred: Any) -> tuple[str, str]:
         """The set's headline (rich text) and how it was reckoned (plain)."""
-        probs = {r.tradition: float(r.probability) for r in pred.fused.ranking}
         names = {r.tradition: r.label or self._label(r.tradition) for r in pred.fused.ranking}
         sets = self._sets
         if sets is not None:
-            members = sets.members(probs)
+            members = sets.members([r.tradition for r in pred.fused.ranking])
             level, on, coverage = float(sets.level), int(sets.photos), float(sets.coverage)
         else:
             from saree_app.model.predict import SET_LEVEL

@@ -416,8 +416,9 @@ def test_sets_take_the_first_traditions_even_when_the_answer_is_sure() -> None:
     assert sets is not None
     assert 2 <= sets.size < len(names)  # by probability alone every tradition would be in
     assert sets.coverage >= 0.85
-    members = sets.members({"a": 0.999, "b": 1e-6, "c": 1e-7, "d": 0.0})
-    assert members == ["a", "b", "c", "d"][: sets.size]
+    # The ranking's order, not the probabilities': stored answers round most to 0.
+    members = sets.members(["d", "c", "b", "a"])
+    assert members == ["d", "c", "b", "a"][: sets.size]
 
 
 def test_before_calibration_the_set_is_the_models_own() -> None:
@@ -488,6 +489,10 @@ def test_taught_answers_get_sets_and_a_recomputed_flag(tmp_path: Path) -> None:
             answer_set = preds[pid].result["answer_set"]
             assert answer_set["calibrated_on"] == 15
             assert truth[pid] in answer_set["traditions"]
+            # The first traditions of the ranking, in its order, even where the stored
+            # probabilities of the runners-up round to the same value.
+            ranking = preds[pid].result["ranking"]
+            assert answer_set["traditions"] == [r["tradition"] for r in ranking][: sets.size]
 
 
 def test_too_few_confirmed_photos_keep_the_models_flag_and_set(tmp_path: Path) -> None:
@@ -816,3 +821,21 @@ def test_a_confirmed_objects_photos_do_not_vouch_for_each_other(tmp_path: Path) 
     assert single.keys() == grouped.keys()
     # With its siblings left out, only the fourth confirmed Kanchipuram photo is compared.
     assert all(grouped[p] < single[p] for p in single)
+
+
+def test_a_set_takes_the_ranking_order_where_stored_probabilities_tie() -> None:
+    """A taught answer is so sure that its runners-up are stored at probability 0: the set is
+    the ranking's first traditions (by score), not the tied ones sorted by name."""
+    from saree_app.collection.fewshot import AnswerSets, _judge
+
+    sets = AnswerSets(size=2, level=0.9, photos=20, coverage=0.9, single=0, single_right=0)
+    new: dict[str, Any] = {
+        "probability": 1.0,
+        "ranking": [
+            {"tradition": "Zari", "probability": 1.0, "score": 9.0},
+            {"tradition": "Yeola", "probability": 0.0, "score": -30.0},
+            {"tradition": "Arni", "probability": 0.0, "score": -60.0},
+        ],
+    }
+    _judge(new, None, sets)
+    assert new["answer_set"]["traditions"] == ["Zari", "Yeola"]
