@@ -839,3 +839,99 @@ def test_a_set_takes_the_ranking_order_where_stored_probabilities_tie() -> None:
     }
     _judge(new, None, sets)
     assert new["answer_set"]["traditions"] == ["Zari", "Yeola"]
+
+
+def _tiled(u: np.ndarray) -> np.ndarray:
+    """A cloth description (model/cloth.py's layout) whose whole picture and every tile are u."""
+    from saree_app.model.cloth import BLOCKS
+
+    u = np.asarray(u, np.float32) / np.linalg.norm(u)
+    return np.tile(u, BLOCKS)
+
+
+def test_a_confirmed_photo_like_the_whole_collection_wins_fewer_matches() -> None:
+    """Hub correction: example A looks like most of the collection, example B like little of
+    it; a photo a shade closer to A than to B goes to B once hubness is taken into account."""
+    from saree_app.collection.fewshot import CLOTH_PARTS, FewShot, Hubness
+    from saree_app.model.cloth import views
+
+    rng = np.random.default_rng(5)
+    hub, rare = np.eye(DIM)[0], np.eye(DIM)[1]
+    crowd = [_tiled(hub + 0.2 * rng.normal(size=DIM)) for _ in range(30)]
+    sample = Hubness(np.stack([v for v in (views(c) for c in crowd) if v is not None]))
+    a, b = _tiled(hub), _tiled(rare)
+    near_a, near_b = views(a), views(b)
+    assert near_a is not None and near_b is not None
+    assert sample.of(near_a) > 0.8
+    assert sample.of(near_b) < 0.5
+    # The photo itself, when sampled, is not its own neighbour.
+    with_self = Hubness(np.concatenate([np.stack([near_b]), sample._sample]))
+    assert with_self.of(near_b) == pytest.approx(sample.of(near_b))
+    photo = _tiled(0.62 * hub + 0.58 * rare)
+    examples = {"A": [a], "B": [b]}
+    assert FewShot(examples, parts=CLOTH_PARTS).nearest_of(photo) == "A"
+    assert FewShot(examples, parts=CLOTH_PARTS, hubness=sample).nearest_of(photo) == "B"
+    # Leaving an example out keeps the measure.
+    taught = FewShot(examples, parts=CLOTH_PARTS, hubness=sample)
+    assert taught.without({"B": [b]}).hubness is sample
+
+
+def test_hubness_is_measured_on_a_sample_of_the_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saree_app.collection import fewshot as fewshot_mod
+    from saree_app.collection.fewshot import Hubness
+
+    rng = np.random.default_rng(6)
+    with Catalog(tmp_path / "c.saree") as cat:
+        ids = []
+        for i in range(14):
+            pid = cat.add_photo(NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 1))
+            cat.put_embeddings(pid, SHA, None, cloth=_tiled(rng.normal(size=DIM)))
+            ids.append(pid)
+            if i == 9:  # ten photos: too few to have ten neighbours
+                assert Hubness.from_catalog(cat, SHA) is None
+        whole = Hubness.from_catalog(cat, SHA)
+        assert whole is not None and whole._sample.shape == (14, 10, DIM)
+        monkeypatch.setattr(fewshot_mod, "HUB_SAMPLE", 12)
+        one, two = Hubness.from_catalog(cat, SHA), Hubness.from_catalog(cat, SHA)
+        assert one is not None and two is not None and one._sample.shape[0] == 12
+        assert np.array_equal(one._sample, two._sample)  # the same sample every time
+
+
+def test_one_confirmed_photo_a_tradition_ranks_with_the_hub_correction(tmp_path: Path) -> None:
+    """Too few confirmed photos to fit the weight: the reference the defaults compare with is
+    taken on the same hub-corrected likeness as the photos' own (it was not, once, and every
+    taught tradition fell below the model's untaught ones)."""
+    from saree_app.collection.fewshot import Hubness
+
+    rng = np.random.default_rng(13)
+    names = ("Kotpad", "Ilkal")
+    shared = rng.normal(size=DIM)
+    centres = {t: shared + 0.8 * rng.normal(size=DIM) for t in names}
+    truth = {}
+    with Catalog(tmp_path / "c.saree") as cat:
+        for i in range(24):
+            t = names[i % 2]
+            pid = cat.record(
+                NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
+                SHA,
+                {"visual": [["Kanchipuram", 0.5], ["Banarasi", 0.5]], "attributes": []},
+                top_tradition="Kanchipuram",
+                top_probability=0.5,
+                uncertain=True,
+                embedding=rng.normal(size=DIM).astype(np.float32),
+                part_embeddings=rng.normal(size=(3, DIM)).astype(np.float32),
+                cloth_embedding=_tiled(centres[t] + 0.3 * rng.normal(size=DIM)),
+            )
+            truth[pid] = t
+        assert Hubness.from_catalog(cat, SHA) is not None
+        _confirm(cat, truth, 1)
+        graph = _graph()
+        fs = FewShot.from_catalog(cat, SHA, graph=graph)
+        assert fs.hubness is not None and fs.ranks
+        apply_to_catalog(cat, graph, fewshot=fs)
+        preds = cat.predictions(SHA)
+        rest = [pid for pid in truth if cat.label(pid) is None]
+        right = sum(preds[pid].top_tradition == truth[pid] for pid in rest)
+        assert right >= 0.9 * len(rest)
