@@ -88,7 +88,9 @@ def _run(args: argparse.Namespace, report: Report) -> None:
     from saree_app.model.predict import Predictor
 
     width, height = (int(v) for v in args.size.lower().split("x"))
-    folder = args.photos / f"{width}x{height}"
+    # A folder per count: the whole folder is imported, so one left by a run with more photos
+    # would be imported too.
+    folder = args.photos / f"{width}x{height}" / f"{args.n}"
     t0 = time.perf_counter()
     paths = make_photos(folder, args.n, width, height)
     made = time.perf_counter() - t0

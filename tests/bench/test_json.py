@@ -110,6 +110,10 @@ def test_import(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert f["photos"] == 3
     assert f["peak_rss_mb"] >= f["peak_rss_mb_before_model"] > 0
     assert f["catalogue_kb_per_photo"] > 0
+    # Fewer photos after a run with more: only those are imported (it stopped on an assert).
+    argv[argv.index("--n") + 1] = "2"
+    data = _json_of(import_.main, [*argv, "--photos", str(tmp_path)], capsys)
+    assert data["figures"]["photos"] == 2
 
 
 def test_classify(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
