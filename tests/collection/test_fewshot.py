@@ -444,6 +444,22 @@ def test_confident_line_is_where_held_back_answers_were_right() -> None:
     assert n == 0 and line > 1
 
 
+def _unsure_photo(cat: Catalog, i: int, cloth: np.ndarray, noise: np.ndarray) -> int:
+    """A photo the model knows nothing about (an even guess between two traditions it knows,
+    flagged), with the given cloth features."""
+    return cat.record(
+        NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
+        SHA,
+        {"visual": [["Kanchipuram", 0.5], ["Banarasi", 0.5]], "attributes": []},
+        top_tradition="Kanchipuram",
+        top_probability=0.5,
+        uncertain=True,
+        embedding=noise.astype(np.float32),
+        part_embeddings=np.stack([noise, noise, noise]).astype(np.float32),
+        cloth_embedding=np.asarray(cloth, np.float32),
+    )
+
+
 def test_taught_answers_get_sets_and_a_recomputed_flag(tmp_path: Path) -> None:
     """Thirty photos, cloth features that tell three traditions apart; the model knows none.
 
@@ -458,18 +474,8 @@ def test_taught_answers_get_sets_and_a_recomputed_flag(tmp_path: Path) -> None:
     for i in range(30):
         t = names[i % 3]
         noise = rng.normal(size=DIM)
-        pid = cat.record(
-            NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
-            SHA,
-            {"visual": [["Kanchipuram", 0.5], ["Banarasi", 0.5]], "attributes": []},
-            top_tradition="Kanchipuram",
-            top_probability=0.5,
-            uncertain=True,
-            embedding=noise.astype(np.float32),
-            part_embeddings=np.stack([noise, noise, noise]).astype(np.float32),
-            cloth_embedding=(centres[t] + 0.15 * rng.normal(size=DIM)).astype(np.float32),
-        )
-        truth[pid] = t
+        cloth = centres[t] + 0.15 * rng.normal(size=DIM)
+        truth[_unsure_photo(cat, i, cloth, noise)] = t
     graph = _graph()
     with cat:
         _confirm(cat, truth, 5)
@@ -913,18 +919,8 @@ def test_one_confirmed_photo_a_tradition_ranks_with_the_hub_correction(tmp_path:
     with Catalog(tmp_path / "c.saree") as cat:
         for i in range(24):
             t = names[i % 2]
-            pid = cat.record(
-                NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
-                SHA,
-                {"visual": [["Kanchipuram", 0.5], ["Banarasi", 0.5]], "attributes": []},
-                top_tradition="Kanchipuram",
-                top_probability=0.5,
-                uncertain=True,
-                embedding=rng.normal(size=DIM).astype(np.float32),
-                part_embeddings=rng.normal(size=(3, DIM)).astype(np.float32),
-                cloth_embedding=_tiled(centres[t] + 0.3 * rng.normal(size=DIM)),
-            )
-            truth[pid] = t
+            cloth = _tiled(centres[t] + 0.3 * rng.normal(size=DIM))
+            truth[_unsure_photo(cat, i, cloth, rng.normal(size=DIM))] = t
         assert Hubness.from_catalog(cat, SHA) is not None
         _confirm(cat, truth, 1)
         graph = _graph()
