@@ -89,9 +89,9 @@ MIN_CONFIDENT = 5
 # collection (a plain ground, a studio backdrop, a common border) wins matches for its
 # tradition whatever the photo. Each confirmed photo's matches count less by half its mean
 # likeness to its HUB_NEIGHBOURS most alike photos in the collection (the literature's
-# settings, not tuned here). On real photos (`saree bench real`'s photos, close-ups matched
-# one by one, 40 paired draws): +1.8 / +1.9 / +0.5 points at 1 / 3 / 5 confirmed photos a
-# tradition (models/MODEL_CARD.md).
+# settings, not tuned here). On real photos (`saree bench real --draws 20`, paired): taught
+# 28.7 / 47.8 / 61.1% -> 30.2 / 50.8 / 62.9% at 1 / 3 / 5 confirmed photos a tradition
+# (models/MODEL_CARD.md).
 HUB_NEIGHBOURS = 10
 HUB_WEIGHT = 0.5
 # The collection's photos a hub is measured against: a fixed sample of at most this many
@@ -249,9 +249,10 @@ def feature(
 
 
 class Hubness:
-    """How much a photo's close-ups look like the collection at large: the mean close-up
-    likeness (`close_up_likeness`, both ways) to its HUB_NEIGHBOURS most alike photos among a
-    sample of the collection; the photo itself, if sampled, is left out."""
+    """How much a photo's close-ups look like the collection at large: its mean likeness to
+    its HUB_NEIGHBOURS most alike photos among a sample of the collection, likeness being the
+    close-up match FewShot makes, taken both ways and averaged; the photo itself, if
+    sampled, is left out."""
 
     def __init__(self, sample: np.ndarray) -> None:
         # (photos, views, dim) unit rows: each sampled photo's whole picture and tiles
