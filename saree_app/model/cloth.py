@@ -39,7 +39,8 @@ DECODE_SIDE = 672
 # its own scale, not enlarged by a quarter as at 224, and the nine tiles cost half as much.
 # On real photos (`saree bench real`'s photos, close-ups matched one by one, 40 paired draws)
 # 160 matched 2.5 and 3.1 points better than 224 with 1 and 3 confirmed photos a tradition and
-# the same with 5; 128 and 96 lost (models/MODEL_CARD.md).
+# the same with 5; 128 and 96 lost. Through the app's teaching (20 draws) the gain was smaller,
+# 26.3 / 47.2 / 62.7% -> 28.7 / 47.8 / 61.1%, inside the spread (models/MODEL_CARD.md).
 TILE_SIZE = 160
 # What a stored description holds. "whole+tiles/2": [whole | mean of tiles | tile 1 .. tile n],
 # each block unit length; the first two blocks alone are the earlier layout (`summary`).
@@ -207,6 +208,7 @@ class ClothFeatures:
         return self._likeness_of(self.crops(photo))
 
     def _likeness_of(self, crops: Sequence[Image.Image]) -> np.ndarray:
+        # Every crop at the network's own input, tiles too: the threshold was set so.
         batch = np.stack([self._array(c) for c in crops])
         with self._lock:
             out = self._session.run([LIKENESS_OUTPUT], {self._input: batch})
