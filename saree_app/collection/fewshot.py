@@ -651,22 +651,31 @@ def refuse_photo(
     sets = fewshot.reliability.sets if fewshot.reliability is not None else None
     if sets is None or new is prediction:
         return new
+    top = float(new.fused.ranking[0].probability)
+    uncertain, reasons = _taught_flag(top, sets, new.uncertain_reasons)
+    return dataclasses.replace(new, uncertain=uncertain, uncertain_reasons=reasons)
+
+
+def _taught_flag(
+    top: float, sets: AnswerSets, reasons: Sequence[str]
+) -> tuple[bool, tuple[str, ...]]:
+    """Whether a taught answer is uncertain, and why, once answer sets are calibrated on the
+    curator's confirmed photos: they decide it. The model's own reasons were about its untaught
+    answer (a photo unlike its training photos, parts that do not back that answer, weak
+    evidence for it) and go with it; a photo that does not look like cloth stays flagged so:
+    teaching re-ranks traditions, it does not make a photo of something else a saree."""
     from saree_app.model.predict import NOT_CLOTH
 
-    top = float(new.fused.ranking[0].probability)
-    # A photo that does not look like cloth keeps that flag (as `_judge` keeps it).
-    kept = tuple(r for r in new.uncertain_reasons if r == NOT_CLOTH)
+    kept = tuple(r for r in reasons if r == NOT_CLOTH)
     if top >= sets.confident:
-        return dataclasses.replace(new, uncertain=bool(kept), uncertain_reasons=kept)
+        return bool(kept), kept
     reason = (
         f"on your confirmed photos, answers {top:.0%} sure were right less often than "
         f"{CONFIDENT_RIGHT:.0%} of the time"
         if sets.confident_photos
         else "none of your confirmed photos' answers has yet been sure enough to trust alone"
     )
-    return dataclasses.replace(
-        new, uncertain=True, uncertain_reasons=(*new.uncertain_reasons, reason)
-    )
+    return True, (*kept, reason)
 
 
 def _stored_evidence(result: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
@@ -766,13 +775,13 @@ def apply_to_catalog(
     preds = catalog.predictions(sha)
     if not teach.ranks:
         # Nothing taught any more (the last confirmation undone), or one tradition alone:
-        # answers fused with taught evidence go back to the model's own ranking. Their
-        # uncertainty flag stays as stored.
-        todo = [
-            (pid, stored, refuse_stored(stored.result, graph, {}, base), stored.uncertain)
-            for pid, stored in preds.items()
-            if stored.result.get("fewshot")
-        ]
+        # answers fused with taught evidence go back to the model's own ranking, and to the
+        # model's own flag where calibrated teaching had replaced it (else as stored).
+        todo: list[tuple[int, Any, dict[str, Any], bool]] = []
+        for pid, stored in preds.items():
+            if stored.result.get("fewshot"):
+                plain = refuse_stored(stored.result, graph, {}, base)
+                todo.append((pid, stored, plain, _untaught(plain, stored.uncertain)))
         return _write_back(
             catalog, sha, todo, progress=progress, cancel=cancel, batch=batch, flags=False
         )
@@ -798,7 +807,7 @@ def apply_to_catalog(
             # apart. An answer fused with earlier teaching goes back to the model's own.
             if stored.result.get("fewshot"):
                 plain = refuse_stored(stored.result, graph, {}, base)
-                todo.append((pid, stored, plain, stored.uncertain))
+                todo.append((pid, stored, plain, _untaught(plain, stored.uncertain)))
             continue
         scores = model.scores_of(vec)
         if not scores:
@@ -855,17 +864,12 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
     """Set the answer set on a re-ranked answer and say whether it is uncertain.
 
     Calibrated on the curator's photos: uncertain below the top probability at which held-back
-    confirmed photos were right CONFIDENT_RIGHT of the time.
-    Before that, the set is the shipped model's (by its own calibration) and the flag the
-    model gave when the photo was imported stands.
+    confirmed photos were right CONFIDENT_RIGHT of the time, with that as its reason
+    (`_taught_flag`). Before that, the set is the shipped model's (by its own calibration) and
+    the flag the model gave when the photo was imported stands.
     """
-    from saree_app.model.predict import NOT_CLOTH
-
     ranking = new.get("ranking", [])
     probs = {str(r["tradition"]): float(r["probability"]) for r in ranking}
-    # A photo that does not look like cloth stays flagged: teaching re-ranks traditions, it
-    # does not make a photo of something else a saree.
-    not_cloth = NOT_CLOTH in (new.get("uncertain_reasons") or ())
     if sets is not None:
         members = sets.members([str(r["tradition"]) for r in ranking])
         new["answer_set"] = {
@@ -874,13 +878,41 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
             "calibrated_on": sets.photos,
             "measured_coverage": round(sets.coverage, 4),
         }
-        return not_cloth or float(new.get("probability", 0.0)) < sets.confident
+        if MODEL_FLAG not in new:  # the model's own, for when teaching is undone
+            own = [str(r) for r in new.get("uncertain_reasons") or ()]
+            new[MODEL_FLAG] = {"uncertain": bool(stored.uncertain), "reasons": own}
+        top = float(new.get("probability", 0.0))
+        uncertain, reasons = _taught_flag(top, sets, new.get("uncertain_reasons") or ())
+        new["uncertain_reasons"] = list(reasons)
+        return uncertain
     new["answer_set"] = {
         "traditions": model_answer_set(probs),
         "level": SET_LEVEL,
         "calibrated_on": 0,
     }
     return bool(stored.uncertain)
+
+
+# Where a stored answer keeps the model's own flag and reasons while calibrated teaching
+# decides them (`_judge`), so that undoing the teaching gives them back (`_untaught`).
+MODEL_FLAG = "model_flag"
+
+
+def _untaught(answer: dict[str, Any], uncertain: bool) -> bool:
+    """A stored answer fused again without taught evidence, given back the model's own flag,
+    reasons and answer set where teaching had replaced them; returns its flag (`uncertain`,
+    as stored, where teaching had not)."""
+    kept = answer.pop(MODEL_FLAG, None)
+    if not isinstance(kept, dict):
+        return uncertain
+    answer["uncertain_reasons"] = [str(r) for r in kept.get("reasons") or ()]
+    probs = {str(r["tradition"]): float(r["probability"]) for r in answer.get("ranking", [])}
+    answer["answer_set"] = {
+        "traditions": model_answer_set(probs),
+        "level": SET_LEVEL,
+        "calibrated_on": 0,
+    }
+    return bool(kept.get("uncertain"))
 
 
 def model_fusion_weights(model_sha256: str) -> Any:

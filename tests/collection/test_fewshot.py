@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -444,13 +445,16 @@ def test_confident_line_is_where_held_back_answers_were_right() -> None:
     assert n == 0 and line > 1
 
 
-def _unsure_photo(cat: Catalog, i: int, cloth: np.ndarray, noise: np.ndarray) -> int:
+def _unsure_photo(
+    cat: Catalog, i: int, cloth: np.ndarray, noise: np.ndarray, reasons: tuple[str, ...] = ()
+) -> int:
     """A photo the model knows nothing about (an even guess between two traditions it knows,
-    flagged), with the given cloth features."""
+    flagged for `reasons`), with the given cloth features."""
+    answer = {"visual": [["Kanchipuram", 0.5], ["Banarasi", 0.5]], "attributes": []}
     return cat.record(
         NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
         SHA,
-        {"visual": [["Kanchipuram", 0.5], ["Banarasi", 0.5]], "attributes": []},
+        {**answer, "uncertain_reasons": list(reasons)},
         top_tradition="Kanchipuram",
         top_probability=0.5,
         uncertain=True,
@@ -843,7 +847,7 @@ def test_a_set_takes_the_ranking_order_where_stored_probabilities_tie() -> None:
             {"tradition": "Arni", "probability": 0.0, "score": -60.0},
         ],
     }
-    _judge(new, None, sets)
+    _judge(new, SimpleNamespace(uncertain=True), sets)
     assert new["answer_set"]["traditions"] == ["Zari", "Yeola"]
 
 
@@ -931,3 +935,55 @@ def test_one_confirmed_photo_a_tradition_ranks_with_the_hub_correction(tmp_path:
         rest = [pid for pid in truth if cat.label(pid) is None]
         right = sum(preds[pid].top_tradition == truth[pid] for pid in rest)
         assert right >= 0.9 * len(rest)
+
+
+def test_calibrated_teaching_gives_its_own_reasons_and_undoing_it_the_models(
+    tmp_path: Path,
+) -> None:
+    """Once sets are calibrated on the confirmed photos, a taught answer is flagged (or not)
+    for teaching's reason alone; the model's reasons were about its own answer. Undoing the
+    teaching gives the model's flag, reasons and answer set back."""
+    from saree_app.model.predict import NOT_CLOTH
+
+    rng = np.random.default_rng(11)
+    names = ("Kotpad", "Ilkal", "Gadwal")
+    centres = {t: rng.normal(size=DIM) for t in names}
+    truth, own = {}, ("the parts do not back the answer Kanchipuram",)
+    with Catalog(tmp_path / "c.saree") as cat:
+        for i in range(30):
+            t = names[i % 3]
+            cloth = centres[t] + 0.15 * rng.normal(size=DIM)
+            reasons = (*own, NOT_CLOTH) if i == 29 else own
+            truth[_unsure_photo(cat, i, cloth, rng.normal(size=DIM), reasons)] = t
+        graph = _graph()
+        _confirm(cat, truth, 5)
+        apply_to_catalog(cat, graph, fewshot=FewShot.from_catalog(cat, SHA, graph=graph))
+        preds = cat.predictions(SHA)
+        rest = [pid for pid in truth if cat.label(pid) is None]
+        assert sum(preds[pid].uncertain for pid in rest) < len(rest)  # some are sure now
+        for pid in rest:
+            stored = preds[pid]
+            reasons = stored.result["uncertain_reasons"]
+            assert own[0] not in reasons
+            assert stored.result["model_flag"] == {"uncertain": True, "reasons": list(own)} or (
+                NOT_CLOTH in stored.result["model_flag"]["reasons"]
+            )
+            if stored.uncertain and NOT_CLOTH not in reasons:
+                assert len(reasons) == 1 and "your confirmed photos" in reasons[0]
+            if not stored.uncertain:
+                assert reasons == []
+        last = max(truth)
+        assert preds[last].uncertain and NOT_CLOTH in preds[last].result["uncertain_reasons"]
+        for pid in [p for p in truth if cat.label(p) is not None]:
+            label = cat.label(pid)
+            assert label is not None and label.tradition
+            cat.set_label(pid, tradition=None, certainty=None, keep=False)
+        assert not FewShot.from_catalog(cat, SHA, graph=graph).ranks
+        apply_to_catalog(cat, graph)
+        back = cat.predictions(SHA)
+        for pid in truth:
+            answer = back[pid].result
+            assert back[pid].uncertain
+            assert "model_flag" not in answer and answer["answer_set"]["calibrated_on"] == 0
+            want = [*own, NOT_CLOTH] if pid == last else list(own)
+            assert answer["uncertain_reasons"] == want
