@@ -19,7 +19,7 @@ from urllib.parse import quote
 from saree_app import spreadsheet
 from saree_app.collection.catalog import CERTAINTIES, Catalog, CatalogError
 from saree_app.imaging import shown
-from saree_app.knowledge.words import pct
+from saree_app.knowledge.words import pct, plain_reason
 
 SAREE_NS = "https://saree-provenance.example/ns#"
 
@@ -39,6 +39,8 @@ CSV_COLUMNS = (
     "model_probability",
     "model_confidence",
     "uncertain",
+    "why_uncertain",
+    "answer_set",
     "likely_state",
     "likely_cultural_region",
     "curator_tradition",
@@ -52,6 +54,9 @@ CSV_COLUMNS = (
 # Ids (model_tradition, curator_tradition, tradition) are for reading the file back and for
 # linking; the *_answer / *_name / likely_* columns are what a curator reads, in the names the
 # app shows, and model_confidence is the percentage the app shows (86%, never 0.8596 as 88%).
+# why_uncertain and answer_set are the photo page's banner and set line: the reasons in words
+# ("; " between them) and the traditions the answer set names, most likely first, with how
+# sure and on what it was reckoned.
 
 # The JSON-LD context, inline so the file is self-contained and readable offline. Class and
 # property names follow Linked Art (which profiles CIDOC-CRM); plain metadata uses Dublin Core.
@@ -165,6 +170,12 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                     pct(pred.top_probability) if pred and pred.top_probability is not None else None
                 ),
                 "uncertain": (pred.uncertain if pred else None),
+                "why_uncertain": (
+                    "; ".join(plain_reason(str(r)) for r in result.get("uncertain_reasons") or ())
+                    if pred and pred.uncertain
+                    else None
+                ),
+                "answer_set": _answer_set_words(graph, result.get("answer_set")),
                 # The roll-ups: the state (region) whose traditions together are most likely,
                 # which need not be the top tradition's own.
                 "likely_state": _region_name(graph, states[0]) if states else None,
@@ -181,6 +192,19 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                 "uri": _file_uri(photo.path),
             }
         )
+
+
+def _answer_set_words(graph: Any, found: Any) -> str | None:
+    """A stored answer set as the photo page states it: "A, B or C (90%, calibrated on 21 of
+    your confirmed photos)", or "(90%, by the model's own calibration)"; None without one."""
+    if not isinstance(found, dict) or not found.get("traditions"):
+        return None
+    names = [_label(graph, str(t)) for t in found["traditions"]]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    level = float(found.get("level") or 0.0)
+    on = int(found.get("calibrated_on") or 0)
+    how = f"calibrated on {on} of your confirmed photos" if on else "by the model's own calibration"
+    return f"{listed} ({level:.0%}, {how})"
 
 
 def _file_uri(path: str) -> str:

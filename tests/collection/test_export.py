@@ -388,3 +388,40 @@ def test_jsonld_types_only_real_dates_as_date_times(tmp_path: Path) -> None:
     assert created == [rdflib.Literal("2019-03-04T10:11:12", datatype=XSD.dateTime)]
     written = {str(o) for o in g.objects(None, rdflib.URIRef(NS + "exif_date_as_written"))}
     assert written == {"0000-00-00T00:00:00", "2019", "2019-13-45T10:00:00"}
+
+
+def test_csv_says_why_an_answer_is_uncertain_and_which_set_it_names(tmp_path: Path) -> None:
+    """The photo page's banner and set line, in the catalogue's CSV."""
+    with Catalog(tmp_path / "c.saree") as cat:
+        for i, (uncertain, calibrated) in enumerate([(True, 21), (False, 0)]):
+            cat.record(
+                NewPhoto(str(tmp_path / f"p{i}.jpg"), f"{i:064x}", 100),
+                SHA,
+                {
+                    "uncertain_reasons": [
+                        "on your confirmed photos, answers 55% sure were right less often than "
+                        "85% of the time"
+                    ]
+                    if uncertain
+                    else [],
+                    "answer_set": {
+                        "traditions": ["Kanchipuram", "Banarasi", "Paithani"][: 3 - 2 * i],
+                        "level": 0.9,
+                        "calibrated_on": calibrated,
+                    },
+                },
+                top_tradition="Kanchipuram",
+                top_probability=0.55,
+                uncertain=uncertain,
+                embedding=None,
+                part_embeddings=None,
+            )
+        table = list(csv.DictReader(io.StringIO(export(cat, "csv"))))
+    assert table[0]["why_uncertain"] == (
+        "On your confirmed photos, answers 55% sure were right less often than 85% of the time"
+    )
+    assert table[0]["answer_set"] == (
+        "Kanchipuram, Banarasi or Paithani (90%, calibrated on 21 of your confirmed photos)"
+    )
+    assert table[1]["why_uncertain"] == ""
+    assert table[1]["answer_set"] == "Kanchipuram (90%, by the model's own calibration)"
