@@ -131,6 +131,10 @@ class AnswerSets:
     confident: float = 1.01
     confident_photos: int = 0
     confident_right: int = 0
+    # The taught likeness (FewShot.scores_of) below which a photo is less like every taught
+    # tradition than 1 - level of the confirmed photos are like their own, each left out
+    # (None: not measured). Such a photo is flagged: perhaps a tradition not yet taught.
+    unlike: float | None = None
 
     def members(self, ranking: Sequence[str]) -> list[str]:
         """The traditions in the set: the first `size` of a ranking, most likely first, as the
@@ -652,12 +656,20 @@ def refuse_photo(
     if sets is None or new is prediction:
         return new
     top = float(new.fused.ranking[0].probability)
-    uncertain, reasons = _taught_flag(top, sets, new.uncertain_reasons)
+    # The taught likeness each tradition was fused with (its few-shot evidence).
+    taught = [
+        float(e.observed)
+        for r in new.fused.ranking
+        for e in getattr(r, "evidence", ())
+        if e.kind == "fewshot" and e.observed is not None
+    ]
+    best = max(taught) if taught else None
+    uncertain, reasons = _taught_flag(top, sets, new.uncertain_reasons, best)
     return dataclasses.replace(new, uncertain=uncertain, uncertain_reasons=reasons)
 
 
 def _taught_flag(
-    top: float, sets: AnswerSets, reasons: Sequence[str]
+    top: float, sets: AnswerSets, reasons: Sequence[str], likeness: float | None = None
 ) -> tuple[bool, tuple[str, ...]]:
     """Whether a taught answer is uncertain, and why, once answer sets are calibrated on the
     curator's confirmed photos: they decide it. The model's own reasons were about its untaught
@@ -667,15 +679,17 @@ def _taught_flag(
     from saree_app.model.predict import NOT_CLOTH
 
     kept = tuple(r for r in reasons if r == NOT_CLOTH)
-    if top >= sets.confident:
-        return bool(kept), kept
-    reason = (
-        f"on your confirmed photos, answers {top:.0%} sure were right less often than "
-        f"{CONFIDENT_RIGHT:.0%} of the time"
-        if sets.confident_photos
-        else "none of your confirmed photos' answers has yet been sure enough to trust alone"
-    )
-    return True, (*kept, reason)
+    if sets.unlike is not None and likeness is not None and likeness < sets.unlike:
+        # `likeness`: the photo's best taught likeness (FewShot.scores_of)
+        kept += (UNLIKE_TAUGHT.format(share=1.0 - sets.level),)
+    if top < sets.confident:
+        kept += (
+            f"on your confirmed photos, answers {top:.0%} sure were right less often than "
+            f"{CONFIDENT_RIGHT:.0%} of the time"
+            if sets.confident_photos
+            else "none of your confirmed photos' answers has yet been sure enough to trust alone",
+        )
+    return bool(kept), kept
 
 
 def _stored_evidence(result: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
@@ -882,7 +896,9 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
             own = [str(r) for r in new.get("uncertain_reasons") or ()]
             new[MODEL_FLAG] = {"uncertain": bool(stored.uncertain), "reasons": own}
         top = float(new.get("probability", 0.0))
-        uncertain, reasons = _taught_flag(top, sets, new.get("uncertain_reasons") or ())
+        taught = [float(v) for v in (new.get("fewshot") or {}).values()]
+        best = max(taught) if taught else None
+        uncertain, reasons = _taught_flag(top, sets, new.get("uncertain_reasons") or (), best)
         new["uncertain_reasons"] = list(reasons)
         return uncertain
     new["answer_set"] = {
@@ -891,6 +907,15 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
         "calibrated_on": 0,
     }
     return bool(stored.uncertain)
+
+
+# A taught answer's photo less like every taught tradition than most confirmed photos are
+# like their own (AnswerSets.unlike): teaching pulls a photo of a tradition nobody taught to
+# the nearest taught one, and this says so.
+UNLIKE_TAUGHT = (
+    "the photo looks less like every tradition you have taught than all but {share:.0%} of "
+    "your confirmed photos look like their own: it may be a tradition you have not taught yet"
+)
 
 
 # Where a stored answer keeps the model's own flag and reasons while calibrated teaching
@@ -1026,8 +1051,9 @@ def fit_teaching(
     fit = Reliability(right, len(rows), untaught_right, w, ref, default_parts, True)
     probs = _loo_probabilities(rows, base, taught, sims, w=fit.weight, ref=fit.ref)
     informative_rows = [i for i, pid in enumerate(rows) if counts[labels[pid]] >= 2]
+    own = [float(sims[i, taught.index(truth[i])]) for i in informative_rows]
     sets = _calibrate_sets(
-        [probs[i] for i in informative_rows], [truth[i] for i in informative_rows]
+        [probs[i] for i in informative_rows], [truth[i] for i in informative_rows], likeness=own
     )
     return dataclasses.replace(fit, sets=sets)
 
@@ -1082,9 +1108,14 @@ def _loo_probabilities(
 
 
 def _calibrate_sets(
-    probs: Sequence[Mapping[str, float]], truth: Sequence[str], level: float = SET_LEVEL
+    probs: Sequence[Mapping[str, float]],
+    truth: Sequence[str],
+    level: float = SET_LEVEL,
+    likeness: Sequence[float] = (),
 ) -> AnswerSets | None:
-    """Answer sets from confirmed photos' held-out probabilities (None: too few photos)."""
+    """Answer sets from confirmed photos' held-out probabilities (None: too few photos);
+    `likeness`: each one's taught likeness to its own tradition, held out
+    (`AnswerSets.unlike`)."""
     if len(probs) < MIN_CALIBRATION:
         return None
     # The right tradition's place in each ranking (1: first); past the end where it is missing.
@@ -1105,6 +1136,8 @@ def _calibrate_sets(
             single += 1
             single_right += members[0] == t
     confident, n_sure, n_right = _confident_from(probs, truth)
+    seen = [float(x) for x in likeness if np.isfinite(x)]
+    unlike = float(np.quantile(seen, 1.0 - level)) if len(seen) >= MIN_CALIBRATION else None
     return AnswerSets(
         size=size,
         level=level,
@@ -1115,6 +1148,7 @@ def _calibrate_sets(
         confident=round(confident, 6),
         confident_photos=n_sure,
         confident_right=n_right,
+        unlike=None if unlike is None else round(unlike, 6),
     )
 
 

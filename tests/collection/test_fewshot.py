@@ -987,3 +987,55 @@ def test_calibrated_teaching_gives_its_own_reasons_and_undoing_it_the_models(
             assert "model_flag" not in answer and answer["answer_set"]["calibrated_on"] == 0
             want = [*own, NOT_CLOTH] if pid == last else list(own)
             assert answer["uncertain_reasons"] == want
+
+
+def test_a_photo_unlike_every_taught_tradition_is_flagged_so() -> None:
+    """Teaching pulls a photo of a tradition nobody taught to the nearest taught one; a photo
+    less like every taught tradition than 9 in 10 confirmed photos are like their own is
+    flagged, however sure its answer."""
+    from saree_app.collection.fewshot import UNLIKE_TAUGHT, _calibrate_sets, _taught_flag
+
+    names = [f"t{i}" for i in range(4)]
+    probs = [{n: (0.97 if n == names[i % 4] else 0.01) for n in names} for i in range(20)]
+    truth = [names[i % 4] for i in range(20)]
+    likeness = [0.5 + 0.02 * i for i in range(20)]
+    sets = _calibrate_sets(probs, truth, likeness=likeness)
+    assert sets is not None and sets.unlike == pytest.approx(np.quantile(likeness, 0.1))
+    assert _calibrate_sets(probs, truth).unlike is None  # type: ignore[union-attr]
+    reason = UNLIKE_TAUGHT.format(share=0.1)
+    assert "10%" in reason
+    sure = sets.confident + 0.001
+    assert _taught_flag(sure, sets, (), likeness=0.51) == (True, (reason,))
+    assert _taught_flag(sure, sets, (), likeness=0.60) == (False, ())
+    assert _taught_flag(sure, sets, ()) == (False, ())  # nothing to compare with
+
+
+def test_photos_of_a_tradition_nobody_taught_say_so_after_teaching(tmp_path: Path) -> None:
+    from saree_app.collection.fewshot import UNLIKE_TAUGHT
+
+    rng = np.random.default_rng(21)
+    names = ("Kotpad", "Ilkal", "Gadwal", "Untaught")
+    centres = {t: rng.normal(size=DIM) for t in names}
+    truth = {}
+    with Catalog(tmp_path / "c.saree") as cat:
+        for i in range(40):
+            t = names[i % 4]
+            cloth = _tiled(centres[t] + 0.15 * rng.normal(size=DIM))
+            truth[_unsure_photo(cat, i, cloth, rng.normal(size=DIM))] = t
+        for t in names[:3]:  # the fourth is never confirmed
+            for pid in [p for p, x in truth.items() if x == t][:5]:
+                cat.set_label(pid, tradition=t)
+        graph = _graph()
+        fs = FewShot.from_catalog(cat, SHA, graph=graph)
+        assert fs.reliability is not None and fs.reliability.sets is not None
+        assert fs.reliability.sets.unlike is not None
+        apply_to_catalog(cat, graph, fewshot=fs)
+        preds = cat.predictions(SHA)
+        reason = UNLIKE_TAUGHT.format(share=1.0 - fs.reliability.sets.level)
+
+        def said(t: str) -> float:
+            rest = [p for p, x in truth.items() if x == t and cat.label(p) is None]
+            return float(np.mean([reason in preds[p].result["uncertain_reasons"] for p in rest]))
+
+        assert said("Untaught") == 1.0
+        assert max(said(t) for t in names[:3]) <= 0.2
