@@ -158,11 +158,17 @@ class AnswerSets:
             if self.confident_photos
             else "no answer is sure enough yet to go unflagged"
         )
+        unlike = (
+            f"; a photo less like every tradition you taught than {self.level:.0%} of your "
+            "confirmed photos are like their own is flagged as perhaps one you have not taught"
+            if self.unlike is not None
+            else ""
+        )
         return (
             f"sets name the first {self.size} tradition{'s' if self.size != 1 else ''}"
             f" and hold the right one {self.level:.0%} of the time, calibrated on "
             f"{self.photos} of your confirmed photos (held back in turn: {self.coverage:.0%}); "
-            f"{sure}"
+            f"{sure}{unlike}"
         )
 
 

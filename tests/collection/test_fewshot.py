@@ -1001,6 +1001,7 @@ def test_a_photo_unlike_every_taught_tradition_is_flagged_so() -> None:
     likeness = [0.5 + 0.02 * i for i in range(20)]
     sets = _calibrate_sets(probs, truth, likeness=likeness)
     assert sets is not None and sets.unlike == pytest.approx(np.quantile(likeness, 0.1))
+    assert "perhaps one you have not taught" in sets.text()
     assert _calibrate_sets(probs, truth).unlike is None  # type: ignore[union-attr]
     reason = UNLIKE_TAUGHT.format(share=0.1)
     assert "10%" in reason
