@@ -689,9 +689,11 @@ def _taught_flag(
         # `likeness`: the photo's best taught likeness (FewShot.scores_of)
         kept += (UNLIKE_TAUGHT.format(share=1.0 - sets.level),)
     if top < sets.confident:
+        # "100% sure" and still flagged would read as nonsense: the line is above 99.5%.
+        how = f"{top:.0%}" if top < 0.995 else "nearly 100%"
         kept += (
-            f"on your confirmed photos, answers {top:.0%} sure were right less often than "
-            f"{CONFIDENT_RIGHT:.0%} of the time"
+            f"on your confirmed photos, answers as sure as this one ({how}) were right less "
+            f"often than {CONFIDENT_RIGHT:.0%} of the time"
             if sets.confident_photos
             else "none of your confirmed photos' answers has yet been sure enough to trust alone",
         )

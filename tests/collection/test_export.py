@@ -399,8 +399,8 @@ def test_csv_says_why_an_answer_is_uncertain_and_which_set_it_names(tmp_path: Pa
                 SHA,
                 {
                     "uncertain_reasons": [
-                        "on your confirmed photos, answers 55% sure were right less often than "
-                        "85% of the time"
+                        "on your confirmed photos, answers as sure as this one (55%) were right "
+                        "less often than 85% of the time"
                     ]
                     if uncertain
                     else [],
@@ -418,7 +418,8 @@ def test_csv_says_why_an_answer_is_uncertain_and_which_set_it_names(tmp_path: Pa
             )
         table = list(csv.DictReader(io.StringIO(export(cat, "csv"))))
     assert table[0]["why_uncertain"] == (
-        "On your confirmed photos, answers 55% sure were right less often than 85% of the time"
+        "On your confirmed photos, answers as sure as this one (55%) were right less often "
+        "than 85% of the time"
     )
     assert table[0]["answer_set"] == (
         "Kanchipuram, Banarasi or Paithani (90%, calibrated on 21 of your confirmed photos)"

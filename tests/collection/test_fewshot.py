@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -1009,6 +1010,11 @@ def test_a_photo_unlike_every_taught_tradition_is_flagged_so() -> None:
     assert _taught_flag(sure, sets, (), likeness=0.51) == (True, (reason,))
     assert _taught_flag(sure, sets, (), likeness=0.60) == (False, ())
     assert _taught_flag(sure, sets, ()) == (False, ())  # nothing to compare with
+    # Below a line drawn above 99.5%: never "100% sure" and flagged.
+    strict = dataclasses.replace(sets, confident=0.99999)
+    flagged, why = _taught_flag(0.9996, strict, ())
+    assert flagged and "as sure as this one (nearly 100%)" in why[0]
+    assert "(55%)" in _taught_flag(0.55, strict, ())[1][0]
 
 
 def test_photos_of_a_tradition_nobody_taught_say_so_after_teaching(tmp_path: Path) -> None:
