@@ -910,6 +910,20 @@ def test_hubness_is_measured_on_a_sample_of_the_catalogue(
         assert np.array_equal(one._sample, two._sample)  # the same sample every time
 
 
+def _tiled_photos(
+    cat: Catalog, rng: np.random.Generator, centres: dict[str, np.ndarray], n: int, spread: float
+) -> dict[int, str]:
+    """n unsure photos (`_unsure_photo`), the traditions of `centres` in turn, each with tiled
+    cloth features about its tradition's centre; photo id -> tradition."""
+    names = list(centres)
+    truth = {}
+    for i in range(n):
+        t = names[i % len(names)]
+        cloth = _tiled(centres[t] + spread * rng.normal(size=DIM))
+        truth[_unsure_photo(cat, i, cloth, rng.normal(size=DIM))] = t
+    return truth
+
+
 def test_one_confirmed_photo_a_tradition_ranks_with_the_hub_correction(tmp_path: Path) -> None:
     """Too few confirmed photos to fit the weight: the reference the defaults compare with is
     taken on the same hub-corrected likeness as the photos' own (it was not, once, and every
@@ -920,12 +934,8 @@ def test_one_confirmed_photo_a_tradition_ranks_with_the_hub_correction(tmp_path:
     names = ("Kotpad", "Ilkal")
     shared = rng.normal(size=DIM)
     centres = {t: shared + 0.8 * rng.normal(size=DIM) for t in names}
-    truth = {}
     with Catalog(tmp_path / "c.saree") as cat:
-        for i in range(24):
-            t = names[i % 2]
-            cloth = _tiled(centres[t] + 0.3 * rng.normal(size=DIM))
-            truth[_unsure_photo(cat, i, cloth, rng.normal(size=DIM))] = t
+        truth = _tiled_photos(cat, rng, centres, 24, 0.3)
         assert Hubness.from_catalog(cat, SHA) is not None
         _confirm(cat, truth, 1)
         graph = _graph()
@@ -1023,12 +1033,8 @@ def test_photos_of_a_tradition_nobody_taught_say_so_after_teaching(tmp_path: Pat
     rng = np.random.default_rng(21)
     names = ("Kotpad", "Ilkal", "Gadwal", "Untaught")
     centres = {t: rng.normal(size=DIM) for t in names}
-    truth = {}
     with Catalog(tmp_path / "c.saree") as cat:
-        for i in range(40):
-            t = names[i % 4]
-            cloth = _tiled(centres[t] + 0.15 * rng.normal(size=DIM))
-            truth[_unsure_photo(cat, i, cloth, rng.normal(size=DIM))] = t
+        truth = _tiled_photos(cat, rng, centres, 40, 0.15)
         for t in names[:3]:  # the fourth is never confirmed
             for pid in [p for p, x in truth.items() if x == t][:5]:
                 cat.set_label(pid, tradition=t)
