@@ -904,8 +904,13 @@ def test_hubness_is_measured_on_a_sample_of_the_catalogue(
                 assert Hubness.from_catalog(cat, SHA) is None
         whole = Hubness.from_catalog(cat, SHA)
         assert whole is not None and whole._sample.shape == (14, 10, DIM)
+        # Kept while the embeddings stay as they are; measured again once they change.
+        assert Hubness.from_catalog(cat, SHA) is whole
+        cat.put_embeddings(ids[0], SHA, None, cloth=_tiled(rng.normal(size=DIM)))
+        again = Hubness.from_catalog(cat, SHA)
+        assert again is not None and again is not whole
         monkeypatch.setattr(fewshot_mod, "HUB_SAMPLE", 12)
-        one, two = Hubness.from_catalog(cat, SHA), Hubness.from_catalog(cat, SHA)
+        one, two = Hubness._measured(cat, SHA), Hubness._measured(cat, SHA)
         assert one is not None and two is not None and one._sample.shape[0] == 12
         assert np.array_equal(one._sample, two._sample)  # the same sample every time
 
