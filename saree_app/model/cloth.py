@@ -97,6 +97,8 @@ class ClothFeatures:
         if self.tiles != TILES:
             # Stored descriptions are cut into blocks by TILES (`views`).
             raise ModelError(path, f"it looks at {self.tiles} tiles a side; this app at {TILES}")
+        if not 32 <= self.tile_size <= 4 * self.size:  # the trunk's stride is 32 pixels
+            raise ModelError(path, f"it reads tiles at {self.tile_size} pixels a side")
         self.sha256 = verified(onnx_path, want, "the cloth-features model file is missing")
         self._session = side_session(onnx_path, threads)
         self._input = self._session.get_inputs()[0].name

@@ -125,6 +125,18 @@ def test_a_changed_or_missing_model_file_is_refused(tmp_path: Path) -> None:
         ClothFeatures(manifest)
 
 
+def test_a_tile_side_the_trunk_cannot_read_is_refused(tmp_path: Path) -> None:
+    manifest = _copy(tmp_path)
+    raw = json.loads(manifest.read_text(encoding="utf-8"))
+    for side, problem in ((0, "reads tiles at 0 pixels"), ("big", "description is incomplete")):
+        manifest.write_text(json.dumps({**raw, "tile_size": side}), encoding="utf-8")
+        with pytest.raises(ModelError, match=problem):
+            ClothFeatures(manifest)
+    del raw["tile_size"]  # a description from before: tiles at the network's own input
+    manifest.write_text(json.dumps(raw), encoding="utf-8")
+    assert ClothFeatures(manifest).tile_size == raw["input"]["size"]
+
+
 def test_predictions_carry_cloth_features(
     tiny_model: Path, cloth: ClothFeatures, tmp_path: Path
 ) -> None:
