@@ -144,39 +144,50 @@ class ClothFeatures:
         a = (np.asarray(small, np.float32) / 255.0 - self.mean) / self.std
         return a.transpose(2, 0, 1)
 
-    def describe_many(self, photos: Sequence[Image.Image]) -> np.ndarray:
+    def describe_many(
+        self,
+        photos: Sequence[Image.Image],
+        wholes: Sequence[np.ndarray | None] | None = None,
+    ) -> np.ndarray:
         """(N, vector_dim) float32: per photo, [whole picture | mean of tiles | each tile],
-        each block unit length."""
+        each block unit length. `wholes[i]`, when given, is photo i's whole picture as `whole`
+        read it already: it is not read again."""
         if not photos:
             return np.zeros((0, self.vector_dim), np.float32)
+        known = list(wholes) if wholes is not None else [None] * len(photos)
         per = 1 + self.tiles * self.tiles
         parts = []
         # A couple of photos per run: ten crops each, and onnxruntime's working memory grows
         # with the batch (eight photos at once were most of an import's 970 MB peak).
         for start in range(0, len(photos), PHOTOS_PER_RUN):
             group = [self.crops(p) for p in photos[start : start + PHOTOS_PER_RUN]]
-            if self.tile_size == self.size:  # one picture size: one run
-                runs = [np.stack([self._array(c) for crops in group for c in crops])]
-            else:  # the whole pictures, then the tiles at their own size
-                runs = [
-                    np.stack([self._array(crops[0]) for crops in group]),
-                    np.stack(
-                        [self._array(c, self.tile_size) for crops in group for c in crops[1:]]
-                    ),
-                ]
+            given = known[start : start + PHOTOS_PER_RUN]
+            pairs = zip(group, given, strict=True)
+            unread = [self._array(crops[0]) for crops, w in pairs if w is None]
+            close = [self._array(c, self.tile_size) for crops in group for c in crops[1:]]
             with self._lock:  # one run at a time: the session's threads already use the cores
-                got = [self._session.run([self._features], {self._input: b})[0] for b in runs]
-            if len(got) == 1:
-                parts.append(np.asarray(got[0], np.float32).reshape(len(group), per, -1))
-            else:
-                whole = np.asarray(got[0], np.float32)[:, None]
-                tiles = np.asarray(got[1], np.float32).reshape(len(group), per - 1, -1)
-                parts.append(np.concatenate([whole, tiles], axis=1))
+                if self.tile_size == self.size:  # one picture size: one run
+                    got = self._run(np.stack(unread + close))
+                    read, tiled = got[: len(unread)], got[len(unread) :]
+                else:  # the whole pictures, then the tiles at their own size
+                    read = self._run(np.stack(unread)) if unread else np.zeros((0, self.dim))
+                    tiled = self._run(np.stack(close))
+            fresh = iter(read)
+            rows = [next(fresh) if w is None else np.asarray(w).reshape(-1) for w in given]
+            parts.append(
+                np.concatenate(
+                    [np.stack(rows)[:, None], tiled.reshape(len(group), per - 1, -1)], axis=1
+                ).astype(np.float32)
+            )
         feats = np.concatenate(parts).reshape(len(photos), per, -1)
         whole = unit_rows(feats[:, 0])
         tiles = unit_rows(feats[:, 1:].mean(axis=1))
         each = unit_rows(feats[:, 1:]).reshape(len(photos), -1)
         return np.concatenate([whole, tiles, each], axis=1).astype(np.float32)
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        """The features of a batch of pictures (under the caller's lock)."""
+        return np.asarray(self._session.run([self._features], {self._input: batch})[0], np.float32)
 
     def describe(self, photo: Image.Image) -> np.ndarray:
         """One photo's description (see describe_many)."""

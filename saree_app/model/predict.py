@@ -195,6 +195,13 @@ class Prediction:
         self._cache.pop("cloth", None)
         self._cache["cloth_later"] = describe
 
+    def cloth_whole(self, view: Image.Image) -> np.ndarray | None:
+        """The whole-picture cloth features already read for the photo's own checks (the cloth
+        likeness, the training look), when `view` is that photo: describing it need not read
+        the whole picture again. None otherwise (a worn saree's crop, say)."""
+        whole: np.ndarray | None = self._cache.get("cloth_whole")
+        return whole if view is self.photo else None
+
     # ---- maps at photo resolution
     def _guard(self) -> threading.RLock:
         """The lock under which a map both overlays need is made (they are drawn on two
@@ -584,7 +591,8 @@ def cloth_view(photo: Image.Image, where: Prediction | PersonFound | None) -> Im
 
 def describe_cloth(cloth: ClothFeatures, photo: Image.Image, pred: Prediction) -> np.ndarray:
     """The cloth features of `photo` (as decoded), cropped to the saree `pred` found."""
-    return cloth.describe(cloth_view(photo, pred))
+    view = cloth_view(photo, pred)
+    return cloth.describe_many([view], [pred.cloth_whole(view)])[0]
 
 
 def answer_set(probabilities: Mapping[str, float], level: float = SET_LEVEL) -> list[str]:
@@ -928,8 +936,11 @@ class Predictor:
                         found = self.person.find(ld.photo) if self.person is not None else None
                         results[i] = self._build(ld, out, row, metadata, None, person=found)
                     if self.cloth is not None:
-                        views = [cloth_view(ld.photo, results[i]) for i, ld in good]
-                        for (i, _), vec in zip(good, self.cloth.describe_many(views), strict=True):
+                        views = [(i, cloth_view(ld.photo, results[i])) for i, ld in good]
+                        vectors = self.cloth.describe_many(
+                            [v for _, v in views], [results[i].cloth_whole(v) for i, v in views]
+                        )
+                        for (i, _), vec in zip(views, vectors, strict=True):
                             results[i].cloth_embedding = vec
                 for i, (p, item) in enumerate(group):
                     if isinstance(item, PhotoError):
@@ -1016,8 +1027,10 @@ class Predictor:
         reasons += _zero_shot_reason(fused)
         if without_colour(loaded.photo):
             reasons.append(NO_COLOUR)
+        whole = None
         if self.cloth is not None:
-            # One run of the cloth-features model on the whole picture gives both checks.
+            # One run of the cloth-features model on the whole picture gives both checks (and
+            # the first block of the cloth features, `Prediction.cloth_whole`).
             whole, likeness = self.cloth.whole(loaded.photo)
             if self.cloth.not_cloth(loaded.photo, likeness):
                 reasons.append(NOT_CLOTH)
@@ -1049,6 +1062,8 @@ class Predictor:
             part_map=part_map,
             unseen=unseen,
         )
+        if whole is not None:
+            pred._cache["cloth_whole"] = whole
         if cloth is not None:
             pred.cloth_embedding = cloth
         return pred

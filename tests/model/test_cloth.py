@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -125,6 +127,27 @@ def test_a_changed_or_missing_model_file_is_refused(tmp_path: Path) -> None:
         ClothFeatures(manifest)
 
 
+def test_a_whole_picture_read_already_is_not_read_again(
+    cloth: ClothFeatures, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photos = [photo(200, 150), photo(90, 300, seed=2), photo(120, 120, seed=3)]
+    sides: list[int] = []
+    real = cloth._session.run
+
+    def run(names: Any, feeds: dict[str, np.ndarray]) -> Any:
+        sides.extend(int(x.shape[-1]) for x in feeds.values() for _ in range(len(x)))
+        return real(names, feeds)
+
+    plain = cloth.describe_many(photos)
+    known = [cloth.whole(photos[0])[0], None, cloth.whole(photos[2])[0]]
+    monkeypatch.setattr(cloth, "_session", SimpleNamespace(run=run))
+    again = cloth.describe_many(photos, known)
+    assert np.allclose(again, plain, atol=1e-5)
+    # One whole picture read (the second photo's), every tile read.
+    assert sides.count(cloth.size) == 1
+    assert sides.count(cloth.tile_size) == 3 * cloth.tiles**2
+
+
 def test_a_tile_side_the_trunk_cannot_read_is_refused(tmp_path: Path) -> None:
     manifest = _copy(tmp_path)
     raw = json.loads(manifest.read_text(encoding="utf-8"))
@@ -173,17 +196,20 @@ def test_a_single_photo_waits_for_no_cloth_features(
     """predict() answers without running the cloth features; they run when first asked for
     (teaching, the catalogue), on the photo as it was decoded, and give what describe gives."""
     runs: list[int] = []
+    given: list[bool] = []
     real = ClothFeatures.describe_many
 
-    def counted(self: ClothFeatures, photos: list[Image.Image]) -> np.ndarray:
+    def counted(self: ClothFeatures, photos: list[Image.Image], wholes: Any = None) -> np.ndarray:
         runs.append(len(photos))
-        return real(self, photos)
+        given.extend(w is not None for w in wholes or [None] * len(photos))
+        return real(self, photos, wholes)
 
     monkeypatch.setattr(ClothFeatures, "describe_many", counted)
     pred = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth).predict(photo(240, 180))
     assert runs == []
     vec = pred.cloth_embedding
     assert runs == [1] and vec is not None
+    assert given == [True]  # the whole picture read for the photo's checks, not read again
     assert pred.cloth_embedding is vec and runs == [1]
     assert np.allclose(vec, real(cloth, [photo(240, 180)])[0], atol=1e-4)
 
