@@ -921,10 +921,8 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
     (`_taught_flag`). Before that, the set is the shipped model's (by its own calibration) and
     the flag the model gave when the photo was imported stands.
     """
-    ranking = new.get("ranking", [])
-    probs = {str(r["tradition"]): float(r["probability"]) for r in ranking}
     if sets is not None:
-        members = sets.members([str(r["tradition"]) for r in ranking])
+        members = sets.members([str(r["tradition"]) for r in new.get("ranking", [])])
         new["answer_set"] = {
             "traditions": members,
             "level": sets.level,
@@ -940,12 +938,15 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
         uncertain, reasons = _taught_flag(top, sets, new.get("uncertain_reasons") or (), best)
         new["uncertain_reasons"] = list(reasons)
         return uncertain
-    new["answer_set"] = {
-        "traditions": model_answer_set(probs),
-        "level": SET_LEVEL,
-        "calibrated_on": 0,
-    }
+    new["answer_set"] = _models_own_set(new)
     return bool(stored.uncertain)
+
+
+def _models_own_set(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored answer's set by the shipped model's own calibration (none on the curator's
+    photos yet)."""
+    probs = {str(r["tradition"]): float(r["probability"]) for r in answer.get("ranking", [])}
+    return {"traditions": model_answer_set(probs), "level": SET_LEVEL, "calibrated_on": 0}
 
 
 # A taught answer's photo less like every taught tradition than most confirmed photos are
@@ -970,12 +971,7 @@ def _untaught(answer: dict[str, Any], uncertain: bool) -> bool:
     if not isinstance(kept, dict):
         return uncertain
     answer["uncertain_reasons"] = [str(r) for r in kept.get("reasons") or ()]
-    probs = {str(r["tradition"]): float(r["probability"]) for r in answer.get("ranking", [])}
-    answer["answer_set"] = {
-        "traditions": model_answer_set(probs),
-        "level": SET_LEVEL,
-        "calibrated_on": 0,
-    }
+    answer["answer_set"] = _models_own_set(answer)
     return bool(kept.get("uncertain"))
 
 
