@@ -463,10 +463,10 @@ class FewShot:
         chosen = tuple(parts) if parts else (teaching_parts(catalog, sha) if sha else DEFAULT_PARTS)
         hubness = Hubness.from_catalog(catalog, sha) if sha and chosen == CLOTH_PARTS else None
         if fit and sha is not None:
+            # The features chosen above, not looked up again (it reads every stored answer).
             reliability = fit_teaching(
-                catalog, sha, graph, parts=parts, exclude=skip, hubness=hubness
+                catalog, sha, graph, parts=chosen, exclude=skip, hubness=hubness
             )
-            chosen = reliability.parts
         found = confirmed_examples(catalog, sha, chosen)
         examples = {t: [vec for pid, vec in rows if pid not in skip] for t, rows in found.items()}
         return cls(
