@@ -10,7 +10,7 @@ import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -1398,12 +1398,42 @@ class Catalog:
             return None
         return self._stored_row(rows[0])
 
-    def predictions(self, model_sha256: str) -> dict[int, StoredPrediction]:
-        """Photo id -> that model's stored answer."""
-        rows = self._query(
-            f"SELECT {_PRED_COLS} FROM predictions WHERE model_sha256 = ?", (model_sha256,)
-        )
+    def predictions(
+        self, model_sha256: str, photo_ids: Iterable[int] | None = None
+    ) -> dict[int, StoredPrediction]:
+        """Photo id -> that model's stored answer; of `photo_ids` only, when given (reading
+        an answer back costs about a millisecond: a whole collection's take seconds)."""
+        if photo_ids is None:
+            rows = self._query(
+                f"SELECT {_PRED_COLS} FROM predictions WHERE model_sha256 = ?", (model_sha256,)
+            )
+        else:
+            rows = []
+            wanted = sorted({int(i) for i in photo_ids})
+            for s in range(0, len(wanted), 500):
+                chunk = wanted[s : s + 500]
+                rows += self._query(
+                    f"SELECT {_PRED_COLS} FROM predictions WHERE model_sha256 = ?"
+                    f" AND photo_id IN ({','.join('?' * len(chunk))})",
+                    (model_sha256, *chunk),
+                )
         return {int(r[0]): self._stored_row(r) for r in rows}
+
+    def predicted_ids(self, model_sha256: str) -> set[int]:
+        """The photos that model has an answer for (without reading the answers)."""
+        return set(self.answer_summaries(model_sha256))
+
+    def answer_summaries(
+        self, model_sha256: str
+    ) -> dict[int, tuple[str | None, float | None, bool]]:
+        """Photo id -> (top tradition, its probability, uncertain) of that model's stored
+        answers: the summary columns, without reading the answers themselves."""
+        rows = self._query(
+            "SELECT photo_id, top_tradition, top_probability, uncertain FROM predictions"
+            " WHERE model_sha256 = ?",
+            (model_sha256,),
+        )
+        return {int(r[0]): (r[1], r[2], bool(r[3])) for r in rows}
 
     def _stored_row(self, row: tuple[Any, ...]) -> StoredPrediction:
         return _stored(row, self._term_of)

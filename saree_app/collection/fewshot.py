@@ -621,7 +621,7 @@ def teaching_parts(catalog: Catalog, model_sha256: str) -> tuple[str, ...]:
     again. Every confirmed photo must have them, and nearly every other (a photo whose file
     has gone since keeps its untaught answer rather than holding the whole catalogue back).
     """
-    answered = catalog.predictions(model_sha256)
+    answered = catalog.predicted_ids(model_sha256)
     if not answered:
         return DEFAULT_PARTS
     ids, _ = catalog.embeddings(model_sha256, "cloth")
@@ -750,7 +750,11 @@ def refuse_stored(
     from saree_app.model.predict import fuse_visual
 
     visual, attributes = _stored_evidence(result)
-    fused = fuse_visual(graph, visual, attributes, fewshot=dict(scores), weights=weights)
+    # Without words: the catalogue keeps each tradition's evidence summed by kind
+    # (catalog.compact_answer); the photo page words its answer afresh (`refuse_photo`).
+    fused = fuse_visual(
+        graph, visual, attributes, fewshot=dict(scores), weights=weights, explain=False
+    )
     out = dict(result)
     best = fused.ranking[0]
     out.update(
@@ -1040,7 +1044,7 @@ def fit_teaching(
         for pid, lab in catalog.labels().items()
         if lab.certainty == "confirmed" and lab.tradition and pid not in skip
     }
-    preds = catalog.predictions(model_sha256)
+    preds = catalog.predictions(model_sha256, labels)
     ids = sorted(pid for pid in labels if pid in preds)
     default_parts = tuple(parts) if parts else teaching_parts(catalog, model_sha256)
     counts: dict[str, int] = {}

@@ -504,7 +504,7 @@ def run_fewshot(args: argparse.Namespace) -> int:
     if cat is None:
         return 2
     with cat:
-        if sha is not None and not cat.predictions(sha):
+        if sha is not None and not cat.predicted_ids(sha):
             return _err(
                 "fewshot",
                 f"no photo in {args.catalog} has an answer from {args.model or 'its model'} "
@@ -586,7 +586,7 @@ def run_model(args: argparse.Namespace) -> int:
                     sha = check_model(shipped_model()).sha256
                 except ModelChoiceError:
                     sha = None
-            have = len(cat.predictions(sha)) if sha else 0
+            have = len(cat.predicted_ids(sha)) if sha else 0
             print(
                 f"{args.catalog}: now uses "
                 f"{'the shipped model' if args.use is None else args.use}; {have} of "
@@ -611,7 +611,7 @@ def run_model(args: argparse.Namespace) -> int:
             if choice.problem:
                 print(f"    cannot be used: {choice.problem}")
             else:
-                have = len(cat.predictions(choice.sha256))
+                have = len(cat.predicted_ids(choice.sha256))
                 line = choice.summary or "no report"
                 print(f"    {line} · {have} of {cat.count()} photos answered")
     return 0

@@ -91,11 +91,6 @@ class RerankResult:
     items: tuple[Item, ...]  # the re-ranked photos as the browser shows them now
 
 
-def _shown(p: Any) -> tuple[Any, ...]:
-    """What a browser tile shows of a stored answer."""
-    return (p.top_tradition, p.top_probability, bool(p.uncertain))
-
-
 @dataclass(frozen=True)
 class ModelSwitch:
     """What switching the collection's model did."""
@@ -473,7 +468,7 @@ class Library:
             teaching = self.teaching_report(fewshot)
             report(RerankProgress(teaching.examples, 0, self._count_answers(sha)))
             check()
-            before = {pid: _shown(p) for pid, p in catalog.predictions(sha).items()}
+            before = catalog.answer_summaries(sha)
             done = [0]
 
             def progress(n: int, total: int) -> None:
@@ -495,11 +490,11 @@ class Library:
                 cancel=stop,
                 batch=self.rerank_batch,
             )
-            after = catalog.predictions(sha)
+            after = catalog.answer_summaries(sha)
         finally:
             catalog.close()
         # The photos whose tile changes: their top answer, its probability or its flag.
-        written = sorted(pid for pid, p in after.items() if before.get(pid) != _shown(p))
+        written = sorted(pid for pid, shown in after.items() if before.get(pid) != shown)
         if len(written) <= 500:
             items = self.items(written)
         else:  # one listing beats hundreds of IN (...) queries

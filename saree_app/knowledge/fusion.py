@@ -266,6 +266,11 @@ class _Table:
             if v.how == "narrower" and v.linked in index:
                 self.tau[self.traditions.index(t), index[a]] = self.pi[index[a]]
                 del self.via[(t, a)]
+        # Which (tradition, attribute) pairs the graph links: their evidence is always listed.
+        row = {t: i for i, t in enumerate(self.traditions)}
+        self.linked = np.zeros(self.tau.shape, dtype=bool)
+        for t, a in self.via:
+            self.linked[row[t], index[a]] = True
 
     def log_lr(self, p: np.ndarray) -> np.ndarray:
         """(traditions x attributes) log likelihood ratios for detector probabilities p."""
@@ -403,6 +408,7 @@ def fuse(
     metadata: CuratorMetadata | None = None,
     fewshot: Mapping[str, float] | None = None,
     weights: FusionWeights = DEFAULT_WEIGHTS,
+    explain: bool = True,
 ) -> FusionResult:
     """Fuse the model's tradition and attribute probabilities with the graph (module docstring).
 
@@ -410,6 +416,11 @@ def fuse(
     traditions outside the graph; `attributes` maps attribute term ids to probabilities
     (ids unknown to the graph are ignored); `fewshot` maps tradition ids (graph or curator-made)
     to cosine similarities. Raises ValueError for non-finite scores or unknown metadata terms.
+
+    With `explain` False the evidence comes without words, and the attribute items a
+    tradition would list come as one "attribute" item (their sum; the rest is "other" as
+    always): what the catalogue keeps of an answer (collection/catalog.compact_answer), made
+    several times faster for re-ranking a whole collection.
     """
     _check_probs("visual", visual)
     _check_probs("attribute", attributes)
@@ -422,7 +433,9 @@ def fuse(
     extra = [t for t in [*visual, *fewshot] if t not in in_graph]
     ranked = [*graph_traditions, *dict.fromkeys(extra)]
     known_attrs = set(graph.attributes())
-    attrs = [a for a in attributes if a in known_attrs]
+    # In one order whatever the caller's (stored answers list attributes by probability),
+    # so the graph's table for them is made once and found again (`_table`).
+    attrs = sorted(a for a in attributes if a in known_attrs)
     tab = _table(graph, ranked, attrs, weights.background)
     raw_p = np.array([float(attributes[a]) for a in attrs], dtype=np.float64)
     p = _calibrate(raw_p, weights)
@@ -459,7 +472,14 @@ def fuse(
                 items.append(Evidence("visual", t, ("model", t), None, pv, c, text))
         rest = 0.0
         attr_items: list[Evidence] = []
-        for j, a in enumerate(attrs):
+        if not explain and attrs:
+            row = attr_terms[i]
+            listed = tab.linked[i] | (np.abs(row) >= _SHOW)
+            if listed.any():
+                summed = float(row[listed].sum())
+                items.append(Evidence("attribute", "", (t,), None, None, summed, ""))
+            rest = float(row[~listed].sum())
+        for j, a in enumerate(attrs if explain else ()):
             c = float(attr_terms[i, j])
             via = tab.via.get((t, a))
             if via is None and abs(c) < _SHOW:
@@ -489,7 +509,9 @@ def fuse(
                     None,
                     None,
                     rest,
-                    f"other attributes, each too weak to list, together: {_fmt(rest)}",
+                    f"other attributes, each too weak to list, together: {_fmt(rest)}"
+                    if explain
+                    else "",
                 )
             )
         if fibre is not None and t in in_graph:
@@ -539,6 +561,8 @@ def fuse(
             text = (
                 f"similar to the curator's confirmed photos of {label} "
                 f"(similarity {s:.2f}): {_fmt(c)}"
+                if explain
+                else ""
             )
             items.append(Evidence("fewshot", t, ("curator", t), None, s, c, text))
         scores[i] = sum(e.contribution for e in items)

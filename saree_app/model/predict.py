@@ -668,12 +668,14 @@ def fuse_visual(
     metadata: CuratorMetadata | None = None,
     fewshot: Mapping[str, float] | None = None,
     weights: FusionWeights | None = None,
+    explain: bool = True,
 ) -> FusionResult:
-    """Fuse through the graph; without a graph, the visual ranking alone in the same shape."""
+    """Fuse through the graph; without a graph, the visual ranking alone in the same shape.
+    `explain` False: the evidence without words (fusion.fuse)."""
     from saree_app.knowledge import fusion
 
     if graph is not None:
-        kwargs: dict[str, Any] = {"metadata": metadata, "fewshot": fewshot}
+        kwargs: dict[str, Any] = {"metadata": metadata, "fewshot": fewshot, "explain": explain}
         if weights is not None:
             kwargs["weights"] = weights
         return fusion.fuse(graph, visual, attributes, **kwargs)

@@ -59,6 +59,26 @@ def test_record_round_trips_photo_prediction_and_embeddings(tmp_path: Path) -> N
         assert cat.integrity_problems() == []
 
 
+def test_answers_of_some_photos_and_their_summaries(tmp_path: Path) -> None:
+    """Teaching reads the confirmed photos' answers only, and the browser's before/after of a
+    re-rank the summary columns only: each gives what reading every answer gave."""
+    with Catalog(tmp_path / "c.saree") as cat:
+        ids = [_record(cat, i) for i in range(6)]
+        every = cat.predictions(SHA)
+        some = cat.predictions(SHA, [ids[1], ids[3], 10_000])
+        assert some == {ids[1]: every[ids[1]], ids[3]: every[ids[3]]}
+        assert cat.predictions(SHA, []) == {}
+        assert cat.predictions("other-model", ids) == {}
+        many = cat.predictions(SHA, [*ids, *range(20_000, 21_200)])  # past one IN (...) chunk
+        assert many == every
+        assert cat.predicted_ids(SHA) == set(ids)
+        assert cat.predicted_ids("other-model") == set()
+        assert cat.answer_summaries(SHA) == {
+            pid: (p.top_tradition, p.top_probability, p.uncertain) for pid, p in every.items()
+        }
+        assert cat.answer_summaries(SHA)[ids[3]] == ("Kanchipuram", 0.5, True)
+
+
 def test_same_content_is_stored_once(tmp_path: Path) -> None:
     with Catalog(tmp_path / "c.saree") as cat:
         a = _record(cat, 1)

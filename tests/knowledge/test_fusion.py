@@ -332,3 +332,56 @@ def test_fit_turns_noise_attributes_down(tiny: TextileGraph) -> None:
 def test_fit_needs_samples(tiny: TextileGraph) -> None:
     with pytest.raises(ValueError, match="no samples"):
         fit_fusion_weights([], tiny, ["Alpha"])
+
+
+def _by_kind(evidence) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    out: dict[str, float] = {}
+    for e in evidence:
+        out[e.kind] = out.get(e.kind, 0.0) + e.contribution
+    return out
+
+
+def test_unexplained_fusion_keeps_every_figure_and_each_kinds_sum(kg: TextileGraph) -> None:
+    """Re-ranking a collection fuses without words: the same ranking, scores and the evidence
+    summed by kind (what the catalogue keeps), with no text made."""
+    rng = np.random.default_rng(3)
+    attrs = sorted(kg.attributes())[:30]
+    traditions = sorted(kg.traditions())[:8]
+    for _ in range(5):
+        visual = dict(zip(traditions, rng.dirichlet(np.ones(len(traditions))), strict=True))
+        attributes = {
+            a: float(p) for a, p in zip(attrs, rng.uniform(0, 1, len(attrs)), strict=True)
+        }
+        fewshot = {traditions[0]: 0.7, "MyWeave": 0.55}
+        meta = CuratorMetadata(fibre="Silk")
+        full = fuse(kg, visual, attributes, fewshot=fewshot, metadata=meta)
+        bare = fuse(kg, visual, attributes, fewshot=fewshot, metadata=meta, explain=False)
+        assert [r.tradition for r in bare.ranking] == [r.tradition for r in full.ranking]
+        for a, b in zip(full.ranking, bare.ranking, strict=True):
+            assert b.score == pytest.approx(a.score, abs=1e-9)
+            assert b.probability == pytest.approx(a.probability, abs=1e-12)
+            kinds_a, kinds_b = _by_kind(a.evidence), _by_kind(b.evidence)
+            assert list(kinds_b) == list(kinds_a)  # the same kinds, in the same order
+            for kind, total in kinds_a.items():
+                assert kinds_b[kind] == pytest.approx(total, abs=1e-9)
+            assert all(
+                e.text == "" for e in b.evidence if e.kind in ("attribute", "other", "fewshot")
+            )
+        assert [s.region for s in bare.states] == [s.region for s in full.states]
+        assert any("attribute" in _by_kind(r.evidence) for r in bare.ranking)
+
+
+def test_attribute_order_does_not_change_the_answer_or_remake_the_table(tiny: TextileGraph) -> None:
+    """Stored answers list attributes by probability, each in its own order: the graph's
+    table for them is made once (it was made again for every photo) and the answer is the
+    same whatever the order."""
+    from saree_app.knowledge import fusion
+
+    fusion._TABLES.pop(tiny, None)
+    attributes = {"TempleBorder": 0.9, "Peacock": 0.02, "ZariBrocade": 0.4}
+    first = fuse(tiny, {"Alpha": 0.6, "Beta": 0.4}, attributes, weights=W)
+    again = fuse(tiny, {"Alpha": 0.6, "Beta": 0.4}, dict(reversed(attributes.items())), weights=W)
+    assert len(fusion._TABLES[tiny]) == 1
+    for a, b in zip(first.ranking, again.ranking, strict=True):
+        assert (a.tradition, a.score) == (b.tradition, pytest.approx(b.score, abs=1e-12))
+        assert sorted(e.text for e in a.evidence) == sorted(e.text for e in b.evidence)
