@@ -43,6 +43,7 @@ def test_every_bench_is_covered_here() -> None:
         "familiar",
         "fewshot",
         "real",
+        "rerank",
     }
     assert set(_names()) <= tested, set(_names()) - tested
 
@@ -114,6 +115,48 @@ def test_import(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     argv[argv.index("--n") + 1] = "2"
     data = _json_of(import_.main, [*argv, "--photos", str(tmp_path)], capsys)
     assert data["figures"]["photos"] == 2
+
+
+def test_rerank(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The collection is grown to --n photos and every answer is re-ranked in each timed run."""
+    from saree_app.bench import rerank
+
+    argv = ["--model", str(tiny_model), "--n", "11", "--distinct", "4", "--confirmed", "1"]
+    argv += ["--repeats", "2", "--size", "80x60", "--photos", str(tmp_path)]
+    data = _json_of(rerank.main, argv, capsys)
+    f = data["figures"]
+    assert f["photos"] == 11 and f["answers_reranked"] == 11
+    assert len(f["seconds"]) == 2 and f["seconds_median"] > 0
+
+
+def test_rerank_grows_a_catalogue_with_its_answers_and_features(tmp_path: Path) -> None:
+    import numpy as np
+
+    from saree_app.bench.rerank import grow
+    from saree_app.collection.catalog import Catalog, NewPhoto
+
+    path = tmp_path / "c.saree"
+    with Catalog(path) as cat:
+        for i in range(3):
+            photo = NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10, 4, 3, None, None)
+            vec = np.eye(4, dtype=np.float32)[i]
+            cat.record(
+                photo,
+                "m",
+                {"i": i},
+                top_tradition="Kasavu",
+                top_probability=0.5,
+                uncertain=False,
+                embedding=vec,
+                part_embeddings=np.stack([vec] * 3),
+            )
+    assert grow(path, 8) == 8
+    with Catalog(path) as cat:
+        answers = cat.predictions("m")
+        assert len(answers) == 8 == cat.count()
+        assert sorted(a.result["i"] for a in answers.values()) == [0, 0, 0, 1, 1, 1, 2, 2]
+        ids, vectors = cat.embeddings("m", "whole")
+        assert len(ids) == 8 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
 
 
 def test_classify(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
