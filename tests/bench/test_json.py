@@ -127,6 +127,7 @@ def test_rerank(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     f = data["figures"]
     assert f["photos"] == 11 and f["answers_reranked"] == 11
     assert len(f["seconds"]) == 2 and f["seconds_median"] > 0
+    assert f["photo_page_teaching_ms"] > 0
 
 
 def test_rerank_grows_a_catalogue_with_its_answers_and_features(tmp_path: Path) -> None:
