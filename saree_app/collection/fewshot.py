@@ -1010,7 +1010,12 @@ def _base_scores(
     # Zero weight: taught traditions the graph does not know are ranked, with nothing added.
     silent = dataclasses.replace(weights, fewshot=0.0)
     fused = fuse_visual(
-        graph, visual, attributes, fewshot=dict.fromkeys(taught, 0.0), weights=silent
+        graph,
+        visual,
+        attributes,
+        fewshot=dict.fromkeys(taught, 0.0),
+        weights=silent,
+        explain=False,  # the scores alone: this runs for every confirmed photo at each fit
     )
     return {str(r.tradition): float(r.score) for r in fused.ranking}
 
