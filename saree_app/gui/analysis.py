@@ -38,6 +38,9 @@ class Analysis:
     mask: np.ndarray | None = None
     heat: dict[str, np.ndarray] = field(default_factory=dict)
     part_heat: dict[str, np.ndarray] = field(default_factory=dict)
+    # Worn by a person the person models found: the part map is kept on them, but which part
+    # of a drape is border or pallu it often gets wrong (the photo page says so).
+    worn: bool = False
 
     def ranked(self) -> list[str]:
         if self.prediction is None:
@@ -76,6 +79,12 @@ def analyse(
     out.prediction = pred
     osize = _overlay_size(*shown.size)
     out.mask = np.ascontiguousarray(pred.part_mask_at(osize), dtype=np.uint8)
+    worn_region = getattr(pred, "worn_region", None)
+    out.worn = bool(
+        getattr(pred, "part_map", None) is None
+        and worn_region is not None
+        and worn_region(osize) is not None
+    )
     for r in pred.fused.ranking[:TOP]:
         cancel.check()
         if pred.has_heatmap(r.tradition):

@@ -48,6 +48,20 @@ def _ramp_pixmap(width: int, height: int) -> QPixmap:
     return QPixmap.fromImage(rgba_to_qimage(img))
 
 
+# The note above the photo while the part map in use is the curator's own.
+CORRECTED_NOTE = (
+    "<b>Part map corrected by you</b> — the part evidence and similar-by-part search use your map."
+)
+# ... and while the parts of a worn saree are shown: on real photos of sarees worn by a person,
+# border and pallu were mostly mistaken (`saree bench real`: their overlap with a curator's
+# labels about 0.15 and 0.10, against about 0.35 on sarees laid flat; see the model card).
+WORN_NOTE = (
+    "<b>Worn saree</b> — the parts are kept on the person, off the face and the room, but on a "
+    "drape the app often mistakes which cloth is border and which is pallu. Correct the parts "
+    "and the part evidence uses your map."
+)
+
+
 class OverlayBar(QWidget):
     """Switches and blends the overlay layers: part mask, tradition heatmap, part heatmap."""
 
@@ -206,11 +220,8 @@ class PhotoPage(QWidget):
         )
         pn = QHBoxLayout(self.parts_note)
         pn.setContentsMargins(10, 4, 10, 4)
-        self.parts_note_text = QLabel(
-            "<b>Part map corrected by you</b> — the part evidence and similar-by-part search "
-            "use your map.",
-            self.parts_note,
-        )
+        self.parts_note_text = QLabel(CORRECTED_NOTE, self.parts_note)
+        self.parts_note_text.setWordWrap(True)
         pn.addWidget(self.parts_note_text, 1)
         self.parts_edit = QToolButton(self.parts_note)
         self.parts_edit.setText("Edit")
@@ -300,7 +311,6 @@ class PhotoPage(QWidget):
         self.viewer.set_photo(analysis.photo)
         self.stack.setCurrentWidget(self.viewer)
         pred = analysis.prediction
-        self.parts_note.setVisible(getattr(pred, "part_map", None) is not None)
         if pred is None:
             self.answer.show_problem(analysis.name, analysis.problem or "")
             self.overlays.set_traditions([])
@@ -318,9 +328,28 @@ class PhotoPage(QWidget):
             )
         self.refresh_overlays()
 
+    def _show_parts_note(self) -> None:
+        """Above the photo: the curator's own part map is in use; or, while the parts are
+        shown on a worn saree, that the app often mistakes a drape's border and pallu."""
+        a, bar = self._analysis, self.overlays
+        pred = a.prediction if a is not None else None
+        if getattr(pred, "part_map", None) is not None:
+            self.parts_note_text.setText(CORRECTED_NOTE)
+            self.parts_edit.setText("Edit")
+            self.parts_revert.show()
+            self.parts_note.show()
+        elif a is not None and a.worn and (bar.parts.isChecked() or bar.part_heat.isChecked()):
+            self.parts_note_text.setText(WORN_NOTE)
+            self.parts_edit.setText("Correct parts…")
+            self.parts_revert.hide()
+            self.parts_note.show()
+        else:
+            self.parts_note.hide()
+
     def refresh_overlays(self) -> None:
         a = self._analysis
         bar = self.overlays
+        self._show_parts_note()
         if a is None or a.prediction is None or a.mask is None:
             for name in (LAYER_PARTS, LAYER_HEAT, LAYER_PART_HEAT):
                 self.viewer.set_layer(name, None)

@@ -129,3 +129,64 @@ def test_saving_nothing_marked_is_refused_in_words(qtbot, imported) -> None:  # 
     assert editor.isVisible() and "Nothing is marked as saree" in editor.whose.text()
     editor.reject()
     assert win.library.catalog.part_map(item.id) is None
+
+
+def test_worn_saree_parts_come_with_a_warning_and_the_way_to_correct_them(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    """On a worn saree the app often mistakes a drape's border and pallu: while its parts are
+    shown, the photo page says so and offers the correction; not otherwise."""
+    win = imported
+    _open(qtbot, win)
+    page = win.photo
+    analysis = page.analysis
+    overlays = page.overlays
+    overlays.parts.setChecked(False)
+    overlays.part_heat.setChecked(False)
+    analysis.worn = False
+    page.refresh_overlays()
+    overlays.parts.setChecked(True)
+    assert not page.parts_note.isVisibleTo(page)  # not worn: nothing to say
+    overlays.parts.setChecked(False)
+    analysis.worn = True
+    page.refresh_overlays()
+    assert not page.parts_note.isVisibleTo(page)  # worn, but no parts shown
+    overlays.parts.setChecked(True)
+    assert page.parts_note.isVisibleTo(page)
+    assert "Worn saree" in page.parts_note_text.text()
+    assert not page.parts_revert.isVisibleTo(page)  # nothing of the curator's to go back from
+    _shot(win, "worn_parts_note.png")
+    overlays.parts.setChecked(False)
+    assert not page.parts_note.isVisibleTo(page)
+    overlays.part_heat.setChecked(True)
+    assert page.parts_note.isVisibleTo(page)
+    qtbot.mouseClick(page.parts_edit, Qt.MouseButton.LeftButton)
+    editor = win.part_editing.editor
+    assert editor is not None and editor.isVisible()
+    editor.close()
+
+
+def test_analysis_says_worn_only_for_the_models_own_map_of_a_worn_saree(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from saree_app.gui.analysis import analyse
+
+    class Never:
+        def check(self) -> None:
+            pass
+
+    def fake(region, part_map=None):  # type: ignore[no-untyped-def]
+        return SimpleNamespace(
+            part_map=part_map,
+            part_mask_at=lambda size: np.zeros((size[1], size[0]), np.uint8),
+            worn_region=lambda size: region,
+            fused=SimpleNamespace(ranking=()),
+            has_heatmap=lambda t: False,
+            part_heatmap=lambda part, size: np.zeros((size[1], size[0])),
+        )
+
+    img = Image.new("RGB", (40, 30), (200, 50, 50))
+    worn = np.ones((30, 40), bool)
+    assert analyse(1, img, lambda _i: fake(worn), Never()).worn
+    assert not analyse(1, img, lambda _i: fake(None), Never()).worn
+    assert not analyse(1, img, lambda _i: fake(worn, part_map=np.zeros((12, 12))), Never()).worn
