@@ -221,7 +221,11 @@ def _run(photos: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: st
         )
     )
     views = out.parent / f"{out.name}-views.csv"
-    views.write_text("file,view\nBanarasi/banarasi-0.jpg,worn\nBanarasi/banarasi-1.jpg,flat\n")
+    views.write_text(
+        "file,view,source_repo\n"
+        + "Banarasi/banarasi-0.jpg,worn,shop-a\nBanarasi/banarasi-1.jpg,flat,shop-b\n"
+        + "".join(f"Kanjivaram/kanchipuram-{i}.jpg,flat,shop-{'ab'[i % 2]}\n" for i in range(5))
+    )
     argv = [
         "--photos",
         str(photos),
@@ -273,6 +277,12 @@ def test_the_report_has_the_documented_keys_and_files(
         assert (tmp_path / "out" / name).stat().st_size > 0
     md = (tmp_path / "out" / "report.md").read_text()
     assert "## 2. Taught" in md and "## 3. Parts" in md
+    # Apart by source: only the photos with one (Banarasi 0-1, Kanjivaram 0-4) are counted.
+    split = taught["by_source"]["app"]
+    counted = split["seen"]["answers"] + split["unseen"]["answers"]
+    assert 0 < counted <= 2 * 7  # at most those 7 in each of the 2 draws
+    assert set(taught["by_source"]) == {"app", "reference: cloth close-ups"}
+    assert "source not seen" in md
 
 
 def test_a_second_run_reads_the_answers_from_its_cache(
@@ -362,3 +372,20 @@ def test_part_maps_are_the_photo_views(
     report = _run(photos, tmp_path / "out", capsys)
     assert sorted(viewed) == ["gadwal-2.jpg", "kanchipuram-1.jpg"]
     assert report["parts"]["overall"]["photos"] == 2
+
+
+def test_taught_answers_are_told_apart_by_whether_their_source_was_taught() -> None:
+    from saree_app.bench.real.teach import DrawResult, by_source
+
+    truth = {"a1": "A", "a2": "A", "a3": "A", "b1": "B", "b2": "B", "b3": "B"}
+    sources = {"a1": "shop1", "a2": "shop1", "a3": "shop2", "b1": "shop2", "b2": "shop2"}
+    # A taught from shop1, B from shop2; b3 has no source and is left out.
+    r = DrawResult(
+        taught={"A": ["a1"], "B": ["b1"]},
+        answers={"a2": ("A", False, 0.9), "a3": ("B", True, 0.5), "b2": ("B", False, 0.8),
+                 "b3": ("A", False, 0.7)},
+        reference={},
+    )  # fmt: skip
+    split = by_source([r], truth, sources, lambda d, key: d.answers[key][0])
+    assert split["seen"] == {"answers": 2, "right": 1.0, "balanced": 1.0}  # a2, b2
+    assert split["unseen"] == {"answers": 1, "right": 0.0, "balanced": 0.0}  # a3 (shop2 taught B)

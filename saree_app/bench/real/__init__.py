@@ -57,6 +57,10 @@ beside "bench", "argv", "machine" (CPUs, load average), "settings" and "peer"):
                        balanced top-1 on the photos not taught; set_*: the stored answer
                        sets (share holding the right tradition, mean size, share calibrated
                        on the confirmed photos rather than by the model's own calibration)
+  taught.<k>.by_source   with a source_repo (or source) column in --views: {app, reference:
+                       cloth close-ups}, each {seen, unseen}: {answers, right, balanced}, the
+                       photos from a source one of whose photos of their tradition was
+                       taught, and the others (null without sources)
   parts.overall, parts.by_view     photos, cells, iou_background, iou_body, iou_border,
                        iou_pallu, miou, iou_saree, background_as_saree, heat_on_saree
   per_photo            [{photo, tradition, view, fused (top 5), visual (top 5), confidence,
@@ -90,7 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--photos", type=Path, required=True, metavar="DIR")
     ap.add_argument("--parts", type=Path, metavar="FILE", help="12 x 12 part labels (JSON)")
-    ap.add_argument("--views", type=Path, metavar="FILE", help="CSV with columns file,view")
+    ap.add_argument(
+        "--views",
+        type=Path,
+        metavar="FILE",
+        help="CSV with columns file,view (and optionally source_repo or source)",
+    )
     ap.add_argument(
         "--shots",
         type=_shots,
@@ -400,7 +409,7 @@ def _taught(
             results.append(teach.run_draw(imported, inputs.folders, chosen, graph, work))
             _say(args, f"taught k={k}: draw {n + 1}/{args.draws}")
         left_out = [f.name for f in inputs.folders if len(present[f.name]) < k + 1]
-        figures = teach.taught_figures(results, truth)
+        figures = teach.taught_figures(results, truth, inputs.sources)
         # Is a tradition nobody taught made worse by teaching the others? Each draw again,
         # teaching only every other tradition of it (alternating which half), and the other
         # half's photos read back.

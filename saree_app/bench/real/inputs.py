@@ -45,6 +45,9 @@ class Inputs:
     root: Path
     folders: list[Folder]
     views: dict[str, str] = field(default_factory=dict)  # "Folder/file" -> view
+    # "Folder/file" -> where the photo was published (a shop, a maker), from the views file's
+    # optional source_repo or source column: taught figures are split by it (teach.py).
+    sources: dict[str, str] = field(default_factory=dict)
     parts: dict[str, PartLabel] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     not_photos: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
@@ -161,6 +164,9 @@ def read_views(path: Path, inputs: Inputs) -> None:
             missing += 1
             continue
         inputs.views[key] = view
+        source = (row.get("source_repo") or row.get("source") or "").strip()
+        if source:
+            inputs.sources[key] = source
     if missing:
         inputs.warnings.append(f"{path.name}: {missing} rows name photos that are not measured")
 

@@ -113,6 +113,32 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{_pct(t['unflagged_right'])} | {_pct(t.get('set_coverage'))} | "
                 f"{_num(t.get('set_size'))} | {_pct(t.get('set_calibrated'))} |"
             )
+        split = [(k, t["by_source"]) for k, t in taught.items() if t.get("by_source")]
+        if split:
+            add("")
+            add(
+                "The same photos apart by where they were published: from a source (a shop, a "
+                "maker) one of whose photos of the same tradition was taught, or from another. "
+                "Top-1 over all draws' answers (balanced, mean over draws); a curator's own "
+                "collection is all one source, so the second is the fairer guide."
+            )
+            add("")
+            names_split = list(split[0][1])
+            add(
+                "| k | "
+                + " | ".join(f"{n}: source seen | {n}: source not seen" for n in names_split)
+                + " |"
+            )
+            add("|---|" + "---|---|" * len(names_split))
+            for k, by in split:
+                cells = []
+                for n in names_split:
+                    for side in ("seen", "unseen"):
+                        f = by[n][side]
+                        cells.append(
+                            f"{_pct(f['right'])} of {f['answers']} ({_pct(f['balanced'])})"
+                        )
+                add(f"| {k} | " + " | ".join(cells) + " |")
         watched = [
             (k, t["untaught_traditions"])
             for k, t in taught.items()

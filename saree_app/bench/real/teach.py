@@ -253,8 +253,57 @@ def _reference(
     return out
 
 
-def taught_figures(results: Sequence[DrawResult], truth: Mapping[str, str]) -> dict[str, Any]:
-    """Balanced top-1 on the photos not taught: per draw, mean and spread, and the references."""
+def by_source(
+    results: Sequence[DrawResult],
+    truth: Mapping[str, str],
+    sources: Mapping[str, str],
+    pick: Callable[[DrawResult, str], str | None],
+) -> dict[str, dict[str, Any]]:
+    """Top-1 on the photos not taught, apart for those published by a source (a shop, a
+    maker) one of whose photos of the same tradition was taught ("seen") and the others
+    ("unseen"): how much of what teaching gets right is the source's way of photographing
+    rather than the cloth. Each: answers over all draws, the share right, and the mean over
+    draws of the balanced top-1. Photos without a known source are left out."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in ("seen", "unseen"):
+        per_draw: list[float] = []
+        right = answers = 0
+        for r in results:
+            taught_from: dict[str, set[str]] = {}
+            for keys in r.taught.values():
+                for k in keys:
+                    if k in sources:
+                        taught_from.setdefault(truth[k], set()).add(sources[k])
+            groups: dict[str, list[bool]] = {}
+            for key in r.answers:
+                if key not in sources:
+                    continue
+                seen = sources[key] in taught_from.get(truth[key], set())
+                if seen != (name == "seen"):
+                    continue
+                ok = pick(r, key) == truth[key]
+                groups.setdefault(truth[key], []).append(ok)
+                right += ok
+                answers += 1
+            value = balanced(groups)
+            if value is not None:
+                per_draw.append(value)
+        out[name] = {
+            "answers": answers,
+            "right": right / answers if answers else None,
+            "balanced": float(np.mean(per_draw)) if per_draw else None,
+        }
+    return out
+
+
+def taught_figures(
+    results: Sequence[DrawResult],
+    truth: Mapping[str, str],
+    sources: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Balanced top-1 on the photos not taught: per draw, mean and spread, and the references;
+    with `sources` (photo key -> where it was published), the same split by whether teaching
+    saw the photo's source for its tradition (`by_source`)."""
 
     def per_draw(pick: Callable[[DrawResult, str], str | None]) -> list[float]:
         scores = []
@@ -305,4 +354,20 @@ def taught_figures(results: Sequence[DrawResult], truth: Mapping[str, str]) -> d
         "set_size": float(np.mean(sizes)) if sizes else None,
         "set_calibrated": float(np.mean(calibrated)) if calibrated else None,
         "tested_photos": int(np.mean([len(r.answers) for r in results])) if results else 0,
+        "by_source": (
+            {
+                "app": by_source(results, truth, sources, lambda r, key: r.answers[key][0]),
+                **{
+                    f"reference: {name}": by_source(
+                        results,
+                        truth,
+                        sources,
+                        lambda r, key, name=name: r.reference[name].get(key),  # type: ignore[misc]
+                    )
+                    for name in ("cloth close-ups",)
+                },
+            }
+            if sources
+            else None
+        ),
     }
