@@ -890,6 +890,7 @@ class Predictor:
         *,
         metadata: CuratorMetadata | None = None,
         zooms: bool = False,
+        cloth_now: bool = True,
     ) -> Iterator[tuple[Path, Prediction | PhotoError]]:
         """Photos in input order -> (path, Prediction or PhotoError); never raises for a photo.
 
@@ -898,7 +899,9 @@ class Predictor:
 
         The bulk path: each photo is read once, without the part map's second zoom that
         `predict` (the photo view) adds (ModelSession.run's `once`); `zooms` reads them as
-        `predict` does.
+        `predict` does. `cloth_now`: the cloth features' close-ups are read now, a batch at a
+        time (what an import stores for teaching); False: when `cloth_embedding` is first
+        asked for, if ever (answers alone, as `saree classify` prints them, never ask).
         """
         batch_size = max(1, batch_size)
         with ThreadPoolExecutor(self._decode_workers, thread_name_prefix="saree-decode") as pool:
@@ -937,7 +940,12 @@ class Predictor:
                     for row, (i, ld) in enumerate(good):
                         found = self.person.find(ld.photo) if self.person is not None else None
                         results[i] = self._build(ld, out, row, metadata, None, person=found)
-                    if self.cloth is not None:
+                    if self.cloth is not None and not cloth_now:
+                        for i, ld in good:
+                            results[i].describe_cloth_later(
+                                functools.partial(describe_cloth, self.cloth, ld.photo, results[i])
+                            )
+                    elif self.cloth is not None:
                         views = [(i, cloth_view(ld.photo, results[i])) for i, ld in good]
                         vectors = self.cloth.describe_many(
                             [v for _, v in views], [results[i].cloth_whole(v) for i, v in views]

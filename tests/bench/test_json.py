@@ -170,6 +170,7 @@ def test_classify(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     f = data["figures"]
     assert f["one_photo"]["end_to_end_ms"] > 0
     assert f["folder"]["photos"] == 2
+    assert f["folder"]["answers_only_batch_1_photos_per_s"] > 0
 
 
 def test_fusion(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:

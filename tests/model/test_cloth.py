@@ -214,6 +214,33 @@ def test_a_single_photo_waits_for_no_cloth_features(
     assert np.allclose(vec, real(cloth, [photo(240, 180)])[0], atol=1e-4)
 
 
+def test_answers_alone_from_a_folder_read_no_close_ups(
+    tiny_model: Path, cloth: ClothFeatures, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """saree classify's folder path (cloth_now=False) reads no close-ups; asked for later, a
+    photo's cloth features are the ones the import's batched path gives."""
+    for i in range(3):
+        photo(200 + 20 * i, 150, seed=i).save(tmp_path / f"p{i}.png")
+    paths = sorted(tmp_path.glob("p*.png"))
+    predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth)
+    now = dict(predictor.predict_many(paths, batch_size=2))
+    runs: list[int] = []
+    real = ClothFeatures.describe_many
+
+    def counted(self: ClothFeatures, photos: list[Image.Image], wholes: Any = None) -> np.ndarray:
+        runs.append(len(photos))
+        return real(self, photos, wholes)
+
+    monkeypatch.setattr(ClothFeatures, "describe_many", counted)
+    later = dict(predictor.predict_many(paths, batch_size=2, cloth_now=False))
+    assert runs == []
+    for p in paths:
+        assert later[p].visual == now[p].visual  # the same answer
+        vec = later[p].cloth_embedding
+        assert vec is not None and np.allclose(vec, now[p].cloth_embedding, atol=1e-4)
+    assert runs == [1, 1, 1]
+
+
 def test_cloth_likeness_follows_the_manifest_threshold(cloth: ClothFeatures) -> None:
     """The whole photo's belief in cloth, from the ImageNet classifier; the threshold is the
     manifest's, and a model without it judges nothing."""
