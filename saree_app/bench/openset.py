@@ -191,7 +191,9 @@ def measure_folder(predictor: Any, folder: Path, batch_size: int = 16) -> Folder
     from saree_app.model.predict import PhotoError
 
     result = FolderResult(folder)
-    for path, pred in predictor.predict_many(folder_files(folder), batch_size=batch_size):
+    # The flags alone: the close-ups teaching compares are not read.
+    found = predictor.predict_many(folder_files(folder), batch_size=batch_size, cloth_now=False)
+    for path, pred in found:
         name = path.relative_to(folder).as_posix()
         if isinstance(pred, PhotoError):
             result.unreadable.append((name, str(pred)))
