@@ -32,6 +32,7 @@ import numpy as np
 
 from saree_app.bench import Report, run_reported
 from saree_app.model.familiar import TrainingLook
+from saree_app.model.saree_check import NOT_A_SAREE
 
 WITHHELD = ("Gadwal", "Ilkal", "KotaDoria", "Sambalpuri")
 CACHE = Path(os.environ.get("SAREE_BENCH_DATA", "/work/data/bench")) / "openset"
@@ -43,11 +44,14 @@ def _cloth_check(
     rule: Any,
     groups: dict[str, list[Any]],
     training_look: Any = None,
+    not_saree: dict[Path, bool] | None = None,
 ) -> dict[str, dict[str, float]]:
     """The evaluation half as the app flags it: the model's thresholds, the cloth-features
-    model finding that the photo does not look like cloth, or the photo looking unlike the
-    model's training photos (`look`, model/familiar.py; the open-set rule above is fitted on the
-    model's signals alone). Empty when the cloth-features model is not installed."""
+    model finding that the photo does not look like cloth, the photo looking unlike the
+    model's training photos (`look`, model/familiar.py), or the manifest's saree check finding
+    it may not be a saree (`not_saree`: photo -> flagged so, model/saree_check.py; the open-set
+    rule above is fitted on the model's signals alone). Empty when the cloth-features model is
+    not installed."""
     from saree_app.imaging import PhotoError, load_photo
     from saree_app.model.cloth import DECODE_SIDE, ClothFeatures
     from saree_app.model.manifest import ModelError
@@ -65,6 +69,7 @@ def _cloth_check(
         flags: list[bool] = []
         off: list[bool] = []
         unlike: list[bool] = []
+        no_saree: list[bool] = []
         for (parity, path), (_, signals) in zip(rows, groups[group], strict=True):
             if parity != 1:
                 continue
@@ -76,12 +81,14 @@ def _cloth_check(
             gone = cloth.not_cloth(photo, likeness)
             off.append(gone)
             unlike.append(look is not None and look.unlike(whole))
-            flags.append(gone or unlike[-1] or rule.novelty(signals) > 0)
+            no_saree.append(bool((not_saree or {}).get(path)))
+            flags.append(gone or unlike[-1] or no_saree[-1] or rule.novelty(signals) > 0)
         if flags:
             out[names[group]] = {
                 "flagged": round(float(np.mean(flags)), 4),
                 "not_cloth": round(float(np.mean(off)), 4),
                 "unlike_training": round(float(np.mean(unlike)), 4),
+                "not_a_saree": round(float(np.mean(no_saree)), 4),
             }
     return out
 
@@ -329,6 +336,8 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
     groups: dict[str, list[Any]] = {"known": [], "withheld": [], "distractor": []}
     files: dict[str, list[tuple[int, Path]]] = {k: [] for k in groups}
     correct = []
+    # Photo -> whether the manifest's saree check flags it (model/saree_check.py).
+    not_saree: dict[Path, bool] = {}
     paths = [Path(j[4]) for j in jobs]
     by_path = {Path(j[4]): j for j in jobs}
     for path, result in predictor.predict_many(paths, batch_size=16):
@@ -339,6 +348,7 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         assert result.open_set is not None
         groups[group].append((seed % 2, result.open_set))
         files[group].append((seed % 2, path))
+        not_saree[path] = NOT_A_SAREE in result.uncertain_reasons
         if group == "known":
             correct.append((seed % 2, result.visual[0][0] == tradition))
 
@@ -426,12 +436,16 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
             f"{k} {np.mean([now.novelty(s) > 0 for s in v]):.1%}" for k, v in shares.items() if v
         )
     )
-    with_cloth = _cloth_check(files, now, groups, m.raw.get("training_look"))
+    with_cloth = _cloth_check(files, now, groups, m.raw.get("training_look"), not_saree)
     if with_cloth:
         print(
-            "flagged by the app (those thresholds, the photo does not look like cloth, or it "
-            "looks unlike the training photos): "
+            "flagged by the app (those thresholds, the photo does not look like cloth, looks "
+            "unlike the training photos, or may not be a saree): "
             + ", ".join(f"{k} {v['flagged']:.1%}" for k, v in with_cloth.items())
+        )
+        print(
+            "  may not be a saree alone (the manifest's saree check): "
+            + ", ".join(f"{k} {v['not_a_saree']:.1%}" for k, v in with_cloth.items())
         )
         print(
             "  not looking like cloth alone: "

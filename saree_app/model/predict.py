@@ -39,6 +39,7 @@ from saree_app.model.openset import (
     normalised_prototypes,
 )
 from saree_app.model.person import PersonFound, PersonModels
+from saree_app.model.saree_check import NOT_A_SAREE, SIGNALS, SareeCheck, features
 from saree_app.model.session import ModelSession
 
 if TYPE_CHECKING:
@@ -798,6 +799,12 @@ class Predictor:
             self.manifest.raw.get("training_look"),
             self.cloth.sha256 if self.cloth is not None else None,
         )
+        # Whether the photo is a saree at all, from the model's own outputs (model/saree_check.py):
+        # None without the manifest's entry, and then nothing is flagged for it.
+        self.saree_check = SareeCheck.from_entry(
+            self.manifest.raw.get("saree_check"),
+            self.manifest.embedding_dim + len(PARTS) + len(self.manifest.attributes) + len(SIGNALS),
+        )
         # The person models that keep the part map and heatmaps on a worn saree (True: the
         # installed ones, if any); a broken install is said, the part map is then the model's.
         self.person: PersonModels | None = None
@@ -1037,6 +1044,14 @@ class Predictor:
         reasons += _zero_shot_reason(fused)
         if without_colour(loaded.photo):
             reasons.append(NO_COLOUR)
+        worn = person is not None and person.present
+        if self.saree_check is not None and part_map is None and not worn:
+            # A map the curator drew says where the saree is: that photo is not checked. Nor is
+            # one worn by a person: on real photos of a drape the part map misses the border
+            # and the pallu the check looks for (7 of realdev's 43 worn photos were flagged).
+            x = features(embedding, areas, list(attribute_probs.values()), signals)
+            if self.saree_check.not_a_saree(x):
+                reasons.append(NOT_A_SAREE)
         whole = None
         if self.cloth is not None:
             # One run of the cloth-features model on the whole picture gives both checks (and

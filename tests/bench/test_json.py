@@ -44,6 +44,7 @@ def test_every_bench_is_covered_here() -> None:
         "fewshot",
         "real",
         "rerank",
+        "saree_check",
     }
     assert set(_names()) <= tested, set(_names()) - tested
 
@@ -197,6 +198,32 @@ def test_openset(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     argv += ["--distractors", "4", "--size", "64", "--workers", "1", "--no-write"]
     data = _json_of(openset.main, [*argv, "--data", str(tmp_path)], capsys)
     assert "auroc" in data["figures"]
+
+
+def test_saree_check(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The saree check is fitted on renders, written to the manifest, and read by the app."""
+    import shutil
+
+    from saree_app.bench import saree_check
+    from saree_app.model.predict import Predictor
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model.parent, model)
+    manifest = model / tiny_model.name
+    argv = ["--model", str(manifest), "--size", "64", "--workers", "1"]
+    argv += ["--data", str(tmp_path / "renders")]
+    # Too few renders for the fit: said, nothing written.
+    assert saree_check.main([*argv, "--per-class", "4", "--others", "40"]) == 2
+    assert "too few" in capsys.readouterr().err
+    assert "saree_check" not in json.loads(manifest.read_text(encoding="utf-8"))
+    data = _json_of(saree_check.main, [*argv, "--per-class", "6", "--others", "80"], capsys)
+    f = data["figures"]
+    assert f["fitted"]["others"] + f["held_back"]["others"] <= 80
+    assert 0.0 <= f["held_back"]["sarees_flagged"] <= 0.1  # the share asked for (3%)
+    entry = json.loads(manifest.read_text(encoding="utf-8"))["saree_check"]
+    assert entry["threshold"] == pytest.approx(f["threshold"], abs=1e-3)
+    assert entry["held_back"] == f["held_back"]
+    assert Predictor(manifest, threads=1, load_graph=False).saree_check is not None
 
 
 def test_familiar(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -698,6 +698,12 @@ def test_a_photo_that_is_not_cloth_stays_flagged_after_teaching() -> None:
     assert _judge(dict(sure), stored, sets) is False
     assert _judge({**sure, "uncertain_reasons": [NOT_CLOTH]}, stored, sets) is True
     assert _judge({**sure, "uncertain_reasons": ["something else"]}, stored, sets) is False
+    # Nor a photo the saree check found may not be a saree (model/saree_check.py).
+    from saree_app.model.saree_check import NOT_A_SAREE
+
+    kept = {**sure, "uncertain_reasons": [NOT_A_SAREE, "something else"]}
+    assert _judge(kept, stored, sets) is True
+    assert kept["uncertain_reasons"] == [NOT_A_SAREE]
 
 
 def test_the_photo_page_keeps_the_not_cloth_flag_after_teaching(

@@ -216,11 +216,18 @@ def _cache_name(sha: str) -> str:
 
 
 def _cache_key(predictor: Any) -> str:
-    """What the cached answers and maps depend on: the model, and the extra models beside it
-    (cloth features, person models), so a run with other ones never reads stale answers."""
+    """What the cached answers and maps depend on: the model, what its manifest adds after
+    training (the open-set rule, the training look, the saree check: they decide the flags),
+    and the extra models beside it (cloth features, person models), so a run with other ones
+    never reads stale answers."""
     from saree_app.model.manifest import sha256_of
 
-    parts = [str(predictor.manifest.sha256)]
+    raw = predictor.manifest.raw
+    added = json.dumps(
+        {k: raw.get(k) for k in ("open_set", "training_look", "saree_check", "fusion")},
+        sort_keys=True,
+    )
+    parts = [str(predictor.manifest.sha256), hashlib.sha256(added.encode()).hexdigest()]
     for name in ("cloth", "person"):
         model = getattr(predictor, name, None)
         parts.append(f"{name}:{sha256_of(model.path) if model is not None else 'none'}")

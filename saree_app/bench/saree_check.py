@@ -1,0 +1,173 @@
+"""Is it a saree at all? The rule model/saree_check.py applies, fitted and written to a manifest.
+
+Renders sarees of every tradition the renderer knows (the model's and those it was never trained
+on: they are sarees too) and photos that are not sarees (other textiles photographed like
+sarees, and scenes of objects: `synth.render_distractor`), all with seeds apart from every other
+data set (training, `saree bench openset`'s 7,000,000, `saree bench familiar`'s 8,000,000). Each
+goes through the model as the app reads a photo; the rule is fitted on the even seeds, its
+threshold set on the odd seeds' sarees (the share given by --false-alarm lies above it), and the
+odd seeds' other photos say how many it catches. It is written into the manifest's
+"saree_check" entry (the checksum covers only the .onnx). `saree bench openset` then measures
+the app's flags on its own, separate renders.
+
+Photos in which the person models find someone wearing the saree are neither checked by the app
+nor used here. With --photos DIR, every photo under DIR (real sarees, for instance) is read the
+same way and the share the rule flags is printed: those photos only measure, they never take part
+in the fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from saree_app.bench import Report, run_reported
+from saree_app.bench.openset import CACHE, folder_files, render_missing
+
+SEED_BASE = 7_500_000  # apart from training seeds, openset's 7,000,000 and familiar's 8,000,000
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Fit the saree check of a model, print how it flags, write it to the manifest."""
+    ap = argparse.ArgumentParser(prog="saree bench saree_check", description=__doc__)
+    ap.add_argument("--model", type=Path, help="manifest (default: the shipped model)")
+    ap.add_argument("--per-class", type=int, default=50, help="rendered sarees per tradition")
+    ap.add_argument("--others", type=int, default=800, help="rendered photos that are not sarees")
+    ap.add_argument("--size", type=int, default=320, help="rendered photo side (px)")
+    ap.add_argument(
+        "--false-alarm",
+        type=float,
+        default=0.03,
+        help="share of held-back rendered sarees flagged (default 0.03)",
+    )
+    ap.add_argument("--workers", type=int, default=2, help="rendering processes")
+    ap.add_argument("--data", type=Path, default=CACHE.parent / "saree_check", help="render cache")
+    ap.add_argument("--photos", type=Path, metavar="DIR", help="also measure the photos under DIR")
+    ap.add_argument("--no-write", action="store_true", help="print only; leave the manifest")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    args = ap.parse_args(argv)
+    return run_reported("saree_check", argv, args, lambda report: _main(args, report, argv))
+
+
+def rows_of(predictor: Any, paths: Sequence[Path]) -> tuple[np.ndarray, list[Path]]:
+    """The rule's inputs for each readable photo the app checks, as the app computes them: a
+    photo in which the person models find someone wearing the saree is not checked (model/
+    predict.py), so it is left out here too."""
+    from saree_app.imaging import PhotoError
+    from saree_app.model.saree_check import features
+
+    rows, kept = [], []
+    for path, pred in predictor.predict_many(paths, batch_size=8, cloth_now=False):
+        if isinstance(pred, PhotoError) or (pred.person is not None and pred.person.present):
+            continue
+        areas = [p.area for p in pred.parts]
+        rows.append(
+            features(pred.embedding, areas, list(pred.attribute_probs.values()), pred.open_set)
+        )
+        kept.append(path)
+    return (np.stack(rows) if rows else np.zeros((0, 0))), kept
+
+
+def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) -> int:
+    if not 0.0 < args.false_alarm < 0.5:
+        return report.fail("saree bench saree_check: --false-alarm must be between 0 and 0.5")
+    if args.per_class < 4 or args.others < 40:
+        return report.fail(
+            "saree bench saree_check: --per-class must be at least 4 and --others at least 40"
+        )
+    if args.photos is not None and not args.photos.is_dir():
+        return report.fail(f"saree bench saree_check: {args.photos} is not a folder")
+
+    from saree_app import synth
+    from saree_app.model.manifest import ModelError, ModelManifest
+    from saree_app.model.predict import Predictor, default_model_path
+    from saree_app.model.saree_check import fit
+
+    path = args.model or default_model_path()
+    try:
+        m = ModelManifest.load(path)
+        # The rule reads neither the graph nor the cloth features: answers alone.
+        predictor = Predictor(path, load_graph=False, cloth=False, person=True)
+    except ModelError as exc:
+        return report.fail(f"saree bench saree_check: cannot use the model: {exc}")
+    traditions = list(getattr(synth, "RENDERED_TRADITIONS", ()))
+    if not traditions:
+        return report.fail("saree bench saree_check: the renderer is not installed")
+    report.settings.update(
+        per_class=args.per_class, others=args.others, size=args.size, false_alarm=args.false_alarm
+    )
+    root = args.data / str(args.size)
+    jobs = [
+        ("known", t, SEED_BASE + i, args.size, str(root / t / f"{SEED_BASE + i}.jpg"))
+        for t in traditions
+        for i in range(args.per_class)
+    ] + [
+        ("distractor", "", SEED_BASE + i, args.size, str(root / "_others" / f"{SEED_BASE + i}.jpg"))
+        for i in range(args.others)
+    ]
+    t0 = time.perf_counter()
+    render_missing(
+        jobs,
+        args.workers,
+        lambda n: report.say(f"rendering {n} photos at {args.size} px into {root} ..."),
+    )
+    report.say(f"photos ready in {time.perf_counter() - t0:.0f} s; reading them ...")
+
+    def part(kind: str, parity: int) -> np.ndarray:
+        found, _ = rows_of(
+            predictor, [Path(j[4]) for j in jobs if j[0] == kind and j[2] % 2 == parity]
+        )
+        return found
+
+    sarees, others = part("known", 0), part("distractor", 0)
+    held_sarees, held_others = part("known", 1), part("distractor", 1)
+    try:
+        check = fit(sarees, others, held_sarees, args.false_alarm)
+    except ValueError as exc:
+        return report.fail(f"saree bench saree_check: {exc}")
+    flagged_sarees = float(np.mean(check.score(held_sarees) > check.threshold))
+    flagged_others = float(np.mean(check.score(held_others) > check.threshold))
+    report.say(
+        f"fitted on {len(sarees)} rendered sarees and {len(others)} other photos; held back: "
+        f"{flagged_sarees:.1%} of {len(held_sarees)} sarees flagged (asked for "
+        f"{args.false_alarm:.0%}), {flagged_others:.1%} of {len(held_others)} other photos"
+    )
+    figures: dict[str, Any] = {
+        "fitted": {"sarees": len(sarees), "others": len(others)},
+        "held_back": {
+            "sarees": len(held_sarees),
+            "sarees_flagged": round(flagged_sarees, 4),
+            "others": len(held_others),
+            "others_flagged": round(flagged_others, 4),
+        },
+        "threshold": round(check.threshold, 4),
+    }
+    if args.photos is not None:
+        # Every file: one that is not a photo the app can read is left out of the count.
+        found, kept = rows_of(predictor, folder_files(args.photos))
+        share = float(np.mean(check.score(found) > check.threshold)) if kept else float("nan")
+        report.say(f"{args.photos}: {len(kept)} photos read, {share:.1%} flagged by the rule")
+        figures["photos"] = {"folder": str(args.photos), "read": len(kept), "flagged": share}
+    report.figures.update(figures)
+    if args.no_write:
+        report.say("manifest not changed (--no-write)")
+        return 0
+    data = dict(m.raw)
+    data["saree_check"] = check.to_dict(
+        photos={
+            "sarees": len(sarees) + len(held_sarees),
+            "others": len(others) + len(held_others),
+            "size": args.size,
+        },
+        held_back=figures["held_back"],
+        split="even seeds fit, odd seeds set the threshold and measure",
+        command="saree bench saree_check " + " ".join(argv or []),
+    )
+    m.write(data)
+    report.say(f'written to {m.path} ("saree_check")')
+    return 0
