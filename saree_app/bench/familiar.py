@@ -15,7 +15,6 @@ and the share flagged is printed: those photos only measure, they never take par
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,12 @@ from typing import Any
 import numpy as np
 
 from saree_app.bench import Report, run_reported
-from saree_app.bench.openset import CACHE, folder_files, render_missing
+from saree_app.bench.openset import (
+    add_fit_arguments,
+    folder_files,
+    render_for_fit,
+    write_entry,
+)
 
 SEED_BASE = 8_000_000  # apart from training seeds and from `saree bench openset`'s 7,000,000
 
@@ -34,17 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, help="manifest (default: the shipped model)")
     ap.add_argument("--per-class", type=int, default=100, help="rendered photos per tradition")
     ap.add_argument("--size", type=int, default=384, help="rendered photo side (px)")
-    ap.add_argument(
-        "--false-alarm",
-        type=float,
-        default=0.02,
-        help="share of held-back rendered photos flagged (default 0.02)",
-    )
-    ap.add_argument("--workers", type=int, default=2, help="rendering processes")
-    ap.add_argument("--data", type=Path, default=CACHE.parent / "familiar", help="render cache")
-    ap.add_argument("--photos", type=Path, metavar="DIR", help="also measure the photos under DIR")
-    ap.add_argument("--no-write", action="store_true", help="print only; leave the manifest")
-    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    add_fit_arguments(ap, "familiar", 0.02)
     args = ap.parse_args(argv)
     return run_reported("familiar", argv, args, lambda report: _main(args, report, argv))
 
@@ -100,13 +94,7 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         for t in known
         for i in range(args.per_class)
     ]
-    t0 = time.perf_counter()
-    render_missing(
-        jobs,
-        args.workers,
-        lambda n: report.say(f"rendering {n} photos at {args.size} px into {root} ..."),
-    )
-    report.say(f"photos ready in {time.perf_counter() - t0:.0f} s; reading them ...")
+    render_for_fit(jobs, args, report)
     ref, _ = _whole(cloth, [Path(j[4]) for j in jobs if j[2] % 2 == 0])
     held, _ = _whole(cloth, [Path(j[4]) for j in jobs if j[2] % 2 == 1])
     try:
@@ -133,16 +121,10 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         report.say(f"{args.photos}: {len(kept)} photos read, {share:.1%} flagged")
         figures["photos"] = {"folder": str(args.photos), "read": len(kept), "flagged": share}
     report.figures.update(figures)
-    if args.no_write:
-        report.say("manifest not changed (--no-write)")
-        return 0
-    data = dict(m.raw)
-    data["training_look"] = look.to_dict(
+    entry = look.to_dict(
         photos={"reference": len(ref), "held_back": len(held), "size": args.size},
         held_back_flagged=round(flagged_held, 4),
         split="even seeds fit, odd seeds set the threshold",
         command="saree bench familiar " + " ".join(argv or []),
     )
-    m.write(data)
-    report.say(f'written to {m.path} ("training_look")')
-    return 0
+    return write_entry(m, "training_look", entry, args, report)

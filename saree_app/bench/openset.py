@@ -93,6 +93,51 @@ def _cloth_check(
     return out
 
 
+def add_fit_arguments(ap: argparse.ArgumentParser, name: str, false_alarm: float) -> None:
+    """The arguments shared by the benches that fit a manifest entry on renders and write it
+    (`saree bench familiar`, `saree bench saree_check`): the false-alarm share, the rendering
+    processes, the render cache (named `name`), photos to measure, --no-write and --json."""
+    ap.add_argument(
+        "--false-alarm",
+        type=float,
+        default=false_alarm,
+        help=f"share of held-back rendered sarees flagged (default {false_alarm})",
+    )
+    ap.add_argument("--workers", type=int, default=2, help="rendering processes")
+    ap.add_argument("--data", type=Path, default=CACHE.parent / name, help="render cache")
+    ap.add_argument("--photos", type=Path, metavar="DIR", help="also measure the photos under DIR")
+    ap.add_argument("--no-write", action="store_true", help="print only; leave the manifest")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def render_for_fit(
+    jobs: Sequence[tuple[str, str, int, int, str]], args: argparse.Namespace, report: Any
+) -> None:
+    """Render what a fitting bench needs (`add_fit_arguments`' --workers), saying how long."""
+    t0 = time.perf_counter()
+    root = args.data / str(args.size)
+    render_missing(
+        jobs,
+        args.workers,
+        lambda n: report.say(f"rendering {n} photos at {args.size} px into {root} ..."),
+    )
+    report.say(f"photos ready in {time.perf_counter() - t0:.0f} s; reading them ...")
+
+
+def write_entry(
+    manifest: Any, key: str, entry: dict[str, Any], args: argparse.Namespace, report: Any
+) -> int:
+    """Write a fitted entry into the manifest under `key`, unless --no-write; say which."""
+    if args.no_write:
+        report.say("manifest not changed (--no-write)")
+        return 0
+    data = dict(manifest.raw)
+    data[key] = entry
+    manifest.write(data)
+    report.say(f'written to {manifest.path} ("{key}")')
+    return 0
+
+
 def _render_one(job: tuple[str, str, int, int, str]) -> str:
     kind, tradition, seed, size, out = job
     path = Path(out)

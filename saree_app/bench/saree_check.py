@@ -19,7 +19,6 @@ in the fit.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,12 @@ from typing import Any
 import numpy as np
 
 from saree_app.bench import Report, run_reported
-from saree_app.bench.openset import CACHE, folder_files, render_missing
+from saree_app.bench.openset import (
+    add_fit_arguments,
+    folder_files,
+    render_for_fit,
+    write_entry,
+)
 
 SEED_BASE = 7_500_000  # apart from training seeds, openset's 7,000,000 and familiar's 8,000,000
 
@@ -39,17 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--per-class", type=int, default=50, help="rendered sarees per tradition")
     ap.add_argument("--others", type=int, default=800, help="rendered photos that are not sarees")
     ap.add_argument("--size", type=int, default=320, help="rendered photo side (px)")
-    ap.add_argument(
-        "--false-alarm",
-        type=float,
-        default=0.03,
-        help="share of held-back rendered sarees flagged (default 0.03)",
-    )
-    ap.add_argument("--workers", type=int, default=2, help="rendering processes")
-    ap.add_argument("--data", type=Path, default=CACHE.parent / "saree_check", help="render cache")
-    ap.add_argument("--photos", type=Path, metavar="DIR", help="also measure the photos under DIR")
-    ap.add_argument("--no-write", action="store_true", help="print only; leave the manifest")
-    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    add_fit_arguments(ap, "saree_check", 0.03)
     args = ap.parse_args(argv)
     return run_reported("saree_check", argv, args, lambda report: _main(args, report, argv))
 
@@ -110,13 +104,7 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         ("distractor", "", SEED_BASE + i, args.size, str(root / "_others" / f"{SEED_BASE + i}.jpg"))
         for i in range(args.others)
     ]
-    t0 = time.perf_counter()
-    render_missing(
-        jobs,
-        args.workers,
-        lambda n: report.say(f"rendering {n} photos at {args.size} px into {root} ..."),
-    )
-    report.say(f"photos ready in {time.perf_counter() - t0:.0f} s; reading them ...")
+    render_for_fit(jobs, args, report)
 
     def part(kind: str, parity: int) -> np.ndarray:
         found, _ = rows_of(
@@ -154,11 +142,7 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         report.say(f"{args.photos}: {len(kept)} photos read, {share:.1%} flagged by the rule")
         figures["photos"] = {"folder": str(args.photos), "read": len(kept), "flagged": share}
     report.figures.update(figures)
-    if args.no_write:
-        report.say("manifest not changed (--no-write)")
-        return 0
-    data = dict(m.raw)
-    data["saree_check"] = check.to_dict(
+    entry = check.to_dict(
         photos={
             "sarees": len(sarees) + len(held_sarees),
             "others": len(others) + len(held_others),
@@ -168,6 +152,4 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         split="even seeds fit, odd seeds set the threshold and measure",
         command="saree bench saree_check " + " ".join(argv or []),
     )
-    m.write(data)
-    report.say(f'written to {m.path} ("saree_check")')
-    return 0
+    return write_entry(m, "saree_check", entry, args, report)

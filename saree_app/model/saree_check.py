@@ -24,16 +24,10 @@ from typing import Any
 
 import numpy as np
 
+# The open-set signals the rule reads, in their order (model/openset.OpenSetSignals).
+from saree_app.model.openset import SIGNALS
+
 FORMAT = "saree-check/1"
-# The open-set signals the rule reads (model/openset.OpenSetSignals), in this order.
-SIGNALS = (
-    "top_probability",
-    "margin",
-    "prototype_similarity",
-    "saree_area",
-    "part_agreement",
-    "energy",
-)
 NOT_A_SAREE = (
     "it may not be a saree: the model finds less of a saree's make (border, pallu, its "
     "motifs) than in nearly any saree it was checked on; look before trusting the ranking"

@@ -200,18 +200,24 @@ def test_openset(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert "auroc" in data["figures"]
 
 
-def test_saree_check(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The saree check is fitted on renders, written to the manifest, and read by the app."""
+def _fit_bench_setup(tiny_model: Path, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A private copy of the tiny model, and the arguments a bench that writes its manifest
+    runs with on it (tiny renders, one worker)."""
     import shutil
-
-    from saree_app.bench import saree_check
-    from saree_app.model.predict import Predictor
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model.parent, model)
     manifest = model / tiny_model.name
     argv = ["--model", str(manifest), "--size", "64", "--workers", "1"]
-    argv += ["--data", str(tmp_path / "renders")]
+    return manifest, [*argv, "--data", str(tmp_path / "renders")]
+
+
+def test_saree_check(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The saree check is fitted on renders, written to the manifest, and read by the app."""
+    from saree_app.bench import saree_check
+    from saree_app.model.predict import Predictor
+
+    manifest, argv = _fit_bench_setup(tiny_model, tmp_path)
     # Too few renders for the fit: said, nothing written.
     assert saree_check.main([*argv, "--per-class", "4", "--others", "40"]) == 2
     assert "too few" in capsys.readouterr().err
@@ -228,16 +234,10 @@ def test_saree_check(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_familiar(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The training look is fitted on renders, written to the manifest, and read by the app."""
-    import shutil
-
     from saree_app.bench import familiar
     from saree_app.model.predict import Predictor
 
-    model = tmp_path / "model"
-    shutil.copytree(tiny_model.parent, model)
-    manifest = model / tiny_model.name
-    argv = ["--model", str(manifest), "--size", "64", "--workers", "1"]
-    argv += ["--data", str(tmp_path / "renders")]
+    manifest, argv = _fit_bench_setup(tiny_model, tmp_path)
     # Too few renders for the fit: said, nothing written.
     assert familiar.main([*argv, "--per-class", "10"]) == 2
     assert "too few" in capsys.readouterr().err
