@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,6 +326,14 @@ class Hubness:
         return self._known[key]
 
 
+# Catalogue connection -> {(model, stamp, graph, arguments): the teaching FewShot.from_catalog
+# fitted}; held weakly, so a closed catalogue's fits go with it.
+_FITTED: weakref.WeakKeyDictionary[Catalog, dict[tuple[Any, ...], tuple[Any, FewShot]]] = (
+    weakref.WeakKeyDictionary()
+)
+_FITTED_LOCK = threading.Lock()
+FITS_KEPT = 4  # fits kept per catalogue connection (FewShot.from_catalog)
+
 # (catalogue, model) -> ((its embeddings generation, photos with close-ups, their ids' sum),
 # its hub measure)
 _HUBS: dict[tuple[str, str], tuple[tuple[int, int, int], Hubness | None]] = {}
@@ -459,6 +468,48 @@ class FewShot:
         """
         skip = set(exclude)
         sha = model_sha256 or catalog.latest_model()
+        # Nothing written to the catalogue since the same fit (this connection's stamp): the
+        # same teaching. The photo page fits it each time it opens a photo.
+        # The graph by identity, kept beside the fit so that its id is not another graph's.
+        key = (
+            sha, catalog.stamp(), id(graph), tuple(parts) if parts else None, min_examples,
+            temperature, frozenset(skip), fit,
+        )  # fmt: skip
+        with _FITTED_LOCK:
+            known = _FITTED.get(catalog, {}).get(key)
+        if known is not None:
+            return known[1]
+        made = cls._fitted(
+            catalog,
+            sha,
+            parts=parts,
+            min_examples=min_examples,
+            temperature=temperature,
+            skip=skip,
+            graph=graph,
+            fit=fit,
+        )
+        with _FITTED_LOCK:
+            per = _FITTED.setdefault(catalog, {})
+            per[key] = (graph, made)
+            while len(per) > FITS_KEPT:  # the oldest go first
+                per.pop(next(iter(per)))
+        return made
+
+    @classmethod
+    def _fitted(
+        cls,
+        catalog: Catalog,
+        sha: str | None,
+        *,
+        parts: Sequence[str] | None,
+        min_examples: int,
+        temperature: float,
+        skip: set[int],
+        graph: Any,
+        fit: bool,
+    ) -> FewShot:
+        """`from_catalog`'s work, done afresh."""
         reliability = None
         chosen = tuple(parts) if parts else (teaching_parts(catalog, sha) if sha else DEFAULT_PARTS)
         hubness = Hubness.from_catalog(catalog, sha) if sha and chosen == CLOTH_PARTS else None

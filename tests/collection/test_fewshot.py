@@ -118,6 +118,43 @@ def test_from_catalog_uses_confirmed_labels_only(tmp_path: Path) -> None:
         assert fs.pending == {"Kotpad": 2}
 
 
+def test_the_same_teaching_is_not_fitted_twice_while_nothing_is_written(tmp_path: Path) -> None:
+    """The photo page fits teaching each time it opens a photo: with nothing written to the
+    catalogue since, the fit is kept; any write (a label, from this or another program), or
+    other arguments, fits it again."""
+    import saree_app.collection.fewshot as fewshot_mod
+
+    rng = np.random.default_rng(1)
+    cat, truth = _catalogue(tmp_path, rng)
+    fits: list[int] = []
+    real = fewshot_mod.FewShot._fitted
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        fits.append(1)
+        return real(*args, **kw)
+
+    with cat:
+        kotpad = [pid for pid, t in truth.items() if t == "Kotpad"]
+        for pid in kotpad[:3]:
+            cat.set_label(pid, tradition="Kotpad", certainty="confirmed")
+        fewshot_mod.FewShot._fitted = counted  # type: ignore[method-assign]
+        try:
+            first = FewShot.from_catalog(cat)
+            assert FewShot.from_catalog(cat) is first and len(fits) == 1
+            assert FewShot.from_catalog(cat, exclude=[kotpad[0]]) is not first
+            assert len(fits) == 2
+            cat.set_label(kotpad[3], tradition="Kotpad", certainty="confirmed")
+            again = FewShot.from_catalog(cat)
+            assert again is not first and again.summary() == [("Kotpad", 4, True)]
+            # Another connection's write is seen too.
+            with Catalog(cat.path) as other:
+                other.set_label(kotpad[3], tradition=None, certainty=None, keep=False)
+            assert FewShot.from_catalog(cat).summary() == [("Kotpad", 3, True)]
+            assert len(fits) == 4
+        finally:
+            fewshot_mod.FewShot._fitted = real  # type: ignore[method-assign]
+
+
 class _FakePrediction:
     def __init__(self, emb: np.ndarray) -> None:
         self.embedding = emb
