@@ -51,13 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def rows_of(predictor: Any, paths: Sequence[Path]) -> tuple[np.ndarray, list[Path]]:
     """The rule's inputs for each readable photo the app checks, as the app computes them: a
     photo in which the person models find someone wearing the saree is not checked (model/
-    predict.py), so it is left out here too."""
+    saree_check.worn), so it is left out here too."""
     from saree_app.imaging import PhotoError
-    from saree_app.model.saree_check import features
+    from saree_app.model.saree_check import features, worn
 
     rows, kept = [], []
     for path, pred in predictor.predict_many(paths, batch_size=8, cloth_now=False):
-        if isinstance(pred, PhotoError) or (pred.person is not None and pred.person.present):
+        if isinstance(pred, PhotoError) or worn(pred.person):
             continue
         areas = [p.area for p in pred.parts]
         rows.append(

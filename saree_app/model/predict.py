@@ -39,7 +39,7 @@ from saree_app.model.openset import (
     normalised_prototypes,
 )
 from saree_app.model.person import PersonFound, PersonModels
-from saree_app.model.saree_check import NOT_A_SAREE, SIGNALS, SareeCheck, features
+from saree_app.model.saree_check import NOT_A_SAREE, SIGNALS, SareeCheck, features, worn
 from saree_app.model.session import ModelSession
 
 if TYPE_CHECKING:
@@ -1044,11 +1044,9 @@ class Predictor:
         reasons += _zero_shot_reason(fused)
         if without_colour(loaded.photo):
             reasons.append(NO_COLOUR)
-        worn = person is not None and person.present
-        if self.saree_check is not None and part_map is None and not worn:
+        if self.saree_check is not None and part_map is None and not worn(person):
             # A map the curator drew says where the saree is: that photo is not checked. Nor is
-            # one worn by a person: on real photos of a drape the part map misses the border
-            # and the pallu the check looks for (7 of realdev's 43 worn photos were flagged).
+            # one worn by a person (model/saree_check.worn).
             x = features(embedding, areas, list(attribute_probs.values()), signals)
             if self.saree_check.not_a_saree(x):
                 reasons.append(NOT_A_SAREE)

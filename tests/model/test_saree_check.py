@@ -101,10 +101,18 @@ def test_the_app_flags_what_the_manifests_rule_says(
 
 def test_a_worn_saree_or_a_drawn_part_map_is_not_checked(model_copy: Path) -> None:
     tiny_onnx.edit_manifest(model_copy, saree_check=_entry(_dim(model_copy), -1.0))
-    someone = PersonModels.__new__(PersonModels)
-    someone.find = lambda photo: PersonFound(np.ones((32, 32), np.float32), ())  # type: ignore[method-assign]
+
+    def finding(faces: tuple[tuple[float, float, float, float], ...]) -> PersonModels:
+        models = PersonModels.__new__(PersonModels)
+        models.find = lambda photo: PersonFound(np.ones((32, 32), np.float32), faces)  # type: ignore[method-assign]
+        return models
+
+    someone = finding(((0.4, 0.05, 0.6, 0.2),))
     worn = Predictor(model_copy, threads=1, load_graph=False, cloth=False, person=someone)
     assert NOT_A_SAREE not in worn.predict(_photo()).uncertain_reasons
+    # The person segmenter alone (no face) also takes cloth hung up: that photo is checked.
+    hung = Predictor(model_copy, threads=1, load_graph=False, cloth=False, person=finding(()))
+    assert NOT_A_SAREE in hung.predict(_photo()).uncertain_reasons
     plain = Predictor(model_copy, threads=1, load_graph=False, cloth=False, person=False)
     drawn = np.ones((12, 12), np.uint8)
     assert NOT_A_SAREE not in plain.predict(_photo(), part_map=drawn).uncertain_reasons
