@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,6 +253,19 @@ def _reference(
     return out
 
 
+def _right_by_tradition(
+    r: DrawResult,
+    truth: Mapping[str, str],
+    pick: Callable[[DrawResult, str], str | None],
+    keys: Iterable[str],
+) -> dict[str, list[bool]]:
+    """Tradition -> whether `pick` answered each of its photos among `keys` right, in a draw."""
+    out: dict[str, list[bool]] = {}
+    for key in keys:
+        out.setdefault(truth[key], []).append(pick(r, key) == truth[key])
+    return out
+
+
 def by_source(
     results: Sequence[DrawResult],
     truth: Mapping[str, str],
@@ -274,17 +287,15 @@ def by_source(
                 for k in keys:
                     if k in sources:
                         taught_from.setdefault(truth[k], set()).add(sources[k])
-            groups: dict[str, list[bool]] = {}
-            for key in r.answers:
-                if key not in sources:
-                    continue
-                seen = sources[key] in taught_from.get(truth[key], set())
-                if seen != (name == "seen"):
-                    continue
-                ok = pick(r, key) == truth[key]
-                groups.setdefault(truth[key], []).append(ok)
-                right += ok
-                answers += 1
+            keys = [
+                key
+                for key in r.answers
+                if key in sources
+                and (sources[key] in taught_from.get(truth[key], set())) == (name == "seen")
+            ]
+            groups = _right_by_tradition(r, truth, pick, keys)
+            right += sum(sum(v) for v in groups.values())
+            answers += len(keys)
             value = balanced(groups)
             if value is not None:
                 per_draw.append(value)
@@ -308,10 +319,7 @@ def taught_figures(
     def per_draw(pick: Callable[[DrawResult, str], str | None]) -> list[float]:
         scores = []
         for r in results:
-            right: dict[str, list[bool]] = {}
-            for key in r.answers:
-                right.setdefault(truth[key], []).append(pick(r, key) == truth[key])
-            value = balanced(right)
+            value = balanced(_right_by_tradition(r, truth, pick, r.answers))
             if value is not None:
                 scores.append(value)
         return scores
