@@ -10,10 +10,10 @@ odd seeds' other photos say how many it catches. It is written into the manifest
 "saree_check" entry (the checksum covers only the .onnx). `saree bench openset` then measures
 the app's flags on its own, separate renders.
 
-Photos in which the person models find someone wearing the saree are neither checked by the app
-nor used here. With --photos DIR, every photo under DIR (real sarees, for instance) is read the
-same way and the share the rule flags is printed: those photos only measure, they never take part
-in the fit.
+Photos in which the person models find a person and a face (model/saree_check.worn) are neither
+checked by the app nor used here. With --photos DIR, every photo under DIR (real sarees, for
+instance) is read the same way and the share the rule flags is printed: those photos only
+measure, they never take part in the fit.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ rule over those outputs (`features`), fitted by `saree bench saree_check` on ren
 and rendered other textiles and scenes (seeds apart from every other data set), with its
 threshold set so that a stated share of the rendered sarees is flagged. A photo above it is
 flagged "it may not be a saree". A photo whose part map the curator drew is a saree by their
-word and is not checked; a model without the entry checks nothing.
+word and is not checked, nor is one worn by a person with a face (`worn`); a model without the
+entry checks nothing.
 """
 
 from __future__ import annotations
