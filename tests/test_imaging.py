@@ -348,3 +348,20 @@ def test_heic_is_named_not_called_unreadable(tmp_path: Path) -> None:
     heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
     with pytest.raises(PhotoError, match="HEIC"):
         load_photo(heic)
+
+
+def test_working_copy_shrinks_by_whole_factors_keeping_the_shorter_side() -> None:
+    """The side models' copy: the largest whole factor that keeps the shorter side at least
+    the asked side, a box average of the photo's own pixels; a small photo is itself."""
+    from saree_app.imaging import working_copy
+
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (900, 1600, 3), dtype=np.uint8)
+    photo = Image.fromarray(pixels)
+    small = working_copy(photo, 384)
+    assert small.size == (800, 450)  # 900 // 384 = 2
+    expected = pixels.reshape(450, 2, 800, 2, 3).mean(axis=(1, 3))
+    assert np.abs(np.asarray(small, np.float64) - expected).max() <= 1.0
+    assert working_copy(photo, 200).size == (400, 225)  # a factor of 4
+    little = Image.new("RGB", (700, 500))
+    assert working_copy(little, 384) is little

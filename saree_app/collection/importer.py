@@ -16,7 +16,7 @@ import numpy as np
 
 from saree_app.collection import partmaps
 from saree_app.collection.catalog import Catalog, CatalogError, NewPhoto
-from saree_app.imaging import PhotoError, read_photo_file, shown
+from saree_app.imaging import PhotoError, read_photo_file, shown, working_copy
 
 # What a photo file is called; anything else in the folder is reported as skipped (not a photo).
 # Photos the model reads at a time while importing. 2, not 8: the cloth features run every
@@ -491,7 +491,8 @@ def add_cloth_features(
         if person is not None:
             from saree_app.model.predict import cloth_view
 
-            group = [(pid, cloth_view(img, person.find(img))) for pid, img in group]
+            # The person models read the small copy, as a fresh answer's do (Predictor._load).
+            group = [(pid, cloth_view(img, person.find(working_copy(img)))) for pid, img in group]
         vectors = cloth.describe_many([img for _, img in group])
         with catalog.transaction():
             for (pid, _), vec in zip(group, vectors, strict=True):

@@ -193,15 +193,23 @@ class ClothFeatures:
         """One photo's description (see describe_many)."""
         return self.describe_many([photo])[0]
 
-    def whole(self, photo: Image.Image) -> tuple[np.ndarray, float | None]:
+    def whole_input(self, photo: Image.Image) -> np.ndarray:
+        """The whole picture as `whole` reads it (C x S x S float32): made ahead, on a decode
+        thread, it need not be made while the models wait."""
+        return self._array(photo if photo.mode == "RGB" else photo.convert("RGB"))
+
+    def whole(
+        self, photo: Image.Image, read: np.ndarray | None = None
+    ) -> tuple[np.ndarray, float | None]:
         """The whole picture's features (unit length: the first block of `describe`) and its
-        `likeness`, from one run (None for a model without the classifier)."""
-        img = photo if photo.mode == "RGB" else photo.convert("RGB")
+        `likeness`, from one run (None for a model without the classifier). `read`: the
+        photo's `whole_input`, when made already."""
+        array = self.whole_input(photo) if read is None else read
         names = [self._features]
         if self.likeness_threshold is not None:
             names.append(LIKENESS_OUTPUT)
         with self._lock:
-            out = self._session.run(names, {self._input: self._array(img)[None]})
+            out = self._session.run(names, {self._input: array[None]})
         vector = unit_rows(np.asarray(out[0], np.float32).reshape(1, -1))[0]
         return vector, (float(np.asarray(out[1]).reshape(-1)[0]) if len(out) > 1 else None)
 

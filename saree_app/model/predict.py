@@ -27,6 +27,7 @@ from saree_app.imaging import (
     read_photo_file,
     shown,
     unletterbox,
+    working_copy,
 )
 from saree_app.model import partmap
 from saree_app.model.cloth import DECODE_SIDE, ClothFeatures
@@ -722,6 +723,10 @@ class _Loaded:
     box: Letterbox
     photo: Image.Image
     photo_size: tuple[int, int]
+    # The photo for the person models and the colour check: `working_copy`.
+    small: Image.Image
+    # The whole picture as the cloth features read it (ClothFeatures.whole_input), or None.
+    cloth_input: np.ndarray | None = None
 
 
 def _original_size(data: bytes, fallback: tuple[int, int]) -> tuple[int, int]:
@@ -847,7 +852,9 @@ class Predictor:
             img = load_photo(data, target=target, name=label)
             size = _original_size(data, img.size)
         array, box = preprocess(img, prep)
-        return _Loaded(label, array, box, img, size)
+        # Made here, on a decode thread, so the models do not wait for these resizes.
+        cloth_input = self.cloth.whole_input(img) if self.cloth is not None else None
+        return _Loaded(label, array, box, img, size, working_copy(img), cloth_input)
 
     @staticmethod
     def _read(path: Path, label: str) -> bytes:
@@ -876,12 +883,20 @@ class Predictor:
             labels = partmap.fit(part_map, partmap.MAP_SIDE)
             masked = partmap.mask_photo(loaded.photo, labels, self.manifest.preprocessing.fill)
             array, box = preprocess(masked, self.manifest.preprocessing)
-            loaded = dataclasses.replace(loaded, array=array, box=box, photo=masked)
+            # The checks read the marked cloth too: its own small copy, its own whole picture.
+            loaded = dataclasses.replace(
+                loaded,
+                array=array,
+                box=box,
+                photo=masked,
+                small=working_copy(masked),
+                cloth_input=None,
+            )
             out = self.session.run(loaded.array[None])
             pred = self._build(loaded, out, 0, metadata, fewshot, part_map=labels)
         else:
             out = self.session.run(loaded.array[None])
-            found = self.person.find(loaded.photo) if self.person is not None else None
+            found = self.person.find(loaded.small) if self.person is not None else None
             pred = self._build(loaded, out, 0, metadata, fewshot, person=found)
         if self.cloth is not None:
             # Described when first asked for: a photo's answer and its maps do not need it.
@@ -945,7 +960,7 @@ class Predictor:
                     batch = np.stack([ld.array for _, ld in good])
                     out = self.session.run(batch, once=not zooms)
                     for row, (i, ld) in enumerate(good):
-                        found = self.person.find(ld.photo) if self.person is not None else None
+                        found = self.person.find(ld.small) if self.person is not None else None
                         results[i] = self._build(ld, out, row, metadata, None, person=found)
                     if self.cloth is not None and not cloth_now:
                         for i, ld in good:
@@ -1042,7 +1057,7 @@ class Predictor:
             weights=self.weights,
         )
         reasons += _zero_shot_reason(fused)
-        if without_colour(loaded.photo):
+        if without_colour(loaded.small):
             reasons.append(NO_COLOUR)
         if self.saree_check is not None and part_map is None and not worn(person):
             # A map the curator drew says where the saree is: that photo is not checked. Nor is
@@ -1054,7 +1069,7 @@ class Predictor:
         if self.cloth is not None:
             # One run of the cloth-features model on the whole picture gives both checks (and
             # the first block of the cloth features, `Prediction.cloth_whole`).
-            whole, likeness = self.cloth.whole(loaded.photo)
+            whole, likeness = self.cloth.whole(loaded.photo, loaded.cloth_input)
             if self.cloth.not_cloth(loaded.photo, likeness):
                 reasons.append(NOT_CLOTH)
             elif self.look is not None and self.look.unlike(whole):

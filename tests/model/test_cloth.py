@@ -294,3 +294,37 @@ def test_a_photo_that_is_not_cloth_is_flagged_with_its_reason(
     assert flagged.uncertain and NOT_CLOTH in flagged.uncertain_reasons
     monkeypatch.setattr(cloth, "likeness_threshold", -1.0)  # everything does
     assert NOT_CLOTH not in predictor.predict(photo(200, 150)).uncertain_reasons
+
+
+def test_the_whole_picture_read_ahead_is_the_one_read_in_place(
+    tiny_model: Path, cloth: ClothFeatures, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decode thread makes the whole picture's input for the cloth checks ahead: the same
+    features and likeness as reading it in place; with a curator's part map the checks read
+    the marked cloth, not the photo as decoded."""
+    from saree_app.model import partmap
+
+    img = photo(240, 180, seed=5)
+    ahead = cloth.whole(img, cloth.whole_input(img))
+    in_place = cloth.whole(img)
+    assert np.array_equal(ahead[0], in_place[0]) and ahead[1] == in_place[1]
+
+    read: list[np.ndarray] = []
+    real = ClothFeatures.whole
+
+    def spied(self: ClothFeatures, p: Image.Image, given: Any = None) -> Any:
+        read.append(self.whole_input(p) if given is None else given)
+        return real(self, p, given)
+
+    monkeypatch.setattr(ClothFeatures, "whole", spied)
+    predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth)
+    predictor.predict(img)
+    labels = np.zeros((180, 240), np.uint8)
+    labels[40:140, 60:180] = partmap.BODY
+    predictor.predict(img, part_map=labels)
+    assert len(read) == 2
+    assert np.array_equal(read[0], cloth.whole_input(img))
+    assert not np.array_equal(read[1], read[0])  # the marked cloth, not the whole photo
+    fill = predictor.manifest.preprocessing.fill
+    masked = partmap.mask_photo(img, partmap.fit(labels, partmap.MAP_SIDE), fill)
+    assert np.array_equal(read[1], cloth.whole_input(masked))
