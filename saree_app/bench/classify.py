@@ -326,6 +326,55 @@ def _torch_threads(n: int | None = None) -> int:
     return int(torch.get_num_threads())
 
 
+def _own_folder(
+    predictor: Any,
+    args: argparse.Namespace,
+    report: Report,
+    rate_of: Callable[[Sequence[Path], int, bool], float],
+) -> None:
+    """The folder case again on the curator's own photos (`--photos`): real photos are not
+    rendered ones (the cloth check reads its close-ups only for a photo that does not look
+    like cloth whole, a third of the rendered folder and few real photos)."""
+    from saree_app.collection.importer import find_photos
+
+    paths = find_photos(args.photos)[0][: args.count]
+    if not paths:
+        print(f"\nno photos in {args.photos}: the folder case on your photos is skipped")
+        return
+    sides = []
+    for path in paths:
+        try:
+            with Image.open(path) as im:
+                sides.append(max(im.size))
+        except OSError:
+            continue  # predict_many names it; it is not counted in the rate
+    list(predictor.predict_many(paths[:4], batch_size=args.batch))
+    answers, imported = [], []
+    for _ in range(2):
+        imported.append(rate_of(paths, args.batch, True))
+        answers.append(rate_of(paths, args.batch, False))
+    side = int(statistics.median(sides)) if sides else 0
+    report.figures["folder_photos"] = {
+        "folder": str(args.photos),
+        "photos": len(paths),
+        "median_side": side,
+        f"batch_{args.batch}_photos_per_s": round(statistics.median(imported), 2),
+        f"answers_only_batch_{args.batch}_photos_per_s": round(statistics.median(answers), 2),
+    }
+    print(
+        f"\nyour folder: {len(paths)} photos from {args.photos} (median side {side} px), "
+        "median of 2 runs:"
+    )
+    print(
+        f"  as an import reads them: batch {args.batch}: "
+        f"{statistics.median(imported):6.1f} photos/s   target >= 30"
+    )
+    print(
+        f"  answers alone, as saree classify reads them: batch {args.batch}: "
+        f"{statistics.median(answers):6.1f} photos/s"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the medians, throughputs, ratios, FLOPs and fraction of peak."""
     ap = argparse.ArgumentParser(prog="saree bench classify")
@@ -338,6 +387,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--threads", type=int, help="inference threads (default: one per core)")
     ap.add_argument("--data", type=Path, default=CACHE, help=f"bench photos cache ({CACHE})")
+    ap.add_argument(
+        "--photos",
+        type=Path,
+        help="a folder of your own photos, timed as the rendered folder is (its first --count "
+        "photos by name, as they are)",
+    )
     ap.add_argument("--no-baseline", action="store_true", help="skip the torch baseline")
     ap.add_argument(
         "--no-flops", action="store_true", help="skip the FLOP count and the CPU's peak"
@@ -355,6 +410,9 @@ def _main(args: argparse.Namespace, report: Report) -> int:
     from saree_app.model.overlays import draw_overlays, save_overlays
     from saree_app.model.predict import Predictor, describe_cloth
 
+    if args.photos is not None and not args.photos.is_dir():
+        print(f"saree bench classify: --photos {args.photos} is not a folder", file=sys.stderr)
+        return 2
     try:
         predictor = Predictor(args.model, threads=args.threads, spin=args.spin)
     except ModelError as exc:
@@ -394,7 +452,7 @@ def _main(args: argparse.Namespace, report: Report) -> int:
         out = predictor.session.run(loaded.array[None])
         t.append(time.perf_counter())
         # The person models that keep the part map on a worn saree (when installed).
-        person = predictor.person.find(loaded.photo) if predictor.person is not None else None
+        person = predictor.person.find(loaded.small) if predictor.person is not None else None
         t.append(time.perf_counter())
         pred = predictor._build(loaded, out, 0, None, None, person=person)
         if predictor.cloth is not None:
@@ -462,14 +520,17 @@ def _main(args: argparse.Namespace, report: Report) -> int:
     # Answers alone (`saree classify`): the close-ups teaching compares are not read.
     answers_only: list[float] = []
 
-    def rate(b: int, cloth_now: bool) -> float:
+    def rate_on(paths: Sequence[Path], b: int, cloth_now: bool) -> float:
         t0 = time.perf_counter()
         n_ok = sum(
             1
-            for _, r in predictor.predict_many(files, batch_size=b, cloth_now=cloth_now)
+            for _, r in predictor.predict_many(paths, batch_size=b, cloth_now=cloth_now)
             if not isinstance(r, Exception)
         )
         return n_ok / (time.perf_counter() - t0)
+
+    def rate(b: int, cloth_now: bool) -> float:
+        return rate_on(files, b, cloth_now)
 
     for _ in range(2):
         for b in sizes:
@@ -490,6 +551,8 @@ def _main(args: argparse.Namespace, report: Report) -> int:
         f"  answers alone, as saree classify reads them: batch {args.batch}: "
         f"{statistics.median(answers_only):6.1f} photos/s"
     )
+    if args.photos is not None:
+        _own_folder(predictor, args, report, rate_of=rate_on)
 
     # ---- the peer: torch doing the same work on the same decoded input (the app's own
     # draft decode and letterbox, timed once above), one photo at a time, at the same threads

@@ -174,6 +174,34 @@ def test_classify(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert f["folder"]["answers_only_batch_1_photos_per_s"] > 0
 
 
+def test_classify_on_own_photos(
+    tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--photos DIR` times the folder case on the curator's photos too: the first --count by
+    name, a file that is not a photo left out of the rate."""
+    from PIL import Image
+
+    from saree_app.bench import classify
+
+    own = tmp_path / "own"
+    own.mkdir()
+    for i, side in enumerate((120, 90, 150)):
+        Image.new("RGB", (side, side * 2 // 3), (180, 40 + 50 * i, 60)).save(own / f"p{i}.jpg")
+    (own / "broken.jpg").write_bytes(b"not a photo")
+    argv = ["--model", str(tiny_model), "--repeats", "1", "--count", "3", "--side", "96"]
+    argv += ["--data", str(tmp_path / "cache"), "--no-baseline", "--no-flops"]
+    data = _json_of(classify.main, [*argv, "--photos", str(own)], capsys)
+    mine = data["figures"]["folder_photos"]
+    # broken.jpg sorts first: three files by name, two of them photos.
+    assert mine["photos"] == 3
+    assert mine["median_side"] == 105  # of 120 and 90: the broken file has no side
+    assert mine["answers_only_batch_1_photos_per_s"] > 0
+    assert mine["batch_1_photos_per_s"] > 0
+
+    assert classify.main([*argv, "--photos", str(tmp_path / "nowhere")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
 def test_fusion(tiny_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from saree_app.bench import fusion
 
