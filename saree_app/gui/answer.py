@@ -101,6 +101,7 @@ class AnswerPanel(QWidget):
         self._label: Labeller = pretty
         self._sources: Sourcer = lambda _t: ()
         self._sets: Any = None  # fewshot.AnswerSets calibrated on the confirmed photos
+        self._taught = 0  # traditions the confirmed photos teaching is checked on are of
         self._shown: tuple[str, Any] | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(14, 12, 14, 12)
@@ -197,10 +198,12 @@ class AnswerPanel(QWidget):
         if sourcer is not None:
             self._sources = sourcer
 
-    def set_calibration(self, sets: Any) -> None:
-        """Answer sets calibrated on the curator's confirmed photos (None: the model's own);
-        the photo shown is told again in those terms."""
+    def set_calibration(self, sets: Any, taught: int = 0) -> None:
+        """Answer sets calibrated on the curator's confirmed photos (None: the model's own),
+        and how many traditions those photos are of; the photo shown is told again in those
+        terms."""
         self._sets = sets
+        self._taught = taught
         if self._shown is not None:
             self.show_prediction(*self._shown)
 
@@ -305,6 +308,7 @@ class AnswerPanel(QWidget):
             calibrated_on=on,
             coverage=coverage,
             needed=MIN_CALIBRATION,
+            taught=self._taught if sets is not None else 0,
         )
         return f"<b>{html.escape(head)}</b>", how
 

@@ -684,7 +684,8 @@ class MainWindow(QMainWindow):
         from saree_app.collection.fewshot import MIN_EXAMPLES
 
         self.knowledge.set_teaching({t: (n, a) for t, n, a in teaching.rows}, MIN_EXAMPLES)
-        self.photo.answer.set_calibration(teaching.sets)
+        taught = sum(1 for _t, _n, counts in teaching.rows if counts)
+        self.photo.answer.set_calibration(teaching.sets, taught)
         if self._teaching_dialog is not None:
             self._teaching_dialog.set_teaching(teaching)
 

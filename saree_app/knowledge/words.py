@@ -116,10 +116,12 @@ def answer_set_words(
     calibrated_on: int = 0,
     coverage: float | None = None,
     needed: int = 10,
+    taught: int = 0,
 ) -> tuple[str, str]:
     """(headline, how it was reckoned) for an answer set of tradition names.
 
-    calibrated_on 0: the model's own set, learnt on rendered sarees."""
+    calibrated_on 0: the model's own set, learnt on rendered sarees. `taught`: how many
+    traditions the confirmed photos it was checked on are of (0: not said)."""
     if not names:
         head = f"No tradition is likely enough to name {pct(level)} surely"
     elif len(names) == 1:
@@ -140,6 +142,15 @@ def answer_set_words(
             f"Checked on {calibrated_on} of your confirmed photos: the set held the right "
             f"tradition {held}."
         )
+        if taught:
+            # The check is made on confirmed photos, so on sarees of the taught traditions
+            # only; on real photos a saree of another tradition is pulled to the nearest
+            # taught one, and a quarter of them or more pass unflagged (`saree bench real`).
+            kinds = "tradition" if taught == 1 else f"{taught} traditions"
+            how += (
+                f" That holds for sarees of the {kinds} you have confirmed: a saree of "
+                "another tradition is answered with the nearest of them."
+            )
     else:
         how = (
             "By the model's own reckoning, learnt on rendered sarees; on real photos it is "

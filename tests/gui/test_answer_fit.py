@@ -124,8 +124,18 @@ def test_the_answer_set_says_how_it_was_reckoned(qtbot, imported) -> None:  # ty
     assert "90% sure it is one of these" in panel.answer_set.text()
     assert "Checked on 24 of your confirmed photos" in panel.answer_set_how.text()
     assert "92% of the time" in panel.answer_set_how.text()
-    panel.set_calibration(None)
+    assert "you have confirmed" not in panel.answer_set_how.text()  # how many: not told
+    panel.set_calibration(sets, 3)
+    assert "sarees of the 3 traditions you have confirmed" in panel.answer_set_how.text()
+    panel.set_calibration(None, 3)
     assert "rendered sarees" in panel.answer_set_how.text()
+    assert "you have confirmed" not in panel.answer_set_how.text()
+    # The window counts the traditions that teach (those with too few photos do not).
+    from saree_app.gui.library import Teaching
+
+    rows = (("Kanchipuram", 3, True), ("Banarasi", 4, True), ("Paithani", 1, False))
+    win._teaching_ready(Teaching(rows, "", True, 8, sets))
+    assert "sarees of the 2 traditions you have confirmed" in panel.answer_set_how.text()
 
 
 def test_a_taught_answer_reads_the_same_on_the_page_and_in_the_export(qtbot, imported) -> None:  # type: ignore[no-untyped-def]

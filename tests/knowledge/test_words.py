@@ -86,6 +86,20 @@ def test_answer_sets_say_how_sure_and_on_what() -> None:
     )
 
 
+def test_a_set_checked_on_confirmed_photos_says_it_speaks_for_their_traditions() -> None:
+    """Calibrated on confirmed photos, a set speaks for the traditions taught: the curator is
+    told that a saree of another tradition is answered with the nearest taught one."""
+    _, how = answer_set_words(["Kanchipuram"], 0.9, calibrated_on=12, coverage=1.0, taught=4)
+    assert how.startswith("Checked on 12 of your confirmed photos")
+    assert "sarees of the 4 traditions you have confirmed" in how
+    assert "another tradition is answered with the nearest of them" in how
+    _, one = answer_set_words(["Kanchipuram"], 0.9, calibrated_on=12, coverage=1.0, taught=1)
+    assert "sarees of the tradition you have confirmed" in one
+    # The model's own set is not about confirmed photos: nothing said of them.
+    _, model_own = answer_set_words(["Kanchipuram"], 0.9, taught=4)
+    assert "you have confirmed" not in model_own
+
+
 def test_reasons_lose_the_analysts_figures() -> None:
     raw = (
         "the photo looks unlike every tradition the model was trained on (closest: Kasavu, "
