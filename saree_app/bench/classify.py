@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from saree_app.bench import Report, run_reported
+from saree_app.bench import Report, at_least, run_reported
 from saree_app.model.manifest import OUTPUTS
 from saree_app.model.zooms import normalised_fill, run_with_zooms
 
@@ -379,13 +379,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the medians, throughputs, ratios, FLOPs and fraction of peak."""
     ap = argparse.ArgumentParser(prog="saree bench classify")
     ap.add_argument("--model", type=Path, help="manifest (default: the shipped model)")
-    ap.add_argument("--repeats", type=int, default=15, help="runs of the single-photo case")
-    ap.add_argument("--count", type=int, default=64, help="photos in the folder case")
-    ap.add_argument("--side", type=int, default=1600, help="folder photos' side in px")
+    ap.add_argument("--repeats", type=at_least(1), default=15, help="runs of the single-photo case")
+    ap.add_argument("--count", type=at_least(1), default=64, help="photos in the folder case")
+    ap.add_argument("--side", type=at_least(32), default=1600, help="folder photos' side in px")
     ap.add_argument(
-        "--batch", type=int, default=1, help="folder batch size (default 1; 8 is shown too)"
+        "--batch", type=at_least(1), default=1, help="folder batch size (default 1; 8 is shown too)"
     )
-    ap.add_argument("--threads", type=int, help="inference threads (default: one per core)")
+    ap.add_argument("--threads", type=at_least(1), help="inference threads (default: one per core)")
     ap.add_argument("--data", type=Path, default=CACHE, help=f"bench photos cache ({CACHE})")
     ap.add_argument(
         "--photos",

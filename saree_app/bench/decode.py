@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from saree_app.bench import reporting
+from saree_app.bench import at_least, reporting
 from saree_app.imaging import letterbox, load_photo
 
 
@@ -39,10 +39,10 @@ def _median_ms(fn: Callable[[], object], repeats: int) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     """Print median decode+letterbox times and their ratio."""
     ap = argparse.ArgumentParser(prog="saree bench decode")
-    ap.add_argument("--size", type=int, default=256, help="model input side")
-    ap.add_argument("--repeats", type=int, default=9)
-    ap.add_argument("--width", type=int, default=4000, help="photo width (default 4000)")
-    ap.add_argument("--height", type=int, default=3000, help="photo height (default 3000)")
+    ap.add_argument("--size", type=at_least(16), default=256, help="model input side")
+    ap.add_argument("--repeats", type=at_least(1), default=9)
+    ap.add_argument("--width", type=at_least(1), default=4000, help="photo width (default 4000)")
+    ap.add_argument("--height", type=at_least(1), default=3000, help="photo height (default 3000)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
     with reporting("decode", argv, args.json) as report:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from saree_app.bench import Report, run_reported
+from saree_app.bench import Report, at_least, run_reported
 from saree_app.bench.openset import (
     add_fit_arguments,
     folder_files,
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="saree bench familiar", description=__doc__)
     ap.add_argument("--model", type=Path, help="manifest (default: the shipped model)")
     ap.add_argument("--per-class", type=int, default=100, help="rendered photos per tradition")
-    ap.add_argument("--size", type=int, default=384, help="rendered photo side (px)")
+    ap.add_argument("--size", type=at_least(32), default=384, help="rendered photo side (px)")
     add_fit_arguments(ap, "familiar", 0.02)
     args = ap.parse_args(argv)
     return run_reported("familiar", argv, args, lambda report: _main(args, report, argv))

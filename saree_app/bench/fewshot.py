@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from saree_app.bench import Report, run_reported
+from saree_app.bench import Report, at_least, run_reported
 from saree_app.collection.fewshot import FewShot, feature
 
 WITHHELD = ("Gadwal", "Ilkal", "KotaDoria", "Sambalpuri")
@@ -32,12 +32,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="saree bench fewshot")
     ap.add_argument("--model", type=Path, help="model manifest (default: the shipped model)")
     ap.add_argument("--traditions", default=",".join(WITHHELD))
-    ap.add_argument("--shots", type=int, default=5)
-    ap.add_argument("--per-class", type=int, default=25, help="photos rendered per tradition")
-    ap.add_argument("--size", type=int, default=320, help="render size")
-    ap.add_argument("--splits", type=int, default=10, help="random choices of the shots")
-    ap.add_argument("--known", type=int, default=4, help="known traditions in the harm check")
-    ap.add_argument("--known-photos", type=int, default=10, help="photos per known tradition")
+    ap.add_argument("--shots", type=at_least(1), default=5)
+    ap.add_argument(
+        "--per-class", type=at_least(2), default=25, help="photos rendered per tradition"
+    )
+    ap.add_argument("--size", type=at_least(32), default=320, help="render size")
+    ap.add_argument("--splits", type=at_least(1), default=10, help="random choices of the shots")
+    ap.add_argument(
+        "--known", type=at_least(1), default=4, help="known traditions in the harm check"
+    )
+    ap.add_argument(
+        "--known-photos", type=at_least(1), default=10, help="photos per known tradition"
+    )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
     return run_reported("fewshot", argv, args, lambda report: _main(args, report, argv))

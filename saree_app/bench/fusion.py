@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from saree_app.bench import Report, run_reported
+from saree_app.bench import Report, at_least, run_reported
 
 if TYPE_CHECKING:
     from saree_app.knowledge.fusion import FusionSample, FusionWeights
@@ -225,10 +225,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print fused vs visual-only accuracy and zero-shot top-3; optionally save the weights."""
     ap = argparse.ArgumentParser(prog="saree bench fusion")
     ap.add_argument("--model", type=Path, help="model manifest (default: the shipped model)")
-    ap.add_argument("--val", type=int, default=40, help="validation photos per tradition")
-    ap.add_argument("--test", type=int, default=30, help="test photos per tradition")
+    ap.add_argument("--val", type=at_least(1), default=40, help="validation photos per tradition")
+    ap.add_argument("--test", type=at_least(1), default=30, help="test photos per tradition")
     ap.add_argument(
-        "--size", type=int, default=256, help="render size (the default recipe trains on 256)"
+        "--size",
+        type=at_least(32),
+        default=256,
+        help="render size (the default recipe trains on 256)",
     )
     ap.add_argument("--cache", type=Path, help="JSON file to keep predictions between runs")
     ap.add_argument("--weights-out", type=Path, help="write the fitted weights (JSON) here")

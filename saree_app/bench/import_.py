@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from saree_app.bench import Report, reporting
+from saree_app.bench import Report, at_least, reporting
 
 
 def _picture(seed: int, width: int, height: int) -> Image.Image:
@@ -56,10 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print photos per second for a whole import, and for the model step alone."""
     ap = argparse.ArgumentParser(prog="saree bench import_")
     ap.add_argument("--model", type=Path, help="model manifest (default: the shipped model)")
-    ap.add_argument("--n", type=int, default=120, help="photos")
+    ap.add_argument("--n", type=at_least(1), default=120, help="photos")
     ap.add_argument("--size", default="2000x1500", help="photo size WxH (default 3 megapixels)")
-    ap.add_argument("--batch", type=int, help="photos per batch (default: the importer's, 2)")
-    ap.add_argument("--threads", type=int, help="inference threads")
+    ap.add_argument(
+        "--batch", type=at_least(1), help="photos per batch (default: the importer's, 2)"
+    )
+    ap.add_argument("--threads", type=at_least(1), help="inference threads")
     ap.add_argument(
         "--photos",
         type=Path,

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from saree_app.bench import reporting
+from saree_app.bench import at_least, reporting
 from saree_app.imaging import Preprocessing, preprocess
 from saree_app.model.zooms import normalised_fill, read_zooms, run_with_zooms
 from saree_app.paths import models_dir
@@ -203,15 +203,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the latency figures (JSON with --json)."""
     ap = argparse.ArgumentParser(prog="saree bench model")
     ap.add_argument("--model", type=Path, default=models_dir() / "saree-model.json")
-    ap.add_argument("--repeats", type=int, default=30)
-    ap.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: all)")
+    ap.add_argument("--repeats", type=at_least(1), default=30)
+    ap.add_argument(
+        "--threads", type=at_least(1), help="onnxruntime intra-op threads (default: all)"
+    )
     ap.add_argument(
         "--no-floor", action="store_true", help="skip the FLOP count and the matmul rate"
     )
     ap.add_argument(
-        "--floor-rounds", type=int, default=5, help="rounds of matmul and model, alternating"
+        "--floor-rounds",
+        type=at_least(1),
+        default=5,
+        help="rounds of matmul and model, alternating",
     )
-    ap.add_argument("--matmul-size", type=int, default=2048, help="side of the matmul (n x n)")
+    ap.add_argument(
+        "--matmul-size", type=at_least(16), default=2048, help="side of the matmul (n x n)"
+    )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument(
         "--write-manifest",

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from saree_app.bench import Report, run_reported
+from saree_app.bench import Report, at_least, run_reported
 from saree_app.model.familiar import TrainingLook
 from saree_app.model.saree_check import NOT_A_SAREE
 
@@ -103,7 +103,7 @@ def add_fit_arguments(ap: argparse.ArgumentParser, name: str, false_alarm: float
         default=false_alarm,
         help=f"share of held-back rendered sarees flagged (default {false_alarm})",
     )
-    ap.add_argument("--workers", type=int, default=2, help="rendering processes")
+    ap.add_argument("--workers", type=at_least(1), default=2, help="rendering processes")
     ap.add_argument("--data", type=Path, default=CACHE.parent / name, help="render cache")
     ap.add_argument("--photos", type=Path, metavar="DIR", help="also measure the photos under DIR")
     ap.add_argument("--no-write", action="store_true", help="print only; leave the manifest")
@@ -305,12 +305,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Calibrate the open-set thresholds of a model, print AUROC, write them to the manifest."""
     ap = argparse.ArgumentParser(prog="saree bench openset", description=__doc__)
     ap.add_argument("--model", type=Path, help="manifest (default: the shipped model)")
-    ap.add_argument("--per-class", type=int, default=24, help="photos per known tradition")
-    ap.add_argument("--unknown-per-class", type=int, default=40, help="per withheld tradition")
-    ap.add_argument("--distractors", type=int, default=120, help="non-saree scenes")
-    ap.add_argument("--size", type=int, default=320, help="rendered photo side (px)")
+    ap.add_argument("--per-class", type=at_least(2), default=24, help="photos per known tradition")
+    ap.add_argument(
+        "--unknown-per-class", type=at_least(2), default=40, help="per withheld tradition"
+    )
+    ap.add_argument("--distractors", type=at_least(2), default=120, help="non-saree scenes")
+    ap.add_argument("--size", type=at_least(32), default=320, help="rendered photo side (px)")
     ap.add_argument("--false-alarm", type=float, default=0.10, help="share of known flagged")
-    ap.add_argument("--workers", type=int, default=2, help="rendering processes")
+    ap.add_argument("--workers", type=at_least(1), default=2, help="rendering processes")
     ap.add_argument("--data", type=Path, default=CACHE, help=f"rendered photos cache ({CACHE})")
     ap.add_argument("--no-write", action="store_true", help="print only; leave the manifest")
     ap.add_argument(

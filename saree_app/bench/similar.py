@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from saree_app.bench import Report, reporting
+from saree_app.bench import Report, at_least, reporting
 from saree_app.collection.catalog import _blob as stored_vector
 from saree_app.collection.similar import ExactIndex, faiss_available, normalise_rows
 
@@ -288,10 +288,12 @@ def bench_quality(catalogue: Path, k: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Print median query times (and recall for the approximate index)."""
     ap = argparse.ArgumentParser(prog="saree bench similar")
-    ap.add_argument("--n", type=int, default=100_000, help="items for exact search")
-    ap.add_argument("--dim", type=int, default=128, help="embedding size (the model's: 128)")
-    ap.add_argument("--k", type=int, default=12)
-    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--n", type=at_least(1), default=100_000, help="items for exact search")
+    ap.add_argument(
+        "--dim", type=at_least(1), default=128, help="embedding size (the model's: 128)"
+    )
+    ap.add_argument("--k", type=at_least(1), default=12)
+    ap.add_argument("--queries", type=at_least(1), default=200)
     ap.add_argument(
         "--data", choices=("clustered", "random", "seeded", "fitted"), default="clustered"
     )
@@ -301,10 +303,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--quality", action="store_true", help="with --from-catalog: precision@k by folder"
     )
-    ap.add_argument("--ann-n", type=int, default=1_000_000, help="items for approximate search")
-    ap.add_argument("--ann-k", type=int, default=10)
+    ap.add_argument(
+        "--ann-n", type=at_least(1), default=1_000_000, help="items for approximate search"
+    )
+    ap.add_argument("--ann-k", type=at_least(1), default=10)
     ap.add_argument("--nprobe", default="16,32,64,128,256", help="comma-separated nprobe values")
-    ap.add_argument("--nlist", type=int, help="IVF cells (default 4 sqrt(N))")
+    ap.add_argument("--nlist", type=at_least(1), help="IVF cells (default 4 sqrt(N))")
     ap.add_argument("--no-ann", action="store_true")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)

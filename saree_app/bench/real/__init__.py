@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from saree_app.bench import at_least
 from saree_app.bench.real import report as report_mod
 from saree_app.bench.real import scoring, teach
 from saree_app.bench.real.inputs import (
@@ -114,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="random draws of the confirmed photos per k (default 5)",
     )
-    ap.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the draws")
+    ap.add_argument("--seed", type=at_least(0), default=0, metavar="S", help="seed of the draws")
     ap.add_argument(
         "--out",
         type=Path,
