@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=_eval)
     p = sub.add_parser(
         "export-model",
-        help="export a trained checkpoint as ONNX + manifest (optionally int8)",
+        help="export a trained checkpoint as ONNX + manifest",
     )
     train_cli.add_export_args(p)
     p.set_defaults(func=_export)
