@@ -29,11 +29,13 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"<!DOCTYPE html", "a web page"),
     (b"<html", "a web page"),
     (b"\x1f\x8b", "a gzip archive"),
-    (b"ftypheic", "a HEIC photo (not supported yet: export it as JPEG)"),
-    (b"ftypheix", "a HEIC photo (not supported yet: export it as JPEG)"),
-    (b"ftypmif1", "a HEIF photo (not supported yet: export it as JPEG)"),
-    (b"ftypavif", "an AVIF photo (not supported by this build: export it as JPEG)"),
+    (b"ftypheic", "a HEIC photo, which the app cannot read yet: export it as JPEG"),
+    (b"ftypheix", "a HEIC photo, which the app cannot read yet: export it as JPEG"),
+    (b"ftypmif1", "a HEIF photo, which the app cannot read yet: export it as JPEG"),
+    (b"ftypavif", "an AVIF photo, which this build cannot read: export it as JPEG"),
 )
+# Those of _SIGNATURES that are photos in a format the app cannot read (not "not a photo").
+_UNREADABLE_PHOTO = "export it as JPEG"
 # Magic numbers of picture formats: such a file that Pillow cannot open is damaged, not foreign.
 _PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM", b"RIFF")
 
@@ -113,6 +115,15 @@ def _sniff(head: bytes) -> str | None:
 _FTYP_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
 
 
+def _foreign(what: str | None) -> str:
+    """Why a file the app cannot open as a picture is refused, from what `_sniff` found."""
+    if what is None:
+        return "not a picture format the app can read"
+    if what.endswith(_UNREADABLE_PHOTO):
+        return f"this is {what}"  # a photo all the same: never "not a photo"
+    return f"this is {what}, not a photo"
+
+
 def _is_picture(head: bytes) -> bool:
     """Whether the first bytes are those of a picture format a camera or scanner writes."""
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")):
@@ -187,13 +198,7 @@ def read_photo_file(path: str | os.PathLike[str], name: str | None = None) -> by
             if not head:
                 raise PhotoError(label, "the file is empty (0 bytes)")
             if not _is_picture(head):
-                what = _sniff(head)
-                reason = (
-                    f"this is {what}, not a photo"
-                    if what
-                    else "not a picture format the app can read"
-                )
-                raise PhotoError(label, reason)
+                raise PhotoError(label, _foreign(_sniff(head)))
             # One byte past the limit: a file that grew since the stat is caught, not swallowed.
             data = head + fh.read(MAX_FILE_BYTES + 1 - len(head))
         except OSError as exc:
@@ -259,11 +264,7 @@ def load_photo(
                 raise PhotoError(
                     label, "the picture is damaged (its header is unreadable)"
                 ) from exc
-            what = _sniff(data)
-            reason = (
-                f"this is {what}, not a photo" if what else "not a picture format the app can read"
-            )
-            raise PhotoError(label, reason) from exc
+            raise PhotoError(label, _foreign(_sniff(data))) from exc
         except Image.DecompressionBombError as exc:  # Pillow refuses twice its limit outright
             raise PhotoError(label, _too_large_reason(None)) from exc
         except (OSError, ValueError, SyntaxError) as exc:

@@ -346,8 +346,14 @@ def test_every_picture_format_passes_the_first_bytes(tmp_path: Path, fmt: str) -
 def test_heic_is_named_not_called_unreadable(tmp_path: Path) -> None:
     heic = tmp_path / "phone.jpg"
     heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64)
-    with pytest.raises(PhotoError, match="HEIC"):
+    with pytest.raises(PhotoError, match="HEIC") as raised:
         load_photo(heic)
+    # A photo in a format the app cannot read: said so, with what to do, never "not a photo".
+    assert "export it as JPEG" in str(raised.value) and "not a photo" not in str(raised.value)
+    pdf = tmp_path / "scan.jpg"
+    pdf.write_bytes(b"%PDF-1.7\n" + b"\x00" * 64)
+    with pytest.raises(PhotoError, match="this is a PDF document, not a photo"):
+        read_photo_file(pdf)
 
 
 def test_working_copy_shrinks_by_whole_factors_keeping_the_shorter_side() -> None:
