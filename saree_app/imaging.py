@@ -327,10 +327,11 @@ def letterbox(
     return canvas, Letterbox(size=size, scale=scale, offset_x=ox, offset_y=oy, width=w, height=h)
 
 
-# The side models (person, face, the cloth check on the whole picture) read a photo at 128 to
-# 256 px. Shrinking a 1600 px photo to that with a bilinear filter reads every pixel once per
-# model (5-6 ms each on this machine's cores); a box reduction by a whole factor first, once,
-# leaves each of them a quarter of the pixels (`saree bench classify`).
+# The person segmenter, the face detector and the colour check read a photo at 128 to 256 px.
+# Shrinking a 1600 px photo to that with a bilinear filter reads every pixel once per model
+# (5-6 ms each on this machine's cores); a box reduction by a whole factor first, once, leaves
+# each of them a quarter of the pixels (`saree bench classify`). The cloth check's whole
+# picture is not read from it: its thresholds were fitted on the photo itself.
 WORKING_SIDE = 384
 
 
