@@ -495,6 +495,7 @@ def run_fewshot(args: argparse.Namespace) -> int:
         RELIABLE_EXAMPLES,
         FewShot,
         apply_to_catalog,
+        reach,
     )
 
     sha = _model_sha(args, "fewshot")
@@ -529,6 +530,7 @@ def run_fewshot(args: argparse.Namespace) -> int:
             print(f"teaching: {ONE_TRADITION}")
         elif teach.reliability is not None:
             print(f"teaching: {teach.reliability.text()}")
+            print(f"  {reach(sum(1 for _t, _n, counts in rows if counts))}")
             sets = teach.reliability.sets
             if sets is not None:
                 print(f"answer sets: {sets.text()}")

@@ -142,7 +142,10 @@ def reliability_text(teaching: Teaching) -> str:
 
     if teaching.reliability == ONE_TRADITION:
         return ONE_TRADITION[:1].upper() + ONE_TRADITION[1:] + "."
-    return "How reliable teaching has been: " + teaching.reliability + "."
+    from saree_app.collection.fewshot import reach
+
+    taught = sum(1 for _t, _n, counts in teaching.rows if counts)
+    return f"How reliable teaching has been: {teaching.reliability}. {reach(taught)}"
 
 
 def row_texts(examples: int, active: bool) -> tuple[str, str]:

@@ -153,6 +153,8 @@ def test_cli_similar_label_fewshot_export_round(
     out = capsys.readouterr().out
     assert "Kotpad                      3 confirmed  taught\n" in out
     assert "teaching: right on" in out and "of your confirmed photos when each is left out" in out
+    # What that figure speaks for: the traditions taught (Kanchipuram and Kotpad), as photographed.
+    assert "That is on sarees of the 2 traditions you have confirmed" in out
     # Five confirmed photos are too few to calibrate answer sets on: said, with what it takes.
     assert "answer sets: not calibrated on your photos yet (needs 10 confirmed" in out
     assert "re-ranked" in out

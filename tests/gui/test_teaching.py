@@ -185,6 +185,9 @@ def test_teaching_panel_counts_and_says_what_is_missing(qtbot, imported) -> None
     assert rows[label("Banarasi")] == ["3", "Yes", "Enough photos to check it"]
     assert rows[label("Kanchipuram")] == ["1", "Yes", "Needs 2 more to check it"]
     assert "How reliable teaching has been" in dlg.summary.text()
+    # What the figure speaks for: the traditions taught, photographed as the curator did.
+    assert "sarees of the 2 traditions you have confirmed" in dlg.summary.text()
+    assert "a saree of another tradition is answered with the nearest" in dlg.summary.text()
     dlg.close()
 
 
