@@ -1201,6 +1201,17 @@ class Catalog:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
+    def _query_in(
+        self, sql: str, ids: Sequence[int], params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        """`sql`'s rows for `ids`, 500 at a time (sqlite's limit on bound parameters): `sql`
+        holds `{marks}` where the ids' placeholders go, after `params`."""
+        rows: list[tuple[Any, ...]] = []
+        for s in range(0, len(ids), 500):
+            chunk = ids[s : s + 500]
+            rows += self._query(sql.format(marks=",".join("?" * len(chunk))), (*params, *chunk))
+        return rows
+
     def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """One SQL statement, its rows returned: for the modules of this package that keep
         tables of their own (objects.py). Writes belong inside `transaction()`."""
@@ -1262,14 +1273,9 @@ class Catalog:
 
     def photos_by_id(self, ids: Sequence[int]) -> list[Photo]:
         """The photos with these ids (those that exist), in no particular order."""
-        out: list[Photo] = []
         wanted = [int(i) for i in ids]
-        for s in range(0, len(wanted), 500):  # sqlite's limit on bound parameters
-            chunk = wanted[s : s + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._query(f"SELECT {_PHOTO_COLS} FROM photos WHERE id IN ({marks})", chunk)
-            out += [_photo(r) for r in rows]
-        return out
+        rows = self._query_in(f"SELECT {_PHOTO_COLS} FROM photos WHERE id IN ({{marks}})", wanted)
+        return [_photo(r) for r in rows]
 
     def photos(self) -> list[Photo]:
         """All photos, in the order they were added."""
@@ -1408,15 +1414,12 @@ class Catalog:
                 f"SELECT {_PRED_COLS} FROM predictions WHERE model_sha256 = ?", (model_sha256,)
             )
         else:
-            rows = []
-            wanted = sorted({int(i) for i in photo_ids})
-            for s in range(0, len(wanted), 500):
-                chunk = wanted[s : s + 500]
-                rows += self._query(
-                    f"SELECT {_PRED_COLS} FROM predictions WHERE model_sha256 = ?"
-                    f" AND photo_id IN ({','.join('?' * len(chunk))})",
-                    (model_sha256, *chunk),
-                )
+            rows = self._query_in(
+                f"SELECT {_PRED_COLS} FROM predictions WHERE model_sha256 = ?"
+                " AND photo_id IN ({marks})",
+                sorted({int(i) for i in photo_ids}),
+                (model_sha256,),
+            )
         return {int(r[0]): self._stored_row(r) for r in rows}
 
     def predicted_ids(self, model_sha256: str) -> set[int]:
@@ -1810,12 +1813,7 @@ class Catalog:
         if ids is None:
             rows = self._query(sql, (sha,))
         else:
-            wanted = [int(i) for i in ids]
-            rows = []
-            for s in range(0, len(wanted), 500):
-                chunk = wanted[s : s + 500]
-                marks = ",".join("?" * len(chunk))
-                rows += self._query(f"{sql} WHERE p.id IN ({marks})", (sha, *chunk))
+            rows = self._query_in(sql + " WHERE p.id IN ({marks})", [int(i) for i in ids], (sha,))
         return {int(r[0]): (r[1], bool(r[2])) for r in rows}
 
     def top_traditions(self, model_sha256: str) -> dict[int, str | None]:
