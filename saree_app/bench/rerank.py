@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from saree_app.bench import Report, reporting
+from saree_app.bench import Report, at_least, reporting
 
 # Tables whose rows belong to one photo and are what re-ranking reads (copied to grow it).
 _PHOTO_TABLES = ("predictions", "vectors", "cloth_reads")
@@ -31,10 +31,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the seconds a re-rank takes after a confirmation, per collection and per 1,000."""
     ap = argparse.ArgumentParser(prog="saree bench rerank")
     ap.add_argument("--model", type=Path, help="model manifest (default: the shipped model)")
-    ap.add_argument("--n", type=int, default=2000, help="photos in the collection")
-    ap.add_argument("--distinct", type=int, default=36, help="photos rendered and imported")
-    ap.add_argument("--confirmed", type=int, default=2, help="confirmed photos per tradition")
-    ap.add_argument("--repeats", type=int, default=3, help="timed re-ranks (median reported)")
+    ap.add_argument("--n", type=at_least(1), default=2000, help="photos in the collection")
+    ap.add_argument("--distinct", type=at_least(1), default=36, help="photos rendered and imported")
+    ap.add_argument(
+        "--confirmed", type=at_least(1), default=2, help="confirmed photos per tradition"
+    )
+    ap.add_argument(
+        "--repeats", type=at_least(1), default=3, help="timed re-ranks (median reported)"
+    )
     ap.add_argument("--size", default="800x600", help="rendered photo size WxH")
     ap.add_argument(
         "--photos",
@@ -44,9 +48,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
-    for name in ("n", "distinct", "confirmed", "repeats"):
-        if getattr(args, name) < 1:
-            ap.error(f"--{name} must be at least 1")
     if args.n < args.distinct:
         ap.error("--n must be at least --distinct")
     with reporting("rerank", argv, args.json) as report:

@@ -9,16 +9,18 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from saree_app.bench import Report, reporting
+from saree_app.bench import Report, at_least, reporting
 from saree_app.synth import RENDERED_TRADITIONS, VIEWS, render, write_dataset
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Render every tradition in every view, several rounds; print median photos/s per round."""
     ap = argparse.ArgumentParser(prog="saree bench synth")
-    ap.add_argument("--size", type=int, default=320, help="longer side in pixels")
-    ap.add_argument("--repeats", type=int, default=5, help="timed rounds (median is reported)")
-    ap.add_argument("--per-round", type=int, default=48, help="photos per round")
+    ap.add_argument("--size", type=at_least(32), default=320, help="longer side in pixels")
+    ap.add_argument(
+        "--repeats", type=at_least(1), default=5, help="timed rounds (median is reported)"
+    )
+    ap.add_argument("--per-round", type=at_least(1), default=48, help="photos per round")
     ap.add_argument(
         "--dataset",
         type=int,
@@ -28,8 +30,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
-    if args.size < 32 or args.repeats < 1 or args.per_round < 1:
-        ap.error("size must be >= 32, repeats and per-round >= 1")
     with reporting("synth", argv, args.json) as report:
         report.settings.update(
             size=args.size, repeats=args.repeats, per_round=args.per_round, dataset=args.dataset

@@ -33,6 +33,8 @@ LIMITS = {
     "model": [("--repeats", 1), ("--threads", 1), ("--floor-rounds", 1), ("--matmul-size", 16)],
     "openset": [("--per-class", 2), ("--distractors", 2), ("--size", 32), ("--workers", 1)],
     "real": [("--seed", 0)],
+    "rerank": [("--n", 1), ("--distinct", 1), ("--confirmed", 1), ("--repeats", 1)],
+    "synth": [("--size", 32), ("--repeats", 1), ("--per-round", 1)],
     "similar": [("--n", 1), ("--dim", 1), ("--k", 1), ("--queries", 1), ("--ann-k", 1)],
 }
 
