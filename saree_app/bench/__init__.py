@@ -37,6 +37,19 @@ def at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def photo_size(text: str) -> tuple[int, int]:
+    """An argparse type: "WxH" (each side at least 16 px) -> (width, height), else a one-line
+    error (the benches that make their own photos once split it by hand, each its own way)."""
+    parts = text.lower().split("x")
+    try:
+        width, height = (int(v) for v in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 2000x1500") from None
+    if min(width, height) < 16:
+        raise argparse.ArgumentTypeError(f"each side must be at least 16 px, not {text}")
+    return width, height
+
+
 def machine() -> dict[str, Any]:
     """The machine as a benchmark sees it: CPUs usable, load average, library versions."""
     import numpy as np

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from saree_app.bench import Report, at_least, reporting
+from saree_app.bench import Report, at_least, photo_size, reporting
 
 
 def _picture(seed: int, width: int, height: int) -> Image.Image:
@@ -57,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="saree bench import_")
     ap.add_argument("--model", type=Path, help="model manifest (default: the shipped model)")
     ap.add_argument("--n", type=at_least(1), default=120, help="photos")
-    ap.add_argument("--size", default="2000x1500", help="photo size WxH (default 3 megapixels)")
+    ap.add_argument(
+        "--size", type=photo_size, default="2000x1500", help="photo size WxH (default 3 megapixels)"
+    )
     ap.add_argument(
         "--batch", type=at_least(1), help="photos per batch (default: the importer's, 2)"
     )
@@ -76,7 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.batch = IMPORT_BATCH
     with reporting("import_", argv, args.json) as report:
         report.settings.update(
-            n=args.n, size=args.size, batch=args.batch, threads=args.threads or 0
+            n=args.n,
+            size=f"{args.size[0]}x{args.size[1]}",
+            batch=args.batch,
+            threads=args.threads or 0,
         )
         _run(args, report)
     return 0
@@ -89,7 +94,7 @@ def _run(args: argparse.Namespace, report: Report) -> None:
     from saree_app.collection.importer import run_import
     from saree_app.model.predict import Predictor
 
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = args.size
     # A folder per count: the whole folder is imported, so one left by a run with more photos
     # would be imported too.
     folder = args.photos / f"{width}x{height}" / f"{args.n}"

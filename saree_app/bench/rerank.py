@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from saree_app.bench import Report, at_least, reporting
+from saree_app.bench import Report, at_least, photo_size, reporting
 
 # Tables whose rows belong to one photo and are what re-ranking reads (copied to grow it).
 _PHOTO_TABLES = ("predictions", "vectors", "cloth_reads")
@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--repeats", type=at_least(1), default=3, help="timed re-ranks (median reported)"
     )
-    ap.add_argument("--size", default="800x600", help="rendered photo size WxH")
+    ap.add_argument("--size", type=photo_size, default="800x600", help="rendered photo size WxH")
     ap.add_argument(
         "--photos",
         type=Path,
@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             distinct=args.distinct,
             confirmed=args.confirmed,
             repeats=args.repeats,
-            size=args.size,
+            size=f"{args.size[0]}x{args.size[1]}",
         )
         _run(args, report)
     return 0
@@ -115,7 +115,7 @@ def _run(args: argparse.Namespace, report: Report) -> None:
     except ImportError as exc:  # the photos name their tradition by the renderer's order
         raise SystemExit(f"saree bench rerank needs the renderer (saree_app.synth): {exc}") from exc
 
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = args.size
     # A folder per count and size: the whole folder is imported.
     folder = args.photos / f"{width}x{height}" / f"{args.distinct}"
     paths = make_photos(folder, args.distinct, width, height)

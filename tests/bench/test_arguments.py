@@ -8,7 +8,7 @@ import importlib
 
 import pytest
 
-from saree_app.bench import at_least
+from saree_app.bench import at_least, photo_size
 
 # bench module -> (option, the smallest value it takes)
 LIMITS = {
@@ -63,3 +63,23 @@ def test_at_least_reads_whole_numbers_only() -> None:
     for bad, said in (("0", "must be at least 1, not 0"), ("2.5", "not a whole number")):
         with pytest.raises(argparse.ArgumentTypeError, match=said):
             parse(bad)
+
+
+@pytest.mark.parametrize("bench", ["import_", "rerank"])
+def test_a_photo_size_that_is_not_w_by_h_is_refused_in_one_line(
+    bench: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main = importlib.import_module(f"saree_app.bench.{bench}").main
+    for bad, said in (("big", "is not a size like 2000x1500"), ("800x8", "at least 16 px")):
+        with pytest.raises(SystemExit) as stop:
+            main(["--size", bad])
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert "--size" in err and said in err and "Traceback" not in err
+
+
+def test_photo_size_reads_width_by_height() -> None:
+    assert photo_size("2000x1500") == (2000, 1500) and photo_size("800X600") == (800, 600)
+    for bad in ("800", "800x600x3", "x600", "0x600"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            photo_size(bad)
