@@ -277,16 +277,18 @@ def by_source(
     ("unseen"): how much of what teaching gets right is the source's way of photographing
     rather than the cloth. Each: answers over all draws, the share right, and the mean over
     draws of the balanced top-1. Photos without a known source are left out."""
-    out: dict[str, dict[str, Any]] = {}
-    for name in ("seen", "unseen"):
-        per_draw: list[float] = []
-        right = answers = 0
-        for r in results:
-            taught_from: dict[str, set[str]] = {}
-            for keys in r.taught.values():
-                for k in keys:
-                    if k in sources:
-                        taught_from.setdefault(truth[k], set()).add(sources[k])
+    names = ("seen", "unseen")
+    per_draw: dict[str, list[float]] = {name: [] for name in names}
+    right = dict.fromkeys(names, 0)
+    answers = dict.fromkeys(names, 0)
+    for r in results:
+        # Each draw's taught sources, once for both sides.
+        taught_from: dict[str, set[str]] = {}
+        for keys in r.taught.values():
+            for k in keys:
+                if k in sources:
+                    taught_from.setdefault(truth[k], set()).add(sources[k])
+        for name in names:
             keys = [
                 key
                 for key in r.answers
@@ -294,17 +296,19 @@ def by_source(
                 and (sources[key] in taught_from.get(truth[key], set())) == (name == "seen")
             ]
             groups = _right_by_tradition(r, truth, pick, keys)
-            right += sum(sum(v) for v in groups.values())
-            answers += len(keys)
+            right[name] += sum(sum(v) for v in groups.values())
+            answers[name] += len(keys)
             value = balanced(groups)
             if value is not None:
-                per_draw.append(value)
-        out[name] = {
-            "answers": answers,
-            "right": right / answers if answers else None,
-            "balanced": float(np.mean(per_draw)) if per_draw else None,
+                per_draw[name].append(value)
+    return {
+        name: {
+            "answers": answers[name],
+            "right": right[name] / answers[name] if answers[name] else None,
+            "balanced": float(np.mean(per_draw[name])) if per_draw[name] else None,
         }
-    return out
+        for name in names
+    }
 
 
 def taught_figures(
