@@ -227,6 +227,12 @@ class Reliability:
     parts: tuple[str, ...]
     fitted: bool  # False: too few confirmed photos to measure; the defaults are used
     sets: AnswerSets | None = None  # None until enough confirmed photos calibrate them
+    # Each tradition with two or more confirmed photos, as its own were answered (fitted only).
+    by_tradition: tuple[TraditionCheck, ...] = ()
+
+    def check_of(self, tradition: str) -> TraditionCheck | None:
+        """How teaching did on one tradition's confirmed photos (None: not checked)."""
+        return next((c for c in self.by_tradition if c.tradition == tradition), None)
 
     def text(self) -> str:
         """In a curator's words."""
@@ -239,6 +245,49 @@ class Reliability:
             f"right on {self.right} of {self.total} of your confirmed photos when each is left "
             f"out (without teaching: {self.untaught_right})"
         )
+
+
+@dataclass(frozen=True)
+class TraditionCheck:
+    """One tradition's confirmed photos, each left out in turn and answered from the rest:
+    how many came back as their own tradition, and what the others were taken for (most
+    often first). A curator reads from it which traditions want more photos confirmed."""
+
+    tradition: str
+    right: int
+    total: int
+    taken_for: tuple[tuple[str, int], ...] = ()
+
+    def text(self, label: Callable[[str], str] = str) -> str:
+        """In a curator's words; `label` names a tradition."""
+        out = f"{self.right} of {self.total} right when each is left out"
+        if self.taken_for:
+            shown = [f"{n} taken for {label(t)}" for t, n in self.taken_for[:2]]
+            rest = sum(n for _t, n in self.taken_for[2:])
+            if rest:
+                shown.append(f"{rest} for others")
+            out += f" ({', '.join(shown)})"
+        return out
+
+
+def _tradition_checks(
+    probs: Sequence[Mapping[str, float]], truth: Sequence[str]
+) -> tuple[TraditionCheck, ...]:
+    """Per tradition, its photos' held-out answers (the top of each `probs`) against `truth`."""
+    answered: dict[str, list[str]] = {}
+    for p, t in zip(probs, truth, strict=True):
+        answered.setdefault(t, []).append(max(p, key=lambda k: p[k]) if p else "")
+    out = []
+    for t in sorted(answered):
+        wrong: dict[str, int] = {}
+        for a in answered[t]:
+            if a != t:
+                wrong[a] = wrong.get(a, 0) + 1
+        taken = tuple(sorted(wrong.items(), key=lambda x: (-x[1], x[0])))
+        out.append(
+            TraditionCheck(t, len(answered[t]) - sum(wrong.values()), len(answered[t]), taken)
+        )
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -1168,7 +1217,10 @@ def fit_teaching(
     sets = _calibrate_sets(
         [probs[i] for i in informative_rows], [truth[i] for i in informative_rows], likeness=own
     )
-    return dataclasses.replace(fit, sets=sets)
+    checks = _tradition_checks(
+        [probs[i] for i in informative_rows], [truth[i] for i in informative_rows]
+    )
+    return dataclasses.replace(fit, sets=sets, by_tradition=checks)
 
 
 def _choose(tried: Sequence[tuple[int, float, float]], n: int) -> tuple[int, float, float]:

@@ -518,6 +518,7 @@ def run_fewshot(args: argparse.Namespace) -> int:
         if not rows:
             print("no confirmed photos yet: confirm some with `saree label ID --confirm`")
             return 0
+        measured = teach.reliability if teach.ranks and teach.reliability is not None else None
         for tradition, count, active in rows:
             if not active:
                 state = f"needs {teach.min_examples - count} more"
@@ -525,6 +526,9 @@ def run_fewshot(args: argparse.Namespace) -> int:
                 state = f"taught ({RELIABLE_EXAMPLES - count} more to check how reliable it is)"
             else:
                 state = "taught"
+            check = measured.check_of(tradition) if measured is not None else None
+            if check is not None:
+                state += f"; {check.text()}"
             print(f"{tradition:<24} {count:4d} confirmed  {state}")
         if teach and not teach.ranks:
             print(f"teaching: {ONE_TRADITION}")

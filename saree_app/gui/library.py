@@ -74,6 +74,7 @@ class Teaching:
     measured: bool  # False until there are enough confirmed photos to check teaching on
     examples: int  # confirmed photos teaching, all traditions together
     sets: Any = None  # fewshot.AnswerSets calibrated on the confirmed photos, or None
+    checks: tuple[Any, ...] = ()  # fewshot.TraditionCheck per tradition checked, once measured
 
 
 @dataclass(frozen=True)
@@ -445,7 +446,8 @@ class Library:
         else:
             text, measured = str(rel.text()), bool(rel.fitted)
         sets = rel.sets if rel is not None else None
-        return Teaching(tuple(rows), text, measured, sum(n for _, n, _ in rows), sets)
+        checks = tuple(rel.by_tradition) if rel is not None and measured else ()
+        return Teaching(tuple(rows), text, measured, sum(n for _, n, _ in rows), sets, checks)
 
     def rerank(
         self, check: Callable[[], None], report: Callable[[RerankProgress], None]

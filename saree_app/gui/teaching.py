@@ -148,8 +148,12 @@ def reliability_text(teaching: Teaching) -> str:
     return f"How reliable teaching has been: {teaching.reliability}. {reach(taught)}"
 
 
-def row_texts(examples: int, active: bool) -> tuple[str, str]:
-    """(counts in the ranking, reliability) for one tradition, in a curator's words."""
+def row_texts(
+    examples: int, active: bool, check: Any = None, label: Labeller = lambda t: t
+) -> tuple[str, str]:
+    """(counts in the ranking, reliability) for one tradition, in a curator's words; `check`:
+    how its own confirmed photos were answered, each left out (fewshot.TraditionCheck), once
+    teaching has been measured."""
     if active:
         counted = "Yes"
     elif examples:
@@ -157,7 +161,14 @@ def row_texts(examples: int, active: bool) -> tuple[str, str]:
     else:
         counted = "Not yet: confirm a photo of it"
     more = RELIABLE_EXAMPLES - examples
-    checked = "Enough photos to check it" if more <= 0 else f"Needs {more} more to check it"
+    if check is not None:
+        checked = str(check.text(label))
+        if more > 0:
+            checked += f"; {more} more to check it well"
+    elif more <= 0:
+        checked = "Enough photos to check it"
+    else:
+        checked = f"Needs {more} more to check it"
     return counted, checked
 
 
@@ -198,9 +209,13 @@ class TeachingDialog(QDialog):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(True)
         head = self.table.horizontalHeader()
-        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in (1, 2, 3):
+        # The reliability of a checked tradition names what its photos were taken for: that
+        # column takes the room left and wraps, the others keep to their contents.
+        for c in (0, 1, 2):
             head.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # Rows as tall as their wrapped text at the column's width of the moment.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         lay.addWidget(self.table, 1)
         self.empty = QLabel("", self)
         self.empty.setWordWrap(True)
@@ -224,12 +239,13 @@ class TeachingDialog(QDialog):
     def set_teaching(self, teaching: Teaching) -> None:
         self.summary.setText(html.escape(reliability_text(teaching)))
         rows = sorted(teaching.rows, key=lambda r: (-r[1], self._label(r[0]).casefold()))
+        checks = {c.tradition: c for c in teaching.checks}
         self.table.setRowCount(len(rows))
         for i, (tradition, examples, active) in enumerate(rows):
             name = self._label(tradition)
             about = self._about(tradition)
             cells = [name + (f"\n{about}" if about else ""), f"{examples:,}"]
-            cells += list(row_texts(examples, active))
+            cells += list(row_texts(examples, active, checks.get(tradition), self._label))
             for c, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 if c == 1:

@@ -250,6 +250,10 @@ def test_teaching_that_agrees_with_itself_outweighs_a_wrong_model(tmp_path: Path
         assert fit.right == 6
         assert fit.weight >= 8  # strong enough to overrule the model's 0.9
         assert "right on 6 of 6 of your confirmed photos" in fit.text()
+        assert [(c.tradition, c.right, c.total) for c in fit.by_tradition] == [
+            ("Kanchipuram", 3, 3),
+            ("Kotpad", 3, 3),
+        ]
         apply_to_catalog(cat, graph)
         preds = cat.predictions(SHA)
         rest = [pid for pid in truth if cat.label(pid) is None]
@@ -297,6 +301,63 @@ def test_teaching_that_disagrees_with_itself_weighs_little(tmp_path: Path) -> No
         assert fit.untaught_right == 10
         assert fit.right >= fit.untaught_right
         assert fit.weight <= 4
+
+
+def test_each_tradition_is_checked_on_its_own_confirmed_photos(tmp_path: Path) -> None:
+    """Per tradition, its confirmed photos as they were answered, each left out: the same
+    answers the overall figure counts, split by tradition, with what the wrong ones became."""
+    cat = Catalog(tmp_path / "c.saree")
+    rng = np.random.default_rng(5)
+    truth = {}
+    for i in range(15):
+        t = ("Kanchipuram", "Banarasi", "Kotpad")[i % 3]
+        v = rng.normal(size=DIM)  # the embeddings say nothing: teaching gets some wrong
+        pid = cat.record(
+            NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
+            SHA,
+            {"visual": [["Kanchipuram", 0.5], ["Banarasi", 0.5]], "attributes": []},
+            top_tradition="Kanchipuram",
+            top_probability=0.5,
+            uncertain=False,
+            embedding=v.astype(np.float32),
+            part_embeddings=np.stack([v, v, v]).astype(np.float32),
+        )
+        truth[pid] = t
+    with cat:
+        _confirm(cat, truth, 5)
+        lone = cat.record(
+            NewPhoto("/p/lone.jpg", "f" * 64, 10),
+            SHA,
+            {"visual": [["Kanchipuram", 0.5], ["Banarasi", 0.5]], "attributes": []},
+            top_tradition="Kanchipuram",
+            top_probability=0.5,
+            uncertain=False,
+            embedding=rng.normal(size=DIM).astype(np.float32),
+            part_embeddings=rng.normal(size=(3, DIM)).astype(np.float32),
+        )
+        cat.set_label(lone, tradition="Paithani")  # one photo: nothing to check it against
+        fit = fit_teaching(cat, SHA, _graph())
+    assert fit.fitted and fit.total == 16
+    checks = {c.tradition: c for c in fit.by_tradition}
+    assert sorted(checks) == ["Banarasi", "Kanchipuram", "Kotpad"]
+    assert fit.check_of("Paithani") is None
+    assert all(c.total == 5 for c in checks.values())
+    # The lone Paithani photo, left out, leaves no Paithani to answer: it counts as wrong.
+    assert sum(c.right for c in checks.values()) == fit.right
+    assert fit.right < fit.total  # some were wrong, and each wrong one is accounted for
+    for c in checks.values():
+        assert sum(n for _t, n in c.taken_for) == c.total - c.right
+        assert all(t != c.tradition for t, _n in c.taken_for)
+
+
+def test_a_tradition_check_in_words() -> None:
+    from saree_app.collection.fewshot import TraditionCheck
+
+    assert TraditionCheck("Kotpad", 3, 3).text() == "3 of 3 right when each is left out"
+    check = TraditionCheck("Kotpad", 1, 6, (("Gadwal", 3), ("Ilkal", 1), ("Kasavu", 1)))
+    assert check.text(str.upper) == (
+        "1 of 6 right when each is left out (3 taken for GADWAL, 1 taken for ILKAL, 1 for others)"
+    )
 
 
 def test_too_few_confirmed_photos_use_the_default_and_say_so(tmp_path: Path) -> None:

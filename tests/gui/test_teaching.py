@@ -197,6 +197,21 @@ def test_row_texts_for_each_state() -> None:
     assert row_texts(5, True) == ("Yes", "Enough photos to check it")
 
 
+def test_row_texts_say_how_a_checked_tradition_did() -> None:
+    from saree_app.collection.fewshot import TraditionCheck
+
+    check = TraditionCheck("Kotpad", 2, 4, (("Gadwal", 2),))
+    assert row_texts(4, True, check, lambda t: t + " sari") == (
+        "Yes",
+        "2 of 4 right when each is left out (2 taken for Gadwal sari)",
+    )
+    two = TraditionCheck("Kotpad", 2, 2)
+    assert row_texts(2, True, two) == (
+        "Yes",
+        "2 of 2 right when each is left out; 1 more to check it well",
+    )
+
+
 def test_add_a_tradition_and_label_photos_with_it(qtbot, imported, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from saree_app.gui.teaching import NewTraditionDialog
 
