@@ -3,6 +3,8 @@ the teaching panel, and a tradition the app does not know."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from saree_app.collection.traditions import load_traditions
@@ -188,6 +190,25 @@ def test_teaching_panel_counts_and_says_what_is_missing(qtbot, imported) -> None
     # What the figure speaks for: the traditions taught, photographed as the curator did.
     assert "sarees of the 2 traditions you have confirmed" in dlg.summary.text()
     assert "a saree of another tradition is answered with the nearest" in dlg.summary.text()
+    dlg.close()
+
+
+def test_teaching_panel_checks_each_tradition_once_teaching_is_measured(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    for row, tradition in enumerate(["Banarasi"] * 3 + ["Kanchipuram"] * 3):
+        win.grid.setCurrentIndex(win.model.index(row))
+        win.confirm(tradition)
+    wait_idle(qtbot, win)
+    dlg = win.show_teaching()
+    wait_idle(qtbot, win)
+    rows = {r[0]: r[1:] for r in dlg.rows()}
+    label = win.library.label
+    assert "right on" in dlg.summary.text()  # measured: 6 confirmed photos of 2 traditions
+    for tradition in ("Banarasi", "Kanchipuram"):
+        assert re.fullmatch(
+            r"[0-3] of 3 right when each is left out( \(\d taken for .+\))?",
+            rows[label(tradition)][2],
+        ), rows
     dlg.close()
 
 
