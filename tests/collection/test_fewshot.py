@@ -830,7 +830,7 @@ def test_the_photo_page_keeps_the_not_cloth_flag_after_teaching(
     teach = SimpleNamespace(reliability=SimpleNamespace(sets=sets))
     for reasons, flagged in (((NOT_CLOTH, "low"), True), (("low",), False)):
         answer = Answer(sure, True, reasons)
-        monkeypatch.setattr(fewshot_mod, "refuse", lambda p, g, m, a=answer: a)
+        monkeypatch.setattr(fewshot_mod, "refuse", lambda p, g, m, s=None, a=answer: a)
         new = refuse_photo(object(), None, teach, None, None)  # type: ignore[arg-type]
         assert new.uncertain is flagged
         assert (NOT_CLOTH in new.uncertain_reasons) is flagged
