@@ -50,13 +50,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "similar",
         help="find the sarees in a catalogue most like a photo",
         description=(
-            "Top-K similar sarees by the whole saree or by one part (a border like this one). "
-            "PHOTO is a file (classified first if it is not in the catalogue) or a catalogue id."
+            "Top-K similar sarees: by the cloth as photographed, close up (the default; on real "
+            "photos it finds sarees of the same tradition most often), by the whole saree or by "
+            "one part as the model sees them (a border like this one). PHOTO is a file "
+            "(classified first if it is not in the catalogue) or a catalogue id."
         ),
     )
     p.add_argument("query", metavar="PHOTO|ID")
     _catalog_arg(p)
-    p.add_argument("--part", choices=("whole", "body", "border", "pallu"), default="whole")
+    p.add_argument(
+        "--part",
+        choices=("cloth", "whole", "body", "border", "pallu"),
+        help="what to compare (default: cloth; whole where the photo's cloth was not read, or "
+        "in a collection of 300,000 photos or more)",
+    )
     p.add_argument("--top", type=int, default=12, metavar="K", help="how many (default 12)")
     p.add_argument("--tradition", metavar="T", help="only sarees attributed to this tradition")
     p.add_argument("--confirmed", action="store_true", help="only curator-confirmed sarees")
@@ -328,7 +335,7 @@ def _photo_id(cat: Catalog, text: str) -> int | str:
 def run_similar(args: argparse.Namespace) -> int:
     """Print the top-K similar photos; 0 ok, 2 error."""
     from saree_app.collection.catalog import CatalogError
-    from saree_app.collection.similar import search
+    from saree_app.collection.similar import NO_CLOTH, default_part, part_for, search
     from saree_app.imaging import shown
 
     if args.top < 1:
@@ -341,20 +348,26 @@ def run_similar(args: argparse.Namespace) -> int:
         if sha is None:
             return _err("similar", f"{args.catalog} holds no photos yet; run `saree import`")
         found = _photo_id(cat, args.query)
+        chosen = args.part or default_part(cat)
+        part = chosen
         query: Any
         if isinstance(found, int):
             query = found
+            if args.part is None:
+                part = part_for(cat, [found], sha, part)
         elif Path(args.query).is_file():
-            query = _embed_new(args, sha)
+            query, part = _embed_new(args, sha, part)
             if isinstance(query, str):
                 return _err("similar", query)
         else:
             return _err("similar", found)
+        if part != chosen:
+            print(f"similar: {NO_CLOTH}", file=sys.stderr)
         try:
             matches = search(
                 cat,
                 query,
-                part=args.part,
+                part=part,
                 k=args.top,
                 tradition=args.tradition,
                 confirmed_only=args.confirmed,
@@ -376,27 +389,38 @@ def run_similar(args: argparse.Namespace) -> int:
     return 0
 
 
-def _embed_new(args: argparse.Namespace, sha: str) -> Any:
+def _embed_new(args: argparse.Namespace, sha: str, part: str) -> tuple[Any, str]:
+    """(the query's features for `part`, the part) of a photo not in the catalogue, or (a
+    message, part); the cloth, unless asked for by name, gives way to the whole saree where
+    the cloth model is not installed."""
     from saree_app.imaging import PhotoError
+    from saree_app.model.cloth import split
     from saree_app.model.manifest import ModelError
     from saree_app.model.predict import Predictor
 
     try:
         predictor = Predictor(args.model, load_graph=False)
     except ModelError as exc:
-        return f"cannot use the model: {exc}"
+        return f"cannot use the model: {exc}", part
     if predictor.manifest.sha256 != sha:
         return (
             "the catalogue was built with another model than "
             f"{predictor.manifest.path}; give that model with --model"
-        )
+        ), part
     try:
         pred = predictor.predict(Path(args.query))
     except PhotoError as exc:
-        return str(exc)
-    if args.part == "whole":
-        return pred.embedding
-    return pred.part_embeddings[("body", "border", "pallu").index(args.part)]
+        return str(exc), part
+    if part == "cloth":
+        cloth = pred.cloth_embedding
+        if cloth is not None:
+            return split(cloth)[0], part
+        if args.part == "cloth":
+            return "the cloth-features model is not installed: compare by --part whole", part
+        part = "whole"
+    if part == "whole":
+        return pred.embedding, part
+    return pred.part_embeddings[("body", "border", "pallu").index(part)], part
 
 
 # ---- label --------------------------------------------------------------------------------

@@ -112,7 +112,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     m = osub.add_parser("similar", help="the sarees most like an object, one line per object")
     m.add_argument("accession", metavar="ACCESSION")
     _catalog_arg(m)
-    m.add_argument("--part", choices=("whole", "body", "border", "pallu"), default="whole")
+    m.add_argument(
+        "--part",
+        choices=("cloth", "whole", "body", "border", "pallu"),
+        help="what to compare (default: cloth, or whole where no photo's cloth was read)",
+    )
     m.add_argument("--top", type=int, default=12, metavar="K", help="how many (default 12)")
     m.add_argument("--json", action="store_true", help="JSON on stdout")
     m.set_defaults(func=run_similar)
@@ -490,6 +494,7 @@ def run_confirm(args: argparse.Namespace) -> int:
 def run_similar(args: argparse.Namespace) -> int:
     from saree_app.collection import objects
     from saree_app.collection.catalog import CatalogError
+    from saree_app.collection.similar import NO_CLOTH, default_part, part_for
     from saree_app.imaging import shown
 
     if args.top < 1:
@@ -499,7 +504,15 @@ def run_similar(args: argparse.Namespace) -> int:
         return 2
     with cat:
         try:
-            found = objects.similar_objects(cat, args.accession, part=args.part, k=args.top)
+            chosen = args.part or default_part(cat)
+            part = chosen
+            if args.part is None:
+                obj = objects.need_object(cat, args.accession)
+                sha = cat.latest_model()
+                part = part_for(cat, list(obj.photo_ids), sha, part) if sha else part
+                if part != chosen:
+                    print(f"object similar: {NO_CLOTH}", file=sys.stderr)
+            found = objects.similar_objects(cat, args.accession, part=part, k=args.top)
         except CatalogError as exc:
             return _err("object similar", str(exc))
     if args.json:

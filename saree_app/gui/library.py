@@ -8,6 +8,7 @@ import writes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ class SimilarSarees:
     accession: str | None  # the object searched as a whole, or None (the photo alone)
     photos: int  # how many photos were searched together
     results: list[tuple[Item, float]]
+    note: str = ""  # said beside the matches: the cloth was asked for but not read
 
 
 @dataclass(frozen=True)
@@ -560,7 +562,13 @@ class Library:
         return self.item(item_id)
 
     # --- similar sarees
-    def similar(self, item_id: int, part: str = "whole", k: int = 12) -> list[tuple[Item, float]]:
+    def similar_default(self) -> str:
+        """How the strip compares when a collection opens (similar.default_part)."""
+        from saree_app.collection.similar import default_part
+
+        return default_part(self.catalog)
+
+    def similar(self, item_id: int, part: str = "cloth", k: int = 12) -> list[tuple[Item, float]]:
         from saree_app.collection.catalog import CatalogError
         from saree_app.collection.similar import search
 
@@ -574,15 +582,25 @@ class Library:
         by_id = {it.id: it for it in self.items([m.photo_id for m in matches])}
         return [(by_id[m.photo_id], float(m.score)) for m in matches if m.photo_id in by_id]
 
-    def similar_sarees(self, item_id: int, part: str = "whole", k: int = 12) -> SimilarSarees:
+    def similar_sarees(self, item_id: int, part: str = "cloth", k: int = 12) -> SimilarSarees:
         """The sarees most like the one this photo shows: when the photo is part of an object,
         every photo of the object is searched, the object's own photos are left out and each
-        other object counts once (by its best-matching photo); otherwise as `similar`."""
+        other object counts once (by its best-matching photo); otherwise as `similar`. The
+        cloth, where none of those photos has its cloth read, gives way to the whole saree,
+        with a note saying so."""
         from saree_app.collection import objects
         from saree_app.collection.catalog import CatalogError
+        from saree_app.collection.similar import NO_CLOTH, part_for
 
         obj = objects.object_of_photo(self.catalog, item_id)
         sha = self.model_sha()
+        if sha is not None:
+            own = list(obj.photo_ids) if obj is not None and len(obj.photos) >= 2 else [item_id]
+            used = part_for(self.catalog, own, sha, part)
+            if used != part:
+                found_whole = self.similar_sarees(item_id, used, k)
+                note = f"{NO_CLOTH[0].upper()}{NO_CLOTH[1:]} (import its folder again to read it)."
+                return dataclasses.replace(found_whole, note=note)
         if obj is None or len(obj.photos) < 2 or sha is None:
             return SimilarSarees(None, 1, self.similar(item_id, part, k))
         try:

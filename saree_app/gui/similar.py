@@ -22,7 +22,22 @@ from saree_app.gui.items import Item
 from saree_app.gui.qtfix import emit
 from saree_app.gui.thumbs import ThumbnailLoader
 
-MODES = (("whole", "Whole saree"), ("border", "Border"), ("pallu", "Pallu"), ("body", "Body"))
+MODES = (
+    ("cloth", "Cloth"),
+    ("whole", "Whole saree"),
+    ("border", "Border"),
+    ("pallu", "Pallu"),
+    ("body", "Body"),
+)
+# What each way of comparing looks at, in a curator's words (the buttons' tips).
+MODE_TIPS = {
+    "cloth": "Alike as photographed: the cloth's colours, weave and motifs, seen whole and close "
+    "up. On real photographs this finds sarees of the same tradition most often.",
+    "whole": "Alike as the model sees the whole saree (it learnt from drawn sarees)",
+    "border": "Sarees with a border like this one, as the model sees it",
+    "pallu": "Sarees with a pallu like this one, as the model sees it",
+    "body": "Sarees with a body like this one, as the model sees it",
+}
 _ICON = QSize(96, 96)
 # Matches less alike than this (cosine similarity) are not shown: "0% alike" helps nobody.
 MIN_SIMILARITY = 0.05
@@ -57,10 +72,11 @@ class SimilarStrip(QWidget):
             b = QPushButton(text, self)
             b.setCheckable(True)
             b.setProperty("role", "segment")
+            b.setToolTip(MODE_TIPS[key])
             self._group.addButton(b)
             self.mode_buttons[key] = b
             head.addWidget(b)
-        self.mode_buttons["whole"].setChecked(True)
+        self.mode_buttons["cloth"].setChecked(True)
         self._group.buttonClicked.connect(lambda _b: emit(self.modeChanged, self.mode()))
         lay.addLayout(head)
         self.list = QListWidget(self)
@@ -93,6 +109,11 @@ class SimilarStrip(QWidget):
     def mode(self) -> str:
         return next(k for k, b in self.mode_buttons.items() if b.isChecked())
 
+    def set_mode(self, key: str) -> None:
+        """Start comparing this way (the collection's default), without a search of its own."""
+        if key in self.mode_buttons:
+            self.mode_buttons[key].setChecked(True)
+
     def set_results(
         self,
         results: Sequence[tuple[Item, float]],
@@ -100,9 +121,11 @@ class SimilarStrip(QWidget):
         *,
         accession: str | None = None,
         photos: int = 1,
+        note: str = "",
     ) -> None:
         """Show matches; with `accession`, they are for that object's `photos` photos searched
-        together (its own photos left out, each other object once)."""
+        together (its own photos left out, each other object once); `note` is said under them
+        (how they were compared, where that is not the button's way)."""
         self.list.clear()
         if accession:
             self.title.setText(f"Sarees like object {accession}")
@@ -131,16 +154,18 @@ class SimilarStrip(QWidget):
         if self.hidden:
             n, floor = self.hidden, f"{MIN_SIMILARITY:.0%}"
             if shown:
-                note = f"{n} more {'is' if n == 1 else 'are'} less than {floor} alike, not shown."
+                said = f"{n} more {'is' if n == 1 else 'are'} less than {floor} alike, not shown."
             else:
-                note = (
+                said = (
                     "No saree in the collection is much like this one "
                     f"({n} {'is' if n == 1 else 'are'} less than {floor} alike)."
                 )
-            self.empty.setText(note)
         else:
-            self.empty.setText(empty_text or "No similar sarees yet: import more photos.")
-        self.empty.setVisible(not shown or bool(self.hidden))
+            said = empty_text or "No similar sarees yet: import more photos."
+        if shown and not self.hidden:
+            said = ""
+        self.empty.setText(" ".join(x for x in (note, said) if x))
+        self.empty.setVisible(bool(self.empty.text()))
 
     def _describe(self, wi: QListWidgetItem, item: Item, score: float) -> None:
         """The tradition and how alike under the thumbnail; who and whose word in its tip."""

@@ -565,6 +565,7 @@ class MainWindow(QMainWindow):
         self.photo.set_labeller(lib.label)
         self.photo.answer.set_labeller(lib.label, lib.sources)
         self.photo.similar.set_labeller(lib.label)
+        self.photo.similar.set_mode(lib.similar_default())
         self.photo.curator.set_traditions(lib.traditions(), lib.label)
         if lib.added_problem:
             self.statusBar().showMessage(lib.added_problem, 15000)
@@ -801,7 +802,7 @@ class MainWindow(QMainWindow):
             cur = self._current
             if cur is not None and (cur.id, self.photo.similar.mode()) == key:
                 self.photo.similar.set_results(
-                    found.results, accession=found.accession, photos=found.photos
+                    found.results, accession=found.accession, photos=found.photos, note=found.note
                 )
 
         self.photo.similar.set_results([], "Looking for similar sarees…")

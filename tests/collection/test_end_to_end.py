@@ -187,3 +187,33 @@ def test_cli_similar_label_fewshot_export_round(
     assert {m["photo_id"] for m in confirmed} == {2, 3, 4, 5, 6, 8}
     assert main(["similar", "1", "--catalog", str(tmp_path / "none.saree")]) == 2
     assert "no such catalogue" in capsys.readouterr().err
+
+
+def test_cli_similar_compares_the_cloth_unless_told(
+    tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _folder(tmp_path / "p", 6)
+    cat = str(tmp_path / "c.saree")
+    assert main(["import", str(tmp_path / "p"), "--catalog", cat, "--model", str(tiny_model)]) == 0
+    capsys.readouterr()
+    query = ["similar", "1", "--catalog", cat, "--top", "3", "--json"]
+
+    def found(*extra: str) -> tuple[list[tuple[int, float]], str]:
+        assert main([*query, *extra]) == 0
+        out, err = capsys.readouterr()
+        return [(m["photo_id"], round(m["score"], 5)) for m in json.loads(out)], err
+
+    by_default, err = found()
+    assert len(by_default) == 3 and "whole saree" not in err
+    assert found("--part", "cloth")[0] == by_default  # the cloth, unless told
+    by_whole, _ = found("--part", "whole")
+    assert by_whole != by_default  # another way of comparing, other scores
+    # A photo of which the cloth was never read: the whole saree, and a line saying so.
+    with Catalog(Path(cat)) as c:
+        c.run("DELETE FROM vectors WHERE photo_id = 1 AND part IN ('cloth', 'cloth_tiles')")
+    fallen, err = found()
+    assert fallen == by_whole
+    assert "compared by the whole saree: this photo's cloth has not been read" in err
+    # Asked for by name, the cloth it lacks is a plain error.
+    assert main([*query, "--part", "cloth"]) == 2
+    assert "cloth has not been read" in capsys.readouterr().err

@@ -81,8 +81,21 @@ def test_catalogue_an_object_from_three_photos_fill_its_record_and_export_it(
         assert objects.object_label(c, obj) == ("Banarasi", "confirmed")
 
     assert main(["object", "similar", "T.1990.4", *base, "--top", "2"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert " 1. " in out and "T.1990.4" not in out
+    assert "whole saree" not in err  # by the cloth, which its photos have
+    assert main(["object", "similar", "T.1990.4", *base, "--top", "2", "--part", "cloth"]) == 0
+    assert capsys.readouterr().out == out
+    # None of its photos' cloth read: by the whole saree, said on stderr.
+    with Catalog(cat) as c:
+        own = objects.need_object(c, "T.1990.4").photo_ids
+        for pid in own:
+            c.run("DELETE FROM vectors WHERE photo_id = ? AND part = 'cloth'", (pid,))
+    assert main(["object", "similar", "T.1990.4", *base, "--top", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert " 1. " in out and "compared by the whole saree" in err
+    assert main(["object", "similar", "T.1990.4", *base, "--top", "2", "--part", "whole"]) == 0
+    assert capsys.readouterr().out == out
 
     target = tmp_path / "objects.csv"
     assert main(["object", "export", *base, "--out", str(target)]) == 0

@@ -7,8 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from saree_app.collection import similar as similar_mod
 from saree_app.collection.catalog import Catalog, CatalogError, NewPhoto
-from saree_app.collection.similar import ExactIndex, faiss_available, search, top_k
+from saree_app.collection.similar import (
+    ExactIndex,
+    default_part,
+    faiss_available,
+    part_for,
+    search,
+    top_k,
+)
 
 SHA = "c" * 64
 
@@ -71,6 +79,45 @@ def test_search_by_photo_whole_and_by_part(tmp_path: Path) -> None:
         # By border: photo 2 (i=1, odd) is closest to the other odd ones.
         by_border = search(cat, 2, part="border", k=3)
         assert {m.photo_id for m in by_border} == {4, 6, 8}
+
+
+def _with_cloth(cat: Catalog, photo_ids: list[int]) -> None:
+    """Cloth features (model/cloth.py's layout: whole, mean of tiles, nine tiles) for some
+    photos: two looks, told apart by the cloth though the model's embeddings do not."""
+    from saree_app.model.cloth import TILES
+
+    rng = np.random.default_rng(7)
+    looks = [rng.normal(size=32), rng.normal(size=32)]
+    for pid in photo_ids:
+        look = looks[pid % 2]
+        blocks = [look + 0.2 * rng.normal(size=32) for _ in range(1 + TILES * TILES)]
+        tiles = [b / np.linalg.norm(b) for b in blocks[1:]]
+        mean = np.mean(tiles, axis=0)
+        parts = [blocks[0], mean, *tiles]
+        vec = np.concatenate([b / np.linalg.norm(b) for b in parts]).astype(np.float32)
+        cat.put_embeddings(pid, SHA, None, cloth=vec)
+
+
+def test_search_by_the_cloth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _catalogue(tmp_path) as cat:
+        assert default_part(cat) == "cloth"
+        monkeypatch.setattr(similar_mod, "CLOTH_LIMIT", 8)  # a collection that large
+        assert default_part(cat) == "whole"
+        monkeypatch.undo()
+        _with_cloth(cat, [1, 2, 3, 4, 5, 6])
+        found = search(cat, 2, part="cloth", k=3)
+        # The cloth groups even ids with even ids, whatever the model's embeddings say.
+        assert sorted(m.photo_id for m in found[:2]) == [4, 6]
+        assert found[0].score > found[2].score
+        assert part_for(cat, [2], SHA, "cloth") == "cloth"
+        # A photo whose cloth was never read: the whole saree instead, or a plain message.
+        assert part_for(cat, [7], SHA, "cloth") == "whole"
+        assert part_for(cat, [7, 8, 1], SHA, "cloth") == "cloth"  # one of them has it
+        assert part_for(cat, [7], SHA, "border") == "border"
+        with pytest.raises(CatalogError, match="cloth has not been read"):
+            search(cat, 7, part="cloth")
+        # Photos without cloth are not among the matches, never with a made-up score.
+        assert {m.photo_id for m in search(cat, 1, part="cloth", k=12)} == {2, 3, 4, 5, 6}
 
 
 def test_filters_tradition_and_confirmed(tmp_path: Path) -> None:

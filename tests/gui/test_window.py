@@ -227,6 +227,28 @@ def test_similar_strip_and_synchronised_compare(qtbot, imported) -> None:  # typ
     assert dlg.right.relative_state()[0] == pytest.approx(rz, rel=0.05)
 
 
+def test_similar_strip_compares_the_cloth_and_says_when_it_cannot(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    item = _select_first(qtbot, win)
+    strip = win.photo.similar
+    assert strip.mode() == "cloth"
+    qtbot.waitUntil(lambda: bool(strip.result_ids()), timeout=10000)
+    by_cloth = strip.result_ids()
+    assert not strip.empty.isVisible() or "whole saree" not in strip.empty.text()
+    assert "real photographs" in strip.mode_buttons["cloth"].toolTip()
+    strip.mode_buttons["whole"].click()
+    wait_idle(qtbot, win)
+    by_whole = strip.result_ids()
+    # This photo's cloth gone (imported before it was read): the whole saree, and a note.
+    win.library.catalog.run("DELETE FROM vectors WHERE photo_id = ? AND part = 'cloth'", (item.id,))
+    strip.mode_buttons["cloth"].click()
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: "Compared by the whole saree" in strip.empty.text(), timeout=10000)
+    assert strip.empty.isVisibleTo(strip)
+    assert strip.result_ids() == by_whole
+    assert by_cloth  # the cloth had found matches of its own before
+
+
 def test_knowledge_browser(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
     win = imported
     graph = win.library.graph
