@@ -310,31 +310,12 @@ def test_each_tradition_is_checked_on_its_own_confirmed_photos(tmp_path: Path) -
     rng = np.random.default_rng(5)
     truth = {}
     for i in range(15):
-        t = ("Kanchipuram", "Banarasi", "Kotpad")[i % 3]
-        v = rng.normal(size=DIM)  # the embeddings say nothing: teaching gets some wrong
-        pid = cat.record(
-            NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 10),
-            SHA,
-            {"visual": [["Kanchipuram", 0.5], ["Banarasi", 0.5]], "attributes": []},
-            top_tradition="Kanchipuram",
-            top_probability=0.5,
-            uncertain=False,
-            embedding=v.astype(np.float32),
-            part_embeddings=np.stack([v, v, v]).astype(np.float32),
-        )
-        truth[pid] = t
+        # Cloth features that say nothing of the tradition: teaching gets some wrong.
+        pid = _unsure_photo(cat, i, rng.normal(size=DIM), rng.normal(size=DIM))
+        truth[pid] = ("Kanchipuram", "Banarasi", "Kotpad")[i % 3]
     with cat:
         _confirm(cat, truth, 5)
-        lone = cat.record(
-            NewPhoto("/p/lone.jpg", "f" * 64, 10),
-            SHA,
-            {"visual": [["Kanchipuram", 0.5], ["Banarasi", 0.5]], "attributes": []},
-            top_tradition="Kanchipuram",
-            top_probability=0.5,
-            uncertain=False,
-            embedding=rng.normal(size=DIM).astype(np.float32),
-            part_embeddings=rng.normal(size=(3, DIM)).astype(np.float32),
-        )
+        lone = _unsure_photo(cat, 99, rng.normal(size=DIM), rng.normal(size=DIM))
         cat.set_label(lone, tradition="Paithani")  # one photo: nothing to check it against
         fit = fit_teaching(cat, SHA, _graph())
     assert fit.fitted and fit.total == 16
