@@ -283,6 +283,15 @@ def test_the_report_has_the_documented_keys_and_files(
     assert 0 < counted <= 2 * 7  # at most those 7 in each of the 2 draws
     assert set(taught["by_source"]) == {"app", "reference: cloth close-ups"}
     assert "source not seen" in md
+    # Similar sarees, by each way the app compares, over the 15 photos read.
+    similar = report["similar"]
+    assert list(similar) == ["cloth", "whole", "body", "border", "pallu"]
+    for f in similar.values():
+        assert f["photos"] == 15
+        assert 0.0 <= f["nearest"] <= 1.0 and 0.0 <= f["five_nearest"] <= 1.0
+        # shop-a and shop-b each show Banarasi and Kanchipuram: 7 photos searched within.
+        assert f["within_sources"] == 2 and f["within_source_photos"] == 7
+    assert "## 4. Similar sarees" in md
 
 
 def test_a_second_run_reads_the_answers_from_its_cache(
@@ -372,6 +381,31 @@ def test_part_maps_are_the_photo_views(
     report = _run(photos, tmp_path / "out", capsys)
     assert sorted(viewed) == ["gadwal-2.jpg", "kanchipuram-1.jpg"]
     assert report["parts"]["overall"]["photos"] == 2
+
+
+def test_similar_figures_by_hand() -> None:
+    """Four photos, two traditions, two sources: each nearest worked out by hand."""
+    from saree_app.bench.real.similar import _one_way
+
+    keys = ["a1", "a2", "b1", "b2"]
+    truth = {"a1": "A", "a2": "A", "b1": "B", "b2": "B"}
+    sources = {"a1": "s1", "b1": "s1", "a2": "s2", "b2": "s2"}
+    sims = np.array(
+        [
+            [1.0, 0.9, 0.5, 0.1],  # a1: nearest a2 (right); within s1 only b1 (wrong)
+            [0.9, 1.0, 0.2, 0.8],  # a2: nearest a1 (right); within s2 only b2 (wrong)
+            [0.5, 0.2, 1.0, 0.3],  # b1: nearest a1 (wrong); within s1 a1 (wrong)
+            [0.1, 0.8, 0.3, 1.0],  # b2: nearest a2 (wrong); within s2 a2 (wrong)
+        ]
+    )
+    f = _one_way(sims, keys, truth, sources)
+    assert f["nearest"] == pytest.approx(0.5)  # A: 2 of 2, B: 0 of 2
+    # From other sources: a1's are a2 then b2 (a2 right: 1 of 2), a2's a1 then b1 (1 of 2),
+    # b1's a2 then b2 (1 of 2), b2's a1 then b1 (1 of 2).
+    assert f["other_sources_five"] == pytest.approx(0.5)
+    assert f["within_source_nearest"] == pytest.approx(0.0)
+    assert f["within_source_chance"] == pytest.approx(0.0)
+    assert f["within_sources"] == 2 and f["within_source_photos"] == 4
 
 
 def test_taught_answers_are_told_apart_by_whether_their_source_was_taught() -> None:

@@ -31,6 +31,7 @@ from saree_app.bench.real.inputs import (
     read_parts,
     read_views,
 )
+from saree_app.bench.real.similar import figures as similar_figures
 
 # Longer side of the maps reduced to the 12 x 12 grid: enough pixels per cell for a majority.
 MAP_SIDE = 384
@@ -64,6 +65,13 @@ beside "bench", "argv", "machine" (CPUs, load average), "settings" and "peer"):
                        taught, and the others (null without sources)
   parts.overall, parts.by_view     photos, cells, iou_background, iou_body, iou_border,
                        iou_pallu, miou, iou_saree, background_as_saree, heat_on_saree
+  similar.<way>        per way the app compares (cloth, whole, body, border, pallu): photos,
+                       nearest, five_nearest, other_sources_five, within_source_nearest,
+                       within_source_chance, within_source_photos, within_sources: how often
+                       the nearest photos are of the query's tradition (balanced), in the
+                       whole collection, from other sources, and among the query's own
+                       source's photos where it shows two traditions or more (null without
+                       sources)
   per_photo            [{photo, tradition, view, fused (top 5), visual (top 5), confidence,
                        uncertain}]
   seconds              {import, taught, total}
@@ -271,6 +279,10 @@ def measure(
     taught = _taught(args, inputs, imported, predictor.graph, cache)
     seconds_taught = time.perf_counter() - t1
     parts = _parts(inputs, maps, imported) if inputs.parts else None
+    truth = {k: f.taught_as for f in inputs.folders for k in teach.present_keys(f, imported)}
+    similar = similar_figures(
+        imported.catalog_path, imported.model_sha256, imported.photo_id, truth, inputs.sources
+    )
     result: dict[str, Any] = {
         "model": {
             "name": predictor.manifest.name,
@@ -294,6 +306,7 @@ def measure(
         "untaught": untaught,
         "taught": taught,
         "parts": parts,
+        "similar": similar,
         "per_photo": [
             {
                 "photo": a.key,

@@ -188,7 +188,33 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{_pct(f['heat_on_saree'])} |"
             )
         add("")
-    add("## 4. Time and unreadable photos")
+    similar = report.get("similar")
+    if similar:
+        add("## 4. Similar sarees (how often the nearest photos are of the same tradition)")
+        add("")
+        add(
+            "| compared by | photos | nearest | five nearest | five nearest from other sources |"
+            " nearest within one source (chance) |"
+        )
+        add("|---|---|---|---|---|---|")
+        for way, f in similar.items():
+            inside = (
+                f"{_pct(f['within_source_nearest'])} ({_pct(f['within_source_chance'])}; "
+                f"{f['within_source_photos']} photos, {f['within_sources']} sources)"
+                if f["within_source_nearest"] is not None
+                else "-"
+            )
+            add(
+                f"| {way} | {f['photos']} | {_pct(f['nearest'])} | {_pct(f['five_nearest'])} | "
+                f"{_pct(f['other_sources_five'])} | {inside} |"
+            )
+        add("")
+        add(
+            "Within one source: among the other photos of the query's own source, for sources "
+            "showing two traditions or more, as in a collection photographed by one hand."
+        )
+        add("")
+    add("## 5. Time and unreadable photos")
     add("")
     s = report["seconds"]
     add(
