@@ -16,9 +16,10 @@ from saree_app.collection.catalog import PARTS, Catalog, CatalogError
 # What a search compares: the model's embedding of the whole saree or of one part, or "cloth",
 # the cloth as the ImageNet trunk sees it (model/cloth.py: the whole picture and the mean of
 # its close-up tiles, the features teaching compares). On real photos the cloth finds sarees
-# of the query's tradition most often: realdev, the five nearest 36% of the time against the
-# whole-saree embedding's 22%; among the photos of the query's own source, as in a collection
-# photographed by one hand, the nearest 62% against 47% (chance 30%).
+# of the query's tradition most often (`saree bench real`, section 4, balanced over
+# traditions): realdev, the five nearest 36% of the time against the whole-saree embedding's
+# 22%; among the photos of the query's own source, as in a collection photographed by one
+# hand, the nearest 41% against 25% (chance 16%).
 SEARCH_PARTS = (*PARTS, "cloth")
 # What a search compares unless told: the cloth, where the photo's cloth has been read, in a
 # collection under CLOTH_LIMIT photos (`default_part`).
