@@ -22,8 +22,18 @@ from saree_app.collection.catalog import PARTS, Catalog, CatalogError
 # hand, the nearest 41% against 25% (chance 16%).
 SEARCH_PARTS = (*PARTS, "cloth")
 # What a search compares unless told: the cloth, where the photo's cloth has been read, in a
-# collection under CLOTH_LIMIT photos (`default_part`).
+# collection under CLOTH_LIMIT photos, until the curator's confirmed photos say otherwise
+# (`default_part`).
 DEFAULT_PART = "cloth"
+# Confirmed photos (of two traditions or more) from which `default_part` measures which way of
+# comparing finds their own tradition, rather than assume the cloth: on rendered sarees, the
+# model's own training domain, the whole-saree embedding finds it far more often (160 rendered
+# photos: nearest of the same tradition 70.6% against the cloth's 23.1%), on real photos the
+# cloth (realdev: 47.5% against 34.0%).
+CHOICE_PHOTOS = 6
+# At most this many of them are read (evenly spread over the confirmed photos in id order): the
+# choice is made as a collection opens, and must stay quick with thousands confirmed.
+CHOICE_MAX = 400
 # From this many photos on, a search compares the whole saree unless told: the cloth's matrix
 # is five times the whole-saree embedding's (640 numbers a photo against 128), and made from
 # the rows ten times as slowly, so at a million photos it would take 2.5 GB and half a minute
@@ -33,10 +43,49 @@ CLOTH_LIMIT = 300_000
 NO_CLOTH = "compared by the whole saree: this photo's cloth has not been read"
 
 
-def default_part(catalog: Catalog) -> str:
-    """What a search compares unless told: DEFAULT_PART, or "whole" in a collection of
-    CLOTH_LIMIT photos or more."""
-    return DEFAULT_PART if catalog.count() < CLOTH_LIMIT else "whole"
+def default_part(catalog: Catalog, model_sha256: str | None = None) -> str:
+    """What a search compares unless told: "whole" in a collection of CLOTH_LIMIT photos or
+    more; otherwise, once CHOICE_PHOTOS confirmed photos of two traditions or more have both,
+    whichever of the cloth and the whole saree more often finds each one's tradition among the
+    others as its nearest (the cloth on a tie); before that, DEFAULT_PART."""
+    if catalog.count() >= CLOTH_LIMIT:
+        return "whole"
+    sha = model_sha256 or catalog.latest_model()
+    if sha is None:
+        return DEFAULT_PART
+    found = {way: nearest_right(catalog, sha, way) for way in ("cloth", "whole")}
+    if found["cloth"] is None or found["whole"] is None:
+        return DEFAULT_PART
+    return "whole" if found["whole"] > found["cloth"] else "cloth"
+
+
+def nearest_right(catalog: Catalog, model_sha256: str, part: str) -> float | None:
+    """How often a confirmed photo's nearest among the other confirmed photos (by `part`) is of
+    its own tradition, balanced over traditions; None with fewer than CHOICE_PHOTOS confirmed
+    photos that have it, or fewer than two traditions among them."""
+    confirmed = {
+        pid: str(lab.tradition)
+        for pid, lab in catalog.labels().items()
+        if lab.certainty == "confirmed" and lab.tradition
+    }
+    if len(confirmed) < CHOICE_PHOTOS:
+        return None
+    ids = sorted(confirmed)
+    if len(ids) > CHOICE_MAX:
+        ids = [ids[int(i)] for i in np.linspace(0, len(ids) - 1, CHOICE_MAX)]
+    rows = [
+        (pid, vec) for pid in ids if (vec := catalog.embedding(pid, model_sha256, part)) is not None
+    ]
+    names = [confirmed[pid] for pid, _ in rows]
+    if len(rows) < CHOICE_PHOTOS or len(set(names)) < 2:
+        return None
+    m = normalise_rows(np.stack([np.asarray(v, np.float32) for _, v in rows]))
+    sims = m @ m.T
+    np.fill_diagonal(sims, -np.inf)
+    right: dict[str, list[bool]] = {}
+    for i, t in enumerate(names):
+        right.setdefault(t, []).append(names[int(np.argmax(sims[i]))] == t)
+    return float(np.mean([np.mean(v) for v in right.values()]))
 
 
 def part_for(catalog: Catalog, photo_ids: list[int], model_sha256: str, part: str) -> str:

@@ -348,7 +348,7 @@ def run_similar(args: argparse.Namespace) -> int:
         if sha is None:
             return _err("similar", f"{args.catalog} holds no photos yet; run `saree import`")
         found = _photo_id(cat, args.query)
-        chosen = args.part or default_part(cat)
+        chosen = args.part or default_part(cat, sha)
         part = chosen
         query: Any
         if isinstance(found, int):

@@ -504,7 +504,7 @@ def run_similar(args: argparse.Namespace) -> int:
         return 2
     with cat:
         try:
-            chosen = args.part or default_part(cat)
+            chosen = args.part or default_part(cat, cat.latest_model())
             part = chosen
             if args.part is None:
                 obj = objects.need_object(cat, args.accession)

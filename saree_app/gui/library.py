@@ -566,7 +566,7 @@ class Library:
         """How the strip compares when a collection opens (similar.default_part)."""
         from saree_app.collection.similar import default_part
 
-        return default_part(self.catalog)
+        return default_part(self.catalog, self.model_sha())
 
     def similar(self, item_id: int, part: str = "cloth", k: int = 12) -> list[tuple[Item, float]]:
         from saree_app.collection.catalog import CatalogError

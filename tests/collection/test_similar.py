@@ -120,6 +120,27 @@ def test_search_by_the_cloth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         assert {m.photo_id for m in search(cat, 1, part="cloth", k=12)} == {2, 3, 4, 5, 6}
 
 
+def test_the_way_of_comparing_is_learnt_from_the_confirmed_photos(tmp_path: Path) -> None:
+    """Before six confirmed photos, the cloth; after, whichever finds their traditions."""
+    with _catalogue(tmp_path) as cat:
+        _with_cloth(cat, list(range(1, 9)))
+        for pid in range(1, 6):
+            cat.set_label(pid, tradition="Kanchipuram" if pid <= 4 else "Banarasi")
+        assert default_part(cat, SHA) == "cloth"  # five confirmed: too few to measure
+        # The whole-saree embeddings lie on a circle, the first four apart from the last four:
+        # confirmed by that split, the whole saree finds their traditions, the cloth does not.
+        cat.set_label(6, tradition="Banarasi")
+        assert default_part(cat, SHA) == "whole"
+        # Confirmed by what the cloth tells apart (odd and even photos): the cloth.
+        for pid in range(1, 9):
+            cat.set_label(pid, tradition="Odd" if pid % 2 else "Even")
+        assert default_part(cat, SHA) == "cloth"
+        # A tentative label teaches nothing here either.
+        for pid in range(1, 9):
+            cat.set_label(pid, certainty="probable")
+        assert default_part(cat, SHA) == "cloth"
+
+
 def test_filters_tradition_and_confirmed(tmp_path: Path) -> None:
     with _catalogue(tmp_path) as cat:
         q = np.array([1, 0, 0, 0], np.float32)
