@@ -61,8 +61,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--part",
         choices=("cloth", "whole", "body", "border", "pallu"),
-        help="what to compare (default: cloth; whole where the photo's cloth was not read, or "
-        "in a collection of 300,000 photos or more)",
+        help="what to compare (default: the cloth, or the whole saree where six confirmed "
+        "photos find their traditions better by it, the photo's cloth was not read, or the "
+        "collection holds 300,000 photos or more)",
     )
     p.add_argument("--top", type=int, default=12, metavar="K", help="how many (default 12)")
     p.add_argument("--tradition", metavar="T", help="only sarees attributed to this tradition")
