@@ -58,13 +58,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("query", metavar="PHOTO|ID")
     _catalog_arg(p)
-    p.add_argument(
-        "--part",
-        choices=("cloth", "whole", "body", "border", "pallu"),
-        help="what to compare (default: the cloth, or the whole saree where six confirmed "
-        "photos find their traditions better by it, the photo's cloth was not read, or the "
-        "collection holds 300,000 photos or more)",
-    )
+    _part_arg(p)
     p.add_argument("--top", type=int, default=12, metavar="K", help="how many (default 12)")
     p.add_argument("--tradition", metavar="T", help="only sarees attributed to this tradition")
     p.add_argument("--confirmed", action="store_true", help="only curator-confirmed sarees")
@@ -166,6 +160,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("csv", type=Path, metavar="CSV")
     _catalog_arg(p)
     p.set_defaults(func=run_import_labels)
+
+
+def _part_arg(p: argparse.ArgumentParser) -> None:
+    """--part of `saree similar` and `saree object similar`: what to compare, the default
+    chosen by collection/similar.default_part and part_for."""
+    p.add_argument(
+        "--part",
+        choices=("cloth", "whole", "body", "border", "pallu"),
+        help="what to compare (default: the cloth, or the whole saree where six confirmed "
+        "photos find their traditions better by it, the cloth was not read, or the "
+        "collection holds 300,000 photos or more)",
+    )
 
 
 def _catalog_arg(p: argparse.ArgumentParser, *, create: bool = False) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from saree_app.commands.collection import _catalog_arg, _err, _graph, _open, _photo_id
+from saree_app.commands.collection import _catalog_arg, _err, _graph, _open, _part_arg, _photo_id
 
 if TYPE_CHECKING:
     from saree_app.collection.catalog import Catalog
@@ -112,13 +112,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     m = osub.add_parser("similar", help="the sarees most like an object, one line per object")
     m.add_argument("accession", metavar="ACCESSION")
     _catalog_arg(m)
-    m.add_argument(
-        "--part",
-        choices=("cloth", "whole", "body", "border", "pallu"),
-        help="what to compare (default: the cloth, or the whole saree where six confirmed "
-        "photos find their traditions better by it, no photo's cloth was read, or the "
-        "collection holds 300,000 photos or more)",
-    )
+    _part_arg(m)
     m.add_argument("--top", type=int, default=12, metavar="K", help="how many (default 12)")
     m.add_argument("--json", action="store_true", help="JSON on stdout")
     m.set_defaults(func=run_similar)
