@@ -568,7 +568,9 @@ class Library:
 
         return default_part(self.catalog, self.model_sha())
 
-    def similar(self, item_id: int, part: str = "cloth", k: int = 12) -> list[tuple[Item, float]]:
+    def similar(
+        self, item_id: int, part: str = "cloth", k: int = 12, confirmed_only: bool = False
+    ) -> list[tuple[Item, float]]:
         from saree_app.collection.catalog import CatalogError
         from saree_app.collection.similar import search
 
@@ -576,18 +578,28 @@ class Library:
         if sha is None:
             return []
         try:
-            matches = search(self.catalog, item_id, part=part, k=k, model_sha256=sha)
+            matches = search(
+                self.catalog,
+                item_id,
+                part=part,
+                k=k,
+                model_sha256=sha,
+                confirmed_only=confirmed_only,
+            )
         except CatalogError:
             return []  # no embedding for this photo yet (imported with another model)
         by_id = {it.id: it for it in self.items([m.photo_id for m in matches])}
         return [(by_id[m.photo_id], float(m.score)) for m in matches if m.photo_id in by_id]
 
-    def similar_sarees(self, item_id: int, part: str = "cloth", k: int = 12) -> SimilarSarees:
+    def similar_sarees(
+        self, item_id: int, part: str = "cloth", k: int = 12, confirmed_only: bool = False
+    ) -> SimilarSarees:
         """The sarees most like the one this photo shows: when the photo is part of an object,
         every photo of the object is searched, the object's own photos are left out and each
         other object counts once (by its best-matching photo); otherwise as `similar`. The
         cloth, where none of those photos has its cloth read, gives way to the whole saree,
-        with a note saying so."""
+        with a note saying so. `confirmed_only`: only photos the curator confirmed (what
+        teaching compares the photo with)."""
         from saree_app.collection import objects
         from saree_app.collection.catalog import CatalogError
         from saree_app.collection.similar import NO_CLOTH, part_for
@@ -598,15 +610,20 @@ class Library:
             own = list(obj.photo_ids) if obj is not None and len(obj.photos) >= 2 else [item_id]
             used = part_for(self.catalog, own, sha, part)
             if used != part:
-                found_whole = self.similar_sarees(item_id, used, k)
+                found_whole = self.similar_sarees(item_id, used, k, confirmed_only)
                 note = f"{NO_CLOTH[0].upper()}{NO_CLOTH[1:]} (import its folder again to read it)."
                 return dataclasses.replace(found_whole, note=note)
         if obj is None or len(obj.photos) < 2 or sha is None:
-            return SimilarSarees(None, 1, self.similar(item_id, part, k))
+            return SimilarSarees(None, 1, self.similar(item_id, part, k, confirmed_only))
         try:
-            found = objects.similar_objects(self.catalog, obj, part=part, k=k, model_sha256=sha)
+            # Confirmed only: searched deeper, then kept to the confirmed (objects gather
+            # their best photo each, so the filter comes after).
+            depth = 4 * k if confirmed_only else k
+            found = objects.similar_objects(self.catalog, obj, part=part, k=depth, model_sha256=sha)
         except CatalogError:
             found = []  # none of its photos has these features yet
+        if confirmed_only:
+            found = [m for m in found if m.confirmed][:k]
         by_id = {it.id: it for it in self.items([m.photo_id for m in found])}
         results = [(by_id[m.photo_id], float(m.score)) for m in found if m.photo_id in by_id]
         return SimilarSarees(obj.accession, len(obj.photos), results)

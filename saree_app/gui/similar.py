@@ -1,4 +1,5 @@
-"""The strip of most similar sarees, by whole saree or by one part."""
+"""The strip of most similar sarees: by the cloth, the whole saree or one part; all of them,
+or those the curator confirmed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -47,6 +49,7 @@ class SimilarStrip(QWidget):
     """Shows (item, similarity) pairs; a click asks for a side-by-side comparison."""
 
     modeChanged = Signal(str)
+    filterChanged = Signal(bool)
     compareRequested = Signal(int)
     openRequested = Signal(int)
 
@@ -66,6 +69,12 @@ class SimilarStrip(QWidget):
         self.title.setProperty("role", "section")
         head.addWidget(self.title)
         head.addStretch(1)
+        self.confirmed_box = QCheckBox("Confirmed only", self)
+        self.confirmed_box.setToolTip(
+            "Only photos you have confirmed: the sarees teaching compares this one with"
+        )
+        self.confirmed_box.toggled.connect(lambda on: emit(self.filterChanged, bool(on)))
+        head.addWidget(self.confirmed_box)
         self._group = QButtonGroup(self)
         self.mode_buttons: dict[str, QPushButton] = {}
         for key, text in MODES:
@@ -108,6 +117,9 @@ class SimilarStrip(QWidget):
 
     def mode(self) -> str:
         return next(k for k, b in self.mode_buttons.items() if b.isChecked())
+
+    def confirmed_only(self) -> bool:
+        return self.confirmed_box.isChecked()
 
     def set_mode(self, key: str) -> None:
         """Start comparing this way (the collection's default), without a search of its own."""
@@ -160,6 +172,11 @@ class SimilarStrip(QWidget):
                     "No saree in the collection is much like this one "
                     f"({n} {'is' if n == 1 else 'are'} less than {floor} alike)."
                 )
+        elif self.confirmed_only():
+            said = empty_text or (
+                "None of your confirmed photos is like this one yet: confirm photos and they "
+                "appear here."
+            )
         else:
             said = empty_text or "No similar sarees yet: import more photos."
         if shown and not self.hidden:

@@ -406,6 +406,7 @@ class MainWindow(QMainWindow):
         cur.noteEdited.connect(self._note)
         cur.tagsEdited.connect(self._tags)
         self.photo.similar.modeChanged.connect(lambda _m: self._load_similar())
+        self.photo.similar.filterChanged.connect(lambda _on: self._load_similar())
         self.finder.failed.connect(self._similar_failed)
         self.photo.similar.compareRequested.connect(self.compare_with)
         self.photo.similar.openRequested.connect(self.select_item)
@@ -795,18 +796,19 @@ class MainWindow(QMainWindow):
         lib, item = self.library, self._current
         if lib is None or item is None:
             return
-        part = self.photo.similar.mode()
-        key = (item.id, part)
+        strip = self.photo.similar
+        part, confirmed = strip.mode(), strip.confirmed_only()
+        key = (item.id, part, confirmed)
 
         def done(found: SimilarSarees) -> None:
             cur = self._current
-            if cur is not None and (cur.id, self.photo.similar.mode()) == key:
+            if cur is not None and (cur.id, strip.mode(), strip.confirmed_only()) == key:
                 self.photo.similar.set_results(
                     found.results, accession=found.accession, photos=found.photos, note=found.note
                 )
 
         self.photo.similar.set_results([], "Looking for similar sarees…")
-        self.finder.start(lambda c: lib.similar_sarees(item.id, part, 12), on_done=done)
+        self.finder.start(lambda c: lib.similar_sarees(item.id, part, 12, confirmed), on_done=done)
 
     def _similar_failed(self, message: str, _details: str) -> None:
         # A damaged or model-less catalogue must not take the page down.

@@ -143,6 +143,12 @@ def test_similar_sarees_are_searched_per_object(qtbot, imported) -> None:  # typ
     found = lib.similar_sarees(own[0], strip.mode(), 12)
     assert found.accession == "T.1.1" and found.photos == 3
     assert [it.id for it, s in found.results if s >= 0.05] == shown
+    # Confirmed only: none yet; then the one confirmed photo outside the object, alone.
+    assert lib.similar_sarees(own[0], strip.mode(), 12, confirmed_only=True).results == []
+    outside = next(it.id for it, _s in found.results if it.id not in other)
+    lib.catalog.set_label(outside, tradition="Banarasi", certainty="confirmed")
+    kept = lib.similar_sarees(own[0], strip.mode(), 12, confirmed_only=True)
+    assert [it.id for it, _s in kept.results] == [outside] and kept.accession == "T.1.1"
     # A photo on its own still searches for itself alone.
     alone = next(it.id for it in win.model.all_items() if it.id not in own + other)
     win.select_item(alone)

@@ -249,6 +249,33 @@ def test_similar_strip_compares_the_cloth_and_says_when_it_cannot(qtbot, importe
     assert by_cloth  # the cloth had found matches of its own before
 
 
+def test_similar_strip_shows_the_confirmed_photos_alone_when_asked(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    item = _select_first(qtbot, win)
+    strip = win.photo.similar
+    qtbot.waitUntil(lambda: bool(strip.result_ids()), timeout=10000)
+    everyone = strip.result_ids()
+    strip.confirmed_box.setChecked(True)
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: "None of your confirmed photos" in strip.empty.text(), timeout=10000)
+    assert strip.result_ids() == []
+    # Two photos confirmed: they, and only they, are shown, most alike first.
+    cat = win.library.catalog
+    chosen = [i for i in everyone if i != item.id][:2]
+    for pid in chosen:
+        cat.set_label(pid, tradition="Banarasi", certainty="confirmed")
+    strip.confirmed_box.setChecked(False)
+    wait_idle(qtbot, win)
+    strip.confirmed_box.setChecked(True)
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: bool(strip.result_ids()), timeout=10000)
+    assert sorted(strip.result_ids()) == sorted(chosen)
+    assert strip.result_ids() == [i for i in everyone if i in chosen]
+    strip.confirmed_box.setChecked(False)
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: strip.result_ids() == everyone, timeout=10000)
+
+
 def test_knowledge_browser(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
     win = imported
     graph = win.library.graph
