@@ -74,7 +74,6 @@ class SimilarStrip(QWidget):
             "Only photos you have confirmed: the sarees teaching compares this one with"
         )
         self.confirmed_box.toggled.connect(lambda on: emit(self.filterChanged, bool(on)))
-        head.addWidget(self.confirmed_box)
         self._group = QButtonGroup(self)
         self.mode_buttons: dict[str, QPushButton] = {}
         for key, text in MODES:
@@ -108,7 +107,13 @@ class SimilarStrip(QWidget):
         lay.addWidget(self.list)
         self.empty = QLabel("", self)
         self.empty.setProperty("role", "hint")
-        lay.addWidget(self.empty)
+        self.empty.setWordWrap(True)
+        # Under the matches, beside what is said of them: the head row holds the title and the
+        # ways of comparing, and an object's title needs its room at 1280 px.
+        foot = QHBoxLayout()
+        foot.addWidget(self.empty, 1)
+        foot.addWidget(self.confirmed_box, 0, Qt.AlignmentFlag.AlignRight)
+        lay.addLayout(foot)
         loader.ready.connect(self._thumb_ready)
         self.set_results([], "Select a photo to see similar sarees.")
 
