@@ -149,6 +149,9 @@ class Library:
         # Traditions the curator added; a damaged side file must not keep the collection shut.
         self.added: list[CuratorTradition] = []
         self.added_problem: str | None = None
+        # How the similar strip starts comparing (`similar_default`), worked out on the loading
+        # and switching workers: it reads confirmed photos' vectors, not for the window's thread.
+        self.similar_mode = "cloth"
         try:
             self.added = load_traditions(collection)
         except TraditionsError as exc:
@@ -191,6 +194,7 @@ class Library:
         else:
             self.predictor = predictor
             self.model_problem = None
+            self.similar_mode = self.similar_default()
 
     def model_info(self) -> ModelInfo | None:
         p = self.predictor
@@ -257,6 +261,7 @@ class Library:
                 return None
             remember_model(self.path, model)
             self.model_note = None
+            self.similar_mode = self.similar_default()
             kept = True
         finally:
             if not kept:

@@ -566,7 +566,7 @@ class MainWindow(QMainWindow):
         self.photo.set_labeller(lib.label)
         self.photo.answer.set_labeller(lib.label, lib.sources)
         self.photo.similar.set_labeller(lib.label)
-        self.photo.similar.set_mode(lib.similar_default())
+        self.photo.similar.set_mode(lib.similar_mode)
         self.photo.curator.set_traditions(lib.traditions(), lib.label)
         if lib.added_problem:
             self.statusBar().showMessage(lib.added_problem, 15000)
