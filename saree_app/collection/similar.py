@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,21 +54,24 @@ def default_part(catalog: Catalog, model_sha256: str | None = None) -> str:
     sha = model_sha256 or catalog.latest_model()
     if sha is None:
         return DEFAULT_PART
-    found = {way: nearest_right(catalog, sha, way) for way in ("cloth", "whole")}
-    if found["cloth"] is None or found["whole"] is None:
-        return DEFAULT_PART
-    return "whole" if found["whole"] > found["cloth"] else "cloth"
-
-
-def nearest_right(catalog: Catalog, model_sha256: str, part: str) -> float | None:
-    """How often a confirmed photo's nearest among the other confirmed photos (by `part`) is of
-    its own tradition, balanced over traditions; None with fewer than CHOICE_PHOTOS confirmed
-    photos that have it, or fewer than two traditions among them."""
     confirmed = {
         pid: str(lab.tradition)
         for pid, lab in catalog.labels().items()
         if lab.certainty == "confirmed" and lab.tradition
     }
+    found = {way: nearest_right(catalog, sha, way, confirmed) for way in ("cloth", "whole")}
+    if found["cloth"] is None or found["whole"] is None:
+        return DEFAULT_PART
+    return "whole" if found["whole"] > found["cloth"] else "cloth"
+
+
+def nearest_right(
+    catalog: Catalog, model_sha256: str, part: str, confirmed: Mapping[int, str]
+) -> float | None:
+    """How often a confirmed photo's nearest among the other confirmed photos (by `part`) is of
+    its own tradition, balanced over traditions; `confirmed`: photo id -> the tradition the
+    curator confirmed. None with fewer than CHOICE_PHOTOS confirmed photos that have it, or
+    fewer than two traditions among them."""
     if len(confirmed) < CHOICE_PHOTOS:
         return None
     ids = sorted(confirmed)
