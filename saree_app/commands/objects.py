@@ -500,15 +500,15 @@ def run_similar(args: argparse.Namespace) -> int:
         return 2
     with cat:
         try:
-            chosen = args.part or default_part(cat, cat.latest_model())
+            obj = objects.need_object(cat, args.accession)
+            sha = cat.latest_model()
+            chosen = args.part or default_part(cat, sha)
             part = chosen
-            if args.part is None:
-                obj = objects.need_object(cat, args.accession)
-                sha = cat.latest_model()
-                part = part_for(cat, list(obj.photo_ids), sha, part) if sha else part
+            if args.part is None and sha is not None:
+                part = part_for(cat, list(obj.photo_ids), sha, part)
                 if part != chosen:
                     print(f"object similar: {NO_CLOTH}", file=sys.stderr)
-            found = objects.similar_objects(cat, args.accession, part=part, k=args.top)
+            found = objects.similar_objects(cat, obj, part=part, k=args.top)
         except CatalogError as exc:
             return _err("object similar", str(exc))
     if args.json:

@@ -8,7 +8,6 @@ import writes.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -611,15 +610,15 @@ class Library:
 
         obj = objects.object_of_photo(self.catalog, item_id)
         sha = self.model_sha()
+        note = ""
         if sha is not None:
             own = list(obj.photo_ids) if obj is not None and len(obj.photos) >= 2 else [item_id]
             used = part_for(self.catalog, own, sha, part)
             if used != part:
-                found_whole = self.similar_sarees(item_id, used, k, confirmed_only)
+                part = used
                 note = f"{NO_CLOTH[0].upper()}{NO_CLOTH[1:]} (import its folder again to read it)."
-                return dataclasses.replace(found_whole, note=note)
         if obj is None or len(obj.photos) < 2 or sha is None:
-            return SimilarSarees(None, 1, self.similar(item_id, part, k, confirmed_only))
+            return SimilarSarees(None, 1, self.similar(item_id, part, k, confirmed_only), note)
         try:
             # Confirmed only: searched deeper, then kept to the confirmed (objects gather
             # their best photo each, so the filter comes after).
@@ -631,7 +630,7 @@ class Library:
             found = [m for m in found if m.confirmed][:k]
         by_id = {it.id: it for it in self.items([m.photo_id for m in found])}
         results = [(by_id[m.photo_id], float(m.score)) for m in found if m.photo_id in by_id]
-        return SimilarSarees(obj.accession, len(obj.photos), results)
+        return SimilarSarees(obj.accession, len(obj.photos), results, note)
 
     # --- import and export (generators and functions for the worker)
     def import_paths(
