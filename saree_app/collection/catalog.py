@@ -1807,6 +1807,15 @@ class Catalog:
         rows = self._query("SELECT photo_id, tradition, certainty, note, updated FROM labels")
         return {int(r[0]): Label(*r) for r in rows}
 
+    def confirmed_traditions(self) -> dict[int, str]:
+        """Photo id -> tradition, for every photo the curator confirmed with a tradition (what
+        teaching learns from)."""
+        return {
+            pid: str(lab.tradition)
+            for pid, lab in self.labels().items()
+            if lab.certainty == "confirmed" and lab.tradition
+        }
+
     def label_history(self, photo_id: int) -> list[Label]:
         """Every label a photo had, oldest first."""
         rows = self._query(

@@ -742,11 +742,7 @@ def teaching_parts(catalog: Catalog, model_sha256: str) -> tuple[str, ...]:
         return DEFAULT_PARTS
     ids, _ = catalog.embeddings(model_sha256, "cloth")
     have = set(ids.tolist())
-    confirmed = [
-        pid
-        for pid, lab in catalog.labels().items()
-        if lab.certainty == "confirmed" and lab.tradition and pid in answered
-    ]
+    confirmed = [pid for pid in catalog.confirmed_traditions() if pid in answered]
     covered = sum(pid in have for pid in answered) / len(answered)
     if all(pid in have for pid in confirmed) and covered >= CLOTH_COVERAGE:
         return CLOTH_PARTS
@@ -760,11 +756,7 @@ def confirmed_examples(
     sha = model_sha256 or catalog.latest_model()
     if sha is None:
         return {}
-    labels = {
-        pid: lab.tradition
-        for pid, lab in catalog.labels().items()
-        if lab.certainty == "confirmed" and lab.tradition
-    }
+    labels = catalog.confirmed_traditions()
     feats = features_of(catalog, sha, parts, sorted(labels))
     out: dict[str, list[tuple[int, np.ndarray]]] = {}
     for pid, vec in feats.items():
@@ -1175,11 +1167,7 @@ def fit_teaching(
     """
     skip = set(exclude)
     weights = model_fusion_weights(model_sha256)
-    labels = {
-        pid: str(lab.tradition)
-        for pid, lab in catalog.labels().items()
-        if lab.certainty == "confirmed" and lab.tradition and pid not in skip
-    }
+    labels = {pid: t for pid, t in catalog.confirmed_traditions().items() if pid not in skip}
     preds = catalog.predictions(model_sha256, labels)
     ids = sorted(pid for pid in labels if pid in preds)
     default_parts = tuple(parts) if parts else teaching_parts(catalog, model_sha256)

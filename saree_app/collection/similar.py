@@ -54,11 +54,7 @@ def default_part(catalog: Catalog, model_sha256: str | None = None) -> str:
     sha = model_sha256 or catalog.latest_model()
     if sha is None:
         return DEFAULT_PART
-    confirmed = {
-        pid: str(lab.tradition)
-        for pid, lab in catalog.labels().items()
-        if lab.certainty == "confirmed" and lab.tradition
-    }
+    confirmed = catalog.confirmed_traditions()
     found = {way: nearest_right(catalog, sha, way, confirmed) for way in ("cloth", "whole")}
     if found["cloth"] is None or found["whole"] is None:
         return DEFAULT_PART
