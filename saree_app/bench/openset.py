@@ -351,9 +351,9 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         )
         return 2
     try:
-        # No cloth features: the open-set figures do not use them (teaching does), and a
-        # second onnxruntime session would only slow this down.
-        predictor = Predictor(args.model, load_graph=False, cloth=False)
+        # With the cloth features, as the app reads a photo: the open-set figures do not use
+        # them, but the manifest's saree check may (model/saree_check.FORMAT_CLOTH).
+        predictor = Predictor(args.model, load_graph=False)
     except ModelError as exc:
         print(f"saree bench openset: cannot use the model: {exc}", file=sys.stderr)
         return 2
@@ -387,7 +387,7 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
     not_saree: dict[Path, bool] = {}
     paths = [Path(j[4]) for j in jobs]
     by_path = {Path(j[4]): j for j in jobs}
-    for path, result in predictor.predict_many(paths, batch_size=16):
+    for path, result in predictor.predict_many(paths, batch_size=16, cloth_now=False):
         if isinstance(result, Exception):
             print(f"error: {result}", file=sys.stderr)
             continue

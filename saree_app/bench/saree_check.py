@@ -43,6 +43,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--per-class", type=int, default=50, help="rendered sarees per tradition")
     ap.add_argument("--others", type=int, default=800, help="rendered photos that are not sarees")
     ap.add_argument("--size", type=int, default=320, help="rendered photo side (px)")
+    ap.add_argument(
+        "--no-cloth",
+        action="store_true",
+        help="fit on the model's outputs alone, not the cloth features' whole picture too",
+    )
+    ap.add_argument(
+        "--ridge",
+        type=float,
+        default=0.1,
+        help="the fit's penalty on the weights (more: a smoother rule; default 0.1)",
+    )
     add_fit_arguments(ap, "saree_check", 0.03)
     args = ap.parse_args(argv)
     return run_reported("saree_check", argv, args, lambda report: _main(args, report, argv))
@@ -60,8 +71,12 @@ def rows_of(predictor: Any, paths: Sequence[Path]) -> tuple[np.ndarray, list[Pat
         if isinstance(pred, PhotoError) or worn(pred.person):
             continue
         areas = [p.area for p in pred.parts]
+        # With the cloth-features model loaded, its whole picture too (FORMAT_CLOTH).
+        whole = pred.cloth_whole(pred.photo) if predictor.cloth is not None else None
         rows.append(
-            features(pred.embedding, areas, list(pred.attribute_probs.values()), pred.open_set)
+            features(
+                pred.embedding, areas, list(pred.attribute_probs.values()), pred.open_set, whole
+            )
         )
         kept.append(path)
     return (np.stack(rows) if rows else np.zeros((0, 0))), kept
@@ -70,6 +85,8 @@ def rows_of(predictor: Any, paths: Sequence[Path]) -> tuple[np.ndarray, list[Pat
 def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) -> int:
     if not 0.0 < args.false_alarm < 0.5:
         return report.fail("saree bench saree_check: --false-alarm must be between 0 and 0.5")
+    if not args.ridge > 0.0:
+        return report.fail("saree bench saree_check: --ridge must be above 0")
     if args.per_class < 4 or args.others < 40:
         return report.fail(
             "saree bench saree_check: --per-class must be at least 4 and --others at least 40"
@@ -85,15 +102,21 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
     path = args.model or default_model_path()
     try:
         m = ModelManifest.load(path)
-        # The rule reads neither the graph nor the cloth features: answers alone.
-        predictor = Predictor(path, load_graph=False, cloth=False, person=True)
+        # The rule reads the model's answers and, where installed, the cloth features' whole
+        # picture (--no-cloth: answers alone), not the graph.
+        predictor = Predictor(path, load_graph=False, cloth=not args.no_cloth, person=True)
     except ModelError as exc:
         return report.fail(f"saree bench saree_check: cannot use the model: {exc}")
     traditions = list(getattr(synth, "RENDERED_TRADITIONS", ()))
     if not traditions:
         return report.fail("saree bench saree_check: the renderer is not installed")
     report.settings.update(
-        per_class=args.per_class, others=args.others, size=args.size, false_alarm=args.false_alarm
+        per_class=args.per_class,
+        others=args.others,
+        size=args.size,
+        false_alarm=args.false_alarm,
+        ridge=args.ridge,
+        cloth_features=predictor.cloth is not None,
     )
     root = args.data / str(args.size)
     jobs = [
@@ -115,7 +138,14 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
     sarees, others = part("known", 0), part("distractor", 0)
     held_sarees, held_others = part("known", 1), part("distractor", 1)
     try:
-        check = fit(sarees, others, held_sarees, args.false_alarm)
+        check = fit(
+            sarees,
+            others,
+            held_sarees,
+            args.false_alarm,
+            ridge=args.ridge,
+            cloth_sha256=predictor.cloth.sha256 if predictor.cloth is not None else None,
+        )
     except ValueError as exc:
         return report.fail(f"saree bench saree_check: {exc}")
     flagged_sarees = float(np.mean(check.score(held_sarees) > check.threshold))

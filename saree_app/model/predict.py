@@ -809,6 +809,7 @@ class Predictor:
         self.saree_check = SareeCheck.from_entry(
             self.manifest.raw.get("saree_check"),
             self.manifest.embedding_dim + len(PARTS) + len(self.manifest.attributes) + len(SIGNALS),
+            (self.cloth.sha256, self.cloth.dim) if self.cloth is not None else None,
         )
         # The person models that keep the part map and heatmaps on a worn saree (True: the
         # installed ones, if any); a broken install is said, the part map is then the model's.
@@ -1059,12 +1060,6 @@ class Predictor:
         reasons += _zero_shot_reason(fused)
         if without_colour(loaded.small):
             reasons.append(NO_COLOUR)
-        if self.saree_check is not None and part_map is None and not worn(person):
-            # A map the curator drew says where the saree is: that photo is not checked. Nor is
-            # one worn by a person (model/saree_check.worn).
-            x = features(embedding, areas, list(attribute_probs.values()), signals)
-            if self.saree_check.not_a_saree(x):
-                reasons.append(NOT_A_SAREE)
         whole = None
         if self.cloth is not None:
             # One run of the cloth-features model on the whole picture gives both checks (and
@@ -1075,6 +1070,19 @@ class Predictor:
             elif self.look is not None and self.look.unlike(whole):
                 # First: it says how far to trust everything else said about the photo.
                 reasons.insert(0, UNLIKE_TRAINING)
+        if self.saree_check is not None and part_map is None and not worn(person):
+            # A map the curator drew says where the saree is: that photo is not checked. Nor is
+            # one worn by a person (model/saree_check.worn). A rule that reads the cloth
+            # features is only loaded with its own cloth model, so `whole` is there for it.
+            x = features(
+                embedding,
+                areas,
+                list(attribute_probs.values()),
+                signals,
+                whole if self.saree_check.cloth_sha256 is not None else None,
+            )
+            if self.saree_check.not_a_saree(x):
+                reasons.append(NOT_A_SAREE)
         pred = Prediction(
             source=loaded.source,
             model_sha256=self.manifest.sha256,

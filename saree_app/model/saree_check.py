@@ -8,7 +8,10 @@ nearly half of them went unflagged (`saree bench openset`: rendered non-sarees 7
 
 What tells them apart is in the model's outputs together: the part map finds no border or
 pallu where a saree has them, the attributes find no saree motif, the embedding lies away from
-every tradition's. So a model may carry, in its manifest's "saree_check" entry, a logistic
+every tradition's; and the cloth features' view of the whole picture (an ImageNet network's,
+model/cloth.py) sees a stole's or a bedsheet's layout apart from a saree's (on held-back renders
+at 3% of sarees flagged, 85% of the other photos caught from the model's outputs alone, 94% with
+the cloth features too). So a model may carry, in its manifest's "saree_check" entry, a logistic
 rule over those outputs (`features`), fitted by `saree bench saree_check` on rendered sarees
 and rendered other textiles and scenes (seeds apart from every other data set), with its
 threshold set so that a stated share of the rendered sarees is flagged. A photo above it is
@@ -19,6 +22,7 @@ entry checks nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +33,9 @@ import numpy as np
 from saree_app.model.openset import SIGNALS
 
 FORMAT = "saree-check/1"
+# The same rule reading the cloth features' whole picture too (model/cloth.py): tied to that
+# model's sha256, as the training look is (model/familiar.py).
+FORMAT_CLOTH = "saree-check/2"
 NOT_A_SAREE = (
     "it may not be a saree: the model finds less of a saree's make (border, pallu, its "
     "motifs) than in nearly any saree it was checked on; look before trusting the ranking"
@@ -49,19 +56,22 @@ def features(
     part_areas: Sequence[float],
     attribute_probs: Sequence[float],
     signals: Any,
+    cloth_whole: np.ndarray | None = None,
 ) -> np.ndarray:
     """One photo's inputs to the rule: the embedding, the body / border / pallu shares of the
     photo, each attribute's probability (the manifest's order) and the open-set signals of
-    SIGNALS (a missing one as 0)."""
+    SIGNALS (a missing one as 0); then, for a rule that reads them (FORMAT_CLOTH), the cloth
+    features of the whole picture."""
     sig = [signals.value(name) for name in SIGNALS]
-    return np.concatenate(
-        [
-            np.asarray(embedding, np.float64).reshape(-1),
-            np.asarray(part_areas, np.float64).reshape(-1),
-            np.asarray(attribute_probs, np.float64).reshape(-1),
-            np.asarray([0.0 if v is None else float(v) for v in sig], np.float64),
-        ]
-    )
+    blocks = [
+        np.asarray(embedding, np.float64).reshape(-1),
+        np.asarray(part_areas, np.float64).reshape(-1),
+        np.asarray(attribute_probs, np.float64).reshape(-1),
+        np.asarray([0.0 if v is None else float(v) for v in sig], np.float64),
+    ]
+    if cloth_whole is not None:
+        blocks.append(np.asarray(cloth_whole, np.float64).reshape(-1))
+    return np.concatenate(blocks)
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,8 @@ class SareeCheck:
     bias: float
     threshold: float
     false_alarm: float  # share of the rendered sarees it was set on that lie above it
+    # The cloth-features model whose whole picture the rule reads too (FORMAT_CLOTH), or None.
+    cloth_sha256: str | None = None
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """(N,) scores of feature rows (N, D) (or one row): higher is less like a saree."""
@@ -87,8 +99,10 @@ class SareeCheck:
 
     def to_dict(self, **extra: Any) -> dict[str, Any]:
         """The manifest's "saree_check" entry."""
+        cloth = {} if self.cloth_sha256 is None else {"cloth_features_sha256": self.cloth_sha256}
         return {
-            "format": FORMAT,
+            "format": FORMAT if self.cloth_sha256 is None else FORMAT_CLOTH,
+            **cloth,
             "mean": [round(float(v), 7) for v in self.mean],
             "scale": [round(float(v), 7) for v in self.scale],
             "weights": [round(float(v), 7) for v in self.weights],
@@ -99,11 +113,20 @@ class SareeCheck:
         }
 
     @classmethod
-    def from_entry(cls, entry: Any, dim: int) -> SareeCheck | None:
+    def from_entry(
+        cls, entry: Any, dim: int, cloth: tuple[str, int] | None = None
+    ) -> SareeCheck | None:
         """The manifest's entry, or None when there is none, it is unreadable, or it was made
-        for features of another length than this model's (`dim`): nothing is then flagged."""
-        if not isinstance(entry, Mapping) or entry.get("format") != FORMAT:
+        for features of another length than this model's (`dim`): nothing is then flagged.
+        `cloth`: the installed cloth-features model's (sha256, whole-picture length), or None;
+        a rule that reads the cloth features (FORMAT_CLOTH) needs that very model."""
+        if not isinstance(entry, Mapping) or entry.get("format") not in (FORMAT, FORMAT_CLOTH):
             return None
+        cloth_sha256 = None
+        if entry["format"] == FORMAT_CLOTH:
+            if cloth is None or entry.get("cloth_features_sha256") != cloth[0]:
+                return None
+            cloth_sha256, dim = cloth[0], dim + cloth[1]
         try:
             check = cls(
                 mean=np.asarray(entry["mean"], np.float64),
@@ -112,6 +135,7 @@ class SareeCheck:
                 bias=float(entry["bias"]),
                 threshold=float(entry["threshold"]),
                 false_alarm=float(entry["false_alarm"]),
+                cloth_sha256=cloth_sha256,
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -131,10 +155,12 @@ def fit(
     *,
     ridge: float = 0.01,
     steps: int = 3000,
+    cloth_sha256: str | None = None,
 ) -> SareeCheck:
     """Fit on feature rows of sarees (N, D) and of photos that are not (M, D): a logistic
     regression with a ridge penalty on the standardised features; its threshold set so that
-    `false_alarm` of `held_back` sarees (K, D), not fitted on, lie above it. Raises ValueError
+    `false_alarm` of `held_back` sarees (K, D), not fitted on, lie above it. `cloth_sha256`:
+    the cloth-features model whose whole picture ends each row, if it does. Raises ValueError
     with too few photos."""
     sarees = np.asarray(sarees, np.float64)
     others = np.asarray(others, np.float64)
@@ -162,6 +188,6 @@ def fit(
         g = sample * (p - y)
         w -= 0.5 * (z.T @ g + ridge * w)
         b -= 0.5 * float(g.sum())
-    check = SareeCheck(mean, scale, w, b, 0.0, false_alarm)
+    check = SareeCheck(mean, scale, w, b, 0.0, false_alarm, cloth_sha256)
     threshold = float(np.quantile(check.score(held_back), 1.0 - false_alarm))
-    return SareeCheck(mean, scale, w, b, threshold, false_alarm)
+    return dataclasses.replace(check, threshold=threshold)

@@ -257,7 +257,21 @@ def test_saree_check(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFix
     entry = json.loads(manifest.read_text(encoding="utf-8"))["saree_check"]
     assert entry["threshold"] == pytest.approx(f["threshold"], abs=1e-3)
     assert entry["held_back"] == f["held_back"]
-    assert Predictor(manifest, threads=1, load_graph=False).saree_check is not None
+    # The installed cloth features' whole picture is read too, and the rule is tied to them.
+    predictor = Predictor(manifest, threads=1, load_graph=False)
+    assert predictor.cloth is not None and predictor.saree_check is not None
+    assert entry["format"] == "saree-check/2"
+    assert entry["cloth_features_sha256"] == predictor.cloth.sha256
+    assert len(entry["weights"]) == len(entry["mean"]) > predictor.cloth.dim
+    assert data["settings"]["cloth_features"] is True
+    # --no-cloth: the model's outputs alone, cloth.dim fewer inputs.
+    assert saree_check.main([*argv, "--ridge", "0", "--per-class", "6", "--others", "80"]) == 2
+    assert "--ridge must be above 0" in capsys.readouterr().err
+    _json_of(saree_check.main, [*argv, "--no-cloth", "--per-class", "6", "--others", "80"], capsys)
+    alone = json.loads(manifest.read_text(encoding="utf-8"))["saree_check"]
+    assert alone["format"] == "saree-check/1" and "cloth_features_sha256" not in alone
+    assert len(alone["weights"]) == len(entry["weights"]) - predictor.cloth.dim
+    assert Predictor(manifest, threads=1, load_graph=False, cloth=False).saree_check is not None
 
 
 def test_familiar(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

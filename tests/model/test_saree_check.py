@@ -11,10 +11,12 @@ import pytest
 import tiny_onnx
 from PIL import Image
 
+from saree_app.model.cloth import ClothFeatures, default_path
 from saree_app.model.person import PersonFound, PersonModels
 from saree_app.model.predict import Predictor
 from saree_app.model.saree_check import (
     FORMAT,
+    FORMAT_CLOTH,
     NOT_A_SAREE,
     SIGNALS,
     SareeCheck,
@@ -123,3 +125,55 @@ def test_a_manifest_without_the_entry_checks_nothing(tiny_manifest: Path) -> Non
     predictor = Predictor(tiny_manifest, threads=1, load_graph=False, cloth=False, person=False)
     assert predictor.saree_check is None
     assert NOT_A_SAREE not in predictor.predict(_photo()).uncertain_reasons
+
+
+def test_a_rule_reading_the_cloth_features_needs_that_very_cloth_model() -> None:
+    sarees, others, held = _clouds(0, 200, 0.0), _clouds(1, 200, 4.0), _clouds(2, 400, 0.0)
+    check = fit(sarees, others, held, 0.05, cloth_sha256="ab" * 32)
+    entry = json.loads(json.dumps(check.to_dict()))
+    assert entry["format"] == FORMAT_CLOTH and entry["cloth_features_sha256"] == "ab" * 32
+    # Rows of 6: 4 of the model's outputs and 2 of the cloth features.
+    back = SareeCheck.from_entry(entry, 4, ("ab" * 32, 2))
+    assert back is not None and back.cloth_sha256 == "ab" * 32
+    assert np.allclose(back.score(held), check.score(held), atol=1e-5)
+    assert SareeCheck.from_entry(entry, 4, None) is None  # no cloth model installed
+    assert SareeCheck.from_entry(entry, 4, ("cd" * 32, 2)) is None  # another one
+    assert SareeCheck.from_entry(entry, 4, ("ab" * 32, 3)) is None  # of another length
+    # A rule on the model's outputs alone reads the same with or without a cloth model.
+    plain = json.loads(json.dumps(fit(sarees, others, held, 0.05).to_dict()))
+    assert plain["format"] == FORMAT and "cloth_features_sha256" not in plain
+    assert SareeCheck.from_entry(plain, 6, ("ab" * 32, 2)) is not None
+
+
+@pytest.fixture(scope="module")
+def cloth() -> ClothFeatures:
+    return ClothFeatures(default_path(), threads=1)
+
+
+def test_the_app_reads_the_whole_pictures_cloth_features_where_the_rule_does(
+    model_copy: Path, cloth: ClothFeatures
+) -> None:
+    """A rule that weighs only the cloth block, along one photo's own cloth features: that
+    photo lies above the threshold, a photo of other cloth does not."""
+    dim = _dim(model_copy)
+    flagged = _photo()
+    other = Image.fromarray(
+        np.tile(np.array([[[200, 40, 40]], [[30, 30, 160]]], np.uint8), (60, 160, 1))
+    )
+    whole = cloth.whole(flagged)[0].astype(np.float64)
+    assert float(whole @ cloth.whole(other)[0]) < 0.9  # they do look different to it
+    entry = {
+        **_entry(dim + cloth.dim, 0.95),
+        "format": FORMAT_CLOTH,
+        "cloth_features_sha256": cloth.sha256,
+        "weights": [0.0] * dim + [float(v) for v in whole],
+    }
+    tiny_onnx.edit_manifest(model_copy, saree_check=entry)
+    predictor = Predictor(model_copy, threads=1, load_graph=False, cloth=cloth, person=False)
+    assert predictor.saree_check is not None
+    assert NOT_A_SAREE in predictor.predict(flagged).uncertain_reasons
+    assert NOT_A_SAREE not in predictor.predict(other).uncertain_reasons
+    # Without the cloth model the rule cannot be read: nothing is flagged for it.
+    alone = Predictor(model_copy, threads=1, load_graph=False, cloth=False, person=False)
+    assert alone.saree_check is None
+    assert NOT_A_SAREE not in alone.predict(flagged).uncertain_reasons
