@@ -111,7 +111,12 @@ def test_import(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     f = data["figures"]
     assert f["photos"] == 3
     assert f["peak_rss_mb"] >= f["peak_rss_mb_before_model"] > 0
-    assert f["catalogue_kb_per_photo"] > 0
+    assert f["catalogue_kb_per_photo"] > 0 and f["catalogue_empty_kb"] > 0
+    # What the photos added, spread over them: the whole less the empty catalogue.
+    assert 0 < f["catalogue_growth_kb_per_photo"] < f["catalogue_kb_per_photo"]
+    assert f["catalogue_growth_kb_per_photo"] == pytest.approx(
+        f["catalogue_kb_per_photo"] - f["catalogue_empty_kb"] / f["photos"], abs=0.02
+    )
     # Fewer photos after a run with more: only those are imported (it stopped on an assert).
     argv[argv.index("--n") + 1] = "2"
     data = _json_of(import_.main, [*argv, "--photos", str(tmp_path)], capsys)
