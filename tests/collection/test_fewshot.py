@@ -448,21 +448,29 @@ def test_a_prediction_without_cloth_features_keeps_its_answer() -> None:
 # ---- answer sets and the uncertain flag, calibrated on the confirmed photos ---------------
 
 
-def test_the_flag_line_reads_well_when_only_certain_answers_pass() -> None:
-    from saree_app.collection.fewshot import AnswerSets
+def test_the_flag_line_says_how_far_ahead_an_answer_must_be() -> None:
+    """Taught answers are nearly all "100%": the line is how many times likelier the first
+    tradition must be than the second, in words."""
+    from saree_app.collection.fewshot import AnswerSets, times
 
-    def sets(confident: float, photos: int, right: int) -> AnswerSets:
+    def sets(confident_lead: float, photos: int, right: int) -> AnswerSets:
         return AnswerSets(
             size=3, level=0.9, photos=40, coverage=0.9, single=0, single_right=0,
-            confident=confident, confident_photos=photos, confident_right=right,
+            confident_lead=confident_lead, confident_photos=photos, confident_right=right,
         )  # fmt: skip
 
-    sure = sets(0.99991, 24, 21)
-    assert "only answers all but certain (100%) are not flagged: right on 21 of 24" in sure.text()
-    assert "100% or more" not in sure.text()
-    some = sets(0.72, 10, 9)
-    assert "answers at 72% or more are not flagged" in some.text()
-    assert "sets name the first 3 traditions" in some.text()
+    sure = sets(np.log(48.7), 24, 21)
+    assert (
+        "answers whose first tradition is at least 49 times as likely as the second are not "
+        "flagged: right on 21 of 24" in sure.text()
+    )
+    assert "sets name the first 3 traditions" in sure.text()
+    assert "no answer is sure enough yet" in sets(float("inf"), 0, 0).text()
+    assert times(np.log(4.48)) == "4.5" and times(0.0) == "1" and times(np.log(3)) == "3"
+    assert times(np.log(1234.0)) == "1,200" and times(np.log(2e7)) == "over a million"
+    assert times(float("inf")) == "over a million" and times(-2.0) == "1"
+    assert "only answers whose first tradition is over a million times as likely as the " \
+        "second are not flagged" in sets(np.log(3e6), 5, 5).text()  # fmt: skip
 
 
 def test_conformal_size_covers_the_level() -> None:
@@ -519,10 +527,30 @@ def test_confident_line_is_where_held_back_answers_were_right() -> None:
     truth = ["A"] * 9 + ["B"] + ["B"] * 8 + ["A"] * 2
     line, n, right = _confident_from(probs, truth)
     assert n == 10 and right == 9
-    assert line == pytest.approx(0.81)
+    # The line is the tenth answer's lead: log(0.81 / 0.1), how far ahead its first is.
+    assert line == pytest.approx(np.log(0.81 / 0.1))
     # Nothing is ever right often enough: no line, every answer stays flagged.
     line, n, _ = _confident_from(probs, ["B"] * 20)
-    assert n == 0 and line > 1
+    assert n == 0 and line == float("inf")
+
+
+def test_the_line_follows_the_lead_not_the_top_probability() -> None:
+    """Two answers equally sure at the top (99.9%) but one far ahead of its runner-up, the
+    other with a runner-up close behind (a third tradition takes the rest)."""
+    from saree_app.collection.fewshot import _confident_from, _lead_of_entries, lead
+
+    far = {"A": 0.999, "B": 0.000001, "C": 0.000999}
+    near = {"A": 0.9989, "B": 0.0010, "C": 0.0001}
+    probs = [far] * 10 + [near] * 10
+    truth = ["A"] * 10 + ["B"] * 10  # the far-ahead answers right, the close ones wrong
+    line, n, right = _confident_from(probs, truth)
+    assert n == 10 and right == 10 and line == pytest.approx(np.log(0.999 / 0.000999))
+    assert lead([5.0, 2.0, 1.0]) == 3.0 and lead([5.0]) > 1e8
+    # A stored ranking: by its scores; without them, by its probabilities.
+    assert _lead_of_entries([{"score": 7.0}, {"score": 4.5}]) == pytest.approx(2.5)
+    assert _lead_of_entries([{"probability": 0.8}, {"probability": 0.2}]) == pytest.approx(
+        np.log(4.0)
+    )
 
 
 def _unsure_photo(
@@ -770,11 +798,19 @@ def test_a_photo_that_is_not_cloth_stays_flagged_after_teaching() -> None:
 
     sets = AnswerSets(
         size=1, level=0.9, photos=20, coverage=0.9, single=5, single_right=5,
-        confident=0.6,
+        confident_lead=0.6,
     )  # fmt: skip
     stored = SimpleNamespace(uncertain=True)
-    sure = {"probability": 0.9, "ranking": [{"tradition": "a", "probability": 0.9}]}
+    sure = {
+        "probability": 0.9,
+        "ranking": [
+            {"tradition": "a", "probability": 0.9, "score": 3.0},
+            {"tradition": "b", "probability": 0.1, "score": 0.8},
+        ],
+    }
     assert _judge(dict(sure), stored, sets) is False
+    close = {**sure, "ranking": [{**sure["ranking"][0], "score": 1.0}, sure["ranking"][1]]}
+    assert _judge(dict(close), stored, sets) is True  # ahead by 0.2, less than 0.6
     assert _judge({**sure, "uncertain_reasons": [NOT_CLOTH]}, stored, sets) is True
     assert _judge({**sure, "uncertain_reasons": ["something else"]}, stored, sets) is False
     # Nor a photo the saree check found may not be a saree (model/saree_check.py).
@@ -803,10 +839,15 @@ def test_the_photo_page_keeps_the_not_cloth_flag_after_teaching(
         uncertain: bool
         uncertain_reasons: tuple[str, ...]
 
-    sure = SimpleNamespace(ranking=[SimpleNamespace(probability=0.95)])
+    sure = SimpleNamespace(
+        ranking=[
+            SimpleNamespace(probability=0.95, score=4.0),
+            SimpleNamespace(probability=0.05, score=1.0),
+        ]
+    )
     sets = AnswerSets(
         size=1, level=0.9, photos=20, coverage=0.9, single=5, single_right=5,
-        confident=0.6,
+        confident_lead=0.6,
     )  # fmt: skip
     teach = SimpleNamespace(reliability=SimpleNamespace(sets=sets))
     for reasons, flagged in (((NOT_CLOTH, "low"), True), (("low",), False)):
@@ -1070,7 +1111,7 @@ def test_calibrated_teaching_gives_its_own_reasons_and_undoing_it_the_models(
                 NOT_CLOTH in stored.result["model_flag"]["reasons"]
             )
             if stored.uncertain and NOT_CLOTH not in reasons:
-                assert len(reasons) == 1 and "your confirmed photos" in reasons[0]
+                assert reasons and all("your confirmed photos" in r for r in reasons)
             if not stored.uncertain:
                 assert reasons == []
         last = max(truth)
@@ -1106,15 +1147,17 @@ def test_a_photo_unlike_every_taught_tradition_is_flagged_so() -> None:
     assert _calibrate_sets(probs, truth).unlike is None  # type: ignore[union-attr]
     reason = UNLIKE_TAUGHT.format(share=0.1)
     assert "10%" in reason
-    sure = sets.confident + 0.001
+    sure = sets.confident_lead + 0.001
     assert _taught_flag(sure, sets, (), likeness=0.51) == (True, (reason,))
     assert _taught_flag(sure, sets, (), likeness=0.60) == (False, ())
     assert _taught_flag(sure, sets, ()) == (False, ())  # nothing to compare with
-    # Below a line drawn above 99.5%: never "100% sure" and flagged.
-    strict = dataclasses.replace(sets, confident=0.99999)
-    flagged, why = _taught_flag(0.9996, strict, ())
-    assert flagged and "as sure as this one (nearly 100%)" in why[0]
-    assert "(55%)" in _taught_flag(0.55, strict, ())[1][0]
+    # Behind the line: said in how many times likelier the first tradition was.
+    strict = dataclasses.replace(sets, confident_lead=float(np.log(1000.0)))
+    flagged, why = _taught_flag(float(np.log(40.0)), strict, ())
+    assert flagged and "no more than 40 times as likely as the second" in why[0]
+    far = dataclasses.replace(sets, confident_lead=float(np.log(1e8)))
+    flagged, why = _taught_flag(float(np.log(2e6)), far, ())
+    assert flagged and "further ahead than this one (already over a million" in why[0]
 
 
 def test_photos_of_a_tradition_nobody_taught_say_so_after_teaching(tmp_path: Path) -> None:
