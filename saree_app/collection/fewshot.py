@@ -212,8 +212,9 @@ def _lead_of_probabilities(probabilities: Mapping[str, float]) -> float:
     return lead([float(np.log(max(v, 1e-300))) for v in best])
 
 
-def _lead_of_entries(entries: Sequence[Any]) -> float:
-    """`lead` of a stored answer's ranking (entries with "score", else "probability")."""
+def stored_lead(entries: Sequence[Any]) -> float:
+    """`lead` of a stored answer's ranking (its entries, best first: their "score", else the
+    log of their "probability")."""
     values = []
     for e in list(entries)[:2]:
         if isinstance(e.get("score"), (int, float)):
@@ -1111,7 +1112,7 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
         if MODEL_FLAG not in new:  # the model's own, for when teaching is undone
             own = [str(r) for r in new.get("uncertain_reasons") or ()]
             new[MODEL_FLAG] = {"uncertain": bool(stored.uncertain), "reasons": own}
-        ahead = _lead_of_entries(new.get("ranking") or [])
+        ahead = stored_lead(new.get("ranking") or [])
         taught = [float(v) for v in (new.get("fewshot") or {}).values()]
         best = max(taught) if taught else None
         uncertain, reasons = _taught_flag(ahead, sets, new.get("uncertain_reasons") or (), best)

@@ -423,3 +423,40 @@ def test_taught_answers_are_told_apart_by_whether_their_source_was_taught() -> N
     split = by_source([r], truth, sources, lambda d, key: d.answers[key][0])
     assert split["seen"] == {"answers": 2, "right": 1.0, "balanced": 1.0}  # a2, b2
     assert split["unseen"] == {"answers": 1, "right": 0.0, "balanced": 0.0}  # a3 (shop2 taught B)
+
+
+def test_taught_answers_ranked_by_their_lead() -> None:
+    """Every draw's answers together, the furthest ahead first: the share right among the
+    first of them, the lead's AUROC and its risk-coverage curve, worked out by hand."""
+    from saree_app.bench.real.teach import (
+        REFERENCE_FEATURES,
+        DrawResult,
+        ranked_by_lead,
+        taught_figures,
+    )
+
+    truth = {f"p{i}": "A" for i in range(10)}
+    # Leads 10, 9, ... 1; right where the lead is 10, 9, 8, 6 and 2.
+    right = {10, 9, 8, 6, 2}
+    answers = {f"p{i}": ("A" if 10 - i in right else "B", False, 0.9) for i in range(10)}
+    leads = {f"p{i}": float(10 - i) for i in range(10)}
+    first = {k: answers[k] for k in ("p0", "p1", "p2", "p3", "p4")}
+    second = {k: answers[k] for k in ("p5", "p6", "p7", "p8", "p9")}
+    none: dict[str, dict[str, str | None]] = {name: {} for name in REFERENCE_FEATURES}
+    draws = [
+        DrawResult(taught={"A": ["x"]}, answers=first, reference=none, leads=leads),
+        DrawResult(taught={"A": ["x"]}, answers=second, reference=none, leads=leads),
+    ]
+    f = ranked_by_lead([(leads[k], answers[k][0] == "A") for k in sorted(leads)])
+    # The first 25% (3 of 10, rounded up): 3 right; 40% (4): 3; 50% (5): 4; 60% (6): 4.
+    assert f["lead_right_at"] == {"0.25": 1.0, "0.40": 0.75, "0.50": 0.8, "0.60": 0.6667}
+    # 5 right, 5 wrong: pairs where the right one leads: 5+5+5+4+1 of 25.
+    assert f["lead_auroc"] == pytest.approx(20 / 25)
+    assert f["lead_risk"][-1] == (1.0, 0.5) and len(f["lead_risk"]) == 10
+    assert f["lead_risk_area"] == pytest.approx(
+        np.mean([0, 0, 0, 1 / 4, 1 / 5, 2 / 6, 3 / 7, 4 / 8, 4 / 9, 5 / 10])
+    )
+    # Through taught_figures, from the draws (each answer with its own lead).
+    g = taught_figures(draws, truth)
+    assert g["lead_right_at"] == f["lead_right_at"] and g["lead_auroc"] == f["lead_auroc"]
+    assert ranked_by_lead([])["lead_right_at"] is None

@@ -537,7 +537,7 @@ def test_confident_line_is_where_held_back_answers_were_right() -> None:
 def test_the_line_follows_the_lead_not_the_top_probability() -> None:
     """Two answers equally sure at the top (99.9%) but one far ahead of its runner-up, the
     other with a runner-up close behind (a third tradition takes the rest)."""
-    from saree_app.collection.fewshot import _confident_from, _lead_of_entries, lead
+    from saree_app.collection.fewshot import _confident_from, lead, stored_lead
 
     far = {"A": 0.999, "B": 0.000001, "C": 0.000999}
     near = {"A": 0.9989, "B": 0.0010, "C": 0.0001}
@@ -547,10 +547,8 @@ def test_the_line_follows_the_lead_not_the_top_probability() -> None:
     assert n == 10 and right == 10 and line == pytest.approx(np.log(0.999 / 0.000999))
     assert lead([5.0, 2.0, 1.0]) == 3.0 and lead([5.0]) > 1e8
     # A stored ranking: by its scores; without them, by its probabilities.
-    assert _lead_of_entries([{"score": 7.0}, {"score": 4.5}]) == pytest.approx(2.5)
-    assert _lead_of_entries([{"probability": 0.8}, {"probability": 0.2}]) == pytest.approx(
-        np.log(4.0)
-    )
+    assert stored_lead([{"score": 7.0}, {"score": 4.5}]) == pytest.approx(2.5)
+    assert stored_lead([{"probability": 0.8}, {"probability": 0.2}]) == pytest.approx(np.log(4.0))
 
 
 def _unsure_photo(

@@ -59,6 +59,10 @@ beside "bench", "argv", "machine" (CPUs, load average), "settings" and "peer"):
                        balanced top-1 on the photos not taught; set_*: the stored answer
                        sets (share holding the right tradition, mean size, share calibrated
                        on the confirmed photos rather than by the model's own calibration)
+  taught.<k>.lead_*    every draw's answers ranked by how far their first tradition leads
+                       the second: lead_right_at {"0.25", "0.40", "0.50", "0.60"}: share right
+                       among that first share; lead_auroc; lead_risk [[coverage, error rate]]
+                       (every 2% of the answers) and lead_risk_area
   taught.<k>.by_source   with a source_repo (or source) column in --views: {app, reference:
                        cloth close-ups}, each {seen, unseen}: {answers, right, balanced}, the
                        photos from a source one of whose photos of their tradition was
@@ -191,9 +195,11 @@ def _run(args: argparse.Namespace, out: Path) -> int:
         (out / "report.md").write_text(report_mod.markdown(result), encoding="utf-8")
         rows, cols, counts = scoring.confusion(answers)
         report_mod.confusion_png(out / "confusion.png", rows, cols, counts)
-        report_mod.risk_png(
-            out / "risk-coverage.png", {"untaught": result["untaught"]["risk_coverage"]}
-        )
+        curves = {"untaught": result["untaught"]["risk_coverage"]}
+        for k, t in (result.get("taught") or {}).items():
+            if t.get("lead_risk"):
+                curves[f"taught {k} a tradition (by lead)"] = t["lead_risk"]
+        report_mod.risk_png(out / "risk-coverage.png", curves)
     except OSError as exc:
         print(
             f"saree bench real: {out}: cannot write the report ({exc.strerror or exc})",

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from saree_app.bench.real.inputs import Folder, Inputs
-from saree_app.bench.real.scoring import balanced
+from saree_app.bench.real.scoring import area_under_risk, auroc, balanced, risk_coverage
 from saree_app.collection import fewshot as fewshot_step
 from saree_app.collection.catalog import Catalog
 from saree_app.collection.importer import import_files
@@ -127,6 +127,9 @@ class DrawResult:
     others: dict[str, str | None] = dataclasses.field(default_factory=dict)
     # key -> whether that watched photo's taught answer is flagged uncertain
     others_flagged: dict[str, bool] = dataclasses.field(default_factory=dict)
+    # key -> how far the taught answer's first tradition leads its second (fewshot.lead):
+    # what decides its flag once answer sets are calibrated
+    leads: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def run_draw(
@@ -160,12 +163,14 @@ def run_draw(
         scored = {k for name in taught for k in present_keys(by_name[name], imported)}
         stored = cat.predictions(sha)
         answers = {}
+        leads: dict[str, float] = {}
         sets: dict[str, tuple[list[str], bool]] = {}
         for key, pid in imported.photo_id.items():
             if key in done or key not in scored or pid not in stored:
                 continue
             s = stored[pid]
             answers[key] = (s.top_tradition, bool(s.uncertain), float(s.top_probability or 0.0))
+            leads[key] = fewshot_step.stored_lead(s.result.get("ranking") or [])
             answer_set = s.result.get("answer_set")
             if isinstance(answer_set, dict):
                 members = [str(t) for t in answer_set.get("traditions", [])]
@@ -184,7 +189,7 @@ def run_draw(
         flagged = {key: bool(stored[imported.photo_id[key]].uncertain) for key in watched}
     path.unlink(missing_ok=True)
     return DrawResult(
-        {k: list(v) for k, v in taught.items()}, answers, reference, sets, others, flagged
+        {k: list(v) for k, v in taught.items()}, answers, reference, sets, others, flagged, leads
     )
 
 
@@ -311,6 +316,32 @@ def by_source(
     }
 
 
+# The shares of the answers, most ahead first, at which the share right is reported.
+LEAD_COVERAGES = (0.25, 0.4, 0.5, 0.6)
+
+
+def ranked_by_lead(leads: Sequence[tuple[float, bool]]) -> dict[str, Any]:
+    """Answers ranked by their lead (`DrawResult.leads`, with whether each was right): the share
+    right among the first LEAD_COVERAGES of them, the AUROC of the lead for right against
+    wrong, and the risk-coverage curve (every 2% of the answers) with its area."""
+    if not leads:
+        return {"lead_right_at": None, "lead_auroc": None, "lead_risk": [], "lead_risk_area": None}
+    values = [x for x, _ in leads]
+    right = [ok for _, ok in leads]
+    curve = risk_coverage(values, right)
+    at = {}
+    for share in LEAD_COVERAGES:
+        _, err = curve[max(0, int(np.ceil(share * len(curve))) - 1)]
+        at[f"{share:.2f}"] = round(1.0 - err, 4)
+    step = max(1, len(curve) // 50)
+    return {
+        "lead_right_at": at,
+        "lead_auroc": auroc(values, right),
+        "lead_risk": [(round(c, 4), round(r, 4)) for c, r in curve[step - 1 :: step]],
+        "lead_risk_area": area_under_risk(curve),
+    }
+
+
 def taught_figures(
     results: Sequence[DrawResult],
     truth: Mapping[str, str],
@@ -349,6 +380,12 @@ def taught_figures(
         kept = [(key, v) for key, v in vals if not v[1]]
         if kept:
             kept_right.append(sum(v[0] == truth[key] for key, v in kept) / len(kept))
+    leads = [
+        (r.leads[key], v[0] == truth[key])
+        for r in results
+        for key, v in r.answers.items()
+        if key in r.leads and np.isfinite(r.leads[key])
+    ]
     covered, sizes, calibrated = [], [], []
     for r in results:
         for key, (members, cal) in r.sets.items():
@@ -366,6 +403,9 @@ def taught_figures(
         "set_size": float(np.mean(sizes)) if sizes else None,
         "set_calibrated": float(np.mean(calibrated)) if calibrated else None,
         "tested_photos": int(np.mean([len(r.answers) for r in results])) if results else 0,
+        # Every draw's answers together, ranked by how far their first tradition leads the
+        # second (what the flag reads): how many are right among the first share of them.
+        **ranked_by_lead(leads),
         "by_source": (
             {
                 "app": by_source(results, truth, sources, lambda r, key: r.answers[key][0]),
