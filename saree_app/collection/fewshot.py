@@ -878,11 +878,10 @@ def _taught_flag(
 ) -> tuple[bool, tuple[str, ...]]:
     """Whether a taught answer whose first tradition leads the second by `ahead` (`lead`) is
     uncertain, and why, once answer sets are calibrated on the curator's confirmed photos:
-    they decide it. The model's own reasons were about its untaught
-    answer (a photo unlike its training photos, parts that do not back that answer, weak
-    evidence for it) and go with it; a photo that does not look like cloth, or like a saree,
-    stays flagged so: teaching re-ranks traditions, it does not make a photo of something else
-    a saree."""
+    they decide it. The model's own reasons were about its untaught answer (a photo unlike its
+    training photos, parts that do not back that answer, weak evidence for it) and go with it;
+    a photo that does not look like cloth, or like a saree, stays flagged so: teaching
+    re-ranks traditions, it does not make a photo of something else a saree."""
     from saree_app.model.predict import NOT_CLOTH
     from saree_app.model.saree_check import NOT_A_SAREE
 
