@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -11,7 +12,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -305,6 +306,15 @@ MIGRATIONS: list[str] = [
     # 0.01 a close-up: on `saree bench real` the taught figures stayed within their draws'
     # spread (model card). No SQL: the Python step `_nibble_rows` rewrites the rows.
     "",
+    # 14: stored answers without what follows from the rest of them (each ranked tradition's
+    # score is the sum of its evidence, its probability the softmax of the scores), deflated
+    # against words every answer uses (`_pack_lean`): 1.6 -> 1.1 KB an answer, every figure
+    # read back to its last digit; the model's four embeddings at 4 bits a value, as the
+    # cloth features since 13 (0.53 -> 0.28 KB a photo; on realdev the nearest photo is the
+    # same for 90-95% of photos, as often of the same tradition: model card); and the file's
+    # pages 16 KiB instead of 4 (set once the migration is done, `_resized`): a photo's rows
+    # leave less of a page unused. No SQL: the Python step `_lean_rows` rewrites the rows.
+    "",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 COMPACTED = 9  # the schema from which vectors are float16 and answers compacted
@@ -312,6 +322,12 @@ QUANTIZED = 10  # the schema from which vectors are int8 with a scale per block
 SLIM = 11  # the schema from which vectors name their model by number and answers are slim
 CLOTH_READS = 12  # the schema from which the side each photo's cloth tiles were read at is kept
 NIBBLES = 13  # the schema from which the cloth features are stored at 4 bits a value
+LEAN = 14  # the schema from which answers leave out what follows from them, the model's
+# embeddings are at 4 bits a value and pages are PAGE_SIZE
+# sqlite's page for a new catalogue (and for an older one once it is upgraded to LEAN): a
+# photo's rows (its vectors 2.2 KB, its answer 1.1) fill large pages better than 4 KiB ones,
+# which left a fifth of each page unused (`saree bench import_`).
+PAGE_SIZE = 16384
 # The side cloth tiles were read at before it was kept (and for a photo whose side is unknown).
 EARLIER_TILE_SIZE = 224
 
@@ -359,6 +375,8 @@ def unpack_result(
     answer stored before schema 7. A slim answer needs the row's model sha256 and the
     catalogue's terms (`terms(number)`: its name and label, Catalog does this) to come back
     whole: without them, the sha256 and labels it left out read None and terms their number."""
+    if isinstance(value, bytes) and value[:1] == _LEAN_ANSWER:
+        return _full_answer(_unpack_lean(value), model_sha256, terms or (lambda n: (n, None)))
     if isinstance(value, bytes) and value[:1] == _SLIM_ANSWER:
         slim = json.loads(zlib.decompress(value[1:], -15).decode("utf-8"))
         return _full_answer(slim, model_sha256, terms or (lambda n: (n, None)))
@@ -566,6 +584,131 @@ def _pack_slim(slim: Mapping[str, Any]) -> bytes:
     return _SLIM_ANSWER + squeeze.compress(text) + squeeze.flush()
 
 
+def _pack_lean(slim: Mapping[str, Any]) -> bytes:
+    """A slim answer as schema 14 keeps it: `_leave_derived`, then compact JSON deflated
+    against _ANSWER_WORDS; as schema 11 (`_pack_slim`) where nothing could be left out."""
+    lean = _leave_derived(slim)
+    if lean is None:
+        return _pack_slim(slim)
+    text = json.dumps(lean, separators=(",", ":")).encode("utf-8")
+    squeeze = zlib.compressobj(
+        9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict=_ANSWER_WORDS
+    )
+    return _LEAN_ANSWER + squeeze.compress(text) + squeeze.flush()
+
+
+def _unpack_lean(value: bytes) -> Any:
+    """What `_pack_lean` kept, back as the slim answer it was."""
+    inflate = zlib.decompressobj(-15, zdict=_ANSWER_WORDS)
+    text = inflate.decompress(value[1:]) + inflate.flush()
+    if not inflate.eof:
+        raise zlib.error("the answer is cut short")
+    return _restore_derived(json.loads(text.decode("utf-8")))
+
+
+# Schema 14's stored answers (`_pack_lean`): this byte, then the answer raw-deflated against
+# the words below. Deflate finds in them what every answer repeats, which a short answer
+# would otherwise spell out once itself (a third of it). They are part of the format: an
+# answer packed against other words cannot be read back, so they never change (a test holds
+# them to their sha256); other words would need a byte of their own.
+_LEAN_ANSWER = b"\x03"
+_ANSWER_WORDS = (
+    b'{"source":"","model_sha256":0,"photo_size":[1000,750],"tradition":1,"label":0,'
+    b'"probability":0.5,"uncertain":true,"uncertain_reasons":[],"ranking":["~",'
+    + b",".join(
+        b'[%d,0,"=","=",%s,[["visual",-0.144294],["attribute",-1.1],["other",0.05]]]'
+        % (i, b"true" if i % 2 else b"false")
+        for i in range(1, 9)
+    )
+    + b'],"visual":[[1,0.9],[2,0.01],[3,0.001],[4,1e-05],[5,0.0]],'
+    b'"states":["~",[30,0,0.5],[31,0,0.01]],"cultural_regions":["~",[41,0,0.5],[42,0,0.01]],'
+    b'"part_map":"model","parts":[{"part":"body","area":0.2,"ranking":[[1,0.5],[2,0.1]]},'
+    b'{"part":"border","area":0.1,"ranking":[[1,0.5],[2,0.1]]},'
+    b'{"part":"pallu","area":0.1,"ranking":[[1,0.5],[2,0.1]]}],'
+    b'"attributes":["~",[47,0,0.99],[48,0,0.001],[49,0,1e-05],[50,0,0.0]],'
+    b'"open_set":{"top_probability":0.9,"margin":0.9,"prototype_similarity":0.6,'
+    b'"nearest_prototype":1,"saree_area":0.3,"part_agreement":0.4,"energy":6.1,'
+    b'"novelty":-0.06},"answer_set":{"traditions":[1,2,3],"level":0.9,"calibrated_on":0},'
+    b'"fewshot":{}}'
+)
+_DERIVED = "="  # a figure left out: it follows from the rest of the answer
+
+
+def _ranked_rows(slim: Mapping[str, Any]) -> list[list[Any]] | None:
+    """The slim answer's ranking rows (`_ROWS`), each [tradition, label, probability, score,
+    known_to_model, [[kind, contribution], ...]]; None where the ranking is not so."""
+    rows = slim.get("ranking")
+    if not (isinstance(rows, list) and len(rows) > 1 and rows[0] == _ROWS_MARK):
+        return None
+    for row in rows[1:]:
+        if not (isinstance(row, list) and len(row) == 6 and isinstance(row[5], list)):
+            return None
+        for line in row[5]:
+            if not (
+                isinstance(line, list)
+                and len(line) == 2
+                and isinstance(line[0], str)
+                and type(line[1]) in (int, float)
+            ):
+                return None
+    return rows[1:]
+
+
+def _score_of(row: Sequence[Any]) -> float:
+    """A ranked tradition's score as its evidence adds up, to the 6 decimals answers keep.
+    fsum: the same figure on every machine, whatever the order of additions."""
+    return round(math.fsum(float(line[1]) for line in row[5]), 6)
+
+
+def _probabilities_of(scores: Sequence[float]) -> list[float]:
+    """The softmax of the scores (as fusion ranks them), to the 6 decimals answers keep."""
+    top = max(scores)
+    weights = [math.exp(s - top) for s in scores]
+    total = math.fsum(weights)
+    return [round(w / total, 6) for w in weights]
+
+
+def _leave_derived(slim: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The slim answer with each ranked tradition's score and probability left out (as
+    _DERIVED) where they are exactly what `_score_of` and `_probabilities_of` make of the
+    rest; None where _DERIVED already stands for a figure (it would be read back as one)."""
+    out = dict(slim)
+    rows = _ranked_rows(slim)
+    if rows is None:
+        return out
+    if any(_DERIVED in (row[2], row[3]) for row in rows):
+        return None
+    lean = [list(row) for row in rows]
+    scores = [row[3] for row in rows]
+    for row in lean:
+        if type(row[3]) is float and row[3] == _score_of(row):
+            row[3] = _DERIVED
+    if all(type(s) in (int, float) for s in scores):
+        for row, p in zip(lean, _probabilities_of(scores), strict=True):
+            if type(row[2]) is float and row[2] == p:
+                row[2] = _DERIVED
+    out["ranking"] = [_ROWS_MARK, *lean]
+    return out
+
+
+def _restore_derived(lean: Any) -> Any:
+    """What `_leave_derived` left out, made again from the rest of the answer."""
+    if not isinstance(lean, dict):
+        return lean
+    rows = _ranked_rows(lean)
+    if rows is None:
+        return lean
+    for row in rows:
+        if row[3] == _DERIVED:
+            row[3] = _score_of(row)
+    if any(row[2] == _DERIVED for row in rows):
+        probabilities = _probabilities_of([float(row[3]) for row in rows])
+        for row, p in zip(rows, probabilities, strict=True):
+            if row[2] == _DERIVED:
+                row[2] = p
+    return lean
+
+
 def _compress_answers(db: sqlite3.Connection) -> None:
     """Schema 7's Python step: every answer stored as text rewritten by `pack_result`. An
     answer that is not JSON is left as it is (reading it says so, as before)."""
@@ -751,15 +894,16 @@ def _slim_rows(db: sqlite3.Connection) -> None:
     )
 
 
-def _nibble_rows(db: sqlite3.Connection) -> None:
+def _nibble_rows(db: sqlite3.Connection, parts: tuple[str, ...] = ("cloth", "cloth_tiles")) -> None:
     """Schema 13's Python step: every cloth row at 8 bits rewritten at 4 (`_blob`), block by
     block, each block keeping its length and the row its mark (a slim head stays the whole
-    picture alone, slim tiles still sum to the mean of tiles, to within 4 bits' rounding).
-    A row that cannot be read is left as it is (reading it says so, as before)."""
+    picture alone, slim tiles still sum to the mean of tiles, to within 4 bits' rounding);
+    schema 14's the same for the model's own embeddings (`parts`). A row that cannot be
+    read is left as it is (reading it says so, as before)."""
 
     def halved(row: tuple[Any, ...]) -> bytes | None:
         part, vector = row
-        if part not in ("cloth", "cloth_tiles") or not vector or vector[0] & _NIBBLES:
+        if part not in parts or not vector or vector[0] & _NIBBLES:
             return None
         try:
             values = _vectors(vector)[0]
@@ -771,6 +915,33 @@ def _nibble_rows(db: sqlite3.Connection) -> None:
     _rewrite_rows(db, "vectors", "vector", halved, also=", part")
 
 
+def _lean_rows(db: sqlite3.Connection) -> None:
+    """Schema 14's Python step: every slim answer repacked lean (`_pack_lean`), each the same
+    answer to its last digit. An answer that cannot be read is left as it is (reading it says
+    so, as before); so is any other (older ones are made slim by step 11 first). Then the
+    model's own embeddings at 4 bits a value, as the cloth features were at 13."""
+
+    def lean(row: tuple[Any, ...]) -> bytes | None:
+        (value,) = row
+        if not isinstance(value, bytes) or value[:1] != _SLIM_ANSWER:
+            return None
+        try:
+            slim = json.loads(zlib.decompress(value[1:], -15).decode("utf-8"))
+        except (ValueError, zlib.error, UnicodeDecodeError):
+            return None
+        return _pack_lean(slim) if isinstance(slim, dict) else None
+
+    # The answers mean what they meant: what is derived from them (similar search's filters)
+    # stays valid, so their counter is left where it was.
+    counter = db.execute("SELECT value FROM meta WHERE key = 'predictions_generation'").fetchone()
+    _rewrite_rows(db, "predictions", "result", lean, batch=500)
+    if counter is not None:
+        db.execute(
+            "UPDATE meta SET value = ? WHERE key = 'predictions_generation'", (int(counter[0]),)
+        )
+    _nibble_rows(db, PARTS)
+
+
 # Python steps of a migration, for data that SQL alone cannot rewrite: run after that
 # version's SQL, inside the same transaction (a crash leaves the old schema and data intact).
 MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
@@ -779,6 +950,7 @@ MIGRATION_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     10: _quantize_rows,
     11: _slim_rows,
     13: _nibble_rows,
+    14: _lean_rows,
 }
 
 
@@ -1131,6 +1303,10 @@ class Catalog:
                 f"{self.path}: made by a newer version of the app (schema {version}, this app "
                 f"reads up to {SCHEMA_VERSION}); update the app"
             )
+        if not has_tables and not version:
+            # A new file: its pages are sized before the first is written (later only VACUUM
+            # can change them). Harmless if another program made the file meanwhile.
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")
         mode = self._switch_to_wal()
         if str(mode).lower() != "wal":
             # Network drives may refuse WAL; rollback journalling is slower but just as safe.
@@ -1144,18 +1320,45 @@ class Catalog:
         self._slim = now_at >= SLIM
         self._tile_sizes_kept = now_at >= CLOTH_READS
         self._nibbles = now_at >= NIBBLES
-        if version and any(version < v <= now_at for v in (COMPACTED, QUANTIZED, SLIM, NIBBLES)):
+        self._lean = now_at >= LEAN
+        shrunk = (COMPACTED, QUANTIZED, SLIM, NIBBLES, LEAN)
+        # From schema 14 the file's pages are PAGE_SIZE: an older file is rewritten so once it
+        # is upgraded, or at a later opening if another program had it open then.
+        pages = int(db.execute("PRAGMA page_size").fetchone()[0])
+        if self._lean and pages != PAGE_SIZE and self._resized(PAGE_SIZE):
+            return
+        if version and any(version < v <= now_at for v in shrunk):
             self._give_back_space()
 
     def _give_back_space(self) -> None:
-        """Once, after schema 9, 10, 11 or 13 made every photo smaller: the freed pages given back
-        to the disk (VACUUM). A catalogue busy in another program keeps them for now: it is
-        just as sound, only larger."""
+        """Once, after schema 9, 10, 11, 13 or 14 made every photo smaller: the freed pages given
+        back to the disk (VACUUM). A catalogue busy in another program keeps them for now: it
+        is just as sound, only larger."""
         try:
             self._db.execute("VACUUM")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.OperationalError:
             pass
+
+    def _resized(self, page_size: int) -> bool:
+        """The file VACUUMed into pages of `page_size` (which sqlite changes only outside WAL
+        journalling: left for the while, then taken up again); False where it could not be
+        (another program has it open: nothing changed)."""
+        db = self._db
+        mode = str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        try:
+            if str(db.execute("PRAGMA journal_mode=DELETE").fetchone()[0]).lower() != "delete":
+                return False
+            db.execute(f"PRAGMA page_size={page_size}")
+            db.execute("VACUUM")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            if mode == "wal":
+                # Else rollback journalling: slower, just as safe (as `_setup` allows).
+                with suppress(sqlite3.OperationalError):
+                    self._switch_to_wal()
 
     def _switch_to_wal(self) -> str:
         """Ask for WAL journalling; returns the journal mode the file ends up in.
@@ -1436,7 +1639,8 @@ class Catalog:
             if self._slim:
                 answer = compact_answer(result)
                 slim = _slim_answer(answer, model_sha256, _known_terms(self._db, answer))
-                packed = None if slim is None else _pack_slim(slim)
+                pack = _pack_lean if self._lean else _pack_slim
+                packed = None if slim is None else pack(slim)
             self._db.execute(
                 "INSERT OR REPLACE INTO predictions (photo_id, model_sha256, top_tradition,"
                 " top_probability, uncertain, result, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -1541,9 +1745,11 @@ class Catalog:
         where the tiles give it back (`_weighted_tiles`), and read back made again from them."""
         rows = []
         st = self._stored
-        bits = 4 if self._nibbles else 8  # for the cloth features only (schema 13)
+        bits = 4 if self._nibbles else 8  # for the cloth features (schema 13)
+        model_bits = 4 if self._lean else 8  # for the model's own embeddings (schema 14)
         if whole is not None:
-            rows.append((photo_id, model_sha256, "whole", _blob(np.asarray(whole).reshape(-1), st)))
+            blob = _blob(np.asarray(whole).reshape(-1), st, bits=model_bits)
+            rows.append((photo_id, model_sha256, "whole", blob))
         if cloth is not None:
             from saree_app.model.cloth import split
 
@@ -1565,7 +1771,7 @@ class Catalog:
             if parts.ndim != 2 or parts.shape[0] != 3:
                 raise CatalogError(f"part embeddings must be 3 x D, got {parts.shape}")
             rows += [
-                (photo_id, model_sha256, name, _blob(vec, st))
+                (photo_id, model_sha256, name, _blob(vec, st, bits=model_bits))
                 for name, vec in zip(PARTS[1:], parts, strict=True)
             ]
         with self.transaction():

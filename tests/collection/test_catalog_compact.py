@@ -182,6 +182,7 @@ def test_a_schema_8_catalogue_is_made_compact_on_opening(
     path = tmp_path / "v8.saree"
     monkeypatch.setattr(catalog_mod, "MIGRATIONS", catalog_mod.MIGRATIONS[:8])
     monkeypatch.setattr(catalog_mod, "SCHEMA_VERSION", 8)
+    monkeypatch.setattr(catalog_mod, "PAGE_SIZE", 4096)  # as the app made files then
     rng = np.random.default_rng(0)
     vectors = []
     with Catalog(path) as cat:

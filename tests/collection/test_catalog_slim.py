@@ -4,8 +4,10 @@ opening and answer as before."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 
 from saree_app import paths
 from saree_app.collection import catalog as catalog_mod
-from saree_app.collection.catalog import Catalog, NewPhoto
+from saree_app.collection.catalog import Catalog, CatalogError, NewPhoto
 
 SHA = "e" * 64
 
@@ -232,7 +234,7 @@ def test_answers_come_back_whole_whatever_their_labels_and_shape(tmp_path: Path)
             assert _put(cat, pid, answer) == answer
             assert json.dumps(_put(cat, pid, answer)) == json.dumps(answer)  # key order too
         kinds = cat.run("SELECT substr(result, 1, 1) FROM predictions ORDER BY photo_id")
-        assert [k for (k,) in kinds].count(b"\x02") == 6  # all but the two ambiguous ones
+        assert [k for (k,) in kinds].count(b"\x03") == 6  # all but the two ambiguous ones
         # A reason in words is kept once, one with a figure in it in each answer.
         terms = {t for (t,) in cat.run("SELECT term FROM terms")}
         assert "the model sees little evidence" in terms and "weak: only 1%" not in terms
@@ -291,7 +293,8 @@ def test_vectors_written_by_the_embeddings_name_are_read_as_the_catalogue_writes
         assert cat.generations()["embeddings"] > before
         got, matrix = cat.embeddings(SHA)
         assert got.tolist() == ids[:2]
-        assert np.abs(matrix - vecs[:2]).max() < 0.05
+        # At 4 bits a value (schema 14): within half a step of the largest value.
+        assert np.abs(matrix - vecs[:2]).max() <= np.abs(vecs[:2]).max() / 14 + 1e-6
         assert cat.embeddings("a" * 64)[0].tolist() == [ids[2]]
         # A model first named by its vectors is registered as it would have been.
         assert cat.latest_model() is None or cat.latest_model() == SHA
@@ -365,8 +368,9 @@ def test_a_schema_12_catalogue_gets_its_cloth_at_4_bits_on_opening(
         )
     old_size = _bytes_per_photo(path, tmp_path)
     monkeypatch.undo()
+    _schema(monkeypatch, catalog_mod.NIBBLES)  # the model's embeddings have their own test
     with Catalog(path) as cat:
-        assert cat.schema_version == catalog_mod.SCHEMA_VERSION >= catalog_mod.NIBBLES
+        assert cat.schema_version == catalog_mod.NIBBLES
         rows = dict(cat.run("SELECT photo_id || part, vector FROM vectors"))
         assert rows[f"{damaged}cloth"] == b"\x00"
         cat.run(
@@ -403,3 +407,176 @@ def test_a_schema_12_catalogue_gets_its_cloth_at_4_bits_on_opening(
     print(f"bytes per photo: schema 12 {old_size:.0f}, migrated to 13 {new_size:.0f}")
     # Half of each cloth row given back (page rounding takes some on a few photos).
     assert new_size < old_size - 0.6 * (BLOCKS - 1) * dim / 2, (old_size, new_size)
+
+
+# -- schema 14: answers without what follows from them, on 16 KiB pages -------------------------
+
+
+def _raw_lean(value: bytes) -> Any:
+    """A lean answer as stored, before what it left out is made again."""
+    inflate = zlib.decompressobj(-15, zdict=catalog_mod._ANSWER_WORDS)
+    return json.loads(inflate.decompress(value[1:]) + inflate.flush())
+
+
+def _fused(seed: int) -> dict[str, Any]:
+    """Shaped like a compacted answer whose ranking fusion made: each score the sum of its
+    evidence, each probability the softmax of the scores, both to 6 decimals."""
+    rng = np.random.default_rng(seed)
+    answer = _answer(seed)
+    contributions = rng.normal(0, 2, size=(6, 3)).round(6)
+    scores = contributions.sum(axis=1)
+    probs = np.exp(scores - scores.max())
+    probs /= probs.sum()
+    answer["ranking"] = [
+        {
+            "tradition": f"Tradition{t}",
+            "label": f"Tradition {t}",
+            "probability": round(float(probs[t]), 6),
+            "score": round(float(scores[t]), 6),
+            "known_to_model": bool(t < 3),
+            "evidence": [
+                {"kind": kind, "contribution": float(c)}
+                for kind, c in zip(("visual", "attribute", "other"), contributions[t], strict=True)
+            ],
+        }
+        for t in map(int, np.argsort(-probs))
+    ]
+    return answer
+
+
+def test_the_words_lean_answers_are_packed_against_never_change() -> None:
+    # An answer packed against other words cannot be read back: they are part of the format.
+    digest = hashlib.sha256(catalog_mod._ANSWER_WORDS).hexdigest()
+    assert digest == "c272d81c163d2d882efa0df02680976e0cdcf01307c862f2b56ebc2488e3c65a"
+
+
+def test_a_lean_answer_leaves_out_only_figures_that_come_back_the_same(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat:
+        ids = [cat.add_photo(NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 1)) for i in range(5)]
+        fused = _fused(0)
+        off = _fused(1)
+        # A score that is not the sum of its evidence is kept as it is.
+        off["ranking"][1]["evidence"][0]["contribution"] += 0.5
+        off["ranking"][2]["probability"] = 0.123456  # not the softmax: kept too
+        marked = _fused(2)
+        marked["ranking"][0]["score"] = "="  # the mark itself as a figure: packed as before
+        answers = [fused, off, marked, _answer(3), {**_fused(4), "ranking": []}]
+        for pid, answer in zip(ids, answers, strict=True):
+            assert json.dumps(_put(cat, pid, answer)) == json.dumps(answer)  # to the last digit
+        raw = dict(cat.run("SELECT photo_id, result FROM predictions"))
+    assert [raw[i][:1] for i in ids] == [b"\x03", b"\x03", b"\x02", b"\x03", b"\x03"]
+    rows = _raw_lean(raw[ids[0]])["ranking"][1:]
+    assert all(r[2] == "=" and r[3] == "=" for r in rows)  # every one made again on reading
+    rows = _raw_lean(raw[ids[1]])["ranking"][1:]
+    assert rows[1][3] == off["ranking"][1]["score"] and rows[2][2] == 0.123456
+    # The other probabilities follow from the scores, the one kept among them.
+    assert [r[2] for k, r in enumerate(rows) if k != 2] == ["="] * 5
+    assert sum(r[3] == "=" for r in rows) == 5
+    # Another program reading the same file gets the same answers.
+    with Catalog(tmp_path / "c.saree") as cat:
+        for pid, answer in zip(ids, answers, strict=True):
+            stored = cat.prediction(pid, SHA)
+            assert stored is not None and json.dumps(stored.result) == json.dumps(answer)
+        # A lean answer cut short is named, not read as something else.
+        cat.run("UPDATE predictions SET result = substr(result, 1, 40) WHERE photo_id = ?", (1,))
+        with pytest.raises(CatalogError, match="photo 1: its stored answer is damaged"):
+            cat.prediction(1, SHA)
+
+
+def test_a_new_catalogue_has_large_pages(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.saree") as cat:
+        assert cat.run("PRAGMA page_size") == [(catalog_mod.PAGE_SIZE,)]
+        assert cat.run("PRAGMA journal_mode") == [("wal",)]
+
+
+def test_a_schema_13_catalogue_gets_lean_answers_and_large_pages_on_opening(
+    predictor: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "v13.saree"
+    _schema(monkeypatch, catalog_mod.NIBBLES)
+    monkeypatch.setattr(catalog_mod, "PAGE_SIZE", 4096)  # as the app made files then
+    _import(path, paths.samples_dir(), predictor)
+    with Catalog(path) as cat:
+        for n, pid in enumerate(p.id for p in cat.photos()):  # two taught traditions
+            cat.set_label(pid, tradition="Odd" if n % 2 else "Even", certainty="confirmed")
+        before = _state(cat)
+        old = dict(cat.run("SELECT photo_id, result FROM predictions"))
+        generation = cat.run("SELECT value FROM meta WHERE key = 'predictions_generation'")
+        assert cat.run("PRAGMA page_size") == [(4096,)]
+    assert {v[:1] for v in old.values()} == {b"\x02"}
+    monkeypatch.undo()
+    with Catalog(path) as cat:
+        assert cat.schema_version == catalog_mod.SCHEMA_VERSION >= catalog_mod.LEAN
+        assert cat.run("PRAGMA page_size") == [(catalog_mod.PAGE_SIZE,)]
+        assert cat.run("PRAGMA journal_mode") == [("wal",)]
+        assert cat.integrity_problems() == []
+        after = _state(cat)
+        new = dict(cat.run("SELECT photo_id, result FROM predictions"))
+        # The answers mean what they meant: what was derived from them stays valid.
+        assert cat.run("SELECT value FROM meta WHERE key = 'predictions_generation'") == generation
+    # Every answer and teaching score the same; the cloth features as they were, the model's
+    # embeddings at 4 bits.
+    for key in ("answers", "teaching"):
+        assert after[key] == before[key]
+    for part, (ids, vectors) in before["vectors"].items():
+        assert np.array_equal(after["vectors"][part][0], ids)
+        if part.startswith("cloth"):
+            assert np.array_equal(after["vectors"][part][1], vectors)
+            continue
+        now_v = after["vectors"][part][1]
+        cos = (
+            (now_v * vectors).sum(1)
+            / np.linalg.norm(now_v, axis=1)
+            / np.linalg.norm(vectors, axis=1)
+        )
+        assert cos.min() > 0.97 and np.median(cos) > 0.99, part  # 4 bits' rounding, no more
+        assert not np.array_equal(now_v, vectors)
+    with Catalog(path) as cat:
+        rows = cat.run("SELECT part, vector FROM vectors")
+    assert {part for part, v in rows if v[0] & catalog_mod._NIBBLES} == set(
+        catalog_mod.EMBEDDING_KINDS
+    )
+    assert all(v[0] & catalog_mod._NIBBLES for _, v in rows)  # every row at 4 bits
+    assert new.keys() == old.keys() and {v[:1] for v in new.values()} == {b"\x03"}
+    # Fusion's scores and probabilities follow from their evidence: most are left out.
+    left_out = [x == "=" for v in new.values() for r in _raw_lean(v)["ranking"][1:] for x in r[2:4]]
+    assert sum(left_out) > 0.6 * len(left_out)
+    saved = sum(map(len, old.values())) - sum(map(len, new.values()))
+    print(
+        f"answers: {sum(map(len, old.values())) / len(old):.0f} -> "
+        f"{sum(map(len, new.values())) / len(new):.0f} bytes"
+    )
+    assert saved > 0.25 * sum(map(len, old.values()))
+
+
+def test_a_catalogue_open_elsewhere_is_upgraded_and_gets_its_pages_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "v13.saree"
+    _schema(monkeypatch, catalog_mod.NIBBLES)
+    monkeypatch.setattr(catalog_mod, "PAGE_SIZE", 4096)
+    with Catalog(path) as cat:
+        ids = [cat.add_photo(NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 1)) for i in range(6)]
+        answers = [_fused(i) for i in range(6)]
+        for pid, answer in zip(ids, answers, strict=True):
+            _put(cat, pid, answer)
+    monkeypatch.undo()
+    other = sqlite3.connect(path)  # another program has it open, reading
+    other.execute("BEGIN")
+    other.execute("SELECT count(*) FROM photos").fetchone()
+    try:
+        with Catalog(path, timeout=0.5) as cat:
+            assert cat.schema_version == catalog_mod.SCHEMA_VERSION
+            assert cat.run("PRAGMA page_size") == [(4096,)]  # not now: nothing lost
+            for pid, answer in zip(ids, answers, strict=True):
+                stored = cat.prediction(pid, SHA)
+                assert stored is not None and json.dumps(stored.result) == json.dumps(answer)
+    finally:
+        other.close()
+    with Catalog(path) as cat:  # the next time it is opened alone
+        assert cat.run("PRAGMA page_size") == [(catalog_mod.PAGE_SIZE,)]
+        assert cat.run("PRAGMA journal_mode") == [("wal",)]
+        assert cat.integrity_problems() == []
+        for pid, answer in zip(ids, answers, strict=True):
+            stored = cat.prediction(pid, SHA)
+            assert stored is not None and json.dumps(stored.result) == json.dumps(answer)

@@ -158,8 +158,8 @@ def test_a_correction_changes_the_answer_and_part_embeddings_at_once(
         assert areas["border"] == pytest.approx(float((_labels() == 2).mean()), abs=1e-6)
         new_border = cat.embedding(pid, sha, "border")
         assert new_border is not None and model_border is not None
-        # int8 with a scale (schema 10): within a step of the largest value.
-        step = float(np.abs(pred.part_embeddings[1]).max()) / 127
+        # 4 bits with a scale (schema 14): within a step of the largest value.
+        step = float(np.abs(pred.part_embeddings[1]).max()) / 7
         assert np.allclose(new_border, pred.part_embeddings[1], rtol=0, atol=step)
         assert not np.array_equal(new_border, model_border)
         # The similar-by-part search asks with the corrected embedding.
@@ -299,9 +299,9 @@ def test_a_new_model_answers_corrected_photos_under_their_maps(
         assert stored is not None and stored.result["part_map"] == "curator"
         expected = second.predict(paths[3], part_map=_labels())
         got = cat.embedding(pid, second.manifest.sha256, "border")
-        # Stored as int8 with a scale: within a step of the largest value.
+        # Stored at 4 bits with a scale: within a step of the largest value.
         assert got is not None
-        step = float(np.abs(expected.part_embeddings[1]).max()) / 127
+        step = float(np.abs(expected.part_embeddings[1]).max()) / 7
         assert np.allclose(got, expected.part_embeddings[1], rtol=0, atol=step)
         uncorrected = cat.photo_by_path(str(paths[0])).id  # type: ignore[union-attr]
         plain = cat.prediction(uncorrected, second.manifest.sha256)

@@ -216,7 +216,7 @@ def test_approximate_index_is_saved_and_grows_with_the_catalogue(tmp_path: Path)
         loaded = similar.catalog_index(cat, SHA, "whole", approximate=True)
         assert len(loaded) == 8
         assert [m.photo_id for m in search(cat, 1, k=3, approximate=True)] == first
-        vec = np.array([1, 0.01, 0, 0], np.float32)
+        vec = np.array([1, -0.2, 0, 0], np.float32)  # apart from photo 1 at 4 bits a value
         cat.record(
             NewPhoto("/p/new.jpg", "f" * 64, 10, 1, 1),
             SHA,
