@@ -125,6 +125,7 @@ def _run(args: argparse.Namespace, report: Report) -> None:
         # over a few dozen photos it is a large part of the size a photo, over thousands none.
         Catalog(Path(tmp) / "empty.saree").close()
         empty = (Path(tmp) / "empty.saree").stat().st_size
+        empty_used = _bytes_used(Path(tmp) / "empty.saree")
     with tempfile.TemporaryDirectory() as tmp, Catalog(Path(tmp) / "bench.saree") as cat:
         t0 = time.perf_counter()
         last = run_import(cat, folder, predictor, batch_size=args.batch)
@@ -136,6 +137,8 @@ def _run(args: argparse.Namespace, report: Report) -> None:
         assert again.already == len(paths)
         cat.close()
         size = (Path(tmp) / "bench.saree").stat().st_size
+        used = _bytes_used(Path(tmp) / "bench.saree")
+        page = _page_size(Path(tmp) / "bench.saree")
     rss_peak = _peak_rss_mb(resource)
     report.say(
         f"import end to end (hash, EXIF, model, catalogue): {len(paths) / total:.1f} photos/s "
@@ -152,6 +155,17 @@ def _run(args: argparse.Namespace, report: Report) -> None:
         f"than an empty catalogue ({empty / 1024:.0f} KB), what a large collection pays a "
         "photo   target <= 4 KB"
     )
+    # The file grows a page at a time, and each table and index has a last page partly
+    # filled: over few photos that slack moves the figure above by up to a page a table.
+    rows_kb = (
+        None if used is None or empty_used is None else (used - empty_used) / len(paths) / 1024
+    )
+    if rows_kb is not None:
+        report.say(
+            f"  its pages {page // 1024} KB: the photos' rows and their pages' own bookkeeping "
+            f"take {rows_kb:.2f} KB a photo (without the unused part of pages); with fewer "
+            f"than about {max(1, 100 * page // 4096)} photos the figure above is rough"
+        )
     report.figures.update(
         photos=len(paths),
         photo_mb=round(mb, 2),
@@ -164,7 +178,34 @@ def _run(args: argparse.Namespace, report: Report) -> None:
         catalogue_kb_per_photo=round(size / len(paths) / 1024, 2),
         catalogue_empty_kb=round(empty / 1024, 1),
         catalogue_growth_kb_per_photo=round(growth, 2),
+        catalogue_rows_kb_per_photo=None if rows_kb is None else round(rows_kb, 2),
+        catalogue_page_kb=page // 1024,
     )
+
+
+def _bytes_used(path: Path) -> int | None:
+    """Bytes of the catalogue's pages in use (sqlite's dbstat: pages less their unused
+    part), None where this sqlite lacks dbstat."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        row = db.execute("SELECT sum(pgsize - unused) FROM dbstat").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    return int(row[0] or 0)
+
+
+def _page_size(path: Path) -> int:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        db.close()
 
 
 def _peak_rss_mb(resource: Any) -> float:

@@ -613,6 +613,17 @@ def _unpack_lean(value: bytes) -> Any:
 # them to their sha256); other words would need a byte of their own.
 _LEAN_ANSWER = b"\x03"
 _ANSWER_WORDS = (
+    # The reasons for doubt with a figure in them, which each answer spells out (those
+    # without one are terms, kept once).
+    b'"uncertain_reasons":["little of the photo looks like saree cloth (5% of it); it may '
+    b'not be a saree, or the saree fills only a corner of the photo","the photo looks unlike '
+    b"every tradition the model was trained on (closest: , similarity 0.40, usual at least "
+    b'0.56); it may be a tradition the model does not know","the parts do not back the '
+    b"answer : on their own the border looks like , the pallu like ; an unusual combination, "
+    b'perhaps a tradition the model does not know","the visual evidence is weak: the best '
+    b'match, , has only 50%"," and  are nearly tied (40% vs 38%)","on your confirmed photos, '
+    b"answers whose first tradition was no more than 2.5 times as likely as the second, as "
+    b'here, were right less often than 85% of the time"],'
     b'{"source":"","model_sha256":0,"photo_size":[1000,750],"tradition":1,"label":0,'
     b'"probability":0.5,"uncertain":true,"uncertain_reasons":[],"ranking":["~",'
     + b",".join(
@@ -632,6 +643,9 @@ _ANSWER_WORDS = (
     b'"fewshot":{}}'
 )
 _DERIVED = "="  # a figure left out: it follows from the rest of the answer
+# A score left out, and what to add to its evidence's sum: a third of fusion's scores, rounded
+# to 6 decimals before their evidence was, are a millionth off that sum.
+_SCORE_MARKS = {_DERIVED: 0.0, "=+": 1e-6, "=-": -1e-6}
 
 
 def _ranked_rows(slim: Mapping[str, Any]) -> list[list[Any]] | None:
@@ -670,19 +684,22 @@ def _probabilities_of(scores: Sequence[float]) -> list[float]:
 
 def _leave_derived(slim: Mapping[str, Any]) -> dict[str, Any] | None:
     """The slim answer with each ranked tradition's score and probability left out (as
-    _DERIVED) where they are exactly what `_score_of` and `_probabilities_of` make of the
-    rest; None where _DERIVED already stands for a figure (it would be read back as one)."""
+    _DERIVED; a score a millionth off as the other _SCORE_MARKS) where they are exactly what
+    `_score_of` and `_probabilities_of` make of the rest; None where a mark already stands
+    for a figure (it would be read back as one)."""
     out = dict(slim)
     rows = _ranked_rows(slim)
     if rows is None:
         return out
-    if any(_DERIVED in (row[2], row[3]) for row in rows):
+    if any(isinstance(x, str) and x in _SCORE_MARKS for row in rows for x in row[2:4]):
         return None
     lean = [list(row) for row in rows]
     scores = [row[3] for row in rows]
     for row in lean:
-        if type(row[3]) is float and row[3] == _score_of(row):
-            row[3] = _DERIVED
+        if type(row[3]) is not float:
+            continue
+        total = _score_of(row)
+        row[3] = next((m for m, d in _SCORE_MARKS.items() if row[3] == round(total + d, 6)), row[3])
     if all(type(s) in (int, float) for s in scores):
         for row, p in zip(lean, _probabilities_of(scores), strict=True):
             if type(row[2]) is float and row[2] == p:
@@ -699,8 +716,8 @@ def _restore_derived(lean: Any) -> Any:
     if rows is None:
         return lean
     for row in rows:
-        if row[3] == _DERIVED:
-            row[3] = _score_of(row)
+        if isinstance(row[3], str) and row[3] in _SCORE_MARKS:
+            row[3] = round(_score_of(row) + _SCORE_MARKS[row[3]], 6)
     if any(row[2] == _DERIVED for row in rows):
         probabilities = _probabilities_of([float(row[3]) for row in rows])
         for row, p in zip(rows, probabilities, strict=True):

@@ -447,12 +447,12 @@ def _fused(seed: int) -> dict[str, Any]:
 def test_the_words_lean_answers_are_packed_against_never_change() -> None:
     # An answer packed against other words cannot be read back: they are part of the format.
     digest = hashlib.sha256(catalog_mod._ANSWER_WORDS).hexdigest()
-    assert digest == "c272d81c163d2d882efa0df02680976e0cdcf01307c862f2b56ebc2488e3c65a"
+    assert digest == "4d35d0efe6988cb2655f409f34e5146521153d37340172e21d1a068e53ece5b0"
 
 
 def test_a_lean_answer_leaves_out_only_figures_that_come_back_the_same(tmp_path: Path) -> None:
     with Catalog(tmp_path / "c.saree") as cat:
-        ids = [cat.add_photo(NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 1)) for i in range(5)]
+        ids = [cat.add_photo(NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 1)) for i in range(7)]
         fused = _fused(0)
         off = _fused(1)
         # A score that is not the sum of its evidence is kept as it is.
@@ -460,11 +460,18 @@ def test_a_lean_answer_leaves_out_only_figures_that_come_back_the_same(tmp_path:
         off["ranking"][2]["probability"] = 0.123456  # not the softmax: kept too
         marked = _fused(2)
         marked["ranking"][0]["score"] = "="  # the mark itself as a figure: packed as before
-        answers = [fused, off, marked, _answer(3), {**_fused(4), "ranking": []}]
+        nudged = _fused(5)  # scores a millionth off their evidence's sum: left out too
+        nudged["ranking"][0]["score"] = round(nudged["ranking"][0]["score"] + 1e-6, 6)
+        nudged["ranking"][1]["score"] = round(nudged["ranking"][1]["score"] - 1e-6, 6)
+        odd = _fused(6)
+        odd["ranking"][0]["probability"] = [0.5]  # a shape it does not expect: kept as it is
+        answers = [fused, off, marked, _answer(3), {**_fused(4), "ranking": []}, nudged, odd]
         for pid, answer in zip(ids, answers, strict=True):
             assert json.dumps(_put(cat, pid, answer)) == json.dumps(answer)  # to the last digit
         raw = dict(cat.run("SELECT photo_id, result FROM predictions"))
-    assert [raw[i][:1] for i in ids] == [b"\x03", b"\x03", b"\x02", b"\x03", b"\x03"]
+    assert [raw[i][:1] for i in ids] == [b"\x03"] * 2 + [b"\x02"] + [b"\x03"] * 4
+    rows = _raw_lean(raw[ids[5]])["ranking"][1:]
+    assert [r[3] for r in rows[:2]] == ["=+", "=-"] and [r[3] for r in rows[2:]] == ["="] * 4
     rows = _raw_lean(raw[ids[0]])["ranking"][1:]
     assert all(r[2] == "=" and r[3] == "=" for r in rows)  # every one made again on reading
     rows = _raw_lean(raw[ids[1]])["ranking"][1:]
