@@ -100,10 +100,9 @@ def test_paint_a_border_save_and_revert(qtbot, imported) -> None:  # type: ignor
     # The similar-by-part search reads the corrected part embeddings.
     sha = lib.predictor.manifest.sha256
     got = lib.catalog.embedding(item.id, sha, "border")
-    # Stored as float16 since catalogue schema 9: equal within its rounding.
-    # Stored as int8 (one step: the largest value / 127), read back within half a step.
+    # Stored at 4 bits (one step: the largest value / 7, schema 14), read back within half a step.
     want = after.part_embeddings[1]
-    step = float(np.abs(want).max()) / 127
+    step = float(np.abs(want).max()) / 7
     assert got is not None and np.allclose(got, want, atol=step)
 
     # Opening the editor again starts from the correction and says whose it is.
