@@ -54,6 +54,14 @@ def _import(path: Path, folder: Path, predictor: Any) -> None:
         assert last.added == len(_samples())
 
 
+def _import_taught(path: Path, predictor: Any) -> None:
+    """The bundled samples imported, every photo confirmed as one of two traditions."""
+    _import(path, paths.samples_dir(), predictor)
+    with Catalog(path) as cat:
+        for n, pid in enumerate(p.id for p in cat.photos()):
+            cat.set_label(pid, tradition="Odd" if n % 2 else "Even", certainty="confirmed")
+
+
 def _bytes_per_photo(path: Path, tmp: Path) -> float:
     """What each photo adds to the file, after VACUUM, beyond the same catalogue emptied."""
     full, empty = tmp / "full.saree", tmp / "empty.saree"
@@ -104,10 +112,8 @@ def test_a_schema_10_catalogue_is_made_slim_on_opening_and_answers_as_before(
 
     path = tmp_path / "v10.saree"
     _schema(monkeypatch, 10)
-    _import(path, paths.samples_dir(), predictor)
+    _import_taught(path, predictor)
     with Catalog(path) as cat:
-        for n, pid in enumerate(p.id for p in cat.photos()):  # two taught traditions
-            cat.set_label(pid, tradition="Odd" if n % 2 else "Even", certainty="confirmed")
         before = _state(cat)
     old_size = _bytes_per_photo(path, tmp_path)
     monkeypatch.undo()
@@ -355,10 +361,8 @@ def test_a_schema_12_catalogue_gets_its_cloth_at_4_bits_on_opening(
 
     path = tmp_path / "v12.saree"
     _schema(monkeypatch, catalog_mod.CLOTH_READS)
-    _import(path, paths.samples_dir(), predictor)
+    _import_taught(path, predictor)
     with Catalog(path) as cat:
-        for n, pid in enumerate(p.id for p in cat.photos()):  # two taught traditions
-            cat.set_label(pid, tradition="Odd" if n % 2 else "Even", certainty="confirmed")
         before = _state(cat)
         old_rows = dict(cat.run("SELECT photo_id || part, vector FROM vectors"))
         # A cloth row damaged by hand is left as it is, not lost.
@@ -502,10 +506,8 @@ def test_a_schema_13_catalogue_gets_lean_answers_and_large_pages_on_opening(
     path = tmp_path / "v13.saree"
     _schema(monkeypatch, catalog_mod.NIBBLES)
     monkeypatch.setattr(catalog_mod, "PAGE_SIZE", 4096)  # as the app made files then
-    _import(path, paths.samples_dir(), predictor)
+    _import_taught(path, predictor)
     with Catalog(path) as cat:
-        for n, pid in enumerate(p.id for p in cat.photos()):  # two taught traditions
-            cat.set_label(pid, tradition="Odd" if n % 2 else "Even", certainty="confirmed")
         before = _state(cat)
         old = dict(cat.run("SELECT photo_id, result FROM predictions"))
         generation = cat.run("SELECT value FROM meta WHERE key = 'predictions_generation'")
