@@ -125,7 +125,7 @@ def _run(args: argparse.Namespace, report: Report) -> None:
         # over a few dozen photos it is a large part of the size a photo, over thousands none.
         Catalog(Path(tmp) / "empty.saree").close()
         empty = (Path(tmp) / "empty.saree").stat().st_size
-        empty_used = _bytes_used(Path(tmp) / "empty.saree")
+        _, empty_used = _pages(Path(tmp) / "empty.saree")
     with tempfile.TemporaryDirectory() as tmp, Catalog(Path(tmp) / "bench.saree") as cat:
         t0 = time.perf_counter()
         last = run_import(cat, folder, predictor, batch_size=args.batch)
@@ -137,8 +137,7 @@ def _run(args: argparse.Namespace, report: Report) -> None:
         assert again.already == len(paths)
         cat.close()
         size = (Path(tmp) / "bench.saree").stat().st_size
-        used = _bytes_used(Path(tmp) / "bench.saree")
-        page = _page_size(Path(tmp) / "bench.saree")
+        page, used = _pages(Path(tmp) / "bench.saree")
     rss_peak = _peak_rss_mb(resource)
     report.say(
         f"import end to end (hash, EXIF, model, catalogue): {len(paths) / total:.1f} photos/s "
@@ -183,27 +182,19 @@ def _run(args: argparse.Namespace, report: Report) -> None:
     )
 
 
-def _bytes_used(path: Path) -> int | None:
-    """Bytes of the catalogue's pages in use (sqlite's dbstat: pages less their unused
-    part), None where this sqlite lacks dbstat."""
+def _pages(path: Path) -> tuple[int, int | None]:
+    """The catalogue's page size, and the bytes of its pages in use (sqlite's dbstat: pages
+    less their unused part; None where this sqlite lacks dbstat)."""
     import sqlite3
 
     db = sqlite3.connect(path)
     try:
-        row = db.execute("SELECT sum(pgsize - unused) FROM dbstat").fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        db.close()
-    return int(row[0] or 0)
-
-
-def _page_size(path: Path) -> int:
-    import sqlite3
-
-    db = sqlite3.connect(path)
-    try:
-        return int(db.execute("PRAGMA page_size").fetchone()[0])
+        page = int(db.execute("PRAGMA page_size").fetchone()[0])
+        try:
+            used = db.execute("SELECT sum(pgsize - unused) FROM dbstat").fetchone()[0]
+        except sqlite3.Error:
+            return page, None
+        return page, int(used or 0)
     finally:
         db.close()
 

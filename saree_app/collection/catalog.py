@@ -378,8 +378,7 @@ def unpack_result(
     if isinstance(value, bytes) and value[:1] == _LEAN_ANSWER:
         return _full_answer(_unpack_lean(value), model_sha256, terms or (lambda n: (n, None)))
     if isinstance(value, bytes) and value[:1] == _SLIM_ANSWER:
-        slim = json.loads(zlib.decompress(value[1:], -15).decode("utf-8"))
-        return _full_answer(slim, model_sha256, terms or (lambda n: (n, None)))
+        return _full_answer(_unpack_slim(value), model_sha256, terms or (lambda n: (n, None)))
     text = zlib.decompress(value).decode("utf-8") if isinstance(value, bytes) else value
     out: dict[str, Any] = json.loads(text)
     return out
@@ -582,6 +581,11 @@ def _pack_slim(slim: Mapping[str, Any]) -> bytes:
     text = json.dumps(slim, separators=(",", ":")).encode("utf-8")
     squeeze = zlib.compressobj(9, zlib.DEFLATED, -15)
     return _SLIM_ANSWER + squeeze.compress(text) + squeeze.flush()
+
+
+def _unpack_slim(value: bytes) -> Any:
+    """What `_pack_slim` kept."""
+    return json.loads(zlib.decompress(value[1:], -15).decode("utf-8"))
 
 
 def _pack_lean(slim: Mapping[str, Any]) -> bytes:
@@ -796,10 +800,17 @@ def _compact_rows(db: sqlite3.Connection) -> None:
             return None
 
     _rewrite_rows(db, "embeddings", "vector", halved)
-    # The answers mean what they meant: what is derived from them (similar search's filters)
-    # stays valid, so their counter is left where it was.
+    _rewrite_answers(db, packed)
+
+
+def _rewrite_answers(
+    db: sqlite3.Connection, rewrite: Callable[[tuple[Any, ...]], Any], *, also: str = ""
+) -> None:
+    """`_rewrite_rows` over the stored answers, for a migration that repacks them: the answers
+    mean what they meant, so what is derived from them (similar search's filters) stays valid
+    and their counter is left where it was."""
     counter = db.execute("SELECT value FROM meta WHERE key = 'predictions_generation'").fetchone()
-    _rewrite_rows(db, "predictions", "result", packed, batch=500)
+    _rewrite_rows(db, "predictions", "result", rewrite, also=also, batch=500)
     if counter is not None:
         db.execute(
             "UPDATE meta SET value = ? WHERE key = 'predictions_generation'", (int(counter[0]),)
@@ -885,12 +896,7 @@ def _slim_rows(db: sqlite3.Connection) -> None:
             return None
         return _whole_of(vector)
 
-    counter = db.execute("SELECT value FROM meta WHERE key = 'predictions_generation'").fetchone()
-    _rewrite_rows(db, "predictions", "result", slimmed, also=", model_sha256", batch=500)
-    if counter is not None:  # the answers mean what they meant (see _compact_rows)
-        db.execute(
-            "UPDATE meta SET value = ? WHERE key = 'predictions_generation'", (int(counter[0]),)
-        )
+    _rewrite_answers(db, slimmed, also=", model_sha256")
     other = (
         "(SELECT o.vector FROM vectors o WHERE o.model = vectors.model"
         " AND o.photo_id = vectors.photo_id AND o.part = '{}')"
@@ -943,19 +949,12 @@ def _lean_rows(db: sqlite3.Connection) -> None:
         if not isinstance(value, bytes) or value[:1] != _SLIM_ANSWER:
             return None
         try:
-            slim = json.loads(zlib.decompress(value[1:], -15).decode("utf-8"))
+            slim = _unpack_slim(value)
         except (ValueError, zlib.error, UnicodeDecodeError):
             return None
         return _pack_lean(slim) if isinstance(slim, dict) else None
 
-    # The answers mean what they meant: what is derived from them (similar search's filters)
-    # stays valid, so their counter is left where it was.
-    counter = db.execute("SELECT value FROM meta WHERE key = 'predictions_generation'").fetchone()
-    _rewrite_rows(db, "predictions", "result", lean, batch=500)
-    if counter is not None:
-        db.execute(
-            "UPDATE meta SET value = ? WHERE key = 'predictions_generation'", (int(counter[0]),)
-        )
+    _rewrite_answers(db, lean)
     _nibble_rows(db, PARTS)
 
 
