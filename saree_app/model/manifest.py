@@ -102,8 +102,9 @@ def side_session(path: Path, threads: int | None) -> Any:
         opts.intra_op_num_threads = threads
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.log_severity_level = 3
-    # No memory arena: it would hold the largest batch's activations for the app's life.
-    opts.enable_cpu_mem_arena = False
+    # The memory arena (as the main model's session): without it every run asks the system
+    # for its activations afresh. These models' runs are small and of a bounded size.
+    opts.enable_cpu_mem_arena = True
     try:
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own untyped errors

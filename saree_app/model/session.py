@@ -76,8 +76,9 @@ def available_providers() -> list[str]:
 
 
 # Photos per onnxruntime run: a batch of 8 photos (the importer's) peaks at about 900 MB of
-# activations, 2 at about 400 MB, for the same photos per second on two cores.
-RUN_BATCH = 2
+# activations; one at a time is as fast per photo on two cores (`saree bench classify`), and
+# it bounds what the memory arena below keeps.
+RUN_BATCH = 1
 
 
 class ModelSession:
@@ -135,10 +136,12 @@ class ModelSession:
             # Spinning worker threads steal the cores that parallel JPEG decode needs.
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3
-        # No memory arena: it keeps the largest batch's activations for the session's life
-        # (about 1 GB after an import's first batches, `saree bench import_`); without it they
-        # are freed after each run.
-        opts.enable_cpu_mem_arena = False
+        # The memory arena keeps the largest run's activations for the session's life: with
+        # runs of RUN_BATCH photos that is tens of MB, and without it every run asks the system
+        # for its activations afresh (page faults on every fresh page): 15 ms a photo with it,
+        # 17-23 without, on two cores. Without RUN_BATCH it held 1-2 GB after an import's
+        # first batches of 8.
+        opts.enable_cpu_mem_arena = True
         try:
             self._session = ort.InferenceSession(str(onnx_path), opts, providers=chosen)
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad graphs
