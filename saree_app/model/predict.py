@@ -742,6 +742,8 @@ class _Side:
     whole: np.ndarray | None
     likeness: float | None
     not_cloth: bool
+    # Black and white, or so nearly that no colour can be read (`without_colour`).
+    no_colour: bool
 
 
 def _original_size(data: bytes, fallback: tuple[int, int]) -> tuple[int, int]:
@@ -880,7 +882,8 @@ class Predictor:
 
     def _side(self, loaded: _Loaded, *, person: bool = True) -> _Side:
         """What the small models beside the main one find in the photo (`person`: the person
-        models too). They read the photo only, not the main model's outputs."""
+        models too), and whether it has colour. They read the photo only, not the main
+        model's outputs."""
         found = self.person.find(loaded.small) if person and self.person is not None else None
         whole: np.ndarray | None = None
         likeness: float | None = None
@@ -890,7 +893,7 @@ class Predictor:
             # the first block of the cloth features, `Prediction.cloth_whole`).
             whole, likeness = self.cloth.whole(loaded.photo, loaded.cloth_input)
             not_cloth = self.cloth.not_cloth(loaded.photo, likeness)
-        return _Side(found, whole, likeness, not_cloth)
+        return _Side(found, whole, likeness, not_cloth, without_colour(loaded.small))
 
     def _run_beside(self, loaded: _Loaded, *, person: bool = True) -> dict[str, np.ndarray]:
         """The main model's run on one photo, the small models' (`_side`) on another thread
@@ -1109,12 +1112,11 @@ class Predictor:
             weights=self.weights,
         )
         reasons += _zero_shot_reason(fused)
-        if without_colour(loaded.small):
+        side = loaded.side if loaded.side is not None else self._side(loaded, person=False)
+        if side.no_colour:
             reasons.append(NO_COLOUR)
-        whole = None
+        whole = side.whole
         if self.cloth is not None:
-            side = loaded.side if loaded.side is not None else self._side(loaded, person=False)
-            whole = side.whole
             if side.not_cloth:
                 reasons.append(NOT_CLOTH)
             elif self.look is not None and whole is not None and self.look.unlike(whole):

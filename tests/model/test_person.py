@@ -194,3 +194,60 @@ def test_a_face_on_the_cloth_is_not_taken_for_the_head(
     assert found.faces == (head,)
     region = found.region((100, 100))
     assert region is not None and region[55, 50]  # the cloth keeps its figure
+
+
+def test_the_small_models_read_each_photo_beside_the_main_one(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They read the photo only, so they run off the thread that runs the main model (the
+    decode threads in a folder, a thread of their own for one photo), and the answers are
+    the same as reading them one after the other."""
+    import threading
+
+    predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=False)
+    assert predictor.person is not None
+    threads: list[str] = []
+    real_find = predictor.person.find
+
+    def find(img: Image.Image) -> PersonFound:
+        threads.append(threading.current_thread().name)
+        return real_find(img)
+
+    monkeypatch.setattr(predictor.person, "find", find)
+    paths = []
+    for k in range(3):
+        paths.append(tmp_path / f"p{k}.png")
+        photo(120, 90, seed=k).save(paths[-1])
+    main = threading.current_thread().name
+    one = predictor.predict(paths[0])
+    assert len(threads) == 1 and threads[0] != main
+    many = dict(predictor.predict_many(paths, batch_size=2))
+    assert len(threads) == 4 and main not in threads
+
+    # The same answers as the small models' reading made first, on this thread.
+    for path in paths:
+        loaded = predictor._load(path)
+        side = predictor._side(loaded)
+        out = predictor.session.run(loaded.array[None])
+        alone = predictor._build(loaded, out, 0, None, None, person=side.person)
+        got = one if path == paths[0] else many[path]
+        assert not isinstance(got, Exception)
+        assert got.uncertain_reasons == alone.uncertain_reasons
+        assert got.person is not None and alone.person is not None
+        np.testing.assert_array_equal(got.person.person, alone.person.person)
+        if path == paths[0]:
+            np.testing.assert_allclose(got.seg_logits, alone.seg_logits, rtol=1e-5, atol=1e-6)
+
+
+def test_a_failure_of_the_small_models_is_not_lost(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=False)
+    assert predictor.person is not None
+
+    def broken(img: Image.Image) -> PersonFound:
+        raise RuntimeError("the person model broke")
+
+    monkeypatch.setattr(predictor.person, "find", broken)
+    with pytest.raises(RuntimeError, match="person model broke"):
+        predictor.predict(photo(80, 60))
