@@ -732,6 +732,24 @@ class _Loaded:
     side: _Side | None = None
 
 
+_Batch = tuple[
+    list[tuple[Path, "_Loaded | PhotoError"]], dict[int, "Prediction"], "Future[None] | None"
+]
+
+
+def _handed_out(
+    group: list[tuple[Path, _Loaded | PhotoError]],
+    results: dict[int, Prediction],
+    described: Future[None] | None,
+) -> Iterator[tuple[Path, Prediction | PhotoError]]:
+    """A batch's photos in input order, once their close-ups have been read (their failure,
+    if any, raised here)."""
+    if described is not None:
+        described.result()
+    for i, (p, item) in enumerate(group):
+        yield (p, item) if isinstance(item, PhotoError) else (p, results[i])
+
+
 @dataclass(frozen=True)
 class _Side:
     """The photo as the person models and the cloth checks see it: they read only the photo,
@@ -979,7 +997,10 @@ class Predictor:
         asked for, if ever (answers alone, as `saree classify` prints them, never ask).
         """
         batch_size = max(1, batch_size)
-        with ThreadPoolExecutor(self._decode_workers, thread_name_prefix="saree-decode") as pool:
+        with (
+            ThreadPoolExecutor(self._decode_workers, thread_name_prefix="saree-decode") as pool,
+            ThreadPoolExecutor(1, thread_name_prefix="saree-close-ups") as close_ups,
+        ):
             pending: deque[tuple[Path, Future[_Loaded]]] = deque()
             it = iter(paths)
             exhausted = False
@@ -997,6 +1018,8 @@ class Predictor:
                     pending.append((p, pool.submit(self._load, p, side=True)))
 
             fill()
+            # The batch whose close-ups are being read, handed out when they are.
+            waiting: _Batch | None = None
             while pending:
                 group: list[tuple[Path, _Loaded | PhotoError]] = []
                 while pending and len(group) < batch_size:
@@ -1011,6 +1034,7 @@ class Predictor:
                     fill()
                 good = [(i, x) for i, (_, x) in enumerate(group) if isinstance(x, _Loaded)]
                 results: dict[int, Prediction] = {}
+                described: Future[None] | None = None
                 if good:
                     batch = np.stack([ld.array for _, ld in good])
                     out = self.session.run(batch, once=not zooms)
@@ -1023,17 +1047,27 @@ class Predictor:
                                 functools.partial(describe_cloth, self.cloth, ld.photo, results[i])
                             )
                     elif self.cloth is not None:
-                        views = [(i, cloth_view(ld.photo, results[i])) for i, ld in good]
-                        vectors = self.cloth.describe_many(
-                            [v for _, v in views], [results[i].cloth_whole(v) for i, v in views]
+                        # The close-ups are read on a thread of their own while the main model
+                        # reads the next batch (they need this batch's part maps: not sooner).
+                        described = close_ups.submit(
+                            self._describe, [(results[i], ld.photo) for i, ld in good]
                         )
-                        for (i, _), vec in zip(views, vectors, strict=True):
-                            results[i].cloth_embedding = vec
-                for i, (p, item) in enumerate(group):
-                    if isinstance(item, PhotoError):
-                        yield p, item
-                    else:
-                        yield p, results[i]
+                # This batch waits to be handed out until the one before it has been.
+                if waiting is not None:
+                    yield from _handed_out(*waiting)
+                waiting = (group, results, described)
+            if waiting is not None:
+                yield from _handed_out(*waiting)
+
+    def _describe(self, preds: list[tuple[Prediction, Image.Image]]) -> None:
+        """Each photo's cloth features (the close-ups teaching compares), into its prediction."""
+        assert self.cloth is not None
+        views = [cloth_view(photo, pred) for pred, photo in preds]
+        vectors = self.cloth.describe_many(
+            views, [pred.cloth_whole(v) for (pred, _), v in zip(preds, views, strict=True)]
+        )
+        for (pred, _), vec in zip(preds, vectors, strict=True):
+            pred.cloth_embedding = vec
 
     def _build(
         self,

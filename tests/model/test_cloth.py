@@ -328,3 +328,44 @@ def test_the_whole_picture_read_ahead_is_the_one_read_in_place(
     fill = predictor.manifest.preprocessing.fill
     masked = partmap.mask_photo(img, partmap.fit(labels, partmap.MAP_SIDE), fill)
     assert np.array_equal(read[1], cloth.whole_input(masked))
+
+
+def test_an_import_reads_close_ups_while_the_model_reads_the_next_batch(
+    tiny_model: Path, cloth: ClothFeatures, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import's path (cloth_now): a batch's close-ups are read on a thread of their own
+    while the main model reads the next batch; photos come out in order, each with the cloth
+    features its photo gives alone, a bad file in its place; a failure reaches the caller."""
+    import threading
+
+    for i in range(5):
+        photo(200 + 10 * i, 150, seed=i).save(tmp_path / f"p{i}.png")
+    (tmp_path / "p2.png").write_bytes(b"not a photo")
+    paths = sorted(tmp_path.glob("p*.png"))
+    predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth)
+    where: list[str] = []
+    real = ClothFeatures.describe_many
+
+    def noted(self: ClothFeatures, photos: list[Image.Image], wholes: Any = None) -> np.ndarray:
+        where.append(threading.current_thread().name)
+        return real(self, photos, wholes)
+
+    monkeypatch.setattr(ClothFeatures, "describe_many", noted)
+    got = list(predictor.predict_many(paths, batch_size=2))
+    assert [p for p, _ in got] == paths
+    assert len(where) == 3 and threading.current_thread().name not in where
+    for p, pred in got:
+        if p.name == "p2.png":
+            assert isinstance(pred, Exception)
+            continue
+        assert not isinstance(pred, Exception)
+        alone = predictor.predict(p)
+        assert pred.visual == alone.visual
+        assert np.allclose(pred.cloth_embedding, alone.cloth_embedding, atol=1e-4)
+
+    def broken(self: ClothFeatures, photos: list[Image.Image], wholes: Any = None) -> np.ndarray:
+        raise RuntimeError("the cloth model broke")
+
+    monkeypatch.setattr(ClothFeatures, "describe_many", broken)
+    with pytest.raises(RuntimeError, match="cloth model broke"):
+        list(predictor.predict_many(paths, batch_size=2))
