@@ -189,3 +189,46 @@ def test_analysis_says_worn_only_for_the_models_own_map_of_a_worn_saree(tmp_path
     assert analyse(1, img, lambda _i: fake(worn), Never()).worn
     assert not analyse(1, img, lambda _i: fake(None), Never()).worn
     assert not analyse(1, img, lambda _i: fake(worn, part_map=np.zeros((12, 12))), Never()).worn
+
+
+def test_a_photo_file_is_read_by_the_model_as_classify_reads_it(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """The photo page hands the model the file (its own decode, at the size it needs: the
+    same answer as `saree classify` and the import give), shows the photo at most
+    DISPLAY_MAX on its longer side, and an unreadable file raises its reason."""
+    from PIL import Image
+
+    from saree_app.gui.analysis import DISPLAY_MAX, analyse
+    from saree_app.imaging import PhotoError
+    from saree_app.model.predict import Predictor
+
+    class Never:
+        def check(self) -> None:
+            pass
+
+    rng = np.random.default_rng(5)
+    big = tmp_path / "big.jpg"
+    pixels = rng.integers(0, 255, (90, 120, 3), dtype=np.uint8)
+    Image.fromarray(pixels).resize((3200, 2400), Image.Resampling.BILINEAR).save(big, quality=90)
+    predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=False, person=False)
+    given: list[object] = []
+
+    def predict(photo: object) -> object:
+        given.append(photo)
+        return predictor.predict(photo)  # type: ignore[arg-type]
+
+    got = analyse(1, big, predict, Never(), name="big.jpg")
+    assert given == [big]
+    assert max(got.photo.width(), got.photo.height()) == DISPLAY_MAX
+    assert got.photo.width() * 3 == got.photo.height() * 4
+    alone = predictor.predict(big)
+    assert got.prediction.visual == alone.visual
+    assert got.prediction.photo.size == alone.photo.size  # the model's own, smaller decode
+    assert max(alone.photo.size) < 3200
+    assert got.mask is not None and got.mask.shape[1] <= 768
+
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    with pytest.raises(PhotoError):
+        analyse(2, bad, predict, Never(), name="bad.jpg")
