@@ -232,3 +232,37 @@ def test_a_photo_file_is_read_by_the_model_as_classify_reads_it(
     bad.write_bytes(b"\xff\xd8\xff\xe0 cut short")
     with pytest.raises(PhotoError):
         analyse(2, bad, predict, Never(), name="bad.jpg")
+
+
+def test_a_large_photo_is_decoded_for_the_screen_at_the_size_it_is_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen's copy needs DISPLAY_MAX on the longer side: a photo at least twice that
+    is draft-decoded at a reduced scale (JPEG), never below it; a smaller one whole."""
+    from PIL import Image
+
+    from saree_app.gui import analysis
+
+    class Never:
+        def check(self) -> None:
+            pass
+
+    monkeypatch.setattr(analysis, "DISPLAY_MAX", 100)
+    asked: list[int | None] = []
+    real = analysis.load_photo
+
+    def noted(source: object, *, target: int | None = None, name: str | None = None) -> object:
+        asked.append(target)
+        return real(source, target=target, name=name)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysis, "load_photo", noted)
+    big, small = tmp_path / "big.jpg", tmp_path / "small.jpg"
+    pixels = np.random.default_rng(1).integers(0, 255, (300, 400, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(big, quality=90)
+    Image.fromarray(pixels[:60, :80]).save(small, quality=90)
+    shown = analysis.analyse(1, big, None, Never(), name="big.jpg")
+    assert asked == [75]  # 100 x 75 on screen: the shorter side it needs
+    assert (shown.photo.width(), shown.photo.height()) == (100, 75)
+    shown = analysis.analyse(2, small, None, Never(), name="small.jpg")
+    assert asked[-1] is None and (shown.photo.width(), shown.photo.height()) == (80, 60)
+    assert analysis._screen_side(tmp_path / "missing.jpg") is None
