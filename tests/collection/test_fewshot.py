@@ -1183,3 +1183,36 @@ def test_photos_of_a_tradition_nobody_taught_say_so_after_teaching(tmp_path: Pat
 
         assert said("Untaught") == 1.0
         assert max(said(t) for t in names[:3]) <= 0.2
+
+
+def test_the_line_for_an_untaught_tradition_follows_how_alike_the_traditions_look() -> None:
+    """The confirmed photos show what a photo of a taught tradition scores (their likeness to
+    their own, each left out) and what it would score untaught (to the others): the line
+    catches 80% of the second, between the 10% and 50% quantiles of the first."""
+    from saree_app.collection.fewshot import UNLIKE_TAUGHT, _calibrate_sets, _unlike_line
+
+    own = [0.6 + 0.01 * i for i in range(20)]  # 0.60 .. 0.79
+    # Traditions far apart: the others score far below; the line stays at the 10% quantile.
+    line, share = _unlike_line(own, [0.2 + 0.005 * i for i in range(20)])  # type: ignore[misc]
+    assert line == pytest.approx(np.quantile(own, 0.1)) and share == 0.1
+    # Traditions that look alike: what an untaught photo scores reaches into the taught; the
+    # line rises no further than the median.
+    line, share = _unlike_line(own, [0.65 + 0.01 * i for i in range(20)])  # type: ignore[misc]
+    assert line == pytest.approx(np.quantile(own, 0.5)) and share == pytest.approx(0.5)
+    # Between: 80% of the untaught scores fall below it.
+    elsewhere = [0.55 + 0.007 * i for i in range(20)]
+    line, share = _unlike_line(own, elsewhere)  # type: ignore[misc]
+    assert line == pytest.approx(np.quantile(elsewhere, 0.8))
+    assert np.quantile(own, 0.1) < line < np.quantile(own, 0.5)
+    assert share == pytest.approx(np.mean(np.array(own) < line))
+    assert _unlike_line(own[:3], elsewhere) is None  # too few to measure
+    assert _unlike_line(own, [])[0] == pytest.approx(np.quantile(own, 0.1))  # type: ignore[index]
+
+    names = [f"t{i}" for i in range(4)]
+    probs = [{n: (0.97 if n == names[i % 4] else 0.01) for n in names} for i in range(20)]
+    truth = [names[i % 4] for i in range(20)]
+    sets = _calibrate_sets(probs, truth, likeness=own, likeness_elsewhere=elsewhere)
+    assert sets is not None and sets.unlike == pytest.approx(line, abs=1e-6)
+    said = f"than {1 - sets.unlike_share:.0%} of your confirmed photos"
+    assert said in sets.text()
+    assert f"all but {sets.unlike_share:.0%}" in UNLIKE_TAUGHT.format(share=sets.unlike_share)
