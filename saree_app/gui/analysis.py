@@ -78,6 +78,16 @@ def _on_screen(img: Image.Image) -> Image.Image:
     return img.resize(size, Image.Resampling.BILINEAR)
 
 
+def _for_screen(photo: Path | Image.Image) -> tuple[Image.Image, Image.Image]:
+    """(the photo decoded in RGB, its copy for the screen): a file at the size the screen
+    needs (`_screen_side`), a picture as it is."""
+    if isinstance(photo, Path):
+        img = load_photo(photo, target=_screen_side(photo))
+    else:
+        img = photo.convert("RGB")
+    return img, _on_screen(img)
+
+
 def _overlay_size(w: int, h: int) -> tuple[int, int]:
     s = min(1.0, OVERLAY_MAX / max(w, h, 1))
     return max(1, round(w * s)), max(1, round(h * s))
@@ -104,15 +114,10 @@ def analyse(
         with ThreadPoolExecutor(1, thread_name_prefix="saree-look") as pool:
             answer = pool.submit(predict, photo)
             # An unreadable photo raises its PhotoError here (the pool waits for the model).
-            img = load_photo(photo, target=_screen_side(photo))
-            shown = _on_screen(img)
+            img, shown = _for_screen(photo)
             pred = answer.result()
     else:
-        if isinstance(photo, Path):
-            img = load_photo(photo, target=_screen_side(photo))
-        else:
-            img = photo.convert("RGB")
-        shown = _on_screen(img)
+        img, shown = _for_screen(photo)
     cancel.check()
     out = Analysis(key=key, name=label, photo=pil_to_qimage(shown))
     if predict is None:

@@ -39,6 +39,7 @@ def _run(args: argparse.Namespace, report: object) -> int:
     from saree_app.bench import Report
     from saree_app.bench.classify import _twelve_mp_jpeg
     from saree_app.gui.analysis import analyse
+    from saree_app.gui.tasks import Cancel
     from saree_app.imaging import PhotoError
     from saree_app.model.manifest import ModelError
     from saree_app.model.predict import Predictor
@@ -52,13 +53,9 @@ def _run(args: argparse.Namespace, report: object) -> int:
     except ModelError as exc:
         return report.fail(f"bench_open: cannot use the model: {exc}")
 
-    class Never:
-        def check(self) -> None:
-            pass
-
     def once() -> float:
         t0 = time.perf_counter()
-        analyse(1, photo, predictor.predict, Never(), name=photo.name)
+        analyse(1, photo, predictor.predict, Cancel(), name=photo.name)
         return (time.perf_counter() - t0) * 1000
 
     try:

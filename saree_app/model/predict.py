@@ -756,9 +756,9 @@ class _Side:
     not the main model's outputs, so they can run while the main model does."""
 
     person: PersonFound | None
-    # The cloth features' whole picture and its cloth likeness (ClothFeatures.whole).
+    # The cloth features' whole picture (ClothFeatures.whole), and whether the photo does not
+    # look like cloth (ClothFeatures.not_cloth, from that picture's likeness).
     whole: np.ndarray | None
-    likeness: float | None
     not_cloth: bool
     # Black and white, or so nearly that no colour can be read (`without_colour`).
     no_colour: bool
@@ -911,7 +911,7 @@ class Predictor:
             # the first block of the cloth features, `Prediction.cloth_whole`).
             whole, likeness = self.cloth.whole(loaded.photo, loaded.cloth_input)
             not_cloth = self.cloth.not_cloth(loaded.photo, likeness)
-        return _Side(found, whole, likeness, not_cloth, without_colour(loaded.small))
+        return _Side(found, whole, not_cloth, without_colour(loaded.small))
 
     def _run_beside(self, loaded: _Loaded, *, person: bool = True) -> dict[str, np.ndarray]:
         """The main model's run on one photo, the small models' (`_side`) on another thread

@@ -200,12 +200,9 @@ def test_a_photo_file_is_read_by_the_model_as_classify_reads_it(
     from PIL import Image
 
     from saree_app.gui.analysis import DISPLAY_MAX, analyse
+    from saree_app.gui.tasks import Cancel
     from saree_app.imaging import PhotoError
     from saree_app.model.predict import Predictor
-
-    class Never:
-        def check(self) -> None:
-            pass
 
     rng = np.random.default_rng(5)
     big = tmp_path / "big.jpg"
@@ -218,7 +215,7 @@ def test_a_photo_file_is_read_by_the_model_as_classify_reads_it(
         given.append(photo)
         return predictor.predict(photo)  # type: ignore[arg-type]
 
-    got = analyse(1, big, predict, Never(), name="big.jpg")
+    got = analyse(1, big, predict, Cancel(), name="big.jpg")
     assert given == [big]
     assert max(got.photo.width(), got.photo.height()) == DISPLAY_MAX
     assert got.photo.width() * 3 == got.photo.height() * 4
@@ -231,7 +228,7 @@ def test_a_photo_file_is_read_by_the_model_as_classify_reads_it(
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 cut short")
     with pytest.raises(PhotoError):
-        analyse(2, bad, predict, Never(), name="bad.jpg")
+        analyse(2, bad, predict, Cancel(), name="bad.jpg")
 
 
 def test_a_large_photo_is_decoded_for_the_screen_at_the_size_it_is_shown(
@@ -242,10 +239,7 @@ def test_a_large_photo_is_decoded_for_the_screen_at_the_size_it_is_shown(
     from PIL import Image
 
     from saree_app.gui import analysis
-
-    class Never:
-        def check(self) -> None:
-            pass
+    from saree_app.gui.tasks import Cancel
 
     monkeypatch.setattr(analysis, "DISPLAY_MAX", 100)
     asked: list[int | None] = []
@@ -260,9 +254,9 @@ def test_a_large_photo_is_decoded_for_the_screen_at_the_size_it_is_shown(
     pixels = np.random.default_rng(1).integers(0, 255, (300, 400, 3), dtype=np.uint8)
     Image.fromarray(pixels).save(big, quality=90)
     Image.fromarray(pixels[:60, :80]).save(small, quality=90)
-    shown = analysis.analyse(1, big, None, Never(), name="big.jpg")
+    shown = analysis.analyse(1, big, None, Cancel(), name="big.jpg")
     assert asked == [75]  # 100 x 75 on screen: the shorter side it needs
     assert (shown.photo.width(), shown.photo.height()) == (100, 75)
-    shown = analysis.analyse(2, small, None, Never(), name="small.jpg")
+    shown = analysis.analyse(2, small, None, Cancel(), name="small.jpg")
     assert asked[-1] is None and (shown.photo.width(), shown.photo.height()) == (80, 60)
     assert analysis._screen_side(tmp_path / "missing.jpg") is None
