@@ -34,6 +34,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     d.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     d.add_argument("--seed", type=int, default=0, help="data set seed")
+    d.add_argument(
+        "--worn",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of photos shown worn by a figure at any scale, the pallu hanging, held out "
+        "or down the front (the view 'worn'; default 0: the views drawn from each seed)",
+    )
     d.set_defaults(func=_dataset)
 
     sh = s.add_parser("sheet", help="contact sheet: a row per tradition, a column per view")
@@ -97,6 +105,7 @@ def _dataset(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=progress,
             seed=args.seed,
+            worn=args.worn,
         )
     except SynthError as e:
         return _fail(str(e))

@@ -10,7 +10,7 @@ from saree_app.synth.render import (
     render_distractor,
 )
 from saree_app.synth.scene import BACKGROUNDS, CAMERAS, LIGHTINGS
-from saree_app.synth.views import VIEWS
+from saree_app.synth.views import NAMED_VIEWS, VIEWS
 
 __all__ = [
     "ATTRIBUTES",
@@ -18,6 +18,7 @@ __all__ = [
     "CAMERAS",
     "FAMILIES",
     "LIGHTINGS",
+    "NAMED_VIEWS",
     "RENDERED_TRADITIONS",
     "VIEWS",
     "SynthError",

@@ -74,9 +74,17 @@ def _check_heldout(heldout: Mapping[str, Sequence[str]] | None) -> None:
             raise SynthError(f"holding out every {kind} leaves nothing to train on")
 
 
-def _job(args: tuple[str, str, int, int, dict[str, list[str]]]) -> dict[str, Any]:
-    out, tradition, seed, size, heldout = args
-    img, mask, attrs, meta = render(tradition, seed, size)
+def worn_photo(tradition: str, seed: int, share: float) -> bool:
+    """Whether photo `seed` of `tradition` is rendered in the named "worn" view: a hash of the
+    two (not the one the split uses) below `share`, so the same arguments pick the same photos."""
+    r = (zlib.crc32(f"worn/{tradition}/{seed}".encode()) & 0xFFFFFFFF) / 2**32
+    return r < share
+
+
+def _job(args: tuple[str, str, int, int, dict[str, list[str]], float]) -> dict[str, Any]:
+    out, tradition, seed, size, heldout, worn = args
+    view = "worn" if worn and worn_photo(tradition, seed, worn) else None
+    img, mask, attrs, meta = render(tradition, seed, size, view=view)
     stem = f"{seed:06d}"
     folder = Path(out) / tradition
     img.save(folder / f"{stem}.jpg", quality=92)
@@ -103,10 +111,13 @@ def write_dataset(  # noqa: PLR0917 (positional order is the INTERFACES.md contr
     progress: Progress | None = None,
     *,
     seed: int = 0,
+    worn: float = 0.0,
 ) -> Path:
     """Render `per_class` photos per tradition into `out` (layout of INTERFACES.md).
 
     Photo i of a tradition uses render seed `seed * 1_000_000 + i`, families drawn from it;
+    a share `worn` of them (picked by `worn_photo`) is shown worn instead (the named view
+    "worn": a figure at any scale, the pallu hanging, held out or down the front);
     photos whose view/background/lighting/camera is in `heldout` go to split "heldout", the rest
     80/10/10 to train/val/test by a hash of (tradition, seed). labels.jsonl is written in
     (tradition, seed) order, so the same arguments give the same files.
@@ -122,6 +133,8 @@ def write_dataset(  # noqa: PLR0917 (positional order is the INTERFACES.md contr
         raise SynthError(f"size must be from 32 to 4096 pixels, not {size}")
     if workers < 1:
         raise SynthError(f"workers must be at least 1, not {workers}")
+    if not 0.0 <= worn <= 1.0:
+        raise SynthError(f"the worn share must be from 0 to 1, not {worn}")
     _check_heldout(heldout)
     held = {k: list(v) for k, v in (heldout or {}).items()}
     root = Path(out)
@@ -129,7 +142,9 @@ def write_dataset(  # noqa: PLR0917 (positional order is the INTERFACES.md contr
     for t in names:
         (root / t).mkdir(exist_ok=True)
     jobs = [
-        (str(root), t, seed * 1_000_000 + i, size, held) for t in names for i in range(per_class)
+        (str(root), t, seed * 1_000_000 + i, size, held, worn)
+        for t in names
+        for i in range(per_class)
     ]
     total = len(jobs)
     rows: list[dict[str, Any]] = []

@@ -13,7 +13,7 @@ from saree_app.synth import scene
 from saree_app.synth.designs import GRAMMARS, LENGTH, Band, Design, Pick, design
 from saree_app.synth.patterns import hash01
 from saree_app.synth.scene import BACKGROUNDS, CAMERAS, LIGHTINGS, grid
-from saree_app.synth.views import BUILDERS, VIEWS, Prop, Shot
+from saree_app.synth.views import BUILDERS, NAMED_VIEWS, VIEWS, Prop, Shot
 
 RENDERED_TRADITIONS: tuple[str, ...] = tuple(GRAMMARS)
 
@@ -35,8 +35,10 @@ def check_family(kind: str, name: str | None) -> None:
     """Raise SynthError unless `name` is None or a member of family `kind`."""
     if kind not in FAMILIES:
         raise SynthError(f"unknown family kind {kind!r}; known: {', '.join(FAMILIES)}")
-    if name is not None and name not in FAMILIES[kind]:
-        raise SynthError(f"unknown {kind} {name!r}; known: {', '.join(FAMILIES[kind])}")
+    # A view asked for by name may also be one the seeds never draw (NAMED_VIEWS).
+    known = FAMILIES[kind] + (NAMED_VIEWS if kind == "view" else ())
+    if name is not None and name not in known:
+        raise SynthError(f"unknown {kind} {name!r}; known: {', '.join(known)}")
 
 
 def check_tradition(tradition: str) -> None:
@@ -56,7 +58,7 @@ def _frame(view: str, rng: np.random.Generator, size: int) -> tuple[int, int]:
     """(h, w): the longer side is `size`; portrait for hanging and draped cloth."""
     short = round(size * (0.75 if rng.random() < 0.7 else 2 / 3))
     r = rng.random()
-    if view in ("hung", "draped"):
+    if view in ("hung", "draped", "worn"):
         return (size, short) if r < 0.75 else (size, size)
     if r < 0.5:
         return short, size
@@ -287,7 +289,7 @@ def _photograph(
         np.copyto(shade, layer.shade, where=m)
         np.copyto(spec, layer.spec, where=m)
         cloth |= m
-    front = _occluders(occ_rng, h, w)
+    front = _occluders(occ_rng, h, w) + shot.front
     for p in front:
         cloth &= ~p.mask
     np.clip(u, 0, LENGTH, out=u)

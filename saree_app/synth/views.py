@@ -18,6 +18,9 @@ from saree_app.synth.designs import LENGTH, Design
 from saree_app.synth.scene import Lighting, grid, smooth_noise
 
 VIEWS: tuple[str, ...] = ("flat", "partial", "folded", "hung", "draped", "closeup")
+# Views drawn only when asked for by name: adding one to VIEWS would change which view every
+# seed draws, and with it every rendered data set and the models trained on them.
+NAMED_VIEWS: tuple[str, ...] = ("worn",)
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Shot:
     layers: list[Layer]
     props: list[Prop] = field(default_factory=list)
     px_per_unit: float = 100.0
+    front: list[Prop] = field(default_factory=list)  # drawn over the cloth (a hand, jewellery)
 
 
 def homography(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -531,24 +535,25 @@ def hung(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
 
 
 def _figure_masks(
-    h: int, w: int, cx: float, hs: float
+    h: int, w: int, cx: float, hs: float, y0: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[float, float]]]:
-    """Mannequin and blouse masks (drawn with PIL polygons) and key points."""
+    """Mannequin and blouse masks (drawn with PIL polygons) and key points; the head's top at
+    `y0`, the figure `hs` tall."""
     img = Image.new("L", (w, h), 0)
     dr = ImageDraw.Draw(img)
-    head_y = 0.09 * hs
+    head_y = y0 + 0.09 * hs
     dr.ellipse((cx - 0.05 * hs, head_y - 0.065 * hs, cx + 0.05 * hs, head_y + 0.065 * hs), fill=1)
-    dr.rectangle((cx - 0.022 * hs, head_y, cx + 0.022 * hs, 0.2 * hs), fill=1)
-    y_sh, y_w = 0.2 * hs, 0.44 * hs
+    dr.rectangle((cx - 0.022 * hs, head_y, cx + 0.022 * hs, y0 + 0.2 * hs), fill=1)
+    y_sh, y_w = y0 + 0.2 * hs, y0 + 0.44 * hs
     torso = [
         (cx - 0.14 * hs, y_sh),
         (cx + 0.14 * hs, y_sh),
-        (cx + 0.11 * hs, 0.33 * hs),
+        (cx + 0.11 * hs, y0 + 0.33 * hs),
         (cx + 0.09 * hs, y_w),
-        (cx + 0.12 * hs, 0.55 * hs),
-        (cx - 0.12 * hs, 0.55 * hs),
+        (cx + 0.12 * hs, y0 + 0.55 * hs),
+        (cx - 0.12 * hs, y0 + 0.55 * hs),
         (cx - 0.09 * hs, y_w),
-        (cx - 0.11 * hs, 0.33 * hs),
+        (cx - 0.11 * hs, y0 + 0.33 * hs),
     ]
     dr.polygon(torso, fill=1)
     for sgn in (-1, 1):
@@ -556,9 +561,9 @@ def _figure_masks(
             [
                 (cx + sgn * 0.13 * hs, y_sh),
                 (cx + sgn * 0.17 * hs, y_sh + 0.03 * hs),
-                (cx + sgn * 0.19 * hs, 0.55 * hs),
-                (cx + sgn * 0.15 * hs, 0.56 * hs),
-                (cx + sgn * 0.12 * hs, 0.3 * hs),
+                (cx + sgn * 0.19 * hs, y0 + 0.55 * hs),
+                (cx + sgn * 0.15 * hs, y0 + 0.56 * hs),
+                (cx + sgn * 0.12 * hs, y0 + 0.3 * hs),
             ],
             fill=1,
         )
@@ -568,22 +573,83 @@ def _figure_masks(
         [
             (cx - 0.145 * hs, y_sh - 0.005 * hs),
             (cx + 0.145 * hs, y_sh - 0.005 * hs),
-            (cx + 0.11 * hs, 0.35 * hs),
-            (cx - 0.11 * hs, 0.35 * hs),
+            (cx + 0.11 * hs, y0 + 0.35 * hs),
+            (cx - 0.11 * hs, y0 + 0.35 * hs),
         ],
         fill=1,
     )
     blouse = np.asarray(bl, bool)
-    return fig, blouse, {"shoulder": (0.2 * hs, 0.13 * hs), "waist": (y_w, 0.1 * hs)}
+    return fig, blouse, {"shoulder": (y_sh, 0.13 * hs), "waist": (y_w, 0.1 * hs)}
+
+
+@dataclass(frozen=True)
+class _Pallu:
+    """How the pallu falls in a worn view (see `worn`); the defaults are `draped`'s."""
+
+    kind: str = "hang"  # "hang" beside the arm, "spread" held out, "front" down the front
+    reach: float | None = None  # its lower end, in figure heights from the head's top
+    width: float = 1.0  # its width against draped's
+    lead: float = 0.15  # how much of the length before the pallu hangs from the shoulder
+    on_chest: float = 0.0  # how far into the pallu the run across the chest reaches
+    in_front: bool = False  # a forearm and hand, and a necklace, over the cloth
 
 
 def draped(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
     """Draped on a mannequin: pleated skirt, the pallu across the chest and over the shoulder."""
-    xs, ys = grid(h, w)
     hs = h * rng.uniform(0.95, 1.05)
     cx = w * rng.uniform(0.42, 0.58)
     side = 1.0 if rng.random() < 0.5 else -1.0
-    fig, blouse, _kp = _figure_masks(h, w, cx, hs)
+    return _dress(rng, h, w, d, light, cx=cx, y0=0.0, hs=hs, side=side, pallu=_Pallu())
+
+
+def worn(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
+    """Worn as shop and studio photos show a saree: the whole figure small in a room, cut at the
+    knees, or the shoulders and pallu filling the frame; the pallu hanging long beside the arm,
+    held out to show its design, or falling down the front, and often already the pallu where
+    it crosses the chest. Not one of the families a photo's view is drawn from (`VIEWS`), so
+    the rendered data sets stay as they were; asked for by name."""
+    r = rng.random()
+    if r < 0.45:  # the whole figure, feet in frame, room around it
+        hs = h * rng.uniform(0.5, 0.95)
+        y0 = rng.uniform(0.01, max(0.02, 0.99 - hs / h)) * h
+    elif r < 0.8:  # cut at the thighs or knees
+        hs = h * rng.uniform(1.05, 1.5)
+        y0 = h * rng.uniform(0.0, 0.06)
+    else:  # shoulders, chest and pallu
+        hs = h * rng.uniform(1.6, 2.3)
+        y0 = -hs * rng.uniform(0.0, 0.08)
+    cx = w * rng.uniform(0.3, 0.7)
+    side = 1.0 if rng.random() < 0.5 else -1.0
+    k = rng.random()
+    kind = "hang" if k < 0.5 else ("spread" if k < 0.8 else "front")
+    pallu = _Pallu(
+        kind=kind,
+        reach=float(rng.uniform(0.55, 0.95)),
+        width=float(rng.uniform(1.0, 1.8)),
+        lead=float(rng.uniform(0.0, 0.15)),
+        on_chest=float(rng.uniform(0.1, 0.5)) if rng.random() < 0.6 else 0.0,
+        in_front=bool(rng.random() < 0.6),
+    )
+    return _dress(rng, h, w, d, light, cx=cx, y0=y0, hs=hs, side=side, pallu=pallu)
+
+
+def _dress(
+    rng: np.random.Generator,
+    h: int,
+    w: int,
+    d: Design,
+    light: Lighting,
+    *,
+    cx: float,
+    y0: float,
+    hs: float,
+    side: float,
+    pallu: _Pallu,
+) -> Shot:
+    """A figure `hs` tall whose head's top is at `y0`, wearing the saree: pleated skirt, the
+    pallu's run across the chest and the pallu from the shoulder as `pallu` says."""
+    xs, ys = grid(h, w)
+    fig, blouse, _kp = _figure_masks(h, w, cx, hs, y0)
     person = rng.random() < 0.5
     if person:  # a model: skin tones, dark hair
         tone = np.asarray(
@@ -604,16 +670,16 @@ def draped(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting)
     if person:
         hair = Image.new("L", (w, h), 0)
         hd = ImageDraw.Draw(hair)
-        hd.ellipse((cx - 0.056 * hs, 0.015 * hs, cx + 0.056 * hs, 0.1 * hs), fill=1)
+        hd.ellipse((cx - 0.056 * hs, y0 + 0.015 * hs, cx + 0.056 * hs, y0 + 0.1 * hs), fill=1)
         if rng.random() < 0.6:  # a plait or bun behind
-            hd.ellipse((cx - 0.04 * hs, 0.09 * hs, cx + 0.04 * hs, 0.16 * hs), fill=1)
+            hd.ellipse((cx - 0.04 * hs, y0 + 0.09 * hs, cx + 0.04 * hs, y0 + 0.16 * hs), fill=1)
         hair_c = np.asarray((0.08, 0.06, 0.05)) * rng.uniform(0.8, 1.6)
         props.append(Prop(np.asarray(hair, bool), hair_c, body_shade))
     ps = LENGTH - d.pallu_len
     layers: list[Layer] = []
 
     # Skirt: width wraps around the body (u), the saree's width runs down to the hem (v).
-    y_w, y_h = 0.44 * hs, min(h * 1.02, 0.98 * hs)
+    y_w, y_h = y0 + 0.44 * hs, min(h * 1.02, y0 + 0.98 * hs)
     tdown = np.clip((ys - y_w) / (y_h - y_w), 0, 1)
     half = 0.105 * hs + 0.1 * hs * tdown
     s, inside, shade, spec, mc = _folded_sheet(
@@ -645,7 +711,7 @@ def draped(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting)
 
     # The pallu's run across the chest: from the hip up to the shoulder, gathered in folds.
     ax, ay = cx + side * 0.1 * hs, y_w + 0.02 * hs
-    bx, by = cx - side * 0.1 * hs, 0.2 * hs
+    bx, by = cx - side * 0.1 * hs, y0 + 0.2 * hs
     dxl, dyl = bx - ax, by - ay
     ln = math.hypot(dxl, dyl)
     t = ((xs - ax) * dxl + (ys - ay) * dyl) / (ln * ln)
@@ -658,15 +724,26 @@ def draped(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting)
     bshade, bspec = _fold_light(dz, light)
     bi = np.clip((sb * (len(sg) - 1)).astype(np.int32), 0, len(sg) - 1)
     l_band = 0.55
-    ub = (ps - 0.15 - l_band + t * l_band).astype(np.float32)
+    # The run ends where the hanging part begins (pallu.lead before the pallu), or, where the
+    # pallu is pleated over the shoulder, already pallu.on_chest into it.
+    b_end = ps - pallu.lead + pallu.on_chest * d.pallu_len
+    ub = (b_end - l_band + t * l_band).astype(np.float32)
     layers.append(Layer(band, ub, sb, bshade[bi], bspec[bi]))
 
-    # The pallu hanging from the shoulder, spread beside the arm.
-    top_y = 0.19 * hs
-    bot_y = hs * rng.uniform(0.62, 0.85)
+    # The pallu from the shoulder.
+    top_y = y0 + 0.19 * hs
+    reach = rng.uniform(0.62, 0.85) if pallu.reach is None else pallu.reach
+    bot_y = y0 + hs * reach
     td = np.clip((ys - top_y) / (bot_y - top_y), 0, 1)
-    pcx = bx - side * (0.03 * hs + 0.12 * hs * td)
-    phalf = 0.06 * hs + 0.07 * hs * td
+    if pallu.kind == "spread":  # held out: the hand carries its lower corner to the side
+        pcx = bx - side * (0.03 * hs + 0.3 * hs * td)
+        phalf = (0.06 * hs + 0.17 * hs * td) * pallu.width
+    elif pallu.kind == "front":  # falling down the front, over the skirt
+        pcx = bx + side * 0.12 * hs * td
+        phalf = (0.06 * hs + 0.05 * hs * td) * pallu.width
+    else:  # beside the arm
+        pcx = bx - side * (0.03 * hs + 0.12 * hs * td)
+        phalf = (0.06 * hs + 0.07 * hs * td) * pallu.width
     s2, inside2, shade2, spec2, _mc2 = _folded_sheet(
         rng,
         h,
@@ -678,9 +755,45 @@ def draped(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting)
         amp=rng.uniform(0.01, 0.04),
     )
     hang = inside2 & (ys >= top_y) & (ys < bot_y)
-    uh = (ps - 0.15 + td * (d.pallu_len + 0.15)).astype(np.float32)
+    uh = (b_end + td * (LENGTH - b_end)).astype(np.float32)
     layers.append(Layer(hang, uh, s2, shade2, spec2))
-    return Shot(layers, props, px_per_unit=(2 * 0.105 * hs) / (0.9 * mc))
+    front = []
+    if pallu.in_front:
+        front = _in_front(rng, h, w, cx=cx, y0=y0, hs=hs, side=side, tone=tone)
+    return Shot(layers, props, px_per_unit=(2 * 0.105 * hs) / (0.9 * mc), front=front)
+
+
+def _in_front(
+    rng: np.random.Generator,
+    h: int,
+    w: int,
+    *,
+    cx: float,
+    y0: float,
+    hs: float,
+    side: float,
+    tone: np.ndarray,
+) -> list[Prop]:
+    """What real worn photos show over the saree and label as not saree: the free arm's
+    forearm and hand resting on the pleats or the hip, and a necklace over the chest."""
+    xs, _ys = grid(h, w)
+    shade = (0.8 + 0.2 * np.cos(np.clip((xs - cx) / (0.2 * hs), -1.5, 1.5))).astype(np.float32)
+    arm = Image.new("L", (w, h), 0)
+    dr = ImageDraw.Draw(arm)
+    elbow = (cx + side * 0.17 * hs, y0 + rng.uniform(0.36, 0.42) * hs)
+    hand = (cx + side * rng.uniform(0.0, 0.12) * hs, y0 + rng.uniform(0.46, 0.6) * hs)
+    dr.line((*elbow, *hand), fill=1, width=max(1, round(0.045 * hs)))
+    r = 0.032 * hs
+    dr.ellipse((hand[0] - r, hand[1] - r * 1.3, hand[0] + r, hand[1] + r * 1.3), fill=1)
+    out = [Prop(np.asarray(arm, bool), tone, shade)]
+    if rng.random() < 0.6:
+        neck = Image.new("L", (w, h), 0)
+        drop = rng.uniform(0.05, 0.14) * hs
+        box = (cx - 0.06 * hs, y0 + 0.2 * hs - drop, cx + 0.06 * hs, y0 + 0.2 * hs + drop)
+        ImageDraw.Draw(neck).arc(box, 10, 170, fill=1, width=max(1, round(0.012 * hs)))
+        gold = np.asarray((0.85, 0.68, 0.3)) * rng.uniform(0.8, 1.1)
+        out.append(Prop(np.asarray(neck, bool), gold, shade))
+    return out
 
 
 BUILDERS = {
@@ -690,4 +803,5 @@ BUILDERS = {
     "hung": hung,
     "draped": draped,
     "closeup": closeup,
+    "worn": worn,
 }

@@ -135,3 +135,29 @@ def test_sheet_and_samples(tmp_path: Path) -> None:
     assert len({p.name.split("-")[0] for p in paths}) == 2  # two different traditions
     with pytest.raises(SynthError, match="at least 1"):
         write_samples(tmp_path / "s", count=0)
+
+
+def test_a_share_of_photos_is_shown_worn(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "w", 20, 48, ["Kasavu", "Ilkal"], workers=1, worn=0.5)
+    rows = _rows(root)
+    worn = [r for r in rows if r["families"]["view"] == "worn"]  # type: ignore[index]
+    assert 10 <= len(worn) <= 30
+    plain = _rows(write_dataset(tmp_path / "p", 20, 48, ["Kasavu", "Ilkal"], workers=1))
+    # The others are the photos the seeds draw without it, to the byte.
+    kept = {r["image"] for r in rows} - {r["image"] for r in worn}
+    for r in plain:
+        if r["image"] in kept:
+            same = (tmp_path / "p" / str(r["image"])).read_bytes()
+            assert (root / str(r["image"])).read_bytes() == same
+    assert all(r["families"]["view"] != "worn" for r in plain)  # type: ignore[index]
+    with pytest.raises(SynthError, match="worn share must be from 0 to 1"):
+        write_dataset(tmp_path / "x", 2, 48, ["Kasavu"], workers=1, worn=1.5)
+
+
+def test_cli_dataset_worn_share(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "d"
+    argv = ["synth", "dataset", "--out", str(out), "--per-class", "4", "--size", "48"]
+    assert main([*argv, "--traditions", "Kasavu", "--workers", "1", "--worn", "1"]) == 0
+    assert {r["families"]["view"] for r in _rows(out)} == {"worn"}  # type: ignore[index]
+    assert main([*argv, "--worn", "-0.1"]) != 0
+    assert "worn share must be from 0 to 1" in capsys.readouterr().err

@@ -10,7 +10,9 @@ from saree_app.synth import (
     ATTRIBUTES,
     BACKGROUNDS,
     CAMERAS,
+    FAMILIES,
     LIGHTINGS,
+    NAMED_VIEWS,
     RENDERED_TRADITIONS,
     VIEWS,
     SynthError,
@@ -100,7 +102,7 @@ def test_flat_view_parts_sit_where_a_saree_has_them() -> None:
         assert np.percentile(pos[cls == 3], 5) > np.percentile(pos[cls == 1], 50), t
 
 
-@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("view", VIEWS + NAMED_VIEWS)
 def test_mask_edges_are_colour_edges(view: str) -> None:
     # Ilkal: red border and pallu against a dark or green body. If the mask were shifted or
     # not warped with the cloth, part boundaries would fall on random pixels.
@@ -137,6 +139,26 @@ def test_pallu_attributes_appear_when_the_pallu_is_shown() -> None:
         if (mask == 3).sum() > 2000:
             hits += "NarrativePallu" in attrs
     assert hits >= 5
+
+
+def test_worn_view_shows_a_figure_at_many_scales_with_its_pallu() -> None:
+    # Real worn photos show the whole figure small in a room, or cut at the knees, or the
+    # shoulders and pallu filling the frame; the pallu hangs, is held out, or falls in front.
+    widths, pallu_share = [], []
+    for seed in range(24):
+        img, mask, _a, meta = render(RENDERED_TRADITIONS[seed % 12], seed, 160, view="worn")
+        assert meta["families"]["view"] == "worn" and mask.shape == img.size[::-1]
+        assert {1, 2, 3} <= set(np.unique(mask)), seed
+        cols = np.flatnonzero((mask > 0).any(0))
+        widths.append((cols[-1] - cols[0] + 1) / mask.shape[1])
+        pallu_share.append(float((mask == 3).sum() / (mask > 0).sum()))
+        # The hem's border lies below the body's middle: the skirt's lower edge.
+        ys = np.nonzero(mask == 1)[0]
+        assert np.nonzero(mask == 2)[0].max() > np.median(ys), seed
+    assert min(widths) < 0.45 and max(widths) > 0.9
+    assert min(pallu_share) < 0.2 and max(pallu_share) > 0.35
+    # Asked for by name only: no seed draws it, so rendered data sets stay as they were.
+    assert "worn" not in FAMILIES["view"]
 
 
 def test_same_saree_in_two_views() -> None:
@@ -189,7 +211,7 @@ def test_distractor_textile_without_a_pallu_renders(seed: int) -> None:
     assert max(img.size) == 96 and img.mode == "RGB"
 
 
-@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("view", VIEWS + NAMED_VIEWS)
 def test_cloth_without_a_pallu_renders_in_every_view(view: str) -> None:
     # Twelve draws per view: partial and close-up aim at "the pallu" once in 7 and 5 draws.
     d = Design("Plain", Band(0, 1, pt.solid((0.7, 0.2, 0.3))), 0.0, [], 0.0, [])
