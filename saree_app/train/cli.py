@@ -221,9 +221,10 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--init-segmentation",
         type=Path,
-        metavar="FINAL_PT",
-        help="start the part segmentation from another run's final.pt and fine-tune it "
-        "(a second stage; use a smaller --lr and fewer --seg-epochs)",
+        metavar="FINAL_PT|MODEL_JSON",
+        help="start the part segmentation from another run's final.pt, or from a model's "
+        "manifest (saree-model.json: read back from its .onnx, its batch norms kept), and "
+        "fine-tune it (a second stage; use a smaller --lr and fewer --seg-epochs)",
     )
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     p.add_argument(
@@ -350,7 +351,6 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         CheckpointUnreadable,
         TrainConfig,
         Trainer,
-        read_segmentation,
     )
 
     if args.threads:
@@ -369,12 +369,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     init_seg = base_seg
     if args.init_segmentation is not None:
         try:
-            init_seg = read_segmentation(
-                args.init_segmentation,
-                size=args.size,
-                seg_attention=args.seg_attention,
-                seg_tuned_blocks=args.seg_tuned_blocks,
-            )
+            init_seg = _init_segmentation(args)
         except (ValueError, CheckpointUnreadable) as exc:
             print(f"saree train: --init-segmentation {exc}", file=sys.stderr)
             return 2
@@ -838,3 +833,42 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
 def export_main(argv: Sequence[str] | None = None) -> int:
     """`saree export-model` as a function."""
     return _main(add_export_args, run_export, "saree export-model", argv)
+
+
+def _init_segmentation(args: argparse.Namespace) -> dict[str, Any]:
+    """The segmentation to start from (--init-segmentation): a run's checkpoint, or a model's
+    manifest, whose decoder is read back from its .onnx. The shipped model's checkpoint does not
+    ship, so this is how its part map is fine-tuned on new renders. Read back, its batch norms
+    carry the statistics folded into the convolutions: they are kept (`seg_frozen_bn`), as
+    retraining from a catalogue keeps them. ValueError, in plain words, when it does not fit."""
+    from saree_app.train.loop import read_segmentation
+
+    path: Path = args.init_segmentation
+    if path.suffix.lower() != ".json":
+        return read_segmentation(
+            path,
+            size=args.size,
+            seg_attention=args.seg_attention,
+            seg_tuned_blocks=args.seg_tuned_blocks,
+        )
+    from saree_app.train.base import BaseModelError, read_base_model
+
+    try:
+        base = read_base_model(path)
+    except BaseModelError as exc:
+        raise ValueError(str(exc)) from exc
+    theirs = base.config
+    ours = {
+        "size": args.size,
+        "seg_attention": args.seg_attention,
+        "seg_tuned_blocks": args.seg_tuned_blocks,
+    }
+    other = [
+        f"{k} {getattr(theirs, k)} there, {v} here"
+        for k, v in ours.items()
+        if getattr(theirs, k) != v
+    ]
+    if other:
+        raise ValueError(f"{path}: its segmentation has another shape ({'; '.join(other)})")
+    args.seg_frozen_bn = True
+    return dict(base.segmentation)

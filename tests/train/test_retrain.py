@@ -339,3 +339,40 @@ def test_one_photo_content_cannot_carry_two_confirmed_traditions(
     err = _fails(["--catalog", str(catalog)], capsys)
     assert "(left out: 1 whose files changed since import)" in err
     assert "Kanchipuram 1" in err
+
+
+@pytest.mark.slow
+def test_a_model_s_part_map_is_fine_tuned_from_its_manifest(
+    base: tuple[Path, PartAwareNet], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.train.fakes import write_fake_dataset
+
+    manifest, _net = base
+    data = write_fake_dataset(tmp_path / "data", per_class=4, size=64)
+    cache = tmp_path / "cache"
+    argv = ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--cache", str(cache),
+            "--size", "64", "--seg-attention", "1", "--seg-tuned-blocks", "1", "--no-pretrained",
+            "--seg-epochs", "1", "--batch-size", "4", *TINY]  # fmt: skip
+    # A learning rate of 0: what it ends with is what it started from, the model's own part
+    # map read back out of its .onnx, batch norms and their statistics included (kept).
+    assert saree([*argv, "--init-segmentation", str(manifest), "--lr", "0"]) == 0
+    assert f"segmentation starts from {manifest}" in capsys.readouterr().err
+    before = read_base_model(manifest).segmentation
+    after = torch.load(cache / "final.pt", weights_only=False)["heads"]
+    assert any("running_mean" in k for k in before)
+    for name, tensor in before.items():
+        torch.testing.assert_close(after[name], tensor)
+    shipped = json.loads((tmp_path / "m" / "saree-model.json").read_text())
+    assert shipped["training"]["config"]["seg_frozen_bn"] is True
+
+    # Another shape, or a file that is not a model: said before anything is cached.
+    other = tmp_path / "other"
+    bad = ["train", "--data", str(data), "--out", str(other / "m"), "--cache", str(other / "c"),
+           "--size", "64", "--seg-attention", "1", "--seg-tuned-blocks", "2",
+           "--no-pretrained", *TINY]  # fmt: skip
+    assert saree([*bad, "--init-segmentation", str(manifest)]) == 2
+    assert "seg_tuned_blocks 1 there, 2 here" in capsys.readouterr().err
+    (tmp_path / "junk.json").write_text("{}")
+    assert saree([*bad, "--init-segmentation", str(tmp_path / "junk.json")]) == 2
+    assert "junk.json: not a model manifest saree train wrote" in capsys.readouterr().err
+    assert not other.exists()
