@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from saree_app.gui.items import Item
+from saree_app.gui.items import UNCERTAIN, Item
 from saree_app.gui.qtfix import emit
 from saree_app.gui.thumbs import ThumbnailLoader
 
@@ -192,10 +192,15 @@ class SimilarStrip(QWidget):
     def _describe(self, wi: QListWidgetItem, item: Item, score: float) -> None:
         """The tradition and how alike under the thumbnail; who and whose word in its tip."""
         trad = self._label(item.tradition) if item.tradition else "not classified"
+        # As the collection's cells say it: an answer flagged uncertain carries a question
+        # mark, so a guess among the matches is not read as a known tradition.
+        shown = f"{trad}?" if item.status == UNCERTAIN and item.tradition else trad
         width = self.list.gridSize().width() - 8
-        name = self.list.fontMetrics().elidedText(trad, Qt.TextElideMode.ElideRight, width)
+        name = self.list.fontMetrics().elidedText(shown, Qt.TextElideMode.ElideRight, width)
         wi.setText(f"{name}\n{score:.0%} alike")
         state = "confirmed by you" if item.confirmed else "the model's answer"
+        if item.status == UNCERTAIN:
+            state += ", flagged uncertain"
         what = f"object {item.accession} (best match: {item.name})" if item.accession else item.name
         wi.setToolTip(f"{what}\n{trad} ({state})\n{score:.0%} alike\nClick to compare")
 

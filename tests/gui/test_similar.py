@@ -19,13 +19,14 @@ def _strip(qtbot):  # type: ignore[no-untyped-def]
     return strip
 
 
-def _item(i: int, tradition: str | None, confirmed: bool = False) -> Item:
+def _item(i: int, tradition: str | None, confirmed: bool = False, unsure: bool = False) -> Item:
     return Item(
         id=i,
         name=f"s{i}.jpg",
         path=Path(f"/nowhere/s{i}.jpg"),
         predicted=None if confirmed else tradition,
         confirmed=tradition if confirmed else None,
+        uncertain=unsure,
     )
 
 
@@ -89,3 +90,26 @@ def test_a_changed_answer_is_named_at_once(qtbot) -> None:  # type: ignore[no-un
     confirmed = replace(second, predicted=None, confirmed="Banarasi")
     strip.update_items([confirmed])
     assert "Banarasi (confirmed by you)" in strip.list.item(1).toolTip()
+
+
+def test_an_uncertain_match_reads_as_a_guess(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """As in the collection's cells: a match whose answer is flagged uncertain carries a
+    question mark; a sure answer and a confirmed one do not."""
+    strip = _strip(qtbot)
+    strip.set_results(
+        [
+            (_item(1, "PochampallyIkat", unsure=True), 0.6),
+            (_item(2, "Banarasi"), 0.5),
+            (_item(3, "WestBengal", confirmed=True, unsure=True), 0.4),
+            (_item(4, None, unsure=True), 0.3),
+        ]
+    )
+    texts = [strip.list.item(i).text() for i in range(strip.list.count())]
+    assert texts == [
+        "Pochampally ikat?\n60% alike",
+        "Banarasi\n50% alike",
+        "West Bengal\n40% alike",
+        "not classified\n30% alike",
+    ]
+    assert "(the model's answer, flagged uncertain)" in strip.list.item(0).toolTip()
+    assert "(the model's answer)" in strip.list.item(1).toolTip()
