@@ -162,6 +162,9 @@ class AnswerSets:
     # confirmed photos, each left out, that are less like their own than that (`_unlike_line`).
     unlike: float | None = None
     unlike_share: float = 0.1
+    # How far apart taught answers' fused scores are read as probabilities (`FusionWeights
+    # .spread`, `_fit_spread`): the ranking and the leads above are in the scores' own units.
+    spread: float = 1.0
 
     def members(self, ranking: Sequence[str]) -> list[str]:
         """The traditions in the set: the first `size` of a ranking, most likely first, as the
@@ -174,9 +177,9 @@ class AnswerSets:
     def text(self) -> str:
         """In a curator's words."""
         line = (
-            f"answers whose first tradition is at least {times(self.confident_lead)} times as "
-            "likely as the second"
-            if self.confident_lead <= MILLION
+            f"answers whose first tradition is at least {times(self.confident_lead / self.spread)}"
+            " times as likely as the second"
+            if self.confident_lead / self.spread <= MILLION
             else "only answers whose first tradition is over a million times as likely as the "
             "second"
         )
@@ -540,11 +543,16 @@ class FewShot:
 
     def fusion_weights(self, base: Any = None) -> Any:
         """`base` fusion weights (default: the defaults) with this teaching's few-shot weight
-        and reference."""
+        and reference, and the spread its probabilities are read at once the confirmed photos
+        calibrate them."""
         from saree_app.knowledge.fusion import FusionWeights
 
+        sets = self.reliability.sets if self.reliability is not None else None
         return dataclasses.replace(
-            base or FusionWeights(), fewshot=self.weight, fewshot_ref=self.ref
+            base or FusionWeights(),
+            fewshot=self.weight,
+            fewshot_ref=self.ref,
+            spread=sets.spread if sets is not None else 1.0,
         )
 
     def without(self, examples: Mapping[str, Sequence[np.ndarray]]) -> FewShot:
@@ -893,12 +901,14 @@ def _taught_flag(
         # `likeness`: the photo's best taught likeness (FewShot.scores_of)
         kept += (UNLIKE_TAUGHT.format(share=sets.unlike_share),)
     if ahead < sets.confident_lead:
+        # In the probabilities the curator reads (`AnswerSets.spread`), not the raw scores.
+        odds = ahead / sets.spread
         kept += (
             (
                 "on your confirmed photos, answers whose first tradition was no more than "
-                f"{times(ahead)} times as likely as the second, as here, were right less "
+                f"{times(odds)} times as likely as the second, as here, were right less "
                 f"often than {CONFIDENT_RIGHT:.0%} of the time"
-                if ahead <= MILLION
+                if odds <= MILLION
                 else "on your confirmed photos, only answers whose first tradition was further "
                 "ahead than this one (already over a million times as likely as the second) "
                 f"were right {CONFIDENT_RIGHT:.0%} of the time"
@@ -963,6 +973,12 @@ def refuse_stored(
         ],
         fewshot={t: round(float(p), 6) for t, p in scores.items()},
     )
+    # How far apart its scores are read (FusionWeights.spread): kept with the answer, so the
+    # catalogue (`catalog._probabilities_of`) and an object's answer read them the same way.
+    out.pop("spread", None)
+    spread = getattr(fused, "spread", 1.0)
+    if spread != 1.0:
+        out["spread"] = spread
     return out
 
 
@@ -1399,6 +1415,7 @@ def _calibrate_sets(
             single_right += members[0] == t
     confident_lead, n_sure, n_right = _confident_from(probs, truth)
     found = _unlike_line(likeness, likeness_elsewhere)
+    spread = _fit_spread(probs, truth)
     return AnswerSets(
         size=size,
         level=level,
@@ -1411,7 +1428,41 @@ def _calibrate_sets(
         confident_right=n_right,
         unlike=None if found is None else round(found[0], 6),
         unlike_share=UNLIKE_SHARES[0] if found is None else round(found[1], 4),
+        spread=spread,
     )
+
+
+# Spreads tried by `_fit_spread`: from the fused scores as they are to 256 times closer.
+SPREADS = tuple(float(2.0 ** (k / 2)) for k in range(17))
+
+
+def _fit_spread(probs: Sequence[Mapping[str, float]], truth: Sequence[str]) -> float:
+    """The spread (`FusionWeights.spread`) under which the confirmed photos' held-back answers
+    (`probs`, as fused with spread 1) give their curator's traditions the most likelihood:
+    temperature scaling, fitted on the collection itself. Taught evidence is weighed to rank
+    well (`fit_teaching`), which leaves its answers so sure that first traditions right half
+    the time read 100%; read at this spread, a stated 60% is right about 60% of the time on
+    photos like the confirmed ones. Only how sure answers read changes: not their order, nor
+    the flags, nor the sets."""
+    rows = []
+    for p, t in zip(probs, truth, strict=True):
+        if t not in p:
+            continue
+        names = list(p)
+        logp = np.log(np.maximum(np.array([p[n] for n in names], dtype=np.float64), 1e-300))
+        rows.append((logp, names.index(t)))
+    if not rows:
+        return 1.0
+
+    def likelihood(spread: float) -> float:
+        total = 0.0
+        for logp, k in rows:
+            z = logp / spread
+            z -= z.max()
+            total += float(z[k] - np.log(np.exp(z).sum()))
+        return total
+
+    return max(SPREADS, key=lambda s: (likelihood(s), -s))
 
 
 def _confident_from(

@@ -679,6 +679,11 @@ def fuse_results(
                         scores[t] = s - v + (1 - PART_SHARE) * v + PART_SHARE * part[t]
             else:
                 through = f"the whole photo (the model found no {r} in it)"
+        # A taught answer's scores are read `spread` apart (FusionWeights.spread): in those
+        # units each photo says as much as its own probabilities do.
+        spread = result.get("spread", 1.0)
+        if type(spread) in (int, float) and math.isfinite(spread) and spread > 0:
+            scores = {t: s / spread for t, s in scores.items()}
         best = max(entries, key=lambda e: e[1])
         per_photo.append(scores)
         voices_raw.append(

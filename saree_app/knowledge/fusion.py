@@ -24,7 +24,8 @@ region     -w_region * steps: how far up from the place of acquisition one must 
            region that contains t (0: t comes from there; 1: same state / enclosing region; ...)
 few-shot   w_f * (s - s_ref): cosine similarity s to the curator's confirmed photos of t
 
-probability(t) = softmax(score) over all ranked traditions; states and cultural regions get the
+probability(t) = softmax(score / spread) over all ranked traditions (spread 1 but after teaching,
+see `FusionWeights.spread`); states and cultural regions get the
 sum of their traditions' probabilities. The weights (`FusionWeights`) are fitted on rendered
 validation photos by `fit_fusion_weights` (maximum log-likelihood, coordinate search over a grid)
 and stored in the model manifest under "fusion".
@@ -91,6 +92,8 @@ class FusionResult:
     ranking: tuple[RankedTradition, ...]
     states: tuple[RegionScore, ...]
     cultural_regions: tuple[RegionScore, ...]
+    # The spread its probabilities were read at (FusionWeights.spread): softmax(score / spread).
+    spread: float = 1.0
 
     def probability(self, tradition: str) -> float:
         """Fused probability of one tradition (0 if it is not ranked)."""
@@ -138,6 +141,13 @@ class FusionWeights:
     # known traditions have confirmed photos too); w 16 cost known traditions up to 17 points.
     fewshot: float = 8.0
     fewshot_ref: float = 0.3
+    # How far apart the fused scores are read when they are made probabilities (softmax of
+    # score / spread; the ranking and the scores are untouched). 1 for the model's own answers,
+    # whose calibration its training measured; after teaching, fitted on the curator's
+    # confirmed photos (collection/fewshot `_fit_spread`): taught evidence is weighed to rank
+    # well, and at those weights its probabilities alone would read 100% for answers right
+    # half the time.
+    spread: float = 1.0
     fitted: dict[str, Any] = field(default_factory=dict, compare=False)  # how they were fitted
 
     def __post_init__(self) -> None:
@@ -157,6 +167,8 @@ class FusionWeights:
             )
         if self.doubt < 0:
             raise ValueError(f"fusion weight doubt must be >= 0, not {self.doubt}")
+        if self.spread <= 0:
+            raise ValueError(f"fusion weight spread must be > 0, not {self.spread}")
         for name in ("visual", "attribute", "fibre", "region", "fewshot"):
             if getattr(self, name) < 0:
                 raise ValueError(f"fusion weight {name} must be >= 0")
@@ -568,7 +580,7 @@ def fuse(
         scores[i] = sum(e.contribution for e in items)
         all_evidence.append(tuple(items))
 
-    probs = _softmax(scores)
+    probs = _softmax(scores / weights.spread)
     order = sorted(range(len(ranked)), key=lambda i: (-probs[i], ranked[i]))
     ranking = tuple(
         RankedTradition(
@@ -585,6 +597,7 @@ def fuse(
         ranking=ranking,
         states=_rollup(graph, ranking, "state"),
         cultural_regions=_rollup(graph, ranking, "cultural_region"),
+        spread=weights.spread,
     )
 
 

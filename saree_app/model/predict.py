@@ -459,6 +459,8 @@ class Prediction:
             "probability": round(float(self.fused.ranking[0].probability), 6),
             "uncertain": self.uncertain,
             "uncertain_reasons": list(self.uncertain_reasons),
+            # Only after teaching: probabilities are softmax(score / spread) (FusionWeights).
+            **({"spread": spread} if (spread := getattr(self.fused, "spread", 1.0)) != 1.0 else {}),
             "ranking": [
                 {
                     "tradition": r.tradition,

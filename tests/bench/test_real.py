@@ -460,3 +460,23 @@ def test_taught_answers_ranked_by_their_lead() -> None:
     g = taught_figures(draws, truth)
     assert g["lead_right_at"] == f["lead_right_at"] and g["lead_auroc"] == f["lead_auroc"]
     assert ranked_by_lead([])["lead_right_at"] is None
+    # Every answer stated 90% and half were right.
+    assert g["stated_probability"] == pytest.approx(0.9) and g["stated_right"] == 0.5
+    assert g["calibration_error"] == pytest.approx(0.4)
+
+
+def test_calibration_error_is_the_binned_gap() -> None:
+    from saree_app.bench.real.teach import calibration
+
+    # Bin 0.9-1.0: stated 0.95 twice, one right (gap 0.45); bin 0.3-0.4: stated 0.35, right
+    # (gap 0.65); weighted by answers: (2 * 0.45 + 0.65) / 3.
+    f = calibration([(0.95, True), (0.95, False), (0.35, True)])
+    assert f["calibration_error"] == pytest.approx((2 * 0.45 + 0.65) / 3)
+    assert f["stated_probability"] == pytest.approx(0.75)
+    assert f["stated_right"] == pytest.approx(2 / 3)
+    assert calibration([(1.0, True)])["calibration_error"] == 0.0  # 1.0 falls in the last bin
+    assert calibration([]) == {
+        "stated_probability": None,
+        "stated_right": None,
+        "calibration_error": None,
+    }

@@ -589,3 +589,25 @@ def test_a_catalogue_open_elsewhere_is_upgraded_and_gets_its_pages_later(
         for pid, answer in zip(ids, answers, strict=True):
             stored = cat.prediction(pid, SHA)
             assert stored is not None and json.dumps(stored.result) == json.dumps(answer)
+
+
+def test_a_taught_answer_keeps_its_spread_and_stays_lean(tmp_path: Path) -> None:
+    """After teaching, probabilities are softmax(score / spread) (fusion.FusionWeights): the
+    answer keeps its spread, so they are still left out of the stored row and made again."""
+    taught = _fused(8)
+    scores = [float(e["score"]) for e in taught["ranking"]]
+    want = np.exp((np.array(scores) - max(scores)) / 3.0)
+    want /= want.sum()
+    for entry, p in zip(taught["ranking"], want, strict=True):
+        entry["probability"] = round(float(p), 6)
+    taught = {"spread": 3.0, **taught}
+    plain = _fused(8)
+    with Catalog(tmp_path / "c.saree") as cat:
+        a, b = (cat.add_photo(NewPhoto(f"/p/{i}.jpg", f"{i:064x}", 1)) for i in range(2))
+        assert json.dumps(_put(cat, a, taught)) == json.dumps(taught)
+        assert json.dumps(_put(cat, b, plain)) == json.dumps(plain)
+        raw = dict(cat.run("SELECT photo_id, result FROM predictions"))
+    for pid in (a, b):
+        rows = _raw_lean(raw[pid])["ranking"][1:]
+        assert all(r[2] == "=" for r in rows)  # every probability made again on reading
+    assert taught["ranking"][0]["probability"] < plain["ranking"][0]["probability"]

@@ -609,6 +609,8 @@ def test_taught_answers_get_sets_and_a_recomputed_flag(tmp_path: Path) -> None:
             # probabilities of the runners-up round to the same value.
             ranking = preds[pid].result["ranking"]
             assert answer_set["traditions"] == [r["tradition"] for r in ranking][: sets.size]
+            # Read at the spread the confirmed photos gave (1 here: all of them were right).
+            assert preds[pid].result.get("spread", 1.0) == sets.spread == 1.0
 
 
 def test_too_few_confirmed_photos_keep_the_models_flag_and_set(tmp_path: Path) -> None:
@@ -1216,3 +1218,104 @@ def test_the_line_for_an_untaught_tradition_follows_how_alike_the_traditions_loo
     said = f"than {1 - sets.unlike_share:.0%} of your confirmed photos"
     assert said in sets.text()
     assert f"all but {sets.unlike_share:.0%}" in UNLIKE_TAUGHT.format(share=sets.unlike_share)
+
+
+def test_taught_answers_read_as_sure_as_they_are_right() -> None:
+    """Taught evidence is weighed to rank well, so answers right half the time read 100%. The
+    spread fitted on the confirmed photos (held back in turn) reads them as sure as they
+    were right; a collection whose answers were all right keeps them as they are."""
+    from saree_app.collection.fewshot import (
+        SPREADS,
+        AnswerSets,
+        FewShot,
+        Reliability,
+        _calibrate_sets,
+        _fit_spread,
+        _taught_flag,
+    )
+    from saree_app.knowledge.fusion import FusionWeights
+
+    names = [f"t{i}" for i in range(4)]
+    truth = [names[i % 4] for i in range(40)]
+    # Each answer's first tradition at e^12 times the rest; right on every other photo (the
+    # wrong ones put the right tradition second).
+    probs = []
+    for i, t in enumerate(truth):
+        first = t if i % 2 == 0 else names[(i + 1) % 4]
+        second = names[(i + 1) % 4] if i % 2 == 0 else t
+        logp = dict.fromkeys(names, 0.0) | {first: 12.0, second: 6.0}
+        z = np.exp(np.array(list(logp.values())) - 12.0)
+        probs.append(dict(zip(logp, z / z.sum(), strict=True)))
+    assert np.mean([max(p.values()) for p in probs]) > 0.99
+    spread = _fit_spread(probs, truth)
+    assert spread in SPREADS and spread > 4
+    read = []
+    for p in probs:
+        z = np.log(np.array(list(p.values()))) / spread
+        read.append(float(np.exp(z.max() - np.log(np.exp(z).sum()))))
+    # Right on half of them: read near that (the most likely spread, on a grid of steps of
+    # the square root of 2), where they read over 99% before.
+    assert 0.5 <= np.mean(read) < 0.7
+    # All right: as sure as they are.
+    sure = [{n: (0.97 if n == t else 0.01) for n in names} for t in truth]
+    assert _fit_spread(sure, truth) == 1.0
+    assert _fit_spread([], []) == 1.0
+
+    sets = _calibrate_sets(probs, truth)
+    assert sets is not None and sets.spread == spread
+    # The flag's words are in the probabilities the curator reads, not the raw scores.
+    strict = dataclasses.replace(
+        sets, confident_lead=float(np.log(1e5)), confident_photos=10, confident_right=9, spread=2.0
+    )
+    flagged, why = _taught_flag(float(np.log(1600.0)), strict, ())
+    assert flagged and "no more than 40 times as likely as the second" in why[0]
+    line = AnswerSets(
+        size=2, level=0.9, photos=40, coverage=0.9, single=0, single_right=0,
+        confident_lead=float(np.log(2500.0)), confident_photos=10, confident_right=9, spread=2.0,
+    )  # fmt: skip
+    assert "at least 50 times as likely as the second" in line.text()
+    # Teaching hands the spread to the fusion once the sets are calibrated; before, none.
+    fit = Reliability(20, 40, 5, 32.0, 0.3, ("whole",), True, sets=sets)
+    examples = {n: [np.eye(4)[k]] for k, n in enumerate(names)}
+    taught = FewShot(examples, parts=("whole",), reliability=fit, weight=32.0)
+    assert taught.fusion_weights(FusionWeights()).spread == spread
+    unfit = FewShot(examples, parts=("whole",), reliability=dataclasses.replace(fit, sets=None))
+    assert unfit.fusion_weights().spread == 1.0
+
+
+def test_a_collection_where_teaching_errs_reads_its_answers_less_sure(tmp_path: Path) -> None:
+    """Three traditions whose cloth overlaps: teaching is right on about two in three of the
+    confirmed photos, so the stored answers are read at a spread above 1, kept with them, and
+    their first traditions read less sure than the raw scores say."""
+    cat = Catalog(tmp_path / "c.saree")
+    rng = np.random.default_rng(5)
+    names = ("Kotpad", "Ilkal", "Gadwal")
+    centres = {t: rng.normal(size=DIM) for t in names}
+    truth = {}
+    for i in range(60):
+        t = names[i % 3]
+        cloth = centres[t] + 1.8 * rng.normal(size=DIM)
+        truth[_unsure_photo(cat, i, cloth, rng.normal(size=DIM))] = t
+    graph = _graph()
+    with cat:
+        _confirm(cat, truth, 10)
+        fs = FewShot.from_catalog(cat, SHA, graph=graph)
+        fit = fs.reliability
+        assert fit is not None and fit.sets is not None and fit.right < fit.total
+        assert fit.sets.spread > 1.0
+        apply_to_catalog(cat, graph, fewshot=fs)
+        preds = cat.predictions(SHA)
+        rest = [pid for pid in truth if cat.label(pid) is None]
+        raw_tops, read_tops = [], []
+        for pid in rest:
+            result = preds[pid].result
+            assert result["spread"] == fit.sets.spread
+            scores = np.array([r["score"] for r in result["ranking"]])
+            raw = np.exp(scores - scores.max())
+            raw_tops.append(float(raw.max() / raw.sum()))
+            read_tops.append(result["ranking"][0]["probability"])
+            assert preds[pid].top_probability == pytest.approx(read_tops[-1], abs=1e-6)
+        assert np.mean(read_tops) < np.mean(raw_tops) - 0.05
+        right = np.mean([preds[pid].top_tradition == truth[pid] for pid in rest])
+        # Read as sure as teaching was right, give or take.
+        assert abs(np.mean(read_tops) - right) < 0.25

@@ -186,6 +186,23 @@ def test_one_photo_object_answers_as_its_photo(cat: Catalog) -> None:
     assert "no pallu" in ans.photos[0].through
 
 
+def test_a_taught_photo_object_answers_as_sure_as_its_photo(cat: Catalog) -> None:
+    """After teaching, a photo's probabilities are read `spread` apart (fusion.FusionWeights):
+    its object's answer reads the same, not the raw scores' near-certainty."""
+    stored = answer({"Kanchipuram": 0.02, "Banarasi": 0.97, "Paithani": 0.01})
+    scores = {r["tradition"]: r["score"] for r in stored["ranking"]}
+    z = sum(math.exp(v / 4.0) for v in scores.values())
+    for r in stored["ranking"]:
+        r["probability"] = math.exp(scores[r["tradition"]] / 4.0) / z
+    stored = {**stored, "spread": 4.0, "probability": stored["ranking"][0]["probability"]}
+    pid = add(cat, 1, stored)
+    objects.create_object(cat, "A1", {}, [pid], ["whole"])
+    ans = objects.fuse_object(cat, "A1")
+    for r in stored["ranking"]:
+        assert ans.probability(r["tradition"]) == pytest.approx(r["probability"], abs=1e-9)
+    assert ans.probability("Banarasi") < 0.9
+
+
 def test_fusing_close_ups_finds_what_the_whole_photo_misses(cat: Catalog) -> None:
     # A Paithani: the whole photo leans to Kanchipuram; the close-ups' own parts say Paithani,
     # though each close-up's whole-photo reading is muddled.

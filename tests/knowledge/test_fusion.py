@@ -212,6 +212,22 @@ def test_fewshot_and_curator_made_traditions(tiny: TextileGraph) -> None:
     assert unplaced and unplaced[0].probability == pytest.approx(mine.probability)
 
 
+def test_spread_reads_scores_further_apart_and_keeps_their_order(tiny: TextileGraph) -> None:
+    """After teaching, probabilities are softmax(score / spread): the ranking, the scores and
+    the evidence are the same; only how sure each answer reads changes."""
+    visual = {"Alpha": 0.7, "Beta": 0.3}
+    sims = {"Beta": 0.9, "MyWeave": 0.2}
+    plain = fuse(tiny, visual, {}, fewshot=sims, weights=FusionWeights(fewshot=40.0))
+    spread = fuse(tiny, visual, {}, fewshot=sims, weights=FusionWeights(fewshot=40.0, spread=4.0))
+    assert [r.tradition for r in spread.ranking] == [r.tradition for r in plain.ranking]
+    scores = np.array([r.score for r in plain.ranking])
+    assert [r.score for r in spread.ranking] == pytest.approx(list(scores))
+    want = np.exp(scores / 4.0 - (scores / 4.0).max())
+    assert [r.probability for r in spread.ranking] == pytest.approx(list(want / want.sum()))
+    assert plain.ranking[0].probability > spread.ranking[0].probability > 0.5
+    assert sum(s.probability for s in spread.states) == pytest.approx(1.0)
+
+
 def test_rollups_sum_to_one_and_match_traditions(kg: TextileGraph) -> None:
     rng = np.random.default_rng(0)
     known = kg.traditions()[:12]
@@ -262,7 +278,7 @@ def test_weights_round_trip_and_reject_bad_values() -> None:
     assert FusionWeights.from_dict({}) == DEFAULT_WEIGHTS
     for bad in ({"visual": "high"}, {"attribute": -1}, {"background": 1.5}, {"unknown": 0},
                 {"visual": float("nan")}, {"fewshot": True}, {"attribute_scale": 0},
-                {"doubt": -1}):  # fmt: skip
+                {"doubt": -1}, {"spread": 0}):  # fmt: skip
         with pytest.raises(ValueError):
             FusionWeights.from_dict(bad)
     with pytest.raises(ValueError):

@@ -137,6 +137,23 @@ def markdown(report: dict[str, Any]) -> str:
                     f"| {k} | {shown} | {_num(t.get('lead_auroc'))} | "
                     f"{_num(t.get('lead_risk_area'))} |"
                 )
+        sure = [(k, t) for k, t in taught.items() if t.get("stated_probability") is not None]
+        if sure:
+            add("")
+            add(
+                "How sure the taught answers read: the probability each answer states for its "
+                "first tradition, on average, against how often that tradition is right, and "
+                "the calibration error (the mean gap between the two within ten bins of stated "
+                "probability; 0 when a stated 70% is right 70% of the time)."
+            )
+            add("")
+            add("| k | stated probability of the first | right | calibration error |")
+            add("|---|---|---|---|")
+            for k, t in sure:
+                add(
+                    f"| {k} | {_pct(t['stated_probability'])} | {_pct(t['stated_right'])} | "
+                    f"{_num(t.get('calibration_error'))} |"
+                )
         split = [(k, t["by_source"]) for k, t in taught.items() if t.get("by_source")]
         if split:
             add("")

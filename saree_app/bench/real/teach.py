@@ -342,6 +342,32 @@ def ranked_by_lead(leads: Sequence[tuple[float, bool]]) -> dict[str, Any]:
     }
 
 
+# Equal-width bins of stated probability for the calibration error.
+CALIBRATION_BINS = 10
+
+
+def calibration(stated: Sequence[tuple[float, bool]]) -> dict[str, Any]:
+    """How sure answers read against how often they are right: over (probability stated for
+    the first tradition, whether it was right) pairs, the mean stated probability, the share
+    right, and the expected calibration error (the answers' mean gap between the two within
+    CALIBRATION_BINS equal bins of stated probability, weighted by how many fall in each)."""
+    if not stated:
+        return {"stated_probability": None, "stated_right": None, "calibration_error": None}
+    p = np.array([x for x, _ in stated], dtype=np.float64)
+    ok = np.array([y for _, y in stated], dtype=np.float64)
+    bins = np.minimum((p * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
+    gap = sum(
+        abs(float(p[bins == b].mean() - ok[bins == b].mean())) * int((bins == b).sum())
+        for b in range(CALIBRATION_BINS)
+        if (bins == b).any()
+    )
+    return {
+        "stated_probability": float(p.mean()),
+        "stated_right": float(ok.mean()),
+        "calibration_error": gap / len(p),
+    }
+
+
 def taught_figures(
     results: Sequence[DrawResult],
     truth: Mapping[str, str],
@@ -386,6 +412,7 @@ def taught_figures(
         for key, v in r.answers.items()
         if key in r.leads and np.isfinite(r.leads[key])
     ]
+    stated = [(v[2], v[0] == truth[key]) for r in results for key, v in r.answers.items() if v[0]]
     covered, sizes, calibrated = [], [], []
     for r in results:
         for key, (members, cal) in r.sets.items():
@@ -406,6 +433,8 @@ def taught_figures(
         # Every draw's answers together, ranked by how far their first tradition leads the
         # second (what the flag reads): how many are right among the first share of them.
         **ranked_by_lead(leads),
+        # How sure the answers read against how often they are right (`calibration`).
+        **calibration(stated),
         "by_source": (
             {
                 "app": by_source(results, truth, sources, lambda r, key: r.answers[key][0]),
