@@ -196,9 +196,11 @@ class AnswerSets:
             if self.unlike is not None
             else ""
         )
+        named = "the first tradition alone"
+        if self.size != 1:
+            named = f"the first {self.size} traditions"
         return (
-            f"sets name the first {self.size} tradition{'s' if self.size != 1 else ''}"
-            f" and hold the right one {self.level:.0%} of the time, calibrated on "
+            f"sets name {named} and hold the right one {self.level:.0%} of the time, calibrated on "
             f"{self.photos} of your confirmed photos (held back in turn: {self.coverage:.0%}); "
             f"{sure}{unlike}"
         )

@@ -465,6 +465,8 @@ def test_the_flag_line_says_how_far_ahead_an_answer_must_be() -> None:
         "flagged: right on 21 of 24" in sure.text()
     )
     assert "sets name the first 3 traditions" in sure.text()
+    one = dataclasses.replace(sure, size=1)
+    assert "sets name the first tradition alone and hold the right one 90%" in one.text()
     assert "no answer is sure enough yet" in sets(float("inf"), 0, 0).text()
     assert times(np.log(4.48)) == "4.5" and times(0.0) == "1" and times(np.log(3)) == "3"
     assert times(np.log(1234.0)) == "1,200" and times(np.log(2e7)) == "over a million"
@@ -595,7 +597,8 @@ def test_taught_answers_get_sets_and_a_recomputed_flag(tmp_path: Path) -> None:
         assert sets.photos == 15 and sets.coverage >= 0.9
         assert sets.confident_photos >= 5 and sets.confident_right >= 0.85 * sets.confident_photos
         assert "calibrated on 15 of your confirmed photos" in sets.text()
-        assert f"sets name the first {sets.size} tradition" in sets.text()
+        named = f"first {sets.size} traditions" if sets.size > 1 else "first tradition alone"
+        assert f"sets name the {named}" in sets.text()
         apply_to_catalog(cat, graph, fewshot=fs)
         preds = cat.predictions(SHA)
         rest = [pid for pid in truth if cat.label(pid) is None]
