@@ -104,6 +104,10 @@ def test_accuracy_counts_fused_visual_and_uncertainty() -> None:
     assert f["unflagged"] == 3
     assert f["unflagged_right"] == pytest.approx(2 / 3)
     assert f["auroc_confidence"] == pytest.approx(1.0)
+    # Scored answers state 0.9, 0.4, 0.8, 0.7 for 2 right of 4; bins 0.9 (right), 0.4
+    # (wrong), 0.8 (right), 0.7 (wrong): gaps 0.1, 0.4, 0.2, 0.7.
+    assert f["stated_probability"] == pytest.approx(0.7) and f["stated_right"] == 0.5
+    assert f["calibration_error"] == pytest.approx((0.1 + 0.4 + 0.2 + 0.7) / 4)
 
 
 def test_flags_are_told_apart_by_their_reason() -> None:
@@ -466,7 +470,7 @@ def test_taught_answers_ranked_by_their_lead() -> None:
 
 
 def test_calibration_error_is_the_binned_gap() -> None:
-    from saree_app.bench.real.teach import calibration
+    from saree_app.bench.real.scoring import calibration
 
     # Bin 0.9-1.0: stated 0.95 twice, one right (gap 0.45); bin 0.3-0.4: stated 0.35, right
     # (gap 0.65); weighted by answers: (2 * 0.45 + 0.65) / 3.

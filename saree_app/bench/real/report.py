@@ -69,6 +69,16 @@ def markdown(report: dict[str, Any]) -> str:
         "wrong answers (0.5 is chance). Risk area: mean error over the risk-coverage curve "
         "(risk-coverage.png)."
     )
+    if o.get("stated_probability") is not None:
+        add("")
+        add(
+            f"How sure the answers read: the probability each states for its first tradition, "
+            f"{_pct(o['stated_probability'])} on average, for {_pct(o['stated_right'])} right "
+            f"(calibration error {_num(o.get('calibration_error'))}: the mean gap between the "
+            "two within ten bins of stated probability). The shipped model's calibration was "
+            "measured on rendered sarees; teaching reads taught answers at what the confirmed "
+            "photos show (section 2)."
+        )
     src = u.get("flag_sources") or {}
     if src.get("unlike_training") is not None:
         add("")

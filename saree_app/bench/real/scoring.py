@@ -176,6 +176,8 @@ def accuracy(answers: Sequence[Answer]) -> dict[str, Any]:
     out.update(uncertainty(answers))
     right = [a.fused[:1] == (a.truth,) for a in scored]
     out["auroc_confidence"] = auroc([a.confidence for a in scored], right)
+    # How sure the answers read against how often they are right.
+    out.update(calibration([(a.confidence, ok) for a, ok in zip(scored, right, strict=True)]))
     curve = risk_coverage([a.confidence for a in scored], right)
     out["risk_coverage_area"] = area_under_risk(curve)
     out["per_tradition"] = {
@@ -225,3 +227,29 @@ def balanced(per_class_right: Mapping[str, Sequence[bool]]) -> float | None:
     """Mean over classes of the share right (classes with no photo left out)."""
     rates = [sum(v) / len(v) for v in per_class_right.values() if len(v)]
     return float(np.mean(rates)) if rates else None
+
+
+# Equal-width bins of stated probability for the calibration error.
+CALIBRATION_BINS = 10
+
+
+def calibration(stated: Sequence[tuple[float, bool]]) -> dict[str, Any]:
+    """How sure answers read against how often they are right: over (probability stated for
+    the first tradition, whether it was right) pairs, the mean stated probability, the share
+    right, and the expected calibration error (the answers' mean gap between the two within
+    CALIBRATION_BINS equal bins of stated probability, weighted by how many fall in each)."""
+    if not stated:
+        return {"stated_probability": None, "stated_right": None, "calibration_error": None}
+    p = np.array([x for x, _ in stated], dtype=np.float64)
+    ok = np.array([y for _, y in stated], dtype=np.float64)
+    bins = np.minimum((p * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
+    gap = sum(
+        abs(float(p[bins == b].mean() - ok[bins == b].mean())) * int((bins == b).sum())
+        for b in range(CALIBRATION_BINS)
+        if (bins == b).any()
+    )
+    return {
+        "stated_probability": float(p.mean()),
+        "stated_right": float(ok.mean()),
+        "calibration_error": gap / len(p),
+    }

@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from saree_app.bench.real.inputs import Folder, Inputs
-from saree_app.bench.real.scoring import area_under_risk, auroc, balanced, risk_coverage
+from saree_app.bench.real.scoring import (
+    area_under_risk,
+    auroc,
+    balanced,
+    calibration,
+    risk_coverage,
+)
 from saree_app.collection import fewshot as fewshot_step
 from saree_app.collection.catalog import Catalog
 from saree_app.collection.importer import import_files
@@ -339,32 +345,6 @@ def ranked_by_lead(leads: Sequence[tuple[float, bool]]) -> dict[str, Any]:
         "lead_auroc": auroc(values, right),
         "lead_risk": [(round(c, 4), round(r, 4)) for c, r in curve[step - 1 :: step]],
         "lead_risk_area": area_under_risk(curve),
-    }
-
-
-# Equal-width bins of stated probability for the calibration error.
-CALIBRATION_BINS = 10
-
-
-def calibration(stated: Sequence[tuple[float, bool]]) -> dict[str, Any]:
-    """How sure answers read against how often they are right: over (probability stated for
-    the first tradition, whether it was right) pairs, the mean stated probability, the share
-    right, and the expected calibration error (the answers' mean gap between the two within
-    CALIBRATION_BINS equal bins of stated probability, weighted by how many fall in each)."""
-    if not stated:
-        return {"stated_probability": None, "stated_right": None, "calibration_error": None}
-    p = np.array([x for x, _ in stated], dtype=np.float64)
-    ok = np.array([y for _, y in stated], dtype=np.float64)
-    bins = np.minimum((p * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
-    gap = sum(
-        abs(float(p[bins == b].mean() - ok[bins == b].mean())) * int((bins == b).sum())
-        for b in range(CALIBRATION_BINS)
-        if (bins == b).any()
-    )
-    return {
-        "stated_probability": float(p.mean()),
-        "stated_right": float(ok.mean()),
-        "calibration_error": gap / len(p),
     }
 
 
