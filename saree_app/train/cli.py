@@ -841,7 +841,7 @@ def _init_segmentation(args: argparse.Namespace) -> dict[str, Any]:
     ship, so this is how its part map is fine-tuned on new renders. Read back, its batch norms
     carry the statistics folded into the convolutions: they are kept (`seg_frozen_bn`), as
     retraining from a catalogue keeps them. ValueError, in plain words, when it does not fit."""
-    from saree_app.train.loop import read_segmentation
+    from saree_app.train.loop import check_segmentation_shape, read_segmentation
 
     path: Path = args.init_segmentation
     if path.suffix.lower() != ".json":
@@ -857,18 +857,12 @@ def _init_segmentation(args: argparse.Namespace) -> dict[str, Any]:
         base = read_base_model(path)
     except BaseModelError as exc:
         raise ValueError(str(exc)) from exc
-    theirs = base.config
-    ours = {
-        "size": args.size,
-        "seg_attention": args.seg_attention,
-        "seg_tuned_blocks": args.seg_tuned_blocks,
-    }
-    other = [
-        f"{k} {getattr(theirs, k)} there, {v} here"
-        for k, v in ours.items()
-        if getattr(theirs, k) != v
-    ]
-    if other:
-        raise ValueError(f"{path}: its segmentation has another shape ({'; '.join(other)})")
+    check_segmentation_shape(
+        path,
+        base.config,
+        size=args.size,
+        seg_attention=args.seg_attention,
+        seg_tuned_blocks=args.seg_tuned_blocks,
+    )
     args.seg_frozen_bn = True
     return dict(base.segmentation)

@@ -143,6 +143,21 @@ def read_checkpoint(path: Path) -> Any:
         raise ValueError(f"{path}: not a checkpoint of saree train ({exc})") from exc
 
 
+def check_segmentation_shape(
+    path: Path, theirs: NetConfig, *, size: int, seg_attention: int, seg_tuned_blocks: int
+) -> None:
+    """ValueError, in plain words, when the segmentation `path` holds (of configuration
+    `theirs`) has another shape than this run's."""
+    ours = {"size": size, "seg_attention": seg_attention, "seg_tuned_blocks": seg_tuned_blocks}
+    other = [
+        f"{k} {getattr(theirs, k)} there, {v} here"
+        for k, v in ours.items()
+        if getattr(theirs, k) != v
+    ]
+    if other:
+        raise ValueError(f"{path}: its segmentation has another shape ({'; '.join(other)})")
+
+
 def read_segmentation(
     path: Path, *, size: int, seg_attention: int, seg_tuned_blocks: int
 ) -> dict[str, torch.Tensor]:
@@ -155,14 +170,9 @@ def read_segmentation(
         heads = state["heads"]
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a checkpoint of saree train ({exc})") from exc
-    ours = {"size": size, "seg_attention": seg_attention, "seg_tuned_blocks": seg_tuned_blocks}
-    other = [
-        f"{k} {getattr(theirs, k)} there, {v} here"
-        for k, v in ours.items()
-        if getattr(theirs, k) != v
-    ]
-    if other:
-        raise ValueError(f"{path}: its segmentation has another shape ({'; '.join(other)})")
+    check_segmentation_shape(
+        path, theirs, size=size, seg_attention=seg_attention, seg_tuned_blocks=seg_tuned_blocks
+    )
     seg = {k: v for k, v in heads.items() if is_segmentation(k)}
     if not seg:
         raise ValueError(f"{path}: holds no segmentation decoder")

@@ -572,25 +572,35 @@ def _unsure_photo(
     )
 
 
+def _three_traditions(
+    tmp_path: Path, *, seed: int, photos: int, cloth_spread: float, confirmed: int
+) -> tuple[Catalog, dict[int, str]]:
+    """A catalogue of photos of three traditions the model knows nothing about
+    (`_unsure_photo`), their cloth features scattered `cloth_spread` about each tradition's
+    centre, the first `confirmed` of each confirmed; and photo id -> tradition."""
+    cat = Catalog(tmp_path / "c.saree")
+    rng = np.random.default_rng(seed)
+    names = ("Kotpad", "Ilkal", "Gadwal")
+    centres = {t: rng.normal(size=DIM) for t in names}
+    truth = {}
+    for i in range(photos):
+        t = names[i % 3]
+        noise = rng.normal(size=DIM)
+        cloth = centres[t] + cloth_spread * rng.normal(size=DIM)
+        truth[_unsure_photo(cat, i, cloth, noise)] = t
+    _confirm(cat, truth, confirmed)
+    return cat, truth
+
+
 def test_taught_answers_get_sets_and_a_recomputed_flag(tmp_path: Path) -> None:
     """Thirty photos, cloth features that tell three traditions apart; the model knows none.
 
     Every answer was imported flagged; once the confirmed photos show that teaching is right,
     the taught answers lose the flag and carry an answer set calibrated on those photos.
     """
-    cat = Catalog(tmp_path / "c.saree")
-    rng = np.random.default_rng(11)
-    names = ("Kotpad", "Ilkal", "Gadwal")
-    centres = {t: rng.normal(size=DIM) for t in names}
-    truth = {}
-    for i in range(30):
-        t = names[i % 3]
-        noise = rng.normal(size=DIM)
-        cloth = centres[t] + 0.15 * rng.normal(size=DIM)
-        truth[_unsure_photo(cat, i, cloth, noise)] = t
+    cat, truth = _three_traditions(tmp_path, seed=11, photos=30, cloth_spread=0.15, confirmed=5)
     graph = _graph()
     with cat:
-        _confirm(cat, truth, 5)
         fs = FewShot.from_catalog(cat, SHA, graph=graph)
         assert fs.reliability is not None and fs.reliability.sets is not None
         sets = fs.reliability.sets
@@ -1290,18 +1300,9 @@ def test_a_collection_where_teaching_errs_reads_its_answers_less_sure(tmp_path: 
     """Three traditions whose cloth overlaps: teaching is right on about two in three of the
     confirmed photos, so the stored answers are read at a spread above 1, kept with them, and
     their first traditions read less sure than the raw scores say."""
-    cat = Catalog(tmp_path / "c.saree")
-    rng = np.random.default_rng(5)
-    names = ("Kotpad", "Ilkal", "Gadwal")
-    centres = {t: rng.normal(size=DIM) for t in names}
-    truth = {}
-    for i in range(60):
-        t = names[i % 3]
-        cloth = centres[t] + 1.8 * rng.normal(size=DIM)
-        truth[_unsure_photo(cat, i, cloth, rng.normal(size=DIM))] = t
-    graph = _graph()
+    cat, truth = _three_traditions(tmp_path, seed=5, photos=60, cloth_spread=1.8, confirmed=10)
     with cat:
-        _confirm(cat, truth, 10)
+        graph = _graph()
         fs = FewShot.from_catalog(cat, SHA, graph=graph)
         fit = fs.reliability
         assert fit is not None and fit.sets is not None and fit.right < fit.total
