@@ -165,6 +165,22 @@ class AnswerSets:
     # How far apart taught answers' fused scores are read as probabilities (`FusionWeights
     # .spread`, `_fit_spread`): the ranking and the leads above are in the scores' own units.
     spread: float = 1.0
+    # The confirmed photos, each held back in turn and read at `spread`: the mean probability
+    # their answers gave the first tradition, and the share of those first traditions right
+    # (None: not measured).
+    stated: float | None = None
+    stated_right: float | None = None
+
+    def sureness(self) -> str:
+        """How sure answers read against how often they were right, in a curator's words
+        ("" when not measured)."""
+        if self.stated is None or self.stated_right is None:
+            return ""
+        return (
+            f"answers are read as sure as teaching has been right: held back in turn, your "
+            f"confirmed photos' answers gave their first tradition {self.stated:.0%} on "
+            f"average, and {self.stated_right:.0%} of those were right"
+        )
 
     def members(self, ranking: Sequence[str]) -> list[str]:
         """The traditions in the set: the first `size` of a ranking, most likely first, as the
@@ -199,10 +215,11 @@ class AnswerSets:
         named = "the first tradition alone"
         if self.size != 1:
             named = f"the first {self.size} traditions"
+        sureness = f"; {self.sureness()}" if self.sureness() else ""
         return (
             f"sets name {named} and hold the right one {self.level:.0%} of the time, calibrated on "
             f"{self.photos} of your confirmed photos (held back in turn: {self.coverage:.0%}); "
-            f"{sure}{unlike}"
+            f"{sure}{unlike}{sureness}"
         )
 
 
@@ -1418,6 +1435,11 @@ def _calibrate_sets(
     confident_lead, n_sure, n_right = _confident_from(probs, truth)
     found = _unlike_line(likeness, likeness_elsewhere)
     spread = _fit_spread(probs, truth)
+    tops = []
+    for p, t in zip(probs, truth, strict=True):
+        read = _read_at(p, spread)
+        best = max(read, key=lambda x: read[x])
+        tops.append((read[best], best == t))
     return AnswerSets(
         size=size,
         level=level,
@@ -1431,7 +1453,18 @@ def _calibrate_sets(
         unlike=None if found is None else round(found[0], 6),
         unlike_share=UNLIKE_SHARES[0] if found is None else round(found[1], 4),
         spread=spread,
+        stated=round(float(np.mean([x for x, _ in tops])), 4),
+        stated_right=round(float(np.mean([ok for _, ok in tops])), 4),
     )
+
+
+def _read_at(probabilities: Mapping[str, float], spread: float) -> dict[str, float]:
+    """Probabilities fused at spread 1, as they read at `spread` (FusionWeights.spread)."""
+    names = list(probabilities)
+    z = np.log(np.maximum([probabilities[n] for n in names], 1e-300)) / spread
+    e = np.exp(z - z.max())
+    e /= e.sum()
+    return {n: float(v) for n, v in zip(names, e, strict=True)}
 
 
 # Spreads tried by `_fit_spread`: from the fused scores as they are to 256 times closer.

@@ -3,7 +3,6 @@ and adding a tradition the app does not know."""
 
 from __future__ import annotations
 
-import html
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -145,7 +144,9 @@ def reliability_text(teaching: Teaching) -> str:
     from saree_app.collection.fewshot import reach
 
     taught = sum(1 for _t, _n, counts in teaching.rows if counts)
-    return f"How reliable teaching has been: {teaching.reliability}. {reach(taught)}"
+    sure = teaching.sets.sureness() if teaching.sets is not None else ""
+    sure = f" {sure[:1].upper()}{sure[1:]}." if sure else ""
+    return f"How reliable teaching has been: {teaching.reliability}. {reach(taught)}{sure}"
 
 
 def row_texts(
@@ -196,6 +197,9 @@ class TeachingDialog(QDialog):
         lay.addWidget(intro)
         self.summary = QLabel("Counting your confirmed photos…", self)
         self.summary.setObjectName("teachingSummary")
+        # Plain text: tradition names are the curator's own (any characters), and the words
+        # carry apostrophes that escaping would show as entities.
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
         self.table = QTableWidget(0, 4, self)
@@ -237,7 +241,7 @@ class TeachingDialog(QDialog):
         self._label, self._about = labeller, about
 
     def set_teaching(self, teaching: Teaching) -> None:
-        self.summary.setText(html.escape(reliability_text(teaching)))
+        self.summary.setText(reliability_text(teaching))
         rows = sorted(teaching.rows, key=lambda r: (-r[1], self._label(r[0]).casefold()))
         checks = {c.tradition: c for c in teaching.checks}
         self.table.setRowCount(len(rows))

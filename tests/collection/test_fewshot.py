@@ -1276,6 +1276,11 @@ def test_taught_answers_read_as_sure_as_they_are_right() -> None:
 
     sets = _calibrate_sets(probs, truth)
     assert sets is not None and sets.spread == spread
+    # What the curator is told: how sure the held-back answers read, and how many were right.
+    assert sets.stated is not None and 0.5 <= sets.stated < 0.7 and sets.stated_right == 0.5
+    assert f"gave their first tradition {sets.stated:.0%} on average, and 50% of those were " \
+        "right" in sets.text()  # fmt: skip
+    assert dataclasses.replace(sets, stated=None).sureness() == ""
     # The flag's words are in the probabilities the curator reads, not the raw scores.
     strict = dataclasses.replace(
         sets, confident_lead=float(np.log(1e5)), confident_photos=10, confident_right=9, spread=2.0

@@ -204,12 +204,36 @@ def test_teaching_panel_checks_each_tradition_once_teaching_is_measured(qtbot, i
     rows = {r[0]: r[1:] for r in dlg.rows()}
     label = win.library.label
     assert "right on" in dlg.summary.text()  # measured: 6 confirmed photos of 2 traditions
+    # Shown as written: plain text, no entities for the apostrophes and quotes of its words.
+    from PySide6.QtCore import Qt
+
+    assert dlg.summary.textFormat() == Qt.TextFormat.PlainText
+    assert "&#" not in dlg.summary.text() and "&amp;" not in dlg.summary.text()
     for tradition in ("Banarasi", "Kanchipuram"):
         assert re.fullmatch(
             r"[0-3] of 3 right when each is left out( \(\d taken for .+\))?",
             rows[label(tradition)][2],
         ), rows
     dlg.close()
+
+
+def test_the_panel_says_how_sure_answers_read_once_measured() -> None:
+    from saree_app.collection.fewshot import AnswerSets
+    from saree_app.gui.library import Teaching
+    from saree_app.gui.teaching import reliability_text
+
+    sets = AnswerSets(
+        size=2, level=0.9, photos=12, coverage=0.92, single=0, single_right=0,
+        spread=8.0, stated=0.58, stated_right=0.55,
+    )  # fmt: skip
+    rows = (("Banarasi", 6, True), ("Kanchipuram", 6, True))
+    said = "right on 7 of 12 of your confirmed photos when each is left out"
+    text = reliability_text(Teaching(rows, said, True, 12, sets))
+    assert text.endswith(
+        "Answers are read as sure as teaching has been right: held back in turn, your confirmed "
+        "photos' answers gave their first tradition 58% on average, and 55% of those were right."
+    )
+    assert "held back in turn" not in reliability_text(Teaching(rows, said, True, 12, None))
 
 
 def test_row_texts_for_each_state() -> None:
