@@ -447,6 +447,14 @@ class AnswerPanel(QWidget):
             "<b>Evidence for the top answer</b> (score added, in nats):<br>" + "<br>".join(lines),
             f"<b>The model alone</b> (before the knowledge graph): {visual}",
         ]
+        spread = float(getattr(pred.fused, "spread", 1.0))
+        if spread != 1.0:
+            parts.insert(
+                1,
+                f"<b>Read at spread {spread:.3g}</b>: the probabilities are softmax(score / "
+                f"{spread:.3g}), the spread under which your confirmed photos, each held back "
+                "in turn, were given their own tradition most likely",
+            )
         if pred.uncertain_reasons:
             parts.append(
                 "<b>Doubts, as measured</b>:<br>"

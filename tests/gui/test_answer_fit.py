@@ -95,6 +95,15 @@ def test_the_answer_in_a_curators_words_with_figures_behind_details(qtbot, impor
     panel.details_button.click()
     assert panel.details.isVisibleTo(panel)
     assert "nats" in panel.details.text() and "p = " in panel.details.text()
+    # After teaching the probabilities are read at a spread: the figures say so.
+    import dataclasses
+
+    pred = win.photo.analysis.prediction
+    assert "Read at spread" not in panel.details.text()
+    taught = dataclasses.replace(pred, fused=dataclasses.replace(pred.fused, spread=8.0))
+    assert "Read at spread 8</b>: the probabilities are softmax(score / 8)" in panel._details_html(
+        taught.fused.ranking, taught
+    )
     # The percentages are the ones the browser (and so the export) stored.
     item = win.current_item()
     top = win.photo.analysis.prediction.fused.ranking[0]
