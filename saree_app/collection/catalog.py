@@ -687,8 +687,9 @@ def _probabilities_of(scores: Sequence[float], spread: float = 1.0) -> list[floa
     return [round(w / total, 6) for w in weights]
 
 
-def _spread_of(answer: Mapping[str, Any]) -> float:
-    """The spread an answer's probabilities were read at (1 where it says none, or nonsense)."""
+def answer_spread(answer: Mapping[str, Any]) -> float:
+    """The spread a stored answer's probabilities were read at (FusionWeights.spread: 1 where
+    it says none, or nonsense)."""
     value = answer.get("spread", 1.0)
     if type(value) in (int, float) and math.isfinite(value) and value > 0:
         return float(value)
@@ -714,7 +715,7 @@ def _leave_derived(slim: Mapping[str, Any]) -> dict[str, Any] | None:
         total = _score_of(row)
         row[3] = next((m for m, d in _SCORE_MARKS.items() if row[3] == round(total + d, 6)), row[3])
     if all(type(s) in (int, float) for s in scores):
-        for row, p in zip(lean, _probabilities_of(scores, _spread_of(slim)), strict=True):
+        for row, p in zip(lean, _probabilities_of(scores, answer_spread(slim)), strict=True):
             if type(row[2]) is float and row[2] == p:
                 row[2] = _DERIVED
     out["ranking"] = [_ROWS_MARK, *lean]
@@ -732,7 +733,7 @@ def _restore_derived(lean: Any) -> Any:
         if isinstance(row[3], str) and row[3] in _SCORE_MARKS:
             row[3] = round(_score_of(row) + _SCORE_MARKS[row[3]], 6)
     if any(row[2] == _DERIVED for row in rows):
-        probabilities = _probabilities_of([float(row[3]) for row in rows], _spread_of(lean))
+        probabilities = _probabilities_of([float(row[3]) for row in rows], answer_spread(lean))
         for row, p in zip(rows, probabilities, strict=True):
             if row[2] == _DERIVED:
                 row[2] = p

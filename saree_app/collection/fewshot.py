@@ -215,7 +215,8 @@ class AnswerSets:
         named = "the first tradition alone"
         if self.size != 1:
             named = f"the first {self.size} traditions"
-        sureness = f"; {self.sureness()}" if self.sureness() else ""
+        said = self.sureness()
+        sureness = f"; {said}" if said else ""
         return (
             f"sets name {named} and hold the right one {self.level:.0%} of the time, calibrated on "
             f"{self.photos} of your confirmed photos (held back in turn: {self.coverage:.0%}); "
@@ -995,9 +996,8 @@ def refuse_stored(
     # How far apart its scores are read (FusionWeights.spread): kept with the answer, so the
     # catalogue (`catalog._probabilities_of`) and an object's answer read them the same way.
     out.pop("spread", None)
-    spread = getattr(fused, "spread", 1.0)
-    if spread != 1.0:
-        out["spread"] = spread
+    if fused.spread != 1.0:
+        out["spread"] = fused.spread
     return out
 
 
@@ -1458,13 +1458,27 @@ def _calibrate_sets(
     )
 
 
+def _logs_of(probabilities: Mapping[str, float]) -> tuple[list[str], np.ndarray]:
+    """The traditions of probabilities fused at spread 1, and their logs (the scores less one
+    constant)."""
+    names = list(probabilities)
+    values = np.array([probabilities[n] for n in names], dtype=np.float64)
+    return names, np.log(np.maximum(values, 1e-300))
+
+
+def _log_read_at(logs: np.ndarray, spread: float) -> np.ndarray:
+    """The log-probabilities those logs (`_logs_of`) give when read at `spread`."""
+    z = logs / spread
+    z = z - z.max()
+    out: np.ndarray = z - np.log(np.exp(z).sum())
+    return out
+
+
 def _read_at(probabilities: Mapping[str, float], spread: float) -> dict[str, float]:
     """Probabilities fused at spread 1, as they read at `spread` (FusionWeights.spread)."""
-    names = list(probabilities)
-    z = np.log(np.maximum([probabilities[n] for n in names], 1e-300)) / spread
-    e = np.exp(z - z.max())
-    e /= e.sum()
-    return {n: float(v) for n, v in zip(names, e, strict=True)}
+    names, logs = _logs_of(probabilities)
+    read = np.exp(_log_read_at(logs, spread))
+    return {n: float(v) for n, v in zip(names, read, strict=True)}
 
 
 # Spreads tried by `_fit_spread`: from the fused scores as they are to 256 times closer.
@@ -1481,21 +1495,14 @@ def _fit_spread(probs: Sequence[Mapping[str, float]], truth: Sequence[str]) -> f
     the flags, nor the sets."""
     rows = []
     for p, t in zip(probs, truth, strict=True):
-        if t not in p:
-            continue
-        names = list(p)
-        logp = np.log(np.maximum(np.array([p[n] for n in names], dtype=np.float64), 1e-300))
-        rows.append((logp, names.index(t)))
+        if t in p:
+            names, logs = _logs_of(p)
+            rows.append((logs, names.index(t)))
     if not rows:
         return 1.0
 
     def likelihood(spread: float) -> float:
-        total = 0.0
-        for logp, k in rows:
-            z = logp / spread
-            z -= z.max()
-            total += float(z[k] - np.log(np.exp(z).sum()))
-        return total
+        return sum(float(_log_read_at(logs, spread)[k]) for logs, k in rows)
 
     return max(SPREADS, key=lambda s: (likelihood(s), -s))
 

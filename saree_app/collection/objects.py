@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saree_app.collection.catalog import CERTAINTIES, Catalog, CatalogError, now
+from saree_app.collection.catalog import CERTAINTIES, Catalog, CatalogError, answer_spread, now
 
 #: What a photo of an object shows. A close-up's part ("border", "pallu", "body") is the part
 #: of the model's evidence it is heard through.
@@ -681,8 +681,8 @@ def fuse_results(
                 through = f"the whole photo (the model found no {r} in it)"
         # A taught answer's scores are read `spread` apart (FusionWeights.spread): in those
         # units each photo says as much as its own probabilities do.
-        spread = result.get("spread", 1.0)
-        if type(spread) in (int, float) and math.isfinite(spread) and spread > 0:
+        spread = answer_spread(result)
+        if spread != 1.0:
             scores = {t: s / spread for t, s in scores.items()}
         best = max(entries, key=lambda e: e[1])
         per_photo.append(scores)

@@ -447,7 +447,7 @@ class AnswerPanel(QWidget):
             "<b>Evidence for the top answer</b> (score added, in nats):<br>" + "<br>".join(lines),
             f"<b>The model alone</b> (before the knowledge graph): {visual}",
         ]
-        spread = float(getattr(pred.fused, "spread", 1.0))
+        spread = float(pred.fused.spread)
         if spread != 1.0:
             parts.insert(
                 1,

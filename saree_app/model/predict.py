@@ -460,7 +460,7 @@ class Prediction:
             "uncertain": self.uncertain,
             "uncertain_reasons": list(self.uncertain_reasons),
             # Only after teaching: probabilities are softmax(score / spread) (FusionWeights).
-            **({"spread": spread} if (spread := getattr(self.fused, "spread", 1.0)) != 1.0 else {}),
+            **({"spread": self.fused.spread} if self.fused.spread != 1.0 else {}),
             "ranking": [
                 {
                     "tradition": r.tradition,

@@ -204,6 +204,7 @@ def test_apply_to_catalog_teaches_a_new_tradition(tmp_path: Path, monkeypatch: A
             ),
             states=(),
             cultural_regions=(),
+            spread=1.0,
         )
 
     monkeypatch.setattr(predict, "fuse_visual", fake_fuse)
