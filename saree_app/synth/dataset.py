@@ -28,6 +28,11 @@ _SPLIT_EDGES = (0.8, 0.9)
 Progress = Callable[[int, int], None]
 
 
+def _fraction(key: str) -> float:
+    """A number in [0, 1) fixed by `key` (a hash): the same photo draws the same each time."""
+    return (zlib.crc32(key.encode()) & 0xFFFFFFFF) / 2**32
+
+
 def split_of(
     tradition: str,
     seed: int,
@@ -38,7 +43,7 @@ def split_of(
     for kind, names in (heldout or {}).items():
         if families.get(kind) in names:
             return "heldout"
-    r = (zlib.crc32(f"{tradition}/{seed}".encode()) & 0xFFFFFFFF) / 2**32
+    r = _fraction(f"{tradition}/{seed}")
     if r < _SPLIT_EDGES[0]:
         return "train"
     return "val" if r < _SPLIT_EDGES[1] else "test"
@@ -77,8 +82,7 @@ def _check_heldout(heldout: Mapping[str, Sequence[str]] | None) -> None:
 def worn_photo(tradition: str, seed: int, share: float) -> bool:
     """Whether photo `seed` of `tradition` is rendered in the named "worn" view: a hash of the
     two (not the one the split uses) below `share`, so the same arguments pick the same photos."""
-    r = (zlib.crc32(f"worn/{tradition}/{seed}".encode()) & 0xFFFFFFFF) / 2**32
-    return r < share
+    return _fraction(f"worn/{tradition}/{seed}") < share
 
 
 def _job(args: tuple[str, str, int, int, dict[str, list[str]], float]) -> dict[str, Any]:

@@ -583,12 +583,13 @@ def _figure_masks(
 
 
 @dataclass(frozen=True)
-class _Pallu:
-    """How the pallu falls in a worn view (see `worn`); the defaults are `draped`'s."""
+class _Drape:
+    """How the saree is worn in a worn view (see `worn`): how its pallu falls, and what is
+    over it; the defaults are `draped`'s."""
 
-    kind: str = "hang"  # "hang" beside the arm, "spread" held out, "front" down the front
-    reach: float | None = None  # its lower end, in figure heights from the head's top
-    width: float = 1.0  # its width against draped's
+    kind: str = "hang"  # the pallu "hang"s beside the arm, is "spread" held out, or "front"
+    reach: float | None = None  # the pallu's lower end, in figure heights from the head's top
+    width: float = 1.0  # the pallu's width against draped's
     lead: float = 0.15  # how much of the length before the pallu hangs from the shoulder
     on_chest: float = 0.0  # how far into the pallu the run across the chest reaches
     in_front: bool = False  # a forearm and hand, and a necklace, over the cloth
@@ -599,7 +600,7 @@ def draped(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting)
     hs = h * rng.uniform(0.95, 1.05)
     cx = w * rng.uniform(0.42, 0.58)
     side = 1.0 if rng.random() < 0.5 else -1.0
-    return _dress(rng, h, w, d, light, cx=cx, y0=0.0, hs=hs, side=side, pallu=_Pallu())
+    return _dress(rng, h, w, d, light, cx=cx, y0=0.0, hs=hs, side=side, drape=_Drape())
 
 
 def worn(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
@@ -622,7 +623,7 @@ def worn(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
     side = 1.0 if rng.random() < 0.5 else -1.0
     k = rng.random()
     kind = "hang" if k < 0.5 else ("spread" if k < 0.8 else "front")
-    pallu = _Pallu(
+    drape = _Drape(
         kind=kind,
         reach=float(rng.uniform(0.55, 0.95)),
         width=float(rng.uniform(1.0, 1.8)),
@@ -630,7 +631,7 @@ def worn(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
         on_chest=float(rng.uniform(0.1, 0.5)) if rng.random() < 0.6 else 0.0,
         in_front=bool(rng.random() < 0.6),
     )
-    return _dress(rng, h, w, d, light, cx=cx, y0=y0, hs=hs, side=side, pallu=pallu)
+    return _dress(rng, h, w, d, light, cx=cx, y0=y0, hs=hs, side=side, drape=drape)
 
 
 def _dress(
@@ -644,10 +645,10 @@ def _dress(
     y0: float,
     hs: float,
     side: float,
-    pallu: _Pallu,
+    drape: _Drape,
 ) -> Shot:
     """A figure `hs` tall whose head's top is at `y0`, wearing the saree: pleated skirt, the
-    pallu's run across the chest and the pallu from the shoulder as `pallu` says."""
+    pallu's run across the chest and the pallu from the shoulder as `drape` says."""
     xs, ys = grid(h, w)
     fig, blouse, _kp = _figure_masks(h, w, cx, hs, y0)
     person = rng.random() < 0.5
@@ -724,26 +725,26 @@ def _dress(
     bshade, bspec = _fold_light(dz, light)
     bi = np.clip((sb * (len(sg) - 1)).astype(np.int32), 0, len(sg) - 1)
     l_band = 0.55
-    # The run ends where the hanging part begins (pallu.lead before the pallu), or, where the
-    # pallu is pleated over the shoulder, already pallu.on_chest into it.
-    b_end = ps - pallu.lead + pallu.on_chest * d.pallu_len
+    # The run ends where the hanging part begins (drape.lead before the pallu), or, where the
+    # pallu is pleated over the shoulder, already drape.on_chest into it.
+    b_end = ps - drape.lead + drape.on_chest * d.pallu_len
     ub = (b_end - l_band + t * l_band).astype(np.float32)
     layers.append(Layer(band, ub, sb, bshade[bi], bspec[bi]))
 
     # The pallu from the shoulder.
     top_y = y0 + 0.19 * hs
-    reach = rng.uniform(0.62, 0.85) if pallu.reach is None else pallu.reach
+    reach = rng.uniform(0.62, 0.85) if drape.reach is None else drape.reach
     bot_y = y0 + hs * reach
     td = np.clip((ys - top_y) / (bot_y - top_y), 0, 1)
-    if pallu.kind == "spread":  # held out: the hand carries its lower corner to the side
+    if drape.kind == "spread":  # held out: the hand carries its lower corner to the side
         pcx = bx - side * (0.03 * hs + 0.3 * hs * td)
-        phalf = (0.06 * hs + 0.17 * hs * td) * pallu.width
-    elif pallu.kind == "front":  # falling down the front, over the skirt
+        phalf = (0.06 * hs + 0.17 * hs * td) * drape.width
+    elif drape.kind == "front":  # falling down the front, over the skirt
         pcx = bx + side * 0.12 * hs * td
-        phalf = (0.06 * hs + 0.05 * hs * td) * pallu.width
+        phalf = (0.06 * hs + 0.05 * hs * td) * drape.width
     else:  # beside the arm
         pcx = bx - side * (0.03 * hs + 0.12 * hs * td)
-        phalf = (0.06 * hs + 0.07 * hs * td) * pallu.width
+        phalf = (0.06 * hs + 0.07 * hs * td) * drape.width
     s2, inside2, shade2, spec2, _mc2 = _folded_sheet(
         rng,
         h,
@@ -758,7 +759,7 @@ def _dress(
     uh = (b_end + td * (LENGTH - b_end)).astype(np.float32)
     layers.append(Layer(hang, uh, s2, shade2, spec2))
     front = []
-    if pallu.in_front:
+    if drape.in_front:
         front = _in_front(rng, h, w, cx=cx, y0=y0, hs=hs, side=side, tone=tone)
     return Shot(layers, props, px_per_unit=(2 * 0.105 * hs) / (0.9 * mc), front=front)
 

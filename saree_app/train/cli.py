@@ -369,10 +369,14 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     init_seg = base_seg
     if args.init_segmentation is not None:
         try:
-            init_seg = _init_segmentation(args)
+            init_seg, read_back = _init_segmentation(args)
         except (ValueError, CheckpointUnreadable) as exc:
             print(f"saree train: --init-segmentation {exc}", file=sys.stderr)
             return 2
+        if read_back:
+            # Read back out of an .onnx, its batch norms carry the statistics folded into the
+            # convolutions: they are kept, as retraining from a catalogue keeps them.
+            args.seg_frozen_bn = True
     items = select(items, exclude=args.exclude)
     train_set = [it for it in items if it.split == "train"]
     # --catalog: a photo with a corrected part map but no confirmed tradition comes with the
@@ -835,22 +839,22 @@ def export_main(argv: Sequence[str] | None = None) -> int:
     return _main(add_export_args, run_export, "saree export-model", argv)
 
 
-def _init_segmentation(args: argparse.Namespace) -> dict[str, Any]:
-    """The segmentation to start from (--init-segmentation): a run's checkpoint, or a model's
-    manifest, whose decoder is read back from its .onnx. The shipped model's checkpoint does not
-    ship, so this is how its part map is fine-tuned on new renders. Read back, its batch norms
-    carry the statistics folded into the convolutions: they are kept (`seg_frozen_bn`), as
-    retraining from a catalogue keeps them. ValueError, in plain words, when it does not fit."""
+def _init_segmentation(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
+    """The segmentation to start from (--init-segmentation), and whether it was read back out
+    of a model's .onnx: a run's checkpoint, or a model's manifest, whose decoder is read back.
+    The shipped model's checkpoint does not ship, so this is how its part map is fine-tuned on
+    new renders. ValueError, in plain words, when it does not fit."""
     from saree_app.train.loop import check_segmentation_shape, read_segmentation
 
     path: Path = args.init_segmentation
     if path.suffix.lower() != ".json":
-        return read_segmentation(
+        seg = read_segmentation(
             path,
             size=args.size,
             seg_attention=args.seg_attention,
             seg_tuned_blocks=args.seg_tuned_blocks,
         )
+        return seg, False
     from saree_app.train.base import BaseModelError, read_base_model
 
     try:
@@ -864,5 +868,4 @@ def _init_segmentation(args: argparse.Namespace) -> dict[str, Any]:
         seg_attention=args.seg_attention,
         seg_tuned_blocks=args.seg_tuned_blocks,
     )
-    args.seg_frozen_bn = True
-    return dict(base.segmentation)
+    return dict(base.segmentation), True
