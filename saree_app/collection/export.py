@@ -196,13 +196,17 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
 
 def _answer_set_words(graph: Any, found: Any) -> str | None:
     """A stored answer set as the photo page states it: "A, B or C (90%, calibrated on 21 of
-    your confirmed photos)", or "(90%, by the model's own calibration)"; None without one."""
+    your confirmed photos)", "(90%, by the model's own calibration)", or for an answer re-ranked by
+    teaching not yet checked "(from your teaching, not yet checked ...)"; None without one."""
     if not isinstance(found, dict) or not found.get("traditions"):
         return None
     names = [_label(graph, str(t)) for t in found["traditions"]]
     listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
     level = float(found.get("level") or 0.0)
     on = int(found.get("calibrated_on") or 0)
+    if not on and found.get("taught"):
+        # Re-ranked by teaching that the confirmed photos cannot check yet: no level claimed.
+        return f"{listed} (from your teaching, not yet checked on your confirmed photos)"
     how = f"calibrated on {on} of your confirmed photos" if on else "by the model's own calibration"
     return f"{listed} ({level:.0%}, {how})"
 

@@ -1161,9 +1161,19 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
 
 def _models_own_set(answer: Mapping[str, Any]) -> dict[str, Any]:
     """A stored answer's set by the shipped model's own calibration (none on the curator's
-    photos yet)."""
+    photos yet). An answer re-ranked by teaching is marked "taught": its probabilities carry
+    taught evidence nothing has checked yet, so no level is claimed for it in words (one
+    confirmed photo a tradition on real photos: sets by the 90% rule held the right one 43% of
+    the time, `saree bench real`)."""
     probs = {str(r["tradition"]): float(r["probability"]) for r in answer.get("ranking", [])}
-    return {"traditions": model_answer_set(probs), "level": SET_LEVEL, "calibrated_on": 0}
+    found: dict[str, Any] = {
+        "traditions": model_answer_set(probs),
+        "level": SET_LEVEL,
+        "calibrated_on": 0,
+    }
+    if answer.get("fewshot"):
+        found["taught"] = True
+    return found
 
 
 # A taught answer's photo less like every taught tradition than most confirmed photos are

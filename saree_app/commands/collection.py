@@ -570,10 +570,12 @@ def run_fewshot(args: argparse.Namespace) -> int:
             if sets is not None:
                 print(f"answer sets: {sets.text()}")
             else:
+                checkable = sum(n for _t, n, _counts in rows if n >= 2)
                 print(
                     f"answer sets: not calibrated on your photos yet (needs {MIN_CALIBRATION} "
-                    "confirmed photos of traditions with two or more); until then they come "
-                    "from the model's own calibration, made on rendered sarees"
+                    f"confirmed photos of traditions with two or more; {checkable} so far); "
+                    "until then taught answers are not checked: their percentages are not "
+                    "odds, read them as leads"
                 )
         if args.apply:
             changed = apply_to_catalog(cat, graph, sha, fewshot=teach)

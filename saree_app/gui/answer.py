@@ -90,6 +90,11 @@ def _grey(text: str) -> str:
     return f"<span style='color:#7a746a'>{text}</span>"
 
 
+def _is_taught(pred: Any) -> bool:
+    """Whether an answer was re-ranked with taught evidence (the curator's confirmed photos)."""
+    return any(e.kind == "fewshot" for r in pred.fused.ranking for e in getattr(r, "evidence", ()))
+
+
 class AnswerPanel(QWidget):
     """Shows one Prediction; `traditionClicked` asks the viewer for that tradition's heatmap."""
 
@@ -102,6 +107,8 @@ class AnswerPanel(QWidget):
         self._sources: Sourcer = lambda _t: ()
         self._sets: Any = None  # fewshot.AnswerSets calibrated on the confirmed photos
         self._taught = 0  # traditions the confirmed photos teaching is checked on are of
+        self._examples = 0  # confirmed photos teaching
+        self._checkable: int | None = None  # of those, with another of their tradition
         self._shown: tuple[str, Any] | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(14, 12, 14, 12)
@@ -198,12 +205,17 @@ class AnswerPanel(QWidget):
         if sourcer is not None:
             self._sources = sourcer
 
-    def set_calibration(self, sets: Any, taught: int = 0) -> None:
+    def set_calibration(
+        self, sets: Any, taught: int = 0, examples: int = 0, checkable: int | None = None
+    ) -> None:
         """Answer sets calibrated on the curator's confirmed photos (None: the model's own),
-        and how many traditions those photos are of; the photo shown is told again in those
-        terms."""
+        how many traditions those photos are of, how many confirmed photos teach and how many
+        of them have another of their tradition (what checking teaching needs); the photo
+        shown is told again in those terms."""
         self._sets = sets
         self._taught = taught
+        self._examples = examples
+        self._checkable = checkable
         if self._shown is not None:
             self.show_prediction(*self._shown)
 
@@ -309,6 +321,9 @@ class AnswerPanel(QWidget):
             coverage=coverage,
             needed=MIN_CALIBRATION,
             taught=self._taught if sets is not None else 0,
+            # Re-ranked by teaching that nothing has checked: no level is claimed for it.
+            taught_from=self._examples if sets is None and _is_taught(pred) else 0,
+            checkable=self._checkable,
         )
         return f"<b>{html.escape(head)}</b>", how
 

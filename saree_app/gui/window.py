@@ -687,7 +687,9 @@ class MainWindow(QMainWindow):
 
         self.knowledge.set_teaching({t: (n, a) for t, n, a in teaching.rows}, MIN_EXAMPLES)
         taught = sum(1 for _t, _n, counts in teaching.rows if counts)
-        self.photo.answer.set_calibration(teaching.sets, taught)
+        # Checking teaching needs confirmed photos with another of their tradition confirmed.
+        checkable = sum(n for _t, n, _counts in teaching.rows if n >= 2)
+        self.photo.answer.set_calibration(teaching.sets, taught, teaching.examples, checkable)
         if self._teaching_dialog is not None:
             self._teaching_dialog.set_teaching(teaching)
 

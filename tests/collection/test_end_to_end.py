@@ -159,6 +159,9 @@ def test_cli_similar_label_fewshot_export_round(
     assert "That is on sarees of the 2 traditions you have confirmed" in out
     # Five confirmed photos are too few to calibrate answer sets on: said, with what it takes.
     assert "answer sets: not calibrated on your photos yet (needs 10 confirmed" in out
+    # How far along it is, and what the taught answers are worth until then.
+    assert re.search(r"traditions with two or more; [3-5] so far\)", out)
+    assert "taught answers are not checked: their percentages are not odds" in out
     assert "re-ranked" in out
 
     csv_out = tmp_path / "cat.csv"
@@ -166,6 +169,11 @@ def test_cli_similar_label_fewshot_export_round(
     rows = list(csv.DictReader(csv_out.open()))
     assert len(rows) == 8
     assert [r["curator_tradition"] for r in rows[2:5]] == ["Kotpad"] * 3
+    # An unconfirmed photo's answer is taught now, and nothing has checked teaching: no level.
+    assert rows[0]["answer_set"].endswith(
+        "(from your teaching, not yet checked on your confirmed photos)"
+    )
+    assert "90%" not in rows[0]["answer_set"]
     capsys.readouterr()
     assert main(["export", "--catalog", cat]) == 0  # CSV on stdout
     assert capsys.readouterr().out.count("\n") == 9

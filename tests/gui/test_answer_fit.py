@@ -238,3 +238,31 @@ def test_keyboard_review_of_an_objects_photo_stays_out_of_hidden_fields(qtbot, i
     wait_idle(qtbot, win)
     assert win.current_item().id != first.id, "J did not move to the next photo"
     assert "j" not in box.currentText().lower().replace("paithani", "")
+
+
+def test_a_taught_answer_nothing_has_checked_claims_no_level(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    """One confirmed photo a tradition re-ranks the collection, but nothing can check teaching
+    yet: the page said "Paithani — at least 90% sure ... by the model's own reckoning" over a
+    taught 93% (on real photos such answers are right 28% of the time). It says what taught
+    it, that it is not checked, and what checking takes."""
+    from saree_app.gui.library import Teaching
+
+    win = imported
+    _show(qtbot, win)
+    panel = win.photo.answer
+    pred = win.photo.analysis.prediction
+    top = pred.fused.ranking[0]
+    taught = pred.refuse(win.library.graph, fewshot={top.tradition: 0.9})
+    rows = (("Kanchipuram", 3, True), ("Banarasi", 1, True), ("Paithani", 1, True))
+    win._teaching_ready(Teaching(rows, "", False, 5, None))
+    panel.show_prediction("taught.jpg", taught)
+    assert "from your teaching, not yet checked" in panel.answer_set.text()
+    assert "sure" not in panel.answer_set.text()
+    how = panel.answer_set_how.text()
+    assert "Taught from your 5 confirmed photos, not yet checked" in how
+    assert "(3 so far)" in how and "not odds" in how
+    # The model's own answer (nothing taught in it) keeps the model's own words.
+    panel.show_prediction("plain.jpg", pred)
+    assert "sure" in panel.answer_set.text()
+    assert "rendered sarees" in panel.answer_set_how.text()
+    assert "(3 so far)" in panel.answer_set_how.text()

@@ -124,3 +124,30 @@ def test_one_way_to_write_a_percentage() -> None:
     assert [pct(p) for p in (0.0, 0.004, 0.006, 0.8596, 0.875, 1.0)] == [
         "0%", "<1%", "1%", "86%", "88%", "100%"
     ]  # fmt: skip
+
+
+def test_a_taught_answer_nothing_has_checked_claims_no_level() -> None:
+    """Re-ranked by teaching before the confirmed photos can check it (one a tradition, say),
+    an answer's percentages are not odds: on real photos 64% stated for 28% right, and sets by
+    the model's 90% rule held the right one 43% of the time. The words claim no level, say
+    what was taught and what checking it takes."""
+    head, how = answer_set_words(["Paithani"], 0.9, taught_from=6, checkable=0)
+    assert head == "Paithani — from your teaching, not yet checked"
+    assert "%" not in head and "sure" not in head
+    assert how.startswith("Taught from your 6 confirmed photos, not yet checked")
+    assert "once 10 of your confirmed photos have another photo of their tradition confirmed" in how
+    assert "(0 so far)" in how and "not odds" in how
+    assert "rendered sarees" not in how  # not the model's own reckoning any more
+    assert answer_set_words(["A", "B"], 0.9, taught_from=1)[1].startswith(
+        "Taught from your 1 confirmed photo,"
+    )
+    assert answer_set_words(list("ABCDEFG"), 0.9, taught_from=7)[0] == (
+        "Could be any of 7 traditions: A, B, C and 4 more — from your teaching, not yet checked"
+    )
+    # Once checked, the calibrated words speak, whatever taught it.
+    checked, _ = answer_set_words(["A"], 0.9, calibrated_on=12, coverage=0.9, taught_from=12)
+    assert checked == "A — at least 90% sure"
+    # The model's own set says what checking it on the curator's photos takes, accurately
+    # (ten confirmed photos of one tradition each do not check anything).
+    _, own = answer_set_words(["A"], 0.9, checkable=4)
+    assert "have another photo of their tradition confirmed (4 so far)" in own
