@@ -19,8 +19,10 @@ from saree_app.model import cloth as cloth_model
 # already beats the untaught model (`saree bench real --shots 1`), and how much it counts is
 # measured on the curator's own photos (`fit_teaching`), not assumed.
 MIN_EXAMPLES = 1
-# How many confirmed photos a tradition needs before its own reliability can be measured by
-# leaving each out (the teaching panel's "needs N more").
+# A tradition's own confirmed photos are checked, each held back against the others, from two
+# of them (`TraditionCheck`, once teaching is measured: the teaching panel's "needs N more")...
+CHECKED_FROM = 2
+# ...and checked well from this many (the panel's "N more to check it well").
 RELIABLE_EXAMPLES = 3
 # Softmax temperature for `probabilities`: embeddings are L2-normalised, so similarities of
 # neighbouring classes differ by a few hundredths; 0.05 turns a 0.1 lead into e^2 odds.
@@ -60,12 +62,18 @@ ONE_TRADITION = (
 )
 
 
-def reach(taught: int) -> str:
+def reach(taught: int, measured: bool = True) -> str:
     """What teaching's leave-one-out figure speaks for, in a curator's words (the teaching
     panel, `saree fewshot`): each photo left out is of a taught tradition and photographed as
     the others were. On realdev a saree from another shop was right a third as often (20% to
     60% at 3 confirmed photos a tradition), and a saree of a tradition not taught is answered
-    with a taught one (`saree bench real`)."""
+    with a taught one (`saree bench real`). Not `measured`: there is no figure to speak for,
+    only what teaching does to a tradition nobody taught."""
+    if not measured:
+        return (
+            "A saree of a tradition you have not confirmed is answered with the nearest taught "
+            "one until you confirm one of its photos."
+        )
     kinds = "the tradition" if taught == 1 else f"the {taught} traditions"
     return (
         f"That is on sarees of {kinds} you have confirmed, photographed as you photographed "
@@ -310,9 +318,12 @@ class Reliability:
     def text(self) -> str:
         """In a curator's words."""
         if not self.fitted:
+            # What `fit_teaching` needs: two traditions taught, and MIN_FIT confirmed photos
+            # that have another of their tradition to be held back against.
             return (
-                "not measured yet: confirm at least two photos of a few traditions so the app "
-                "can check its teaching on them"
+                "not measured yet: the app measures it on your confirmed photos that have "
+                "another photo of their tradition confirmed, holding each back in turn; it "
+                f"needs {MIN_FIT} such photos, so confirm a second photo of some traditions"
             )
         return (
             f"right on {self.right} of {self.total} of your confirmed photos when each is left "

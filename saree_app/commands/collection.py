@@ -521,6 +521,7 @@ def run_label(args: argparse.Namespace) -> int:
 def run_fewshot(args: argparse.Namespace) -> int:
     """List the taught traditions and how reliable teaching is; with --apply re-rank answers."""
     from saree_app.collection.fewshot import (
+        CHECKED_FROM,
         MIN_CALIBRATION,
         ONE_TRADITION,
         RELIABLE_EXAMPLES,
@@ -553,8 +554,10 @@ def run_fewshot(args: argparse.Namespace) -> int:
         for tradition, count, active in rows:
             if not active:
                 state = f"needs {teach.min_examples - count} more"
+            elif count < CHECKED_FROM:
+                state = f"taught ({CHECKED_FROM - count} more to check how reliable it is)"
             elif count < RELIABLE_EXAMPLES:
-                state = f"taught ({RELIABLE_EXAMPLES - count} more to check how reliable it is)"
+                state = f"taught ({RELIABLE_EXAMPLES - count} more to check it well)"
             else:
                 state = "taught"
             check = measured.check_of(tradition) if measured is not None else None
@@ -565,7 +568,8 @@ def run_fewshot(args: argparse.Namespace) -> int:
             print(f"teaching: {ONE_TRADITION}")
         elif teach.reliability is not None:
             print(f"teaching: {teach.reliability.text()}")
-            print(f"  {reach(sum(1 for _t, _n, counts in rows if counts))}")
+            taught = sum(1 for _t, _n, counts in rows if counts)
+            print(f"  {reach(taught, teach.reliability.fitted)}")
             sets = teach.reliability.sets
             if sets is not None:
                 print(f"answer sets: {sets.text()}")

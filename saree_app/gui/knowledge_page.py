@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from saree_app.collection.fewshot import RELIABLE_EXAMPLES
+from saree_app.collection.fewshot import CHECKED_FROM, RELIABLE_EXAMPLES
 from saree_app.gui.india_map import CREDIT, Frame, paint_states
 from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT
@@ -359,11 +359,17 @@ class KnowledgePage(QWidget):
         plural = "s" if examples != 1 else ""
         if active and examples >= RELIABLE_EXAMPLES:
             taught = f"{examples} confirmed photos: they sharpen the ranking for this tradition"
-        elif active:
-            more = RELIABLE_EXAMPLES - examples
+        elif active and examples < CHECKED_FROM:
+            # Checked, each held back against the others, from CHECKED_FROM (as the teaching
+            # panel says), and well from RELIABLE_EXAMPLES.
             taught = (
-                f"{examples} confirmed photo{plural}: already counted in the ranking; {more} "
-                "more and the app can check how reliable they are"
+                f"{examples} confirmed photo{plural}: already counted in the ranking; "
+                f"{CHECKED_FROM - examples} more and the app can check how reliable they are"
+            )
+        elif active:
+            taught = (
+                f"{examples} confirmed photo{plural}: already counted in the ranking; "
+                f"{RELIABLE_EXAMPLES - examples} more and the app can check them well"
             )
         elif examples:
             more = max(1, self._needed - examples)

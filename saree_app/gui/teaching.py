@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from saree_app.collection.fewshot import MIN_EXAMPLES, RELIABLE_EXAMPLES
+from saree_app.collection.fewshot import CHECKED_FROM, MIN_EXAMPLES, RELIABLE_EXAMPLES
 from saree_app.gui.library import Library, RerankProgress, RerankResult, Teaching
 from saree_app.gui.qtfix import emit
 from saree_app.gui.tasks import Cancel, TaskRunner
@@ -146,7 +146,8 @@ def reliability_text(teaching: Teaching) -> str:
     taught = sum(1 for _t, _n, counts in teaching.rows if counts)
     sure = teaching.sets.sureness() if teaching.sets is not None else ""
     sure = f" {sure[:1].upper()}{sure[1:]}." if sure else ""
-    return f"How reliable teaching has been: {teaching.reliability}. {reach(taught)}{sure}"
+    said = reach(taught, teaching.measured)
+    return f"How reliable teaching has been: {teaching.reliability}. {said}{sure}"
 
 
 def row_texts(
@@ -166,10 +167,12 @@ def row_texts(
         checked = str(check.text(label))
         if more > 0:
             checked += f"; {more} more to check it well"
-    elif more <= 0:
-        checked = "Enough photos to check it"
+    elif examples >= CHECKED_FROM:
+        # Enough of its own; teaching as a whole is not measured yet (see the summary).
+        checked = "Checked once teaching is measured"
     else:
-        checked = f"Needs {more} more to check it"
+        # Each tradition with two confirmed photos is checked (`fewshot.TraditionCheck`).
+        checked = f"Needs {CHECKED_FROM - examples} more to check it"
     return counted, checked
 
 

@@ -134,7 +134,7 @@ def test_cli_similar_label_fewshot_export_round(
     assert "(confirmed)" in capsys.readouterr().out
     assert main(["fewshot", "--catalog", cat]) == 0
     out = capsys.readouterr().out
-    assert "1 confirmed  taught (2 more to check how reliable it is)" in out
+    assert "1 confirmed  taught (1 more to check how reliable it is)" in out
     # One tradition alone re-ranks nothing, and the command says why.
     assert "teaching: one tradition is taught so far" in out
     # A photo file names the photo too; a tradition may be given by its label.

@@ -184,12 +184,15 @@ def test_teaching_panel_counts_and_says_what_is_missing(qtbot, imported) -> None
     wait_idle(qtbot, win)
     rows = {r[0]: r[1:] for r in dlg.rows()}
     label = win.library.label
-    assert rows[label("Banarasi")] == ["3", "Yes", "Enough photos to check it"]
-    assert rows[label("Kanchipuram")] == ["1", "Yes", "Needs 2 more to check it"]
-    assert "How reliable teaching has been" in dlg.summary.text()
-    # What the figure speaks for: the traditions taught, photographed as the curator did.
-    assert "sarees of the 2 traditions you have confirmed" in dlg.summary.text()
-    assert "a saree of another tradition is answered with the nearest" in dlg.summary.text()
+    # Three confirmed photos with another of their tradition: one short of measuring teaching.
+    assert rows[label("Banarasi")] == ["3", "Yes", "Checked once teaching is measured"]
+    assert rows[label("Kanchipuram")] == ["1", "Yes", "Needs 1 more to check it"]
+    summary = dlg.summary.text()
+    assert "How reliable teaching has been: not measured yet" in summary
+    assert "it needs 4 such photos, so confirm a second photo of some traditions" in summary
+    # No figure yet, so nothing said of what one speaks for; what teaching does is said.
+    assert "That is on sarees of" not in summary
+    assert "A saree of a tradition you have not confirmed is answered with the nearest" in summary
     dlg.close()
 
 
@@ -237,9 +240,11 @@ def test_the_panel_says_how_sure_answers_read_once_measured() -> None:
 
 
 def test_row_texts_for_each_state() -> None:
-    assert row_texts(0, False) == ("Not yet: confirm a photo of it", "Needs 3 more to check it")
-    assert row_texts(2, True) == ("Yes", "Needs 1 more to check it")
-    assert row_texts(5, True) == ("Yes", "Enough photos to check it")
+    assert row_texts(0, False) == ("Not yet: confirm a photo of it", "Needs 2 more to check it")
+    assert row_texts(1, True) == ("Yes", "Needs 1 more to check it")
+    # Two are enough for its own check, once teaching as a whole is measured.
+    assert row_texts(2, True) == ("Yes", "Checked once teaching is measured")
+    assert row_texts(5, True) == ("Yes", "Checked once teaching is measured")
 
 
 def test_row_texts_say_how_a_checked_tradition_did() -> None:

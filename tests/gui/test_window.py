@@ -303,7 +303,10 @@ def test_knowledge_browser(qtbot, imported) -> None:  # type: ignore[no-untyped-
     wait_idle(qtbot, win)
     page.search.clear()
     page.show_tradition("Bomkai")
-    assert "1 confirmed photo: already counted in the ranking; 2 more" in page.card.toPlainText()
+    assert (
+        "1 confirmed photo: already counted in the ranking; 1 more and the app can check how "
+        "reliable they are" in page.card.toPlainText()
+    )
     # The card's collection link filters the browser.
     trad = win.model.all_items()[0].tradition
     page.showInCollection.emit(trad)
