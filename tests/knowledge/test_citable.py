@@ -190,14 +190,14 @@ def test_a_confirmed_fact_resting_only_on_project_notes_is_refused(
 ) -> None:
     edit(
         ontology_copy / "traditions.ttl",
-        "[ saree:attribute saree:Elephant ; saree:typicality 0.2 ; saree:shownOn saree:Border ;"
+        "[ saree:attribute saree:StripedPallu ; saree:typicality 0.7 ; saree:shownOn saree:Pallu ;"
         " dcterms:source src:CraftKnowledge ; saree:confirmed false ]",
-        "[ saree:attribute saree:Elephant ; saree:typicality 0.2 ; saree:shownOn saree:Border ;"
+        "[ saree:attribute saree:StripedPallu ; saree:typicality 0.7 ; saree:shownOn saree:Pallu ;"
         " dcterms:source src:CraftKnowledge ]",
     )
     code, out, _ = _validate(ontology_copy, capsys)
     assert code == 1
-    assert "link Kanchipuram -> Elephant rests only on project notes" in out
+    assert "link Kasavu -> StripedPallu rests only on project notes" in out
 
 
 def test_validate_reports_sources_links_and_project_notes(
