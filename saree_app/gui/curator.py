@@ -147,7 +147,7 @@ class CuratorPanel(QWidget):
         if item.confirmed:
             self.state.setText(f"✔ Confirmed as <b>{self._label(item.confirmed)}</b>.")
         elif item.uncertain:
-            self.state.setText("Not reviewed yet. The model is unsure: look closely.")
+            self.state.setText("Not reviewed yet. The answer is uncertain: look closely.")
         else:
             self.state.setText("Not reviewed yet.")
         target = sug if sug else None
