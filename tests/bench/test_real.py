@@ -281,6 +281,10 @@ def test_the_report_has_the_documented_keys_and_files(
         assert (tmp_path / "out" / name).stat().st_size > 0
     md = (tmp_path / "out" / "report.md").read_text()
     assert "## 2. Taught" in md and "## 3. Parts" in md
+    # 9 confirmed photos calibrate no set (10 are needed): the report says what the app claims.
+    assert taught["set_calibrated"] == 0.0
+    assert "At k = 3 no set is calibrated on the confirmed photos" in md
+    assert "the app claims no level for them" in md
     # Apart by source: only the photos with one (Banarasi 0-1, Kanjivaram 0-4) are counted.
     split = taught["by_source"]["app"]
     counted = split["seen"]["answers"] + split["unseen"]["answers"]

@@ -123,6 +123,16 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{_pct(t['unflagged_right'])} | {_pct(t.get('set_coverage'))} | "
                 f"{_num(t.get('set_size'))} | {_pct(t.get('set_calibrated'))} |"
             )
+        unchecked = [k for k, t in taught.items() if t.get("set_calibrated") == 0]
+        if unchecked:
+            # What the app tells the curator where sets are not calibrated (words.py).
+            add("")
+            add(
+                f"At k = {', '.join(unchecked)} no set is calibrated on the confirmed photos (too "
+                "few have another photo of their tradition confirmed): the sets above are drawn "
+                "by the model's own rule from the taught probabilities, and the app claims no "
+                'level for them ("from your teaching, not yet checked").'
+            )
         ranked = [(k, t) for k, t in taught.items() if t.get("lead_right_at")]
         if ranked:
             shares = list(ranked[0][1]["lead_right_at"])
