@@ -552,17 +552,18 @@ def run_fewshot(args: argparse.Namespace) -> int:
             return 0
         measured = teach.reliability if teach.ranks and teach.reliability is not None else None
         for tradition, count, active in rows:
+            check = measured.check_of(tradition) if measured is not None else None
             if not active:
                 state = f"needs {teach.min_examples - count} more"
+            elif check is not None:
+                # As the teaching panel words it (gui/teaching.row_texts).
+                state = f"taught; {check.text()}"
+                if count < RELIABLE_EXAMPLES:
+                    state += f"; {RELIABLE_EXAMPLES - count} more to check it well"
             elif count < CHECKED_FROM:
                 state = f"taught ({CHECKED_FROM - count} more to check how reliable it is)"
-            elif count < RELIABLE_EXAMPLES:
-                state = f"taught ({RELIABLE_EXAMPLES - count} more to check it well)"
             else:
-                state = "taught"
-            check = measured.check_of(tradition) if measured is not None else None
-            if check is not None:
-                state += f"; {check.text()}"
+                state = "taught (checked once teaching is measured)"
             print(f"{tradition:<24} {count:4d} confirmed  {state}")
         if teach and not teach.ranks:
             print(f"teaching: {ONE_TRADITION}")

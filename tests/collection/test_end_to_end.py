@@ -143,6 +143,9 @@ def test_cli_similar_label_fewshot_export_round(
     out = capsys.readouterr().out
     assert out.startswith("#8 ")
     assert "tradition: Kanchipuram silk (confirmed)" in out  # the name a curator reads
+    # Two of one tradition: enough for its own check, which waits for teaching to be measured.
+    assert main(["fewshot", "--catalog", cat]) == 0
+    assert "2 confirmed  taught (checked once teaching is measured)" in capsys.readouterr().out
     assert main(["similar", "1", "--catalog", cat, "--tradition", "Kanchipuram", "--json"]) == 0
     assert 8 in [m["photo_id"] for m in json.loads(capsys.readouterr().out)]
     assert main(["label", "3", "--catalog", cat, "--tradition", "Atlantis"]) == 2
@@ -153,6 +156,12 @@ def test_cli_similar_label_fewshot_export_round(
     assert main(["fewshot", "--catalog", cat, "--apply"]) == 0
     out = capsys.readouterr().out
     # Each tradition checked on its own confirmed photos, each left out in turn.
+    # Two photos of a tradition are checked, and the line says a third checks it well.
+    assert re.search(
+        r"Kanchipuram +2 confirmed  taught; [0-2] of 2 right when each is left out.*"
+        r"; 1 more to check it well",
+        out,
+    )
     assert re.search(r"Kotpad +3 confirmed  taught; [0-3] of 3 right when each is left out", out)
     assert "teaching: right on" in out and "of your confirmed photos when each is left out" in out
     # What that figure speaks for: the traditions taught (Kanchipuram and Kotpad), as photographed.
