@@ -62,6 +62,12 @@ ONE_TRADITION = (
 )
 
 
+def checkable(rows: Iterable[tuple[str, int, bool]]) -> int:
+    """How many confirmed photos count towards checking teaching (and calibrating answer
+    sets): those with another of their tradition confirmed. `rows`: `FewShot.summary()`."""
+    return sum(n for _t, n, _counts in rows if n >= CHECKED_FROM)
+
+
 def reach(taught: int, measured: bool = True) -> str:
     """What teaching's leave-one-out figure speaks for, in a curator's words (the teaching
     panel, `saree fewshot`): each photo left out is of a taught tradition and photographed as
@@ -1167,7 +1173,10 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
         new["uncertain_reasons"] = list(reasons)
         return uncertain
     new["answer_set"] = _models_own_set(new)
-    return bool(stored.uncertain)
+    # Not calibrated (any more: confirmations undone below what calibrates sets): the model's
+    # own flag and reasons, given back where calibrated teaching had replaced them, not
+    # reasons about sets that are gone.
+    return _untaught(new, bool(stored.uncertain))
 
 
 def _models_own_set(answer: Mapping[str, Any]) -> dict[str, Any]:

@@ -527,6 +527,7 @@ def run_fewshot(args: argparse.Namespace) -> int:
         RELIABLE_EXAMPLES,
         FewShot,
         apply_to_catalog,
+        checkable,
         reach,
     )
 
@@ -575,10 +576,9 @@ def run_fewshot(args: argparse.Namespace) -> int:
             if sets is not None:
                 print(f"answer sets: {sets.text()}")
             else:
-                checkable = sum(n for _t, n, _counts in rows if n >= 2)
                 print(
                     f"answer sets: not calibrated on your photos yet (needs {MIN_CALIBRATION} "
-                    f"confirmed photos of traditions with two or more; {checkable} so far); "
+                    f"confirmed photos of traditions with two or more; {checkable(rows)} so far); "
                     "until then taught answers are not checked: their percentages are not "
                     "odds, read them as leads"
                 )

@@ -683,13 +683,13 @@ class MainWindow(QMainWindow):
         self.teacher.start(lambda c: lib.teaching_report(), on_done=self._teaching_ready)
 
     def _teaching_ready(self, teaching: Teaching) -> None:
-        from saree_app.collection.fewshot import MIN_EXAMPLES
+        from saree_app.collection.fewshot import MIN_EXAMPLES, checkable
 
         self.knowledge.set_teaching({t: (n, a) for t, n, a in teaching.rows}, MIN_EXAMPLES)
         taught = sum(1 for _t, _n, counts in teaching.rows if counts)
-        # Checking teaching needs confirmed photos with another of their tradition confirmed.
-        checkable = sum(n for _t, n, _counts in teaching.rows if n >= 2)
-        self.photo.answer.set_calibration(teaching.sets, taught, teaching.examples, checkable)
+        self.photo.answer.set_calibration(
+            teaching.sets, taught, teaching.examples, checkable(teaching.rows)
+        )
         if self._teaching_dialog is not None:
             self._teaching_dialog.set_teaching(teaching)
 

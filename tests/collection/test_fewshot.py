@@ -1130,9 +1130,23 @@ def test_calibrated_teaching_gives_its_own_reasons_and_undoing_it_the_models(
                 assert reasons == []
         last = max(truth)
         assert preds[last].uncertain and NOT_CLOTH in preds[last].result["uncertain_reasons"]
-        for pid in [p for p in truth if cat.label(p) is not None]:
-            label = cat.label(pid)
-            assert label is not None and label.tradition
+        # Confirmations undone down to one a tradition: teaching still re-ranks, but nothing can
+        # check it, so the sets are gone. The model's flag and reasons come back (not reasons
+        # about sets that no longer exist), and the answer set says it is taught, unchecked.
+        for t in names:
+            for pid in [p for p, x in truth.items() if x == t and cat.label(p) is not None][1:]:
+                cat.set_label(pid, tradition=None, certainty=None, keep=False)
+        teach = FewShot.from_catalog(cat, SHA, graph=graph)
+        assert teach.ranks and teach.reliability is not None and teach.reliability.sets is None
+        apply_to_catalog(cat, graph, fewshot=teach)
+        partly = cat.predictions(SHA)
+        for pid in [p for p in truth if not getattr(cat.label(p), "tradition", None)]:
+            answer = partly[pid].result
+            assert answer.get("fewshot") and "model_flag" not in answer
+            assert answer["answer_set"]["calibrated_on"] == 0 and answer["answer_set"]["taught"]
+            want = [*own, NOT_CLOTH] if pid == last else list(own)
+            assert partly[pid].uncertain and answer["uncertain_reasons"] == want
+        for pid in [p for p in truth if getattr(cat.label(p), "tradition", None)]:
             cat.set_label(pid, tradition=None, certainty=None, keep=False)
         assert not FewShot.from_catalog(cat, SHA, graph=graph).ranks
         apply_to_catalog(cat, graph)
