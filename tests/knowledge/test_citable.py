@@ -132,13 +132,13 @@ def test_validate_fails_on_a_fact_without_a_source(
     path = ontology_copy / "traditions.ttl"
     line = edit(
         path,
-        "saree:shownOn saree:Border ; dcterms:source src:GIJournal44 ] ,\n"
-        "        [ saree:attribute saree:Fish",
-        "saree:shownOn saree:Border ] ,\n        [ saree:attribute saree:Fish",
+        "saree:shownOn saree:Border , saree:Pallu ; dcterms:source src:GIJournal44 ] ,\n"
+        "        [ saree:attribute saree:BitterGourd",
+        "saree:shownOn saree:Border , saree:Pallu ] ,\n        [ saree:attribute saree:BitterGourd",
     )
     code, out, err = _validate(ontology_copy, capsys)
     assert code == 1
-    want = f"traditions.ttl:{line}: BitterGourd: link Bomkai -> BitterGourd has no dcterms:source"
+    want = f"traditions.ttl:{line}: ExtraWeft: link Bomkai -> ExtraWeft has no dcterms:source"
     assert want in out
     assert "1 problem" in err
 
