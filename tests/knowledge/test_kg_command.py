@@ -47,7 +47,7 @@ def test_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Kanchipuram silk" in out and "27 traditions" in out
     assert main(["kg", "show", "Kanjivaram"]) == 0
     out = capsys.readouterr().out
-    assert "Kanchipuram (12.83, 79.70) -> Tamil Nadu -> South India" in out
+    assert "Kanchipuram (12.82, 79.69) -> Tamil Nadu -> South India" in out
     assert "temple border (gopuram)" in out
     assert "[EncKanchipuram]" in out and "application no. 15" in out
     assert "registered 2005-2006" in out
