@@ -148,8 +148,8 @@ def test_validate_fails_on_a_gi_registration_without_a_source(
 ) -> None:
     edit(
         ontology_copy / "traditions.ttl",
-        'saree:giApplication "217" ; dcterms:source src:GIJournal44 ]',
-        'saree:giApplication "217" ]',
+        "dcterms:source src:GIJournal44 , src:NewsOdishaGIAssembly ]",
+        "]",
     )
     code, out, _ = _validate(ontology_copy, capsys)
     assert code == 1 and "Bomkai: GI registration has no dcterms:source" in out
