@@ -1172,9 +1172,8 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
         uncertain, reasons = _taught_flag(ahead, sets, new.get("uncertain_reasons") or (), best)
         new["uncertain_reasons"] = list(reasons)
         return uncertain
-    new["answer_set"] = _models_own_set(new)
     # Not calibrated (any more: confirmations undone below what calibrates sets): the model's
-    # own flag and reasons, given back where calibrated teaching had replaced them, not
+    # own set, flag and reasons, given back where calibrated teaching had replaced them, not
     # reasons about sets that are gone.
     return _untaught(new, bool(stored.uncertain))
 
@@ -1217,14 +1216,16 @@ MODEL_FLAG = "model_flag"
 
 
 def _untaught(answer: dict[str, Any], uncertain: bool) -> bool:
-    """A stored answer fused again without taught evidence, given back the model's own flag,
-    reasons and answer set where teaching had replaced them; returns its flag (`uncertain`,
-    as stored, where teaching had not)."""
+    """A stored answer fused again without calibrated teaching: its set by the model's own
+    rule (marked taught while taught evidence is in it, `_models_own_set`), and the model's
+    own flag and reasons given back where calibrated teaching had replaced them; returns its
+    flag (`uncertain`, as stored, where teaching had not). The set is made afresh either way:
+    one kept from uncalibrated teaching still said "taught" after the teaching was undone."""
+    answer["answer_set"] = _models_own_set(answer)
     kept = answer.pop(MODEL_FLAG, None)
     if not isinstance(kept, dict):
         return uncertain
     answer["uncertain_reasons"] = [str(r) for r in kept.get("reasons") or ()]
-    answer["answer_set"] = _models_own_set(answer)
     return bool(kept.get("uncertain"))
 
 

@@ -1343,3 +1343,32 @@ def test_a_collection_where_teaching_errs_reads_its_answers_less_sure(tmp_path: 
         right = np.mean([preds[pid].top_tradition == truth[pid] for pid in rest])
         # Read as sure as teaching was right, give or take.
         assert abs(np.mean(read_tops) - right) < 0.25
+
+
+def test_teaching_undone_gives_back_the_models_own_answer_set(tmp_path: Path) -> None:
+    """One confirmed photo a tradition re-ranks answers without checking them: their set is
+    marked taught, unchecked. Undoing every confirmation must give the model's own set back,
+    not leave it marked taught (the export would say "from your teaching" of an untaught
+    answer)."""
+    rng = np.random.default_rng(5)
+    names = ("Kotpad", "Ilkal", "Gadwal")
+    centres = {t: rng.normal(size=DIM) for t in names}
+    truth = {}
+    with Catalog(tmp_path / "c.saree") as cat:
+        for i in range(9):
+            t = names[i % 3]
+            cloth = centres[t] + 0.15 * rng.normal(size=DIM)
+            truth[_unsure_photo(cat, i, cloth, rng.normal(size=DIM))] = t
+        graph = _graph()
+        _confirm(cat, truth, 1)
+        teach = FewShot.from_catalog(cat, SHA, graph=graph)
+        assert teach.ranks and teach.reliability is not None and teach.reliability.sets is None
+        apply_to_catalog(cat, graph, fewshot=teach)
+        rest = [p for p in truth if cat.label(p) is None]
+        assert all(cat.predictions(SHA)[p].result["answer_set"].get("taught") for p in rest)
+        for pid in [p for p in truth if getattr(cat.label(p), "tradition", None)]:
+            cat.set_label(pid, tradition=None, certainty=None, keep=False)
+        apply_to_catalog(cat, graph)
+        for pid, stored in cat.predictions(SHA).items():
+            assert not stored.result.get("fewshot"), pid
+            assert "taught" not in stored.result["answer_set"], pid
