@@ -360,6 +360,22 @@ class TraditionCheck:
         return out
 
 
+def check_words(
+    examples: int, check: TraditionCheck | None, label: Callable[[str], str] = str
+) -> str:
+    """How far one tradition's confirmed photos have checked it, in a curator's words: the
+    teaching panel and `saree fewshot` both say it so. `check`: how its photos were answered,
+    each left out (None until teaching as a whole has been measured)."""
+    if check is not None:
+        text = check.text(label)
+        more = RELIABLE_EXAMPLES - examples
+        return f"{text}; {more} more to check it well" if more > 0 else text
+    if examples >= CHECKED_FROM:
+        # Enough of its own; teaching as a whole is not measured yet.
+        return "Checked once teaching is measured"
+    return f"Needs {CHECKED_FROM - examples} more to check it"
+
+
 def _tradition_checks(
     probs: Sequence[Mapping[str, float]], truth: Sequence[str]
 ) -> tuple[TraditionCheck, ...]:

@@ -521,12 +521,11 @@ def run_label(args: argparse.Namespace) -> int:
 def run_fewshot(args: argparse.Namespace) -> int:
     """List the taught traditions and how reliable teaching is; with --apply re-rank answers."""
     from saree_app.collection.fewshot import (
-        CHECKED_FROM,
         MIN_CALIBRATION,
         ONE_TRADITION,
-        RELIABLE_EXAMPLES,
         FewShot,
         apply_to_catalog,
+        check_words,
         checkable,
         reach,
     )
@@ -556,15 +555,10 @@ def run_fewshot(args: argparse.Namespace) -> int:
             check = measured.check_of(tradition) if measured is not None else None
             if not active:
                 state = f"needs {teach.min_examples - count} more"
-            elif check is not None:
-                # As the teaching panel words it (gui/teaching.row_texts).
-                state = f"taught; {check.text()}"
-                if count < RELIABLE_EXAMPLES:
-                    state += f"; {RELIABLE_EXAMPLES - count} more to check it well"
-            elif count < CHECKED_FROM:
-                state = f"taught ({CHECKED_FROM - count} more to check how reliable it is)"
             else:
-                state = "taught (checked once teaching is measured)"
+                # As the teaching panel words it (gui/teaching.row_texts).
+                words = check_words(count, check)
+                state = f"taught; {words[0].lower()}{words[1:]}"
             print(f"{tradition:<24} {count:4d} confirmed  {state}")
         if teach and not teach.ranks:
             print(f"teaching: {ONE_TRADITION}")

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from saree_app.collection.fewshot import CHECKED_FROM, MIN_EXAMPLES, RELIABLE_EXAMPLES
+from saree_app.collection.fewshot import MIN_EXAMPLES, check_words
 from saree_app.gui.library import Library, RerankProgress, RerankResult, Teaching
 from saree_app.gui.qtfix import emit
 from saree_app.gui.tasks import Cancel, TaskRunner
@@ -162,18 +162,7 @@ def row_texts(
         counted = f"Not yet: needs {max(1, MIN_EXAMPLES - examples)} more"
     else:
         counted = "Not yet: confirm a photo of it"
-    more = RELIABLE_EXAMPLES - examples
-    if check is not None:
-        checked = str(check.text(label))
-        if more > 0:
-            checked += f"; {more} more to check it well"
-    elif examples >= CHECKED_FROM:
-        # Enough of its own; teaching as a whole is not measured yet (see the summary).
-        checked = "Checked once teaching is measured"
-    else:
-        # Each tradition with two confirmed photos is checked (`fewshot.TraditionCheck`).
-        checked = f"Needs {CHECKED_FROM - examples} more to check it"
-    return counted, checked
+    return counted, check_words(examples, check, label)
 
 
 class TeachingDialog(QDialog):

@@ -134,7 +134,7 @@ def test_cli_similar_label_fewshot_export_round(
     assert "(confirmed)" in capsys.readouterr().out
     assert main(["fewshot", "--catalog", cat]) == 0
     out = capsys.readouterr().out
-    assert "1 confirmed  taught (1 more to check how reliable it is)" in out
+    assert "1 confirmed  taught; needs 1 more to check it" in out
     # One tradition alone re-ranks nothing, and the command says why.
     assert "teaching: one tradition is taught so far" in out
     # A photo file names the photo too; a tradition may be given by its label.
@@ -145,7 +145,7 @@ def test_cli_similar_label_fewshot_export_round(
     assert "tradition: Kanchipuram silk (confirmed)" in out  # the name a curator reads
     # Two of one tradition: enough for its own check, which waits for teaching to be measured.
     assert main(["fewshot", "--catalog", cat]) == 0
-    assert "2 confirmed  taught (checked once teaching is measured)" in capsys.readouterr().out
+    assert "2 confirmed  taught; checked once teaching is measured" in capsys.readouterr().out
     assert main(["similar", "1", "--catalog", cat, "--tradition", "Kanchipuram", "--json"]) == 0
     assert 8 in [m["photo_id"] for m in json.loads(capsys.readouterr().out)]
     assert main(["label", "3", "--catalog", cat, "--tradition", "Atlantis"]) == 2

@@ -342,6 +342,28 @@ def test_a_tradition_check_in_words() -> None:
     )
 
 
+def test_how_far_a_tradition_is_checked_in_words() -> None:
+    """The teaching panel and `saree fewshot` say it with the same words: one photo cannot be
+    checked, two can once teaching is measured, and a third checks it well."""
+    from saree_app.collection.fewshot import (
+        CHECKED_FROM,
+        RELIABLE_EXAMPLES,
+        TraditionCheck,
+        check_words,
+    )
+
+    assert check_words(0, None) == f"Needs {CHECKED_FROM} more to check it"
+    assert check_words(CHECKED_FROM - 1, None) == "Needs 1 more to check it"
+    assert check_words(CHECKED_FROM, None) == "Checked once teaching is measured"
+    two = TraditionCheck("Kotpad", 1, 2, (("Gadwal", 1),))
+    assert check_words(2, two, str.upper) == (
+        "1 of 2 right when each is left out (1 taken for GADWAL); "
+        f"{RELIABLE_EXAMPLES - 2} more to check it well"
+    )
+    three = TraditionCheck("Kotpad", 3, RELIABLE_EXAMPLES)
+    assert check_words(RELIABLE_EXAMPLES, three) == three.text()
+
+
 def test_too_few_confirmed_photos_use_the_default_and_say_so(tmp_path: Path) -> None:
     cat, truth = _catalogue(tmp_path, np.random.default_rng(6))
     with cat:
