@@ -92,6 +92,8 @@ def test_every_state_links_to_the_wikidata_id_read_in_the_states_table(kg: Texti
         ("ExtraWeft", "Q55405126", "exact", "supplementary weft"),
         ("ZariBrocade", "Q649022", "close", "brocade"),
         ("TapestryWeave", "Q184296", "close", "tapestry"),
+        ("PlainWeave", "Q1153946", "exact", "plain weave"),
+        ("ArtSilk", "Q910194", "close", "rayon"),
     ],
 )
 def test_fibres_and_techniques_link_to_the_wikidata_items_silknow_matched(
@@ -103,6 +105,29 @@ def test_fibres_and_techniques_link_to_the_wikidata_items_silknow_matched(
     source = kg.source("SilknowWikidata")
     assert source is not None and source.url and "silknow/thesaurus" in source.url
     assert f"{qid} {label}" in (source.note or "")
+
+
+@pytest.mark.parametrize(
+    ("term", "aat", "label", "silknow_term"),
+    [
+        ("Ikat", "300249861", "ikat", "term 287 (ikat)"),
+        ("ArtSilk", "300014059", "rayon", "term 529 (rayon"),
+        ("Flower", "300010135", "floral motif", "term 743 (floral motif"),
+    ],
+)
+def test_aat_entries_read_in_silknows_skos_file_cite_it(
+    kg: TextileGraph, term: str, aat: str, label: str, silknow_term: str
+) -> None:
+    """Each AAT entry the SILKNOW SKOS export matches to one of its terms: cited to that file at
+    a pinned commit, whose note names the statement (the id beside the term it matches)."""
+    (link,) = [k for k in kg.links_of(term) if k.identifier == aat]
+    assert (link.vocabulary, link.match, link.label) == ("Getty AAT", "close", label)
+    assert link.sources == ("SilknowThesaurus",)
+    assert link.url == f"http://vocab.getty.edu/page/aat/{aat}"
+    source = kg.source("SilknowThesaurus")
+    assert source is not None and source.traceable and not source.project_note
+    assert source.url and "1caf08dc89fbc19e297e3215a76060f149ea645d/thesaurus.ttl" in source.url
+    assert f"aat:{aat} skos:" in (source.note or "") and silknow_term in (source.note or "")
 
 
 def test_the_graph_holds_each_link_kind_and_no_tgn_yet(kg: TextileGraph) -> None:
