@@ -475,15 +475,19 @@ def _vocabulary_html(graph: Any, card: Any) -> str:
         if term in seen:
             continue
         seen.add(term)
-        parts = []
+        links: dict[str, list[str]] = {"exact": [], "close": []}
         for k in links_of(term):
-            how = "" if k.match == "exact" else "close match: "
-            parts.append(
-                f"{how}<a href='{html.escape(k.url, quote=True)}' title='{html.escape(k.label)}'>"
+            links["exact" if k.match == "exact" else "close"].append(
+                f"<a href='{html.escape(k.url, quote=True)}' title='{html.escape(k.label)}'>"
                 f"{html.escape(k.vocabulary)} {html.escape(k.identifier)}</a>"
             )
-        if parts:
-            out.append(f"{html.escape(name)}: " + ", ".join(parts))
+        # The same entries first, then the close ones under one "close to": a list that mixed
+        # them read as if every entry after the first "close match" were close too.
+        said = [", ".join(links["exact"])] if links["exact"] else []
+        if links["close"]:
+            said.append("close to " + ", ".join(links["close"]))
+        if said:
+            out.append(f"{html.escape(name)}: " + "; ".join(said))
     return "<br>".join(out)
 
 

@@ -39,7 +39,7 @@ def test_card_cites_each_fact_and_links_the_vocabularies(page: KnowledgePage) ->
     # shared vocabularies: a curator can open the Wikidata and Getty AAT entries
     assert 'href="https://www.wikidata.org/wiki/Q1191"' in html
     assert 'href="http://vocab.getty.edu/page/aat/300243428"' in html
-    assert "close match: Getty AAT 300227779" in text
+    assert "close to Getty AAT 300227779" in text
 
 
 def test_sources_disagree_is_shown(page: KnowledgePage) -> None:
