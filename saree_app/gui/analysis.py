@@ -157,6 +157,19 @@ def heat_for(analysis: Analysis, tradition: str) -> np.ndarray | None:
     return analysis.heat[tradition]
 
 
+def heat_scale(analysis: Analysis) -> int | None:
+    """The value (0-255) every tradition's heatmap of the photo is stretched to: the strongest
+    of the answer's own map (the first ranked tradition the model has a map for). One scale
+    for all, so a runner-up's map still shows dimmer than the answer's; None when there is no
+    such map (each is then stretched to its own)."""
+    pred = analysis.prediction
+    if pred is None:
+        return None
+    first = next((r.tradition for r in pred.fused.ranking if pred.has_heatmap(r.tradition)), None)
+    heat = heat_for(analysis, first) if first is not None else None
+    return int(heat.max()) if heat is not None and heat.size else None
+
+
 def pretty(term: str) -> str:
     """'PochampallyIkat' -> 'Pochampally Ikat': a readable fallback when no graph is loaded."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", term)

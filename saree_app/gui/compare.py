@@ -27,13 +27,14 @@ from PySide6.QtWidgets import (
 
 from saree_app.gui.analysis import Analysis, analyse, heat_for, pretty
 from saree_app.gui.items import Item
-from saree_app.gui.overlays import colour_heat, colour_mask, rgba_to_qimage
+from saree_app.gui.overlays import colour_heat, colour_mask, muted_qimage, rgba_to_qimage
 from saree_app.gui.tasks import Cancel, Cancelled
 from saree_app.gui.viewer import PhotoViewer
 from saree_app.knowledge.words import pct
 
 LAYER_PARTS = "parts"
 LAYER_HEAT = "tradition heat"
+LAYER_MUTED = "muted photo"  # under the heatmap (as on the photo page)
 # An attribute counts as seen from this probability on (as in the answer panel).
 SEEN = 0.5
 PART_ROWS = (
@@ -310,14 +311,20 @@ class CompareDialog(QDialog):
 
     def _overlays(self) -> None:
         tradition = self.heat_tradition()
-        for viewer, a in zip((self.left, self.right), self._analyses, strict=True):
+        heats = [
+            heat_for(a, tradition) if a is not None and tradition else None for a in self._analyses
+        ]
+        # Both photos' maps on one scale: which of the two looks more like the tradition.
+        top = max((int(h.max()) for h in heats if h is not None and h.size), default=None)
+        showing = self.heat.isChecked()
+        for viewer, a, heat in zip((self.left, self.right), self._analyses, heats, strict=True):
             mask = a.mask if a is not None else None
-            heat = heat_for(a, tradition) if a is not None and tradition else None
+            viewer.set_layer(
+                LAYER_MUTED, muted_qimage(a.photo) if showing and a is not None else None
+            )
             viewer.set_layer(
                 LAYER_HEAT,
-                rgba_to_qimage(colour_heat(heat))
-                if self.heat.isChecked() and heat is not None
-                else None,
+                rgba_to_qimage(colour_heat(heat, top)) if showing and heat is not None else None,
             )
             viewer.set_layer(
                 LAYER_PARTS,

@@ -10,28 +10,17 @@ from PIL import Image
 from PySide6.QtGui import QImage
 
 from saree_app.gui.theme import PART_COLOURS, PARTS
+from saree_app.model.overlays import HEAT_STOPS, stretched
 
 MASK_ALPHA = 170
 
-# A perceptually ordered ramp (dark violet -> teal -> yellow, like "viridis"): its cool middle
-# stands apart from the reds, oranges and golds most sarees are dyed in. Transparency rises
-# with the value so that cold regions leave the cloth visible.
-_STOPS = np.array(
-    [
-        [0.00, 68, 1, 84, 0],
-        [0.25, 59, 82, 139, 110],
-        [0.50, 33, 145, 140, 165],
-        [0.75, 94, 201, 98, 205],
-        [1.00, 253, 231, 37, 235],
-    ],
-    dtype=np.float32,
-)
-
 
 def heat_lut() -> np.ndarray:
-    """256 x 4 uint8 RGBA lookup table of the heatmap ramp."""
+    """256 x 4 uint8 RGBA lookup table of the heatmap ramp (model/overlays.HEAT_STOPS, shared
+    with the pictures `saree classify --overlays` writes); transparency rises with the value so
+    that cold regions leave the cloth visible."""
     x = np.linspace(0.0, 1.0, 256, dtype=np.float32)
-    cols = [np.interp(x, _STOPS[:, 0], _STOPS[:, i]) for i in range(1, 5)]
+    cols = [np.interp(x, HEAT_STOPS[:, 0], HEAT_STOPS[:, i]) for i in range(1, 5)]
     return np.clip(np.stack(cols, axis=1), 0, 255).astype(np.uint8)
 
 
@@ -55,9 +44,21 @@ def resize_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(Image.fromarray(m).resize(size, Image.Resampling.NEAREST))
 
 
-def colour_heat(heat_u8: np.ndarray) -> np.ndarray:
-    """uint8 H x W -> RGBA H x W x 4 through the heatmap ramp."""
-    return np.ascontiguousarray(_LUT[heat_u8])
+def colour_heat(heat_u8: np.ndarray, top: int | None = None) -> np.ndarray:
+    """uint8 H x W -> RGBA H x W x 4 through the heatmap ramp, stretched as every heatmap is
+    shown (model/overlays.stretched): to its own maximum, or to `top` (0-255) where maps are
+    to be compared on one scale."""
+    scale = None if top is None else top / 255.0
+    shown = stretched(np.asarray(heat_u8, dtype=np.float32) / 255.0, scale)
+    return np.ascontiguousarray(_LUT[(shown * 255.0 + 0.5).astype(np.uint8)])
+
+
+def muted_qimage(photo: QImage) -> QImage:
+    """The photo in grey (opaque), laid under a heatmap: in its own colours a pink or red silk
+    hid the ramp (model/overlays.muted)."""
+    return photo.convertToFormat(QImage.Format.Format_Grayscale8).convertToFormat(
+        QImage.Format.Format_ARGB32
+    )
 
 
 def colour_mask(mask: np.ndarray, parts: tuple[str, ...] = PARTS) -> np.ndarray:

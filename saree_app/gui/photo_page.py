@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap, QStandardItemModel
+from PySide6.QtGui import QImage, QPixmap, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,11 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from saree_app.gui.analysis import Analysis, heat_for, pretty
+from saree_app.gui.analysis import Analysis, heat_for, heat_scale, pretty
 from saree_app.gui.answer import AnswerPanel
 from saree_app.gui.curator import CuratorPanel
 from saree_app.gui.flow import FlowLayout
-from saree_app.gui.overlays import colour_heat, colour_mask, heat_lut, rgba_to_qimage
+from saree_app.gui.overlays import (
+    colour_heat,
+    colour_mask,
+    heat_lut,
+    muted_qimage,
+    rgba_to_qimage,
+)
 from saree_app.gui.qtfix import emit
 from saree_app.gui.similar import SimilarStrip
 from saree_app.gui.theme import PART_COLOURS, PART_LABELS, PARTS
@@ -36,6 +42,8 @@ from saree_app.gui.viewer import PhotoViewer
 LAYER_PARTS = "parts"
 LAYER_HEAT = "tradition heat"
 LAYER_PART_HEAT = "part heat"
+# The photo in grey, under a heatmap: in its own colours a pink or red silk hid the ramp.
+LAYER_MUTED = "muted photo"
 
 
 def _ramp_pixmap(width: int, height: int) -> QPixmap:
@@ -200,6 +208,8 @@ class PhotoPage(QWidget):
         self.setObjectName("photoPage")
         self._analysis: Analysis | None = None
         self._label: Callable[[str], str] = pretty
+        # The shown photo and its grey copy, laid under a heatmap (`_muted`).
+        self._muted_photo: tuple[QImage, QImage] | None = None
         outer = QHBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -346,15 +356,28 @@ class PhotoPage(QWidget):
         else:
             self.parts_note.hide()
 
+    def _muted(self, a: Analysis) -> QImage:
+        """The photo in grey, made once per photo (a screen-sized photo takes 15 ms)."""
+        kept = self._muted_photo
+        if kept is None or kept[0] is not a.photo:
+            kept = (a.photo, muted_qimage(a.photo))
+            self._muted_photo = kept
+        return kept[1]
+
     def refresh_overlays(self) -> None:
         a = self._analysis
         bar = self.overlays
         self._show_parts_note()
         if a is None or a.prediction is None or a.mask is None:
-            for name in (LAYER_PARTS, LAYER_HEAT, LAYER_PART_HEAT):
+            for name in (LAYER_MUTED, LAYER_PARTS, LAYER_HEAT, LAYER_PART_HEAT):
                 self.viewer.set_layer(name, None)
             return
-        # Bottom to top: heatmaps, then the part outline colours.
+        # Bottom to top: the photo in grey when a heatmap is shown, heatmaps, then the part
+        # outline colours.
+        heat_on = bar.heat.isChecked() and bar.heat_choice.currentIndex() >= 0
+        self.viewer.set_layer(
+            LAYER_MUTED, self._muted(a) if heat_on or bar.part_heat.isChecked() else None
+        )
         if bar.part_heat.isChecked():
             part = str(bar.part_choice.currentData())
             heat = a.part_heat.get(part)
@@ -363,10 +386,11 @@ class PhotoPage(QWidget):
             )
         else:
             self.viewer.set_layer(LAYER_PART_HEAT, None)
-        if bar.heat.isChecked() and bar.heat_choice.currentIndex() >= 0:
+        if heat_on:
             heat = heat_for(a, str(bar.heat_choice.currentData()))
             self.viewer.set_layer(
-                LAYER_HEAT, rgba_to_qimage(colour_heat(heat)) if heat is not None else None
+                LAYER_HEAT,
+                rgba_to_qimage(colour_heat(heat, heat_scale(a))) if heat is not None else None,
             )
         else:
             self.viewer.set_layer(LAYER_HEAT, None)

@@ -22,17 +22,17 @@ PART_COLOURS: tuple[tuple[int, int, int], ...] = (
     (204, 121, 167),
 )
 PART_NAMES = ("background", "body", "border", "pallu")
-# Anchors of a perceptually ordered dark-to-bright ramp (like matplotlib's "inferno").
-_RAMP = np.array(
+# The heatmap's ramp, here and in the photo view (gui/overlays.py): position, red, green, blue,
+# and the view's opacity at that value. Perceptually ordered, dark violet -> teal -> yellow (like
+# "viridis"): its cool middle stands apart from the reds, oranges and golds most sarees are dyed
+# in, where a red-orange ramp hid the evidence on a red silk.
+HEAT_STOPS = np.array(
     [
-        [0, 0, 4],
-        [40, 11, 84],
-        [101, 21, 110],
-        [159, 42, 99],
-        [212, 72, 66],
-        [245, 125, 21],
-        [250, 193, 39],
-        [252, 255, 164],
+        [0.00, 68, 1, 84, 0],
+        [0.25, 59, 82, 139, 110],
+        [0.50, 33, 145, 140, 165],
+        [0.75, 94, 201, 98, 205],
+        [1.00, 253, 231, 37, 235],
     ],
     dtype=np.float32,
 )
@@ -43,11 +43,10 @@ MAX_SIDE = 768
 
 
 def _ramp_lut() -> np.ndarray:
-    """256 x 3 uint8 lookup table through the ramp's anchors."""
-    x = np.linspace(0, len(_RAMP) - 1, 256)
-    i = np.minimum(x.astype(np.int32), len(_RAMP) - 2)
-    t = (x - i)[:, None]
-    lut: np.ndarray = (_RAMP[i] * (1 - t) + _RAMP[i + 1] * t).round().astype(np.uint8)
+    """256 x 3 uint8 lookup table through the ramp's colours."""
+    x = np.linspace(0.0, 1.0, 256, dtype=np.float32)
+    cols = [np.interp(x, HEAT_STOPS[:, 0], HEAT_STOPS[:, i]) for i in (1, 2, 3)]
+    lut: np.ndarray = np.stack(cols, axis=1).round().astype(np.uint8)
     return lut
 
 
@@ -88,6 +87,28 @@ def _base(pred: Prediction, photo: Image.Image | None) -> Image.Image:
         img = img.convert("RGB")
     size = _base_size(img)
     return img if size == img.size else img.resize(size, Image.Resampling.BILINEAR)
+
+
+# A heatmap is shown stretched so its strongest value is the ramp's top, unless that value is
+# under this: a map with next to no evidence stays dim instead of being blown up into noise.
+HEAT_FLOOR = 0.25
+
+
+def stretched(heat: np.ndarray, top: float | None = None) -> np.ndarray:
+    """A heatmap in [0, 1] as it is shown (a new float32 array): divided by its maximum (or by
+    `top`, to show several maps on one scale), or by HEAT_FLOOR when that is higher. On real
+    photos a tradition's strongest evidence is often half the scale or less (the map is
+    weighted by how sure the part map is of cloth), and shown as it was it barely tinted the
+    photo."""
+    peak = float(np.max(heat)) if top is None else float(top)
+    out = np.asarray(heat, dtype=np.float32) / max(peak, HEAT_FLOOR)
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def muted(img: Image.Image) -> Image.Image:
+    """The photo in grey, as the heatmap is drawn over it (RGB)."""
+    return img.convert("L").convert("RGB")
 
 
 def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
@@ -164,16 +185,15 @@ def _heatmap_overlay(
     """The heatmap overlay at `size`; `base()` gives the photo at that size when it is needed
     (last: another thread may still be making it)."""
     tradition = tradition or pred.visual[0][0]
-    heat = pred.heatmap(tradition, size=size)  # cached: not written to
-    # Stretch so the strongest evidence is bright, but never amplify near-zero maps into noise.
-    scaled = heat / max(float(heat.max()), 0.25)
-    np.clip(scaled, 0.0, 1.0, out=scaled)
+    scaled = stretched(pred.heatmap(tradition, size=size))  # the map is cached: not written to
     colours = Image.fromarray((scaled * 255).astype(np.uint8), "P")
     colours.putpalette(_LUT_PALETTE)
     np.maximum(scaled, 0.15, out=scaled)
     scaled *= alpha * 255
     weight = Image.fromarray(scaled.astype(np.uint8), "L")
-    out = Image.composite(colours.convert("RGB"), base(), weight)
+    # Over the photo in grey: in its own colours a pink or red silk swallowed the ramp, and
+    # the map of a real photo, rarely strong, could not be seen at all.
+    out = Image.composite(colours.convert("RGB"), muted(base()), weight)
     label = next((r.label for r in pred.fused.ranking if r.tradition == tradition), tradition)
     prob = pred.visual_probs.get(tradition, 0.0)
     _legend(out, [(None, f"where it looks like {label} (visual {prob:.0%})")])

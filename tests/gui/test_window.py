@@ -126,14 +126,58 @@ def test_overlays_switch_and_blend(qtbot, imported) -> None:  # type: ignore[no-
     top = win.photo.analysis.ranked()[0]
     bar.choose_tradition(top)
     assert bar.heat.isChecked()
-    assert set(viewer.visible_layers()) == {"parts", "tradition heat"}
+    # A heatmap is drawn over the photo in grey, the part colours over both.
+    assert set(viewer.visible_layers()) == {"parts", "tradition heat", "muted photo"}
+    stacked = [
+        name
+        for item in reversed(viewer.scene().items())  # bottom first
+        for name, layer in viewer._layers.items()
+        if layer is item
+    ]
+    assert stacked == ["muted photo", "tradition heat", "parts"]
     bar.part_heat.setChecked(True)
-    assert set(viewer.visible_layers()) == {"parts", "tradition heat", "part heat"}
+    assert set(viewer.visible_layers()) == {
+        "parts",
+        "tradition heat",
+        "part heat",
+        "muted photo",
+    }
     bar.opacity.setValue(25)
     assert viewer.opacity() == pytest.approx(0.25)
     bar.parts.setChecked(False)
     bar.heat.setChecked(False)
-    assert viewer.visible_layers() == ["part heat"]
+    assert set(viewer.visible_layers()) == {"part heat", "muted photo"}
+    bar.part_heat.setChecked(False)
+    assert viewer.visible_layers() == []  # no heatmap, the photo in its own colours
+
+
+def test_every_heatmap_of_a_photo_is_shown_on_the_answers_scale(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    """The answer's map is stretched to the top of the ramp; another tradition's on the same
+    scale, so it shows no brighter than its evidence against the answer's."""
+    from saree_app.gui.analysis import heat_for, heat_scale
+    from saree_app.gui.overlays import _LUT
+
+    win = imported
+    _select_first(qtbot, win)
+    a, bar, viewer = win.photo.analysis, win.photo.overlays, win.photo.viewer
+    pred = a.prediction
+    known = [r.tradition for r in pred.fused.ranking if pred.has_heatmap(r.tradition)]
+    assert len(known) >= 2
+    scale = heat_scale(a)
+    assert scale == int(heat_for(a, known[0]).max()) and scale > 0
+
+    def top_alpha(tradition: str) -> int:
+        bar.choose_tradition(tradition)
+        img = viewer._layers["tradition heat"].pixmap().toImage()
+        return max(
+            img.pixelColor(x, y).alpha() for x in range(img.width()) for y in range(img.height())
+        )
+
+    assert top_alpha(known[0]) == int(_LUT[255, 3])  # the answer's strongest evidence: the top
+    other = next(t for t in known[1:] if heat_for(a, t).max() > 0)
+    want = min(255, round(255 * int(heat_for(a, other).max()) / max(scale, 64)))
+    assert want < 255  # a weaker map than the answer's ...
+    assert abs(top_alpha(other) - int(_LUT[want, 3])) <= 3  # ... shows dimmer, on its scale
 
 
 def test_confirm_correct_and_review_loop(qtbot, imported) -> None:  # type: ignore[no-untyped-def]

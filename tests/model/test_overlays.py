@@ -58,7 +58,7 @@ def _blend(base: np.ndarray, colour: np.ndarray, weight: np.ndarray) -> np.ndarr
 def test_overlays_are_the_photo_blended_with_the_maps(tiny_model: Path) -> None:
     """Each overlay's pixels, against the maps they show, blended as documented: the part
     colours at half strength where the mask has a part, the heatmap through the ramp at
-    0.55 of its stretched strength (never under 0.15)."""
+    0.55 of its stretched strength (never under 0.15), over the photo in grey."""
     from saree_app.model.overlays import _LUT, MAX_SIDE, draw_overlays
 
     pred = Predictor(tiny_model, load_graph=False, cloth=False).predict(photo(1600, 1200, 4))
@@ -79,7 +79,8 @@ def test_overlays_are_the_photo_blended_with_the_maps(tiny_model: Path) -> None:
     stretched = np.clip(heat / max(float(heat.max()), 0.25), 0.0, 1.0)
     colours = _LUT[(stretched * 255).astype(np.uint8)]
     weight = (0.55 * 255 * np.maximum(stretched, 0.15)).astype(np.uint8)
-    assert np.abs(drawn["heatmap"] - _blend(base, colours, weight))[open_].max() <= 1
+    grey = np.asarray(Image.fromarray(base).convert("L").convert("RGB"))
+    assert np.abs(drawn["heatmap"] - _blend(grey, colours, weight))[open_].max() <= 1
     assert heat.max() > 0.0
 
 
@@ -133,3 +134,37 @@ def test_the_saree_region_is_worked_out_once_for_both_overlays(
         assert np.array_equal(large, drawn)
         up = Image.fromarray(small).resize((512, 384), Image.Resampling.NEAREST)
         assert np.array_equal(large, np.asarray(up))
+
+
+def test_a_heatmap_is_shown_stretched_to_its_strongest_evidence() -> None:
+    """A real photo's map rarely reaches the top of the scale: it is shown stretched to its own
+    maximum (or to a common one), while a map with next to no evidence stays dim."""
+    from saree_app.model.overlays import HEAT_FLOOR, stretched
+
+    faint = np.array([[0.0, 0.2], [0.4, 0.1]], np.float32)
+    np.testing.assert_allclose(stretched(faint), faint / 0.4)
+    np.testing.assert_allclose(stretched(faint, top=0.8), faint / 0.8)
+    almost_none = np.array([[0.0, 0.05]], np.float32)
+    np.testing.assert_allclose(stretched(almost_none), almost_none / HEAT_FLOOR)
+    assert stretched(np.array([[2.0]], np.float32), top=0.5)[0, 0] == 1.0  # clipped
+    assert faint[1, 0] == np.float32(0.4)  # the map itself is not written to
+
+
+def test_the_heatmap_reads_on_a_red_silk(tiny_model: Path) -> None:
+    """Over a saree dyed in the ramp's own warm colours the map must still show: drawn over the
+    photo in grey, its hot pixels carry the ramp's colour, its cold ones stay nearly grey."""
+    red = Image.new("RGB", (640, 480), (200, 20, 60))
+    pred = Predictor(tiny_model, load_graph=False, cloth=False).predict(red)
+    top = next(r.tradition for r in pred.fused.ranking if pred.has_heatmap(r.tradition))
+    drawn = np.asarray(heatmap_overlay(pred, top)).astype(int)
+    heat = pred.heatmap(top, size=(drawn.shape[1], drawn.shape[0]))
+    chroma = drawn.max(axis=-1) - drawn.min(axis=-1)
+    chroma[:40, :420] = 0  # the legend
+    hot = heat >= np.quantile(heat, 0.95)
+    hot[:40, :420] = False
+    assert heat.max() > 0 and hot.any()
+    photo_chroma = 200 - 20
+    # The photo's own strong red is gone (grey under the map) ...
+    assert np.median(chroma[heat <= np.quantile(heat, 0.2)]) < photo_chroma / 3
+    # ... and where the evidence is strongest the ramp's colour stands out from the rest.
+    assert chroma[hot].mean() > 2 * np.median(chroma)
