@@ -337,3 +337,32 @@ def test_banarasi_heavy_zari_pallu_is_not_confirmed_by_a_report_that_does_not_sa
     (zari,) = [a for a in kg.card("Banarasi").attributes if a.term == "HeavyZari"]
     assert not zari.confirmed and "NewsBanarasZee" in zari.sources
     assert "NewsBanarasZee" in kg.card("Banarasi").record_sources  # spells it "Banarasi"
+
+
+@pytest.mark.parametrize(
+    ("tradition", "attribute", "source", "words"),
+    [
+        ("Kasavu", "ContrastingBorder", "KeralaTourismKasavu", "rich golden borders"),
+        ("MysoreSilk", "ContrastingBorder", "MintMysoreSilk", "contrasting border"),
+        ("Gadwal", "ZariBrocade", "CraftRevivalGadwal", "brocaded gold borders and pallus"),
+        ("Baluchari", "Buti", "MallickDharBaluchari", "butis or sprigs scattered"),
+    ],
+)
+def test_craft_knowledge_facts_a_page_states_now_cite_it(
+    kg: TextileGraph, tradition: str, attribute: str, source: str, words: str
+) -> None:
+    """Facts that rested on the project's craft notes, now with the public page that states
+    them: confirmed, the note giving the page's words, the page followable."""
+    (link,) = [a for a in kg.card(tradition).attributes if a.term == attribute]
+    assert link.confirmed and source in link.sources and "CraftKnowledge" not in link.sources
+    found = kg.source(source)
+    assert found is not None and found.url and not found.project_note
+    assert words in (found.note or "")
+
+
+def test_bengal_jamdani_is_not_registered_on_the_reports_that_say_so(kg: TextileGraph) -> None:
+    gi = kg.card("Jamdani").gi
+    assert gi is not None and not gi.registered and gi.confirmed
+    assert set(gi.sources) == {"NewsBengalSareesGI", "NewsBengalGI2024"}
+    report = kg.source("NewsBengalSareesGI")
+    assert report is not None and report.url and "Bengali Jamdani" in (report.note or "")
