@@ -113,7 +113,8 @@ class OverlayBar(QWidget):
         self.ramp.setObjectName("heatRamp")
         self.ramp.setPixmap(_ramp_pixmap(44, 8))
         self.ramp.setToolTip(
-            "Heatmap colours: weak evidence (dark, see-through) to strong (yellow)"
+            "Heatmap colours, over the photo in grey: weak evidence (dark, see-through) to the "
+            "strongest in the answer's own map (yellow)"
         )
         lay.addWidget(self.ramp)
         self.part_heat = QCheckBox("Part map", self)
