@@ -1137,8 +1137,8 @@ def _extract(
             where = d.region_of[t]
             problem(t, f"region {where} is not in any state (needs saree:partOf a state)", f)
 
-    _check_project_notes(d, problem, file_of, s)
     _read_vocabulary_links(g, d, problem, file_of, s)
+    _check_project_notes(d, problem, file_of, s)
     for t in d.types:
         why = g.value(s(t), s("sourcesDisagree"))
         if why is not None:
@@ -1218,6 +1218,17 @@ def _check_project_notes(d: _Data, problem: Any, file_of: Any, s: Any) -> None:
                     "GI registration rests only on project notes: cite a publication "
                     "or add saree:confirmed false",
                     f,
+                )
+    for t, links in d.vocab_links.items():
+        for vocab in links:
+            if notes_only(vocab.sources):
+                # A museum copies these identifiers into its own records: one nobody can trace
+                # to where it was read is not kept (a link cannot be shown "not confirmed").
+                problem(
+                    t,
+                    f"link to {vocab.vocabulary} {vocab.identifier} rests only on project "
+                    "notes: cite where the identifier was read, or remove the link",
+                    file_of(s(t)),
                 )
     for t, cls in d.types.items():
         if notes_only(d.term_sources.get(t, ())):
