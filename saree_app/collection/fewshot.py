@@ -944,12 +944,16 @@ def _taught_flag(
     uncertain, and why, once answer sets are calibrated on the curator's confirmed photos:
     they decide it. The model's own reasons were about its untaught answer (a photo unlike its
     training photos, parts that do not back that answer, weak evidence for it) and go with it;
-    a photo that does not look like cloth, or like a saree, stays flagged so: teaching
-    re-ranks traditions, it does not make a photo of something else a saree."""
-    from saree_app.model.predict import NOT_CLOTH
+    a photo that does not look like cloth, or like a saree, stays flagged so, as does one too
+    small to read: teaching re-ranks traditions, it does not make a photo of something else a
+    saree."""
+    from saree_app.model.predict import NOT_CLOTH, TOO_SMALL_START
     from saree_app.model.saree_check import NOT_A_SAREE
 
-    kept = tuple(r for r in reasons if r in (NOT_CLOTH, NOT_A_SAREE))
+    # Nor does teaching make a thumbnail show its weave.
+    kept = tuple(
+        r for r in reasons if r in (NOT_CLOTH, NOT_A_SAREE) or r.startswith(TOO_SMALL_START)
+    )
     if sets.unlike is not None and likeness is not None and likeness < sets.unlike:
         # `likeness`: the photo's best taught likeness (FewShot.scores_of)
         kept += (UNLIKE_TAUGHT.format(share=sets.unlike_share),)

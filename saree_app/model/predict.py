@@ -639,6 +639,22 @@ NOT_CLOTH = (
 )
 
 
+TOO_SMALL_START = "the photo is only "
+
+
+def too_small(size: tuple[int, int], model_side: int) -> str | None:
+    """Why a photo is too small to read, or None. Under half the side the model reads photos
+    at, it is enlarged more than twice before the model sees it (a thumbnail, a photo cut
+    from a page): no weave or motif survives that, and the ranking rests on colour alone."""
+    w, h = size
+    if max(w, h) * 2 >= model_side:
+        return None
+    return (
+        f"{TOO_SMALL_START}{w} x {h} pixels, too small to show the weave and motifs (the "
+        f"model reads photos at {model_side} pixels): use a larger photo if there is one"
+    )
+
+
 def without_colour(photo: Image.Image) -> bool:
     """Whether a photo is black and white (or so nearly that no colour can be read)."""
     if photo.mode in ("1", "L", "LA", "I", "I;16", "F"):
@@ -1159,6 +1175,9 @@ class Predictor:
             elif self.look is not None and whole is not None and self.look.unlike(whole):
                 # First: it says how far to trust everything else said about the photo.
                 reasons.insert(0, UNLIKE_TRAINING)
+        small = too_small(loaded.photo_size, self.manifest.preprocessing.size)
+        if small is not None:
+            reasons.insert(0, small)  # before all: it is why nothing else can be read
         if self.saree_check is not None and part_map is None and not worn(person):
             # A map the curator drew says where the saree is: that photo is not checked. Nor is
             # one worn by a person (model/saree_check.worn). A rule that reads the cloth

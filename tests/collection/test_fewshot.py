@@ -1208,6 +1208,13 @@ def test_a_photo_unlike_every_taught_tradition_is_flagged_so() -> None:
     far = dataclasses.replace(sets, confident_lead=float(np.log(1e8)))
     flagged, why = _taught_flag(float(np.log(2e6)), far, ())
     assert flagged and "further ahead than this one (already over a million" in why[0]
+    # Teaching does not make a thumbnail show its weave: that reason stays, the model's go.
+    from saree_app.model.predict import too_small
+
+    small = too_small((40, 30), 256)
+    assert small is not None
+    model_said = (small, "the model sees little evidence for any of its traditions")
+    assert _taught_flag(sure, sets, model_said, likeness=0.60) == (True, (small,))
 
 
 def test_photos_of_a_tradition_nobody_taught_say_so_after_teaching(tmp_path: Path) -> None:
