@@ -640,19 +640,34 @@ NOT_CLOTH = (
 
 
 TOO_SMALL_START = "the photo is only "
+# A photo fitted into the model's square whose narrow side comes to under 1 / THIN_SHARE of it.
+THIN_SHARE = 4
 
 
 def too_small(size: tuple[int, int], model_side: int) -> str | None:
     """Why a photo is too small to read, or None. Under half the side the model reads photos
     at, it is enlarged more than twice before the model sees it (a thumbnail, a photo cut
-    from a page): no weave or motif survives that, and the ranking rests on colour alone."""
+    from a page): no weave or motif survives that, and the ranking rests on colour alone.
+    More than THIN_SHARE times longer than wide, it is shrunk to a strip (a whole saree laid
+    out flat)."""
     w, h = size
-    if max(w, h) * 2 >= model_side:
-        return None
-    return (
-        f"{TOO_SMALL_START}{w} x {h} pixels, too small to show the weave and motifs (the "
-        f"model reads photos at {model_side} pixels): use a larger photo if there is one"
-    )
+    if max(w, h) * 2 < model_side:
+        return (
+            f"{TOO_SMALL_START}{w} x {h} pixels, too small to show the weave and motifs (the "
+            f"model reads photos at {model_side} pixels): use a larger photo if there is one"
+        )
+    # A whole saree laid out flat is five or six times longer than wide: fitted into the
+    # model's square, its width comes to a few cells of the model's grid (8 x 8 at 256 px),
+    # too few to tell border from body across it.
+    narrow = round(model_side * min(w, h) / max(w, h))
+    if narrow * THIN_SHARE < model_side:
+        return (
+            f"{TOO_SMALL_START}{narrow} pixels across once fitted into the {model_side}-pixel "
+            f"square the model reads ({w} x {h}, {max(w, h) / min(w, h):.1f} times longer than "
+            "wide), too thin to show the border, pallu and body apart: a photo of part of the "
+            "saree (its pallu, a stretch of border and body) may read better"
+        )
+    return None
 
 
 def without_colour(photo: Image.Image) -> bool:

@@ -28,3 +28,20 @@ def test_a_thumbnail_is_flagged_with_its_size_before_any_other_reason(tiny_model
     assert f"{side // 2 - 1} x {side // 4} pixels" in thumb.uncertain_reasons[0]
     fine = predictor.predict(photo(side // 2, side // 4))
     assert not any(r.startswith(TOO_SMALL_START) for r in fine.uncertain_reasons)
+
+
+def test_a_whole_saree_laid_out_is_too_thin_once_fitted_into_the_models_square() -> None:
+    thin = too_small((6000, 1100), 256)
+    assert thin is not None and thin.startswith(TOO_SMALL_START)
+    assert "47 pixels across" in thin and "5.5 times longer than wide" in thin
+    assert too_small((1100, 6000), 256) == thin.replace("6000 x 1100", "1100 x 6000")
+    assert too_small((4000, 1000), 256) is None  # a quarter of the square: still read
+    assert too_small((3000, 1200), 256) is None
+
+
+def test_a_long_photo_is_flagged_through_the_predictor(tiny_model: Path) -> None:
+    predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=False, person=False)
+    long = predictor.predict(photo(400, 90))  # 14 px across in the tiny model's 64 px square
+    assert long.uncertain and "pixels across once fitted" in long.uncertain_reasons[0]
+    wide = predictor.predict(photo(400, 100))  # 16 px: a quarter, read as it is
+    assert not any(r.startswith(TOO_SMALL_START) for r in wide.uncertain_reasons)
