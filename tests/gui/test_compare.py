@@ -93,7 +93,7 @@ def test_differences_in_a_curators_words() -> None:
 
 
 def test_compare_shows_overlays_in_both_panes_and_the_differences(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
-    from saree_app.gui.compare import LAYER_HEAT, LAYER_PARTS
+    from saree_app.gui.compare import LAYER_HEAT, LAYER_MUTED, LAYER_PARTS
 
     win = imported
     win.grid.setCurrentIndex(win.model.index(0))
@@ -121,5 +121,9 @@ def test_compare_shows_overlays_in_both_panes_and_the_differences(qtbot, importe
     assert dlg.heat_choice.count() >= 1
     dlg.heat.setChecked(True)
     assert LAYER_HEAT in dlg.left.visible_layers() and LAYER_HEAT in dlg.right.visible_layers()
+    # Both photos in grey under their maps, each grey copy made once.
+    assert LAYER_MUTED in dlg.left.visible_layers() and LAYER_MUTED in dlg.right.visible_layers()
+    left_a = dlg._analyses[0]
+    assert left_a is not None and dlg._muted(left_a) is dlg._muted(left_a)
     dlg.parts.setChecked(False)
     assert LAYER_PARTS not in dlg.left.layer_names() and LAYER_PARTS not in dlg.right.layer_names()
