@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtGui import QImage
 
-from saree_app.gui.overlays import to_uint8
+from saree_app.gui.overlays import muted_qimage, to_uint8
 from saree_app.gui.tasks import Cancel
 from saree_app.gui.theme import PARTS
 from saree_app.gui.thumbs import pil_to_qimage
@@ -44,6 +44,15 @@ class Analysis:
     # Worn by a person the person models found: the part map is kept on them, but which part
     # of a drape is border or pallu it often gets wrong (the photo page says so).
     worn: bool = False
+    # The photo in grey, laid under a heatmap (`muted`): made when first asked for.
+    _muted: QImage | None = field(default=None, repr=False, compare=False)
+
+    def muted(self) -> QImage:
+        """The photo in grey (the photo page and Compare lay it under a heatmap), made once:
+        a screen-sized photo takes 15 ms."""
+        if self._muted is None:
+            self._muted = muted_qimage(self.photo)
+        return self._muted
 
     def ranked(self) -> list[str]:
         if self.prediction is None:

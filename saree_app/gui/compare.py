@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from saree_app.gui.analysis import Analysis, analyse, heat_for, pretty
 from saree_app.gui.items import Item
-from saree_app.gui.overlays import colour_heat, colour_mask, muted_qimage, rgba_to_qimage
+from saree_app.gui.overlays import colour_heat, colour_mask, rgba_to_qimage
 from saree_app.gui.tasks import Cancel, Cancelled
 from saree_app.gui.viewer import PhotoViewer
 from saree_app.knowledge.words import pct
@@ -166,7 +166,6 @@ class CompareDialog(QDialog):
         self._kind: Kind | None = None
         self._items: list[Item | None] = [None, None]
         self._analyses: list[Analysis | None] = [None, None]
-        self._muted_photos: list[tuple[QImage, QImage]] = []  # (photo, its grey copy)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(10, 10, 10, 10)
         bar = QHBoxLayout()
@@ -310,15 +309,6 @@ class CompareDialog(QDialog):
         data = self.heat_choice.currentData()
         return str(data) if data is not None else None
 
-    def _muted(self, a: Analysis) -> QImage:
-        """A pane's photo in grey, made once per photo shown (15 ms for a screen-sized one)."""
-        kept = [m for m in self._muted_photos if m[0] is a.photo]
-        if kept:
-            return kept[0][1]
-        made = muted_qimage(a.photo)
-        self._muted_photos = [*self._muted_photos[-1:], (a.photo, made)]  # the two panes'
-        return made
-
     def _overlays(self) -> None:
         tradition = self.heat_tradition()
         heats = [
@@ -329,7 +319,7 @@ class CompareDialog(QDialog):
         showing = self.heat.isChecked()
         for viewer, a, heat in zip((self.left, self.right), self._analyses, heats, strict=True):
             mask = a.mask if a is not None else None
-            viewer.set_layer(LAYER_MUTED, self._muted(a) if showing and a is not None else None)
+            viewer.set_layer(LAYER_MUTED, a.muted() if showing and a is not None else None)
             viewer.set_layer(
                 LAYER_HEAT,
                 rgba_to_qimage(colour_heat(heat, top)) if showing and heat is not None else None,

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap, QStandardItemModel
+from PySide6.QtGui import QPixmap, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,13 +26,7 @@ from saree_app.gui.analysis import Analysis, heat_for, heat_scale, pretty
 from saree_app.gui.answer import AnswerPanel
 from saree_app.gui.curator import CuratorPanel
 from saree_app.gui.flow import FlowLayout
-from saree_app.gui.overlays import (
-    colour_heat,
-    colour_mask,
-    heat_lut,
-    muted_qimage,
-    rgba_to_qimage,
-)
+from saree_app.gui.overlays import colour_heat, colour_mask, heat_lut, rgba_to_qimage
 from saree_app.gui.qtfix import emit
 from saree_app.gui.similar import SimilarStrip
 from saree_app.gui.theme import PART_COLOURS, PART_LABELS, PARTS
@@ -209,8 +203,6 @@ class PhotoPage(QWidget):
         self.setObjectName("photoPage")
         self._analysis: Analysis | None = None
         self._label: Callable[[str], str] = pretty
-        # The shown photo and its grey copy, laid under a heatmap (`_muted`).
-        self._muted_photo: tuple[QImage, QImage] | None = None
         outer = QHBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -357,14 +349,6 @@ class PhotoPage(QWidget):
         else:
             self.parts_note.hide()
 
-    def _muted(self, a: Analysis) -> QImage:
-        """The photo in grey, made once per photo (a screen-sized photo takes 15 ms)."""
-        kept = self._muted_photo
-        if kept is None or kept[0] is not a.photo:
-            kept = (a.photo, muted_qimage(a.photo))
-            self._muted_photo = kept
-        return kept[1]
-
     def refresh_overlays(self) -> None:
         a = self._analysis
         bar = self.overlays
@@ -377,7 +361,7 @@ class PhotoPage(QWidget):
         # outline colours.
         heat_on = bar.heat.isChecked() and bar.heat_choice.currentIndex() >= 0
         self.viewer.set_layer(
-            LAYER_MUTED, self._muted(a) if heat_on or bar.part_heat.isChecked() else None
+            LAYER_MUTED, a.muted() if heat_on or bar.part_heat.isChecked() else None
         )
         if bar.part_heat.isChecked():
             part = str(bar.part_choice.currentData())

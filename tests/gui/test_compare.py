@@ -124,6 +124,6 @@ def test_compare_shows_overlays_in_both_panes_and_the_differences(qtbot, importe
     # Both photos in grey under their maps, each grey copy made once.
     assert LAYER_MUTED in dlg.left.visible_layers() and LAYER_MUTED in dlg.right.visible_layers()
     left_a = dlg._analyses[0]
-    assert left_a is not None and dlg._muted(left_a) is dlg._muted(left_a)
+    assert left_a is not None and left_a.muted() is left_a.muted()
     dlg.parts.setChecked(False)
     assert LAYER_PARTS not in dlg.left.layer_names() and LAYER_PARTS not in dlg.right.layer_names()
