@@ -111,6 +111,11 @@ def _human(
         out.write("  seen: " + ", ".join(f"{a.label} ({a.probability:.2f})" for a in found) + "\n")
     parts = ", ".join(f"{p.part} {p.area:.0%}" for p in pred.parts)
     out.write(f"  parts found: {parts}\n")
+    from saree_app.model.pieces import read_words
+
+    read = read_words(getattr(pred, "pieces", 1), pred.photo_size)
+    if read is not None:
+        out.write(f"  {read}\n")
     members = [_label_of(pred, t) for t in pred.answer_set()]
     shown_set = ", ".join(members[:6]) + (
         f" and {len(members) - 6} more" if len(members) > 6 else ""

@@ -28,6 +28,7 @@ from saree_app.knowledge.words import (
     pct,
     plain_reason,
 )
+from saree_app.model.pieces import read_words
 
 Labeller = Callable[[str], str]
 Sourcer = Callable[[str], Sequence[tuple[str, str | None]]]
@@ -251,6 +252,9 @@ class AnswerPanel(QWidget):
         self.title.setText(name)
         head, how = self._answer_set(pred)
         self.answer_set.setText(head)
+        read = read_words(getattr(pred, "pieces", 1), pred.photo_size)
+        if read is not None:
+            how = f"{how} {read}"
         self.answer_set_how.setText(_grey(html.escape(how)))
         if pred.uncertain:
             # Plain lines, not an HTML list: QLabel's height-for-width undercounts lists and

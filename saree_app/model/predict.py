@@ -40,6 +40,7 @@ from saree_app.model.openset import (
     normalised_prototypes,
 )
 from saree_app.model.person import PersonFound, PersonModels
+from saree_app.model.pieces import MAX_ASPECT, THIN_SHARE, Pieces, combine, layout
 from saree_app.model.saree_check import NOT_A_SAREE, SIGNALS, SareeCheck, features, worn
 from saree_app.model.session import ModelSession
 
@@ -168,6 +169,9 @@ class Prediction:
     # Share of the cloth the curator marked that the model had taken for background (its
     # activations there are faint, so that cloth adds little evidence).
     unseen: float = 0.0
+    # How many overlapping pieces a photo far longer than wide was read in (model/pieces.py);
+    # 1: read whole, as most photos are.
+    pieces: int = 1
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # ---- the cloth features, described when first asked for
@@ -461,6 +465,8 @@ class Prediction:
             "uncertain_reasons": list(self.uncertain_reasons),
             # Only after teaching: probabilities are softmax(score / spread) (FusionWeights).
             **({"spread": self.fused.spread} if self.fused.spread != 1.0 else {}),
+            # Only for a photo far longer than wide, read a piece at a time (model/pieces.py).
+            **({"read_in_pieces": self.pieces} if self.pieces > 1 else {}),
             "ranking": [
                 {
                     "tradition": r.tradition,
@@ -640,34 +646,44 @@ NOT_CLOTH = (
 
 
 TOO_SMALL_START = "the photo is only "
-# A photo fitted into the model's square whose narrow side comes to under 1 / THIN_SHARE of it.
-THIN_SHARE = 4
 
 
-def too_small(size: tuple[int, int], model_side: int) -> str | None:
+def too_small(size: tuple[int, int], model_side: int, *, pieces: bool = True) -> str | None:
     """Why a photo is too small to read, or None. Under half the side the model reads photos
     at, it is enlarged more than twice before the model sees it (a thumbnail, a photo cut
     from a page): no weave or motif survives that, and the ranking rests on colour alone.
-    More than THIN_SHARE times longer than wide, it is shrunk to a strip (a whole saree laid
-    out flat)."""
+
+    A photo more than THIN_SHARE times longer than wide (a whole saree laid out flat) is read
+    in pieces of its own width (model/pieces.py), each enlarged to the model's square: it is
+    too small when that width is under half the square. More than MAX_ASPECT times longer
+    than wide, it is not read in pieces and is too thin: fitted into the square whole, its
+    width comes to a few cells of the model's grid (8 x 8 at 256 px), too few to tell border
+    from body across it. `pieces` False: no photo is read in pieces, and every photo more
+    than THIN_SHARE times longer than wide is too thin."""
     w, h = size
     if max(w, h) * 2 < model_side:
         return (
             f"{TOO_SMALL_START}{w} x {h} pixels, too small to show the weave and motifs (the "
             f"model reads photos at {model_side} pixels): use a larger photo if there is one"
         )
-    # A whole saree laid out flat is five or six times longer than wide: fitted into the
-    # model's square, its width comes to a few cells of the model's grid (8 x 8 at 256 px),
-    # too few to tell border from body across it.
     narrow = round(model_side * min(w, h) / max(w, h))
-    if narrow * THIN_SHARE < model_side:
+    if narrow * THIN_SHARE >= model_side:
+        return None
+    if pieces and max(w, h) <= MAX_ASPECT * min(w, h):
+        if min(w, h) * 2 >= model_side:
+            return None
         return (
-            f"{TOO_SMALL_START}{narrow} pixels across once fitted into the {model_side}-pixel "
-            f"square the model reads ({w} x {h}, {max(w, h) / min(w, h):.1f} times longer than "
-            "wide), too thin to show the border, pallu and body apart: a photo of part of the "
-            "saree (its pallu, a stretch of border and body) may read better"
+            f"{TOO_SMALL_START}{min(w, h)} pixels across ({w} x {h}), too narrow to show the "
+            f"weave and motifs when read a piece at a time (the model reads each piece at "
+            f"{model_side} pixels): use a larger photo if there is one"
         )
-    return None
+    beyond = f", more than the {MAX_ASPECT:.0f} times the app reads in pieces" if pieces else ""
+    return (
+        f"{TOO_SMALL_START}{narrow} pixels across once fitted into the {model_side}-pixel "
+        f"square the model reads ({w} x {h}, {max(w, h) / min(w, h):.1f} times longer than "
+        f"wide{beyond}), too thin to show the border, pallu and body apart: a photo of part "
+        "of the saree (its pallu, a stretch of border and body) may read better"
+    )
 
 
 def without_colour(photo: Image.Image) -> bool:
@@ -763,6 +779,14 @@ class _Loaded:
     # What the small models beside the main one found (`Predictor._side`), when read ahead:
     # on a decode thread, or beside the main model's run, so the cores are kept busy.
     side: _Side | None = None
+    # A photo far longer than wide, read in pieces (model/pieces.py): `array` is then one
+    # square a piece (N x 3 x S x S) and `box` the canvas their grids are laid on.
+    pieces: Pieces | None = None
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The model's input for this photo: one row, or one a piece."""
+        return self.array if self.pieces is not None else self.array[None]
 
 
 _Batch = tuple[
@@ -830,7 +854,11 @@ class Predictor:
         spin: bool = False,
         cloth: ClothFeatures | bool = True,
         person: PersonModels | bool = True,
+        pieces: bool = True,
     ) -> None:
+        # A photo far longer than wide is read in overlapping pieces (model/pieces.py); False:
+        # fitted whole into the model's square, as before (`saree bench pieces` compares them).
+        self.read_in_pieces = pieces
         # Where the small models read a photo while the main one does (`_run_beside`).
         self._side_pool = ThreadPoolExecutor(1, thread_name_prefix="saree-side")
         path = Path(model) if model is not None else default_model_path()
@@ -923,13 +951,37 @@ class Predictor:
             target = max(prep.size, DECODE_SIDE) if self.cloth is not None else prep.size
             img = load_photo(data, target=target, name=label)
             size = _original_size(data, img.size)
-        array, box = preprocess(img, prep)
+        array, box, pieces = self._prepare(img)
         # Made here, on a decode thread, so the models do not wait for these resizes.
         cloth_input = self.cloth.whole_input(img) if self.cloth is not None else None
-        loaded = _Loaded(label, array, box, img, size, working_copy(img), cloth_input)
+        loaded = _Loaded(
+            label, array, box, img, size, working_copy(img), cloth_input, pieces=pieces
+        )
         if side:
             loaded.side = self._side(loaded)
         return loaded
+
+    def _prepare(self, img: Image.Image) -> tuple[np.ndarray, Letterbox, Pieces | None]:
+        """The model's input for a decoded photo: letterboxed whole, or, far longer than wide,
+        one square a piece (model/pieces.py) and the canvas their grids are laid on."""
+        prep = self.manifest.preprocessing
+        pieces = layout(img.size, prep.size) if self.read_in_pieces else None
+        if pieces is None:
+            array, box = preprocess(img, prep)
+            return array, box, None
+        rows = [preprocess(crop, prep)[0] for crop in pieces.crops(img)]
+        return np.stack(rows), pieces.canvas(prep.size), pieces
+
+    def _combined(
+        self, loaded: _Loaded, out: Mapping[str, np.ndarray], start: int = 0
+    ) -> dict[str, np.ndarray]:
+        """The model's outputs for `loaded` from a run that began at row `start`: its own row
+        as it is, or its pieces' rows put together into one (model/pieces.combine)."""
+        if loaded.pieces is None:
+            return {name: value[start : start + 1] for name, value in out.items()}
+        n = len(loaded.pieces.offsets)
+        rows = {name: value[start : start + n] for name, value in out.items()}
+        return combine(rows, loaded.pieces, self.manifest.preprocessing.size)
 
     def _side(self, loaded: _Loaded, *, person: bool = True) -> _Side:
         """What the small models beside the main one find in the photo (`person`: the person
@@ -954,11 +1006,11 @@ class Predictor:
         main model's outputs; the small models' go into `loaded`."""
         side = self._side_pool.submit(self._side, loaded, person=person)
         try:
-            out = self.session.run(loaded.array[None])
+            out = self.session.run(loaded.rows)
         finally:
             # Waited for either way: a failed run must not leave it working on the photo.
             loaded.side = side.result()
-        return out
+        return self._combined(loaded, out)
 
     @staticmethod
     def _read(path: Path, label: str) -> bytes:
@@ -986,12 +1038,13 @@ class Predictor:
         if part_map is not None:
             labels = partmap.fit(part_map, partmap.MAP_SIDE)
             masked = partmap.mask_photo(loaded.photo, labels, self.manifest.preprocessing.fill)
-            array, box = preprocess(masked, self.manifest.preprocessing)
+            array, box, pieces = self._prepare(masked)
             # The checks read the marked cloth too: its own small copy, its own whole picture.
             loaded = dataclasses.replace(
                 loaded,
                 array=array,
                 box=box,
+                pieces=pieces,
                 photo=masked,
                 small=working_copy(masked),
                 cloth_input=None,
@@ -1070,11 +1123,14 @@ class Predictor:
                 results: dict[int, Prediction] = {}
                 described: Future[None] | None = None
                 if good:
-                    batch = np.stack([ld.array for _, ld in good])
+                    batch = np.concatenate([ld.rows for _, ld in good])
                     out = self.session.run(batch, once=not zooms)
-                    for row, (i, ld) in enumerate(good):
+                    start = 0
+                    for i, ld in good:
                         found = ld.side.person if ld.side is not None else None
-                        results[i] = self._build(ld, out, row, metadata, None, person=found)
+                        own = self._combined(ld, out, start)
+                        start += len(ld.rows)
+                        results[i] = self._build(ld, own, 0, metadata, None, person=found)
                     if self.cloth is not None and not cloth_now:
                         for i, ld in good:
                             results[i].describe_cloth_later(
@@ -1190,7 +1246,9 @@ class Predictor:
             elif self.look is not None and whole is not None and self.look.unlike(whole):
                 # First: it says how far to trust everything else said about the photo.
                 reasons.insert(0, UNLIKE_TRAINING)
-        small = too_small(loaded.photo_size, self.manifest.preprocessing.size)
+        small = too_small(
+            loaded.photo_size, self.manifest.preprocessing.size, pieces=self.read_in_pieces
+        )
         if small is not None:
             reasons.insert(0, small)  # before all: it is why nothing else can be read
         if self.saree_check is not None and part_map is None and not worn(person):
@@ -1230,6 +1288,7 @@ class Predictor:
             person=person,
             part_map=part_map,
             unseen=unseen,
+            pieces=1 if loaded.pieces is None else len(loaded.pieces.offsets),
         )
         if whole is not None:
             pred._cache["cloth_whole"] = whole

@@ -55,7 +55,10 @@ def _rng(tradition: str, seed: int, stream: int) -> np.random.Generator:
 
 
 def _frame(view: str, rng: np.random.Generator, size: int) -> tuple[int, int]:
-    """(h, w): the longer side is `size`; portrait for hanging and draped cloth."""
+    """(h, w): the longer side is `size`; portrait for hanging and draped cloth; five to six
+    times longer than wide for a whole saree laid out (the length and a margin round it)."""
+    if view == "laid":
+        return max(8, round(size / rng.uniform(5.0, 6.0))), size
     short = round(size * (0.75 if rng.random() < 0.7 else 2 / 3))
     r = rng.random()
     if view in ("hung", "draped", "worn"):

@@ -20,7 +20,7 @@ from saree_app.synth.scene import Lighting, grid, smooth_noise
 VIEWS: tuple[str, ...] = ("flat", "partial", "folded", "hung", "draped", "closeup")
 # Views drawn only when asked for by name: adding one to VIEWS would change which view every
 # seed draws, and with it every rendered data set and the models trained on them.
-NAMED_VIEWS: tuple[str, ...] = ("worn",)
+NAMED_VIEWS: tuple[str, ...] = ("worn", "laid")
 
 
 @dataclass
@@ -280,6 +280,41 @@ def flat(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -
         # The rounded fold catches the light.
         ridge = np.exp(-(((layer.v - edge) * s / 3) ** 2))
         layer.shade = (layer.shade + 0.2 * ridge).astype(np.float32)
+    return Shot([layer], px_per_unit=s)
+
+
+def laid(rng: np.random.Generator, h: int, w: int, d: Design, light: Lighting) -> Shot:
+    """The whole saree laid out flat, end to end, as a museum photographs it for its
+    catalogue: a frame five to six times longer than wide (`render._frame`). Not one of the
+    families a photo's view is drawn from (`VIEWS`): drawn only by name."""
+    fringe = rng.uniform(0.03, 0.07) if rng.random() < 0.35 else 0.0
+    rect = (0.0, LENGTH + fringe, 0.0, 1.0)
+    angle = rng.normal(0, 0.01) + (math.pi / 2 if h > w else 0.0)
+    length = LENGTH + fringe
+    bw = length * abs(math.cos(angle)) + abs(math.sin(angle))
+    bh = length * abs(math.sin(angle)) + abs(math.cos(angle))
+    s = rng.uniform(0.86, 0.96) * min(w / bw, h / bh)
+    quad = _place(
+        centre_img=(w * rng.uniform(0.48, 0.52), h * rng.uniform(0.48, 0.52)),
+        centre_uv=(length / 2, 0.5),
+        scale=s,
+        angle=angle,
+        mirror=bool(rng.random() < 0.5),
+        rect=rect,
+    )
+    layer = _sheet(
+        rng,
+        h,
+        w,
+        light=light,
+        quad=quad,
+        rect=rect,
+        wrinkle=rng.uniform(0.01, 0.03),
+        tilt=0.05,
+        scale=s,
+        fringe=fringe,
+        fold=False,
+    )
     return Shot([layer], px_per_unit=s)
 
 
@@ -805,4 +840,5 @@ BUILDERS = {
     "draped": draped,
     "closeup": closeup,
     "worn": worn,
+    "laid": laid,
 }

@@ -138,6 +138,14 @@ def test_the_answer_set_says_how_it_was_reckoned(qtbot, imported) -> None:  # ty
     assert "sarees of the 3 traditions you have confirmed" in panel.answer_set_how.text()
     panel.set_calibration(None, 3)
     assert "rendered sarees" in panel.answer_set_how.text()
+    assert "overlapping pieces" not in panel.answer_set_how.text()
+    # A photo far longer than wide says it was read a piece at a time (model/pieces.py).
+    pred.pieces = 7
+    panel.show_prediction("laid out.jpg", pred)
+    w, h = pred.photo_size
+    assert "Read in 7 overlapping pieces along its length" in panel.answer_set_how.text()
+    assert f"{max(w, h) / min(w, h):.1f} times longer than wide" in panel.answer_set_how.text()
+    assert "rendered sarees" in panel.answer_set_how.text()
     assert "you have confirmed" not in panel.answer_set_how.text()
     # The window counts the traditions that teach (those with too few photos do not).
     from saree_app.gui.library import Teaching

@@ -41,6 +41,22 @@ def test_human_output_all_fine(tiny_model: Path, folder: Path, capsys) -> None: 
     assert "error" not in err
 
 
+def test_a_long_photo_says_it_was_read_in_pieces(  # type: ignore[no-untyped-def]
+    tiny_model: Path, tmp_path: Path, capsys
+) -> None:
+    photo(400, 80, seed=3).save(tmp_path / "laid.png")  # 5 times longer than wide
+    photo(160, 120, seed=1).save(tmp_path / "plain.png")
+    status, out, err = _run(capsys, "classify", str(tmp_path), "--model", str(tiny_model))
+    assert status == 0, err
+    laid, plain = out.split("plain.png")[0], out.split("plain.png")[1]
+    assert "laid.png  (400 x 80)" in laid
+    assert "Read in 7 overlapping pieces along its length: the photo is 5.0 times longer" in laid
+    assert "overlapping pieces" not in plain
+    status, out, _ = _run(capsys, "classify", str(tmp_path), "--model", str(tiny_model), "--json")
+    rows = {Path(r["source"]).name: r for r in json.loads(out)}
+    assert rows["laid.png"]["read_in_pieces"] == 7 and "read_in_pieces" not in rows["plain.png"]
+
+
 def test_bad_files_are_reported_and_skipped(  # type: ignore[no-untyped-def]
     tiny_model: Path, folder: Path, capsys
 ) -> None:

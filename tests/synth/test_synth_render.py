@@ -161,6 +161,28 @@ def test_worn_view_shows_a_figure_at_many_scales_with_its_pallu() -> None:
     assert "worn" not in FAMILIES["view"]
 
 
+def test_laid_view_shows_the_whole_saree_end_to_end_in_a_long_frame() -> None:
+    # A museum's catalogue photo: the whole saree spread flat, five to six times longer than
+    # wide, its pallu at one end and both borders along its length.
+    for seed in range(6):
+        img, mask, _a, meta = render(RENDERED_TRADITIONS[seed % 12], seed, 600, view="laid")
+        assert meta["families"]["view"] == "laid" and mask.shape == img.size[::-1]
+        assert 5.0 <= img.width / img.height <= 6.0 + 1e-6
+        assert {0, 1, 2, 3} <= set(np.unique(mask)), seed
+        cols = np.flatnonzero((mask > 0).any(0))
+        assert (cols[-1] - cols[0] + 1) / mask.shape[1] > 0.7  # end to end, not a stretch
+        pallu_cols = np.flatnonzero((mask == 3).any(0))
+        body_cols = np.flatnonzero((mask == 1).any(0))
+        # The pallu at one end: beyond the middle of the body on one side or the other.
+        middle = np.median(body_cols)
+        assert pallu_cols.min() > middle or pallu_cols.max() < middle, seed
+        # Both borders: border rows above and below the body's middle row.
+        rows = np.nonzero(mask == 2)[0]
+        body_rows = np.nonzero(mask == 1)[0]
+        assert rows.min() < np.median(body_rows) < rows.max(), seed
+    assert "laid" not in FAMILIES["view"]
+
+
 def test_same_saree_in_two_views() -> None:
     # The design depends on (tradition, seed) only: the model can be shown one saree many ways.
     a = render("Kasavu", 5, 96, view="flat")
