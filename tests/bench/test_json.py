@@ -45,6 +45,7 @@ def test_every_bench_is_covered_here() -> None:
         "real",
         "rerank",
         "saree_check",
+        "pieces",
     }
     assert set(_names()) <= tested, set(_names()) - tested
 
@@ -302,3 +303,21 @@ def test_familiar(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
         f["threshold"], abs=1e-3
     )
     assert Predictor(manifest, threads=1, load_graph=False).look is not None
+
+
+def test_pieces(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Rendered laid-out sarees read in pieces and whole: fitted whole, every one is too thin."""
+    from saree_app.bench import pieces
+
+    argv = ["--model", str(tiny_model), "--per-class", "1", "--size", "320"]
+    data = _json_of(pieces.main, [*argv, "--data", str(tmp_path / "renders")], capsys)
+    split, whole = data["figures"]["in_pieces"], data["figures"]["whole"]
+    n = len(data["settings"]["traditions"])
+    assert n > 0 and split["photos"] == whole["photos"] == n
+    assert whole["flagged_too_thin"] == 1.0 and whole["pieces_median"] == 1
+    assert split["flagged_too_thin"] == 0.0 and split["pieces_median"] > 1
+    for figures in (split, whole):
+        assert 0.0 <= figures["part_miou"] <= 1.0
+        assert set(figures["part_iou"]) == {"background", "body", "border", "pallu"}
+    # The renders are kept for the next run.
+    assert len(list((tmp_path / "renders").rglob("*.jpg"))) == n
