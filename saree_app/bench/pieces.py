@@ -73,6 +73,7 @@ def _read(predictor: Any, photos: list[tuple[str, Path, Path]]) -> dict[str, Any
 
     confusion = np.zeros((4, 4), np.int64)
     first = three = fused = flagged = 0
+    unflagged_right: list[bool] = []
     thin = 0
     times: list[float] = []
     pieces: list[int] = []
@@ -86,6 +87,8 @@ def _read(predictor: Any, photos: list[tuple[str, Path, Path]]) -> dict[str, Any
         three += tradition in ranked[:3]
         fused += pred.top == tradition
         flagged += pred.uncertain
+        if not pred.uncertain:
+            unflagged_right.append(pred.top == tradition)
         thin += any("too thin" in r for r in pred.uncertain_reasons)
         with Image.open(mask) as m:
             truth = np.asarray(m, np.int64)
@@ -100,6 +103,10 @@ def _read(predictor: Any, photos: list[tuple[str, Path, Path]]) -> dict[str, Any
         "fused_right_first": round(fused / n, 4),
         "flagged": round(flagged / n, 4),
         "flagged_too_thin": round(thin / n, 4),
+        # The fused answer, as the app states it, among the photos it does not flag.
+        "right_among_unflagged": round(float(np.mean(unflagged_right)), 4)
+        if unflagged_right
+        else None,
         "part_miou": round(float(np.nanmean(iou)), 4),
         "part_iou": dict(
             zip(("background", "body", "border", "pallu"), np.round(iou, 4), strict=True)
@@ -144,7 +151,12 @@ def _main(args: argparse.Namespace, report: Report) -> int:
             f"{name:>10}: right first {figures['right_first']:.1%} (in the first three "
             f"{figures['right_in_three']:.1%}; with the knowledge graph "
             f"{figures['fused_right_first']:.1%}); part mIoU {figures['part_miou']:.3f}; "
-            f"flagged {figures['flagged']:.1%} (too thin {figures['flagged_too_thin']:.1%}); "
+            f"flagged {figures['flagged']:.1%} (too thin {figures['flagged_too_thin']:.1%}; "
+            f"right among the rest {_share(figures['right_among_unflagged'])}); "
             f"{figures['ms_per_photo']:.0f} ms a photo, {figures['pieces_median']:g} pieces"
         )
     return 0
+
+
+def _share(value: float | None) -> str:
+    return "none left" if value is None else f"{value:.1%}"

@@ -176,3 +176,30 @@ def test_a_curators_part_map_on_a_long_photo_is_the_map_shown(predictor: Predict
     assert shown.shape == (side, 6 * side)
     assert np.array_equal(shown, partmap.at_size(labels, long.size))
     assert all(np.isfinite(p) for p in pred.visual_probs.values())
+
+
+def test_the_cloth_checks_read_a_long_photo_a_piece_at_a_time(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saree_app.model.cloth import ClothFeatures, default_path
+
+    cloth = ClothFeatures(default_path(), threads=1)
+    predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth, person=False)
+    side = predictor.manifest.preprocessing.size
+    long = _long_photo(4 * side, 6)  # wide enough for the cloth model's own square
+    pieces = layout(long.size, side)
+    assert pieces is not None
+    seen: list[tuple[int, int]] = []
+    read = cloth.whole
+
+    def whole(photo: Image.Image, ahead: np.ndarray | None = None) -> object:
+        seen.append(photo.size)
+        return read(photo, ahead)
+
+    monkeypatch.setattr(cloth, "whole", whole)
+    pred = predictor.predict(long)
+    # Each piece, not the whole strip squeezed into the cloth model's square.
+    assert seen == [(4 * side, 4 * side)] * len(pieces.offsets)
+    vectors = [read(crop)[0] for crop in pieces.crops(long)]
+    mean = np.mean(vectors, axis=0)
+    assert np.allclose(pred.cloth_whole(pred.photo), mean / np.linalg.norm(mean), atol=1e-5)
