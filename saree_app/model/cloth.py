@@ -16,6 +16,7 @@ only onnxruntime. Without the file the app teaches from its own embeddings, as b
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,17 +127,27 @@ class ClothFeatures:
         m = self.margin
         x0, y0, x1, y1 = w * m, h * m, w * (1 - m), h * (1 - m)
         out = [img]
-        n = self.tiles
-        for i in range(n):
-            for j in range(n):
+        rows, cols = self._grid(x1 - x0, y1 - y0)
+        for i in range(rows):
+            for j in range(cols):
                 box = (
-                    int(x0 + (x1 - x0) * j / n),
-                    int(y0 + (y1 - y0) * i / n),
-                    max(int(x0 + (x1 - x0) * (j + 1) / n), int(x0 + (x1 - x0) * j / n) + 1),
-                    max(int(y0 + (y1 - y0) * (i + 1) / n), int(y0 + (y1 - y0) * i / n) + 1),
+                    int(x0 + (x1 - x0) * j / cols),
+                    int(y0 + (y1 - y0) * i / rows),
+                    max(int(x0 + (x1 - x0) * (j + 1) / cols), int(x0 + (x1 - x0) * j / cols) + 1),
+                    max(int(y0 + (y1 - y0) * (i + 1) / rows), int(y0 + (y1 - y0) * i / rows) + 1),
                 )
                 out.append(img.crop(box))
         return out
+
+    def _grid(self, width: float, height: float) -> tuple[int, int]:
+        """Rows and columns of the tiles: n x n, or for a photo more than n times longer than
+        wide (a saree laid out end to end) one row or column of n * n, whichever leaves the
+        tiles nearest square. Each tile is read squeezed into a square: a 3 x 3 grid over a
+        strip five times longer than wide would squeeze each five to one."""
+        n = self.tiles
+        aspect = width / max(height, 1e-9)
+        options = [(n, n), (1, n * n), (n * n, 1)]
+        return min(options, key=lambda rc: abs(math.log(aspect * rc[0] / rc[1])))
 
     def _array(self, crop: Image.Image, side: int | None = None) -> np.ndarray:
         side = side or self.size

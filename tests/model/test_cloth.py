@@ -72,6 +72,24 @@ def test_a_photo_is_described_whole_and_close_up(cloth: ClothFeatures) -> None:
     assert cloth.describe_many([]).shape == (0, cloth.vector_dim)
 
 
+def test_a_saree_laid_out_end_to_end_is_cut_into_a_row_of_near_square_tiles(
+    cloth: ClothFeatures,
+) -> None:
+    # Each tile is read squeezed into a square: a 3 x 3 grid over a strip five and a half
+    # times longer than wide would squeeze each tile five to one.
+    n = cloth.tiles
+    for size, grid in (((1100, 200), (1, n * n)), ((200, 1100), (n * n, 1))):
+        crops = cloth.crops(photo(*size))
+        assert len(crops) == 1 + n * n and crops[0].size == size
+        tiles = [c.size for c in crops[1:]]
+        assert max(w / h for w, h in tiles) < 1.7 and min(w / h for w, h in tiles) > 0.55
+        assert cloth._grid(*size) == grid
+        assert len(set(tiles)) <= 2  # one row (or column) of equal tiles, to a pixel
+    # Photos up to three times longer than wide keep the n x n grid.
+    assert cloth._grid(4000, 3000) == cloth._grid(2900, 1000) == (n, n)
+    assert len(cloth.describe_many([photo(1100, 200)])[0]) == cloth.vector_dim
+
+
 def test_the_same_cloth_looks_alike_and_another_does_not(cloth: ClothFeatures) -> None:
     """ImageNet features tell a striped cloth from a checked one across shifts and noise."""
     stripes = cloth.describe_many(
