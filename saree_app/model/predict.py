@@ -589,16 +589,16 @@ def spread_beyond(
     holding hers out, most of the saree lies outside the person (`saree bench real`: the
     person outline lost 487 of the 2,426 saree cells of realdev's 43 worn photos, the part map
     alone 282). Cloth the part map is sure of, in the photo's cloth colours (`coloured`, from
-    `cloth_by_colour`; None: not heard), below SPREAD_FROM of the person's height and joined
-    to the person, is the saree too. Measured on realdev's 60 labelled photos (`saree bench
-    real`): see the model card, 2026-12-07 j.
+    `cloth_by_colour`), below SPREAD_FROM of the person's height and joined to the person, is
+    the saree too. Without the colours (None: the part map too sure of cloth everywhere, or of
+    nothing, to learn them) nothing is added: a wall the part map takes for cloth would be.
+    Measured on realdev's 60 labelled photos (`saree bench real`): see the model card,
+    2026-12-07 j.
     """
-    sure = background < 1.0 - SPREAD_SURE
-    if coloured is not None:
-        sure &= coloured
     rows = np.flatnonzero(person.any(axis=1))
-    if rows.size == 0:
+    if coloured is None or rows.size == 0:
         return np.zeros_like(person)
+    sure = (background < 1.0 - SPREAD_SURE) & coloured
     below = np.zeros_like(person)
     below[int(rows[0] + SPREAD_FROM * (rows[-1] - rows[0])) :] = True
     candidate = sure & below & ~person

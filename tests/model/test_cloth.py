@@ -85,8 +85,8 @@ def test_a_saree_laid_out_end_to_end_is_cut_into_a_row_of_near_square_tiles(
         assert max(w / h for w, h in tiles) < 1.7 and min(w / h for w, h in tiles) > 0.55
         assert cloth._grid(*size) == grid
         assert len(set(tiles)) <= 2  # one row (or column) of equal tiles, to a pixel
-    # Photos up to three times longer than wide keep the n x n grid.
-    assert cloth._grid(4000, 3000) == cloth._grid(2900, 1000) == (n, n)
+    # Pictures up to four times longer than wide keep the n x n grid (a standing person's box).
+    assert cloth._grid(4000, 3000) == cloth._grid(1000, 3900) == (n, n)
     assert len(cloth.describe_many([photo(1100, 200)])[0]) == cloth.vector_dim
 
 

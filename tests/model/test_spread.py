@@ -43,7 +43,8 @@ def _mannequin(side: int = 96) -> tuple[np.ndarray, np.ndarray]:
 
 def test_a_pallu_on_the_floor_is_saree_a_curtain_at_her_shoulders_is_not() -> None:
     person, background = _mannequin()
-    spread = spread_beyond(person, background, None)
+    everywhere = np.ones_like(person)
+    spread = spread_beyond(person, background, everywhere)
     assert spread[62:88, 10:34].all()  # the floor pallu
     assert not spread[10:30, 60:90].any()  # too high: above the lowest 40% of her
     assert not spread[84:94, 70:90].any()  # low, but not joined to her
@@ -54,8 +55,10 @@ def test_a_pallu_on_the_floor_is_saree_a_curtain_at_her_shoulders_is_not() -> No
     assert not spread_beyond(person, background, coloured).any()
     unsure = background.copy()
     unsure[60:90, 8:36] = 0.2
-    assert not spread_beyond(person, unsure, None).any()
-    assert not spread_beyond(np.zeros_like(person), background, None).any()
+    assert not spread_beyond(person, unsure, everywhere).any()
+    assert not spread_beyond(np.zeros_like(person), background, everywhere).any()
+    # Without the photo's colours to tell cloth from background, nothing is added.
+    assert not spread_beyond(person, background, None).any()
 
 
 def test_the_predictor_paints_the_floor_pallu_and_keeps_the_curtain_off(
@@ -70,7 +73,12 @@ def test_the_predictor_paints_the_floor_pallu_and_keeps_the_curtain_off(
     grid = Image.fromarray(np.log(p / (1 - p)).astype(np.float32), "F")
     seg[0] = np.asarray(grid.resize((side, side), Image.Resampling.NEAREST))
     found = PersonFound(person=person.astype(np.float32), faces=())
-    worn = dataclasses.replace(pred, seg_logits=seg, photo=None, person=found, _cache={})
+    # Red cloth (on her, the floor pallu, and a red curtain and rug) against a grey room: the
+    # colours say what is cloth, so only where it lies keeps the curtain and the rug off.
+    rgb = np.full((96, 96, 3), 150, np.uint8)
+    rgb[background < 0.5] = (190, 30, 40)
+    picture = Image.fromarray(rgb)
+    worn = dataclasses.replace(pred, seg_logits=seg, photo=picture, person=found, _cache={})
     mask = worn.part_mask_at((96, 96))
     assert (mask[64:86, 12:32] > 0).mean() > 0.9  # the pallu on the floor
     assert (mask[12:28, 64:88] > 0).mean() < 0.1  # the curtain stays off
