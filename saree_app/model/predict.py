@@ -1024,8 +1024,11 @@ class Predictor:
             img = load_photo(data, target=target, name=label)
             size = _original_size(data, img.size)
         array, box, pieces = self._prepare(img)
-        # Made here, on a decode thread, so the models do not wait for these resizes.
-        cloth_input = self.cloth.whole_input(img) if self.cloth is not None else None
+        # Made here, on a decode thread, so the models do not wait for these resizes. A photo read
+        # in pieces has its cloth checks read a piece at a time (`_whole_of_pieces`).
+        cloth_input = (
+            self.cloth.whole_input(img) if self.cloth is not None and pieces is None else None
+        )
         loaded = _Loaded(
             label, array, box, img, size, working_copy(img), cloth_input, pieces=pieces
         )
