@@ -750,8 +750,9 @@ def too_small(size: tuple[int, int], model_side: int, *, pieces: bool = True) ->
             f"{model_side} pixels): use a larger photo if there is one"
         )
     beyond = f", more than the {MAX_ASPECT:.0f} times the app reads in pieces" if pieces else ""
+    across = f"{narrow} pixels" if narrow >= 1 else "under a pixel"
     return (
-        f"{TOO_SMALL_START}{narrow} pixels across once fitted into the {model_side}-pixel "
+        f"{TOO_SMALL_START}{across} across once fitted into the {model_side}-pixel "
         f"square the model reads ({w} x {h}, {max(w, h) / min(w, h):.1f} times longer than "
         f"wide{beyond}), too thin to show the border, pallu and body apart: a photo of part "
         "of the saree (its pallu, a stretch of border and body) may read better"

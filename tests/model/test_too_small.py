@@ -44,6 +44,8 @@ def test_a_whole_saree_laid_out_is_read_in_pieces_up_to_ten_times_longer_than_wi
     assert "21 pixels across" in thin and "12.0 times longer than wide" in thin
     assert "more than the 10 times the app reads in pieces" in thin
     assert too_small((500, 6000), 256) == thin.replace("6000 x 500", "500 x 6000")
+    sliver = too_small((5000, 1), 256)  # a one-pixel line: no "0 pixels across"
+    assert sliver is not None and sliver.startswith("the photo is only under a pixel across")
 
 
 def test_without_pieces_a_whole_saree_laid_out_is_too_thin() -> None:
