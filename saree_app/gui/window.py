@@ -540,6 +540,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{path.stem} · Saree provenance")
         self._loaded.clear()
         self._current = None
+        # The photo shown when the app was last closed is selected again once the listing
+        # arrives, whichever comes first, the listing or the model: read now, not when the
+        # model is ready (a listing that came first let the grid settle on its first photo).
+        try:
+            last = int(str(self.settings.value("view/current", -1)))
+        except ValueError:
+            last = -1
+        self._pending_select = last if last >= 0 else None
         self.photo.show_empty()
         self.model_label.setText("Loading the model and knowledge graph…")
         self.loader_jobs.start(lambda c: self._load(lib), on_done=lambda _r: self._model_ready())
@@ -592,14 +600,6 @@ class MainWindow(QMainWindow):
         self._update_counts()
         if self._current is not None:
             self._look(self._current)
-        elif self._pending_select is None:
-            try:
-                last = int(str(self.settings.value("view/current", -1)))
-            except ValueError:
-                last = -1
-            if last >= 0:
-                # Selected once the listing (started above) arrives.
-                self._pending_select = last
 
     def refresh_items(self, *, new_only: bool = False) -> None:
         """Re-read the catalogue listing on a worker; the grid keeps its place.

@@ -463,6 +463,51 @@ def test_the_last_photo_is_selected_again_on_restart(qtbot, imported, make_windo
     assert again.current_item().id == chosen
 
 
+def test_the_last_photo_is_selected_again_when_the_listing_beats_the_model(  # type: ignore[no-untyped-def]
+    qtbot, imported, settings, *, tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from saree_app.gui.thumbs import ThumbnailStore
+    from saree_app.gui.window import MainWindow
+
+    win = imported
+    win.grid.setCurrentIndex(win.model.index(4))
+    wait_idle(qtbot, win)
+    chosen = win.current_item().id
+    win.close()
+    # The model is slow to load (a busy machine): the listing arrives first, and the grid,
+    # given the focus, would settle on its first photo.
+    release = threading.Event()
+    load = MainWindow._load
+
+    def slow(self, lib):  # type: ignore[no-untyped-def]
+        release.wait(20)
+        load(self, lib)
+
+    monkeypatch.setattr(MainWindow, "_load", slow)
+    again = MainWindow(
+        settings,
+        collection=tmp_path / "collection.saree",
+        model=tiny_model,
+        thumbs=ThumbnailStore(tmp_path / "thumbs"),
+    )
+    qtbot.addWidget(again)
+    try:
+        again.show()
+        qtbot.waitUntil(lambda: again.model.rowCount() == 9, timeout=10000)
+        again.grid.setFocus()
+        qtbot.waitUntil(lambda: again.current_item() is not None, timeout=10000)
+        assert not again._loaded.is_set()  # the model is still loading
+        assert again.current_item().id == chosen
+        release.set()
+        wait_idle(qtbot, again)
+        assert again.current_item().id == chosen
+    finally:
+        release.set()
+        again.shutdown()
+
+
 def test_classify_again_passes_over_what_the_model_has_seen(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
     win = imported
     gone = win.model.item(0).path
