@@ -1072,23 +1072,23 @@ class Predictor:
             # the first block of the cloth features, `Prediction.cloth_whole`).
             if loaded.pieces is None:
                 whole, likeness = self.cloth.whole(loaded.photo, loaded.cloth_input)
+                not_cloth = self.cloth.not_cloth(loaded.photo, likeness)
             else:
-                whole, likeness = self._whole_of_pieces(loaded.photo, loaded.pieces)
-            not_cloth = self.cloth.not_cloth(loaded.photo, likeness)
+                whole, not_cloth = self._whole_of_pieces(loaded.photo, loaded.pieces)
         return _Side(found, whole, not_cloth, without_colour(loaded.small))
 
-    def _whole_of_pieces(
-        self, photo: Image.Image, pieces: Pieces
-    ) -> tuple[np.ndarray, float | None]:
-        """The cloth checks' whole picture of a photo read in pieces: each piece's, averaged.
-        Squeezed whole into the cloth model's square, a saree laid out end to end is a thin
-        strip that looks like no cloth it knows."""
+    def _whole_of_pieces(self, photo: Image.Image, pieces: Pieces) -> tuple[np.ndarray, bool]:
+        """The cloth checks of a photo read in pieces: its whole picture (each piece's,
+        averaged, at unit length) and whether it does not look like cloth (most of its pieces
+        do not, each judged as any photo is). Squeezed whole into the cloth model's square, a
+        saree laid out end to end is a thin strip that looks like no cloth it knows."""
         assert self.cloth is not None
-        reads = [self.cloth.whole(crop) for crop in pieces.crops(photo)]
+        crops = pieces.crops(photo)
+        reads = [self.cloth.whole(crop) for crop in crops]
         mean = np.mean([vector for vector, _ in reads], axis=0)
         vector = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
-        likeness = [v for _, v in reads if v is not None]
-        return vector, (float(np.mean(likeness)) if likeness else None)
+        unlike = sum(self.cloth.not_cloth(c, v) for c, (_, v) in zip(crops, reads, strict=True))
+        return vector, 2 * unlike > len(crops)
 
     def _run_beside(self, loaded: _Loaded, *, person: bool = True) -> dict[str, np.ndarray]:
         """The main model's run on one photo, the small models' (`_side`) on another thread

@@ -203,3 +203,33 @@ def test_the_cloth_checks_read_a_long_photo_a_piece_at_a_time(
     vectors = [read(crop)[0] for crop in pieces.crops(long)]
     mean = np.mean(vectors, axis=0)
     assert np.allclose(pred.cloth_whole(pred.photo), mean / np.linalg.norm(mean), atol=1e-5)
+
+
+def test_a_long_photo_does_not_look_like_cloth_only_when_most_pieces_do_not(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saree_app.model.cloth import ClothFeatures, default_path
+
+    cloth = ClothFeatures(default_path(), threads=1)
+    predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth, person=False)
+    side = predictor.manifest.preprocessing.size
+    long = _long_photo(4 * side, 6)
+    pieces = layout(long.size, side)
+    assert pieces is not None
+    n = len(pieces.offsets)
+    for unlike, flagged in ((1, False), (n // 2, False), (n // 2 + 1, True), (n, True)):
+        judged: list[Image.Image] = []
+
+        def not_cloth(
+            photo: Image.Image,
+            whole: float | None = None,
+            k: int = unlike,
+            judged: list[Image.Image] = judged,
+        ) -> bool:
+            judged.append(photo)
+            return len(judged) <= k
+
+        monkeypatch.setattr(cloth, "not_cloth", not_cloth)
+        _vector, says = predictor._whole_of_pieces(long, pieces)
+        assert says is flagged, (unlike, n)
+        assert [p.size for p in judged] == [(4 * side, 4 * side)] * n  # each piece on its own
