@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -101,6 +102,24 @@ def layout(size: tuple[int, int], model_side: int) -> Pieces | None:
     # Spread evenly from one end to the other: the last piece ends at the photo's end.
     offsets = tuple(round(i * (long - short) / (count - 1)) for i in range(count))
     return Pieces(size=(w, h), offsets=offsets)
+
+
+def upright_size(path: Path) -> tuple[int, int] | None:
+    """A photo file's size once turned upright (its EXIF orientation), from its header alone;
+    None for a file that cannot be read as a picture."""
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            orientation = im.getexif().get(0x0112, 1)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def read_in_pieces(path: Path, model_side: int) -> bool:
+    """Whether the app reads this photo file in pieces (`layout`)."""
+    size = upright_size(path)
+    return size is not None and layout(size, model_side) is not None
 
 
 def read_words(count: int, size: tuple[int, int]) -> str | None:

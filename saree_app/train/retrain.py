@@ -112,6 +112,22 @@ def _say(msg: str) -> None:
     print(f"saree train: {msg}", file=sys.stderr, flush=True)
 
 
+def pieces_note(paths: list[Path], model_side: int) -> str | None:
+    """What to tell the curator when some confirmed photos are ones the app reads in pieces
+    (model/pieces.py): training reads every photo whole, fitted into the model's square."""
+    from saree_app.model.pieces import read_in_pieces
+
+    n = sum(read_in_pieces(Path(p), model_side) for p in paths)
+    if n == 0:
+        return None
+    many = f"{n} confirmed photos are" if n > 1 else "1 confirmed photo is"
+    return (
+        f"{many} far longer than wide (a saree laid out end to end): the app reads such a "
+        "photo in overlapping pieces, but retraining reads it whole, fitted into the model's "
+        "square, so the new model learns less from it than the app shows"
+    )
+
+
 def _default_cache(out: Path) -> Path:
     from saree_app.train.cli import _default_cache as features
 
@@ -188,6 +204,9 @@ def run_catalog(args: argparse.Namespace) -> int:
     ]
     attributes = sorted({a for it in items for a in it.attributes})
     cfg = base.config
+    note = pieces_note([path for _pid, path, _sha, _t in found.usable], cfg.size)
+    if note is not None:
+        _say(note)
     # The heads are trained for the base model's way of reading a photo.
     args.size = cfg.size
     args.seg_attention = cfg.seg_attention

@@ -233,3 +233,22 @@ def test_a_long_photo_does_not_look_like_cloth_only_when_most_pieces_do_not(
         _vector, says = predictor._whole_of_pieces(long, pieces)
         assert says is flagged, (unlike, n)
         assert [p.size for p in judged] == [(4 * side, 4 * side)] * n  # each piece on its own
+
+
+def test_a_photo_file_is_known_to_be_read_in_pieces_from_its_header(tmp_path: Path) -> None:
+    from saree_app.model.pieces import read_in_pieces, upright_size
+
+    photo(1100, 200).save(tmp_path / "laid.png")
+    photo(400, 300).save(tmp_path / "plain.png")
+    # A camera's long photo stored on its side, to be turned upright by its EXIF orientation.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    photo(200, 1100).save(tmp_path / "turned.jpg", exif=exif)
+    (tmp_path / "notes.jpg").write_bytes(b"not a picture")
+    assert upright_size(tmp_path / "turned.jpg") == (1100, 200)
+    assert read_in_pieces(tmp_path / "laid.png", 256)
+    assert read_in_pieces(tmp_path / "turned.jpg", 256)
+    assert not read_in_pieces(tmp_path / "plain.png", 256)
+    assert upright_size(tmp_path / "notes.jpg") is None
+    assert not read_in_pieces(tmp_path / "notes.jpg", 256)
+    assert not read_in_pieces(tmp_path / "gone.jpg", 256)

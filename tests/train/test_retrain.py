@@ -376,3 +376,19 @@ def test_a_model_s_part_map_is_fine_tuned_from_its_manifest(
     assert saree([*bad, "--init-segmentation", str(tmp_path / "junk.json")]) == 2
     assert "junk.json: not a model manifest saree train wrote" in capsys.readouterr().err
     assert not other.exists()
+
+
+def test_long_confirmed_photos_are_said_to_be_trained_on_whole(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from saree_app.train.retrain import pieces_note
+
+    Image.new("RGB", (1100, 200), (150, 40, 60)).save(tmp_path / "laid.png")
+    Image.new("RGB", (200, 1000), (150, 40, 60)).save(tmp_path / "hung.png")
+    Image.new("RGB", (400, 300), (150, 40, 60)).save(tmp_path / "plain.png")
+    assert pieces_note([tmp_path / "plain.png"], 256) is None
+    one = pieces_note([tmp_path / "plain.png", tmp_path / "laid.png"], 256)
+    assert one is not None and one.startswith("1 confirmed photo is far longer than wide")
+    two = pieces_note([tmp_path / "laid.png", tmp_path / "hung.png"], 256)
+    assert two is not None and two.startswith("2 confirmed photos are far longer than wide")
+    assert "retraining reads it whole" in two
