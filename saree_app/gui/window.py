@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import threading
 import traceback
 from collections.abc import Sequence
@@ -459,9 +460,13 @@ class MainWindow(QMainWindow):
         s.setValue("window/photo_splitter", self.photo.splitter.saveState())
         s.setValue("window/tab", self.tabs.currentIndex())
         s.setValue("view/opacity", self.photo.overlays.opacity.value())
-        if self._current is not None:
-            s.setValue("view/current", self._current.id)
+        self._remember_current()
         s.sync()
+
+    def _remember_current(self) -> None:
+        """Keep the photo shown in this collection, to select it again there."""
+        if self._current is not None and self.library is not None:
+            self.settings.setValue(_last_photo_key(self.library.path), self._current.id)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -527,6 +532,7 @@ class MainWindow(QMainWindow):
             show_error(self, "Cannot open the collection", str(exc))
             return False
         old = self.library
+        self._remember_current()  # the photo shown in the collection being left
         self._stop_runners()
         if old is not None:
             old.close()
@@ -540,11 +546,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{path.stem} · Saree provenance")
         self._loaded.clear()
         self._current = None
-        # The photo shown when the app was last closed is selected again once the listing
-        # arrives, whichever comes first, the listing or the model: read now, not when the
-        # model is ready (a listing that came first let the grid settle on its first photo).
+        # The photo last shown in this collection is selected again once the listing arrives,
+        # whichever comes first, the listing or the model: read now, not when the model is
+        # ready (a listing that came first let the grid settle on its first photo). Only this
+        # collection's: another's photo ids are not this one's.
         try:
-            last = int(str(self.settings.value("view/current", -1)))
+            last = int(str(self.settings.value(_last_photo_key(path), -1)))
         except ValueError:
             last = -1
         self._pending_select = last if last >= 0 else None
@@ -1397,3 +1404,10 @@ class MainWindow(QMainWindow):
             "from? Part-aware recognition of Indian saree traditions, explained with a textile "
             "knowledge graph.<br><br>Answers are leads for a curator, not verdicts.",
         )
+
+
+def _last_photo_key(collection: Path) -> str:
+    """The setting that keeps the photo last shown in a collection (photo ids are a
+    collection's own: another's id would select another photo, or none)."""
+    digest = hashlib.sha1(str(Path(collection).absolute()).encode("utf-8")).hexdigest()[:16]
+    return f"last_photo/{digest}"

@@ -508,6 +508,36 @@ def test_the_last_photo_is_selected_again_when_the_listing_beats_the_model(  # t
         again.shutdown()
 
 
+def test_each_collection_selects_its_own_last_photo_again(qtbot, imported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    a = win.library.path
+    win.grid.setCurrentIndex(win.model.index(4))
+    wait_idle(qtbot, win)
+    a_id, a_name = win.current_item().id, win.current_item().name
+    # Another collection, with photos of its own: ids start again at 1.
+    b = tmp_path / "b.saree"
+    assert win.open_collection(b)
+    wait_idle(qtbot, win)
+    other = tmp_path / "other"
+    other.mkdir()
+    write_photos(other, 9, seed=7)
+    win.start_import([other])
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: win.model.rowCount() == 9, timeout=10000)
+    report = getattr(win, "last_report", None)
+    if report is not None:
+        report.close()
+    win.grid.setCurrentIndex(win.model.index(1))
+    wait_idle(qtbot, win)
+    b_id, b_name = win.current_item().id, win.current_item().name
+    assert b_id != a_id
+    for path, want in ((a, (a_id, a_name)), (b, (b_id, b_name))):
+        assert win.open_collection(path)
+        wait_idle(qtbot, win)
+        qtbot.waitUntil(lambda: win.current_item() is not None, timeout=10000)
+        assert (win.current_item().id, win.current_item().name) == want
+
+
 def test_classify_again_passes_over_what_the_model_has_seen(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
     win = imported
     gone = win.model.item(0).path
