@@ -476,12 +476,15 @@ def add_cloth_features(
         if cancel is not None and cancel():
             break
         group: list[tuple[int, Any]] = []
+        sources: dict[int, tuple[Path, Any]] = {}  # the file, and the photo as decoded
         for pid in todo[start : start + batch]:
             stored = catalog.photo(pid)
             if stored is None:
                 continue
             try:
-                group.append((pid, load_photo(Path(stored.path), target=DECODE_SIDE)))
+                decoded = load_photo(Path(stored.path), target=DECODE_SIDE)
+                group.append((pid, decoded))
+                sources[pid] = (Path(stored.path), decoded)
             except (PhotoError, OSError):
                 continue
         if not group:
@@ -493,12 +496,36 @@ def add_cloth_features(
 
             # The person models read the small copy, as a fresh answer's do (Predictor._load).
             group = [(pid, cloth_view(img, person.find(working_copy(img)))) for pid, img in group]
-        vectors = cloth.describe_many([img for _, img in group])
+        # A photo the predictor reads in pieces has its whole picture read so too, as a fresh
+        # answer's (Predictor._side): not the strip squeezed into the cloth model's square.
+        wholes = [
+            _whole_in_pieces(predictor, cloth, sources[pid][0], view)
+            if view is sources[pid][1]  # a worn saree's crop is read whole, as fresh
+            else None
+            for pid, view in group
+        ]
+        vectors = cloth.describe_many([img for _, img in group], wholes)
         with catalog.transaction():
             for (pid, _), vec in zip(group, vectors, strict=True):
                 catalog.put_embeddings(pid, model_sha, None, cloth=vec, cloth_tile_size=side)
                 added += 1
     return added
+
+
+def _whole_in_pieces(predictor: Any, cloth: Any, path: Path, photo: Any) -> Any:
+    """The whole-picture block of a photo the predictor reads in pieces (decided on the file's
+    own upright size, as the predictor decides it), read a piece at a time from `photo` (the
+    file as decoded); None for every other photo."""
+    from saree_app.model.pieces import layout, upright_size
+
+    if not getattr(predictor, "read_in_pieces", False):
+        return None
+    size = upright_size(path)
+    pieces = layout(size, predictor.manifest.preprocessing.size) if size is not None else None
+    if pieces is None:
+        return None
+    vector, _ = cloth.whole_in_pieces(pieces.crops(photo))
+    return vector
 
 
 def apply_corrections(

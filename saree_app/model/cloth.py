@@ -229,6 +229,17 @@ class ClothFeatures:
         vector = unit_rows(np.asarray(out[0], np.float32).reshape(1, -1))[0]
         return vector, (float(np.asarray(out[1]).reshape(-1)[0]) if len(out) > 1 else None)
 
+    def whole_in_pieces(self, pieces: Sequence[Image.Image]) -> tuple[np.ndarray, bool]:
+        """A photo read in pieces (model/pieces.py): its whole picture, each piece's averaged
+        (unit length), and whether it does not look like cloth (most of its pieces do not,
+        each judged as any photo is). Squeezed whole into this model's square, a saree laid
+        out end to end is a thin strip that looks like no cloth it knows."""
+        reads = [self.whole(piece) for piece in pieces]
+        mean = np.mean([vector for vector, _ in reads], axis=0)
+        vector = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+        unlike = sum(self.not_cloth(c, v) for c, (_, v) in zip(pieces, reads, strict=True))
+        return vector, 2 * unlike > len(pieces)
+
     def likeness(self, photo: Image.Image) -> float | None:
         """How much the whole photo looks like cloth to the ImageNet classifier (0-1: its
         belief in its cloth and garment classes together); None for a model without it."""

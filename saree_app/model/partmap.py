@@ -222,6 +222,8 @@ def repool(
     box_: Letterbox,
     *,
     part_logits: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
+    seen: float | None = None,
 ) -> Repooled:
     """Pool one photo's class activations (C x h x w) under `labels` (see the module note).
 
@@ -233,16 +235,22 @@ def repool(
     `part_logits` (3 x C), the model's own part heads: each part's evidence is then the head's,
     moved by how the classifier's view of the curator's cells for that part differs from its
     view of the cells the model gave the part (under an unchanged map, the head's exactly).
+
+    `bias` and `seen`: for a photo read in pieces (model/pieces.py), whose grid lays several
+    pieces' activations side by side, each scaled by its own piece's cloth: the classifier's
+    bias, and the cloth one piece holds, which the cells are scaled by (`pieces.combine`).
     """
     cam = np.asarray(cam, np.float64)
     _c, gh, gw = cam.shape
-    bias = np.asarray(logits, np.float64) - cam.sum(axis=(1, 2))
+    if bias is None:
+        bias = np.asarray(logits, np.float64) - cam.sum(axis=(1, 2))
     shares = on_grid(labels, box_, (gh, gw)).astype(np.float64)
     z = seg - seg.max(axis=0, keepdims=True)
     e = np.exp(z.astype(np.float64))
     probs = _cells(e / e.sum(axis=0), gh, gw)  # the model's own part shares, per cell
     cloth = 1.0 - probs[BACKGROUND]
-    seen = float(cloth.sum())
+    if seen is None:
+        seen = float(cloth.sum())
 
     def pooled(weight: np.ndarray) -> np.ndarray:
         scale = (seen + 1.0) / (float((cloth * weight).sum()) + 1.0)

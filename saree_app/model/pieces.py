@@ -42,6 +42,10 @@ MAX_ASPECT = 10.0
 OVERLAP = 0.25
 # A piece with no cloth at all still counts this much: the average is always defined.
 _FLOOR = 1e-3
+# The part map's canvas at most this many cells a side: each piece's grid is averaged down in
+# blocks to fit (the model's part map is 128 cells a piece; a canvas of ten pieces would hold
+# 26 MB of it, mostly the empty rest of the square, for an overlay a screen shows at 2,000 px).
+MAX_CANVAS = 512
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,16 @@ class Pieces:
         return [(0, o, s, o + s) for o in self.offsets]
 
     def crops(self, photo: Image.Image) -> list[Image.Image]:
-        """The pieces of `photo` (of `size`), each a square."""
-        if photo.size != self.size:
+        """The pieces of `photo`, each a square: `photo` is the photo of `size`, or a copy of
+        it at another scale (decoded smaller, say), whose pieces are the same share of it."""
+        w, h = photo.size
+        if abs(w * self.size[1] - h * self.size[0]) > max(w, h, *self.size):
             raise ValueError(f"pieces laid out for {self.size}, not {photo.size}")
-        return [photo.crop(b) for b in self.boxes()]
+        sx, sy = w / self.size[0], h / self.size[1]
+        return [
+            photo.crop((round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy)))
+            for x0, y0, x1, y1 in self.boxes()
+        ]
 
     def canvas(self, model_side: int) -> Letterbox:
         """The square the pieces' grids are laid on: a whole number of pieces a side, the photo
@@ -166,9 +176,30 @@ def combine(
             # The model gives unit embeddings (similar search compares directions): keep them so.
             merged = merged / np.maximum(np.linalg.norm(merged, axis=-1, keepdims=True), 1e-12)
         combined[name] = merged[None]
+    cam = np.asarray(out["cam"], np.float32)
     combined["seg"] = _laid_out(seg, pieces, model_side, empty=_BACKGROUND)[None]
-    combined["cam"] = _laid_out(np.asarray(out["cam"], np.float32), pieces, model_side)[None]
+    combined["cam"] = _laid_out(cam, pieces, model_side)[None]
+    # What pooling the class activations under a curator's part map needs (partmap.repool),
+    # which the canvas cannot give: its cells add up several pieces' worth of evidence, each
+    # scaled by its own piece's cloth. The classifier's bias (the same for every piece) and
+    # the cloth one piece holds, on average, in the activations' cells.
+    combined["cam_bias"] = (np.asarray(out["logits"], np.float32) - cam.sum(axis=(2, 3))).mean(
+        axis=0
+    )[None]
+    combined["cam_seen"] = np.array(
+        [np.mean([cloth_cells(one, cam.shape[2]).sum() for one in seg])], np.float32
+    )
     return combined
+
+
+def cloth_cells(seg: np.ndarray, g: int) -> np.ndarray:
+    """g x g: the share of each cell of the class activations' grid that a piece's part map
+    (4 x s x s logits, s a multiple of g) gives the cloth, as `partmap.repool` counts it."""
+    e = np.exp(seg - seg.max(axis=0, keepdims=True))
+    cloth = 1.0 - e[0] / e.sum(axis=0)
+    f = cloth.shape[0] // g
+    out: np.ndarray = cloth[: g * f, : g * f].reshape(g, f, g, f).mean(axis=(1, 3))
+    return out
 
 
 # The canvas beyond the photo, as the part map would read the letterbox padding: background.
@@ -185,15 +216,26 @@ def _laid_out(
 ) -> np.ndarray:
     """N x K x g x g grids, one a piece -> K x G x G over the canvas, averaged where pieces
     overlap; cells no piece covers hold `empty` (K values; zeros by default)."""
-    _n, k, g, g2 = grids.shape
+    n, k, g, g2 = grids.shape
     if g != g2:
         raise ValueError(f"a piece's grid must be square, not {g} x {g2}")
-    count = pieces.canvas(model_side).size // model_side
+    canvas = pieces.canvas(model_side)
+    count = canvas.size // model_side
+    # Averaged down in blocks (a whole number of cells a block) to keep within MAX_CANVAS.
+    block = 1
+    while count * g // block > MAX_CANVAS and g % (2 * block) == 0:
+        block *= 2
+    if block > 1:
+        grids = grids.reshape(n, k, g // block, block, g // block, block).mean(axis=(3, 5))
+        g //= block
     side = count * g
+    # Where the photo ends on the canvas, as `unletterbox` reads it: the last piece ends there.
+    end = round(canvas.content_box[2 if pieces.across else 3] * g / model_side)
     total = np.zeros((k, side, side), np.float32)
     covered = np.zeros((side, side), np.float32)
-    for grid, offset in zip(grids, pieces.offsets, strict=True):
-        start = min(round(offset * g / pieces.side), side - g)
+    last = len(pieces.offsets) - 1
+    for i, (grid, offset) in enumerate(zip(grids, pieces.offsets, strict=True)):
+        start = end - g if i == last else min(round(offset * g / pieces.side), end - g)
         if pieces.across:
             total[:, :g, start : start + g] += grid
             covered[:g, start : start + g] += 1.0

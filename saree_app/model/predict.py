@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
+import math
 import os
 import re
 import threading
@@ -741,7 +742,7 @@ def too_small(size: tuple[int, int], model_side: int, *, pieces: bool = True) ->
     narrow = round(model_side * min(w, h) / max(w, h))
     if narrow * THIN_SHARE >= model_side:
         return None
-    if pieces and max(w, h) <= MAX_ASPECT * min(w, h):
+    if pieces and layout(size, model_side) is not None:  # as `Predictor._prepare` decides
         if min(w, h) * 2 >= model_side:
             return None
         return (
@@ -1022,11 +1023,17 @@ class Predictor:
                 data = self._read(Path(photo), label)
             # The cloth features look at tiles of the photo: decode it large enough for them.
             target = max(prep.size, DECODE_SIDE) if self.cloth is not None else prep.size
+            size = _original_size(data, (0, 0))
+            if self.read_in_pieces and min(size) > 0 and layout(size, prep.size) is not None:
+                # Read in pieces of its own width: decoded with that width at least the model's
+                # side (the decode keeps a long side of at most four times `target`).
+                target = max(target, math.ceil(prep.size * max(size) / min(size) / 4))
             img = load_photo(data, target=target, name=label)
-            size = _original_size(data, img.size)
-        array, box, pieces = self._prepare(img)
+            if min(size) <= 0:
+                size = img.size
+        array, box, pieces = self._prepare(img, size)
         # Made here, on a decode thread, so the models do not wait for these resizes. A photo read
-        # in pieces has its cloth checks read a piece at a time (`_whole_of_pieces`).
+        # in pieces has its cloth checks read a piece at a time (`ClothFeatures.whole_in_pieces`).
         cloth_input = (
             self.cloth.whole_input(img) if self.cloth is not None and pieces is None else None
         )
@@ -1037,11 +1044,16 @@ class Predictor:
             loaded.side = self._side(loaded)
         return loaded
 
-    def _prepare(self, img: Image.Image) -> tuple[np.ndarray, Letterbox, Pieces | None]:
-        """The model's input for a decoded photo: letterboxed whole, or, far longer than wide,
-        one square a piece (model/pieces.py) and the canvas their grids are laid on."""
+    def _prepare(
+        self, img: Image.Image, size: tuple[int, int]
+    ) -> tuple[np.ndarray, Letterbox, Pieces | None]:
+        """The model's input for a decoded photo (`size`: the photo's own, upright):
+        letterboxed whole, or, far longer than wide, one square a piece (model/pieces.py) and
+        the canvas their grids are laid on. Whether it is read in pieces is decided on the
+        photo's own size, as `too_small` decides what to say of it (a JPEG decoded smaller
+        rounds its sides up, and would cross the line at a different place)."""
         prep = self.manifest.preprocessing
-        pieces = layout(img.size, prep.size) if self.read_in_pieces else None
+        pieces = layout(size, prep.size) if self.read_in_pieces else None
         if pieces is None:
             array, box = preprocess(img, prep)
             return array, box, None
@@ -1074,21 +1086,8 @@ class Predictor:
                 whole, likeness = self.cloth.whole(loaded.photo, loaded.cloth_input)
                 not_cloth = self.cloth.not_cloth(loaded.photo, likeness)
             else:
-                whole, not_cloth = self._whole_of_pieces(loaded.photo, loaded.pieces)
+                whole, not_cloth = self.cloth.whole_in_pieces(loaded.pieces.crops(loaded.photo))
         return _Side(found, whole, not_cloth, without_colour(loaded.small))
-
-    def _whole_of_pieces(self, photo: Image.Image, pieces: Pieces) -> tuple[np.ndarray, bool]:
-        """The cloth checks of a photo read in pieces: its whole picture (each piece's,
-        averaged, at unit length) and whether it does not look like cloth (most of its pieces
-        do not, each judged as any photo is). Squeezed whole into the cloth model's square, a
-        saree laid out end to end is a thin strip that looks like no cloth it knows."""
-        assert self.cloth is not None
-        crops = pieces.crops(photo)
-        reads = [self.cloth.whole(crop) for crop in crops]
-        mean = np.mean([vector for vector, _ in reads], axis=0)
-        vector = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
-        unlike = sum(self.cloth.not_cloth(c, v) for c, (_, v) in zip(crops, reads, strict=True))
-        return vector, 2 * unlike > len(crops)
 
     def _run_beside(self, loaded: _Loaded, *, person: bool = True) -> dict[str, np.ndarray]:
         """The main model's run on one photo, the small models' (`_side`) on another thread
@@ -1130,7 +1129,7 @@ class Predictor:
         if part_map is not None:
             labels = partmap.fit(part_map, partmap.MAP_SIDE)
             masked = partmap.mask_photo(loaded.photo, labels, self.manifest.preprocessing.fill)
-            array, box, pieces = self._prepare(masked)
+            array, box, pieces = self._prepare(masked, loaded.photo_size)
             # The checks read the marked cloth too: its own small copy, its own whole picture.
             loaded = dataclasses.replace(
                 loaded,
@@ -1273,7 +1272,15 @@ class Predictor:
             area_fg, areas = self._areas(seg, box)
         else:
             pooled = partmap.repool(
-                out["cam"][row], logits, seg, part_map, box, part_logits=part_logits
+                out["cam"][row],
+                logits,
+                seg,
+                part_map,
+                box,
+                part_logits=part_logits,
+                # A photo read in pieces: what its canvas cannot say (model/pieces.combine).
+                bias=out["cam_bias"][row] if "cam_bias" in out else None,
+                seen=float(out["cam_seen"][row]) if "cam_seen" in out else None,
             )
             logits, part_logits, unseen = pooled.logits, pooled.part_logits, pooled.unseen
             areas = partmap.areas(part_map)

@@ -230,7 +230,7 @@ def test_a_long_photo_does_not_look_like_cloth_only_when_most_pieces_do_not(
             return len(judged) <= k
 
         monkeypatch.setattr(cloth, "not_cloth", not_cloth)
-        _vector, says = predictor._whole_of_pieces(long, pieces)
+        _vector, says = cloth.whole_in_pieces(pieces.crops(long))
         assert says is flagged, (unlike, n)
         assert [p.size for p in judged] == [(4 * side, 4 * side)] * n  # each piece on its own
 
@@ -252,3 +252,74 @@ def test_a_photo_file_is_known_to_be_read_in_pieces_from_its_header(tmp_path: Pa
     assert upright_size(tmp_path / "notes.jpg") is None
     assert not read_in_pieces(tmp_path / "notes.jpg", 256)
     assert not read_in_pieces(tmp_path / "gone.jpg", 256)
+
+
+def test_a_curators_map_on_a_long_photo_pools_as_on_one_of_its_pieces() -> None:
+    # The canvas lays several pieces' class activations side by side: pooling under a map must
+    # use the classifier's own bias and one piece's cloth, not the canvas's sums, which would
+    # move every answer as many times too far as there are pieces.
+    from saree_app.imaging import Letterbox
+
+    pieces = Pieces(size=(250, 100), offsets=(0, 75, 150))
+    out = _outputs(3, 8, classes=2)
+    out["seg"][:, 1] = 20.0  # all cloth (body)
+    bias = np.array([0.5, -0.5], np.float32)
+    out["cam"][:, 0, :2, :] = 1.0  # the upper half looks like the first class, the rest nothing
+    out["logits"][:] = bias + out["cam"].sum(axis=(2, 3))
+    labels = np.zeros((partmap.MAP_SIDE, partmap.MAP_SIDE), np.uint8)
+    labels[: partmap.MAP_SIDE // 2] = partmap.BODY  # the curator marks the upper half
+    joined = combine(out, pieces, 64)
+    assert np.allclose(joined["cam_bias"][0], bias)
+    canvas = partmap.repool(
+        joined["cam"][0][:, :, :],
+        joined["logits"][0],
+        joined["seg"][0],
+        labels,
+        pieces.canvas(64),
+        bias=joined["cam_bias"][0],
+        seen=float(joined["cam_seen"][0]),
+    )
+    box = Letterbox(size=64, scale=0.64, offset_x=0, offset_y=0, width=100, height=100)
+    one = partmap.repool(out["cam"][0], out["logits"][0], out["seg"][0], labels, box)
+    # The same evidence (to the one cell pooling adds to the cloth it divides by).
+    assert canvas.logits == pytest.approx(one.logits, abs=0.25 * abs(one.logits[0] - bias[0]))
+    # Read as a photo of its own, the canvas would have counted its sums as one photo's.
+    naive = partmap.repool(
+        joined["cam"][0], joined["logits"][0], joined["seg"][0], labels, pieces.canvas(64)
+    )
+    assert abs(naive.logits[0] - one.logits[0]) > 2 * abs(canvas.logits[0] - one.logits[0])
+
+
+def test_the_part_map_reaches_the_photos_far_end_whatever_its_length() -> None:
+    # The last piece ends where the photo ends on the canvas, as `unletterbox` reads it:
+    # rounded apart, the two could differ by a cell, and the end would read background.
+    for width in range(830, 2000, 37):
+        for size in ((width, 200), (200, width)):
+            pieces = layout(size, 256)
+            assert pieces is not None, size
+            out = _outputs(len(pieces.offsets), 128)
+            out["seg"][:, 1] = 20.0  # every piece all body
+            joined = combine(out, pieces, 256)
+            shown = unletterbox(joined["seg"][0], pieces.canvas(256)).argmax(axis=0)
+            assert shown.shape == size[::-1]
+            assert (shown == 1).all(), size
+
+
+def test_a_long_photo_is_decided_on_its_own_size_and_read_wide_enough(
+    predictor: Predictor, tmp_path: Path
+) -> None:
+    side = predictor.manifest.preprocessing.size
+    # Decoded smaller (a JPEG's draft rounds its sides up), a photo just over ten times
+    # longer than wide could cross the line: whether it is read in pieces is decided on the
+    # photo's own size, as what the app says of it is.
+    _array, _box, none = predictor._prepare(Image.new("RGB", (1000, 100)), (10010, 1000))
+    assert none is None
+    _array, box, some = predictor._prepare(Image.new("RGB", (999, 101)), (9990, 1010))
+    assert some is not None and some.size == (9990, 1010) and box.width == 9990
+    crops = some.crops(Image.new("RGB", (999, 101)))  # the same shares of the smaller copy
+    assert all(abs(c.width - 101) <= 1 and c.height == 101 for c in crops)
+    # Decoded for the model alone (no cloth features), a long picture keeps its width at the
+    # model's side or more: each piece is not enlarged more than twice.
+    photo(10 * side * 3, side * 3).save(tmp_path / "laid.png")
+    pred = predictor.predict(tmp_path / "laid.png")
+    assert pred.pieces > 1 and min(pred.photo.size) >= side  # type: ignore[union-attr]
