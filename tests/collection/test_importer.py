@@ -271,7 +271,11 @@ class _FakeCloth:
     def __init__(self) -> None:
         self.described = 0
 
-    def describe_many(self, photos: list[Image.Image]) -> np.ndarray:
+    def describe_many(
+        self, photos: list[Image.Image], wholes: list[np.ndarray | None] | None = None
+    ) -> np.ndarray:
+        # As ClothFeatures: `wholes`, whole pictures read already (none for these photos).
+        assert wholes is None or all(w is None for w in wholes)
         self.described += len(photos)
         return np.stack([np.asarray(p, np.float32).mean(axis=(0, 1)) for p in photos])
 
@@ -386,7 +390,10 @@ class _TiledCloth(_FakeCloth):
     tiles = 3
     vector_dim = 11 * 3
 
-    def describe_many(self, photos: list[Image.Image]) -> np.ndarray:
+    def describe_many(
+        self, photos: list[Image.Image], wholes: list[np.ndarray | None] | None = None
+    ) -> np.ndarray:
+        assert wholes is None or all(w is None for w in wholes)
         self.described += len(photos)
         out = []
         for p in photos:
