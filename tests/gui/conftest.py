@@ -114,13 +114,18 @@ def window(make_window):  # type: ignore[no-untyped-def]
     return make_window()
 
 
-@pytest.fixture
-def imported(qtbot, window, photos: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:  # type: ignore[no-untyped-def]
-    """A window whose collection holds the nine generated photos."""
-    window.start_import([photos])
+def import_into(qtbot, window, folder: Path, count: int = 9) -> None:  # type: ignore[no-untyped-def]
+    """Import a folder of `count` photos into the window's collection, its report closed."""
+    window.start_import([folder])
     wait_idle(qtbot, window)
-    qtbot.waitUntil(lambda: window.model.rowCount() == 9, timeout=10000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == count, timeout=10000)
     report = getattr(window, "last_report", None)
     if report is not None:
         report.close()
+
+
+@pytest.fixture
+def imported(qtbot, window, photos: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:  # type: ignore[no-untyped-def]
+    """A window whose collection holds the nine generated photos."""
+    import_into(qtbot, window, photos)
     yield window

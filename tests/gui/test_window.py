@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.conftest import wait_idle, write_photos
+from tests.gui.conftest import import_into, wait_idle, write_photos
 
 QtCore = pytest.importorskip("PySide6.QtCore")
 Qt = QtCore.Qt
@@ -521,12 +521,7 @@ def test_each_collection_selects_its_own_last_photo_again(qtbot, imported, tmp_p
     other = tmp_path / "other"
     other.mkdir()
     write_photos(other, 9, seed=7)
-    win.start_import([other])
-    wait_idle(qtbot, win)
-    qtbot.waitUntil(lambda: win.model.rowCount() == 9, timeout=10000)
-    report = getattr(win, "last_report", None)
-    if report is not None:
-        report.close()
+    import_into(qtbot, win, other)
     win.grid.setCurrentIndex(win.model.index(1))
     wait_idle(qtbot, win)
     b_id, b_name = win.current_item().id, win.current_item().name

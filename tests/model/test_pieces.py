@@ -11,6 +11,7 @@ from tiny_onnx import photo
 
 from saree_app.imaging import unletterbox
 from saree_app.model import partmap
+from saree_app.model.cloth import ClothFeatures, default_path
 from saree_app.model.pieces import MAX_ASPECT, OVERLAP, Pieces, combine, layout
 from saree_app.model.predict import TOO_SMALL_START, Predictor
 
@@ -178,17 +179,25 @@ def test_a_curators_part_map_on_a_long_photo_is_the_map_shown(predictor: Predict
     assert all(np.isfinite(p) for p in pred.visual_probs.values())
 
 
-def test_the_cloth_checks_read_a_long_photo_a_piece_at_a_time(
-    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from saree_app.model.cloth import ClothFeatures, default_path
-
+@pytest.fixture
+def with_cloth(tiny_model: Path) -> tuple[ClothFeatures, Predictor, Image.Image, Pieces]:
+    """The shipped cloth features beside the tiny model, and a long photo wide enough for the
+    cloth model's own square, with its pieces."""
     cloth = ClothFeatures(default_path(), threads=1)
     predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth, person=False)
     side = predictor.manifest.preprocessing.size
-    long = _long_photo(4 * side, 6)  # wide enough for the cloth model's own square
+    long = _long_photo(4 * side, 6)
     pieces = layout(long.size, side)
     assert pieces is not None
+    return cloth, predictor, long, pieces
+
+
+def test_the_cloth_checks_read_a_long_photo_a_piece_at_a_time(
+    with_cloth: tuple[ClothFeatures, Predictor, Image.Image, Pieces],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cloth, predictor, long, pieces = with_cloth
+    side = predictor.manifest.preprocessing.size
     seen: list[tuple[int, int]] = []
     read = cloth.whole
 
@@ -206,16 +215,11 @@ def test_the_cloth_checks_read_a_long_photo_a_piece_at_a_time(
 
 
 def test_a_long_photo_does_not_look_like_cloth_only_when_most_pieces_do_not(
-    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+    with_cloth: tuple[ClothFeatures, Predictor, Image.Image, Pieces],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from saree_app.model.cloth import ClothFeatures, default_path
-
-    cloth = ClothFeatures(default_path(), threads=1)
-    predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth, person=False)
+    cloth, predictor, long, pieces = with_cloth
     side = predictor.manifest.preprocessing.size
-    long = _long_photo(4 * side, 6)
-    pieces = layout(long.size, side)
-    assert pieces is not None
     n = len(pieces.offsets)
     for unlike, flagged in ((1, False), (n // 2, False), (n // 2 + 1, True), (n, True)):
         judged: list[Image.Image] = []
