@@ -240,6 +240,20 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+def upright_size(source: Source) -> tuple[int, int] | None:
+    """A photo's size once turned upright by its EXIF orientation, from its header alone
+    (draft decoding shrinks the pixels a caller gets); None when the header cannot be read."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # load_photo judges the picture itself
+            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
+                w, h = im.size
+                orientation = im.getexif().get(0x0112, 1)
+    except Exception:  # a header quirk only costs the exact size
+        return None
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
 def load_photo(
     source: Source, *, target: int | None = None, name: str | None = None
 ) -> Image.Image:

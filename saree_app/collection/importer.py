@@ -514,14 +514,15 @@ def add_cloth_features(
 
 def _whole_in_pieces(predictor: Any, cloth: Any, path: Path, photo: Any) -> Any:
     """The whole-picture block of a photo the predictor reads in pieces (decided on the file's
-    own upright size, as the predictor decides it), read a piece at a time from `photo` (the
-    file as decoded); None for every other photo."""
-    from saree_app.model.pieces import layout, upright_size
+    own upright size, by the predictor), read a piece at a time from `photo` (the file as
+    decoded); None for every other photo."""
+    from saree_app.imaging import upright_size
 
-    if not getattr(predictor, "read_in_pieces", False):
+    pieces_of = getattr(predictor, "pieces_of", None)
+    if pieces_of is None:
         return None
     size = upright_size(path)
-    pieces = layout(size, predictor.manifest.preprocessing.size) if size is not None else None
+    pieces = pieces_of(size) if size is not None else None
     if pieces is None:
         return None
     vector, _ = cloth.whole_in_pieces(pieces.crops(photo))

@@ -245,9 +245,7 @@ def repool(
     if bias is None:
         bias = np.asarray(logits, np.float64) - cam.sum(axis=(1, 2))
     shares = on_grid(labels, box_, (gh, gw)).astype(np.float64)
-    z = seg - seg.max(axis=0, keepdims=True)
-    e = np.exp(z.astype(np.float64))
-    probs = _cells(e / e.sum(axis=0), gh, gw)  # the model's own part shares, per cell
+    probs = cell_shares(seg, gh, gw)  # the model's own part shares, per cell
     cloth = 1.0 - probs[BACKGROUND]
     if seen is None:
         seen = float(cloth.sum())
@@ -265,6 +263,15 @@ def repool(
         own = np.stack([pooled(probs[k + 1]) for k in range(len(PARTS))])
         parts = np.asarray(part_logits, np.float64) + parts - own
     return Repooled(logits=pooled(marked), part_logits=parts, unseen=unseen)
+
+
+def cell_shares(seg: np.ndarray, gh: int, gw: int) -> np.ndarray:
+    """4 x gh x gw: each class's share of each cell of a gh x gw grid, from part-map logits
+    (4 x H x W): how `repool` weighs the class activations' cells, and `pieces.combine` the
+    cloth one piece holds."""
+    z = seg - seg.max(axis=0, keepdims=True)
+    e = np.exp(np.asarray(z, np.float64))
+    return _cells(e / e.sum(axis=0), gh, gw)
 
 
 def _cells(maps: np.ndarray, gh: int, gw: int) -> np.ndarray:

@@ -29,10 +29,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from saree_app.imaging import Letterbox
+from saree_app.imaging import Letterbox, upright_size
+from saree_app.model import partmap
 
 # Read in pieces from the aspect at which a photo fitted whole comes to under a quarter of the
-# model's square across (predict.THIN_SHARE: the rule that used to flag it, unread).
+# model's square across (what `predict.too_small` flagged as too thin before pieces were read).
 THIN_SHARE = 4
 # Up to this aspect (a saree with a margin of floor round it is 4.5-6 times longer than wide):
 # at most 13 pieces.
@@ -114,18 +115,6 @@ def layout(size: tuple[int, int], model_side: int) -> Pieces | None:
     return Pieces(size=(w, h), offsets=offsets)
 
 
-def upright_size(path: Path) -> tuple[int, int] | None:
-    """A photo file's size once turned upright (its EXIF orientation), from its header alone;
-    None for a file that cannot be read as a picture."""
-    try:
-        with Image.open(path) as im:
-            w, h = im.size
-            orientation = im.getexif().get(0x0112, 1)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return None
-    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
-
-
 def read_in_pieces(path: Path, model_side: int) -> bool:
     """Whether the app reads this photo file in pieces (`layout`)."""
     size = upright_size(path)
@@ -186,20 +175,10 @@ def combine(
     combined["cam_bias"] = (np.asarray(out["logits"], np.float32) - cam.sum(axis=(2, 3))).mean(
         axis=0
     )[None]
-    combined["cam_seen"] = np.array(
-        [np.mean([cloth_cells(one, cam.shape[2]).sum() for one in seg])], np.float32
-    )
+    g = cam.shape[2]
+    seen = [(1.0 - partmap.cell_shares(one, g, g)[partmap.BACKGROUND]).sum() for one in seg]
+    combined["cam_seen"] = np.array([np.mean(seen)], np.float32)
     return combined
-
-
-def cloth_cells(seg: np.ndarray, g: int) -> np.ndarray:
-    """g x g: the share of each cell of the class activations' grid that a piece's part map
-    (4 x s x s logits, s a multiple of g) gives the cloth, as `partmap.repool` counts it."""
-    e = np.exp(seg - seg.max(axis=0, keepdims=True))
-    cloth = 1.0 - e[0] / e.sum(axis=0)
-    f = cloth.shape[0] // g
-    out: np.ndarray = cloth[: g * f, : g * f].reshape(g, f, g, f).mean(axis=(1, 3))
-    return out
 
 
 # The canvas beyond the photo, as the part map would read the letterbox padding: background.

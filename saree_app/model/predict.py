@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import io
 import math
 import os
 import re
 import threading
-import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,6 +26,7 @@ from saree_app.imaging import (
     read_photo_file,
     shown,
     unletterbox,
+    upright_size,
     working_copy,
 )
 from saree_app.model import partmap
@@ -895,19 +894,6 @@ class _Side:
     no_colour: bool
 
 
-def _original_size(data: bytes, fallback: tuple[int, int]) -> tuple[int, int]:
-    """The photo's upright size from its header (draft decoding shrinks the pixels we get)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # load_photo judged the size already
-            with Image.open(io.BytesIO(data)) as im:
-                w, h = im.size
-                orientation = im.getexif().get(0x0112, 1)
-    except Exception:  # the pixels decoded already; a header quirk only costs the exact size
-        return fallback
-    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
-
-
 class Predictor:
     """Photos in, explained predictions out; one verified model session, reused.
 
@@ -1014,6 +1000,7 @@ class Predictor:
         if isinstance(photo, Image.Image):
             img = photo if photo.mode == "RGB" else photo.convert("RGB")
             size = img.size
+            pieces = self.pieces_of(size)
             label = name or "<image>"
         else:
             if isinstance(photo, bytes):
@@ -1023,15 +1010,15 @@ class Predictor:
                 data = self._read(Path(photo), label)
             # The cloth features look at tiles of the photo: decode it large enough for them.
             target = max(prep.size, DECODE_SIDE) if self.cloth is not None else prep.size
-            size = _original_size(data, (0, 0))
-            if self.read_in_pieces and min(size) > 0 and layout(size, prep.size) is not None:
+            header = upright_size(data)
+            pieces = self.pieces_of(header) if header is not None else None
+            if pieces is not None:
                 # Read in pieces of its own width: decoded with that width at least the model's
                 # side (the decode keeps a long side of at most four times `target`).
-                target = max(target, math.ceil(prep.size * max(size) / min(size) / 4))
+                target = max(target, math.ceil(prep.size * max(pieces.size) / pieces.side / 4))
             img = load_photo(data, target=target, name=label)
-            if min(size) <= 0:
-                size = img.size
-        array, box, pieces = self._prepare(img, size)
+            size = header or img.size
+        array, box = self._prepare(img, pieces)
         # Made here, on a decode thread, so the models do not wait for these resizes. A photo read
         # in pieces has its cloth checks read a piece at a time (`ClothFeatures.whole_in_pieces`).
         cloth_input = (
@@ -1044,21 +1031,21 @@ class Predictor:
             loaded.side = self._side(loaded)
         return loaded
 
-    def _prepare(
-        self, img: Image.Image, size: tuple[int, int]
-    ) -> tuple[np.ndarray, Letterbox, Pieces | None]:
-        """The model's input for a decoded photo (`size`: the photo's own, upright):
-        letterboxed whole, or, far longer than wide, one square a piece (model/pieces.py) and
-        the canvas their grids are laid on. Whether it is read in pieces is decided on the
-        photo's own size, as `too_small` decides what to say of it (a JPEG decoded smaller
-        rounds its sides up, and would cross the line at a different place)."""
+    def pieces_of(self, size: tuple[int, int]) -> Pieces | None:
+        """How a photo of `size` (its own, upright) is read in pieces (model/pieces.py); None
+        when it is read whole. Decided on the photo's own size, as `too_small` decides what to
+        say of it: a JPEG decoded smaller rounds its sides up, and would cross the line at a
+        different place."""
+        return layout(size, self.manifest.preprocessing.size) if self.read_in_pieces else None
+
+    def _prepare(self, img: Image.Image, pieces: Pieces | None) -> tuple[np.ndarray, Letterbox]:
+        """The model's input for a decoded photo: letterboxed whole, or, read in `pieces`, one
+        square a piece and the canvas their grids are laid on."""
         prep = self.manifest.preprocessing
-        pieces = layout(size, prep.size) if self.read_in_pieces else None
         if pieces is None:
-            array, box = preprocess(img, prep)
-            return array, box, None
+            return preprocess(img, prep)
         rows = [preprocess(crop, prep)[0] for crop in pieces.crops(img)]
-        return np.stack(rows), pieces.canvas(prep.size), pieces
+        return np.stack(rows), pieces.canvas(prep.size)
 
     def _combined(
         self, loaded: _Loaded, out: Mapping[str, np.ndarray], start: int = 0
@@ -1129,13 +1116,12 @@ class Predictor:
         if part_map is not None:
             labels = partmap.fit(part_map, partmap.MAP_SIDE)
             masked = partmap.mask_photo(loaded.photo, labels, self.manifest.preprocessing.fill)
-            array, box, pieces = self._prepare(masked, loaded.photo_size)
+            array, box = self._prepare(masked, loaded.pieces)
             # The checks read the marked cloth too: its own small copy, its own whole picture.
             loaded = dataclasses.replace(
                 loaded,
                 array=array,
                 box=box,
-                pieces=pieces,
                 photo=masked,
                 small=working_copy(masked),
                 cloth_input=None,

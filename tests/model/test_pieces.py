@@ -240,7 +240,8 @@ def test_a_long_photo_does_not_look_like_cloth_only_when_most_pieces_do_not(
 
 
 def test_a_photo_file_is_known_to_be_read_in_pieces_from_its_header(tmp_path: Path) -> None:
-    from saree_app.model.pieces import read_in_pieces, upright_size
+    from saree_app.imaging import upright_size
+    from saree_app.model.pieces import read_in_pieces
 
     photo(1100, 200).save(tmp_path / "laid.png")
     photo(400, 300).save(tmp_path / "plain.png")
@@ -316,10 +317,15 @@ def test_a_long_photo_is_decided_on_its_own_size_and_read_wide_enough(
     # Decoded smaller (a JPEG's draft rounds its sides up), a photo just over ten times
     # longer than wide could cross the line: whether it is read in pieces is decided on the
     # photo's own size, as what the app says of it is.
-    _array, _box, none = predictor._prepare(Image.new("RGB", (1000, 100)), (10010, 1000))
-    assert none is None
-    _array, box, some = predictor._prepare(Image.new("RGB", (999, 101)), (9990, 1010))
-    assert some is not None and some.size == (9990, 1010) and box.width == 9990
+    assert predictor.pieces_of((10010, 1000)) is None
+    some = predictor.pieces_of((9990, 1010))
+    assert some is not None and some.size == (9990, 1010)
+    _array, box = predictor._prepare(Image.new("RGB", (999, 101)), some)
+    assert box.width == 9990
+    Image.new("RGB", (14011, 1401), (150, 40, 60)).save(tmp_path / "long.jpg", quality=80)
+    loaded = predictor._load(tmp_path / "long.jpg")
+    assert layout(loaded.photo.size, side) is not None  # the decoded copy is under 10:1
+    assert loaded.pieces is None and loaded.photo_size == (14011, 1401)
     crops = some.crops(Image.new("RGB", (999, 101)))  # the same shares of the smaller copy
     assert all(abs(c.width - 101) <= 1 and c.height == 101 for c in crops)
     # Decoded for the model alone (no cloth features), a long picture keeps its width at the
