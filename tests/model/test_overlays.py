@@ -74,11 +74,18 @@ def test_overlays_are_the_photo_blended_with_the_maps(tiny_model: Path) -> None:
     assert np.abs(drawn["parts"] - want)[open_].max() <= 1
     assert (mask[open_] > 0).mean() > 0.05  # the check saw tinted pixels
 
+    # The heatmap is worked out at half size, like the mask, and its colours and weights
+    # scaled up (nearest: each value covers two by two pixels).
     top = next(r.tradition for r in pred.fused.ranking if pred.has_heatmap(r.tradition))
-    heat = pred.heatmap(top, size=size)
+    heat = pred.heatmap(top, size=(size[0] // 2, size[1] // 2))
     stretched = np.clip(heat / max(float(heat.max()), 0.25), 0.0, 1.0)
-    colours = _LUT[(stretched * 255).astype(np.uint8)]
-    weight = (0.55 * 255 * np.maximum(stretched, 0.15)).astype(np.uint8)
+    up = Image.Resampling.NEAREST
+    colours = np.asarray(Image.fromarray(_LUT[(stretched * 255).astype(np.uint8)]).resize(size, up))
+    small = (0.55 * 255 * np.maximum(stretched, 0.15)).astype(np.uint8)
+    weight = np.asarray(Image.fromarray(small).resize(size, up))
+    # Against the map worked out at full size, as drawn before: within a few levels.
+    full = np.clip(pred.heatmap(top, size=size) / max(float(heat.max()), 0.25), 0.0, 1.0)
+    assert np.abs(np.asarray(weight, float) - 0.55 * 255 * np.maximum(full, 0.15)).max() <= 2
     grey = np.asarray(Image.fromarray(base).convert("L").convert("RGB"))
     assert np.abs(drawn["heatmap"] - _blend(grey, colours, weight))[open_].max() <= 1
     assert heat.max() > 0.0
