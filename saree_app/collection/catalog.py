@@ -2173,7 +2173,7 @@ class Catalog:
         name. PartMapError (a ValueError) for labels that are not a part map."""
         from saree_app.model import partmap
 
-        fitted = partmap.fit(labels, partmap.MAP_SIDE)
+        fitted = partmap.fit(labels)
         who = by if by is not None else _user()
         stamp = now()
         with self.transaction():

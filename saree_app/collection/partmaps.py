@@ -80,10 +80,15 @@ def correct(
     """Store the curator's part map for a photo and what follows from it (answer, whole and
     part embeddings, cloth features), all or nothing. PartMapError for labels that are not a
     part map, PhotoError when the photo file cannot be read; nothing is stored then."""
+    from saree_app.imaging import upright_size
     from saree_app.model import partmap
 
-    fitted = partmap.fit(labels, partmap.MAP_SIDE)
-    pred = predictor.predict(_photo_path(catalog, photo_id), part_map=fitted)
+    path = _photo_path(catalog, photo_id)
+    # Stored on the grid the photo's shape calls for (a long photo keeps its length), whatever
+    # the grid it was drawn or read on.
+    size = upright_size(path)
+    fitted = partmap.fit(labels, partmap.grid_for(*size) if size is not None else None)
+    pred = predictor.predict(path, part_map=fitted)
     sha = str(predictor.manifest.sha256)
     with catalog.transaction():
         saved = catalog.put_part_map(photo_id, fitted, by=by)

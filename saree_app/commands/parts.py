@@ -95,7 +95,7 @@ def run_parts(args: argparse.Namespace) -> int:
     if args.to is not None:
         used = current.labels if current is not None else pred.part_mask_at(pred.photo_size)
         try:
-            partmap.to_image(partmap.fit(used, partmap.MAP_SIDE)).save(args.to, "PNG")
+            partmap.to_image(partmap.fit(used)).save(args.to, "PNG")
         except (OSError, ValueError) as exc:
             return _err(f"{args.to}: cannot be written ({exc})")
     _report(found, pred, current, done, as_json=args.json, label=predictor.label)

@@ -98,7 +98,9 @@ class PartCanvas(QWidget):
         self.setMouseTracking(False)
         self.setMinimumSize(360, 280)
         self._photo = photo
-        self.labels = partmap.fit(labels, partmap.MAP_SIDE).copy()
+        # The grid the photo's shape calls for: a long photo keeps its length (partmap.grid_for).
+        self.grid = partmap.grid_for(photo.width(), photo.height())
+        self.labels = partmap.fit(labels, self.grid).copy()
         self._history: list[np.ndarray] = []
         self.tool = "border"
         self.radius = 2  # brush radius in map cells
@@ -132,7 +134,7 @@ class PartCanvas(QWidget):
     def set_labels(self, labels: np.ndarray, *, undoable: bool = True) -> None:
         if undoable:
             self._history.append(self.labels.copy())
-        self.labels = partmap.fit(labels, partmap.MAP_SIDE).copy()
+        self.labels = partmap.fit(labels, self.grid).copy()
         self._changed()
 
     def undo(self) -> bool:
@@ -152,15 +154,15 @@ class PartCanvas(QWidget):
 
     def _paint_at(self, a: QPointF, b: QPointF) -> None:
         """A brush stroke from a to b (fractions), at the brush radius, in map cells."""
-        side = partmap.MAP_SIDE
+        rows, cols = self.grid
         value = partmap.BACKGROUND if self.tool == ERASER else BRUSHES[self.tool]
-        steps = max(1, int(max(abs(b.x() - a.x()), abs(b.y() - a.y())) * side * 2))
-        yy, xx = np.mgrid[0:side, 0:side]
-        hit = np.zeros((side, side), bool)
+        steps = max(1, int(max(abs(b.x() - a.x()) * cols, abs(b.y() - a.y()) * rows) * 2))
+        yy, xx = np.mgrid[0:rows, 0:cols]
+        hit = np.zeros((rows, cols), bool)
         for i in range(steps + 1):
             t = i / steps
-            cx = (a.x() + (b.x() - a.x()) * t) * side - 0.5
-            cy = (a.y() + (b.y() - a.y()) * t) * side - 0.5
+            cx = (a.x() + (b.x() - a.x()) * t) * cols - 0.5
+            cy = (a.y() + (b.y() - a.y()) * t) * rows - 0.5
             hit |= (xx - cx) ** 2 + (yy - cy) ** 2 <= self.radius**2
         self.labels[hit] = value
 
@@ -193,9 +195,9 @@ class PartCanvas(QWidget):
         pts = [*self._drag, p]
         self._drag = []
         if self.tool == BOX:
-            inside = partmap.box(pts[0].x(), pts[0].y(), p.x(), p.y())
+            inside = partmap.box(pts[0].x(), pts[0].y(), p.x(), p.y(), self.grid)
         elif self.tool == LASSO:
-            inside = partmap.polygon([(q.x(), q.y()) for q in pts])
+            inside = partmap.polygon([(q.x(), q.y()) for q in pts], self.grid)
         else:
             return
         if inside.any():
@@ -249,7 +251,7 @@ class PartEditor(QDialog):
         super().__init__(parent)
         self.setObjectName("partEditor")
         self.setWindowTitle(f"Correct the parts of {name}")
-        self._start = partmap.fit(labels, partmap.MAP_SIDE).copy()
+        self._start = partmap.fit(labels, partmap.grid_for(photo.width(), photo.height())).copy()
         lay = QVBoxLayout(self)
         intro = QLabel(
             "Show where the saree is and which part is which. <b>Saree box</b> or "
@@ -397,8 +399,8 @@ class PartEditing(QObject):
             start = pred.part_map
         else:
             w, h = pred.photo_size
-            side = partmap.MAP_SIDE
-            start = partmap.fit(pred.part_mask_at(_capped(w, h, 4 * side)), side)
+            grid = partmap.grid_for(w, h)
+            start = partmap.fit(pred.part_mask_at(_capped(w, h, 4 * max(grid))), grid)
         editor = PartEditor(
             item.name,
             analysis.photo,

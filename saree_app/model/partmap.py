@@ -1,7 +1,9 @@
 """A curator's part map: read, check, store compactly, and pool the model's evidence under it.
 
 A corrected part map is a small uint8 label grid over the photo (0 background, 1 body,
-2 border, 3 pallu), `MAP_SIDE` cells a side whatever the photo's shape. It is what the
+2 border, 3 pallu), `MAP_SIDE` cells a side whatever the photo's shape, except a long photo's
+(a saree laid out whole, read in pieces): `MAP_SIDE` across and as many along as its length
+holds (`grid_for`). It is what the
 curator drew in the photo view (a box or lasso for the saree, a brush for the parts) or gave
 as a mask file.
 
@@ -45,6 +47,11 @@ from saree_app.model.manifest import PARTS, SEG_CLASSES
 # Cells a side of a stored map: finer than the model's part map over the photo (the model
 # sees the photo at 256 px and pools at stride 16), coarse enough to store in ~1 kB.
 MAP_SIDE = 64
+# A photo at least this many times longer than wide keeps its shape in a stored map, up to
+# STRIP_LONGEST times: a 64 x 64 grid over a saree laid out ten times longer than wide left
+# six cells along each of the pieces it is read in (model/pieces.py).
+STRIP_FROM = 4.0
+STRIP_LONGEST = 10.0
 BACKGROUND, BODY, BORDER, PALLU = range(4)
 # The legend colours, as the photo view paints the parts (gui/theme.PART_COLOURS).
 COLOURS: dict[str, tuple[int, int, int]] = {
@@ -64,8 +71,21 @@ class PartMapError(ValueError):
     """A part map that cannot be used, in one line."""
 
 
-def fit(labels: np.ndarray, side: int = MAP_SIDE) -> np.ndarray:
-    """A 2-D label array of any size -> side x side uint8 (nearest neighbour), checked."""
+def grid_for(width: int, height: int) -> tuple[int, int]:
+    """(rows, columns) of the stored map of a photo `width` x `height`: MAP_SIDE x MAP_SIDE,
+    or for a photo STRIP_FROM times longer than wide or more, MAP_SIDE across and cells of
+    about the same size along it (at most STRIP_LONGEST times MAP_SIDE)."""
+    short, long = sorted((max(1, int(width)), max(1, int(height))))
+    if long < STRIP_FROM * short:
+        return MAP_SIDE, MAP_SIDE
+    along = round(MAP_SIDE * min(long / short, STRIP_LONGEST))
+    return (MAP_SIDE, along) if width >= height else (along, MAP_SIDE)
+
+
+def fit(labels: np.ndarray, shape: int | tuple[int, int] | None = None) -> np.ndarray:
+    """A 2-D label array of any size -> uint8 labels of `shape` (rows, columns; an int: that
+    many a side; None: the grid its own shape calls for, `grid_for`), nearest neighbour,
+    checked."""
     arr = np.asarray(labels)
     if arr.ndim != 2 or arr.size == 0:
         raise PartMapError(f"a part map must be a 2-D grid of labels, not shape {arr.shape}")
@@ -74,17 +94,26 @@ def fit(labels: np.ndarray, side: int = MAP_SIDE) -> np.ndarray:
     bad = np.unique(arr[(arr < 0) | (arr > 3)])
     if bad.size:
         raise PartMapError(f"label {int(bad[0])} is not a part; {_HOW}")
+    if shape is None:
+        rows, cols = grid_for(arr.shape[1], arr.shape[0])
+    elif isinstance(shape, int):
+        rows = cols = shape
+    else:
+        rows, cols = shape
     small = arr.astype(np.uint8)
-    if small.shape != (side, side):
+    if small.shape != (rows, cols):
         small = np.asarray(
-            Image.fromarray(small, "L").resize((side, side), Image.Resampling.NEAREST)
+            Image.fromarray(small, "L").resize((cols, rows), Image.Resampling.NEAREST)
         )
     return np.ascontiguousarray(small)
 
 
-def read_mask(source: str | Path | bytes | Image.Image, side: int = MAP_SIDE) -> np.ndarray:
-    """A mask file (grey labels 0-3 or legend colours) -> side x side labels; PartMapError
-    (one line) for an unreadable file or a colour that is no part."""
+def read_mask(
+    source: str | Path | bytes | Image.Image, side: int | tuple[int, int] | None = None
+) -> np.ndarray:
+    """A mask file (grey labels 0-3 or legend colours) -> labels (`side`: as `fit` takes its
+    shape; None: the grid the mask's own shape calls for); PartMapError (one line) for an
+    unreadable file or a colour that is no part."""
     name = "the mask" if not isinstance(source, str | Path) else str(source)
     try:
         if isinstance(source, Image.Image):
@@ -116,7 +145,9 @@ def read_mask(source: str | Path | bytes | Image.Image, side: int = MAP_SIDE) ->
 def encode(labels: np.ndarray) -> bytes:
     """Labels -> PNG bytes (grey, values 0-3): what the catalogue stores."""
     buf = io.BytesIO()
-    Image.fromarray(fit(labels, np.asarray(labels).shape[0]), "L").save(buf, "PNG", optimize=True)
+    arr = np.asarray(labels)
+    kept = fit(arr, (arr.shape[0], arr.shape[1]) if arr.ndim == 2 else None)  # as it is
+    Image.fromarray(kept, "L").save(buf, "PNG", optimize=True)
     return buf.getvalue()
 
 
@@ -127,7 +158,12 @@ def decode(data: bytes) -> np.ndarray:
             arr = np.asarray(img.convert("L") if img.mode != "L" else img).astype(np.int64)
     except (OSError, ValueError) as exc:
         raise PartMapError(f"a stored part map cannot be read ({exc})") from exc
-    return fit(arr, arr.shape[0] if arr.shape[0] == arr.shape[1] else MAP_SIDE)
+    if arr.ndim != 2:
+        return fit(arr)  # raises: not a part map
+    rows, cols = arr.shape
+    if rows != cols and (rows, cols) != grid_for(cols, rows):
+        return fit(arr, MAP_SIDE)  # not a grid this module stores: the usual square
+    return fit(arr, (rows, cols))
 
 
 def to_image(labels: np.ndarray) -> Image.Image:
@@ -160,19 +196,26 @@ def keep_inside(labels: np.ndarray, inside: np.ndarray) -> np.ndarray:
     return out
 
 
-def polygon(points: Sequence[tuple[float, float]], side: int = MAP_SIDE) -> np.ndarray:
-    """side x side bool: inside a polygon whose points are fractions (0-1) of the photo."""
-    img = Image.new("L", (side, side), 0)
+def polygon(
+    points: Sequence[tuple[float, float]], shape: int | tuple[int, int] = MAP_SIDE
+) -> np.ndarray:
+    """bool of `shape` (rows, columns; an int: that many a side): inside a polygon whose
+    points are fractions (0-1) of the photo."""
+    rows, cols = (shape, shape) if isinstance(shape, int) else shape
+    img = Image.new("L", (cols, rows), 0)
     if len(points) >= 3:
-        ImageDraw.Draw(img).polygon([(x * side, y * side) for x, y in points], fill=1)
+        ImageDraw.Draw(img).polygon([(x * cols, y * rows) for x, y in points], fill=1)
     return np.asarray(img).astype(bool)
 
 
-def box(x0: float, y0: float, x1: float, y1: float, side: int = MAP_SIDE) -> np.ndarray:
-    """side x side bool: inside a rectangle given in fractions (0-1) of the photo."""
+def box(
+    x0: float, y0: float, x1: float, y1: float, shape: int | tuple[int, int] = MAP_SIDE
+) -> np.ndarray:
+    """bool of `shape` (as `polygon`): inside a rectangle given in fractions (0-1) of the
+    photo."""
     xa, xb = sorted((x0, x1))
     ya, yb = sorted((y0, y1))
-    return polygon([(xa, ya), (xb, ya), (xb, yb), (xa, yb)], side)
+    return polygon([(xa, ya), (xb, ya), (xb, yb), (xa, yb)], shape)
 
 
 def mask_photo(photo: Image.Image, labels: np.ndarray, fill: tuple[int, int, int]) -> Image.Image:

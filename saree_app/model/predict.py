@@ -1225,7 +1225,7 @@ class Predictor:
         """
         loaded = self._load(photo, name)
         if part_map is not None:
-            labels = partmap.fit(part_map, partmap.MAP_SIDE)
+            labels = partmap.fit(part_map)
             masked = partmap.mask_photo(loaded.photo, labels, self.manifest.preprocessing.fill)
             array, box = self._prepare(masked, loaded.pieces)
             # The checks read the marked cloth too: its own small copy, its own whole picture.

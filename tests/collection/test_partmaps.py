@@ -306,3 +306,36 @@ def test_a_new_model_answers_corrected_photos_under_their_maps(
         uncorrected = cat.photo_by_path(str(paths[0])).id  # type: ignore[union-attr]
         plain = cat.prediction(uncorrected, second.manifest.sha256)
         assert plain is not None and plain.result["part_map"] == "model"
+
+
+def test_a_long_photos_correction_keeps_its_length(
+    imported: tuple[Path, Path, list[Path]], tmp_path: Path
+) -> None:
+    """A saree laid out whole in one long photo (read in pieces): the curator's map is stored
+    along its length, drawn on the usual square grid or at the photo's own shape."""
+    from saree_app.model.predict import Predictor
+
+    cat_path, model, _paths = imported
+    predictor = Predictor(model, threads=1, load_graph=False, cloth=False, person=False)
+    img, _mask, _a, _m = render("Kanchipuram", 5, 256)
+    long = Image.new("RGB", (2048, 256), (200, 200, 200))
+    for x in range(0, 2048, 256):
+        long.paste(img, (x, 0))
+    (tmp_path / "long").mkdir()
+    path = tmp_path / "long" / "laid-out.jpg"
+    long.save(path, quality=90)
+    with Catalog(cat_path) as cat:
+        run_import(cat, path.parent, predictor)
+        pid = cat.photo_by_path(str(path.resolve())).id  # type: ignore[union-attr]
+        drawn = np.full((partmap.MAP_SIDE, partmap.MAP_SIDE), partmap.BODY, np.uint8)
+        drawn[:, 56:] = partmap.PALLU  # the last eighth: the pallu
+        saved, pred = partmaps.correct(cat, predictor, pid, drawn, by="Meera")
+        assert saved.labels.shape == (partmap.MAP_SIDE, 8 * partmap.MAP_SIDE)
+        stored = cat.part_map(pid)
+        assert stored is not None and stored.labels.shape == saved.labels.shape
+        assert (stored.labels[:, 448:] == partmap.PALLU).all()
+        assert (stored.labels[:, :448] == partmap.BODY).all()
+        assert pred.part_map is not None and pred.part_map.shape == saved.labels.shape
+        # Shown over the photo where it was drawn.
+        shown = pred.part_mask_at((2048, 256))
+        assert (shown[:, 1800:] == partmap.PALLU).all() and (shown[:, :1780] == 1).all()

@@ -260,3 +260,37 @@ def test_a_large_photo_is_decoded_for_the_screen_at_the_size_it_is_shown(
     shown = analysis.analyse(2, small, None, Cancel(), name="small.jpg")
     assert asked[-1] is None and (shown.photo.width(), shown.photo.height()) == (80, 60)
     assert analysis._screen_side(tmp_path / "missing.jpg") is None
+
+
+def test_a_long_photo_is_corrected_along_its_length(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A saree laid out whole in one long photo: the editor's grid follows the photo's length,
+    so a stroke across the pallu at its end lands where it was drawn, not on a cell six
+    times wider than tall."""
+    from PySide6.QtGui import QImage
+
+    from saree_app.gui.part_editor import PartEditor
+
+    photo = QImage(2000, 200, QImage.Format.Format_RGB32)
+    photo.fill(0x808080)
+    start = np.full((partmap.MAP_SIDE, partmap.MAP_SIDE), partmap.BODY, np.uint8)
+    editor = PartEditor("laid-out.jpg", photo, start)
+    qtbot.addWidget(editor)
+    editor.resize(1200, 500)
+    editor.show()
+    canvas = editor.canvas
+    rows, cols = partmap.grid_for(2000, 200)
+    assert canvas.labels.shape == (rows, cols) == (partmap.MAP_SIDE, 10 * partmap.MAP_SIDE)
+    editor.tool_buttons["pallu"].click()
+    _drag(qtbot, canvas, [(0.905, 0.1), (0.905, 0.5), (0.905, 0.9)])
+    painted = np.flatnonzero((canvas.labels == partmap.PALLU).any(axis=0))
+    # Within a few cells of 90.5% of the length: on a square grid a cell is 1.6% of it.
+    assert painted.size and painted.min() >= 0.895 * cols and painted.max() <= 0.915 * cols
+    # A box over the last tenth keeps only that as the saree.
+    editor.tool_buttons["box"].click()
+    _drag(qtbot, canvas, [(0.9, 0.0), (1.0, 1.0)])
+    cloth = np.flatnonzero((canvas.labels != partmap.BACKGROUND).any(axis=0))
+    assert cloth.min() >= 0.895 * cols
+    saved: list[np.ndarray] = []
+    editor.saved.connect(saved.append)
+    editor.save_button.click()
+    assert saved and saved[0].shape == (rows, cols)

@@ -81,7 +81,7 @@ def test_encoded_map_is_small_and_round_trips() -> None:
 def test_box_and_lasso_keep_only_the_inside() -> None:
     labels = np.full((8, 8), partmap.BORDER, np.uint8)
     labels[4:, :] = partmap.BACKGROUND
-    inside = partmap.box(0.0, 0.25, 0.5, 0.75, side=8)
+    inside = partmap.box(0.0, 0.25, 0.5, 0.75, shape=8)
     kept = partmap.keep_inside(labels, inside)
     assert (kept[~inside] == partmap.BACKGROUND).all()
     assert (kept[2:4, :4] == partmap.BORDER).all()  # parts inside stay as they were
@@ -89,7 +89,7 @@ def test_box_and_lasso_keep_only_the_inside() -> None:
     # Where the map saw no saree at all, the box is the saree.
     empty = partmap.keep_inside(np.zeros((8, 8), np.uint8), inside)
     assert (empty[inside] == partmap.BODY).all() and (empty[~inside] == 0).all()
-    tri = partmap.polygon([(0, 0), (1, 0), (0, 1)], side=8)
+    tri = partmap.polygon([(0, 0), (1, 0), (0, 1)], shape=8)
     assert tri[0, 0] and not tri[7, 7]
 
 
@@ -251,3 +251,37 @@ def test_shipped_model_evidence_follows_the_map() -> None:
     assert max(abs(before[t] - after[t]) for t in before) > 0.05
     assert moved.parts[0].area == 0.0 and moved.parts[1].area > 0.1
     assert own.part_map is None and moved.part_map is not None
+
+
+# ---- a long photo's map keeps its length
+
+
+def test_a_long_photo_gets_a_grid_along_its_length() -> None:
+    side = partmap.MAP_SIDE
+    assert partmap.grid_for(4000, 3000) == (side, side)
+    assert partmap.grid_for(3000, 4000) == (side, side)
+    assert partmap.grid_for(3900, 1000) == (side, side)  # under four times: the usual grid
+    assert partmap.grid_for(6000, 1000) == (side, 6 * side)  # rows, columns
+    assert partmap.grid_for(1000, 8000) == (8 * side, side)  # laid out top to bottom
+    assert partmap.grid_for(30000, 1000) == (side, 10 * side)  # no longer than ten times
+
+
+def test_a_long_map_keeps_its_shape_through_the_catalogue_format() -> None:
+    long = np.zeros((40, 400), np.int64)  # a mask file at the photo's own 10:1 shape
+    long[:, 300:] = partmap.PALLU
+    long[35:, :] = partmap.BORDER
+    got = partmap.fit(long)
+    assert got.shape == (partmap.MAP_SIDE, 10 * partmap.MAP_SIDE)
+    # The pallu starts where it was drawn, to the cell: a square grid had six cells a piece.
+    assert (got[:50, :478] != partmap.PALLU).all() and (got[:50, 482:] == partmap.PALLU).all()
+    assert np.array_equal(partmap.decode(partmap.encode(got)), got)
+    assert partmap.read_mask(_png(long.astype(np.uint8))).shape == got.shape
+    # An ordinary map, and an odd shape no photo's grid has, come back square as before.
+    odd = np.zeros((30, 50), np.uint8)
+    assert partmap.decode(_png(odd)).shape == (partmap.MAP_SIDE, partmap.MAP_SIDE)
+    square = np.ones((64, 64), np.uint8)
+    assert np.array_equal(partmap.decode(partmap.encode(square)), square)
+    # A box drawn on a long grid covers the fractions it was drawn at.
+    inside = partmap.box(0.5, 0.0, 0.6, 1.0, shape=got.shape)
+    assert inside.shape == got.shape
+    assert inside[:, 320:384].all() and not inside[:, :318].any() and not inside[:, 386:].any()
