@@ -1026,7 +1026,8 @@ class StoredPrediction:
 @dataclass(frozen=True)
 class PartCorrection:
     """A curator's corrected part map for one photo: labels (0 background, 1 body, 2 border,
-    3 pallu; a square grid over the photo), who corrected it and when."""
+    3 pallu; a grid over the photo, 64 x 64 or along a long one, partmap.grid_for), who
+    corrected it and when."""
 
     photo_id: int
     labels: np.ndarray

@@ -104,7 +104,8 @@ def _gone(found: Confirmed) -> str:
 @dataclass(frozen=True)
 class CorrectedMap:
     """A photo whose part map a curator corrected: segmentation training data for retraining
-    (labels 0 background, 1 body, 2 border, 3 pallu, a square grid stretched over the photo)."""
+    (labels 0 background, 1 body, 2 border, 3 pallu, a grid stretched over the photo: 64 x 64,
+    or along a long photo its length, partmap.grid_for)."""
 
     photo_id: int
     path: Path

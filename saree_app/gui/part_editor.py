@@ -92,14 +92,23 @@ class PartCanvas(QWidget):
 
     edited = Signal()
 
-    def __init__(self, photo: QImage, labels: np.ndarray, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        photo: QImage,
+        labels: np.ndarray,
+        parent: QWidget | None = None,
+        *,
+        photo_size: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("partCanvas")
         self.setMouseTracking(False)
         self.setMinimumSize(360, 280)
         self._photo = photo
         # The grid the photo's shape calls for: a long photo keeps its length (partmap.grid_for).
-        self.grid = partmap.grid_for(photo.width(), photo.height())
+        # From the photo's own size where known, as the catalogue stores it: the screen copy's
+        # rounded size could land a column off, or either side of where the length counts.
+        self.grid = partmap.grid_for(*(photo_size or (photo.width(), photo.height())))
         self.labels = partmap.fit(labels, self.grid).copy()
         self._history: list[np.ndarray] = []
         self.tool = "border"
@@ -247,11 +256,13 @@ class PartEditor(QDialog):
         *,
         corrected: str | None = None,
         parent: QWidget | None = None,
+        photo_size: tuple[int, int] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("partEditor")
         self.setWindowTitle(f"Correct the parts of {name}")
-        self._start = partmap.fit(labels, partmap.grid_for(photo.width(), photo.height())).copy()
+        grid = partmap.grid_for(*(photo_size or (photo.width(), photo.height())))
+        self._start = partmap.fit(labels, grid).copy()
         lay = QVBoxLayout(self)
         intro = QLabel(
             "Show where the saree is and which part is which. <b>Saree box</b> or "
@@ -305,7 +316,7 @@ class PartEditor(QDialog):
         bar.addWidget(self.restart)
         lay.addLayout(bar)
 
-        self.canvas = PartCanvas(photo, self._start, self)
+        self.canvas = PartCanvas(photo, self._start, self, photo_size=photo_size)
         lay.addWidget(self.canvas, 1)
 
         buttons = QHBoxLayout()
@@ -407,6 +418,7 @@ class PartEditing(QObject):
             start,
             corrected=_whose(stored) if stored is not None else None,
             parent=self.win,
+            photo_size=pred.photo_size,
         )
         editor.saved.connect(lambda labels: self.save(item, labels))
         editor.reverted.connect(self.revert)

@@ -153,7 +153,10 @@ def _part_overlay(pred: Prediction, img: Image.Image, alpha: float = 0.5) -> Ima
     weight = Image.fromarray(np.where(mask > 0, round(alpha * 255), 0).astype(np.uint8), "L")
     weight = weight.resize(img.size, Image.Resampling.NEAREST)
     out = Image.composite(colours, img, weight)
-    areas = {p.part: p.area for p in pred.parts}
+    # The shares of the mask drawn (the parts as the photo's colours split them), not those
+    # the model's part evidence was pooled under: the legend describes the tint beside it.
+    counts = np.bincount(mask.ravel(), minlength=len(PART_NAMES))
+    areas = {name: float(counts[k]) / max(1, mask.size) for k, name in enumerate(PART_NAMES)}
     _legend(
         out,
         [
@@ -199,12 +202,13 @@ def _heatmap_overlay(
     np.maximum(scaled, 0.15, out=scaled)
     scaled *= alpha * 255
     weight = Image.fromarray(scaled.astype(np.uint8), "L")
+    coloured = colours.convert("RGB")
     if half != size:
-        colours = colours.convert("RGB").resize(size, Image.Resampling.NEAREST)
+        coloured = coloured.resize(size, Image.Resampling.NEAREST)
         weight = weight.resize(size, Image.Resampling.NEAREST)
     # Over the photo in grey: in its own colours a pink or red silk swallowed the ramp, and
     # the map of a real photo, rarely strong, could not be seen at all.
-    out = Image.composite(colours.convert("RGB"), muted(base()), weight)
+    out = Image.composite(coloured, muted(base()), weight)
     label = next((r.label for r in pred.fused.ranking if r.tradition == tradition), tradition)
     prob = pred.visual_probs.get(tradition, 0.0)
     _legend(out, [(None, f"where it looks like {label} (visual {prob:.0%})")])

@@ -317,25 +317,29 @@ class Prediction:
         if key not in self._cache and self.part_map is not None:
             # The curator's map is shown as drawn, not as the model's coarser grid redraws it.
             self._cache[key] = partmap.at_size(self.part_map, (w, h))
-        if key not in self._cache:
-            # Argmax at a modest size, then nearest-neighbour up: a 12-megapixel photo must not
-            # cost four full-resolution float maps.
-            small = _capped((w, h))
-            # The region first: the heatmap, drawn on another thread, waits for it too.
-            region = self.saree_region(small)
-            # Argmax of logits equals argmax of probabilities: no softmax needed. The logits
-            # resized are those the saree region's probabilities come from.
-            mask = _argmax0(self._logits(small))
-            if region is not None:
-                mask[~region] = 0
-            split = self._colour_split(small)
-            if split is not None:
-                mask = np.where(mask > 0, split, mask)
-            if small != (w, h):
-                mask = np.asarray(
-                    Image.fromarray(mask, "L").resize((w, h), Image.Resampling.NEAREST)
-                )
-            self._cache[key] = mask
+        if key in self._cache:
+            return self._cache[key]
+        # Made under the lock: both overlays' threads ask for the mask at the same size, and
+        # the colour split behind it is the dearest part of it.
+        with self._guard():
+            if key not in self._cache:
+                # Argmax at a modest size, then nearest-neighbour up: a 12-megapixel photo must
+                # not cost four full-resolution float maps.
+                small = _capped((w, h))
+                region = self.saree_region(small)
+                # Argmax of logits equals argmax of probabilities: no softmax needed. The
+                # logits resized are those the saree region's probabilities come from.
+                mask = _argmax0(self._logits(small))
+                if region is not None:
+                    mask[~region] = 0
+                split = self._colour_split(small)
+                if split is not None:
+                    mask = np.where(mask > 0, split, mask)
+                if small != (w, h):
+                    mask = np.asarray(
+                        Image.fromarray(mask, "L").resize((w, h), Image.Resampling.NEAREST)
+                    )
+                self._cache[key] = mask
         return self._cache[key]
 
     def _colour_split(self, size: tuple[int, int]) -> np.ndarray | None:
@@ -349,12 +353,13 @@ class Prediction:
         # (too few pixels to count a part's colours from) show the same parts.
         at = _capped(self.photo_size, REGION_SIDE)
         key = ("colour split", at)
-        if key not in self._cache:
-            cloth = _argmax0(self._logits(at)) > 0
-            region = self.saree_region(at)
-            if region is not None:
-                cloth &= region
-            self._cache[key] = parts_by_colour(self.photo, self._raw_probs(at)[1:], cloth)
+        with self._guard():
+            if key not in self._cache:
+                cloth = _argmax0(self._logits(at)) > 0
+                region = self.saree_region(at)
+                if region is not None:
+                    cloth &= region
+                self._cache[key] = parts_by_colour(self.photo, self._raw_probs(at)[1:], cloth)
         split = self._cache[key]
         if split is None or at == size:
             return split
@@ -675,8 +680,10 @@ def parts_by_colour(photo: Image.Image, parts: np.ndarray, cloth: np.ndarray) ->
 def _box_mean(values: np.ndarray, radius: int) -> np.ndarray:
     """The mean over a (2 radius + 1) square window at each pixel, edges repeated."""
     n = 2 * radius + 1
-    padded = np.pad(values, radius, mode="edge")
-    c = np.zeros((padded.shape[0] + 1, padded.shape[1] + 1), np.float32)
+    # Summed in float64: in float32 the running sums lose the last digits far from the
+    # corner, and a near tie between two parts would be settled by where a pixel lies.
+    padded = np.pad(values.astype(np.float64), radius, mode="edge")
+    c = np.zeros((padded.shape[0] + 1, padded.shape[1] + 1))
     c[1:, 1:] = padded.cumsum(axis=0).cumsum(axis=1)
     out: np.ndarray = (c[n:, n:] - c[:-n, n:] - c[n:, :-n] + c[:-n, :-n]) / (n * n)
     return out

@@ -294,3 +294,10 @@ def test_a_long_photo_is_corrected_along_its_length(qtbot) -> None:  # type: ign
     editor.saved.connect(saved.append)
     editor.save_button.click()
     assert saved and saved[0].shape == (rows, cols)
+    # The grid follows the photo's own size where it is known, as the catalogue stores the
+    # map, not the screen copy's rounded one: 3,999 x 1,000 is under four times as long.
+    shown = QImage(1600, 400, QImage.Format.Format_RGB32)
+    own = PartEditor("nearly-long.jpg", shown, start, photo_size=(3999, 1000))
+    qtbot.addWidget(own)
+    assert own.canvas.labels.shape == partmap.grid_for(3999, 1000) == (64, 64)
+    assert PartEditor("nearly-long.jpg", shown, start).canvas.labels.shape == (64, 256)

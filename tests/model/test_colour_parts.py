@@ -118,9 +118,30 @@ def test_the_predictor_shows_the_colours_split_at_every_size(tiny_model: Path) -
     after = float(np.mean(mask[cloth] == truth[cloth]))
     assert before < 0.9  # the part map alone: off by a band
     assert after > before + 0.05
-    # At half size and at the 12 x 12 grid of an export, the same split, scaled.
-    half = shown.part_mask_at((96, 96))
-    up = np.asarray(Image.fromarray(half).resize(picture.size, Image.Resampling.NEAREST))
-    assert np.mean(up == mask) > 0.97
+    # At half size and at the 12 x 12 grid of an export, the same split, scaled: one split a
+    # photo, not one worked out afresh from each size's few pixels.
+    split = shown._colour_split(picture.size)
+    assert split is not None
+    for size in ((96, 96), (12, 12)):
+        small = shown.part_mask_at(size)
+        same = np.asarray(Image.fromarray(split).resize(size, Image.Resampling.NEAREST))
+        assert np.array_equal(small[small > 0], same[small > 0]), size
     grid = shown.part_mask_at((12, 12))
     assert (grid == 3).any() and (grid == 2).any() and (grid == 1).any()
+
+
+def test_the_split_keeps_a_photos_shape() -> None:
+    """Photos wider than tall and taller than wide: the split lies as the parts do."""
+    picture, truth = _saree()  # 192 x 128
+    probs = _unsure_split(truth)
+    split = parts_by_colour(picture, probs, truth > 0)
+    assert split is not None and split.shape == truth.shape
+    cloth = truth > 0
+    assert np.mean(split[cloth] == truth[cloth]) > 0.95
+    turned = parts_by_colour(
+        picture.transpose(Image.Transpose.TRANSPOSE),
+        np.ascontiguousarray(probs.transpose(0, 2, 1)),
+        cloth.T,
+    )
+    assert turned is not None and turned.shape == truth.T.shape
+    assert np.mean(turned[cloth.T] == truth.T[cloth.T]) > 0.95

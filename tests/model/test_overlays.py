@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -125,10 +126,22 @@ def test_the_saree_region_is_worked_out_once_for_both_overlays(
         return real(img, background)
 
     monkeypatch.setattr(predict_module, "cloth_by_colour", counted)
+    # The colour split of the saree's parts too, made slow enough that the two threads would
+    # both make it were it not made under the lock.
+    splits: list[tuple[int, ...]] = []
+    real_split = predict_module.parts_by_colour
+
+    def slow(img: Image.Image, parts: np.ndarray, cloth: np.ndarray) -> np.ndarray | None:
+        splits.append(cloth.shape)
+        time.sleep(0.05)
+        return real_split(img, parts, cloth)
+
+    monkeypatch.setattr(predict_module, "parts_by_colour", slow)
     predictor = Predictor(tiny_model, load_graph=False, cloth=False)
     pred = predictor.predict(photo(1600, 1200, 4))
     draw_overlays(pred)
     assert calls == [(288, 384)]
+    assert splits == [(288, 384)]
     # Asked for at a larger size first or second, the region is the same.
     fresh = predictor.predict(photo(1600, 1200, 4))
     large = fresh.saree_region((512, 384))
