@@ -332,7 +332,7 @@ class Prediction:
                 mask = _argmax0(self._logits(small))
                 if region is not None:
                     mask[~region] = 0
-                split = self._colour_split(small)
+                split = self._colour_split(small, mask > 0)
                 if split is not None:
                     mask = np.where(mask > 0, split, mask)
                 if small != (w, h):
@@ -342,10 +342,13 @@ class Prediction:
                 self._cache[key] = mask
         return self._cache[key]
 
-    def _colour_split(self, size: tuple[int, int]) -> np.ndarray | None:
+    def _colour_split(
+        self, size: tuple[int, int], cloth: np.ndarray | None = None
+    ) -> np.ndarray | None:
         """H x W uint8 at `size` (w, h): the saree's parts as the photo's colours split them
         (`parts_by_colour`), worked out once at the saree region's size and scaled up; None
-        without the photo or with too little cloth."""
+        without the photo or with too little cloth. `cloth`: where the part mask at `size`
+        finds the saree, used when that is the size the split is worked out at."""
         if self.photo is None:
             return None
         # One split a photo, at the photo's own shape and at most the region's size, scaled
@@ -355,10 +358,11 @@ class Prediction:
         key = ("colour split", at)
         with self._guard():
             if key not in self._cache:
-                cloth = _argmax0(self._logits(at)) > 0
-                region = self.saree_region(at)
-                if region is not None:
-                    cloth &= region
+                if cloth is None or at != size:
+                    cloth = _argmax0(self._logits(at)) > 0
+                    region = self.saree_region(at)
+                    if region is not None:
+                        cloth &= region
                 self._cache[key] = parts_by_colour(self.photo, self._raw_probs(at)[1:], cloth)
         split = self._cache[key]
         if split is None or at == size:
@@ -582,14 +586,7 @@ def cloth_by_colour(photo: Image.Image, background: np.ndarray) -> np.ndarray | 
     0.369; on 72 rendered photos through the app, part mIoU 0.697 -> 0.694. About 5 ms.
     """
     h, w = background.shape
-    rgb = photo if photo.mode == "RGB" else photo.convert("RGB")
-    # A box-filtered integer shrink, then nearest: a fifth of a bilinear resize's time, and
-    # the same colours to count.
-    shrunk = rgb.reduce(max(1, min(rgb.width // w, rgb.height // h)))
-    pixels = np.asarray(shrunk.resize((w, h), Image.Resampling.NEAREST), dtype=np.int64)
-    step = 256 // COLOUR_LEVELS
-    q = pixels // step
-    bins = (q[..., 0] * COLOUR_LEVELS + q[..., 1]) * COLOUR_LEVELS + q[..., 2]
+    bins = _colour_bins(photo, (w, h))
     sure_bg = background > COLOUR_SURE
     sure_cloth = background < 1.0 - COLOUR_SURE
     if sure_bg.mean() < COLOUR_SEEDS or sure_cloth.mean() < COLOUR_SEEDS:
@@ -605,10 +602,11 @@ def cloth_by_colour(photo: Image.Image, background: np.ndarray) -> np.ndarray | 
 
 
 def _colour_bins(photo: Image.Image, size: tuple[int, int]) -> np.ndarray:
-    """H x W int64 at `size` (w, h): each pixel's colour bin (COLOUR_LEVELS a channel), read
-    from a box-filtered integer shrink of the photo, then nearest (as `cloth_by_colour`)."""
+    """H x W int64 at `size` (w, h): each pixel's colour bin (COLOUR_LEVELS a channel)."""
     w, h = size
     rgb = photo if photo.mode == "RGB" else photo.convert("RGB")
+    # A box-filtered integer shrink, then nearest: a fifth of a bilinear resize's time, and
+    # the same colours to count.
     shrunk = rgb.reduce(max(1, min(rgb.width // w, rgb.height // h)))
     pixels = np.asarray(shrunk.resize((w, h), Image.Resampling.NEAREST), dtype=np.int64)
     q = pixels // (256 // COLOUR_LEVELS)
