@@ -141,8 +141,11 @@ def combine(
     seg = np.asarray(out["seg"], np.float32)
     if seg.shape[0] != n:
         raise ValueError(f"{seg.shape[0]} rows of model output for {n} pieces")
-    e = np.exp(seg - seg.max(axis=1, keepdims=True))
-    shares = (e / e.sum(axis=1, keepdims=True)).mean(axis=(2, 3))  # N x 4: each class's share
+    cam = np.asarray(out["cam"], np.float32)
+    g = cam.shape[2]
+    # Each class's share of each cell of the activations' grid, a piece at a time.
+    cells = np.stack([partmap.cell_shares(one, g, g) for one in seg])  # N x 4 x g x g
+    shares = cells.mean(axis=(2, 3))  # N x 4: each class's share of the piece
     cloth = np.maximum(1.0 - shares[:, 0], _FLOOR)  # N: how much of each piece is saree
     part_weight = np.maximum(shares[:, 1:], _FLOOR)  # N x 3: how much of each part
 
@@ -165,7 +168,6 @@ def combine(
             # The model gives unit embeddings (similar search compares directions): keep them so.
             merged = merged / np.maximum(np.linalg.norm(merged, axis=-1, keepdims=True), 1e-12)
         combined[name] = merged[None]
-    cam = np.asarray(out["cam"], np.float32)
     combined["seg"] = _laid_out(seg, pieces, model_side, empty=_BACKGROUND)[None]
     combined["cam"] = _laid_out(cam, pieces, model_side)[None]
     # What pooling the class activations under a curator's part map needs (partmap.repool),
@@ -175,8 +177,7 @@ def combine(
     combined["cam_bias"] = (np.asarray(out["logits"], np.float32) - cam.sum(axis=(2, 3))).mean(
         axis=0
     )[None]
-    g = cam.shape[2]
-    seen = [(1.0 - partmap.cell_shares(one, g, g)[partmap.BACKGROUND]).sum() for one in seg]
+    seen = (1.0 - cells[:, partmap.BACKGROUND]).sum(axis=(1, 2))
     combined["cam_seen"] = np.array([np.mean(seen)], np.float32)
     return combined
 
