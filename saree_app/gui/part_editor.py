@@ -98,17 +98,15 @@ class PartCanvas(QWidget):
         labels: np.ndarray,
         parent: QWidget | None = None,
         *,
-        photo_size: tuple[int, int] | None = None,
+        grid: tuple[int, int] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("partCanvas")
         self.setMouseTracking(False)
         self.setMinimumSize(360, 280)
         self._photo = photo
-        # The grid the photo's shape calls for: a long photo keeps its length (partmap.grid_for).
-        # From the photo's own size where known, as the catalogue stores it: the screen copy's
-        # rounded size could land a column off, or either side of where the length counts.
-        self.grid = partmap.grid_for(*(photo_size or (photo.width(), photo.height())))
+        # The grid the photo's shape calls for (`PartEditor`), else the picture's own.
+        self.grid = grid or partmap.grid_for(photo.width(), photo.height())
         self.labels = partmap.fit(labels, self.grid).copy()
         self._history: list[np.ndarray] = []
         self.tool = "border"
@@ -261,6 +259,9 @@ class PartEditor(QDialog):
         super().__init__(parent)
         self.setObjectName("partEditor")
         self.setWindowTitle(f"Correct the parts of {name}")
+        # The grid the photo's shape calls for: a long photo keeps its length (partmap.grid_for).
+        # From the photo's own size where known, as the catalogue stores it: the screen copy's
+        # rounded size could land a column off, or either side of where the length counts.
         grid = partmap.grid_for(*(photo_size or (photo.width(), photo.height())))
         self._start = partmap.fit(labels, grid).copy()
         lay = QVBoxLayout(self)
@@ -316,7 +317,7 @@ class PartEditor(QDialog):
         bar.addWidget(self.restart)
         lay.addLayout(bar)
 
-        self.canvas = PartCanvas(photo, self._start, self, photo_size=photo_size)
+        self.canvas = PartCanvas(photo, self._start, self, grid=grid)
         lay.addWidget(self.canvas, 1)
 
         buttons = QHBoxLayout()
