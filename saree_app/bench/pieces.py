@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from saree_app.bench import Report, at_least, run_reported
+from saree_app.bench.real.inputs import CLASS_NAMES
+from saree_app.bench.real.scoring import PartTally
 
 SEED_BASE = 8_600_000  # apart from training seeds and the other benches' (7,000,000-8,000,000)
 CACHE = Path.home() / ".cache" / "saree-app" / "bench" / "pieces"
@@ -60,14 +62,6 @@ def _render(tradition: str, seed: int, size: int, root: Path) -> tuple[Path, Pat
     return photo, mask
 
 
-def _iou(confusion: np.ndarray) -> list[float]:
-    out = []
-    for k in range(len(confusion)):
-        union = confusion[k].sum() + confusion[:, k].sum() - confusion[k, k]
-        out.append(float(confusion[k, k] / union) if union else float("nan"))
-    return out
-
-
 def _read(predictor: Any, photos: list[tuple[str, Path, Path]]) -> dict[str, Any]:
     from PIL import Image
 
@@ -95,7 +89,8 @@ def _read(predictor: Any, photos: list[tuple[str, Path, Path]]) -> dict[str, Any
         shown = pred.part_mask_at((truth.shape[1], truth.shape[0])).astype(np.int64)
         confusion += np.bincount(4 * truth.ravel() + shown.ravel(), minlength=16).reshape(4, 4)
     n = len(photos)
-    iou = _iou(confusion)
+    # The part figures as `saree bench real` counts them from its cells.
+    parts = PartTally(confusion, []).figures()
     return {
         "photos": n,
         "right_first": round(first / n, 4),
@@ -107,10 +102,11 @@ def _read(predictor: Any, photos: list[tuple[str, Path, Path]]) -> dict[str, Any
         "right_among_unflagged": round(float(np.mean(unflagged_right)), 4)
         if unflagged_right
         else None,
-        "part_miou": round(float(np.nanmean(iou)), 4),
-        "part_iou": dict(
-            zip(("background", "body", "border", "pallu"), np.round(iou, 4), strict=True)
-        ),
+        "part_miou": round(float(parts["miou"]), 4),
+        "part_iou": {
+            name: None if parts[f"iou_{name}"] is None else round(parts[f"iou_{name}"], 4)
+            for name in CLASS_NAMES
+        },
         "ms_per_photo": round(1000 * statistics.median(times), 1),
         "pieces_median": statistics.median(pieces),
     }
