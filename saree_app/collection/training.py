@@ -29,6 +29,15 @@ class Confirmed:
     changed: list[tuple[int, str]] = field(default_factory=list)  # content not as imported
     left_out: dict[str, int] = field(default_factory=dict)  # tradition -> too few photos
     min_per_tradition: int = MIN_PER_TRADITION
+    # Photo id -> which saree it shows ("object:<accession>", else "photo:<id>"): the photos of
+    # one saree are held back together, or a border close-up would vouch for its whole view.
+    saree: dict[int, str] = field(default_factory=dict)
+    # Accession -> the traditions its photos were confirmed as, for objects whose confirmed
+    # photos disagree: left out until the curator settles which it is.
+    disagree: dict[str, list[str]] = field(default_factory=dict)
+
+    def saree_of(self, pid: int) -> str:
+        return self.saree.get(pid, f"photo:{pid}")
 
 
 def read_confirmed(catalog_path: Path) -> Confirmed:
@@ -37,13 +46,16 @@ def read_confirmed(catalog_path: Path) -> Confirmed:
     if catalog_path.is_file() and catalog_path.stat().st_size == 0:
         # sqlite would take an empty file for a new catalogue and write one into it.
         raise CatalogueProblem(f"{catalog_path}: an empty file, not a catalogue")
+    from saree_app.collection.objects import object_ids_by_photo
+
     try:
         with Catalog(catalog_path, create=False) as cat:
             labels = cat.labels()
             photos = {pid: cat.photo(pid) for pid in labels}
+            accession = object_ids_by_photo(cat)
     except CatalogError as exc:
         raise CatalogueProblem(str(exc)) from exc
-    found = Confirmed()
+    found = Confirmed(saree={pid: f"object:{acc}" for pid, acc in accession.items()})
     # The schema cannot hold two labels for one photo content: photos are unique by sha256 and
     # labels are keyed by photo. What can still happen is a file changed after it was confirmed
     # (another photo copied over it); its label then describes content that is no longer there,
@@ -63,6 +75,14 @@ def read_confirmed(catalog_path: Path) -> Confirmed:
             found.changed.append((pid, photo.path))
             continue
         found.usable.append((pid, path, sha, tradition))
+    # One saree confirmed as two traditions (its border close-up as one, its whole view as
+    # another) would teach each tradition the other's cloth: left out, and said, until settled.
+    said: dict[str, set[str]] = {}
+    for pid, *_, tradition in found.usable:
+        if pid in accession:
+            said.setdefault(accession[pid], set()).add(tradition)
+    found.disagree = {a: sorted(ts) for a, ts in sorted(said.items()) if len(ts) > 1}
+    found.usable = [u for u in found.usable if accession.get(u[0]) not in found.disagree]
     counts = Counter(t for *_, t in found.usable)
     gone = _gone(found)
     needed = (
@@ -94,6 +114,9 @@ def read_confirmed(catalog_path: Path) -> Confirmed:
 
 def _gone(found: Confirmed) -> str:
     parts = []
+    if found.disagree:
+        n = len(found.disagree)
+        parts.append(f"the photos of {n} object{'s' if n > 1 else ''} confirmed as two traditions")
     if found.missing:
         parts.append(f"{len(found.missing)} whose files are gone")
     if found.changed:

@@ -1,19 +1,20 @@
 """`saree train --catalog FILE`: a new model from the photos a curator confirmed in a catalogue.
 
 The confirmed photos (label certainty 'confirmed', with a tradition) become training items;
-one in four of each tradition, chosen by content hash so that a rerun chooses the same, is held
-back and the new model is evaluated on it. The base model (the shipped one unless --base-model
-says otherwise) gives its backbone, input size, views and zooms, and its part segmentation,
-read back out of its .onnx. The base model's files are never written to.
+one saree in four of each tradition (an object's photos go together), chosen by content hash
+so that a rerun chooses the same, is held back and the new model is evaluated on it. An object
+whose confirmed photos name two traditions is left out, and said. The base model (the shipped
+one unless --base-model says otherwise) gives its backbone, input size, views and zooms, and
+its part segmentation, read back out of its .onnx. The base model's files are never written to.
 
 The part segmentation is fine-tuned, as the recipe's second stage does (from a trained
 decoder, few passes, a small learning rate, mirrored and quarter-turned copies), when the
 curator corrected the part maps of at least MIN_PART_MAPS photos besides those held back: those
 photos become segmentation items with their maps as masks (a photo with a corrected map but no
 confirmed tradition trains the segmentation only; photos without one carry no mask and are not
-in the segmentation loss). One in four corrected maps, by content hash, and the maps of photos
-held back for the tradition report are held back, and the report gives the part IoU of the
-base model and of the new one on them. With fewer, the base segmentation is kept as it is.
+in the segmentation loss). One in four corrected maps, by content hash, and the maps of the
+sarees held back for the tradition report are held back, and the report gives the part IoU of
+the base model and of the new one on them. With fewer, the base segmentation is kept as it is.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hashlib
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +44,23 @@ SEG_STEPS = 80
 SEG_MIN_EPOCHS = 4
 
 
-def split(usable: list[tuple[int, Path, str, str]]) -> dict[int, str]:
-    """Photo id -> 'train' or 'heldout': per tradition, in content-hash order, every
-    HOLD_EVERY-th photo is held back (so at least HOLD_EVERY - 1 of each train)."""
-    by_tradition: dict[str, list[tuple[str, int]]] = {}
+def split(
+    usable: list[tuple[int, Path, str, str]], saree: Callable[[int], str] | None = None
+) -> dict[int, str]:
+    """Photo id -> 'train' or 'heldout': per tradition, every HOLD_EVERY-th saree in
+    content-hash order (a saree's order: its first photo's hash) is held back with all its
+    photos (so at least HOLD_EVERY - 1 of each train). `saree`: photo id -> which saree it
+    shows (Confirmed.saree_of); without it each photo is a saree of its own. Photos of one
+    saree on both sides would let the report grade the model on a view of what it learnt."""
+    of = saree or (lambda pid: f"photo:{pid}")
+    by_tradition: dict[str, dict[str, list[tuple[str, int]]]] = {}
     for pid, _path, sha, tradition in usable:
-        by_tradition.setdefault(tradition, []).append((sha, pid))
+        by_tradition.setdefault(tradition, {}).setdefault(of(pid), []).append((sha, pid))
     out: dict[int, str] = {}
-    for rows in by_tradition.values():
-        for i, (_sha, pid) in enumerate(sorted(rows)):
-            out[pid] = "heldout" if i % HOLD_EVERY == HOLD_EVERY - 1 else "train"
+    for sarees in by_tradition.values():
+        for i, rows in enumerate(sorted(sarees.values(), key=min)):
+            for _sha, pid in rows:
+                out[pid] = "heldout" if i % HOLD_EVERY == HOLD_EVERY - 1 else "train"
     return out
 
 
@@ -158,6 +167,11 @@ def run_catalog(args: argparse.Namespace) -> int:
         _say(f"photo {pid}: its file changed since it was imported ({path}); left out")
     for tradition, n in found.left_out.items():
         _say(f"{tradition}: {n} confirmed photo, {found.min_per_tradition} needed; left out")
+    for accession, traditions in found.disagree.items():
+        _say(
+            f"object {accession}: its photos are confirmed as {' and '.join(traditions)}; "
+            "left out until they agree (saree object show, then saree label)"
+        )
     if args.out is None:
         args.out = catalog.with_name(catalog.stem + "-model")
     base_path = Path(args.base_model) if args.base_model else models_dir() / "saree-model.json"
@@ -171,12 +185,15 @@ def run_catalog(args: argparse.Namespace) -> int:
     if base_path.resolve().parent == Path(args.out).resolve() and args.name == base_path.stem:
         _say(f"--out {args.out}: that would overwrite the base model; choose another folder")
         return 2
-    splits = split(found.usable)
+    splits = split(found.usable, found.saree_of)
     args.cache = args.cache or _default_cache(Path(args.out))
     maps, maps_gone = getattr(args, "corrected", None) or ([], [])
     for pid, path in maps_gone:
         _say(f"photo {pid}: its corrected part map is left out: file gone or changed ({path})")
-    map_split = split_maps(maps, {pid for pid, s in splits.items() if s == "heldout"})
+    held_sarees = {found.saree_of(pid) for pid, s in splits.items() if s == "heldout"}
+    map_split = split_maps(
+        maps, {m.photo_id for m in maps if found.saree_of(m.photo_id) in held_sarees}
+    )
     n_train_maps = sum(s == "train" for s in map_split.values())
     tune = n_train_maps >= MIN_PART_MAPS
     masks = write_masks(maps, Path(args.cache) / "part-maps") if tune else {}
@@ -249,7 +266,8 @@ def run_catalog(args: argparse.Namespace) -> int:
     args.training_extra = {
         "catalogue": str(catalog),
         "base_model": describe(base),
-        "heldout_rule": f"one in {HOLD_EVERY} confirmed photos of each tradition, by content hash",
+        "heldout_rule": f"one in {HOLD_EVERY} confirmed sarees of each tradition (an object's "
+        "photos together), by content hash",
         "part_maps": {
             "fine_tuned": tune,
             "trained_on": n_train_maps if tune else 0,

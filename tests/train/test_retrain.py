@@ -267,6 +267,53 @@ def test_held_back_part_maps_follow_content_and_the_tradition_hold_back() -> Non
     assert held == {1, 2, 7}
 
 
+def test_the_photos_of_one_saree_are_held_back_together() -> None:
+    from saree_app.train.retrain import split
+
+    # Eight photos of one tradition: photos 0-3 show object A, the rest sarees of their own.
+    usable = [(pid, Path(f"{pid}.jpg"), f"{sha:02d}", "Kanchipuram")
+              for pid, sha in zip(range(8), (5, 3, 9, 1, 0, 8, 2, 7), strict=True)]  # fmt: skip
+    each = split(usable)
+    # Photo by photo, in content-hash order, the 4th and 8th (03: photo 1, 09: photo 2): two
+    # of A's photos held back while the other two train, a view of what the model learnt.
+    assert {pid for pid, s in each.items() if s == "heldout"} == {1, 2}
+    sarees = split(usable, lambda pid: "object:A" if pid < 4 else f"photo:{pid}")
+    # Sarees in order of their first photo's hash: 4 (00), A (01), 6 (02), 7 (07), 5 (08).
+    assert {pid for pid, s in sarees.items() if s == "heldout"} == {7}
+    assert {sarees[pid] for pid in range(4)} == {"train"}
+
+
+def test_an_object_confirmed_as_two_traditions_is_left_out_and_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from saree_app.collection.objects import create_object
+    from saree_app.collection.training import read_confirmed
+
+    catalog = _catalogue(tmp_path, per=3, traditions={"Kanchipuram": "Kanchipuram",
+                                                     "Banarasi": "Banarasi"})  # fmt: skip
+    with Catalog(catalog) as cat:
+        by_name = {Path(p.path).name: p.id for p in cat.photos()}
+        both = [by_name["Kanchipuram-0.jpg"], by_name["Banarasi-0.jpg"]]
+        create_object(cat, "T.1", photo_ids=both)
+        agree = [by_name["Kanchipuram-1.jpg"], by_name["Kanchipuram-2.jpg"]]
+        create_object(cat, "T.2", photo_ids=agree)
+    found = read_confirmed(catalog)
+    assert found.disagree == {"T.1": ["Banarasi", "Kanchipuram"]}
+    assert {pid for pid, *_ in found.usable} == set(by_name.values()) - set(both)
+    assert found.saree_of(agree[0]) == found.saree_of(agree[1]) == "object:T.2"
+    assert found.saree_of(by_name["Banarasi-1.jpg"]) == f"photo:{by_name['Banarasi-1.jpg']}"
+    # Settled: the Banarasi photo confirmed as Kanchipuram too, the object comes back.
+    with Catalog(catalog) as cat:
+        cat.set_label(both[1], tradition="Kanchipuram", certainty="confirmed")
+    assert read_confirmed(catalog).disagree == {}
+    # Too few left once the object is out: the refusal counts it among what was left out.
+    with Catalog(catalog) as cat:
+        cat.set_label(both[1], tradition="Banarasi", certainty="confirmed")
+        cat.set_label(by_name["Banarasi-2.jpg"], tradition="Kanchipuram", certainty="confirmed")
+    err = _fails(["--catalog", str(catalog)], capsys)
+    assert "(left out: the photos of 1 object confirmed as two traditions)" in err
+
+
 def _fails(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     assert saree(["train", *argv]) == 2
     err = capsys.readouterr().err.strip()
