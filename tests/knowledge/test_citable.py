@@ -358,6 +358,14 @@ def test_banarasi_heavy_zari_pallu_is_not_confirmed_by_a_report_that_does_not_sa
         ("MysoreSilk", "ContrastingBorder", "MintMysoreSilk", "contrasting border"),
         ("Gadwal", "ZariBrocade", "CraftRevivalGadwal", "brocaded gold borders and pallus"),
         ("Baluchari", "Buti", "MallickDharBaluchari", "butis or sprigs scattered"),
+        (
+            "Bandhani",
+            "ContrastingBorder",
+            "CraftBandhejTextilesInDepth",
+            "matching and contrasting colours",
+        ),
+        ("Sambalpuri", "Fish", "BlogSambalpuriEkkiiadja", "Fish, conch shell and flower motifs"),
+        ("MugaSilk", "Flower", "NewsMugaNDTV", "phul (flower)"),
     ],
 )
 def test_craft_knowledge_facts_a_page_states_now_cite_it(

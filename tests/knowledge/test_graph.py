@@ -87,9 +87,15 @@ def test_every_tradition_is_complete(kg: TextileGraph) -> None:
 def test_unconfirmed_facts_are_marked_and_weaker(kg: TextileGraph) -> None:
     bandhani = kg.card("Bandhani")
     assert not bandhani.gi or not bandhani.gi.confirmed
-    muga = kg.card("MugaSilk")  # its links rest only on the project's craft notes
-    assert all(not a.confirmed for a in muga.attributes)
+    muga = kg.card("MugaSilk")  # its weave links rest only on the project's craft notes
+    on_notes = [a for a in muga.attributes if set(a.sources) == {"CraftKnowledge"}]
+    assert {a.term for a in on_notes} == {"PlainWeave", "ExtraWeft"}  # the flower cites NDTV
+    assert all(not a.confirmed for a in on_notes)
     assert max(a.typicality for a in muga.attributes) <= 0.6
+    for t in kg.traditions():  # and everywhere: a link resting only on the notes is not confirmed
+        for a in kg.card(t).attributes:
+            if set(a.sources) == {"CraftKnowledge"}:
+                assert not a.confirmed, (t, a.term)
 
 
 def test_region_queries(kg: TextileGraph) -> None:

@@ -4,6 +4,7 @@ in the knowledge browser as a link to open, in `saree kg show`, and in the JSON-
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,47 @@ def test_every_state_links_to_the_wikidata_id_read_in_the_states_table(kg: Texti
     assert source is not None and source.traceable and not source.project_note
     assert source.url and "00ac197722d294677892da062b09a8b65ac78d3c" in source.url
     assert all(qid in (source.note or "") for qid in STATES.values())
+
+
+#: Each tradition's Wikidata item as an Aestheticpedia record names it beside its Wikipedia article
+#: (src:AestheticpediaWikidata): (item, the article's title, match).
+TRADITIONS = {
+    "Kanchipuram": ("Q6361073", "Kanchipuram silk sari", "exact"),
+    "PochampallyIkat": ("Q7206316", "Pochampally sari", "exact"),
+    "Ilkal": ("Q5998507", "Ilkal sari", "exact"),
+    "MysoreSilk": ("Q6948726", "Mysore silk", "exact"),
+    "Molakalmuru": ("Q6895650", "Molakalmuru sari", "exact"),
+    "KovaiKora": ("Q16905584", "Kovai Cora cotton", "exact"),
+    "MaduraiSungudi": ("Q24895539", "Madurai Sungudi", "exact"),
+    "Venkatagiri": ("Q7920067", "Venkatagiri sari", "exact"),
+    "UppadaJamdani": ("Q7898422", "Uppada Jamdani sari", "exact"),
+    "Mangalagiri": ("Q22281253", "Mangalagiri sarees and fabrics", "exact"),
+    "Sambalpuri": ("Q7409001", "Sambalpuri sari", "exact"),
+    "Bomkai": ("Q7560934", "Bomkai sari", "exact"),
+    "Baluchari": ("Q2765981", "Baluchari sari", "exact"),
+    "Banarasi": ("Q2723230", "Banarasi sari", "exact"),
+    "Chanderi": ("Q5071016", "Chanderi sari", "exact"),
+    "Maheshwari": ("Q137673438", "Maheshwari saree", "exact"),
+    "KotaDoria": ("Q6433794", "Kota Doria", "exact"),
+    "Paithani": ("Q7125238", "Paithani", "exact"),
+    "MugaSilk": ("Q22304608", "Muga silk", "close"),  # the item is the silk itself
+    "MugaSilkFibre": ("Q22304608", "Muga silk", "exact"),
+}
+
+
+@pytest.mark.parametrize("term", sorted(TRADITIONS))
+def test_traditions_link_to_the_wikidata_item_a_record_names_beside_their_article(
+    kg: TextileGraph, term: str
+) -> None:
+    qid, label, match = TRADITIONS[term]
+    (link,) = [k for k in kg.links_of(term) if k.vocabulary == "Wikidata"]
+    assert (link.identifier, link.match, link.label) == (qid, match, label)
+    assert link.sources == ("AestheticpediaWikidata",)
+    source = kg.source("AestheticpediaWikidata")
+    assert source is not None and source.traceable and not source.project_note
+    assert source.url and "2c631101c6b2f119d6129745f02e1c5c5ad3f567" in source.url
+    # the file's row: the article, then the item (not the prefix of a longer id)
+    assert re.search(rf"{re.escape(label)}[^;]*?, {qid}(?!\d)", source.note or ""), (term, qid)
 
 
 @pytest.mark.parametrize(
