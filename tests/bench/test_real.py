@@ -108,6 +108,23 @@ def test_accuracy_counts_fused_visual_and_uncertainty() -> None:
     # (wrong), 0.8 (right), 0.7 (wrong): gaps 0.1, 0.4, 0.2, 0.7.
     assert f["stated_probability"] == pytest.approx(0.7) and f["stated_right"] == 0.5
     assert f["calibration_error"] == pytest.approx((0.1 + 0.4 + 0.2 + 0.7) / 4)
+    assert f["set_coverage"] is None  # no answer states a set
+
+
+def test_answer_sets_are_checked_against_the_right_tradition() -> None:
+    a = scoring.Answer
+    answers = [
+        a("A/1", "A", True, "flat", ("B", "A"), ("B",), 0.5, True, (), ("B", "A"), 0.9),
+        a("A/2", "A", True, "flat", ("B", "C"), ("B",), 0.5, True, (), ("B", "C", "D"), 0.9),
+        a("C/1", "C", False, "worn", ("C",), ("C",), 0.5, True, (), ("C",), 0.8),
+        a("C/2", "C", False, "worn", ("C",), ("C",), 0.5, True),  # stored without a set
+        a("X/1", None, False, "worn", ("A",), ("A",), 0.6, True, (), ("A",), 0.9),  # unscored
+    ]
+    f = scoring.accuracy(answers)
+    # Of the three scored answers with a set, A/1's and C/1's hold the right tradition.
+    assert f["set_coverage"] == pytest.approx(2 / 3)
+    assert f["set_size"] == pytest.approx((2 + 3 + 1) / 3)
+    assert f["set_level"] == 0.9
 
 
 def test_flags_are_told_apart_by_their_reason() -> None:
@@ -271,6 +288,10 @@ def test_the_report_has_the_documented_keys_and_files(
     assert report["photos"] == 16 and report["scored"] == 15
     assert [s[0] for s in report["skipped"]] == ["Banarasi/broken.jpg"]
     assert report["untaught"]["overall"]["flagged_unknown_to_app"] is not None
+    # Every import states an answer set: the report checks it on the photos.
+    overall = report["untaught"]["overall"]
+    assert 0.0 <= overall["set_coverage"] <= 1.0 and overall["set_size"] >= 1.0
+    assert overall["set_level"] == pytest.approx(0.9)
     assert set(report["untaught"]["flag_sources"]) == {"unlike_training", "other_reasons"}
     assert set(report["untaught"]["by_view"]) == {"flat", "worn"}
     assert report["parts"]["overall"]["photos"] == 2
@@ -281,6 +302,7 @@ def test_the_report_has_the_documented_keys_and_files(
         assert (tmp_path / "out" / name).stat().st_size > 0
     md = (tmp_path / "out" / "report.md").read_text()
     assert "## 2. Taught" in md and "## 3. Parts" in md
+    assert 'Answer sets ("could be: ...", by the model\'s own calibration, stated at 90.0%)' in md
     # 9 confirmed photos calibrate no set (10 are needed): the report says what the app claims.
     assert taught["set_calibrated"] == 0.0
     assert "At k = 3 no set is calibrated on the confirmed photos" in md

@@ -47,7 +47,10 @@ beside "bench", "argv", "machine" (CPUs, load average), "settings" and "peer"):
   untaught.overall     fused_top1, fused_top5, visual_top1, visual_top5 (each also
                        *_balanced: the mean over traditions), flagged, flagged_known_to_model,
                        flagged_not_in_model, flagged_unknown_to_app, unflagged,
-                       unflagged_right, auroc_confidence, risk_coverage_area, per_tradition
+                       unflagged_right, auroc_confidence, risk_coverage_area, per_tradition,
+                       set_coverage, set_size, set_level: how often the answer set the app
+                       states ("could be: ...", by the model's own calibration) holds the
+                       right tradition, its mean size, the level it is stated at
   untaught.flag_sources  unlike_training: share flagged because the photo looks unlike the
                        model's training photos; other_reasons: share flagged for any other
   untaught.by_view     the same per view (with --views or part labels)
@@ -386,9 +389,21 @@ def _answers(inputs: Inputs, imported: teach.Imported) -> list[scoring.Answer]:
                     confidence=float(s.get("probability", 0.0)),
                     uncertain=bool(stored[pid].uncertain),
                     reasons=tuple(str(r) for r in s.get("uncertain_reasons") or ()),
+                    **_stated_set(s.get("answer_set")),
                 )
             )
     return out
+
+
+def _stated_set(stored: Any) -> dict[str, Any]:
+    """The answer set an import stored, as scoring.Answer takes it (nothing without one)."""
+    if not isinstance(stored, dict):
+        return {}
+    level = stored.get("level")
+    return {
+        "answer_set": tuple(str(t) for t in stored.get("traditions", [])),
+        "set_level": float(level) if isinstance(level, (int, float)) else None,
+    }
 
 
 def _untaught(answers: list[scoring.Answer]) -> dict[str, Any]:

@@ -69,6 +69,13 @@ def markdown(report: dict[str, Any]) -> str:
         "wrong answers (0.5 is chance). Risk area: mean error over the risk-coverage curve "
         "(risk-coverage.png)."
     )
+    if o.get("set_coverage") is not None:
+        add("")
+        add(
+            f'Answer sets ("could be: ...", by the model\'s own calibration, stated at '
+            f"{_pct(o.get('set_level'))}): hold the right tradition for "
+            f"{_pct(o['set_coverage'])} of photos, {_num(o['set_size'], 1)} traditions on average."
+        )
     if o.get("stated_probability") is not None:
         add("")
         add(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -130,6 +131,10 @@ class Answer:
     confidence: float  # the fused answer's probability, as the app shows it
     uncertain: bool
     reasons: tuple[str, ...] = ()  # why it is flagged, as stored
+    # The answer set the app states ("could be: ..."), and the level it states it at; None
+    # for an answer stored without one.
+    answer_set: tuple[str, ...] | None = None
+    set_level: float | None = None
 
 
 def flag_sources(answers: Sequence[Answer], unlike: str) -> dict[str, float | None]:
@@ -174,6 +179,7 @@ def accuracy(answers: Sequence[Answer]) -> dict[str, Any]:
             float(np.mean([r[name] / r["photos"] for r in per.values()])) if per else None
         )
     out.update(uncertainty(answers))
+    out.update(answer_sets(scored))
     right = [a.fused[:1] == (a.truth,) for a in scored]
     out["auroc_confidence"] = auroc([a.confidence for a in scored], right)
     # How sure the answers read against how often they are right.
@@ -209,6 +215,21 @@ def uncertainty(answers: Sequence[Answer]) -> dict[str, Any]:
         "unflagged_right": (
             sum(a.fused[:1] == (a.truth,) for a in kept) / len(kept) if kept else None
         ),
+    }
+
+
+def answer_sets(scored: Sequence[Answer]) -> dict[str, Any]:
+    """How often the stated answer sets hold the right tradition (set_coverage), their mean
+    size (set_size) and the level they are stated at (set_level: the most common one); None
+    where no answer carries a set. A set is a promise ("90%"): this checks it on real photos."""
+    with_set = [a for a in scored if a.answer_set is not None]
+    if not with_set:
+        return {"set_coverage": None, "set_size": None, "set_level": None}
+    levels = Counter(a.set_level for a in with_set if a.set_level is not None)
+    return {
+        "set_coverage": sum(a.truth in (a.answer_set or ()) for a in with_set) / len(with_set),
+        "set_size": float(np.mean([len(a.answer_set or ()) for a in with_set])),
+        "set_level": levels.most_common(1)[0][0] if levels else None,
     }
 
 
