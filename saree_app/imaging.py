@@ -275,8 +275,13 @@ def load_photo(
             img = Image.open(io.BytesIO(data))
         except UnidentifiedImageError as exc:
             if data.startswith(_PICTURE_MAGIC):
+                # A header Pillow cannot parse: a damaged file, or a valid but rarer layout
+                # (scikit-image's multipage_rgb.tif is one); the curator's way out is the same.
                 raise PhotoError(
-                    label, "the picture is damaged (its header is unreadable)"
+                    label,
+                    "the picture cannot be read: its header is damaged, or of a kind of this "
+                    "format the app does not read (open it in another program and save it "
+                    "again as JPEG or PNG)",
                 ) from exc
             raise PhotoError(label, _foreign(_sniff(data))) from exc
         except Image.DecompressionBombError as exc:  # Pillow refuses twice its limit outright

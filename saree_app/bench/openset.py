@@ -12,6 +12,10 @@ With --non-saree DIR, every photo in DIR (real photos that are not sarees: sampl
 other packages, other garments and textiles) also goes through the app's own Predictor, knowledge
 graph included, and the share it flags uncertain is printed with the names of those it does
 not flag. Those photos only measure: they never take part in fitting the thresholds.
+With --non-saree-samples DIR, DIR is first filled with every sample picture the installed
+maintained packages ship as data (SAMPLE_PACKAGES: scikit-image, matplotlib, scikit-learn;
+`pip install scikit-image matplotlib scikit-learn` beside the app), then measured the same way:
+the same set on any machine, named in DIR/SOURCES.txt with each package's version.
 """
 
 from __future__ import annotations
@@ -226,15 +230,101 @@ class FolderResult:
         return len(self.flagged) / len(self.photos) if self.photos else float("nan")
 
 
+# Maintained packages that ship sample pictures as data: (distribution, import name, folders
+# inside the package). Real photographs and scans of many kinds, none of a saree.
+SAMPLE_PACKAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("scikit-image", "skimage", ("data",)),
+    ("matplotlib", "matplotlib", ("mpl-data/sample_data",)),
+    ("scikit-learn", "sklearn", ("datasets/images",)),
+)
+PICTURE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp"})
+SAMPLES_NOTE = "SOURCES.txt"
+
+
+class SamplesError(Exception):
+    """Why the sample pictures could not be gathered, in one line."""
+
+
+def _package_dir(module: str) -> Path | None:
+    """Where an installed package lies, found without importing it (its own imports may need
+    what this environment lacks; only its data files are wanted)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    places = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(places[0]) if places else None
+
+
+def gather_samples(dest: Path) -> list[Path]:
+    """Copy every sample picture of the installed SAMPLE_PACKAGES into dest/<distribution>/,
+    and name them with each package's version in dest/SOURCES.txt; returns the copies.
+    SamplesError when none of the packages is installed or `dest` holds other files."""
+    import importlib.metadata
+    import shutil
+
+    if dest.exists() and not dest.is_dir():
+        raise SamplesError(f"{dest} is a file, not a folder")
+    if dest.is_dir() and any(dest.iterdir()) and not (dest / SAMPLES_NOTE).is_file():
+        # Never mix the samples with photos already there: the figure would be of both.
+        raise SamplesError(f"{dest} already holds other files; give a new or empty folder")
+    found: list[tuple[str, str, Path, list[Path]]] = []
+    for dist, module, folders in SAMPLE_PACKAGES:
+        root = _package_dir(module)
+        if root is None:
+            continue
+        try:
+            version = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            version = "version unknown"
+        pictures = [
+            f
+            for sub in folders
+            if (root / sub).is_dir()
+            for f in sorted((root / sub).rglob("*"))
+            if f.is_file() and f.suffix.lower() in PICTURE_SUFFIXES
+        ]
+        found.append((dist, version, root, pictures))
+    if not found:
+        names = " ".join(d for d, _, _ in SAMPLE_PACKAGES)
+        raise SamplesError(
+            f"none of {', '.join(d for d, _, _ in SAMPLE_PACKAGES)} is installed: they ship the "
+            f"sample pictures (pip install {names})"
+        )
+    copies: list[Path] = []
+    lines = ["Sample pictures shipped as data by these packages (copied by saree bench openset):"]
+    for dist, version, root, pictures in found:
+        lines.append(f"{dist} {version}: {len(pictures)} pictures from {root}")
+        target = dest / dist
+        if target.is_dir():
+            shutil.rmtree(target)  # a rerun: the package's pictures as installed now
+        for f in pictures:
+            out = target / f.relative_to(root)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, out)
+            copies.append(out)
+            lines.append(f"  {out.relative_to(dest).as_posix()}")
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / SAMPLES_NOTE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return copies
+
+
 def folder_files(folder: Path) -> list[Path]:
     """Every file under `folder` (sub-folders too), sorted; hidden names are skipped.
 
     No filtering by extension: a file the app cannot open is reported, not silently dropped.
+    The folder's own SOURCES.txt (where its photos came from, as --non-saree-samples writes
+    it) is not a photo and is not listed.
     """
+    note = folder / SAMPLES_NOTE
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        if p.is_file()
+        and p != note
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
 
 
@@ -321,6 +411,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DIR",
         help="also measure real photos that are not sarees: share of DIR's photos the app flags",
     )
+    ap.add_argument(
+        "--non-saree-samples",
+        type=Path,
+        metavar="DIR",
+        help="fill DIR with every sample picture that scikit-image, matplotlib and scikit-learn "
+        "ship (those installed), then measure it as --non-saree does",
+    )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
     return run_reported("openset", argv, args, lambda report: _main(args, report, argv))
@@ -330,6 +427,24 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
     if not 0.0 < args.false_alarm < 0.5:
         print("saree bench openset: --false-alarm must be between 0 and 0.5", file=sys.stderr)
         return 2
+    if args.non_saree_samples is not None:
+        if args.non_saree is not None:
+            print(
+                "saree bench openset: give --non-saree or --non-saree-samples, not both",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            copies = gather_samples(args.non_saree_samples)
+        except (SamplesError, OSError) as exc:
+            print(f"saree bench openset: --non-saree-samples: {exc}", file=sys.stderr)
+            return 2
+        print(
+            f"sample pictures gathered: {len(copies)} in {args.non_saree_samples} "
+            f"(named in {SAMPLES_NOTE})",
+            file=sys.stderr,
+        )
+        args.non_saree = args.non_saree_samples
     if args.non_saree is not None:
         # Checked before minutes of rendering, not after.
         if not args.non_saree.is_dir():
@@ -508,7 +623,15 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         app = Predictor(args.model)
         if app.graph_message:
             print(f"note: {app.graph_message}")
-        _print_folder(measure_folder(app, args.non_saree), rule)
+        measured = measure_folder(app, args.non_saree)
+        _print_folder(measured, rule)
+        report.figures["non_saree_folder"] = {
+            "folder": str(args.non_saree),
+            "photos": len(measured.photos),
+            "flagged": round(measured.share, 4) if measured.photos else None,
+            "not_flagged": [p.name for p in measured.not_flagged],
+            "unreadable": [name for name, _ in measured.unreadable],
+        }
 
     report.figures.update(
         auroc={k: round(v, 4) for k, v in table.items()},

@@ -114,3 +114,92 @@ def test_bench_refuses_a_missing_or_empty_folder_before_rendering(
         assert openset_main(_bench(tiny_manifest, missing, data)) == 2
         assert str(missing) in capsys.readouterr().err
         assert not data.exists()
+
+
+@pytest.fixture
+def sample_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two installed 'packages' shipping sample pictures, and one that is not installed."""
+    import sys
+
+    from saree_app.bench import openset
+
+    site = tmp_path / "site"
+    for module, sub in (("fakeimage", "data"), ("fakeplot", "mpl-data/sample_data")):
+        data = site / module / sub
+        (data / "nested").mkdir(parents=True)
+        (site / module / "__init__.py").write_text("raise ImportError('not importable here')\n")
+        Image.new("RGB", (40, 30), (10, 200, 40)).save(data / "leaf.png")
+        Image.new("RGB", (30, 40), (200, 200, 40)).save(data / "nested" / "sun.JPG")
+        (data / "table.csv").write_text("a,b\n")  # data, not a picture: left
+    Image.new("RGB", (8, 8)).save(site / "fakeplot" / "icon.png")  # outside its sample folder
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(
+        openset,
+        "SAMPLE_PACKAGES",
+        (
+            ("fake-image", "fakeimage", ("data",)),
+            ("fake-plot", "fakeplot", ("mpl-data/sample_data",)),
+            ("not-installed", "no_such_package_here", ("data",)),
+        ),
+    )
+    sys.modules.pop("fakeimage", None)
+    return site
+
+
+def test_sample_pictures_are_gathered_from_the_installed_packages(
+    sample_packages: Path, tmp_path: Path
+) -> None:
+    from saree_app.bench.openset import gather_samples
+
+    dest = tmp_path / "samples"
+    copies = gather_samples(dest)
+    names = sorted(p.relative_to(dest).as_posix() for p in copies)
+    # Found without importing the packages (their __init__ raises), pictures only, each
+    # under its distribution's name; the package's icon outside its sample folder is not one.
+    assert names == [
+        "fake-image/data/leaf.png",
+        "fake-image/data/nested/sun.JPG",
+        "fake-plot/mpl-data/sample_data/leaf.png",
+        "fake-plot/mpl-data/sample_data/nested/sun.JPG",
+    ]
+    note = (dest / "SOURCES.txt").read_text()
+    assert "fake-image version unknown: 2 pictures from" in note
+    assert "not-installed" not in note
+    # The note is not a photo of the folder; a rerun replaces what it gathered.
+    assert sorted(folder_files(dest)) == sorted(copies)
+    assert sorted(gather_samples(dest)) == sorted(copies)
+
+
+def test_sample_pictures_refuse_a_busy_folder_or_no_package(
+    sample_packages: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saree_app.bench import openset
+
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "mine.jpg").write_bytes(b"x")
+    with pytest.raises(openset.SamplesError, match="already holds other files"):
+        openset.gather_samples(busy)
+    assert [p.name for p in busy.iterdir()] == ["mine.jpg"]  # nothing written, nothing lost
+    monkeypatch.setattr(openset, "SAMPLE_PACKAGES", (("gone", "no_such_package_here", ("d",)),))
+    with pytest.raises(openset.SamplesError, match="pip install gone"):
+        openset.gather_samples(tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+def test_bench_refuses_samples_it_cannot_gather_before_rendering(
+    tiny_manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from saree_app.bench import openset
+
+    monkeypatch.setattr(openset, "SAMPLE_PACKAGES", (("gone", "no_such_package_here", ("d",)),))
+    argv = _bench(tiny_manifest, tmp_path / "x", tmp_path / "renders")
+    argv[-2:] = ["--non-saree-samples", str(tmp_path / "samples")]
+    assert openset_main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--non-saree-samples: none of gone is installed" in err
+    assert not (tmp_path / "renders").exists()
+    both = [*argv, "--non-saree", str(tmp_path)]
+    assert openset_main(both) == 2
+    assert "not both" in capsys.readouterr().err
