@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+# One way to word a percentage, an answer set and a doubt: the photo page's and the export's.
+from saree_app.knowledge.words import answer_set_words, pct, plain_reason
+
 if TYPE_CHECKING:
     from saree_app.knowledge.graph import TextileGraph
     from saree_app.model.predict import Prediction
@@ -77,12 +80,6 @@ def _expand(paths: list[Path], errors: list[str]) -> list[Path]:
     return found
 
 
-def _pct(p: float) -> str:
-    from saree_app.knowledge.words import pct  # one way to write it: the GUI's and the export's
-
-    return pct(p)
-
-
 def _human(
     pred: Prediction, top: int, out: TextIO, graph: TextileGraph | None, extra: list[str]
 ) -> None:
@@ -92,23 +89,24 @@ def _human(
     for k, r in enumerate(ranking, 1):
         region = _region_line(graph, r.tradition)
         known = "" if r.known_to_model else "  [not in the model: from graph evidence]"
-        out.write(f"  {k}. {r.label:<24} {_pct(r.probability):>5}{region}{known}\n")
+        out.write(f"  {k}. {r.label:<24} {pct(r.probability):>5}{region}{known}\n")
         lines = sorted(r.evidence, key=lambda e: -abs(e.contribution))[: 3 if k == 1 else 0]
         for e in lines:
             out.write(f"       {e.text}\n")
-    visual = ", ".join(f"{_label_of(pred, t)} {_pct(p)}" for t, p in pred.visual[:top])
-    out.write(f"  visual only: {visual}\n")
+    visual = ", ".join(f"{_label_of(pred, t)} {pct(p)}" for t, p in pred.visual[:top])
+    # Named as the reasons name it ("on the picture alone"): its figures differ from the ranking's.
+    out.write(f"  visual only: {visual} (on the picture alone, before the knowledge graph)\n")
     if pred.fused.states:
-        states = ", ".join(f"{s.label} {_pct(s.probability)}" for s in pred.fused.states[:top])
+        states = ", ".join(f"{s.label} {pct(s.probability)}" for s in pred.fused.states[:top])
         out.write(f"  state: {states}\n")
     if pred.fused.cultural_regions:
         regions = ", ".join(
-            f"{s.label} {_pct(s.probability)}" for s in pred.fused.cultural_regions[:top]
+            f"{s.label} {pct(s.probability)}" for s in pred.fused.cultural_regions[:top]
         )
         out.write(f"  cultural region: {regions}\n")
     found = [a for a in pred.attributes if a.probability >= 0.5][:6]
     if found:
-        out.write("  seen: " + ", ".join(f"{a.label} ({a.probability:.2f})" for a in found) + "\n")
+        out.write("  seen: " + ", ".join(f"{a.label} ({pct(a.probability)})" for a in found) + "\n")
     parts = ", ".join(f"{p.part} {p.area:.0%}" for p in pred.parts)
     out.write(f"  parts found: {parts}\n")
     from saree_app.model.pieces import read_words
@@ -116,21 +114,28 @@ def _human(
     read = read_words(getattr(pred, "pieces", 1), pred.photo_size)
     if read is not None:
         out.write(f"  {read}\n")
-    members = [_label_of(pred, t) for t in pred.answer_set()]
-    shown_set = ", ".join(members[:6]) + (
-        f" and {len(members) - 6} more" if len(members) > 6 else ""
-    )
-    out.write(
-        f"  could be: {shown_set} (90% by the model's own reckoning, learnt on rendered "
-        "sarees: on real photos it is right less often than that)\n"
-    )
+    head, how = _answer_set_lines(pred)
+    out.write(f"  could be: {head}\n    {how}\n")
     if pred.uncertain:
         out.write("  uncertain because:\n")
         for reason in pred.uncertain_reasons:
-            out.write(f"    - {reason}\n")
+            out.write(f"    - {plain_reason(reason)}\n")
     for line in extra:
         out.write(f"  {line}\n")
     out.write("\n")
+
+
+def _answer_set_lines(pred: Prediction) -> tuple[str, str]:
+    """The answer set's headline and how it was reckoned, as the photo page words them. The
+    command reads no collection, so the set is always the model's own, never one calibrated on
+    confirmed photos."""
+    from saree_app.collection.fewshot import MIN_CALIBRATION
+    from saree_app.model.predict import SET_LEVEL
+
+    names = [_label_of(pred, t) for t in pred.answer_set()]
+    head, how = answer_set_words(names, SET_LEVEL, needed=MIN_CALIBRATION)
+    # After the label "could be:", the headline's own "Could be any of 12 ..." would repeat it.
+    return head.removeprefix("Could be "), how
 
 
 def _label_of(pred: Prediction, term: str) -> str:
@@ -163,10 +168,14 @@ CSV_FIELDS = (
     "visual_top",
     "visual_probability",
     "ranking",
+    "answer_set",
 )
 
 
-def _csv_row(pred: Prediction, top: int) -> dict[str, str]:
+def _csv_row(pred: Prediction, top: int, graph: TextileGraph | None) -> dict[str, str]:
+    # As `saree export --format csv` writes its answer_set column, from the same stored form.
+    from saree_app.collection.export import _answer_set_words as answer_set_cell
+
     best = pred.fused.ranking[0]
     state = pred.fused.states[0].label if pred.fused.states else ""
     region = pred.fused.cultural_regions[0].label if pred.fused.cultural_regions else ""
@@ -175,16 +184,17 @@ def _csv_row(pred: Prediction, top: int) -> dict[str, str]:
         "tradition": best.tradition,
         "label": best.label,
         "probability": f"{best.probability:.4f}",
-        "confidence": _pct(best.probability),  # as the photo page and the export write it
+        "confidence": pct(best.probability),
         "state": state,
         "cultural_region": region,
         "uncertain": "yes" if pred.uncertain else "no",
-        "reasons": " | ".join(pred.uncertain_reasons),
+        "reasons": " | ".join(plain_reason(r) for r in pred.uncertain_reasons),
         "visual_top": pred.visual[0][0],
         "visual_probability": f"{pred.visual[0][1]:.4f}",
         "ranking": "; ".join(
             f"{r.tradition}={r.probability:.4f}" for r in pred.fused.ranking[:top]
         ),
+        "answer_set": answer_set_cell(graph, pred.to_dict(top=1)["answer_set"]) or "",
     }
 
 
@@ -248,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 rows.append(result.to_dict(top=args.top))
             elif writer is not None:
-                row = _csv_row(result, args.top)
+                row = _csv_row(result, args.top, predictor.graph)
                 writer.writerow([spreadsheet.cell(row[f]) for f in CSV_FIELDS])
             else:
                 _human(result, args.top, out, predictor.graph, extra)

@@ -193,15 +193,26 @@ def _unchecked_words(names: Sequence[str], taught_from: int, when: str) -> tuple
     return f"{head} — from your teaching, not yet checked", how
 
 
+# The percentages in these reasons are the picture's alone, and differ from the ranking's, which
+# adds the knowledge graph: said so, "only 60%" beside a headline "56%" read as two answers.
+_ALONE = "on the picture alone (before the knowledge graph)"
 _NUMBERS = (
     # "(closest: Kasavu, similarity 0.43, usual at least 0.55)" -> "(closest: Kasavu)"
     (re.compile(r",? similarity \d\.\d+(, usual at least \d\.\d+)?"), ""),
     (re.compile(r",? similarity to the nearest known tradition \d\.\d+"), ""),
     (
         re.compile(r"weak together: best match (.+?) at (\d+%)"),
-        r"weak together: the best match, \1, has only \2",
+        rf"weak together: {_ALONE}, the best match, \1, has only \2",
     ),
     (re.compile(r", parts backing the answer (\d+%)"), r"; the parts back it \1"),
+    (
+        re.compile(r"the visual evidence is weak: the best match, (.+?), has only (\d+%)"),
+        rf"the picture points to no tradition clearly: {_ALONE}, the best match, \1, has only \2",
+    ),
+    (
+        re.compile(r"^(.+) are nearly tied \((\d+%) vs (\d+%)\)$"),
+        rf"{_ALONE}, \1 are nearly tied (\2 vs \3)",
+    ),
 )
 
 

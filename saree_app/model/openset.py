@@ -129,14 +129,17 @@ def compute_signals(
     part_tops: tuple[tuple[str, str], ...] = ()
     if part_probs is not None:
         w = np.asarray(part_areas if part_areas is not None else [1.0] * len(part_probs))
-        w = w / w.sum() if w.sum() > 0 else np.full(len(part_probs), 1.0 / len(part_probs))
+        in_view = w.sum() > 0
+        w = w / w.sum() if in_view else np.full(len(part_probs), 1.0 / len(part_probs))
         agreement = float((w * part_probs[:, order[0]]).sum())
+        # With no part in view the number still weighs them alike (the rule was fitted so),
+        # but the words say nothing of parts the photo shows none of ("parts found: 0%").
         part_tops = tuple(
             (part, labels[int(k)])
             for part, k, share in zip(
                 ("body", "border", "pallu"), part_probs.argmax(axis=1), w, strict=False
             )
-            if share >= 0.05  # a part barely in view has no say, in the number or the words
+            if in_view and share >= 0.05  # a part barely in view has no say
         )
     return OpenSetSignals(
         top_probability=p1,
@@ -272,7 +275,7 @@ class OpenSetRule:
                 )
                 + (
                     f", parts backing the answer {s.part_agreement:.0%}"
-                    if s.part_agreement is not None
+                    if s.part_agreement is not None and s.part_tops  # no part in view: not said
                     else ""
                 )
             )

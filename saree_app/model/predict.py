@@ -821,8 +821,11 @@ _ZERO_SHOT = "the best match, "
 # percentile of saturation, far below any colour photo measured (`saree bench real`: 0.18 at
 # the lowest) and above the noise of a scanned grey print.
 NO_COLOUR = (
-    "the photo has no colour (black and white): the model tells traditions apart partly by "
-    "colour, so this ranking rests on pattern alone"
+    # "Almost", and the subject named: the check reads only how colourful the pixels are, so a
+    # colour photo of a white wall or plain white cloth is flagged too, and "black and white"
+    # was untrue of it.
+    "the photo has almost no colour (black and white, or a white, grey or black subject): the "
+    "model tells traditions apart partly by colour, so this ranking rests on pattern alone"
 )
 NO_COLOUR_SATURATION = 0.05
 # A photo of something else (a room, a face, an object): a general ImageNet classifier sees no

@@ -114,10 +114,22 @@ def test_reasons_lose_the_analysts_figures() -> None:
         "known tradition 0.52, parts backing the answer 33%"
     )
     assert plain_reason(combined) == (
-        "Several signs are weak together: the best match, Kasavu, has only 40%; the parts back "
-        "it 33%"
+        "Several signs are weak together: on the picture alone (before the knowledge graph), "
+        "the best match, Kasavu, has only 40%; the parts back it 33%"
     )
     assert "0." not in plain_reason(combined)
+
+
+def test_the_pictures_own_figures_are_said_to_be_its_own() -> None:
+    # The ranking beside these says 56% for the same tradition: it adds the knowledge graph.
+    assert plain_reason("the visual evidence is weak: the best match, Paithani, has only 60%") == (
+        "The picture points to no tradition clearly: on the picture alone (before the "
+        "knowledge graph), the best match, Paithani, has only 60%"
+    )
+    assert plain_reason("Jamdani (Bengal) and Kasavu are nearly tied (41% vs 38%)") == (
+        "On the picture alone (before the knowledge graph), Jamdani (Bengal) and Kasavu are "
+        "nearly tied (41% vs 38%)"
+    )
 
 
 def test_one_way_to_write_a_percentage() -> None:

@@ -236,3 +236,63 @@ def test_names_that_are_not_utf8_never_break_the_output(
         assert Path(json.loads(out)[0]["source"]).name == "caf\\xe9.jpg"
     else:
         assert "caf\\xe9.jpg" in out
+
+
+def _doubts(out: str) -> list[str]:
+    """The lines under "uncertain because:" in the human output."""
+    block = out.split("  uncertain because:\n", 1)[1]
+    return [line for line in block.splitlines() if line.startswith("    - ")]
+
+
+def test_doubts_and_answer_set_in_a_curators_words(  # type: ignore[no-untyped-def]
+    shared_copy: Path, tmp_path: Path, capsys
+) -> None:
+    # Thresholds no photo meets: the photo is flagged for its weak picture evidence and its
+    # distance from every tradition, the two doubts the model words with analyst's figures.
+    edit_manifest(
+        shared_copy,
+        open_set={"thresholds": {"top_probability": 0.999, "prototype_similarity": 0.999}},
+    )
+    photo(160, 120, seed=1).save(tmp_path / "one.png")
+    status, out, err = _run(capsys, "classify", str(tmp_path / "one.png"), "--model",
+                            str(shared_copy))  # fmt: skip
+    assert status == 0, err
+    doubts = _doubts(out)
+    said = "\n".join(doubts)
+    assert any(d.startswith("    - The photo looks unlike every tradition") for d in doubts), said
+    # The picture's own figure is said to be the picture's, not the ranking's.
+    assert "on the picture alone (before the knowledge graph), the best match," in said
+    assert "similarity 0." not in said and "usual at least" not in said and "p = " not in said
+    could_be = next(line for line in out.splitlines() if line.startswith("  could be: "))
+    assert "sure" in could_be and "Could be" not in could_be
+    assert "By the model's own reckoning, learnt on rendered sarees" in out
+
+    status, out, err = _run(capsys, "classify", str(tmp_path / "one.png"), "--model",
+                            str(shared_copy), "--csv")  # fmt: skip
+    assert status == 0, err
+    (row,) = csv.DictReader(io.StringIO(out, newline=""))
+    assert "on the picture alone (before the knowledge graph)" in row["reasons"]
+    assert "similarity 0." not in row["reasons"]
+    status, out, _ = _run(capsys, "classify", str(tmp_path / "one.png"), "--model",
+                          str(shared_copy), "--json", "--top", "99")  # fmt: skip
+    (found,) = json.loads(out)
+    names = {r["tradition"]: r["label"] for r in found["ranking"]}
+    members = [names[t] for t in found["answer_set"]["traditions"]]
+    assert members and len(members) < len(names)  # a set, not the whole ranking
+    assert row["answer_set"].endswith(" (90%, by the model's own calibration)")
+    listed = row["answer_set"].removesuffix(" (90%, by the model's own calibration)")
+    assert listed.replace(" or ", ", ").split(", ") == members
+
+
+def test_a_pale_photo_is_not_called_black_and_white(  # type: ignore[no-untyped-def]
+    tiny_model: Path, tmp_path: Path, capsys
+) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (160, 120), (235, 232, 228)).save(tmp_path / "wall.jpg")  # off-white
+    status, out, err = _run(capsys, "classify", str(tmp_path / "wall.jpg"), "--model",
+                            str(tiny_model))  # fmt: skip
+    assert status == 0, err
+    said = "\n".join(_doubts(out))
+    assert "The photo has almost no colour (black and white, or a white, grey or black " in said
+    assert "has no colour (black and white)" not in said

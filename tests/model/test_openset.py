@@ -128,6 +128,13 @@ def test_part_agreement_and_energy() -> None:
     )
     assert rule.reasons(a) == []
     assert any("the body looks like B and the border like A" in r for r in rule.reasons(c))
+    # No part in view at all: the number weighs the three alike, the words speak of none.
+    none = compute_signals(
+        labels, probs, np.ones(2), None, 0.9, part_probs=clash, part_areas=[0.0, 0.0, 0.0]
+    )
+    assert none.part_agreement == pytest.approx((0.1 + 0.9 + 0.1) / 3)
+    assert none.part_tops == ()
+    assert not any("parts" in r or "on their own" in r for r in rule.reasons(none))
     same = np.array([[0.1, 0.8, 0.1], [0.1, 0.8, 0.1], [0.1, 0.8, 0.1]])
     s = compute_signals(labels, probs, np.ones(2), None, 0.9, part_probs=same, part_areas=areas)
     assert any("body and border all look like B, not like A" in r for r in rule.reasons(s))
