@@ -301,3 +301,36 @@ def test_a_long_photo_is_corrected_along_its_length(qtbot) -> None:  # type: ign
     qtbot.addWidget(own)
     assert own.canvas.labels.shape == partmap.grid_for(3999, 1000) == (64, 64)
     assert PartEditor("nearly-long.jpg", shown, start).canvas.labels.shape == (64, 256)
+
+
+def test_the_lasso_keeps_what_is_drawn_round(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The saree lasso, dragged as a curator draws it: a triangle round the saree keeps the
+    cells inside as they were and makes every cell outside background; a click is no lasso."""
+    from PySide6.QtGui import QImage
+
+    from saree_app.gui.part_editor import PartEditor
+
+    photo = QImage(600, 600, QImage.Format.Format_RGB32)
+    photo.fill(0x806040)
+    start = np.full((partmap.MAP_SIDE, partmap.MAP_SIDE), partmap.BODY, np.uint8)
+    start[:, : partmap.MAP_SIDE // 8] = partmap.BORDER
+    editor = PartEditor("worn.jpg", photo, start)
+    qtbot.addWidget(editor)
+    editor.resize(700, 700)
+    editor.show()
+    canvas = editor.canvas
+    editor.tool_buttons["lasso"].click()
+    corners = [(0.1, 0.9), (0.5, 0.1), (0.9, 0.9)]
+    _drag(qtbot, canvas, [*corners, (0.12, 0.88)])
+    inside = partmap.polygon([*corners, (0.12, 0.88)], canvas.labels.shape)
+    kept = canvas.labels != partmap.BACKGROUND
+    # Cell by cell what the lasso drew round, up to the cells its line cuts.
+    assert (kept == inside).mean() > 0.97
+    assert not kept[0].any() and kept[int(0.8 * partmap.MAP_SIDE), partmap.MAP_SIDE // 2]
+    assert (canvas.labels[kept] == start[kept]).all()  # the parts inside are left as they were
+    assert editor.undo_button.isEnabled()
+    canvas.undo()
+    assert np.array_equal(canvas.labels, start)
+    # A click with the lasso keeps nothing and changes nothing.
+    _drag(qtbot, canvas, [(0.5, 0.5)])
+    assert np.array_equal(canvas.labels, start)

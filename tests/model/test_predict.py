@@ -237,6 +237,31 @@ def test_the_heatmap_stays_on_the_cloth(predictor: Predictor) -> None:
     assert heat[:, 56:].min() > 0.9
 
 
+def test_the_heatmap_follows_the_curators_part_map(predictor: Predictor) -> None:
+    """Where the curator said the saree is, the heatmap is: none of it outside a corrected map,
+    whatever the model's own map said there."""
+    import dataclasses
+
+    from saree_app.model import partmap
+
+    img = photo(96, 96, seed=5)
+    drawn = np.zeros((partmap.MAP_SIDE, partmap.MAP_SIDE), np.uint8)
+    drawn[:, partmap.MAP_SIDE // 2 :] = partmap.BODY  # the saree: the right half only
+    pred = predictor.predict(img, part_map=drawn)
+    gh, gw = pred.seg_logits.shape[-2:]
+    seg = np.zeros((4, gh, gw), np.float32)
+    seg[1] = 20.0  # the model's own map: cloth everywhere
+    cam = np.zeros_like(pred.cam)
+    cam[0] = 5.0
+    pred = dataclasses.replace(pred, seg_logits=seg, cam=cam, _cache={})
+    heat = pred.heatmap(LABELS[0])
+    assert heat[:, :40].max() < 0.01
+    assert heat[:, 56:].min() > 0.5
+    # The same maps without the correction: the heatmap covers the left half too.
+    own = dataclasses.replace(pred, part_map=None, _cache={})
+    assert own.heatmap(LABELS[0])[:, :40].min() > 0.5
+
+
 def test_large_maps_are_the_modest_ones_scaled_up(predictor: Predictor) -> None:
     """A heatmap or part map asked for at overlay size is the map at MAP_SIDE scaled up:
     the same picture, a fraction of the work."""
