@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -13,8 +14,10 @@ from typing import TYPE_CHECKING, TextIO
 from saree_app.knowledge.words import answer_set_words, pct, plain_reason
 
 if TYPE_CHECKING:
+    from saree_app.collection.catalog import Catalog
+    from saree_app.collection.fewshot import AnswerSets, FewShot
     from saree_app.knowledge.graph import TextileGraph
-    from saree_app.model.predict import Prediction
+    from saree_app.model.predict import Prediction, Predictor
 
 # As the importer's (collection.importer.PHOTO_SUFFIXES), kept here so `saree --help` stays light.
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
@@ -43,6 +46,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=Path,
         metavar="DIR",
         help="write <photo>.parts.png and <photo>.heatmap.png into DIR",
+    )
+    p.add_argument(
+        "--catalog",
+        type=Path,
+        metavar="FILE",
+        help="answer as this collection's teaching does: its confirmed photos re-rank the "
+        "answer, and its answer sets, once checked on them, are stated (read only)",
     )
     p.add_argument("--model", type=Path, help="model manifest (.json) or .onnx (default: shipped)")
     p.add_argument("--threads", type=int, help="inference threads (default: one per core)")
@@ -80,8 +90,87 @@ def _expand(paths: list[Path], errors: list[str]) -> list[Path]:
     return found
 
 
+@dataclass
+class _Teaching:
+    """A collection's teaching, as `--catalog` applies it to each photo (the photo page's)."""
+
+    catalog: Catalog
+    fewshot: FewShot
+    sets: AnswerSets | None  # calibrated on the confirmed photos; None: not yet
+    taught: int  # traditions the confirmed photos that teach are of
+    examples: int  # confirmed photos that teach
+    checkable: int  # of them, those with another of their tradition confirmed
+
+    def apply(self, pred: Prediction, path: Path, graph: TextileGraph | None) -> Prediction:
+        """The photo at `path` answered as the collection's browser and export answer it."""
+        from saree_app.collection.fewshot import refuse_photo
+        from saree_app.model.manifest import sha256_of
+
+        try:
+            known = self.catalog.photo_by_hash(sha256_of(path))
+        except OSError:
+            known = None
+        # A photo of the collection is scored without itself when it is one of the examples.
+        result: Prediction = refuse_photo(
+            pred, graph, self.fewshot, self.catalog, known.id if known else None
+        )
+        return result
+
+    def stated_set(self, pred: Prediction) -> dict[str, object]:
+        """The answer set as the collection states it, in the catalogue's stored form."""
+        if self.sets is None:
+            own = dict(pred.to_dict(top=1)["answer_set"])
+            if _is_taught(pred):
+                own["taught"] = True  # taught evidence nothing has checked: no level claimed
+            return own
+        return {
+            "traditions": self.sets.members([r.tradition for r in pred.fused.ranking]),
+            "level": self.sets.level,
+            "calibrated_on": self.sets.photos,
+            "measured_coverage": round(self.sets.coverage, 4),
+        }
+
+
+def _is_taught(pred: Prediction) -> bool:
+    return any(e.kind == "fewshot" for r in pred.fused.ranking for e in r.evidence)
+
+
+def _open_teaching(path: Path, predictor: Predictor) -> _Teaching | str:
+    """The collection's teaching for this model, or why it cannot be used (one line)."""
+    from saree_app.collection.catalog import Catalog, CatalogError
+    from saree_app.collection.fewshot import FewShot, checkable
+
+    if not path.is_file():
+        return f"{path}: no such catalogue"
+    try:
+        catalog = Catalog(path, create=False)
+    except CatalogError as exc:
+        return str(exc)
+    try:
+        fewshot = FewShot.from_catalog(catalog, predictor.manifest.sha256, graph=predictor.graph)
+    except (CatalogError, ValueError, OSError) as exc:
+        catalog.close()
+        return f"{path}: its teaching cannot be read ({exc})"
+    rows = fewshot.summary()
+    rel = fewshot.reliability
+    return _Teaching(
+        catalog,
+        fewshot,
+        rel.sets if rel is not None else None,
+        sum(1 for _t, n, active in rows if active and n),
+        sum(n for _t, n, _a in rows),
+        checkable(rows),
+    )
+
+
 def _human(
-    pred: Prediction, top: int, out: TextIO, graph: TextileGraph | None, extra: list[str]
+    pred: Prediction,
+    top: int,
+    out: TextIO,
+    graph: TextileGraph | None,
+    extra: list[str],
+    *,
+    teaching: _Teaching | None = None,
 ) -> None:
     w, h = pred.photo_size
     out.write(f"{pred.source}  ({w} x {h})\n")
@@ -114,7 +203,7 @@ def _human(
     read = read_words(getattr(pred, "pieces", 1), pred.photo_size)
     if read is not None:
         out.write(f"  {read}\n")
-    head, how = _answer_set_lines(pred)
+    head, how = _answer_set_lines(pred, teaching)
     out.write(f"  could be: {head}\n    {how}\n")
     if pred.uncertain:
         out.write("  uncertain because:\n")
@@ -125,15 +214,30 @@ def _human(
     out.write("\n")
 
 
-def _answer_set_lines(pred: Prediction) -> tuple[str, str]:
-    """The answer set's headline and how it was reckoned, as the photo page words them. The
-    command reads no collection, so the set is always the model's own, never one calibrated on
-    confirmed photos."""
+def _answer_set_lines(pred: Prediction, teaching: _Teaching | None = None) -> tuple[str, str]:
+    """The answer set's headline and how it was reckoned, as the photo page words them: the
+    model's own set, or with --catalog the collection's, checked on its confirmed photos."""
     from saree_app.collection.fewshot import MIN_CALIBRATION
     from saree_app.model.predict import SET_LEVEL
 
-    names = [_label_of(pred, t) for t in pred.answer_set()]
-    head, how = answer_set_words(names, SET_LEVEL, needed=MIN_CALIBRATION)
+    sets = teaching.sets if teaching is not None else None
+    if sets is not None:
+        members = sets.members([r.tradition for r in pred.fused.ranking])
+        level, on, coverage = float(sets.level), int(sets.photos), float(sets.coverage)
+    else:
+        members, level, on, coverage = list(pred.answer_set()), float(SET_LEVEL), 0, None
+    head, how = answer_set_words(
+        [_label_of(pred, t) for t in members],
+        level,
+        calibrated_on=on,
+        coverage=coverage,
+        needed=MIN_CALIBRATION,
+        taught=teaching.taught if teaching is not None and sets is not None else 0,
+        taught_from=(
+            teaching.examples if teaching is not None and sets is None and _is_taught(pred) else 0
+        ),
+        checkable=teaching.checkable if teaching is not None else None,
+    )
     # After the label "could be:", the headline's own "Could be any of 12 ..." would repeat it.
     return head.removeprefix("Could be "), how
 
@@ -172,7 +276,9 @@ CSV_FIELDS = (
 )
 
 
-def _csv_row(pred: Prediction, top: int, graph: TextileGraph | None) -> dict[str, str]:
+def _csv_row(
+    pred: Prediction, top: int, graph: TextileGraph | None, teaching: _Teaching | None = None
+) -> dict[str, str]:
     # As `saree export --format csv` writes its answer_set column, from the same stored form.
     from saree_app.collection.export import _answer_set_words as answer_set_cell
 
@@ -194,8 +300,14 @@ def _csv_row(pred: Prediction, top: int, graph: TextileGraph | None) -> dict[str
         "ranking": "; ".join(
             f"{r.tradition}={r.probability:.4f}" for r in pred.fused.ranking[:top]
         ),
-        "answer_set": answer_set_cell(graph, pred.to_dict(top=1)["answer_set"]) or "",
+        "answer_set": answer_set_cell(graph, _stated_set(pred, teaching)) or "",
     }
+
+
+def _stated_set(pred: Prediction, teaching: _Teaching | None) -> dict[str, object]:
+    if teaching is None:
+        return dict(pred.to_dict(top=1)["answer_set"])
+    return teaching.stated_set(pred)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -217,6 +329,19 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if predictor.graph_message:
         print(f"note: {predictor.graph_message}; showing the visual ranking only", file=sys.stderr)
+    teaching: _Teaching | None = None
+    if args.catalog is not None:
+        opened = _open_teaching(args.catalog, predictor)
+        if isinstance(opened, str):
+            print(f"saree classify: --catalog {opened}", file=sys.stderr)
+            return 2
+        teaching = opened
+        if not teaching.fewshot.ranks:
+            print(
+                f"note: {args.catalog} teaches nothing yet for this model (confirm photos of "
+                "two traditions or more); answers are the model's own",
+                file=sys.stderr,
+            )
     if args.overlays is not None:
         try:
             args.overlays.mkdir(parents=True, exist_ok=True)
@@ -241,27 +366,32 @@ def run(args: argparse.Namespace) -> int:
     stems = _overlay_stems(files)
     try:
         # Answers alone: the close-ups teaching compares are not read (a third of the time).
-        for path, result in predictor.predict_many(files, batch_size=args.batch, cloth_now=False):
+        # Teaching compares the cloth's close-ups: read with --catalog, when it teaches.
+        compare = teaching is not None and bool(teaching.fewshot.ranks)
+        for path, result in predictor.predict_many(files, batch_size=args.batch, cloth_now=compare):
             if isinstance(result, PhotoError):
                 print(f"error: {result}", file=sys.stderr)
                 failed = True
                 continue
+            pred = result if teaching is None else teaching.apply(result, path, predictor.graph)
             extra: list[str] = []
             if args.overlays is not None:
                 try:
-                    written = write_overlays(result, args.overlays, stems[path])
+                    written = write_overlays(pred, args.overlays, stems[path])
                 except OSError as exc:
                     print(f"error: {path}: overlays not written ({exc})", file=sys.stderr)
                     failed = True
                 else:
                     extra.append("overlays: " + ", ".join(str(p) for p in written))
             if args.json:
-                rows.append(result.to_dict(top=args.top))
+                answer = pred.to_dict(top=args.top)
+                answer["answer_set"] = _stated_set(pred, teaching)
+                rows.append(answer)
             elif writer is not None:
-                row = _csv_row(result, args.top, predictor.graph)
+                row = _csv_row(pred, args.top, predictor.graph, teaching)
                 writer.writerow([spreadsheet.cell(row[f]) for f in CSV_FIELDS])
             else:
-                _human(result, args.top, out, predictor.graph, extra)
+                _human(pred, args.top, out, predictor.graph, extra, teaching=teaching)
             out.flush()
         if args.json:
             json.dump(rows, out, indent=1, ensure_ascii=False)
@@ -272,6 +402,9 @@ def run(args: argparse.Namespace) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1 if failed else 0
+    finally:
+        if teaching is not None:
+            teaching.catalog.close()
     return 1 if failed else 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -234,3 +235,44 @@ def test_cli_similar_compares_the_cloth_unless_told(
     # Asked for by name, the cloth it lacks is a plain error.
     assert main([*query, "--part", "cloth"]) == 2
     assert "cloth has not been read" in capsys.readouterr().err
+
+
+def test_cli_classify_answers_as_the_collection_teaches(
+    tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _folder(tmp_path / "p", 8)
+    cat = str(tmp_path / "c.saree")
+    assert main(["import", str(tmp_path / "p"), "--catalog", cat, "--model", str(tiny_model),
+                 "--quiet"]) == 0  # fmt: skip
+    for pid, tradition in (("1", "Kanchipuram"), ("2", "Kanchipuram"), ("3", "Banarasi"),
+                           ("4", "Banarasi")):  # fmt: skip
+        assert main(["label", pid, "--catalog", cat, "--tradition", tradition]) == 0
+    capsys.readouterr()
+    new = write_photo(tmp_path / "new.jpg", (10, 200, 30), 999, 96)
+    plain = ["classify", str(new), "--model", str(tiny_model), "--json"]
+    assert main(plain) == 0
+    (own,) = json.loads(capsys.readouterr().out)
+    assert main([*plain, "--catalog", cat]) == 0
+    (taught,) = json.loads(capsys.readouterr().out)
+    # Re-ranked by the confirmed photos, as the collection's browser answers it: taught
+    # evidence in the ranking, and a set that claims no level until teaching is checked.
+    kinds = {e["kind"] for r in taught["ranking"] for e in r.get("evidence", [])}
+    assert "fewshot" in kinds
+    assert "fewshot" not in {e["kind"] for r in own["ranking"] for e in r.get("evidence", [])}
+    assert taught["answer_set"]["taught"] is True and "taught" not in own["answer_set"]
+    assert main(["classify", str(new), "--model", str(tiny_model), "--catalog", cat]) == 0
+    out = capsys.readouterr().out
+    assert "from your teaching, not yet checked" in out
+    assert main(["classify", str(new), "--model", str(tiny_model), "--catalog", cat, "--csv"]) == 0
+    row = next(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row["answer_set"].endswith(
+        "(from your teaching, not yet checked on your confirmed photos)"
+    )
+    # A catalogue that is not there, or not a catalogue: one line, nothing read.
+    missing = ["classify", str(new), "--model", str(tiny_model), "--catalog"]
+    assert main([*missing, str(tmp_path / "none.saree")]) == 2
+    assert "--catalog" in capsys.readouterr().err and not (tmp_path / "none.saree").exists()
+    (tmp_path / "notes.saree").write_text("not a catalogue\n" * 50)
+    assert main([*missing, str(tmp_path / "notes.saree")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
