@@ -10,12 +10,27 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 
 class TraditionsError(Exception):
     """The curator's traditions cannot be read or saved, in plain words."""
+
+
+class AlreadyKnown(TraditionsError):
+    """The name given for a new tradition is one of the app's own (`tradition`, its id)."""
+
+    def __init__(self, tradition: str, shown: str) -> None:
+        # The window shows this beside the name field, where the list is right there.
+        super().__init__(f"{shown} is already in the list of traditions: choose it there.")
+        self.tradition = tradition
+        self.shown = shown
+
+
+class UnknownLike(TraditionsError):
+    """What a new tradition is said to resemble is not one of the app's own traditions."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,60 @@ def traditions_file(catalog_path: Path) -> Path:
 def clean_name(text: str) -> str:
     """What a typed name is stored as: inner runs of spaces made one, ends trimmed."""
     return " ".join(text.split())
+
+
+def known_as(text: str, known: Iterable[str], label: Callable[[str], str]) -> str | None:
+    """The tradition of `known` that `text` names, by its id or its label in any case, or None.
+
+    An exact id wins over a label, so a tradition whose label happens to be another's id is
+    still found by its own id."""
+    wanted = clean_name(text)
+    folded = wanted.casefold()
+    known = list(known)
+    if wanted in known:
+        return wanted
+    for t in known:
+        if folded == t.casefold():
+            return t
+    for t in known:
+        if folded == clean_name(label(t)).casefold():
+            return t
+    return None
+
+
+def new_tradition(
+    name: str,
+    state: str = "",
+    region: str = "",
+    like: str | None = None,
+    *,
+    known: Iterable[str],
+    label: Callable[[str], str],
+) -> CuratorTradition:
+    """The tradition a curator asks to add, checked the one way the app and `saree label` both
+    check it: it needs a name, not one of the app's own traditions (by id or label, in any
+    case); what it resembles, if anything, must be one of them, and is kept as its id.
+
+    `known` is the app's own traditions (the knowledge graph's, else the model's), without the
+    curator's: adding one of theirs again edits it. Raises TraditionsError (AlreadyKnown for a
+    known name, UnknownLike for what it resembles) with a message for the curator.
+    """
+    known = list(known)
+    name = clean_name(name)
+    if not name:
+        raise TraditionsError("A tradition needs a name.")
+    same = known_as(name, known, label)
+    if same is not None:
+        raise AlreadyKnown(same, label(same))
+    like_id = None
+    if like is not None and clean_name(like):
+        like_id = known_as(like, known, label)
+        if like_id is None:
+            raise UnknownLike(
+                f"{clean_name(like)} is not a tradition the app knows: a new tradition can "
+                "resemble only one of the app's own."
+            )
+    return CuratorTradition(name, clean_name(state), clean_name(region), like_id)
 
 
 def load_traditions(catalog_path: Path) -> list[CuratorTradition]:
@@ -83,6 +152,23 @@ def add_tradition(catalog_path: Path, tradition: CuratorTradition) -> list[Curat
     )
     rows = [t for t in load_traditions(catalog_path) if t.name.casefold() != name.casefold()]
     rows.append(new)
+    _save(catalog_path, rows)
+    return rows
+
+
+def restore_tradition(
+    catalog_path: Path, name: str, before: CuratorTradition | None
+) -> list[CuratorTradition]:
+    """Give the tradition called `name` back what it was (`before`), or take it out of the
+    curator's traditions when it was not there before (an undone `saree label --new`)."""
+    rows = [t for t in load_traditions(catalog_path) if t.name.casefold() != name.casefold()]
+    if before is not None:
+        rows.append(before)
+    _save(catalog_path, rows)
+    return rows
+
+
+def _save(catalog_path: Path, rows: list[CuratorTradition]) -> None:
     path = traditions_file(catalog_path)
     # Written beside and renamed over: a crash mid-write leaves the old file whole. A plain
     # open (not mkstemp) so the file's mode follows the umask like the catalogue's.
@@ -96,4 +182,3 @@ def add_tradition(catalog_path: Path, tradition: CuratorTradition) -> list[Curat
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise TraditionsError(f"{path.name} cannot be saved: {exc.strerror or exc}") from exc
-    return rows

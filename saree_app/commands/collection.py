@@ -6,13 +6,16 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from saree_app.collection.catalog import Catalog
+    from saree_app.collection.traditions import CuratorTradition
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,23 +71,42 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser(
         "label",
-        help="confirm, correct, annotate or tag a photo in a catalogue",
+        help="confirm, correct, annotate or tag photos in a catalogue; --undo takes it back",
         description=(
-            "Record the curator's word on a photo: --confirm the model's answer, or give "
-            "--tradition (a correction, confirmed unless --certainty says otherwise), a --note, "
-            "--tag / --untag. A tradition the model and graph do not know needs --new (then "
-            "each confirmed photo teaches it: see `saree fewshot`)."
+            "Record the curator's word on one or more photos, all together or not at all: "
+            "--confirm each one's model answer, or give --tradition (a correction, confirmed "
+            "unless --certainty says otherwise), a --note, --tag / --untag. A tradition the "
+            "model and graph do not know needs --new, optionally with the --state and --region "
+            "it comes from and a tradition it resembles (--like); each confirmed photo then "
+            "teaches it (see `saree fewshot`). --undo takes back the last labelling made with "
+            "this command (the app's Undo takes back its own); the last 100 are remembered "
+            "beside the catalogue (FILE.decisions.json)."
         ),
     )
-    p.add_argument("photo", metavar="PHOTO|ID", help="catalogue id, or a photo file in it")
+    p.add_argument(
+        "photos",
+        nargs="*",
+        metavar="PHOTO|ID",
+        help="catalogue ids, or photo files in it (several: all are labelled alike)",
+    )
     _catalog_arg(p)
-    p.add_argument("--confirm", action="store_true", help="confirm the model's answer")
+    p.add_argument("--confirm", action="store_true", help="confirm each photo's model answer")
     p.add_argument("--tradition", metavar="T", help="the tradition (id or label)")
     p.add_argument("--new", action="store_true", help="T is a tradition new to the app")
+    p.add_argument("--state", help="with --new: the state the tradition comes from")
+    p.add_argument("--region", help="with --new: its cultural region, e.g. 'East India'")
+    p.add_argument(
+        "--like",
+        metavar="KNOWN",
+        help="with --new: a tradition the app knows that it resembles (id or label)",
+    )
     p.add_argument("--certainty", choices=("confirmed", "probable", "possible"))
     p.add_argument("--note", help="free text (replaces the note)")
     p.add_argument("--tag", action="append", default=[], metavar="TAG")
     p.add_argument("--untag", action="append", default=[], metavar="TAG")
+    p.add_argument(
+        "--undo", action="store_true", help="take back the last labelling made with this command"
+    )
     p.set_defaults(func=run_label)
 
     p = sub.add_parser(
@@ -434,84 +456,282 @@ def _embed_new(args: argparse.Namespace, sha: str, part: str) -> tuple[Any, str]
 
 
 def _known_traditions(cat: Catalog, graph: Any) -> dict[str, str]:
-    """Lower-cased id or label -> tradition id, for every tradition the app knows."""
+    """Lower-cased id or label -> tradition id, for every tradition the app knows, the
+    curator's own included."""
+    from saree_app.collection.traditions import TraditionsError, load_traditions
+
     known: dict[str, str] = {}
-    sha = cat.latest_model()
-    for t in cat.model_labels(sha) if sha else []:
-        tid = t.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-        known[tid.lower()] = tid
-    if graph is not None:
-        for t in graph.traditions():
-            known[t.lower()] = t
+    for t in _own_traditions(cat, graph):
+        known[t.lower()] = t
+        if graph is not None:
             with contextlib.suppress(KeyError, ValueError):
                 known[str(graph.label(t)).lower()] = t
+    # Added in the app or with --new, whether or not a photo carries it yet; a damaged side
+    # file only hides those not on a photo (the labels below still name them).
+    with contextlib.suppress(TraditionsError):
+        for added in load_traditions(cat.path):
+            known.setdefault(added.name.lower(), added.name)
     for lab in cat.labels().values():
         if lab.tradition:
             known.setdefault(lab.tradition.lower(), lab.tradition)
     return known
 
 
-def run_label(args: argparse.Namespace) -> int:
-    """Set a photo's label, note and tags; print the result; 0 ok, 2 error."""
-    from saree_app.collection.catalog import CatalogError
-    from saree_app.imaging import shown
+def _own_traditions(cat: Catalog, graph: Any) -> list[str]:
+    """The app's own traditions: the knowledge graph's and the catalogue model's (ids)."""
+    own: list[str] = []
+    sha = cat.latest_model()
+    for t in cat.model_labels(sha) if sha else []:
+        own.append(t.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
+    if graph is not None:
+        own += [t for t in graph.traditions() if t not in own]
+    return own
 
+
+def _namer(graph: Any) -> Callable[[str], str]:
+    """A tradition's name as a curator reads it ("Pochampally ikat"), as the window says it."""
+
+    def name(t: str) -> str:
+        if graph is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                return str(graph.label(t))
+        return t
+
+    return name
+
+
+def _label_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options together, before the catalogue is opened; or None."""
+    asked = (
+        args.confirm
+        or args.tradition
+        or args.certainty
+        or args.note is not None
+        or args.tag
+        or args.untag
+        or args.new
+        or args.state is not None
+        or args.region is not None
+        or args.like is not None
+    )
+    if args.undo:
+        if args.photos or asked:
+            return "--undo takes back the last labelling: give it no photos and no other options"
+        return None
+    if not args.photos:
+        return "which photos? give catalogue ids or photo files (or --undo)"
     if args.confirm and args.tradition:
-        return _err("label", "use --confirm (the model's answer) or --tradition, not both")
+        return "use --confirm (the model's answer) or --tradition, not both"
+    if args.new and not args.tradition:
+        return "--new needs the tradition's name: --tradition NAME --new"
+    described = [
+        o
+        for o, v in (("--state", args.state), ("--region", args.region), ("--like", args.like))
+        if v is not None
+    ]
+    if described and not args.new:
+        one = len(described) == 1
+        named = described[0] if one else f"{', '.join(described[:-1])} and {described[-1]}"
+        return (
+            f"{named} {'describes' if one else 'describe'} a new tradition: "
+            f"give {'it' if one else 'them'} with --tradition NAME --new"
+        )
     if not (args.confirm or args.tradition or args.certainty or args.note is not None) and not (
         args.tag or args.untag
     ):
-        return _err("label", "nothing to do: give --confirm, --tradition, --note or --tag")
+        return "nothing to do: give --confirm, --tradition, --note or --tag"
+    return None
+
+
+def run_label(args: argparse.Namespace) -> int:
+    """Label photos all together, or undo the last labelling; print the result; 0 ok, 2 error."""
+    from saree_app.collection.catalog import CatalogError
+    from saree_app.collection.traditions import TraditionsError
+
+    problem = _label_problem(args)
+    if problem is not None:
+        return _err("label", problem)
     cat = _open(args, "label")
     if cat is None:
         return 2
     with cat:
-        pid = _photo_id(cat, args.photo)
-        if isinstance(pid, str):
-            return _err("label", pid)
-        tradition = None
-        if args.confirm:
+        try:
+            if args.undo:
+                return _undo_label(cat)
+            return _label(cat, args)
+        except (CatalogError, TraditionsError) as exc:
+            return _err("label", str(exc))
+
+
+def _label(cat: Catalog, args: argparse.Namespace) -> int:
+    """Check every photo and the tradition first, then write all or nothing."""
+    from saree_app.collection.decisions import Words, label_photos
+    from saree_app.collection.traditions import (
+        AlreadyKnown,
+        TraditionsError,
+        UnknownLike,
+        load_traditions,
+        new_tradition,
+    )
+    from saree_app.imaging import shown
+
+    ids: list[int] = []
+    bad: list[str] = []
+    for text in args.photos:
+        got = _photo_id(cat, text)
+        if isinstance(got, str):
+            bad.append(got)
+        elif got not in ids:  # the same photo named twice (by id and by file) is one
+            ids.append(got)
+    if bad:
+        return _err("label", f"{'; '.join(bad)}; nothing was labelled")
+    graph = _graph()
+    name = _namer(graph)
+    chosen: dict[int, str | None] = dict.fromkeys(ids)
+    added = None
+    if args.confirm:
+        for pid in ids:
             pred = cat.prediction(pid)
             if pred is None or not pred.top_tradition:
-                return _err("label", f"photo {pid} has no model answer to confirm")
-            tradition = pred.top_tradition
-        elif args.tradition:
-            if args.new:
-                tradition = args.tradition.strip()
-            else:
-                known = _known_traditions(cat, _graph())
-                tradition = known.get(args.tradition.strip().lower())
-                if tradition is None:
-                    return _err(
-                        "label",
-                        f"unknown tradition {args.tradition!r}; to add a tradition new to the "
-                        "app, repeat with --new",
-                    )
+                return _err(
+                    "label", f"photo {pid} has no model answer to confirm; nothing was labelled"
+                )
+            chosen[pid] = pred.top_tradition
+    elif args.tradition and args.new:
         try:
-            with cat.transaction():
-                if tradition or args.certainty or args.note is not None:
-                    cat.set_label(
-                        pid, tradition=tradition, certainty=args.certainty, note=args.note
-                    )
-                if args.tag:
-                    cat.add_tags(pid, args.tag)
-                if args.untag:
-                    cat.remove_tags(pid, args.untag)
-        except CatalogError as exc:
-            return _err("label", str(exc))
-        lab = cat.label(pid)
-        photo = cat.photo(pid)
-        tags = cat.tags(pid)
-    assert photo is not None
-    print(f"#{pid} {shown(photo.path)}")
-    if lab is not None:
-        # The name a curator reads ("Pochampally ikat"), as the window and the exports say it.
-        name = _graph().label(lab.tradition) if lab.tradition else "-"
-        print(f"  tradition: {name} ({lab.certainty or 'no certainty'})")
-        if lab.note:
-            print(f"  note: {lab.note}")
-    if tags:
-        print(f"  tags: {', '.join(tags)}")
+            checked = new_tradition(
+                args.tradition,
+                args.state or "",
+                args.region or "",
+                args.like,
+                known=_own_traditions(cat, graph),
+                label=name,
+            )
+            mine = load_traditions(cat.path)
+        except AlreadyKnown as exc:
+            return _err(
+                "label",
+                f"{exc.shown} is a tradition the app knows already: label with it without "
+                "--new; nothing was labelled",
+            )
+        except UnknownLike:
+            return _err(
+                "label",
+                f"--like {args.like}: not a tradition the app knows (`saree kg list` shows "
+                "them); nothing was labelled",
+            )
+        except TraditionsError as exc:
+            return _err("label", f"{exc} Nothing was labelled.")
+        added = _as_before(checked, args, mine, cat)
+        chosen = dict.fromkeys(ids, added.name)
+    elif args.tradition:
+        tradition = _known_traditions(cat, graph).get(" ".join(args.tradition.split()).lower())
+        if tradition is None:
+            return _err(
+                "label",
+                f"unknown tradition {args.tradition!r}; to add a tradition new to the "
+                "app, repeat with --new",
+            )
+        chosen = dict.fromkeys(ids, tradition)
+    if len(ids) == 1:
+        photo = cat.photo(ids[0])
+        what = Path(photo.path).name if photo else f"photo {ids[0]}"
+    else:
+        what = f"{len(ids)} photos"
+    doing = "confirming" if args.confirm else "labelling"
+    given = set(chosen.values())
+    if len(given) == 1 and None not in given:
+        what += f" as {name(str(chosen[ids[0]]))}"
+    decision = label_photos(
+        cat,
+        list(chosen.items()),
+        f"{doing} {what}",
+        certainty=args.certainty,
+        note=args.note,
+        tag=args.tag,
+        untag=args.untag,
+        tradition=added,
+    )
+    if decision.tradition_after is not None:
+        t = decision.tradition_after
+        # As the app's teaching panel words it: "Odisha, East India; resembles Sambalpuri".
+        about = [", ".join(x for x in (t.state, t.region) if x)]
+        if t.like:
+            about.append(f"resembles {name(t.like)}")
+        about = [x for x in about if x]
+        how = "added to" if decision.tradition_before is None else "edited in"
+        print(f"{t.name} {how} your traditions" + (f" ({'; '.join(about)})" if about else ""))
+    for change in decision.photos:
+        photo = cat.photo(change.photo_id)
+        assert photo is not None
+        print(f"#{change.photo_id} {shown(photo.path)}")
+        after = change.after
+        if after != Words():
+            shown_name = name(after.tradition) if after.tradition else "-"
+            print(f"  tradition: {shown_name} ({after.certainty or 'no certainty'})")
+            if after.note:
+                print(f"  note: {after.note}")
+        if change.tags_after:
+            print(f"  tags: {', '.join(change.tags_after)}")
+    print(f"`saree label --undo --catalog {shlex.quote(shown(cat.path))}` takes this back")
+    return 0
+
+
+def _as_before(
+    checked: CuratorTradition,
+    args: argparse.Namespace,
+    mine: list[CuratorTradition],
+    cat: Catalog,
+) -> CuratorTradition:
+    """The new tradition as it will be stored: one the curator added already keeps its name as
+    written then (photos labelled with it stay one tradition) and whatever this run does not
+    give again; a name already on photos keeps that spelling."""
+    from dataclasses import replace
+
+    folded = checked.name.casefold()
+    old = next((t for t in mine if t.name.casefold() == folded), None)
+    if old is not None:
+        return replace(
+            old,
+            state=checked.state if args.state is not None else old.state,
+            region=checked.region if args.region is not None else old.region,
+            like=checked.like if args.like is not None else old.like,
+        )
+    on_photos = next(
+        (
+            lab.tradition
+            for lab in cat.labels().values()
+            if lab.tradition and lab.tradition.casefold() == folded
+        ),
+        None,
+    )
+    return replace(checked, name=on_photos) if on_photos else checked
+
+
+def _undo_label(cat: Catalog) -> int:
+    """Take back the last labelling `saree label` made on this catalogue and say what."""
+    from saree_app.collection.decisions import undo_last
+
+    undone = undo_last(cat)
+    if undone is None:
+        return _err(
+            "label",
+            f"nothing to undo: no labelling made with `saree label` on {cat.path.name} is "
+            "remembered (the app's own are undone in the app, Ctrl+Z)",
+        )
+    name = _namer(_graph())
+    print(f"undone: {undone.decision.text}")
+    for change in undone.restored:
+        b = change.before
+        was = f"{name(b.tradition)} ({b.certainty or 'no certainty'})" if b.tradition else None
+        words = f"back to {was or 'no tradition'}"
+        if change.tags_before != change.tags_after:
+            words += f"; tags: {', '.join(change.tags_before) or 'none'}"
+        print(f"  #{change.photo_id} {change.name}: {words}")
+    if undone.tradition:
+        print(f"  {undone.tradition}")
+    for line in undone.skipped:
+        print(f"not undone: {line}", file=sys.stderr)
     return 0
 
 

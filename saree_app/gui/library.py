@@ -21,8 +21,8 @@ from saree_app.collection.traditions import (
     CuratorTradition,
     TraditionsError,
     add_tradition,
-    clean_name,
     load_traditions,
+    new_tradition,
 )
 from saree_app.gui.analysis import pretty
 from saree_app.gui.items import Item
@@ -297,17 +297,18 @@ class Library:
         """The tradition the curator added under this name, if they did."""
         return next((t for t in self.added if t.name == name), None)
 
+    def _own_traditions(self) -> list[str]:
+        """The app's own traditions; the curator's are left out, as adding one of them again
+        edits its state and region."""
+        return [t for t in self.traditions() if self.curator_tradition(t) is None]
+
     def tradition_problem(self, name: str) -> str | None:
         """What is wrong with a name for a new tradition, or None."""
-        name = clean_name(name)
-        if not name:
-            return "A tradition needs a name."
-        folded = name.casefold()
-        for t in self.traditions():
-            if self.curator_tradition(t) is not None:
-                continue  # the curator's own: adding it again edits its state and region
-            if folded in (t.casefold(), self.label(t).casefold()):
-                return f"{self.label(t)} is already in the list of traditions: choose it there."
+        # The one check `saree label --new` makes too (collection/traditions.new_tradition).
+        try:
+            new_tradition(name, known=self._own_traditions(), label=self.label)
+        except TraditionsError as exc:
+            return str(exc)
         return None
 
     def add_tradition(
@@ -316,13 +317,12 @@ class Library:
         """Add a tradition the app does not know (main thread); its name is its label.
 
         Raises TraditionsError when the name is empty or a known tradition's."""
-        problem = self.tradition_problem(name)
-        if problem is not None:
-            raise TraditionsError(problem)
-        name = clean_name(name)
-        self.added = add_tradition(self.path, CuratorTradition(name, state, region, like))
-        self._labels.pop(name, None)
-        return next(t for t in self.added if t.name.casefold() == name.casefold())
+        checked = new_tradition(
+            name, state, region, like, known=self._own_traditions(), label=self.label
+        )
+        self.added = add_tradition(self.path, checked)
+        self._labels.pop(checked.name, None)
+        return next(t for t in self.added if t.name.casefold() == checked.name.casefold())
 
     def about(self, tradition: str) -> str:
         """'added by you · Odisha, East India · resembles Sambalpuri' for a curator-made
