@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -17,6 +18,9 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -25,9 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from saree_app.collection.fewshot import MIN_EXAMPLES, check_words
+from saree_app.gui.items import Item
 from saree_app.gui.library import Library, RerankProgress, RerankResult, Teaching
 from saree_app.gui.qtfix import emit
 from saree_app.gui.tasks import Cancel, TaskRunner
+from saree_app.gui.theme import WARN
+from saree_app.gui.thumbs import ThumbnailLoader
 
 Labeller = Callable[[str], str]
 
@@ -35,6 +42,7 @@ Labeller = Callable[[str], str]
 # they pause, not one per photo; short enough that the collection visibly follows.
 QUIET_MS = 1500
 _TICK_INTERVAL_S = 0.05  # the status bar cannot show more; more would flood the event loop
+_EXAMPLE_ICON = QSize(96, 96)
 
 
 class Reranker(QObject):
@@ -165,18 +173,67 @@ def row_texts(
     return counted, check_words(examples, check, label)
 
 
+def examples_title(name: str, n: int) -> str:
+    """The heading over one tradition's confirmed photos."""
+    if n == 0:
+        return f"{name}: no confirmed photo yet"
+    return f"{name}: taught by {n:,} confirmed photo{'s' if n != 1 else ''}"
+
+
+def unusable_text(missing: int, unreadable: int) -> str:
+    """What is said under the examples when some of their files cannot be shown."""
+    said = []
+    if missing == 1:
+        said.append(
+            "1 of these photos is no longer where it was: Edit ▸ Find moved photos… looks for "
+            "it in another folder."
+        )
+    elif missing:
+        said.append(
+            f"{missing:,} of these photos are no longer where they were: Edit ▸ Find moved "
+            "photos… looks for them in another folder."
+        )
+    if unreadable:
+        said.append(
+            f"{unreadable:,} cannot be read as {'a photo' if unreadable == 1 else 'photos'}."
+        )
+    return " ".join(said)
+
+
+def _placeholder(text: str) -> QPixmap:
+    """A thumbnail's stand-in for a photo that cannot be shown, as the collection marks one."""
+    pm = QPixmap(_EXAMPLE_ICON)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(QPen(QColor(WARN), 1.5, Qt.PenStyle.DashLine))
+    p.setBrush(QColor("#f6efe6"))
+    p.drawRoundedRect(QRect(1, 1, pm.width() - 2, pm.height() - 2), 4, 4)
+    p.setPen(QColor(WARN))
+    p.drawText(pm.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+    p.end()
+    return pm
+
+
 class TeachingDialog(QDialog):
-    """Per tradition: confirmed photos, whether they count, and how many more are needed."""
+    """Per tradition: confirmed photos, whether they count, and how many more are needed; the
+    selected tradition's confirmed photos under the table."""
 
     addRequested = Signal()
+    # (tradition, photo id or None): show that tradition's confirmed photos in the collection,
+    # that photo current.
+    showRequested = Signal(str, object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, loader: ThumbnailLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("teachingDialog")
         self.setWindowTitle("What your confirmed photos teach")
-        self.resize(820, 520)
+        self.resize(820, 680)
+        self._loader = loader
         self._label: Labeller = lambda t: t
         self._about: Callable[[str], str] = lambda _t: ""
+        self._confirmed: dict[str, list[Item]] = {}
+        self._shown: list[Item] = []
         lay = QVBoxLayout(self)
         lay.setSpacing(10)
         intro = QLabel(
@@ -201,7 +258,9 @@ class TeachingDialog(QDialog):
         )
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        # A row is chosen to see the photos that taught its tradition.
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(True)
         head = self.table.horizontalHeader()
@@ -212,11 +271,46 @@ class TeachingDialog(QDialog):
         head.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         # Rows as tall as their wrapped text at the column's width of the moment.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.itemSelectionChanged.connect(self._show_examples)
         lay.addWidget(self.table, 1)
         self.empty = QLabel("", self)
         self.empty.setWordWrap(True)
         self.empty.setProperty("role", "hint")
+        self.empty.hide()
         lay.addWidget(self.empty)
+
+        self.examples_title = QLabel("", self)
+        self.examples_title.setObjectName("teachingExamplesTitle")
+        self.examples_title.setProperty("role", "section")
+        self.examples_title.setTextFormat(Qt.TextFormat.PlainText)
+        lay.addWidget(self.examples_title)
+        self.examples = QListWidget(self)
+        self.examples.setObjectName("teachingExamples")
+        self.examples.setViewMode(QListView.ViewMode.IconMode)
+        self.examples.setFlow(QListView.Flow.LeftToRight)
+        self.examples.setWrapping(False)
+        self.examples.setIconSize(_EXAMPLE_ICON)
+        self.examples.setGridSize(QSize(124, 96 + self.fontMetrics().height() + 14))
+        self.examples.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.examples.setMovement(QListView.Movement.Static)
+        self.examples.setFixedHeight(self.examples.gridSize().height() + 22)
+        self.examples.itemDoubleClicked.connect(self._open)
+        lay.addWidget(self.examples)
+        self.examples_note = QLabel("", self)
+        self.examples_note.setObjectName("teachingExamplesNote")
+        self.examples_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.examples_note.setWordWrap(True)
+        self.examples_note.setProperty("role", "hint")
+        foot = QHBoxLayout()
+        foot.addWidget(self.examples_note, 1)
+        self.show_button = QPushButton("Show these photos", self)
+        self.show_button.setToolTip("Show this tradition's confirmed photos in the collection")
+        self.show_button.clicked.connect(lambda: self._request(None))
+        foot.addWidget(self.show_button, 0, Qt.AlignmentFlag.AlignTop)
+        lay.addLayout(foot)
+        loader.ready.connect(self._thumb_ready)
+        loader.failed.connect(self._thumb_failed)
+
         row = QHBoxLayout()
         self.add_button = QPushButton("Add a tradition…", self)
         self.add_button.setToolTip("A tradition the app does not know yet")
@@ -227,16 +321,27 @@ class TeachingDialog(QDialog):
         buttons.rejected.connect(self.reject)
         row.addWidget(buttons)
         lay.addLayout(row)
+        self._show_examples()
 
     def set_labeller(self, labeller: Labeller, about: Callable[[str], str]) -> None:
         """How tradition ids read, and a line about a curator-made one (state, region)."""
         self._label, self._about = labeller, about
 
-    def set_teaching(self, teaching: Teaching) -> None:
+    def set_teaching(self, teaching: Teaching, photos: Sequence[Item] = ()) -> None:
+        """The table from `teaching`; the examples from `photos` (the collection's, of which
+        the confirmed ones are shown under their tradition). The selected tradition stays."""
         self.summary.setText(reliability_text(teaching))
+        self._confirmed = {}
+        for item in photos:
+            if item.confirmed:
+                self._confirmed.setdefault(item.confirmed, []).append(item)
+        keep = self.selected_tradition()
         rows = sorted(teaching.rows, key=lambda r: (-r[1], self._label(r[0]).casefold()))
         checks = {c.tradition: c for c in teaching.checks}
+        # Rows half rebuilt are no selection to show photos for.
+        self.table.blockSignals(True)
         self.table.setRowCount(len(rows))
+        chosen = 0
         for i, (tradition, examples, active) in enumerate(rows):
             name = self._label(tradition)
             about = self._about(tradition)
@@ -246,7 +351,16 @@ class TeachingDialog(QDialog):
                 cell = QTableWidgetItem(text)
                 if c == 1:
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                cell.setData(Qt.ItemDataRole.UserRole, tradition)
                 self.table.setItem(i, c, cell)
+            if tradition == keep:
+                chosen = i
+        self.table.clearSelection()
+        if rows:
+            # The most taught tradition's photos show at once: examples are not hidden behind
+            # a click the curator may not think of.
+            self.table.selectRow(chosen)
+        self.table.blockSignals(False)
         self.table.resizeRowsToContents()
         self.empty.setText(
             ""
@@ -254,6 +368,8 @@ class TeachingDialog(QDialog):
             else "No tradition is taught yet: confirm photos in the collection, or add a "
             "tradition the app does not know."
         )
+        self.empty.setVisible(not rows)  # blank, it would still part the table from its photos
+        self._show_examples()
 
     def rows(self) -> list[list[str]]:
         """The table as text (for tests and screen readers' sake, one list per row)."""
@@ -266,6 +382,99 @@ class TeachingDialog(QDialog):
                 ]
             )
         return out
+
+    def select_tradition(self, tradition: str) -> bool:
+        for r in range(self.table.rowCount()):
+            cell = self.table.item(r, 0)
+            if cell is not None and cell.data(Qt.ItemDataRole.UserRole) == tradition:
+                self.table.selectRow(r)
+                return True
+        return False
+
+    def selected_tradition(self) -> str | None:
+        cells = self.table.selectedItems()
+        return str(cells[0].data(Qt.ItemDataRole.UserRole)) if cells else None
+
+    def example_ids(self) -> list[int]:
+        """The photos shown under the table, in order."""
+        return [
+            int(self.examples.item(i).data(Qt.ItemDataRole.UserRole))
+            for i in range(self.examples.count())
+        ]
+
+    def _show_examples(self) -> None:
+        tradition = self.selected_tradition()
+        self.examples.clear()
+        self._shown = list(self._confirmed.get(tradition, [])) if tradition else []
+        if tradition is None:
+            self.examples_title.setText("Photos that teach a tradition")
+            self.examples_note.setText("Select a tradition to see the photos that teach it.")
+        else:
+            name = self._label(tradition)
+            self.examples_title.setText(examples_title(name, len(self._shown)))
+            if not self._shown:
+                self.examples_note.setText(
+                    f"No photo is confirmed as {name} yet: choose it under “Correct to…” for a "
+                    "photo of it, and that photo teaches the app this tradition."
+                )
+        for item in self._shown:
+            wi = QListWidgetItem(item.name)
+            wi.setData(Qt.ItemDataRole.UserRole, item.id)
+            wi.setToolTip(f"{item.name}\nDouble-click to show it in the collection")
+            wi.setIcon(QIcon(self._icon(item)))
+            self.examples.addItem(wi)
+        self.examples.setVisible(bool(self._shown))
+        self.show_button.setEnabled(bool(self._shown))
+        if self._shown:
+            self._say_unusable()
+
+    def _icon(self, item: Item) -> QPixmap:
+        pm = self._loader.pixmap(item.id)
+        if pm is not None:
+            return pm
+        if self._loader.is_broken(item.id, item.path):
+            return _placeholder("File missing" if self._missing(item) else "Cannot be read")
+        self._loader.request(item.id, item.path)  # read on the loader's worker, not here
+        blank = QPixmap(_EXAMPLE_ICON)
+        blank.fill(QColor("#efebe4"))
+        return blank
+
+    @staticmethod
+    def _missing(item: Item) -> bool:
+        try:
+            return not item.path.is_file()
+        except OSError:
+            return True
+
+    def _say_unusable(self) -> None:
+        broken = [it for it in self._shown if self._loader.is_broken(it.id, it.path)]
+        missing = sum(1 for it in broken if self._missing(it))
+        said = unusable_text(missing, len(broken) - missing)
+        self.examples_note.setText(said or "Double-click a photo to show it in the collection.")
+
+    def _update_example(self, key: object) -> None:
+        for i in range(self.examples.count()):
+            wi = self.examples.item(i)
+            if wi.data(Qt.ItemDataRole.UserRole) == key:
+                item = next(it for it in self._shown if it.id == key)
+                wi.setIcon(QIcon(self._icon(item)))
+                return
+
+    def _thumb_ready(self, key: object) -> None:
+        self._update_example(key)
+
+    def _thumb_failed(self, key: object) -> None:
+        if any(it.id == key for it in self._shown):
+            self._update_example(key)
+            self._say_unusable()
+
+    def _open(self, wi: QListWidgetItem) -> None:
+        self._request(int(wi.data(Qt.ItemDataRole.UserRole)))
+
+    def _request(self, photo: int | None) -> None:
+        tradition = self.selected_tradition()
+        if tradition is not None and self._shown:
+            emit(self.showRequested, tradition, photo)
 
 
 class NewTraditionDialog(QDialog):

@@ -54,7 +54,7 @@ from saree_app.gui.dialogs import (
     show_error,
 )
 from saree_app.gui.housekeeping import Housekeeping, RemovedPhotos
-from saree_app.gui.items import Filter, Item
+from saree_app.gui.items import CONFIRMED, Filter, Item
 from saree_app.gui.knowledge_page import KnowledgePage
 from saree_app.gui.library import (
     Decision,
@@ -698,7 +698,7 @@ class MainWindow(QMainWindow):
             teaching.sets, taught, teaching.examples, checkable(teaching.rows)
         )
         if self._teaching_dialog is not None:
-            self._teaching_dialog.set_teaching(teaching)
+            self._teaching_dialog.set_teaching(teaching, self.model.all_items())
 
     def show_tradition_in_collection(self, tradition: str) -> None:
         if self._counts_timer.isActive():  # a decision just now may have added this facet
@@ -710,6 +710,18 @@ class MainWindow(QMainWindow):
                 self.facets.traditions.setCurrentItem(it)
                 break
         self.tabs.setCurrentIndex(TAB_COLLECTION)
+
+    def show_confirmed_in_collection(self, tradition: str, photo: int | None = None) -> None:
+        """The collection narrowed to the photos confirmed as `tradition` (the teaching
+        panel's examples), with `photo` current when given."""
+        self.facets.search.clear()  # a search left from before would hide some of them
+        self.facets.status_buttons[CONFIRMED].setChecked(True)
+        self.show_tradition_in_collection(tradition)
+        # Set here too: the facets emit nothing when their choice did not change.
+        self._filter_changed(Filter(tradition=tradition, status=CONFIRMED))
+        if photo is not None:
+            self.select_item(photo)
+        self.activateWindow()
 
     # ------------------------------------------------------------------ selection
     def select_item(self, item_id: int) -> bool:
@@ -1051,8 +1063,9 @@ class MainWindow(QMainWindow):
         """The teaching panel: per tradition, confirmed photos and what they still need."""
         lib = self.library
         if self._teaching_dialog is None:
-            self._teaching_dialog = TeachingDialog(self)
+            self._teaching_dialog = TeachingDialog(self.thumbs, self)
             self._teaching_dialog.addRequested.connect(self.add_tradition)
+            self._teaching_dialog.showRequested.connect(self.show_confirmed_in_collection)
         dlg = self._teaching_dialog
         if lib is not None:
             dlg.set_labeller(lib.label, lib.about)

@@ -399,3 +399,121 @@ def test_the_collection_says_how_to_teach_until_two_traditions_are_confirmed(
     win.act_undo.trigger()
     wait_idle(qtbot, win)
     qtbot.waitUntil(lambda: win.teach_hint.isVisibleTo(win), timeout=5000)
+
+
+def _confirm_rows(qtbot, win, rows: dict[int, str]) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+    """Confirm the photos at these grid rows; the ids confirmed, per tradition, from the
+    catalogue (not from what the panel is given)."""
+    for row, tradition in rows.items():
+        win.grid.setCurrentIndex(win.model.index(row))
+        win.confirm(tradition)
+    wait_idle(qtbot, win)
+    out: dict[str, list[int]] = {}
+    for pid, tradition in win.library.catalog.confirmed_traditions().items():
+        out.setdefault(tradition, []).append(pid)
+    return out
+
+
+def test_a_selected_tradition_shows_the_photos_that_taught_it(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    taught = _confirm_rows(
+        qtbot, win, {0: "Banarasi", 1: "Banarasi", 2: "Banarasi", 4: "Kanchipuram"}
+    )
+    dlg = win.show_teaching()
+    wait_idle(qtbot, win)
+    # The most taught tradition shows at once.
+    assert dlg.selected_tradition() == "Banarasi"
+    assert sorted(dlg.example_ids()) == sorted(taught["Banarasi"]) and len(taught["Banarasi"]) == 3
+    assert (
+        dlg.examples_title.text()
+        == f"{win.library.label('Banarasi')}: taught by 3 confirmed photos"
+    )
+    assert dlg.examples.isVisibleTo(dlg) and dlg.show_button.isEnabled()
+    # Switching rows switches the photos.
+    assert dlg.select_tradition("Kanchipuram")
+    assert dlg.example_ids() == taught["Kanchipuram"]
+    assert dlg.examples_title.text().endswith("taught by 1 confirmed photo")
+    # Thumbnails come from the loader's worker, and replace the blank ones.
+    pid = taught["Kanchipuram"][0]
+    qtbot.waitUntil(lambda: win.thumbs.pixmap(pid) is not None, timeout=10000)
+    shown = dlg.examples.item(0).icon().pixmap(96, 96).toImage()
+    assert shown.pixelColor(48, 48).name() != "#efebe4"
+    assert dlg.examples_note.text() == "Double-click a photo to show it in the collection."
+    # A refresh keeps the curator's choice.
+    win.refresh_teaching()
+    wait_idle(qtbot, win)
+    assert dlg.selected_tradition() == "Kanchipuram"
+    dlg.close()
+
+
+def test_the_panel_shows_a_traditions_photos_in_the_collection(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui.items import CONFIRMED
+    from saree_app.gui.window import TAB_COLLECTION, TAB_KNOWLEDGE
+
+    win = imported
+    taught = _confirm_rows(
+        qtbot, win, {0: "Banarasi", 3: "Banarasi", 5: "Kanchipuram", 6: "Kanchipuram"}
+    )
+    win.tabs.setCurrentIndex(TAB_KNOWLEDGE)
+    dlg = win.show_teaching()
+    wait_idle(qtbot, win)
+    assert dlg.select_tradition("Kanchipuram")
+    dlg.show_button.click()
+    assert win.tabs.currentIndex() == TAB_COLLECTION
+    shown = [win.model.item(r).id for r in range(win.model.rowCount())]
+    assert sorted(shown) == sorted(taught["Kanchipuram"])
+    assert win.facets.status_buttons[CONFIRMED].isChecked()
+    assert win.facets.current_filter().tradition == "Kanchipuram"
+    # Double-clicking one shows its tradition's photos with that one current.
+    assert dlg.select_tradition("Banarasi")
+    last = dlg.examples.item(1)
+    view = dlg.examples
+    at = view.visualItemRect(last).center()
+    # A double-click is a press, then the double-click on the same photo (Qt's view needs both).
+    qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=at)
+    qtbot.mouseDClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=at)
+    shown = [win.model.item(r).id for r in range(win.model.rowCount())]
+    assert sorted(shown) == sorted(taught["Banarasi"])
+    assert win.current_item().id == int(last.data(QtCore.Qt.ItemDataRole.UserRole))
+    wait_idle(qtbot, win)
+    dlg.close()
+
+
+def test_a_tradition_with_no_confirmed_photo_says_so(qtbot, imported, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui.teaching import NewTraditionDialog
+
+    win = imported
+
+    def fill(dlg) -> int:  # type: ignore[no-untyped-def]
+        dlg.name.setText("Kotpad")
+        return int(NewTraditionDialog.DialogCode.Accepted)
+
+    monkeypatch.setattr(NewTraditionDialog, "exec", fill)
+    assert win.add_tradition()
+    _confirm_rows(qtbot, win, {0: "Banarasi"})
+    dlg = win.show_teaching()
+    wait_idle(qtbot, win)
+    assert dlg.select_tradition("Kotpad")
+    assert dlg.example_ids() == []
+    assert not dlg.examples.isVisibleTo(dlg)
+    assert not dlg.show_button.isEnabled()
+    assert dlg.examples_title.text() == "Kotpad: no confirmed photo yet"
+    assert dlg.examples_note.text().startswith("No photo is confirmed as Kotpad yet: choose it ")
+    dlg.close()
+
+
+def test_a_missing_photo_file_is_shown_as_missing(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    win = imported
+    taught = _confirm_rows(qtbot, win, {0: "Banarasi", 1: "Banarasi"})
+    gone = next(it for it in win.model.all_items() if it.id == taught["Banarasi"][0])
+    gone.path.unlink()
+    win.thumbs.clear()  # as if the panel were opened in a later session
+    dlg = win.show_teaching()
+    wait_idle(qtbot, win)
+    assert sorted(dlg.example_ids()) == sorted(taught["Banarasi"])
+    qtbot.waitUntil(lambda: "no longer where it was" in dlg.examples_note.text(), timeout=10000)
+    assert dlg.examples_note.text().startswith("1 of these photos is no longer where it was: ")
+    row = dlg.example_ids().index(gone.id)
+    placeholder = dlg.examples.item(row).icon().pixmap(96, 96).toImage()
+    assert placeholder.pixelColor(48, 20).name() == "#f6efe6"
+    dlg.close()
