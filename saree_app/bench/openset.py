@@ -8,8 +8,9 @@ also looks at that half's unknown photos), and every figure printed is on the ev
 The thresholds are written into the manifest's "open_set" entry (the checksum covers only the
 .onnx, so the manifest may change).
 
-With --non-saree DIR, every photo in DIR (real photos that are not sarees: sample photos of
-other packages, other garments and textiles) also goes through the app's own Predictor, knowledge
+With --non-saree DIR, every photo in DIR (photos that are not sarees: sample photos of
+other packages, other garments and textiles; `saree synth garments` renders garments) also goes
+through the app's own Predictor, knowledge
 graph included, and the share it flags uncertain is printed with the names of those it does
 not flag. Those photos only measure: they never take part in fitting the thresholds.
 With --non-saree-samples DIR, DIR is first filled with every sample picture the installed
@@ -357,7 +358,7 @@ def measure_folder(predictor: Any, folder: Path, batch_size: int = 16) -> Folder
 
 def _print_folder(result: FolderResult, fitted: Any) -> None:
     n = len(result.photos)
-    print(f"\nreal non-saree photos ({result.folder}): {n}")
+    print(f"\nphotos that are not sarees ({result.folder}): {n}")
     for name, why in result.unreadable:
         print(f"  not a usable photo, not counted: {name}: {why}")
     if not n:

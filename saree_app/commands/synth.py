@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `saree synth dataset|sheet|samples|one`."""
+    """Add `saree synth dataset|sheet|samples|garments|one`."""
     p = sub.add_parser(
         "synth",
         help="render procedural saree photos (training data, contact sheet, samples)",
@@ -56,6 +56,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sa.add_argument("--size", type=int, default=640)
     sa.add_argument("--seed", type=int, default=0)
     sa.set_defaults(func=_samples)
+
+    g = s.add_parser(
+        "garments",
+        help="photos of other garments (shirts, kurtas, blouses, skirts, trousers, dupattas): "
+        "not sarees, to measure with saree bench openset --non-saree DIR",
+    )
+    g.add_argument("--out", required=True, type=Path, help="output folder")
+    g.add_argument("--count", type=int, default=60, help="photos (default 60)")
+    g.add_argument("--size", type=int, default=384, help="longer image side in pixels")
+    g.add_argument("--seed", type=int, default=9_500_000, help="first photo's seed")
+    g.set_defaults(func=_garments)
 
     o = s.add_parser("one", help="render one photo (and its mask) for a look")
     o.add_argument("tradition")
@@ -149,6 +160,29 @@ def _samples(args: argparse.Namespace) -> int:
     except OSError as e:
         return _fail(f"cannot write to {args.out}: {e}")
     print(f"wrote {len(paths)} photos to {args.out}")
+    return 0
+
+
+def _garments(args: argparse.Namespace) -> int:
+    from saree_app.synth import SynthError
+    from saree_app.synth.garments import render_garment
+
+    if args.count < 1:
+        return _fail("--count must be at least 1")
+    if args.seed < 0:
+        return _fail("--seed must not be negative")
+    if args.out.exists() and not args.out.is_dir():
+        return _fail(f"--out {args.out} is a file, not a folder")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for k in range(args.count):
+            seed = args.seed + k
+            render_garment(seed, args.size).save(args.out / f"garment-{seed}.jpg", quality=92)
+    except SynthError as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot write to {args.out}: {e}")
+    print(f"wrote {args.count} photos of other garments to {args.out}")
     return 0
 
 

@@ -90,7 +90,7 @@ def test_bench_reports_the_real_non_saree_share(
     app = Predictor(model_copy)
     uncertain = {name: app.predict(folder / name).uncertain for name in PHOTOS}
     k = sum(uncertain.values())
-    assert f"real non-saree photos ({folder}): 3" in out
+    assert f"photos that are not sarees ({folder}): 3" in out
     assert f"flagged uncertain by the app (the model's thresholds, knowledge graph): {k}/3" in out
     assert "not a usable photo, not counted: notes.txt" in out
     for name, flagged in uncertain.items():
