@@ -207,6 +207,12 @@ def _answer_set_words(graph: Any, found: Any) -> str | None:
     if not on and found.get("taught"):
         # Re-ranked by teaching that the confirmed photos cannot check yet: no level claimed.
         return f"{listed} (from your teaching, not yet checked on your confirmed photos)"
+    if not on and found.get("unlike_training"):
+        # The model's calibration, made on renders, does not hold for this photo.
+        return (
+            f"{listed} (the model's own ranking; no level claimed: the photo looks unlike the "
+            "photos the model learnt from)"
+        )
     how = f"calibrated on {on} of your confirmed photos" if on else "by the model's own calibration"
     return f"{listed} ({level:.0%}, {how})"
 

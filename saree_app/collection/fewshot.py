@@ -14,6 +14,7 @@ import numpy as np
 
 from saree_app.collection.catalog import PARTS, Catalog, CatalogError
 from saree_app.model import cloth as cloth_model
+from saree_app.model.familiar import UNLIKE_TRAINING
 
 # A tradition is taught from its first confirmed photo: on real photos one confirmed example
 # already beats the untaught model (`saree bench real --shots 1`), and how much it counts is
@@ -1212,6 +1213,8 @@ def _models_own_set(answer: Mapping[str, Any]) -> dict[str, Any]:
     }
     if answer.get("fewshot"):
         found["taught"] = True
+    elif UNLIKE_TRAINING in (answer.get("uncertain_reasons") or ()):
+        found["unlike_training"] = True  # the model's calibration does not hold for it
     return found
 
 
@@ -1241,12 +1244,13 @@ def _untaught(answer: dict[str, Any], uncertain: bool) -> bool:
     own flag and reasons given back where calibrated teaching had replaced them; returns its
     flag (`uncertain`, as stored, where teaching had not). The set is made afresh either way:
     one kept from uncalibrated teaching still said "taught" after the teaching was undone."""
-    answer["answer_set"] = _models_own_set(answer)
     kept = answer.pop(MODEL_FLAG, None)
-    if not isinstance(kept, dict):
-        return uncertain
-    answer["uncertain_reasons"] = [str(r) for r in kept.get("reasons") or ()]
-    return bool(kept.get("uncertain"))
+    if isinstance(kept, dict):
+        answer["uncertain_reasons"] = [str(r) for r in kept.get("reasons") or ()]
+    # Made from the model's own reasons, given back first: they say whether its calibration
+    # holds for the photo.
+    answer["answer_set"] = _models_own_set(answer)
+    return bool(kept.get("uncertain")) if isinstance(kept, dict) else uncertain
 
 
 def model_fusion_weights(model_sha256: str) -> Any:

@@ -237,6 +237,7 @@ def _answer_set_lines(pred: Prediction, teaching: _Teaching | None = None) -> tu
             teaching.examples if teaching is not None and sets is None and _is_taught(pred) else 0
         ),
         checkable=teaching.checkable if teaching is not None else None,
+        unlike_training=sets is None and pred.looks_unlike_training(),
     )
     # After the label "could be:", the headline's own "Could be any of 12 ..." would repeat it.
     return head.removeprefix("Could be "), how

@@ -328,6 +328,7 @@ class AnswerPanel(QWidget):
             # Re-ranked by teaching that nothing has checked: no level is claimed for it.
             taught_from=self._examples if sets is None and _is_taught(pred) else 0,
             checkable=self._checkable,
+            unlike_training=sets is None and pred.looks_unlike_training(),
         )
         return f"<b>{html.escape(head)}</b>", how
 

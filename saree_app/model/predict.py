@@ -487,6 +487,12 @@ class Prediction:
         """The fused answer's tradition id."""
         return str(self.fused.ranking[0].tradition)
 
+    def looks_unlike_training(self) -> bool:
+        """Whether the photo is flagged as unlike the photos the model learnt from."""
+        from saree_app.model.familiar import UNLIKE_TRAINING
+
+        return UNLIKE_TRAINING in self.uncertain_reasons
+
     def answer_set(self, level: float = SET_LEVEL) -> list[str]:
         """The traditions that together hold the answer with probability `level`, by the
         model's own calibration (see `answer_set`)."""
@@ -557,7 +563,14 @@ class Prediction:
             if self.open_set is None
             else {**self.open_set.to_dict(), "novelty": round(self.novelty, 6)},
             # calibrated_on 0: by the model's own calibration, not on a curator's photos
-            "answer_set": {"traditions": self.answer_set(), "level": SET_LEVEL, "calibrated_on": 0},
+            "answer_set": {
+                "traditions": self.answer_set(),
+                "level": SET_LEVEL,
+                "calibrated_on": 0,
+                # Its calibration, made on renders, does not hold for this photo: no level is
+                # claimed for it in words (knowledge.words.answer_set_words).
+                **({"unlike_training": True} if self.looks_unlike_training() else {}),
+            },
         }
 
 

@@ -1401,3 +1401,37 @@ def test_teaching_undone_gives_back_the_models_own_answer_set(tmp_path: Path) ->
         for pid, stored in cat.predictions(SHA).items():
             assert not stored.result.get("fewshot"), pid
             assert "taught" not in stored.result["answer_set"], pid
+
+
+def test_the_models_own_set_says_when_its_calibration_does_not_hold(tmp_path: Path) -> None:
+    """A photo the model flags as unlike its training photos keeps that in its stored set,
+    through teaching and its undoing, so the export claims no level for it."""
+    from saree_app.collection.export import _answer_set_words
+    from saree_app.model.familiar import UNLIKE_TRAINING
+
+    rng = np.random.default_rng(5)
+    names = ("Kotpad", "Ilkal", "Gadwal")
+    centres = {t: rng.normal(size=DIM) for t in names}
+    truth, unlike = {}, set()
+    with Catalog(tmp_path / "c.saree") as cat:
+        for i in range(9):
+            t = names[i % 3]
+            cloth = centres[t] + 0.15 * rng.normal(size=DIM)
+            reasons = (UNLIKE_TRAINING,) if i % 2 else ()
+            pid = _unsure_photo(cat, i, cloth, rng.normal(size=DIM), reasons)
+            truth[pid] = t
+            if reasons:
+                unlike.add(pid)
+        graph = _graph()
+        _confirm(cat, truth, 1)
+        apply_to_catalog(cat, graph, fewshot=FewShot.from_catalog(cat, SHA, graph=graph))
+        for pid in [p for p in truth if getattr(cat.label(p), "tradition", None)]:
+            cat.set_label(pid, tradition=None, certainty=None, keep=False)
+        apply_to_catalog(cat, graph)
+        for pid, stored in cat.predictions(SHA).items():
+            found = stored.result["answer_set"]
+            assert bool(found.get("unlike_training")) == (pid in unlike), pid
+            words = _answer_set_words(graph, found)
+            assert words is not None
+            assert ("no level claimed" in words) == (pid in unlike)
+            assert ("90%" in words) == (pid not in unlike)

@@ -86,6 +86,23 @@ def test_answer_sets_say_how_sure_and_on_what() -> None:
     )
 
 
+def test_a_photo_unlike_the_training_photos_gets_no_level_claimed() -> None:
+    """The model's calibration was made on rendered sarees; for a photo that looks unlike
+    them the set is named without a level, and the curator is told why."""
+    head, how = answer_set_words(list("ABCDEFG"), 0.9, unlike_training=True)
+    assert (
+        head == "Could be any of 7 traditions: A, B, C and 4 more — no level claimed for this photo"
+    )
+    assert "90% sure" not in head and "would give this set 90%" in how
+    assert "looks unlike them" in how
+    assert answer_set_words(["A", "B"], 0.9, unlike_training=True)[0].startswith("A or B — no")
+    # Checked on the curator's photos, the set's level is theirs and is stated.
+    head, _ = answer_set_words(
+        ["A", "B"], 0.9, calibrated_on=24, coverage=0.9, unlike_training=True
+    )
+    assert head == "A or B — 90% sure it is one of these"
+
+
 def test_a_set_checked_on_confirmed_photos_says_it_speaks_for_their_traditions() -> None:
     """Calibrated on confirmed photos, a set speaks for the traditions taught: the curator is
     told that a saree of another tradition is answered with the nearest taught one."""

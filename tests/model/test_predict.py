@@ -262,6 +262,21 @@ def test_the_heatmap_follows_the_curators_part_map(predictor: Predictor) -> None
     assert own.heatmap(LABELS[0])[:, :40].min() > 0.5
 
 
+def test_the_stored_set_says_when_the_photo_is_unlike_the_training_photos(
+    predictor: Predictor,
+) -> None:
+    import dataclasses
+
+    from saree_app.model.familiar import UNLIKE_TRAINING
+
+    pred = predictor.predict(photo(96, 96, seed=5))
+    plain = dataclasses.replace(pred, uncertain_reasons=[])
+    unlike = dataclasses.replace(pred, uncertain=True, uncertain_reasons=[UNLIKE_TRAINING])
+    assert "unlike_training" not in plain.to_dict()["answer_set"]
+    assert unlike.to_dict()["answer_set"]["unlike_training"] is True
+    assert unlike.looks_unlike_training() and not plain.looks_unlike_training()
+
+
 def test_large_maps_are_the_modest_ones_scaled_up(predictor: Predictor) -> None:
     """A heatmap or part map asked for at overlay size is the map at MAP_SIDE scaled up:
     the same picture, a fraction of the work."""
