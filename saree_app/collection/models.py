@@ -1,12 +1,13 @@
 """Which model explains a catalogue: the shipped one, or one retrained from its photos.
 
 `saree train --catalog FILE` writes a new model (its own sha256) into `FILE-stem-model/`
-beside the catalogue. A curator can switch a catalogue to such a model and back; the choice is
-kept in a small JSON file beside the catalogue (`collection.saree` ->
-`collection.saree.model.json`) together with every model folder it has used, so the list of
-models to choose from is the shipped model, the retrained ones found beside the catalogue (or
-in a `models` folder next to it) and the ones chosen before. The shipped model is always in
-the list and is never written to.
+beside the catalogue; the app's Model > Retrain from confirmed photos runs the same command
+into a folder beside it named for the day (`FILE-stem-model-2026-12-07/`). A curator can
+switch a catalogue to such a model and back; the choice is kept in a small JSON file beside
+the catalogue (`collection.saree` -> `collection.saree.model.json`) together with every model
+folder it has used, so the list of models to choose from is the shipped model, the retrained
+ones found beside the catalogue (or in a `models` folder next to it) and the ones chosen
+before. The shipped model is always in the list and is never written to.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import datetime as _dt
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +63,98 @@ def shipped_model() -> Path:
 def retrain_folder(catalog_path: Path) -> Path:
     """Where `saree train --catalog FILE` writes when --out is not given."""
     return catalog_path.with_name(catalog_path.stem + "-model")
+
+
+# A dated retraining folder: `<catalogue stem>-model-2026-12-07`, `...-2026-12-07-2`.
+_DATED = re.compile(r"-model-(\d{4})-(\d{2})-(\d{2})(?:-(\d+))?")
+
+
+def dated_folders(catalog_path: Path) -> list[Path]:
+    """The app's retraining folders beside the catalogue (Model > Retrain from confirmed
+    photos), oldest first."""
+    prefix = catalog_path.stem + "-model-"
+    found: list[tuple[tuple[int, ...], Path]] = []
+    with contextlib.suppress(OSError):
+        for entry in catalog_path.parent.iterdir():
+            # startswith, not glob: a catalogue named "Saris [2024]" is no pattern.
+            if not entry.name.startswith(prefix) or not entry.is_dir():
+                continue
+            m = _DATED.fullmatch(entry.name[len(catalog_path.stem) :])
+            if m is not None:
+                key = tuple(int(g) for g in m.groups(default="1"))
+                found.append((key, entry))
+    return [path for _key, path in sorted(found)]
+
+
+def retrain_finished(folder: Path, name: str = "saree-model") -> bool:
+    """Whether a retraining folder holds a finished run: the command writes the report last."""
+    return (folder / f"{name}.json").is_file() and (folder / "REPORT.md").is_file()
+
+
+def retrain_target(catalog_path: Path, today: _dt.date) -> Path:
+    """The folder a retraining started today writes into: an unfinished run's folder, so the
+    command resumes it (its progress is kept under that folder's name), else one named for
+    the date that holds no finished model."""
+    unfinished = [f for f in dated_folders(catalog_path) if not retrain_finished(f)]
+    if unfinished:
+        return unfinished[-1]
+    base = catalog_path.with_name(f"{catalog_path.stem}-model-{today.isoformat()}")
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
+def retrain_result(model: Path) -> list[str]:
+    """What a finished retraining gives, in a curator's sentences: how it did on the confirmed
+    photos held back from it, what it learnt from, and whether its part map was retrained.
+    Reads the manifest's evaluation and the run's report.json (REPORT.md holds the same
+    figures as tables)."""
+    try:
+        raw = ModelManifest.load(model).raw
+    except ModelError as exc:
+        return [f"Its description cannot be read ({exc.message})."]
+    evaluation = raw.get("evaluation") if isinstance(raw.get("evaluation"), dict) else {}
+    held = evaluation.get("heldout") if isinstance(evaluation, dict) else None
+    lines = []
+    if isinstance(held, dict) and isinstance(held.get("top1"), (int, float)):
+        n = int(held.get("photos") or 0)
+        top1 = float(held["top1"])
+        line = (
+            f"It named the right tradition for {top1:.0%} of the {n:,} confirmed "
+            f"photo{'s' * (n != 1)} held back to check it (photos it never learnt from)"
+        )
+        balanced = held.get("balanced_accuracy")
+        if isinstance(balanced, (int, float)) and abs(float(balanced) - top1) >= 0.005:
+            line += f"; counting each tradition equally, {float(balanced):.0%}"
+        lines.append(line + ".")
+    else:
+        lines.append(
+            "It could not be checked: no tradition had enough confirmed photos to keep some "
+            "aside. Confirm more photos of each tradition and retrain for a checked model."
+        )
+    section: dict[str, Any] = {}
+    with contextlib.suppress(OSError, UnicodeDecodeError, json.JSONDecodeError):
+        report = json.loads((model.parent / "report.json").read_text(encoding="utf-8"))
+        if isinstance(report, dict) and isinstance(report.get("catalogue"), dict):
+            section = report["catalogue"]
+    photos = section.get("photos")
+    if isinstance(photos, dict) and photos:
+        per = {str(t): int(v.get("train", 0)) for t, v in photos.items() if isinstance(v, dict)}
+        total = sum(per.values())
+        each = ", ".join(f"{t} {n:,}" for t, n in sorted(per.items()))
+        lines.append(
+            f"It learnt from {total:,} confirmed photo{'s' * (total != 1)} of {len(per)} "
+            f"traditions: {each}."
+        )
+    parts = section.get("part_maps")
+    if isinstance(parts, dict) and parts.get("fine_tuned"):
+        n = int(parts.get("trained_on") or 0)
+        lines.append(f"Its part map was also retrained, on {n:,} photos whose parts you corrected.")
+    elif isinstance(parts, dict) and parts:
+        lines.append("Its part map (body, border, pallu) is the one it started from, unchanged.")
+    return lines
 
 
 def _read_side(catalog_path: Path) -> dict[str, Any]:
@@ -217,13 +311,15 @@ def choice_for(path: Path, *, shipped: bool = False) -> ModelChoice:
 
 def find_models(catalog_path: Path) -> list[ModelChoice]:
     """The shipped model first, then every retrained model found for this catalogue: in its
-    `saree train --catalog` folder, in a `models` folder beside it, and those chosen before.
+    `saree train --catalog` folder and the app's dated retraining folders, in a `models`
+    folder beside it, and those chosen before.
     A model that cannot be used is listed with its problem."""
     out = [choice_for(shipped_model(), shipped=True)]
     seen = {shipped_model().absolute()}
     shas = {out[0].sha256} if out[0].sha256 else set()
     candidates: list[Path] = []
-    for folder in (retrain_folder(catalog_path), catalog_path.parent / "models"):
+    folders = [retrain_folder(catalog_path), *dated_folders(catalog_path)]
+    for folder in (*folders, catalog_path.parent / "models"):
         with contextlib.suppress(OSError):
             if folder.is_dir():
                 candidates += sorted(folder.glob("*.json")) + sorted(folder.glob("*/*.json"))

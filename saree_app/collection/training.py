@@ -17,7 +17,22 @@ MIN_TRADITIONS = 2
 
 
 class CatalogueProblem(CatalogError):
-    """A catalogue that cannot be trained on, in one line a curator reads."""
+    """A catalogue that cannot be trained on, in one line a curator reads.
+
+    `found` and `counts` (usable confirmed photos per tradition) come with a refusal of what
+    the catalogue holds, so that the app can say it in its own words; both are None when the
+    catalogue itself cannot be read."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        found: Confirmed | None = None,
+        counts: dict[str, int] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.found = found
+        self.counts = counts
 
 
 @dataclass
@@ -92,20 +107,26 @@ def read_confirmed(catalog_path: Path) -> Confirmed:
     if not counts:
         raise CatalogueProblem(
             f"{catalog_path}: no confirmed photos with a tradition{gone}; {needed} "
-            "(saree label --confirm or --tradition)"
+            "(saree label --confirm or --tradition)",
+            found=found,
+            counts=dict(counts),
         )
     if len(counts) == 1:
         ((only, n),) = counts.items()
         raise CatalogueProblem(
             f"{catalog_path}: all {n} usable confirmed photos are {only}{gone}; a model needs "
-            f"at least {MIN_TRADITIONS} traditions with {MIN_PER_TRADITION} confirmed photos each"
+            f"at least {MIN_TRADITIONS} traditions with {MIN_PER_TRADITION} confirmed photos each",
+            found=found,
+            counts=dict(counts),
         )
     enough = {t for t, n in counts.items() if n >= MIN_PER_TRADITION}
     if len(enough) < MIN_TRADITIONS:
         have = ", ".join(f"{t} {n}" for t, n in sorted(counts.items()))
         raise CatalogueProblem(
             f"{catalog_path}: too few confirmed photos: {sum(counts.values())} usable "
-            f"({have}){gone}; {needed}"
+            f"({have}){gone}; {needed}",
+            found=found,
+            counts=dict(counts),
         )
     found.left_out = {t: n for t, n in sorted(counts.items()) if t not in enough}
     found.usable = [u for u in found.usable if u[3] in enough]

@@ -58,9 +58,9 @@ class ModelDialog(QDialog):
         lay = QVBoxLayout(self)
         intro = QLabel(
             "The model that answers for this collection. A model retrained from your confirmed "
-            "photos (saree train --catalog) can be switched to and back; the shipped model "
-            "always stays available. Switching classifies the photos the model has not seen "
-            "yet, in the background.",
+            "photos (Model > Retrain from confirmed photos…) can be switched to and back; the "
+            "shipped model always stays available. Switching classifies the photos the model "
+            "has not seen yet, in the background.",
             self,
         )
         intro.setWordWrap(True)

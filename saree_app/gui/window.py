@@ -69,6 +69,7 @@ from saree_app.gui.models import ModelSwitching
 from saree_app.gui.objects import ObjectChange, ObjectDesk
 from saree_app.gui.part_editor import PartEditing
 from saree_app.gui.photo_page import PhotoPage
+from saree_app.gui.retrain import Retraining
 from saree_app.gui.similar import MODES
 from saree_app.gui.tasks import Cancel, TaskRunner
 from saree_app.gui.teaching import (
@@ -317,6 +318,7 @@ class MainWindow(QMainWindow):
         ]
         self.act_model_card = act("&Model card", self.show_model_card, None, "card")
         self.act_choose_model = act("&Choose model…", self.choose_model)
+        self.act_retrain = act("&Retrain from confirmed photos…", self.retrain_model)
         self.act_shortcuts = act("&Keyboard shortcuts", self.show_shortcuts, "F1")
         self.act_about = act("&About", self.show_about)
 
@@ -354,7 +356,12 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_teaching)
         m.addAction(self.act_add_tradition)
         m = mb.addMenu("&Model")
-        for a in (self.act_choose_model, self.act_reclassify, self.act_model_card):
+        for a in (
+            self.act_choose_model,
+            self.act_retrain,
+            self.act_reclassify,
+            self.act_model_card,
+        ):
             m.addAction(a)
         m = mb.addMenu("&View")
         for a in self.act_tab:
@@ -414,6 +421,7 @@ class MainWindow(QMainWindow):
         self.knowledge.showInCollection.connect(self.show_tradition_in_collection)
         self.part_editing = PartEditing(self)  # correcting the part map (issue 24)
         self.model_switching = ModelSwitching(self)  # the Model menu (issue 25)
+        self.retraining = Retraining(self)  # Model > Retrain, a separate process (issue 25)
         self.housekeeping = Housekeeping(self)  # remove photos, find moved ones (issue 28)
         self.object_desk = ObjectDesk(self)  # objects, their records, grouping (issue 28)
         self.tabs.currentChanged.connect(self._tab_changed)
@@ -483,6 +491,9 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
+        if not self.retraining.may_close():
+            event.ignore()
+            return
         self.photo.curator.flush_note()
         self.save_state()
         self.shutdown()
@@ -491,6 +502,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop every worker (the window is closing)."""
         self._refresh_timer.stop()
+        self.retraining.shutdown()
         self._stop_runners()
         self.thumbs.shutdown()
         if self.library is not None:
@@ -1395,6 +1407,11 @@ class MainWindow(QMainWindow):
         """The Model dialog: the shipped and retrained models; switching runs in the
         background."""
         self.model_switching.choose()
+
+    def retrain_model(self) -> None:
+        """Model > Retrain from confirmed photos: `saree train --catalog` as a separate
+        process, its progress in a small window; the new model is offered when done."""
+        self.retraining.start()
 
     def show_model_card(self) -> None:
         lib = self.library

@@ -1,0 +1,569 @@
+"""Model > Retrain from confirmed photos: `saree train --catalog` run from the window.
+
+The app never imports torch: it checks what the command would refuse (in the Qt-free core)
+and says it in a curator's words, then runs the very command a curator could type as a
+separate process, shows its latest progress line, and offers the new model when it is done.
+Stopping ends the process; starting again resumes the run in the same folder.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import sys
+from collections import deque
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QElapsedTimer, QObject, QProcess, QProcessEnvironment, Qt, QTimer, QUrl
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from saree_app.gui.dialogs import show_error
+
+INSTALL_LINE = "pip install -e '.[train]'"
+MODEL_NAME = "saree-model"  # the command's default --name: DIR/saree-model.json
+KEEP_LINES = 40  # stderr lines kept for the details of a failed run
+STOP_GRACE_MS = 5000  # after Stop, how long the command has to end before it is killed
+
+
+def train_command(catalog: Path, out: Path) -> list[str]:
+    """The argv of the retraining process: the `saree` console script's entry point run by
+    this interpreter (tests put a stand-in here, so they never train)."""
+    return [
+        sys.executable,
+        "-m",
+        "saree_app.cli",
+        "train",
+        "--catalog",
+        str(catalog),
+        "--out",
+        str(out),
+    ]
+
+
+# The command's lines start "[12:01:02] " (training) or "saree train: " (what it says before).
+_PREFIX = re.compile(r"^(?:\[\d\d:\d\d:\d\d\]\s*)?(?:saree train:\s*)?")
+
+
+def progress_text(line: str) -> str:
+    """A progress line of the command without its clock and command name."""
+    return _PREFIX.sub("", line.strip(), count=1)
+
+
+def elapsed_text(seconds: int) -> str:
+    """'Running for 5 s', '3 min 05 s', '1 h 02 min'."""
+    h, rest = divmod(max(seconds, 0), 3600)
+    m, s = divmod(rest, 60)
+    if h:
+        return f"{h} h {m:02d} min"
+    if m:
+        return f"{m} min {s:02d} s"
+    return f"{s} s"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' * (n != 1)}"
+
+
+def left_out_text(found: Any) -> str:
+    """Confirmed photos that cannot be learnt from, and what to do about each, in sentences."""
+    out = []
+    disagree: dict[str, list[str]] = found.disagree
+    if disagree:
+        named = list(disagree.items())[:3]
+        each = "; ".join(f"{acc} ({' and '.join(ts)})" for acc, ts in named)
+        more = f" and {len(disagree) - 3} more" if len(disagree) > 3 else ""
+        out.append(
+            f"The photos of {_plural(len(disagree), 'object')} are left out because they are "
+            f"confirmed as different traditions: {each}{more}. Open the object's record "
+            "(Objects > Object record…) and confirm its photos as one tradition."
+        )
+    if found.missing:
+        n = len(found.missing)
+        out.append(
+            f"{_plural(n, 'confirmed photo')} {'are' if n != 1 else 'is'} left out because "
+            f"{'their files are' if n != 1 else 'its file is'} missing; Edit > Find moved "
+            "photos… finds them again."
+        )
+    if found.changed:
+        n = len(found.changed)
+        out.append(
+            f"{_plural(n, 'confirmed photo')} {'are' if n != 1 else 'is'} left out because "
+            f"{'their files' if n != 1 else 'its file'} changed since "
+            f"{'they were' if n != 1 else 'it was'} imported."
+        )
+    return " ".join(out)
+
+
+def refusal_text(exc: Any) -> str:
+    """Why the command would refuse this catalogue (collection.training.CatalogueProblem), in
+    a curator's words."""
+    from saree_app.collection.training import MIN_PER_TRADITION, MIN_TRADITIONS
+
+    found, counts = getattr(exc, "found", None), getattr(exc, "counts", None)
+    if found is None or counts is None:
+        return f"The collection cannot be read for retraining: {exc}"
+    if not counts:
+        gone = found.disagree or found.missing or found.changed
+        head = (
+            "None of the confirmed photos can be learnt from."
+            if gone
+            else "No photo in this collection is confirmed with a tradition yet."
+        )
+    elif len(counts) == 1:
+        ((only, n),) = counts.items()
+        head = (
+            f"All {_plural(n, 'confirmed photo')} {'are' if n != 1 else 'is'} {only}, and a "
+            "model learns to tell traditions apart."
+        )
+    else:
+        have = ", ".join(f"{t} {n:,}" for t, n in sorted(counts.items()))
+        head = f"Too few confirmed photos to learn from: {have}."
+    need = (
+        f"A new model needs at least {MIN_PER_TRADITION} confirmed photos of each of at least "
+        f"{MIN_TRADITIONS} traditions."
+    )
+    left = left_out_text(found)
+    return " ".join(
+        p for p in (head, need, left, "Confirm more photos, then start the retraining again.") if p
+    )
+
+
+class RetrainDialog(QDialog):
+    """The retraining's small window: its latest progress line, the time it has run and Stop;
+    when done, what the new model achieved and the choice to use it."""
+
+    def __init__(self, intro: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("retrainDialog")
+        self.setWindowTitle("Retraining the model")
+        self.setModal(False)
+        self.setMinimumWidth(520)
+        lay = QVBoxLayout(self)
+        self.head = QLabel("Training a new model from your confirmed photos…", self)
+        self.head.setProperty("role", "section")
+        self.head.setWordWrap(True)
+        font = self.head.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.head.setFont(font)  # a heading in any theme, the plain one of tests too
+        lay.addWidget(self.head)
+        self.intro = QLabel(intro, self)
+        self.intro.setObjectName("retrainIntro")
+        self.intro.setWordWrap(True)
+        lay.addWidget(self.intro)
+        self.caption = QLabel("Latest step of the training:", self)
+        self.caption.setProperty("role", "hint")
+        lay.addSpacing(4)
+        lay.addWidget(self.caption)
+        self.line = QLabel("Starting…", self)
+        self.line.setObjectName("retrainLine")
+        self.line.setWordWrap(True)
+        self.line.setFrameShape(QFrame.Shape.StyledPanel)
+        self.line.setMargin(6)
+        self.line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.line)
+        self.result = QLabel("", self)
+        self.result.setObjectName("retrainResult")
+        self.result.setWordWrap(True)
+        self.result.setTextFormat(Qt.TextFormat.RichText)
+        self.result.setOpenExternalLinks(True)
+        self.result.hide()
+        lay.addWidget(self.result)
+        self.elapsed = QLabel("", self)
+        self.elapsed.setObjectName("retrainElapsed")
+        self.elapsed.setProperty("role", "hint")
+        lay.addWidget(self.elapsed)
+        lay.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("End the training; starting it again carries on from here")
+        self.use_button = QPushButton("Use the new model", self)
+        self.keep_button = QPushButton("Keep the current one", self)
+        self.close_button = QPushButton("Close", self)
+        for b in (self.stop_button, self.keep_button, self.use_button, self.close_button):
+            b.setAutoDefault(False)
+            row.addWidget(b)
+        for b in (self.use_button, self.keep_button, self.close_button):
+            b.hide()
+        self.close_button.clicked.connect(self.close)
+        lay.addLayout(row)
+        self.running = True
+
+    def set_line(self, text: str) -> None:
+        self.line.setText(text)
+
+    def set_elapsed(self, seconds: int) -> None:
+        self.elapsed.setText(f"Running for {elapsed_text(seconds)}")
+
+    def _ended(self, head: str) -> None:
+        self.running = False
+        self.head.setText(head)
+        self.stop_button.hide()
+        self.intro.hide()
+        self.caption.hide()
+
+    def show_stopped(self, seconds: int) -> None:
+        self._ended("Retraining stopped")
+        self.line.setText(
+            "Start Model > Retrain from confirmed photos… again to carry on where it stopped: "
+            "the photos read and the training done so far are kept. Until then the "
+            "collection keeps the model it has."
+        )
+        self.line.setFrameShape(QFrame.Shape.NoFrame)
+        self.line.setMargin(0)
+        self.elapsed.setText(f"It ran for {elapsed_text(seconds)}.")
+        self.close_button.show()
+        self.close_button.setDefault(True)
+        self.adjustSize()
+
+    def show_finished(self, lines: list[str], folder: Path, seconds: int) -> None:
+        import html
+
+        self._ended("The new model is ready")
+        self.line.hide()
+        self.elapsed.setText(f"Training took {elapsed_text(seconds)}.")
+        report = QUrl.fromLocalFile(str(folder / "REPORT.md")).toString()
+        items = "".join(f"<li>{html.escape(t)}</li>" for t in lines)
+        self.result.setText(
+            f'<ul style="margin-left: -20px">{items}</ul>'
+            f"<p>It is kept in the folder <b>{html.escape(folder.name)}</b> beside the "
+            "collection; Model&nbsp;&gt;&nbsp;Choose&nbsp;model… lists it, so you can switch "
+            "to it or back at "
+            f'any time. Every figure is in <a href="{html.escape(report)}">its full report</a>.'
+            "</p>"
+        )
+        self.result.show()
+        self.use_button.show()
+        self.keep_button.show()
+        self.use_button.setDefault(True)
+        self.use_button.setFocus()
+        self.adjustSize()
+
+
+class Retraining(QObject):
+    """Responsible for the retraining process: checks before it starts, runs and stops it,
+    and hands a finished model to the Model menu's switching."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.win = window
+        self.process: QProcess | None = None
+        self.dialog: RetrainDialog | None = None
+        self.catalog: Path | None = None
+        self.out: Path | None = None
+        self.log: deque[str] = deque(maxlen=KEEP_LINES)
+        self._partial = {"err": b"", "out": b""}
+        self._stopping = False
+        self.clock = QElapsedTimer()
+        self.tick = QTimer(self)
+        self.tick.setInterval(1000)
+        self.tick.timeout.connect(self._tick)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+
+    # ------------------------------------------------------------------ starting
+    def start(self) -> bool:
+        """Check, then start `saree train --catalog` on this collection; False when nothing
+        was started (and the curator was told why)."""
+        win, lib = self.win, self.win.library
+        if self.running and self.dialog is not None:
+            self.dialog.show()
+            self.dialog.raise_()
+            return False
+        if lib is None:
+            show_error(win, "No collection", "Open a collection first: retraining learns from it.")
+            return False
+        if find_spec("torch") is None:
+            show_error(
+                win,
+                "Retraining is not installed",
+                "Retraining needs the app's training part, which is not installed on this "
+                "computer. Whoever installed the app can add it by running this line in the "
+                f"app's folder:\n\n{INSTALL_LINE}\n\nThen start the retraining again. The "
+                "collection and its model are unchanged.",
+            )
+            return False
+        found = self._check(lib.path)
+        if found is None:
+            return False
+        out = self._folder(lib.path)
+        if out is None:
+            return False
+        self.catalog, self.out = lib.path, out
+        if self.dialog is not None:  # the last run's, finished or stopped
+            self.dialog.close()
+            self.dialog.deleteLater()
+        # Closed while the training runs, it only hides: the menu item shows it again.
+        self.dialog = RetrainDialog(self._intro(found), win)
+        self.dialog.stop_button.clicked.connect(self.stop)
+        self.dialog.use_button.clicked.connect(self._use)
+        self.dialog.keep_button.clicked.connect(self._keep)
+        self._launch(train_command(lib.path, out))
+        self.dialog.show()
+        return True
+
+    def _check(self, catalog: Path) -> Any:
+        """What `saree train --catalog` would find (collection.training.Confirmed), or None
+        after saying why it would refuse. Reads every confirmed file's checksum, as the
+        command does: a moment with a wait cursor."""
+        from saree_app.collection.training import CatalogueProblem, read_confirmed
+
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            return read_confirmed(catalog)
+        except CatalogueProblem as exc:
+            show_error(self.win, "Not enough to learn from yet", refusal_text(exc))
+            return None
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+
+    def _folder(self, catalog: Path) -> Path | None:
+        """The run's folder, made now so that a stopped run is found and resumed."""
+        from saree_app.collection.models import retrain_target
+
+        out = retrain_target(catalog, _dt.date.today())
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            show_error(
+                self.win,
+                "Retraining cannot start",
+                f"The folder for the new model cannot be made beside the collection: {out} "
+                f"({exc.strerror or exc}). Nothing was started.",
+            )
+            return None
+        return out
+
+    def _intro(self, found: Any) -> str:
+        per: dict[str, int] = {}
+        for *_, tradition in found.usable:
+            per[tradition] = per.get(tradition, 0) + 1
+        n = sum(per.values())
+        text = (
+            f"Learning from {_plural(n, 'confirmed photo')} of {len(per)} traditions. This can "
+            "take from minutes to an hour or more; you can keep working meanwhile (photos you "
+            "confirm from now on are not in this run)."
+        )
+        few = [
+            f"{t} ({_plural(k, 'photo')}, {found.min_per_tradition} needed)"
+            for t, k in found.left_out.items()
+        ]
+        if few:
+            text += f" Left out, too few to learn: {', '.join(few)}."
+        left = left_out_text(found)
+        return f"{text} {left}" if left else text
+
+    def _launch(self, argv: list[str]) -> None:
+        self.log.clear()
+        self._partial = {"err": b"", "out": b""}
+        self._stopping = False
+        proc = QProcess(self)
+        env = QProcessEnvironment.systemEnvironment()
+        # Its lines arrive as they are written, in one encoding whatever the system's.
+        env.insert("PYTHONUNBUFFERED", "1")
+        env.insert("PYTHONIOENCODING", "utf-8")
+        proc.setProcessEnvironment(env)
+        proc.setProgram(argv[0])
+        proc.setArguments(argv[1:])
+        proc.readyReadStandardError.connect(lambda: self._read("err"))
+        proc.readyReadStandardOutput.connect(lambda: self._read("out"))
+        proc.finished.connect(self._finished)
+        proc.errorOccurred.connect(self._error)
+        self.process = proc
+        self.clock.start()
+        self.tick.start()
+        self._tick()
+        proc.start()
+
+    # ------------------------------------------------------------------ running
+    def _read(self, channel: str) -> None:
+        proc = self.process
+        if proc is None:
+            return
+        data = bytes(
+            (
+                proc.readAllStandardError() if channel == "err" else proc.readAllStandardOutput()
+            ).data()
+        )
+        *lines, self._partial[channel] = (self._partial[channel] + data).split(b"\n")
+        for raw in lines:
+            self._line(raw, channel)
+
+    def _line(self, raw: bytes, channel: str) -> None:
+        text = raw.decode("utf-8", errors="replace").rstrip("\r")
+        if not text.strip():
+            return
+        self.log.append(text)
+        if channel == "err" and self.dialog is not None and self.dialog.running:
+            self.dialog.set_line(progress_text(text))
+
+    def _tick(self) -> None:
+        if self.dialog is not None and self.dialog.running:
+            self.dialog.set_elapsed(self._seconds())
+
+    def _seconds(self) -> int:
+        return int(self.clock.elapsed() / 1000) if self.clock.isValid() else 0
+
+    def stop(self) -> None:
+        """End the training (the dialog's Stop); a later start resumes it."""
+        proc = self.process
+        if proc is None or not self.running:
+            return
+        self._stopping = True
+        if self.dialog is not None:
+            self.dialog.stop_button.setEnabled(False)
+            self.dialog.set_line("Stopping…")
+        proc.terminate()
+        # A process that does not end on the polite request is ended outright.
+        QTimer.singleShot(STOP_GRACE_MS, self._kill_if_running)
+
+    def _kill_if_running(self) -> None:
+        if self.running and self.process is not None:
+            self.process.kill()
+
+    def _flush(self) -> None:
+        for channel in ("err", "out"):
+            if self._partial[channel]:
+                self._line(self._partial[channel], channel)
+                self._partial[channel] = b""
+
+    # ------------------------------------------------------------------ ending
+    def _error(self, error: QProcess.ProcessError) -> None:
+        if error != QProcess.ProcessError.FailedToStart:
+            return  # a crash ends in finished() too, and is said there
+        self.tick.stop()
+        proc = self.process
+        reason = proc.errorString() if proc is not None else ""
+        self.process = None
+        if self.dialog is not None:
+            self.dialog.close()
+        show_error(
+            self.win,
+            "Retraining cannot start",
+            "The training could not be started on this computer. Nothing has changed: the "
+            "collection keeps the model it has.",
+            reason,
+        )
+
+    def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        self.tick.stop()
+        self._read("err")
+        self._read("out")
+        self._flush()
+        seconds = self._seconds()
+        if self.process is not None:
+            self.process.deleteLater()
+        self.process = None
+        dlg = self.dialog
+        if self._stopping:
+            self._stopping = False
+            if dlg is not None:
+                dlg.show_stopped(seconds)
+                dlg.show()
+            self.win.statusBar().showMessage(
+                "Retraining stopped; starting it again carries on where it stopped.", 15000
+            )
+            return
+        manifest = (self.out or Path()) / f"{MODEL_NAME}.json"
+        problem = self._problem(code, status, manifest)
+        if problem is not None:
+            if dlg is not None:
+                dlg.close()
+            show_error(
+                self.win,
+                "Retraining did not finish",
+                f"{problem}\nNothing has changed: the collection keeps the model it has. The "
+                "details show the training's last messages.",
+                "\n".join(self.log),
+            )
+            return
+        from saree_app.collection.models import retrain_result
+
+        if dlg is not None:
+            assert self.out is not None
+            dlg.show_finished(retrain_result(manifest), self.out, seconds)
+            dlg.show()
+            dlg.raise_()
+
+    def _problem(self, code: int, status: QProcess.ExitStatus, manifest: Path) -> str | None:
+        from saree_app.collection.models import ModelChoiceError, check_model
+
+        if status != QProcess.ExitStatus.NormalExit:
+            return "The training ended unexpectedly."
+        if code != 0:
+            last = next((progress_text(t) for t in reversed(self.log) if progress_text(t)), "")
+            head = "The training stopped with a problem"
+            return f"{head}: {last}" if last else f"{head}."
+        try:
+            check_model(manifest)
+        except ModelChoiceError as exc:
+            return f"The training finished, but its model cannot be used: {exc}"
+        return None
+
+    def _use(self) -> None:
+        """Switch to the new model through the Model menu's switching (in the background)."""
+        if self.out is None:
+            return
+        win = self.win
+        manifest = self.out / f"{MODEL_NAME}.json"
+        if win.library is None or win.library.path != self.catalog:
+            show_error(
+                win,
+                "Another collection is open",
+                f"The new model was trained for {self.catalog}. Open that collection, then "
+                "choose the new model in Model > Choose model….",
+            )
+            return
+        switched = win.model_switching.switch(manifest, title=f"the new model ({self.out.name})")
+        if switched and self.dialog is not None:
+            self.dialog.close()  # the status bar carries on: "Switching model…"
+
+    def _keep(self) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+        self.win.statusBar().showMessage(
+            "The current model stays in use; Model > Choose model… lists the new one.", 15000
+        )
+
+    # ------------------------------------------------------------------ the window
+    def may_close(self) -> bool:
+        """Whether the window may close: while the training runs, the curator is asked."""
+        if not self.running:
+            return True
+        answer = QMessageBox.question(
+            self.win,
+            "Stop the retraining?",
+            "The new model is still being trained. Stop it and quit? Starting the retraining "
+            "again carries on where it stopped.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def shutdown(self) -> None:
+        """End the training process (the window is closing); waits a few seconds."""
+        self.tick.stop()
+        proc = self.process
+        if proc is None:
+            return
+        self._stopping = True
+        proc.blockSignals(True)  # no "stopped" dialog on a closing window
+        if self.running:
+            proc.terminate()
+            if not proc.waitForFinished(STOP_GRACE_MS):
+                proc.kill()
+                proc.waitForFinished(STOP_GRACE_MS)
+        self.process = None

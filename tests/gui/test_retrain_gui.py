@@ -1,0 +1,274 @@
+"""Model > Retrain from confirmed photos: checked first, run as a separate process, offered.
+
+Nothing here trains: the command the window runs is replaced by a small script that prints
+progress lines as `saree train` does and leaves a copy of a tiny model where the real one would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from saree_app.collection.models import check_model, retrain_target
+from tests.gui.conftest import wait_idle
+
+QtWidgets = pytest.importorskip("PySide6.QtWidgets")
+
+SHOTS = os.environ.get("SAREE_SHOTS")  # a folder: the tests also save their screenshots there
+
+FAKE_TRAIN = """
+import shutil, sys, time
+from pathlib import Path
+
+out, source, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+say = lambda text: print(text, file=sys.stderr, flush=True)
+say("saree train: 4 confirmed photos of 2 traditions: 4 to train on, 0 held back for the report")
+say("[12:00:02] 3/4 features 2 photos/s, ETA 1s")
+if mode == "slow":
+    time.sleep(120)
+time.sleep(1.0)  # the window shows the progress line for a moment
+if mode == "fail":
+    say("saree train: --base-model models/saree-model.json: not a model manifest")
+    sys.exit(2)
+out.mkdir(parents=True, exist_ok=True)
+for f in source.iterdir():
+    shutil.copy(f, out / f.name)
+print(f"model: {out / 'saree-model.json'}")
+"""
+
+
+def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(SHOTS) / name))
+
+
+@pytest.fixture(autouse=True)
+def told(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
+    """Message boxes are recorded (title, message, details) instead of blocking the test."""
+    shown: list[tuple[str, str, str]] = []
+
+    def record(parent: object, title: str, message: str, details: str = "") -> None:
+        shown.append((title, message, details))
+
+    for where in ("retrain", "models", "window"):
+        monkeypatch.setattr(f"saree_app.gui.{where}.show_error", record)
+    return shown
+
+
+@pytest.fixture
+def new_model(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """What a finished run leaves: a second tiny model with its figures, report.json and
+    REPORT.md (in a folder of its own; the fake command copies it). The tiny model stands in
+    for the shipped one."""
+    from saree_app.model import predict
+    from saree_app.train.export import export_tiny_model
+
+    monkeypatch.setattr(predict, "default_model_path", lambda: tiny_model)
+    source = tmp_path / "finished-run"
+    manifest = export_tiny_model(source, seed=3, name="retrained")
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["training"] = {"catalogue": "collection.saree", "photos": {"train": 3, "heldout": 1}}
+    data["evaluation"] = {"heldout": {"photos": 6, "top1": 5 / 6, "balanced_accuracy": 0.75}}
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    photos = {"Banarasi": {"train": 2, "heldout": 1}, "Kasavu": {"train": 2, "heldout": 1}}
+    catalogue = {"photos": photos, "part_maps": {"fine_tuned": False, "note": "none corrected"}}
+    (source / "report.json").write_text(json.dumps({"catalogue": catalogue}), encoding="utf-8")
+    (source / "REPORT.md").write_text("# Retrained from the catalogue\n", encoding="utf-8")
+    return manifest
+
+
+@pytest.fixture
+def fake_train(tmp_path: Path, new_model: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Set how the stand-in command behaves: 'ok', 'fail' or 'slow' (runs until stopped)."""
+    script = tmp_path / "fake_train.py"
+    script.write_text(FAKE_TRAIN, encoding="utf-8")
+    runs: list[list[str]] = []
+
+    def use(mode: str) -> list[list[str]]:
+        def command(catalog: Path, out: Path) -> list[str]:
+            argv = [sys.executable, str(script), str(out), str(new_model.parent), mode]
+            runs.append(argv)
+            return argv
+
+        monkeypatch.setattr("saree_app.gui.retrain.train_command", command)
+        return runs
+
+    return use
+
+
+def _confirm(qtbot, win, rows: tuple[tuple[int, str], ...]) -> None:  # type: ignore[no-untyped-def]
+    for row, tradition in rows:
+        win.grid.setCurrentIndex(win.model.index(row))
+        wait_idle(qtbot, win)
+        win.confirm(tradition)
+        wait_idle(qtbot, win)
+
+
+ENOUGH = ((0, "Banarasi"), (1, "Banarasi"), (2, "Kasavu"), (3, "Kasavu"))
+
+
+def _dated(win) -> list[Path]:  # type: ignore[no-untyped-def]
+    path = win.library.path
+    return sorted(p for p in path.parent.iterdir() if p.name.startswith(f"{path.stem}-model-"))
+
+
+def test_the_command_is_the_saree_train_of_this_catalogue(tmp_path: Path) -> None:
+    from saree_app.gui.retrain import progress_text, train_command
+
+    argv = train_command(tmp_path / "c.saree", tmp_path / "c-model-2026-12-07")
+    assert argv[:3] == [sys.executable, "-m", "saree_app.cli"]  # what `saree` runs
+    assert argv[3:] == [
+        "train",
+        "--catalog",
+        str(tmp_path / "c.saree"),
+        "--out",
+        str(tmp_path / "c-model-2026-12-07"),
+    ]
+    assert progress_text("[12:01:02] 3/40 features 2 photos/s") == "3/40 features 2 photos/s"
+    assert progress_text("saree train: part map: kept") == "part map: kept"
+
+
+def test_a_finished_folder_gets_a_new_name_an_unfinished_one_is_resumed(tmp_path: Path) -> None:
+    catalog = tmp_path / "Saris [2024].saree"
+    day = dt.date(2026, 12, 7)
+    first = retrain_target(catalog, day)
+    assert first.name == "Saris [2024]-model-2026-12-07"
+    first.mkdir()
+    assert retrain_target(catalog, day) == first  # started, not finished: resumed
+    assert retrain_target(catalog, dt.date(2026, 12, 8)) == first  # the next day too
+    (first / "saree-model.json").write_text("{}")
+    (first / "REPORT.md").write_text("# done")
+    assert retrain_target(catalog, day).name == "Saris [2024]-model-2026-12-07-2"
+    assert retrain_target(catalog, dt.date(2026, 12, 8)).name == "Saris [2024]-model-2026-12-08"
+
+
+def test_too_few_confirmed_photos_are_refused_before_anything_starts(  # type: ignore[no-untyped-def]
+    qtbot, imported, told, fake_train
+) -> None:
+    win = imported
+    runs = fake_train("ok")
+    assert not win.retraining.start()
+    _confirm(qtbot, win, ((0, "Banarasi"), (1, "Banarasi")))
+    assert not win.retraining.start()
+    _confirm(qtbot, win, ((2, "Kasavu"),))
+    assert not win.retraining.start()
+    titles = {t for t, _m, _d in told}
+    assert titles == {"Not enough to learn from yet"}
+    said = [m for _t, m, _d in told]
+    assert said[0].startswith("No photo in this collection is confirmed with a tradition yet.")
+    assert said[1].startswith("All 2 confirmed photos are Banarasi, and a model learns")
+    assert said[2].startswith("Too few confirmed photos to learn from: Banarasi 2, Kasavu 1.")
+    for text in said:
+        assert "at least 2 confirmed photos of each of at least 2 traditions" in text
+        assert "saree " not in text and str(win.library.path) not in text  # no command talk
+    assert runs == [] and not win.retraining.running and win.retraining.dialog is None
+    assert _dated(win) == []
+
+
+def test_without_the_training_part_it_says_how_to_install_it(  # type: ignore[no-untyped-def]
+    window, told, fake_train, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib.util import find_spec
+
+    runs = fake_train("ok")
+    monkeypatch.setattr(
+        "saree_app.gui.retrain.find_spec", lambda name: None if name == "torch" else find_spec(name)
+    )
+    assert not window.retraining.start()
+    ((title, message, _details),) = told
+    assert title == "Retraining is not installed"
+    assert "pip install -e '.[train]'" in message
+    assert "torch" not in message
+    assert runs == [] and window.retraining.dialog is None and _dated(window) == []
+
+
+def test_a_finished_run_shows_its_result_and_switches_to_the_new_model(  # type: ignore[no-untyped-def]
+    qtbot, imported, told, fake_train, new_model: Path
+) -> None:
+    win = imported
+    lib = win.library
+    _confirm(qtbot, win, ENOUGH)
+    before = lib.model_sha()
+    runs = fake_train("ok")
+    assert win.retraining.start()
+    dlg = win.retraining.dialog
+    assert dlg is not None and dlg.isVisible() and not dlg.isModal()
+    assert "Learning from 4 confirmed photos of 2 traditions" in dlg.intro.text()
+    qtbot.waitUntil(lambda: dlg.line.text() == "3/4 features 2 photos/s, ETA 1s", timeout=30000)
+    assert dlg.elapsed.text().startswith("Running for ")
+    assert win.isEnabled()  # the window stays usable meanwhile
+    _shot(dlg, "retrain-progress.png")
+    qtbot.waitUntil(dlg.use_button.isVisible, timeout=30000)
+    _shot(dlg, "retrain-finished.png")
+    out = Path(runs[0][2])
+    assert out.parent == lib.path.parent and out.name.startswith("collection-model-")
+    text = dlg.result.text()
+    assert "right tradition for 83% of the 6 confirmed photos held back" in text
+    assert "counting each tradition equally, 75%" in text
+    assert "learnt from 4 confirmed photos of 2 traditions: Banarasi 2, Kasavu 2" in text
+    assert dlg.keep_button.isVisible() and not dlg.stop_button.isVisible()
+    assert told == []
+    # The new model is one Choose model… lists.
+    listed = [c.path.absolute() for c in lib.models()]
+    assert (out / "saree-model.json").absolute() in listed
+    assert lib.model_sha() == before  # nothing switched yet
+
+    sw = win.model_switching
+    with qtbot.waitSignal(sw.runner.finished, timeout=60000):
+        dlg.use_button.click()
+    wait_idle(qtbot, win)
+    assert lib.model_sha() == check_model(out / "saree-model.json").sha256 != before
+    assert not dlg.isVisible()
+    assert told == []
+
+
+def test_a_failed_run_shows_its_last_messages_and_changes_nothing(  # type: ignore[no-untyped-def]
+    qtbot, imported, told, fake_train
+) -> None:
+    win = imported
+    lib = win.library
+    _confirm(qtbot, win, ENOUGH)
+    before = lib.model_sha()
+    fake_train("fail")
+    assert win.retraining.start()
+    qtbot.waitUntil(lambda: bool(told), timeout=30000)
+    ((title, message, details),) = told
+    assert title == "Retraining did not finish"
+    assert "--base-model models/saree-model.json: not a model manifest" in message
+    assert "keeps the model it has" in message
+    assert "3/4 features" in details and "not a model manifest" in details
+    assert not win.retraining.running and not win.retraining.dialog.isVisible()
+    assert lib.model_sha() == before
+    assert len(lib.models()) == 1  # no new model listed
+
+
+def test_stop_ends_the_training_and_a_new_start_resumes_its_folder(  # type: ignore[no-untyped-def]
+    qtbot, imported, told, fake_train
+) -> None:
+    win = imported
+    _confirm(qtbot, win, ENOUGH)
+    runs = fake_train("slow")
+    assert win.retraining.start()
+    dlg = win.retraining.dialog
+    qtbot.waitUntil(lambda: dlg.line.text().startswith("3/4 features"), timeout=30000)
+    pid = win.retraining.process.processId()
+    dlg.stop_button.click()
+    qtbot.waitUntil(lambda: not win.retraining.running, timeout=30000)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the command is gone, not left running behind the window
+    assert dlg.head.text() == "Retraining stopped"
+    assert "carry on where it stopped" in dlg.line.text()
+    assert dlg.close_button.isVisible() and not dlg.use_button.isVisible()
+    _shot(dlg, "retrain-stopped.png")
+    assert told == []
+    # Started again, the same folder: the command resumes from what it kept for it.
+    assert win.retraining.start()
+    assert runs[1][2] == runs[0][2]
+    win.retraining.stop()
+    qtbot.waitUntil(lambda: not win.retraining.running, timeout=30000)
