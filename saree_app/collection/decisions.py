@@ -11,7 +11,6 @@ or by another command) is left as it is and named. No table is added to the cata
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -151,22 +150,12 @@ def decisions(catalog: Catalog) -> list[Decision]:
 
 
 def _write(catalog: Catalog, items: list[Decision]) -> None:
-    path = decisions_file(catalog)
-    if not items:
-        path.unlink(missing_ok=True)
-        return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(
-            json.dumps({"decisions": [d.to_json() for d in items]}, ensure_ascii=False),
-            encoding="utf-8",
-        )
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise CatalogError(
-            f"{path.name}: cannot remember the labelling for undo ({exc.strerror or exc})"
-        ) from exc
+    from saree_app.collection.housekeeping import write_side_file
+
+    text = json.dumps({"decisions": [d.to_json() for d in items]}, ensure_ascii=False)
+    write_side_file(
+        decisions_file(catalog), text if items else None, "remember the labelling for undo"
+    )
 
 
 def label_photos(

@@ -139,23 +139,26 @@ def removals(catalog: Catalog) -> list[Removal]:
         raise CatalogError(f"{path}: the list of removed photos cannot be read ({exc})") from exc
 
 
-def _write(catalog: Catalog, items: list[Removal]) -> None:
-    path = removed_file(catalog)
-    if not items:
+def write_side_file(path: Path, text: str | None, what: str) -> None:
+    """Write a catalogue's side file whole or not at all (a temporary file renamed over it:
+    a crash leaves the old one); `text` None removes it. CatalogError "PATH: cannot WHAT"."""
+    if text is None:
         path.unlink(missing_ok=True)
         return
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(
-            json.dumps({"removals": [r.to_json() for r in items]}, separators=(",", ":")),
-            encoding="utf-8",
-        )
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise CatalogError(
-            f"{path}: cannot keep the list of removed photos ({exc.strerror or exc})"
-        ) from exc
+        raise CatalogError(f"{path}: cannot {what} ({exc.strerror or exc})") from exc
+
+
+def _write(catalog: Catalog, items: list[Removal]) -> None:
+    text = json.dumps({"removals": [r.to_json() for r in items]}, separators=(",", ":"))
+    write_side_file(
+        removed_file(catalog), text if items else None, "keep the list of removed photos"
+    )
 
 
 def _push(catalog: Catalog, removal: Removal) -> None:

@@ -176,18 +176,22 @@ def answer_set_words(
     return head, how
 
 
+def _named_without_level(names: Sequence[str]) -> str:
+    """A set's traditions named with no level claimed for it."""
+    if not names:
+        return "No tradition stands out"
+    if len(names) > 4:
+        shown = ", ".join(names[:3])
+        return f"Could be any of {len(names)} traditions: {shown} and {len(names) - 3} more"
+    return names_or(names)
+
+
 def _unlike_words(names: Sequence[str], level: float, when: str) -> tuple[str, str]:
     """The model's own set for a photo unlike the rendered sarees it learnt from: no level is
     claimed. Stated at 90% by its calibration on renders, such sets held the right tradition
     for 55.7% of realdev's real photos (`saree bench real`, untaught answer sets), and 84% of
     those photos look unlike the renders."""
-    if not names:
-        head = "No tradition stands out"
-    elif len(names) > 4:
-        shown = ", ".join(names[:3])
-        head = f"Could be any of {len(names)} traditions: {shown} and {len(names) - 3} more"
-    else:
-        head = names_or(names)
+    head = _named_without_level(names)
     how = (
         f"The model's own reckoning would give this set {pct(level)}, but it learnt on "
         "rendered sarees and this photo looks unlike them, so no level is claimed. The app "
@@ -203,13 +207,7 @@ def _unchecked_words(names: Sequence[str], taught_from: int, when: str) -> tuple
     tradition, 64% stated for the first tradition, right 28% of the time; sets drawn by the
     model's own 90% rule held the right one 43% of the time (`saree bench real`)."""
     photos = "photo" if taught_from == 1 else "photos"
-    if not names:
-        head = "No tradition stands out"
-    elif len(names) > 4:
-        shown = ", ".join(names[:3])
-        head = f"Could be any of {len(names)} traditions: {shown} and {len(names) - 3} more"
-    else:
-        head = names_or(names)
+    head = _named_without_level(names)
     how = (
         f"Taught from your {taught_from} confirmed {photos}, not yet checked: how often "
         f"teaching is right is measured on your confirmed photos, each held back in turn, "
