@@ -84,6 +84,13 @@ def test_every_state_links_to_the_wikidata_id_read_in_the_states_table(kg: Texti
     assert all(qid in (source.note or "") for qid in STATES.values())
 
 
+def test_the_states_table_backs_the_states_only(kg: TextileGraph) -> None:
+    """The same database's cities table gives one id to unrelated towns (README, "Searched for and
+    not found"), so no town or district may rest on that repository."""
+    cited = {t for t, links in kg.all_links().items() for k in links if "CSCStates" in k.sources}
+    assert cited == set(STATES)
+
+
 #: Each tradition's Wikidata item as an Aestheticpedia record names it beside its Wikipedia article
 #: (src:AestheticpediaWikidata): (item, the article's title, match).
 TRADITIONS = {
