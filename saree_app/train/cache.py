@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from saree_app.imaging import PhotoError, Preprocessing, load_photo, preprocess
-from saree_app.train.data import Item, letterbox_mask
+from saree_app.train.data import Item, cut_to_crop, letterbox_mask
 
 Progress = Callable[[int, int, str], None]
 KEYS = ("s4", "s8", "s16", "s32")
@@ -47,6 +47,8 @@ def cache_key(items: Sequence[Item], prep: Preprocessing, backbone_id: str) -> s
             h.update(b"#piece\0")
         if it.augment and it.surfaces != "basic":
             h.update(f"%{it.surfaces}\0".encode())
+        if it.crop is not None:
+            h.update(f"[{','.join(map(str, it.crop))}]\0".encode())
     return h.hexdigest()[:16]
 
 
@@ -114,6 +116,8 @@ def _load(item: Item, prep: Preprocessing) -> tuple[np.ndarray, np.ndarray] | No
     if item.mask is not None and item.mask.is_file():
         with Image.open(item.mask) as m:
             mask_img = m.convert("L")
+    # A piece of a long photo (read as the app reads it) before anything else is done to it.
+    img, mask_img = cut_to_crop(item, img, mask_img)
     if item.rotate:
         img = img.rotate(item.rotate, expand=True)
         if mask_img is not None:

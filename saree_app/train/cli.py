@@ -345,7 +345,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
     import torch
 
     from saree_app.train.cache import build_cache
-    from saree_app.train.data import select
+    from saree_app.train.data import one_per_photo, select
     from saree_app.train.export import default_preprocessing, write_model
     from saree_app.train.loop import (
         CheckpointUnreadable,
@@ -403,8 +403,11 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         if it.tradition in set(labels) or (not it.tradition and it.mask is not None)
     ]
     counts = {t: sum(it.tradition == t for it in train_set) for t in labels}
+    photos = len(one_per_photo(items))
+    # A long photo trained on in pieces (Item.crop, `saree train --catalog`) is one photo.
+    pieces = f" ({len(items)} items with the pieces of long photos)" if photos != len(items) else ""
     _say(
-        f"{len(items)} photos, {len(labels)} traditions, {len(attributes)} attributes; "
+        f"{photos} photos{pieces}, {len(labels)} traditions, {len(attributes)} attributes; "
         f"train per class {min(counts.values())}-{max(counts.values())}"
     )
     prep = default_preprocessing(args.size)

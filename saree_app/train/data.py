@@ -11,11 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from saree_app.imaging import Letterbox
+from saree_app.imaging import Letterbox, upright_size
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
 SPLITS = ("train", "val", "test", "heldout")
@@ -39,10 +40,13 @@ class Item:
     augment: int = 0  # seed of a photo-space augmentation (train.augment); 0 = the photo as is
     piece: bool = False  # with augment: first cut down to a piece of the cloth (train.augment)
     surfaces: str = "basic"  # with augment: the backgrounds it may get (train.augment.SURFACES)
+    # One piece of a long photo, as the app reads it (model/pieces.py): (left, top, right,
+    # bottom) in the photo's own upright pixels; the photo and its mask are cut to it first.
+    crop: tuple[int, int, int, int] | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-able form (paths as strings)."""
-        return {
+        out: dict[str, object] = {
             "image": str(self.image),
             "tradition": self.tradition,
             "attributes": list(self.attributes),
@@ -54,11 +58,16 @@ class Item:
             "piece": self.piece,
             "surfaces": self.surfaces,
         }
+        if self.crop is not None:
+            # Only when set: a cache's meta.json of whole photos stays as it was written.
+            out["crop"] = list(self.crop)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, object]) -> Item:
         """Inverse of to_dict."""
         mask = d.get("mask")
+        crop = d.get("crop")
         return cls(
             image=Path(str(d["image"])),
             tradition=str(d["tradition"]),
@@ -70,7 +79,13 @@ class Item:
             augment=int(d.get("augment", 0) or 0),  # type: ignore[call-overload]
             piece=bool(d.get("piece", False)),
             surfaces=str(d.get("surfaces", "basic") or "basic"),
+            crop=None if crop is None else _box(crop),
         )
+
+
+def _box(value: Any) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = (int(v) for v in value)
+    return x0, y0, x1, y1
 
 
 @dataclass(frozen=True)
@@ -317,3 +332,36 @@ def letterbox_mask(mask: Image.Image, box: Letterbox, out: int) -> np.ndarray:
     arr = np.asarray(canvas, dtype=np.uint8).copy()
     arr[arr > 3] = 0  # anything but the four classes counts as background
     return arr
+
+
+def cut_to_crop(
+    item: Item, photo: Image.Image, mask: Image.Image | None
+) -> tuple[Image.Image, Image.Image | None]:
+    """The item's piece (`Item.crop`) of its decoded photo and of its part mask; both as they
+    are for a whole photo. The photo may be decoded smaller than its own size (draft decoding):
+    the piece is the same share of it, as `Pieces.crops` cuts it. The mask is a label grid
+    stretched over the photo (a corrected map's `partmap.grid_for` grid), so it is stretched
+    to the decoded photo first and cut at the same pixels."""
+    if item.crop is None:
+        return photo, mask
+    w, h = upright_size(item.image) or photo.size
+    sx, sy = photo.width / w, photo.height / h
+    x0, y0, x1, y1 = item.crop
+    box = (round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy))
+    if mask is not None:
+        mask = mask.resize(photo.size, Image.Resampling.NEAREST).crop(box)
+    return photo.crop(box), mask
+
+
+def one_per_photo(items: Sequence[Item]) -> list[Item]:
+    """The items with a long photo's pieces (`Item.crop`) counted once, as its first piece:
+    how many photos, not pieces, a set holds."""
+    seen: set[tuple[Path, str]] = set()
+    out = []
+    for it in items:
+        if it.crop is not None:
+            if (it.image, it.split) in seen:
+                continue
+            seen.add((it.image, it.split))
+        out.append(it)
+    return out

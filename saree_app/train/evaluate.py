@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from saree_app.imaging import PhotoError, Preprocessing, load_photo, preprocess
+from saree_app.imaging import PhotoError, Preprocessing, load_photo, preprocess, upright_size
+from saree_app.model.pieces import Pieces, combine, layout
 from saree_app.model.zooms import normalised_fill, read_zooms, run_with_zooms
-from saree_app.train.data import Item, letterbox_mask
+from saree_app.train.data import Item, cut_to_crop, letterbox_mask
 
 BASE_IRI = "https://saree-provenance.example/ns#"
 Progress = Callable[[int, int, str], None]
@@ -95,7 +96,11 @@ def run_model(
     batch_size: int = 16,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Run the model on every photo; keeps what the metrics need (no CAMs)."""
+    """Run the model on every photo; keeps what the metrics need (no CAMs).
+
+    A photo far longer than wide is read as the app reads it: in overlapping pieces, their
+    outputs put together into one row (model/pieces.py), its mask over the pieces' canvas. An
+    item that is itself one piece (`Item.crop`) is read as that piece."""
     size = model.prep.size
     ms = size // 2
     keep: dict[str, list[np.ndarray]] = {}
@@ -104,28 +109,47 @@ def run_model(
     used: list[Item] = []
     t0 = time.monotonic()
     for start in range(0, len(items), batch_size):
-        xs, batch_masks, batch_items = [], [], []
+        xs: list[np.ndarray] = []
+        batch_masks, batch_items = [], []
+        read: list[tuple[int, Pieces | None]] = []  # each photo's first row and its pieces
         for it in items[start : start + batch_size]:
             try:
                 img = load_photo(it.image, target=size)
             except PhotoError:
                 continue
-            x, box = preprocess(img, model.prep)
-            xs.append(x)
-            batch_items.append(it)
+            mask_img = None
             if it.mask is not None and it.mask.is_file():
                 with Image.open(it.mask) as mk:
-                    batch_masks.append(letterbox_mask(mk.convert("L"), box, ms))
+                    mask_img = mk.convert("L")
+            img, mask_img = cut_to_crop(it, img, mask_img)
+            # Decided on the photo's own size, as the app decides (Predictor.pieces_of).
+            own = upright_size(it.image) or img.size
+            pieces = layout(own, size) if it.crop is None else None
+            read.append((len(xs), pieces))
+            if pieces is None:
+                x, box = preprocess(img, model.prep)
+                xs.append(x)
             else:
-                batch_masks.append(None)
+                xs += [preprocess(crop, model.prep)[0] for crop in pieces.crops(img)]
+                box = pieces.canvas(size)
+            batch_items.append(it)
+            batch_masks.append(None if mask_img is None else letterbox_mask(mask_img, box, ms))
         if not xs:
             continue
-        out = model.run(np.stack(xs))
+        ran = model.run(np.stack(xs))
+        rows = []
+        for first, pieces in read:
+            if pieces is None:
+                rows.append({name: value[first : first + 1] for name, value in ran.items()})
+            else:
+                n = len(pieces.offsets)
+                own_rows = {name: value[first : first + n] for name, value in ran.items()}
+                rows.append(combine(own_rows, pieces, size))
         for name in ("logits", "part_logits", "attributes", "embedding", "part_embeddings"):
-            keep.setdefault(name, []).append(out[name])
+            keep.setdefault(name, []).extend(row[name] for row in rows)
         seg_preds.extend(
-            _upsample(s, ms).argmax(0).astype(np.uint8) if m is not None else None
-            for s, m in zip(out["seg"], batch_masks, strict=True)
+            _upsample(row["seg"][0], ms).argmax(0).astype(np.uint8) if m is not None else None
+            for row, m in zip(rows, batch_masks, strict=True)
         )
         masks.extend(batch_masks)
         used.extend(batch_items)

@@ -15,18 +15,29 @@ confirmed tradition trains the segmentation only; photos without one carry no ma
 in the segmentation loss). One in four corrected maps, by content hash, and the maps of the
 sarees held back for the tradition report are held back, and the report gives the part IoU of
 the base model and of the new one on them. With fewer, the base segmentation is kept as it is.
+
+A photo far longer than wide (a whole saree laid out end to end) is trained on as the app reads
+it (model/pieces.py): each of its overlapping pieces is an item of its own with the photo's
+tradition, split and, when the curator corrected its part map, the same piece of the map
+(`Item.crop`). Held back, it stays one photo: the evaluation reads it in pieces and puts their
+answers together, as the app does (evaluate.run_model). The counts said and reported are of
+photos; the pieces are said beside them.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from saree_app.train.data import Item
 
 # One photo in HOLD_EVERY of each tradition is held back for the report (none below that many).
 HOLD_EVERY = 4
@@ -121,20 +132,60 @@ def _say(msg: str) -> None:
     print(f"saree train: {msg}", file=sys.stderr, flush=True)
 
 
-def pieces_note(paths: list[Path], model_side: int) -> str | None:
-    """What to tell the curator when some confirmed photos are ones the app reads in pieces
-    (model/pieces.py): training reads every photo whole, fitted into the model's square."""
+def in_pieces(item: Item, model_side: int) -> list[Item]:
+    """The item as training reads it: a photo the app reads in pieces (model/pieces.py) as one
+    item a piece, each with the photo's labels and split and, through `Item.crop`, the same
+    piece of its mask; any other photo as it is."""
+    from saree_app.imaging import upright_size
+    from saree_app.model.pieces import layout
+
+    # Decided on the photo's own size, as the app decides (Predictor.pieces_of).
+    size = upright_size(item.image)
+    pieces = None if size is None else layout(size, model_side)
+    if pieces is None:
+        return [item]
+    return [dataclasses.replace(item, crop=box) for box in pieces.boxes()]
+
+
+def pieces_read(items: list[Item], model_side: int) -> dict[str, int]:
+    """How many confirmed photos were trained on in pieces, in how many pieces, and how many
+    held back are checked in pieces (the evaluation reads those itself, evaluate.run_model)."""
     from saree_app.model.pieces import read_in_pieces
 
-    n = sum(read_in_pieces(Path(p), model_side) for p in paths)
+    trained = Counter(it.image for it in items if it.crop is not None and it.tradition)
+    held = sum(
+        read_in_pieces(it.image, model_side)
+        for it in items
+        if it.split == "heldout" and it.tradition
+    )
+    return {"trained_on": len(trained), "pieces": sum(trained.values()), "held_back": held}
+
+
+def pieces_note(read: dict[str, int]) -> str | None:
+    """What to tell the curator of the confirmed photos read in pieces (`pieces_read`), as the
+    app reads them; None when there are none."""
+    k, held = read["trained_on"], read["held_back"]
+    n = k + held
     if n == 0:
         return None
+    said = []
+    if k:
+        who = "it is" if n == 1 else "they are" if k == n else f"{k} {'is' if k == 1 else 'are'}"
+        said.append(
+            f"{who} trained on as the app reads {'it' if k == 1 else 'them'}, in "
+            f"{read['pieces']} overlapping pieces{' in all' if k > 1 else ''}, each taught as a "
+            "photo of its tradition"
+        )
+    if held:
+        who = (
+            "it is held back and" if n == 1 else f"{held} held back {'is' if held == 1 else 'are'}"
+        )
+        said.append(
+            f"{who} checked as the app reads {'it' if held == 1 else 'them'}, "
+            f"{'its' if held == 1 else 'their'} pieces' answers put together"
+        )
     many = f"{n} confirmed photos are" if n > 1 else "1 confirmed photo is"
-    return (
-        f"{many} far longer than wide (a saree laid out end to end): the app reads such a "
-        "photo in overlapping pieces, but retraining reads it whole, fitted into the model's "
-        "square, so the new model learns less from it than the app shows"
-    )
+    return f"{many} far longer than wide (a saree laid out end to end): " + "; ".join(said)
 
 
 def _default_cache(out: Path) -> Path:
@@ -149,7 +200,7 @@ def run_catalog(args: argparse.Namespace) -> int:
     from saree_app.paths import models_dir
     from saree_app.train.base import BaseModelError, describe, read_base_model
     from saree_app.train.cli import train_items
-    from saree_app.train.data import Item, load_vocabulary, ontology_attributes
+    from saree_app.train.data import Item, load_vocabulary, one_per_photo, ontology_attributes
 
     catalog = Path(args.catalog)
     if args.data or args.recipe:
@@ -221,7 +272,12 @@ def run_catalog(args: argparse.Namespace) -> int:
     ]
     attributes = sorted({a for it in items for a in it.attributes})
     cfg = base.config
-    note = pieces_note([path for _pid, path, _sha, _t in found.usable], cfg.size)
+    # Trained on as the app reads them: a long photo's pieces, an item each (all on the
+    # photo's side of the split). Photos held back stay whole: the evaluation reads a long
+    # one in pieces itself, and scores the answer the app would give for it.
+    items = [p for it in items for p in (in_pieces(it, cfg.size) if it.split == "train" else [it])]
+    read = pieces_read(items, cfg.size)
+    note = pieces_note(read)
     if note is not None:
         _say(note)
     # The heads are trained for the base model's way of reading a photo.
@@ -238,13 +294,21 @@ def run_catalog(args: argparse.Namespace) -> int:
     args.rotate_augment = args.rotate_augment or cfg.rotate_average
     args.init_segmentation = None
     if tune:
-        rows = n_train_maps * (2 if args.rotate_augment else 1)  # with the turned copies
+        # The rows the masks fill: a long photo's pieces each, and the turned copies.
+        masked = sum(it.mask is not None for it in items if it.split == "train")
+        rows = masked * (2 if args.rotate_augment else 1)
         per_epoch = -(-rows // SEG_BATCH)
         args.seg_epochs = max(SEG_MIN_EPOCHS, -(-SEG_STEPS // per_epoch))
         args.lr, args.batch_size, args.seg_frozen_bn = SEG_LR, SEG_BATCH, True
         _say(
             f"part map: fine-tuned on {n_train_maps} corrected part maps "
             f"({len(held_maps)} held back to check it), {args.seg_epochs} passes"
+            + (
+                f"; a long photo's map is learnt a piece at a time ({masked} maps and pieces "
+                "in all)"
+                if masked != n_train_maps
+                else ""
+            )
         )
     else:
         args.seg_epochs = 0
@@ -284,7 +348,7 @@ def run_catalog(args: argparse.Namespace) -> int:
             "part segmentation decoder (read back from the .onnx, then fine-tuned on the "
             "corrected part maps), backbone, input size, views and zooms"
         )
-    counts = Counter((it.tradition, it.split) for it in items if it.tradition)
+    counts = Counter((it.tradition, it.split) for it in one_per_photo(items) if it.tradition)
     _say(
         f"{sum(counts.values())} confirmed photos of {len({t for t, _s in counts})} traditions: "
         f"{sum(n for (_t, s), n in counts.items() if s == 'train')} to train on, "
@@ -318,6 +382,7 @@ def run_catalog(args: argparse.Namespace) -> int:
         base_path=base_path,
         evaluated=args.eval,
         parts=parts,
+        pieces=read,
     )
     print(f"model: {model}")
     print(f"report: {Path(args.out) / 'REPORT.md'}")
@@ -409,12 +474,17 @@ def write_report(
     base_path: Path,
     evaluated: bool,
     parts: dict[str, Any] | None = None,
+    pieces: dict[str, int] | None = None,
 ) -> None:
     """report.json / REPORT.md: the held-back figures (written by the evaluation) with what the
-    catalogue gave, what was left out and why."""
+    catalogue gave, what was left out and why. `items`: a long photo's pieces count once;
+    `pieces`: what `pieces_read` found, said when there are any."""
+    from saree_app.train.data import one_per_photo
+
     out = model.parent
     tuned = bool(parts and parts.get("fine_tuned"))
-    per = Counter((it.tradition, it.split) for it in items)
+    per = Counter((it.tradition, it.split) for it in one_per_photo(items))
+    note = pieces_note(pieces) if pieces else None
     traditions = sorted({it.tradition for it in items})
     manifest = json.loads(model.read_text(encoding="utf-8"))
     section = {
@@ -429,6 +499,8 @@ def write_report(
         "traditions_left_out": found.left_out,
         "part_maps": parts or {},
     }
+    if note is not None:
+        section["read_in_pieces"] = pieces
     report_json = out / "report.json"
     report: dict[str, Any] = {}
     if evaluated and report_json.is_file():
@@ -447,6 +519,8 @@ def write_report(
         *(f"| {t} | {per[(t, 'train')]} | {per[(t, 'heldout')]} |" for t in traditions),
         "",
     ]
+    if note is not None:
+        lines += [f"{note}. The table counts photos, not pieces.", ""]
     if found.missing or found.changed or found.left_out:
         lines.append("Left out:")
         lines += [f"- photo {pid}: file gone ({p})" for pid, p in found.missing]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 pytest.importorskip("torch")
 
@@ -425,17 +427,258 @@ def test_a_model_s_part_map_is_fine_tuned_from_its_manifest(
     assert not other.exists()
 
 
-def test_long_confirmed_photos_are_said_to_be_trained_on_whole(tmp_path: Path) -> None:
-    from PIL import Image
+def _laid(
+    path: Path, tradition: str = "Kanchipuram", seed: int = 10, size: int = 320
+) -> np.ndarray:
+    """A whole saree laid out end to end (5-6 times longer than wide), saved at `path`, as a
+    museum photographs it; returns its true part map (the photo's size)."""
+    img, mask, *_ = render(tradition, seed=seed, size=size, view="laid")
+    img.save(path, **({"quality": 92} if path.suffix == ".jpg" else {}))
+    return mask
 
+
+def test_a_long_confirmed_photo_is_trained_on_a_piece_at_a_time(tmp_path: Path) -> None:
+    from saree_app.imaging import load_photo, preprocess
+    from saree_app.model.pieces import layout
+    from saree_app.train.cache import NO_MASK, _load
+    from saree_app.train.data import Item, cut_to_crop
+    from saree_app.train.export import default_preprocessing
+    from saree_app.train.retrain import in_pieces
+
+    side = 64
+    path = tmp_path / "laid.jpg"
+    _laid(path, size=1280)
+    with Image.open(path) as im:
+        own = im.size
+    pieces = layout(own, side)
+    assert pieces is not None and len(pieces.offsets) > 1
+    item = Item(path, "Kanchipuram", attributes=("TempleBorder",), split="train")
+    got = in_pieces(item, side)
+    # One item a piece, each the photo's item but for where it is cut.
+    assert [it.crop for it in got] == pieces.boxes()
+    assert {dataclasses.replace(it, crop=None) for it in got} == {item}
+    # Cut as the app cuts it, also from the copy decoded smaller (JPEG draft decoding).
+    photo = load_photo(path, target=side)
+    assert photo.width < own[0]
+    for it, want in zip(got, pieces.crops(photo), strict=True):
+        assert cut_to_crop(it, photo, None)[0].tobytes() == want.tobytes()
+    # The feature cache reads the piece, and no mask where the photo has none.
+    prep = default_preprocessing(side)
+    loaded = _load(got[2], prep)
+    assert loaded is not None
+    np.testing.assert_array_equal(loaded[0], preprocess(pieces.crops(photo)[2], prep)[0])
+    assert (loaded[1] == NO_MASK).all()
+    assert Item.from_dict(got[2].to_dict()) == got[2]
+
+
+def test_a_long_photo_s_corrected_map_is_cut_with_its_pieces(tmp_path: Path) -> None:
+    from saree_app.collection.training import read_corrected_maps
+    from saree_app.imaging import load_photo
+    from saree_app.model import partmap
+    from saree_app.train.cache import _load
+    from saree_app.train.data import Item, cut_to_crop
+    from saree_app.train.export import default_preprocessing
+    from saree_app.train.retrain import in_pieces, write_masks
+
+    path = tmp_path / "laid.png"
+    truth = _laid(path, "Banarasi", seed=11)
+    with Catalog(tmp_path / "c.saree") as cat:
+        pid = cat.add_photo(NewPhoto(str(path), _sha(path), path.stat().st_size))
+        cat.put_part_map(pid, truth, by="test")
+    (stored,), _gone = read_corrected_maps(tmp_path / "c.saree")
+    photo = load_photo(path, target=64)
+    # Stored as a grid along the saree's length, stretched over the photo when read.
+    assert stored.labels.shape == partmap.grid_for(*photo.size) != (64, 64)
+    over_photo = partmap.at_size(stored.labels, photo.size)
+    masks = write_masks([stored], tmp_path / "part-maps")
+    got = in_pieces(Item(path, "Banarasi", mask=masks[pid]), 64)
+    assert len(got) > 1 and all(it.mask == masks[pid] for it in got)
+    prep = default_preprocessing(64)
+    pallu = []
+    for it in got:
+        assert it.crop is not None
+        x0, y0, x1, y1 = it.crop
+        region = over_photo[y0:y1, x0:x1]
+        with Image.open(masks[pid]) as m:
+            cut = cut_to_crop(it, photo, m.convert("L"))[1]
+        assert cut is not None
+        np.testing.assert_array_equal(np.asarray(cut), region)
+        # What the segmentation learns from: the piece's own region of the map, filling the
+        # square as the piece does (nearest neighbour twice over: a few cells may differ).
+        loaded = _load(it, prep)
+        assert loaded is not None
+        mask = loaded[1]
+        want = np.asarray(
+            Image.fromarray(region).resize(mask.shape[::-1], Image.Resampling.NEAREST)
+        )
+        assert (mask == want).mean() > 0.95
+        pallu.append(float((mask == partmap.PALLU).mean()))
+    # The pallu lies at one end of the saree, and so in the last pieces only.
+    assert pallu[0] == 0 and pallu[-1] > 0.2
+
+
+def test_ordinary_photos_are_trained_on_as_before(tmp_path: Path) -> None:
+    from saree_app.train.cache import cache_key
+    from saree_app.train.data import Item
+    from saree_app.train.export import default_preprocessing
+    from saree_app.train.retrain import in_pieces
+
+    img, *_ = render("Kanchipuram", seed=0, size=96)
+    img.save(tmp_path / "plain.jpg")
+    # Four times longer than wide still reads whole, as the app reads it (pieces.layout).
+    Image.new("RGB", (400, 100), (150, 40, 60)).save(tmp_path / "four.png")
+    for name in ("plain.jpg", "four.png", "gone.jpg"):
+        item = Item(tmp_path / name, "Kanchipuram", mask=tmp_path / "m.png")
+        assert in_pieces(item, 64) == [item]
+    assert "crop" not in item.to_dict()
+    # The feature cache's key of whole photos is the one it had before pieces were read
+    # (computed by the code before them), so a cache of them resumes.
+    items = [
+        Item(Path("p/Kanchipuram-0.jpg"), "Kanchipuram"),
+        Item(Path("p/Banarasi-0.jpg"), "Banarasi", rotate=90, mask=Path("m.png")),
+        Item(Path("p/x.jpg"), "Banarasi", augment=7, piece=True, surfaces="varied"),
+    ]
+    prep = default_preprocessing(64)
+    assert cache_key(items, prep, "bb") == "a5909c043d2f2bd3"
+    cut = [*items[:2], dataclasses.replace(items[2], crop=(0, 0, 10, 10))]
+    assert cache_key(cut, prep, "bb") != "a5909c043d2f2bd3"
+
+
+class _Echo:
+    """A stand-in for an exported model whose every output follows its input closely (the
+    base model here saturates: it answers alike for any photo)."""
+
+    def __init__(self, side: int) -> None:
+        from saree_app.imaging import Preprocessing
+
+        self.prep = Preprocessing(side, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), (0, 0, 0))
+
+    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        n, _c, s, _ = batch.shape
+
+        def pooled(cells: int) -> np.ndarray:
+            return batch.reshape(n, 3, cells, s // cells, cells, s // cells).mean(axis=(3, 5))
+
+        cam = pooled(8)[:, :2]
+        means = batch.mean(axis=(2, 3))
+        return {
+            "logits": cam.sum(axis=(2, 3)),
+            "part_logits": np.stack([means[:, :2]] * 3, axis=1) * [[[1], [2], [3]]],
+            "attributes": means[:, 1:],
+            "embedding": means,
+            "part_embeddings": np.stack([means] * 3, axis=1),
+            "seg": np.concatenate([-pooled(16)[:, :1], pooled(16)], axis=1),
+            "cam": cam,
+        }
+
+
+def test_a_held_back_long_photo_is_checked_as_the_app_reads_it(tmp_path: Path) -> None:
+    from saree_app.imaging import load_photo, preprocess
+    from saree_app.model import partmap
+    from saree_app.model.pieces import combine, layout
+    from saree_app.train.data import Item
+    from saree_app.train.evaluate import run_model
+
+    side = 64
+    model = _Echo(side)
+    path = tmp_path / "laid.png"
+    truth = _laid(path)
+    Image.fromarray(partmap.fit(truth), "L").save(tmp_path / "map.png")
+    plain = tmp_path / "plain.png"
+    render("Banarasi", seed=1, size=96)[0].save(plain)
+    items = [
+        Item(path, "Kanchipuram", split="heldout", mask=tmp_path / "map.png"),
+        Item(plain, "Banarasi", split="heldout"),
+    ]
+    res = run_model(model, items)  # type: ignore[arg-type]
+    assert res["logits"].shape[0] == 2 and res["items"] == items  # one row a photo
+    photo = load_photo(path, target=side)
+    pieces = layout(photo.size, side)
+    assert pieces is not None
+    rows = np.stack([preprocess(c, model.prep)[0] for c in pieces.crops(photo)])
+    app = combine(model.run(rows), pieces, side)
+    whole = model.run(preprocess(photo, model.prep)[0][None])
+    for name in ("logits", "part_logits", "attributes", "embedding", "part_embeddings"):
+        np.testing.assert_allclose(res[name][0], app[name][0], rtol=1e-5, atol=1e-6)
+        assert not np.allclose(res[name][0], whole[name][0], atol=1e-3), name
+    ordinary = model.run(preprocess(load_photo(plain, target=side), model.prep)[0][None])
+    np.testing.assert_allclose(res["logits"][1], ordinary["logits"][0], rtol=1e-5, atol=1e-6)
+    # Its map lies over the pieces' canvas (the photo along its top), as the part map does.
+    mask, seg = res["masks"][0], res["seg_pred"][0]
+    strip = round(side / pieces.side * photo.height * mask.shape[0] / pieces.canvas(side).size)
+    assert mask.shape == seg.shape and (mask[:strip] > 0).mean() > 0.3
+    assert (mask[strip + 1 :] == 0).all() and (seg[strip + 2 :] == 0).all()
+    assert res["masks"][1] is None and res["seg_pred"][1] is None
+
+
+@pytest.mark.slow
+def test_retrain_a_catalogue_with_a_saree_laid_out_end_to_end(
+    base: tuple[Path, PartAwareNet], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from saree_app.model.pieces import layout
+
+    manifest, _net = base
+    catalog = _catalogue(tmp_path)
+    long = tmp_path / "photos" / "laid.jpg"
+    _laid(long)
+    with Catalog(catalog) as cat:
+        # Kanchipuram: two photos and the long one, three sarees: none held back.
+        for name in ("Kanchipuram-2.jpg", "Kanchipuram-3.jpg"):
+            photo = cat.photo_by_path(str(tmp_path / "photos" / name))
+            assert photo is not None
+            cat.set_label(photo.id, certainty="probable")
+        pid = cat.add_photo(NewPhoto(str(long), _sha(long), long.stat().st_size))
+        cat.set_label(pid, tradition="Kanchipuram", certainty="confirmed")
+    with Image.open(long) as im:
+        pieces = layout(im.size, 64)
+    assert pieces is not None
+    n = len(pieces.offsets)
+    out, cache = tmp_path / "model", tmp_path / "cache"
+    argv = ["--catalog", str(catalog), "--out", str(out), "--cache", str(cache),
+            "--base-model", str(manifest), *TINY]  # fmt: skip
+    assert saree(["train", *argv]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "1 confirmed photo is far longer than wide (a saree laid out end to end): it is trained "
+        f"on as the app reads it, in {n} overlapping pieces, each taught as a photo of its "
+        "tradition"
+    ) in err
+    # Photos counted as photos, the pieces said beside them.
+    assert "11 confirmed photos of 3 traditions: 9 to train on, 2 held back" in err
+    assert f"11 photos ({10 + n} items with the pieces of long photos)" in err
+    cached = json.loads((cache / "meta.json").read_text())["items"]
+    upright = [d for d in cached if d["rotate"] == 0]
+    assert [d.get("crop") for d in upright if d["image"] == str(long)] == [
+        list(b) for b in pieces.boxes()
+    ]
+    others = [d for d in upright if d["image"] != str(long)]
+    assert len(others) == len({d["image"] for d in others}) == 8
+    assert not any("crop" in d for d in others)
+    report = json.loads((out / "report.json").read_text())
+    assert report["catalogue"]["photos"]["Kanchipuram"] == {"train": 3, "heldout": 0}
+    assert report["catalogue"]["read_in_pieces"] == {"trained_on": 1, "pieces": n, "held_back": 0}
+    assert report["heldout"]["photos"] == 2
+    text = (out / "REPORT.md").read_text()
+    assert "| Kanchipuram | 3 | 0 |" in text and "The table counts photos, not pieces." in text
+
+
+def test_the_curator_is_told_how_long_photos_are_read() -> None:
     from saree_app.train.retrain import pieces_note
 
-    Image.new("RGB", (1100, 200), (150, 40, 60)).save(tmp_path / "laid.png")
-    Image.new("RGB", (200, 1000), (150, 40, 60)).save(tmp_path / "hung.png")
-    Image.new("RGB", (400, 300), (150, 40, 60)).save(tmp_path / "plain.png")
-    assert pieces_note([tmp_path / "plain.png"], 256) is None
-    one = pieces_note([tmp_path / "plain.png", tmp_path / "laid.png"], 256)
-    assert one is not None and one.startswith("1 confirmed photo is far longer than wide")
-    two = pieces_note([tmp_path / "laid.png", tmp_path / "hung.png"], 256)
-    assert two is not None and two.startswith("2 confirmed photos are far longer than wide")
-    assert "retraining reads it whole" in two
+    assert pieces_note({"trained_on": 0, "pieces": 0, "held_back": 0}) is None
+    one = pieces_note({"trained_on": 1, "pieces": 7, "held_back": 0})
+    assert one == (
+        "1 confirmed photo is far longer than wide (a saree laid out end to end): it is trained "
+        "on as the app reads it, in 7 overlapping pieces, each taught as a photo of its tradition"
+    )
+    held = pieces_note({"trained_on": 0, "pieces": 0, "held_back": 1})
+    assert held is not None and held.endswith(
+        "it is held back and checked as the app reads it, its pieces' answers put together"
+    )
+    both = pieces_note({"trained_on": 2, "pieces": 15, "held_back": 1})
+    assert both == (
+        "3 confirmed photos are far longer than wide (a saree laid out end to end): 2 are "
+        "trained on as the app reads them, in 15 overlapping pieces in all, each taught as a "
+        "photo of its tradition; 1 held back is checked as the app reads it, its pieces' "
+        "answers put together"
+    )
