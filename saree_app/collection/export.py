@@ -18,6 +18,12 @@ from urllib.parse import quote
 
 from saree_app import spreadsheet
 from saree_app.collection.catalog import CERTAINTIES, Catalog, CatalogError
+from saree_app.collection.traditions import (
+    CuratorTradition,
+    TraditionsError,
+    clean_name,
+    load_traditions,
+)
 from saree_app.imaging import shown
 from saree_app.knowledge.words import pct, plain_reason
 
@@ -49,6 +55,8 @@ CSV_COLUMNS = (
     "labelled",
     "tradition",
     "tradition_name",
+    "tradition_state",
+    "tradition_region",
     "tags",
 )
 # Ids (model_tradition, curator_tradition, tradition) are for reading the file back and for
@@ -56,7 +64,9 @@ CSV_COLUMNS = (
 # app shows, and model_confidence is the percentage the app shows (86%, never 0.8596 as 88%).
 # why_uncertain and answer_set are the photo page's banner and set line: the reasons in words
 # ("; " between them) and the traditions the answer set names, most likely first, with how
-# sure and on what it was reckoned.
+# sure and on what it was reckoned. tradition_state and tradition_region say where the
+# curator's tradition comes from: as they typed it for one they added, else as the knowledge
+# graph has it; empty without a curator's tradition, since likely_* already place the model's.
 
 # The JSON-LD context, inline so the file is self-contained and readable offline. Class and
 # property names follow Linked Art (which profiles CIDOC-CRM); plain metadata uses Dublin Core.
@@ -90,6 +100,7 @@ CONTEXT: dict[str, Any] = {
     "part_of": {"@id": "crm:P89_falls_within", "@type": "@id", "@container": "@set"},
     "equivalent": {"@id": "la:equivalent", "@type": "@id", "@container": "@set"},
     "skos:closeMatch": {"@type": "@id", "@container": "@set"},
+    "skos:related": {"@type": "@id", "@container": "@set"},
     "classified_as": {"@id": "crm:P2_has_type", "@type": "@id", "@container": "@set"},
     "identified_by": {"@id": "crm:P1_is_identified_by", "@container": "@set"},
     "content": "crm:P190_has_symbolic_content",
@@ -139,6 +150,7 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
     from saree_app.collection.objects import object_ids_by_photo
 
     accessions = object_ids_by_photo(catalog)  # the object (saree) each photo shows
+    added = _added_traditions(catalog)
     for photo in catalog.photos():
         pred = preds.get(photo.id)
         lab = labels.get(photo.id)
@@ -147,6 +159,8 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
         regions = result.get("cultural_regions") or []
         curator = lab.tradition if lab and lab.tradition else None
         model = pred.top_tradition if pred else None
+        mine = added.get(clean_name(curator).casefold()) if curator else None
+        state, region = _where_from(graph, curator, mine)
         yield Row(
             {
                 "id": photo.id,
@@ -186,12 +200,52 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                 "labelled": lab.updated if lab else None,
                 "tradition": curator or model,
                 "tradition_name": _label(graph, chosen) if (chosen := curator or model) else None,
+                "tradition_state": state,
+                "tradition_region": region,
                 "tags": tags.get(photo.id, []),
+                # Not a CSV column: the curator's own record of a tradition they added.
+                "added_tradition": mine,
                 # Not a CSV column: the file as a URI for JSON-LD, from the real path (a name
                 # that is not UTF-8 is percent-encoded byte by byte, so the URI still finds it).
                 "uri": _file_uri(photo.path),
             }
         )
+
+
+def _added_traditions(catalog: Catalog) -> dict[str, CuratorTradition]:
+    """The traditions the curator added to this catalogue, by their name case-folded (the
+    case a photo's label has may be older than the record's)."""
+    try:
+        found = load_traditions(catalog.path)
+    except TraditionsError:
+        # A damaged side file must not stop the export of the catalogue itself: its labels
+        # are exported all the same, only without the places the file would have given them
+        # (the library's panel says the file is damaged).
+        return {}
+    return {t.name.casefold(): t for t in found}
+
+
+def _where_from(
+    graph: Any, tradition: str | None, added: CuratorTradition | None
+) -> tuple[str | None, str | None]:
+    """The state and cultural region a curator's tradition comes from, by name: as the curator
+    typed them for one they added, else as the knowledge graph's region chain has them; None
+    for what neither says."""
+    if tradition is None:
+        return None, None
+    if added is not None:
+        return added.state or None, added.region or None
+    if graph is None or not _TERM_ID.fullmatch(tradition):
+        return None, None
+    names: list[str | None] = []
+    for accessor in ("state_of", "cultural_region_of"):
+        find = getattr(graph, accessor, None)
+        try:
+            found = find(tradition) if find is not None else None
+        except (KeyError, ValueError):
+            found = None  # not one of the graph's traditions
+        names.append(_label(graph, str(found)) if found else None)
+    return names[0], names[1]
 
 
 def _answer_set_words(graph: Any, found: Any) -> str | None:
@@ -328,6 +382,25 @@ def _place(graph: Any, tradition: str) -> list[dict[str, Any]]:
     return [place] if place else []
 
 
+def _typed_place(added: CuratorTradition) -> list[dict[str, Any]]:
+    """Where a tradition the curator added comes from, as they typed it: its state, part of its
+    cultural region, nested as a graph tradition's place is.
+
+    The places get no IRI: they are the curator's words, not places of the graph or of a
+    gazetteer, and under a shared IRI a state two traditions put in different regions would
+    fall within both.
+    """
+    place: dict[str, Any] | None = None
+    for name in (added.region, added.state):  # broadest first, as in _place
+        if not name:
+            continue
+        node: dict[str, Any] = {"type": "Place", "_label": name}
+        if place is not None:
+            node["part_of"] = [place]
+        place = node
+    return [place] if place else []
+
+
 def _production(
     subject: str,
     tradition: str,
@@ -338,9 +411,11 @@ def _production(
     labelled: str | None = None,
     probability: float | None = None,
     uncertain: bool | None = None,
+    added: CuratorTradition | None = None,
 ) -> dict[str, Any]:
     """The saree's Production: the tradition as technique, its place, and who attributed it
-    (the curator with the certainty, or the model with its probability)."""
+    (the curator with the certainty, or the model with its probability). `added`: the
+    curator's record of a tradition they added, which gives its place and what it resembles."""
     label = _label(graph, tradition)
     production: dict[str, Any] = {
         "id": f"{subject}#production",
@@ -355,7 +430,14 @@ def _production(
             }
         ],
     }
-    places = _place(graph, tradition)
+    if added is not None:
+        places = _typed_place(added)
+        if added.like:
+            production["technique"][0]["skos:related"] = [
+                {"id": _term(added.like), "type": "Type", "_label": _label(graph, added.like)}
+            ]
+    else:
+        places = _place(graph, tradition)
     if places:
         production["took_place_at"] = places
     assignment: dict[str, Any] = {
@@ -451,6 +533,7 @@ def jsonld_object(
             labelled=v["labelled"],
             probability=v["model_probability"],
             uncertain=v["uncertain"],
+            added=v["added_tradition"] if v["curator_tradition"] else None,
         )
         if production.get("took_place_at"):
             obj["dcterms:spatial"] = production["took_place_at"][0]["_label"]
@@ -514,7 +597,14 @@ def jsonld_saree_object(
     tradition, certainty = objects.object_label(catalog, obj)
     production = None
     if tradition:
-        production = _production(subject, tradition, graph, by_curator=True, certainty=certainty)
+        production = _production(
+            subject,
+            tradition,
+            graph,
+            by_curator=True,
+            certainty=certainty,
+            added=_added_traditions(catalog).get(clean_name(tradition).casefold()),
+        )
     else:
         try:
             answer = objects.fuse_object(catalog, obj, graph=graph)

@@ -20,6 +20,7 @@ import pytest
 from saree_app.collection import export as export_mod
 from saree_app.collection.catalog import Catalog, CatalogError, NewPhoto
 from saree_app.collection.export import export, import_labels, write_atomic
+from saree_app.collection.traditions import CuratorTradition, add_tradition
 
 SHA = "d" * 64
 CRM = "http://www.cidoc-crm.org/cidoc-crm/"
@@ -43,6 +44,12 @@ class FakeGraph:
         if tradition != "Kanchipuram":
             raise KeyError(tradition)
         return ["Kanchipuram_town", "TamilNadu", "SouthIndia"]
+
+    def state_of(self, tradition: str) -> str | None:
+        return self.region_chain(tradition)[1]
+
+    def cultural_region_of(self, tradition: str) -> str | None:
+        return self.region_chain(tradition)[2]
 
 
 def _catalogue(tmp_path: Path) -> Catalog:
@@ -426,3 +433,127 @@ def test_csv_says_why_an_answer_is_uncertain_and_which_set_it_names(tmp_path: Pa
     )
     assert table[1]["why_uncertain"] == ""
     assert table[1]["answer_set"] == "Kanchipuram (90%, by the model's own calibration)"
+
+
+def _with_an_added_tradition(cat: Catalog) -> None:
+    """Photo 3 confirmed as a tradition the curator added, with where it is from and the
+    graph's tradition it resembles; photo 2 stays the graph's Kanchipuram, photo 1 unlabelled.
+    The label's case differs from the record's, as it does once the curator renames it."""
+    add_tradition(cat.path, CuratorTradition("Kotpad", "Odisha", "East India", "Kanchipuram"))
+    cat.set_label(3, tradition="kotpad", certainty="confirmed")
+
+
+def test_csv_says_where_the_curators_tradition_is_from(tmp_path: Path) -> None:
+    with _catalogue(tmp_path) as cat:
+        _with_an_added_tradition(cat)
+        text = export(cat, "csv", graph=FakeGraph())
+    header = next(csv.reader(io.StringIO(text)))
+    at = header.index("tradition_name")
+    assert header[at + 1 : at + 3] == ["tradition_state", "tradition_region"]
+    table = list(csv.DictReader(io.StringIO(text)))
+    where = [(r["tradition_state"], r["tradition_region"]) for r in table]
+    assert where == [
+        ("", ""),  # unlabelled: the model's answer is placed by likely_state alone
+        ("Tamil Nadu", "South India"),  # the graph's tradition, by the graph's names
+        ("Odisha", "East India"),  # the curator's own, as they typed it
+    ]
+    assert table[0]["likely_state"] == "Tamil Nadu"
+    # Without the graph, a graph tradition's place is unknown; the curator's own is not.
+    with Catalog(tmp_path / "c.saree") as cat:
+        table = list(csv.DictReader(io.StringIO(export(cat, "csv"))))
+    assert [r["tradition_state"] for r in table] == ["", "", "Odisha"]
+
+
+def test_a_damaged_traditions_file_leaves_the_places_empty_not_the_export(
+    tmp_path: Path,
+) -> None:
+    with _catalogue(tmp_path) as cat:
+        _with_an_added_tradition(cat)
+        (tmp_path / "c.saree.traditions.json").write_text("{not json")
+        table = list(csv.DictReader(io.StringIO(export(cat, "csv", graph=FakeGraph()))))
+        g = _graph_of(export(cat, "jsonld", graph=FakeGraph()))
+    assert [r["tradition_state"] for r in table] == ["", "Tamil Nadu", ""]
+    assert table[2]["tradition"] == "kotpad"
+    assert len(g) > 30
+
+
+def _kotpad(text: str) -> tuple[Any, Any, Any]:
+    """The graph of a JSON-LD export, photo 3's Production and the Kotpad technique."""
+    import rdflib
+
+    g = _graph_of(text)
+    crm = rdflib.Namespace(CRM)
+    third = rdflib.URIRef(f"urn:sha256:{2:064x}")
+    production = g.value(third, crm.P108i_was_produced_by)
+    technique = g.value(production, crm.P32_used_general_technique)
+    return g, production, technique
+
+
+def test_jsonld_places_the_curators_tradition_and_links_what_it_resembles(
+    tmp_path: Path,
+) -> None:
+    import rdflib
+    from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
+
+    with _catalogue(tmp_path) as cat:
+        _with_an_added_tradition(cat)
+        text = export(cat, "jsonld", graph=FakeGraph())
+    g, production, technique = _kotpad(text)
+    crm = rdflib.Namespace(CRM)
+    assert technique == rdflib.URIRef(NS + "kotpad")
+    # Nested as a graph tradition's place is: the state, part of the cultural region.
+    place = g.value(production, crm.P7_took_place_at)
+    assert (place, RDF.type, crm.E53_Place) in g
+    assert g.value(place, RDFS.label) == rdflib.Literal("Odisha")
+    region = g.value(place, crm.P89_falls_within)
+    assert g.value(region, RDFS.label) == rdflib.Literal("East India")
+    assert isinstance(place, rdflib.BNode)  # the curator's words, not a gazetteer's place
+    third = rdflib.URIRef(f"urn:sha256:{2:064x}")
+    assert g.value(third, DCTERMS.spatial) == rdflib.Literal("Odisha")
+    # What it resembles: the graph's own tradition, by its IRI and name.
+    kanchipuram = rdflib.URIRef(NS + "Kanchipuram")
+    assert list(g.objects(technique, SKOS.related)) == [kanchipuram]
+    assert g.value(kanchipuram, RDFS.label) == rdflib.Literal("Kanchipuram silk")
+    # The graph's tradition keeps the graph's place and resembles nothing.
+    second = rdflib.URIRef(f"urn:sha256:{1:064x}")
+    prod2 = g.value(second, crm.P108i_was_produced_by)
+    town = g.value(prod2, crm.P7_took_place_at)
+    assert town == rdflib.URIRef(NS + "Kanchipuram_town")
+    assert list(g.objects(None, SKOS.related)) == [kanchipuram]
+
+
+def test_an_objects_added_tradition_is_placed_too(tmp_path: Path) -> None:
+    import rdflib
+    from rdflib.namespace import SKOS
+
+    from saree_app.collection import objects
+    from saree_app.collection.export import object_iri
+
+    with _catalogue(tmp_path) as cat:
+        _with_an_added_tradition(cat)
+        objects.create_object(cat, "T.1", {}, [3], ["whole"])
+        text = export(cat, "jsonld", graph=FakeGraph())
+    doc = json.loads(text)
+    (node,) = [n for n in doc["@graph"] if n["id"] == object_iri("T.1")]
+    (place,) = node["produced_by"]["took_place_at"]
+    assert (place["_label"], place["part_of"][0]["_label"]) == ("Odisha", "East India")
+    g = _graph_of(text)
+    crm = rdflib.Namespace(CRM)
+    production = g.value(rdflib.URIRef(object_iri("T.1")), crm.P108i_was_produced_by)
+    technique = g.value(production, crm.P32_used_general_technique)
+    assert list(g.objects(technique, SKOS.related)) == [rdflib.URIRef(NS + "Kanchipuram")]
+
+
+def test_the_jsonld_with_places_reads_back_as_the_same_labels(tmp_path: Path) -> None:
+    from saree_app.collection import records
+
+    out = tmp_path / "export.jsonld"
+    with _catalogue(tmp_path) as cat:
+        _with_an_added_tradition(cat)
+        export(cat, "jsonld", out, graph=FakeGraph())
+    found = {r.sha256: (r.tradition, r.certainty) for r in records.read(out)}
+    assert found == {
+        f"{0:064x}": (None, None),
+        f"{1:064x}": ("Kanchipuram", "probable"),
+        f"{2:064x}": ("kotpad", "confirmed"),
+    }
