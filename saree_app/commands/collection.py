@@ -797,9 +797,22 @@ def run_fewshot(args: argparse.Namespace) -> int:
                     "odds, read them as leads"
                 )
         if args.apply:
-            changed = apply_to_catalog(cat, graph, sha, fewshot=teach)
+            changed = apply_to_catalog(cat, graph, sha, fewshot=teach, progress=_reranking())
             print(f"re-ranked the catalogue: {changed} answers changed (tradition or flag)")
     return 0
+
+
+def _reranking() -> Callable[[int, int], None] | None:
+    """How far a re-rank has got, on one line of a terminal (a large collection takes seconds
+    a thousand photos); nothing when stderr is a file or a pipe."""
+    if not sys.stderr.isatty():
+        return None
+
+    def say(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        print(f"\rre-ranking: {done} of {total} answers", end=end, file=sys.stderr, flush=True)
+
+    return say
 
 
 def _model_sha(args: argparse.Namespace, command: str) -> str | None:

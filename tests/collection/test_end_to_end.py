@@ -276,3 +276,18 @@ def test_cli_classify_answers_as_the_collection_teaches(
     assert main([*missing, str(tmp_path / "notes.saree")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_re_rank_says_how_far_it_got_on_a_terminal_only(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saree_app.commands.collection import _reranking
+
+    assert _reranking() is None  # stderr is captured: a file, not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    say = _reranking()
+    assert say is not None
+    say(0, 3)
+    say(3, 3)
+    err = capsys.readouterr().err
+    assert err == "\rre-ranking: 0 of 3 answers\rre-ranking: 3 of 3 answers\n"
