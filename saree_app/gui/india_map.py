@@ -57,6 +57,68 @@ def load_outlines(path: Path | None = None) -> tuple[State, ...]:
         return ()
 
 
+def state_named(name: str, states: Iterable[State] | None = None) -> State | None:
+    """The state or union territory of that name (any case, spaces trimmed), or None."""
+    folded = " ".join(name.split()).casefold()
+    if not folded:
+        return None
+    return next(
+        (s for s in (load_outlines() if states is None else states) if s.name.casefold() == folded),
+        None,
+    )
+
+
+def state_point(name: str, states: Iterable[State] | None = None) -> tuple[float, float] | None:
+    """(lat, lon) of a point well inside the named state, for a tradition known only by its
+    state; None when no outline has that name.
+
+    The centroid of the state's largest ring, unless the shape is so bent that it falls
+    outside (then the middle of the widest stretch of land at the centroid's latitude)."""
+    state = state_named(name, states)
+    if state is None or not state.rings:
+        return None
+    ring = max(state.rings, key=lambda r: abs(_ring_area(r)))
+    area = _ring_area(ring)
+    if area == 0:
+        lon, lat = ring[0]
+        return lat, lon
+    cx = cy = 0.0
+    for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
+        cross = x0 * y1 - x1 * y0
+        cx += (x0 + x1) * cross
+        cy += (y0 + y1) * cross
+    cx, cy = cx / (6 * area), cy / (6 * area)
+    if _inside(cx, cy, ring):
+        return cy, cx
+    xs = sorted(
+        x0 + (cy - y0) * (x1 - x0) / (y1 - y0)
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True)
+        if (y0 > cy) != (y1 > cy)
+    )
+    spans = list(zip(xs[::2], xs[1::2], strict=False))
+    if not spans:
+        lon, lat = ring[0]
+        return lat, lon
+    a, b = max(spans, key=lambda s: s[1] - s[0])
+    return cy, (a + b) / 2
+
+
+def _ring_area(ring: tuple[tuple[float, float], ...]) -> float:
+    """Signed area (shoelace), in square degrees."""
+    return (
+        sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True))
+        / 2
+    )
+
+
+def _inside(x: float, y: float, ring: tuple[tuple[float, float], ...]) -> bool:
+    hit = False
+    for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
+        if (y0 > y) != (y1 > y) and x < (x1 - x0) * (y - y0) / (y1 - y0) + x0:
+            hit = not hit
+    return hit
+
+
 def _merc(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 

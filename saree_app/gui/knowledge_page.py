@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QDesktopServices,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -21,14 +30,24 @@ from PySide6.QtWidgets import (
 )
 
 from saree_app.collection.fewshot import CHECKED_FROM, RELIABLE_EXAMPLES
-from saree_app.gui.india_map import CREDIT, Frame, paint_states
+from saree_app.gui.india_map import CREDIT, Frame, paint_states, state_point
 from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT
+
+if TYPE_CHECKING:
+    from saree_app.collection.traditions import CuratorTradition
+
+# The list's roles: the tradition (graph id or the curator's name), the text a search matches,
+# and whether the curator added it.
+TRADITION, SEARCH, ADDED = (Qt.ItemDataRole.UserRole + i for i in range(3))
+ADDED_HEADING = "Added by you"
 
 
 class DotMap(QWidget):
     """India with its state outlines; traditions as dots at their coordinates, the chosen one
-    highlighted and its neighbours ringed."""
+    highlighted and its neighbours ringed. The curator's own traditions (`own`) are small
+    squares at the middle of their state, the chosen one ringed with a dashed line: only its
+    state is known, not where in it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,12 +55,24 @@ class DotMap(QWidget):
         self._points: dict[str, tuple[float, float, str]] = {}
         self._current: str | None = None
         self._near: set[str] = set()
+        self._own: set[str] = set()
         self.setMinimumSize(220, 240)
         self.setToolTip(CREDIT)
 
-    def set_points(self, points: dict[str, tuple[float, float, str]]) -> None:
+    def set_points(
+        self, points: dict[str, tuple[float, float, str]], own: Iterable[str] = ()
+    ) -> None:
         self._points = points
+        self._own = set(own) & set(points)
         self.update()
+
+    def own(self) -> set[str]:
+        """The points that are the curator's traditions, placed by their state."""
+        return set(self._own)
+
+    def current(self) -> str | None:
+        """The highlighted tradition, if it has a point on the map."""
+        return self._current if self._current in self._points else None
 
     def set_current(self, tradition: str | None, near: Iterable[str] = ()) -> None:
         self._current = tradition
@@ -78,7 +109,12 @@ class DotMap(QWidget):
             near = tid in self._near
             p.setPen(QPen(QColor(ACCENT), 1.5) if near else Qt.PenStyle.NoPen)
             p.setBrush(QColor("#c9c2b6") if not near else QColor("#ffffff"))
-            p.drawEllipse(pt, 4.5 if near else 3.5, 4.5 if near else 3.5)
+            if tid in self._own:
+                p.setPen(QPen(QColor("#8a857c"), 1.2))
+                p.setBrush(QColor("#ffffff"))
+                p.drawRect(QRectF(pt.x() - 3.5, pt.y() - 3.5, 7, 7))
+            else:
+                p.drawEllipse(pt, 4.5 if near else 3.5, 4.5 if near else 3.5)
             if near:
                 labels.append((pt, name))
         taken: list[QRectF] = []
@@ -91,9 +127,17 @@ class DotMap(QWidget):
             p.setBrush(QColor(213, 94, 0))
             p.drawEllipse(pt, 6.5, 6.5)
             taken.append(QRectF(pt.x() - 7, pt.y() - 7, 14, 14))  # no name over its dot
+            own = self._current in self._own
+            if own:  # somewhere in this state, not on this spot
+                p.setPen(QPen(QColor(213, 94, 0), 1.2, Qt.PenStyle.DashLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawEllipse(pt, 13.0, 13.0)
             p.setPen(QColor("#262626"))
             p.setFont(bold)
-            taken.append(self._label_at(p, pt, label, r, taken))
+            if own:
+                taken.append(self._label_at(p, pt, label, r, taken, gap=16.0))  # past the ring
+            else:
+                taken.append(self._label_at(p, pt, label, r, taken))
         p.setFont(font)
         p.setPen(QColor("#5b5750"))
         for pt, name in labels:  # neighbours' names where they do not collide
@@ -103,17 +147,19 @@ class DotMap(QWidget):
         p.end()
 
     @staticmethod
-    def _label_at(p: QPainter, pt: QPointF, text: str, r: QRectF, taken: list[QRectF]) -> QRectF:
-        """Text beside a dot (right, left, above or below) where it stays inside the map and
-        clear of the labels and marks already drawn; returns its box (null when there was no
-        room)."""
+    def _label_at(
+        p: QPainter, pt: QPointF, text: str, r: QRectF, taken: list[QRectF], *, gap: float = 9.0
+    ) -> QRectF:
+        """Text beside a dot (right, left, above or below), `gap` from its centre, where it
+        stays inside the map and clear of the labels and marks already drawn; returns its box
+        (null when there was no room)."""
         fm = p.fontMetrics()
         width, height = fm.horizontalAdvance(text), fm.height()
-        beside = [(dx, -height / 2) for dx in (9.0, -9.0 - width)]
+        beside = [(dx, -height / 2) for dx in (gap, -gap - width)]
         for dx, dy in [
             *beside,
-            (-width / 2, -6.0 - height),
-            (-width / 2, 6.0),
+            (-width / 2, 3.0 - gap - height),
+            (-width / 2, gap - 3.0),
         ]:  # then above, below
             box = QRectF(pt.x() + dx, pt.y() + dy, width, height)
             inside = r.adjusted(-8, -8, 8, 8).contains(box)
@@ -124,7 +170,8 @@ class DotMap(QWidget):
 
 
 class KnowledgePage(QWidget):
-    """Browse the textile knowledge graph; `showInCollection` filters the browser."""
+    """Browse the textile knowledge graph and the traditions the curator added;
+    `showInCollection` filters the browser."""
 
     showInCollection = Signal(str)
 
@@ -137,6 +184,10 @@ class KnowledgePage(QWidget):
         self._teaching: dict[str, tuple[int, bool]] = {}
         self._needed = 3
         self._model_labels: set[str] = set()
+        self._problem: str | None = None
+        self._graph_ids: set[str] = set()
+        # The curator's traditions by name, in the order they were added.
+        self._added: dict[str, CuratorTradition] = {}
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -167,11 +218,7 @@ class KnowledgePage(QWidget):
         rl.addWidget(head)
         self.map = DotMap(right)
         rl.addWidget(self.map, 1)
-        self.map_note = QLabel(
-            "Dots: traditions in the graph. Ringed: its neighbours. Positions are approximate. "
-            "State outlines: MapSVG, CC BY 4.0.",
-            right,
-        )
+        self.map_note = QLabel(_MAP_NOTE, right)
         self.map_note.setWordWrap(True)
         self.map_note.setProperty("role", "hint")
         rl.addWidget(self.map_note)
@@ -183,29 +230,82 @@ class KnowledgePage(QWidget):
 
     def set_graph(self, graph: Any, problem: str | None = None, label: Any = None) -> None:
         self._graph = graph
+        self._problem = problem
         if label is not None:
             self._label = label
+        self._graph_ids = set() if graph is None else {str(t) for t in graph.traditions()}
+        self._fill()
+
+    def set_added(self, traditions: Iterable[CuratorTradition]) -> None:
+        """The traditions the curator added (Library.added), listed after the graph's."""
+        self._added = {t.name: t for t in traditions if t.name}
+        self._fill()
+
+    def added(self) -> list[str]:
+        """The curator's traditions the list shows, in its order."""
+        return [n for n in self._added if n not in self._graph_ids]
+
+    def _fill(self) -> None:
+        """The list (graph's traditions, then the curator's under a heading) and the map's
+        points; the tradition shown stays shown when it is still listed."""
+        keep = self.current()
+        graph = self._graph
+        self.list.blockSignals(True)
         self.list.clear()
-        if graph is None:
-            self.card.setHtml(
-                "<div style='color:#5b5750; margin:40px'><h3>No knowledge graph</h3>"
-                f"<p>{html.escape(problem or '')}</p></div>"
-            )
-            self.map.set_points({})
-            return
-        traditions = sorted(graph.traditions(), key=lambda t: self._label(t).casefold())
         points: dict[str, tuple[float, float, str]] = {}
+        traditions: list[str] = []
+        if graph is not None:
+            traditions = sorted(graph.traditions(), key=lambda t: self._label(t).casefold())
         for t in traditions:
             wi = QListWidgetItem(self._label(t))
-            wi.setData(Qt.ItemDataRole.UserRole, t)
-            wi.setData(Qt.ItemDataRole.UserRole + 1, self._search_text(t))
+            wi.setData(TRADITION, t)
+            wi.setData(SEARCH, self._search_text(t))
             self.list.addItem(wi)
             coords = self._coords(t)
             if coords is not None:
                 points[t] = (coords[0], coords[1], self._label(t))
-        self.map.set_points(points)
-        if self.list.count():
-            self.list.setCurrentRow(0)
+        own = self.added()
+        if own:
+            head = QListWidgetItem(ADDED_HEADING)
+            head.setFlags(Qt.ItemFlag.NoItemFlags)  # a heading: not chosen, not searched
+            font = QFont(self.list.font())
+            font.setBold(True)
+            font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+            head.setFont(font)
+            head.setForeground(QBrush(QColor("#6b665d")))
+            # Set off from the graph's names above it, close to its own below.
+            head.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+            head.setSizeHint(QSize(0, QFontMetrics(font).height() + 10))
+            self.list.addItem(head)
+        italic = QFont(self.list.font())
+        italic.setItalic(True)
+        for name in own:
+            t = self._added[name]
+            wi = QListWidgetItem(name)
+            wi.setData(TRADITION, name)
+            wi.setData(ADDED, True)
+            wi.setData(SEARCH, self._added_search_text(t))
+            wi.setFont(italic)
+            wi.setToolTip(self._added_about(t))
+            self.list.addItem(wi)
+            where = state_point(t.state)
+            if where is not None:
+                points[name] = (where[0], where[1], name)
+        self.list.blockSignals(False)
+        self.map.set_points(points, own)
+        self.map_note.setText(_MAP_NOTE_OWN if self.map.own() else _MAP_NOTE)
+        self._filter(self.search.text())
+        if keep is not None and self.show_tradition(keep):
+            return
+        if graph is None:
+            self.card.setHtml(
+                "<div style='color:#5b5750; margin:40px'><h3>No knowledge graph</h3>"
+                f"<p>{html.escape(self._problem or '')}</p></div>"
+            )
+            self.map.set_current(None)
+            return
+        if not traditions or not self.show_tradition(traditions[0]):
+            self.card.clear()
 
     def set_model_labels(self, labels: Iterable[str]) -> None:
         """The traditions the visual model was trained on."""
@@ -227,12 +327,12 @@ class KnowledgePage(QWidget):
 
     def current(self) -> str | None:
         it = self.list.currentItem()
-        return str(it.data(Qt.ItemDataRole.UserRole)) if it is not None else None
+        return str(it.data(TRADITION)) if it is not None and it.data(TRADITION) else None
 
     def show_tradition(self, tradition: str) -> bool:
         for i in range(self.list.count()):
             it = self.list.item(i)
-            if it.data(Qt.ItemDataRole.UserRole) == tradition:
+            if it.data(TRADITION) == tradition:
                 it.setHidden(False)
                 if self.list.currentItem() is it:
                     self._render(tradition)
@@ -252,6 +352,22 @@ class KnowledgePage(QWidget):
             pass
         return " ".join(words).casefold()
 
+    def _added_search_text(self, t: CuratorTradition) -> str:
+        words = [t.name, t.state, t.region, ADDED_HEADING]
+        if t.like:
+            words.append(self._label(t.like))
+        return " ".join(words).casefold()
+
+    def _added_about(self, t: CuratorTradition) -> str:
+        """'Added by you · Odisha, East India · resembles Sambalpuri' (the item's tooltip)."""
+        parts = [ADDED_HEADING]
+        where = ", ".join(x for x in (t.state, t.region) if x)
+        if where:
+            parts.append(where)
+        if t.like:
+            parts.append(f"resembles {self._label(t.like)}")
+        return " · ".join(parts)
+
     def _coords(self, t: str) -> tuple[float, float] | None:
         try:
             card = self._graph.card(t)
@@ -264,14 +380,22 @@ class KnowledgePage(QWidget):
 
     def _filter(self, text: str) -> None:
         words = text.casefold().split()
+        head: QListWidgetItem | None = None
+        own_shown = False
         for i in range(self.list.count()):
             it = self.list.item(i)
-            hay = str(it.data(Qt.ItemDataRole.UserRole + 1))
-            it.setHidden(not all(w in hay for w in words))
+            if not it.data(TRADITION):
+                head = it
+                continue
+            hidden = not all(w in str(it.data(SEARCH)) for w in words)
+            it.setHidden(hidden)
+            own_shown |= bool(it.data(ADDED)) and not hidden
+        if head is not None:  # the heading goes with the last of its traditions
+            head.setHidden(not own_shown)
 
     def _chosen(self, cur: QListWidgetItem | None, _prev: object = None) -> None:
-        if cur is not None:
-            self._render(str(cur.data(Qt.ItemDataRole.UserRole)))
+        if cur is not None and cur.data(TRADITION):
+            self._render(str(cur.data(TRADITION)))
 
     def _link(self, url: Any) -> None:
         target = url.toString()
@@ -290,6 +414,9 @@ class KnowledgePage(QWidget):
 
     def _render(self, t: str) -> None:
         g = self._graph
+        if t in self._added and t not in self._graph_ids:
+            self._render_added(self._added[t])
+            return
         if g is None:
             return
         try:
@@ -346,50 +473,9 @@ class KnowledgePage(QWidget):
             for n, sim in near
         )
         rows.append(("Neighbours (shared attributes)", neighbours or "none"))
-        n = self._counts.get(t, 0)
-        rows.append(
-            (
-                "In your collection",
-                f"<a href='collection:{html.escape(t)}'>{n:,} photo{'s' if n != 1 else ''}</a>"
-                if n
-                else "no photos yet",
-            )
-        )
-        examples, active = self._teaching.get(t, (0, False))
-        plural = "s" if examples != 1 else ""
-        if active and examples >= RELIABLE_EXAMPLES:
-            taught = f"{examples} confirmed photos: they sharpen the ranking for this tradition"
-        elif active and examples < CHECKED_FROM:
-            # Checked, each held back against the others, from CHECKED_FROM (as the teaching
-            # panel says), and well from RELIABLE_EXAMPLES.
-            taught = (
-                f"{examples} confirmed photo{plural}: already counted in the ranking; "
-                f"{CHECKED_FROM - examples} more and the app can check how reliable they are"
-            )
-        elif active:
-            taught = (
-                f"{examples} confirmed photo{plural}: already counted in the ranking; "
-                f"{RELIABLE_EXAMPLES - examples} more and the app can check them well"
-            )
-        elif examples:
-            more = max(1, self._needed - examples)
-            taught = (
-                f"{examples} confirmed photo{plural}; {more} more and "
-                "they start to count in the ranking"
-            )
-        elif t in self._model_labels:
-            taught = "none yet (the model knows it; confirmed photos sharpen it)"
-        else:
-            taught = (
-                "none yet: the model was not trained on it; confirm photos of it "
-                "and the app learns it from them"
-            )
-        rows.append(("Taught by your examples", taught))
-        table = "".join(
-            f"<tr><td style='color:#6b665d; padding:5px 16px 5px 0; vertical-align:top;"
-            f" white-space:nowrap'>{k}</td><td style='padding:5px 0'>{v}</td></tr>"
-            for k, v in rows
-        )
+        rows.append(("In your collection", self._in_collection(t)))
+        rows.append(("Taught by your examples", self._taught(t)))
+        table = _table(rows)
         src = cites.list_html() or "<li>none recorded</li>"
         caveat = ""
         if not card.confirmed or card.note:
@@ -402,11 +488,120 @@ class KnowledgePage(QWidget):
         self.card.setHtml(
             f"<div style='margin:14px 18px'><h2 style='margin-bottom:2px'>"
             f"{html.escape(card.label)}</h2>{caveat}"
-            f"<table style='margin-top:10px'>{table}</table>"
+            f"{table}"
             f"<h4 style='margin-bottom:2px'>Sources</h4><ol style='margin-top:2px'>{src}</ol>"
             "</div>"
         )
         self.map.set_current(t, near_ids)
+
+    def _render_added(self, t: CuratorTradition) -> None:
+        """A curator's tradition: only what they typed, and that the graph holds nothing."""
+        grey = "color:#8a857c"
+        absent = f"<span style='{grey}'>not given</span>"
+        rows = [
+            ("State", html.escape(t.state) if t.state else absent),
+            ("Region", html.escape(t.region) if t.region else absent),
+        ]
+        where = state_point(t.state)
+        if where is not None:
+            placed = (
+                "marked at the middle of the state "
+                f"<span style='{grey}'>(you gave its state, not a town)</span>"
+            )
+        elif t.state:
+            placed = (
+                "not on the map: state not recognised "
+                f"<span style='{grey}'>(“{html.escape(t.state)}” is not one of the map's "
+                "states and union territories)</span>"
+            )
+        else:
+            placed = "not on the map: no state given"
+        rows.append(("On the map", placed))
+        near: list[str] = []
+        if t.like and t.like in self._graph_ids:
+            like = (
+                f"<a href='tradition:{html.escape(t.like, quote=True)}'>"
+                f"{html.escape(self._label(t.like))}</a>"
+            )
+            near = [t.like]
+        elif t.like:
+            like = html.escape(self._label(t.like))
+        else:
+            like = absent
+        rows.append(("Resembles", like))
+        rows.append(("In your collection", self._in_collection(t.name)))
+        rows.append(("Taught by your examples", self._taught(t.name)))
+        self.card.setHtml(
+            f"<div style='margin:14px 18px'><h2 style='margin-bottom:2px'>"
+            f"{html.escape(t.name)}</h2>"
+            f"<div style='color:{ACCENT}; font-weight:bold'>{ADDED_HEADING}</div>"
+            f"{_table(rows)}"
+            f"<p style='{grey}; margin-top:12px'>The knowledge graph holds no motifs, weaves, "
+            f"fibres, GI registration, sources or Wikidata links for {html.escape(t.name)}: "
+            "this card shows only what you typed when you added it.</p></div>"
+        )
+        self.map.set_current(t.name, near)
+
+    def _in_collection(self, t: str) -> str:
+        n = self._counts.get(t, 0)
+        if not n:
+            return "no photos yet"
+        return (
+            f"<a href='collection:{html.escape(t, quote=True)}'>"
+            f"{n:,} photo{'s' if n != 1 else ''}</a>"
+        )
+
+    def _taught(self, t: str) -> str:
+        """What the confirmed photos of a tradition do for the ranking, in a line."""
+        examples, active = self._teaching.get(t, (0, False))
+        plural = "s" if examples != 1 else ""
+        if active and examples >= RELIABLE_EXAMPLES:
+            return f"{examples} confirmed photos: they sharpen the ranking for this tradition"
+        if active and examples < CHECKED_FROM:
+            # Checked, each held back against the others, from CHECKED_FROM (as the teaching
+            # panel says), and well from RELIABLE_EXAMPLES.
+            return (
+                f"{examples} confirmed photo{plural}: already counted in the ranking; "
+                f"{CHECKED_FROM - examples} more and the app can check how reliable they are"
+            )
+        if active:
+            return (
+                f"{examples} confirmed photo{plural}: already counted in the ranking; "
+                f"{RELIABLE_EXAMPLES - examples} more and the app can check them well"
+            )
+        if examples:
+            more = max(1, self._needed - examples)
+            return (
+                f"{examples} confirmed photo{plural}; {more} more and "
+                "they start to count in the ranking"
+            )
+        if t in self._model_labels:
+            return "none yet (the model knows it; confirmed photos sharpen it)"
+        return (
+            "none yet: the model was not trained on it; confirm photos of it "
+            "and the app learns it from them"
+        )
+
+
+_MAP_NOTE = (
+    "Dots: traditions in the graph. Ringed: its neighbours. Positions are approximate. "
+    "State outlines: MapSVG, CC BY 4.0."
+)
+_MAP_NOTE_OWN = (
+    "Dots: traditions in the graph. Ringed: its neighbours. Squares: traditions you added, "
+    "at the middle of their state. Positions are approximate. "
+    "State outlines: MapSVG, CC BY 4.0."
+)
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    """A card's facts: names in grey on the left, what is known on the right."""
+    cells = "".join(
+        f"<tr><td style='color:#6b665d; padding:5px 16px 5px 0; vertical-align:top;"
+        f" white-space:nowrap'>{k}</td><td style='padding:5px 0'>{v}</td></tr>"
+        for k, v in rows
+    )
+    return f"<table style='margin-top:10px'>{cells}</table>"
 
 
 class _Citations:

@@ -603,6 +603,7 @@ class MainWindow(QMainWindow):
             self.knowledge.set_model_labels(lib.predictor.manifest.labels)
             self.refresh_teaching()  # answer sets calibrated on the confirmed photos, if any
         self.knowledge.set_graph(lib.graph, lib.graph_problem, lib.label)
+        self.knowledge.set_added(lib.added)  # read on opening: `saree label --new` ones too
         info = lib.model_info()
         self.empty_text.setText(_EMPTY_TEXT)
         if info is None:
@@ -1107,6 +1108,7 @@ class MainWindow(QMainWindow):
             return False
         self.photo.curator.set_traditions(lib.traditions(), lib.label)
         self.photo.curator.correct_box.setEditText(added.name)
+        self.knowledge.set_added(lib.added)
         self.statusBar().showMessage(
             f"{added.name} added: choose it under “Correct to…” to label photos with it.", 8000
         )
