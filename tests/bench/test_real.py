@@ -114,7 +114,7 @@ def test_accuracy_counts_fused_visual_and_uncertainty() -> None:
 def test_answer_sets_are_checked_against_the_right_tradition() -> None:
     a = scoring.Answer
     answers = [
-        a("A/1", "A", True, "flat", ("B", "A"), ("B",), 0.5, True, (), ("B", "A"), 0.9),
+        a("A/1", "A", True, "flat", ("B", "A"), ("B",), 0.5, True, (), ("B", "A"), 0.9, True),
         a("A/2", "A", True, "flat", ("B", "C"), ("B",), 0.5, True, (), ("B", "C", "D"), 0.9),
         a("C/1", "C", False, "worn", ("C",), ("C",), 0.5, True, (), ("C",), 0.8),
         a("C/2", "C", False, "worn", ("C",), ("C",), 0.5, True),  # stored without a set
@@ -125,6 +125,8 @@ def test_answer_sets_are_checked_against_the_right_tradition() -> None:
     assert f["set_coverage"] == pytest.approx(2 / 3)
     assert f["set_size"] == pytest.approx((2 + 3 + 1) / 3)
     assert f["set_level"] == 0.9
+    assert f["set_unclaimed"] == pytest.approx(1 / 3)  # A/1's is named without a level
+    assert f["set_coverage_claimed"] == pytest.approx(1 / 2)  # of A/2's and C/1's, C/1's
 
 
 def test_flags_are_told_apart_by_their_reason() -> None:

@@ -48,9 +48,12 @@ beside "bench", "argv", "machine" (CPUs, load average), "settings" and "peer"):
                        *_balanced: the mean over traditions), flagged, flagged_known_to_model,
                        flagged_not_in_model, flagged_unknown_to_app, unflagged,
                        unflagged_right, auroc_confidence, risk_coverage_area, per_tradition,
-                       set_coverage, set_size, set_level: how often the answer set the app
-                       states ("could be: ...", by the model's own calibration) holds the
-                       right tradition, its mean size, the level it is stated at
+                       set_coverage, set_size, set_level, set_unclaimed,
+                       set_coverage_claimed: how often the answer set the app states
+                       ("could be: ...", by the model's own calibration) holds the right
+                       tradition, its mean size, the level it is stated at, the share named
+                       without a level (the photo looks unlike the model's training photos),
+                       the coverage of the sets that claim it
   untaught.flag_sources  unlike_training: share flagged because the photo looks unlike the
                        model's training photos; other_reasons: share flagged for any other
   untaught.by_view     the same per view (with --views or part labels)
@@ -403,6 +406,7 @@ def _stated_set(stored: Any) -> dict[str, Any]:
     return {
         "answer_set": tuple(str(t) for t in stored.get("traditions", [])),
         "set_level": float(level) if isinstance(level, (int, float)) else None,
+        "set_unclaimed": bool(stored.get("unlike_training")),
     }
 
 

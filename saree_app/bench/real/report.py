@@ -74,7 +74,10 @@ def markdown(report: dict[str, Any]) -> str:
         add(
             f'Answer sets ("could be: ...", by the model\'s own calibration, stated at '
             f"{_pct(o.get('set_level'))}): hold the right tradition for "
-            f"{_pct(o['set_coverage'])} of photos, {_num(o['set_size'], 1)} traditions on average."
+            f"{_pct(o['set_coverage'])} of photos, {_num(o['set_size'], 1)} traditions on average. "
+            f"For {_pct(o.get('set_unclaimed'))} of the photos, those that look unlike the "
+            "model's training photos, the app names the set without a level; the sets that "
+            f"claim it hold the right tradition {_pct(o.get('set_coverage_claimed'))} of the time."
         )
     if o.get("stated_probability") is not None:
         add("")

@@ -135,6 +135,8 @@ class Answer:
     # for an answer stored without one.
     answer_set: tuple[str, ...] | None = None
     set_level: float | None = None
+    # No level claimed for it in words: the photo looks unlike the model's training photos.
+    set_unclaimed: bool = False
 
 
 def flag_sources(answers: Sequence[Answer], unlike: str) -> dict[str, float | None]:
@@ -220,16 +222,29 @@ def uncertainty(answers: Sequence[Answer]) -> dict[str, Any]:
 
 def answer_sets(scored: Sequence[Answer]) -> dict[str, Any]:
     """How often the stated answer sets hold the right tradition (set_coverage), their mean
-    size (set_size) and the level they are stated at (set_level: the most common one); None
-    where no answer carries a set. A set is a promise ("90%"): this checks it on real photos."""
+    size (set_size), the level they are stated at (set_level: the most common one) and the
+    share named without a level (set_unclaimed) and the coverage of those that claim theirs
+    (set_coverage_claimed); None where no answer carries a set. A set
+    is a promise ("90%"): this checks it on real photos."""
     with_set = [a for a in scored if a.answer_set is not None]
     if not with_set:
-        return {"set_coverage": None, "set_size": None, "set_level": None}
+        return dict.fromkeys(
+            ("set_coverage", "set_size", "set_level", "set_unclaimed", "set_coverage_claimed")
+        )
     levels = Counter(a.set_level for a in with_set if a.set_level is not None)
+    claimed = [a for a in with_set if not a.set_unclaimed]
     return {
         "set_coverage": sum(a.truth in (a.answer_set or ()) for a in with_set) / len(with_set),
         "set_size": float(np.mean([len(a.answer_set or ()) for a in with_set])),
         "set_level": levels.most_common(1)[0][0] if levels else None,
+        # The share whose set the app names without a level (words.answer_set_words), and how
+        # often the sets that do claim their level hold the right tradition.
+        "set_unclaimed": sum(a.set_unclaimed for a in with_set) / len(with_set),
+        "set_coverage_claimed": (
+            sum(a.truth in (a.answer_set or ()) for a in claimed) / len(claimed)
+            if claimed
+            else None
+        ),
     }
 
 
