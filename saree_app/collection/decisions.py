@@ -19,7 +19,6 @@ from typing import Any
 from saree_app.collection.catalog import Catalog, CatalogError, Label, now
 from saree_app.collection.traditions import (
     CuratorTradition,
-    TraditionsError,
     add_tradition,
     load_traditions,
     restore_tradition,
@@ -133,19 +132,20 @@ def decisions(catalog: Catalog) -> list[Decision]:
     """The decisions that can still be undone, oldest first."""
     path = decisions_file(catalog)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise CatalogError(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
     try:
-        return [Decision.from_json(d) for d in json.loads(text)["decisions"]]
-    except (ValueError, KeyError, TypeError) as exc:
+        # Decoded here, not by read_text: bytes that are not UTF-8 are damage too.
+        return [Decision.from_json(d) for d in json.loads(data.decode("utf-8"))["decisions"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         # Refused rather than written over: the decisions it holds may still be wanted.
         raise CatalogError(
-            f"{path.name} is damaged ({exc}): the labellings it remembers for undo cannot be "
-            "read; the labels themselves are untouched. Move it aside to go on (undo then "
-            "starts afresh)"
+            f"{path.name} is damaged: the labellings it remembers for undo cannot be read; "
+            "the labels themselves are untouched. Move it aside to go on (undo then starts "
+            "afresh)"
         ) from exc
 
 
@@ -218,7 +218,8 @@ def label_photos(
         if decision.tradition_after is not None:
             try:
                 add_tradition(catalog.path, decision.tradition_after)
-            except TraditionsError:
+            except BaseException:
+                # Whatever stops it, the labels are rolled back: so is the record of them.
                 _write(catalog, kept)
                 raise
     return decision
@@ -263,7 +264,8 @@ def undo_last(catalog: Catalog) -> Undone | None:
         _write(catalog, kept[:-1])
         try:
             said = _undo_tradition(catalog, last)
-        except TraditionsError:
+        except BaseException:
+            # The labels are rolled back with the transaction: the decision stays to undo.
             _write(catalog, kept)
             raise
     return Undone(last, tuple(restored), tuple(skipped), said)

@@ -110,13 +110,14 @@ def load_traditions(catalog_path: Path) -> list[CuratorTradition]:
     """The traditions a curator added to this catalogue, in the order they were added."""
     path = traditions_file(catalog_path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise TraditionsError(f"{path.name} cannot be read: {exc.strerror or exc}") from exc
     try:
-        rows = json.loads(text)
+        # Decoded here, not by read_text: bytes that are not UTF-8 are damage too.
+        rows = json.loads(data.decode("utf-8"))
         if not isinstance(rows, list):
             raise TypeError("not a list")
         out = []
@@ -132,7 +133,7 @@ def load_traditions(catalog_path: Path) -> list[CuratorTradition]:
             )
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise TraditionsError(
-            f"{path.name} is damaged ({exc}); the traditions you added cannot be shown. "
+            f"{path.name} is damaged; the traditions you added cannot be shown. "
             "Photos labelled with them keep their labels."
         ) from exc
     return [t for t in out if t.name]

@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=Path,
         metavar="FILE",
         help="answer as this collection's teaching does: its confirmed photos re-rank the "
-        "answer, and its answer sets, once checked on them, are stated (read only)",
+        "answer, and its answer sets, once checked on them, are stated (its stored answers "
+        "are not changed)",
     )
     p.add_argument("--model", type=Path, help="model manifest (.json) or .onnx (default: shipped)")
     p.add_argument("--threads", type=int, help="inference threads (default: one per core)")
@@ -142,6 +143,9 @@ def _open_teaching(path: Path, predictor: Predictor) -> _Teaching | str:
 
     if not path.is_file():
         return f"{path}: no such catalogue"
+    if path.stat().st_size == 0:
+        # sqlite would take an empty file for a new catalogue and write one into it.
+        return f"{path}: an empty file, not a catalogue"
     try:
         catalog = Catalog(path, create=False)
     except CatalogError as exc:
@@ -330,6 +334,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if predictor.graph_message:
         print(f"note: {predictor.graph_message}; showing the visual ranking only", file=sys.stderr)
+    if args.overlays is not None:
+        try:
+            args.overlays.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(
+                f"saree classify: --overlays {args.overlays}: cannot make this folder "
+                f"({exc.strerror or exc})",
+                file=sys.stderr,
+            )
+            return 2
     teaching: _Teaching | None = None
     if args.catalog is not None:
         opened = _open_teaching(args.catalog, predictor)
@@ -343,16 +357,6 @@ def run(args: argparse.Namespace) -> int:
                 "two traditions or more); answers are the model's own",
                 file=sys.stderr,
             )
-    if args.overlays is not None:
-        try:
-            args.overlays.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            print(
-                f"saree classify: --overlays {args.overlays}: cannot make this folder "
-                f"({exc.strerror or exc})",
-                file=sys.stderr,
-            )
-            return 2
     errors: list[str] = []
     files = _expand(list(args.paths), errors)
     for e in errors:
@@ -366,7 +370,8 @@ def run(args: argparse.Namespace) -> int:
         writer.writerow(CSV_FIELDS)
     stems = _overlay_stems(files)
     try:
-        # Answers alone: the close-ups teaching compares are not read (a third of the time).
+        # Answers alone: the close-ups teaching compares are not read (a third of the time),
+        # unless --catalog's teaching compares them.
         # Teaching compares the cloth's close-ups: read with --catalog, when it teaches.
         compare = teaching is not None and bool(teaching.fewshot.ranks)
         for path, result in predictor.predict_many(files, batch_size=args.batch, cloth_now=compare):

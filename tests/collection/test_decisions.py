@@ -165,6 +165,37 @@ def test_a_damaged_side_file_is_a_message_and_the_labels_are_untouched(tmp_path:
     with _catalog(tmp_path) as cat:
         cat.set_label(1, tradition="Banarasi")
         dec.decisions_file(cat).write_text("{not json", encoding="utf-8")
-        with pytest.raises(CatalogError, match=r"damaged .*the labels themselves are untouched"):
+        with pytest.raises(CatalogError, match=r"damaged: .*the labels themselves are untouched"):
             dec.undo_last(cat)
         assert cat.label(1).tradition == "Banarasi"
+        # Bytes that are not UTF-8 are damage too, said the same way (not a traceback).
+        dec.decisions_file(cat).write_bytes(b'{"decisions": [\xff\xfe]}')
+        with pytest.raises(CatalogError, match="is damaged: "):
+            dec.undo_last(cat)
+        with pytest.raises(CatalogError, match="is damaged: "):
+            dec.label_photos(cat, [(2, "Paithani")], "x")
+        assert cat.label(2) is None  # nothing labelled
+        traditions_file(cat.path).write_bytes(b"[\xff]")
+        with pytest.raises(TraditionsError, match="is damaged; "):
+            load_traditions(cat.path)
+
+
+def test_a_failing_undo_of_a_tradition_keeps_the_decision_to_undo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever stops the tradition's undo, the labels roll back with the transaction, and the
+    decision must stay remembered: else the photo keeps Kotpad and nothing is left to undo."""
+    with _catalog(tmp_path) as cat:
+        dec.label_photos(cat, [(1, "Kotpad")], "x", tradition=CuratorTradition("Kotpad"))
+
+        def broken(*_args: object) -> str:
+            raise RuntimeError("the disk went away")
+
+        monkeypatch.setattr(dec, "_undo_tradition", broken)
+        with pytest.raises(RuntimeError):
+            dec.undo_last(cat)
+        assert cat.label(1).tradition == "Kotpad"
+        assert [d.text for d in dec.decisions(cat)] == ["x"]
+        monkeypatch.undo()
+        undone = dec.undo_last(cat)
+        assert undone is not None and dec.Words.of(cat.label(1)) == dec.Words.of(None)

@@ -272,6 +272,10 @@ def test_cli_classify_answers_as_the_collection_teaches(
     missing = ["classify", str(new), "--model", str(tiny_model), "--catalog"]
     assert main([*missing, str(tmp_path / "none.saree")]) == 2
     assert "--catalog" in capsys.readouterr().err and not (tmp_path / "none.saree").exists()
+    (tmp_path / "empty.saree").touch()
+    assert main([*missing, str(tmp_path / "empty.saree")]) == 2
+    assert "an empty file, not a catalogue" in capsys.readouterr().err
+    assert (tmp_path / "empty.saree").stat().st_size == 0  # not made into a catalogue
     (tmp_path / "notes.saree").write_text("not a catalogue\n" * 50)
     assert main([*missing, str(tmp_path / "notes.saree")]) == 2
     err = capsys.readouterr().err
