@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -400,9 +401,10 @@ class KnowledgePage(QWidget):
     def _link(self, url: Any) -> None:
         target = url.toString()
         if target.startswith("tradition:"):
-            self.show_tradition(target.split(":", 1)[1])
+            self.show_tradition(unquote(target.split(":", 1)[1]))
         elif target.startswith("collection:"):
-            emit(self.showInCollection, target.split(":", 1)[1])
+            # Quoted when the link was made: a curator's name may hold "%", "#" or spaces.
+            emit(self.showInCollection, unquote(target.split(":", 1)[1]))
         elif target.startswith("#"):
             self.card.scrollToAnchor(target[1:])  # a source cited in the card's list
         elif target.startswith(("https://", "http://")):
@@ -468,7 +470,8 @@ class KnowledgePage(QWidget):
             near = []
         near_ids = [str(n[0]) for n in near]
         neighbours = ", ".join(
-            f"<a href='tradition:{html.escape(n)}'>{html.escape(self._label(n))}</a>"
+            f"<a href='tradition:{html.escape(quote(n, safe=''))}'>"
+            f"{html.escape(self._label(n))}</a>"
             f" <span style='{grey}'>{float(sim):.2f}</span>"
             for n, sim in near
         )
@@ -520,7 +523,7 @@ class KnowledgePage(QWidget):
         near: list[str] = []
         if t.like and t.like in self._graph_ids:
             like = (
-                f"<a href='tradition:{html.escape(t.like, quote=True)}'>"
+                f"<a href='tradition:{html.escape(quote(t.like, safe=''), quote=True)}'>"
                 f"{html.escape(self._label(t.like))}</a>"
             )
             near = [t.like]
@@ -547,7 +550,7 @@ class KnowledgePage(QWidget):
         if not n:
             return "no photos yet"
         return (
-            f"<a href='collection:{html.escape(t, quote=True)}'>"
+            f"<a href='collection:{html.escape(quote(t, safe=''), quote=True)}'>"
             f"{n:,} photo{'s' if n != 1 else ''}</a>"
         )
 

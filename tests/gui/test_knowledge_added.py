@@ -191,3 +191,17 @@ def test_a_tradition_added_by_the_command_line_appears_on_reopening(
     assert _card_line(win.knowledge, "State") == "Odisha"
     assert _card_line(win.knowledge, "Resembles") == "Sambalpuri bandha"
     assert win.knowledge.map.current() == "Kotpad"
+
+
+def test_a_name_with_link_characters_still_links_to_its_photos(page: KnowledgePage) -> None:
+    """A curator may name a tradition anything: '%', '#' and spaces survive the card's links."""
+    odd = CuratorTradition("Ikat 100% #2", "Odisha", "East India", None)
+    page.set_added([odd])
+    page.set_counts({odd.name: 2})
+    assert page.show_tradition(odd.name)
+    shown: list[str] = []
+    page.showInCollection.connect(shown.append)
+    link = re.search(r'href="(collection:[^"]+)"', page.card.toHtml())
+    assert link is not None
+    page._link(QtCore.QUrl(link.group(1)))
+    assert shown == [odd.name]
