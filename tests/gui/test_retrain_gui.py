@@ -22,14 +22,16 @@ QtWidgets = pytest.importorskip("PySide6.QtWidgets")
 SHOTS = os.environ.get("SAREE_SHOTS")  # a folder: the tests also save their screenshots there
 
 FAKE_TRAIN = """
-import shutil, sys, time
+import shutil, signal, sys, time
 from pathlib import Path
 
 out, source, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+if mode == "stubborn":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 say = lambda text: print(text, file=sys.stderr, flush=True)
 say("saree train: 4 confirmed photos of 2 traditions: 4 to train on, 0 held back for the report")
 say("[12:00:02] 3/4 features 2 photos/s, ETA 1s")
-if mode == "slow":
+if mode in ("slow", "stubborn"):
     time.sleep(120)
 time.sleep(1.0)  # the window shows the progress line for a moment
 if mode == "fail":
@@ -85,7 +87,8 @@ def new_model(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch)
 
 @pytest.fixture
 def fake_train(tmp_path: Path, new_model: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Set how the stand-in command behaves: 'ok', 'fail' or 'slow' (runs until stopped)."""
+    """Set how the stand-in command behaves: 'ok', 'fail', 'slow' (runs until stopped) or
+    'stubborn' (slow, and only a kill ends it)."""
     script = tmp_path / "fake_train.py"
     script.write_text(FAKE_TRAIN, encoding="utf-8")
     runs: list[list[str]] = []
@@ -148,16 +151,33 @@ def test_a_finished_folder_gets_a_new_name_an_unfinished_one_is_resumed(tmp_path
     assert retrain_target(catalog, dt.date(2026, 12, 8)).name == "Saris [2024]-model-2026-12-08"
 
 
+def _refused(qtbot, win, told) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    """Start; the check (in the background) refuses: what it said."""
+    n = len(told)
+    assert win.retraining.start()  # the check began
+    qtbot.waitUntil(lambda: len(told) > n, timeout=30000)
+    assert not win.retraining.checking and win.retraining.dialog is None
+    return told[-1]
+
+
+def _started(qtbot, win) -> None:  # type: ignore[no-untyped-def]
+    """Start; wait for the check to let the training start and for its progress line."""
+    assert win.retraining.start()
+    qtbot.waitUntil(lambda: win.retraining.running, timeout=30000)
+    dlg = win.retraining.dialog
+    qtbot.waitUntil(lambda: dlg.line.text().startswith("3/4 features"), timeout=30000)
+
+
 def test_too_few_confirmed_photos_are_refused_before_anything_starts(  # type: ignore[no-untyped-def]
     qtbot, imported, told, fake_train
 ) -> None:
     win = imported
     runs = fake_train("ok")
-    assert not win.retraining.start()
+    _refused(qtbot, win, told)
     _confirm(qtbot, win, ((0, "Banarasi"), (1, "Banarasi")))
-    assert not win.retraining.start()
+    _refused(qtbot, win, told)
     _confirm(qtbot, win, ((2, "Kasavu"),))
-    assert not win.retraining.start()
+    _refused(qtbot, win, told)
     titles = {t for t, _m, _d in told}
     assert titles == {"Not enough to learn from yet"}
     said = [m for _t, m, _d in told]
@@ -171,21 +191,130 @@ def test_too_few_confirmed_photos_are_refused_before_anything_starts(  # type: i
     assert _dated(win) == []
 
 
+def test_a_collection_that_cannot_be_read_is_not_called_too_small(  # type: ignore[no-untyped-def]
+    qtbot, imported, told, fake_train
+) -> None:
+    win = imported
+    runs = fake_train("ok")
+    _confirm(qtbot, win, ENOUGH)
+    path = win.library.path
+    moved = path.with_name("moved.saree")
+    path.rename(moved)  # moved away behind the open window
+    try:
+        title, message, _details = _refused(qtbot, win, told)
+    finally:
+        moved.rename(path)
+    assert title == "The collection cannot be read"
+    assert "no such catalogue" in message and "Confirm more photos" not in message
+    assert runs == [] and _dated(win) == []
+
+
+def test_the_check_runs_in_the_background_and_can_be_cancelled(  # type: ignore[no-untyped-def]
+    qtbot, imported, told, fake_train, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from saree_app.collection import training
+    from saree_app.gui.retrain import CHECKING
+
+    win = imported
+    _confirm(qtbot, win, ENOUGH)
+    runs = fake_train("slow")
+    gate = threading.Event()
+    read = training.read_confirmed
+
+    def slow_read(catalog: Path) -> training.Confirmed:  # a big collection on a network drive
+        assert threading.current_thread() is not threading.main_thread()
+        assert gate.wait(30)
+        return read(catalog)
+
+    monkeypatch.setattr(training, "read_confirmed", slow_read)
+    assert win.retraining.start()  # returns while the photos are still being read
+    dlg = win.retraining.dialog
+    assert dlg is not None and dlg.isVisible() and dlg.head.text() == CHECKING
+    assert dlg.stop_button.text() == "Cancel" and not dlg.line.isVisible()
+    assert win.retraining.checking and not win.retraining.running
+    assert not win.retraining.start()  # a second start only shows the check going on
+    _shot(dlg, "retrain-checking.png")
+    dlg.stop_button.click()
+    assert not dlg.isVisible() and not win.retraining.checking
+    gate.set()
+    qtbot.waitUntil(lambda: not win.retraining.checker.busy, timeout=30000)
+    qtbot.wait(200)
+    assert runs == [] and told == [] and _dated(win) == [] and win.retraining.dialog is None
+    # Started again, it checks and trains.
+    _started(qtbot, win)
+    assert "Learning from 4 confirmed photos" in win.retraining.dialog.intro.text()
+    assert win.retraining.dialog.stop_button.text() == "Stop"
+    assert len(runs) == 1
+    win.retraining.stop()
+    qtbot.waitUntil(lambda: not win.retraining.running, timeout=30000)
+    assert told == []
+
+
 def test_without_the_training_part_it_says_how_to_install_it(  # type: ignore[no-untyped-def]
     window, told, fake_train, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from importlib.util import find_spec
 
     runs = fake_train("ok")
+    gone = {"torch", "efficientnet_lite_pytorch"}
     monkeypatch.setattr(
-        "saree_app.gui.retrain.find_spec", lambda name: None if name == "torch" else find_spec(name)
+        "saree_app.gui.retrain.find_spec", lambda name: None if name in gone else find_spec(name)
     )
     assert not window.retraining.start()
     ((title, message, _details),) = told
     assert title == "Retraining is not installed"
     assert "pip install -e '.[train]'" in message
-    assert "torch" not in message
+    assert "(missing: torch, efficientnet-lite-pytorch)" in message
     assert runs == [] and window.retraining.dialog is None and _dated(window) == []
+
+
+def test_every_package_of_the_train_extra_is_checked() -> None:
+    import re
+    import tomllib
+
+    from saree_app.gui.retrain import TRAIN_PACKAGES
+
+    pyproject = Path(__file__).parents[2] / "pyproject.toml"
+    extra = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]["train"]
+    assert {re.split(r"[<>=!~;\[ ]", req, maxsplit=1)[0] for req in extra} == set(
+        TRAIN_PACKAGES.values()
+    )
+
+
+def test_a_packaged_build_points_to_the_python_installation(  # type: ignore[no-untyped-def]
+    imported, told, fake_train, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    win = imported
+    runs = fake_train("ok")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert not win.retraining.start()
+    ((title, message, _details),) = told
+    assert title == "Retraining needs the Python installation"
+    assert f'saree train --catalog "{win.library.path}" --out "' in message
+    assert "pip" not in message
+    assert runs == [] and win.retraining.dialog is None and _dated(win) == []
+
+
+def test_a_program_that_cannot_start_leaves_nothing_behind(  # type: ignore[no-untyped-def]
+    qtbot, imported, told, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    win = imported
+    _confirm(qtbot, win, ENOUGH)
+    monkeypatch.setattr(
+        "saree_app.gui.retrain.train_command",
+        lambda catalog, out: [str(tmp_path / "no-such-python"), "-m", "saree_app.cli"],
+    )
+    title, message, details = _refused(qtbot, win, told)
+    assert title == "Retraining cannot start"
+    assert "could not be started" in message and "keeps the model it has" in message
+    assert "no-such-python" in details
+    assert not win.retraining.running and win.retraining.process is None
+    assert _dated(win) == []  # the folder made for the run is gone again
+    assert len(win.library.models()) == 1
 
 
 def test_a_finished_run_shows_its_result_and_switches_to_the_new_model(  # type: ignore[no-untyped-def]
@@ -199,8 +328,8 @@ def test_a_finished_run_shows_its_result_and_switches_to_the_new_model(  # type:
     assert win.retraining.start()
     dlg = win.retraining.dialog
     assert dlg is not None and dlg.isVisible() and not dlg.isModal()
-    assert "Learning from 4 confirmed photos of 2 traditions" in dlg.intro.text()
     qtbot.waitUntil(lambda: dlg.line.text() == "3/4 features 2 photos/s, ETA 1s", timeout=30000)
+    assert "Learning from 4 confirmed photos of 2 traditions" in dlg.intro.text()
     assert dlg.elapsed.text().startswith("Running for ")
     assert win.isEnabled()  # the window stays usable meanwhile
     _shot(dlg, "retrain-progress.png")
@@ -240,9 +369,11 @@ def test_a_failed_run_shows_its_last_messages_and_changes_nothing(  # type: igno
     qtbot.waitUntil(lambda: bool(told), timeout=30000)
     ((title, message, details),) = told
     assert title == "Retraining did not finish"
-    assert "--base-model models/saree-model.json: not a model manifest" in message
+    assert message.startswith("The training stopped with a problem.\n")
+    assert "not a model manifest" not in message  # the command's own words: details only
     assert "keeps the model it has" in message
-    assert "3/4 features" in details and "not a model manifest" in details
+    assert "3/4 features" in details
+    assert "--base-model models/saree-model.json: not a model manifest" in details
     assert not win.retraining.running and not win.retraining.dialog.isVisible()
     assert lib.model_sha() == before
     assert len(lib.models()) == 1  # no new model listed
@@ -254,9 +385,8 @@ def test_stop_ends_the_training_and_a_new_start_resumes_its_folder(  # type: ign
     win = imported
     _confirm(qtbot, win, ENOUGH)
     runs = fake_train("slow")
-    assert win.retraining.start()
+    _started(qtbot, win)
     dlg = win.retraining.dialog
-    qtbot.waitUntil(lambda: dlg.line.text().startswith("3/4 features"), timeout=30000)
     pid = win.retraining.process.processId()
     dlg.stop_button.click()
     qtbot.waitUntil(lambda: not win.retraining.running, timeout=30000)
@@ -268,7 +398,49 @@ def test_stop_ends_the_training_and_a_new_start_resumes_its_folder(  # type: ign
     _shot(dlg, "retrain-stopped.png")
     assert told == []
     # Started again, the same folder: the command resumes from what it kept for it.
-    assert win.retraining.start()
+    _started(qtbot, win)
     assert runs[1][2] == runs[0][2]
     win.retraining.stop()
     qtbot.waitUntil(lambda: not win.retraining.running, timeout=30000)
+
+
+def test_a_run_started_again_right_after_stop_is_not_ended_by_that_stop(  # type: ignore[no-untyped-def]
+    qtbot, imported, told, fake_train, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    win = imported
+    _confirm(qtbot, win, ENOUGH)
+    monkeypatch.setattr("saree_app.gui.retrain.STOP_GRACE_MS", 300)
+    fake_train("slow")
+    _started(qtbot, win)
+    win.retraining.stop()
+    qtbot.waitUntil(lambda: not win.retraining.running, timeout=30000)
+    _started(qtbot, win)  # at once, well within the first stop's grace period
+    pid = win.retraining.process.processId()
+    qtbot.wait(1200)  # past that grace period
+    assert win.retraining.running and win.retraining.process.processId() == pid
+    os.kill(pid, 0)  # still there
+    assert win.retraining.dialog.running and told == []
+    win.retraining.stop()
+    qtbot.waitUntil(lambda: not win.retraining.running, timeout=30000)
+
+
+def test_stop_returns_at_once_and_a_run_that_ignores_it_is_ended(  # type: ignore[no-untyped-def]
+    qtbot, imported, told, fake_train, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    win = imported
+    _confirm(qtbot, win, ENOUGH)
+    monkeypatch.setattr("saree_app.gui.retrain.STOP_GRACE_MS", 1000)
+    fake_train("stubborn")
+    _started(qtbot, win)
+    pid = win.retraining.process.processId()
+    began = time.monotonic()
+    win.retraining.dialog.stop_button.click()
+    assert time.monotonic() - began < 0.5  # the window never waits for the process
+    assert win.retraining.running and win.retraining.dialog.line.text() == "Stopping…"
+    qtbot.waitUntil(lambda: not win.retraining.running, timeout=30000)
+    assert time.monotonic() - began >= 0.9  # ended by the kill after the grace period
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert win.retraining.dialog.head.text() == "Retraining stopped" and told == []
