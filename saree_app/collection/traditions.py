@@ -42,6 +42,17 @@ class CuratorTradition:
     region: str = ""
     like: str | None = None  # a tradition of the knowledge graph it resembles (its id)
 
+    def about(self, lead: str, label: Callable[[str], str]) -> str:
+        """'LEAD · Odisha, East India · resembles Sambalpuri bandha': what the curator said of
+        it, in a line (`label` names the graph tradition it resembles)."""
+        parts = [lead]
+        where = ", ".join(x for x in (self.state, self.region) if x)
+        if where:
+            parts.append(where)
+        if self.like:
+            parts.append(f"resembles {label(self.like)}")
+        return " · ".join(parts)
+
 
 def traditions_file(catalog_path: Path) -> Path:
     return catalog_path.with_name(catalog_path.name + ".traditions.json")

@@ -361,13 +361,7 @@ class KnowledgePage(QWidget):
 
     def _added_about(self, t: CuratorTradition) -> str:
         """'Added by you · Odisha, East India · resembles Sambalpuri' (the item's tooltip)."""
-        parts = [ADDED_HEADING]
-        where = ", ".join(x for x in (t.state, t.region) if x)
-        if where:
-            parts.append(where)
-        if t.like:
-            parts.append(f"resembles {self._label(t.like)}")
-        return " · ".join(parts)
+        return t.about(ADDED_HEADING, self._label)
 
     def _coords(self, t: str) -> tuple[float, float] | None:
         try:

@@ -328,15 +328,7 @@ class Library:
         """'added by you · Odisha, East India · resembles Sambalpuri' for a curator-made
         tradition; '' for the app's own."""
         t = self.curator_tradition(tradition)
-        if t is None:
-            return ""
-        parts = ["added by you"]
-        where = ", ".join(x for x in (t.state, t.region) if x)
-        if where:
-            parts.append(where)
-        if t.like:
-            parts.append(f"resembles {self.label(t.like)}")
-        return " · ".join(parts)
+        return "" if t is None else t.about("added by you", self.label)
 
     def sources(self, tradition: str) -> list[tuple[str, str | None]]:
         """(title, address or None) of every source the graph cites for a tradition."""
