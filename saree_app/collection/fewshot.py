@@ -899,7 +899,13 @@ def refuse(prediction: Any, graph: Any, fewshot: FewShot, stored: np.ndarray | N
 
 
 def refuse_photo(
-    prediction: Any, graph: Any, fewshot: FewShot, catalog: Catalog, photo_id: int | None
+    prediction: Any,
+    graph: Any,
+    fewshot: FewShot,
+    catalog: Catalog,
+    photo_id: int | None,
+    *,
+    examples: Mapping[str, Sequence[tuple[int, np.ndarray]]] | None = None,
 ) -> Any:
     """A fresh Prediction answered exactly as `apply_to_catalog` answers the stored one, so
     the photo page, the browser and the export show the same percentage and flag.
@@ -910,13 +916,16 @@ def refuse_photo(
     answer sets calibrated on the confirmed photos, the uncertain flag is theirs. A photo of
     the catalogue is compared by its features as the catalogue keeps them (the cloth at 4 bits
     a value, schema 13), as the re-rank compares it: read afresh, a photo read 18% on its page
-    and 17% in the export.
+    and 17% in the export. `examples`: `confirmed_examples` of the catalogue, when the caller
+    answers many photos (read once, not once a photo).
     """
     model = fewshot
     stored = None
     if photo_id is not None and fewshot:
         sha = str(getattr(prediction, "model_sha256", "")) or None
-        found = confirmed_examples(catalog, sha, fewshot.parts)
+        found = (
+            examples if examples is not None else confirmed_examples(catalog, sha, fewshot.parts)
+        )
         if any(pid == photo_id for rows in found.values() for pid, _ in rows):
             model = fewshot.without(_without_saree(found, saree_of(catalog), photo_id))
         if sha is not None:

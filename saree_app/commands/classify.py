@@ -8,7 +8,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 # One way to word a percentage, an answer set and a doubt: the photo page's and the export's.
 from saree_app.knowledge.words import answer_set_words, pct, plain_reason
@@ -101,6 +101,8 @@ class _Teaching:
     taught: int  # traditions the confirmed photos that teach are of
     examples: int  # confirmed photos that teach
     checkable: int  # of them, those with another of their tradition confirmed
+    fewshot_model: str = ""  # the model the answers are read with (its sha256)
+    confirmed_features: dict[str, list[tuple[int, Any]]] | None = None  # read when first needed
 
     def apply(self, pred: Prediction, path: Path, graph: TextileGraph | None) -> Prediction:
         """The photo at `path` answered as the collection's browser and export answer it."""
@@ -113,9 +115,23 @@ class _Teaching:
             known = None
         # A photo of the collection is scored without itself when it is one of the examples.
         result: Prediction = refuse_photo(
-            pred, graph, self.fewshot, self.catalog, known.id if known else None
+            pred,
+            graph,
+            self.fewshot,
+            self.catalog,
+            known.id if known else None,
+            examples=self._confirmed_features(),
         )
         return result
+
+    def _confirmed_features(self) -> dict[str, list[tuple[int, Any]]]:
+        """The confirmed photos' features, read once for the whole folder."""
+        if self.confirmed_features is None:
+            from saree_app.collection.fewshot import confirmed_examples
+
+            sha = self.fewshot_model or None
+            self.confirmed_features = confirmed_examples(self.catalog, sha, self.fewshot.parts)
+        return self.confirmed_features
 
     def stated_set(self, pred: Prediction) -> dict[str, object]:
         """The answer set as the collection states it, in the catalogue's stored form."""
@@ -164,6 +180,7 @@ def _open_teaching(path: Path, predictor: Predictor) -> _Teaching | str:
         sum(1 for _t, n, active in rows if active and n),
         sum(n for _t, n, _a in rows),
         checkable(rows),
+        str(predictor.manifest.sha256),
     )
 
 
