@@ -14,6 +14,7 @@ import datetime as _dt
 import re
 import sys
 from collections import deque
+from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,55 @@ _PREFIX = re.compile(r"^(?:\[\d\d:\d\d:\d\d\]\s*)?(?:saree train:\s*)?")
 def progress_text(line: str) -> str:
     """A progress line of the command without its clock and command name."""
     return _PREFIX.sub("", line.strip(), count=1)
+
+
+def _left(eta: str) -> str:
+    """'0m06s' -> 'about 6 s left', '2m05s' -> 'about 2 min left', '1h02m' -> 'about 1 h 02
+    min left' (the command's own ETA, in the dialog's words)."""
+    m = re.fullmatch(r"(?:(\d+)h)?(\d+)m(?:(\d+)s)?", eta)
+    if m is None:
+        return ""
+    h, mins, secs = (int(g) if g else 0 for g in m.groups())
+    if h:
+        return f" (about {h} h {mins:02d} min left)"
+    return f" (about {mins} min left)" if mins else f" (about {secs} s left)"
+
+
+# What the command says it is doing, as a curator would say it; any other line is shown as it
+# is. The command's stages: reading the photos (features), their parts (segmentation, pooling),
+# the traditions (heads), the check on the photos held back (evaluating).
+_STEPS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (
+        re.compile(r"(\d+)/(\d+) features .*?(?:ETA (\S+))?$"),
+        lambda m: f"Reading the photos: {m[1]} of {m[2]}{_left(m[3] or '')}",
+    ),
+    (
+        re.compile(r"segmentation epoch (\d+)/(\d+)"),
+        lambda m: f"Learning where the border and pallu are: pass {m[1]} of {m[2]}",
+    ),
+    (
+        re.compile(r"pooling (\d+)/(\d+)(?: ETA (\S+))?"),
+        lambda m: f"Reading each photo's parts: {m[1]} of {m[2]}{_left(m[3] or '')}",
+    ),
+    (
+        re.compile(r"heads epoch (\d+)/(\d+).*?(?:ETA (\S+))?$"),
+        lambda m: f"Learning the traditions: pass {m[1]} of {m[2]}{_left(m[3] or '')}",
+    ),
+    (
+        re.compile(r"(\d+)/(\d+) evaluating"),
+        lambda m: f"Checking the new model on the photos held back: {m[1]} of {m[2]}",
+    ),
+)
+
+
+def step_text(line: str) -> str:
+    """A progress line of the command in the dialog's words (`progress_text` first)."""
+    text = progress_text(line)
+    for pattern, words in _STEPS:
+        found = pattern.search(text)
+        if found is not None:
+            return words(found)
+    return text
 
 
 def elapsed_text(seconds: int) -> str:
@@ -514,7 +564,7 @@ class Retraining(QObject):
             return
         self.log.append(text)
         if channel == "err" and self.dialog is not None and self.dialog.running:
-            self.dialog.set_line(progress_text(text))
+            self.dialog.set_line(step_text(text))
 
     def _tick(self) -> None:
         if self.dialog is not None and self.dialog.running:

@@ -137,6 +137,29 @@ def test_the_command_is_the_saree_train_of_this_catalogue(tmp_path: Path) -> Non
     assert progress_text("saree train: part map: kept") == "part map: kept"
 
 
+def test_the_commands_steps_are_said_in_a_curators_words() -> None:
+    from saree_app.gui.retrain import step_text
+
+    assert step_text("[00:07:46] 32/608 features 95 photos/s, ETA 0m06s") == (
+        "Reading the photos: 32 of 608 (about 6 s left)"
+    )
+    assert step_text("[00:07:54] pooling 128/608 ETA 2m11s") == (
+        "Reading each photo's parts: 128 of 608 (about 2 min left)"
+    )
+    assert step_text("[x] segmentation epoch 2/4 step 100/300 loss 0.2") == (
+        "Learning where the border and pallu are: pass 2 of 4"
+    )
+    assert step_text("[00:08:06] heads epoch 5/300 loss 4.4 train acc 0.59 ETA 1h02m") == (
+        "Learning the traditions: pass 5 of 300 (about 1 h 02 min left)"
+    )
+    assert step_text("[00:09:01] 96/96 evaluating 24 photos/s") == (
+        "Checking the new model on the photos held back: 96 of 96"
+    )
+    # Anything else is shown as the command says it, without its clock.
+    said = "saree train: 400 confirmed photos of 16 traditions: 304 to train on"
+    assert step_text(said) == "400 confirmed photos of 16 traditions: 304 to train on"
+
+
 def test_a_finished_folder_gets_a_new_name_an_unfinished_one_is_resumed(tmp_path: Path) -> None:
     catalog = tmp_path / "Saris [2024].saree"
     day = dt.date(2026, 12, 7)
@@ -165,7 +188,7 @@ def _started(qtbot, win) -> None:  # type: ignore[no-untyped-def]
     assert win.retraining.start()
     qtbot.waitUntil(lambda: win.retraining.running, timeout=30000)
     dlg = win.retraining.dialog
-    qtbot.waitUntil(lambda: dlg.line.text().startswith("3/4 features"), timeout=30000)
+    qtbot.waitUntil(lambda: dlg.line.text() == "Reading the photos: 3 of 4", timeout=30000)
 
 
 def test_too_few_confirmed_photos_are_refused_before_anything_starts(  # type: ignore[no-untyped-def]
@@ -328,7 +351,7 @@ def test_a_finished_run_shows_its_result_and_switches_to_the_new_model(  # type:
     assert win.retraining.start()
     dlg = win.retraining.dialog
     assert dlg is not None and dlg.isVisible() and not dlg.isModal()
-    qtbot.waitUntil(lambda: dlg.line.text() == "3/4 features 2 photos/s, ETA 1s", timeout=30000)
+    qtbot.waitUntil(lambda: dlg.line.text() == "Reading the photos: 3 of 4", timeout=30000)
     assert "Learning from 4 confirmed photos of 2 traditions" in dlg.intro.text()
     assert dlg.elapsed.text().startswith("Running for ")
     assert win.isEnabled()  # the window stays usable meanwhile
