@@ -157,6 +157,8 @@ def _open_teaching(path: Path, predictor: Predictor) -> _Teaching | str:
     from saree_app.collection.catalog import Catalog, CatalogError
     from saree_app.collection.fewshot import FewShot, checkable
 
+    if path.is_dir():
+        return f"{path}: a folder, not a catalogue (give the catalogue's .saree file)"
     if not path.is_file():
         return f"{path}: no such catalogue"
     if path.stat().st_size == 0:

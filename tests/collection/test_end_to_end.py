@@ -272,6 +272,8 @@ def test_cli_classify_answers_as_the_collection_teaches(
     missing = ["classify", str(new), "--model", str(tiny_model), "--catalog"]
     assert main([*missing, str(tmp_path / "none.saree")]) == 2
     assert "--catalog" in capsys.readouterr().err and not (tmp_path / "none.saree").exists()
+    assert main([*missing, str(tmp_path)]) == 2
+    assert "a folder, not a catalogue" in capsys.readouterr().err
     (tmp_path / "empty.saree").touch()
     assert main([*missing, str(tmp_path / "empty.saree")]) == 2
     assert "an empty file, not a catalogue" in capsys.readouterr().err
