@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,11 +107,11 @@ def retrain_target(catalog_path: Path, today: _dt.date) -> Path:
     return folder
 
 
-def retrain_result(model: Path) -> list[str]:
+def retrain_result(model: Path, label: Callable[[str], str] | None = None) -> list[str]:
     """What a finished retraining gives, in a curator's sentences: how it did on the confirmed
     photos held back from it, what it learnt from, and whether its part map was retrained.
     Reads the manifest's evaluation and the run's report.json (REPORT.md holds the same
-    figures as tables)."""
+    figures as tables). `label` names a tradition from its id ("Kota Doria", not "KotaDoria")."""
     try:
         raw = ModelManifest.load(model).raw
     except ModelError as exc:
@@ -143,7 +144,8 @@ def retrain_result(model: Path) -> list[str]:
     if isinstance(photos, dict) and photos:
         per = {str(t): int(v.get("train", 0)) for t, v in photos.items() if isinstance(v, dict)}
         total = sum(per.values())
-        each = ", ".join(f"{t} {n:,}" for t, n in sorted(per.items()))
+        named = label or (lambda t: t)  # the tradition's name, as the app shows it
+        each = ", ".join(f"{named(t)} {n:,}" for t, n in sorted(per.items()))
         lines.append(
             f"It learnt from {total:,} confirmed photo{'s' * (total != 1)} of {len(per)} "
             f"traditions: {each}."

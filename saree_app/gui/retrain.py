@@ -660,7 +660,9 @@ class Retraining(QObject):
 
         if dlg is not None:
             assert self.out is not None
-            dlg.show_finished(retrain_result(manifest), self.out, seconds)
+            lib = getattr(self.win, "library", None)
+            label = lib.label if lib is not None else None
+            dlg.show_finished(retrain_result(manifest, label), self.out, seconds)
             dlg.show()
             dlg.raise_()
 
