@@ -153,6 +153,10 @@ def _render_one(job: tuple[str, str, int, int, str]) -> str:
     # getattr: the renderer is optional for everything but this benchmark.
     if kind == "distractor":
         img = getattr(synth, "render_distractor")(seed, size)  # noqa: B009
+    elif kind == "garment":
+        from saree_app.synth.garments import render_garment
+
+        img = render_garment(seed, size)
     else:
         img = getattr(synth, "render")(tradition, seed, size=size)[0]  # noqa: B009
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -282,6 +282,17 @@ def test_saree_check(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert alone["format"] == "saree-check/1" and "cloth_features_sha256" not in alone
     assert len(alone["weights"]) == len(entry["weights"]) - predictor.cloth.dim
     assert Predictor(manifest, threads=1, load_graph=False, cloth=False).saree_check is not None
+    # Other garments among the photos that are not sarees: fitted on the even seeds, measured on
+    # the odd; none by default (as the shipped check was fitted).
+    assert f["held_back"]["garments"] == 0 and f["fitted"]["garments"] == 0
+    with_garments = _json_of(
+        saree_check.main, [*argv, "--per-class", "6", "--others", "80", "--garments", "8"], capsys
+    )["figures"]
+    assert with_garments["fitted"]["garments"] + with_garments["held_back"]["garments"] <= 8
+    assert with_garments["held_back"]["garments"] >= 1
+    assert 0.0 <= with_garments["held_back"]["garments_flagged"] <= 1.0
+    assert saree_check.main([*argv, "--garments", "-1"]) == 2
+    assert "--garments not negative" in capsys.readouterr().err
 
 
 def test_familiar(tiny_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
