@@ -93,6 +93,14 @@ def rows_of(predictor: Any, paths: Sequence[Path]) -> tuple[np.ndarray, list[Pat
     return (np.stack(rows) if rows else np.zeros((0, 0))), kept
 
 
+def _others(
+    kind: str, first: int, n: int, folder: Path, size: int
+) -> list[tuple[str, str, int, int, str]]:
+    """Render jobs (openset._render_one's) for `n` photos that are not sarees, seeds from
+    `first`."""
+    return [(kind, "", first + i, size, str(folder / f"{first + i}.jpg")) for i in range(n)]
+
+
 def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) -> int:
     if not 0.0 < args.false_alarm < 0.5:
         return report.fail("saree bench saree_check: --false-alarm must be between 0 and 0.5")
@@ -137,26 +145,8 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
             for t in traditions
             for i in range(args.per_class)
         ]
-        + [
-            (
-                "distractor",
-                "",
-                SEED_BASE + i,
-                args.size,
-                str(root / "_others" / f"{SEED_BASE + i}.jpg"),
-            )
-            for i in range(args.others)
-        ]
-        + [
-            (
-                "garment",
-                "",
-                GARMENT_SEEDS + i,
-                args.size,
-                str(root / "_garments" / f"{GARMENT_SEEDS + i}.jpg"),
-            )
-            for i in range(args.garments)
-        ]
+        + _others("distractor", SEED_BASE, args.others, root / "_others", args.size)
+        + _others("garment", GARMENT_SEEDS, args.garments, root / "_garments", args.size)
     )
     render_for_fit(jobs, args, report)
 
@@ -184,15 +174,18 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
         )
     except ValueError as exc:
         return report.fail(f"saree bench saree_check: {exc}")
-    flagged_sarees = float(np.mean(check.score(held_sarees) > check.threshold))
-    flagged_others = float(np.mean(check.score(held_others) > check.threshold))
+
+    def flagged(rows: np.ndarray) -> float:
+        return float(np.mean(check.score(rows) > check.threshold))
+
+    flagged_sarees, flagged_others = flagged(held_sarees), flagged(held_others)
+    flagged_garments = flagged(held_garments) if len(held_garments) else None
     report.say(
         f"fitted on {len(sarees)} rendered sarees and {len(others)} other photos; held back: "
         f"{flagged_sarees:.1%} of {len(held_sarees)} sarees flagged (asked for "
         f"{args.false_alarm:.0%}), {flagged_others:.1%} of {len(held_others)} other photos"
     )
-    if len(held_garments):
-        flagged_garments = float(np.mean(check.score(held_garments) > check.threshold))
+    if flagged_garments is not None:
         report.say(f"  of which other garments: {flagged_garments:.1%} of {len(held_garments)}")
     figures: dict[str, Any] = {
         "fitted": {"sarees": len(sarees), "others": len(others), "garments": len(garments)},
@@ -202,18 +195,14 @@ def _main(args: argparse.Namespace, report: Report, argv: Sequence[str] | None) 
             "others": len(held_others),
             "others_flagged": round(flagged_others, 4),
             "garments": len(held_garments),
-            "garments_flagged": (
-                round(float(np.mean(check.score(held_garments) > check.threshold)), 4)
-                if len(held_garments)
-                else None
-            ),
+            "garments_flagged": None if flagged_garments is None else round(flagged_garments, 4),
         },
         "threshold": round(check.threshold, 4),
     }
     if args.photos is not None:
         # Every file: one that is not a photo the app can read is left out of the count.
         found, kept = rows_of(predictor, folder_files(args.photos))
-        share = float(np.mean(check.score(found) > check.threshold)) if kept else float("nan")
+        share = flagged(found) if kept else float("nan")
         report.say(f"{args.photos}: {len(kept)} photos read, {share:.1%} flagged by the rule")
         figures["photos"] = {"folder": str(args.photos), "read": len(kept), "flagged": share}
     report.figures.update(figures)
