@@ -197,6 +197,15 @@ class AnswerSets:
             f"average, and {self.stated_right:.0%} of those were right"
         )
 
+    def stored_set(self, ranking: Sequence[str]) -> dict[str, Any]:
+        """A ranking's set as an answer stores it (what the exports and the benchmark read)."""
+        return {
+            "traditions": self.members(ranking),
+            "level": self.level,
+            "calibrated_on": self.photos,
+            "measured_coverage": round(self.coverage, 4),
+        }
+
     def members(self, ranking: Sequence[str]) -> list[str]:
         """The traditions in the set: the first `size` of a ranking, most likely first, as the
         fusion ranked them (by score). Not re-sorted by probability: a taught answer is so sure
@@ -294,6 +303,41 @@ def conformal_size(true_ranks: Sequence[int], level: float) -> int | None:
     if n == 0 or rank > n:
         return None
     return int(np.sort(np.asarray(true_ranks, dtype=np.int64))[rank - 1])
+
+
+def set_words(
+    prediction: Any,
+    name: Callable[[str], str],
+    sets: AnswerSets | None,
+    *,
+    taught: int = 0,
+    examples: int = 0,
+    checkable: int | None = None,
+) -> tuple[str, str]:
+    """A prediction's answer set in words, as the photo page and `saree classify` state it:
+    checked on the confirmed photos when `sets` is calibrated on them, else the model's own
+    (no level claimed for an answer teaching re-ranked unchecked, or for a photo unlike the
+    model's training photos). `name` names a tradition; `taught`, `examples`, `checkable`: the
+    traditions taught, the confirmed photos teaching, those with another of their tradition."""
+    from saree_app.knowledge.words import answer_set_words
+
+    if sets is not None:
+        members = sets.members([r.tradition for r in prediction.fused.ranking])
+        level, on, coverage = float(sets.level), int(sets.photos), float(sets.coverage)
+    else:
+        members, level, on, coverage = list(prediction.answer_set()), SET_LEVEL, 0, None
+    return answer_set_words(
+        [name(t) for t in members],
+        level,
+        calibrated_on=on,
+        coverage=coverage,
+        needed=MIN_CALIBRATION,
+        taught=taught if sets is not None else 0,
+        # Re-ranked by teaching that nothing has checked: no level is claimed for it.
+        taught_from=examples if sets is None and prediction.is_taught() else 0,
+        checkable=checkable,
+        unlike_training=sets is None and prediction.looks_unlike_training(),
+    )
 
 
 def model_answer_set(probabilities: Mapping[str, float], level: float = SET_LEVEL) -> list[str]:
@@ -1186,13 +1230,7 @@ def _judge(new: dict[str, Any], stored: Any, sets: AnswerSets | None) -> bool:
     the flag the model gave when the photo was imported stands.
     """
     if sets is not None:
-        members = sets.members([str(r["tradition"]) for r in new.get("ranking", [])])
-        new["answer_set"] = {
-            "traditions": members,
-            "level": sets.level,
-            "calibrated_on": sets.photos,
-            "measured_coverage": round(sets.coverage, 4),
-        }
+        new["answer_set"] = sets.stored_set([str(r["tradition"]) for r in new.get("ranking", [])])
         if MODEL_FLAG not in new:  # the model's own, for when teaching is undone
             own = [str(r) for r in new.get("uncertain_reasons") or ()]
             new[MODEL_FLAG] = {"uncertain": bool(stored.uncertain), "reasons": own}

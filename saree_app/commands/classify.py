@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 # One way to word a percentage, an answer set and a doubt: the photo page's and the export's.
-from saree_app.knowledge.words import answer_set_words, pct, plain_reason
+from saree_app.knowledge.words import pct, plain_reason
 
 if TYPE_CHECKING:
     from saree_app.collection.catalog import Catalog
@@ -137,19 +137,10 @@ class _Teaching:
         """The answer set as the collection states it, in the catalogue's stored form."""
         if self.sets is None:
             own = dict(pred.to_dict(top=1)["answer_set"])
-            if _is_taught(pred):
+            if pred.is_taught():
                 own["taught"] = True  # taught evidence nothing has checked: no level claimed
             return own
-        return {
-            "traditions": self.sets.members([r.tradition for r in pred.fused.ranking]),
-            "level": self.sets.level,
-            "calibrated_on": self.sets.photos,
-            "measured_coverage": round(self.sets.coverage, 4),
-        }
-
-
-def _is_taught(pred: Prediction) -> bool:
-    return any(e.kind == "fewshot" for r in pred.fused.ranking for e in r.evidence)
+        return self.sets.stored_set([r.tradition for r in pred.fused.ranking])
 
 
 def _open_teaching(path: Path, predictor: Predictor) -> _Teaching | str:
@@ -240,27 +231,15 @@ def _human(
 def _answer_set_lines(pred: Prediction, teaching: _Teaching | None = None) -> tuple[str, str]:
     """The answer set's headline and how it was reckoned, as the photo page words them: the
     model's own set, or with --catalog the collection's, checked on its confirmed photos."""
-    from saree_app.collection.fewshot import MIN_CALIBRATION
-    from saree_app.model.predict import SET_LEVEL
+    from saree_app.collection.fewshot import set_words
 
-    sets = teaching.sets if teaching is not None else None
-    if sets is not None:
-        members = sets.members([r.tradition for r in pred.fused.ranking])
-        level, on, coverage = float(sets.level), int(sets.photos), float(sets.coverage)
-    else:
-        members, level, on, coverage = list(pred.answer_set()), float(SET_LEVEL), 0, None
-    head, how = answer_set_words(
-        [_label_of(pred, t) for t in members],
-        level,
-        calibrated_on=on,
-        coverage=coverage,
-        needed=MIN_CALIBRATION,
-        taught=teaching.taught if teaching is not None and sets is not None else 0,
-        taught_from=(
-            teaching.examples if teaching is not None and sets is None and _is_taught(pred) else 0
-        ),
+    head, how = set_words(
+        pred,
+        lambda t: _label_of(pred, t),
+        teaching.sets if teaching is not None else None,
+        taught=teaching.taught if teaching is not None else 0,
+        examples=teaching.examples if teaching is not None else 0,
         checkable=teaching.checkable if teaching is not None else None,
-        unlike_training=sets is None and pred.looks_unlike_training(),
     )
     # After the label "could be:", the headline's own "Could be any of 12 ..." would repeat it.
     return head.removeprefix("Could be "), how

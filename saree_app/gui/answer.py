@@ -22,7 +22,6 @@ from saree_app.gui.india_map import RegionMap
 from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT, PART_COLOURS, PART_LABELS
 from saree_app.knowledge.words import (
-    answer_set_words,
     evidence_line,
     part_lines,
     pct,
@@ -89,11 +88,6 @@ def _pct(p: float) -> str:
 
 def _grey(text: str) -> str:
     return f"<span style='color:#7a746a'>{text}</span>"
-
-
-def _is_taught(pred: Any) -> bool:
-    """Whether an answer was re-ranked with taught evidence (the curator's confirmed photos)."""
-    return any(e.kind == "fewshot" for r in pred.fused.ranking for e in getattr(r, "evidence", ()))
 
 
 class AnswerPanel(QWidget):
@@ -306,29 +300,16 @@ class AnswerPanel(QWidget):
 
     def _answer_set(self, pred: Any) -> tuple[str, str]:
         """The set's headline (rich text) and how it was reckoned (plain)."""
+        from saree_app.collection.fewshot import set_words
+
         names = {r.tradition: r.label or self._label(r.tradition) for r in pred.fused.ranking}
-        sets = self._sets
-        if sets is not None:
-            members = sets.members([r.tradition for r in pred.fused.ranking])
-            level, on, coverage = float(sets.level), int(sets.photos), float(sets.coverage)
-        else:
-            from saree_app.model.predict import SET_LEVEL
-
-            members = list(pred.answer_set())
-            level, on, coverage = float(SET_LEVEL), 0, None
-        from saree_app.collection.fewshot import MIN_CALIBRATION
-
-        head, how = answer_set_words(
-            [names.get(t, self._label(t)) for t in members],
-            level,
-            calibrated_on=on,
-            coverage=coverage,
-            needed=MIN_CALIBRATION,
-            taught=self._taught if sets is not None else 0,
-            # Re-ranked by teaching that nothing has checked: no level is claimed for it.
-            taught_from=self._examples if sets is None and _is_taught(pred) else 0,
+        head, how = set_words(
+            pred,
+            lambda t: names.get(t, self._label(t)),
+            self._sets,
+            taught=self._taught,
+            examples=self._examples,
             checkable=self._checkable,
-            unlike_training=sets is None and pred.looks_unlike_training(),
         )
         return f"<b>{html.escape(head)}</b>", how
 

@@ -487,6 +487,11 @@ class Prediction:
         """The fused answer's tradition id."""
         return str(self.fused.ranking[0].tradition)
 
+    def is_taught(self) -> bool:
+        """Whether the answer was re-ranked with taught evidence (the curator's confirmed
+        photos)."""
+        return any(e.kind == "fewshot" for r in self.fused.ranking for e in r.evidence)
+
     def looks_unlike_training(self) -> bool:
         """Whether the photo is flagged as unlike the photos the model learnt from."""
         from saree_app.model.familiar import UNLIKE_TRAINING
