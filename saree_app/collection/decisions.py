@@ -21,6 +21,7 @@ from saree_app.collection.traditions import (
     CuratorTradition,
     add_tradition,
     load_traditions,
+    named,
     restore_tradition,
 )
 
@@ -203,12 +204,7 @@ def label_photos(
                     tuple(catalog.tags(pid)),
                 )
             )
-        old = None
-        if tradition is not None:
-            folded = tradition.name.casefold()
-            old = next(
-                (t for t in load_traditions(catalog.path) if t.name.casefold() == folded), None
-            )
+        old = named(load_traditions(catalog.path), tradition.name) if tradition else None
         edited = tradition if tradition is not None and tradition != old else None
         decision = Decision(text, tuple(done), old, edited)
         # The side files are written inside the transaction, undo's first: if either cannot be
@@ -277,10 +273,7 @@ def _undo_tradition(catalog: Catalog, last: Decision) -> str:
     after = last.tradition_after
     if after is None:
         return ""
-    now_ = next(
-        (t for t in load_traditions(catalog.path) if t.name.casefold() == after.name.casefold()),
-        None,
-    )
+    now_ = named(load_traditions(catalog.path), after.name)
     if now_ != after:
         return f"{after.name} was edited again since: it stays as it is"
     if last.tradition_before is None:

@@ -54,6 +54,12 @@ class CuratorTradition:
         return " · ".join(parts)
 
 
+def named(traditions: Iterable[CuratorTradition], name: str) -> CuratorTradition | None:
+    """The tradition among `traditions` called `name`, in any case ("kotpad" is "Kotpad")."""
+    folded = name.casefold()
+    return next((t for t in traditions if t.name.casefold() == folded), None)
+
+
 def traditions_file(catalog_path: Path) -> Path:
     return catalog_path.with_name(catalog_path.name + ".traditions.json")
 

@@ -688,8 +688,10 @@ def _as_before(
     give again; a name already on photos keeps that spelling."""
     from dataclasses import replace
 
+    from saree_app.collection.traditions import named
+
     folded = checked.name.casefold()
-    old = next((t for t in mine if t.name.casefold() == folded), None)
+    old = named(mine, checked.name)
     if old is not None:
         return replace(
             old,

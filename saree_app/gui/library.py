@@ -22,6 +22,7 @@ from saree_app.collection.traditions import (
     TraditionsError,
     add_tradition,
     load_traditions,
+    named,
     new_tradition,
 )
 from saree_app.gui.analysis import pretty
@@ -322,7 +323,9 @@ class Library:
         )
         self.added = add_tradition(self.path, checked)
         self._labels.pop(checked.name, None)
-        return next(t for t in self.added if t.name.casefold() == checked.name.casefold())
+        found = named(self.added, checked.name)
+        assert found is not None  # add_tradition stored it
+        return found
 
     def about(self, tradition: str) -> str:
         """'added by you · Odisha, East India · resembles Sambalpuri' for a curator-made
