@@ -7,7 +7,9 @@ Each page holds: the saree's parts (body, border, pallu) as regions outlined by 
 traced from the part map (the curator's corrected map when there is one, else the model's,
 which needs the model to look at the photo again); the tradition as a "classifying"
 annotation with the model's confidence and whether the curator confirmed it; the curator's
-note as a "commenting" annotation. Photos that came from a IIIF manifest are annotated on their
+note as a "commenting" annotation. The classifying body names the state and cultural region
+the tradition comes from, as the CSV export does: typed by the curator for a tradition they
+added, else from the knowledge graph. Photos that came from a IIIF manifest are annotated on their
 canvas (coordinates in the canvas's size), so a IIIF viewer shows the annotations on it; local
 photos on their file URI.
 """
@@ -15,13 +17,14 @@ photos on their file URI.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from saree_app.collection.catalog import Catalog, Photo
+from saree_app.collection.traditions import CuratorTradition
 
 CONTEXT: list[Any] = [
     "http://www.w3.org/ns/anno.jsonld",
@@ -30,6 +33,8 @@ CONTEXT: list[Any] = [
         "confidence": {"@id": "saree:confidence", "@type": "xsd:decimal"},
         "confirmedByCurator": {"@id": "saree:confirmedByCurator", "@type": "xsd:boolean"},
         "tradition": {"@id": "saree:tradition", "@type": "@id"},
+        "state": {"@id": "saree:state"},
+        "culturalRegion": {"@id": "saree:culturalRegion"},
         "xsd": "http://www.w3.org/2001/XMLSchema#",
     },
 ]
@@ -126,10 +131,14 @@ def page(
     part_labels: Callable[[Photo], np.ndarray | None] | None = None,
     base: str | None = None,
     graph: Any = None,
+    added: Mapping[str, CuratorTradition] | None = None,
 ) -> dict[str, Any]:
     """One photo's AnnotationPage. `base`: the web address its file will be published under
     (its id is then that file's address, `BASE/photo-ID.json`, as a viewer fetches it).
-    `graph` names the traditions as the app shows them; the tradition's IRI goes beside."""
+    `graph` names the traditions as the app shows them; the tradition's IRI goes beside.
+    `added`: the curator's own traditions by case-folded name (read from the catalogue's side
+    file when not given; a caller writing many pages reads it once)."""
+    from saree_app.collection.export import _added_traditions, _where_from
     from saree_app.collection.iiif import source_of
 
     src = source_of(catalog, photo)
@@ -183,16 +192,20 @@ def page(
             confidence = pred.top_probability
         from saree_app.collection.export import _label, _term
 
-        anno = annotation(
-            "classifying",
-            {
-                "type": "TextualBody",
-                "purpose": "classifying",
-                "value": _label(graph, tradition),  # what the viewer shows: the app's name
-                "tradition": _term(tradition),
-            },
-            _whole(width, height),
-        )
+        body: dict[str, Any] = {
+            "type": "TextualBody",
+            "purpose": "classifying",
+            "value": _label(graph, tradition),  # what the viewer shows: the app's name
+            "tradition": _term(tradition),
+        }
+        if added is None:
+            added = _added_traditions(catalog)
+        state, region = _where_from(graph, tradition, added.get(tradition.casefold()))
+        if state:
+            body["state"] = state
+        if region:
+            body["culturalRegion"] = region
+        anno = annotation("classifying", body, _whole(width, height))
         if confidence is not None:
             anno["confidence"] = round(float(confidence), 4)
         anno["confirmedByCurator"] = confirmed
@@ -224,8 +237,19 @@ def to_annotations(
     graph: Any = None,
 ) -> str:
     """Every photo's AnnotationPage, as a JSON list."""
+    from saree_app.collection.export import _added_traditions
+
+    added = _added_traditions(catalog)
     pages = [
-        page(catalog, p, model_sha256=model_sha256, part_labels=part_labels, base=base, graph=graph)
+        page(
+            catalog,
+            p,
+            model_sha256=model_sha256,
+            part_labels=part_labels,
+            base=base,
+            graph=graph,
+            added=added,
+        )
         for p in catalog.photos()
     ]
     return json.dumps(pages, indent=1, ensure_ascii=False) + "\n"
@@ -269,7 +293,7 @@ def write_pages(
     its parents), each file whole or not at all; returns the files written. A viewer loads the
     page of the canvas it shows: publish the folder at `base`."""
     from saree_app.collection.catalog import CatalogError
-    from saree_app.collection.export import write_atomic
+    from saree_app.collection.export import _added_traditions, write_atomic
 
     check_base(base)
     target = Path(folder)
@@ -279,6 +303,7 @@ def write_pages(
         raise CatalogError(f"{target}: the folder {target.parent} does not exist")
     # Every page is made before any file is written: a photo that fails leaves the folder as
     # it was.
+    added = _added_traditions(catalog)
     pages = [
         (
             p,
@@ -289,6 +314,7 @@ def write_pages(
                 part_labels=part_labels,
                 base=base,
                 graph=graph,
+                added=added,
             ),
         )
         for p in catalog.photos()

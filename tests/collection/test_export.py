@@ -557,3 +557,39 @@ def test_the_jsonld_with_places_reads_back_as_the_same_labels(tmp_path: Path) ->
         f"{1:064x}": ("Kanchipuram", "probable"),
         f"{2:064x}": ("kotpad", "confirmed"),
     }
+
+
+def test_annotations_say_where_the_tradition_is_from(tmp_path: Path) -> None:
+    from saree_app.collection import annotations
+
+    with _catalogue(tmp_path) as cat:
+        _with_an_added_tradition(cat)
+        pages = json.loads(annotations.to_annotations(cat, graph=FakeGraph()))
+        bare = json.loads(annotations.to_annotations(cat))
+        folder = annotations.write_pages(cat, tmp_path / "pages", graph=FakeGraph())
+        third = json.loads(folder[2].read_text(encoding="utf-8"))
+
+    def body(one: dict[str, Any]) -> dict[str, Any]:
+        (found,) = [a["body"] for a in one["items"] if a["motivation"] == "classifying"]
+        return found
+
+    # The model's Kanchipuram and the curator's Kanchipuram: the graph's names for its place.
+    assert (body(pages[0])["state"], body(pages[0])["culturalRegion"]) == (
+        "Tamil Nadu",
+        "South India",
+    )
+    assert body(pages[1])["state"] == "Tamil Nadu"  # the curator's (probable) Kanchipuram
+    # Without the graph no place is made up for its traditions; the curator's own keeps hers.
+    assert "state" not in body(bare[0]) and "culturalRegion" not in body(bare[0])
+    assert body(bare[2])["state"] == "Odisha"
+    # The curator's own tradition, as they typed its place; the same in a folder of pages.
+    assert (body(pages[2])["state"], body(pages[2])["culturalRegion"]) == ("Odisha", "East India")
+    assert body(third) == body(pages[2])
+    # The words are terms of the page's own context, so a JSON-LD reader keeps them (read
+    # with that context alone: the Web Annotation context is not fetched in a test).
+    import rdflib
+
+    local = pages[2]["@context"][1]
+    doc = {"@context": local, "@id": "urn:x", **{k: body(pages[2])[k] for k in ("state",)}}
+    g = rdflib.Graph().parse(data=json.dumps(doc), format="json-ld")
+    assert {str(o) for o in g.objects(None, rdflib.URIRef("urn:saree-app:state"))} == {"Odisha"}
