@@ -154,6 +154,8 @@ def _show(args: argparse.Namespace) -> int:
             f"    {a.typicality:4.2f}  {a.kind:7s} {a.label}{local}  on {parts}"
             f"   [{', '.join(a.sources)}]{flag}"
         )
+        if a.disagreement:
+            print(f"          sources disagree: {a.disagreement}")
     similar = graph.similar_traditions(t, 3)
     if similar:
         print("  similar: " + ", ".join(f"{graph.label(o)} ({s:.2f})" for o, s in similar))

@@ -649,6 +649,12 @@ def _attributes_html(links: list[Any], cites: _Citations | None = None) -> str:
             f"{html.escape(a.label)} <span style='color:#8a857c'>typicality "
             f"{a.typicality:.1f}{where}{unsure}</span>"
             + (cites.marks(a.sources) if cites is not None else "")
+            + (
+                f"<br><span style='color:#8a857c'>&nbsp;&nbsp;sources disagree: "
+                f"{html.escape(a.disagreement)}</span>"
+                if a.disagreement
+                else ""
+            )
         )
     return "<br>".join(out)
 

@@ -171,6 +171,7 @@ class AttributeInfo:
     confirmed: bool = True
     local_names: tuple[str, ...] = ()
     note: str | None = None
+    disagreement: str | None = None  # where the sources disagree about this link: what each says
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ class _Link:
     sources: tuple[str, ...]
     confirmed: bool
     note: str | None
+    disagreement: str | None = None
 
 
 @dataclass
@@ -800,6 +802,7 @@ class TextileGraph:
             confirmed=link.confirmed,
             local_names=self.local_names(link.term),
             note=link.note,
+            disagreement=link.disagreement,
         )
 
     def _profile(self, tradition: str) -> dict[str, float]:
@@ -1339,6 +1342,7 @@ def _read_link(
             parts.append(pid)
     conf = g.value(ln, s("confirmed"))
     note = g.value(ln, s("note"))
+    why = g.value(ln, s("sourcesDisagree"))
     if value is None:
         return None
     order = list(PARTS)
@@ -1349,6 +1353,7 @@ def _read_link(
         sources=srcs,
         confirmed=bool(conf.toPython()) if isinstance(conf, Literal) else True,
         note=str(note) if note is not None else None,
+        disagreement=str(why) if why is not None else None,
     )
 
 

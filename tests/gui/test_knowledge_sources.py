@@ -73,3 +73,10 @@ def test_links_open_in_the_browser_or_jump_to_the_source(
 )
 def test_dates_read_as_a_curator_writes_them(value: str, text: str) -> None:
     assert _date_text(value) == text
+
+
+def test_a_disputed_link_shows_what_each_source_says(page: KnowledgePage) -> None:
+    assert page.show_tradition("Bomkai")
+    lines = page.card.toPlainText().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("ikat"))
+    assert "sources disagree:" in lines[at + 1] and "no ikat work" in lines[at + 1]

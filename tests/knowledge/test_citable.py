@@ -407,3 +407,27 @@ def test_fifth_spot_check_mends(kg: TextileGraph) -> None:
     assert muga.disagreement and "Assam Tribune" in muga.disagreement
     paithani = kg.card("Paithani").gi
     assert paithani is not None and paithani.registered_on == "2010"
+
+
+def test_a_link_the_sources_disagree_on_says_so_where_a_curator_reads_it(
+    kg: TextileGraph, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ikat = next(a for a in kg.card("Bomkai").attributes if a.term == "Ikat")
+    assert ikat.disagreement and "no ikat work" in ikat.disagreement
+    # A link nobody disputes carries none.
+    assert all(a.disagreement is None for a in kg.card("Paithani").attributes)
+    assert main(["kg", "show", "Bomkai"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if "ikat (bandha)" in line)
+    assert lines[at + 1].strip().startswith("sources disagree:")
+    assert "no ikat work" in lines[at + 1]
+
+
+def test_bengal_jamdanis_record_now_cites_what_states_it(kg: TextileGraph) -> None:
+    card = kg.card("Jamdani")
+    assert card.confirmed
+    assert card.record_sources and all(
+        kg.source(s) and kg.source(s).url  # type: ignore[union-attr]
+        for s in card.record_sources
+    )
+    assert kg.disagreement("Jamdani") and "silk warp" in str(kg.disagreement("Jamdani"))
