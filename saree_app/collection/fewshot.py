@@ -577,8 +577,12 @@ class FewShot:
         reliability: Reliability | None = None,
         match_views: bool = True,
         hubness: Hubness | None = None,
+        places: Mapping[str, tuple[str | None, str | None]] | None = None,
     ) -> None:
         self.parts = tuple(parts)
+        # Where the traditions the curator added are from (state, cultural region), by the
+        # name their photos are confirmed with: the answers' likely state counts them.
+        self.places = dict(places or {})
         self.match_views = match_views
         self.hubness = hubness
         self.temperature = temperature
@@ -665,6 +669,7 @@ class FewShot:
             reliability=self.reliability,
             match_views=self.match_views,
             hubness=self.hubness,
+            places=self.places,
         )
 
     @classmethod
@@ -694,7 +699,7 @@ class FewShot:
         # The graph by identity, kept beside the fit so that its id is not another graph's.
         key = (
             sha, catalog.stamp(), id(graph), tuple(parts) if parts else None, min_examples,
-            temperature, frozenset(skip), fit,
+            temperature, frozenset(skip), fit, _places_stamp(catalog),
         )  # fmt: skip
         with _FITTED_LOCK:
             known = _FITTED.get(catalog, {}).get(key)
@@ -750,6 +755,7 @@ class FewShot:
             ref=reliability.ref if reliability else 0.3,
             reliability=reliability,
             hubness=hubness,
+            places=curator_places(catalog, examples),
         )
 
     def similarities_of(self, vector: np.ndarray) -> dict[str, float]:
@@ -920,6 +926,38 @@ def confirmed_examples(
     return out
 
 
+def curator_places(
+    catalog: Catalog, taught: Iterable[str]
+) -> dict[str, tuple[str | None, str | None]]:
+    """Where each of the `taught` traditions the curator added is from, as they typed it
+    (state, cultural region), by the name its photos are confirmed with (any case). A
+    damaged traditions file gives none: the answers stand, only without those places (the
+    library's panel says the file is damaged)."""
+    from saree_app.collection.traditions import TraditionsError, load_traditions
+
+    try:
+        added = {t.name.casefold(): t for t in load_traditions(catalog.path)}
+    except TraditionsError:
+        return {}
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for name in taught:
+        found = added.get(str(name).casefold())
+        if found is not None and (found.state or found.region):
+            out[str(name)] = (found.state or None, found.region or None)
+    return out
+
+
+def _places_stamp(catalog: Catalog) -> int | None:
+    """When the curator's traditions file last changed (None: there is none): a place typed
+    anew must reach the answers though nothing was written to the catalogue."""
+    from saree_app.collection.traditions import traditions_file
+
+    try:
+        return traditions_file(catalog.path).stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 def refuse(prediction: Any, graph: Any, fewshot: FewShot, stored: np.ndarray | None = None) -> Any:
     """A Prediction fused again with few-shot scores (unchanged when nothing is taught);
     `stored`: the photo's features as the catalogue keeps them (`features_of`), compared
@@ -939,7 +977,9 @@ def refuse(prediction: Any, graph: Any, fewshot: FewShot, stored: np.ndarray | N
             getattr(prediction, "cloth_embedding", None),
         )
     base = model_fusion_weights(str(getattr(prediction, "model_sha256", "")))
-    return prediction.refuse(graph, fewshot=scores, weights=fewshot.fusion_weights(base))
+    return prediction.refuse(
+        graph, fewshot=scores, weights=fewshot.fusion_weights(base), places=fewshot.places
+    )
 
 
 def refuse_photo(
@@ -1038,7 +1078,11 @@ def _stored_evidence(result: Mapping[str, Any]) -> tuple[dict[str, float], dict[
 
 
 def refuse_stored(
-    result: Mapping[str, Any], graph: Any, scores: Mapping[str, float], weights: Any = None
+    result: Mapping[str, Any],
+    graph: Any,
+    scores: Mapping[str, float],
+    weights: Any = None,
+    places: Mapping[str, tuple[str | None, str | None]] | None = None,
 ) -> dict[str, Any]:
     """A stored Prediction.to_dict() ranking fused again with few-shot scores.
 
@@ -1052,7 +1096,13 @@ def refuse_stored(
     # Without words: the catalogue keeps each tradition's evidence summed by kind
     # (catalog.compact_answer); the photo page words its answer afresh (`refuse_photo`).
     fused = fuse_visual(
-        graph, visual, attributes, fewshot=dict(scores), weights=weights, explain=False
+        graph,
+        visual,
+        attributes,
+        fewshot=dict(scores),
+        weights=weights,
+        explain=False,
+        places=places,
     )
     out = dict(result)
     best = fused.ranking[0]
@@ -1173,7 +1223,7 @@ def apply_to_catalog(
         scores = model.scores_of(vec)
         if not scores:
             continue
-        new = refuse_stored(stored.result, graph, scores, model.fusion_weights(base))
+        new = refuse_stored(stored.result, graph, scores, model.fusion_weights(base), model.places)
         todo.append((pid, stored, new, _judge(new, stored, sets)))
     return _write_back(
         catalog, sha, todo, progress=progress, cancel=cancel, batch=batch, flags=True

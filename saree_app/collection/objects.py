@@ -650,10 +650,13 @@ def fuse_results(
     accession: str = "",
     model_sha256: str | None = None,
     labels: Mapping[str, str] | None = None,
+    places: Mapping[str, tuple[str | None, str | None]] | None = None,
 ) -> ObjectAnswer:
     """Fuse stored answers (photo id, role, Prediction.to_dict(), flagged uncertain) into one
     answer for the object (the module docstring says how). With a graph, the record's `fibre`
-    and `place` add their evidence; words the graph does not know are said so and left out."""
+    and `place` add their evidence; words the graph does not know are said so and left out.
+    `places`: the state and region the curator typed for traditions they added (the object's
+    likely state counts them there, as a photo's does)."""
     if not photos:
         raise ObjectError("the object has no photos with an answer yet")
     visual_w = float(getattr(weights, "visual", 0.75)) if weights is not None else 0.75
@@ -718,9 +721,20 @@ def fuse_results(
     ranking = tuple(ObjectRanked(t, name(t), exps[t] / z, fused[t]) for t in order)
     states: dict[str, float] = {}
     if graph is not None:
+        from saree_app.knowledge.fusion import UNPLACED
+
+        by_name = {
+            str(graph.label(r)).casefold(): str(graph.label(r)) for r in graph.regions("state")
+        }
         for ranked in ranking:
             st = graph.state_of(ranked.tradition) if ranked.tradition in graph else None
-            key = graph.label(st) if st else "not in the knowledge graph"
+            typed = " ".join(((places or {}).get(ranked.tradition, (None, None))[0] or "").split())
+            if st:
+                key = str(graph.label(st))
+            elif typed:
+                key = by_name.get(typed.casefold(), typed)
+            else:
+                key = UNPLACED
             states[key] = states.get(key, 0.0) + ranked.probability
     voices = tuple(
         PhotoVoice(pid, r, share, t, p, through, flagged)
@@ -834,6 +848,9 @@ def fuse_object(
         from saree_app.collection.fewshot import model_fusion_weights
 
         weights = model_fusion_weights(sha)
+    from saree_app.collection.fewshot import curator_places
+
+    named = {str(r.get("tradition")) for _, _, result, _ in found for r in _rows(result)}
     return fuse_results(
         found,
         graph=graph,
@@ -842,7 +859,13 @@ def fuse_object(
         weights=weights,
         accession=obj.accession,
         model_sha256=sha,
+        places=curator_places(catalog, named),
     )
+
+
+def _rows(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A stored answer's ranking entries (those that are entries)."""
+    return [r for r in result.get("ranking") or [] if isinstance(r, Mapping)]
 
 
 # --------------------------------------------------------------------------- search

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from saree_app.knowledge.graph import TextileGraph
 
 _EPS = 1e-4
+#: A curator's own tradition's place, as they typed it: (state, cultural region), either empty.
+Place = tuple[str | None, str | None]
 #: Attribute evidence items smaller than this (in nats) are folded into one "other" item.
 _SHOW = 0.05
 
@@ -421,6 +423,7 @@ def fuse(
     fewshot: Mapping[str, float] | None = None,
     weights: FusionWeights = DEFAULT_WEIGHTS,
     explain: bool = True,
+    places: Mapping[str, Place] | None = None,
 ) -> FusionResult:
     """Fuse the model's tradition and attribute probabilities with the graph (module docstring).
 
@@ -433,6 +436,9 @@ def fuse(
     tradition would list come as one "attribute" item (their sum; the rest is "other" as
     always): what the catalogue keeps of an answer (collection/catalog.compact_answer), made
     several times faster for re-ranking a whole collection.
+
+    `places`: for traditions outside the graph (those a curator added), the state and cultural
+    region the curator typed, so that the answer's likely state counts them (`_rollup`).
     """
     _check_probs("visual", visual)
     _check_probs("attribute", attributes)
@@ -595,8 +601,8 @@ def fuse(
     )
     return FusionResult(
         ranking=ranking,
-        states=_rollup(graph, ranking, "state"),
-        cultural_regions=_rollup(graph, ranking, "cultural_region"),
+        states=_rollup(graph, ranking, "state", places),
+        cultural_regions=_rollup(graph, ranking, "cultural_region", places),
         spread=weights.spread,
     )
 
@@ -662,23 +668,47 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return out
 
 
+# A state or cultural region a curator typed for a tradition they added, where the graph has
+# none of that name: its id in an answer's roll-up (the name follows; the label is the name).
+TYPED_PLACE = "typed:"
+UNPLACED = "not in the knowledge graph"
+
+
 def _rollup(
-    graph: TextileGraph, ranking: Sequence[RankedTradition], level: str
+    graph: TextileGraph,
+    ranking: Sequence[RankedTradition],
+    level: str,
+    places: Mapping[str, Place] | None = None,
 ) -> tuple[RegionScore, ...]:
+    """Each state (or cultural region) with the summed probability of its traditions. A
+    tradition the curator added counts towards the place they typed for it: the graph's place
+    of that name where there is one (so "Odisha" joins the graph's Odisha), else a place of its
+    own; one with no place typed, like any tradition the graph lacks, towards UNPLACED."""
     sums: dict[str, float] = {}
+    typed_names: dict[str, str] = {}
+    by_name = {graph.label(r).casefold(): r for r in graph.regions(level)} if places else {}
     for r in ranking:
+        reg: str | None = None
         if r.tradition in graph:
-            reg = graph.state_of(r.tradition) if level == "state" else None
-            if level == "cultural_region":
+            if level == "state":
+                reg = graph.state_of(r.tradition)
+            elif level == "cultural_region":
                 reg = graph.cultural_region_of(r.tradition)
-        else:
-            reg = None
+        elif places and r.tradition in places:
+            state, region = places[r.tradition]
+            name = (state if level == "state" else region) or ""
+            name = " ".join(name.split())
+            if name:
+                reg = by_name.get(name.casefold())
+                if reg is None:
+                    reg = TYPED_PLACE + name.casefold()
+                    typed_names.setdefault(reg, name)
         key = reg or ""
         sums[key] = sums.get(key, 0.0) + r.probability
     out = [
         RegionScore(
             region=k,
-            label=graph.label(k) if k else "not in the knowledge graph",
+            label=typed_names.get(k) or (graph.label(k) if k else UNPLACED),
             level=level,
             probability=v,
         )

@@ -462,8 +462,10 @@ class Prediction:
         metadata: CuratorMetadata | None = None,
         fewshot: Mapping[str, float] | None = None,
         weights: FusionWeights | None = None,
+        places: Mapping[str, tuple[str | None, str | None]] | None = None,
     ) -> Prediction:
-        """The same visual outputs fused again (new curator metadata, few-shot scores, graph)."""
+        """The same visual outputs fused again (new curator metadata, few-shot scores, graph);
+        `places`: where the curator's own traditions are from (fusion.fuse)."""
         fused = fuse_visual(
             graph,
             self.visual_probs,
@@ -471,6 +473,7 @@ class Prediction:
             metadata=metadata,
             fewshot=fewshot,
             weights=weights,
+            places=places,
         )
         reasons = [r for r in self.uncertain_reasons if not r.startswith(_ZERO_SHOT)]
         reasons += _zero_shot_reason(fused)
@@ -930,13 +933,19 @@ def fuse_visual(
     fewshot: Mapping[str, float] | None = None,
     weights: FusionWeights | None = None,
     explain: bool = True,
+    places: Mapping[str, tuple[str | None, str | None]] | None = None,
 ) -> FusionResult:
     """Fuse through the graph; without a graph, the visual ranking alone in the same shape.
     `explain` False: the evidence without words (fusion.fuse)."""
     from saree_app.knowledge import fusion
 
     if graph is not None:
-        kwargs: dict[str, Any] = {"metadata": metadata, "fewshot": fewshot, "explain": explain}
+        kwargs: dict[str, Any] = {
+            "metadata": metadata,
+            "fewshot": fewshot,
+            "explain": explain,
+            "places": places,
+        }
         if weights is not None:
             kwargs["weights"] = weights
         return fusion.fuse(graph, visual, attributes, **kwargs)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -160,10 +162,14 @@ class _FakePrediction:
         self.embedding = emb
         self.part_embeddings = np.stack([emb, emb, emb])
         self.fewshot: dict[str, float] | None = None
+        self.places: Any = None
 
-    def refuse(self, graph: Any, *, fewshot: dict[str, float], weights: Any) -> _FakePrediction:
+    def refuse(
+        self, graph: Any, *, fewshot: dict[str, float], weights: Any, places: Any = None
+    ) -> _FakePrediction:
         out = _FakePrediction(self.embedding)
         out.fewshot = fewshot
+        out.places = places
         return out
 
 
@@ -171,12 +177,16 @@ def test_refuse_passes_scores_to_the_prediction(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     centre = rng.normal(size=DIM)
     fs = FewShot(
-        {"Ilkal": _cluster(rng, centre, 3), "Gadwal": _cluster(rng, -centre, 3)}, parts=("whole",)
+        {"Ilkal": _cluster(rng, centre, 3), "Kotpad": _cluster(rng, -centre, 3)},
+        parts=("whole",),
+        places={"Kotpad": ("Odisha", None)},
     )
     pred = _FakePrediction(centre.astype(np.float32))
     out = refuse(pred, None, fs)
     assert out.fewshot is not None
     assert out.fewshot["Ilkal"] > 0.9
+    assert out.places == {"Kotpad": ("Odisha", None)}  # where the curator's tradition is from
+    assert fs.without({"Kotpad": _cluster(rng, -centre, 3)}).places == fs.places
     assert refuse(pred, None, FewShot({})) is pred
 
 
@@ -1435,3 +1445,32 @@ def test_the_models_own_set_says_when_its_calibration_does_not_hold(tmp_path: Pa
             assert words is not None
             assert ("no level claimed" in words) == (pid in unlike)
             assert ("90%" in words) == (pid not in unlike)
+
+
+def test_a_taught_tradition_the_curator_added_is_placed_where_they_said(tmp_path: Path) -> None:
+    """With the real graph: the answers' likely state counts a curator's tradition in the state
+    they typed for it, in the stored answers (the exports read them) and on the photo page."""
+    from saree_app.collection.export import export
+    from saree_app.collection.traditions import CuratorTradition, add_tradition
+
+    rng = np.random.default_rng(3)
+    cat, truth = _catalogue(tmp_path, rng)
+    graph = _graph()
+    with cat:
+        add_tradition(cat.path, CuratorTradition("Kotpad", "Odisha", "East India", None))
+        _confirm(cat, truth, 3)
+        apply_to_catalog(cat, graph=graph)
+        unlabelled = [pid for pid in truth if cat.label(pid) is None]
+        kotpad = [pid for pid in unlabelled if truth[pid] == "Kotpad"]
+        preds = cat.predictions(SHA)
+        states = {s["label"]: s["probability"] for s in preds[kotpad[0]].result["states"]}
+        assert preds[kotpad[0]].top_tradition == "Kotpad"
+        assert max(states, key=lambda k: states[k]) == "Odisha"
+        table = list(csv.DictReader(io.StringIO(export(cat, "csv", graph=graph))))
+        row = next(r for r in table if int(r["id"]) == kotpad[0])
+        assert row["likely_state"] == "Odisha"
+        teach = FewShot.from_catalog(cat, SHA, graph=graph)
+        assert teach.places == {"Kotpad": ("Odisha", "East India")}
+        # A place typed anew reaches the teaching though nothing was written to the catalogue.
+        add_tradition(cat.path, CuratorTradition("Kotpad", "Chhattisgarh", "Central India", None))
+        assert FewShot.from_catalog(cat, SHA, graph=graph).places["Kotpad"][0] == "Chhattisgarh"

@@ -394,3 +394,19 @@ def test_the_photo_csv_names_each_photos_object(cat: Catalog, tmp_path: Path) ->
     by_id = {int(r["id"]): r["accession"] for r in table}
     assert by_id[ids["AB12_whole.jpg"]] == by_id[ids["AB12_border.jpg"]] == "AB12"
     assert by_id[ids["x.jpg"]] == ""
+
+
+def test_an_object_of_a_curators_tradition_is_placed_where_they_said(
+    cat: Catalog, graph: Any
+) -> None:
+    from saree_app.collection.traditions import CuratorTradition, add_tradition
+
+    pid = add(cat, 1, answer({"Kotpad": 0.7, "Kanchipuram": 0.2, "Banarasi": 0.1}))
+    objects.create_object(cat, "K1", {}, [pid])
+    before = objects.fuse_object(cat, "K1", graph=graph)
+    assert before.states[0][0] == "not in the knowledge graph"
+    add_tradition(cat.path, CuratorTradition("Kotpad", "odisha", "East India", None))
+    ans = objects.fuse_object(cat, "K1", graph=graph)
+    assert ans.top.tradition == "Kotpad"
+    assert ans.states[0][0] == "Odisha"  # the graph's name for the state typed
+    assert dict(ans.states)["Odisha"] == pytest.approx(ans.top.probability)

@@ -401,3 +401,32 @@ def test_attribute_order_does_not_change_the_answer_or_remake_the_table(tiny: Te
     for a, b in zip(first.ranking, again.ranking, strict=True):
         assert (a.tradition, a.score) == (b.tradition, pytest.approx(b.score, abs=1e-12))
         assert sorted(e.text for e in a.evidence) == sorted(e.text for e in b.evidence)
+
+
+def test_a_curators_tradition_counts_towards_the_place_they_typed(kg: TextileGraph) -> None:
+    known = kg.traditions()[:12]
+    visual = dict.fromkeys(known, 1.0 / len(known))
+    taught = {"Kotpad": 0.9, "Dhakai": 0.9, "Nameless": 0.9, known[0]: 0.2}
+    places = {
+        "Kotpad": ("odisha", "East India"),  # the graph's Odisha, typed in another case
+        "Dhakai": ("Dhaka Division", "Bangladesh"),  # a place the graph does not have
+        "Nameless": (None, None),
+    }
+    weights = FusionWeights(fewshot=8.0)
+    res = fuse(kg, visual, {}, fewshot=taught, weights=weights, places=places)
+    plain = fuse(kg, visual, {}, fewshot=taught, weights=weights)
+    prob = {r.tradition: r.probability for r in res.ranking}
+    by_label = {s.label: s for s in res.states}
+    in_odisha = sum(p for t, p in prob.items() if t in kg and kg.state_of(t) == "Odisha")
+    assert by_label["Odisha"].region == "Odisha"
+    assert by_label["Odisha"].probability == pytest.approx(in_odisha + prob["Kotpad"])
+    assert by_label["Dhaka Division"].probability == pytest.approx(prob["Dhakai"])
+    assert by_label["Dhaka Division"].region.startswith("typed:")
+    assert by_label["not in the knowledge graph"].probability == pytest.approx(prob["Nameless"])
+    regions = {s.label: s.probability for s in res.cultural_regions}
+    assert regions["Bangladesh"] == pytest.approx(prob["Dhakai"])
+    assert sum(s.probability for s in res.states) == pytest.approx(1.0)
+    # Without the places, all three count as not in the graph, as before; the ranking is the same.
+    unplaced = next(s for s in plain.states if s.region == "")
+    assert unplaced.probability == pytest.approx(prob["Kotpad"] + prob["Dhakai"] + prob["Nameless"])
+    assert [r.tradition for r in plain.ranking] == [r.tradition for r in res.ranking]
