@@ -64,7 +64,9 @@ CSV_COLUMNS = (
 # app shows, and model_confidence is the percentage the app shows (86%, never 0.8596 as 88%).
 # why_uncertain and answer_set are the photo page's banner and set line: the reasons in words
 # ("; " between them) and the traditions the answer set names, most likely first, with how
-# sure and on what it was reckoned. tradition_state and tradition_region say where the
+# sure and on what it was reckoned. A photo the curator confirmed is settled: not uncertain,
+# no answer set, and likely_* are its confirmed tradition's place (the model's answer stays
+# in model_tradition, model_answer and model_probability). tradition_state and tradition_region say where the
 # curator's tradition comes from: as they typed it for one they added, else as the knowledge
 # graph has it; empty without a curator's tradition, since likely_* already place the model's.
 
@@ -161,6 +163,9 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
         model = pred.top_tradition if pred else None
         mine = added.get(clean_name(curator).casefold()) if curator else None
         state, region = _where_from(graph, curator, mine)
+        # A photo the curator confirmed is settled: the record's doubt and likely place are
+        # theirs, not the model's (its answer stays in the model_* columns).
+        settled = bool(curator and lab is not None and lab.certainty == "confirmed")
         yield Row(
             {
                 "id": photo.id,
@@ -183,17 +188,27 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                 "model_confidence": (
                     pct(pred.top_probability) if pred and pred.top_probability is not None else None
                 ),
-                "uncertain": (pred.uncertain if pred else None),
+                "uncertain": (False if settled else pred.uncertain) if pred else None,
                 "why_uncertain": (
                     "; ".join(plain_reason(str(r)) for r in result.get("uncertain_reasons") or ())
-                    if pred and pred.uncertain
+                    if pred and pred.uncertain and not settled
                     else None
                 ),
-                "answer_set": _answer_set_words(graph, result.get("answer_set")),
+                "answer_set": None
+                if settled
+                else _answer_set_words(graph, result.get("answer_set")),
                 # The roll-ups: the state (region) whose traditions together are most likely,
-                # which need not be the top tradition's own.
-                "likely_state": _region_name(graph, states[0]) if states else None,
-                "likely_cultural_region": _region_name(graph, regions[0]) if regions else None,
+                # which need not be the top tradition's own; for a confirmed photo, its own.
+                "likely_state": (
+                    state
+                    if settled and state
+                    else (_region_name(graph, states[0]) if states else None)
+                ),
+                "likely_cultural_region": (
+                    region
+                    if settled and region
+                    else (_region_name(graph, regions[0]) if regions else None)
+                ),
                 "curator_tradition": curator,
                 "certainty": lab.certainty if lab else None,
                 "note": lab.note if lab else None,

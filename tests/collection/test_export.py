@@ -593,3 +593,23 @@ def test_annotations_say_where_the_tradition_is_from(tmp_path: Path) -> None:
     doc = {"@context": local, "@id": "urn:x", **{k: body(pages[2])[k] for k in ("state",)}}
     g = rdflib.Graph().parse(data=json.dumps(doc), format="json-ld")
     assert {str(o) for o in g.objects(None, rdflib.URIRef("urn:saree-app:state"))} == {"Odisha"}
+
+
+def test_a_confirmed_photo_is_settled_in_the_csv(tmp_path: Path) -> None:
+    with _catalogue(tmp_path) as cat:
+        # Photo 3: the model's answer (Paithani) was flagged uncertain; the curator confirms it
+        # as the tradition they added, from Odisha. Photo 2 is only "probable": still open.
+        _with_an_added_tradition(cat)
+        table = list(csv.DictReader(io.StringIO(export(cat, "csv", graph=FakeGraph()))))
+    third = table[2]
+    assert (third["uncertain"], third["why_uncertain"], third["answer_set"]) == ("no", "", "")
+    assert (third["likely_state"], third["likely_cultural_region"]) == ("Odisha", "East India")
+    # The model's own answer is kept for the record.
+    assert (third["model_tradition"], third["tradition"]) == ("Paithani", "kotpad")
+    # A probable label leaves the model's place and doubt as they were.
+    assert table[1]["certainty"] == "probable"
+    assert table[1]["likely_state"] == "Tamil Nadu"
+    with Catalog(tmp_path / "c.saree") as cat:
+        cat.set_label(3, tradition="kotpad", certainty="probable")
+        again = list(csv.DictReader(io.StringIO(export(cat, "csv", graph=FakeGraph()))))
+    assert again[2]["uncertain"] == "yes" and again[2]["likely_state"] == "Tamil Nadu"
