@@ -64,11 +64,12 @@ CSV_COLUMNS = (
 # app shows, and model_confidence is the percentage the app shows (86%, never 0.8596 as 88%).
 # why_uncertain and answer_set are the photo page's banner and set line: the reasons in words
 # ("; " between them) and the traditions the answer set names, most likely first, with how
-# sure and on what it was reckoned. A photo the curator confirmed is settled: not uncertain,
-# no answer set, and likely_* are its confirmed tradition's place (the model's answer stays
-# in model_tradition, model_answer and model_probability). tradition_state and tradition_region say where the
-# curator's tradition comes from: as they typed it for one they added, else as the knowledge
-# graph has it; empty without a curator's tradition, since likely_* already place the model's.
+# sure and on what it was reckoned. A photo the curator confirmed is settled: not uncertain, no
+# answer set, and likely_* are its confirmed tradition's place (the model's answer stays in
+# model_tradition, model_answer and model_probability). tradition_state and tradition_region
+# say where the curator's tradition comes from: as they typed it for one they added, else as
+# the knowledge graph has it; empty without a curator's tradition, since likely_* already place
+# the model's.
 
 # The JSON-LD context, inline so the file is self-contained and readable offline. Class and
 # property names follow Linked Art (which profiles CIDOC-CRM); plain metadata uses Dublin Core.
