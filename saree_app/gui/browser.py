@@ -12,13 +12,15 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QPoint,
+    QPointF,
     QRect,
+    QRectF,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -54,8 +56,86 @@ ItemRole = Qt.ItemDataRole.UserRole + 1
 StatusRole = Qt.ItemDataRole.UserRole + 2
 MissingRole = Qt.ItemDataRole.UserRole + 3  # True: the photo's file is not where it was
 CELL = QSize(THUMB_SIZE + 22, THUMB_SIZE + 52)
+GUESS = "#8a857c"  # an unflagged guess: its ring and its tradition's name
 
 Labeller = Callable[[str], str]
+
+# The review states as the facets name them, and what each holds, in a curator's words. Every
+# photo that is not "Confirmed by you" still waits for the curator: "Unflagged guesses" are
+# only the model's answers it did not flag, not the photos left to review.
+STATUS_NAMES: dict[str | None, str] = {
+    None: "All photos",
+    UNCONFIRMED: "Unflagged guesses",
+    UNCERTAIN: "Flagged uncertain",
+    CONFIRMED: "Confirmed by you",
+}
+STATUS_TIPS: dict[str | None, str] = {
+    None: "Every photo of the collection.",
+    UNCONFIRMED: (
+        "Photos with the model's answer, not flagged as uncertain and not yet confirmed by "
+        "you. Marked ○ with the tradition in grey italics. A guess it does not flag can "
+        "still be wrong: check these too."
+    ),
+    UNCERTAIN: (
+        "Photos whose answer the model flags as uncertain, not yet confirmed by you. Marked "
+        "■ with a question mark after the tradition."
+    ),
+    CONFIRMED: (
+        "Photos you confirmed or corrected: the tradition is yours, and teaches the app. "
+        "Marked with a green ✓ and the tradition in bold."
+    ),
+}
+# What the mark beside a cell's tradition says (its tooltip and the facets' icons).
+STATUS_WORDS = {
+    CONFIRMED: "confirmed by you",
+    UNCONFIRMED: "the model's guess, not yet confirmed",
+    UNCERTAIN: "the model's guess, flagged uncertain",
+}
+MARK = 10  # the side of a review mark, in pixels
+
+
+def paint_mark(painter: QPainter, box: QRect, status: str) -> None:
+    """The review mark in `box` (MARK x MARK): a green disc with a white tick for a photo the
+    curator confirmed, an orange square for a flagged answer, a hollow grey ring for an
+    unflagged guess. The grid's cells and the facets' icons draw the same marks."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if status == CONFIRMED:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(OK))
+        painter.drawEllipse(box)
+        pen = QPen(QColor("#ffffff"), max(1.4, box.width() / 6))
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        painter.setPen(pen)
+        w, h, x, y = box.width(), box.height(), box.left(), box.top()
+        painter.drawPolyline(
+            [
+                QPointF(x + 0.26 * w, y + 0.52 * h),
+                QPointF(x + 0.44 * w, y + 0.70 * h),
+                QPointF(x + 0.76 * w, y + 0.32 * h),
+            ]
+        )
+    elif status == UNCERTAIN:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(WARN))
+        painter.drawRoundedRect(box.adjusted(1, 1, -1, -1), 1, 1)
+    else:
+        painter.setPen(QPen(QColor(GUESS), 1.3))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(QRectF(box).adjusted(1, 1, -1, -1))
+    painter.restore()
+
+
+def mark_icon(status: str) -> QIcon:
+    """A review state's mark as an icon (the facets' buttons: the grid's legend)."""
+    pm = QPixmap(MARK * 2, MARK * 2)
+    pm.setDevicePixelRatio(2.0)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    paint_mark(p, QRect(0, 0, MARK, MARK), status)
+    p.end()
+    return QIcon(pm)
 
 
 class CollectionModel(QAbstractListModel):
@@ -260,10 +340,14 @@ class CollectionModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [it.name]
             if it.tradition:
-                who = "confirmed" if it.confirmed else f"model, {it.probability:.0%}"
+                who = STATUS_WORDS[it.status]
+                if not it.confirmed:
+                    who += f", {it.probability:.0%}"
                 lines.append(f"{self._label(it.tradition)} ({who})")
             if it.uncertain and not it.confirmed:
                 lines.append("The model is uncertain about this photo.")
+            elif not it.confirmed and it.tradition:
+                lines.append("Not flagged, but still only a guess until you confirm it.")
             if it.accession:
                 lines.append(f"Shows the saree {it.accession} (with its other photos)")
             if it.tags:
@@ -403,28 +487,28 @@ class ThumbDelegate(QStyledItemDelegate):
         )
         label = label or item.tradition or ""
         status = item.status
-        colour = {CONFIRMED: OK, UNCERTAIN: WARN, UNCONFIRMED: "#8a857c"}[status]
-        line2 = QRect(r.left() + 20, text_top + fm.height(), r.width() - 28, fm.height())
-        painter.setPen(QColor("#5b5750"))
+        line2 = QRect(r.left() + 22, text_top + fm.height(), r.width() - 30, fm.height())
         shown = label or "not classified"
-        if status == UNCERTAIN:
+        # The curator's own answer reads bold and dark; the model's, grey (an unflagged guess
+        # in italics, a flagged one with a question mark): a guess never looks confirmed.
+        if status == CONFIRMED:
+            font.setBold(True)
+            painter.setPen(QColor("#1f3d24"))
+        elif status == UNCERTAIN:
             shown = f"{shown}?"
+            painter.setPen(QColor("#5b5750"))
+        else:
+            font.setItalic(True)
+            painter.setPen(QColor(GUESS))
+        painter.setFont(font)
+        fm = painter.fontMetrics()
         painter.drawText(
             line2,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             fm.elidedText(shown, Qt.TextElideMode.ElideRight, line2.width()),
         )
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(colour))
-        dot = QRect(r.left() + 8, line2.center().y() - 4, 8, 8)
-        if status == CONFIRMED:
-            painter.drawEllipse(dot)
-        elif status == UNCERTAIN:
-            painter.drawRoundedRect(dot, 1, 1)
-        else:
-            painter.setPen(QPen(QColor(colour), 1.2))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(dot.adjusted(0, 0, -1, -1))
+        mark = QRect(r.left() + 8, line2.center().y() - MARK // 2 + 1, MARK, MARK)
+        paint_mark(painter, mark, status)
         painter.restore()
 
 
@@ -493,6 +577,26 @@ class CollectionView(QListView):
         self.setFrameShape(QFrame.Shape.NoFrame)
 
 
+def to_confirm_text(photos: int, confirmed: int) -> str:
+    """Under the review states: how many photos still wait for the curator's confirmation,
+    the flagged and the unflagged ones together."""
+    left = max(0, photos - confirmed)
+    if photos == 0:
+        return ""
+    if left == 0:
+        return "Every photo is confirmed by you."
+    if left == photos:
+        return (
+            f"None confirmed yet: all {photos:,} answers are the model's guesses, flagged or not."
+            if photos != 1
+            else "Not confirmed yet: its answer is the model's guess."
+        )
+    return (
+        f"Still to confirm: {left:,} of {photos:,} photos (the flagged ones and the unflagged "
+        "guesses)."
+    )
+
+
 class FacetPanel(QWidget):
     """Search box, status buttons and the tradition list with counts."""
 
@@ -517,20 +621,24 @@ class FacetPanel(QWidget):
         self._status_group = QButtonGroup(self)
         self._status_group.setExclusive(True)
         self.status_buttons: dict[str | None, QPushButton] = {}
-        for key, text in (
-            (None, "All"),
-            (UNCONFIRMED, "To review"),
-            (UNCERTAIN, "Uncertain"),
-            (CONFIRMED, "Confirmed"),
-        ):
-            b = QPushButton(text, self)
+        for key in (None, UNCONFIRMED, UNCERTAIN, CONFIRMED):
+            b = QPushButton(STATUS_NAMES[key], self)
             b.setCheckable(True)
             b.setProperty("role", "facet")
             b.setFlat(True)
+            b.setToolTip(STATUS_TIPS[key])
+            if key is not None:
+                b.setIcon(mark_icon(key))  # the grid's mark: the facets are its legend
             self._status_group.addButton(b)
             self.status_buttons[key] = b
             lay.addWidget(b)
         self.status_buttons[None].setChecked(True)
+        # The one number a curator looks for: how many photos still wait for them.
+        self.to_confirm = QLabel("", self)
+        self.to_confirm.setObjectName("toConfirm")
+        self.to_confirm.setProperty("role", "hint")
+        self.to_confirm.setWordWrap(True)
+        lay.addWidget(self.to_confirm)
 
         head2 = QLabel("Tradition", self)
         head2.setProperty("role", "section")
@@ -569,11 +677,10 @@ class FacetPanel(QWidget):
         self._updating = True
         try:
             sc = statuses if statuses is not None else status_counts(items)
-            names = {None: "All", UNCONFIRMED: "To review", UNCERTAIN: "Uncertain"}
-            names[CONFIRMED] = "Confirmed"
             for key, b in self.status_buttons.items():
                 n = len(items) if key is None else sc.get(key, 0)
-                b.setText(f"{names[key]}  ·  {n:,}")
+                b.setText(f"{STATUS_NAMES[key]}  ·  {n:,}")
+            self.to_confirm.setText(to_confirm_text(len(items), sc.get(CONFIRMED, 0)))
             current = self.current_filter().tradition
             counts = traditions if traditions is not None else tradition_counts(items)
             self.traditions.blockSignals(True)

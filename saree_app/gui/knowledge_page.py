@@ -463,13 +463,7 @@ class KnowledgePage(QWidget):
         except (KeyError, ValueError, AttributeError):
             near = []
         near_ids = [str(n[0]) for n in near]
-        neighbours = ", ".join(
-            f"<a href='tradition:{html.escape(quote(n, safe=''))}'>"
-            f"{html.escape(self._label(n))}</a>"
-            f" <span style='{grey}'>{float(sim):.2f}</span>"
-            for n, sim in near
-        )
-        rows.append(("Neighbours (shared attributes)", neighbours or "none"))
+        rows.append(("Neighbours", _neighbours_html(near, self._label)))
         rows.append(("In your collection", self._in_collection(t)))
         rows.append(("Taught by your examples", self._taught(t)))
         table = _table(rows)
@@ -638,16 +632,30 @@ class _Citations:
         return "".join(items)
 
 
+def how_often(typicality: float) -> str:
+    """How often a tradition's sarees show an attribute (its typicality, in [0, 1]: the share
+    of its sarees that show it in a photograph), in words: "in about 4 of 10 of its sarees"."""
+    t = min(max(float(typicality), 0.0), 1.0)
+    tenths = int(t * 10 + 0.5)  # 0.25 -> 3, 0.45 -> 5: halves up, as a curator would round
+    if t >= 0.95:
+        return "in nearly all of its sarees"
+    if tenths == 5:
+        return "in about half of its sarees"
+    if tenths == 0:
+        return "rarely in its sarees"
+    return f"in about {tenths} of 10 of its sarees"
+
+
 def _attributes_html(links: list[Any], cites: _Citations | None = None) -> str:
     if not links:
         return "<span style='color:#8a857c'>none recorded</span>"
     out = []
     for a in sorted(links, key=lambda a: -a.typicality):
-        where = f" on the {'/'.join(a.shown_on)}" if a.shown_on else ""
+        where = f", on the {'/'.join(a.shown_on)}" if a.shown_on else ""
         unsure = "" if a.confirmed else " (not confirmed)"
         out.append(
-            f"{html.escape(a.label)} <span style='color:#8a857c'>typicality "
-            f"{a.typicality:.1f}{where}{unsure}</span>"
+            f"{html.escape(a.label)} <span style='color:#8a857c'>"
+            f"{how_often(a.typicality)}{where}{unsure}</span>"
             + (cites.marks(a.sources) if cites is not None else "")
             + (
                 f"<br><span style='color:#8a857c'>&nbsp;&nbsp;sources disagree: "
@@ -657,6 +665,37 @@ def _attributes_html(links: list[Any], cites: _Citations | None = None) -> str:
             )
         )
     return "<br>".join(out)
+
+
+# How much two traditions share (the graph's similarity of their attributes, in [0, 1]: the
+# weighted share of motifs, weaves and features they have in common), from most to least.
+SHARED = ((0.5, "many"), (0.3, "some"), (0.0, "a few"))
+
+
+def shared_words(similarity: float) -> str:
+    """'many', 'some' or 'a few': how much of their features two traditions share."""
+    return next(words for floor, words in SHARED if float(similarity) >= floor)
+
+
+def _neighbours_html(near: list[tuple[str, float]], label: Callable[[str], str]) -> str:
+    """The traditions that share most features with this one, grouped by how much they share
+    ("shares many features with: Gadwal"), each a link to its card; no raw scores."""
+    if not near:
+        return "<span style='color:#8a857c'>none</span>"
+    groups: dict[str, list[str]] = {}
+    for n, sim in near:
+        link = (
+            f"<a href='tradition:{html.escape(quote(str(n), safe=''))}'>"
+            f"{html.escape(label(str(n)))}</a>"
+        )
+        groups.setdefault(shared_words(sim), []).append(link)
+    lines = [
+        f"<span style='color:#8a857c'>shares {words} features with</span> "
+        + ", ".join(groups[words])
+        for _floor, words in SHARED
+        if words in groups
+    ]
+    return "<br>".join(lines)
 
 
 def _vocabulary_html(graph: Any, card: Any) -> str:

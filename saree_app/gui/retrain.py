@@ -19,7 +19,16 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QElapsedTimer, QObject, QProcess, QProcessEnvironment, Qt, QTimer, QUrl
+from PySide6.QtCore import (
+    QElapsedTimer,
+    QEvent,
+    QObject,
+    QProcess,
+    QProcessEnvironment,
+    Qt,
+    QTimer,
+    QUrl,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -288,9 +297,35 @@ class RetrainDialog(QDialog):
         self.stop_button.setText("Stop")
         self.stop_button.setToolTip("End the training; starting it again carries on from here")
         self.running = True
+        self.fit()
 
     def set_line(self, text: str) -> None:
         self.line.setText(text)
+
+    def event(self, e: QEvent) -> bool:
+        done = super().event(e)
+        if e.type() == QEvent.Type.LayoutRequest:
+            # Its text changed (a longer step wraps): never cut off; a shorter text does not
+            # make the window jump.
+            self.fit(grow_only=True)
+        return done
+
+    def fit(self, *, grow_only: bool = False) -> None:
+        """As tall as its text needs at its present width. A window that is shown keeps its
+        size when its text changes, so without this the longer text of the training (or of
+        its end) would be cut off at the size it had while the photos were checked."""
+        lay = self.layout()
+        if lay is None:
+            return
+        lay.activate()
+        width = max(self.width(), self.minimumWidth())
+        need = lay.totalMinimumSize().height()
+        if lay.hasHeightForWidth():
+            need = max(need, lay.totalHeightForWidth(width))
+        else:
+            need = max(need, lay.totalSizeHint().height())
+        if need > self.height() or (need < self.height() and not grow_only):
+            self.resize(width, need)
 
     def set_elapsed(self, seconds: int) -> None:
         self.elapsed.setText(f"Running for {elapsed_text(seconds)}")
@@ -314,7 +349,7 @@ class RetrainDialog(QDialog):
         self.elapsed.setText(f"It ran for {elapsed_text(seconds)}.")
         self.close_button.show()
         self.close_button.setDefault(True)
-        self.adjustSize()
+        self.fit()
 
     def show_finished(self, lines: list[str], folder: Path, seconds: int) -> None:
         import html
@@ -337,7 +372,7 @@ class RetrainDialog(QDialog):
         self.keep_button.show()
         self.use_button.setDefault(True)
         self.use_button.setFocus()
-        self.adjustSize()
+        self.fit()
 
 
 class Retraining(QObject):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 from PySide6.QtCore import QObject, QRect, QSize, Qt, QTimer, Signal
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from saree_app.collection.fewshot import MIN_EXAMPLES, check_words
+from saree_app.collection.fewshot import MIN_EXAMPLES, ONE_TRADITION, check_words
 from saree_app.gui.items import Item
 from saree_app.gui.library import Library, RerankProgress, RerankResult, Teaching
 from saree_app.gui.qtfix import emit
@@ -43,6 +44,24 @@ Labeller = Callable[[str], str]
 QUIET_MS = 1500
 _TICK_INTERVAL_S = 0.05  # the status bar cannot show more; more would flood the event loop
 _EXAMPLE_ICON = QSize(96, 96)
+
+
+@dataclass(frozen=True)
+class TaughtResult(RerankResult):
+    """A finished re-rank with what its message needs besides: how many photos have an
+    answer of the model (`photos`), and what the status bar said when the re-rank was asked
+    for, when that must stay readable ("Undone: …"; its message goes in front, not away)."""
+
+    photos: int | None = None
+    said_before: str = ""
+
+
+_RESULT_FIELDS = tuple(f.name for f in fields(RerankResult))
+
+
+def _with(r: RerankResult, photos: int | None, said_before: str) -> TaughtResult:
+    values = {name: getattr(r, name) for name in _RESULT_FIELDS}
+    return TaughtResult(**values, photos=photos, said_before=said_before)
 
 
 class Reranker(QObject):
@@ -67,6 +86,7 @@ class Reranker(QObject):
         self.timer.timeout.connect(self._start)
         self._library: Library | None = None
         self._run = 0
+        self._said = ""  # an Undo's message, kept in front of the re-rank's
         self._ticked.connect(self._on_tick)
         self.runner.failed.connect(self.failed)
         self.runner.cancelled.connect(self._on_cancelled)
@@ -81,11 +101,14 @@ class Reranker(QObject):
         self.runner.cancel()
         self._library = library
 
-    def schedule(self) -> None:
-        """A decision was stored: re-rank once the curator pauses."""
+    def schedule(self, said: str = "") -> None:
+        """A decision was stored: re-rank once the curator pauses. `said`: what the window
+        told the curator of it (Undo's "Undone: …"), kept in front of the re-rank's own
+        message so that it stays readable."""
         if self._library is None:
             return
         self.runner.cancel()
+        self._said = said
         self.timer.start()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
@@ -99,8 +122,12 @@ class Reranker(QObject):
         self._run += 1
         run = self._run
         last = [0.0]
+        total: list[int | None] = [None]
+        said, self._said = self._said, ""
 
         def report(p: RerankProgress) -> None:  # on the worker
+            if total[0] is None:  # the first report counts the photos with an answer
+                total[0] = p.total
             now = time.monotonic()
             if 0 < p.done < p.total and now - last[0] < _TICK_INTERVAL_S:
                 return
@@ -110,7 +137,7 @@ class Reranker(QObject):
         def job(cancel: Cancel) -> RerankResult:
             return lib.rerank(cancel.check, report)
 
-        self.runner.start(job, on_done=lambda r: emit(self.finished, r))
+        self.runner.start(job, on_done=lambda r: emit(self.finished, _with(r, total[0], said)))
 
     def _on_tick(self, run: int, progress: object) -> None:
         if run == self._run and self.runner.busy:
@@ -129,14 +156,41 @@ def progress_text(p: RerankProgress) -> str:
     return f"{head} re-ranked {p.done:,} of {p.total:,} photos"
 
 
+def _answers(n: int) -> str:
+    return f"{n:,} answer{'s' if n != 1 else ''}"
+
+
 def done_text(r: RerankResult) -> str:
-    """The status bar when a re-rank has finished."""
+    """The status bar when a re-rank has finished, after what Undo said when it asked for it
+    (`TaughtResult.said_before`). It counts what it names: the photos not yet confirmed (the
+    confirmed ones are the teaching) when the number of photos is known, else the answers."""
+    said = str(getattr(r, "said_before", "") or "")
+    text = _done_words(r, getattr(r, "photos", None))
+    return f"{said.rstrip()} {text}" if said else text
+
+
+def _done_words(r: RerankResult, photos: int | None) -> str:
     n = r.teaching.examples
-    if r.reranked == 0 and n == 0:
-        return "Nothing is taught yet: confirm photos and the app learns from them."
-    photos = f"{n:,} confirmed photo{'s' if n != 1 else ''}"
-    changed = f"{r.changed:,} answer{'s' if r.changed != 1 else ''} changed"
-    return f"Taught from your {photos}: re-ranked {r.reranked:,} photos, {changed}."
+    back = f" {_answers(r.changed)} went back to the model's own." if r.changed else ""
+    if n == 0:
+        return "Nothing is taught now: confirm photos and the app learns from them." + back
+    confirmed = f"{n:,} confirmed photo{'s' if n != 1 else ''}"
+    taught = {t for t, k, _active in r.teaching.rows if k > 0}
+    if len(taught) == 1 or r.teaching.reliability == ONE_TRADITION:
+        every = "is" if n == 1 else "are all"
+        return (
+            f"Your {confirmed} {every} of one tradition: confirm photos of a second tradition "
+            "before teaching can re-rank the rest of the collection (one alone cannot be told "
+            "apart from the others)." + back
+        )
+    changed = f"{_answers(r.changed)} changed"
+    if photos is not None:
+        left = max(0, photos - n)
+        if left == 0:
+            return f"Taught from your {confirmed}: every photo is confirmed, nothing to re-rank."
+        which = f"the {left:,} photos" if left != 1 else "the 1 photo"
+        return f"Taught from your {confirmed}: re-ranked {which} not yet confirmed, {changed}."
+    return f"Taught from your {confirmed}: re-ranked {_answers(r.reranked)}, {changed}."
 
 
 def reliability_text(teaching: Teaching) -> str:
@@ -145,8 +199,6 @@ def reliability_text(teaching: Teaching) -> str:
             "Nothing is taught yet. Confirm or correct photos: each confirmed photo teaches the "
             "app its tradition, and the rest of the collection is re-ranked at once."
         )
-    from saree_app.collection.fewshot import ONE_TRADITION
-
     if teaching.reliability == ONE_TRADITION:
         return ONE_TRADITION[:1].upper() + ONE_TRADITION[1:] + "."
     from saree_app.collection.fewshot import reach

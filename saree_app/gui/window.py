@@ -1010,8 +1010,9 @@ class MainWindow(QMainWindow):
             return False
         self._undo.pop()
         self._undo_changed()
-        self.statusBar().showMessage(f"Undone: {decision.text}.", 5000)
-        self.reranker.schedule()
+        said = f"Undone: {decision.text}."
+        self.statusBar().showMessage(said, 5000)
+        self.reranker.schedule(said)
         return True
 
     def _undo_changed(self) -> None:

@@ -72,7 +72,7 @@ def test_a_decision_re_ranks_the_rest_in_the_background(qtbot, imported) -> None
     # The browser shows the new answers without a reload, and the status bar says what happened.
     shown = {it.id: it.predicted for it in win.model.all_items() if not it.confirmed}
     assert shown == {i: after[i] for i in shown}
-    assert "re-ranked 7 photos, " in win.statusBar().currentMessage()
+    assert "re-ranked the 7 photos not yet confirmed, " in win.statusBar().currentMessage()
     assert not win.teach_label.isVisible()
 
 
