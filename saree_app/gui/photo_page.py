@@ -111,8 +111,11 @@ class OverlayBar(QWidget):
             "strongest in the answer's own map (yellow)"
         )
         lay.addWidget(self.ramp)
-        self.part_heat = QCheckBox("Part map", self)
-        self.part_heat.setToolTip("How strongly each pixel belongs to one part")
+        # Not "Part map": that is what "Parts" shows (and what the part editor corrects).
+        self.part_heat = QCheckBox("Part strength", self)
+        self.part_heat.setToolTip(
+            "How sure the model is, place by place, that the cloth belongs to the part chosen"
+        )
         lay.addWidget(self.part_heat)
         self.part_choice = QComboBox(self)
         for part in PARTS:
@@ -343,7 +346,7 @@ class PhotoPage(QWidget):
             self.parts_note.show()
         elif a is not None and a.worn and (bar.parts.isChecked() or bar.part_heat.isChecked()):
             self.parts_note_text.setText(WORN_NOTE)
-            self.parts_edit.setText("Correct parts…")
+            self.parts_edit.setText("Correct…")  # the bar below has its own "Correct parts…"
             self.parts_revert.hide()
             self.parts_note.show()
         else:

@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.library: Library | None = None
         self._loaded = threading.Event()
         self._current: Item | None = None
+        self._knowledge_photo: int | None = None  # whose card the tab last showed
         self._import_state: Any = None
         self._pending_select: int | None = None
         self._compare: CompareDialog | None = None
@@ -693,6 +694,13 @@ class MainWindow(QMainWindow):
     def _tab_changed(self, index: int) -> None:
         if index == TAB_KNOWLEDGE:
             self.refresh_teaching()
+            # The card of the photo looked at last (its confirmed tradition, else the model's
+            # answer), not the list's first; once per photo, so a card the curator went to in
+            # the Knowledge tab is still there when they come back from the same photo.
+            item = self._current
+            if item is not None and item.id != self._knowledge_photo and item.tradition:
+                self._knowledge_photo = item.id
+                self.knowledge.show_tradition(item.tradition)
 
     def refresh_teaching(self) -> None:
         """What the confirmed photos teach, for the knowledge cards and the teaching panel

@@ -273,3 +273,26 @@ def test_the_card_has_no_raw_scores(qtbot) -> None:  # type: ignore[no-untyped-d
     assert any(line.startswith("shares ") for line in near)
     # No similarity score such as "0.43" after a neighbour's name.
     assert not any(re.search(r"\b0\.\d\d\b", line) for line in near)
+
+
+def test_the_knowledge_tab_opens_on_the_photo_looked_at(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui.window import TAB_COLLECTION, TAB_KNOWLEDGE
+
+    win = imported
+    rows = [r for r in range(win.model.rowCount()) if win.model.item(r).tradition]
+    a = rows[0]
+    b = rows[1]
+    win.grid.setCurrentIndex(win.model.index(a))
+    win.tabs.setCurrentIndex(TAB_KNOWLEDGE)
+    assert win.knowledge.current() == win.model.item(a).tradition
+    # A card the curator goes to stays while they look away and back from the same photo.
+    target = "Bomkai" if win.model.item(a).tradition != "Bomkai" else "Ilkal"
+    assert win.knowledge.show_tradition(target)
+    win.tabs.setCurrentIndex(TAB_COLLECTION)
+    win.tabs.setCurrentIndex(TAB_KNOWLEDGE)
+    assert win.knowledge.current() == target
+    # Another photo looked at: its card (not the one the curator went to for the first).
+    win.tabs.setCurrentIndex(TAB_COLLECTION)
+    win.grid.setCurrentIndex(win.model.index(b))
+    win.tabs.setCurrentIndex(TAB_KNOWLEDGE)
+    assert win.knowledge.current() == win.model.item(b).tradition
