@@ -197,7 +197,9 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                 ),
                 "answer_set": None
                 if settled
-                else _answer_set_words(graph, result.get("answer_set")),
+                else _answer_set_words(
+                    graph, result.get("answer_set"), len(result.get("ranking") or []) or None
+                ),
                 # The roll-ups: the state (region) whose traditions together are most likely,
                 # which need not be the top tradition's own; for a confirmed photo, its own.
                 "likely_state": (
@@ -264,27 +266,40 @@ def _where_from(
     return names[0], names[1]
 
 
-def _answer_set_words(graph: Any, found: Any) -> str | None:
+def _answer_set_words(graph: Any, found: Any, out_of: int | None = None) -> str | None:
     """A stored answer set as the photo page states it: "A, B or C (90%, calibrated on 21 of
     your confirmed photos)", "(90%, by the model's own calibration)", or for an answer re-ranked by
-    teaching not yet checked "(from your teaching, not yet checked ...)"; None without one."""
+    teaching not yet checked "(from your teaching, not yet checked ...)"; for a set of nearly
+    every tradition, "Not narrowed down yet: 27 of the 28 traditions (...); confirming more of
+    your photos ... would narrow it"; None without one. `out_of`: how many traditions the
+    answer ranked, which the set could have named."""
+    from saree_app.knowledge.words import wide_of
+
     if not isinstance(found, dict) or not found.get("traditions"):
         return None
     names = [_label(graph, str(t)) for t in found["traditions"]]
     listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    # A set of more than half the traditions it could name does not narrow the photo down:
+    # said so, not listed, by the photo page's rule (knowledge.words.answer_set_words).
+    could = wide_of(names, out_of)
+    hint = ""
+    if could:
+        of = f"all {could}" if len(names) >= could else f"{len(names)} of the {could}"
+        listed = f"Not narrowed down yet: {of} traditions"
+        hint = "; confirming more of your photos, of more traditions, would narrow it"
     level = float(found.get("level") or 0.0)
     on = int(found.get("calibrated_on") or 0)
     if not on and found.get("taught"):
         # Re-ranked by teaching that the confirmed photos cannot check yet: no level claimed.
-        return f"{listed} (from your teaching, not yet checked on your confirmed photos)"
+        return f"{listed} (from your teaching, not yet checked on your confirmed photos){hint}"
     if not on and found.get("unlike_training"):
         # The model's calibration, made on renders, does not hold for this photo.
         return (
             f"{listed} (the model's own ranking; no level claimed: the photo looks unlike the "
-            "photos the model learnt from)"
+            f"photos the model learnt from){hint}"
         )
     how = f"calibrated on {on} of your confirmed photos" if on else "by the model's own calibration"
-    return f"{listed} ({level:.0%}, {how})"
+    return f"{listed} ({level:.0%}, {how}){hint}"
 
 
 def _file_uri(path: str) -> str:

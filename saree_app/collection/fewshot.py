@@ -317,8 +317,10 @@ def set_words(
     """A prediction's answer set in words, as the photo page and `saree classify` state it:
     checked on the confirmed photos when `sets` is calibrated on them, else the model's own
     (no level claimed for an answer teaching re-ranked unchecked, or for a photo unlike the
-    model's training photos). `name` names a tradition; `taught`, `examples`, `checkable`: the
-    traditions taught, the confirmed photos teaching, those with another of their tradition."""
+    model's training photos). A set of more than half the traditions ranked is said not to
+    narrow the photo down, not listed. `name` names a tradition; `taught`, `examples`,
+    `checkable`: the traditions taught, the confirmed photos teaching, those with another of
+    their tradition."""
     from saree_app.knowledge.words import answer_set_words
 
     if sets is not None:
@@ -337,6 +339,8 @@ def set_words(
         taught_from=examples if sets is None and prediction.is_taught() else 0,
         checkable=checkable,
         unlike_training=sets is None and prediction.looks_unlike_training(),
+        # A set of nearly every tradition ranked is said not to narrow the photo down.
+        out_of=len(prediction.fused.ranking),
     )
 
 

@@ -303,7 +303,8 @@ def _csv_row(
         "ranking": "; ".join(
             f"{r.tradition}={r.probability:.4f}" for r in pred.fused.ranking[:top]
         ),
-        "answer_set": answer_set_cell(graph, _stated_set(pred, teaching)) or "",
+        "answer_set": answer_set_cell(graph, _stated_set(pred, teaching), len(pred.fused.ranking))
+        or "",
     }
 
 

@@ -22,10 +22,11 @@ from saree_app.gui.india_map import RegionMap
 from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT, PART_COLOURS, PART_LABELS
 from saree_app.knowledge.words import (
-    evidence_line,
-    part_lines,
+    curators_own,
+    part_marks,
     pct,
     plain_reason,
+    why_lines,
 )
 from saree_app.model.pieces import read_words
 
@@ -88,6 +89,10 @@ def _pct(p: float) -> str:
 
 def _grey(text: str) -> str:
     return f"<span style='color:#7a746a'>{text}</span>"
+
+
+# The marks of the "Why" list: what speaks for the answer and what against it.
+_MARKS = {1: ("▲", "#2f7a3b"), -1: ("▼", "#9a3b2a")}
 
 
 class AnswerPanel(QWidget):
@@ -251,10 +256,14 @@ class AnswerPanel(QWidget):
             how = f"{how} {read}"
         self.answer_set_how.setText(_grey(html.escape(how)))
         if pred.uncertain:
+            # The curator's own traditions, said to be theirs where a reason names one.
+            own = {
+                r.label or self._label(r.tradition) for r in fused.ranking[:1] if curators_own(r)
+            }
             # Plain lines, not an HTML list: QLabel's height-for-width undercounts lists and
             # would clip the reasons.
             reasons = "".join(
-                f"<br>• {html.escape(plain_reason(r))}" for r in pred.uncertain_reasons
+                f"<br>• {html.escape(plain_reason(r, own))}" for r in pred.uncertain_reasons
             )
             self.banner.setText(
                 f"<b>Uncertain.</b> Treat the ranking as a lead, not an answer:{reasons}"
@@ -264,7 +273,13 @@ class AnswerPanel(QWidget):
             self.banner.hide()
         self._fill_ranking(
             [
-                (r.tradition, r.label or self._label(r.tradition), r.probability, r.known_to_model)
+                (
+                    r.tradition,
+                    r.label or self._label(r.tradition),
+                    r.probability,
+                    r.known_to_model,
+                    curators_own(r),
+                )
                 for r in ranking
             ]
         )
@@ -314,25 +329,32 @@ class AnswerPanel(QWidget):
         return f"<b>{html.escape(head)}</b>", how
 
     # --- pieces
-    def _fill_ranking(self, rows: list[tuple[str, str, float, bool]]) -> None:
+    def _fill_ranking(self, rows: list[tuple[str, str, float, bool, bool]]) -> None:
         while self._rank_grid.count():
             w = self._rank_grid.takeAt(0).widget()
             if w is not None:
                 w.deleteLater()
         self.rank_rows = []
-        for i, (trad, label, prob, known) in enumerate(rows):
+        for i, (trad, label, prob, known, own) in enumerate(rows):
             name = QLabel(
                 f"<a href='{html.escape(trad)}' style='color:#262626;"
                 f"text-decoration:none'>{html.escape(label)}</a>",
                 self._rank_box,
             )
-            name.setToolTip(
-                "Click to show where the model sees this tradition"
-                if known
-                else "Not one of the model's traditions: ranked from the knowledge graph and "
-                "your confirmed examples"
-            )
-            if not known:
+            if known:
+                name.setToolTip("Click to show where the model sees this tradition")
+            elif own:
+                # Neither the model nor the knowledge graph knows it: "(graph)" was wrong.
+                name.setToolTip(
+                    "Your own tradition: neither the model nor the knowledge graph knows it; "
+                    "it is ranked from the photos you confirmed as it"
+                )
+                name.setText(name.text() + " <span style='color:#8a857c'>(taught by you)</span>")
+            else:
+                name.setToolTip(
+                    "Not one of the model's traditions: ranked from the knowledge graph and "
+                    "your confirmed examples"
+                )
                 name.setText(name.text() + " <span style='color:#8a857c'>(graph)</span>")
             name.linkActivated.connect(lambda t: emit(self.traditionClicked, t))
             if i == 0:
@@ -403,14 +425,19 @@ class AnswerPanel(QWidget):
             return ""
         top = ranking[0]
         label = top.label or self._label(top.tradition)
-        items = []
+        own = curators_own(top)
+        lines: list[tuple[int, str]] = []
         if pred is not None:
-            for line in part_lines(pred.parts, top.tradition, self._label):
-                items.append(f"<span style='color:{ACCENT}'>■</span> {html.escape(line)}")
-        for ev in sorted(top.evidence, key=lambda e: -abs(e.contribution))[:6]:
-            mark, colour = ("▲", "#2f7a3b") if ev.contribution >= 0 else ("▼", "#9a3b2a")
-            text = html.escape(evidence_line(ev, label, self._label))
-            items.append(f"<span style='color:{colour}'>{mark}</span> {text}")
+            # What each part looks like on its own: for the answer when its best match is the
+            # answer, against it when it prefers another (nothing for one the model does not
+            # know, whose parts it cannot compare).
+            lines += part_marks(pred.parts, top.tradition, self._label, known=top.known_to_model)
+        spread = float(getattr(getattr(pred, "fused", None), "spread", 1.0) or 1.0)
+        lines += why_lines(top.evidence, label, self._label, own=own, spread=spread)
+        items = []
+        for sign, line in lines:
+            mark, colour = _MARKS[sign]
+            items.append(f"<span style='color:{colour}'>{mark}</span> {html.escape(line)}")
         body = (
             "<div style='margin-top:2px'>" + "<br>".join(items) + "</div>"
             if items

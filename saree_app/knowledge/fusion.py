@@ -63,6 +63,10 @@ class Evidence:
     observed: float | None  # the probability or similarity that was seen
     contribution: float  # added to the tradition's score (nats)
     text: str
+    # An attribute: whether the photo shows it more than a saree of the average tradition (its
+    # calibrated probability above the attribute's base rate), which with how typical it is of
+    # the tradition decides which way it weighs; None for other kinds.
+    shown_more: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class RankedTradition:
     score: float
     known_to_model: bool
     evidence: tuple[Evidence, ...]
+    # False for a tradition the knowledge graph does not have: one the curator added and taught.
+    in_graph: bool = True
 
 
 @dataclass(frozen=True)
@@ -596,6 +602,7 @@ def fuse(
             score=float(scores[i]),
             known_to_model=ranked[i] in visual,
             evidence=all_evidence[i],
+            in_graph=ranked[i] in in_graph,
         )
         for i in order
     )
@@ -634,7 +641,7 @@ def _attribute_evidence(
             f"{label} is not known for {alabel} (typicality {weights.background:.2f} "
             f"assumed); {alabel} {seen}: {_fmt(c)}"
         )
-        return Evidence("attribute", a, (t, a), weights.background, raw, c, text)
+        return Evidence("attribute", a, (t, a), weights.background, raw, c, text, p > pi)
     kind = graph.kind(via.linked) or "attribute"
     rel = {"motif": "has motif", "weave": "woven as", "feature": "has feature"}.get(
         kind, "has attribute"
@@ -656,7 +663,7 @@ def _attribute_evidence(
             f"(typicality {via.typicality:.2f}); {alabel} {seen}: {_fmt(c)}"
         )
         path = (t, "hasAttribute", via.linked, "narrower", a)
-    return Evidence("attribute", a, path, via.typicality, raw, c, text)
+    return Evidence("attribute", a, path, via.typicality, raw, c, text, p > pi)
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:

@@ -119,7 +119,13 @@ def test_the_answer_set_says_how_it_was_reckoned(qtbot, imported) -> None:  # ty
     pred = win.photo.analysis.prediction
     labels = {r.tradition: r.label for r in pred.fused.ranking}
     own = [labels[t] for t in pred.answer_set()]
-    assert all(name in panel.answer_set.text() for name in own[:3])
+    if len(own) > 4 and len(own) * 2 > len(labels):
+        # Most of the traditions ranked: not listed, said not to narrow the photo down.
+        assert "cannot narrow this photo down yet" in panel.answer_set.text()
+        assert f"{len(own)} of the {len(labels)} traditions" in panel.answer_set.text()
+        assert "Confirming more of your photos" in panel.answer_set_how.text()
+    else:
+        assert all(name in panel.answer_set.text() for name in own[:3])
     assert "sure" in panel.answer_set.text()
     assert "rendered sarees" in panel.answer_set_how.text()
     # Calibrated on the curator's photos: the set is theirs and says on how many.

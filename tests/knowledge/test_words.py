@@ -38,7 +38,7 @@ def test_attributes_say_seen_or_missing_and_how_usual() -> None:
     missing = Evidence("attribute", "TempleBorder", ("Kanchipuram", "hasAttribute", "TempleBorder"),
                        0.9, 0.02, -0.8, "...")  # fmt: skip
     assert evidence_line(missing, "Kanchipuram", label_of) == (
-        "no temple border seen (2%), though it is usual in Kanchipuram"
+        "hardly any temple border (2%), though it is usual in Kanchipuram"
     )
     stranger = Evidence("attribute", "TempleBorder", ("Jamdani", "TempleBorder"), 0.05, 0.9,
                         -0.5, "...")  # fmt: skip
@@ -123,16 +123,16 @@ def test_reasons_lose_the_analysts_figures() -> None:
         "similarity 0.43, usual at least 0.55); it may be a tradition the model does not know"
     )
     assert plain_reason(raw) == (
-        "The photo looks unlike every tradition the model was trained on (closest: Kasavu); it "
-        "may be a tradition the model does not know"
+        "The photo looks unlike every tradition the model was trained on (closest: Kasavu); this "
+        "saree may be of a tradition the model was not trained on"
     )
     combined = (
         "several signs are weak together: best match Kasavu at 40%, similarity to the nearest "
         "known tradition 0.52, parts backing the answer 33%"
     )
     assert plain_reason(combined) == (
-        "Several signs are weak together: on the picture alone (before the knowledge graph), "
-        "the best match, Kasavu, has only 40%; the parts back it 33%"
+        "Several signs are weak together: on the picture alone, the best match, Kasavu, has only "
+        "40% (the ranking's figures also weigh the knowledge graph); the parts back it 33%"
     )
     assert "0." not in plain_reason(combined)
 
@@ -140,12 +140,12 @@ def test_reasons_lose_the_analysts_figures() -> None:
 def test_the_pictures_own_figures_are_said_to_be_its_own() -> None:
     # The ranking beside these says 56% for the same tradition: it adds the knowledge graph.
     assert plain_reason("the visual evidence is weak: the best match, Paithani, has only 60%") == (
-        "The picture points to no tradition clearly: on the picture alone (before the "
-        "knowledge graph), the best match, Paithani, has only 60%"
+        "The picture points to no tradition clearly: on the picture alone, the best match, "
+        "Paithani, has only 60% (the ranking's figures also weigh the knowledge graph)"
     )
     assert plain_reason("Jamdani (Bengal) and Kasavu are nearly tied (41% vs 38%)") == (
-        "On the picture alone (before the knowledge graph), Jamdani (Bengal) and Kasavu are "
-        "nearly tied (41% vs 38%)"
+        "On the picture alone, Jamdani (Bengal) and Kasavu are nearly tied (41% vs 38%; the "
+        "ranking's figures also weigh the knowledge graph)"
     )
 
 
