@@ -158,7 +158,9 @@ def _open_teaching(path: Path, predictor: Predictor) -> _Teaching | str:
     try:
         catalog = Catalog(path, create=False)
     except CatalogError as exc:
-        return str(exc)
+        from saree_app.commands.collection import _catalogue_words
+
+        return _catalogue_words(path, str(exc))
     try:
         fewshot = FewShot.from_catalog(catalog, predictor.manifest.sha256, graph=predictor.graph)
     except (CatalogError, ValueError, OSError) as exc:
@@ -343,6 +345,13 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+        if not os.access(args.overlays, os.W_OK):
+            print(
+                f"saree classify: --overlays {args.overlays}: this folder cannot be written to "
+                "(permission denied); give another folder",
+                file=sys.stderr,
+            )
+            return 2
     teaching: _Teaching | None = None
     if args.catalog is not None:
         opened = _open_teaching(args.catalog, predictor)
@@ -384,7 +393,8 @@ def run(args: argparse.Namespace) -> int:
                 try:
                     written = write_overlays(pred, args.overlays, stems[path])
                 except OSError as exc:
-                    print(f"error: {path}: overlays not written ({exc})", file=sys.stderr)
+                    why = exc.strerror or exc
+                    print(f"error: {path}: overlays not written ({why})", file=sys.stderr)
                     failed = True
                 else:
                     extra.append("overlays: " + ", ".join(str(p) for p in written))

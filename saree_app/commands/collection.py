@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shlex
 import sys
 import time
@@ -214,11 +215,108 @@ def _err(command: str, message: str) -> int:
 def _open(args: argparse.Namespace, command: str, *, create: bool = False) -> Catalog | None:
     from saree_app.collection.catalog import Catalog, CatalogError
 
+    if not create:
+        empty = _empty_catalogue(args.catalog)
+        if empty is not None:
+            _err(command, empty)
+            return None
     try:
         return Catalog(args.catalog, create=create)
     except CatalogError as exc:
-        _err(command, str(exc))
+        _err(command, _catalogue_words(args.catalog, str(exc)))
         return None
+
+
+def _empty_catalogue(path: Path) -> str | None:
+    """Why an empty file is no catalogue to open, or None: sqlite would take it for a new one
+    and write a catalogue into it (a file of notes emptied by mistake, say)."""
+    try:
+        empty = path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return None
+    if not empty:
+        return None
+    return (
+        f"{path}: an empty file, not a catalogue (saree import FOLDER --catalog "
+        f"{shlex.quote(str(path))} makes one)"
+    )
+
+
+def _catalogue_words(path: Path, text: str) -> str:
+    """sqlite's "unable to open database file" said in the curator's words, with what to do.
+
+    A catalogue keeps working files beside it (FILE-wal, FILE-shm): in a folder that cannot be
+    written to it cannot be opened, even to read. (Better said by collection.catalog._plain.)"""
+    if not text.endswith("unable to open database file"):
+        return text
+    folder = path.absolute().parent
+    if not os.access(folder, os.W_OK):
+        return (
+            f"{path}: cannot be opened: the app keeps working files beside a catalogue, and "
+            f"the folder {folder} cannot be written to; copy the catalogue to a folder you can "
+            "write to"
+        )
+    return f"{path}: cannot be opened: check that you may read and change this file"
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+# What a catalogue FILE keeps beside it: FILE.decisions.json and the others, FILE-wal and
+# FILE-shm (sqlite's), FILE.<model>.<part>.npz or .faiss (search indexes).
+_SIDE_FILES = re.compile(
+    r"(-wal|-shm|-journal|\.(decisions\.json|removed\.json|traditions\.json|model\.json"
+    r"|import-lock|iiif)|\.[0-9a-f]{12}\..+)"
+)
+
+
+def _side_file(catalogue: str, name: str) -> bool:
+    """Whether `name` is one of the files the catalogue named `catalogue` keeps beside it (an
+    export named FILE.csv is not)."""
+    return name.startswith(catalogue) and bool(_SIDE_FILES.fullmatch(name[len(catalogue) :]))
+
+
+def _output_problem(
+    out: str | Path, cat: Catalog | None = None, *, text: bool = True
+) -> str | None:
+    """Why the output file `out` must not be written over, or None.
+
+    Never the catalogue itself or one of its side files, nor a photo it holds, nor any
+    catalogue; for a text export (`text`) never a picture either: a mistyped --out must not
+    cost the curator their collection. Checked before anything is written."""
+    from saree_app.imaging import _is_picture
+
+    path = Path(out)
+    if cat is not None:
+        own = cat.path.absolute()
+        with contextlib.suppress(OSError):
+            if path.exists() and path.samefile(own):
+                return f"{out}: this is the catalogue itself; give another file name"
+        with contextlib.suppress(OSError):
+            if path.absolute().parent.samefile(own.parent) and _side_file(own.name, path.name):
+                return f"{out}: one of the catalogue's own files; give another file name"
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(32)
+    except OSError:
+        return None  # the write itself says why it cannot be written
+    if head.startswith(_SQLITE_HEADER):
+        return f"{out}: this file is a catalogue; give another file name (nothing was written)"
+    if cat is not None and _is_picture(head):
+        import hashlib
+
+        try:
+            photo = cat.photo_by_hash(hashlib.sha256(path.read_bytes()).hexdigest())
+        except OSError:
+            photo = None
+        if photo is not None:
+            return (
+                f"{out}: this is photo {photo.id} of the catalogue; give another file name "
+                "(nothing was written)"
+            )
+    if text and _is_picture(head):
+        return f"{out}: this file is a picture; give another file name (nothing was written)"
+    return None
 
 
 def _graph() -> Any:
@@ -307,6 +405,12 @@ def run_import(args: argparse.Namespace) -> int:
     if tty:
         print(file=sys.stderr)
     assert last is not None
+    if last.total == 0 and back is None and not manifest:
+        return _err(
+            "import",
+            f"{args.folder}: no photos in this folder or its subfolders (.jpg, .png, .tif, "
+            ".webp...); nothing was imported",
+        )
     elapsed = time.monotonic() - started
     print(
         f"{args.catalog}: {last.added} added, {last.already} already there, "
@@ -342,11 +446,16 @@ def _teaching_hint(path: Path, state: tuple[int, int, int]) -> None:
 # ---- similar ------------------------------------------------------------------------------
 
 
+_MAX_ID = 2**63 - 1  # the largest id a catalogue (sqlite) can hold
+
+
 def _photo_id(cat: Catalog, text: str) -> int | str:
     """A catalogue id from an id or a file (by content, then by path); or why not."""
     import hashlib
 
     path = Path(text)
+    if path.is_dir():
+        return f"{text}: a folder, not a photo; give a photo file or a catalogue id"
     if path.is_file():
         try:
             photo = cat.photo_by_hash(hashlib.sha256(path.read_bytes()).hexdigest())
@@ -355,9 +464,11 @@ def _photo_id(cat: Catalog, text: str) -> int | str:
         if photo is None:
             photo = cat.photo_by_path(str(path))
         return photo.id if photo else f"{path}: not in the catalogue"
-    if text.isdigit():
+    if text.isdecimal():  # int() reads every decimal digit ("²" is a digit, not decimal)
         pid = int(text)
-        return pid if cat.photo(pid) else f"no photo with id {pid} in {cat.path.name}"
+        # No id is past what the catalogue can store: one that is is simply not there.
+        found = pid <= _MAX_ID and cat.photo(pid) is not None
+        return pid if found else f"no photo with id {text} in {cat.path.name}"
     return f"{text}: no such file, and not a catalogue id"
 
 
@@ -376,6 +487,15 @@ def run_similar(args: argparse.Namespace) -> int:
         sha = cat.latest_model()
         if sha is None:
             return _err("similar", f"{args.catalog} holds no photos yet; run `saree import`")
+        tradition = None
+        if args.tradition is not None:
+            tradition = _tradition_named(cat, _graph(), args.tradition)
+            if tradition is None:
+                return _err(
+                    "similar",
+                    f"--tradition {args.tradition}: not a tradition the app or this catalogue "
+                    "knows (`saree kg list` shows the app's)",
+                )
         found = _photo_id(cat, args.query)
         chosen = args.part or default_part(cat, sha)
         part = chosen
@@ -398,7 +518,7 @@ def run_similar(args: argparse.Namespace) -> int:
                 query,
                 part=part,
                 k=args.top,
-                tradition=args.tradition,
+                tradition=tradition,
                 confirmed_only=args.confirmed,
                 model_sha256=sha,
             )
@@ -477,6 +597,15 @@ def _known_traditions(cat: Catalog, graph: Any) -> dict[str, str]:
     return known
 
 
+def _tradition_named(cat: Catalog, graph: Any, text: str) -> str | None:
+    """The tradition `text` names (its id, its name or a local name, in any case; or one the
+    curator added), or None."""
+    found = _known_traditions(cat, graph).get(" ".join(text.split()).lower())
+    if found is None and graph is not None:
+        found = graph.resolve(text, {"tradition"})
+    return found
+
+
 def _own_traditions(cat: Catalog, graph: Any) -> list[str]:
     """The app's own traditions: the knowledge graph's and the catalogue model's (ids)."""
     own: list[str] = []
@@ -536,6 +665,8 @@ def _label_problem(args: argparse.Namespace) -> str | None:
             f"{named} {'describes' if one else 'describe'} a new tradition: "
             f"give {'it' if one else 'them'} with --tradition NAME --new"
         )
+    if any(not t.strip() for t in [*args.tag, *args.untag]):
+        return "a tag needs a word: --tag '' tags nothing"
     if not (args.confirm or args.tradition or args.certainty or args.note is not None) and not (
         args.tag or args.untag
     ):
@@ -598,6 +729,18 @@ def _label(cat: Catalog, args: argparse.Namespace) -> int:
                 )
             chosen[pid] = pred.top_tradition
     elif args.tradition and args.new:
+        # A local name ("Kanjivaram") is the tradition it names; an id or label is refused
+        # below, as new_tradition words it.
+        as_typed = " ".join(args.tradition.split()).lower()
+        known = None
+        if graph is not None and as_typed not in _known_traditions(cat, graph):
+            known = graph.resolve(args.tradition, {"tradition"})
+        if known is not None:
+            return _err(
+                "label",
+                f"{args.tradition.strip()} is another name of {name(known)}, a tradition the app "
+                "knows already: label with it without --new; nothing was labelled",
+            )
         try:
             checked = new_tradition(
                 args.tradition,
@@ -621,11 +764,11 @@ def _label(cat: Catalog, args: argparse.Namespace) -> int:
                 "them); nothing was labelled",
             )
         except TraditionsError as exc:
-            return _err("label", f"{exc} Nothing was labelled.")
+            return _err("label", f"{str(exc).rstrip('. ')}; nothing was labelled")
         added = _as_before(checked, args, mine, cat)
         chosen = dict.fromkeys(ids, added.name)
     elif args.tradition:
-        tradition = _known_traditions(cat, graph).get(" ".join(args.tradition.split()).lower())
+        tradition = _tradition_named(cat, graph, args.tradition)
         if tradition is None:
             return _err(
                 "label",
@@ -900,6 +1043,15 @@ def run_export(args: argparse.Namespace) -> int:
 
     if args.base is not None and args.fmt != "annotations":
         return _err("export", "--base is for --format annotations")
+    if args.model is not None and args.fmt != "annotations":
+        return _err("export", "--model is for --format annotations (its part regions)")
+    if args.model is not None:
+        from saree_app.collection.models import ModelChoiceError, check_model
+
+        try:
+            check_model(args.model)
+        except ModelChoiceError as exc:
+            return _err("export", f"cannot use the model: {exc}; nothing was written")
     # A name ending in a slash is a folder to make (a Path would drop the slash).
     folder = (
         args.fmt == "annotations"
@@ -910,6 +1062,9 @@ def run_export(args: argparse.Namespace) -> int:
     if cat is None:
         return 2
     with cat:
+        problem = None if args.out is None or folder else _output_problem(args.out, cat)
+        if problem is not None:
+            return _err("export", problem)
         try:
             if folder:
                 written = _annotation_pages(cat, args)

@@ -85,6 +85,10 @@ def run_relocate(args: argparse.Namespace) -> int:
     from saree_app.collection import housekeeping as hk
     from saree_app.collection.catalog import CatalogError
 
+    if args.folder is not None and args.folder.exists() and not args.folder.is_dir():
+        return _err(
+            "relocate", f"{args.folder}: a file, not a folder; give the folder the photos moved to"
+        )
     cat = _open(args, "relocate")
     if cat is None:
         return 2

@@ -32,7 +32,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show.set_defaults(func=_show)
     kg.add_parser("validate", help="check the ontology files").set_defaults(func=_validate)
     exp = kg.add_parser("export", help="write the whole graph as JSON-LD or Turtle")
-    exp.add_argument("--format", choices=("jsonld", "ttl"), default="ttl")
+    exp.add_argument(
+        "--format",
+        choices=("jsonld", "ttl"),
+        default=None,
+        help="default: as the --output file name ends (.jsonld or .json: jsonld), else ttl",
+    )
     exp.add_argument("-o", "--output", type=Path, default=None, help="file (default: stdout)")
     exp.set_defaults(func=_export)
     p.set_defaults(func=lambda _args: _usage(p))
@@ -46,6 +51,13 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 def _load(args: argparse.Namespace) -> TextileGraph | None:
     from saree_app.knowledge.graph import load_graph_or_none
 
+    if args.ontology is not None and args.ontology.is_file():
+        print(
+            f"Knowledge graph not loaded: --ontology {args.ontology} is a file; give the folder "
+            "of Turtle (.ttl) files",
+            file=sys.stderr,
+        )
+        return None
     graph, message = load_graph_or_none(args.ontology)
     if graph is None:
         print(message, file=sys.stderr)
@@ -232,17 +244,38 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from saree_app.collection.catalog import CatalogError
+    from saree_app.collection.export import write_atomic
+    from saree_app.commands.collection import _output_problem
+
+    out: Path | None = args.output
+    fmt = args.format
+    if fmt is None:
+        fmt = "jsonld" if out is not None and out.suffix.lower() in (".jsonld", ".json") else "ttl"
+    if out is not None:
+        # Never over a catalogue or a photo: a mistyped -o must not cost the curator anything.
+        problem = _output_problem(out)
+        if problem is None and out.is_dir():
+            problem = f"{out}: this is a folder; give a file name"
+        if problem is None and not out.absolute().parent.is_dir():
+            problem = f"{out}: the folder {out.parent} does not exist"
+        if problem is not None:
+            print(f"Cannot write {problem}", file=sys.stderr)
+            return 1
     graph = _load(args)
     if graph is None:
         return 1
-    text = graph.serialize(args.format)
-    if args.output is None:
+    text = graph.serialize(fmt)
+    if out is None:
         sys.stdout.write(text)
         return 0
     try:
-        args.output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"Cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        write_atomic(out, text)  # whole or not at all: an interrupted export leaves the old file
+    except CatalogError as exc:
+        print(f"Cannot write {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {args.output} ({args.format})")
+    except OSError as exc:
+        print(f"Cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({fmt})")
     return 0

@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from saree_app.commands.collection import _catalog_arg, _err, _graph, _open, _part_arg, _photo_id
+from saree_app.commands.collection import (
+    _catalog_arg,
+    _err,
+    _graph,
+    _open,
+    _output_problem,
+    _part_arg,
+    _photo_id,
+)
 
 if TYPE_CHECKING:
     from saree_app.collection.catalog import Catalog
@@ -450,7 +458,7 @@ def _name(ans: Any, tradition: str) -> str:
 def run_confirm(args: argparse.Namespace) -> int:
     from saree_app.collection import objects
     from saree_app.collection.catalog import CatalogError
-    from saree_app.commands.collection import _known_traditions
+    from saree_app.commands.collection import _tradition_named
 
     cat = _open(args, "object confirm")
     if cat is None:
@@ -461,7 +469,7 @@ def run_confirm(args: argparse.Namespace) -> int:
             if args.answer:
                 tradition = objects.fuse_object(cat, args.accession, graph=graph).top.tradition
             else:
-                found = _known_traditions(cat, graph).get(args.tradition.strip().lower())
+                found = _tradition_named(cat, graph, args.tradition)
                 if found is None:
                     return _err(
                         "object confirm",
@@ -535,6 +543,9 @@ def run_export(args: argparse.Namespace) -> int:
     if cat is None:
         return 2
     with cat:
+        problem = None if args.out is None else _output_problem(args.out, cat)
+        if problem is not None:
+            return _err("object export", problem)
         graph = _graph()
         count = len(objects.all_objects(cat))
         text = objects.to_csv(cat, graph) if args.fmt == "csv" else objects.to_json(cat, graph)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,28 +46,46 @@ def run_parts(args: argparse.Namespace) -> int:
     """0 done, 2 error (one line on stderr)."""
     from saree_app.collection import partmaps
     from saree_app.collection.catalog import Catalog, CatalogError
-    from saree_app.commands.collection import _photo_id
+    from saree_app.commands.collection import (
+        _catalogue_words,
+        _empty_catalogue,
+        _output_problem,
+        _photo_id,
+    )
     from saree_app.imaging import PhotoError
     from saree_app.model import partmap
     from saree_app.model.manifest import ModelError
     from saree_app.model.predict import Predictor
 
     labels = None
+    if args.to is not None and args.to.suffix.lower() != ".png":
+        return _err(f"--to {args.to}: the map is written as a PNG: give a name ending in .png")
     if args.from_mask is not None:
+        problem = _mask_problem(args.from_mask)
+        if problem is not None:
+            return _err(problem)
         try:
             labels = partmap.read_mask(args.from_mask)
         except partmap.PartMapError as exc:
             return _err(str(exc))
         except OSError as exc:
             return _err(f"{args.from_mask}: cannot be read ({exc.strerror or exc})")
+    empty = _empty_catalogue(args.catalog)
+    if empty is not None:
+        return _err(empty)
     try:
         cat = Catalog(args.catalog, create=False)
     except CatalogError as exc:
-        return _err(str(exc))
+        return _err(_catalogue_words(args.catalog, str(exc)))
     with cat:
         found = _photo_id(cat, args.photo)
         if isinstance(found, str):
             return _err(found)
+        if args.to is not None:
+            # Before the map is corrected: a --to that cannot be written changes nothing.
+            problem = _output_problem(args.to, cat, text=False) or _folder_problem(args.to)
+            if problem is not None:
+                return _err(f"--to {problem}")
         try:
             predictor = Predictor(args.model, load_graph=labels is not None or not args.json)
         except ModelError as exc:
@@ -97,9 +117,48 @@ def run_parts(args: argparse.Namespace) -> int:
         try:
             partmap.to_image(partmap.fit(used)).save(args.to, "PNG")
         except (OSError, ValueError) as exc:
-            return _err(f"{args.to}: cannot be written ({exc})")
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            kept = f"; {done[0].lower()}{done[1:]}" if done else ""
+            return _err(f"{args.to}: cannot be written ({why}){kept}")
     _report(found, pred, current, done, as_json=args.json, label=predictor.label)
     return 0
+
+
+def _mask_problem(path: Path) -> str | None:
+    """Why the mask file cannot be read as a picture, in the words a photo gets (no such file,
+    a folder, empty, not a picture, too large), or None."""
+    from PIL import Image
+
+    from saree_app.imaging import MAX_PIXELS, PhotoError, read_photo_file
+
+    try:
+        data = read_photo_file(path)
+    except PhotoError as exc:
+        return f"--from-mask {exc}"
+    too_large = (
+        f"--from-mask {path}: the mask is larger than the {MAX_PIXELS // 1_000_000} megapixels "
+        "the app opens; save it smaller (a mask of any size is stretched over the photo)"
+    )
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            w, h = img.size
+    except Image.DecompressionBombError:
+        return too_large
+    except (OSError, ValueError):
+        return None  # read_mask says what is wrong with it
+    return too_large if w * h > MAX_PIXELS else None
+
+
+def _folder_problem(path: Path) -> str | None:
+    """Why a file cannot be written at `path` (a folder, or in a folder that is not there)."""
+    if path.is_dir():
+        return f"{path}: this is a folder; give a file name ending in .png"
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        return f"{path}: the folder {path.parent} does not exist"
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"{path}: cannot be written here (permission denied); give another place"
+    return None
 
 
 def _report(

@@ -91,6 +91,29 @@ def _fail(msg: str) -> int:
     return 2
 
 
+def _why(exc: OSError) -> str:
+    """Why a file or folder cannot be written, in plain words (no errno, no repr)."""
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"a file is in the way where a folder is needed{where}"
+    return str(exc.strerror or exc)
+
+
+_PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def _picture_out_problem(out: Path) -> str | None:
+    """Why a picture cannot be written to `out`, or None: checked before anything is drawn."""
+    from saree_app.commands.collection import _output_problem
+
+    if out.is_dir():
+        return f"--out {out}: this is a folder; give a file name ending in .png or .jpg"
+    if out.suffix.lower() not in _PICTURE_SUFFIXES:
+        return f"--out must end in .png, .jpg or .jpeg, not {out.name!r}"
+    problem = _output_problem(out, text=False)
+    return f"--out {problem}" if problem else None
+
+
 def _dataset(args: argparse.Namespace) -> int:
     from saree_app.synth import SynthError
     from saree_app.synth.dataset import parse_heldout, write_dataset
@@ -121,7 +144,7 @@ def _dataset(args: argparse.Namespace) -> int:
     except SynthError as e:
         return _fail(str(e))
     except OSError as e:
-        return _fail(f"cannot write to {args.out}: {e}")
+        return _fail(f"cannot write to {args.out}: {_why(e)}")
     print(file=sys.stderr)
     print(f"wrote {root / 'labels.jsonl'}")
     return 0
@@ -133,15 +156,18 @@ def _sheet(args: argparse.Namespace) -> int:
 
     if not 48 <= args.cell <= 1024:
         return _fail("--cell must be from 48 to 1024 pixels")
-    if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        return _fail(f"--out must end in .png, .jpg or .jpeg, not {args.out.name!r}")
+    problem = _picture_out_problem(args.out)
+    if problem is not None:
+        return _fail(problem)
     try:
         sheet = contact_sheet(cell=args.cell, seed=args.seed)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         sheet.save(args.out)
     except SynthError as e:
         return _fail(str(e))
-    except (OSError, ValueError) as e:
+    except OSError as e:
+        return _fail(f"cannot write {args.out}: {_why(e)}")
+    except ValueError as e:
         return _fail(f"cannot write {args.out}: {e}")
     print(f"wrote {args.out} ({sheet.width} x {sheet.height})")
     return 0
@@ -158,7 +184,7 @@ def _samples(args: argparse.Namespace) -> int:
     except SynthError as e:
         return _fail(str(e))
     except OSError as e:
-        return _fail(f"cannot write to {args.out}: {e}")
+        return _fail(f"cannot write to {args.out}: {_why(e)}")
     print(f"wrote {len(paths)} photos to {args.out}")
     return 0
 
@@ -169,6 +195,8 @@ def _garments(args: argparse.Namespace) -> int:
 
     if args.count < 1:
         return _fail("--count must be at least 1")
+    if not 32 <= args.size <= 4096:  # a larger one would fill the memory before it is drawn
+        return _fail(f"size must be at least 32 pixels and at most 4096, not {args.size}")
     if args.seed < 0:
         return _fail("--seed must not be negative")
     if args.out.exists() and not args.out.is_dir():
@@ -181,7 +209,7 @@ def _garments(args: argparse.Namespace) -> int:
     except SynthError as e:
         return _fail(str(e))
     except OSError as e:
-        return _fail(f"cannot write to {args.out}: {e}")
+        return _fail(f"cannot write to {args.out}: {_why(e)}")
     print(f"wrote {args.count} photos of other garments to {args.out}")
     return 0
 
@@ -191,6 +219,11 @@ def _one(args: argparse.Namespace) -> int:
 
     from saree_app.synth import SynthError, render
 
+    problem = _picture_out_problem(args.out) or _picture_out_problem(
+        args.out.with_suffix(".mask.png")
+    )
+    if problem is not None:
+        return _fail(problem)
     try:
         img, mask, attrs, meta = render(
             args.tradition,
@@ -207,7 +240,9 @@ def _one(args: argparse.Namespace) -> int:
         Image.fromarray(mask * 80).save(mask_path)
     except SynthError as e:
         return _fail(str(e))
-    except (OSError, ValueError) as e:
+    except OSError as e:
+        return _fail(f"cannot write {args.out}: {_why(e)}")
+    except ValueError as e:
         return _fail(f"cannot write {args.out}: {e}")
     print(f"wrote {args.out} and {mask_path} (mask scaled x80 for viewing)")
     print("families:", meta["families"])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import math
 import sys
+from pathlib import Path
 from typing import Any
 
 # Imported by name: the training package is outside the type-checked core (it needs torch),
@@ -62,6 +64,66 @@ def _argv() -> list[str]:
     return sys.argv[2:]
 
 
+# Numbers checked before anything is read or trained: (dest, option, smallest, largest).
+_COUNTS = (
+    ("epochs", "--epochs", 1, None),
+    ("seg_epochs", "--seg-epochs", 0, None),
+    ("batch_size", "--batch-size", 1, None),
+    ("size", "--size", 32, 4096),
+    ("width", "--width", 1, None),
+    ("embedding_dim", "--embedding-dim", 1, None),
+    ("max_steps", "--max-steps", 1, None),
+    ("threads", "--threads", 1, None),
+    ("per_class", "--per-class", 1, None),
+    ("eval_per_class", "--eval-per-class", 1, None),
+    ("limit", "--limit", 1, None),
+    ("seg_edges", "--seg-edges", 0, 16),
+    ("seg_attention", "--seg-attention", 0, None),
+    ("seg_tuned_blocks", "--seg-tuned-blocks", 0, 6),
+    ("augment_copies", "--augment-copies", 0, None),
+    ("piece_copies", "--piece-copies", 0, None),
+)
+# Rates and weights: a number, 0 or more (a rate of 0 keeps what a stage starts from).
+_RATES = (
+    ("lr", "--lr"),
+    ("head_lr", "--head-lr"),
+    ("seg_dice", "--seg-dice"),
+    ("attr_weight", "--attr-weight"),
+    ("metric_weight", "--metric-weight"),
+)
+
+
+def _number_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the numbers given, or None (a count of 0 epochs, a rate of nan or
+    -1 would train for nothing, or train a model that answers nothing, and say it is done)."""
+    for dest, option, low, high in _COUNTS:
+        value = getattr(args, dest, None)
+        if value is None:
+            continue
+        if value < low:
+            return f"{option} must be at least {low}, not {value}"
+        if high is not None and value > high:
+            return f"{option} must be at most {high}, not {value}"
+    size = getattr(args, "size", None)
+    if size is not None and size % 32:
+        return f"--size must be a multiple of 32, not {size}"
+    for dest, option in _RATES:
+        value = getattr(args, dest, None)
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            return f"{option} must be a number, 0 or more, not {value}"
+    return None
+
+
+def _folder_out_problem(out: Any, option: str = "--out") -> str | None:
+    """Why the folder a model (or a report) goes to cannot be made, or None."""
+    if out is None:
+        return None
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        return f"{option} {path}: a file, not a folder; give a folder"
+    return None
+
+
 def _needs_torch(command: str) -> bool:
     if importlib.util.find_spec("torch") is None:
         print(
@@ -74,6 +136,16 @@ def _needs_torch(command: str) -> bool:
 
 def _train(args: argparse.Namespace) -> int:
     if not _needs_torch("train"):
+        return 2
+    problem = (
+        _number_problem(args)
+        or _folder_out_problem(args.out)
+        or _folder_out_problem(args.report, "--report")
+        or _folder_out_problem(args.cache, "--cache")
+        or _base_model_problem(args.base_model)
+    )
+    if problem is not None:
+        print(f"saree train: {problem}", file=sys.stderr)
         return 2
     args.argv = _argv()
     if args.catalog is not None:
@@ -94,6 +166,10 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    problem = _number_problem(args) or _folder_out_problem(args.out, "--out")
+    if problem is not None:
+        print(f"saree eval: {problem}", file=sys.stderr)
+        return 2
     args.argv = _argv()
     status: int = train_cli.run_eval(args)
     return status
@@ -102,9 +178,35 @@ def _eval(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     if not _needs_torch("export-model"):
         return 2
+    problem = _checkpoint_problem(args.checkpoint) or _folder_out_problem(args.out)
+    if problem is not None:
+        print(f"saree export-model: {problem}", file=sys.stderr)
+        return 2
     args.argv = _argv()
     status: int = train_cli.run_export(args)
     return status
+
+
+def _checkpoint_problem(path: Path) -> str | None:
+    """Why `path` is no checkpoint to read, where that can be said plainly, or None."""
+    if path.is_dir():
+        return f"--checkpoint {path}: a folder; give the final.pt file saree train wrote in it"
+    if path.is_file() and path.stat().st_size == 0:
+        return f"--checkpoint {path}: the file is empty, not a checkpoint of saree train"
+    return None
+
+
+def _base_model_problem(path: Path | None) -> str | None:
+    """Why --base-model cannot be used, in the words `saree model --use` gives, or None."""
+    if path is None:
+        return None
+    from saree_app.collection.models import ModelChoiceError, check_model
+
+    try:
+        check_model(path)
+    except ModelChoiceError as exc:
+        return f"--base-model: cannot use the model: {exc}"
+    return None
 
 
 def _export_cloth(args: argparse.Namespace) -> int:
