@@ -1282,6 +1282,10 @@ class Catalog:
             raise CatalogError(f"{self.path}: this is a folder; give a catalogue file name")
         if not self.path.parent.exists():
             raise CatalogError(f"{self.path}: the folder {self.path.parent} does not exist")
+        if not create and _empty_file(self.path):
+            # sqlite would take an empty file for a new catalogue and write one into it (a
+            # file of notes emptied by mistake, say): refused, the file left as it is.
+            raise CatalogError(f"{self.path}: an empty file, not a catalogue")
         self._timeout = timeout
         self._lock = threading.RLock()
         self._depth = 0
@@ -1295,7 +1299,7 @@ class Catalog:
                 str(self.path), isolation_level=None, check_same_thread=False, timeout=timeout
             )
         except sqlite3.Error as exc:
-            raise CatalogError(f"{self.path}: cannot open ({exc})") from exc
+            raise CatalogError(_plain(self.path, exc)) from exc
         try:
             self._setup()
         except sqlite3.OperationalError as exc:
@@ -1303,9 +1307,10 @@ class Catalog:
             raise CatalogError(_plain(self.path, exc)) from exc
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise CatalogError(
-                f"{self.path}: not a catalogue file (or it is damaged): {exc}"
-            ) from exc
+            said = _plain(self.path, exc)
+            if said == f"{self.path}: {exc}":  # no plainer words for it
+                said = f"{self.path}: not a catalogue file (or it is damaged): {exc}"
+            raise CatalogError(said) from exc
         except CatalogError:
             self._db.close()
             raise
@@ -1543,7 +1548,9 @@ class Catalog:
             )
 
     def photo(self, photo_id: int) -> Photo | None:
-        """The photo with this id, or None."""
+        """The photo with this id, or None (an id past sqlite's integers is no photo's)."""
+        if not _an_id(photo_id):
+            return None
         rows = self._query(f"SELECT {_PHOTO_COLS} FROM photos WHERE id = ?", (photo_id,))
         return _photo(rows[0]) if rows else None
 
@@ -1562,7 +1569,7 @@ class Catalog:
 
     def photos_by_id(self, ids: Sequence[int]) -> list[Photo]:
         """The photos with these ids (those that exist), in no particular order."""
-        wanted = [int(i) for i in ids]
+        wanted = [int(i) for i in ids if _an_id(int(i))]
         rows = self._query_in(f"SELECT {_PHOTO_COLS} FROM photos WHERE id IN ({{marks}})", wanted)
         return [_photo(r) for r in rows]
 
@@ -2298,6 +2305,22 @@ def _save_side(path: Path, generation: int, ids: np.ndarray, matrix: np.ndarray)
         tmp.unlink(missing_ok=True)
 
 
+# sqlite's integers: an id past them (a mistyped 99999999999999999999) is no photo's id.
+_MAX_ID = 2**63 - 1
+
+
+def _an_id(value: int) -> bool:
+    """Whether `value` can be a row id at all (sqlite raises OverflowError past its range)."""
+    return -_MAX_ID - 1 <= value <= _MAX_ID
+
+
+def _empty_file(path: Path) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return False  # said by sqlite when it tries to open it
+
+
 def _plain(path: Path, exc: sqlite3.Error) -> str:
     """A sqlite failure in the curator's words (the catalogue is unchanged by it)."""
     text = str(exc)
@@ -2307,6 +2330,27 @@ def _plain(path: Path, exc: sqlite3.Error) -> str:
         return f"{path}: the catalogue is read-only; copy it to a folder you can write to"
     if "full" in text:
         return f"{path}: the disk is full; nothing was lost, free some space and try again"
+    if "unable to open database file" in text:
+        # A catalogue keeps working files beside it (FILE-wal, FILE-shm): in a folder that
+        # cannot be written to it cannot be opened, even to read.
+        folder = path.absolute().parent
+        if not os.access(folder, os.W_OK):
+            return (
+                f"{path}: cannot be opened: the app keeps working files beside a catalogue, "
+                f"and the folder {folder} cannot be written to; copy the catalogue to a "
+                "folder you can write to"
+            )
+        return f"{path}: cannot be opened: check that you may read and change this file"
+    if "not a database" in text:
+        return (
+            f"{path}: not a catalogue file: another kind of file, or a catalogue damaged "
+            "beyond reading (a copy cut short, say); it was left as it is"
+        )
+    if "malformed" in text:
+        return (
+            f"{path}: the catalogue file is damaged and cannot be read as it is; it was left "
+            "as it is: keep it, and open a backup copy of the catalogue"
+        )
     return f"{path}: {text}"
 
 

@@ -10,6 +10,7 @@ catalogue, `FILE.removed.json`, so the last removals can be undone, from the app
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -104,39 +105,63 @@ def remove_photos(catalog: Catalog, photo_ids: Iterable[int]) -> Removal:
     if not ids:
         raise CatalogError("no photo chosen to remove")
     db = catalog._db  # the catalogue's own connection, used only inside its transaction
-    with catalog.transaction():
-        photos = _rows(db, "photos", "id", ids)
-        found = {int(r["id"]) for r in photos}
-        unknown = [i for i in ids if i not in found]
-        if unknown:
-            raise CatalogError(
-                f"no photo with id {unknown[0]} in {catalog.path.name}; nothing was removed"
-            )
-        rows: dict[str, list[dict[str, Any]]] = {"photos": photos}
-        for table, column in _dependent_tables(db):
-            got = _rows(db, table, column, ids)
-            if got:
-                rows.setdefault(table, []).extend(got)
-        names = tuple(Path(_text_path(r["path"])).name for r in photos)
-        removal = Removal(tuple(ids), names, rows)
-        # Written before the rows go, inside the transaction: if the side file cannot be
-        # written the removal is rolled back and nothing is lost.
-        _push(catalog, removal)
-        marks = ",".join("?" * len(ids))
-        db.execute(f"DELETE FROM photos WHERE id IN ({marks})", tuple(ids))
+    kept: list[Removal] | None = None  # the removals remembered before, once this one is
+    try:
+        with catalog.transaction():
+            photos = _rows(db, "photos", "id", ids)
+            found = {int(r["id"]) for r in photos}
+            unknown = [i for i in ids if i not in found]
+            if unknown:
+                raise CatalogError(
+                    f"no photo with id {unknown[0]} in {catalog.path.name}; nothing was removed"
+                )
+            rows: dict[str, list[dict[str, Any]]] = {"photos": photos}
+            for table, column in _dependent_tables(db):
+                got = _rows(db, table, column, ids)
+                if got:
+                    rows.setdefault(table, []).extend(got)
+            names = tuple(Path(_text_path(r["path"])).name for r in photos)
+            removal = Removal(tuple(ids), names, rows)
+            # Written before the rows go, inside the transaction: if the side file cannot be
+            # written the removal is rolled back and nothing is lost.
+            kept = _push(catalog, removal)
+            marks = ",".join("?" * len(ids))
+            db.execute(f"DELETE FROM photos WHERE id IN ({marks})", tuple(ids))
+    except BaseException as exc:
+        if kept is not None:
+            # The rows stayed (a read-only catalogue, a full disk, another program busy with
+            # it): so does the list of removals, or undo would "put back" photos that never
+            # left. Whatever stopped it, the record of it is taken back.
+            try:
+                _write(catalog, kept)
+            except CatalogError as back:
+                raise CatalogError(
+                    f"{exc}; and the list of removed photos now names photos that were not "
+                    f"removed ({back}): undo of the last removal will find them still there"
+                ) from exc
+        raise
     return removal
 
 
 def removals(catalog: Catalog) -> list[Removal]:
     """The removals that can still be undone, oldest first."""
     path = removed_file(catalog)
-    if not path.exists():
-        return []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return [Removal.from_json(d) for d in data["removals"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CatalogError(f"{path}: the list of removed photos cannot be read ({exc})") from exc
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise CatalogError(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
+    try:
+        # Decoded here, not by read_text: bytes that are not UTF-8 are damage too.
+        return [Removal.from_json(d) for d in json.loads(data.decode("utf-8"))["removals"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # Refused rather than written over: the photos it remembers may still be wanted back.
+        raise CatalogError(
+            f"{path.name} is damaged: the removed photos it remembers for undo cannot be read; "
+            "the catalogue itself is untouched. Move it aside to go on (undo then starts "
+            "afresh)"
+        ) from exc
 
 
 def write_side_file(path: Path, text: str | None, what: str) -> None:
@@ -161,11 +186,14 @@ def _write(catalog: Catalog, items: list[Removal]) -> None:
     )
 
 
-def _push(catalog: Catalog, removal: Removal) -> None:
+def _push(catalog: Catalog, removal: Removal) -> list[Removal]:
+    """Add `removal` to the list kept beside the catalogue; the list as it was before."""
     try:
-        _write(catalog, [*removals(catalog), removal][-KEEP_REMOVALS:])
+        before = removals(catalog)
+        _write(catalog, [*before, removal][-KEEP_REMOVALS:])
     except CatalogError as exc:
         raise CatalogError(f"{exc}; nothing was removed") from exc
+    return before
 
 
 def undo_removal(catalog: Catalog, removal: Removal | None = None) -> Restored:
@@ -182,46 +210,63 @@ def undo_removal(catalog: Catalog, removal: Removal | None = None) -> Restored:
     db = catalog._db
     restored: list[int] = []
     skipped: list[str] = []
-    with catalog.transaction():
-        new_id: dict[int, int] = {}
-        names = {
-            int(r["id"]): n
-            for r, n in zip(removal.rows.get("photos", []), removal.names, strict=False)
-        }
-        for row, name in zip(removal.rows.get("photos", []), removal.names, strict=False):
-            old = int(row["id"])
-            again = catalog.photo_by_hash(str(row["sha256"]))
-            if again is not None:
-                skipped.append(f"{name} is in the collection again (imported since); left as it is")
-                continue
-            new_id[old] = _insert(db, "photos", row, key="id")
-            restored.append(new_id[old])
-        tables = dict(_dependent_tables(db))
-        for table, rows in removal.rows.items():
-            if table == "photos":
-                continue
-            column = tables.get(table) or _photo_view_column(db, table)
-            if column is None:
-                continue  # a table this version of the catalogue no longer has
-            key = _rowid_column(db, table)
-            for row in rows:
-                old = int(row[column])
-                if old not in new_id:
-                    continue
-                try:
-                    # A row keyed by the photo itself keeps that key; another id may move.
-                    _insert(
-                        db, table, {**row, column: new_id[old]}, key=None if key == column else key
+    written = False  # the removal taken off the list, its rows not yet back for good
+    try:
+        with catalog.transaction():
+            new_id: dict[int, int] = {}
+            names = {
+                int(r["id"]): n
+                for r, n in zip(removal.rows.get("photos", []), removal.names, strict=False)
+            }
+            for row, name in zip(removal.rows.get("photos", []), removal.names, strict=False):
+                old = int(row["id"])
+                again = catalog.photo_by_hash(str(row["sha256"]))
+                if again is not None:
+                    skipped.append(
+                        f"{name} is in the collection again (imported since); left as it is"
                     )
-                except sqlite3.IntegrityError:
-                    # What the row also pointed at has gone since (an object deleted): the
-                    # photo comes back without that link.
-                    name = names.get(old, f"photo {old}")
-                    skipped.append(f"{name}: its {_what(table)} no longer exists; not linked again")
-        try:
-            _write(catalog, [r for r in kept if r != removal])
-        except CatalogError as exc:
-            raise CatalogError(f"{exc}; nothing was put back") from exc
+                    continue
+                new_id[old] = _insert(db, "photos", row, key="id")
+                restored.append(new_id[old])
+            tables = dict(_dependent_tables(db))
+            for table, rows in removal.rows.items():
+                if table == "photos":
+                    continue
+                column = tables.get(table) or _photo_view_column(db, table)
+                if column is None:
+                    continue  # a table this version of the catalogue no longer has
+                key = _rowid_column(db, table)
+                for row in rows:
+                    old = int(row[column])
+                    if old not in new_id:
+                        continue
+                    try:
+                        # A row keyed by the photo itself keeps that key; another id may move.
+                        _insert(
+                            db,
+                            table,
+                            {**row, column: new_id[old]},
+                            key=None if key == column else key,
+                        )
+                    except sqlite3.IntegrityError:
+                        # What the row also pointed at has gone since (an object deleted): the
+                        # photo comes back without that link.
+                        name = names.get(old, f"photo {old}")
+                        skipped.append(
+                            f"{name}: its {_what(table)} no longer exists; not linked again"
+                        )
+            try:
+                _write(catalog, [r for r in kept if r != removal])
+            except CatalogError as exc:
+                raise CatalogError(f"{exc}; nothing was put back") from exc
+            written = True
+    except BaseException:
+        if written:
+            # The rows did not come back (the catalogue could not take them): the removal
+            # stays on the list, to be undone later.
+            with contextlib.suppress(CatalogError):
+                _write(catalog, kept)
+        raise
     return Restored(tuple(restored), tuple(skipped))
 
 

@@ -17,9 +17,13 @@ Only the standard library's urllib touches the network.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import http.client
 import json
 import os
+import socket
+import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +38,8 @@ SIZE = "!1600,1600"  # fits in 1600 x 1600, aspect kept: plenty for the model, s
 MANIFEST_CAP = 20 * 1024 * 1024
 IMAGE_CAP = 40 * 1024 * 1024
 TIMEOUT = 30.0
+# The system's words for "no way there": the network is down or the host cannot be routed to.
+_NO_ROUTE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
 
 
 class IIIFError(Exception):
@@ -96,12 +102,46 @@ def fetch(url: str, *, cap: int, timeout: float = TIMEOUT, what: str = "the mani
         reason = exc.reason
         if isinstance(reason, TimeoutError):
             raise IIIFError(f"{url}: no answer within {timeout:g} s for {what}") from None
-        raise IIIFError(f"{url}: cannot reach the server ({reason})") from None
-    except (OSError, ValueError) as exc:
+        raise IIIFError(f"{url}: cannot reach the server: {_unreachable(reason)}") from None
+    except (OSError, http.client.HTTPException) as exc:
+        # Cut off half-way (the server closed the connection, a reset): no errno for a curator.
+        raise IIIFError(f"{url}: {what} could not be fetched: {_unreachable(exc)}") from None
+    except ValueError as exc:
         raise IIIFError(f"{url}: {what} could not be fetched ({exc})") from None
     if len(data) > cap:
         raise IIIFError(f"{url}: {what} is larger than {cap // (1024 * 1024)} MB")
     return data
+
+
+def _unreachable(reason: object) -> str:
+    """Why a server could not be reached or read from, in words without errno numbers."""
+    if isinstance(reason, socket.gaierror):
+        return (
+            "its name was not found (check the address, and that this computer is connected "
+            "to the internet)"
+        )
+    if isinstance(reason, ConnectionRefusedError):
+        return (
+            "the connection was refused (nothing answers at that address: check it, or try "
+            "again when the server is running)"
+        )
+    if isinstance(reason, TimeoutError):
+        return "it did not answer in time (try again later)"
+    if isinstance(reason, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+        return "the connection was cut off (try again later)"
+    if isinstance(reason, http.client.IncompleteRead):
+        return "the answer stopped half-way (try again later)"
+    if isinstance(reason, http.client.HTTPException):
+        return "the server's answer is not one a web server gives (check the address)"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return "its secure connection cannot be checked (its certificate is not trusted)"
+    if isinstance(reason, ssl.SSLError):
+        return "its secure connection failed"
+    if isinstance(reason, OSError) and reason.errno in _NO_ROUTE:
+        return "the network cannot reach it (check that this computer is connected)"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror[:1].lower() + reason.strerror[1:]
+    return str(reason) or type(reason).__name__
 
 
 def _text(value: Any) -> str:

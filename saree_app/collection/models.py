@@ -159,15 +159,36 @@ def retrain_result(model: Path, label: Callable[[str], str] | None = None) -> li
     return lines
 
 
-def _read_side(catalog_path: Path) -> dict[str, Any]:
+def _read_side(catalog_path: Path, *, strict: bool = False) -> dict[str, Any]:
+    """The side file's entries ({} when there is none). A damaged one: ModelChoiceError when
+    `strict`, else {} (the choice forgotten: the shipped model)."""
     path = model_file(catalog_path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return {}  # a damaged side file only forgets the choice: the shipped model is used
-    return data if isinstance(data, dict) else {}
+    except OSError as exc:
+        if strict:
+            raise ModelChoiceError(
+                f"{path.name} cannot be read ({exc.strerror or exc}), so which model this "
+                "catalogue uses is not known; make it readable, or choose the model again "
+                "(saree model --use, or Model in the app)"
+            ) from exc
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError:  # not UTF-8 (UnicodeDecodeError), not JSON
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("model"), (str, type(None))):
+        if strict:
+            raise ModelChoiceError(
+                f"{path.name} is damaged: which model this catalogue uses cannot be read, and "
+                "the shipped model is not used in its place without asking. Choose the model "
+                "again (saree model --use, or Model in the app), or move the file aside to "
+                "use the shipped model"
+            )
+        return {}
+    return data
 
 
 def _write_side(catalog_path: Path, data: dict[str, Any]) -> None:
@@ -188,14 +209,25 @@ def _write_side(catalog_path: Path, data: dict[str, Any]) -> None:
         ) from exc
 
 
+def _known(data: dict[str, Any]) -> list[str]:
+    """The side file's model folders used before (what is not one is passed over)."""
+    known = data.get("known")
+    return [x for x in known if isinstance(x, str) and x] if isinstance(known, list) else []
+
+
 def _resolve(catalog_path: Path, text: str) -> Path:
     p = Path(text)
     return p if p.is_absolute() else catalog_path.parent / p
 
 
-def chosen_model(catalog_path: Path) -> Path | None:
-    """The model this catalogue was switched to (its manifest), or None: the shipped one."""
-    chosen = _read_side(catalog_path).get("model")
+def chosen_model(catalog_path: Path, *, strict: bool = False) -> Path | None:
+    """The model this catalogue was switched to (its manifest), or None: the shipped one.
+
+    When the side file that keeps the choice is damaged (or cannot be read), `strict` raises
+    ModelChoiceError saying so in one line: a command then refuses rather than answer with
+    the shipped model unasked. Not strict, the choice is forgotten and None returned (the
+    app opens the collection with the shipped model; choosing one writes the file afresh)."""
+    chosen = _read_side(catalog_path, strict=strict).get("model")
     if not isinstance(chosen, str) or not chosen:
         return None
     return _resolve(catalog_path, chosen)
@@ -205,7 +237,7 @@ def remember_model(catalog_path: Path, model: Path | None) -> None:
     """Keep `model` (None: the shipped one) as this catalogue's model, and its folder in the
     list of places to look for models."""
     data = _read_side(catalog_path)
-    known = [str(x) for x in data.get("known", []) if isinstance(x, str)]
+    known = [str(x) for x in _known(data)]
     if model is not None and _same(model, shipped_model()):
         model = None  # the shipped model stays "the shipped one", wherever it is installed
     if model is not None:
@@ -326,7 +358,7 @@ def find_models(catalog_path: Path) -> list[ModelChoice]:
             if folder.is_dir():
                 candidates += sorted(folder.glob("*.json")) + sorted(folder.glob("*/*.json"))
     data = _read_side(catalog_path)
-    candidates += [_resolve(catalog_path, str(x)) for x in data.get("known", [])]
+    candidates += [_resolve(catalog_path, x) for x in _known(data)]
     chosen = chosen_model(catalog_path)
     if chosen is not None:
         candidates.append(chosen)

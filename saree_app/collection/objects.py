@@ -206,13 +206,48 @@ def clean_fields(values: Mapping[str, str | None]) -> dict[str, str | None]:
                 f"an object has no field {name!r}; its fields are {', '.join(FIELDS)}"
             )
         text = value.strip() if isinstance(value, str) else None
-        if name in _DATE_FIELDS and text and not _DATE.fullmatch(text):
-            raise ObjectError(
-                f"{FIELD_NAMES[name]}: {text!r} is not a date; write a year (1920), "
-                "a month (1920-05) or a day (1920-05-17)"
-            )
+        if name in _DATE_FIELDS and text:
+            wrong = _date_problem(text)
+            if wrong is not None:
+                raise ObjectError(f"{FIELD_NAMES[name]}: {text!r} is not a date: {wrong}")
         out[name] = text or None
     return out
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _date_problem(text: str) -> str | None:
+    """Why `text` is no date a record can hold (a year, a month or a day that exists), or
+    None: 1987, 1987-02 and 1987-02-28 are dates; 1987-13 and 1987-02-30 are not."""
+    if not _DATE.fullmatch(text):
+        return "write a year (1920), a month (1920-05) or a day (1920-05-17)"
+    year, *rest = (int(part) for part in text.split("-"))
+    if not rest:
+        return None
+    month = rest[0]
+    if not 1 <= month <= 12:
+        return f"there is no month {rest[0]:02d} (months run from 01 to 12)"
+    if len(rest) == 1:
+        return None
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    if not 1 <= rest[1] <= days:
+        return f"{_MONTHS[month - 1]} {year} has no day {rest[1]:02d} (it has {days} days)"
+    return None
 
 
 def _check_range(made_from: str | None, made_to: str | None) -> None:

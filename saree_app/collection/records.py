@@ -124,9 +124,18 @@ def read_all(path: str | Path) -> tuple[list[Record], list[ObjectRecord]]:
     except OSError as exc:
         raise RecordsError(f"{source}: cannot be read ({exc.strerror or exc})") from exc
     try:
-        json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RecordsError(f"{source}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    elsewhere = _context_elsewhere(data)
+    if elsewhere is not None:
+        # rdflib would fetch it: over the network (a remote address), or from a file named
+        # relative to wherever the app was started. Neither is read.
+        raise RecordsError(
+            f"{source}: its @context is not written in the file but named as {elsewhere!r}; "
+            "the app reads only a context written inside the file and never fetches one. "
+            "Put the context into the file (saree export --format jsonld writes it so)"
+        )
     g = rdflib.Graph()
     try:
         g.parse(data=text, format="json-ld")
@@ -150,6 +159,27 @@ def read_all(path: str | Path) -> tuple[list[Record], list[ObjectRecord]]:
         found.append(_object_record(g, obj, str(accession)))
         records.extend(_object_photos(g, obj, str(accession), source.parent))
     return records, found
+
+
+def _context_elsewhere(data: Any) -> str | None:
+    """The first context the JSON-LD `data` names instead of holding (an address or a file
+    name given as @context, or @import in one), anywhere in it; None when every context is
+    written inside. Only such a name makes rdflib read anything but the text it is given."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key == "@context":
+                    for ctx in value if isinstance(value, list) else [value]:
+                        if isinstance(ctx, str):
+                            return ctx
+                        if isinstance(ctx, dict) and isinstance(ctx.get("@import"), str):
+                            return str(ctx["@import"])
+                stack.append(value)
+    return None
 
 
 def _object_record(g: Any, obj: Any, accession: str) -> ObjectRecord:

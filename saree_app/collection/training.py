@@ -58,9 +58,6 @@ class Confirmed:
 def read_confirmed(catalog_path: Path) -> Confirmed:
     """Every confirmed photo with a tradition, its file checked; CatalogueProblem when the
     catalogue cannot be read or what is left cannot train a model."""
-    if catalog_path.is_file() and catalog_path.stat().st_size == 0:
-        # sqlite would take an empty file for a new catalogue and write one into it.
-        raise CatalogueProblem(f"{catalog_path}: an empty file, not a catalogue")
     from saree_app.collection.objects import object_ids_by_photo
 
     try:
@@ -162,8 +159,6 @@ class CorrectedMap:
 def read_corrected_maps(catalog_path: Path) -> tuple[list[CorrectedMap], list[tuple[int, str]]]:
     """The curator's corrected part maps whose photo files are still there and unchanged, and
     the (id, path) of those left out; CatalogueProblem when the catalogue cannot be read."""
-    if catalog_path.is_file() and catalog_path.stat().st_size == 0:
-        raise CatalogueProblem(f"{catalog_path}: an empty file, not a catalogue")
     try:
         with Catalog(catalog_path, create=False) as cat:
             maps = cat.part_maps()

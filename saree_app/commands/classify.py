@@ -152,9 +152,6 @@ def _open_teaching(path: Path, predictor: Predictor) -> _Teaching | str:
         return f"{path}: a folder, not a catalogue (give the catalogue's .saree file)"
     if not path.is_file():
         return f"{path}: no such catalogue"
-    if path.stat().st_size == 0:
-        # sqlite would take an empty file for a new catalogue and write one into it.
-        return f"{path}: an empty file, not a catalogue"
     try:
         catalog = Catalog(path, create=False)
     except CatalogError as exc:

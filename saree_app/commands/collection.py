@@ -215,11 +215,6 @@ def _err(command: str, message: str) -> int:
 def _open(args: argparse.Namespace, command: str, *, create: bool = False) -> Catalog | None:
     from saree_app.collection.catalog import Catalog, CatalogError
 
-    if not create:
-        empty = _empty_catalogue(args.catalog)
-        if empty is not None:
-            _err(command, empty)
-            return None
     try:
         return Catalog(args.catalog, create=create)
     except CatalogError as exc:
@@ -227,36 +222,13 @@ def _open(args: argparse.Namespace, command: str, *, create: bool = False) -> Ca
         return None
 
 
-def _empty_catalogue(path: Path) -> str | None:
-    """Why an empty file is no catalogue to open, or None: sqlite would take it for a new one
-    and write a catalogue into it (a file of notes emptied by mistake, say)."""
-    try:
-        empty = path.is_file() and path.stat().st_size == 0
-    except OSError:
-        return None
-    if not empty:
-        return None
-    return (
-        f"{path}: an empty file, not a catalogue (saree import FOLDER --catalog "
-        f"{shlex.quote(str(path))} makes one)"
-    )
-
-
 def _catalogue_words(path: Path, text: str) -> str:
-    """sqlite's "unable to open database file" said in the curator's words, with what to do.
-
-    A catalogue keeps working files beside it (FILE-wal, FILE-shm): in a folder that cannot be
-    written to it cannot be opened, even to read. (Better said by collection.catalog._plain.)"""
-    if not text.endswith("unable to open database file"):
-        return text
-    folder = path.absolute().parent
-    if not os.access(folder, os.W_OK):
-        return (
-            f"{path}: cannot be opened: the app keeps working files beside a catalogue, and "
-            f"the folder {folder} cannot be written to; copy the catalogue to a folder you can "
-            "write to"
-        )
-    return f"{path}: cannot be opened: check that you may read and change this file"
+    """The core's words for a catalogue that cannot be opened (collection.catalog words an
+    empty file, a folder that cannot be written to, a file that is no catalogue), with what
+    the command line can add: how a catalogue is made, for an empty file."""
+    if text.endswith(": an empty file, not a catalogue"):
+        return f"{text} (saree import FOLDER --catalog {shlex.quote(str(path))} makes one)"
+    return text
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -353,9 +325,14 @@ def run_import(args: argparse.Namespace) -> int:
         return _err("import", f"{args.folder}: {what}")
     model = args.model
     if model is None:
-        from saree_app.collection.models import chosen_model
+        from saree_app.collection.models import ModelChoiceError, chosen_model
 
-        model = chosen_model(args.catalog)  # the catalogue's own model, when it was switched
+        try:
+            # The catalogue's own model, when it was switched; refused when that cannot be
+            # known, rather than answered by the shipped model unasked.
+            model = chosen_model(args.catalog, strict=True)
+        except ModelChoiceError as exc:
+            return _err("import", f"{exc}; nothing was imported")
     try:
         predictor = Predictor(model, threads=args.threads)
     except ModelError as exc:
@@ -965,10 +942,10 @@ def _model_sha(args: argparse.Namespace, command: str) -> str | None:
     catalogue's latest); "" after a message when the model cannot be used."""
     from saree_app.collection.models import ModelChoiceError, check_model, chosen_model
 
-    model = args.model or chosen_model(args.catalog)
-    if model is None:
-        return None
     try:
+        model = args.model or chosen_model(args.catalog, strict=True)
+        if model is None:
+            return None
         return check_model(model).sha256
     except ModelChoiceError as exc:
         _err(command, f"cannot use the model: {exc}")
@@ -1127,13 +1104,13 @@ def _part_model(cat: Catalog, args: argparse.Namespace) -> Any:
     when every map is drawn or the model cannot be used."""
     if len(cat.part_maps()) >= cat.count():
         return None
-    from saree_app.collection.models import chosen_model
+    from saree_app.collection.models import ModelChoiceError, chosen_model
     from saree_app.model.manifest import ModelError
     from saree_app.model.predict import Predictor
 
     try:
-        return Predictor(args.model or chosen_model(args.catalog))
-    except ModelError as exc:
+        return Predictor(args.model or chosen_model(args.catalog, strict=True))
+    except (ModelError, ModelChoiceError) as exc:
         print(
             f"saree export: part regions left out where the curator drew none: the model "
             f"cannot be used ({exc})",

@@ -46,12 +46,7 @@ def run_parts(args: argparse.Namespace) -> int:
     """0 done, 2 error (one line on stderr)."""
     from saree_app.collection import partmaps
     from saree_app.collection.catalog import Catalog, CatalogError
-    from saree_app.commands.collection import (
-        _catalogue_words,
-        _empty_catalogue,
-        _output_problem,
-        _photo_id,
-    )
+    from saree_app.commands.collection import _catalogue_words, _output_problem, _photo_id
     from saree_app.imaging import PhotoError
     from saree_app.model import partmap
     from saree_app.model.manifest import ModelError
@@ -70,9 +65,6 @@ def run_parts(args: argparse.Namespace) -> int:
             return _err(str(exc))
         except OSError as exc:
             return _err(f"{args.from_mask}: cannot be read ({exc.strerror or exc})")
-    empty = _empty_catalogue(args.catalog)
-    if empty is not None:
-        return _err(empty)
     try:
         cat = Catalog(args.catalog, create=False)
     except CatalogError as exc:

@@ -428,7 +428,7 @@ class TextileGraph:
         try:
             key = (str(directory.resolve()), _fingerprint(files))
         except OSError as exc:
-            raise OntologyError(directory, None, None, f"cannot read: {exc}") from exc
+            raise OntologyError(directory, None, None, _unreadable(exc)) from exc
         if cache:
             cached = _CACHE.get(key)
             if cached is not None:
@@ -465,9 +465,23 @@ class TextileGraph:
         problems: list[OntologyError] = []
         for f in files:
             try:
-                text = f.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(OntologyError(f, None, None, f"cannot read: {exc}"))
+                raw = f.read_bytes()
+            except OSError as exc:
+                problems.append(OntologyError(f, None, None, _unreadable(exc)))
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = raw.count(b"\n", 0, exc.start) + 1
+                problems.append(
+                    OntologyError(
+                        f,
+                        line,
+                        None,
+                        "not text in UTF-8 (Turtle files are UTF-8): save the file as UTF-8 "
+                        "in a text editor",
+                    )
+                )
                 continue
             texts[f] = text.splitlines()
             g = rdflib.Graph()
@@ -1357,6 +1371,11 @@ def _read_link(
     )
 
 
+def _unreadable(exc: OSError) -> str:
+    """An ontology file or folder the system will not let us read, without errno numbers."""
+    return f"cannot be read ({exc.strerror or exc})"
+
+
 def load_graph_or_none(directory: Path | None = None) -> tuple[TextileGraph | None, str | None]:
     """The graph, or None and a message saying why (the app runs on without a graph)."""
     try:
@@ -1364,7 +1383,8 @@ def load_graph_or_none(directory: Path | None = None) -> tuple[TextileGraph | No
     except OntologyError as exc:
         return None, f"Knowledge graph not loaded: {exc}"
     except OSError as exc:
-        return None, f"Knowledge graph not loaded: cannot read the ontology: {exc}"
+        where = exc.filename or "the ontology"
+        return None, f"Knowledge graph not loaded: {where}: {_unreadable(exc)}"
 
 
 def iter_problems(directory: Path | None = None) -> Iterator[OntologyError]:

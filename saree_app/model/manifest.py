@@ -230,8 +230,20 @@ class ModelManifest:
             return value
 
         fmt = data.get("format")
+        if fmt is None:
+            raise ModelError(
+                path,
+                'not a model manifest of this app: it has no "format" entry (a model\'s '
+                f'description says "format": "{FORMAT}"); give the .json written with the '
+                "model's .onnx",
+            )
         if fmt != FORMAT:
-            raise ModelError(path, f'unknown manifest format {fmt!r} (this app reads "{FORMAT}")')
+            shown = fmt if isinstance(fmt, str) else json.dumps(fmt)
+            raise ModelError(
+                path,
+                f'not a model manifest of this app: unknown manifest format "{shown}" (this '
+                f'app reads "{FORMAT}")',
+            )
         onnx_name = need("onnx", str)
         sha = need("sha256", str).lower()
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):

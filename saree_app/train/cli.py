@@ -346,7 +346,7 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
 
     from saree_app.train.cache import build_cache
     from saree_app.train.data import one_per_photo, select
-    from saree_app.train.export import default_preprocessing, write_model
+    from saree_app.train.export import ModelWriteError, default_preprocessing, write_model
     from saree_app.train.loop import (
         CheckpointUnreadable,
         TrainConfig,
@@ -544,20 +544,29 @@ def train_items(items: list[Any], args: argparse.Namespace) -> int:
         },
         final,
     )
-    manifest = write_model(
-        trainer.net,
-        args.out,
-        labels=labels,
-        attributes=attributes,
-        name=args.name,
-        stem=args.name,
-        prototypes=protos,
-        training=training,
-        extra={
-            "seg_zooms": list(args.seg_zooms),
-            "seg_zooms_mirrored": args.seg_zooms_mirrored,
-        },
-    )
+    try:
+        manifest = write_model(
+            trainer.net,
+            Path(args.out),
+            labels=labels,
+            attributes=attributes,
+            name=args.name,
+            stem=args.name,
+            prototypes=protos,
+            training=training,
+            extra={
+                "seg_zooms": list(args.seg_zooms),
+                "seg_zooms_mirrored": args.seg_zooms_mirrored,
+            },
+        )
+    except ModelWriteError as exc:
+        # The training is not lost: final.pt holds it, for export-model to another folder.
+        print(
+            f"saree train: --out {exc}; the trained model is kept in {final}: write it with "
+            f"saree export-model --checkpoint {shlex.quote(str(final))} --out FOLDER",
+            file=sys.stderr,
+        )
+        return 2
     _say(f"model written: {manifest} (checkpoint for export-model: {final})")
     if args.eval:
         from saree_app.train.evaluate import evaluate, summary
@@ -755,7 +764,7 @@ def run_eval(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------- export
 def run_export(args: argparse.Namespace) -> int:
     """Rebuild the network from final.pt and write ONNX + manifest."""
-    from saree_app.train.export import write_model
+    from saree_app.train.export import ModelWriteError, write_model
     from saree_app.train.loop import CheckpointUnreadable, read_checkpoint
     from saree_app.train.net import EXPORT_CHOICES, NetConfig, PartAwareNet
 
@@ -768,6 +777,9 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"saree export-model: {exc}", file=sys.stderr)
         return 2
     try:
+        if not isinstance(state, dict):
+            raise TypeError("not a dict")
+        labels, attributes, prototypes = state["labels"], state["attributes"], state["prototypes"]
         cfg = NetConfig(**state["net_config"])
         if args.flip_average:
             cfg = dataclasses.replace(cfg, flip_average=args.flip_average == "yes")
@@ -795,23 +807,34 @@ def run_export(args: argparse.Namespace) -> int:
             training["export_command"] = "saree export-model " + " ".join(
                 shlex.quote(a) for a in getattr(args, "argv", [])
             )
-    except (KeyError, RuntimeError, TypeError, OSError) as exc:
+    except (KeyError, RuntimeError, TypeError, ValueError, AttributeError, OSError) as exc:
+        if isinstance(exc, KeyError):
+            why = f"it has no {exc.args[0]!r} entry"
+        elif isinstance(exc, RuntimeError):
+            why = "its weights do not fit the network it describes"
+        else:
+            why = "it does not hold a network that saree train saved"
         print(
-            f"saree export-model: {args.checkpoint}: not a final.pt of saree train ({exc})",
+            f"saree export-model: {args.checkpoint}: not a final.pt of saree train ({why}); "
+            "it was left as it is",
             file=sys.stderr,
         )
         return 2
-    manifest = write_model(
-        net.eval(),
-        args.out,
-        labels=state["labels"],
-        attributes=state["attributes"],
-        name=args.name,
-        stem=args.name,
-        prototypes=state["prototypes"],
-        training=training,
-        extra={"seg_zooms": zooms, "seg_zooms_mirrored": mirrored},
-    )
+    try:
+        manifest = write_model(
+            net.eval(),
+            Path(args.out),
+            labels=labels,
+            attributes=attributes,
+            name=args.name,
+            stem=args.name,
+            prototypes=prototypes,
+            training=training,
+            extra={"seg_zooms": zooms, "seg_zooms_mirrored": mirrored},
+        )
+    except ModelWriteError as exc:
+        print(f"saree export-model: --out {exc}", file=sys.stderr)
+        return 2
     print(f"model written: {manifest}")
     return 0
 

@@ -31,6 +31,10 @@ LETTERBOX_RULE = "centre, keep aspect ratio, pad with fill"
 OPSET = 17
 
 
+class ModelWriteError(Exception):
+    """A model that cannot be written where asked, in plain words (what was there is kept)."""
+
+
 def default_preprocessing(size: int) -> Preprocessing:
     """ImageNet mean/std; padding in the mean colour so it normalises to about zero."""
     fill = tuple(round(m * 255) for m in IMAGENET_MEAN)
@@ -174,8 +178,58 @@ def write_model(
     evaluation: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Export ONNX + manifest into out_dir; returns the manifest path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Export ONNX + manifest into out_dir; returns the manifest path. ModelWriteError, in
+    plain words, when out_dir is a file or cannot be made or written into (a file there is
+    left as it is)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ModelWriteError(
+            f"{out_dir}: a file, not a folder; give a folder for the model (the file was left "
+            "as it is)"
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelWriteError(
+            f"{out_dir}: the folder for the model cannot be made ({exc.strerror or exc})"
+        ) from exc
+    for file in (out_dir / f"{stem}.onnx", out_dir / f"{stem}.json"):
+        if file.is_dir():
+            raise ModelWriteError(f"{file}: a folder is in the way of the model")
+    try:
+        return _write_model(
+            net,
+            out_dir,
+            labels=labels,
+            attributes=attributes,
+            name=name,
+            stem=stem,
+            prep=prep,
+            prototypes=prototypes,
+            training=training,
+            evaluation=evaluation,
+            extra=extra,
+        )
+    except OSError as exc:
+        raise ModelWriteError(
+            f"{out_dir}: the model cannot be written there ({exc.strerror or exc})"
+        ) from exc
+
+
+def _write_model(
+    net: PartAwareNet,
+    out_dir: Path,
+    *,
+    labels: Sequence[str],
+    attributes: Sequence[str],
+    name: str,
+    stem: str,
+    prep: Preprocessing | None,
+    prototypes: np.ndarray | None,
+    training: Mapping[str, Any] | None,
+    evaluation: Mapping[str, Any] | None,
+    extra: Mapping[str, Any] | None,
+) -> Path:
     onnx_path = export_onnx(net, out_dir / f"{stem}.onnx")
     manifest = build_manifest(
         onnx_path,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import pickle
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -138,9 +137,22 @@ def read_checkpoint(path: Path) -> Any:
             raise CheckpointUnreadable(
                 f"{path}: cannot be read ({exc.strerror or exc}); it was left as it is"
             ) from exc
-        raise ValueError(f"{path}: not a checkpoint of saree train ({exc})") from exc
-    except (RuntimeError, EOFError, pickle.UnpicklingError) as exc:
-        raise ValueError(f"{path}: not a checkpoint of saree train ({exc})") from exc
+        raise ValueError(damaged_checkpoint(path)) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:
+        # Unpickling a stray file fails in many ways (pickle.UnpicklingError "invalid load
+        # key", EOFError "Ran out of input", RuntimeError from torch's zip reader, a class
+        # that is not there): for the curator all of them mean the same.
+        raise ValueError(damaged_checkpoint(path)) from exc
+
+
+def damaged_checkpoint(path: Path) -> str:
+    """What is said of a file that cannot be read as a checkpoint (no unpickler's words)."""
+    return (
+        f"{path}: not a checkpoint of saree train, or a damaged one (a copy cut short, say); "
+        "it was left as it is"
+    )
 
 
 def check_segmentation_shape(
