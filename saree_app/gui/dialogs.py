@@ -181,7 +181,11 @@ def shortcuts_html() -> str:
     return f"<h3>Keyboard shortcuts</h3><table>{rows}</table>"
 
 
-def model_card_dialog(card: Path | None, parent: QWidget | None = None) -> TextDialog:
+def model_card_dialog(
+    card: Path | None, parent: QWidget | None = None, *, preface: str | None = None
+) -> TextDialog:
+    """The model card; `preface`, what a curator needs to know of the model in use, goes first
+    (the card itself is written for specialists: how the model was made and measured)."""
     if card is None or not card.is_file():
         text = (
             "# No model card\n\nThe model card (models/MODEL_CARD.md) is missing from this "
@@ -193,6 +197,11 @@ def model_card_dialog(card: Path | None, parent: QWidget | None = None) -> TextD
             text = card.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             text = f"# Model card unreadable\n\n{card}: {exc}"
+    if preface:
+        text = (
+            f"## In short\n\n{preface}\n\nThe model card below is written for specialists: "
+            "how the model was made, what it learnt from and how it was measured.\n\n---\n\n" + text
+        )
     dlg = TextDialog("Model card", text, True, parent)
     dlg.setObjectName("modelCard")
     dlg.browser.setAlignment(Qt.AlignmentFlag.AlignLeft)

@@ -134,11 +134,17 @@ class Library:
         self.catalog = Catalog(collection)
         # The model given on the command line; else the one this collection was switched to
         # (beside the catalogue); else the shipped one.
-        from saree_app.collection.models import chosen_model
+        from saree_app.collection.models import ModelChoiceError, chosen_model
 
         self._model_given = model is not None
-        self._model_path = model if model is not None else chosen_model(collection)
         self.model_note: str | None = None  # the collection's own model could not be used
+        try:
+            self._model_path = model if model is not None else chosen_model(collection, strict=True)
+        except ModelChoiceError as exc:
+            # The file that remembers the collection's model is damaged: the shipped model
+            # explains the photos meanwhile, and the curator is told why (not passed over).
+            self._model_path = None
+            self.model_note = f"{exc} The shipped model is used meanwhile."
         self._threads = threads or None
         self.import_in_child = import_in_child
         self.predictor: Any = None
@@ -211,6 +217,24 @@ class Library:
             name=str(getattr(manifest, "name", "model")),
             sha256=str(manifest.sha256),
             card=card if card.is_file() else None,
+        )
+
+    def model_in_use(self) -> Any:
+        """The model in use as the Model menu lists it (collection.models.ModelChoice, its
+        report line left empty: nothing is read again); None when no model is loaded."""
+        from saree_app.collection.models import ModelChoice, shipped_model
+
+        p = self.predictor
+        if p is None:
+            return None
+        manifest = p.manifest
+        path = Path(getattr(manifest, "path", "") or "")
+        try:
+            shipped = path.absolute() == shipped_model().absolute()
+        except OSError:
+            shipped = False
+        return ModelChoice(
+            path, str(getattr(manifest, "name", "")), str(manifest.sha256), shipped, ""
         )
 
     # --- choosing the model (issue 25)

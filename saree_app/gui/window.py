@@ -616,8 +616,12 @@ class MainWindow(QMainWindow):
             )
         else:
             graph = "" if lib.graph is not None else " · no knowledge graph"
-            self.model_label.setText(f"Model {info.name} · {info.sha256[:8]}{graph}")
-            self.model_label.setToolTip(lib.graph_problem or "")
+            # The model as the Model menu names it; its file name and fingerprint for a report.
+            choice = lib.model_in_use()
+            title = choice.title if choice is not None else f"Model {info.name}"
+            self.model_label.setText(f"{title}{graph}")
+            tip = f"{info.name} · {info.sha256[:8]}"
+            self.model_label.setToolTip(f"{tip}\n{lib.graph_problem}" if lib.graph_problem else tip)
         self._update_counts()
         if self._current is not None:
             self._look(self._current)
@@ -1430,7 +1434,15 @@ class MainWindow(QMainWindow):
         from saree_app import paths
 
         card = info.card if info else paths.models_dir() / "MODEL_CARD.md"
-        model_card_dialog(card, self).exec()
+        # First what a curator needs (how it does on real photographs); the card itself is
+        # written for specialists.
+        choice = lib.model_in_use() if lib else None
+        preface = None
+        if choice is not None:
+            from saree_app.gui.models import real_photos_text
+
+            preface = f"{choice.title}: {real_photos_text(choice)}"
+        model_card_dialog(card, self, preface=preface).exec()
 
     def show_shortcuts(self) -> None:
         TextDialog("Keyboard shortcuts", shortcuts_html(), False, self).exec()

@@ -296,3 +296,58 @@ def test_the_knowledge_tab_opens_on_the_photo_looked_at(qtbot, imported) -> None
     win.grid.setCurrentIndex(win.model.index(b))
     win.tabs.setCurrentIndex(TAB_KNOWLEDGE)
     assert win.knowledge.current() == win.model.item(b).tradition
+
+
+def test_the_status_bar_and_model_card_name_the_model_as_the_menu_does(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from saree_app.collection import models as models_mod
+    from saree_app.gui import dialogs
+    from saree_app.gui import window as window_mod
+
+    lib = window.library
+    manifest = lib.predictor.manifest
+    # The model the window loaded (a test model): named as the Model menu names a model of
+    # its own, its file name and fingerprint kept for a report.
+    assert window.model_label.text().startswith("Retrained model")
+    assert manifest.sha256[:8] in window.model_label.toolTip()
+    # Taken for the shipped model, it reads so.
+    monkeypatch.setattr(models_mod, "shipped_model", lambda: Path(manifest.path))
+    assert lib.model_in_use().shipped and lib.model_in_use().title == "Shipped model"
+    shown: list[str] = []
+
+    def fake_dialog(card, parent=None, *, preface=None):  # type: ignore[no-untyped-def]
+        shown.append(preface or "")
+        return SimpleNamespace(exec=lambda: 0)
+
+    monkeypatch.setattr(window_mod, "model_card_dialog", fake_dialog)
+    window.show_model_card()
+    assert shown and shown[0].startswith("Shipped model: ")
+    assert "close to guessing until you teach it" in shown[0]
+    # The card itself opens with it, before the specialists' text.
+    dlg = dialogs.model_card_dialog(None, preface="Shipped model: close to guessing.")
+    text = dlg.browser.toPlainText()
+    assert text.index("In short") < text.index("close to guessing") < text.index("No model card")
+    dlg.close()
+
+
+def test_a_damaged_model_choice_is_said_when_the_collection_opens(tmp_path: Path) -> None:
+    from saree_app.collection.models import model_file
+    from saree_app.gui.library import Library
+
+    cat = tmp_path / "c.saree"
+    model_file(cat).write_bytes(b"{not json")
+    lib = Library(cat)
+    try:
+        assert lib.model_note is not None and "damaged" in lib.model_note
+        assert "shipped model is used meanwhile" in lib.model_note
+        assert lib._model_path is None
+    finally:
+        lib.close()
+    # A sound file says nothing.
+    model_file(cat).write_text('{"model": null, "known": []}', encoding="utf-8")
+    lib = Library(cat)
+    try:
+        assert lib.model_note is None
+    finally:
+        lib.close()
