@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 # One way to word a percentage, an answer set and a doubt: the photo page's and the export's.
-from saree_app.knowledge.words import pct, plain_reason
+from saree_app.knowledge.words import curators_own, pct, plain_reason, why_lines
 
 if TYPE_CHECKING:
     from saree_app.collection.catalog import Catalog
@@ -188,13 +189,35 @@ def _human(
     w, h = pred.photo_size
     out.write(f"{pred.source}  ({w} x {h})\n")
     ranking = pred.fused.ranking[:top]
+
+    def label_of(term: str) -> str:
+        """A tradition as the ranking names it; a motif, weave or fibre as the graph does."""
+        named = _label_of(pred, term)
+        if named == term and graph is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                return str(graph.label(term))
+        return named
+
     for k, r in enumerate(ranking, 1):
         region = _region_line(graph, r.tradition)
-        known = "" if r.known_to_model else "  [not in the model: from graph evidence]"
+        own = curators_own(r)
+        if own:
+            known = "  [taught by you: neither the model nor the knowledge graph knows it]"
+        elif not r.known_to_model:
+            known = "  [not in the model: from graph evidence]"
+        else:
+            known = ""
         out.write(f"  {k}. {r.label:<24} {pct(r.probability):>5}{region}{known}\n")
-        lines = sorted(r.evidence, key=lambda e: -abs(e.contribution))[: 3 if k == 1 else 0]
-        for e in lines:
-            out.write(f"       {e.text}\n")
+        if k == 1:
+            # The photo page's "Why" list, in its words and marks (what speaks for the answer,
+            # what against it); the fusion's figures stay in --json.
+            why = why_lines(
+                r.evidence, r.label, label_of, own=own, spread=float(pred.fused.spread), most=4
+            )
+            for sign, line in why:
+                out.write(f"       {'▲' if sign > 0 else '▼'} {line}\n")
+            if why:
+                out.write("       (▲ speaks for it, ▼ against it)\n")
     visual = ", ".join(f"{_label_of(pred, t)} {pct(p)}" for t, p in pred.visual[:top])
     # Named as the reasons name it ("on the picture alone"): its figures differ from the ranking's.
     out.write(f"  visual only: {visual} (on the picture alone, before the knowledge graph)\n")

@@ -39,6 +39,33 @@ def test_human_output_all_fine(tiny_model: Path, folder: Path, capsys) -> None: 
     assert "visual only:" in out
     assert "  1. " in out and "  3. " in out and "  4. " not in out
     assert "error" not in err
+    # Why, as the photo page says it: marked lines in a curator's words, not the fusion's
+    # figures ("p = 0.84 (1 of 12 traditions it knows): +1.73", "typicality 0.60").
+    why = [line.strip() for line in out.splitlines() if line.strip()[:1] in ("▲", "▼")]
+    assert why and all(
+        any(
+            w in line
+            for w in (
+                " seen",
+                "looks like",
+                "sign of",
+                "trace of",
+                "hardly any",
+                "no clear",
+                "not clearly",
+                "other details",
+                "trained on",
+                "confirmed",
+                "acquired",
+                "woven",
+                "recorded",
+                "knowledge graph",
+            )
+        )
+        for line in why
+    ), why
+    assert "(▲ speaks for it, ▼ against it)" in out
+    assert "p = " not in out and "typicality" not in out and "nats" not in out
 
 
 def test_a_long_photo_says_it_was_read_in_pieces(  # type: ignore[no-untyped-def]
