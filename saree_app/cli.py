@@ -95,9 +95,9 @@ def _unexpected(command: str, exc: Exception, words: Sequence[str]) -> int:
             fh.write("".join(traceback.format_exception(exc)))
         details = f"; the details for a report are in {name}"
     print(
-        f"saree {command}: stopped by a problem the app does not know how to explain "
-        f"({type(exc).__name__}). Check that what it was doing is as you expect before going "
-        f"on, and please report it{details}",
+        f"saree {command}: stopped by a problem the app does not know how to explain. Check "
+        f"that what it was doing is as you expect before going on, and please report "
+        f"it{details}",
         file=sys.stderr,
     )
     return 2

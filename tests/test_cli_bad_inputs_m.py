@@ -115,13 +115,18 @@ def test_an_id_past_any_photo_or_not_a_number_is_no_photo(
 
 
 def test_a_folder_given_as_a_photo_is_called_a_folder(
-    cat: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cat: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "shelf").mkdir()
     assert main(["label", str(tmp_path / "shelf"), "--confirm", "--catalog", str(cat)]) == 2
     err = capsys.readouterr().err
     assert "shelf: a folder, not a photo" in err
     assert _state(cat)[1] == {}
+    # A folder that happens to be named like an id does not hide the photo of that id.
+    (tmp_path / "1").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["label", "1", "--confirm", "--catalog", str(cat)]) == 0
+    assert _state(cat)[1] == {1: ("Kanchipuram", "confirmed")}
 
 
 # ---- words that are not text -------------------------------------------------------------
@@ -384,6 +389,7 @@ def test_a_failure_nobody_foresaw_is_one_line_and_a_report_file(
     err = capsys.readouterr().err
     _one_plain_line(err)
     assert err.startswith("saree kg list: stopped by a problem")
+    assert "RuntimeError" not in err  # the kind of failure goes in the report, not the line
     (report,) = tmp_path.glob("saree-problem-*.txt")
     text = report.read_text(encoding="utf-8")
     assert text.startswith("saree kg list") and "RuntimeError: something deep" in text

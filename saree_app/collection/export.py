@@ -202,15 +202,13 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                 ),
                 # The roll-ups: the state (region) whose traditions together are most likely,
                 # which need not be the top tradition's own; for a confirmed photo, its own.
+                # (What the curator's tradition does not say stays empty: the model's guess
+                # beside the curator's own place would read as one place.)
                 "likely_state": (
-                    state
-                    if settled and state
-                    else (_region_name(graph, states[0]) if states else None)
+                    state if settled else (_region_name(graph, states[0]) if states else None)
                 ),
                 "likely_cultural_region": (
-                    region
-                    if settled and region
-                    else (_region_name(graph, regions[0]) if regions else None)
+                    region if settled else (_region_name(graph, regions[0]) if regions else None)
                 ),
                 "curator_tradition": curator,
                 "certainty": lab.certainty if lab else None,

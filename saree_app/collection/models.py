@@ -27,7 +27,14 @@ from saree_app.model.manifest import ModelError, ModelManifest, sha256_of
 
 
 class ModelChoiceError(Exception):
-    """A model that cannot be switched to, or a choice that cannot be kept, in one line."""
+    """A model that cannot be switched to, or a choice that cannot be kept, in one line.
+    `cause`: what is wrong alone, for a caller that says its own remedy (the app, which
+    opens the collection with the shipped model meanwhile); the message adds the command
+    line's."""
+
+    def __init__(self, message: str, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause or message
 
 
 @dataclass(frozen=True)
@@ -169,10 +176,14 @@ def _read_side(catalog_path: Path, *, strict: bool = False) -> dict[str, Any]:
         return {}
     except OSError as exc:
         if strict:
-            raise ModelChoiceError(
+            cause = (
                 f"{path.name} cannot be read ({exc.strerror or exc}), so which model this "
-                "catalogue uses is not known; make it readable, or choose the model again "
-                "(saree model --use, or Model in the app)"
+                "collection uses is not known"
+            )
+            raise ModelChoiceError(
+                f"{cause}; make it readable, or choose the model again (saree model --use, "
+                "or Model in the app)",
+                cause,
             ) from exc
         return {}
     try:
@@ -181,11 +192,12 @@ def _read_side(catalog_path: Path, *, strict: bool = False) -> dict[str, Any]:
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("model"), (str, type(None))):
         if strict:
+            cause = f"{path.name} is damaged: which model this collection uses cannot be read"
             raise ModelChoiceError(
-                f"{path.name} is damaged: which model this catalogue uses cannot be read, and "
-                "the shipped model is not used in its place without asking. Choose the model "
-                "again (saree model --use, or Model in the app), or move the file aside to "
-                "use the shipped model"
+                f"{cause}, and the shipped model is not used in its place without asking. "
+                "Choose the model again (saree model --use, or Model in the app), or move the "
+                "file aside to use the shipped model",
+                cause,
             )
         return {}
     return data

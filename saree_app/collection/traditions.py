@@ -22,11 +22,16 @@ class TraditionsError(Exception):
 class AlreadyKnown(TraditionsError):
     """The name given for a new tradition is one of the app's own (`tradition`, its id)."""
 
-    def __init__(self, tradition: str, shown: str) -> None:
+    def __init__(self, tradition: str, shown: str, other_name: str | None = None) -> None:
         # The window shows this beside the name field, where the list is right there.
-        super().__init__(f"{shown} is already in the list of traditions: choose it there.")
+        if other_name is None:
+            said = f"{shown} is already in the list of traditions: choose it there."
+        else:
+            said = f"{other_name} is another name of {shown}, already in the list: choose it there."
+        super().__init__(said)
         self.tradition = tradition
         self.shown = shown
+        self.other_name = other_name  # the local name typed, when it was one
 
 
 class UnknownLike(TraditionsError):
@@ -96,10 +101,13 @@ def new_tradition(
     *,
     known: Iterable[str],
     label: Callable[[str], str],
+    other_names: Callable[[str], str | None] | None = None,
 ) -> CuratorTradition:
     """The tradition a curator asks to add, checked the one way the app and `saree label` both
     check it: it needs a name, not one of the app's own traditions (by id or label, in any
-    case); what it resembles, if anything, must be one of them, and is kept as its id.
+    case, or by another name `other_names` finds: the knowledge graph's local names, so that
+    "Kanjeevaram" does not split Kanchipuram silk in two); what it resembles, if anything, must
+    be one of them, and is kept as its id.
 
     `known` is the app's own traditions (the knowledge graph's, else the model's), without the
     curator's: adding one of theirs again edits it. Raises TraditionsError (AlreadyKnown for a
@@ -112,6 +120,9 @@ def new_tradition(
     same = known_as(name, known, label)
     if same is not None:
         raise AlreadyKnown(same, label(same))
+    other = other_names(name) if other_names is not None else None
+    if other is not None and other in known:
+        raise AlreadyKnown(other, label(other), other_name=name)
     like_id = None
     if like is not None and clean_name(like):
         like_id = known_as(like, known, label)

@@ -423,16 +423,24 @@ def _teaching_hint(path: Path, state: tuple[int, int, int]) -> None:
 # ---- similar ------------------------------------------------------------------------------
 
 
-_MAX_ID = 2**63 - 1  # the largest id a catalogue (sqlite) can hold
+def _other_names(graph: Any) -> Any:
+    """The knowledge graph's lookup of a tradition by another of its names (a local name), for
+    `new_tradition`; None without a graph."""
+    if graph is None:
+        return None
+
+    def found(text: str) -> str | None:
+        return graph.resolve(text, {"tradition"})
+
+    return found
 
 
 def _photo_id(cat: Catalog, text: str) -> int | str:
-    """A catalogue id from an id or a file (by content, then by path); or why not."""
+    """A catalogue id from a file (by content, then by path) or an id; or why not. A folder
+    that happens to be named like an id does not hide the photo of that id."""
     import hashlib
 
     path = Path(text)
-    if path.is_dir():
-        return f"{text}: a folder, not a photo; give a photo file or a catalogue id"
     if path.is_file():
         try:
             photo = cat.photo_by_hash(hashlib.sha256(path.read_bytes()).hexdigest())
@@ -442,10 +450,11 @@ def _photo_id(cat: Catalog, text: str) -> int | str:
             photo = cat.photo_by_path(str(path))
         return photo.id if photo else f"{path}: not in the catalogue"
     if text.isdecimal():  # int() reads every decimal digit ("²" is a digit, not decimal)
-        pid = int(text)
-        # No id is past what the catalogue can store: one that is is simply not there.
-        found = pid <= _MAX_ID and cat.photo(pid) is not None
-        return pid if found else f"no photo with id {text} in {cat.path.name}"
+        # An id past what the catalogue can store is simply not there (Catalog.photo).
+        found = cat.photo(int(text)) is not None
+        return int(text) if found else f"no photo with id {text} in {cat.path.name}"
+    if path.is_dir():
+        return f"{text}: a folder, not a photo; give a photo file or a catalogue id"
     return f"{text}: no such file, and not a catalogue id"
 
 
@@ -706,18 +715,6 @@ def _label(cat: Catalog, args: argparse.Namespace) -> int:
                 )
             chosen[pid] = pred.top_tradition
     elif args.tradition and args.new:
-        # A local name ("Kanjivaram") is the tradition it names; an id or label is refused
-        # below, as new_tradition words it.
-        as_typed = " ".join(args.tradition.split()).lower()
-        known = None
-        if graph is not None and as_typed not in _known_traditions(cat, graph):
-            known = graph.resolve(args.tradition, {"tradition"})
-        if known is not None:
-            return _err(
-                "label",
-                f"{args.tradition.strip()} is another name of {name(known)}, a tradition the app "
-                "knows already: label with it without --new; nothing was labelled",
-            )
         try:
             checked = new_tradition(
                 args.tradition,
@@ -726,9 +723,17 @@ def _label(cat: Catalog, args: argparse.Namespace) -> int:
                 args.like,
                 known=_own_traditions(cat, graph),
                 label=name,
+                # A local name ("Kanjivaram") is the tradition it names.
+                other_names=_other_names(graph),
             )
             mine = load_traditions(cat.path)
         except AlreadyKnown as exc:
+            if exc.other_name is not None:
+                return _err(
+                    "label",
+                    f"{exc.other_name} is another name of {exc.shown}, a tradition the app "
+                    "knows already: label with it without --new; nothing was labelled",
+                )
             return _err(
                 "label",
                 f"{exc.shown} is a tradition the app knows already: label with it without "

@@ -144,7 +144,10 @@ class Library:
             # The file that remembers the collection's model is damaged: the shipped model
             # explains the photos meanwhile, and the curator is told why (not passed over).
             self._model_path = None
-            self.model_note = f"{exc} The shipped model is used meanwhile."
+            self.model_note = (
+                f"{exc.cause}. The shipped model is used meanwhile; choose the collection's "
+                "model again under Model (that writes the file afresh)."
+            )
         self._threads = threads or None
         self.import_in_child = import_in_child
         self.predictor: Any = None
@@ -222,7 +225,7 @@ class Library:
     def model_in_use(self) -> Any:
         """The model in use as the Model menu lists it (collection.models.ModelChoice, its
         report line left empty: nothing is read again); None when no model is loaded."""
-        from saree_app.collection.models import ModelChoice, shipped_model
+        from saree_app.collection.models import ModelChoice, is_shipped
 
         p = self.predictor
         if p is None:
@@ -230,7 +233,7 @@ class Library:
         manifest = p.manifest
         path = Path(getattr(manifest, "path", "") or "")
         try:
-            shipped = path.absolute() == shipped_model().absolute()
+            shipped = is_shipped(path)
         except OSError:
             shipped = False
         return ModelChoice(
@@ -327,11 +330,21 @@ class Library:
         edits its state and region."""
         return [t for t in self.traditions() if self.curator_tradition(t) is None]
 
+    def _other_names(self, text: str) -> str | None:
+        """A tradition of the knowledge graph named by another of its names ("Kanjeevaram"),
+        for `new_tradition`; None without the graph."""
+        if self.graph is None:
+            return None
+        found = self.graph.resolve(text, {"tradition"})
+        return str(found) if found else None
+
     def tradition_problem(self, name: str) -> str | None:
         """What is wrong with a name for a new tradition, or None."""
         # The one check `saree label --new` makes too (collection/traditions.new_tradition).
         try:
-            new_tradition(name, known=self._own_traditions(), label=self.label)
+            new_tradition(
+                name, known=self._own_traditions(), label=self.label, other_names=self._other_names
+            )
         except TraditionsError as exc:
             return str(exc)
         return None
@@ -343,7 +356,13 @@ class Library:
 
         Raises TraditionsError when the name is empty or a known tradition's."""
         checked = new_tradition(
-            name, state, region, like, known=self._own_traditions(), label=self.label
+            name,
+            state,
+            region,
+            like,
+            known=self._own_traditions(),
+            label=self.label,
+            other_names=self._other_names,
         )
         self.added = add_tradition(self.path, checked)
         self._labels.pop(checked.name, None)

@@ -297,7 +297,7 @@ class RetrainDialog(QDialog):
         self.stop_button.setText("Stop")
         self.stop_button.setToolTip("End the training; starting it again carries on from here")
         self.running = True
-        self.fit()
+        self.fit(grow_only=True)
 
     def set_line(self, text: str) -> None:
         self.line.setText(text)
@@ -349,7 +349,7 @@ class RetrainDialog(QDialog):
         self.elapsed.setText(f"It ran for {elapsed_text(seconds)}.")
         self.close_button.show()
         self.close_button.setDefault(True)
-        self.fit()
+        self.fit(grow_only=True)
 
     def show_finished(self, lines: list[str], folder: Path, seconds: int) -> None:
         import html
@@ -372,7 +372,7 @@ class RetrainDialog(QDialog):
         self.keep_button.show()
         self.use_button.setDefault(True)
         self.use_button.setFocus()
-        self.fit()
+        self.fit(grow_only=True)
 
 
 class Retraining(QObject):

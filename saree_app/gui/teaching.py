@@ -29,7 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from saree_app.collection.fewshot import MIN_EXAMPLES, ONE_TRADITION, check_words
+from saree_app.collection.fewshot import (
+    MIN_EXAMPLES,
+    MIN_TRADITIONS,
+    ONE_TRADITION,
+    check_words,
+)
 from saree_app.gui.items import Item
 from saree_app.gui.library import Library, RerankProgress, RerankResult, Teaching
 from saree_app.gui.qtfix import emit
@@ -176,13 +181,9 @@ def _done_words(r: RerankResult, photos: int | None) -> str:
         return "Nothing is taught now: confirm photos and the app learns from them." + back
     confirmed = f"{n:,} confirmed photo{'s' if n != 1 else ''}"
     taught = {t for t, k, _active in r.teaching.rows if k > 0}
-    if len(taught) == 1 or r.teaching.reliability == ONE_TRADITION:
-        every = "is" if n == 1 else "are all"
-        return (
-            f"Your {confirmed} {every} of one tradition: confirm photos of a second tradition "
-            "before teaching can re-rank the rest of the collection (one alone cannot be told "
-            "apart from the others)." + back
-        )
+    if len(taught) < MIN_TRADITIONS or r.teaching.reliability == ONE_TRADITION:
+        # Teaching's own rule and words (collection.fewshot), said of the photos confirmed.
+        return f"Taught from your {confirmed}: {ONE_TRADITION}." + back
     changed = f"{_answers(r.changed)} changed"
     if photos is not None:
         left = max(0, photos - n)

@@ -129,7 +129,8 @@ class MainWindow(QMainWindow):
         self.library: Library | None = None
         self._loaded = threading.Event()
         self._current: Item | None = None
-        self._knowledge_photo: int | None = None  # whose card the tab last showed
+        # Whose card the Knowledge tab last showed: (collection, photo id, its tradition).
+        self._knowledge_photo: tuple[int, int, str | None] | None = None
         self._import_state: Any = None
         self._pending_select: int | None = None
         self._compare: CompareDialog | None = None
@@ -702,8 +703,11 @@ class MainWindow(QMainWindow):
             # answer), not the list's first; once per photo, so a card the curator went to in
             # the Knowledge tab is still there when they come back from the same photo.
             item = self._current
-            if item is not None and item.id != self._knowledge_photo and item.tradition:
-                self._knowledge_photo = item.id
+            # Keyed on the collection and the photo's tradition too: a photo confirmed as
+            # another tradition, or another collection's photo of the same id, is a new card.
+            key = (id(self.library), item.id, item.tradition) if item is not None else None
+            if item is not None and item.tradition and key != self._knowledge_photo:
+                self._knowledge_photo = key
                 self.knowledge.show_tradition(item.tradition)
 
     def refresh_teaching(self) -> None:

@@ -613,3 +613,9 @@ def test_a_confirmed_photo_is_settled_in_the_csv(tmp_path: Path) -> None:
         cat.set_label(3, tradition="kotpad", certainty="probable")
         again = list(csv.DictReader(io.StringIO(export(cat, "csv", graph=FakeGraph()))))
     assert again[2]["uncertain"] == "yes" and again[2]["likely_state"] == "Tamil Nadu"
+    # A tradition the curator placed in a region only: no state is borrowed from the model.
+    add_tradition(tmp_path / "c.saree", CuratorTradition("Kotpad", "", "East India", None))
+    with Catalog(tmp_path / "c.saree") as cat:
+        cat.set_label(3, tradition="kotpad", certainty="confirmed")
+        row = list(csv.DictReader(io.StringIO(export(cat, "csv", graph=FakeGraph()))))[2]
+    assert (row["likely_state"], row["likely_cultural_region"]) == ("", "East India")

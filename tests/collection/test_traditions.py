@@ -93,3 +93,28 @@ def test_restore_takes_an_added_tradition_out_or_puts_the_old_one_back(tmp_path:
     add_tradition(cat, CuratorTradition("Gadwal", "Telangana", "South India", "Kanchipuram"))
     restore_tradition(cat, "Gadwal", CuratorTradition("Gadwal", "Telangana"))
     assert load_traditions(cat) == [CuratorTradition("Gadwal", "Telangana")]
+
+
+def test_another_name_of_a_known_tradition_is_that_tradition() -> None:
+    """A local name ("Kanjeevaram") must not split a known tradition in two, in the app as in
+    `saree label --new`: both ask new_tradition with the graph's other names."""
+    from saree_app.collection.traditions import AlreadyKnown, new_tradition
+    from saree_app.knowledge.graph import TextileGraph
+
+    graph = TextileGraph.load()
+    known = graph.traditions()
+    local = next(iter(graph.local_names("Kanchipuram")))
+    with pytest.raises(AlreadyKnown) as caught:
+        new_tradition(
+            local,
+            known=known,
+            label=graph.label,
+            other_names=lambda t: graph.resolve(t, {"tradition"}),
+        )
+    assert caught.value.tradition == "Kanchipuram" and caught.value.other_name == local
+    assert f"{local} is another name of Kanchipuram silk" in str(caught.value)
+    # Without the lookup (no graph) the name is new; a name nobody uses is new either way.
+    assert new_tradition(local, known=known, label=graph.label).name == local
+    assert new_tradition(
+        "Kotpad", known=known, label=graph.label, other_names=lambda t: None
+    ).name == "Kotpad"

@@ -207,7 +207,7 @@ def test_one_tradition_says_a_second_must_be_confirmed() -> None:
 
     r = RerankResult(_teaching((("Kanchipuram", 3, True),)), 0, 0, ())
     text = done_text(r)
-    assert "second tradition" in text
+    assert "a second one" in text
     assert "re-ranked 0" not in text and "0 answers" not in text
 
 
@@ -237,7 +237,7 @@ def test_undo_stays_readable_after_the_re_rank(qtbot, imported, monkeypatch) -> 
     message = win.statusBar().currentMessage()
     # What was undone is still said, with what teaching did after it.
     assert message.startswith("Undone: ")
-    assert "second tradition" in message  # one tradition is left confirmed
+    assert "a second one" in message  # one tradition is left confirmed
     assert said[0].startswith("Undone: ")
 
 
@@ -340,7 +340,8 @@ def test_a_damaged_model_choice_is_said_when_the_collection_opens(tmp_path: Path
     lib = Library(cat)
     try:
         assert lib.model_note is not None and "damaged" in lib.model_note
-        assert "shipped model is used meanwhile" in lib.model_note
+        assert "The shipped model is used meanwhile; choose" in lib.model_note
+        assert "without asking" not in lib.model_note and "saree model" not in lib.model_note
         assert lib._model_path is None
     finally:
         lib.close()
@@ -349,5 +350,20 @@ def test_a_damaged_model_choice_is_said_when_the_collection_opens(tmp_path: Path
     lib = Library(cat)
     try:
         assert lib.model_note is None
+    finally:
+        lib.close()
+
+
+def test_the_app_refuses_another_name_of_a_known_tradition_as_new(tmp_path: Path) -> None:
+    from saree_app.gui.library import Library
+    from saree_app.knowledge.graph import TextileGraph
+
+    lib = Library(tmp_path / "c.saree")
+    try:
+        lib.graph = TextileGraph.load()
+        local = next(iter(lib.graph.local_names("Kanchipuram")))
+        problem = lib.tradition_problem(local)
+        assert problem is not None and "another name of Kanchipuram silk" in problem
+        assert lib.tradition_problem("Kotpad") is None
     finally:
         lib.close()
