@@ -110,6 +110,9 @@ class AnswerPanel(QWidget):
         self._examples = 0  # confirmed photos teaching
         self._checkable: int | None = None  # of those, with another of their tradition
         self._shown: tuple[str, Any] | None = None
+        # The tradition the curator confirmed for the photo shown (its name), else None: the
+        # page then leads with their decision, and the app's answer is said to be its own.
+        self._confirmed: str | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(14, 12, 14, 12)
         lay.setSpacing(6)
@@ -244,18 +247,43 @@ class AnswerPanel(QWidget):
         self.banner.setText(f"<b>No answer for this photo.</b> {html.escape(problem)}")
         self.banner.show()
 
+    def set_confirmed(self, tradition: str | None) -> None:
+        """The tradition the curator confirmed for the photo shown (its name; None: not
+        confirmed); the answer shown is worded again."""
+        if tradition == self._confirmed:
+            return
+        self._confirmed = tradition
+        if self._shown is not None:
+            self.show_prediction(*self._shown)
+
     def show_prediction(self, name: str, pred: Any) -> None:
         self._shown = (name, pred)
         fused = pred.fused
         ranking = list(fused.ranking[:5])
         self.title.setText(name)
-        head, how = self._answer_set(pred)
+        if self._confirmed is not None:
+            # The curator has decided: their word leads, and the app's answer below is said
+            # to be its own (it may differ: each confirmed photo is answered without itself).
+            top = fused.ranking[0]
+            app = top.label or self._label(top.tradition)
+            head = f"<b>Confirmed by you: {html.escape(self._confirmed)}</b>"
+            if app == self._confirmed:
+                how = f"The app's own answer agrees: {app} ({pct(top.probability)})."
+            else:
+                how = (
+                    f"The app's own answer, without your label, is {app} "
+                    f"({pct(top.probability)}): its reasons are below."
+                )
+            if pred.uncertain:
+                how += " It was flagged uncertain."
+        else:
+            head, how = self._answer_set(pred)
         self.answer_set.setText(head)
         read = read_words(getattr(pred, "pieces", 1), pred.photo_size)
         if read is not None:
             how = f"{how} {read}"
         self.answer_set_how.setText(_grey(html.escape(how)))
-        if pred.uncertain:
+        if pred.uncertain and self._confirmed is None:
             # The curator's own traditions, said to be theirs where a reason names one.
             own = {
                 r.label or self._label(r.tradition) for r in fused.ranking[:1] if curators_own(r)

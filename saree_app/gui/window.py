@@ -781,6 +781,7 @@ class MainWindow(QMainWindow):
             return
         if self._current is not None and self._current.id == item.id:
             self._current = item
+            self._tell_decision(item)  # confirmed or corrected since: the page leads with it
             return
         self.photo.curator.flush_note()
         self._current = item
@@ -829,11 +830,20 @@ class MainWindow(QMainWindow):
         if item is None or analysis.key != item.id:
             return
         self.photo.set_busy("")
+        self._tell_decision(item)
         self.photo.show_analysis(analysis)
         self._side_to_top()
         top = analysis.ranked()[0] if analysis.ranked() else item.predicted
         self.photo.curator.set_item(item, top)
         self._load_similar()
+
+    def _tell_decision(self, item: Item) -> None:
+        """The answer panel leads with the curator's decision on the photo, if any."""
+        lib = self.library
+        confirmed = item.confirmed
+        self.photo.answer.set_confirmed(
+            (lib.label(confirmed) if lib is not None else confirmed) if confirmed else None
+        )
 
     def _look_failed(self, message: str, details: str) -> None:
         self.photo.set_busy("")
@@ -1044,6 +1054,7 @@ class MainWindow(QMainWindow):
         for item in items:
             if self._current is not None and self._current.id == item.id:
                 self._current = item
+                self._tell_decision(item)  # the page leads with the decision (or its undoing)
             self.model.update_item(item)
             self.photo.curator.item_changed(item)
         self.photo.similar.update_items(items)

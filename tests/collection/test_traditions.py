@@ -115,6 +115,7 @@ def test_another_name_of_a_known_tradition_is_that_tradition() -> None:
     assert f"{local} is another name of Kanchipuram silk" in str(caught.value)
     # Without the lookup (no graph) the name is new; a name nobody uses is new either way.
     assert new_tradition(local, known=known, label=graph.label).name == local
-    assert new_tradition(
-        "Kotpad", known=known, label=graph.label, other_names=lambda t: None
-    ).name == "Kotpad"
+    assert (
+        new_tradition("Kotpad", known=known, label=graph.label, other_names=lambda t: None).name
+        == "Kotpad"
+    )

@@ -4,6 +4,7 @@ knowledge cards without raw scores."""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -217,7 +218,10 @@ def test_the_re_rank_counts_the_photos_it_names() -> None:
     teaching = _teaching((("Kanchipuram", 7, True), ("Paithani", 5, True)))
     text = done_text(TaughtResult(teaching, 30, 4, (), photos=30))
     assert "12 confirmed photos" in text
-    assert "re-ranked the 18 photos not yet confirmed" in text and "30" not in text
+    # Every answer was re-ranked, the confirmed photos' too (each without itself), as the
+    # progress counted them ("re-ranked 30 of 30 photos"): not "the 18 not yet confirmed".
+    assert "re-ranked all 30 photos, your confirmed ones each answered as if" in text
+    assert "18" not in text
     assert "4 answers changed" in text
 
 
@@ -367,3 +371,31 @@ def test_the_app_refuses_another_name_of_a_known_tradition_as_new(tmp_path: Path
         assert lib.tradition_problem("Kotpad") is None
     finally:
         lib.close()
+
+
+def test_a_confirmed_photos_page_leads_with_the_curators_decision(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.gui.window import TAB_PHOTO
+
+    win = imported
+    win.grid.setCurrentIndex(win.model.index(0))
+    win.tabs.setCurrentIndex(TAB_PHOTO)
+    wait_idle(qtbot, win)
+    panel = win.photo.answer
+    qtbot.waitUntil(lambda: panel._shown is not None, timeout=30000)
+    before = panel.answer_set.text()
+    assert "Confirmed by you" not in before
+    # Confirmed as a tradition other than the app's answer: the curator's word leads, the
+    # app's own answer is said to be its own, and no "Uncertain" banner argues with it.
+    top = panel._shown[1].fused.ranking[0]
+    other = next(t for t in ("Banarasi", "Kanchipuram", "Paithani") if t != top.tradition)
+    win.confirm(other)
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: "Confirmed by you" in panel.answer_set.text(), timeout=30000)
+    assert win.library.label(other) in panel.answer_set.text()
+    how = html.unescape(panel.answer_set_how.text())
+    assert "The app's own answer, without your label, is" in how
+    assert panel.banner.isHidden()
+    # Another photo, not confirmed: the app's answer set leads again.
+    win.grid.setCurrentIndex(win.model.index(1))
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: "Confirmed by you" not in panel.answer_set.text(), timeout=30000)
