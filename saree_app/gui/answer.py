@@ -91,6 +91,15 @@ def _grey(text: str) -> str:
     return f"<span style='color:#7a746a'>{text}</span>"
 
 
+# A taught answer flagged as perhaps of a tradition nobody taught (fewshot.unlike_taught says
+# so in these words): its percentages are shares among the taught traditions, not odds.
+UNTAUGHT_WORDS = "tradition you have not taught yet"
+UNTAUGHT_NOTE = (
+    "These percentages share the answer among the traditions you have taught: this photo "
+    "looks unlike them, and may be of a tradition you have not taught yet, which the "
+    "ranking cannot name."
+)
+
 # The marks of the "Why" list: what speaks for the answer and what against it.
 _MARKS = {1: ("▲", "#2f7a3b"), -1: ("▼", "#9a3b2a")}
 
@@ -150,6 +159,13 @@ class AnswerPanel(QWidget):
         self._rank_grid.setColumnStretch(1, 1)
         lay.addWidget(self._rank_box)
         self.rank_rows: list[tuple[QLabel, ConfidenceBar, QLabel]] = []
+        # Under the ranking, when teaching has pulled a photo that may be of a tradition
+        # nobody taught: its percentages are shares among the taught traditions only.
+        self.rank_note = QLabel("", self)
+        self.rank_note.setObjectName("rankNote")
+        self.rank_note.setWordWrap(True)
+        self.rank_note.hide()
+        lay.addWidget(self.rank_note)
 
         lay.addWidget(_section("Region", self))
         self.regions = QLabel("", self)
@@ -236,6 +252,7 @@ class AnswerPanel(QWidget):
         self.details.setVisible(False)
         self.banner.hide()
         self._fill_ranking([])
+        self.rank_note.hide()
         self.regions.setText("")
         self.region_map.set_shading({})
         self._fill_parts({})
@@ -311,6 +328,11 @@ class AnswerPanel(QWidget):
                 for r in ranking
             ]
         )
+        untaught = pred.is_taught() and any(
+            UNTAUGHT_WORDS in str(r) for r in pred.uncertain_reasons
+        )
+        self.rank_note.setText(_grey(html.escape(UNTAUGHT_NOTE)) if untaught else "")
+        self.rank_note.setVisible(untaught)
         self.regions.setText(self._regions_html(fused))
         self.region_map.set_shading({s.label: float(s.probability) for s in fused.states})
         self._fill_parts(

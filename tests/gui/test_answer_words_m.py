@@ -121,3 +121,29 @@ def test_every_line_of_the_why_list_has_a_mark_its_words_agree_with(qtbot, graph
     assert "▼ some sign of zari brocade (46%), which Chettinad cotton is not known for" in listed
     assert "▲ stripes seen (56%): usual in Chettinad cotton" in listed
     assert not any("checks" in line for line in listed)  # 2%: moves the answer by a hair
+
+
+def test_a_taught_answer_perhaps_of_an_untaught_tradition_says_what_its_figures_are(
+    qtbot, graph
+) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.collection.fewshot import unlike_taught
+    from saree_app.gui.answer import AnswerPanel
+
+    panel = AnswerPanel()
+    qtbot.addWidget(panel)
+    panel.set_labeller(graph.label)
+    pred = _prediction(
+        graph, "Chettinad", 0.3, attributes={}, fewshot={"Paithani": 0.9, "Banarasi": 0.1}
+    )
+    pred.is_taught = lambda: True
+    pred.uncertain_reasons = (unlike_taught(0.25),)
+    panel.show_prediction("ilkal.jpg", pred)
+    note = _plain(panel.rank_note.text())
+    assert not panel.rank_note.isHidden()
+    assert "share the answer among the traditions you have taught" in note
+    # Not flagged so (or not taught): no such note.
+    pred.uncertain_reasons = ("the model sees little evidence for any of its traditions",)
+    panel.show_prediction("ilkal.jpg", pred)
+    assert panel.rank_note.isHidden()
+    panel.clear("No photo selected.")
+    assert panel.rank_note.isHidden()
