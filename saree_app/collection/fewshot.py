@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from saree_app.collection.catalog import PARTS, Catalog, CatalogError
+from saree_app.knowledge.words import most_of
 from saree_app.model import cloth as cloth_model
 from saree_app.model.familiar import UNLIKE_TRAINING
 
@@ -192,9 +193,10 @@ class AnswerSets:
         if self.stated is None or self.stated_right is None:
             return ""
         return (
-            f"answers are read as sure as teaching has been right: held back in turn, your "
-            f"confirmed photos' answers gave their first tradition {self.stated:.0%} on "
-            f"average, and {self.stated_right:.0%} of those were right"
+            "answers are read as sure as teaching has been right: with each of your confirmed "
+            "photos held back in turn, the app's answers claimed about "
+            f"{self.stated:.0%} for their first tradition and were right "
+            f"{self.stated_right:.0%} of the time"
         )
 
     def stored_set(self, ranking: Sequence[str]) -> dict[str, Any]:
@@ -230,9 +232,9 @@ class AnswerSets:
             else "no answer is sure enough yet to go unflagged"
         )
         unlike = (
-            f"; a photo less like every tradition you taught than {1 - self.unlike_share:.0%} "
-            "of your confirmed photos are like their own is flagged as perhaps one you have not "
-            "taught"
+            "; a photo is flagged as perhaps of a tradition you have not taught when "
+            f"{1 - self.unlike_share:.0%} of your confirmed photos look more like the others of "
+            "their tradition than it looks like any tradition you have taught"
             if self.unlike is not None
             else ""
         )
@@ -1054,7 +1056,7 @@ def _taught_flag(
     )
     if sets.unlike is not None and likeness is not None and likeness < sets.unlike:
         # `likeness`: the photo's best taught likeness (FewShot.scores_of)
-        kept += (UNLIKE_TAUGHT.format(share=sets.unlike_share),)
+        kept += (unlike_taught(sets.unlike_share),)
     if ahead < sets.confident_lead:
         # In the probabilities the curator reads (`AnswerSets.spread`), not the raw scores.
         odds = ahead / sets.spread
@@ -1328,10 +1330,25 @@ def _models_own_set(answer: Mapping[str, Any]) -> dict[str, Any]:
 # taught (issue 26 asks for 80% of photos of traditions the model does not know flagged).
 UNLIKE_SHARES = (0.1, 0.5)
 UNTAUGHT_CAUGHT = 0.8
-UNLIKE_TAUGHT = (
-    "the photo looks less like every tradition you have taught than all but {share:.0%} of "
-    "your confirmed photos look like their own: it may be a tradition you have not taught yet"
-)
+
+
+# How that reason ends: the photo page reads it to say what such an answer's figures are.
+NOT_TAUGHT_YET = "it may be a tradition you have not taught yet"
+
+
+def unlike_taught(share: float) -> str:
+    """The reason for a photo less like every taught tradition than all but `share` of the
+    confirmed photos (each left out) are like their own (AnswerSets.unlike_share), said of the
+    photos that are: "most of your confirmed photos (75%) look more like the others of their
+    tradition than this photo looks like any tradition you have taught". The figure stays for
+    the details; knowledge.words.plain_reason leaves it out, and words reasons stored before
+    ("than all but 25% of your confirmed photos look like their own") alike."""
+    kept = 1.0 - float(share)
+    return (
+        f"{most_of(kept)} of your confirmed photos ({kept:.0%}) look more like the others of "
+        f"their tradition than this photo looks like any tradition you have taught: "
+        f"{NOT_TAUGHT_YET}"
+    )
 
 
 # Where a stored answer keeps the model's own flag and reasons while calibrated teaching

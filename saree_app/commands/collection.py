@@ -1058,8 +1058,10 @@ def run_export(args: argparse.Namespace) -> int:
             if args.fmt == "annotations":
                 text = _annotations(cat, args)
             else:
-                graph = _graph() if args.fmt == "jsonld" else None
-                text = export(cat, args.fmt, args.out, graph=graph)
+                # The graph names traditions and places them in both formats, as the app's
+                # exports do (gui.library.Library.export): without it the CSV named them by id
+                # and left a confirmed photo's tradition_state and tradition_region empty.
+                text = export(cat, args.fmt, args.out, graph=_graph())
         except CatalogError as exc:
             return _err("export", str(exc))
         except OSError as exc:

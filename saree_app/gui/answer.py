@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from saree_app.collection.fewshot import NOT_TAUGHT_YET
 from saree_app.gui.analysis import pretty
 from saree_app.gui.india_map import RegionMap
 from saree_app.gui.qtfix import emit
@@ -91,9 +92,9 @@ def _grey(text: str) -> str:
     return f"<span style='color:#7a746a'>{text}</span>"
 
 
-# A taught answer flagged as perhaps of a tradition nobody taught (fewshot.unlike_taught says
-# so in these words): its percentages are shares among the taught traditions, not odds.
-UNTAUGHT_WORDS = "tradition you have not taught yet"
+# A taught answer flagged as perhaps of a tradition nobody taught (fewshot.unlike_taught ends
+# so; reasons stored before end alike): its percentages are shares among the taught traditions.
+UNTAUGHT_WORDS = NOT_TAUGHT_YET
 UNTAUGHT_NOTE = (
     "These percentages share the answer among the traditions you have taught: this photo "
     "looks unlike them, and may be of a tradition you have not taught yet, which the "

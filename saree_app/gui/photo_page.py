@@ -32,6 +32,7 @@ from saree_app.gui.similar import SimilarStrip
 from saree_app.gui.theme import PART_COLOURS, PART_LABELS, PARTS
 from saree_app.gui.thumbs import ThumbnailLoader
 from saree_app.gui.viewer import PhotoViewer
+from saree_app.knowledge.words import curators_own
 
 LAYER_PARTS = "parts"
 LAYER_HEAT = "tradition heat"
@@ -64,6 +65,44 @@ WORN_NOTE = (
 )
 
 
+# The heatmap menu's words for a ranked tradition the model has no heatmap for: one it was not
+# trained on, which the knowledge graph ranks (graph only), or the curator's own, which neither
+# the model nor the graph knows and their confirmed photos rank (knowledge.words.curators_own).
+GRAPH_ONLY = "graph only"
+TAUGHT_BY_YOU = "taught by you"
+HEAT_TIP = "Where the model sees the tradition chosen on the right"
+NO_HEATMAP_AT_ALL = (
+    "The model has no heatmap for any of the traditions ranked here: it was not trained on them"
+)
+
+
+def no_heatmap_why(label: str, own: bool) -> str:
+    """Why a ranked tradition has no heatmap, for its greyed item in the menu."""
+    if own:
+        return (
+            f"No heatmap: {label} is your own tradition, taught by the photos you confirmed; the "
+            "model was not trained on it, so it cannot show where the photo looks like it"
+        )
+    return (
+        f"No heatmap: the model was not trained on {label}; it is ranked from what the knowledge "
+        "graph says it looks like, so the model cannot show where the photo looks like it"
+    )
+
+
+def heat_choice_tip(mapless: Sequence[str], any_map: bool) -> str:
+    """The heatmap menu's tooltip: which tradition's map it shows, and which have none."""
+    tip = "The tradition whose heatmap is shown"
+    if not mapless:
+        return tip
+    one = len(mapless) == 1
+    none = (
+        f"No heatmap for {', '.join(mapless)}: the model was not trained on "
+        f"{'it' if one else 'them'}, so it cannot show where the photo looks like "
+        f"{'it' if one else 'them'}"
+    )
+    return f"{tip}. {none}" if any_map else none
+
+
 class OverlayBar(QWidget):
     """Switches and blends the overlay layers: part mask, tradition heatmap, part heatmap."""
 
@@ -94,7 +133,7 @@ class OverlayBar(QWidget):
         lay.addWidget(self.legend)
         lay.addSpacing(8)
         self.heat = QCheckBox("Heatmap", self)
-        self.heat.setToolTip("Where the model sees the tradition chosen on the right")
+        self.heat.setToolTip(HEAT_TIP)
         lay.addWidget(self.heat)
         self.heat_choice = QComboBox(self)
         self.heat_choice.setObjectName("heatChoice")
@@ -158,21 +197,41 @@ class OverlayBar(QWidget):
         else:
             emit(self.changed)
 
-    def set_traditions(self, ranked: Sequence[tuple[str, str] | tuple[str, str, bool]]) -> None:
-        """The ranked traditions; (id, label, has_heatmap), the flag defaulting to True."""
+    def set_traditions(
+        self,
+        ranked: Sequence[tuple[str, str] | tuple[str, str, bool] | tuple[str, str, bool, bool]],
+    ) -> None:
+        """The ranked traditions; (id, label, has_heatmap, curators_own), the flags defaulting
+        to True and False. A tradition the model has no heatmap for (one it was not trained on:
+        the knowledge graph's, or the curator's own) is listed, greyed, saying why; the menu
+        starts on the first that has one, so ticking Heatmap shows a map."""
         self.heat_choice.blockSignals(True)
         self.heat_choice.clear()
         model = self.heat_choice.model()
+        first = -1
+        mapless: list[str] = []
         for entry in ranked:
             tid, label = entry[0], entry[1]
             known = entry[2] if len(entry) > 2 else True
-            self.heat_choice.addItem(label if known else f"{label} (graph only)", tid)
-            if not known and isinstance(model, QStandardItemModel):
-                # Ranked from graph evidence alone: the model has no map to show for it.
-                item = model.item(self.heat_choice.count() - 1)
-                if item is not None:
-                    item.setEnabled(False)
+            own = bool(entry[3]) if len(entry) > 3 else False
+            if known:
+                self.heat_choice.addItem(label, tid)
+                first = self.heat_choice.count() - 1 if first < 0 else first
+                continue
+            # The model cannot point at a tradition it was not trained on.
+            mapless.append(label)
+            self.heat_choice.addItem(f"{label} ({TAUGHT_BY_YOU if own else GRAPH_ONLY})", tid)
+            item = (
+                model.item(self.heat_choice.count() - 1)
+                if isinstance(model, QStandardItemModel)
+                else None
+            )
+            if item is not None:
+                item.setEnabled(False)
+                item.setToolTip(no_heatmap_why(label, own))
+        self.heat_choice.setCurrentIndex(first)
         self.heat_choice.blockSignals(False)
+        self.heat_choice.setToolTip(heat_choice_tip(mapless, first >= 0))
         enabled = bool(ranked)
         for w in (
             self.parts,
@@ -183,6 +242,13 @@ class OverlayBar(QWidget):
             self.edit_parts,
         ):
             w.setEnabled(enabled)
+        if enabled and first < 0:
+            # None of them has a map: Heatmap would show nothing, and says why instead (left
+            # ticked or not as the curator had it, for the next photo).
+            self.heat.setEnabled(False)
+        self.heat.setToolTip(
+            HEAT_TIP if first >= 0 or not enabled else f"{HEAT_TIP}. {NO_HEATMAP_AT_ALL}"
+        )
 
     def choose_tradition(self, tradition: str) -> None:
         i = self.heat_choice.findData(tradition)
@@ -328,6 +394,7 @@ class PhotoPage(QWidget):
                         r.tradition,
                         r.label or self._label(r.tradition),
                         pred.has_heatmap(r.tradition),
+                        curators_own(r),
                     )
                     for r in pred.fused.ranking[:5]
                 ]

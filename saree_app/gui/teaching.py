@@ -154,7 +154,8 @@ class Reranker(QObject):
 
 
 def progress_text(p: RerankProgress) -> str:
-    """The status bar while re-ranking."""
+    """The status bar while re-ranking: the answers written back so far, of those to write,
+    the photos the result names (`done_text`)."""
     head = f"Teaching from your {p.examples:,} confirmed photo{'s' if p.examples != 1 else ''}…"
     if p.done == 0:
         return head
@@ -165,10 +166,16 @@ def _answers(n: int) -> str:
     return f"{n:,} answer{'s' if n != 1 else ''}"
 
 
+def _photos(n: int) -> str:
+    return f"{n:,} photo{'s' if n != 1 else ''}"
+
+
 def done_text(r: RerankResult) -> str:
     """The status bar when a re-rank has finished, after what Undo said when it asked for it
-    (`TaughtResult.said_before`). It counts what it names: the photos not yet confirmed (the
-    confirmed ones are the teaching) when the number of photos is known, else the answers."""
+    (`TaughtResult.said_before`). It counts what the progress counted: the photos whose
+    answers were re-ranked, the confirmed ones among them (each is answered as if it were not
+    confirmed, which is how teaching is checked: collection.fewshot.apply_to_catalog), and how
+    many of those answers changed (their first tradition or their flag)."""
     said = str(getattr(r, "said_before", "") or "")
     text = _done_words(r, getattr(r, "photos", None))
     return f"{said.rstrip()} {text}" if said else text
@@ -184,14 +191,29 @@ def _done_words(r: RerankResult, photos: int | None) -> str:
     if len(taught) < MIN_TRADITIONS or r.teaching.reliability == ONE_TRADITION:
         # Teaching's own rule and words (collection.fewshot), said of the photos confirmed.
         return f"Taught from your {confirmed}: {ONE_TRADITION}." + back
-    changed = f"{_answers(r.changed)} changed"
-    if photos is not None:
-        left = max(0, photos - n)
-        if left == 0:
+    changed = f"{_answers(r.changed)} changed" if r.changed else "no answer changed"
+    done = r.reranked
+    if done == 0:
+        if photos is not None and photos <= n:
             return f"Taught from your {confirmed}: every photo is confirmed, nothing to re-rank."
+        return f"Taught from your {confirmed}: no answer needed re-ranking."
+    left = max(0, photos - n) if photos is not None else None
+    if left is not None and done == left:
+        # The confirmed photos were left out (each alone would leave too little to tell apart).
         which = f"the {left:,} photos" if left != 1 else "the 1 photo"
         return f"Taught from your {confirmed}: re-ranked {which} not yet confirmed, {changed}."
-    return f"Taught from your {confirmed}: re-ranked {_answers(r.reranked)}, {changed}."
+    everyone = "all " if photos is not None and done >= photos else ""
+    ours = ""
+    if left is not None and done > left:
+        # The confirmed photos' answers are re-ranked too, each without its own teaching: that
+        # is how teaching is checked (their own labels stay as the curator gave them).
+        among = "" if everyone else " among them"
+        ours = (
+            f", your confirmed ones{among} each answered as if you had not confirmed it"
+            if left
+            else ", each answered as if you had not confirmed it"
+        )
+    return f"Taught from your {confirmed}: re-ranked {everyone}{_photos(done)}{ours}; {changed}."
 
 
 def reliability_text(teaching: Teaching) -> str:

@@ -416,26 +416,86 @@ def _unchecked_words(
 # same tradition read as two answers.
 _ALONE = "on the picture alone"
 _RANKED = "the ranking's figures also weigh the knowledge graph"
+# So is the tradition they name: the picture's own best match, which need not be the answer the
+# ranking puts first ("the parts do not back the answer Maheshwari" under a Chettinad cotton
+# answer read as if the app had answered Maheshwari). The model's reasons (model.openset) say
+# so since; reasons stored before did not, and are read so here too.
+_NAMED = "the ranking also weighs the knowledge graph"
+# (Written before model.openset said "on the picture alone": it is optional in each pattern.)
+_SAID = rf"(?:{_ALONE}, )?"
+
+
+def most_of(share: float) -> str:
+    """How many of a group a share is, in words: "nearly all" (85% or more), "most" (65% or
+    more), "more than half", "about half" (45% or more), else "fewer than half"."""
+    if share >= 0.85:
+        return "nearly all"
+    if share >= 0.65:
+        return "most"
+    if share > 0.505:
+        return "more than half"
+    if share >= 0.45:
+        return "about half"
+    return "fewer than half"
+
+
+# The reason a taught answer's photo gets when it looks less like every taught tradition than
+# most confirmed photos look like their own (collection.fewshot.unlike_taught). Stored before
+# as "the photo looks less like every tradition you have taught than all but 25% of your
+# confirmed photos look like their own", which left the curator to work out "all but 25%".
+_UNLIKE_TAUGHT_OLD = re.compile(
+    r"the photo looks less like every tradition you have taught than all but (\d+)% of your "
+    r"confirmed photos look like their own:"
+)
+
+
+def _unlike_taught_words(m: re.Match[str]) -> str:
+    return (
+        f"{most_of(1 - int(m.group(1)) / 100)} of your confirmed photos look more like the "
+        "others of their tradition than this photo looks like any tradition you have taught:"
+    )
+
+
 # A reason that the saree may be of a tradition nobody taught speaks of the photo: "it may be a
 # tradition the model does not know", shown beside a Kanchipuram answer, read as if the model
 # did not know Kanchipuram.
-_NUMBERS = (
+_NUMBERS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     # "(closest: Kasavu, similarity 0.43, usual at least 0.55)" -> "(closest: Kasavu)"
     (re.compile(r",? similarity \d\.\d+(, usual at least \d\.\d+)?"), ""),
     (re.compile(r",? similarity to the nearest known tradition \d\.\d+"), ""),
     (
-        re.compile(r"weak together: best match (.+?) at (\d+%)"),
+        re.compile(rf"weak together: {_SAID}best match (.+?) at (\d+%)"),
         rf"weak together: {_ALONE}, the best match, \1, has only \2 ({_RANKED})",
     ),
-    (re.compile(r", parts backing the answer (\d+%)"), r"; the parts back it \1"),
+    (re.compile(r", parts backing (?:the answer|it) (\d+%)"), r"; the parts back it \1"),
     (
-        re.compile(r"the visual evidence is weak: the best match, (.+?), has only (\d+%)"),
+        re.compile(rf"the visual evidence is weak: {_SAID}the best match, (.+?), has only (\d+%)"),
         rf"the picture points to no tradition clearly: {_ALONE}, the best match, \1, has only "
         rf"\2 ({_RANKED})",
     ),
     (
-        re.compile(r"^(.+) are nearly tied \((\d+%) vs (\d+%)\)$"),
+        re.compile(rf"^{_SAID}(.+) are nearly tied \((\d+%) vs (\d+%)\)$"),
         rf"{_ALONE}, \1 are nearly tied (\2 vs \3; {_RANKED})",
+    ),
+    (
+        re.compile(
+            rf"^the parts do not back (?:the answer (.+?)|(.+?), the best match {_ALONE}): "
+            r"on their own "
+        ),
+        lambda m: (
+            f"the parts do not back {m.group(1) or m.group(2)}, the best match {_ALONE} "
+            f"({_NAMED}): on their own "
+        ),
+    ),
+    (
+        re.compile(rf"^(on their own, .+), the whole saree's best match(?: {_ALONE})?$"),
+        rf"\1, the whole saree's best match {_ALONE} ({_NAMED})",
+    ),
+    (_UNLIKE_TAUGHT_OLD, _unlike_taught_words),
+    # "most of your confirmed photos (75%) look more like" -> "... photos look more like"
+    (
+        re.compile(r"^([a-z ]+ of your confirmed photos) \(\d+%\) (look more like the others)"),
+        r"\1 \2",
     ),
     (
         re.compile(r"\bit may be a tradition the model does not know"),

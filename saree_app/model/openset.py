@@ -40,6 +40,11 @@ SIGNALS: tuple[str, ...] = (
     "energy",
 )
 
+# Every reason naming a tradition names the picture's own best match (`OpenSetSignals.top`),
+# made before the knowledge graph and teaching are weighed: the answer shown first may be
+# another, so each says which it means (knowledge.words.plain_reason words them for a curator).
+ALONE = "on the picture alone"
+
 # Used until a model's thresholds are calibrated (`saree bench openset`): deliberately lenient,
 # so an uncalibrated model flags only clear cases.
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -265,8 +270,10 @@ class OpenSetRule:
         out = self._signal_reasons(s, label)
         if not out:
             # Flagged by the combined rule with no one signal past its threshold.
+            # The picture's own best match, not the ranking's first (which also weighs the
+            # knowledge graph and teaching): said so, as every reason naming it says.
             out.append(
-                "several signs are weak together: best match "
+                f"several signs are weak together: {ALONE}, best match "
                 f"{(label or {}).get(s.top, s.top)} at {s.top_probability:.0%}"
                 + (
                     f", similarity to the nearest known tradition {s.prototype_similarity:.2f}"
@@ -274,7 +281,7 @@ class OpenSetRule:
                     else ""
                 )
                 + (
-                    f", parts backing the answer {s.part_agreement:.0%}"
+                    f", parts backing it {s.part_agreement:.0%}"
                     if s.part_agreement is not None and s.part_tops  # no part in view: not said
                     else ""
                 )
@@ -310,12 +317,15 @@ class OpenSetRule:
                 "does not know"
             )
         if s.part_agreement is not None and s.part_agreement < th["part_agreement"] and s.part_tops:
+            # `s.top` is the picture's own best match; the answer shown first may differ (the
+            # ranking adds the knowledge graph and teaching), so it is not called "the answer".
             whole = name(s.top)
             tops = {t for _, t in s.part_tops}
             if len(tops) == 1 and len(s.part_tops) > 1:
                 out.append(
                     f"on their own, the {_listing([p for p, _ in s.part_tops])} all look like "
-                    f"{name(next(iter(tops)))}, not like {whole}, the whole saree's best match"
+                    f"{name(next(iter(tops)))}, not like {whole}, the whole saree's best match "
+                    f"{ALONE}"
                 )
             else:
                 seen = _listing(
@@ -325,19 +335,19 @@ class OpenSetRule:
                     ]
                 )
                 out.append(
-                    f"the parts do not back the answer {whole}: on their own {seen}; an "
-                    "unusual combination, perhaps a tradition the model does not know"
+                    f"the parts do not back {whole}, the best match {ALONE}: on their own "
+                    f"{seen}; an unusual combination, perhaps a tradition the model does not know"
                 )
         if s.energy is not None and s.energy < th["energy"]:
             out.append("the model sees little evidence for any of its traditions in this photo")
         if s.top_probability < th["top_probability"]:
             out.append(
-                f"the visual evidence is weak: the best match, {name(s.top)}, has only "
-                f"{s.top_probability:.0%}"
+                f"the visual evidence is weak: {ALONE}, the best match, {name(s.top)}, has "
+                f"only {s.top_probability:.0%}"
             )
         elif s.margin < th["margin"] and s.runner_up is not None:
             out.append(
-                f"{name(s.top)} and {name(s.runner_up)} are nearly tied "
+                f"{ALONE}, {name(s.top)} and {name(s.runner_up)} are nearly tied "
                 f"({s.top_probability:.0%} vs {s.top_probability - s.margin:.0%})"
             )
         return out

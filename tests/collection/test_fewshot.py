@@ -1195,7 +1195,7 @@ def test_a_photo_unlike_every_taught_tradition_is_flagged_so() -> None:
     """Teaching pulls a photo of a tradition nobody taught to the nearest taught one; a photo
     less like every taught tradition than 9 in 10 confirmed photos are like their own is
     flagged, however sure its answer."""
-    from saree_app.collection.fewshot import UNLIKE_TAUGHT, _calibrate_sets, _taught_flag
+    from saree_app.collection.fewshot import _calibrate_sets, _taught_flag, unlike_taught
 
     names = [f"t{i}" for i in range(4)]
     probs = [{n: (0.97 if n == names[i % 4] else 0.01) for n in names} for i in range(20)]
@@ -1203,10 +1203,10 @@ def test_a_photo_unlike_every_taught_tradition_is_flagged_so() -> None:
     likeness = [0.5 + 0.02 * i for i in range(20)]
     sets = _calibrate_sets(probs, truth, likeness=likeness)
     assert sets is not None and sets.unlike == pytest.approx(np.quantile(likeness, 0.1))
-    assert "perhaps one you have not taught" in sets.text()
+    assert "flagged as perhaps of a tradition you have not taught" in sets.text()
     assert _calibrate_sets(probs, truth).unlike is None  # type: ignore[union-attr]
-    reason = UNLIKE_TAUGHT.format(share=0.1)
-    assert "10%" in reason
+    reason = unlike_taught(0.1)
+    assert reason.startswith("nearly all of your confirmed photos (90%) look more like the")
     sure = sets.confident_lead + 0.001
     assert _taught_flag(sure, sets, (), likeness=0.51) == (True, (reason,))
     assert _taught_flag(sure, sets, (), likeness=0.60) == (False, ())
@@ -1228,7 +1228,7 @@ def test_a_photo_unlike_every_taught_tradition_is_flagged_so() -> None:
 
 
 def test_photos_of_a_tradition_nobody_taught_say_so_after_teaching(tmp_path: Path) -> None:
-    from saree_app.collection.fewshot import UNLIKE_TAUGHT
+    from saree_app.collection.fewshot import unlike_taught
 
     rng = np.random.default_rng(21)
     names = ("Kotpad", "Ilkal", "Gadwal", "Untaught")
@@ -1244,7 +1244,7 @@ def test_photos_of_a_tradition_nobody_taught_say_so_after_teaching(tmp_path: Pat
         assert fs.reliability.sets.unlike is not None
         apply_to_catalog(cat, graph, fewshot=fs)
         preds = cat.predictions(SHA)
-        reason = UNLIKE_TAUGHT.format(share=1.0 - fs.reliability.sets.level)
+        reason = unlike_taught(1.0 - fs.reliability.sets.level)
 
         def said(t: str) -> float:
             rest = [p for p, x in truth.items() if x == t and cat.label(p) is None]
@@ -1258,7 +1258,7 @@ def test_the_line_for_an_untaught_tradition_follows_how_alike_the_traditions_loo
     """The confirmed photos show what a photo of a taught tradition scores (their likeness to
     their own, each left out) and what it would score untaught (to the others): the line
     catches 80% of the second, between the 10% and 50% quantiles of the first."""
-    from saree_app.collection.fewshot import UNLIKE_TAUGHT, _calibrate_sets, _unlike_line
+    from saree_app.collection.fewshot import _calibrate_sets, _unlike_line, unlike_taught
 
     own = [0.6 + 0.01 * i for i in range(20)]  # 0.60 .. 0.79
     # Traditions far apart: the others score far below; the line stays at the 10% quantile.
@@ -1282,9 +1282,9 @@ def test_the_line_for_an_untaught_tradition_follows_how_alike_the_traditions_loo
     truth = [names[i % 4] for i in range(20)]
     sets = _calibrate_sets(probs, truth, likeness=own, likeness_elsewhere=elsewhere)
     assert sets is not None and sets.unlike == pytest.approx(line, abs=1e-6)
-    said = f"than {1 - sets.unlike_share:.0%} of your confirmed photos"
+    said = f"when {1 - sets.unlike_share:.0%} of your confirmed photos look more like the others"
     assert said in sets.text()
-    assert f"all but {sets.unlike_share:.0%}" in UNLIKE_TAUGHT.format(share=sets.unlike_share)
+    assert f"({1 - sets.unlike_share:.0%})" in unlike_taught(sets.unlike_share)
 
 
 def test_taught_answers_read_as_sure_as_they_are_right() -> None:
@@ -1332,8 +1332,8 @@ def test_taught_answers_read_as_sure_as_they_are_right() -> None:
     assert sets is not None and sets.spread == spread
     # What the curator is told: how sure the held-back answers read, and how many were right.
     assert sets.stated is not None and 0.5 <= sets.stated < 0.7 and sets.stated_right == 0.5
-    assert f"gave their first tradition {sets.stated:.0%} on average, and 50% of those were " \
-        "right" in sets.text()  # fmt: skip
+    assert f"claimed about {sets.stated:.0%} for their first tradition and were right 50% " \
+        "of the time" in sets.text()  # fmt: skip
     assert dataclasses.replace(sets, stated=None).sureness() == ""
     # The flag's words are in the probabilities the curator reads, not the raw scores.
     strict = dataclasses.replace(

@@ -233,8 +233,9 @@ def test_the_panel_says_how_sure_answers_read_once_measured() -> None:
     said = "right on 7 of 12 of your confirmed photos when each is left out"
     text = reliability_text(Teaching(rows, said, True, 12, sets))
     assert text.endswith(
-        "Answers are read as sure as teaching has been right: held back in turn, your confirmed "
-        "photos' answers gave their first tradition 58% on average, and 55% of those were right."
+        "Answers are read as sure as teaching has been right: with each of your confirmed photos "
+        "held back in turn, the app's answers claimed about 58% for their first tradition and were "
+        "right 55% of the time."
     )
     assert "held back in turn" not in reliability_text(Teaching(rows, said, True, 12, None))
 
