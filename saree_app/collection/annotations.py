@@ -237,22 +237,36 @@ def to_annotations(
     graph: Any = None,
 ) -> str:
     """Every photo's AnnotationPage, as a JSON list."""
+    pages = _every_page(catalog, model_sha256, part_labels, base, graph)
+    return json.dumps([one for _, one in pages], indent=1, ensure_ascii=False) + "\n"
+
+
+def _every_page(
+    catalog: Catalog,
+    model_sha256: str | None,
+    part_labels: Callable[[Photo], np.ndarray | None] | None,
+    base: str | None,
+    graph: Any,
+) -> list[tuple[Photo, dict[str, Any]]]:
+    """Each photo with its AnnotationPage (the curator's traditions read once for all)."""
     from saree_app.collection.export import _added_traditions
 
     added = _added_traditions(catalog)
-    pages = [
-        page(
-            catalog,
+    return [
+        (
             p,
-            model_sha256=model_sha256,
-            part_labels=part_labels,
-            base=base,
-            graph=graph,
-            added=added,
+            page(
+                catalog,
+                p,
+                model_sha256=model_sha256,
+                part_labels=part_labels,
+                base=base,
+                graph=graph,
+                added=added,
+            ),
         )
         for p in catalog.photos()
     ]
-    return json.dumps(pages, indent=1, ensure_ascii=False) + "\n"
 
 
 def page_file(photo: Photo) -> str:
@@ -293,7 +307,7 @@ def write_pages(
     its parents), each file whole or not at all; returns the files written. A viewer loads the
     page of the canvas it shows: publish the folder at `base`."""
     from saree_app.collection.catalog import CatalogError
-    from saree_app.collection.export import _added_traditions, write_atomic
+    from saree_app.collection.export import write_atomic
 
     check_base(base)
     target = Path(folder)
@@ -303,22 +317,7 @@ def write_pages(
         raise CatalogError(f"{target}: the folder {target.parent} does not exist")
     # Every page is made before any file is written: a photo that fails leaves the folder as
     # it was.
-    added = _added_traditions(catalog)
-    pages = [
-        (
-            p,
-            page(
-                catalog,
-                p,
-                model_sha256=model_sha256,
-                part_labels=part_labels,
-                base=base,
-                graph=graph,
-                added=added,
-            ),
-        )
-        for p in catalog.photos()
-    ]
+    pages = _every_page(catalog, model_sha256, part_labels, base, graph)
     target.mkdir(exist_ok=True)
     written = []
     for photo, one in pages:

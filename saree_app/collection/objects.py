@@ -214,7 +214,9 @@ def clean_fields(values: Mapping[str, str | None]) -> dict[str, str | None]:
     return out
 
 
-_MONTHS = (
+# Month names in English whatever the locale (Qt sets the process's own): records and the
+# knowledge browser say dates alike.
+MONTHS = (
     "January",
     "February",
     "March",
@@ -246,7 +248,7 @@ def _date_problem(text: str) -> str | None:
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
     days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
     if not 1 <= rest[1] <= days:
-        return f"{_MONTHS[month - 1]} {year} has no day {rest[1]:02d} (it has {days} days)"
+        return f"{MONTHS[month - 1]} {year} has no day {rest[1]:02d} (it has {days} days)"
     return None
 
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from saree_app.collection.fewshot import CHECKED_FROM, RELIABLE_EXAMPLES
+from saree_app.collection.objects import MONTHS
 from saree_app.gui.india_map import CREDIT, Frame, paint_states, state_point
 from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT
@@ -757,22 +758,6 @@ def _gi_html(gi: Any) -> str:
     return text
 
 
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-
-
 def _date_text(value: str) -> str:
     """'2019-08-30' -> '30 August 2019'; '2010-05' -> 'May 2010'; '2005/2006' -> '2005-06'."""
     parts = str(value).split("-")
@@ -780,7 +765,7 @@ def _date_text(value: str) -> str:
         a, b = value.split("/", 1)
         return f"{a}-{b[-2:]}"
     if len(parts) == 3 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
-        return f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        return f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
     if len(parts) == 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
-        return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
     return str(value)
