@@ -49,6 +49,7 @@ Labeller = Callable[[str], str]
 QUIET_MS = 1500
 _TICK_INTERVAL_S = 0.05  # the status bar cannot show more; more would flood the event loop
 _EXAMPLE_ICON = QSize(96, 96)
+FIRST_COLUMN_MAX = 240  # px: the teaching table's tradition column at most
 
 
 @dataclass(frozen=True)
@@ -341,8 +342,12 @@ class TeachingDialog(QDialog):
         head = self.table.horizontalHeader()
         # The reliability of a checked tradition names what its photos were taken for: that
         # column takes the room left and wraps, the others keep to their contents.
-        for c in (0, 1, 2):
+        for c in (1, 2):
             head.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        # The tradition's column fits its names but no wider than FIRST_COLUMN_MAX: a curator's
+        # tradition's line (state, region, what it resembles) wraps rather than squeezing the
+        # reliability into a sliver (`_fit_first_column`).
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         head.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         # Rows as tall as their wrapped text at the column's width of the moment.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -402,6 +407,12 @@ class TeachingDialog(QDialog):
         """How tradition ids read, and a line about a curator-made one (state, region)."""
         self._label, self._about = labeller, about
 
+    def _fit_first_column(self) -> None:
+        """The tradition column as wide as its widest line, up to FIRST_COLUMN_MAX."""
+        self.table.resizeColumnToContents(0)
+        if self.table.columnWidth(0) > FIRST_COLUMN_MAX:
+            self.table.setColumnWidth(0, FIRST_COLUMN_MAX)
+
     def set_teaching(self, teaching: Teaching, photos: Sequence[Item] = ()) -> None:
         """The table from `teaching`; the examples from `photos` (the collection's, of which
         the confirmed ones are shown under their tradition). The selected tradition stays."""
@@ -436,6 +447,7 @@ class TeachingDialog(QDialog):
             # a click the curator may not think of.
             self.table.selectRow(chosen)
         self.table.blockSignals(False)
+        self._fit_first_column()
         self.table.resizeRowsToContents()
         self.empty.setText(
             ""

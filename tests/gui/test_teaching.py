@@ -303,6 +303,14 @@ def test_add_a_tradition_and_label_photos_with_it(qtbot, imported, monkeypatch) 
     key = next(k for k in rows if k.startswith("Kotpad"))
     assert key.splitlines()[1].startswith("added by you · Odisha, East India · resembles ")
     assert rows[key][0] == "1"
+    # Its long line wraps in a column of bounded width: the reliability keeps its room.
+    from saree_app.gui.teaching import FIRST_COLUMN_MAX
+
+    dlg.resize(900, 640)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    assert dlg.table.columnWidth(0) <= FIRST_COLUMN_MAX
+    assert dlg.table.columnWidth(3) >= 200
     dlg.close()
     # It survives reopening the collection.
     path = win.library.path
