@@ -467,7 +467,10 @@ def _production(
             ]
     else:
         places = _place(graph, tradition)
-    if places:
+    # A guess the app itself flags uncertain names no place of making: a museum's system
+    # reading took_place_at would take it for a fact. Its tradition stays, attributed to the
+    # model as uncertain (assigned_by).
+    if places and (by_curator or not uncertain):
         production["took_place_at"] = places
     assignment: dict[str, Any] = {
         "type": "AttributeAssignment",

@@ -619,3 +619,35 @@ def test_a_confirmed_photo_is_settled_in_the_csv(tmp_path: Path) -> None:
         cat.set_label(3, tradition="kotpad", certainty="confirmed")
         row = list(csv.DictReader(io.StringIO(export(cat, "csv", graph=FakeGraph()))))[2]
     assert (row["likely_state"], row["likely_cultural_region"]) == ("", "East India")
+
+
+def test_jsonld_gives_no_place_of_making_for_a_flagged_guess(tmp_path: Path) -> None:
+    """A model's answer the app flags uncertain names its tradition, attributed to the model as
+    uncertain, but no place where the saree was made; unflagged, or the curator's, it does."""
+    cat = Catalog(tmp_path / "c.saree")
+    with cat:
+        for i, uncertain in enumerate((True, False)):
+            cat.record(
+                NewPhoto(str(tmp_path / f"q{i}.jpg"), f"{i + 7:064x}", 100, 40, 30),
+                SHA,
+                {"states": [], "cultural_regions": []},
+                top_tradition="Kanchipuram",
+                top_probability=0.4,
+                uncertain=uncertain,
+                embedding=np.ones(4, np.float32),
+                part_embeddings=None,
+            )
+        doc = json.loads(export(cat, "jsonld", graph=FakeGraph()))
+        flagged, sure = doc["@graph"]
+        assert "took_place_at" not in flagged["produced_by"]
+        assert "dcterms:spatial" not in flagged
+        (by,) = flagged["produced_by"]["assigned_by"]
+        assert by["_label"] == "attribution by the model"
+        assert [c["_label"] for c in by["classified_as"]] == ["uncertain"]
+        assert sure["produced_by"]["took_place_at"][0]["_label"] == "Kanchipuram (town)"
+        # Confirmed by the curator, the flagged photo's place is stated.
+        cat.set_label(1, tradition="Kanchipuram", certainty="confirmed")
+        doc = json.loads(export(cat, "jsonld", graph=FakeGraph()))
+        assert doc["@graph"][0]["produced_by"]["took_place_at"][0]["_label"] == (
+            "Kanchipuram (town)"
+        )
