@@ -171,6 +171,12 @@ class AnswerPanel(QWidget):
         lay.addWidget(_section("Region", self))
         self.regions = QLabel("", self)
         self.regions.setWordWrap(True)
+        # Each line sums the answer over its places' traditions: a region with many traditions
+        # can lead though the likeliest state lies elsewhere.
+        self.regions.setToolTip(
+            "Each state's figure adds up the traditions made there, and each cultural region's "
+            "those of all its states: the likeliest region need not hold the likeliest state."
+        )
         self.regions.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.regions)
         self.region_map = RegionMap(self)  # the likely states shaded on India's outline
