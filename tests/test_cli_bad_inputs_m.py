@@ -7,16 +7,13 @@ JPEG files (Pillow), so that a photo is found by its content as the commands fin
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bad_input_helpers import read_only, small_jpeg
 from PIL import Image
 
 from saree_app import cli
@@ -27,20 +24,13 @@ from saree_app.collection.decisions import decisions_file
 TRADITIONS = ("Kanchipuram", "Banarasi", "Paithani")
 
 
-def _jpeg(seed: int) -> bytes:
-    img = Image.new("RGB", (40, 30), (seed * 70 % 256, 90, 200 - seed * 40))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG")
-    return buf.getvalue()
-
-
 @pytest.fixture
 def cat(tmp_path: Path) -> Path:
     """Three real photos the model answered Kanchipuram, Banarasi and Paithani; none labelled."""
     path = tmp_path / "c.saree"
     with Catalog(path) as c:
         for i, t in enumerate(TRADITIONS):
-            content = _jpeg(i)
+            content = small_jpeg(i)
             photo = tmp_path / f"p{i}.jpg"
             photo.write_bytes(content)
             c.record(
@@ -67,25 +57,6 @@ def _one_plain_line(err: str) -> None:
     assert err.count("\n") == 1, err
     for jargon in ("Traceback", "Errno", "Error:", "BytesIO", "codec", "surrogate"):
         assert jargon not in err, err
-
-
-@contextlib.contextmanager
-def _read_only(folder: Path) -> Iterator[None]:
-    """`folder` cannot be written to, even by root (immutable); skip where that cannot be."""
-    if os.geteuid() != 0:
-        folder.chmod(0o555)
-        try:
-            yield
-        finally:
-            folder.chmod(0o755)
-        return
-    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
-    if made.returncode != 0:
-        pytest.skip("cannot make a folder read-only for root here (chattr)")
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
 
 
 # ---- photo ids and names -----------------------------------------------------------------
@@ -329,7 +300,7 @@ def test_a_catalogue_in_a_folder_that_cannot_be_written_says_what_to_do(
     shelf.mkdir()
     kept = shelf / "c.saree"
     kept.write_bytes(cat.read_bytes())
-    with _read_only(shelf):
+    with read_only(shelf):
         assert main(["export", "--catalog", str(kept)]) == 2
     err = capsys.readouterr().err
     _one_plain_line(err)
@@ -492,7 +463,7 @@ def test_overlays_into_a_folder_that_cannot_be_written_stop_before_any_photo(
 ) -> None:
     shelf = tmp_path / "overlays"
     shelf.mkdir()
-    with _read_only(shelf):
+    with read_only(shelf):
         argv = ["classify", str(tmp_path / "p0.jpg"), "--overlays", str(shelf)]
         assert main(argv) == 2
     err = capsys.readouterr().err

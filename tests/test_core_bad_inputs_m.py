@@ -8,21 +8,17 @@ folder; the only server is one the test starts on 127.0.0.1.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.server
-import io
 import json
-import os
 import socket
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from PIL import Image
+from bad_input_helpers import read_only, small_jpeg
 
 from saree_app.cli import main
 from saree_app.collection.catalog import Catalog, CatalogError, NewPhoto
@@ -35,47 +31,19 @@ def _plain(text: str) -> None:
         assert word not in text, text
 
 
-def _jpeg(seed: int) -> bytes:
-    img = Image.new("RGB", (40, 30), (seed * 70 % 256, 90, 200 - seed * 40))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG")
-    return buf.getvalue()
-
-
 @pytest.fixture
 def cat(tmp_path: Path) -> Path:
     """A catalogue of three real photos (files beside it)."""
     path = tmp_path / "c.saree"
     with Catalog(path) as c:
         for i in range(3):
-            content = _jpeg(i)
+            content = small_jpeg(i)
             photo = tmp_path / f"p{i}.jpg"
             photo.write_bytes(content)
             c.add_photo(
                 NewPhoto(str(photo), hashlib.sha256(content).hexdigest(), len(content), 40, 30)
             )
     return path
-
-
-@contextlib.contextmanager
-def _read_only(path: Path) -> Iterator[None]:
-    """`path` (a file or a folder) cannot be written to, even by root (immutable); skipped
-    where that cannot be done."""
-    if os.geteuid() != 0:
-        mode = path.stat().st_mode
-        path.chmod(0o555 if path.is_dir() else 0o444)
-        try:
-            yield
-        finally:
-            path.chmod(mode)
-        return
-    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
-    if made.returncode != 0:
-        pytest.skip("cannot make a file read-only for root here (chattr)")
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 # ---- 1. catalogue: ids, empty files, files that are not catalogues, folders not writable ----
@@ -114,7 +82,7 @@ def test_a_catalogue_in_a_folder_that_cannot_be_written_says_what_to_do(
     shelf.mkdir()
     kept = shelf / "c.saree"
     kept.write_bytes(cat.read_bytes())
-    with _read_only(shelf), pytest.raises(CatalogError) as refused:
+    with read_only(shelf), pytest.raises(CatalogError) as refused:
         Catalog(kept, create=False)
     said = str(refused.value)
     assert "unable to open database file" not in said
@@ -156,7 +124,7 @@ def test_a_removal_that_fails_leaves_no_record_to_undo(cat: Path) -> None:
 
     with Catalog(cat) as c:
         first = remove_photos(c, [1])
-    with _read_only(cat), Catalog(cat) as c:
+    with read_only(cat), Catalog(cat) as c:
         with pytest.raises(CatalogError, match="read-only"):
             remove_photos(c, [2])
         assert c.photo(2) is not None
@@ -173,7 +141,7 @@ def test_an_undo_that_cannot_be_written_keeps_the_removal(cat: Path) -> None:
 
     with Catalog(cat) as c:
         remove_photos(c, [3])
-    with _read_only(cat), Catalog(cat) as c, pytest.raises(CatalogError):
+    with read_only(cat), Catalog(cat) as c, pytest.raises(CatalogError):
         undo_removal(c)
     with Catalog(cat) as c:
         assert len(removals(c)) == 1
@@ -250,7 +218,7 @@ def test_a_damaged_model_choice_is_said_not_passed_over(
     before = cat.read_bytes()
     photos = tmp_path / "new"
     photos.mkdir()
-    (photos / "n.jpg").write_bytes(_jpeg(7))
+    (photos / "n.jpg").write_bytes(small_jpeg(7))
     for argv in (["import", str(photos)], ["fewshot"]):
         assert main([*argv, "--catalog", str(cat)]) == 2  # was 0, the shipped model, unsaid
         err = capsys.readouterr().err
