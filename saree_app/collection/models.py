@@ -114,6 +114,18 @@ def retrain_target(catalog_path: Path, today: _dt.date) -> Path:
     return folder
 
 
+def retrain_checked(model: Path) -> bool:
+    """Whether a retrained model was checked on confirmed photos held back from it (its
+    manifest's evaluation.heldout): an unchecked one is offered, not recommended."""
+    try:
+        raw = ModelManifest.load(model).raw
+    except ModelError:
+        return False
+    evaluation = raw.get("evaluation") if isinstance(raw.get("evaluation"), dict) else {}
+    held = evaluation.get("heldout") if isinstance(evaluation, dict) else None
+    return isinstance(held, dict) and isinstance(held.get("top1"), (int, float))
+
+
 def retrain_result(model: Path, label: Callable[[str], str] | None = None) -> list[str]:
     """What a finished retraining gives, in a curator's sentences: how it did on the confirmed
     photos held back from it, what it learnt from, and whether its part map was retrained.

@@ -351,7 +351,12 @@ class RetrainDialog(QDialog):
         self.close_button.setDefault(True)
         self.fit(grow_only=True)
 
-    def show_finished(self, lines: list[str], folder: Path, seconds: int) -> None:
+    def show_finished(
+        self, lines: list[str], folder: Path, seconds: int, *, checked: bool = True
+    ) -> None:
+        """The finished model's figures and the choice to use it. `checked` False: nothing
+        was held back to check it, so keeping the current model is what Enter does and the
+        new one is offered as a trial, not recommended."""
         import html
 
         self._ended("The new model is ready")
@@ -370,8 +375,11 @@ class RetrainDialog(QDialog):
         self.result.show()
         self.use_button.show()
         self.keep_button.show()
-        self.use_button.setDefault(True)
-        self.use_button.setFocus()
+        chosen = self.use_button if checked else self.keep_button
+        self.use_button.setText("Use the new model" if checked else "Try the new model anyway")
+        self.use_button.setDefault(checked)
+        self.keep_button.setDefault(not checked)
+        chosen.setFocus()
         self.fit(grow_only=True)
 
 
@@ -691,13 +699,18 @@ class Retraining(QObject):
                 "\n".join(self.log),
             )
             return
-        from saree_app.collection.models import retrain_result
+        from saree_app.collection.models import retrain_checked, retrain_result
 
         if dlg is not None:
             assert self.out is not None
             lib = getattr(self.win, "library", None)
             label = lib.label if lib is not None else None
-            dlg.show_finished(retrain_result(manifest, label), self.out, seconds)
+            dlg.show_finished(
+                retrain_result(manifest, label),
+                self.out,
+                seconds,
+                checked=retrain_checked(manifest),
+            )
             dlg.show()
             dlg.raise_()
 

@@ -470,3 +470,24 @@ def test_stop_returns_at_once_and_a_run_that_ignores_it_is_ended(  # type: ignor
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert win.retraining.dialog.head.text() == "Retraining stopped" and told == []
+
+
+def test_an_unchecked_model_is_offered_as_a_trial_not_recommended(
+    qtbot, tmp_path: Path, new_model: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from saree_app.collection.models import retrain_checked, retrain_result
+    from saree_app.gui.retrain import RetrainDialog
+
+    assert retrain_checked(new_model)
+    data = json.loads(new_model.read_text(encoding="utf-8"))
+    data["evaluation"] = {}
+    new_model.write_text(json.dumps(data), encoding="utf-8")
+    assert not retrain_checked(new_model)
+    dlg = RetrainDialog()
+    qtbot.addWidget(dlg)
+    dlg.show_finished(retrain_result(new_model), new_model.parent, 30, checked=False)
+    assert "could not be checked" in dlg.result.text()
+    assert dlg.keep_button.isDefault() and not dlg.use_button.isDefault()
+    assert dlg.use_button.text() == "Try the new model anyway"
+    dlg.show_finished(retrain_result(new_model), new_model.parent, 30, checked=True)
+    assert dlg.use_button.isDefault() and dlg.use_button.text() == "Use the new model"
