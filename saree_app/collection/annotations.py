@@ -206,7 +206,9 @@ def page(
         if region:
             body["culturalRegion"] = region
         anno = annotation("classifying", body, _whole(width, height))
-        if confidence is not None:
+        # The model's probability, for its own answer: a tradition the curator confirmed is
+        # theirs, and the model's figure beside it would read as their certainty.
+        if confidence is not None and not confirmed:
             anno["confidence"] = round(float(confidence), 4)
         anno["confirmedByCurator"] = confirmed
         if label is not None and label.tradition and label.certainty:
