@@ -335,8 +335,11 @@ class AnswerPanel(QWidget):
                 for r in ranking
             ]
         )
-        untaught = pred.is_taught() and any(
-            UNTAUGHT_WORDS in str(r) for r in pred.uncertain_reasons
+        # (Not for a photo the curator confirmed: its tradition is theirs, taught or not.)
+        untaught = (
+            self._confirmed is None
+            and pred.is_taught()
+            and any(UNTAUGHT_WORDS in str(r) for r in pred.uncertain_reasons)
         )
         self.rank_note.setText(_grey(html.escape(UNTAUGHT_NOTE)) if untaught else "")
         self.rank_note.setVisible(untaught)

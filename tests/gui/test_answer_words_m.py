@@ -141,6 +141,11 @@ def test_a_taught_answer_perhaps_of_an_untaught_tradition_says_what_its_figures_
     note = _plain(panel.rank_note.text())
     assert not panel.rank_note.isHidden()
     assert "share the answer among the traditions you have taught" in note
+    # Confirmed by the curator, the photo's tradition is theirs: no such note.
+    panel.set_confirmed("Ilkal")
+    assert panel.rank_note.isHidden()
+    panel.set_confirmed(None)
+    assert not panel.rank_note.isHidden()
     # Not flagged so (or not taught): no such note.
     pred.uncertain_reasons = ("the model sees little evidence for any of its traditions",)
     panel.show_prediction("ilkal.jpg", pred)
