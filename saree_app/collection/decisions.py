@@ -131,23 +131,19 @@ def decisions_file(catalog: Catalog) -> Path:
 
 def decisions(catalog: Catalog) -> list[Decision]:
     """The decisions that can still be undone, oldest first."""
+    from saree_app.collection.housekeeping import read_side_file
+
     path = decisions_file(catalog)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise CatalogError(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
-    try:
-        # Decoded here, not by read_text: bytes that are not UTF-8 are damage too.
-        return [Decision.from_json(d) for d in json.loads(data.decode("utf-8"))["decisions"]]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        # Refused rather than written over: the decisions it holds may still be wanted.
-        raise CatalogError(
+    found = read_side_file(
+        path,
+        lambda data: [Decision.from_json(d) for d in data["decisions"]],
+        damaged=(
             f"{path.name} is damaged: the labellings it remembers for undo cannot be read; "
             "the labels themselves are untouched. Move it aside to go on (undo then starts "
             "afresh)"
-        ) from exc
+        ),
+    )
+    return found if found is not None else []
 
 
 def _write(catalog: Catalog, items: list[Decision]) -> None:

@@ -18,9 +18,11 @@ import sqlite3
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from saree_app.collection.catalog import Catalog, CatalogError, Photo, now
+
+_T = TypeVar("_T")
 
 # How many removals the side file remembers; older ones can no longer be undone.
 KEEP_REMOVALS = 50
@@ -146,22 +148,35 @@ def remove_photos(catalog: Catalog, photo_ids: Iterable[int]) -> Removal:
 def removals(catalog: Catalog) -> list[Removal]:
     """The removals that can still be undone, oldest first."""
     path = removed_file(catalog)
+    found = read_side_file(
+        path,
+        lambda data: [Removal.from_json(d) for d in data["removals"]],
+        # Refused rather than written over: the photos it remembers may still be wanted back.
+        damaged=(
+            f"{path.name} is damaged: the removed photos it remembers for undo cannot be read; "
+            "the catalogue itself is untouched. Move it aside to go on (undo then starts "
+            "afresh)"
+        ),
+    )
+    return found if found is not None else []
+
+
+def read_side_file(path: Path, parse: Callable[[Any], _T], *, damaged: str) -> _T | None:
+    """A catalogue's JSON side file, parsed by `parse`; None when there is none. CatalogError
+    "PATH cannot be read (why)" when it cannot be read, and `damaged` when it is not what
+    `parse` takes (not JSON, not UTF-8, the wrong shape): such a file is refused, never
+    written over, since what it remembers may still be wanted."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return []
+        return None
     except OSError as exc:
         raise CatalogError(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
     try:
         # Decoded here, not by read_text: bytes that are not UTF-8 are damage too.
-        return [Removal.from_json(d) for d in json.loads(data.decode("utf-8"))["removals"]]
+        return parse(json.loads(data.decode("utf-8")))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        # Refused rather than written over: the photos it remembers may still be wanted back.
-        raise CatalogError(
-            f"{path.name} is damaged: the removed photos it remembers for undo cannot be read; "
-            "the catalogue itself is untouched. Move it aside to go on (undo then starts "
-            "afresh)"
-        ) from exc
+        raise CatalogError(damaged) from exc
 
 
 def write_side_file(path: Path, text: str | None, what: str) -> None:
