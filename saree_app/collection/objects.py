@@ -758,20 +758,14 @@ def fuse_results(
     ranking = tuple(ObjectRanked(t, name(t), exps[t] / z, fused[t]) for t in order)
     states: dict[str, float] = {}
     if graph is not None:
-        from saree_app.knowledge.fusion import UNPLACED
+        from saree_app.knowledge.fusion import place_of, places_by_name
 
-        by_name = {
-            str(graph.label(r)).casefold(): str(graph.label(r)) for r in graph.regions("state")
-        }
+        # As a photo's answer counts them (fusion._rollup), named as it names them.
+        by_name = places_by_name(graph, "state") if places else {}
+        names: dict[str, str] = {}
         for ranked in ranking:
-            st = graph.state_of(ranked.tradition) if ranked.tradition in graph else None
-            typed = " ".join(((places or {}).get(ranked.tradition, (None, None))[0] or "").split())
-            if st:
-                key = str(graph.label(st))
-            elif typed:
-                key = by_name.get(typed.casefold(), typed)
-            else:
-                key = UNPLACED
+            place, called = place_of(graph, "state", ranked.tradition, places, by_name)
+            key = names.setdefault(place, called)
             states[key] = states.get(key, 0.0) + ranked.probability
     voices = tuple(
         PhotoVoice(pid, r, share, t, p, through, flagged)

@@ -681,45 +681,53 @@ TYPED_PLACE = "typed:"
 UNPLACED = "not in the knowledge graph"
 
 
+def places_by_name(graph: TextileGraph, level: str) -> dict[str, str]:
+    """The graph's places of `level` by their name case-folded, for `place_of`."""
+    return {graph.label(r).casefold(): r for r in graph.regions(level)}
+
+
+def place_of(
+    graph: TextileGraph,
+    level: str,
+    tradition: str,
+    places: Mapping[str, Place] | None,
+    by_name: Mapping[str, str],
+) -> tuple[str, str]:
+    """(id, name) of the state or cultural region (`level`) a tradition counts towards: the
+    graph's own for its traditions; for one the curator added, the place they typed, as the
+    graph's place of that name where there is one (so "odisha" is the graph's Odisha), else
+    a place of its own (TYPED_PLACE + the name case-folded, named as typed); ("", UNPLACED)
+    for one with no place. `by_name`: `places_by_name(graph, level)`."""
+    if tradition in graph:
+        reg = graph.state_of(tradition) if level == "state" else None
+        if level == "cultural_region":
+            reg = graph.cultural_region_of(tradition)
+        return (reg, graph.label(reg)) if reg else ("", UNPLACED)
+    state, region = (places or {}).get(tradition, (None, None))
+    name = " ".join(((state if level == "state" else region) or "").split())
+    if not name:
+        return "", UNPLACED
+    known = by_name.get(name.casefold())
+    return (known, graph.label(known)) if known else (TYPED_PLACE + name.casefold(), name)
+
+
 def _rollup(
     graph: TextileGraph,
     ranking: Sequence[RankedTradition],
     level: str,
     places: Mapping[str, Place] | None = None,
 ) -> tuple[RegionScore, ...]:
-    """Each state (or cultural region) with the summed probability of its traditions. A
-    tradition the curator added counts towards the place they typed for it: the graph's place
-    of that name where there is one (so "Odisha" joins the graph's Odisha), else a place of its
-    own; one with no place typed, like any tradition the graph lacks, towards UNPLACED."""
+    """Each state (or cultural region) with the summed probability of its traditions
+    (`place_of`: a tradition the curator added counts towards the place they typed)."""
     sums: dict[str, float] = {}
-    typed_names: dict[str, str] = {}
-    by_name = {graph.label(r).casefold(): r for r in graph.regions(level)} if places else {}
+    names: dict[str, str] = {}
+    by_name = places_by_name(graph, level) if places else {}
     for r in ranking:
-        reg: str | None = None
-        if r.tradition in graph:
-            if level == "state":
-                reg = graph.state_of(r.tradition)
-            elif level == "cultural_region":
-                reg = graph.cultural_region_of(r.tradition)
-        elif places and r.tradition in places:
-            state, region = places[r.tradition]
-            name = (state if level == "state" else region) or ""
-            name = " ".join(name.split())
-            if name:
-                reg = by_name.get(name.casefold())
-                if reg is None:
-                    reg = TYPED_PLACE + name.casefold()
-                    typed_names.setdefault(reg, name)
-        key = reg or ""
+        key, name = place_of(graph, level, r.tradition, places, by_name)
+        names.setdefault(key, name)
         sums[key] = sums.get(key, 0.0) + r.probability
     out = [
-        RegionScore(
-            region=k,
-            label=typed_names.get(k) or (graph.label(k) if k else UNPLACED),
-            level=level,
-            probability=v,
-        )
-        for k, v in sums.items()
+        RegionScore(region=k, label=names[k], level=level, probability=v) for k, v in sums.items()
     ]
     out.sort(key=lambda s: (-s.probability, s.label))
     return tuple(out)
