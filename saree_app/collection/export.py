@@ -271,7 +271,7 @@ def _answer_set_words(graph: Any, found: Any, out_of: int | None = None) -> str 
     every tradition, "Not narrowed down yet: 27 of the 28 traditions (...); confirming more of
     your photos ... would narrow it"; None without one. `out_of`: how many traditions the
     answer ranked, which the set could have named."""
-    from saree_app.knowledge.words import wide_of
+    from saree_app.knowledge.words import how_many_of, wide_of
 
     if not isinstance(found, dict) or not found.get("traditions"):
         return None
@@ -282,8 +282,7 @@ def _answer_set_words(graph: Any, found: Any, out_of: int | None = None) -> str 
     could = wide_of(names, out_of)
     hint = ""
     if could:
-        of = f"all {could}" if len(names) >= could else f"{len(names)} of the {could}"
-        listed = f"Not narrowed down yet: {of} traditions"
+        listed = f"Not narrowed down yet: {how_many_of(len(names), could)} traditions"
         hint = "; confirming more of your photos, of more traditions, would narrow it"
     level = float(found.get("level") or 0.0)
     on = int(found.get("calibrated_on") or 0)

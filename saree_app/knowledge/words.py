@@ -348,10 +348,16 @@ def wide_of(names: Sequence[str], out_of: int | None) -> int:
     return max(int(out_of), len(names))
 
 
+def how_many_of(n: int, out_of: int) -> str:
+    """'27 of the 28', or 'all 28': how much of the traditions a wide set still names (the
+    photo page and the exports say it alike)."""
+    return f"all {out_of}" if n >= out_of else f"{n} of the {out_of}"
+
+
 def _wide_head(n: int, out_of: int, level: float | None = None) -> str:
     """'The app cannot narrow this photo down yet: to be 90% sure, it must still name 27 of the
     28 traditions' (no level: '27 of the 28 traditions remain')."""
-    of = f"all {out_of}" if n >= out_of else f"{n} of the {out_of}"
+    of = how_many_of(n, out_of)
     if level is None:
         return f"The app cannot narrow this photo down yet: {of} traditions remain"
     return (
