@@ -271,13 +271,14 @@ class AnswerPanel(QWidget):
         self.banner.setText(f"<b>No answer for this photo.</b> {html.escape(problem)}")
         self.banner.show()
 
-    def set_confirmed(self, tradition: str | None) -> None:
+    def set_confirmed(self, tradition: str | None, *, redraw: bool = True) -> None:
         """The tradition the curator confirmed for the photo shown (its name; None: not
-        confirmed); the answer shown is worded again."""
+        confirmed); the answer shown is worded again, unless `redraw` is False (a new photo's
+        answer is about to be shown: the one on screen is another photo's)."""
         if tradition == self._confirmed:
             return
         self._confirmed = tradition
-        if self._shown is not None:
+        if redraw and self._shown is not None:
             self.show_prediction(*self._shown)
 
     def show_prediction(self, name: str, pred: Any) -> None:

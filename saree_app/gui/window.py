@@ -830,19 +830,20 @@ class MainWindow(QMainWindow):
         if item is None or analysis.key != item.id:
             return
         self.photo.set_busy("")
-        self._tell_decision(item)
+        self._tell_decision(item, redraw=False)  # shown with it just below
         self.photo.show_analysis(analysis)
         self._side_to_top()
         top = analysis.ranked()[0] if analysis.ranked() else item.predicted
         self.photo.curator.set_item(item, top)
         self._load_similar()
 
-    def _tell_decision(self, item: Item) -> None:
+    def _tell_decision(self, item: Item, *, redraw: bool = True) -> None:
         """The answer panel leads with the curator's decision on the photo, if any."""
         lib = self.library
         confirmed = item.confirmed
         self.photo.answer.set_confirmed(
-            (lib.label(confirmed) if lib is not None else confirmed) if confirmed else None
+            (lib.label(confirmed) if lib is not None else confirmed) if confirmed else None,
+            redraw=redraw,
         )
 
     def _look_failed(self, message: str, details: str) -> None:
