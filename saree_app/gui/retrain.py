@@ -297,7 +297,7 @@ class RetrainDialog(QDialog):
         self.stop_button.setText("Stop")
         self.stop_button.setToolTip("End the training; starting it again carries on from here")
         self.running = True
-        self.fit(grow_only=True)
+        self.fit()
 
     def set_line(self, text: str) -> None:
         self.line.setText(text)
@@ -307,13 +307,14 @@ class RetrainDialog(QDialog):
         if e.type() == QEvent.Type.LayoutRequest:
             # Its text changed (a longer step wraps): never cut off; a shorter text does not
             # make the window jump.
-            self.fit(grow_only=True)
+            self.fit()
         return done
 
-    def fit(self, *, grow_only: bool = False) -> None:
-        """As tall as its text needs at its present width. A window that is shown keeps its
-        size when its text changes, so without this the longer text of the training (or of
-        its end) would be cut off at the size it had while the photos were checked."""
+    def fit(self) -> None:
+        """At least as tall as its text needs at its present width. A window that is shown
+        keeps its size when its text changes, so without this the longer text of the training
+        (or of its end) would be cut off at the size it had while the photos were checked; it
+        never shrinks below the size the curator gave it."""
         lay = self.layout()
         if lay is None:
             return
@@ -324,7 +325,7 @@ class RetrainDialog(QDialog):
             need = max(need, lay.totalHeightForWidth(width))
         else:
             need = max(need, lay.totalSizeHint().height())
-        if need > self.height() or (need < self.height() and not grow_only):
+        if need > self.height():
             self.resize(width, need)
 
     def set_elapsed(self, seconds: int) -> None:
@@ -349,7 +350,7 @@ class RetrainDialog(QDialog):
         self.elapsed.setText(f"It ran for {elapsed_text(seconds)}.")
         self.close_button.show()
         self.close_button.setDefault(True)
-        self.fit(grow_only=True)
+        self.fit()
 
     def show_finished(
         self, lines: list[str], folder: Path, seconds: int, *, checked: bool = True
@@ -380,7 +381,7 @@ class RetrainDialog(QDialog):
         self.use_button.setDefault(checked)
         self.keep_button.setDefault(not checked)
         chosen.setFocus()
-        self.fit(grow_only=True)
+        self.fit()
 
 
 class Retraining(QObject):
