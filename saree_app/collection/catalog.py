@@ -984,6 +984,10 @@ class CatalogError(Exception):
     """A catalogue that cannot be opened or an operation that cannot be done, in plain words."""
 
 
+class EmptyCatalogue(CatalogError):
+    """An empty file given as a catalogue to open: refused, not made into one."""
+
+
 @dataclass(frozen=True)
 class Photo:
     """One photo of the collection (identified by its content, found at `path`)."""
@@ -1285,7 +1289,7 @@ class Catalog:
         if not create and _empty_file(self.path):
             # sqlite would take an empty file for a new catalogue and write one into it (a
             # file of notes emptied by mistake, say): refused, the file left as it is.
-            raise CatalogError(f"{self.path}: an empty file, not a catalogue")
+            raise EmptyCatalogue(f"{self.path}: an empty file, not a catalogue")
         self._timeout = timeout
         self._lock = threading.RLock()
         self._depth = 0

@@ -158,7 +158,7 @@ def _open_teaching(path: Path, predictor: Predictor) -> _Teaching | str:
     except CatalogError as exc:
         from saree_app.commands.collection import _catalogue_words
 
-        return _catalogue_words(path, str(exc))
+        return _catalogue_words(path, exc)
     try:
         fewshot = FewShot.from_catalog(catalog, predictor.manifest.sha256, graph=predictor.graph)
     except (CatalogError, ValueError, OSError) as exc:

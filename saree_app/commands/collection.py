@@ -218,17 +218,19 @@ def _open(args: argparse.Namespace, command: str, *, create: bool = False) -> Ca
     try:
         return Catalog(args.catalog, create=create)
     except CatalogError as exc:
-        _err(command, _catalogue_words(args.catalog, str(exc)))
+        _err(command, _catalogue_words(args.catalog, exc))
         return None
 
 
-def _catalogue_words(path: Path, text: str) -> str:
+def _catalogue_words(path: Path, exc: Exception) -> str:
     """The core's words for a catalogue that cannot be opened (collection.catalog words an
     empty file, a folder that cannot be written to, a file that is no catalogue), with what
     the command line can add: how a catalogue is made, for an empty file."""
-    if text.endswith(": an empty file, not a catalogue"):
-        return f"{text} (saree import FOLDER --catalog {shlex.quote(str(path))} makes one)"
-    return text
+    from saree_app.collection.catalog import EmptyCatalogue
+
+    if isinstance(exc, EmptyCatalogue):
+        return f"{exc} (saree import FOLDER --catalog {shlex.quote(str(path))} makes one)"
+    return str(exc)
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"

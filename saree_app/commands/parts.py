@@ -68,7 +68,7 @@ def run_parts(args: argparse.Namespace) -> int:
     try:
         cat = Catalog(args.catalog, create=False)
     except CatalogError as exc:
-        return _err(_catalogue_words(args.catalog, str(exc)))
+        return _err(_catalogue_words(args.catalog, exc))
     with cat:
         found = _photo_id(cat, args.photo)
         if isinstance(found, str):
