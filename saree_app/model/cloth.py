@@ -210,17 +210,13 @@ class ClothFeatures:
         return self.describe_many([photo])[0]
 
     def whole_input(self, photo: Image.Image) -> np.ndarray:
-        """The whole picture as `whole` reads it (C x S x S float32): made ahead, on a decode
-        thread, it need not be made while the models wait."""
+        """The whole picture as `whole` reads it (C x S x S float32)."""
         return self._array(photo if photo.mode == "RGB" else photo.convert("RGB"))
 
-    def whole(
-        self, photo: Image.Image, read: np.ndarray | None = None
-    ) -> tuple[np.ndarray, float | None]:
+    def whole(self, photo: Image.Image) -> tuple[np.ndarray, float | None]:
         """The whole picture's features (unit length: the first block of `describe`) and its
-        `likeness`, from one run (None for a model without the classifier). `read`: the
-        photo's `whole_input`, when made already."""
-        array = self.whole_input(photo) if read is None else read
+        `likeness`, from one run (None for a model without the classifier)."""
+        array = self.whole_input(photo)
         names = [self._features]
         if self.likeness_threshold is not None:
             names.append(LIKENESS_OUTPUT)

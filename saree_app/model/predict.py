@@ -993,8 +993,6 @@ class _Loaded:
     photo_size: tuple[int, int]
     # The photo for the person models and the colour check: `working_copy`.
     small: Image.Image
-    # The whole picture as the cloth features read it (ClothFeatures.whole_input), or None.
-    cloth_input: np.ndarray | None = None
     # What the small models beside the main one found (`Predictor._side`), when read ahead:
     # on a decode thread, or beside the main model's run, so the cores are kept busy.
     side: _Side | None = None
@@ -1165,14 +1163,10 @@ class Predictor:
             img = load_photo(data, target=target, name=label)
             size = header or img.size
         array, box = self._prepare(img, pieces)
-        # Made here, on a decode thread, so the models do not wait for these resizes. A photo read
-        # in pieces has its cloth checks read a piece at a time (`ClothFeatures.whole_in_pieces`).
-        cloth_input = (
-            self.cloth.whole_input(img) if self.cloth is not None and pieces is None else None
-        )
-        loaded = _Loaded(
-            label, array, box, img, size, working_copy(img), cloth_input, pieces=pieces
-        )
+        # The cloth checks' whole picture is made by `_side`, where they read it: beside the
+        # main model's run for one photo (whose cores it leaves partly idle: 2 ms off a 12-MP
+        # photo's wait, `saree bench classify`), on the decode thread in `predict_many`.
+        loaded = _Loaded(label, array, box, img, size, working_copy(img), pieces=pieces)
         if side:
             loaded.side = self._side(loaded)
         return loaded
@@ -1216,7 +1210,7 @@ class Predictor:
             # One run of the cloth-features model on the whole picture gives both checks (and
             # the first block of the cloth features, `Prediction.cloth_whole`).
             if loaded.pieces is None:
-                whole, likeness = self.cloth.whole(loaded.photo, loaded.cloth_input)
+                whole, likeness = self.cloth.whole(loaded.photo)
                 not_cloth = self.cloth.not_cloth(loaded.photo, likeness)
             else:
                 whole, not_cloth = self.cloth.whole_in_pieces(loaded.pieces.crops(loaded.photo))
@@ -1270,7 +1264,6 @@ class Predictor:
                 box=box,
                 photo=masked,
                 small=working_copy(masked),
-                cloth_input=None,
                 side=None,
             )
             out = self._run_beside(loaded, person=False)

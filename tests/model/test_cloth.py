@@ -314,34 +314,30 @@ def test_a_photo_that_is_not_cloth_is_flagged_with_its_reason(
     assert NOT_CLOTH not in predictor.predict(photo(200, 150)).uncertain_reasons
 
 
-def test_the_whole_picture_read_ahead_is_the_one_read_in_place(
+def test_the_cloth_checks_read_the_photo_or_the_marked_cloth(
     tiny_model: Path, cloth: ClothFeatures, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The decode thread makes the whole picture's input for the cloth checks ahead: the same
-    features and likeness as reading it in place; with a curator's part map the checks read
-    the marked cloth, not the photo as decoded."""
+    """The cloth checks read the whole photo as decoded (beside the main model's run); with a
+    curator's part map they read the marked cloth, not the photo as decoded."""
     from saree_app.model import partmap
 
     img = photo(240, 180, seed=5)
-    ahead = cloth.whole(img, cloth.whole_input(img))
-    in_place = cloth.whole(img)
-    assert np.array_equal(ahead[0], in_place[0]) and ahead[1] == in_place[1]
-
     read: list[np.ndarray] = []
     real = ClothFeatures.whole
 
-    def spied(self: ClothFeatures, p: Image.Image, given: Any = None) -> Any:
-        read.append(self.whole_input(p) if given is None else given)
-        return real(self, p, given)
+    def spied(self: ClothFeatures, p: Image.Image) -> Any:
+        read.append(self.whole_input(p))
+        return real(self, p)
 
     monkeypatch.setattr(ClothFeatures, "whole", spied)
     predictor = Predictor(tiny_model, threads=1, load_graph=False, cloth=cloth)
-    predictor.predict(img)
+    plain = predictor.predict(img)
     labels = np.zeros((180, 240), np.uint8)
     labels[40:140, 60:180] = partmap.BODY
     predictor.predict(img, part_map=labels)
     assert len(read) == 2
     assert np.array_equal(read[0], cloth.whole_input(img))
+    assert np.array_equal(plain.cloth_whole(img), real(cloth, img)[0])
     assert not np.array_equal(read[1], read[0])  # the marked cloth, not the whole photo
     fill = predictor.manifest.preprocessing.fill
     masked = partmap.mask_photo(img, partmap.fit(labels, partmap.MAP_SIDE), fill)

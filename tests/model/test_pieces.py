@@ -201,9 +201,9 @@ def test_the_cloth_checks_read_a_long_photo_a_piece_at_a_time(
     seen: list[tuple[int, int]] = []
     read = cloth.whole
 
-    def whole(photo: Image.Image, ahead: np.ndarray | None = None) -> object:
+    def whole(photo: Image.Image) -> object:
         seen.append(photo.size)
-        return read(photo, ahead)
+        return read(photo)
 
     monkeypatch.setattr(cloth, "whole", whole)
     pred = predictor.predict(long)

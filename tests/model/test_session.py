@@ -150,3 +150,34 @@ def test_a_large_batch_runs_in_small_pieces_with_the_same_answers(
     assert runs == [2, 2, 1] * len(sess.manifest.seg_zooms)
     for name, value in whole.items():
         np.testing.assert_allclose(pieces[name], value, rtol=1e-5, atol=1e-6)
+
+
+def test_a_photos_zooms_go_through_in_one_run(
+    model_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two runs of one row were slower than one of two (`saree bench classify`): the photo and
+    # its shrunk copy go together, RUN_BATCH photos' worth of rows a run; read once, one row.
+    from saree_app.model import session as session_mod
+
+    edit_manifest(model_copy, seg_zooms=[1.0, 0.875])
+    sess = ModelSession(ModelManifest.load(model_copy))
+    assert len(sess.manifest.seg_zooms) == 2
+    size = sess.manifest.preprocessing.size
+    batch = np.random.default_rng(2).normal(size=(3, 3, size, size)).astype(np.float32)
+    runs: list[int] = []
+    real = sess._session.run
+
+    def counted(names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        runs.append(next(iter(feeds.values())).shape[0])
+        return list(real(names, feeds))
+
+    monkeypatch.setattr(sess._session, "run", counted, raising=False)
+    monkeypatch.setattr(session_mod, "RUN_BATCH", 1)
+    zoomed = sess.run(batch)
+    assert runs == [2, 2, 2]
+    runs.clear()
+    once = sess.run(batch, once=True)
+    assert runs == [1, 1, 1]
+    # The zooms change the part map only.
+    np.testing.assert_allclose(zoomed["logits"], once["logits"], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(zoomed["seg"], once["seg"])
