@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from saree_app.collection import side_files
+
 # Marks a sqlite file as ours ("SARE" in ASCII), so a stranger's database is never migrated.
 APPLICATION_ID = 0x53415245
 
@@ -1956,7 +1958,7 @@ class Catalog:
     def embeddings_file(self, model_sha256: str, part: str) -> Path:
         """The side file that keeps one model's and part's embedding matrix beside the
         catalogue (read back in a fraction of the time the rows take)."""
-        return self.path.with_name(f"{self.path.name}.{model_sha256[:12]}.{part}.npz")
+        return side_files.of_model(self.path, model_sha256, part, "npz")
 
     # -- one photo, all at once ---------------------------------------------------------------
 

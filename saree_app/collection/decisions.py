@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from saree_app.collection import side_files
 from saree_app.collection.catalog import Catalog, CatalogError, Label, now
 from saree_app.collection.traditions import (
     CuratorTradition,
@@ -126,7 +127,7 @@ def _tradition(data: Any) -> CuratorTradition | None:
 
 def decisions_file(catalog: Catalog) -> Path:
     """The side file that remembers the last decisions made with `saree label`."""
-    return catalog.path.with_name(catalog.path.name + ".decisions.json")
+    return side_files.beside(catalog.path, side_files.DECISIONS)
 
 
 def decisions(catalog: Catalog) -> list[Decision]:

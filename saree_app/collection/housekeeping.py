@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from saree_app.collection import side_files
 from saree_app.collection.catalog import Catalog, CatalogError, Photo, now
 
 _T = TypeVar("_T")
@@ -71,7 +72,7 @@ class Restored:
 
 def removed_file(catalog: Catalog) -> Path:
     """The side file that remembers recent removals."""
-    return catalog.path.with_name(catalog.path.name + ".removed.json")
+    return side_files.beside(catalog.path, side_files.REMOVED)
 
 
 def _dependent_tables(db: sqlite3.Connection) -> list[tuple[str, str]]:

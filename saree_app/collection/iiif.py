@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from saree_app.collection import side_files
 from saree_app.collection.catalog import Catalog, Photo
 from saree_app.collection.importer import ImportProgress, PredictorLike, import_files
 
@@ -74,7 +75,7 @@ def is_manifest_source(text: str) -> bool:
 
 
 def cache_folder(catalog_path: Path) -> Path:
-    return catalog_path.with_name(catalog_path.name + ".iiif")
+    return side_files.beside(catalog_path, side_files.IIIF)
 
 
 def fetch(url: str, *, cap: int, timeout: float = TIMEOUT, what: str = "the manifest") -> bytes:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from saree_app.collection import partmaps
+from saree_app.collection import partmaps, side_files
 from saree_app.collection.catalog import Catalog, CatalogError, NewPhoto
 from saree_app.imaging import PhotoError, read_photo_file, shown, working_copy
 
@@ -257,7 +257,7 @@ def _one_at_a_time(
     "added". Waiting for the lock comes before the import looks at what the catalogue holds,
     so the second finds the first one's photos already there. The wait honours `cancel`.
     """
-    lock_path = catalog.path.with_name(catalog.path.name + ".import-lock")
+    lock_path = side_files.beside(catalog.path, side_files.IMPORT_LOCK)
     try:
         import fcntl
     except ImportError:  # Windows: no flock; imports there run as before

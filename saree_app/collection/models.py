@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from saree_app.collection import side_files
 from saree_app.model.manifest import ModelError, ModelManifest, sha256_of
 
 
@@ -58,7 +59,7 @@ class ModelChoice:
 
 def model_file(catalog_path: Path) -> Path:
     """The side file that remembers a catalogue's model."""
-    return catalog_path.with_name(catalog_path.name + ".model.json")
+    return side_files.beside(catalog_path, side_files.MODEL)
 
 
 def shipped_model() -> Path:

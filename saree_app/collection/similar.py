@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from saree_app.collection import side_files
 from saree_app.collection.catalog import PARTS, Catalog, CatalogError
 
 # What a search compares: the model's embedding of the whole saree or of one part, or "cloth",
@@ -332,7 +333,7 @@ def _saved_ann(catalog: Catalog, model_sha256: str, part: str, generation: int) 
 
 def ann_path(catalog: Catalog, model_sha256: str, part: str) -> Path:
     """Where a catalogue keeps its approximate index for one model and part (beside it)."""
-    return catalog.path.with_name(f"{catalog.path.name}.{model_sha256[:12]}.{part}.faiss")
+    return side_files.of_model(catalog.path, model_sha256, part, "faiss")
 
 
 def _ann_for(

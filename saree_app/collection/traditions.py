@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from saree_app.collection import side_files
+
 
 class TraditionsError(Exception):
     """The curator's traditions cannot be read or saved, in plain words."""
@@ -66,7 +68,7 @@ def named(traditions: Iterable[CuratorTradition], name: str) -> CuratorTradition
 
 
 def traditions_file(catalog_path: Path) -> Path:
-    return catalog_path.with_name(catalog_path.name + ".traditions.json")
+    return side_files.beside(catalog_path, side_files.TRADITIONS)
 
 
 def clean_name(text: str) -> str:

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import shlex
 import sys
 import time
@@ -234,18 +233,6 @@ def _catalogue_words(path: Path, exc: Exception) -> str:
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
-# What a catalogue FILE keeps beside it: FILE.decisions.json and the others, FILE-wal and
-# FILE-shm (sqlite's), FILE.<model>.<part>.npz or .faiss (search indexes).
-_SIDE_FILES = re.compile(
-    r"(-wal|-shm|-journal|\.(decisions\.json|removed\.json|traditions\.json|model\.json"
-    r"|import-lock|iiif)|\.[0-9a-f]{12}\..+)"
-)
-
-
-def _side_file(catalogue: str, name: str) -> bool:
-    """Whether `name` is one of the files the catalogue named `catalogue` keeps beside it (an
-    export named FILE.csv is not)."""
-    return name.startswith(catalogue) and bool(_SIDE_FILES.fullmatch(name[len(catalogue) :]))
 
 
 def _output_problem(
@@ -256,6 +243,7 @@ def _output_problem(
     Never the catalogue itself or one of its side files, nor a photo it holds, nor any
     catalogue; for a text export (`text`) never a picture either: a mistyped --out must not
     cost the curator their collection. Checked before anything is written."""
+    from saree_app.collection import side_files
     from saree_app.imaging import _is_picture
 
     path = Path(out)
@@ -265,7 +253,9 @@ def _output_problem(
             if path.exists() and path.samefile(own):
                 return f"{out}: this is the catalogue itself; give another file name"
         with contextlib.suppress(OSError):
-            if path.absolute().parent.samefile(own.parent) and _side_file(own.name, path.name):
+            if path.absolute().parent.samefile(own.parent) and side_files.is_side_file(
+                own.name, path.name
+            ):
                 return f"{out}: one of the catalogue's own files; give another file name"
     if not path.is_file():
         return None
