@@ -7,18 +7,19 @@ JPEG files (Pillow), so that a photo is found by its content as the commands fin
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 import os
 from pathlib import Path
 
 import pytest
 from bad_input_helpers import read_only, small_jpeg
+from catalogue_helpers import answered_photo
 from PIL import Image
 
 from saree_app import cli
 from saree_app.cli import main
-from saree_app.collection.catalog import Catalog, NewPhoto
+from saree_app.collection.catalog import Catalog
 from saree_app.collection.decisions import decisions_file
 
 TRADITIONS = ("Kanchipuram", "Banarasi", "Paithani")
@@ -30,19 +31,7 @@ def cat(tmp_path: Path) -> Path:
     path = tmp_path / "c.saree"
     with Catalog(path) as c:
         for i, t in enumerate(TRADITIONS):
-            content = small_jpeg(i)
-            photo = tmp_path / f"p{i}.jpg"
-            photo.write_bytes(content)
-            c.record(
-                NewPhoto(str(photo), hashlib.sha256(content).hexdigest(), len(content), 40, 30),
-                "m" * 64,
-                {"ranking": [[t, 0.7]]},
-                top_tradition=t,
-                top_probability=0.7,
-                uncertain=False,
-                embedding=None,
-                part_embeddings=None,
-            )
+            answered_photo(c, tmp_path / f"p{i}.jpg", small_jpeg(i), t, size=(40, 30))
     return path
 
 
@@ -199,19 +188,10 @@ def test_an_output_never_replaces_the_catalogue_or_a_photo(
 ) -> None:
     # A PNG photo of the catalogue: what `parts --to` (a PNG) could otherwise replace.
     png = tmp_path / "p9.png"
-    Image.new("RGB", (20, 20), (1, 2, 3)).save(png)
-    data = png.read_bytes()
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 20), (1, 2, 3)).save(buf, "PNG")
     with Catalog(cat) as c:
-        c.record(
-            NewPhoto(str(png), hashlib.sha256(data).hexdigest(), len(data), 20, 20),
-            "m" * 64,
-            {"ranking": [["Kanchipuram", 0.7]]},
-            top_tradition="Kanchipuram",
-            top_probability=0.7,
-            uncertain=False,
-            embedding=None,
-            part_embeddings=None,
-        )
+        answered_photo(c, png, buf.getvalue(), "Kanchipuram", size=(20, 20))
     side = cat.parent / f"{cat.name}.decisions.json"
     side.write_text('{"decisions": []}', encoding="utf-8")
     photo = tmp_path / "p0.jpg"

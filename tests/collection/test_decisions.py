@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
+from catalogue_helpers import answered_photo
 
 from saree_app.collection import decisions as dec
-from saree_app.collection.catalog import Catalog, CatalogError, NewPhoto
+from saree_app.collection.catalog import Catalog, CatalogError
 from saree_app.collection.traditions import (
     CuratorTradition,
     TraditionsError,
@@ -23,20 +23,7 @@ SHA = "m" * 64
 def _catalog(root: Path, n: int = 3) -> Catalog:
     cat = Catalog(root / "c.saree")
     for i in range(n):
-        content = f"photo {i}".encode()
-        path = root / f"p{i}.jpg"
-        path.write_bytes(content)
-        photo = NewPhoto(str(path), hashlib.sha256(content).hexdigest(), len(content), 10, 20)
-        cat.record(
-            photo,
-            SHA,
-            {"ranking": [["Kanchipuram", 0.7]]},
-            top_tradition="Kanchipuram",
-            top_probability=0.7,
-            uncertain=False,
-            embedding=None,
-            part_embeddings=None,
-        )
+        answered_photo(cat, root / f"p{i}.jpg", f"photo {i}".encode(), "Kanchipuram")
     return cat
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
+from catalogue_helpers import answered_photo
 
 from saree_app.cli import main
-from saree_app.collection.catalog import Catalog, NewPhoto
+from saree_app.collection.catalog import Catalog
 from saree_app.collection.decisions import decisions_file
 from saree_app.collection.traditions import CuratorTradition, load_traditions, traditions_file
 
@@ -20,19 +20,7 @@ def cat(tmp_path: Path) -> str:
     path = tmp_path / "c.saree"
     with Catalog(path) as c:
         for i, t in enumerate(("Kanchipuram", "Banarasi", "Paithani")):
-            content = f"photo {i}".encode()
-            photo = tmp_path / f"p{i}.jpg"
-            photo.write_bytes(content)
-            c.record(
-                NewPhoto(str(photo), hashlib.sha256(content).hexdigest(), len(content), 10, 20),
-                "m" * 64,
-                {"ranking": [[t, 0.7]]},
-                top_tradition=t,
-                top_probability=0.7,
-                uncertain=False,
-                embedding=None,
-                part_embeddings=None,
-            )
+            answered_photo(c, tmp_path / f"p{i}.jpg", f"photo {i}".encode(), t)
     return str(path)
 
 

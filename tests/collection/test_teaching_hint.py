@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-import numpy as np
 import pytest
+from catalogue_helpers import answered_photo
 
-from saree_app.collection.catalog import Catalog, NewPhoto
+from saree_app.collection.catalog import Catalog
 from saree_app.collection.fewshot import TEACH_HINT, needs_teaching
 from saree_app.commands.collection import _teaching_hint
 
@@ -16,20 +15,16 @@ SHA = "m" * 64
 
 
 def _photo(cat: Catalog, folder: Path, i: int, uncertain: bool, sha: str = SHA) -> int:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{i}.jpg"
     content = f"photo {i}".encode()
-    path.write_bytes(content)
-    new = NewPhoto(str(path), hashlib.sha256(content).hexdigest(), len(content), 10, 20)
-    return cat.record(
-        new,
-        sha,
-        {"ranking": [["Kanchipuram", 0.4]]},
-        top_tradition="Kanchipuram",
-        top_probability=0.4,
+    return answered_photo(
+        cat,
+        folder / f"{i}.jpg",
+        content,
+        "Kanchipuram",
+        probability=0.4,
         uncertain=uncertain,
-        embedding=np.ones(4, np.float32),
-        part_embeddings=np.ones((3, 4), np.float32),
+        embeddings=True,
+        model=sha,
     )
 
 
