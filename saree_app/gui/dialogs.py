@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor, QTextDocument, QTextLength, QTextOption, QTextTable
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -149,6 +150,30 @@ class SettingsDialog(QDialog):
         return Path(self.collection.text().strip()).expanduser(), int(self.threads.value())
 
 
+def wrap_to_width(doc: QTextDocument) -> None:
+    """Make a Markdown page read without sideways scrolling at any window width: the lines of its
+    code blocks wrap like the rest (Markdown keeps them unbroken, so one long command line
+    made the whole model card scroll sideways), and its tables take 99% of the width. A table
+    left to size itself comes out one to three pixels wider than the page once its text fills
+    the page (so at most widths, measured from 420 to 1700 pixels), which is enough for a
+    scroll bar; at 99% it fits, and its cells wrap instead."""
+    block = doc.begin()
+    while block.isValid():
+        if block.blockFormat().nonBreakableLines():
+            fmt = block.blockFormat()
+            fmt.setNonBreakableLines(False)
+            QTextCursor(block).setBlockFormat(fmt)
+        block = block.next()
+    frames = list(doc.rootFrame().childFrames())
+    while frames:
+        frame = frames.pop()
+        frames.extend(frame.childFrames())
+        if isinstance(frame, QTextTable):
+            table = frame.format()
+            table.setWidth(QTextLength(QTextLength.Type.PercentageLength, 99))
+            frame.setFormat(table)
+
+
 class TextDialog(QDialog):
     """A read-only Markdown or HTML page (model card, shortcuts)."""
 
@@ -163,8 +188,11 @@ class TextDialog(QDialog):
         self.browser.setObjectName("textPage")
         self.browser.setOpenExternalLinks(True)
         self.browser.document().setDocumentMargin(18)
+        # Long lines break at a word if they can, anywhere if they cannot (a long file path).
+        self.browser.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         if markdown:
             self.browser.setMarkdown(text)
+            wrap_to_width(self.browser.document())
         else:
             self.browser.setHtml(text)
         lay.addWidget(self.browser)

@@ -452,6 +452,59 @@ def test_model_card_dialog_shows_the_card(qtbot, tmp_path: Path) -> None:  # typ
     assert "missing" in missing.browser.toPlainText()
 
 
+WIDE_CARD = (
+    "# Saree model\n\nTrained on **synthetic** sarees only.\n\n"
+    "| file | what |\n|---|---|\n"
+    + "".join(
+        f"| `saree-model-{i}.json` | manifest: labels, attribute ids, preprocessing, outputs, "
+        f"`seg_zooms`, sha256, `contract`, class prototypes, `training_look`, `saree_check` "
+        f"and the evaluation figures of a model measured on {i} rendered photos |\n"
+        for i in range(6)
+    )
+    + "\n| k | share |\n|---|---|\n| 1 | 13.8% |\n\n"
+    "Commands that produced these figures:\n\n```sh\n"
+    "saree train --recipe default --data /work/data/final --cache /work/data/aug-cache9 "
+    "--out models/ --exclude Gadwal,Ilkal,KotaDoria,Sambalpuri --epochs 20 --seed 0\n```\n\n"
+    "The checkpoint: /work/data/aug-cache9-varied/a-very-long-folder-name-without-any-"
+    "spaces-in-it/final.pt\n"
+)
+
+
+@pytest.mark.parametrize("card_file", ["wide", "shipped"])
+def test_the_model_card_wraps_to_the_window(qtbot, tmp_path: Path, card_file: str) -> None:  # type: ignore[no-untyped-def]
+    """The card (wide tables, long command lines) wraps to the window: at a usual dialog size
+    and at the dialog's own, there is nothing to scroll sideways to."""
+    from PySide6.QtWidgets import QApplication
+
+    from saree_app import paths
+    from saree_app.gui.dialogs import model_card_dialog
+
+    if card_file == "wide":
+        card = tmp_path / "MODEL_CARD.md"
+        card.write_text(WIDE_CARD, encoding="utf-8")
+    else:
+        card = paths.models_dir() / "MODEL_CARD.md"
+        if not card.is_file():
+            pytest.skip("no shipped model card in this installation")
+    for width, height in ((900, 700), (760, 640), (600, 500)):
+        dlg = model_card_dialog(card, preface="Shipped model: close to guessing.")
+        qtbot.addWidget(dlg)
+        dlg.resize(width, height)
+        dlg.show()
+        qtbot.waitExposed(dlg)
+        browser = dlg.browser
+        doc = browser.document()
+        doc.size()  # lays the whole page out
+        bar = browser.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        QApplication.processEvents()
+        assert doc.idealWidth() <= browser.viewport().width(), (width, doc.idealWidth())
+        assert browser.horizontalScrollBar().maximum() == 0, width
+        # Wrapped, not cut: the whole command line is still there.
+        assert "--epochs 20" in browser.toPlainText() or card_file == "shipped"
+        dlg.close()
+
+
 def test_the_last_photo_is_selected_again_on_restart(qtbot, imported, make_window) -> None:  # type: ignore[no-untyped-def]
     win = imported
     win.grid.setCurrentIndex(win.model.index(4))
