@@ -9,7 +9,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -154,12 +154,17 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
 
     accessions = object_ids_by_photo(catalog)  # the object (saree) each photo shows
     added = _added_traditions(catalog)
+    places = {name: (t.state or None, t.region or None) for name, t in added.items()}
     for photo in catalog.photos():
         pred = preds.get(photo.id)
         lab = labels.get(photo.id)
         result = pred.result if pred else {}
-        states = result.get("states") or []
-        regions = result.get("cultural_regions") or []
+        likely = likely_place(
+            graph,
+            result.get("states") or [],
+            [str(r.get("tradition")) for r in result.get("ranking") or [] if isinstance(r, dict)],
+            places,
+        )
         curator = lab.tradition if lab and lab.tradition else None
         model = pred.top_tradition if pred else None
         mine = added.get(clean_name(curator).casefold()) if curator else None
@@ -200,16 +205,13 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                 else _answer_set_words(
                     graph, result.get("answer_set"), len(result.get("ranking") or []) or None
                 ),
-                # The roll-ups: the state (region) whose traditions together are most likely,
-                # which need not be the top tradition's own; for a confirmed photo, its own.
-                # (What the curator's tradition does not say stays empty: the model's guess
-                # beside the curator's own place would read as one place.)
-                "likely_state": (
-                    state if settled else (_region_name(graph, states[0]) if states else None)
-                ),
-                "likely_cultural_region": (
-                    region if settled else (_region_name(graph, regions[0]) if regions else None)
-                ),
+                # One place at two levels: the state whose traditions together are most
+                # likely (which need not be the top tradition's own), and the cultural region
+                # that state lies in (`likely_place`); for a confirmed photo, its own. (What
+                # the curator's tradition does not say stays empty: the model's guess beside
+                # the curator's own place would read as one place.)
+                "likely_state": state if settled else likely[0],
+                "likely_cultural_region": region if settled else likely[1],
                 "curator_tradition": curator,
                 "certainty": lab.certainty if lab else None,
                 "note": lab.note if lab else None,
@@ -226,6 +228,57 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                 "uri": _file_uri(photo.path),
             }
         )
+
+
+def likely_place(
+    graph: Any,
+    states: Sequence[Mapping[str, Any]],
+    ranking: Iterable[str],
+    places: Mapping[str, tuple[str | None, str | None]] | None = None,
+) -> tuple[str | None, str | None]:
+    """The likely state and cultural region of an answer, as one place: the first state of
+    its `states` roll-up, and the cultural region that state lies in.
+
+    The answer's two roll-ups sum the traditions' probabilities separately, by state and by
+    cultural region, so their firsts can disagree: West Bengal 18% ahead of four southern
+    states of 12% to 17% makes South India the likeliest region (54%) but leaves West Bengal
+    the likeliest state. A catalogue row reads "West Bengal, South India" as one place, and a
+    wrong one. The state is kept (it is the state the photo page, `saree classify` and the
+    objects export name first) and the region is the one it lies in, as the place a
+    confirmed photo gets is its tradition's state and that state's region; the photo page
+    still lists both roll-ups with their percentages.
+
+    `states`: the stored roll-up ({"region": id, "label": name, ...}, most likely first).
+    `ranking`: the answer's traditions, most likely first; the region is the one the first of
+    them in that state counted towards (`place_of`), so a tradition the curator added counts
+    where they placed it. `places`: the curator's traditions' (state, region) as they typed
+    them, by name in any case. Without the knowledge graph the region is not known: None.
+    """
+    from saree_app.knowledge.fusion import place_of, places_by_name
+
+    if not states:
+        return None, None
+    first = states[0]
+    state = _region_name(graph, dict(first))
+    if graph is None:
+        return state, None
+    folded = {k.casefold(): v for k, v in (places or {}).items()}
+    by_state: dict[str, str] | None = None
+    by_region: dict[str, str] = {}
+    for tradition in ranking:
+        own = {tradition: folded[tradition.casefold()]} if tradition.casefold() in folded else {}
+        if own and by_state is None:
+            by_state = places_by_name(graph, "state")
+            by_region = places_by_name(graph, "cultural_region")
+        try:
+            key, _ = place_of(graph, "state", tradition, own, by_state or {})
+            if key != first.get("region"):
+                continue
+            key, name = place_of(graph, "cultural_region", tradition, own, by_region)
+        except (KeyError, ValueError):
+            continue  # not one of the graph's traditions, nor one the curator added
+        return state, (name if key else None)
+    return state, None
 
 
 def _added_traditions(catalog: Catalog) -> dict[str, CuratorTradition]:

@@ -306,18 +306,25 @@ def _csv_row(
 ) -> dict[str, str]:
     # As `saree export --format csv` writes its answer_set column, from the same stored form.
     from saree_app.collection.export import _answer_set_words as answer_set_cell
+    from saree_app.collection.export import likely_place
 
     best = pred.fused.ranking[0]
-    state = pred.fused.states[0].label if pred.fused.states else ""
-    region = pred.fused.cultural_regions[0].label if pred.fused.cultural_regions else ""
+    # One place, as the export's likely_state and likely_cultural_region: the likeliest state
+    # and the region it lies in (the region roll-up's first may be another region).
+    state, region = likely_place(
+        graph,
+        [{"region": s.region, "label": s.label} for s in pred.fused.states],
+        [r.tradition for r in pred.fused.ranking],
+        teaching.fewshot.places if teaching is not None else None,
+    )
     return {
         "file": pred.source,
         "tradition": best.tradition,
         "label": best.label,
         "probability": f"{best.probability:.4f}",
         "confidence": pct(best.probability),
-        "state": state,
-        "cultural_region": region,
+        "state": state or "",
+        "cultural_region": region or "",
         "uncertain": "yes" if pred.uncertain else "no",
         "reasons": " | ".join(plain_reason(r) for r in pred.uncertain_reasons),
         "visual_top": pred.visual[0][0],

@@ -269,6 +269,22 @@ def _formula_free(text: str) -> bool:
     return text[0] not in "=+-@\t\r\n" and text.lstrip()[:1] not in "=+-@"
 
 
+class _PayloadGraph:
+    """A graph that has every tradition from a state and a region named as the tradition."""
+
+    def __contains__(self, term: object) -> bool:
+        return True
+
+    def label(self, term: str) -> str:
+        return term
+
+    def state_of(self, tradition: str) -> str:
+        return tradition
+
+    def cultural_region_of(self, tradition: str) -> str:
+        return tradition
+
+
 @pytest.mark.parametrize("payload", INJECTIONS)
 def test_no_csv_cell_of_any_kind_starts_a_formula(tmp_path: Path, payload: str) -> None:
     """Every text column a curator, a file name, a camera or the graph can fill is guarded."""
@@ -277,6 +293,7 @@ def test_no_csv_cell_of_any_kind_starts_a_formula(tmp_path: Path, payload: str) 
             NewPhoto(payload, "a" * 64, 10, 4, 3, payload, payload),
             SHA,
             {
+                "ranking": [{"tradition": payload, "probability": 0.7}],
                 "states": [{"region": payload, "probability": 0.7}],
                 "cultural_regions": [{"region": payload, "probability": 0.7}],
             },
@@ -288,7 +305,8 @@ def test_no_csv_cell_of_any_kind_starts_a_formula(tmp_path: Path, payload: str) 
         )
         cat.set_label(1, tradition=payload, certainty="probable", note=payload)
         cat.add_tags(1, [payload, "zz plain"])
-        text = export(cat, "csv")
+        # The likely region is the likely state's, which takes the graph to know.
+        text = export(cat, "csv", graph=_PayloadGraph())
         table = list(csv.reader(io.StringIO(text, newline="")))
         assert len(table) == 2, "a note split the row"
         assert len(table[1]) == len(export_mod.CSV_COLUMNS)
@@ -651,3 +669,78 @@ def test_jsonld_gives_no_place_of_making_for_a_flagged_guess(tmp_path: Path) -> 
         assert doc["@graph"][0]["produced_by"]["took_place_at"][0]["_label"] == (
             "Kanchipuram (town)"
         )
+
+
+def _spread_answer(cat: Catalog, ranking: list[tuple[str, float]], graph: Any) -> None:
+    """Photo 1 with an answer whose probability is spread as `ranking` says, rolled up by
+    state and by cultural region as the fusion rolls it up (each place: the summed
+    probabilities of its traditions; `place_of` places a tradition the curator added)."""
+    from saree_app.knowledge.fusion import place_of, places_by_name
+
+    def rollup(level: str) -> list[dict[str, Any]]:
+        sums: dict[str, list[Any]] = {}
+        by_name = places_by_name(graph, level)
+        for tradition, p in ranking:
+            key, name = place_of(graph, level, tradition, _PLACES, by_name)
+            sums.setdefault(key, [name, 0.0])[1] += p
+        out = [{"region": k, "label": v[0], "probability": v[1]} for k, v in sums.items()]
+        return sorted(out, key=lambda s: -s["probability"])
+
+    cat.record(
+        NewPhoto(str(cat.path.parent / "p.jpg"), "e" * 64, 100, 40, 30, None, None),
+        SHA,
+        {
+            "ranking": [{"tradition": t, "probability": p} for t, p in ranking],
+            "states": rollup("state"),
+            "cultural_regions": rollup("cultural_region"),
+        },
+        top_tradition=ranking[0][0],
+        top_probability=ranking[0][1],
+        uncertain=True,
+        embedding=None,
+        part_embeddings=None,
+    )
+
+
+_PLACES = {"Kotpad": ("Odisha", "East India")}
+
+
+def test_the_likely_state_and_region_name_one_place(tmp_path: Path) -> None:
+    """Maharashtra is the likeliest state (Paithani, 30%) while the three southern traditions
+    together make South India the likeliest region (70%): the row must not read "Maharashtra,
+    South India". Its region is the one Maharashtra lies in."""
+    from saree_app.knowledge.graph import TextileGraph
+
+    graph = TextileGraph.load()
+    south = [("Kanchipuram", 0.25), ("PochampallyIkat", 0.25), ("Kasavu", 0.2)]
+    with Catalog(tmp_path / "c.saree") as cat:
+        _spread_answer(cat, [("Paithani", 0.3), *south], graph)
+        stored = cat.predictions(SHA)[1].result
+        row = next(csv.DictReader(io.StringIO(export(cat, "csv", graph=graph))))
+        bare = next(csv.DictReader(io.StringIO(export(cat, "csv"))))
+    # The two roll-ups disagree, as the fusion's do for such an answer.
+    assert stored["states"][0]["label"] == "Maharashtra"
+    assert stored["cultural_regions"][0]["label"] == "South India"
+    assert (row["likely_state"], row["likely_cultural_region"]) == ("Maharashtra", "West India")
+    assert graph.label(graph.cultural_region_of("Paithani")) == "West India"
+    # Without the graph, where the state lies is not known: the region is left empty rather
+    # than given from the other roll-up.
+    assert (bare["likely_state"], bare["likely_cultural_region"]) == ("Maharashtra", "")
+
+
+def test_a_curators_tradition_places_the_likely_region_where_they_said(tmp_path: Path) -> None:
+    """A tradition the curator added and placed in Odisha, East India leads the states: the
+    row's region is the one they typed for it, not the southern traditions' sum."""
+    from saree_app.knowledge.graph import TextileGraph
+
+    graph = TextileGraph.load()
+    with Catalog(tmp_path / "c.saree") as cat:
+        add_tradition(cat.path, CuratorTradition("Kotpad", "Odisha", "East India", None))
+        _spread_answer(
+            cat, [("Kotpad", 0.4), ("Kanchipuram", 0.3), ("PochampallyIkat", 0.3)], graph
+        )
+        stored = cat.predictions(SHA)[1].result
+        row = next(csv.DictReader(io.StringIO(export(cat, "csv", graph=graph))))
+    assert stored["states"][0]["label"] == "Odisha"
+    assert stored["cultural_regions"][0]["label"] == "South India"
+    assert (row["likely_state"], row["likely_cultural_region"]) == ("Odisha", "East India")

@@ -61,5 +61,13 @@ def test_one_photo_same_figure_in_gui_classify_and_csv(  # type: ignore[no-untyp
     assert cli["tradition"] == export["model_tradition"]
     assert export["model_answer"] == graph.label(export["model_tradition"])
     assert cli["state"] == gui_state == export["likely_state"]
+    # The region is the one that state lies in, in both (never "Maharashtra, South India").
+    assert cli["cultural_region"] == export["likely_cultural_region"]
+    region_of_state = {
+        graph.label(graph.state_of(t)): graph.label(graph.cultural_region_of(t))
+        for t in graph.traditions()
+        if graph.state_of(t)
+    }
+    assert export["likely_cultural_region"] == region_of_state[export["likely_state"]]
     for shown in (export["likely_state"], export["model_answer"], export["tradition_name"]):
         assert shown and not re.search(r"[a-z][A-Z]", shown), shown
