@@ -466,7 +466,11 @@ def _unlike_taught_words(m: re.Match[str]) -> str:
 # tradition the model does not know", shown beside a Kanchipuram answer, read as if the model
 # did not know Kanchipuram.
 _NUMBERS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    # "(closest: Kasavu, similarity 0.43, usual at least 0.55)" -> "(closest: Kasavu)"
+    # "(closest: Kasavu, similarity 0.43, usual at least 0.55)" -> "": the closest is the
+    # nearest in the model's own embedding, which need not be the best match another doubt
+    # names beside it ("closest: Pochampally ikat" above "the best match, Kanchipuram silk"
+    # read as two answers); what the doubt says is that the photo is unlike them all.
+    (re.compile(r" \(closest: [^)]*\)"), ""),
     (re.compile(r",? similarity \d\.\d+(, usual at least \d\.\d+)?"), ""),
     (re.compile(r",? similarity to the nearest known tradition \d\.\d+"), ""),
     (

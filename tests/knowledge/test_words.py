@@ -123,8 +123,8 @@ def test_reasons_lose_the_analysts_figures() -> None:
         "similarity 0.43, usual at least 0.55); it may be a tradition the model does not know"
     )
     assert plain_reason(raw) == (
-        "The photo looks unlike every tradition the model was trained on (closest: Kasavu); this "
-        "saree may be of a tradition the model was not trained on"
+        "The photo looks unlike every tradition the model was trained on; this saree may be of "
+        "a tradition the model was not trained on"
     )
     combined = (
         "several signs are weak together: best match Kasavu at 40%, similarity to the nearest "
