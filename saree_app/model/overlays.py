@@ -135,6 +135,41 @@ def _legend(img: Image.Image, rows: list[tuple[tuple[int, int, int] | None, str]
         draw.text((x, y), text, fill=(0, 0, 0), font=font)
 
 
+# The heatmap's key: its colour ramp from the map's weakest to its strongest evidence (the map
+# is stretched to the photo's own strongest, `stretched`), so a curator can read the colours.
+RAMP_WIDTH = 120
+RAMP_HEIGHT = 10
+
+
+def _ramp_key(img: Image.Image, text: str) -> None:
+    """The heatmap's legend: `text`, and under it the ramp with its two ends named."""
+    draw = ImageDraw.Draw(img, "RGBA")
+    font = _font()
+    weak, strong = "weak", "strongest in this photo"
+    gap = 6
+    ramp_row = (
+        int(draw.textlength(weak, font=font))
+        + RAMP_WIDTH
+        + int(draw.textlength(strong, font=font))
+        + 2 * gap
+    )
+    width = max(int(draw.textlength(text, font=font)), ramp_row) + 12
+    line = 18
+    draw.rectangle((4, 4, 4 + width, 4 + 2 * line + 8), fill=(255, 255, 255, 210))
+    draw.text((10, 8), text, fill=(0, 0, 0), font=font)
+    y = 8 + line
+    x = 10
+    draw.text((x, y), weak, fill=(0, 0, 0), font=font)
+    x += int(draw.textlength(weak, font=font)) + gap
+    ramp = Image.fromarray(
+        np.repeat(np.linspace(0, 255, RAMP_WIDTH).astype(np.uint8)[None, :], RAMP_HEIGHT, 0), "P"
+    )
+    ramp.putpalette(_LUT_PALETTE)
+    img.paste(ramp.convert("RGB"), (x, y + 3))
+    draw.rectangle((x, y + 3, x + RAMP_WIDTH - 1, y + 3 + RAMP_HEIGHT - 1), outline=(0, 0, 0))
+    draw.text((x + RAMP_WIDTH + gap, y), strong, fill=(0, 0, 0), font=font)
+
+
 def part_overlay(
     pred: Prediction, photo: Image.Image | None = None, alpha: float = 0.5
 ) -> Image.Image:
@@ -211,7 +246,7 @@ def _heatmap_overlay(
     out = Image.composite(coloured, muted(base()), weight)
     label = next((r.label for r in pred.fused.ranking if r.tradition == tradition), tradition)
     prob = pred.visual_probs.get(tradition, 0.0)
-    _legend(out, [(None, f"where it looks like {label} (visual {prob:.0%})")])
+    _ramp_key(out, f"where it looks like {label} (visual {prob:.0%})")
     return out
 
 

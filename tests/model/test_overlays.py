@@ -188,3 +188,20 @@ def test_the_heatmap_reads_on_a_red_silk(tiny_model: Path) -> None:
     assert np.median(chroma[heat <= np.quantile(heat, 0.2)]) < photo_chroma / 3
     # ... and where the evidence is strongest the ramp's colour stands out from the rest.
     assert chroma[hot].mean() > 2 * np.median(chroma)
+
+
+def test_the_heatmap_legend_shows_its_colour_ramp_and_what_its_ends_mean(
+    tiny_model: Path,
+) -> None:
+    """The heatmap's colours are explained in its legend: the ramp, from weak evidence to the
+    strongest in this photo (the map is stretched to it), drawn in the overlay's own colours."""
+    from saree_app.model.overlays import _LUT, RAMP_HEIGHT, RAMP_WIDTH
+
+    pred = Predictor(tiny_model, load_graph=False, cloth=False).predict(photo(200, 150))
+    heat = np.asarray(heatmap_overlay(pred)).astype(int)
+    corner = heat[:60, :400].reshape(-1, 3)
+    # The ramp's colours from near its weak end to near its strong end appear in the legend's
+    # corner as they are, not blended with the photo (its outline takes its end columns).
+    for colour in (_LUT[8], _LUT[128], _LUT[247]):
+        assert (np.abs(corner - colour.astype(int)).max(axis=1) <= 8).sum() >= RAMP_HEIGHT - 2
+    assert RAMP_WIDTH >= 100  # long enough to read
