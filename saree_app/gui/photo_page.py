@@ -145,11 +145,23 @@ class OverlayBar(QWidget):
         self.ramp = QLabel(self)
         self.ramp.setObjectName("heatRamp")
         self.ramp.setPixmap(_ramp_pixmap(44, 8))
-        self.ramp.setToolTip(
+        ramp_tip = (
             "Heatmap colours, over the photo in grey: weak evidence (dark, see-through) to the "
             "strongest in the answer's own map (yellow)"
         )
+        self.ramp.setToolTip(ramp_tip)
+        # Its two ends named beside it: a tooltip alone left the colours unexplained (third
+        # walk: "the colour ramp has no low/high labels").
+        self.ramp_ends: list[QLabel] = []
+        for text in ("weak", "strong"):
+            end = QLabel(text, self)
+            end.setObjectName(f"heatRamp{text.capitalize()}")
+            end.setStyleSheet("color: #7a746a;")
+            end.setToolTip(ramp_tip)
+            self.ramp_ends.append(end)
+        lay.addWidget(self.ramp_ends[0])
         lay.addWidget(self.ramp)
+        lay.addWidget(self.ramp_ends[1])
         # Not "Part map": that is what "Parts" shows (and what the part editor corrects).
         self.part_heat = QCheckBox("Part strength", self)
         self.part_heat.setToolTip(
