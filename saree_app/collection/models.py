@@ -245,6 +245,39 @@ def _resolve(catalog_path: Path, text: str) -> Path:
     return p if p.is_absolute() else catalog_path.parent / p
 
 
+# A retrained model's manifest names the confirmed photos its heads were fitted on by the
+# first TRAINED_DIGITS hex digits of their content's sha256 (`training.trained_photos`, written
+# by `saree train --catalog`): enough to tell a collection's photos apart, a tenth of the whole.
+TRAINED_DIGITS = 16
+
+
+def trained_photos(catalog_path: Path, model_sha256: str) -> frozenset[str]:
+    """The photos (content sha256 prefixes, TRAINED_DIGITS long) the model `model_sha256` was
+    trained on, when it is one of this catalogue's models (chosen or used before) and was
+    retrained from a catalogue; empty otherwise (the shipped model learnt from renders only).
+
+    Read from the manifests' JSON alone (no checksum of the .onnx: the sha256 the manifest
+    records is what the catalogue's answers are stored under)."""
+    data = _read_side(catalog_path)
+    places = [data.get("model"), *_known(data)]
+    for text in dict.fromkeys(p for p in places if isinstance(p, str) and p):
+        path = _resolve(catalog_path, text)
+        if path.suffix.lower() == ".onnx":
+            path = path.with_suffix(".json")
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if not isinstance(raw, dict) or raw.get("sha256") != model_sha256:
+            continue
+        training = raw.get("training")
+        listed = training.get("trained_photos") if isinstance(training, dict) else None
+        if isinstance(listed, list):
+            return frozenset(str(x)[:TRAINED_DIGITS] for x in listed if isinstance(x, str))
+        return frozenset()
+    return frozenset()
+
+
 def chosen_model(catalog_path: Path, *, strict: bool = False) -> Path | None:
     """The model this catalogue was switched to (its manifest), or None: the shipped one.
 

@@ -197,6 +197,7 @@ def _default_cache(out: Path) -> Path:
 
 def run_catalog(args: argparse.Namespace) -> int:
     """Train, export and evaluate a model from a catalogue's confirmed photos."""
+    from saree_app.collection.models import TRAINED_DIGITS
     from saree_app.paths import models_dir
     from saree_app.train.base import BaseModelError, describe, read_base_model
     from saree_app.train.cli import train_items
@@ -329,6 +330,13 @@ def run_catalog(args: argparse.Namespace) -> int:
     args.calibrate = False
     args.training_extra = {
         "catalogue": str(catalog),
+        # Which confirmed photos the heads were fitted on (their content's sha256, first
+        # TRAINED_DIGITS hex digits): teaching, fitted on the confirmed photos, must not take
+        # this model's answers on them for what it would say of a new photo
+        # (collection.fewshot.fit_teaching).
+        "trained_photos": sorted(
+            {sha[:TRAINED_DIGITS] for pid, _path, sha, _t in found.usable if splits[pid] == "train"}
+        ),
         "base_model": describe(base),
         "heldout_rule": f"one in {HOLD_EVERY} confirmed sarees of each tradition (an object's "
         "photos together), by content hash",

@@ -1474,3 +1474,64 @@ def test_a_taught_tradition_the_curator_added_is_placed_where_they_said(tmp_path
         # A place typed anew reaches the teaching though nothing was written to the catalogue.
         add_tradition(cat.path, CuratorTradition("Kotpad", "Chhattisgarh", "Central India", None))
         assert FewShot.from_catalog(cat, SHA, graph=graph).places["Kotpad"][0] == "Chhattisgarh"
+
+
+def test_a_model_is_not_asked_about_the_photos_it_was_trained_on(tmp_path: Path) -> None:
+    """A model retrained from the catalogue is right on its own training photos: the fit must
+    not weigh teaching against that (it gave teaching too small a weight on real photos), nor
+    count them as the model's own right answers."""
+    import hashlib
+    import json
+
+    from saree_app.collection.fewshot import WEIGHTS
+    from saree_app.collection.models import TRAINED_DIGITS, remember_model
+
+    path = tmp_path / "c.saree"
+    cat = Catalog(path)
+    rng = np.random.default_rng(5)
+    truth, shas = {}, {}
+    for i in range(12):
+        t = ("Kanchipuram", "Banarasi")[i % 2]
+        other = ("Banarasi", "Kanchipuram")[i % 2]
+        v = rng.normal(size=DIM)  # no relation to the tradition
+        sha = hashlib.sha256(f"photo {i}".encode()).hexdigest()
+        pid = cat.record(
+            NewPhoto(f"/p/{i}.jpg", sha, 10),
+            SHA,
+            {"visual": [[t, 0.7], [other, 0.3]], "attributes": []},
+            top_tradition=t,
+            top_probability=0.7,
+            uncertain=False,
+            embedding=v.astype(np.float32),
+            part_embeddings=np.stack([v, v, v]).astype(np.float32),
+        )
+        truth[pid], shas[pid] = t, sha
+    graph = _graph()
+    with cat:
+        _confirm(cat, truth, 5)
+        confirmed = sorted(pid for pid in truth if cat.label(pid) is not None)
+        as_shipped = fit_teaching(cat, SHA, graph)
+        assert as_shipped.untaught_right == 10 and as_shipped.weight <= 4
+        # The same model, retrained on 8 of the 10 confirmed photos, as its manifest says.
+        trained = confirmed[:8]
+        manifest = tmp_path / "model" / "saree-model.json"
+        manifest.parent.mkdir()
+        manifest.write_text(
+            json.dumps(
+                {
+                    "sha256": SHA,
+                    "labels": ["Banarasi", "Kanchipuram"],
+                    "onnx": "saree-model.onnx",
+                    "training": {"trained_photos": [shas[p][:TRAINED_DIGITS] for p in trained]},
+                }
+            ),
+            encoding="utf-8",
+        )
+        remember_model(path, manifest)
+        fit = fit_teaching(cat, SHA, graph)
+    assert fit.fitted and fit.total == 10
+    # The model is asked only about the two it was not trained on.
+    assert fit.untaught_of == 2 and fit.untaught_right == 2
+    assert "without teaching: 2 of the 2 the model was not trained on" in fit.text()
+    # With its say on the rest gone, nothing speaks for a small weight any more.
+    assert fit.weight == max(WEIGHTS)

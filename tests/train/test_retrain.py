@@ -158,6 +158,25 @@ def test_retrain_from_a_catalogue(
     # (they flagged every new photo), so the app's lenient defaults stand.
     raw = json.loads((out / "saree-model.json").read_text())
     assert raw["training"]["known_quantiles"] == {}
+    # The photos the heads were fitted on are named (by content), the held-back ones not:
+    # teaching must not take this model's answers on them as if they were new photos.
+    from saree_app.collection.models import TRAINED_DIGITS, trained_photos
+
+    trained = raw["training"]["trained_photos"]
+    with Catalog(catalog) as cat:
+        confirmed = {
+            p.sha256[:TRAINED_DIGITS]
+            for p in cat.photos()
+            if (lab := cat.label(p.id)) is not None and lab.certainty == "confirmed"
+        }
+    assert len(trained) == 9 and set(trained) < confirmed
+    assert all(len(t) == TRAINED_DIGITS for t in trained)
+    # Found through the catalogue once the curator switches to the model, and only for it.
+    from saree_app.collection.models import remember_model
+
+    remember_model(catalog, out / "saree-model.json")
+    assert trained_photos(catalog, raw["sha256"]) == frozenset(trained)
+    assert trained_photos(catalog, base_sha) == frozenset()
     report = json.loads((out / "report.json").read_text())
     assert report["heldout"]["photos"] == 3 and 0 <= report["heldout"]["top1"] <= 1
     assert {r["tradition"] for r in report["heldout"]["per_class"]} >= {"Village weave"}
