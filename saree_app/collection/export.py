@@ -42,6 +42,7 @@ CSV_COLUMNS = (
     "added",
     "model_tradition",
     "model_answer",
+    "model_answer_state",
     "model_probability",
     "model_confidence",
     "uncertain",
@@ -62,6 +63,12 @@ CSV_COLUMNS = (
 # Ids (model_tradition, curator_tradition, tradition) are for reading the file back and for
 # linking; the *_answer / *_name / likely_* columns are what a curator reads, in the names the
 # app shows, and model_confidence is the percentage the app shows (86%, never 0.8596 as 88%).
+# model_answer_state is the state model_answer's own tradition comes from (the knowledge graph's,
+# or as the curator typed it for a tradition they added). likely_state is not that: it is the
+# state whose traditions, all together, the model finds likeliest (a roll-up of every
+# tradition's probability by state), so it can differ from model_answer_state (Patan Patola
+# 12%, but Andhra Pradesh's four traditions 30% between them); likely_cultural_region is the
+# region that state lies in.
 # why_uncertain and answer_set are the photo page's banner and set line: the reasons in words
 # ("; " between them) and the traditions the answer set names, most likely first, with how
 # sure and on what it was reckoned. A photo the curator confirmed is settled: not uncertain, no
@@ -124,6 +131,15 @@ CONTEXT: dict[str, Any] = {
     "saree:iiifCanvas": {"@type": "@id"},
     "saree:iiifManifest": {"@type": "@id"},
     "Name": "crm:E33_E41_Linguistic_Appellation",
+    "TimeSpan": "crm:E52_Time-Span",
+    "Acquisition": "crm:E8_Acquisition",
+    "timespan": {"@id": "crm:P4_has_time-span"},
+    "begin_of_the_begin": {"@id": "crm:P82a_begin_of_the_begin", "@type": "xsd:dateTime"},
+    "end_of_the_end": {"@id": "crm:P82b_end_of_the_end", "@type": "xsd:dateTime"},
+    "changed_ownership_through": {
+        "@id": "crm:P24i_changed_ownership_through",
+        "@container": "@set",
+    },
 }
 # Getty AAT concepts Linked Art uses for these roles.
 _AAT = "http://vocab.getty.edu/aat/"
@@ -134,6 +150,20 @@ _TEXTILES = {
     "type": "Type",
     "_label": "textiles (visual works)",
     "classified_as": [_TYPE_OF_WORK],
+}
+_BRIEF_TEXT = {"id": f"{_AAT}300418049", "type": "Type", "_label": "Brief Text"}
+# How Linked Art classifies an object's credit line and a provenance statement.
+_CREDIT_LINE = {
+    "id": f"{_AAT}300026687",
+    "type": "Type",
+    "_label": "Credit Line",
+    "classified_as": [_BRIEF_TEXT],
+}
+_PROVENANCE_STATEMENT = {
+    "id": f"{_AAT}300444174",
+    "type": "Type",
+    "_label": "Provenance Statement",
+    "classified_as": [_BRIEF_TEXT],
 }
 
 
@@ -169,6 +199,12 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
         model = pred.top_tradition if pred else None
         mine = added.get(clean_name(curator).casefold()) if curator else None
         state, region = _where_from(graph, curator, mine)
+        model_state = (
+            _where_from(graph, model, added.get(clean_name(model).casefold()))[0] if model else None
+        )
+        # A label row with nothing in it is what an undone confirmation leaves behind (the
+        # catalogue keeps the row, and its history): no label, so no time it was labelled.
+        said = bool(lab and (lab.tradition or lab.certainty or lab.note))
         # A photo the curator confirmed is settled: the record's doubt and likely place are
         # theirs, not the model's (its answer stays in the model_* columns).
         settled = bool(curator and lab is not None and lab.certainty == "confirmed")
@@ -186,6 +222,7 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                 "added": photo.added,
                 "model_tradition": model,
                 "model_answer": _label(graph, model) if model else None,
+                "model_answer_state": model_state,
                 "model_probability": (
                     round(pred.top_probability, 4)
                     if pred and pred.top_probability is not None
@@ -215,7 +252,7 @@ def rows(catalog: Catalog, graph: Any = None, model_sha256: str | None = None) -
                 "curator_tradition": curator,
                 "certainty": lab.certainty if lab else None,
                 "note": lab.note if lab else None,
-                "labelled": lab.updated if lab else None,
+                "labelled": lab.updated if lab and said else None,
                 "tradition": curator or model,
                 "tradition_name": _label(graph, chosen) if (chosen := curator or model) else None,
                 "tradition_state": state,
@@ -676,8 +713,13 @@ def jsonld_saree_object(
         value = obj.get(name)
         if value:
             node[f"saree:{name}"] = value  # the record as the app keeps it, to read back
+    statements = []
     if obj.get("notes"):
-        node["referred_to_by"] = [_note(str(obj.get("notes")))]
+        statements.append(_note(str(obj.get("notes"))))
+    if obj.get("source"):
+        statements.append(_statement(str(obj.get("source")), _CREDIT_LINE))
+    if statements:
+        node["referred_to_by"] = statements
     tradition, certainty = objects.object_label(catalog, obj)
     production = None
     if tradition:
@@ -703,9 +745,18 @@ def jsonld_saree_object(
                 probability=round(answer.top.probability, 4),
                 uncertain=answer.uncertain,
             )
+            # The model's guess, as its own: the production's place and date are the record's.
+            production["_label"] = f"Production of {title}"
+            if answer.disagrees:
+                production["assigned_by"][0]["referred_to_by"] = [_note(answer.disagrees)]
+    if production is not None:
+        node["dcterms:subject"] = production["technique"][0]["_label"]
+    production = _recorded_production(subject, title, obj, graph, production)
     if production is not None:
         node["produced_by"] = production
-        node["dcterms:subject"] = production["technique"][0]["_label"]
+    acquisition = _recorded_acquisition(subject, title, obj, graph)
+    if acquisition is not None:
+        node["changed_ownership_through"] = [acquisition]
     images = []
     for row in photo_rows:
         v = row.values
@@ -734,6 +785,125 @@ def jsonld_saree_object(
     if images:
         node["representation"] = images
     return node
+
+
+def _statement(text: str, kind: dict[str, Any]) -> dict[str, Any]:
+    """A Linked Art statement about the object: its text, classified as what it is."""
+    return {"type": "LinguisticObject", "classified_as": [kind], "content": text}
+
+
+def _recorded_place(graph: Any, text: str) -> dict[str, Any]:
+    """A place as the curator wrote it in the record: their words as its label, no IRI (it is
+    no place of the graph's or a gazetteer's), and the graph's place it names, where the graph
+    knows it, as a close match."""
+    from saree_app.collection.objects import find_place
+
+    place: dict[str, Any] = {"type": "Place", "_label": text}
+    found = find_place(graph, text) if graph is not None and hasattr(graph, "resolve") else None
+    if found is not None and _TERM_ID.fullmatch(found):
+        place["skos:closeMatch"] = [_term(found)]
+    return place
+
+
+def _date_bound(text: str | None, *, end: bool) -> str | None:
+    """A record's date ("1980", "1987-05", "1987-05-12") as the first (or, with `end`, the
+    last) moment it can mean, as xsd:dateTime; None for no date or one the record could not
+    hold."""
+    import calendar
+
+    if not text:
+        return None
+    parts = text.split("-")
+    try:
+        year = int(parts[0])
+        month = int(parts[1]) if len(parts) > 1 else (12 if end else 1)
+        last = calendar.monthrange(year, month)[1]
+        day = int(parts[2]) if len(parts) > 2 else (last if end else 1)
+        found = datetime(year, month, day, 23 if end else 0, 59 if end else 0, 59 if end else 0)
+    except (ValueError, IndexError):
+        return None
+    return found.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _time_span(start: str | None, finish: str | None, written: str) -> dict[str, Any] | None:
+    """A Linked Art TimeSpan from the record's dates: from the first moment of `start` to the
+    last of `finish` (either may be missing: "after 1920", "before 1950"), named as the
+    record says it (`written`)."""
+    begin, last = _date_bound(start, end=False), _date_bound(finish, end=True)
+    if begin is None and last is None:
+        return None
+    span: dict[str, Any] = {
+        "type": "TimeSpan",
+        "identified_by": [{"type": "Name", "content": written}],
+    }
+    if begin is not None:
+        span["begin_of_the_begin"] = begin
+    if last is not None:
+        span["end_of_the_end"] = last
+    return span
+
+
+def _by_the_record(what: str, prop: str) -> dict[str, Any]:
+    """Who says the production's place or date: the curator's record, not the model."""
+    return {
+        "type": "AttributeAssignment",
+        "_label": f"{what}, from the curator's record of the object",
+        "assigned_property": prop,
+        "carried_out_by": [{"type": "Person", "_label": "curator"}],
+    }
+
+
+def _recorded_production(
+    subject: str, title: str, obj: Any, graph: Any, production: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The object's Production with the curator's record in it: the place made as where it
+    took place, the date made as its time span, each attributed to the record. A tradition's
+    place (the curator's or the model's) gives way to the place the record names; the
+    tradition itself, and who attributed it, stay as they are."""
+    place_made = obj.get("place_made")
+    span = _time_span(obj.get("made_from"), obj.get("made_to"), obj.made())
+    if not place_made and span is None:
+        return production
+    if production is None:
+        production = {"id": f"{subject}#production", "type": "Production"}
+        production["_label"] = f"Production of {title}"
+    said = list(production.get("assigned_by") or [])
+    if place_made:
+        production["took_place_at"] = [_recorded_place(graph, str(place_made))]
+        said.append(_by_the_record("place made", "crm:P7_took_place_at"))
+    if span is not None:
+        production["timespan"] = span
+        said.append(_by_the_record("date made", "crm:P4_has_time-span"))
+    production["assigned_by"] = said
+    return production
+
+
+def _recorded_acquisition(subject: str, title: str, obj: Any, graph: Any) -> dict[str, Any] | None:
+    """How the collection acquired the object, from the record, as a Linked Art Acquisition
+    listed on the object (changed_ownership_through): when, where, and the source or donor in
+    its provenance statement. None when the record says none of it."""
+    when, where, source = obj.get("date_acquired"), obj.get("place_acquired"), obj.get("source")
+    if not (when or where or source):
+        return None
+    acquisition: dict[str, Any] = {
+        "id": f"{subject}#acquisition",
+        "type": "Acquisition",
+        "_label": f"Acquisition of {title}",
+    }
+    if where:
+        acquisition["took_place_at"] = [_recorded_place(graph, str(where))]
+    span = _time_span(when, when, str(when)) if when else None
+    if span is not None:
+        acquisition["timespan"] = span
+    if where and when:
+        how = f"acquired in {where}, {when}"
+    elif where or when:
+        how = f"acquired in {where}" if where else f"acquired {when}"
+    else:
+        how = ""
+    text = "; ".join(str(t) for t in (source, how) if t)
+    acquisition["referred_to_by"] = [_statement(text[:1].upper() + text[1:], _PROVENANCE_STATEMENT)]
+    return acquisition
 
 
 def _objects(catalog: Catalog) -> list[Any]:

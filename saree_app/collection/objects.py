@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -597,6 +597,10 @@ class ObjectAnswer:
     record: tuple[str, ...]  # what the record's fibre and place said, in words
     uncertain: bool
     reasons: tuple[str, ...]
+    # Where the record's place made and the answer's likely state part ways, in words (None
+    # when they agree, or when either is not known): `record_disagreement`. The figures above
+    # are the model's as they are; this only says that the curator's record says otherwise.
+    disagrees: str | None = None
 
     @property
     def top(self) -> ObjectRanked:
@@ -634,6 +638,7 @@ class ObjectAnswer:
                 for v in self.photos
             ],
             "record": list(self.record),
+            "record_disagrees": self.disagrees,
         }
 
 
@@ -882,7 +887,7 @@ def fuse_object(
     from saree_app.collection.fewshot import curator_places
 
     named = {str(r.get("tradition")) for _, _, result, _ in found for r in _rows(result)}
-    return fuse_results(
+    answer = fuse_results(
         found,
         graph=graph,
         fibre=obj.get("fibre"),
@@ -892,6 +897,43 @@ def fuse_object(
         model_sha256=sha,
         places=curator_places(catalog, named),
     )
+    said = record_disagreement(graph, obj.get("place_made"), answer)
+    return replace(answer, disagrees=said) if said else answer
+
+
+def record_disagreement(graph: Any, place_made: str | None, answer: ObjectAnswer) -> str | None:
+    """What to tell a curator when their record's place made and the model's likely state
+    for the object are not the same place: "the record says it was made in Kaithoon,
+    Rajasthan (Rajasthan); the model's likely state is West Bengal". None when they agree,
+    and when the graph does not know the place made or the answer names no state.
+
+    The record's place is read at the level it names: a town or a state is compared by its
+    state; a cultural region ("South India") agrees with any state within it."""
+    if graph is None or not place_made or not answer.states:
+        return None
+    likely = answer.states[0][0]
+    found = find_place(graph, place_made)
+    if not likely or found is None:
+        return None
+    levels: dict[str, str] = {}
+    for region in graph.region_ancestors(found):
+        levels.setdefault(str(graph.kind(region)), str(region))
+    state = levels.get("state")
+    if state is not None:
+        recorded = str(graph.label(state))
+        if recorded.casefold() == likely.casefold():
+            return None
+    else:
+        area = levels.get("cultural_region")
+        if area is None:
+            return None
+        recorded = str(graph.label(area))
+        likely_id = graph.resolve(likely, {"state"})
+        if likely_id is None or area in graph.region_ancestors(likely_id):
+            return None  # within the region the record names (or a state it cannot place)
+    same = recorded.casefold() == place_made.casefold()
+    where = place_made if same else f"{place_made} ({recorded})"
+    return f"the record says it was made in {where}; the model's likely state is {likely}"
 
 
 def _rows(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -1029,13 +1071,17 @@ EXPORT_COLUMNS = (
     "confidence",
     "uncertain",
     "likely_state",
+    "record_disagrees",
     "curator_tradition",
     "curator_tradition_name",
     "certainty",
     "updated",
 )
 # Ids (answer_tradition, curator_tradition) are for reading back and linking; answer,
-# curator_tradition_name, confidence and likely_state are what a curator reads.
+# curator_tradition_name, confidence and likely_state are what a curator reads. likely_state is
+# the state whose traditions together the fused answer finds likeliest (a roll-up over every
+# tradition, not the answer's own state); record_disagrees says, in words, when the record's
+# place made is elsewhere (empty when they agree or the graph does not know the place).
 
 
 def export_rows(catalog: Catalog, graph: Any = None) -> list[dict[str, Any]]:
@@ -1062,6 +1108,7 @@ def export_rows(catalog: Catalog, graph: Any = None) -> list[dict[str, Any]]:
                 "confidence": pct(ans.top.probability) if ans else None,
                 "uncertain": ans.uncertain if ans else None,
                 "likely_state": ans.states[0][0] if ans and ans.states else None,
+                "record_disagrees": ans.disagrees if ans else None,
                 "curator_tradition": trad or None,
                 "curator_tradition_name": (
                     (graph.label(trad) if graph is not None and trad in graph else trad)

@@ -443,6 +443,8 @@ def run_classify(args: argparse.Namespace) -> int:
         )
     for line in ans.record:
         print(f"  record: {line}")
+    if ans.disagrees:
+        print(f"  record and model disagree: {ans.disagrees}")
     for reason in ans.reasons:
         print(f"  note: {reason}")
     return 0
