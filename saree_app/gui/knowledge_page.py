@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
@@ -183,6 +184,8 @@ class KnowledgePage(QWidget):
         self._graph: Any = None
         self._label: Callable[[str], str] = lambda t: t
         self._counts: dict[str, int] = {}
+        # Of those, how many the curator confirmed (None: not told; the teaching's count then).
+        self._confirmed: dict[str, int] | None = None
         self._teaching: dict[str, tuple[int, bool]] = {}
         self._needed = 3
         self._model_labels: set[str] = set()
@@ -320,9 +323,15 @@ class KnowledgePage(QWidget):
         if cur:
             self.show_tradition(cur)
 
-    def set_counts(self, counts: dict[str, int]) -> None:
-        """How many photos of the collection each tradition has (for the card's link)."""
-        self._counts = counts
+    def set_counts(
+        self, counts: Mapping[str, int], confirmed: Mapping[str, int] | None = None
+    ) -> None:
+        """How many photos of the collection each tradition has (for the card's link): the
+        photos whose answer is that tradition, the curator's label where they gave one, else
+        the model's; `confirmed`, of those, how many the curator confirmed (without it, the
+        card takes the confirmed photos the teaching counts)."""
+        self._counts = dict(counts)
+        self._confirmed = dict(confirmed) if confirmed is not None else None
         cur = self.current()
         if cur:
             self.show_tradition(cur)
@@ -535,13 +544,27 @@ class KnowledgePage(QWidget):
         self.map.set_current(t.name, near)
 
     def _in_collection(self, t: str) -> str:
+        """What the collection holds of a tradition, saying what is counted: "6 photos
+        answered as Paithani, 2 of them confirmed by you" (the count links to them)."""
         n = self._counts.get(t, 0)
+        name = html.escape(self._label(t) if t in self._graph_ids else t)
         if not n:
-            return "no photos yet"
-        return (
+            return f"no photos answered as {name} yet"
+        if self._confirmed is not None:
+            sure = self._confirmed.get(t, 0)
+        else:
+            sure = self._teaching.get(t, (0, False))[0]
+        sure = min(max(int(sure), 0), n)
+        link = (
             f"<a href='collection:{html.escape(quote(t, safe=''), quote=True)}'>"
             f"{n:,} photo{'s' if n != 1 else ''}</a>"
         )
+        if sure == n:
+            by = "confirmed by you" if n == 1 else f"all {n:,} confirmed by you"
+            return f"{link} answered as {name}, {by}"
+        if not sure:
+            return f"{link} answered as {name}, none confirmed by you yet"
+        return f"{link} answered as {name}, {sure:,} of them confirmed by you"
 
     def _taught(self, t: str) -> str:
         """What the confirmed photos of a tradition do for the ranking, in a line."""
@@ -596,9 +619,34 @@ def _table(rows: list[tuple[str, str]]) -> str:
     return f"<table style='margin-top:10px'>{cells}</table>"
 
 
+# A web address in a source's words (a note naming the copy it was read at); commas end it, as
+# in the quoted rows of a table, and a full stop or bracket after it is the sentence's.
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"',]+")
+
+
+def _web_link(url: str) -> str:
+    """A link to a web address. In double quotes: Qt reads "&amp;" back as "&" only there (in
+    single quotes an address with a query would open with "&amp;" in it)."""
+    return f'<a href="{html.escape(url, quote=True)}">{html.escape(url)}</a>'
+
+
+def _linked_text(text: str) -> str:
+    """`text` as HTML, each web address in it a link a curator can open."""
+    out, at = [], 0
+    for found in _WEB_ADDRESS.finditer(text):
+        url = found.group(0).rstrip(".;:)]")
+        if not re.fullmatch(r"https?://[^/]+\..+", url):
+            continue
+        out.append(html.escape(text[at : found.start()]))
+        out.append(_web_link(url))
+        at = found.start() + len(url)
+    out.append(html.escape(text[at:]))
+    return "".join(out)
+
+
 class _Citations:
-    """Numbers the card's sources and renders [n] marks that jump to them; each source in the
-    list opens in the browser where it has a web address."""
+    """Numbers the card's sources and renders [n] marks that jump to their entries in the
+    card's list; each entry there opens in the browser where it has a web address."""
 
     def __init__(self, graph: Any, sources: Iterable[Any]) -> None:
         self._graph = graph
@@ -612,9 +660,9 @@ class _Citations:
             if n is None:
                 continue
             src = self._order[n - 1]
-            href = src.url if getattr(src, "url", None) else f"#src-{sid}"
+            href = f"#src-{sid}"  # the numbered entry, which has the link
             title = html.escape(str(getattr(src, "title", sid)), quote=True)
-            out.append(f"<a href='{html.escape(href, quote=True)}' title='{title}'>{n}</a>")
+            out.append(f'<a href="{html.escape(href, quote=True)}" title="{title}">{n}</a>')
         if not out:
             return ""
         return f" <span style='font-size:small'>[{', '.join(out)}]</span>"
@@ -624,9 +672,9 @@ class _Citations:
         for s in self._order:
             cite = s.citation() if hasattr(s, "citation") else str(s.title)
             url = getattr(s, "url", None)
-            text = html.escape(cite.replace(f" <{url}>", "") if url else cite)
+            text = _linked_text(cite.replace(f" <{url}>", "") if url else cite)
             if url:
-                text += f"<br><a href='{html.escape(url, quote=True)}'>{html.escape(url)}</a>"
+                text += f"<br>{_web_link(url)}"
             if getattr(s, "project_note", False):
                 text = f"<span style='color:#8a857c'>{text}</span>"
             items.append(f"<li><a name='src-{html.escape(s.id, quote=True)}'></a>{text}</li>")
@@ -716,7 +764,8 @@ def _vocabulary_html(graph: Any, card: Any) -> str:
         links: dict[str, list[str]] = {"exact": [], "close": []}
         for k in links_of(term):
             links["exact" if k.match == "exact" else "close"].append(
-                f"<a href='{html.escape(k.url, quote=True)}' title='{html.escape(k.label)}'>"
+                f'<a href="{html.escape(k.url, quote=True)}" '
+                f'title="{html.escape(k.label, quote=True)}">'
                 f"{html.escape(k.vocabulary)} {html.escape(k.identifier)}</a>"
             )
         # The same entries first, then the close ones under one "close to": a list that mixed

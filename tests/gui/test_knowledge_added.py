@@ -101,7 +101,9 @@ def test_an_added_traditions_card_says_only_what_is_known(page: KnowledgePage) -
     assert _card_line(page, "State") == "Odisha"
     assert _card_line(page, "Region") == "East India"
     assert _card_line(page, "Resembles") == "Sambalpuri bandha"
-    assert _card_line(page, "In your collection") == "3 photos"
+    assert _card_line(page, "In your collection") == (
+        "3 photos answered as Kotpad, none confirmed by you yet"
+    )
     assert _card_line(page, "Taught by your examples").startswith("none yet: the model was not")
     assert "holds no motifs, weaves, fibres, GI registration, sources or Wikidata links" in text
     # Nothing from the graph is claimed for it.
@@ -166,7 +168,12 @@ def test_a_tradition_added_in_the_window_appears_with_its_photos(
     wait_idle(qtbot, win)
     page = win.knowledge
     assert page.show_tradition("Kotpad")
-    qtbot.waitUntil(lambda: _card_line(page, "In your collection") == "1 photo", timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            _card_line(page, "In your collection") == "1 photo answered as Kotpad, confirmed by you"
+        ),
+        timeout=5000,
+    )
     assert _card_line(page, "Taught by your examples").startswith("1 confirmed photo")
     page._link(QtCore.QUrl("collection:Kotpad"))
     assert win.tabs.currentIndex() == TAB_COLLECTION
