@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,10 +41,108 @@ SHORTCUTS = (
     ("O", "Show or hide the part overlay"),
     ("H", "Show or hide the heatmap"),
     ("Ctrl+1 / 2 / 3", "Collection / Photo / Knowledge"),
+    ("Ctrl+O", "Open another collection file"),
+    ("Ctrl+N", "Start a new, empty collection file"),
     ("Ctrl+I", "Import a folder"),
     ("Ctrl+E", "Export the catalogue"),
     ("Ctrl+F", "Search the collection"),
 )
+
+# The collection (catalogue) files the app makes end in .saree; older ones may end otherwise.
+COLLECTION_SUFFIX = ".saree"
+COLLECTION_FILTER = "Saree collections (*.saree *.sqlite *.db);;All files (*)"
+
+
+def collection_file_name(path: Path) -> Path:
+    """A new collection's file: the name chosen, with .saree added when it has none of a
+    collection's suffixes ("Museum 2024" -> "Museum 2024.saree")."""
+    if path.suffix.lower() in (COLLECTION_SUFFIX, ".sqlite", ".db"):
+        return path
+    return path.with_name(path.name + COLLECTION_SUFFIX)
+
+
+# Why a change could not be written, in a curator's words: (reason, what to do).
+_READ_ONLY = (
+    "The file is read-only, or the folder it is in cannot be changed.",
+    "Ask whoever looks after this computer to let you change it, or copy the collection file "
+    "to a folder you can write to and open the copy (File ▸ Open collection…).",
+)
+_LOCKED = (
+    "Another program (or this app, opened twice) is busy with the file.",
+    "Close the other program or window and make the change again.",
+)
+_FULL = (
+    "The disk it is on is full.",
+    "Free some space on that disk and make the change again.",
+)
+_UNKNOWN = (
+    "It may be read-only, locked by another program, or on a disk that is full or was "
+    "disconnected.",
+    "Check that you may change the file, that no other program has it open and that its disk "
+    "has room; then make the change again. If it is read-only, copy it to a folder you can "
+    "write to and open the copy (File ▸ Open collection…).",
+)
+
+
+def _write_failure(exc: BaseException, collection: Path | None) -> tuple[str, str] | None:
+    """(reason, what to do) when `exc` (or what caused it) is the collection file refusing a
+    write; None for any other failure."""
+    seen: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in seen:
+        seen.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    for e in seen:
+        if isinstance(e, OSError) and e.errno is not None:
+            if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                return _READ_ONLY
+            if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+                return _FULL
+    raw = " ".join(str(e) for e in seen if isinstance(e, sqlite3.Error)).lower()
+    if not raw:
+        return None
+    if "readonly" in raw or "read-only" in raw:
+        return _READ_ONLY
+    if "locked" in raw or "busy" in raw:
+        return _LOCKED
+    if "full" in raw:
+        return _FULL
+    if "disk i/o" in raw or "unable to open" in raw:
+        # sqlite says no more; the file and its folder may.
+        if collection is not None and _cannot_write(collection):
+            return _READ_ONLY
+        return _UNKNOWN
+    return None
+
+
+def _cannot_write(path: Path) -> bool:
+    try:
+        folder = path.absolute().parent
+        return (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK)
+    except OSError:
+        return False
+
+
+def not_saved_text(exc: BaseException, collection: Path | None) -> tuple[str, str]:
+    """The message of a change that could not be stored, and its technical details: a file
+    that refuses writes (read-only, locked, a full disk) is said in a curator's words with
+    what to do, the database's own words kept for the details."""
+    detail = str(exc)
+    cause = exc.__cause__
+    if cause is not None and str(cause) not in detail:
+        detail += f"\n({type(cause).__name__}: {cause})"
+    if collection is not None:
+        detail = f"Collection file: {collection}\n{detail}"
+    failure = _write_failure(exc, collection)
+    if failure is None:
+        return f"The change could not be saved: {exc}", detail
+    reason, todo = failure
+    name = f"the collection file “{collection.name}”" if collection else "the collection file"
+    return (
+        f"Your change was not saved: {name} could not be written to.\n\n{reason} {todo}\n\n"
+        "Everything saved before is still there.",
+        detail,
+    )
 
 
 def show_error(parent: QWidget | None, title: str, message: str, details: str = "") -> None:
@@ -140,7 +241,7 @@ class SettingsDialog(QDialog):
             self,
             "Collection file",
             self.collection.text(),
-            "Saree collections (*.saree *.sqlite *.db);;All files (*)",
+            COLLECTION_FILTER,
             options=QFileDialog.Option.DontConfirmOverwrite,
         )
         if path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,10 +47,13 @@ from saree_app.gui.answer import ConfidenceBar
 from saree_app.gui.browser import CollectionModel, CollectionView, FacetPanel
 from saree_app.gui.compare import CompareDialog, analyse_other
 from saree_app.gui.dialogs import (
+    COLLECTION_FILTER,
     ImportReportDialog,
     SettingsDialog,
     TextDialog,
+    collection_file_name,
     model_card_dialog,
+    not_saved_text,
     shortcuts_html,
     show_error,
 )
@@ -84,6 +88,10 @@ from saree_app.imaging import PhotoError
 
 TAB_COLLECTION, TAB_PHOTO, TAB_KNOWLEDGE = 0, 1, 2
 _REFRESH_DURING_IMPORT_MS = 2500
+# A status message the curator must read (what an import did, how to undo a removal) stays this
+# long before teaching's report, which comes on its own a moment later, may take its place.
+_HOLD_MS = 8000
+_TEACHING_SAID_MS = 10000
 _EMPTY_TEXT = (
     "Import a folder of saree photos to begin: each photo is classified as it comes in, and "
     "you can then review, correct and export the catalogue.\n\nDrop photos or folders "
@@ -134,6 +142,9 @@ class MainWindow(QMainWindow):
         self._import_state: Any = None
         self._pending_select: int | None = None
         self._compare: CompareDialog | None = None
+        # The status message held in front of teaching's report, and until when (monotonic).
+        self._held: tuple[str, float] = ("", 0.0)
+        self._teaching_said = ""  # teaching's report, waiting for a held message to be read
 
         # Workers: one for long jobs (import, export), one for the photo being looked at, one
         # for loading the model and listing the catalogue.
@@ -278,6 +289,12 @@ class MainWindow(QMainWindow):
             self.addAction(a)
             return a
 
+        self.act_open_collection = act(
+            "&Open collection…", self.choose_open_collection, QKeySequence.StandardKey.Open
+        )
+        self.act_new_collection = act(
+            "&New collection…", self.choose_new_collection, QKeySequence.StandardKey.New
+        )
         self.act_import = act("&Import folder…", self.choose_import_folder, "Ctrl+I", "import")
         self.act_import_files = act("Import &photos…", self.choose_import_files)
         self.act_import_iiif = act("Import from a IIIF &manifest…", self.choose_import_manifest)
@@ -326,6 +343,9 @@ class MainWindow(QMainWindow):
 
         mb = self.menuBar()
         m = mb.addMenu("&File")
+        m.addAction(self.act_open_collection)
+        m.addAction(self.act_new_collection)
+        m.addSeparator()
         for a in (
             self.act_import,
             self.act_import_files,
@@ -434,6 +454,51 @@ class MainWindow(QMainWindow):
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(300)
         self._counts_timer.timeout.connect(self._update_counts)
+        self._teaching_timer = QTimer(self)
+        self._teaching_timer.setSingleShot(True)
+        self._teaching_timer.timeout.connect(self._say_teaching)
+        self.statusBar().messageChanged.connect(self._message_changed)
+
+    # ------------------------------------------------------------------ status bar
+    def say(self, text: str, ms: int, *, hold: bool = False) -> None:
+        """A status bar message for `ms`. `hold`: one the curator must be able to read (what an
+        import did, how to undo), in front of which teaching's report does not come for
+        _HOLD_MS (or until it goes, if sooner)."""
+        if hold:
+            self._hold(text, ms)
+        self.statusBar().showMessage(text, ms)
+
+    def _hold(self, text: str, ms: int) -> None:
+        self._held = (text, time.monotonic() + min(ms, _HOLD_MS) / 1000)
+
+    def _held_for_ms(self) -> int:
+        """How much longer the message shown now is held (0: not held, or not any more)."""
+        text, until = self._held
+        if not text or self.statusBar().currentMessage() != text:
+            return 0
+        return max(0, int((until - time.monotonic()) * 1000))
+
+    def _message_changed(self, text: str) -> None:
+        # A removal's message says how to undo it (Housekeeping shows it): held like say()'s.
+        if text and text == self.housekeeping.last_message:
+            self._hold(text, _HOLD_MS)
+        if not text and self._teaching_said:
+            self._say_teaching()  # the held message has gone: teaching's report may come
+
+    def _say_teaching(self, text: str | None = None) -> None:
+        """Teaching's report (a re-rank finished): at once, unless the status bar holds a
+        message the curator must read first; then once that has been up for _HOLD_MS."""
+        if text is not None:
+            self._teaching_said = text
+        if not self._teaching_said:
+            return
+        wait = self._held_for_ms()
+        if wait > 0:
+            self._teaching_timer.start(wait)
+            return
+        self._teaching_timer.stop()
+        said, self._teaching_said = self._teaching_said, ""
+        self.statusBar().showMessage(said, _TEACHING_SAID_MS)
 
     # ------------------------------------------------------------------ state
     def _restore_state(self) -> None:
@@ -553,6 +618,8 @@ class MainWindow(QMainWindow):
         self.library = lib
         self.reranker.set_library(lib)
         self._set_teach_progress(None)
+        self._teaching_timer.stop()
+        self._teaching_said = ""  # the collection left behind was taught, not this one
         self._undo.clear()
         self.housekeeping.restore_undo()  # removals are kept beside the catalogue
         self._undo_changed()
@@ -903,15 +970,17 @@ class MainWindow(QMainWindow):
     def _store(self, fn: Any, *args: Any) -> None:
         from saree_app.collection.catalog import CatalogError
 
+        where = self.library.path if self.library is not None else None
         try:
             item = fn(*args)
         except (CatalogError, OSError) as exc:
-            show_error(self, "Not saved", f"The change could not be saved: {exc}")
+            # A file that refuses writes (read-only, locked, a full disk) in a curator's words;
+            # sqlite's own ("disk I/O error") in the details.
+            show_error(self, "Not saved", *not_saved_text(exc, where))
             return
         except Exception as exc:
-            show_error(
-                self, "Not saved", f"The change could not be saved: {exc}", traceback.format_exc()
-            )
+            message, details = not_saved_text(exc, where)
+            show_error(self, "Not saved", message, f"{details}\n\n{traceback.format_exc()}")
             return
         if item is None:
             return
@@ -1079,7 +1148,7 @@ class MainWindow(QMainWindow):
         changed = self.model.update_items(list(result.items))
         if changed:
             self._counts_timer.start()
-        self.statusBar().showMessage(done_text(result), 10000)
+        self._say_teaching(done_text(result))  # after a message the curator must read
         self._teaching_ready(result.teaching)
         self.photo.similar.update_items(changed)  # the strip names each match's new answer
         self.object_desk.refresh()  # and the object's answer is fused from the new ones
@@ -1328,8 +1397,11 @@ class MainWindow(QMainWindow):
         self._refresh_timer.stop()
         self._set_progress(False)
         self._import_state = last
-        if any(it.confirmed for it in self.model.all_items()):
-            self.reranker.schedule()  # new photos get what the confirmed ones teach
+        # New photos get what the confirmed ones teach; an import that added none (an empty
+        # folder, photos already there) changed no answer, and its report stays in view.
+        added = int(getattr(last, "added", 0) or 0)
+        if added and any(it.confirmed for it in self.model.all_items()):
+            self.reranker.schedule()
         self.refresh_items()
         if last is None:
             return
@@ -1338,10 +1410,15 @@ class MainWindow(QMainWindow):
     def _report_import(self, last: Any) -> None:
         skipped = [(s.path, s.reason) for s in last.skipped]
         if not skipped and not last.cancelled:
-            hint = self.object_desk.import_hint(getattr(self, "_import_paths", []))
-            self.statusBar().showMessage(
+            paths = getattr(self, "_import_paths", [])
+            if not last.added and not last.already:
+                self.say(_nothing_found(paths), 15000, hold=True)
+                return
+            hint = self.object_desk.import_hint(paths)
+            self.say(
                 f"Import finished: {last.added:,} added, {last.already:,} already there.{hint}",
                 15000 if hint else 8000,
+                hold=True,
             )
             return
         self.last_report = ImportReportDialog(
@@ -1432,7 +1509,86 @@ class MainWindow(QMainWindow):
         path, threads_new = dlg.values()
         self.settings.setValue("threads", threads_new)
         if lib is None or path != lib.path or threads_new != threads:
-            self.open_collection(path, threads_new)
+            self.switch_collection(path, threads_new)
+
+    def switch_collection(self, path: Path, threads: int | None = None) -> bool:
+        """Open another collection in this window (Settings, File ▸ Open collection…, File ▸
+        New collection…): after asking, if an import or export would be stopped; a file that
+        is not a collection is refused in words and the open one stays (`open_collection`),
+        which remembers the choice for the next start."""
+        if self.jobs.busy:
+            answer = QMessageBox.question(
+                self,
+                "Stop the import?",
+                "An import or export is running in this collection. Stop it and open "
+                f"{path.name}? Photos imported so far are kept.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        return self.open_collection(path, threads)
+
+    def _collection_folder(self) -> str:
+        """Where the collection file dialogs start: the open collection's folder."""
+        lib = self.library
+        return str((lib.path if lib is not None else default_collection()).absolute().parent)
+
+    def choose_open_collection(self) -> bool:
+        """File ▸ Open collection…: another collection file, opened in this window."""
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Open a collection", self._collection_folder(), COLLECTION_FILTER
+        )
+        if not name:
+            return False
+        path = Path(name)
+        lib = self.library
+        if lib is not None and path.absolute() == lib.path.absolute():
+            self.say(f"{path.name} is the collection open now.", 5000)
+            return False
+        if not path.is_file():
+            show_error(
+                self,
+                "Cannot open the collection",
+                f"{path} does not exist, or is not a file. Choose a collection file (ending "
+                "in .saree), or make a new one (File ▸ New collection…).",
+            )
+            return False
+        if not self.switch_collection(path):
+            return False
+        self.say(f"Opened the collection {path.name} ({path.parent}).", 8000)
+        return True
+
+    def choose_new_collection(self) -> bool:
+        """File ▸ New collection…: a new, empty collection file under the name chosen (.saree
+        added), opened in this window. An existing file is never replaced."""
+        name, _ = QFileDialog.getSaveFileName(
+            self,
+            "New collection: choose its file name",
+            self._collection_folder(),
+            COLLECTION_FILTER,
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        if not name:
+            return False
+        path = collection_file_name(Path(name).expanduser())
+        if path.exists():
+            show_error(
+                self,
+                "Collection not made",
+                f"{path} exists already and was left as it is. Choose another name for the "
+                "new collection, or open that one (File ▸ Open collection…).",
+            )
+            return False
+        if not path.parent.is_dir():
+            show_error(
+                self,
+                "Collection not made",
+                f"The folder {path.parent} does not exist: choose a folder that does.",
+            )
+            return False
+        if not self.switch_collection(path):
+            return False
+        self.say(f"New collection {path.name} made in {path.parent}: import photos to begin.", 8000)
+        return True
 
     def choose_model(self) -> None:
         """The Model dialog: the shipped and retrained models; switching runs in the
@@ -1473,6 +1629,21 @@ class MainWindow(QMainWindow):
             "from? Part-aware recognition of Indian saree traditions, explained with a textile "
             "knowledge graph.<br><br>Answers are leads for a curator, not verdicts.",
         )
+
+
+def _nothing_found(paths: Sequence[Path | str]) -> str:
+    """What an import that found no photo at all says, naming where it looked."""
+    if len(paths) == 1:
+        where = paths[0]
+        if isinstance(where, str) and not Path(where).exists():
+            return f"No photos were found in the IIIF manifest {where}: nothing was added."
+        if Path(where).is_dir():
+            return (
+                f"No photos were found in the folder {where} or the folders inside it: "
+                "nothing was added."
+            )
+        return f"No photo was found in {where}: nothing was added."
+    return f"No photos were found in the {len(paths)} folders and files chosen: nothing was added."
 
 
 def _last_photo_key(collection: Path) -> str:
