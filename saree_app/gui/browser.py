@@ -285,6 +285,12 @@ class CollectionModel(QAbstractListModel):
         """(photos per review state, photos per tradition) over all items."""
         return Counter(self._status_of), Counter(self._trad_of)
 
+    def confirmed_counts(self) -> Counter[str]:
+        """Photos the curator confirmed, per tradition, over all items."""
+        return Counter(
+            t for t, s in zip(self._trad_of, self._status_of, strict=True) if s == CONFIRMED
+        )
+
     def _position(self, item_id: int) -> int | None:
         if self._pos_map is None:
             self._pos_map = {it.id: i for i, it in enumerate(self._items)}

@@ -750,7 +750,9 @@ class MainWindow(QMainWindow):
         items = self.model.all_items()
         statuses, traditions = self.model.counts()
         self.facets.update_counts(items, statuses, traditions)
-        self.knowledge.set_counts(dict(traditions))
+        # Both figures from the same items: the knowledge card says how many of a tradition's
+        # photos the curator confirmed (teaching's own counts leave out photos it cannot use).
+        self.knowledge.set_counts(dict(traditions), dict(self.model.confirmed_counts()))
         self.teach_hint.setVisible(needs_teaching(items))
 
     def _filter_changed(self, flt: Filter) -> None:

@@ -121,3 +121,31 @@ def test_a_citation_mark_goes_to_its_numbered_source(
     assert opened == []
     assert bar.value() > 0  # scrolled down to the list of sources
     assert "Sources" in text
+
+
+def test_the_window_tells_the_card_the_confirmed_photos_it_counts(
+    qtbot: Any, imported: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card's confirmed figure comes from the same photos as its count (the collection's),
+    not from teaching's own counts, which leave out photos it cannot use."""
+    from tests.gui.conftest import wait_idle
+
+    win = imported
+    told: list[tuple[dict[str, int], dict[str, int] | None]] = []
+    real = win.knowledge.set_counts
+
+    def spied(counts: Any, confirmed: Any = None) -> None:
+        told.append((dict(counts), None if confirmed is None else dict(confirmed)))
+        real(counts, confirmed)
+
+    monkeypatch.setattr(win.knowledge, "set_counts", spied)
+    win.grid.setCurrentIndex(win.model.index(0))
+    wait_idle(qtbot, win)
+    first = win.model.item(0).tradition
+    win.confirm(first)
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(lambda: bool(told) and told[-1][1] is not None, timeout=5000)
+    counts, confirmed = told[-1]
+    assert confirmed == {first: 1}
+    assert confirmed == dict(win.model.confirmed_counts())
+    assert counts[first] >= 1
