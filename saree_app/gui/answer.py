@@ -24,6 +24,7 @@ from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import ACCENT, PART_COLOURS, PART_LABELS
 from saree_app.knowledge.words import (
     curators_own,
+    evidence_line,
     part_marks,
     pct,
     plain_reason,
@@ -101,6 +102,40 @@ UNTAUGHT_NOTE = (
     "ranking cannot name."
 )
 
+# Where the answer claims no level (`claims_level`), the ranking shows no percentage: the first
+# row says it leads, each bar is its score against the leader's, and this says so under them.
+LEADING = "leading"
+NO_LEVEL_NOTE = (
+    "No level is claimed for this answer, so no percentages are shown: the list is the order "
+    "the app ranks the traditions in, and each bar is measured against the leading one. They "
+    "are not odds."
+)
+NO_LEVEL_TIP = (
+    "No level is claimed for this photo's answer: the bar shows how this tradition ranks "
+    "against the leading one, not its odds"
+)
+UNTAUGHT_NOTE_NO_LEVEL = (
+    "This ranking shares the answer among the traditions you have taught: this photo looks "
+    "unlike them, and may be of a tradition you have not taught yet, which the ranking cannot "
+    "name."
+)
+
+
+def claims_level(pred: Any, sets: Any, examples: int = 0) -> bool:
+    """Whether the photo page claims a level for `pred`'s answer, as its headline states it
+    (collection.fewshot.set_words): with answer sets calibrated on the confirmed photos
+    (`sets`) it does; without them, it claims none for an answer teaching re-ranked from
+    `examples` confirmed photos that nothing has checked yet ("from your teaching, not yet
+    checked"), nor for a photo unlike the photos the model learnt from ("no level claimed for
+    this photo"). The same arguments set_words hands knowledge.words.answer_set_words
+    (`taught_from`, `unlike_training`), read as it reads them; where none is claimed the
+    ranking, the regions and the confirmed photo's line show no percentage as odds."""
+    if sets is not None:
+        return True
+    taught_from = examples if pred.is_taught() else 0
+    return not (taught_from or pred.looks_unlike_training())
+
+
 # The marks of the "Why" list: what speaks for the answer and what against it.
 _MARKS = {1: ("▲", "#2f7a3b"), -1: ("▼", "#9a3b2a")}
 
@@ -120,6 +155,8 @@ class AnswerPanel(QWidget):
         self._examples = 0  # confirmed photos teaching
         self._checkable: int | None = None  # of those, with another of their tradition
         self._shown: tuple[str, Any] | None = None
+        # Whether the answer shown claims a level (`claims_level`): else no percentage as odds.
+        self.level_claimed = True
         # The tradition the curator confirmed for the photo shown (its name), else None: the
         # page then leads with their decision, and the app's answer is said to be its own.
         self._confirmed: str | None = None
@@ -286,18 +323,21 @@ class AnswerPanel(QWidget):
         fused = pred.fused
         ranking = list(fused.ranking[:5])
         self.title.setText(name)
+        level = self.level_claimed = claims_level(pred, self._sets, self._examples)
         if self._confirmed is not None:
             # The curator has decided: their word leads, and the app's answer below is said
             # to be its own (it may differ: each confirmed photo is answered without itself).
             top = fused.ranking[0]
             app = top.label or self._label(top.tradition)
             head = f"<b>Confirmed by you: {html.escape(self._confirmed)}</b>"
+            # Its figure only where a level is claimed for it (else it is no odds).
+            figure = f" ({pct(top.probability)})" if level else ""
             if app == self._confirmed:
-                how = f"The app's own answer agrees: {app} ({pct(top.probability)})."
+                how = f"The app's own answer agrees: {app}{figure}."
             else:
                 how = (
-                    f"The app's own answer, without your label, is {app} "
-                    f"({pct(top.probability)}): its reasons are below."
+                    f"The app's own answer, without your label, is {app}{figure}: its reasons "
+                    "are below."
                 )
             if pred.uncertain:
                 how += " It was flagged uncertain."
@@ -334,7 +374,8 @@ class AnswerPanel(QWidget):
                     curators_own(r),
                 )
                 for r in ranking
-            ]
+            ],
+            level=level,
         )
         # (Not for a photo the curator confirmed: its tradition is theirs, taught or not.)
         untaught = (
@@ -342,9 +383,12 @@ class AnswerPanel(QWidget):
             and pred.is_taught()
             and any(UNTAUGHT_WORDS in str(r) for r in pred.uncertain_reasons)
         )
-        self.rank_note.setText(_grey(html.escape(UNTAUGHT_NOTE)) if untaught else "")
-        self.rank_note.setVisible(untaught)
-        self.regions.setText(self._regions_html(fused))
+        notes = [] if level else [NO_LEVEL_NOTE]
+        if untaught:
+            notes.append(UNTAUGHT_NOTE if level else UNTAUGHT_NOTE_NO_LEVEL)
+        self.rank_note.setText(_grey(html.escape(" ".join(notes))))
+        self.rank_note.setVisible(bool(notes))
+        self.regions.setText(self._regions_html(fused, level=level))
         self.region_map.set_shading({s.label: float(s.probability) for s in fused.states})
         self._fill_parts(
             {
@@ -370,7 +414,7 @@ class AnswerPanel(QWidget):
                 "<span style='color:#7a746a'>None found with confidence.</span>"
             )
         self.explanation.setText(self._explanation_html(ranking, pred))
-        self.details.setText(self._details_html(ranking, pred))
+        self.details.setText(self._details_html(ranking, pred, level=level))
         self.details_button.setVisible(True)
         self.details.setVisible(self.details_button.isChecked())
 
@@ -390,12 +434,17 @@ class AnswerPanel(QWidget):
         return f"<b>{html.escape(head)}</b>", how
 
     # --- pieces
-    def _fill_ranking(self, rows: list[tuple[str, str, float, bool, bool]]) -> None:
+    def _fill_ranking(
+        self, rows: list[tuple[str, str, float, bool, bool]], *, level: bool = True
+    ) -> None:
+        """The ranking's rows: name, bar and figure. `level` False (the answer claims no
+        level): no percentage, the first row "leading", each bar against the leader's."""
         while self._rank_grid.count():
             w = self._rank_grid.takeAt(0).widget()
             if w is not None:
                 w.deleteLater()
         self.rank_rows = []
+        lead = max((float(r[2]) for r in rows), default=0.0)
         for i, (trad, label, prob, known, own) in enumerate(rows):
             name = QLabel(
                 f"<a href='{html.escape(trad)}' style='color:#262626;"
@@ -421,8 +470,13 @@ class AnswerPanel(QWidget):
             if i == 0:
                 name.setProperty("role", "top")
             bar = ConfidenceBar(prob, self._rank_box)
-            bar.set_value(prob, ACCENT if i == 0 else "#7fa3a6")
-            pct = QLabel(_pct(prob), self._rank_box)
+            shown = prob if level else (prob / lead if lead > 0 else 0.0)
+            bar.set_value(shown, ACCENT if i == 0 else "#7fa3a6")
+            figure = _pct(prob) if level else (LEADING if i == 0 else "")
+            pct = QLabel(figure, self._rank_box)
+            if not level:
+                bar.setToolTip(NO_LEVEL_TIP)
+                pct.setToolTip(NO_LEVEL_TIP)
             pct.setTextFormat(Qt.TextFormat.PlainText)
             pct.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             # Room for "100%" in this font at this scale: "51%" must never read "51".
@@ -432,11 +486,17 @@ class AnswerPanel(QWidget):
             self._rank_grid.addWidget(pct, i, 2)
             self.rank_rows.append((name, bar, pct))
 
-    def _regions_html(self, fused: Any) -> str:
+    def _regions_html(self, fused: Any, *, level: bool = True) -> str:
+        """The likely states and cultural regions; `level` False (the answer claims no
+        level): named in order, with no percentage."""
+
         def line(title: str, scores: Sequence[Any]) -> str:
             shown = [s for s in scores if s.probability >= 0.05][:3] or list(scores[:1])
             if not shown:
                 return ""
+            if not level:
+                parts = ", then ".join(html.escape(s.label) for s in shown)
+                return f"<div><span style='color:#7a746a'>{title}:</span> {parts}</div>"
             parts = ", ".join(
                 f"{html.escape(s.label)} <span style='color:#7a746a'>{_hpct(s.probability)}</span>"
                 for s in shown
@@ -494,7 +554,8 @@ class AnswerPanel(QWidget):
             # know, whose parts it cannot compare).
             lines += part_marks(pred.parts, top.tradition, self._label, known=top.known_to_model)
         spread = float(getattr(getattr(pred, "fused", None), "spread", 1.0) or 1.0)
-        lines += why_lines(top.evidence, label, self._label, own=own, spread=spread)
+        said = why_lines(top.evidence, label, self._label, own=own, spread=spread)
+        lines += self._taught_lines(said, top, label, own, pred)
         items = []
         for sign, line in lines:
             mark, colour = _MARKS[sign]
@@ -520,8 +581,42 @@ class AnswerPanel(QWidget):
         legend = _grey("▲ speaks for it, ▼ against it")
         return f"<div>For <b>{html.escape(label)}</b>: {legend}</div>{body}{src}"
 
-    def _details_html(self, ranking: Sequence[Any], pred: Any) -> str:
-        """The analyst's figures: fusion terms in nats, visual-only ranking, doubts."""
+    def _taught_lines(
+        self, lines: list[tuple[int, str]], top: Any, label: str, own: bool, pred: Any
+    ) -> list[tuple[int, str]]:
+        """The Why list with its line for the likeness to the confirmed photos said as far as
+        it goes: the likeness teaching measures is relative (0.23 can lead), so the answer is
+        "most like" the confirmed photos of its tradition when no other taught tradition's
+        are more alike, never "close" to them."""
+        taught = next((e for e in top.evidence if e.kind == "fewshot"), None)
+        if taught is None or taught.observed is None:
+            return lines
+        old = evidence_line(taught, label, self._label, own=own)
+        mine = float(taught.observed)
+        rivals = [
+            (float(e.observed), r.label or self._label(r.tradition))
+            for r in getattr(getattr(pred, "fused", None), "ranking", ())
+            if r.tradition != top.tradition
+            for e in r.evidence
+            if e.kind == "fewshot" and e.observed is not None
+        ]
+        better = max((x for x in rivals if x[0] > mine), default=None)
+        if float(taught.contribution) < 0:
+            new = f"not much like your confirmed photos of {label}"
+        elif better is not None:
+            new = (
+                f"like your confirmed photos of {label} enough to count for it, though more "
+                f"like those of {better[1]}"
+            )
+        elif rivals:
+            new = f"most like your confirmed photos of {label}, of the traditions you taught"
+        else:
+            new = f"like your confirmed photos of {label} enough to count for it"
+        return [(sign, new if line == old else line) for sign, line in lines]
+
+    def _details_html(self, ranking: Sequence[Any], pred: Any, *, level: bool = True) -> str:
+        """The analyst's figures: what each piece of evidence adds to the answer's score, the
+        visual-only ranking, doubts; `level` False: said not to be odds."""
         if not ranking:
             return ""
         top = ranking[0]
@@ -533,16 +628,26 @@ class AnswerPanel(QWidget):
             f"{html.escape(self._label(t))} {_hpct(p)}" for t, p in list(pred.visual)[:5]
         )
         parts = [
-            "<b>Evidence for the top answer</b> (score added, in nats):<br>" + "<br>".join(lines),
+            "<b>Evidence for the top answer</b> (the number after each line is what it adds "
+            "to the answer's score, or takes from it; the higher a tradition's score, the "
+            "higher it ranks):<br>" + "<br>".join(lines),
             f"<b>The model alone</b> (before the knowledge graph): {visual}",
         ]
         spread = float(pred.fused.spread)
         if spread != 1.0:
             parts.insert(
                 1,
-                f"<b>Read at spread {spread:.3g}</b>: the probabilities are softmax(score / "
-                f"{spread:.3g}), the spread under which your confirmed photos, each held back "
-                "in turn, were given their own tradition most likely",
+                f"<b>Scores made percentages at spread {spread:.3g}</b>: each score is divided "
+                f"by {spread:.3g} before the scores are turned into shares of 100% (the larger "
+                "the spread, the closer together the shares). It is the spread at which your "
+                "confirmed photos, each held back in turn, were given their own tradition most "
+                "likely",
+            )
+        if not level:
+            parts.insert(
+                0,
+                "<b>No level is claimed for this answer</b>: the figures below are the app's "
+                "workings, not odds",
             )
         if pred.uncertain_reasons:
             parts.append(

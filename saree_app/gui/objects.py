@@ -46,18 +46,56 @@ Labeller = Callable[[str], str]
 _THUMB = 48  # the record editor's photo thumbnails, px
 
 
-def answer_html(ans: objects.ObjectAnswer, names: dict[int, str] | None = None) -> str:
-    """An object's answer in a curator's words: the answer, what each photo said, the record."""
+def object_claims_level(ans: objects.ObjectAnswer, catalog: Catalog | None = None) -> bool:
+    """Whether an object's answer is stated with percentages as odds: not when it is
+    uncertain (half its photos' weight flagged), nor, with `catalog`, when one of its photos'
+    stored answers claims no level (its answer set by the model's own calibration, re-ranked
+    by teaching not yet checked or unlike the photos the model learnt from: the rule the photo
+    page and the exports state those answers by)."""
+    if ans.uncertain:
+        return False
+    if catalog is None:
+        return True
+    for voice in ans.photos:
+        stored = catalog.prediction(voice.photo_id, ans.model_sha256)
+        found = (stored.result or {}).get("answer_set") if stored is not None else None
+        if (
+            isinstance(found, dict)
+            and not found.get("calibrated_on")
+            and (found.get("taught") or found.get("unlike_training"))
+        ):
+            return False
+    return True
+
+
+# How an object's answer that claims no level is said, beside its name.
+NO_LEVEL = "no level claimed: read it as a lead"
+
+
+def answer_html(
+    ans: objects.ObjectAnswer, names: dict[int, str] | None = None, *, level: bool | None = None
+) -> str:
+    """An object's answer in a curator's words: the answer, what each photo said, the record.
+    `level` False (by default: when the answer is uncertain, `object_claims_level`): no
+    percentage is given as odds, the traditions are named in order."""
     names = names or {}
     top = ans.top
-    head = f"<p><b>{html.escape(top.label)} {pct(top.probability)}</b>"
+    if level is None:
+        level = object_claims_level(ans)
+
+    def figure(p: float) -> str:
+        return f" {pct(p)}" if level else ""
+
+    head = f"<p><b>{html.escape(top.label)}{figure(top.probability)}</b>"
     if ans.uncertain:
         head += " · <span style='color:#a86a12'>uncertain</span>"
-    rest = ", ".join(f"{html.escape(r.label)} {pct(r.probability)}" for r in ans.ranking[1:3])
+    if not level:
+        head += f" · <span style='color:#7a746a'>{html.escape(NO_LEVEL)}</span>"
+    rest = ", ".join(f"{html.escape(r.label)}{figure(r.probability)}" for r in ans.ranking[1:3])
     if rest:
         head += f"<br>then {rest}"
     if ans.states:
-        head += f"<br>most likely from {html.escape(ans.states[0][0])} {pct(ans.states[0][1])}"
+        head += f"<br>most likely from {html.escape(ans.states[0][0])}{figure(ans.states[0][1])}"
     parts = [head + "</p>"]
     n = len(ans.photos)
     rows = []
@@ -65,9 +103,11 @@ def answer_html(ans: objects.ObjectAnswer, names: dict[int, str] | None = None) 
         own = next((r.label for r in ans.ranking if r.tradition == v.tradition), v.tradition)
         who = html.escape(names.get(v.photo_id, f"photo {v.photo_id}"))
         how = "" if v.through == "the whole photo" else f"; heard through {html.escape(v.through)}"
+        flag = ", flagged uncertain" if v.uncertain and not level else ""
         rows.append(
             f"<li><b>{who}</b> · {objects.ROLE_NAMES.get(v.role, v.role)}, {v.weight:.0%} of "
-            f"the answer<br>on its own: {html.escape(str(own))} {pct(v.probability)}{how}</li>"
+            f"the answer<br>on its own: {html.escape(str(own))}{figure(v.probability)}{flag}"
+            f"{how}</li>"
         )
     parts.append(
         f"<p>Its {n} photo{'s' if n != 1 else ''}:</p><ul style='margin-left:-20px'>"
@@ -180,8 +220,11 @@ class ObjectPanel(QFrame):
         why: str,
         *,
         decided: bool = False,
+        level: bool | None = None,
     ) -> None:
-        """`decided`: every photo is already confirmed as the object's answer (no button)."""
+        """`decided`: every photo is already confirmed as the object's answer (no button).
+        `level` False (by default when the answer is uncertain, `object_claims_level`): no
+        percentage is given as odds."""
         n = len(obj.photos)
         title = f" · {obj.title}" if obj.title else ""
         shows = objects.ROLE_NAMES.get(role or "", role or "")
@@ -195,10 +238,15 @@ class ObjectPanel(QFrame):
             every = "Its photo is" if n == 1 else f"All {n} photos are"
             self.answer.setText(f"✔ {every} confirmed as {ans.top.label}.")
         elif ans is not None:
-            flag = " (uncertain)" if ans.uncertain else ""
-            self.answer.setText(
-                f"The object's answer: {ans.top.label} {pct(ans.top.probability)}{flag}"
-            )
+            if level is None:
+                level = object_claims_level(ans)
+            if level:
+                flag = " (uncertain)" if ans.uncertain else ""
+                said = f"{ans.top.label} {pct(ans.top.probability)}{flag}"
+            else:
+                flag = "uncertain, " if ans.uncertain else ""
+                said = f"{ans.top.label} ({flag}{NO_LEVEL})"
+            self.answer.setText(f"The object's answer: {said}")
             self._tradition = ans.top.tradition
             self.confirm.setText(f"Confirm {ans.top.label} for all {n} photos")
             self.confirm.show()
@@ -422,7 +470,8 @@ class ObjectDialog(QDialog):
             self.answer.setText(html.escape(str(exc)))
             return
         names = {pid: self.names.get(pid) or self._name(pid) for pid in self.obj.photo_ids}
-        self.answer.setText(answer_html(ans, names) + self._similar_html())
+        level = object_claims_level(ans, self.catalog)
+        self.answer.setText(answer_html(ans, names, level=level) + self._similar_html())
         self._answer = ans
         self.confirm.setText(f"Confirm {ans.top.label} for all its photos")
         self.confirm.setEnabled(True)
@@ -764,7 +813,8 @@ class ObjectDesk(QObject):
             and lab.tradition == ans.top.tradition
             for pid in obj.photo_ids
         )
-        self.panel.show_object(obj, obj.role_of(item.id), ans, why, decided=decided)
+        level = object_claims_level(ans, cat) if ans is not None else None
+        self.panel.show_object(obj, obj.role_of(item.id), ans, why, decided=decided, level=level)
 
     def _selected_ids(self) -> list[int]:
         ids = [it.id for it in self.win.selected_items()]

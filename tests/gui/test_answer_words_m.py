@@ -82,7 +82,9 @@ def test_the_curators_own_tradition_is_theirs_on_the_photo_page(qtbot, graph) ->
     why = _plain(panel.explanation.text())
     # Old: "the model was not trained on Dhakai Jamdani: it is ranked from what the knowledge
     # graph says it looks like" and "▼ flower seen (78%), which Dhakai Jamdani is not known for".
-    assert "close to the photos you confirmed as Dhakai Jamdani" in why
+    # Said as far as the likeness goes (it is relative): the most alike of the taught, not "close".
+    assert "most like your confirmed photos of Dhakai Jamdani" in why
+    assert "close to" not in why
     assert "what the knowledge graph says" not in why and "is not known for" not in why
     assert "■" not in why
     # Nothing of the parts: the model was not trained on the answer, so cannot compare them.
