@@ -28,6 +28,17 @@ DISPLAY_MAX = 2400  # longest side of the photo on screen; zooming further shows
 OVERLAY_MAX = 768  # overlays are smooth maps: stretched over the photo they lose nothing
 TOP = 5
 
+# Above the photo while its parts are shown, when the person models took part of it for a
+# person but found no face: a saree folded or laid flat can be taken so (07-photo-19 of a walk
+# on real photos), and its parts are kept inside that "person" all the same. Said as what the
+# app did, not as a fact about the saree, so the curator can correct the part map.
+WORN_NO_FACE_NOTE = (
+    "<b>Taken for a saree being worn</b> — the app took part of this photo for a person "
+    "wearing the saree, though it found no face, and kept the parts there, leaving the rest of "
+    "the photo out. If nobody is wearing it, correct the parts and the part evidence uses your "
+    "map."
+)
+
 
 @dataclass
 class Analysis:
@@ -44,6 +55,9 @@ class Analysis:
     # Worn by a person the person models found: the part map is kept on them, but which part
     # of a drape is border or pallu it often gets wrong (the photo page says so).
     worn: bool = False
+    # ... and whether it found a face too (model.saree_check.worn): without one, the "person"
+    # may be the saree itself, folded or laid out, and the page says what the app did.
+    worn_face: bool = False
     # The photo in grey, laid under a heatmap (`muted`): made when first asked for.
     _muted: QImage | None = field(default=None, repr=False, compare=False)
 
@@ -53,6 +67,12 @@ class Analysis:
         if self._muted is None:
             self._muted = muted_qimage(self.photo)
         return self._muted
+
+    def worn_note(self) -> str | None:
+        """What to say of a worn saree's parts when no face was found (WORN_NO_FACE_NOTE);
+        None otherwise: not taken for worn, or worn by someone whose face was found (the photo
+        page's own note says the drape's parts are often mistaken)."""
+        return WORN_NO_FACE_NOTE if self.worn and not self.worn_face else None
 
     def ranked(self) -> list[str]:
         if self.prediction is None:
@@ -144,6 +164,10 @@ def analyse(
         and worn_region is not None
         and worn_region(osize) is not None
     )
+    if out.worn:
+        from saree_app.model.saree_check import worn
+
+        out.worn_face = worn(getattr(pred, "person", None))
     for r in pred.fused.ranking[:TOP]:
         cancel.check()
         if pred.has_heatmap(r.tradition):

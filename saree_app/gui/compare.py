@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QImage
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 from saree_app.gui.analysis import Analysis, analyse, heat_for, pretty
 from saree_app.gui.items import Item
 from saree_app.gui.overlays import colour_heat, colour_mask, rgba_to_qimage
+from saree_app.gui.qtfix import emit
 from saree_app.gui.tasks import Cancel, Cancelled
 from saree_app.gui.viewer import PhotoViewer
 from saree_app.knowledge.words import pct
@@ -155,7 +157,12 @@ def analyse_other(item: Item, predict: Callable[[Any], Any] | None) -> Callable[
 
 
 class CompareDialog(QDialog):
-    """Two viewers; zooming or panning one moves the other to the same relative place."""
+    """Two viewers; zooming or panning one moves the other to the same relative place.
+    "Open this photo" asks (`openRequested`, the photo's id) for the right-hand photo in the
+    main window; on a window whose photo page has a similar strip, it asks the way the strip's
+    double-click does."""
+
+    openRequested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -221,6 +228,15 @@ class CompareDialog(QDialog):
         self.sync = QCheckBox("Zoom and pan together", self)
         self.sync.setChecked(True)
         foot.addWidget(self.sync)
+        self.open_button = QPushButton("Open this photo", self)
+        self.open_button.setObjectName("compareOpen")
+        self.open_button.setToolTip(
+            "Show the right-hand photo on the photo page, with its answer (closes this window)"
+        )
+        self.open_button.setEnabled(False)
+        self.open_button.clicked.connect(self._open_right)
+        foot.addStretch(1)
+        foot.addWidget(self.open_button)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         foot.addWidget(buttons)
@@ -231,6 +247,18 @@ class CompareDialog(QDialog):
         self.parts.toggled.connect(lambda _on: self._overlays())
         self.heat.toggled.connect(lambda _on: self._overlays())
         self.heat_choice.currentIndexChanged.connect(self._heat_chosen)
+        # The window opens a similar saree on the strip's double-click (`openRequested` of its
+        # SimilarStrip): the button asks the same way.
+        strip = getattr(getattr(parent, "photo", None), "similar", None)
+        if strip is not None and hasattr(strip, "openRequested"):
+            self.openRequested.connect(strip.openRequested)
+
+    def _open_right(self) -> None:
+        item = self._items[1]
+        if item is None:
+            return
+        emit(self.openRequested, int(item.id))
+        self.close()
 
     def set_labeller(self, label: Labeller, kind: Kind | None = None) -> None:
         """Display names of terms, and (with a knowledge graph) what kind of term each is."""
@@ -252,6 +280,12 @@ class CompareDialog(QDialog):
         self.right_caption.setText(right_caption)
         self._items = list(items)
         self._analyses = [left_analysis, None]
+        right_item = items[1]
+        self.open_button.setEnabled(right_item is not None)
+        if right_item is not None:
+            self.open_button.setToolTip(
+                f"Show {right_item.name} on the photo page, with its answer (closes this window)"
+            )
         self.table.setHorizontalHeaderLabels(
             [
                 "",

@@ -458,6 +458,8 @@ class PartEditing(QObject):
         win, lib = self.win, self.win.library
         if lib is None or lib.predictor is None:
             return
+        shown = win.photo.analysis
+        before = _answer_of(shown, lib) if shown is not None and shown.key == item.id else None
         win.photo.set_busy(f"Saving the part map of {item.name}…")
 
         def job(cancel: Any) -> Any:
@@ -476,9 +478,36 @@ class PartEditing(QObject):
             fresh = lib.item(item.id)
             if fresh is not None:
                 win.model.update_item(fresh)
-            win.statusBar().showMessage(f"{item.name}: {done_text}.", 5000)
+            # A confirmed photo keeps the curator's label: what changed is the app's own answer.
+            own = bool(getattr(item, "confirmed", None))
+            said = f"{done_text}; {_change_words(before, _answer_of(analysis, lib), own=own)}"
+            win.statusBar().showMessage(f"{item.name}: {said}.", 10000)
 
         win.looker.start(job, on_done=done)
+
+
+def _answer_of(analysis: Any, lib: Any) -> str | None:
+    """The name of the tradition the app answers for an analysed photo (None: no answer)."""
+    pred = getattr(analysis, "prediction", None)
+    if pred is None or not pred.fused.ranking:
+        return None
+    top = pred.fused.ranking[0]
+    label = getattr(lib, "label", None)
+    return str(top.label or (label(top.tradition) if label is not None else top.tradition))
+
+
+def _change_words(before: str | None, after: str | None, *, own: bool = False) -> str:
+    """What a new part map did to the app's answer, in words: "the answer is now Kanchipuram
+    silk (was Pochampally ikat)", or "the answer is unchanged (Kanchipuram silk)"; `own`:
+    the photo is confirmed, and it is "the app's own answer" that changed or did not."""
+    if after is None:
+        return "the photo has no answer now"
+    what = "the app's own answer" if own else "the answer"
+    if before is None:
+        return f"{what} is {after}"
+    if before == after:
+        return f"{what} is unchanged ({after})"
+    return f"{what} is now {after} (was {before})"
 
 
 def _capped(w: int, h: int, side: int) -> tuple[int, int]:

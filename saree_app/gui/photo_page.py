@@ -424,7 +424,9 @@ class PhotoPage(QWidget):
             self.parts_revert.show()
             self.parts_note.show()
         elif a is not None and a.worn and (bar.parts.isChecked() or bar.part_heat.isChecked()):
-            self.parts_note_text.setText(WORN_NOTE)
+            # With no face found, the app says it took the photo for a worn saree (a folded
+            # one can be), not that it is one.
+            self.parts_note_text.setText(a.worn_note() or WORN_NOTE)
             self.parts_edit.setText("Correct…")  # the bar below has its own "Correct parts…"
             self.parts_revert.hide()
             self.parts_note.show()

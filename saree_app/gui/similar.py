@@ -41,6 +41,9 @@ MODE_TIPS = {
     "body": "Sarees with a body like this one, as the model sees it",
 }
 _ICON = QSize(96, 96)
+# What a click and a double-click on a match do (each match's tip ends with it).
+CLICK_TIP = "Click to compare, double-click to open"
+HOW_TO = "Click a saree to compare it with this one; double-click to open it."
 # Matches less alike than this (cosine similarity) are not shown: "0% alike" helps nobody.
 MIN_SIMILARITY = 0.05
 
@@ -100,6 +103,7 @@ class SimilarStrip(QWidget):
         self.list.setMovement(QListView.Movement.Static)
         self.list.setFixedHeight(self.list.gridSize().height() + 22)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.list.setToolTip(CLICK_TIP)
         self.list.itemClicked.connect(self._clicked)
         self.list.itemDoubleClicked.connect(
             lambda it: emit(self.openRequested, int(it.data(Qt.ItemDataRole.UserRole)))
@@ -110,8 +114,15 @@ class SimilarStrip(QWidget):
         self.empty.setWordWrap(True)
         # Under the matches, beside what is said of them: the head row holds the title and the
         # ways of comparing, and an object's title needs its room at 1280 px.
+        # ... or, when there is nothing else to say, what a click and a double-click do: a
+        # tooltip alone left opening a match undiscovered.
+        self.how = QLabel(HOW_TO, self)
+        self.how.setObjectName("similarHow")
+        self.how.setProperty("role", "hint")
+        self.how.hide()
         foot = QHBoxLayout()
         foot.addWidget(self.empty, 1)
+        foot.addWidget(self.how, 1)
         foot.addWidget(self.confirmed_box, 0, Qt.AlignmentFlag.AlignRight)
         lay.addLayout(foot)
         loader.ready.connect(self._thumb_ready)
@@ -188,6 +199,7 @@ class SimilarStrip(QWidget):
             said = ""
         self.empty.setText(" ".join(x for x in (note, said) if x))
         self.empty.setVisible(bool(self.empty.text()))
+        self.how.setVisible(bool(shown) and not self.empty.text())
 
     def _describe(self, wi: QListWidgetItem, item: Item, score: float) -> None:
         """The tradition and how alike under the thumbnail; who and whose word in its tip."""
@@ -202,7 +214,7 @@ class SimilarStrip(QWidget):
         if item.status == UNCERTAIN:
             state += ", flagged uncertain"
         what = f"object {item.accession} (best match: {item.name})" if item.accession else item.name
-        wi.setToolTip(f"{what}\n{trad} ({state})\n{score:.0%} alike\nClick to compare")
+        wi.setToolTip(f"{what}\n{trad} ({state})\n{score:.0%} alike\n{CLICK_TIP}")
 
     def update_items(self, items: Sequence[Item]) -> int:
         """Photos whose answer or label changed (a re-rank, a decision): their entries say the

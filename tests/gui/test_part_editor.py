@@ -146,11 +146,21 @@ def test_worn_saree_parts_come_with_a_warning_and_the_way_to_correct_them(qtbot,
     assert not page.parts_note.isVisibleTo(page)  # not worn: nothing to say
     overlays.parts.setChecked(False)
     analysis.worn = True
+    analysis.worn_face = True  # a person with a face wears it
     page.refresh_overlays()
     assert not page.parts_note.isVisibleTo(page)  # worn, but no parts shown
     overlays.parts.setChecked(True)
     assert page.parts_note.isVisibleTo(page)
     assert "Worn saree" in page.parts_note_text.text()
+    # Taken for worn with no face found (a folded saree can be): said as what the app did.
+    analysis.worn_face = False
+    overlays.parts.setChecked(False)
+    overlays.parts.setChecked(True)
+    assert "Taken for a saree being worn" in page.parts_note_text.text()
+    assert "Worn saree" not in page.parts_note_text.text()
+    analysis.worn_face = True
+    overlays.parts.setChecked(False)
+    overlays.parts.setChecked(True)
     assert not page.parts_revert.isVisibleTo(page)  # nothing of the curator's to go back from
     _shot(win, "worn_parts_note.png")
     overlays.parts.setChecked(False)
