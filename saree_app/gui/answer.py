@@ -527,7 +527,9 @@ class AnswerPanel(QWidget):
             area = (areas or {}).get(part, 0.0)
             ranking = parts[part]
             if area < 0.01 or not ranking:
-                text = f"<b>{PART_LABELS[part]}</b>: not found in the photo"
+                # Said of the part map, not of the saree: the whole photo's attributes may
+                # still see a border ("some sign of temple border") that the map did not mark.
+                text = f"<b>{PART_LABELS[part]}</b>: not marked on the part map"
             else:
                 best = ", ".join(
                     f"{html.escape(self._label(t))} <span style='color:#7a746a'>{_hpct(p)}</span>"

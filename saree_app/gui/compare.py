@@ -87,10 +87,10 @@ def _part(analysis: Analysis | None, part: str, label: Labeller) -> str:
     for pe in pred.parts:
         if pe.part == part and pe.ranking:
             if float(pe.area) <= 0.0:
-                return "not found in the photo"
+                return "not marked on the part map"
             t, p = pe.ranking[0]
             return f"{label(t)} {pct(float(p))}"
-    return "not found in the photo"
+    return "not marked on the part map"
 
 
 def _key(text: str) -> str:

@@ -83,8 +83,12 @@ def test_differences_in_a_curators_words() -> None:
     assert got["Weaves seen"] == ("none with confidence", "ikat 90%", True)
     assert got["Other features"] == ("none with confidence", "templeborder 60%", True)
     assert got["Border looks like"] == ("West Bengal 61%", "West Bengal 61%", False)
-    assert got["Pallu looks like"] == ("not found in the photo", "Pochampally ikat 61%", True)
-    assert got["Body looks like"] == ("not found in the photo", "not found in the photo", False)
+    assert got["Pallu looks like"] == ("not marked on the part map", "Pochampally ikat 61%", True)
+    assert got["Body looks like"] == (
+        "not marked on the part map",
+        "not marked on the part map",
+        False,
+    )
 
     # Without a knowledge graph the motifs and weaves share one row.
     rows = differences(left, right, lambda t: NAMES.get(t, t), None)

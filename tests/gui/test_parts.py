@@ -126,3 +126,19 @@ def test_tiny_probabilities_read_as_less_than_one_percent(qtbot) -> None:  # typ
     panel.show()
     text = panel.part_labels["pallu"].text()
     assert "&lt;1%" in text and "Chanderi" in text
+
+
+def test_a_part_the_map_did_not_mark_is_said_of_the_map(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """'Border: not found in the photo' beside 'some sign of temple border' read as two answers
+    (third walk): the part line speaks of the part map, which the curator can correct."""
+    from saree_app.gui.answer import AnswerPanel
+
+    panel = AnswerPanel()
+    qtbot.addWidget(panel)
+    panel._fill_parts(
+        {"border": [("Kanchipuram", 0.6)], "body": [("Paithani", 0.5)]},
+        {"border": 0.0, "body": 0.4},
+    )
+    text = panel.part_labels["border"].text()
+    assert text.endswith(": not marked on the part map") and "photo" not in text
+    assert "Paithani" in panel.part_labels["body"].text()
