@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from saree_app.collection import objects
 from saree_app.collection.catalog import Catalog, NewPhoto
 from saree_app.collection.export import export, object_iri
+from tests.collection.test_objects import answer
 
 SHA = "c" * 64
 AAT = "http://vocab.getty.edu/aat/"
@@ -33,37 +33,11 @@ RECORD = {
 }
 
 
-def _answer(visual: dict[str, float]) -> dict[str, Any]:
-    """A stored answer shaped as Prediction.to_dict(), visual evidence only."""
-    n = len(visual)
-    scores = {t: 0.75 * math.log(n * p) for t, p in visual.items()}
-    z = sum(math.exp(s) for s in scores.values())
-    probs = {t: math.exp(s) / z for t, s in scores.items()}
-    order = sorted(scores, key=lambda t: -probs[t])
-    return {
-        "tradition": order[0],
-        "probability": probs[order[0]],
-        "ranking": [
-            {
-                "tradition": t,
-                "label": t,
-                "probability": probs[t],
-                "score": scores[t],
-                "evidence": [{"kind": "visual", "term": t, "contribution": scores[t]}],
-            }
-            for t in order
-        ],
-        "visual": [[t, p] for t, p in sorted(visual.items(), key=lambda kv: -kv[1])],
-        "parts": [],
-        "uncertain_reasons": [],
-    }
-
-
 BENGAL = {"Jamdani": 0.9, "KotaDoria": 0.05, "Kanchipuram": 0.05}
 
 
 def _photo(cat: Catalog, i: int, visual: dict[str, float], *, uncertain: bool = False) -> int:
-    result = _answer(visual)
+    result = answer(visual)
     return cat.record(
         NewPhoto(f"/photos/{i}.jpg", f"{i:064x}", 100 + i, 40, 30, None, None),
         SHA,
