@@ -1532,7 +1532,8 @@ def fit_teaching(
 def _trained_on(catalog: Catalog, model_sha256: str, photo_ids: Sequence[int]) -> set[int]:
     """Which of `photo_ids` the model `model_sha256` was trained on (a model retrained from
     this catalogue names them in its manifest: collection.models.trained_photos), by content."""
-    from saree_app.collection.models import TRAINED_DIGITS, trained_photos
+    from saree_app.collection.models import trained_photos
+    from saree_app.model.manifest import TRAINED_DIGITS
 
     known = trained_photos(Path(catalog.path), model_sha256)
     if not known:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from saree_app.collection import side_files
-from saree_app.model.manifest import ModelError, ModelManifest, sha256_of
+from saree_app.model.manifest import TRAINED_DIGITS, ModelError, ModelManifest, sha256_of
 
 
 class ModelChoiceError(Exception):
@@ -243,12 +243,6 @@ def _known(data: dict[str, Any]) -> list[str]:
 def _resolve(catalog_path: Path, text: str) -> Path:
     p = Path(text)
     return p if p.is_absolute() else catalog_path.parent / p
-
-
-# A retrained model's manifest names the confirmed photos its heads were fitted on by the
-# first TRAINED_DIGITS hex digits of their content's sha256 (`training.trained_photos`, written
-# by `saree train --catalog`): enough to tell a collection's photos apart, a tenth of the whole.
-TRAINED_DIGITS = 16
 
 
 def trained_photos(catalog_path: Path, model_sha256: str) -> frozenset[str]:

@@ -38,6 +38,11 @@ MEANING_KEYS: tuple[str, ...] = (
 )
 # Key of the ONNX metadata entry in which export records the meaning the model was trained for.
 ONNX_MEANING_KEY = "saree_meaning"
+# A model retrained from a catalogue names the confirmed photos its heads were fitted on, in
+# its manifest's training.trained_photos, by the first TRAINED_DIGITS hex digits of each photo's
+# content sha256: enough to tell a collection's photos apart, a quarter of the whole. Written
+# by train/retrain.py, read by collection/models.trained_photos.
+TRAINED_DIGITS = 16
 _CONTRACT_VERSION = "saree-contract/1"
 
 

@@ -197,7 +197,7 @@ def _default_cache(out: Path) -> Path:
 
 def run_catalog(args: argparse.Namespace) -> int:
     """Train, export and evaluate a model from a catalogue's confirmed photos."""
-    from saree_app.collection.models import TRAINED_DIGITS
+    from saree_app.model.manifest import TRAINED_DIGITS
     from saree_app.paths import models_dir
     from saree_app.train.base import BaseModelError, describe, read_base_model
     from saree_app.train.cli import train_items

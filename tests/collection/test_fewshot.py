@@ -1484,7 +1484,8 @@ def test_a_model_is_not_asked_about_the_photos_it_was_trained_on(tmp_path: Path)
     import json
 
     from saree_app.collection.fewshot import WEIGHTS
-    from saree_app.collection.models import TRAINED_DIGITS, remember_model
+    from saree_app.collection.models import remember_model
+    from saree_app.model.manifest import TRAINED_DIGITS
 
     path = tmp_path / "c.saree"
     cat = Catalog(path)

@@ -160,7 +160,8 @@ def test_retrain_from_a_catalogue(
     assert raw["training"]["known_quantiles"] == {}
     # The photos the heads were fitted on are named (by content), the held-back ones not:
     # teaching must not take this model's answers on them as if they were new photos.
-    from saree_app.collection.models import TRAINED_DIGITS, trained_photos
+    from saree_app.collection.models import trained_photos
+    from saree_app.model.manifest import TRAINED_DIGITS
 
     trained = raw["training"]["trained_photos"]
     with Catalog(catalog) as cat:
