@@ -1472,11 +1472,14 @@ def fit_teaching(
     # on them says nothing of a new photo, and weighed as if it did, the fit trusted it over
     # teaching (`saree bench real`'s draws, retrained then taught: 45.6% against 49.1% for the
     # shipped model taught the same 3 photos a tradition; the fit gave teaching a weight of 16
-    # where the shipped model got 256). On those photos the model has no say: every tradition
-    # level, in name order, so no weight wins by the model's ranking.
+    # where the shipped model got 256). On those photos the model has no say among the taught
+    # traditions (level, in name order, so no weight wins by the model's ranking), and the
+    # traditions nobody taught stay out of reach, as the model, trained on the taught ones
+    # alone, would keep them: left level with the taught ones, a taught tradition whose
+    # likeness fell below the reference lost to the first of them by name.
     trained = _trained_on(catalog, model_sha256, ids)
     for pid in trained:
-        base[pid] = dict.fromkeys(sorted(base[pid]), 0.0)
+        base[pid] = {t: (0.0 if t in taught else _OUT_OF_REACH) for t in sorted(base[pid])}
     rows = [pid for pid in ids if pid in feats]
     if len(rows) < 2:
         return Reliability(0, len(ids), 0, DEFAULT_WEIGHT, 0.3, default_parts, False)
@@ -1527,6 +1530,10 @@ def fit_teaching(
         [probs[i] for i in informative_rows], [truth[i] for i in informative_rows]
     )
     return dataclasses.replace(fit, sets=sets, by_tradition=checks)
+
+
+# A score no taught evidence can make up (w at most 256 times a likeness under 1).
+_OUT_OF_REACH = -1e4
 
 
 def _trained_on(catalog: Catalog, model_sha256: str, photo_ids: Sequence[int]) -> set[int]:

@@ -262,7 +262,7 @@ def trained_photos(catalog_path: Path, model_sha256: str) -> frozenset[str]:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             continue
-        if not isinstance(raw, dict) or raw.get("sha256") != model_sha256:
+        if not isinstance(raw, dict) or str(raw.get("sha256", "")).lower() != model_sha256.lower():
             continue
         training = raw.get("training")
         listed = training.get("trained_photos") if isinstance(training, dict) else None

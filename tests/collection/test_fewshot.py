@@ -1483,7 +1483,6 @@ def test_a_model_is_not_asked_about_the_photos_it_was_trained_on(tmp_path: Path)
     import hashlib
     import json
 
-    from saree_app.collection.fewshot import WEIGHTS
     from saree_app.collection.models import remember_model
     from saree_app.model.manifest import TRAINED_DIGITS
 
@@ -1530,9 +1529,34 @@ def test_a_model_is_not_asked_about_the_photos_it_was_trained_on(tmp_path: Path)
         )
         remember_model(path, manifest)
         fit = fit_teaching(cat, SHA, graph)
+        # What the model says of its training photos does not count: told the opposite of
+        # each, the fit is the same.
+        for pid in trained:
+            t = truth[pid]
+            other = "Banarasi" if t == "Kanchipuram" else "Kanchipuram"
+            cat.put_prediction(
+                pid,
+                SHA,
+                {"visual": [[other, 0.9], [t, 0.1]], "attributes": []},
+                top_tradition=other,
+                top_probability=0.9,
+                uncertain=False,
+            )
+        swapped = fit_teaching(cat, SHA, graph)
     assert fit.fitted and fit.total == 10
+    assert (swapped.right, swapped.weight, swapped.ref, swapped.untaught_right) == (
+        fit.right,
+        fit.weight,
+        fit.ref,
+        fit.untaught_right,
+    )
     # The model is asked only about the two it was not trained on.
     assert fit.untaught_of == 2 and fit.untaught_right == 2
     assert "without teaching: 2 of the 2 the model was not trained on" in fit.text()
-    # With its say on the rest gone, nothing speaks for a small weight any more.
-    assert fit.weight == max(WEIGHTS)
+    # Its right answers on the photos it learnt no longer buy it a say: the weight is larger
+    # than the one the same model got when nothing said it was trained on them.
+    assert fit.weight > as_shipped.weight
+    # Nor does a tradition nobody taught win a confirmed photo the model was trained on: the
+    # model, trained on the taught ones alone, keeps them out of reach.
+    taken = {t for c in fit.by_tradition for t, _ in c.taken_for}
+    assert taken and taken <= {"Kanchipuram", "Banarasi"}
