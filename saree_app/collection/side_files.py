@@ -23,9 +23,10 @@ IIIF = ".iiif"
 NAMED = (DECISIONS, REMOVED, TRADITIONS, MODEL, IMPORT_LOCK, IIIF)
 # sqlite's own files beside its database.
 SQLITE = ("-wal", "-shm", "-journal")
-# A model's search files: FILE.<the model's sha256, 12 digits>.<part>.<kind>, and the
-# temporary file each is written through.
-_MODEL_FILE = re.compile(r"\.[0-9a-f]{12}\.[a-z_]+\.(npz|faiss)(\.tmp\.npz)?")
+# A model's search files: FILE.<the model's sha256, 12 digits>.<part>.<kind>, the files a
+# faiss index keeps beside it (.ids.npy, .generation: collection/similar.py) and the temporary
+# file each is written through (.tmp, .ids.tmp.npy, .generation.tmp, .tmp.npz).
+_MODEL_FILE = re.compile(r"\.[0-9a-f]{12}\.[a-z_]+\.(npz|faiss)(\.[a-z]+)*")
 
 
 def beside(catalog_path: Path, suffix: str) -> Path:

@@ -13,7 +13,7 @@ from saree_app.collection.decisions import decisions_file
 from saree_app.collection.housekeeping import removed_file
 from saree_app.collection.iiif import cache_folder
 from saree_app.collection.models import model_file
-from saree_app.collection.similar import ann_path
+from saree_app.collection.similar import _generation_path, _ids_path, ann_path
 from saree_app.collection.traditions import traditions_file
 
 SHA = "0123456789abcdef" * 4
@@ -33,6 +33,13 @@ def _every_side_file(cat: Catalog) -> list[Path]:
             cat.embeddings_file(SHA, "whole").name + ".tmp.npz"
         ),
         side_files.beside(cat.path, side_files.IMPORT_LOCK),
+        # What a faiss index keeps beside it, and writes through.
+        _ids_path(ann_path(cat, SHA, "border")),
+        _generation_path(ann_path(cat, SHA, "border")),
+        *(
+            ann_path(cat, SHA, "whole").with_name(ann_path(cat, SHA, "whole").name + end)
+            for end in (".tmp", ".ids.tmp.npy", ".generation.tmp")
+        ),
         *(cat.path.with_name(cat.path.name + s) for s in side_files.SQLITE),
     ]
 
