@@ -630,11 +630,24 @@ def _web_link(url: str) -> str:
     return f'<a href="{html.escape(url, quote=True)}">{html.escape(url)}</a>'
 
 
+def _trimmed(url: str) -> str:
+    """An address found in running text, less the punctuation after it: a closing bracket
+    only when the address does not open one itself (".../wiki/Patan_(Gujarat)" keeps it,
+    "(see https://a.org/x)" loses it)."""
+    while url and url[-1] in ".;:,)]":
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        if url[-1] == "]" and url.count("[") >= url.count("]"):
+            break
+        url = url[:-1]
+    return url
+
+
 def _linked_text(text: str) -> str:
     """`text` as HTML, each web address in it a link a curator can open."""
     out, at = [], 0
     for found in _WEB_ADDRESS.finditer(text):
-        url = found.group(0).rstrip(".;:)]")
+        url = _trimmed(found.group(0))
         if not re.fullmatch(r"https?://[^/]+\..+", url):
             continue
         out.append(html.escape(text[at : found.start()]))

@@ -236,9 +236,12 @@ class ModelSession:
         arr = np.ascontiguousarray(batch, dtype=np.float32)
         m = self.manifest
         zooms = NO_ZOOMS if once else m.seg_zooms
-        # A photo's zooms go through in one run: one run of two rows took 33 ms where two runs
-        # of one took 36 on two cores (the graph's small layers keep the cores busier with
-        # more rows), for one more row's activations in the memory arena.
+        # Runs of RUN_BATCH photos' worth of rows at every zoom: for one photo, the photo and
+        # its shrunk copy in one run, which took 33 ms where two runs of one row took 36 on two
+        # cores (the graph's small layers keep the cores busier with more rows), for one more
+        # row's activations in the memory arena. The rows are laid out all photos first, then
+        # all shrunk copies (`run_with_zooms`), so with several photos a run holds two photos
+        # at one zoom; the outputs are the same either way.
         rows = RUN_BATCH * max(1, len(zooms))
         return run_with_zooms(
             functools.partial(self._run_once, rows=rows),

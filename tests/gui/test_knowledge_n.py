@@ -149,3 +149,12 @@ def test_the_window_tells_the_card_the_confirmed_photos_it_counts(
     assert confirmed == {first: 1}
     assert confirmed == dict(win.model.confirmed_counts())
     assert counts[first] >= 1
+
+
+def test_an_address_in_a_note_keeps_its_own_brackets() -> None:
+    from saree_app.gui.knowledge_page import _linked_text
+
+    page = "https://en.wikipedia.org/wiki/Patan_(Gujarat)"
+    assert f'href="{page}"' in _linked_text(f"see {page}.")
+    assert 'href="https://a.org/x"' in _linked_text("(read at https://a.org/x)")
+    assert 'href="https://a.org/y"' in _linked_text("at https://a.org/y; and more")

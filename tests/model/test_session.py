@@ -155,8 +155,9 @@ def test_a_large_batch_runs_in_small_pieces_with_the_same_answers(
 def test_a_photos_zooms_go_through_in_one_run(
     model_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Two runs of one row were slower than one of two (`saree bench classify`): the photo and
-    # its shrunk copy go together, RUN_BATCH photos' worth of rows a run; read once, one row.
+    # Two runs of one row were slower than one of two (`saree bench classify`): RUN_BATCH
+    # photos' worth of rows at every zoom a run (for one photo, the photo and its shrunk copy
+    # together); read once, one row a photo.
     from saree_app.model import session as session_mod
 
     edit_manifest(model_copy, seg_zooms=[1.0, 0.875])
