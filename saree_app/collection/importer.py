@@ -98,6 +98,9 @@ class ImportProgress:
     cancelled: bool = False
     finished: bool = False
     waiting: bool = False  # another import into the same catalogue runs: this one waits
+    # Photos already there whose cloth features this import read (again): what teaching
+    # compares changed for them, so a re-rank is due even when nothing was added.
+    updated: int = 0
 
     @property
     def fraction(self) -> float:
@@ -112,10 +115,18 @@ class _State:
     added: int = 0
     already: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    updated: int = 0
 
     def progress(self, current: str, **kw: bool) -> ImportProgress:
         return ImportProgress(
-            self.done, self.total, current, self.added, self.already, tuple(self.skipped), **kw
+            self.done,
+            self.total,
+            current,
+            self.added,
+            self.already,
+            tuple(self.skipped),
+            updated=self.updated,
+            **kw,
         )
 
 
@@ -438,7 +449,8 @@ def _import(
         close = getattr(results, "close", None)
         if close is not None:
             close()  # stop the model's read-ahead threads now, not at garbage collection
-    add_cloth_features(catalog, predictor, model_sha, already, cancel=cancelled)
+    state.updated += add_cloth_features(catalog, predictor, model_sha, already, cancel=cancelled)
+    # (Corrections apply to photos the model answered now, counted as added.)
     apply_corrections(catalog, predictor, sorted(done_by_model), cancel=cancelled)
     yield state.progress("", finished=True)
 

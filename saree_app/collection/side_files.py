@@ -48,3 +48,19 @@ def is_side_file(catalog_name: str, name: str) -> bool:
         return False
     rest = name[len(catalog_name) :]
     return rest in NAMED or rest in SQLITE or bool(_MODEL_FILE.fullmatch(rest))
+
+
+def left_behind(catalog_path: Path) -> list[Path]:
+    """The side files beside `catalog_path` when no catalogue is there: what a collection of
+    that name, since deleted, left. A new catalogue made under the name would take them for
+    its own (another collection's removals to undo, its model, its traditions)."""
+    folder = catalog_path.parent
+    try:
+        names = sorted(p.name for p in folder.iterdir())
+    except OSError:
+        return []
+    return [
+        folder / name
+        for name in names
+        if name != catalog_path.name and is_side_file(catalog_path.name, name)
+    ]

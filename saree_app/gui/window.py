@@ -1399,9 +1399,11 @@ class MainWindow(QMainWindow):
         self._refresh_timer.stop()
         self._set_progress(False)
         self._import_state = last
-        # New photos get what the confirmed ones teach; an import that added none (an empty
-        # folder, photos already there) changed no answer, and its report stays in view.
-        added = int(getattr(last, "added", 0) or 0)
+        # New photos get what the confirmed ones teach, and so do photos already there whose
+        # cloth features the import read (what teaching compares); an import that did neither
+        # (an empty folder, photos already there as they were) changed no answer, and its
+        # report stays in view.
+        added = int(getattr(last, "added", 0) or 0) + int(getattr(last, "updated", 0) or 0)
         if added and any(it.confirmed for it in self.model.all_items()):
             self.reranker.schedule()
         self.refresh_items()
@@ -1585,6 +1587,22 @@ class MainWindow(QMainWindow):
                 self,
                 "Collection not made",
                 f"The folder {path.parent} does not exist: choose a folder that does.",
+            )
+            return False
+        from saree_app.collection.side_files import left_behind
+
+        earlier = left_behind(path)
+        if earlier:
+            # A collection of that name was deleted without its side files: a new one would
+            # take its removals to undo, its model and its traditions for its own.
+            listed = ", ".join(p.name for p in earlier[:4]) + (" …" if len(earlier) > 4 else "")
+            show_error(
+                self,
+                "Collection not made",
+                f"Files of an earlier collection named {path.name} are still in {path.parent} "
+                f"({listed}): a new collection of that name would take them for its own (its "
+                "undo list, its model, its traditions). Choose another name, or move those "
+                "files away first.",
             )
             return False
         if not self.switch_collection(path):

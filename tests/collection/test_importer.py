@@ -294,12 +294,16 @@ def test_importing_again_gives_older_photos_their_cloth_features(tmp_path: Path)
         (tmp_path / "p" / "Banarasi" / "001.jpg").unlink()  # gone since: keeps its answer
         last = run_import(cat, tmp_path / "p", fake)
         assert last.already == 5 and last.added == 0
+        # Nothing added, but what teaching compares changed for five photos: said, so the app
+        # re-ranks after it.
+        assert last.updated == 5
         ids, vectors = cat.embeddings(sha, "cloth")
         assert len(ids) == 5 and fake.cloth.described == 5  # type: ignore[attr-defined]
         assert vectors.shape == (5, 3)
         assert cat.count() == 6
-        run_import(cat, tmp_path / "p", fake)
+        again = run_import(cat, tmp_path / "p", fake)
         assert fake.cloth.described == 5  # type: ignore[attr-defined]  # nothing twice
+        assert again.updated == 0
         assert teaching_parts(cat, sha) == DEFAULT_PARTS  # one photo still lacks them
 
 

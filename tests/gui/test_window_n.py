@@ -98,6 +98,17 @@ def test_new_collection_makes_an_empty_catalogue_and_remembers_it(  # type: igno
     assert first.read_bytes() == before and win.library.path == made
     assert boxes and boxes[-1][0] == "Collection not made" and "exists already" in boxes[-1][1]
 
+    # A deleted collection's side files under the name: refused, not taken over.
+    gone = tmp_path / "Old.saree"
+    (tmp_path / "Old.saree.removed.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "Old.saree.csv").write_text("an export", encoding="utf-8")  # not a side file
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(gone), ""))
+    assert not win.choose_new_collection()
+    assert not gone.exists() and win.library.path == made
+    said = boxes[-1][1]
+    assert "Old.saree.removed.json" in said and "Old.saree.csv" not in said
+    assert "earlier collection" in said
+
     # Cancelled: nothing happens.
     monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
     assert not win.choose_new_collection() and win.library.path == made
@@ -284,3 +295,23 @@ def test_a_plain_confirmation_gives_way_to_teaching_at_once(qtbot, imported) -> 
         win.confirm("Kasavu")
     wait_idle(qtbot, win)
     assert "Taught from your 2 confirmed photos" in win.statusBar().currentMessage()
+
+
+def test_an_import_that_brings_photos_up_to_date_re_ranks(  # type: ignore[no-untyped-def]
+    qtbot, imported, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing added, but photos already there got their cloth features (what teaching
+    compares): the collection is re-ranked; an import that changed nothing is not."""
+    from saree_app.collection.importer import ImportProgress
+
+    win = imported
+    _confirm(qtbot, win, [(0, "Banarasi"), (1, "Kasavu")])
+    wait_idle(qtbot, win)
+    asked: list[bool] = []
+    monkeypatch.setattr(win.reranker, "schedule", lambda *a, **k: asked.append(True))
+    win._import_paths = []
+    win._import_done(ImportProgress(4, 4, "", 0, 4, (), finished=True, updated=3))
+    assert asked == [True]
+    asked.clear()
+    win._import_done(ImportProgress(4, 4, "", 0, 4, (), finished=True))
+    assert asked == []
