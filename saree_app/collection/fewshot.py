@@ -307,6 +307,39 @@ def conformal_size(true_ranks: Sequence[int], level: float) -> int | None:
     return int(np.sort(np.asarray(true_ranks, dtype=np.int64))[rank - 1])
 
 
+def _no_level_because(prediction: Any, sets: AnswerSets | None, examples: int) -> tuple[int, bool]:
+    """Why a live answer claims no level, as `set_words` hands it to
+    knowledge.words.answer_set_words: (`taught_from`, how many confirmed photos re-ranked it
+    with teaching nothing has checked yet, else 0; `unlike_training`, whether the model's
+    own calibration does not hold for its photo). Neither, with `sets` calibrated."""
+    if sets is not None:
+        return 0, False
+    return (examples if prediction.is_taught() else 0), bool(prediction.looks_unlike_training())
+
+
+def claims_level(prediction: Any, sets: AnswerSets | None, examples: int = 0) -> bool:
+    """Whether a live answer (a Prediction) is stated with a level, and so with percentages
+    as odds, the way its headline (`set_words`) states it: with answer sets calibrated on the
+    confirmed photos (`sets`) it is; without them, not for an answer teaching re-ranked from
+    `examples` confirmed photos that nothing has checked yet ("from your teaching, not yet
+    checked"), nor for a photo unlike the photos the model learnt from ("no level claimed for
+    this photo"). Where none is claimed, no screen gives the answer's percentages as odds."""
+    taught_from, unlike = _no_level_because(prediction, sets, examples)
+    return not (taught_from or unlike)
+
+
+def stored_set_claims_level(found: Any) -> bool:
+    """`claims_level` for a stored answer: its "answer_set" (`AnswerSets.stored_set`,
+    `_models_own_set`, Prediction.to_dict, `saree classify`'s stated set), read as the exports
+    state it (collection.export answer_set): calibrated on the confirmed photos
+    ("calibrated_on"), it claims its level; by the model's own calibration, none for an answer
+    marked "taught" (re-ranked by teaching not yet checked) or "unlike_training". An answer
+    stored without a set (before sets were kept) keeps its figures."""
+    if not isinstance(found, Mapping) or found.get("calibrated_on"):
+        return True
+    return not (found.get("taught") or found.get("unlike_training"))
+
+
 def set_words(
     prediction: Any,
     name: Callable[[str], str],
@@ -330,6 +363,9 @@ def set_words(
         level, on, coverage = float(sets.level), int(sets.photos), float(sets.coverage)
     else:
         members, level, on, coverage = list(prediction.answer_set()), SET_LEVEL, 0, None
+    # Re-ranked by teaching that nothing has checked, or unlike the model's training photos:
+    # no level is claimed for it (the rule `claims_level` gives every screen).
+    taught_from, unlike = _no_level_because(prediction, sets, examples)
     return answer_set_words(
         [name(t) for t in members],
         level,
@@ -337,10 +373,9 @@ def set_words(
         coverage=coverage,
         needed=MIN_CALIBRATION,
         taught=taught if sets is not None else 0,
-        # Re-ranked by teaching that nothing has checked: no level is claimed for it.
-        taught_from=examples if sets is None and prediction.is_taught() else 0,
+        taught_from=taught_from,
         checkable=checkable,
-        unlike_training=sets is None and prediction.looks_unlike_training(),
+        unlike_training=unlike,
         # A set of nearly every tradition ranked is said not to narrow the photo down.
         out_of=len(prediction.fused.ranking),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from saree_app.collection.fewshot import NOT_TAUGHT_YET
+from saree_app.collection.fewshot import NOT_TAUGHT_YET, claims_level
 from saree_app.gui.analysis import pretty
 from saree_app.gui.india_map import RegionMap
 from saree_app.gui.qtfix import emit
@@ -102,14 +103,34 @@ UNTAUGHT_NOTE = (
     "ranking cannot name."
 )
 
-# Where the answer claims no level (`claims_level`), the ranking shows no percentage: the first
-# row says it leads, each bar is its score against the leader's, and this says so under them.
+# Where the answer claims no level (collection.fewshot.claims_level, the one rule every screen
+# reads a live answer by), the ranking shows no percentage: the first row says it leads, each
+# bar is its score against the leader's, and this says so under them.
 LEADING = "leading"
+# What it covers is said: the traditions, their places and what each part (or the whole
+# saree) looks like lose their figures, in the ranking, the regions, the parts and the Why list;
+# the attributes found keep the model's figure for each feature, and the doubts what the
+# picture alone shows, which are no share of the answer.
 NO_LEVEL_NOTE = (
-    "No level is claimed for this answer, so no percentages are shown: the list is the order "
-    "the app ranks the traditions in, and each bar is measured against the leading one. They "
-    "are not odds."
+    "No level is claimed for this answer, so no percentages are shown for its traditions, "
+    "places or parts: the list is the order the app ranks the traditions in, and each bar is "
+    "measured against the leading one. They are not odds. The figures left are not the "
+    "answer's odds either: those of the attributes found say how surely the model sees each, "
+    "and those in the doubts what the picture alone shows."
 )
+# A tradition's likeness figure in a Why line ("the border looks like Paithani's: 95%", "the
+# pallu looks more like Kasavu's (34%) than ...", "the whole saree looks like X's: only 3%"),
+# dropped where the answer claims no level; an attribute's ("ikat seen (51%)") stays.
+_LIKENESS_FIGURE = re.compile(r"'s(?:: | \()(only )?<?\d+%\)?")
+# The doubts name the ranking's figures, which a ranking with no level does not show.
+_RANKED_FIGURES = "the ranking's figures also weigh"
+
+
+def _without_likeness_figures(line: str) -> str:
+    """A Why line without the tradition's likeness figure (`_LIKENESS_FIGURE`)."""
+    return _LIKENESS_FIGURE.sub(lambda m: "'s, only a little" if m.group(1) else "'s", line)
+
+
 NO_LEVEL_TIP = (
     "No level is claimed for this photo's answer: the bar shows how this tradition ranks "
     "against the leading one, not its odds"
@@ -119,21 +140,6 @@ UNTAUGHT_NOTE_NO_LEVEL = (
     "unlike them, and may be of a tradition you have not taught yet, which the ranking cannot "
     "name."
 )
-
-
-def claims_level(pred: Any, sets: Any, examples: int = 0) -> bool:
-    """Whether the photo page claims a level for `pred`'s answer, as its headline states it
-    (collection.fewshot.set_words): with answer sets calibrated on the confirmed photos
-    (`sets`) it does; without them, it claims none for an answer teaching re-ranked from
-    `examples` confirmed photos that nothing has checked yet ("from your teaching, not yet
-    checked"), nor for a photo unlike the photos the model learnt from ("no level claimed for
-    this photo"). The same arguments set_words hands knowledge.words.answer_set_words
-    (`taught_from`, `unlike_training`), read as it reads them; where none is claimed the
-    ranking, the regions and the confirmed photo's line show no percentage as odds."""
-    if sets is not None:
-        return True
-    taught_from = examples if pred.is_taught() else 0
-    return not (taught_from or pred.looks_unlike_training())
 
 
 # The marks of the "Why" list: what speaks for the answer and what against it.
@@ -282,6 +288,11 @@ class AnswerPanel(QWidget):
         if self._shown is not None:
             self.show_prediction(*self._shown)
 
+    def claims_level_of(self, pred: Any) -> bool:
+        """Whether `pred`'s answer claims a level as this page would state it now (with its
+        calibration): what another screen showing a live answer asks (compare)."""
+        return claims_level(pred, self._sets, self._examples)
+
     def _toggle_details(self, on: bool) -> None:
         self.details.setVisible(on)
         self.details_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
@@ -355,9 +366,10 @@ class AnswerPanel(QWidget):
             }
             # Plain lines, not an HTML list: QLabel's height-for-width undercounts lists and
             # would clip the reasons.
-            reasons = "".join(
-                f"<br>• {html.escape(plain_reason(r, own))}" for r in pred.uncertain_reasons
-            )
+            said = [plain_reason(r, own) for r in pred.uncertain_reasons]
+            if not level:
+                said = [r.replace(_RANKED_FIGURES, "the ranking also weighs") for r in said]
+            reasons = "".join(f"<br>• {html.escape(r)}" for r in said)
             self.banner.setText(
                 f"<b>Uncertain.</b> Treat the ranking as a lead, not an answer:{reasons}"
             )
@@ -397,6 +409,7 @@ class AnswerPanel(QWidget):
                 if pe.part in PART_COLOURS
             },
             {pe.part: float(pe.area) for pe in pred.parts},
+            level=level,
         )
         found = [a for a in pred.attributes if a.probability >= 0.5][:12]
         if found:
@@ -413,7 +426,7 @@ class AnswerPanel(QWidget):
             self.attributes.setText(
                 "<span style='color:#7a746a'>None found with confidence.</span>"
             )
-        self.explanation.setText(self._explanation_html(ranking, pred))
+        self.explanation.setText(self._explanation_html(ranking, pred, level=level))
         self.details.setText(self._details_html(ranking, pred, level=level))
         self.details_button.setVisible(True)
         self.details.setVisible(self.details_button.isChecked())
@@ -510,8 +523,15 @@ class AnswerPanel(QWidget):
         )
 
     def _fill_parts(
-        self, parts: dict[str, list[tuple[str, float]]], areas: dict[str, float] | None = None
+        self,
+        parts: dict[str, list[tuple[str, float]]],
+        areas: dict[str, float] | None = None,
+        *,
+        level: bool = True,
     ) -> None:
+        """What each part looks like: its two likeliest traditions with their figures, or,
+        `level` False (the answer claims no level), named in order with none ("Border looks
+        like Kanchipuram silk, then Paithani")."""
         while self._parts_grid.count():
             w = self._parts_grid.takeAt(0).widget()
             if w is not None:
@@ -530,6 +550,9 @@ class AnswerPanel(QWidget):
                 # Said of the part map, not of the saree: the whole photo's attributes may
                 # still see a border ("some sign of temple border") that the map did not mark.
                 text = f"<b>{PART_LABELS[part]}</b>: not marked on the part map"
+            elif not level:
+                best = ", then ".join(html.escape(self._label(t)) for t, _p in ranking)
+                text = f"<b>{PART_LABELS[part]}</b> looks like {best}"
             else:
                 best = ", ".join(
                     f"{html.escape(self._label(t))} <span style='color:#7a746a'>{_hpct(p)}</span>"
@@ -543,7 +566,11 @@ class AnswerPanel(QWidget):
             self._parts_grid.addWidget(lab, row, 1)
             self.part_labels[part] = lab
 
-    def _explanation_html(self, ranking: Sequence[Any], pred: Any = None) -> str:
+    def _explanation_html(
+        self, ranking: Sequence[Any], pred: Any = None, *, level: bool = True
+    ) -> str:
+        """The Why list; `level` False (the answer claims no level): the likeness of the whole
+        saree and of each part to a tradition said without its figure."""
         if not ranking:
             return ""
         top = ranking[0]
@@ -558,6 +585,8 @@ class AnswerPanel(QWidget):
         spread = float(getattr(getattr(pred, "fused", None), "spread", 1.0) or 1.0)
         said = why_lines(top.evidence, label, self._label, own=own, spread=spread)
         lines += self._taught_lines(said, top, label, own, pred)
+        if not level:
+            lines = [(sign, _without_likeness_figures(line)) for sign, line in lines]
         items = []
         for sign, line in lines:
             mark, colour = _MARKS[sign]

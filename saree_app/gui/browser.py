@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import (
@@ -37,6 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from saree_app.collection.catalog import CatalogError
+from saree_app.collection.fewshot import stored_set_claims_level
 from saree_app.gui.items import (
     CONFIRMED,
     UNCERTAIN,
@@ -59,6 +63,11 @@ CELL = QSize(THUMB_SIZE + 22, THUMB_SIZE + 52)
 GUESS = "#8a857c"  # an unflagged guess: its ring and its tradition's name
 
 Labeller = Callable[[str], str]
+# A photo's stored answer set (its stored answer's "answer_set"), or None: what says whether
+# the grid may give the answer's figure as odds (collection.fewshot.stored_set_claims_level).
+StoredSets = Callable[[int], Mapping[str, Any] | None]
+# A guess whose answer claims no level, in its tooltip (as the object panel says it).
+NO_LEVEL_WORDS = "no level claimed"
 
 # The review states as the facets name them, and what each holds, in a curator's words. Every
 # photo that is not "Confirmed by you" still waits for the curator: "Unflagged guesses" are
@@ -155,6 +164,7 @@ class CollectionModel(QAbstractListModel):
         self._label: Labeller = lambda t: t
         self._labels: dict[str, str] = {}
         self._stale_search = False
+        self._stored_sets: StoredSets | None = None
         loader.ready.connect(self._thumb_ready)
         loader.failed.connect(self._thumb_ready)
 
@@ -218,6 +228,33 @@ class CollectionModel(QAbstractListModel):
         self._stale_search = True
         if self._rows:
             emit(self.dataChanged, self.index(0), self.index(len(self._rows) - 1))
+
+    def set_stored_sets(self, lookup: StoredSets | None) -> None:
+        """Where a photo's stored answer set is read (by id), to say its answer without a
+        figure where it claims no level; None: the parent window's catalogue, if it has one."""
+        self._stored_sets = lookup
+
+    def stored_set(self, item_id: int) -> Mapping[str, Any] | None:
+        """A photo's stored answer set: by `set_stored_sets`'s lookup, else from the parent
+        window's library (its catalogue, the model the grid lists); None when none is known.
+        Read one photo at a time, as a tooltip asks (a millisecond each)."""
+        if self._stored_sets is not None:
+            return self._stored_sets(item_id)
+        lib = getattr(self.parent(), "library", None)
+        catalog = getattr(lib, "catalog", None)
+        if catalog is None:
+            return None
+        try:
+            stored = catalog.prediction(item_id, lib.model_sha() or None)
+        except (CatalogError, sqlite3.Error, OSError):  # a closed or moved catalogue
+            return None
+        found = (stored.result or {}).get("answer_set") if stored is not None else None
+        return found if isinstance(found, Mapping) else None
+
+    def claims_level(self, item: Item) -> bool:
+        """Whether the photo's stored answer claims a level (stored_set_claims_level): else
+        its figure is not given as odds."""
+        return stored_set_claims_level(self.stored_set(item.id))
 
     def search_texts_now(self) -> list[str]:
         """A copy of the current search texts (to extend on a worker)."""
@@ -348,7 +385,9 @@ class CollectionModel(QAbstractListModel):
             if it.tradition:
                 who = STATUS_WORDS[it.status]
                 if not it.confirmed:
-                    who += f", {it.probability:.0%}"
+                    # Its figure as odds only where its answer claims a level.
+                    level = self.claims_level(it)
+                    who += f", {it.probability:.0%}" if level else f", {NO_LEVEL_WORDS}"
                 lines.append(f"{self._label(it.tradition)} ({who})")
             if it.uncertain and not it.confirmed:
                 lines.append("The model is uncertain about this photo.")

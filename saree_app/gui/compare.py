@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from saree_app.collection.fewshot import claims_level
 from saree_app.gui.analysis import Analysis, analyse, heat_for, pretty
 from saree_app.gui.items import Item
 from saree_app.gui.overlays import colour_heat, colour_mask, rgba_to_qimage
@@ -48,6 +49,17 @@ ATTRIBUTE_ROWS = (("motif", "Motifs seen"), ("weave", "Weaves seen"), ("feature"
 
 Labeller = Callable[[str], str]
 Kind = Callable[[str], str | None]
+# Whether a live answer (a Prediction) claims a level (collection.fewshot.claims_level with the
+# photo page's calibration: AnswerPanel.claims_level_of); where it does not, no percentage of
+# the answer's is given as odds.
+LevelRule = Callable[[Any], bool]
+# How the certainty row names an answer that claims no level (as the object panel does).
+NO_LEVEL = "no level claimed"
+
+
+def _no_calibration(pred: Any) -> bool:
+    """The rule without the photo page's calibration: as if nothing were calibrated yet."""
+    return claims_level(pred, None)
 
 
 def _tradition(item: Item | None, label: Labeller) -> str:
@@ -56,13 +68,18 @@ def _tradition(item: Item | None, label: Labeller) -> str:
     return label(item.tradition)
 
 
-def _certainty(item: Item | None, analysis: Analysis | None) -> str:
+def _certainty(
+    item: Item | None, analysis: Analysis | None, level: LevelRule = _no_calibration
+) -> str:
     if item is not None and item.confirmed:
         return "confirmed by you"
     pred = analysis.prediction if analysis is not None else None
     if pred is None or not pred.fused.ranking:
         return "—"
-    text = f"model, {pct(float(pred.fused.ranking[0].probability))}"
+    if level(pred):
+        text = f"model, {pct(float(pred.fused.ranking[0].probability))}"
+    else:
+        text = f"model, {NO_LEVEL}"
     return text + ", uncertain" if pred.uncertain else text
 
 
@@ -80,7 +97,9 @@ def _attributes(analysis: Analysis | None, kinds: Sequence[str] | None, kind: Ki
     return ", ".join(f"{a.label} {pct(float(a.probability))}" for a in seen)
 
 
-def _part(analysis: Analysis | None, part: str, label: Labeller) -> str:
+def _part(
+    analysis: Analysis | None, part: str, label: Labeller, level: LevelRule = _no_calibration
+) -> str:
     pred = analysis.prediction if analysis is not None else None
     if pred is None:
         return "—"
@@ -89,7 +108,8 @@ def _part(analysis: Analysis | None, part: str, label: Labeller) -> str:
             if float(pe.area) <= 0.0:
                 return "not marked on the part map"
             t, p = pe.ranking[0]
-            return f"{label(t)} {pct(float(p))}"
+            # As the photo page says it: no figure where the answer claims no level.
+            return f"{label(t)} {pct(float(p))}" if level(pred) else label(t)
     return "not marked on the part map"
 
 
@@ -103,16 +123,21 @@ def differences(
     right: tuple[Item | None, Analysis | None],
     label: Labeller = pretty,
     kind: Kind | None = None,
+    level: LevelRule | None = None,
 ) -> list[tuple[str, str, str, bool]]:
     """(what, left, right, differs) rows for the compare table.
 
     Rows: the tradition, the certainty, the motifs / weaves / other features seen (one row
     for all of them when `kind` cannot tell them apart: no knowledge graph), and each part's
     own top tradition. A row differs when its words differ; percentages alone do not count.
+    `level`: whether a photo's answer claims a level (the photo page's rule,
+    `AnswerPanel.claims_level_of`; None: as if nothing were calibrated yet); where it does
+    not, its certainty and its parts give no percentage.
     """
+    rule = level or _no_calibration
     rows: list[tuple[str, str, str]] = [
         ("Tradition", _tradition(left[0], label), _tradition(right[0], label)),
-        ("Certainty", _certainty(*left), _certainty(*right)),
+        ("Certainty", _certainty(*left, rule), _certainty(*right, rule)),
     ]
     if kind is None:
         rows.append(
@@ -128,7 +153,7 @@ def differences(
                 (title, _attributes(left[1], (k,), kind), _attributes(right[1], (k,), kind))
             )
     for part, title in PART_ROWS:
-        rows.append((title, _part(left[1], part, label), _part(right[1], part, label)))
+        rows.append((title, _part(left[1], part, label, rule), _part(right[1], part, label, rule)))
     out = []
     for what, a, b in rows:
         if what == "Certainty":
@@ -171,6 +196,10 @@ class CompareDialog(QDialog):
         self.resize(1200, 760)
         self._label: Labeller = pretty
         self._kind: Kind | None = None
+        # The photo page's rule for whether an answer claims a level (its calibration as it
+        # is when asked): the parent window's answer panel, where it has one.
+        panel = getattr(getattr(parent, "photo", None), "answer", None)
+        self._level: LevelRule | None = getattr(panel, "claims_level_of", None)
         self._items: list[Item | None] = [None, None]
         self._analyses: list[Analysis | None] = [None, None]
         outer = QVBoxLayout(self)
@@ -264,6 +293,12 @@ class CompareDialog(QDialog):
         """Display names of terms, and (with a knowledge graph) what kind of term each is."""
         self._label, self._kind = label, kind
 
+    def set_level_rule(self, rule: LevelRule | None) -> None:
+        """Whether a photo's answer claims a level (the photo page's rule,
+        AnswerPanel.claims_level_of); the table is said again by it."""
+        self._level = rule
+        self._fill_table()
+
     def set_photos(
         self,
         left: QImage,
@@ -310,6 +345,7 @@ class CompareDialog(QDialog):
             (self._items[1], self._analyses[1]),
             self._label,
             self._kind,
+            self._level,
         )
 
     # --- overlays

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from saree_app.collection import objects
 from saree_app.collection.catalog import Catalog, CatalogError
+from saree_app.collection.fewshot import stored_set_claims_level
 from saree_app.gui.library import Decision
 from saree_app.gui.qtfix import emit
 from saree_app.gui.thumbs import ThumbnailLoader
@@ -47,25 +48,29 @@ _THUMB = 48  # the record editor's photo thumbnails, px
 
 
 def object_claims_level(ans: objects.ObjectAnswer, catalog: Catalog | None = None) -> bool:
-    """Whether an object's answer is stated with percentages as odds: not when it is
-    uncertain (half its photos' weight flagged), nor, with `catalog`, when one of its photos'
-    stored answers claims no level (its answer set by the model's own calibration, re-ranked
-    by teaching not yet checked or unlike the photos the model learnt from: the rule the photo
-    page and the exports state those answers by)."""
-    if ans.uncertain:
-        return False
+    """Whether an object's answer is stated with percentages as odds: with `catalog`, not
+    when one of its photos' stored answers claims no level (collection.fewshot
+    .stored_set_claims_level: its answer set by the model's own calibration, re-ranked by
+    teaching not yet checked or unlike the photos the model learnt from: the rule the photo
+    page and the exports state those answers by). Being flagged uncertain alone does not take
+    the figures away, as it does not on the photo page: an object of one photo is said as its
+    photo is. Without `catalog`, it claims its level."""
     if catalog is None:
         return True
     for voice in ans.photos:
         stored = catalog.prediction(voice.photo_id, ans.model_sha256)
         found = (stored.result or {}).get("answer_set") if stored is not None else None
-        if (
-            isinstance(found, dict)
-            and not found.get("calibrated_on")
-            and (found.get("taught") or found.get("unlike_training"))
-        ):
+        if not stored_set_claims_level(found):
             return False
     return True
+
+
+def disagreement_words(ans: objects.ObjectAnswer) -> str:
+    """Where the object's record says it was made elsewhere than the model's likely state, in
+    plain words (`ObjectAnswer.disagrees`); "" when they agree or either is not known."""
+    if not ans.disagrees:
+        return ""
+    return f"Your record and the model's answer disagree: {ans.disagrees}."
 
 
 # How an object's answer that claims no level is said, beside its name.
@@ -75,9 +80,10 @@ NO_LEVEL = "no level claimed: read it as a lead"
 def answer_html(
     ans: objects.ObjectAnswer, names: dict[int, str] | None = None, *, level: bool | None = None
 ) -> str:
-    """An object's answer in a curator's words: the answer, what each photo said, the record.
-    `level` False (by default: when the answer is uncertain, `object_claims_level`): no
-    percentage is given as odds, the traditions are named in order."""
+    """An object's answer in a curator's words: the answer, what each photo said, the record,
+    and where the record's place made and the model's likely state part ways. `level` False
+    (`object_claims_level` with the catalogue; by default a level is claimed): no percentage
+    is given as odds, the traditions are named in order."""
     names = names or {}
     top = ans.top
     if level is None:
@@ -116,6 +122,8 @@ def answer_html(
     )
     if ans.record:
         parts.append("<p>" + "<br>".join(html.escape(_first_up(x)) for x in ans.record) + "</p>")
+    if ans.disagrees:
+        parts.append(f"<p style='color:#a86a12'>{html.escape(disagreement_words(ans))}</p>")
     if ans.reasons:
         parts.append(
             "<p><i>" + "<br>".join(html.escape(_first_up(r)) for r in ans.reasons) + "</i></p>"
@@ -172,6 +180,7 @@ class ObjectPanel(QFrame):
         self.answer = QLabel("", self)
         self.answer.setObjectName("objectAnswer")
         self.answer.setWordWrap(True)
+        self.answer.setTextFormat(Qt.TextFormat.PlainText)  # names and the record's places
         lay.addWidget(self.answer)
         self.confirm = QPushButton("", self)
         self.confirm.setObjectName("confirmObjectPanel")
@@ -223,8 +232,9 @@ class ObjectPanel(QFrame):
         level: bool | None = None,
     ) -> None:
         """`decided`: every photo is already confirmed as the object's answer (no button).
-        `level` False (by default when the answer is uncertain, `object_claims_level`): no
-        percentage is given as odds."""
+        `level` False (`object_claims_level` with the catalogue; by default a level is
+        claimed): no percentage is given as odds. Where the record's place made and the
+        model's likely state part ways, a line says so."""
         n = len(obj.photos)
         title = f" · {obj.title}" if obj.title else ""
         shows = objects.ROLE_NAMES.get(role or "", role or "")
@@ -252,6 +262,9 @@ class ObjectPanel(QFrame):
             self.confirm.show()
         else:
             self.answer.setText(why)
+        differs = disagreement_words(ans) if ans is not None else ""
+        if differs:
+            self.answer.setText(f"{self.answer.text()}\n{differs}")
         self.answer.show()
         self.open.show()
         self.ungroup.show()

@@ -1560,3 +1560,46 @@ def test_a_model_is_not_asked_about_the_photos_it_was_trained_on(tmp_path: Path)
     # model, trained on the taught ones alone, keeps them out of reach.
     taken = {t for c in fit.by_tradition for t, _ in c.taken_for}
     assert taken and taken <= {"Kanchipuram", "Banarasi"}
+
+
+def test_one_rule_says_whether_an_answer_claims_a_level() -> None:
+    """`claims_level` (a live answer) agrees with the headline `set_words` writes, and
+    `stored_set_claims_level` (a stored answer set) with the sets stored for it."""
+    from saree_app.collection.fewshot import (
+        AnswerSets,
+        _models_own_set,
+        claims_level,
+        set_words,
+        stored_set_claims_level,
+    )
+    from saree_app.model.familiar import UNLIKE_TRAINING
+
+    sets = AnswerSets(size=2, level=0.9, photos=24, coverage=0.917, single=10, single_right=9)
+    ranking = [SimpleNamespace(tradition=t) for t in ("Banarasi", "Kanchipuram", "Paithani")]
+    for taught in (False, True):
+        for unlike in (False, True):
+            pred = SimpleNamespace(
+                fused=SimpleNamespace(ranking=ranking),
+                answer_set=lambda: ["Banarasi"],
+                is_taught=lambda taught=taught: taught,
+                looks_unlike_training=lambda unlike=unlike: unlike,
+            )
+            for s in (None, sets):
+                for examples in (0, 3):
+                    head, _how = set_words(pred, str, s, examples=examples)
+                    none = "no level claimed" in head or "not yet checked" in head
+                    assert claims_level(pred, s, examples) is not none, (taught, unlike, s)
+    # Stored: calibrated on confirmed photos, it claims its level; by the model's own
+    # calibration, not when taught or unlike the model's training photos.
+    assert stored_set_claims_level(sets.stored_set(["Banarasi", "Kanchipuram"]))
+    ranked = [
+        {"tradition": "Banarasi", "probability": 0.7},
+        {"tradition": "Paithani", "probability": 0.3},
+    ]
+    assert stored_set_claims_level(_models_own_set({"ranking": ranked}))
+    assert not stored_set_claims_level(
+        _models_own_set({"ranking": ranked, "fewshot": {"Banarasi": 0.4}})
+    )
+    unlike_set = _models_own_set({"ranking": ranked, "uncertain_reasons": [UNLIKE_TRAINING]})
+    assert not stored_set_claims_level(unlike_set)
+    assert stored_set_claims_level(None) and stored_set_claims_level({})

@@ -164,17 +164,18 @@ def test_the_answer_set_says_how_it_was_reckoned(qtbot, imported) -> None:  # ty
     assert "sarees of the 2 traditions you have confirmed" in panel.answer_set_how.text()
 
 
-def test_a_taught_answer_reads_the_same_on_the_page_and_in_the_export(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
-    """The page once refitted teaching without the photo shown (88% there, 86% in the CSV)."""
+def _page_reads_as_export(qtbot, win, confirm: int) -> dict[bool, int]:  # type: ignore[no-untyped-def]
+    """Confirm the first `confirm` photos as their folders say, re-rank, and check that every
+    photo's answer reads the same on the page and in the CSV export (and, for a guess, in the
+    grid's tooltip); returns how many photos were shown claiming a level (True) and not."""
     import csv
     import io
 
     from saree_app.collection.export import to_csv
 
-    win = imported
     items = win.model.all_items()
     folder = {it.id: it.path.parent.name for it in items}
-    chosen = items[:7]
+    chosen = items[:confirm]
     win.library.decide([(it.id, folder[it.id]) for it in chosen], "test")
     with qtbot.waitSignal(win.reranker.finished, timeout=60000):
         win.reranker.schedule()
@@ -183,20 +184,53 @@ def test_a_taught_answer_reads_the_same_on_the_page_and_in_the_export(qtbot, imp
     wait_idle(qtbot, win)
     table = {int(r["id"]): r for r in csv.DictReader(io.StringIO(to_csv(win.library.catalog)))}
     assert any(t.get("model_confidence") for t in table.values())
-    for it in items:
+    ran = {True: 0, False: 0}
+    for it in win.model.all_items():
         row = win.model.row_of(it.id)
         _show(qtbot, win, row)
         shown = win.photo.answer.rank_rows[0][2].text()
         pred = win.photo.analysis.prediction
         assert pred.top == table[it.id]["model_tradition"], it.name
-        if win.photo.answer.level_claimed:
+        level = win.photo.answer.level_claimed
+        ran[level] += 1
+        tip = win.model.data(win.model.index(row), Qt.ItemDataRole.ToolTipRole)
+        if level:
             assert shown == table[it.id]["model_confidence"], it.name
+            if not it.confirmed:
+                assert f"{it.probability:.0%}" in tip, (it.name, tip)
         else:
             # Taught from confirmed photos nothing can check yet: the page claims no level,
             # so its ranking shows no percentage (the export says the same of its set).
             assert shown == LEADING, it.name
             said = table[it.id]["answer_set"]
             assert not said or "not yet checked" in said, (it.name, said)
+            if not it.confirmed:
+                assert "%" not in tip and "no level claimed" in tip, (it.name, tip)
+    return ran
+
+
+def test_a_taught_answer_reads_the_same_on_the_page_and_in_the_export(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
+    """The page once refitted teaching without the photo shown (88% there, 86% in the CSV).
+    Seven confirmed photos cannot check teaching (fewshot.MIN_CALIBRATION): no level."""
+    ran = _page_reads_as_export(qtbot, imported, 7)
+    assert ran[False] > 0, ran
+
+
+def test_a_checked_answer_reads_the_same_on_the_page_and_in_the_export(  # type: ignore[no-untyped-def]
+    qtbot, window, tmp_path
+) -> None:
+    """Enough confirmed photos with another of their tradition to calibrate answer sets: the
+    page claims a level, and its percentages are the export's."""
+    from saree_app.collection.fewshot import MIN_CALIBRATION
+    from tests.gui.conftest import import_into, write_photos
+
+    folder = tmp_path / "more photos"
+    write_photos(folder, 15)
+    import_into(qtbot, window, folder, 15)
+    confirm = MIN_CALIBRATION + 2  # 12 photos of 3 traditions: each has others confirmed
+    ran = _page_reads_as_export(qtbot, window, confirm)
+    assert window.photo.answer._sets is not None, "the confirmed photos calibrated no sets"
+    assert ran[True] == 15, ran
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1366, 768)])

@@ -17,11 +17,20 @@ KINDS = {"Peacock": "motif", "Ikat": "weave", "TempleBorder": "feature"}
 
 
 def _analysis(
-    top: str, p: float, attrs: dict[str, float], parts: dict[str, str], *, uncertain=False
+    top: str,
+    p: float,
+    attrs: dict[str, float],
+    parts: dict[str, str],
+    *,
+    uncertain=False,
+    unlike=False,
 ):  # type: ignore[no-untyped-def]
     pred = SimpleNamespace(
         fused=SimpleNamespace(ranking=[SimpleNamespace(tradition=top, probability=p)]),
         uncertain=uncertain,
+        # What says whether its answer claims a level (collection.fewshot.claims_level).
+        is_taught=lambda: False,
+        looks_unlike_training=lambda: unlike,
         attributes=[
             SimpleNamespace(term=t, label=t.lower(), probability=q) for t, q in attrs.items()
         ],

@@ -214,12 +214,21 @@ def _object_answer(uncertain: bool) -> Any:
 
 
 def test_an_uncertain_objects_answer_gives_no_percentage_as_odds(qtbot) -> None:  # type: ignore[no-untyped-def]
-    """'Jamdani (Bengal) 79%' beside '2 of its 2 photos were flagged uncertain'."""
+    """'Jamdani (Bengal) 79%' beside '2 of its 2 photos were flagged uncertain', where its
+    photos' answers claim no level. (Flagged uncertain alone no longer takes the figures away:
+    the photo page keeps them for an uncertain photo that claims a level, and an object of one
+    photo is said as its photo is; `test_a_one_photo_object_claims_a_level_as_its_photo_does`.)"""
     from saree_app.collection import objects
-    from saree_app.gui.objects import ObjectPanel, answer_html
+    from saree_app.gui.objects import ObjectPanel, answer_html, object_claims_level
 
     ans = _object_answer(uncertain=True)
-    said = _plain(answer_html(ans, {1: "a.jpg", 2: "b.jpg"}))
+    unlike = {"answer_set": {"traditions": ["Jamdani"], "calibrated_on": 0,
+                             "unlike_training": True}}  # fmt: skip
+    checked = {"answer_set": {"traditions": ["Jamdani"], "calibrated_on": 24}}
+    catalog = SimpleNamespace(prediction=lambda pid, sha: SimpleNamespace(result=unlike))
+    level = object_claims_level(ans, catalog)  # type: ignore[arg-type]
+    assert not level
+    said = _plain(answer_html(ans, {1: "a.jpg", 2: "b.jpg"}, level=level))
     assert "Jamdani (Bengal)" in said and "79%" not in said and "12%" not in said
     assert "81%" not in said and "94%" not in said and "no level claimed" in said
     assert "most likely from West Bengal" in said and "then Chanderi" in said
@@ -233,25 +242,20 @@ def test_an_uncertain_objects_answer_gives_no_percentage_as_odds(qtbot) -> None:
         updated="",
         photos=(objects.Member(1, "whole", 0), objects.Member(2, "pallu", 1)),
     )
-    panel.show_object(obj, "whole", ans, "")
+    panel.show_object(obj, "whole", ans, "", level=level)
     text = panel.answer.text()
     assert "Jamdani (Bengal)" in text and "%" not in text and "no level claimed" in text
-    # Not uncertain, and its photos' answers claim a level: the figure is given.
+    # Its photos' answers claim a level: the figure is given, uncertain or not.
     sure = _object_answer(uncertain=False)
     panel.show_object(obj, "whole", sure, "")
     assert "Jamdani (Bengal) 79%" in panel.answer.text()
     assert "Jamdani (Bengal) 79%" in _plain(answer_html(sure))
-    from saree_app.gui.objects import object_claims_level
-
-    assert not object_claims_level(ans) and object_claims_level(sure)
-    # ... unless one of its photos' stored answers claims none (the collection's rule).
-    unlike = {"answer_set": {"traditions": ["Jamdani"], "calibrated_on": 0,
-                             "unlike_training": True}}  # fmt: skip
-    checked = {"answer_set": {"traditions": ["Jamdani"], "calibrated_on": 24}}
-    catalog = SimpleNamespace(prediction=lambda pid, sha: SimpleNamespace(result=unlike))
-    assert not object_claims_level(sure, catalog)  # type: ignore[arg-type]
+    assert object_claims_level(sure) and object_claims_level(ans)
     catalog = SimpleNamespace(prediction=lambda pid, sha: SimpleNamespace(result=checked))
     assert object_claims_level(sure, catalog)  # type: ignore[arg-type]
+    assert object_claims_level(ans, catalog)  # type: ignore[arg-type]
+    panel.show_object(obj, "whole", ans, "", level=True)
+    assert "Jamdani (Bengal) 79% (uncertain)" in panel.answer.text()
 
 
 # ------------------------------------------------------------------ 3. worn, or taken for worn
