@@ -410,7 +410,7 @@ def _unchecked_words(
     how = (
         f"Taught from your {taught_from} confirmed {photos}, not yet checked: how often "
         f"teaching is right is measured on your confirmed photos, each held back in turn, "
-        f"{when}. Until then the percentages are not odds; read the answer as a lead."
+        f"{when}. Until then read the answer as a lead: any figures beside it are not odds."
     )
     if wide_of(names, out_of):
         how = f"{how} {WIDE_HELP}"
