@@ -285,12 +285,19 @@ def answer_set_words(
         f"confirmed{so_far}"
     )
     wide = wide_of(names, out_of)
+    # A calibrated set naming every tradition the curator taught narrows nothing down among
+    # them: "Kanchipuram silk, Kota Doria or Paithani — 90% sure it is one of these" read as a
+    # finding on a saree of a fourth tradition, which no such set can hold (fourth walk).
+    every_taught = bool(calibrated_on and taught >= 2 and len(names) >= taught and not wide)
     if taught_from and not calibrated_on:
         return _unchecked_words(names, taught_from, when, out_of)
     if unlike_training and not calibrated_on:
         return _unlike_words(names, level, when, out_of)
     if wide:
         head = _wide_head(len(names), wide, level)
+    elif every_taught:
+        listed = names_or(names) if len(names) <= 4 else f"{', '.join(names[:3])} and more"
+        head = f"Could be any of the traditions you have taught: {listed}"
     elif not names:
         head = f"No tradition is likely enough to name {pct(level)} surely"
     elif len(names) == 1:
@@ -324,6 +331,11 @@ def answer_set_words(
         how = (
             "By the model's own reckoning, learnt on rendered sarees; on real photos it is "
             f"right less often. The app checks it on your photos {when}."
+        )
+    if every_taught:
+        how = (
+            f"{how} The set names every tradition you have taught, so it does not tell them "
+            "apart for this photo; confirming more photos of each helps."
         )
     if wide:
         how = f"{how} {WIDE_HELP}"

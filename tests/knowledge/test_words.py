@@ -180,3 +180,20 @@ def test_a_taught_answer_nothing_has_checked_claims_no_level() -> None:
     # (ten confirmed photos of one tradition each do not check anything).
     _, own = answer_set_words(["A"], 0.9, checkable=4)
     assert "have another photo of their tradition confirmed (4 so far)" in own
+
+
+def test_a_set_of_every_taught_tradition_does_not_claim_to_narrow_anything() -> None:
+    """Fourth walk: "Kanchipuram silk, Kota Doria or Paithani — 90% sure it is one of these"
+    on a saree of a tradition nobody taught; a calibrated set naming every taught tradition
+    says it does not tell them apart."""
+    three = ["Kanchipuram silk", "Kota Doria", "Paithani"]
+    head, how = answer_set_words(three, 0.9, calibrated_on=12, coverage=0.92, taught=3)
+    assert head == "Could be any of the traditions you have taught: " + names_or(three)
+    assert "%" not in head and "sure" not in head
+    assert "does not tell them apart" in how and "Checked on 12" in how
+    # A set narrower than what was taught still claims its level.
+    head2, _ = answer_set_words(three[:2], 0.9, calibrated_on=12, coverage=0.92, taught=3)
+    assert head2 == "Kanchipuram silk or Kota Doria — 90% sure it is one of these"
+    # The model's own set is not about taught traditions.
+    head3, _ = answer_set_words(three, 0.9)
+    assert head3.endswith("90% sure it is one of these")
