@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QDesktopServices,
     QFont,
     QFontMetrics,
+    QHelpEvent,
     QPainter,
     QPaintEvent,
     QPen,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QSplitter,
     QTextBrowser,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -59,6 +61,8 @@ class DotMap(QWidget):
         self._current: str | None = None
         self._near: set[str] = set()
         self._own: set[str] = set()
+        self._drawn: dict[str, QRectF] = {}  # the names drawn at the last paint, by tradition
+        self._marks: dict[str, QRectF] = {}  # the chosen tradition's and neighbours' marks
         self.setMinimumSize(220, 240)
         self.setToolTip(CREDIT)
 
@@ -89,6 +93,45 @@ class DotMap(QWidget):
     def _xy(self, lat: float, lon: float, frame: Frame) -> QPointF:
         return frame.xy(lat, lon)
 
+    def label_boxes(self) -> dict[str, QRectF]:
+        """The names drawn on the map at its last paint, by tradition, and their boxes (a name
+        with no free room beside its dot is left out: hovering the dot shows it)."""
+        return dict(self._drawn)
+
+    def points(self) -> dict[str, tuple[float, float, str]]:
+        """The traditions on the map: (latitude, longitude, name) by id."""
+        return dict(self._points)
+
+    def near(self) -> set[str]:
+        """The chosen tradition's neighbours, ringed."""
+        return set(self._near)
+
+    def mark_boxes(self) -> dict[str, QRectF]:
+        """The chosen tradition's and its neighbours' marks at the last paint: no name covers
+        them."""
+        return dict(self._marks)
+
+    def point_at(self, pos: QPointF, reach: float = 7.0) -> str | None:
+        """The tradition whose dot is nearest `pos`, within `reach` pixels (None if none)."""
+        frame = self.frame()
+        best, best_d = None, reach
+        for tid, (lat, lon, _name) in self._points.items():
+            pt = self._xy(lat, lon, frame)
+            d = ((pt.x() - pos.x()) ** 2 + (pt.y() - pos.y()) ** 2) ** 0.5
+            if d <= best_d:
+                best, best_d = tid, d
+        return best
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            tid = self.point_at(QPointF(event.pos()))
+            if tid is not None:  # a dot's name, drawn or not
+                QToolTip.showText(event.globalPos(), self._points[tid][2], self)
+            else:
+                QToolTip.showText(event.globalPos(), CREDIT, self)
+            return True
+        return super().event(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -96,6 +139,8 @@ class DotMap(QWidget):
         frame = self.frame()
         r = frame.rect
         paint_states(p, frame)
+        self._drawn = {}
+        self._marks = {}
         if not self._points:
             p.setPen(QColor("#8a857c"))
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, "No coordinates in the graph")
@@ -104,7 +149,7 @@ class DotMap(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
         p.setFont(font)
-        labels: list[tuple[QPointF, str]] = []
+        labels: list[tuple[str, QPointF, str]] = []
         for tid, (lat, lon, name) in self._points.items():
             if tid == self._current:
                 continue
@@ -119,57 +164,100 @@ class DotMap(QWidget):
             else:
                 p.drawEllipse(pt, 4.5 if near else 3.5, 4.5 if near else 3.5)
             if near:
-                labels.append((pt, name))
-        taken: list[QRectF] = []
-        bold = QFont(font)
-        bold.setBold(True)
+                labels.append((tid, pt, name))
+                self._marks[tid] = QRectF(pt.x() - 5.5, pt.y() - 5.5, 11, 11)
+        current: tuple[str, QPointF, str] | None = None
         if self._current in self._points:
             lat, lon, label = self._points[self._current]
             pt = self._xy(lat, lon, frame)
+            current = (self._current, pt, label)
+            self._marks[self._current] = QRectF(pt.x() - 7, pt.y() - 7, 14, 14)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(QColor(213, 94, 0))
             p.drawEllipse(pt, 6.5, 6.5)
-            taken.append(QRectF(pt.x() - 7, pt.y() - 7, 14, 14))  # no name over its dot
-            own = self._current in self._own
-            if own:  # somewhere in this state, not on this spot
+            if self._current in self._own:  # somewhere in this state, not on this spot
                 p.setPen(QPen(QColor(213, 94, 0), 1.2, Qt.PenStyle.DashLine))
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawEllipse(pt, 13.0, 13.0)
-            p.setPen(QColor("#262626"))
+                self._marks[self._current] = QRectF(pt.x() - 14, pt.y() - 14, 28, 28)
+        # No name over a labelled mark, nor over (or touching) another name; all in the widget.
+        taken: list[QRectF] = list(self._marks.values())
+        room = QRectF(self.rect()).adjusted(2, 2, -2, -2)
+        bold = QFont(font)
+        bold.setBold(True)
+        if current is not None:
+            tid, pt, label = current
+            gap = 16.0 if tid in self._own else 9.0  # past the dashed ring
             p.setFont(bold)
-            if own:
-                taken.append(self._label_at(p, pt, label, r, taken, gap=16.0))  # past the ring
-            else:
-                taken.append(self._label_at(p, pt, label, r, taken))
-        p.setFont(font)
-        p.setPen(QColor("#5b5750"))
-        for pt, name in labels:  # neighbours' names where they do not collide
-            box = self._label_at(p, pt, name, r, taken)
+            mine = self._marks[tid]
+            others = [t for t in taken if t is not mine]
+            box = self._place(QFontMetrics(bold), pt, label, room, others, gap=gap)
+            if box.isNull():  # crowded by its neighbours' marks: it is named all the same
+                box = self._place(QFontMetrics(bold), pt, label, room, [], gap=gap)
             if not box.isNull():
+                self._draw_label(p, box, label, QColor("#262626"))
                 taken.append(box)
+                self._drawn[tid] = box
+        p.setFont(font)
+        fm = QFontMetrics(font)
+        for tid, pt, name in labels:  # neighbours' names where they do not collide
+            mine = self._marks[tid]
+            box = self._place(fm, pt, name, room, [t for t in taken if t is not mine])
+            if not box.isNull():
+                self._draw_label(p, box, name, QColor("#5b5750"))
+                taken.append(box)
+                self._drawn[tid] = box
         p.end()
 
     @staticmethod
-    def _label_at(
-        p: QPainter, pt: QPointF, text: str, r: QRectF, taken: list[QRectF], *, gap: float = 9.0
+    def _draw_label(p: QPainter, box: QRectF, text: str, colour: QColor) -> None:
+        """A name on a veil of the map's paper: the grey dots under it do not cross its
+        letters."""
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(251, 250, 247, 190))
+        p.drawRoundedRect(box.adjusted(-1, 0, 1, 0), 2, 2)
+        p.setPen(colour)
+        p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+
+    @staticmethod
+    def _place(
+        fm: QFontMetrics,
+        pt: QPointF,
+        text: str,
+        room: QRectF,
+        taken: list[QRectF],
+        *,
+        gap: float = 9.0,
     ) -> QRectF:
-        """Text beside a dot (right, left, above or below), `gap` from its centre, where it
-        stays inside the map and clear of the labels and marks already drawn; returns its box
-        (null when there was no room)."""
-        fm = p.fontMetrics()
-        width, height = fm.horizontalAdvance(text), fm.height()
-        beside = [(dx, -height / 2) for dx in (gap, -gap - width)]
-        for dx, dy in [
-            *beside,
-            (-width / 2, 3.0 - gap - height),
-            (-width / 2, gap - 3.0),
-        ]:  # then above, below
+        """Where a name goes beside its dot: right, left, above, below, then the four
+        corners, `gap` from its centre, inside `room` and LABEL_SPACE clear of the names and
+        of the other marks (`taken`). A null box when there is no room (the dot's tooltip
+        names it)."""
+        width, height = float(fm.horizontalAdvance(text)), float(fm.height())
+        above, below = 3.0 - gap - height, gap - 3.0
+        corner = gap * 0.7
+        spots = [
+            (gap, -height / 2, False),
+            (-gap - width, -height / 2, False),
+            (-width / 2, above, True),  # above and below: slid sideways to stay in the map
+            (-width / 2, below, True),
+            (corner, -corner - height + 2, False),
+            (corner, corner - 2, False),
+            (-corner - width, -corner - height + 2, False),
+            (-corner - width, corner - 2, False),
+        ]
+        for dx, dy, slide in spots:
             box = QRectF(pt.x() + dx, pt.y() + dy, width, height)
-            inside = r.adjusted(-8, -8, 8, 8).contains(box)
-            if inside and not any(box.intersects(t) for t in taken):
-                p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+            if slide and width <= room.width():
+                box.moveLeft(min(max(box.left(), room.left()), room.right() - width))
+            clear = box.adjusted(-LABEL_SPACE, -LABEL_SPACE, LABEL_SPACE, LABEL_SPACE)
+            if room.contains(box) and not any(clear.intersects(t) for t in taken):
                 return box
         return QRectF()
+
+
+# The least room between two names on the map, or a name and a mark (pixels).
+LABEL_SPACE = 2.0
 
 
 class KnowledgePage(QWidget):

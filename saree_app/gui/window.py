@@ -11,13 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QModelIndex, QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
+    QFont,
+    QFontMetrics,
     QKeySequence,
+    QPainter,
+    QPaintEvent,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -33,6 +37,9 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
+    QStatusBar,
+    QStyle,
+    QStyleOption,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -97,6 +104,79 @@ _EMPTY_TEXT = (
     "you can then review, correct and export the catalogue.\n\nDrop photos or folders "
     "anywhere on this window, or:"
 )
+
+
+class StatusBar(QStatusBar):
+    """The window's status bar, whose messages are never cut off mid-word: one too long for
+    its line (a teaching report in a 1024-pixel window) wraps onto a second line in smaller
+    type, elided only past that; its whole text is the bar's tooltip while it shows."""
+
+    MIN_POINTS = 7.5  # the smallest type a wrapped message is drawn in
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusBar")
+        self.messageChanged.connect(self._message_changed)
+
+    def _message_changed(self, text: str) -> None:
+        self.setToolTip(text)
+
+    def message_rect(self) -> QRect:
+        """Where the message goes: from the left to the first permanent widget shown (the
+        others are hidden while a message shows), as QStatusBar places it."""
+        right = self.width() - 12
+        for w in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if w.isVisible() and w.x() > 6:
+                right = min(right, w.x() - 2)
+        return QRect(6, 0, max(0, right - 6), self.height())
+
+    def message_lines(self) -> tuple[QFont, list[str]]:
+        """The font and the lines the current message is drawn in: itself when it fits, else
+        two lines (the second elided if still too long) in the largest type down to
+        MIN_POINTS whose two lines fit the bar's height."""
+        text = self.currentMessage()
+        rect = self.message_rect()
+        font = QFont(self.font())
+        if QFontMetrics(font).horizontalAdvance(text) <= rect.width():
+            return font, [text] if text else []
+        size = font.pointSizeF() if font.pointSizeF() > 0 else 9.0
+        while size > self.MIN_POINTS and 2 * QFontMetrics(font).lineSpacing() > rect.height():
+            size = max(self.MIN_POINTS, size - 0.5)
+            font.setPointSizeF(size)
+        fm = QFontMetrics(font)
+        words = text.split(" ")
+        first = words[0]
+        k = 1
+        while k < len(words) and fm.horizontalAdvance(f"{first} {words[k]}") <= rect.width():
+            first = f"{first} {words[k]}"
+            k += 1
+        rest = " ".join(words[k:])
+        if not rest:  # one unbroken word: elide it on its line
+            return font, [fm.elidedText(first, Qt.TextElideMode.ElideRight, rect.width())]
+        second = fm.elidedText(rest, Qt.TextElideMode.ElideRight, rect.width())
+        return font, [fm.elidedText(first, Qt.TextElideMode.ElideRight, rect.width()), second]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        font, lines = self.message_lines()
+        if len(lines) < 2 and (not lines or lines[0] == self.currentMessage()):
+            super().paintEvent(event)  # no message, or one that fits its line
+            return
+        p = QPainter(self)
+        opt = QStyleOption()
+        opt.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, opt, p, self)
+        p.setPen(self.palette().windowText().color())
+        p.setFont(font)
+        rect = self.message_rect()
+        step = QFontMetrics(font).lineSpacing()
+        top = rect.top() + (rect.height() - step * len(lines)) // 2
+        for i, line in enumerate(lines):
+            p.drawText(
+                QRect(rect.left(), top + i * step, rect.width(), step),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                line,
+            )
+        p.end()
 
 
 def _first_size(widget: QWidget) -> QSize:
@@ -246,7 +326,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.knowledge, theme.icon("graph"), "Knowledge")
 
         # Status bar: counts, model state, import progress with cancel.
-        sb = self.statusBar()
+        sb = StatusBar(self)
+        self.setStatusBar(sb)
         self.count_label = QLabel("")
         sb.addWidget(self.count_label)
         self.model_label = QLabel("Loading the model…")
@@ -413,6 +494,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.facets.filterChanged.connect(self._filter_changed)
+        self.model.modelReset.connect(self._facet_numbers)  # re-filtered: the counts too
         self.grid.selectionModel().currentChanged.connect(self._current_changed)
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         self.grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -748,12 +830,17 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         items = self.model.all_items()
-        statuses, traditions = self.model.counts()
-        self.facets.update_counts(items, statuses, traditions)
+        _statuses, traditions = self.model.counts()
+        self._facet_numbers()
         # Both figures from the same items: the knowledge card says how many of a tradition's
         # photos the curator confirmed (teaching's own counts leave out photos it cannot use).
         self.knowledge.set_counts(dict(traditions), dict(self.model.confirmed_counts()))
         self.teach_hint.setVisible(needs_teaching(items))
+
+    def _facet_numbers(self) -> None:
+        """Each facet's numbers within the other facets' choice (the list is re-filtered, or
+        an item changed)."""
+        self.facets.update_counts(self.model.all_items(), facets=self.model.facet_counts())
 
     def _filter_changed(self, flt: Filter) -> None:
         keep = self._current.id if self._current else None
