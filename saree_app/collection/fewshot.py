@@ -219,8 +219,8 @@ class AnswerSets:
     def text(self) -> str:
         """In a curator's words."""
         line = (
-            f"answers whose first tradition is at least {times(self.confident_lead / self.spread)}"
-            " times as likely as the second"
+            "answers whose first tradition is "
+            f"{likely_words(self.confident_lead / self.spread, most=False)} the second"
             if self.confident_lead / self.spread <= MILLION
             else "only answers whose first tradition is over a million times as likely as the "
             "second"
@@ -289,6 +289,18 @@ def times(lead_value: float) -> str:
         return f"{odds:.1f}".rstrip("0").rstrip(".")
     digits = int(np.floor(np.log10(odds))) - 1
     return f"{round(odds, -digits):,.0f}"
+
+
+def likely_words(lead_value: float, *, most: bool) -> str:
+    """How much likelier a first tradition is than the second, in words that read at any
+    lead (`times`): `most` 'no more than 2.5 times as likely as', 'no more than twice as
+    likely as', 'no more likely than' (about even); else 'at least 2.5 times as likely as',
+    'at least twice as likely as', 'any more likely than'."""
+    x = times(lead_value)
+    if x == "1":
+        return "no more likely than" if most else "any more likely than"
+    many = "twice" if x == "2" else f"{x} times"
+    return f"{'no more than' if most else 'at least'} {many} as likely as"
 
 
 def _ranked(probabilities: Mapping[str, float]) -> list[str]:
@@ -1109,8 +1121,8 @@ def _taught_flag(
         odds = ahead / sets.spread
         kept += (
             (
-                "on your confirmed photos, answers whose first tradition was no more than "
-                f"{times(odds)} times as likely as the second, as here, were right less "
+                "on your confirmed photos, answers whose first tradition was "
+                f"{likely_words(odds, most=True)} the second, as here, were right less "
                 f"often than {CONFIDENT_RIGHT:.0%} of the time"
                 if odds <= MILLION
                 else "on your confirmed photos, only answers whose first tradition was further "

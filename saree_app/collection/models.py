@@ -46,7 +46,7 @@ class ModelChoice:
     name: str
     sha256: str
     shipped: bool
-    summary: str  # "held-back accuracy 83% on 12 photos · trained on 36 photos · 5 Dec 2026"
+    summary: str  # "held-back accuracy 83% on 12 … · learnt from 36 confirmed photos · 5 Dec 2026"
     problem: str | None = None  # why it cannot be used (then it is listed, not chosen)
 
     @property
@@ -127,15 +127,118 @@ def retrain_checked(model: Path) -> bool:
     return isinstance(held, dict) and isinstance(held.get("top1"), (int, float))
 
 
-def retrain_result(model: Path, label: Callable[[str], str] | None = None) -> list[str]:
-    """What a finished retraining gives, in a curator's sentences: how it did on the confirmed
-    photos held back from it, what it learnt from, and whether its part map was retrained.
-    Reads the manifest's evaluation and the run's report.json (REPORT.md holds the same
-    figures as tables). `label` names a tradition from its id ("Kota Doria", not "KotaDoria")."""
+# Fewer confirmed photos held back than this, and the check of a retrained model is too small
+# to trust: one photo more or less right moves it by a tenth or more.
+TRUSTED_CHECK = 10
+
+
+def retrain_heldout(model: Path) -> int:
+    """How many confirmed photos were held back to check a retrained model (0: none, or its
+    manifest cannot be read)."""
     try:
         raw = ModelManifest.load(model).raw
+    except ModelError:
+        return 0
+    evaluation = raw.get("evaluation") if isinstance(raw.get("evaluation"), dict) else {}
+    held = evaluation.get("heldout") if isinstance(evaluation, dict) else None
+    if not isinstance(held, dict) or not isinstance(held.get("top1"), (int, float)):
+        return 0
+    with contextlib.suppress(TypeError, ValueError):
+        return max(int(held.get("photos") or 0), 0)
+    return 0
+
+
+def model_traditions(model: Path) -> tuple[str, ...]:
+    """The traditions a model can name (its manifest's labels, as term ids); () when its
+    manifest cannot be read."""
+    try:
+        return ModelManifest.load(model).labels
+    except ModelError:
+        return ()
+
+
+def trained_photo_count(manifest: ModelManifest) -> int | None:
+    """How many photos a model learnt from, each counted once: not its turned or varied copies,
+    nor the pieces a long photo is read in (the manifest's training.photos counts those rows).
+    A retrained model: its run's report.json (the photos per tradition `saree train --catalog`
+    reports), else its list of trained photos; the shipped one: its photos per tradition.
+    None when the manifest says nothing of it."""
+    raw = manifest.raw
+    training = raw.get("training") if isinstance(raw.get("training"), dict) else {}
+    if not isinstance(training, dict):
+        return None
+    if training.get("catalogue"):
+        per = _report_photos(manifest.path)
+        if per:
+            return sum(per.values())
+        listed = training.get("trained_photos")
+        if isinstance(listed, list) and listed:
+            return len(listed)
+    else:
+        per_class = training.get("per_class_train")
+        if isinstance(per_class, dict) and per_class:
+            with contextlib.suppress(TypeError, ValueError):
+                return sum(int(v) for v in per_class.values())
+    photos = training.get("photos")
+    if isinstance(photos, dict) and isinstance(photos.get("train"), int):
+        return int(photos["train"])
+    return None
+
+
+def _report_section(model: Path) -> dict[str, Any]:
+    """The `catalogue` section of a retraining's report.json beside its manifest ({}: none)."""
+    with contextlib.suppress(OSError, UnicodeDecodeError, json.JSONDecodeError):
+        report = json.loads((Path(model).parent / "report.json").read_text(encoding="utf-8"))
+        if isinstance(report, dict) and isinstance(report.get("catalogue"), dict):
+            return dict(report["catalogue"])
+    return {}
+
+
+def _report_photos(model: Path) -> dict[str, int]:
+    """Tradition -> confirmed photos a retrained model learnt from, per its report.json."""
+    photos = _report_section(model).get("photos")
+    out: dict[str, int] = {}
+    if isinstance(photos, dict):
+        for t, v in photos.items():
+            if isinstance(v, dict):
+                with contextlib.suppress(TypeError, ValueError):
+                    out[str(t)] = int(v.get("train", 0))
+    return out
+
+
+def _names(traditions: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    if len(traditions) <= 1:
+        return "".join(traditions)
+    return f"{', '.join(traditions[:-1])} and {traditions[-1]}"
+
+
+def share_words(right: int, total: int) -> str:
+    """'2 of the 3' for a small count (a percentage of a handful reads as more than it is);
+    '83% of the 120' for a large one."""
+    if total < 20:
+        return f"{right:,} of the {total:,}"
+    return f"{right / total:.0%} of the {total:,}" if total else "none of the 0"
+
+
+def retrain_result(
+    model: Path,
+    label: Callable[[str], str] | None = None,
+    current: Path | None = None,
+) -> list[str]:
+    """What a finished retraining gives, in a curator's sentences: how it did on the confirmed
+    photos held back from it (as a count when they are few, and that a check on fewer than
+    TRUSTED_CHECK is too small to trust), what it learnt from, which traditions it knows and,
+    when `current` (the manifest of the model in use) is given, how many of that model's
+    traditions it cannot name, and whether its part map was retrained. Reads the manifest's
+    evaluation and the run's report.json (REPORT.md holds the same figures as tables). `label`
+    names a tradition from its id ("Kota Doria", not "KotaDoria")."""
+    try:
+        manifest = ModelManifest.load(model)
     except ModelError as exc:
         return [f"Its description cannot be read ({exc.message})."]
+    raw = manifest.raw
+    named = label or (lambda t: t)  # the tradition's name, as the app shows it
     evaluation = raw.get("evaluation") if isinstance(raw.get("evaluation"), dict) else {}
     held = evaluation.get("heldout") if isinstance(evaluation, dict) else None
     lines = []
@@ -143,33 +246,52 @@ def retrain_result(model: Path, label: Callable[[str], str] | None = None) -> li
         n = int(held.get("photos") or 0)
         top1 = float(held["top1"])
         line = (
-            f"It named the right tradition for {top1:.0%} of the {n:,} confirmed "
+            f"It named the right tradition for {share_words(round(top1 * n), n)} confirmed "
             f"photo{'s' * (n != 1)} held back to check it (photos it never learnt from)"
         )
         balanced = held.get("balanced_accuracy")
-        if isinstance(balanced, (int, float)) and abs(float(balanced) - top1) >= 0.005:
+        if n >= 20 and isinstance(balanced, (int, float)) and abs(float(balanced) - top1) >= 0.005:
             line += f"; counting each tradition equally, {float(balanced):.0%}"
-        lines.append(line + ".")
+        line += "."
+        if n < TRUSTED_CHECK:
+            line += (
+                f" A check on {n:,} photo{'s' * (n != 1)} is too small to trust: one photo "
+                "more or less right changes it a great deal. Confirm more photos of each "
+                "tradition (one in four is held back) and retrain for a check worth trusting."
+            )
+        lines.append(line)
     else:
         lines.append(
             "It could not be checked: no tradition had enough confirmed photos to keep some "
             "aside. Confirm more photos of each tradition and retrain for a checked model."
         )
-    section: dict[str, Any] = {}
-    with contextlib.suppress(OSError, UnicodeDecodeError, json.JSONDecodeError):
-        report = json.loads((model.parent / "report.json").read_text(encoding="utf-8"))
-        if isinstance(report, dict) and isinstance(report.get("catalogue"), dict):
-            section = report["catalogue"]
-    photos = section.get("photos")
-    if isinstance(photos, dict) and photos:
-        per = {str(t): int(v.get("train", 0)) for t, v in photos.items() if isinstance(v, dict)}
+    section = _report_section(model)
+    per = _report_photos(model)
+    if per:
         total = sum(per.values())
-        named = label or (lambda t: t)  # the tradition's name, as the app shows it
         each = ", ".join(f"{named(t)} {n:,}" for t, n in sorted(per.items()))
         lines.append(
             f"It learnt from {total:,} confirmed photo{'s' * (total != 1)} of {len(per)} "
             f"traditions: {each}."
         )
+    knows = sorted(manifest.labels, key=lambda t: named(t).casefold())
+    if knows:
+        line = (
+            f"It knows only the {len(knows)} tradition{'s' * (len(knows) != 1)} you confirmed "
+            f"photos of: {_names([named(t) for t in knows])}; it names every photo as one of "
+            f"{'these' if len(knows) != 1 else 'this'}."
+        )
+        before = model_traditions(current) if current is not None else ()
+        lacks = [t for t in before if t not in set(knows)]
+        if lacks:
+            shown = sorted((named(t) for t in lacks), key=str.casefold)
+            listed = _names(shown) if len(shown) <= 4 else f"{', '.join(shown[:4])}…"
+            line += (
+                f" It does not know {len(lacks)} of the {len(before)} traditions of the model "
+                f"you use now ({listed}): a saree of one of those would be named as one of "
+                "its own."
+            )
+        lines.append(line)
     parts = section.get("part_maps")
     if isinstance(parts, dict) and parts.get("fine_tuned"):
         n = int(parts.get("trained_on") or 0)
@@ -367,13 +489,20 @@ def summary(manifest: ModelManifest) -> str:
         acc = held.get("balanced_accuracy")
         acc = acc if isinstance(acc, (int, float)) else held["top1"]
         whose = "of your confirmed photos" if training.get("catalogue") else "rendered photos"
-        parts.append(f"held-back accuracy {float(acc):.0%} on {n:,} {whose}")
+        if n < 20:
+            # A handful: said as a count (a percentage of 3 photos reads as more than it is).
+            right = round(float(held["top1"]) * n)
+            parts.append(f"right on {right:,} of {n:,} {whose} held back")
+        else:
+            parts.append(f"held-back accuracy {float(acc):.0%} on {n:,} {whose}")
     elif training.get("catalogue"):
         parts.append("not checked on held-back photos (too few confirmed)")
-    photos = training.get("photos")
-    if isinstance(photos, dict) and isinstance(photos.get("train"), int):
-        used = int(photos["train"])
-        parts.append(f"trained on {used:,} photo{'s' * (used != 1)}")
+    used = trained_photo_count(manifest)
+    if used is not None:
+        # Photos, each once (not the turned copies or a long photo's pieces trained on):
+        # the number the retraining's own window and report give.
+        whose = "confirmed photo" if training.get("catalogue") else "photo"
+        parts.append(f"learnt from {used:,} {whose}{'s' * (used != 1)}")
     with contextlib.suppress(OSError):
         stamp = _dt.datetime.fromtimestamp(manifest.onnx_path.stat().st_mtime)
         parts.append(f"{stamp.day} {stamp:%b %Y}")

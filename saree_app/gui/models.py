@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,14 +82,21 @@ def real_photos_text(choice: Any, raw: dict[str, Any] | None = None) -> str:
     held = evaluation.get("heldout") if isinstance(evaluation, dict) else None
     if isinstance(training, dict) and training.get("catalogue"):
         if isinstance(held, dict) and isinstance(held.get("top1"), (int, float)):
+            from saree_app.collection.models import TRUSTED_CHECK, share_words
+
             n = int(held.get("photos") or 0)
             acc = held.get("balanced_accuracy")
             acc = acc if isinstance(acc, (int, float)) else held["top1"]
+            share = (
+                share_words(round(float(held["top1"]) * n), n)
+                if n < 20
+                else f"about {float(acc):.0%} of the {n:,}"
+            )
+            small = " So few are too small a check to trust." if n < TRUSTED_CHECK else ""
             return (
-                f"On your own photos: it named the right tradition first for about "
-                f"{float(acc):.0%} of the {n:,} confirmed photo{'s' * (n != 1)} kept aside "
-                "to check it (it never learnt from them). More confirmed photos make the "
-                "next retraining better."
+                f"On your own photos: it named the right tradition first for {share} "
+                f"confirmed photo{'s' * (n != 1)} kept aside to check it (it never learnt "
+                f"from them).{small} More confirmed photos make the next retraining better."
             )
         return (
             "How it does on your photos is not known yet: retrain with more confirmed photos "
@@ -100,30 +108,157 @@ def real_photos_text(choice: Any, raw: dict[str, Any] | None = None) -> str:
     )
 
 
-def choice_text(choice: Any, current: Path | None, raw: dict[str, Any] | None = None) -> str:
-    """A few lines per model: its title and whether it is in use, the report line, and how
-    it does on real photographs (`real_photos_text`; `raw`: its manifest, read when not
-    given)."""
+def knows_text(
+    choice: Any, label: Callable[[str], str] | None = None, shipped: Sequence[str] = ()
+) -> str:
+    """Which traditions a model can name, in a line: all of them when they are few, else how
+    many; a retrained model also says how many of the shipped model's (`shipped`, its term
+    ids) it does not know. '' when its manifest cannot be read."""
+    from saree_app.collection.models import model_traditions
+
+    knows = model_traditions(choice.path)
+    if not knows:
+        return ""
+    named = label or (lambda t: t)
+    names = sorted((named(t) for t in knows), key=str.casefold)
+    listed = ", ".join(names)
+    text = f"Knows {len(names)} tradition{'s' * (len(names) != 1)}: {listed}"
+    if not choice.shipped and shipped:
+        lacks = [t for t in shipped if t not in set(knows)]
+        if lacks:
+            text += f" (not {len(lacks)} of the shipped model's {len(shipped)})"
+    return text + "."
+
+
+def choice_text(
+    choice: Any,
+    current: Path | None,
+    raw: dict[str, Any] | None = None,
+    *,
+    label: Callable[[str], str] | None = None,
+    shipped: Sequence[str] = (),
+) -> str:
+    """A few lines per model: its title and whether it is in use, the report line, how it does
+    on real photographs (`real_photos_text`, last; `raw`: its manifest, read when not given),
+    the traditions it knows (`knows_text`: `label` names them, `shipped` the shipped model's)
+    and the folder it is in."""
     head = choice.title
     if current is not None and choice.path.absolute() == Path(current).absolute():
         head += "  (in use)"
     if choice.problem:
         return f"{head}\n    cannot be used: {choice.problem}"
-    return f"{head}\n    {choice.summary or 'no report'}\n    {real_photos_text(choice, raw)}"
+    lines = [head, choice.summary or "no report"]
+    knows = knows_text(choice, label, shipped)
+    if knows:
+        lines.append(knows)
+    lines.append(f"Folder: {Path(choice.path).parent}")
+    lines.append(real_photos_text(choice, raw))  # last: what a curator reads it for
+    return "\n    ".join(lines)
+
+
+def _read_card(card: Path | None) -> str:
+    """The shipped model card's text, or what to say when it is missing or unreadable."""
+    if card is None or not card.is_file():
+        return (
+            "# No model card\n\nThe model card (models/MODEL_CARD.md) is missing from this "
+            "installation. It describes what the model was trained on and how well it does; "
+            "reinstall the app to get it back."
+        )
+    try:
+        return card.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"# Model card unreadable\n\n{card}: {exc}"
+
+
+def is_retrained(manifest: Path | None) -> bool:
+    """Whether `manifest` is a model retrained from a collection (`saree train --catalog`
+    writes training.catalogue into it, and its REPORT.md beside it), not the shipped one."""
+    import json
+
+    from saree_app.collection.models import is_shipped
+
+    if manifest is None:
+        return False
+    try:
+        if is_shipped(manifest):
+            return False
+        data = json.loads(Path(manifest).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return (Path(manifest).parent / "REPORT.md").is_file()
+    training = data.get("training") if isinstance(data, dict) else None
+    return (
+        bool(isinstance(training, dict) and training.get("catalogue"))
+        or (Path(manifest).parent / "REPORT.md").is_file()
+    )
+
+
+def model_card_text(card: Path | None, manifest: Path | None, preface: str | None = None) -> str:
+    """The text the Model card shows (Markdown): the shipped model's card, or, when the model
+    in use (`manifest`) was retrained from this collection, first that it is, then its own
+    report (the REPORT.md `saree train --catalog` writes beside its manifest) and the shipped
+    model's card below it. `preface`, what a curator needs to know of the model in use, goes
+    before either."""
+    from saree_app import paths
+
+    lead = f"## In short\n\n{preface}\n\n" if preface else ""
+    if not is_retrained(manifest):
+        if not lead:
+            return _read_card(card)
+        return (
+            lead + "The model card below is written for specialists: how the model was made, "
+            "what it learnt from and how it was measured.\n\n---\n\n" + _read_card(card)
+        )
+    assert manifest is not None
+    folder = Path(manifest).parent
+    shipped = paths.models_dir() / "MODEL_CARD.md"
+    if card is not None and card.parent != folder:
+        shipped = card  # the window's own choice of card, unless it is in the model's folder
+    report = folder / "REPORT.md"
+    try:
+        own = report.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        own = (
+            f"# No report\n\nThis model's report (REPORT.md) is missing from its folder "
+            f"{folder}: retraining writes it there last."
+        )
+    except (OSError, UnicodeDecodeError) as exc:
+        own = f"# Report unreadable\n\n{report}: {exc}"
+    first = (
+        "**This model was retrained from this collection's confirmed photos** (folder "
+        f"`{folder.name}`, beside the collection): it is not the shipped model, and what "
+        "follows is its own report. The shipped model's card, which this one started from, "
+        "comes after the report."
+    )
+    return (
+        f"{first}\n\n{lead}{own}\n\n---\n\n"
+        "## The shipped model's card\n\nThe model this one was retrained from; its figures "
+        "are the shipped model's, not this one's.\n\n" + _read_card(shipped)
+    )
 
 
 class ModelDialog(QDialog):
     """Lists the models this collection can use; OK switches to the one selected."""
 
     def __init__(
-        self, choices: list[Any], current: Path | None, parent: QWidget | None = None
+        self,
+        choices: list[Any],
+        current: Path | None,
+        parent: QWidget | None = None,
+        *,
+        label: Callable[[str], str] | None = None,
     ) -> None:
+        """`label` names a tradition from its id (the collection's `Library.label`)."""
+        from saree_app.collection.models import model_traditions
+
         super().__init__(parent)
         self.setObjectName("modelDialog")
         self.setWindowTitle("Model")
-        self.resize(680, 420)
+        self.resize(720, 520)
         self.choices = list(choices)
         self.current = current
+        self.label = label
+        first = next((c for c in self.choices if c.shipped), None)
+        self.shipped: tuple[str, ...] = model_traditions(first.path) if first else ()
         lay = QVBoxLayout(self)
         intro = QLabel(
             "The model that answers for this collection. A model retrained from your confirmed "
@@ -163,7 +298,8 @@ class ModelDialog(QDialog):
         self._enable()
 
     def _add(self, choice: Any) -> QListWidgetItem:
-        item = QListWidgetItem(choice_text(choice, self.current), self.list)
+        text = choice_text(choice, self.current, label=self.label, shipped=self.shipped)
+        item = QListWidgetItem(text, self.list)
         item.setData(ROLE_PATH, str(choice.path))
         item.setToolTip(html.escape(str(choice.path)))
         if choice.problem:
@@ -235,7 +371,7 @@ class ModelSwitching(QObject):
         lib = self.win.library
         if lib is None:
             return None
-        dlg = ModelDialog(lib.models(), lib.model_path(), self.win)
+        dlg = ModelDialog(lib.models(), lib.model_path(), self.win, label=lib.label)
         dlg.accepted.connect(lambda: self._picked(dlg))
         self.dialog = dlg
         dlg.open()

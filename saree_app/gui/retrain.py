@@ -183,6 +183,25 @@ def left_out_text(found: Any) -> str:
     return " ".join(out)
 
 
+def teaching_comparison(teaching: Any) -> str:
+    """What teaching the model in use from the confirmed photos does instead of retraining,
+    from the teaching panel's check (gui.library.Teaching: each confirmed photo left out in
+    turn and answered from the rest); '' when teaching is not measured yet."""
+    checks = tuple(getattr(teaching, "checks", ()) or ())
+    if not getattr(teaching, "measured", False) or not checks:
+        return ""
+    right = sum(int(c.right) for c in checks)
+    total = sum(int(c.total) for c in checks)
+    if not total:
+        return ""
+    return (
+        "Compare: teaching the model you use now from the same confirmed photos (no "
+        f"retraining) got {right:,} of {total:,} right when each was left out and answered "
+        "from the rest (Review > Teaching… shows it). That check is on other photos than the "
+        "ones held back above, so read the two side by side loosely."
+    )
+
+
 def refusal_text(exc: Any) -> str:
     """Why the command would refuse this catalogue (collection.training.CatalogueProblem), in
     a curator's words."""
@@ -287,6 +306,9 @@ class RetrainDialog(QDialog):
         self.close_button.clicked.connect(self.close)
         lay.addLayout(row)
         self.running = False
+        self._lines: list[str] = []
+        self._folder = Path()
+        self._compared = ""
 
     def begin(self, intro: str) -> None:
         """The check is done and the training starts."""
@@ -353,17 +375,56 @@ class RetrainDialog(QDialog):
         self.fit()
 
     def show_finished(
-        self, lines: list[str], folder: Path, seconds: int, *, checked: bool = True
+        self,
+        lines: list[str],
+        folder: Path,
+        seconds: int,
+        *,
+        checked: bool = True,
+        held: int | None = None,
     ) -> None:
         """The finished model's figures and the choice to use it. `checked` False: nothing
-        was held back to check it, so keeping the current model is what Enter does and the
-        new one is offered as a trial, not recommended."""
-        import html
+        was held back to check it; `held`: how many confirmed photos were (fewer than
+        TRUSTED_CHECK is a check too small to trust). Either way keeping the current model is
+        what Enter does and the new one is offered, not recommended."""
+        from saree_app.collection.models import TRUSTED_CHECK
 
         self._ended("The new model is ready")
         self.line.hide()
         self.elapsed.setText(f"Training took {elapsed_text(seconds)}.")
+        self._lines, self._folder, self._compared = list(lines), folder, ""
+        self._render()
+        self.result.show()
+        self.use_button.show()
+        self.keep_button.show()
+        trusted = checked and (held is None or held >= TRUSTED_CHECK)
+        chosen = self.use_button if trusted else self.keep_button
+        self.use_button.setText(
+            "Use the new model"
+            if trusted
+            else "Use the new model anyway"
+            if checked
+            else "Try the new model anyway"
+        )
+        self.use_button.setDefault(trusted)
+        self.keep_button.setDefault(not trusted)
+        chosen.setFocus()
+        self.fit()
+
+    def set_comparison(self, text: str) -> None:
+        """How teaching the current model did (`teaching_comparison`), said under the new
+        model's figures once it is known ('' says nothing)."""
+        self._compared = text
+        if not self.result.isHidden():  # shown by show_finished (the window may be hidden)
+            self._render()
+            self.fit()
+
+    def _render(self) -> None:
+        import html
+
+        folder = self._folder
         report = QUrl.fromLocalFile(str(folder / "REPORT.md")).toString()
+        lines = [*self._lines, *([self._compared] if self._compared else [])]
         items = "".join(f"<li>{html.escape(t)}</li>" for t in lines)
         self.result.setText(
             f'<ul style="margin-left: -20px">{items}</ul>'
@@ -373,15 +434,6 @@ class RetrainDialog(QDialog):
             f'any time. Every figure is in <a href="{html.escape(report)}">its full report</a>.'
             "</p>"
         )
-        self.result.show()
-        self.use_button.show()
-        self.keep_button.show()
-        chosen = self.use_button if checked else self.keep_button
-        self.use_button.setText("Use the new model" if checked else "Try the new model anyway")
-        self.use_button.setDefault(checked)
-        self.keep_button.setDefault(not checked)
-        chosen.setFocus()
-        self.fit()
 
 
 class Retraining(QObject):
@@ -700,20 +752,38 @@ class Retraining(QObject):
                 "\n".join(self.log),
             )
             return
-        from saree_app.collection.models import retrain_checked, retrain_result
+        from saree_app.collection.models import (
+            retrain_checked,
+            retrain_heldout,
+            retrain_result,
+        )
 
         if dlg is not None:
             assert self.out is not None
             lib = getattr(self.win, "library", None)
             label = lib.label if lib is not None else None
+            current = lib.model_path() if lib is not None else None
             dlg.show_finished(
-                retrain_result(manifest, label),
+                retrain_result(manifest, label, current),
                 self.out,
                 seconds,
                 checked=retrain_checked(manifest),
+                held=retrain_heldout(manifest),
             )
             dlg.show()
             dlg.raise_()
+            if lib is not None and lib.path == self.catalog:
+                self._compare_teaching(lib, dlg)
+
+    def _compare_teaching(self, lib: Any, dlg: RetrainDialog) -> None:
+        """How teaching the model in use from the same confirmed photos does (the teaching
+        panel's check: fits teaching, so on the checker's worker), added to the dialog."""
+
+        def done(teaching: Any) -> None:
+            if self.dialog is dlg:
+                dlg.set_comparison(teaching_comparison(teaching))
+
+        self.checker.start(lambda _cancel: lib.teaching_report(), on_done=done)
 
     def _problem(self, code: int, status: QProcess.ExitStatus, manifest: Path) -> str | None:
         from saree_app.collection.models import ModelChoiceError, check_model

@@ -3,6 +3,7 @@ and adding a tradition the app does not know."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -50,6 +51,16 @@ QUIET_MS = 1500
 _TICK_INTERVAL_S = 0.05  # the status bar cannot show more; more would flood the event loop
 _EXAMPLE_ICON = QSize(96, 96)
 FIRST_COLUMN_MAX = 240  # px: the teaching table's tradition column at most
+# The teaching table's column headers, explained when the pointer rests on them.
+HEADER_TIPS = (
+    "The traditions you have confirmed photos of, and those you added",
+    "How many photos you confirmed (or corrected) as this tradition",
+    "Yes: the app compares every photo of the collection with this tradition's confirmed "
+    "photos, and its answers take them into account (with at least two traditions taught). "
+    "Not yet: no photo of it is confirmed, so only the model itself can name it.",
+    "How often this tradition's own confirmed photos were named right when each was left "
+    "out and answered from the rest",
+)
 
 
 @dataclass(frozen=True)
@@ -231,7 +242,56 @@ def reliability_text(teaching: Teaching) -> str:
     sure = teaching.sets.sureness() if teaching.sets is not None else ""
     sure = f" {sure[:1].upper()}{sure[1:]}." if sure else ""
     said = reach(taught, teaching.measured)
-    return f"How reliable teaching has been: {teaching.reliability}. {said}{sure}"
+    return (
+        f"How reliable teaching has been: {plain_reliability(teaching.reliability)}. {said}{sure}"
+    )
+
+
+_UNTAUGHT = re.compile(r"\(without teaching: ([\d,]+)\)")
+_UNTAUGHT_OF = re.compile(
+    r"\(without teaching: ([\d,]+) of the ([\d,]+) the model was not trained on\)"
+)
+
+
+def plain_reliability(text: str) -> str:
+    """Teaching's figure (collection.fewshot.Reliability.text) with what the model got right
+    on its own said in words: "(without teaching: 2)" -> "(the model alone, untaught, got 2
+    of them right)"."""
+    text = _UNTAUGHT_OF.sub(
+        lambda m: (
+            f"(the model alone, untaught, got {m[1]} of the {m[2]} it was not trained on right)"
+        ),
+        text,
+    )
+    return _UNTAUGHT.sub(lambda m: f"(the model alone, untaught, got {m[1]} of them right)", text)
+
+
+def untaught_text(
+    rows: Sequence[tuple[str, int, bool]], photos: Sequence[Item], label: Labeller = lambda t: t
+) -> str:
+    """The traditions the collection's answers name that no confirmed photo teaches yet, most
+    answered first: 'Not taught yet: Banarasi brocade (8 photos answered so), Jamdani (3).'
+    ('' when there are none)."""
+    taught = {t for t, n, _active in rows if n > 0}
+    answered: dict[str, int] = {}
+    for item in photos:
+        if item.confirmed or not item.predicted or item.predicted in taught:
+            continue
+        answered[item.predicted] = answered.get(item.predicted, 0) + 1
+    if not answered:
+        return ""
+    ranked = sorted(answered.items(), key=lambda kv: (-kv[1], label(kv[0]).casefold()))
+    shown = []
+    for i, (t, n) in enumerate(ranked[:5]):
+        said = f"{n:,} photo{'s' * (n != 1)} answered so" if i == 0 else f"{n:,}"
+        shown.append(f"{label(t)} ({said})")
+    more = f", and {len(ranked) - 5} more" if len(ranked) > 5 else ""
+    return (
+        f"Not taught yet: {', '.join(shown)}{more}. The model alone names "
+        f"{'these' if len(ranked) > 1 else 'it'}: confirm a photo of "
+        f"{'each' if len(ranked) > 1 else 'it'} and teaching takes "
+        f"{'them' if len(ranked) > 1 else 'it'} into account."
+    )
 
 
 def row_texts(
@@ -310,6 +370,13 @@ class TeachingDialog(QDialog):
         self._about: Callable[[str], str] = lambda _t: ""
         self._confirmed: dict[str, list[Item]] = {}
         self._shown: list[Item] = []
+        self._last: tuple[Teaching, Sequence[Item]] | None = None
+        # The collection whose curator traditions "Edit state and region…" changes: the
+        # window's (this panel's parent) unless set.
+        self.library_of: Callable[[], Any] = lambda: getattr(self.parent(), "library", None)
+        # Asked of a state or region the app does not know (NewTraditionDialog's `ask`).
+        self.ask_place: Asker = ask_place
+        self.last_edit_dialog: NewTraditionDialog | None = None
         lay = QVBoxLayout(self)
         lay.setSpacing(10)
         intro = QLabel(
@@ -330,8 +397,12 @@ class TeachingDialog(QDialog):
         self.table = QTableWidget(0, 4, self)
         self.table.setObjectName("teachingTable")
         self.table.setHorizontalHeaderLabels(
-            ["Tradition", "Confirmed photos", "Counts in the answers", "Reliability"]
+            ["Tradition", "Confirmed photos", "Used in answers", "Reliability"]
         )
+        for c, tip in enumerate(HEADER_TIPS):
+            header_item = self.table.horizontalHeaderItem(c)
+            if header_item is not None:
+                header_item.setToolTip(tip)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         # A row is chosen to see the photos that taught its tradition.
@@ -353,6 +424,13 @@ class TeachingDialog(QDialog):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._show_examples)
         lay.addWidget(self.table, 1)
+        self.untaught = QLabel("", self)
+        self.untaught.setObjectName("teachingUntaught")
+        self.untaught.setTextFormat(Qt.TextFormat.PlainText)
+        self.untaught.setWordWrap(True)
+        self.untaught.setProperty("role", "hint")
+        self.untaught.hide()
+        lay.addWidget(self.untaught)
         self.empty = QLabel("", self)
         self.empty.setWordWrap(True)
         self.empty.setProperty("role", "hint")
@@ -396,6 +474,13 @@ class TeachingDialog(QDialog):
         self.add_button.setToolTip("A tradition the app does not know yet")
         self.add_button.clicked.connect(lambda: emit(self.addRequested))
         row.addWidget(self.add_button)
+        self.edit_button = QPushButton("Edit state and region…", self)
+        self.edit_button.setObjectName("teachingEditTradition")
+        self.edit_button.setToolTip(
+            "Change where a tradition you added comes from, or what it resembles"
+        )
+        self.edit_button.clicked.connect(self.edit_tradition)
+        row.addWidget(self.edit_button)
         row.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
@@ -416,7 +501,11 @@ class TeachingDialog(QDialog):
     def set_teaching(self, teaching: Teaching, photos: Sequence[Item] = ()) -> None:
         """The table from `teaching`; the examples from `photos` (the collection's, of which
         the confirmed ones are shown under their tradition). The selected tradition stays."""
+        self._last = (teaching, tuple(photos))
         self.summary.setText(reliability_text(teaching))
+        untaught = untaught_text(teaching.rows, photos, self._label)
+        self.untaught.setText(untaught)
+        self.untaught.setVisible(bool(untaught))
         self._confirmed = {}
         for item in photos:
             if item.confirmed:
@@ -489,7 +578,47 @@ class TeachingDialog(QDialog):
             for i in range(self.examples.count())
         ]
 
+    def _editable(self) -> Any:
+        """The curator's tradition selected (collection.traditions.CuratorTradition), or None:
+        the app's own traditions' places are the knowledge graph's."""
+        lib = self.library_of()
+        tradition = self.selected_tradition()
+        if lib is None or tradition is None:
+            return None
+        return lib.curator_tradition(tradition)
+
+    def edit_tradition(self) -> bool:
+        """Change the state, region or likeness of the curator's tradition selected (stored as
+        adding it again does: collection.traditions.add_tradition replaces one of its name)."""
+        from saree_app.collection.traditions import TraditionsError
+
+        lib = self.library_of()
+        current = self._editable()
+        if lib is None or current is None:
+            return False
+        known = [t for t in lib.traditions() if lib.curator_tradition(t) is None]
+        dlg = NewTraditionDialog(
+            known, lib.label, lambda _n: None, self, editing=current, ask=self.ask_place
+        )
+        self.last_edit_dialog = dlg
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return False
+        try:
+            lib.add_tradition(**dlg.values())
+        except TraditionsError as exc:
+            from saree_app.gui.dialogs import show_error
+
+            show_error(self, "Tradition not changed", str(exc))
+            return False
+        knowledge = getattr(self.parent(), "knowledge", None)
+        if knowledge is not None and hasattr(knowledge, "set_added"):
+            knowledge.set_added(lib.added)  # the knowledge page's map and roll-ups
+        if self._last is not None:
+            self.set_teaching(*self._last)
+        return True
+
     def _show_examples(self) -> None:
+        self.edit_button.setEnabled(self._editable() is not None)
         tradition = self.selected_tradition()
         self.examples.clear()
         self._shown = list(self._confirmed.get(tradition, [])) if tradition else []
@@ -564,8 +693,112 @@ class TeachingDialog(QDialog):
             emit(self.showRequested, tradition, photo)
 
 
+def known_places() -> tuple[list[str], list[str]]:
+    """(states, cultural regions) a new tradition can come from, by name: the knowledge
+    graph's states and those of the map's outlines, and the graph's cultural regions. Both
+    are cached where they are read; empty lists when neither can be read."""
+    states: dict[str, str] = {}
+    regions: list[str] = []
+    try:
+        from saree_app.knowledge.graph import load_graph_or_none
+
+        graph, _problem = load_graph_or_none()
+    except Exception:  # the dialog works without the graph: its lists are then shorter
+        graph = None
+    if graph is not None:
+        for s in graph.regions("state"):
+            name = str(graph.label(s))
+            states.setdefault(name.casefold(), name)
+        regions = sorted({str(graph.label(r)) for r in graph.regions("cultural_region")})
+    try:
+        from saree_app.gui.india_map import load_outlines
+
+        for outline in load_outlines():
+            states.setdefault(outline.name.casefold(), outline.name)
+    except Exception:  # no map outlines: the graph's states alone
+        pass
+    return sorted(states.values(), key=str.casefold), regions
+
+
+def closest_names(text: str, names: Sequence[str], n: int = 3) -> list[str]:
+    """The names of `names` most like `text` (a misspelling's likely meaning), closest first."""
+    import difflib
+
+    folded = {name.casefold(): name for name in names}
+    hits = difflib.get_close_matches(" ".join(text.split()).casefold(), folded, n=n, cutoff=0.6)
+    return [folded[h] for h in hits]
+
+
+def unknown_place_text(text: str, kind: str, closest: Sequence[str]) -> str:
+    """The question asked of a state or region (`kind`) the app does not know."""
+    if closest:
+        guess = closest[0] if len(closest) == 1 else f"{', '.join(closest[:-1])} or {closest[-1]}"
+        head = f"{text} is not a {kind} the app knows: did you mean {guess}?"
+    else:
+        head = f"{text} is not a {kind} the app knows."
+    return (
+        f"{head} Kept as typed, it is shown as a {kind} of its own wherever sarees are "
+        f"counted by {kind}, apart from the {kind}s the app knows."
+    )
+
+
+# How the curator answered the question of a name the app does not know: the name to keep
+# (one offered, or the text as typed), or None to go back and change it.
+Asker = Callable[[QWidget, str, str, list[str]], str | None]
+
+
+def ask_place(parent: QWidget, text: str, kind: str, closest: list[str]) -> str | None:
+    """Ask whether a state or region the app does not know is meant: one of the closest names
+    (a button each), the name as typed, or back to the form (None)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(f"A {kind} the app does not know")
+    box.setText(unknown_place_text(text, kind, closest))
+    offered = {box.addButton(f"Use {c}", QMessageBox.ButtonRole.AcceptRole): c for c in closest}
+    keep = box.addButton(f"Keep “{text}”", QMessageBox.ButtonRole.YesRole)
+    back = box.addButton("Change it", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(next(iter(offered)) if offered else back)
+    box.setEscapeButton(back)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked in offered:
+        return offered[clicked]
+    return text if clicked is keep else None
+
+
+def _place_box(parent: QWidget, names: Sequence[str], example: str, tip: str) -> QLineEdit:
+    """A field for a place: it offers the names the app knows as the curator types (any part
+    of a name, any case), and its arrow lists them all; any other name can still be typed."""
+    from PySide6.QtWidgets import QCompleter, QStyle
+
+    box = QLineEdit(parent)
+    box.setPlaceholderText(example)
+    completer = QCompleter(list(names), box)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    completer.setMaxVisibleItems(12)
+    box.setCompleter(completer)
+    if names:
+        arrow = box.addAction(
+            box.style().standardIcon(QStyle.StandardPixmap.SP_ArrowDown),
+            QLineEdit.ActionPosition.TrailingPosition,
+        )
+        arrow.setToolTip("Show the names the app knows")
+
+        def show_all() -> None:
+            completer.setCompletionPrefix("")
+            completer.complete()
+
+        arrow.triggered.connect(show_all)
+    box.setToolTip(tip)
+    return box
+
+
 class NewTraditionDialog(QDialog):
-    """Name, state and region of a tradition the app does not know, and one it resembles."""
+    """Name, state and region of a tradition the app does not know, and one it resembles; or,
+    `editing` one the curator added, its state, region and likeness (its name stays)."""
 
     def __init__(
         self,
@@ -573,18 +806,35 @@ class NewTraditionDialog(QDialog):
         labeller: Labeller,
         check: Callable[[str], str | None],
         parent: QWidget | None = None,
+        *,
+        states: Sequence[str] | None = None,
+        regions: Sequence[str] | None = None,
+        editing: Any = None,
+        ask: Asker = ask_place,
     ) -> None:
         """`known`: traditions of the knowledge graph (for "resembles"); `check(name)` says
-        what is wrong with a name, or None."""
+        what is wrong with a name, or None. `states` and `regions`: the names offered (the
+        knowledge graph's and the map's, `known_places`, when not given); a name typed that
+        is none of them is asked about (`ask`) before it is accepted. `editing`: a
+        collection.traditions.CuratorTradition to change."""
         super().__init__(parent)
         self.setObjectName("newTraditionDialog")
-        self.setWindowTitle("Add a tradition")
+        self.setWindowTitle("Add a tradition" if editing is None else f"Edit {editing.name}")
         self.resize(520, 260)
-        self._check = check
+        self._check = check if editing is None else (lambda _name: None)
+        self._ask = ask
+        if states is None or regions is None:
+            found_states, found_regions = known_places()
+            states = found_states if states is None else states
+            regions = found_regions if regions is None else regions
+        self._places = {"state": list(states), "region": list(regions)}
         lay = QVBoxLayout(self)
         intro = QLabel(
             "A tradition the app does not know yet. Once added, choose it under “Correct to…” "
-            "for its photos: the app learns it from the photos you confirm.",
+            "for its photos: the app learns it from the photos you confirm."
+            if editing is None
+            else "Where this tradition you added comes from, and what it resembles. Its name "
+            "stays: the photos confirmed as it keep their label.",
             self,
         )
         intro.setWordWrap(True)
@@ -595,11 +845,21 @@ class NewTraditionDialog(QDialog):
         self.name.setObjectName("traditionName")
         self.name.setPlaceholderText("e.g. Kotpad")
         form.addRow("Name", self.name)
-        self.state = QLineEdit(self)
-        self.state.setPlaceholderText("e.g. Odisha")
+        self.state = _place_box(
+            self,
+            self._places["state"],
+            "e.g. Odisha",
+            "The state it comes from: type and choose one the app knows, or another name",
+        )
+        self.state.setObjectName("traditionState")
         form.addRow("State", self.state)
-        self.region = QLineEdit(self)
-        self.region.setPlaceholderText("e.g. East India")
+        self.region = _place_box(
+            self,
+            self._places["region"],
+            "e.g. East India",
+            "The cultural region it comes from: type and choose one the app knows, or another name",
+        )
+        self.region.setObjectName("traditionRegion")
         form.addRow("Region", self.region)
         self.like = QComboBox(self)
         self.like.addItem("(none)", None)
@@ -616,10 +876,18 @@ class NewTraditionDialog(QDialog):
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add")
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("Add" if editing is None else "Save")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
+        if editing is not None:
+            self.name.setText(editing.name)
+            self.name.setReadOnly(True)
+            self.state.setText(editing.state)
+            self.region.setText(editing.region)
+            at = self.like.findData(editing.like) if editing.like else 0
+            self.like.setCurrentIndex(max(at, 0))
         self.name.textChanged.connect(self._validate)
         self._validate()
 
@@ -630,8 +898,30 @@ class NewTraditionDialog(QDialog):
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(bool(text) and problem is None)
 
+    def _settle(self, box: QLineEdit, kind: str) -> bool:
+        """The place typed in `box`, as the app spells it when it knows it; one it does not
+        know is asked about (a close name, as typed, or back: False)."""
+        text = " ".join(box.text().split())
+        if not text:
+            box.setText("")
+            return True
+        names = self._places[kind]
+        same = next((n for n in names if n.casefold() == text.casefold()), None)
+        if same is not None:
+            box.setText(same)
+            return True
+        answer = self._ask(self, text, kind, closest_names(text, names))
+        if answer is None:
+            box.setFocus()
+            box.selectAll()
+            return False
+        box.setText(answer)
+        return True
+
     def accept(self) -> None:
         if not self.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled():
+            return
+        if not self._settle(self.state, "state") or not self._settle(self.region, "region"):
             return
         super().accept()
 

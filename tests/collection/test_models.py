@@ -72,7 +72,7 @@ def test_the_shipped_and_retrained_models_are_listed_with_their_report(
     assert found[1].path == mine
     assert found[1].sha256 == check_model(mine).sha256 != found[0].sha256
     assert found[1].summary.startswith(
-        "held-back accuracy 83% on 12 of your confirmed photos · trained on 36 photos · "
+        "right on 9 of 12 of your confirmed photos held back · learnt from 36 confirmed photos · "
     )
     assert found[1].problem is None
 

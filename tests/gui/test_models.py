@@ -63,8 +63,10 @@ def test_switch_to_a_retrained_model_and_back(  # type: ignore[no-untyped-def]
     assert dlg is not None
     texts = [dlg.list.item(i).text() for i in range(dlg.list.count())]
     assert texts[0].startswith("Shipped model  (in use)")
-    assert texts[1].startswith("Retrained model (collection-model)\n    held-back accuracy 70%")
-    assert "trained on 30 photos" in texts[1]
+    assert texts[1].startswith(
+        "Retrained model (collection-model)\n    right on 7 of 10 of your confirmed photos"
+    )
+    assert "learnt from 30 confirmed photos" in texts[1]
     dlg.reject()
 
     # Confirmed photos teach whichever model is in use (two traditions: one alone re-ranks
