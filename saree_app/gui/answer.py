@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
@@ -74,11 +74,66 @@ class ConfidenceBar(QWidget):
         p.end()
 
 
+class ElidedTitle(QLabel):
+    """Plain text wrapped at its spaces, each word too wide for the label cut in its middle
+    ("sambalpurihaat_10019…49.jpg"), the whole text then its tooltip: a long file name widened
+    the side panel past the window, cutting off everything beside it."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = str(text)
+        self._fit()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def minimumSizeHint(self) -> QSize:
+        # Never wider than "…" and a few letters: the words are cut to fit any width.
+        fm = self.fontMetrics()
+        return QSize(fm.horizontalAdvance("MMM…MMM"), fm.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.contentsRect().width()
+        fm = self.fontMetrics()
+        words = self._full.split(" ")
+        if width > 0:
+            words = [
+                fm.elidedText(w, Qt.TextElideMode.ElideMiddle, width)
+                if fm.horizontalAdvance(w) > width
+                else w
+                for w in words
+            ]
+        shown = " ".join(words)
+        if shown != super().text():
+            super().setText(shown)
+        self.setToolTip(self._full if shown != self._full else "")
+
+
 def _section(text: str, parent: QWidget) -> QLabel:
     lab = QLabel(text, parent)
     lab.setProperty("role", "section")
     lab.setWordWrap(True)
     return lab
+
+
+def _empty(grid: QGridLayout) -> None:
+    """Take every row out of `grid` and hide it at once: deleted later only, the old rows
+    stayed on screen under the new ones until the event loop came round."""
+    while grid.count():
+        w = grid.takeAt(0).widget()
+        if w is not None:
+            w.hide()
+            w.deleteLater()
 
 
 def _hpct(p: float) -> str:
@@ -170,9 +225,8 @@ class AnswerPanel(QWidget):
         lay.setContentsMargins(14, 12, 14, 12)
         lay.setSpacing(6)
 
-        self.title = QLabel("", self)
+        self.title = ElidedTitle("", self)
         self.title.setObjectName("answerTitle")
-        self.title.setWordWrap(True)
         lay.addWidget(self.title)
 
         # The answer as a set: "Kanchipuram or Banarasi — 90% sure it is one of these".
@@ -248,7 +302,13 @@ class AnswerPanel(QWidget):
         self.explanation.setWordWrap(True)
         self.explanation.setTextFormat(Qt.TextFormat.RichText)
         self.explanation.setOpenExternalLinks(True)
-        self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        # Its sources open with the mouse; the keyboard does not stop at each of them (Tab took
+        # five presses to cross the Why text), nor at the text itself, which it cannot change.
+        self.explanation.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+        )
+        self.explanation.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         lay.addWidget(self.explanation)
         self.details_button = QToolButton(self)
         self.details_button.setObjectName("detailsButton")
@@ -452,10 +512,7 @@ class AnswerPanel(QWidget):
     ) -> None:
         """The ranking's rows: name, bar and figure. `level` False (the answer claims no
         level): no percentage, the first row "leading", each bar against the leader's."""
-        while self._rank_grid.count():
-            w = self._rank_grid.takeAt(0).widget()
-            if w is not None:
-                w.deleteLater()
+        _empty(self._rank_grid)
         self.rank_rows = []
         lead = max((float(r[2]) for r in rows), default=0.0)
         for i, (trad, label, prob, known, own) in enumerate(rows):
@@ -532,10 +589,7 @@ class AnswerPanel(QWidget):
         """What each part looks like: its two likeliest traditions with their figures, or,
         `level` False (the answer claims no level), named in order with none ("Border looks
         like Kanchipuram silk, then Paithani")."""
-        while self._parts_grid.count():
-            w = self._parts_grid.takeAt(0).widget()
-            if w is not None:
-                w.deleteLater()
+        _empty(self._parts_grid)
         self.part_labels = {}
         for row, part in enumerate(("border", "pallu", "body")):
             if part not in parts:

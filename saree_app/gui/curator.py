@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -22,6 +23,16 @@ from saree_app.gui.items import Item
 from saree_app.gui.qtfix import emit
 
 Labeller = Callable[[str], str]
+# Another name of a tradition ("Kanjeevaram") to its id, or None: the knowledge graph's local
+# names, as the Add-a-tradition check reads them (gui.library.Library._other_names).
+OtherNames = Callable[[str], str | None]
+
+
+def _other_names_of(labeller: Labeller) -> OtherNames | None:
+    """The lookup of other names that goes with a labeller that is a library's `label`, where
+    the window does not hand one over itself; None otherwise."""
+    found = getattr(getattr(labeller, "__self__", None), "_other_names", None)
+    return found if callable(found) else None
 
 
 def parse_tags(text: str) -> tuple[str, ...]:
@@ -40,11 +51,15 @@ class CuratorPanel(QWidget):
     confirmRequested = Signal(str)  # tradition id
     noteEdited = Signal(str)
     tagsEdited = Signal(tuple)
+    # Esc in one of the panel's text fields: the page gives the keyboard back to the photo, so
+    # that J, K and C act again instead of typing.
+    leaveRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("curatorPanel")
         self._label: Labeller = pretty
+        self._other_names: OtherNames | None = None
         self._suggested: str | None = None
         self._item: Item | None = None
         lay = QVBoxLayout(self)
@@ -89,6 +104,9 @@ class CuratorPanel(QWidget):
         self.note.setObjectName("note")
         self.note.setPlaceholderText("Note (provenance, donor, condition…)")
         self.note.setFixedHeight(64)
+        # Tab moves on to the tags (Shift+Tab back): it typed tab characters into the note and
+        # kept the keyboard there.
+        self.note.setTabChangesFocus(True)
         lay.addWidget(self.note)
         self.tags = QLineEdit(self)
         self.tags.setObjectName("tags")
@@ -101,12 +119,22 @@ class CuratorPanel(QWidget):
         self._note_timer.timeout.connect(self.flush_note)
         self.note.textChanged.connect(self._note_timer.start)
         self.tags.editingFinished.connect(self._emit_tags)
+        for field in (self.note, self.tags, self.correct_box.lineEdit(), self.correct_box):
+            field.installEventFilter(self)
         self._loading = False
         self.set_item(None, None)
 
-    def set_traditions(self, traditions: Sequence[str], labeller: Labeller) -> None:
-        """The list the curator searches when correcting: every tradition in the graph."""
+    def set_traditions(
+        self,
+        traditions: Sequence[str],
+        labeller: Labeller,
+        other_names: OtherNames | None = None,
+    ) -> None:
+        """The list the curator searches when correcting: every tradition in the graph;
+        `other_names` finds one by another of its names ("Kanjeevaram"), by default the
+        library's whose `label` `labeller` is."""
         self._label = labeller
+        self._other_names = other_names if other_names is not None else _other_names_of(labeller)
         self.correct_box.clear()
         for t in sorted(traditions, key=lambda t: labeller(t).casefold()):
             self.correct_box.addItem(labeller(t), t)
@@ -163,18 +191,30 @@ class CuratorPanel(QWidget):
             self.confirm_button.setEnabled(False)
 
     def chosen_tradition(self) -> str | None:
-        text = self.correct_box.currentText().strip().casefold()
+        """The tradition typed or picked in the correction box, or None (nothing typed, no
+        tradition of that name, or several that the text is part of)."""
+        return self._match()[0]
+
+    def _match(self) -> tuple[str | None, list[str]]:
+        """(the tradition the correction box names, or None; the names of those the text is
+        part of, when it names none): its name in the list, then another of its names in the
+        knowledge graph, then the one name in the list that holds the text."""
+        typed = " ".join(self.correct_box.currentText().split())
+        text = typed.casefold()
         if not text:
-            return None
-        for i in range(self.correct_box.count()):
-            if self.correct_box.itemText(i).casefold() == text:
-                return str(self.correct_box.itemData(i))
-        matches = [
-            i
-            for i in range(self.correct_box.count())
-            if text in self.correct_box.itemText(i).casefold()
-        ]
-        return str(self.correct_box.itemData(matches[0])) if len(matches) == 1 else None
+            return None, []
+        box = self.correct_box
+        names = [(box.itemText(i), str(box.itemData(i))) for i in range(box.count())]
+        for name, tid in names:
+            if name.casefold() == text:
+                return tid, []
+        other = self._other_names(typed) if self._other_names is not None else None
+        if other is not None and any(tid == other for _name, tid in names):
+            return other, []
+        holding = [(name, tid) for name, tid in names if text in name.casefold()]
+        if len(holding) == 1:
+            return holding[0][1], []
+        return None, [name for name, _tid in holding]
 
     def focus_correct(self) -> None:
         self.correct_box.setFocus()
@@ -192,14 +232,59 @@ class CuratorPanel(QWidget):
     def _confirm_chosen(self) -> None:
         if self._item is None:
             return
-        t = self.chosen_tradition()
+        t, holding = self._match()
+        typed = " ".join(self.correct_box.currentText().split())
         if t is None:
-            self.state.setText(
-                "No tradition matches “" + self.correct_box.currentText() + "”: pick one from "
-                "the list."
-            )
+            if not typed:
+                self.state.setText("Type or pick the tradition to label this photo with.")
+            elif holding:
+                shown = ", ".join(holding[:4]) + (" …" if len(holding) > 4 else "")
+                self.state.setText(
+                    f"{len(holding)} traditions match “{typed}” ({shown}): pick one from the list."
+                )
+            else:
+                self.state.setText(f"No tradition matches “{typed}”: pick one from the list.")
             return
         emit(self.confirmRequested, t)
+        if self._item is not None and self._item.confirmed == t:
+            # Done: the box is empty for the next correction (kept when the decision could
+            # not be stored, so that it can be made again).
+            self.correct_box.setCurrentIndex(-1)
+            self.correct_box.setEditText("")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Esc in the note, the tags or the correction box leaves the field (what was typed
+        is kept); in the correction box it first closes an open list of names.
+
+        Return in the correction box decides once: its line edit says returnPressed, leaves
+        the key to its parent, and the combo box handed it back to the line edit, which said
+        returnPressed again (two decisions for one key; Undo then seemed to do nothing)."""
+        if (
+            watched is self.correct_box
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            return True
+        if watched is self.correct_box or not (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and event.modifiers()
+            in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        ):
+            return super().eventFilter(watched, event)
+        completer = self.correct_box.completer()
+        popup = completer.popup() if completer is not None else None
+        if watched is self.correct_box.lineEdit() and popup is not None and popup.isVisible():
+            popup.hide()
+            return True
+        if watched is self.note:
+            self.flush_note()
+        elif watched is self.tags:
+            self._emit_tags()
+        emit(self.leaveRequested)
+        return True
 
     def flush_note(self) -> None:
         """Save what was typed (note and tags) before the panel moves to another photo."""

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import errno
+import html
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextCursor, QTextDocument, QTextLength, QTextOption, QTextTable
+from PySide6.QtGui import (
+    QAction,
+    QKeySequence,
+    QTextCursor,
+    QTextDocument,
+    QTextLength,
+    QTextOption,
+    QTextTable,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -29,24 +38,81 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-SHORTCUTS = (
-    ("J  or  Page Down", "Next photo"),
-    ("K  or  Page Up", "Previous photo"),
-    ("C", "Confirm the top answer"),
-    ("Shift+C  or  Ctrl+Enter", "Confirm the top answer and go to the next photo"),
-    ("R", "Correct: search the list of traditions"),
-    ("Ctrl+Shift+C", "Confirm every selected photo (Shift- or Ctrl-click to select)"),
-    ("Ctrl+Z", "Undo the last confirmation or correction"),
-    ("F", "Fit the photo to the window"),
-    ("O", "Show or hide the part overlay"),
-    ("H", "Show or hide the heatmap"),
-    ("Ctrl+1 / 2 / 3", "Collection / Photo / Knowledge"),
-    ("Ctrl+O", "Open another collection file"),
-    ("Ctrl+N", "Start a new, empty collection file"),
-    ("Ctrl+I", "Import a folder"),
-    ("Ctrl+E", "Export the catalogue"),
-    ("Ctrl+F", "Search the collection"),
+# Each shortcut as Qt writes its keys (QKeySequence's portable text), with what it does. The
+# list F1 shows is made from it (`SHORTCUTS`); every key of the window's actions must be here
+# (tests/gui/test_walk4_n.py), and `shortcuts_html` adds any an action has that is not.
+SHORTCUT_KEYS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("J", "PgDown"), "Next photo"),
+    (("K", "PgUp"), "Previous photo"),
+    (("Return",), "Open the selected photo (in the collection; or double-click it)"),
+    (("C",), "Confirm the top answer"),
+    (("Shift+C", "Ctrl+Return"), "Confirm the top answer and go to the next photo"),
+    (("R",), "Correct: search the list of traditions, then Enter to set the one typed"),
+    (("Ctrl+Shift+C",), "Confirm every selected photo (Shift- or Ctrl-click to select)"),
+    (("Ctrl+Z",), "Undo the last confirmation, correction, removal or grouping"),
+    (
+        ("Del", "Backspace"),
+        "Remove the selected photos from the collection (in the collection; the files stay "
+        "on disk)",
+    ),
+    (("Ctrl+G",), "Group the selected photos into an object"),
+    (("Ctrl+Shift+R",), "Open the object record of the photo shown"),
+    (("F",), "Fit the photo to the window"),
+    (("O",), "Show or hide the part overlay"),
+    (("H",), "Show or hide the heatmap"),
+    (("Ctrl+1", "Ctrl+2", "Ctrl+3"), "Collection / Photo / Knowledge"),
+    (("Ctrl+O",), "Open another collection file"),
+    (("Ctrl+N",), "Start a new, empty collection file"),
+    (("Ctrl+I",), "Import a folder"),
+    (("Ctrl+E",), "Export the catalogue"),
+    (("Ctrl+F",), "Search the collection"),
+    (("Tab", "Shift+Tab"), "Move to the next / previous button or field"),
+    (
+        ("Esc",),
+        "Leave the note, the tags or “Correct to…” (what you typed is kept): J, K and C act again",
+    ),
+    (("F1",), "This list of shortcuts"),
 )
+
+# Keys as a curator reads them.
+_KEY_WORDS = {"PgDown": "Page Down", "PgUp": "Page Up", "Return": "Enter", "Del": "Delete"}
+_SHOWN_AS = {
+    ("Ctrl+1", "Ctrl+2", "Ctrl+3"): "Ctrl+1 / 2 / 3",
+    ("Tab", "Shift+Tab"): "Tab / Shift+Tab",
+}
+
+
+def shown_keys(keys: Sequence[str]) -> str:
+    """('J', 'PgDown') -> 'J  or  Page Down'; ('Ctrl+Return',) -> 'Ctrl+Enter'."""
+    if tuple(keys) in _SHOWN_AS:
+        return _SHOWN_AS[tuple(keys)]
+    words = []
+    for key in keys:
+        *mods, last = key.split("+") if key != "+" else [key]
+        words.append("+".join([*mods, _KEY_WORDS.get(last, last)]))
+    return "  or  ".join(words)
+
+
+SHORTCUTS = tuple((shown_keys(keys), what) for keys, what in SHORTCUT_KEYS)
+
+
+def unlisted_shortcuts(actions: Iterable[QAction]) -> list[tuple[str, str]]:
+    """(keys, what) of each action whose keys `SHORTCUT_KEYS` does not name: the action's own
+    name says what it does."""
+    listed = {key for keys, _what in SHORTCUT_KEYS for key in keys}
+    out = []
+    for action in actions:
+        keys = [
+            k.toString(QKeySequence.SequenceFormat.PortableText)
+            for k in action.shortcuts()
+            if not k.isEmpty()
+        ]
+        missing = [k for k in keys if k not in listed]
+        if missing:
+            what = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+            out.append((shown_keys(missing), what.rstrip("…")))
+    return out
+
 
 # The collection (catalogue) files the app makes end in .saree; older ones may end otherwise.
 COLLECTION_SUFFIX = ".saree"
@@ -302,36 +368,39 @@ class TextDialog(QDialog):
         lay.addWidget(buttons)
 
 
-def shortcuts_html() -> str:
+def shortcuts_html(actions: Iterable[QAction] = ()) -> str:
+    """The keyboard shortcuts, as F1 shows them; with the window's `actions`, any of their
+    keys the list does not name are added, so that it cannot fall behind them."""
     rows = "".join(
-        f"<tr><td style='padding:3px 18px 3px 0'><b>{k}</b></td><td>{v}</td></tr>"
-        for k, v in SHORTCUTS
+        f"<tr><td style='padding:3px 18px 3px 0'><b>{html.escape(k)}</b></td>"
+        f"<td>{html.escape(v)}</td></tr>"
+        for k, v in (*SHORTCUTS, *unlisted_shortcuts(actions))
     )
     return f"<h3>Keyboard shortcuts</h3><table>{rows}</table>"
 
 
 def model_card_dialog(
-    card: Path | None, parent: QWidget | None = None, *, preface: str | None = None
+    card: Path | None,
+    parent: QWidget | None = None,
+    *,
+    preface: str | None = None,
+    manifest: Path | None = None,
 ) -> TextDialog:
     """The model card; `preface`, what a curator needs to know of the model in use, goes first
-    (the card itself is written for specialists: how the model was made and measured)."""
-    if card is None or not card.is_file():
-        text = (
-            "# No model card\n\nThe model card (models/MODEL_CARD.md) is missing from this "
-            "installation. It describes what the model was trained on and how well it does; "
-            "reinstall the app to get it back."
-        )
-    else:
-        try:
-            text = card.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            text = f"# Model card unreadable\n\n{card}: {exc}"
-    if preface:
-        text = (
-            f"## In short\n\n{preface}\n\nThe model card below is written for specialists: "
-            "how the model was made, what it learnt from and how it was measured.\n\n---\n\n" + text
-        )
-    dlg = TextDialog("Model card", text, True, parent)
+    (the card itself is written for specialists: how the model was made and measured).
+    `manifest`: the model in use; when it was retrained from the collection, its own report
+    is shown first and the shipped card below (`model_card_text`). Not given, the model in use
+    of the parent window's collection is taken, if it has one."""
+    if manifest is None:
+        lib = getattr(parent, "library", None)
+        path = getattr(lib, "model_path", None)
+        if callable(path):
+            manifest = path()
+    from saree_app.gui.models import is_retrained, model_card_text
+
+    text = model_card_text(card, manifest, preface)
+    title = "Retrained model: its report" if is_retrained(manifest) else "Model card"
+    dlg = TextDialog(title, text, True, parent)
     dlg.setObjectName("modelCard")
     dlg.browser.setAlignment(Qt.AlignmentFlag.AlignLeft)
     return dlg

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -366,8 +367,40 @@ class PhotoPage(QWidget):
         self.overlays.opacity.valueChanged.connect(lambda v: self.viewer.set_opacity(v / 100.0))
         self.overlays.fit.clicked.connect(self.viewer.fit)
         self.answer.traditionClicked.connect(self.overlays.choose_tradition)
+        self.curator.leaveRequested.connect(self.viewer.setFocus)
         self.viewer.set_opacity(self.overlays.opacity.value() / 100.0)
         self.overlays.set_traditions([])
+        self._tab_order()
+
+    def _tab_order(self) -> None:
+        """Tab from the photo goes to the decision first (Confirm, Correct to…, Set, the note,
+        the tags), then the ways of showing the photo, the similar sarees and the answer's
+        Details: it reached Confirm, at the top of the side panel, only at the 19th press."""
+        bar, strip = self.overlays, self.similar
+        chain: list[QWidget] = [
+            self.viewer,
+            self.curator.confirm_button,
+            self.curator.correct_box,
+            self.curator.correct_button,
+            self.curator.note,
+            self.curator.tags,
+            bar.parts,
+            bar.heat,
+            bar.heat_choice,
+            bar.part_heat,
+            bar.part_choice,
+            bar.edit_parts,
+            bar.opacity,
+            bar.fit,
+            self.parts_edit,
+            self.parts_revert,
+            *strip.mode_buttons.values(),
+            strip.list,
+            strip.confirmed_box,
+            self.answer.details_button,
+        ]
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     def set_labeller(self, labeller: Callable[[str], str]) -> None:
         self._label = labeller
@@ -381,7 +414,12 @@ class PhotoPage(QWidget):
         if text:
             self.placeholder.setText(text)
         self.stack.setCurrentWidget(self.placeholder)
+        # Nothing of the photo shown before stays: its decision (Confirm, note, tags), its
+        # answer and the sarees like it (a new, empty collection showed them all).
+        self.answer.set_confirmed(None, redraw=False)
         self.answer.clear("No photo selected.")
+        self.curator.set_item(None, None)
+        self.similar.set_results([], "Select a photo to see similar sarees.")
         self.overlays.set_traditions([])
         self.parts_note.hide()
         self.set_busy("")

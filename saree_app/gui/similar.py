@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from saree_app.gui.flow import FlowLayout
 from saree_app.gui.items import UNCERTAIN, Item
 from saree_app.gui.qtfix import emit
 from saree_app.gui.thumbs import ThumbnailLoader
@@ -79,14 +80,21 @@ class SimilarStrip(QWidget):
         self.confirmed_box.toggled.connect(lambda on: emit(self.filterChanged, bool(on)))
         self._group = QButtonGroup(self)
         self.mode_buttons: dict[str, QPushButton] = {}
+        # On the title's right while there is room; on a narrow window they wrap onto a second
+        # row instead of making the page (and the window) wider than a 1024 px screen.
+        self.modes = QWidget(self)
+        self.modes.setObjectName("similarModes")
+        modes = FlowLayout(self.modes, spacing=4)
+        modes.setContentsMargins(0, 0, 0, 0)
         for key, text in MODES:
-            b = QPushButton(text, self)
+            b = QPushButton(text, self.modes)
             b.setCheckable(True)
             b.setProperty("role", "segment")
             b.setToolTip(MODE_TIPS[key])
             self._group.addButton(b)
             self.mode_buttons[key] = b
-            head.addWidget(b)
+            modes.addWidget(b)
+        head.addWidget(self.modes)
         self.mode_buttons["cloth"].setChecked(True)
         self._group.buttonClicked.connect(lambda _b: emit(self.modeChanged, self.mode()))
         lay.addLayout(head)
@@ -119,6 +127,7 @@ class SimilarStrip(QWidget):
         self.how = QLabel(HOW_TO, self)
         self.how.setObjectName("similarHow")
         self.how.setProperty("role", "hint")
+        self.how.setWordWrap(True)
         self.how.hide()
         foot = QHBoxLayout()
         foot.addWidget(self.empty, 1)

@@ -1721,10 +1721,15 @@ class MainWindow(QMainWindow):
             from saree_app.gui.models import real_photos_text
 
             preface = f"{choice.title}: {real_photos_text(choice)}"
-        model_card_dialog(card, self, preface=preface).exec()
+        # The model in use: a retrained one shows its own report first (gui/models.py).
+        manifest = lib.model_path() if lib is not None else None
+        model_card_dialog(card, self, preface=preface, manifest=manifest).exec()
 
     def show_shortcuts(self) -> None:
-        TextDialog("Keyboard shortcuts", shortcuts_html(), False, self).exec()
+        # Every action's keys: one the list does not name yet is listed too.
+        TextDialog(
+            "Keyboard shortcuts", shortcuts_html(self.findChildren(QAction)), False, self
+        ).exec()
 
     def show_about(self) -> None:
         import saree_app

@@ -101,7 +101,7 @@ def test_a_retrained_model_shows_its_own_check_on_the_curators_photos() -> None:
         "evaluation": {"heldout": {"photos": 10, "top1": 0.7, "balanced_accuracy": 0.7}},
     }
     real = choice_text(_choice(False), None, raw).splitlines()[-1]
-    assert "70%" in real and "10 confirmed photos" in real
+    assert "7 of the 10 confirmed photos" in real  # a count: 10 photos are a handful
     assert "174" not in real and "guessing" not in real
     unchecked = choice_text(_choice(False), None, {"training": {"catalogue": "x"}})
     assert "%" not in unchecked.splitlines()[-1]
@@ -320,7 +320,7 @@ def test_the_status_bar_and_model_card_name_the_model_as_the_menu_does(window, m
     assert lib.model_in_use().shipped and lib.model_in_use().title == "Shipped model"
     shown: list[str] = []
 
-    def fake_dialog(card, parent=None, *, preface=None):  # type: ignore[no-untyped-def]
+    def fake_dialog(card, parent=None, *, preface=None, manifest=None):  # type: ignore[no-untyped-def]
         shown.append(preface or "")
         return SimpleNamespace(exec=lambda: 0)
 
