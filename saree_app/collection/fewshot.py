@@ -360,6 +360,7 @@ def set_words(
     taught: int = 0,
     examples: int = 0,
     checkable: int | None = None,
+    checks: Sequence[TraditionCheck] = (),
 ) -> tuple[str, str]:
     """A prediction's answer set in words, as the photo page and `saree classify` state it:
     checked on the confirmed photos when `sets` is calibrated on them, else the model's own
@@ -367,7 +368,8 @@ def set_words(
     model's training photos). A set of more than half the traditions ranked is said not to
     narrow the photo down, not listed. `name` names a tradition; `taught`, `examples`,
     `checkable`: the traditions taught, the confirmed photos teaching, those with another of
-    their tradition."""
+    their tradition. `checks`: how each taught tradition's own confirmed photos were answered,
+    each held back (Reliability.by_tradition): a taught answer says its first tradition's."""
     from saree_app.knowledge.words import answer_set_words
 
     if sets is not None:
@@ -378,7 +380,7 @@ def set_words(
     # Re-ranked by teaching that nothing has checked, or unlike the model's training photos:
     # no level is claimed for it (the rule `claims_level` gives every screen).
     taught_from, unlike = _no_level_because(prediction, sets, examples)
-    return answer_set_words(
+    head, how = answer_set_words(
         [name(t) for t in members],
         level,
         calibrated_on=on,
@@ -391,6 +393,17 @@ def set_words(
         # A set of nearly every tradition ranked is said not to narrow the photo down.
         out_of=len(prediction.fused.ranking),
     )
+    # The teaching panel's own check of the answer's first tradition, said beside it: an
+    # answer at 91% whose tradition's confirmed photos came back right 2 times in 6 read as
+    # trustworthy on the photo page (fourth walk).
+    first = prediction.fused.ranking[0].tradition if prediction.fused.ranking else None
+    check = next((c for c in checks if c.tradition == first), None)
+    if check is not None and first is not None and prediction.is_taught():
+        how = (
+            f"{how} Teaching has been right on {check.right} of your {check.total} confirmed "
+            f"photos of {name(first)} when each was held back."
+        )
+    return head, how
 
 
 def model_answer_set(probabilities: Mapping[str, float], level: float = SET_LEVEL) -> list[str]:

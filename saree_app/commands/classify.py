@@ -262,9 +262,17 @@ def _answer_set_lines(pred: Prediction, teaching: _Teaching | None = None) -> tu
         taught=teaching.taught if teaching is not None else 0,
         examples=teaching.examples if teaching is not None else 0,
         checkable=teaching.checkable if teaching is not None else None,
+        checks=_checks_of(teaching),
     )
     # After the label "could be:", the headline's own "Could be any of 12 ..." would repeat it.
     return head.removeprefix("Could be "), how
+
+
+def _checks_of(teaching: _Teaching | None) -> tuple[Any, ...]:
+    """Each taught tradition's check on its own confirmed photos, as the teaching panel has it
+    (none until teaching is measured)."""
+    rel = teaching.fewshot.reliability if teaching is not None else None
+    return tuple(rel.by_tradition) if rel is not None and rel.fitted else ()
 
 
 def _label_of(pred: Prediction, term: str) -> str:

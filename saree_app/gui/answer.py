@@ -215,6 +215,7 @@ class AnswerPanel(QWidget):
         self._taught = 0  # traditions the confirmed photos teaching is checked on are of
         self._examples = 0  # confirmed photos teaching
         self._checkable: int | None = None  # of those, with another of their tradition
+        self._checks: tuple[Any, ...] = ()  # fewshot.TraditionCheck per taught tradition
         self._shown: tuple[str, Any] | None = None
         # Whether the answer shown claims a level (`claims_level`): else no percentage as odds.
         self.level_claimed = True
@@ -335,7 +336,12 @@ class AnswerPanel(QWidget):
             self._sources = sourcer
 
     def set_calibration(
-        self, sets: Any, taught: int = 0, examples: int = 0, checkable: int | None = None
+        self,
+        sets: Any,
+        taught: int = 0,
+        examples: int = 0,
+        checkable: int | None = None,
+        checks: Sequence[Any] = (),
     ) -> None:
         """Answer sets calibrated on the curator's confirmed photos (None: the model's own),
         how many traditions those photos are of, how many confirmed photos teach and how many
@@ -345,6 +351,7 @@ class AnswerPanel(QWidget):
         self._taught = taught
         self._examples = examples
         self._checkable = checkable
+        self._checks = tuple(checks)  # fewshot.TraditionCheck per taught tradition checked
         if self._shown is not None:
             self.show_prediction(*self._shown)
 
@@ -503,6 +510,7 @@ class AnswerPanel(QWidget):
             taught=self._taught,
             examples=self._examples,
             checkable=self._checkable,
+            checks=self._checks,
         )
         return f"<b>{html.escape(head)}</b>", how
 

@@ -880,7 +880,7 @@ class MainWindow(QMainWindow):
         self.knowledge.set_teaching({t: (n, a) for t, n, a in teaching.rows}, MIN_EXAMPLES)
         taught = sum(1 for _t, _n, counts in teaching.rows if counts)
         self.photo.answer.set_calibration(
-            teaching.sets, taught, teaching.examples, checkable(teaching.rows)
+            teaching.sets, taught, teaching.examples, checkable(teaching.rows), teaching.checks
         )
         if self._teaching_dialog is not None:
             self._teaching_dialog.set_teaching(teaching, self.model.all_items())

@@ -1603,3 +1603,31 @@ def test_one_rule_says_whether_an_answer_claims_a_level() -> None:
     unlike_set = _models_own_set({"ranking": ranked, "uncertain_reasons": [UNLIKE_TRAINING]})
     assert not stored_set_claims_level(unlike_set)
     assert stored_set_claims_level(None) and stored_set_claims_level({})
+
+
+def test_a_taught_answer_says_how_its_tradition_fared_on_the_confirmed_photos() -> None:
+    """Fourth walk: a taught Kanchipuram answer showed at 91% while the teaching panel said its
+    confirmed photos came back right 2 times in 6; the answer's words now say so."""
+    from types import SimpleNamespace
+
+    from saree_app.collection.fewshot import TraditionCheck, set_words
+
+    ranked = [SimpleNamespace(tradition="Kanchipuram"), SimpleNamespace(tradition="Paithani")]
+    pred = SimpleNamespace(
+        fused=SimpleNamespace(ranking=ranked),
+        answer_set=lambda: ["Kanchipuram", "Paithani"],
+        is_taught=lambda: True,
+        looks_unlike_training=lambda: False,
+    )
+    checks = (
+        TraditionCheck("Kanchipuram", 2, 6, (("Paithani", 4),)),
+        TraditionCheck("Paithani", 5, 5),
+    )
+    _, how = set_words(pred, str.upper, None, taught=2, examples=11, checks=checks)
+    assert "right on 2 of your 6 confirmed photos of KANCHIPURAM when each was held back" in how
+    _, without = set_words(pred, str.upper, None, taught=2, examples=11)
+    assert "2 of your 6" not in without
+    # An answer teaching did not make (the model's own) says nothing of teaching's check.
+    pred.is_taught = lambda: False
+    _, own = set_words(pred, str.upper, None, taught=2, examples=11, checks=checks)
+    assert "2 of your 6" not in own
