@@ -295,6 +295,10 @@ class KnowledgePage(QWidget):
         self.list = QListWidget(left)
         self.list.setObjectName("traditionList")
         self.list.setFrameShape(QFrame.Shape.NoFrame)
+        # A long name is cut short ("Kasavu (Balarama…"), its whole in the tooltip, never
+        # scrolled to sideways (fourth walk, at 1024 x 700).
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         ll.addWidget(self.list, 1)
         split.addWidget(left)
         self.card = QTextBrowser(split)
@@ -351,6 +355,7 @@ class KnowledgePage(QWidget):
             traditions = sorted(graph.traditions(), key=lambda t: self._label(t).casefold())
         for t in traditions:
             wi = QListWidgetItem(self._label(t))
+            wi.setToolTip(self._label(t))
             wi.setData(TRADITION, t)
             wi.setData(SEARCH, self._search_text(t))
             self.list.addItem(wi)

@@ -13,7 +13,7 @@ import pytest
 
 QtCore = pytest.importorskip("PySide6.QtCore")
 
-from saree_app.gui.knowledge_page import KnowledgePage  # noqa: E402
+from saree_app.gui.knowledge_page import TRADITION, KnowledgePage  # noqa: E402
 from saree_app.knowledge.graph import TextileGraph  # noqa: E402
 
 SOURCES = Path(__file__).resolve().parents[2] / "ontology" / "sources.ttl"
@@ -158,3 +158,17 @@ def test_an_address_in_a_note_keeps_its_own_brackets() -> None:
     assert f'href="{page}"' in _linked_text(f"see {page}.")
     assert 'href="https://a.org/x"' in _linked_text("(read at https://a.org/x)")
     assert 'href="https://a.org/y"' in _linked_text("at https://a.org/y; and more")
+
+
+def test_the_tradition_list_never_scrolls_sideways(page: KnowledgePage) -> None:
+    """At 1024 x 700 the list scrolled sideways for "Kasavu (Balaramapuram)" (fourth walk): a
+    long name is cut short, its whole in the tooltip."""
+    from PySide6.QtCore import Qt as QtNs
+
+    page.list.setFixedWidth(120)
+    assert page.list.horizontalScrollBarPolicy() == QtNs.ScrollBarPolicy.ScrollBarAlwaysOff
+    assert page.list.textElideMode() == QtNs.TextElideMode.ElideRight
+    named = [page.list.item(i) for i in range(page.list.count())]
+    graph_rows = [it for it in named if it.data(TRADITION)]
+    assert graph_rows and all(it.toolTip() for it in graph_rows)
+    assert any(it.toolTip() == it.text() for it in graph_rows)
