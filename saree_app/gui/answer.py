@@ -216,6 +216,7 @@ class AnswerPanel(QWidget):
         self._examples = 0  # confirmed photos teaching
         self._checkable: int | None = None  # of those, with another of their tradition
         self._checks: tuple[Any, ...] = ()  # fewshot.TraditionCheck per taught tradition
+        self._headings: list[QLabel] = []  # the sections' headings (`_heading`)
         self._shown: tuple[str, Any] | None = None
         # Whether the answer shown claims a level (`claims_level`): else no percentage as odds.
         self.level_claimed = True
@@ -249,7 +250,7 @@ class AnswerPanel(QWidget):
         self.banner.hide()
         lay.addWidget(self.banner)
 
-        lay.addWidget(_section("Most likely traditions", self))
+        lay.addWidget(self._heading("Most likely traditions"))
         self._rank_box = QWidget(self)
         self._rank_grid = QGridLayout(self._rank_box)
         self._rank_grid.setContentsMargins(0, 0, 0, 0)
@@ -266,7 +267,7 @@ class AnswerPanel(QWidget):
         self.rank_note.hide()
         lay.addWidget(self.rank_note)
 
-        lay.addWidget(_section("Region", self))
+        lay.addWidget(self._heading("Region"))
         self.regions = QLabel("", self)
         self.regions.setWordWrap(True)
         # Each line sums the answer over its places' traditions: a region with many traditions
@@ -281,7 +282,7 @@ class AnswerPanel(QWidget):
         self.region_map.hide()
         lay.addWidget(self.region_map)
 
-        lay.addWidget(_section("What each part looks like", self))
+        lay.addWidget(self._heading("What each part looks like"))
         self._parts_box = QWidget(self)
         self._parts_grid = QGridLayout(self._parts_box)
         self._parts_grid.setContentsMargins(0, 0, 0, 0)
@@ -290,14 +291,14 @@ class AnswerPanel(QWidget):
         lay.addWidget(self._parts_box)
         self.part_labels: dict[str, QLabel] = {}
 
-        lay.addWidget(_section("Attributes found", self))
+        lay.addWidget(self._heading("Attributes found"))
         self.attributes = QLabel("", self)
         self.attributes.setObjectName("attributes")
         self.attributes.setWordWrap(True)
         self.attributes.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.attributes)
 
-        lay.addWidget(_section("Why", self))
+        lay.addWidget(self._heading("Why"))
         self.explanation = QLabel("", self)
         self.explanation.setObjectName("explanation")
         self.explanation.setWordWrap(True)
@@ -364,8 +365,17 @@ class AnswerPanel(QWidget):
         self.details.setVisible(on)
         self.details_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
 
+    def _heading(self, text: str) -> QLabel:
+        """A section's heading, kept so that a page with no answer shows none of them (empty
+        headings stood under "No photo selected", fifth walk)."""
+        lab = _section(text, self)
+        self._headings.append(lab)
+        return lab
+
     def clear(self, message: str) -> None:
         self._shown = None
+        for lab in self._headings:
+            lab.hide()
         self.title.setText(message)
         self.answer_set.setText("")
         self.answer_set_how.setText("")
@@ -398,6 +408,8 @@ class AnswerPanel(QWidget):
 
     def show_prediction(self, name: str, pred: Any) -> None:
         self._shown = (name, pred)
+        for lab in self._headings:
+            lab.show()
         fused = pred.fused
         ranking = list(fused.ranking[:5])
         self.title.setText(name)

@@ -921,6 +921,11 @@ class FacetPanel(QWidget):
             self._fit_width()
         finally:
             self._updating = False
+        # The tradition chosen is gone from the list (another collection opened, its last photo
+        # removed): the list fell back to all traditions, and the grid must follow, or it keeps
+        # a filter nothing on screen shows (fifth walk).
+        if flt.tradition is not None and self.current_filter().tradition != flt.tradition:
+            self._emit()
 
     def _within(self, flt: Filter) -> str:
         """What the photos under the review states are, when a tradition or search narrows

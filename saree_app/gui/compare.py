@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from saree_app.collection.fewshot import claims_level
 from saree_app.gui.analysis import Analysis, analyse, heat_for, pretty
+from saree_app.gui.dialogs import resize_within_screen
 from saree_app.gui.items import Item
 from saree_app.gui.overlays import colour_heat, colour_mask, rgba_to_qimage
 from saree_app.gui.qtfix import emit
@@ -193,7 +194,7 @@ class CompareDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("compareDialog")
         self.setWindowTitle("Compare sarees")
-        self.resize(1200, 760)
+        resize_within_screen(self, 1200, 760)
         self._label: Labeller = pretty
         self._kind: Kind | None = None
         # The photo page's rule for whether an answer claims a level (its calibration as it

@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (
     QAction,
+    QGuiApplication,
     QKeySequence,
     QTextCursor,
     QTextDocument,
@@ -317,6 +318,17 @@ class SettingsDialog(QDialog):
         return Path(self.collection.text().strip()).expanduser(), int(self.threads.value())
 
 
+def resize_within_screen(widget: QWidget, width: int, height: int) -> None:
+    """`widget` at `width` x `height`, or less where its screen is smaller: a dialog sized for
+    a large screen put its buttons off the bottom of a 1366 x 768 laptop (fifth walk)."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    if screen is not None:
+        room = screen.availableGeometry()
+        width = min(width, max(320, room.width() - 40))
+        height = min(height, max(240, room.height() - 60))
+    widget.resize(width, height)
+
+
 def wrap_to_width(doc: QTextDocument) -> None:
     """Make a Markdown page read without sideways scrolling at any window width: the lines of its
     code blocks wrap like the rest (Markdown keeps them unbroken, so one long command line
@@ -349,7 +361,7 @@ class TextDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.resize(760, 640)
+        resize_within_screen(self, 760, 640)
         lay = QVBoxLayout(self)
         self.browser = QTextBrowser(self)
         self.browser.setObjectName("textPage")

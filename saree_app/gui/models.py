@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from saree_app.gui.answer import ConfidenceBar
-from saree_app.gui.dialogs import show_error
+from saree_app.gui.dialogs import resize_within_screen, show_error
 from saree_app.gui.tasks import Cancel, TaskRunner
 
 ROLE_PATH = Qt.ItemDataRole.UserRole
@@ -253,7 +253,7 @@ class ModelDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("modelDialog")
         self.setWindowTitle("Model")
-        self.resize(720, 520)
+        resize_within_screen(self, 720, 520)
         self.choices = list(choices)
         self.current = current
         self.label = label

@@ -156,6 +156,10 @@ def _first_up(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# What the object section says with no photo shown (a new, empty collection).
+NO_PHOTO = "No photo selected."
+
+
 class ObjectPanel(QFrame):
     """The current photo's object, in three lines, with buttons to open or group it."""
 
@@ -212,6 +216,8 @@ class ObjectPanel(QFrame):
             emit(self.confirmRequested, self._tradition)
 
     def show_none(self, text: str = "This photo is not part of an object.") -> None:
+        """No object to show: the photo shown has none (it can be grouped), or, with
+        NO_PHOTO, no photo is shown (nothing to group)."""
         self.title.setText(text)
         self.answer.setText("")
         self.answer.hide()
@@ -219,7 +225,7 @@ class ObjectPanel(QFrame):
         self._tradition = None
         self.open.hide()
         self.ungroup.hide()
-        self.group.show()
+        self.group.setVisible(text != NO_PHOTO)
 
     def show_object(
         self,
@@ -808,7 +814,7 @@ class ObjectDesk(QObject):
         found = self._catalog()
         item = self.win.current_item()
         if found is None or item is None:
-            self.panel.show_none("No photo selected.")
+            self.panel.show_none(NO_PHOTO)
             return
         cat, graph = found
         obj = objects.object_of_photo(cat, item.id)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from saree_app.gui.dialogs import resize_within_screen
 from saree_app.gui.overlays import rgba_to_qimage
 from saree_app.gui.qtfix import emit
 from saree_app.gui.theme import PART_COLOURS
@@ -342,7 +343,7 @@ class PartEditor(QDialog):
         self.revert_button.clicked.connect(self._revert)
         self.tool_buttons["border"].setChecked(True)
         self._edited()
-        self.resize(820, 680)
+        resize_within_screen(self, 820, 680)
 
     def _tool(self, key: str) -> None:
         self.canvas.tool = key

@@ -36,6 +36,7 @@ from saree_app.collection.fewshot import (
     ONE_TRADITION,
     check_words,
 )
+from saree_app.gui.dialogs import resize_within_screen
 from saree_app.gui.items import Item
 from saree_app.gui.library import Library, RerankProgress, RerankResult, Teaching
 from saree_app.gui.qtfix import emit
@@ -364,7 +365,7 @@ class TeachingDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("teachingDialog")
         self.setWindowTitle("What your confirmed photos teach")
-        self.resize(820, 680)
+        resize_within_screen(self, 820, 680)
         self._loader = loader
         self._label: Labeller = lambda t: t
         self._about: Callable[[str], str] = lambda _t: ""

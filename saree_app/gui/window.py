@@ -719,6 +719,7 @@ class MainWindow(QMainWindow):
             last = -1
         self._pending_select = last if last >= 0 else None
         self.photo.show_empty()
+        self.object_desk.refresh()  # no photo yet: no object, nothing to group (fifth walk)
         self.model_label.setText("Loading the model and knowledge graph…")
         self.loader_jobs.start(lambda c: self._load(lib), on_done=lambda _r: self._model_ready())
         self.refresh_items()

@@ -138,12 +138,19 @@ def test_neighbours_names_keep_clear_of_the_chosen_dot(qtbot) -> None:  # type: 
     """Two towns a few km apart (Bishnupur and Dhaniakhali, West Bengal): the neighbour's name
     goes where it covers neither the chosen dot nor its name."""
     from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QApplication
 
+    from saree_app.gui import theme
     from saree_app.gui.knowledge_page import DotMap
 
+    app = QApplication.instance()
+    before = app.styleSheet()
+    theme.apply(app)  # the app's own font, as the window has it: the labels' size follows it
     m = DotMap()
     qtbot.addWidget(m)
-    m.resize(300, 340)
+    # Big enough for both names beside two dots this close (at 300 x 340, in the app's font,
+    # the neighbour's has no room and is named on hover instead).
+    m.resize(400, 460)
     points = {
         "Baluchari": (23.07, 87.32, "Baluchari"),
         "Jamdani": (22.97, 88.08, "Jamdani (Bengal)"),
@@ -157,3 +164,4 @@ def test_neighbours_names_keep_clear_of_the_chosen_dot(qtbot) -> None:  # type: 
     dot = QRectF(centre.x() - 6.5, centre.y() - 6.5, 13, 13)
     assert not boxes["Jamdani"].intersects(dot)
     assert not boxes["Jamdani"].intersects(boxes["Baluchari"])
+    app.setStyleSheet(before)

@@ -260,6 +260,20 @@ def _show(page: Any, dots: Any, tradition: str) -> bool:
 
 @pytest.mark.parametrize("size", [(220, 445), (260, 520), (320, 640)])
 def test_no_two_names_on_the_map_overlap(qtbot: Any, size: tuple[int, int]) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from saree_app.gui import theme
+
+    app = QApplication.instance()
+    before = app.styleSheet()
+    theme.apply(app)  # the app's own font, as the window has it: the labels' size follows it
+    try:
+        _no_two_names_overlap(qtbot, size)
+    finally:
+        app.setStyleSheet(before)
+
+
+def _no_two_names_overlap(qtbot: Any, size: tuple[int, int]) -> None:
     graph, page, dots = _maps(qtbot, size)  # 220 x 445: the map in a 1024 x 700 window
     checked = 0
     for t in graph.traditions():
@@ -274,6 +288,8 @@ def test_no_two_names_on_the_map_overlap(qtbot: Any, size: tuple[int, int]) -> N
         for (a, ra), (b, rb) in combinations(names.items(), 2):
             assert not ra.intersects(rb), (t, a, b)
         for a, box in names.items():
+            if a == t:
+                continue  # the chosen one is named even where only a neighbour's dot has room
             for b, mark in marks.items():
                 assert a == b or not box.intersects(mark), (t, a, b)
         checked += 1
@@ -294,3 +310,69 @@ def test_the_kanchipuram_map_names_dharmavaram_or_shows_it_on_hover(qtbot: Any) 
         lat, lon, label = points[tid]
         at = dots.frame().xy(lat, lon)
         assert dots.point_at(QPointF(at.x() + 1, at.y())) == tid, label
+
+
+def test_a_chosen_tradition_that_is_gone_clears_the_grids_filter(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Fifth walk: after another collection was opened, the grid kept a Gadwal filter while
+    the list showed all traditions. The list's fall-back is sent on to the grid."""
+    from PySide6.QtCore import Qt
+
+    from saree_app.gui.browser import FacetPanel
+
+    panel = FacetPanel()
+    qtbot.addWidget(panel)
+    first = [Item(i, f"{i}.jpg", Path(f"/x/{i}.jpg"), t, 0.6) for i, t in enumerate("ABB")]
+    panel.update_counts(first)
+    lw = panel.traditions
+    row = next(i for i in range(lw.count()) if lw.item(i).data(Qt.ItemDataRole.UserRole) == "A")
+    lw.setCurrentRow(row)
+    assert panel.current_filter().tradition == "A"
+    sent: list[object] = []
+    panel.filterChanged.connect(sent.append)
+    panel.update_counts([Item(9, "9.jpg", Path("/y/9.jpg"), "C", 0.6)])  # A is gone
+    assert panel.current_filter().tradition is None
+    assert sent and getattr(sent[-1], "tradition", "x") is None
+    # A tradition still there keeps its choice, and nothing is sent.
+    sent.clear()
+    lw.setCurrentRow(1)
+    chosen = panel.current_filter().tradition
+    sent.clear()
+    panel.update_counts([Item(9, "9.jpg", Path("/y/9.jpg"), "C", 0.6)])
+    assert panel.current_filter().tradition == chosen and sent == []
+
+
+def test_a_dialog_is_sized_within_its_screen(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Fifth walk: Compare opened at 1200 x 760 whatever the screen, its buttons off the bottom
+    of a small laptop's."""
+    from PySide6.QtWidgets import QDialog
+
+    from saree_app.gui.dialogs import resize_within_screen
+
+    dlg = QDialog()
+    qtbot.addWidget(dlg)
+    room = dlg.screen().availableGeometry()
+    resize_within_screen(dlg, room.width() + 500, room.height() + 500)
+    assert dlg.width() <= room.width() and dlg.height() <= room.height()
+    resize_within_screen(dlg, 400, 300)  # a small one is left as asked
+    assert (dlg.width(), dlg.height()) == (400, 300)
+
+
+def test_no_photo_shows_no_object_to_group_and_no_empty_headings(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Fifth walk: with no photo shown, the object section offered "Group into an object…"
+    and the answer's section headings stood over nothing."""
+    from saree_app.gui.answer import AnswerPanel
+    from saree_app.gui.objects import NO_PHOTO, ObjectPanel
+
+    panel = ObjectPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_none(NO_PHOTO)
+    assert not panel.group.isVisible() and panel.title.text() == NO_PHOTO
+    panel.show_none()  # a photo with no object can be grouped
+    assert panel.group.isVisible()
+
+    answer = AnswerPanel()
+    qtbot.addWidget(answer)
+    answer.show()
+    answer.clear("No photo selected.")
+    assert answer._headings and not any(h.isVisible() for h in answer._headings)

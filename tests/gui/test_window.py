@@ -109,7 +109,7 @@ def test_select_shows_the_answer(qtbot, imported) -> None:  # type: ignore[no-un
     for (name, bar, _pct), r in zip(rows, ranking, strict=False):
         assert r.label in name.text()
         assert bar.value() == pytest.approx(r.probability)
-    assert win.photo.answer.title.text() == item.name
+    assert win.photo.answer.title.full_text() == item.name
     assert win.photo.answer.banner.isVisibleTo(win.photo.answer) == pred.uncertain
     assert set(win.photo.answer.part_labels) == {"body", "border", "pallu"}
     assert ranking[0].label in win.photo.curator.confirm_button.text()
