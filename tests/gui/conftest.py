@@ -81,6 +81,20 @@ def wait_idle(qtbot, win, timeout: int = 30000) -> None:  # type: ignore[no-unty
     )
 
 
+def show_row(qtbot, win, row: int = 0):  # type: ignore[no-untyped-def]
+    """Open the photo at `row` of the grid on the Photo tab, and wait until its page shows it;
+    returns its item."""
+    win.tabs.setCurrentIndex(1)
+    win.grid.setCurrentIndex(win.model.index(row))
+    wait_idle(qtbot, win)
+    qtbot.waitUntil(
+        lambda: win.photo.analysis is not None and win.photo.analysis.key == win.current_item().id,
+        timeout=10000,
+    )
+    QtCore.QCoreApplication.processEvents()
+    return win.current_item()
+
+
 @pytest.fixture
 def make_window(qtbot, tmp_path: Path, settings, tiny_model: Path):  # type: ignore[no-untyped-def]
     from saree_app.gui.thumbs import ThumbnailStore

@@ -8,20 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QScrollArea
 
 from saree_app.gui.answer import LEADING
-from tests.gui.conftest import wait_idle
+from tests.gui.conftest import show_row, wait_idle
 from tests.gui.fit_check import clipped
-
-
-def _show(qtbot, win, row: int = 0):  # type: ignore[no-untyped-def]
-    win.tabs.setCurrentIndex(1)
-    win.grid.setCurrentIndex(win.model.index(row))
-    wait_idle(qtbot, win)
-    qtbot.waitUntil(
-        lambda: win.photo.analysis is not None and win.photo.analysis.key == win.current_item().id,
-        timeout=10000,
-    )
-    QApplication.processEvents()
-    return win.current_item()
 
 
 # 150% scale on a 1920 x 1080 screen lays out as 1280 x 720 (Qt scales device-independent
@@ -33,7 +21,7 @@ def test_nothing_is_cut_off_at_common_screen_sizes(qtbot, imported, size) -> Non
     assert win.minimumSizeHint().width() <= w, "the window cannot be made this narrow"
     win.resize(w, h)
     for row in range(3):
-        _show(qtbot, win, row)
+        show_row(qtbot, win, row)
         qtbot.waitUntil(lambda: win.width() == w and win.height() == h)
         assert clipped(win) == [], f"cut off at {w} x {h}"
     # Percentages keep their % sign at any width the panel gets.
@@ -43,7 +31,7 @@ def test_nothing_is_cut_off_at_common_screen_sizes(qtbot, imported, size) -> Non
 
 def test_the_fit_check_can_fail(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
     win = imported
-    _show(qtbot, win)
+    show_row(qtbot, win)
     button = win.photo.curator.correct_button
     button.setText("Set this tradition for the photo, please, right now")
     QApplication.processEvents()
@@ -53,19 +41,19 @@ def test_the_fit_check_can_fail(qtbot, imported) -> None:  # type: ignore[no-unt
 def test_each_photo_opens_at_the_top_of_its_panel(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
     win = imported
     win.resize(1366, 768)
-    _show(qtbot, win)
+    show_row(qtbot, win)
     side = win.photo.findChild(QScrollArea, "sidePanel")
     bar = side.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0)
     bar.setValue(bar.maximum())
-    _show(qtbot, win, 1)
+    show_row(qtbot, win, 1)
     assert bar.value() == 0
 
 
 def test_keyboard_review_never_types_into_a_hidden_field(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
     win = imported
     win.resize(1366, 768)
-    first = _show(qtbot, win)
+    first = show_row(qtbot, win)
     win.activateWindow()
     side = win.photo.findChild(QScrollArea, "sidePanel")
     side.verticalScrollBar().setValue(side.verticalScrollBar().maximum())
@@ -87,7 +75,7 @@ def test_keyboard_review_never_types_into_a_hidden_field(qtbot, imported) -> Non
 
 def test_the_answer_in_a_curators_words_with_figures_behind_details(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
     win = imported
-    _show(qtbot, win)
+    show_row(qtbot, win)
     panel = win.photo.answer
     why = panel.explanation.text()
     assert "p = " not in why and "(1 of " not in why and "typicality" not in why
@@ -117,7 +105,7 @@ def test_the_answer_set_says_how_it_was_reckoned(qtbot, imported) -> None:  # ty
     from saree_app.collection.fewshot import AnswerSets
 
     win = imported
-    _show(qtbot, win)
+    show_row(qtbot, win)
     panel = win.photo.answer
     pred = win.photo.analysis.prediction
     labels = {r.tradition: r.label for r in pred.fused.ranking}
@@ -187,7 +175,7 @@ def _page_reads_as_export(qtbot, win, confirm: int) -> dict[bool, int]:  # type:
     ran = {True: 0, False: 0}
     for it in win.model.all_items():
         row = win.model.row_of(it.id)
-        _show(qtbot, win, row)
+        show_row(qtbot, win, row)
         shown = win.photo.answer.rank_rows[0][2].text()
         pred = win.photo.analysis.prediction
         assert pred.top == table[it.id]["model_tradition"], it.name
@@ -242,7 +230,7 @@ def test_the_object_desk_fits(qtbot, imported, size) -> None:  # type: ignore[no
     win = imported
     w, h = size
     win.resize(w, h)
-    _show(qtbot, win, 0)
+    show_row(qtbot, win, 0)
     sel = win.grid.selectionModel()
     for r in (1, 2):
         sel.select(win.model.index(r), QItemSelectionModel.SelectionFlag.Select)
@@ -255,7 +243,7 @@ def test_the_object_desk_fits(qtbot, imported, size) -> None:  # type: ignore[no
     QApplication.processEvents()
     assert clipped(dlg) == [], f"record editor cut off at {w} x {h}"
     dlg.close()
-    _show(qtbot, win, 1)
+    show_row(qtbot, win, 1)
     panel = win.object_desk.panel
     qtbot.waitUntil(lambda: panel.confirm.isVisibleTo(win), timeout=5000)
     qtbot.waitUntil(lambda: win.width() == w and win.height() == h)
@@ -278,7 +266,7 @@ def test_keyboard_review_of_an_objects_photo_stays_out_of_hidden_fields(qtbot, i
     cat = win.library.catalog
     ids = [win.model.item(r).id for r in range(3)]
     objects.group(cat, ids, "T.9.9", {"title": "A long title " * 6})
-    first = _show(qtbot, win)
+    first = show_row(qtbot, win)
     panel = win.object_desk.panel
     qtbot.waitUntil(lambda: panel.confirm.isVisibleTo(win), timeout=5000)
     win.activateWindow()
@@ -306,7 +294,7 @@ def test_a_taught_answer_nothing_has_checked_claims_no_level(qtbot, imported) ->
     from saree_app.gui.library import Teaching
 
     win = imported
-    _show(qtbot, win)
+    show_row(qtbot, win)
     panel = win.photo.answer
     pred = win.photo.analysis.prediction
     top = pred.fused.ranking[0]

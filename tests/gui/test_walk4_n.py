@@ -14,22 +14,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QScrollArea, QWidget
 
-from tests.gui.conftest import import_into, wait_idle, write_photos
+from tests.gui.conftest import import_into, show_row, wait_idle, write_photos
 from tests.gui.fit_check import clipped
 
 LONG_NAME = "sambalpurihaat_1001976352-1601019949.jpg"
-
-
-def _show(qtbot, win, row: int = 0):  # type: ignore[no-untyped-def]
-    win.tabs.setCurrentIndex(1)
-    win.grid.setCurrentIndex(win.model.index(row))
-    wait_idle(qtbot, win)
-    qtbot.waitUntil(
-        lambda: win.photo.analysis is not None and win.photo.analysis.key == win.current_item().id,
-        timeout=10000,
-    )
-    QApplication.processEvents()
-    return win.current_item()
 
 
 def _tab(qtbot, times: int = 1, back: bool = False) -> QWidget:  # type: ignore[no-untyped-def]
@@ -52,7 +40,7 @@ def _is(w: QWidget, target: QWidget) -> bool:
 # ---------------------------------------------------------------------- 1. Tab and Esc
 def test_tab_leaves_the_note_instead_of_typing_into_it(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
     win = imported
-    item = _show(qtbot, win)
+    item = show_row(qtbot, win)
     win.activateWindow()
     cur = win.photo.curator
     cur.note.setFocus()
@@ -82,7 +70,7 @@ def test_the_decision_comes_first_after_the_photo_and_the_why_text_is_no_tab_sto
     qtbot, imported
 ) -> None:  # type: ignore[no-untyped-def]
     win = imported
-    _show(qtbot, win)
+    show_row(qtbot, win)
     win.activateWindow()
     cur, answer = win.photo.curator, win.photo.answer
     win.photo.viewer.setFocus()
@@ -119,7 +107,7 @@ def test_a_long_file_name_does_not_widen_the_side_panel(qtbot, long_named, size)
     win = long_named
     row = next(r for r in range(3) if win.model.item(r).name == LONG_NAME)
     win.resize(*size)
-    _show(qtbot, win, row)
+    show_row(qtbot, win, row)
     qtbot.waitUntil(lambda: (win.width(), win.height()) == size)
     QApplication.processEvents()
     side = win.photo.findChild(QScrollArea, "sidePanel")
@@ -159,7 +147,7 @@ def test_a_new_empty_collection_shows_nothing_of_the_last_photo(  # type: ignore
     qtbot, imported, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     win = imported
-    _show(qtbot, win)
+    show_row(qtbot, win)
     page = win.photo
     qtbot.waitUntil(lambda: page.similar.list.count() > 0, timeout=10000)
     assert page.answer.rank_rows and page.curator.confirm_button.isEnabled()
@@ -190,7 +178,7 @@ def _type_and_return(qtbot, box, text: str) -> None:  # type: ignore[no-untyped-
 
 def test_correct_to_says_when_several_match_and_knows_other_names(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
     win = imported
-    item = _show(qtbot, win)
+    item = show_row(qtbot, win)
     win.activateWindow()
     cur = win.photo.curator
     box = cur.correct_box
@@ -258,7 +246,7 @@ def test_old_rows_are_hidden_at_once(qtbot) -> None:  # type: ignore[no-untyped-
 
 def test_one_return_makes_one_decision_and_undo_takes_it_back(qtbot, imported) -> None:  # type: ignore[no-untyped-def]
     win = imported
-    item = _show(qtbot, win)
+    item = show_row(qtbot, win)
     win.activateWindow()
     cur = win.photo.curator
     asked: list[str] = []
