@@ -163,6 +163,17 @@ class FacetCounts:
     listed: Counter[str]  # photos per tradition in the whole collection: the list's rows
 
 
+def _narrowed(
+    found: np.ndarray | None, codes: np.ndarray, names: list[str], value: str | None
+) -> np.ndarray | None:
+    """`found` (None: every item) narrowed to the items whose code is `value`'s; as it was
+    when `value` is None (that facet chooses nothing)."""
+    if value is None:
+        return found
+    mine = codes == names.index(value) if value in names else np.zeros(len(codes), dtype=bool)
+    return mine if found is None else found & mine
+
+
 def _counter(codes: np.ndarray, names: list[str]) -> Counter[str]:
     """Photos per name from their codes (names with none left out)."""
     n = np.bincount(codes, minlength=len(names)) if len(codes) else np.zeros(len(names), int)
@@ -381,22 +392,8 @@ class CollectionModel(QAbstractListModel):
         flt = self._filter if flt is None else flt
         trad, trads, status, statuses = self._coded()
         found = self._found_mask(flt.text)
-        in_trad = found
-        if flt.tradition is not None:
-            is_trad = (
-                trad == trads.index(flt.tradition)
-                if flt.tradition in trads
-                else np.zeros(len(trad), dtype=bool)
-            )
-            in_trad = is_trad if in_trad is None else in_trad & is_trad
-        in_status = found
-        if flt.status is not None:
-            is_status = (
-                status == statuses.index(flt.status)
-                if flt.status in statuses
-                else np.zeros(len(status), dtype=bool)
-            )
-            in_status = is_status if in_status is None else in_status & is_status
+        in_trad = _narrowed(found, trad, trads, flt.tradition)
+        in_status = _narrowed(found, status, statuses, flt.status)
         by_status = _counter(status if in_trad is None else status[in_trad], statuses)
         by_trad = _counter(trad if in_status is None else trad[in_status], trads)
         return FacetCounts(
