@@ -51,7 +51,7 @@ from saree_app.collection.fewshot import needs_teaching as teaching_rule
 from saree_app.gui import theme
 from saree_app.gui.analysis import Analysis, analyse
 from saree_app.gui.answer import ConfidenceBar
-from saree_app.gui.browser import CollectionModel, CollectionView, FacetPanel
+from saree_app.gui.browser import CollectionModel, CollectionView, FacetCounts, FacetPanel
 from saree_app.gui.compare import CompareDialog, analyse_other
 from saree_app.gui.dialogs import (
     COLLECTION_FILTER,
@@ -831,17 +831,18 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         items = self.model.all_items()
-        _statuses, traditions = self.model.counts()
-        self._facet_numbers()
+        facets = self._facet_numbers()
         # Both figures from the same items: the knowledge card says how many of a tradition's
         # photos the curator confirmed (teaching's own counts leave out photos it cannot use).
-        self.knowledge.set_counts(dict(traditions), dict(self.model.confirmed_counts()))
+        self.knowledge.set_counts(dict(facets.listed), dict(self.model.confirmed_counts()))
         self.teach_hint.setVisible(needs_teaching(items))
 
-    def _facet_numbers(self) -> None:
+    def _facet_numbers(self) -> FacetCounts:
         """Each facet's numbers within the other facets' choice (the list is re-filtered, or
-        an item changed)."""
-        self.facets.update_counts(self.model.all_items(), facets=self.model.facet_counts())
+        an item changed); returned, with the whole collection's per tradition (`listed`)."""
+        facets = self.model.facet_counts()
+        self.facets.update_counts(self.model.all_items(), facets=facets)
+        return facets
 
     def _filter_changed(self, flt: Filter) -> None:
         keep = self._current.id if self._current else None
