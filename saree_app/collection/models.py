@@ -163,8 +163,7 @@ def trained_photo_count(manifest: ModelManifest) -> int | None:
     A retrained model: its run's report.json (the photos per tradition `saree train --catalog`
     reports), else its list of trained photos; the shipped one: its photos per tradition.
     None when the manifest says nothing of it."""
-    raw = manifest.raw
-    training = raw.get("training") if isinstance(raw.get("training"), dict) else {}
+    training = manifest.raw.get("training")
     if not isinstance(training, dict):
         return None
     if training.get("catalogue"):
